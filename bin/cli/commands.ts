@@ -1,0 +1,185 @@
+// The repository commands: init, backup, snapshots, ls, restore, verify, forget, prune, key.
+import path from 'node:path';
+
+import {
+  EngineError,
+  initRepository,
+  listKeys,
+  removeKey,
+  runBackup,
+  runForget,
+  runPrune,
+  runRestore,
+  runVerify,
+  writeKeyFile,
+  type RetentionPolicy,
+} from '../../lib/engine';
+import type { Context } from './context';
+import { formatBytes, formatDuration } from './output';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, noRepository: 10, locked: 11, wrongPassword: 12, cancelled: 130 } as const;
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+export type Command = (ctx: Context, values: Values, args: string[]) => Promise<number>;
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+export const init: Command = async (ctx) => {
+  const repo = await initRepository(ctx.repoPath, ctx.passphrase());
+  ctx.out.result('init', { repository: path.resolve(ctx.repoPath), id: repo.config.id, format: repo.config.format }, `created repository ${repo.config.id.slice(0, 8)} at ${path.resolve(ctx.repoPath)}\nKeep the passphrase safe: without it the data cannot be recovered.`);
+  return EXIT.ok;
+};
+
+export const backup: Command = async (ctx, v, args) => {
+  const repo = await ctx.open();
+  const { id, snapshot } = await runBackup(repo, {
+    paths: args,
+    sqlite: list(v.sqlite),
+    exclude: list(v.exclude),
+    tags: list(v.tag),
+    node: v.node as string | undefined,
+    sourceName: v.source as string | undefined,
+    parent: v.force ? null : undefined,
+    signal: ctx.signal,
+    onEvent: ctx.out.event,
+  });
+  const s = snapshot.summary;
+  ctx.out.result(
+    'backup',
+    { id, shortId: id.slice(0, 8), source: snapshot.source, summary: s, warnings: snapshot.warnings },
+    `snapshot ${id.slice(0, 8)} saved: ${s.files} files, ${formatBytes(s.bytes)} (${s.filesRead} read, ${formatBytes(s.newBytes)} new in the repository) in ${formatDuration(s.durationMs / 1000)}${s.skipped ? `; ${s.skipped} entries skipped` : ''}`,
+  );
+  return s.skipped > 0 ? EXIT.partial : EXIT.ok;
+};
+
+export const snapshots: Command = async (ctx, v) => {
+  const repo = await ctx.open();
+  const all = (await repo.listSnapshots()).filter((s) => !v.source || s.source === v.source);
+  const rows = all.map((s) => `${s.id.slice(0, 8)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.source.padEnd(30)}  ${formatBytes(s.summary.bytes).padStart(10)}  ${s.tags.join(',')}`);
+  ctx.out.result('snapshots', { snapshots: all }, all.length ? ['ID        Time                 Source                          Size        Tags', ...rows].join('\n') : 'no snapshots');
+  return EXIT.ok;
+};
+
+export const ls: Command = async (ctx, v, args) => {
+  if (args.length < 1) throw new EngineError('invalid-argument', 'usage: lifeline ls SNAPSHOT|latest [PATH]');
+  const repo = await ctx.open();
+  await repo.loadIndex();
+  const snap = await repo.resolveSnapshot(args[0], { source: v.source as string | undefined });
+  let treeId = snap.tree;
+  const want = path.posix.resolve('/', args[1] ?? '/');
+  for (const part of want.split('/').filter(Boolean)) {
+    const node = (await repo.readTree(treeId)).nodes.find((n) => n.name === part);
+    if (!node?.subtree) throw new EngineError('not-found', `${want} is not a directory in snapshot ${snap.id.slice(0, 8)}`);
+    treeId = node.subtree;
+  }
+  const nodes = (await repo.readTree(treeId)).nodes.map(({ content: _c, dev: _d, inode: _i, ...rest }) => ({ ...rest, path: path.posix.join(want, rest.name) }));
+  ctx.out.result('ls', { snapshot: snap.id, path: want, nodes }, nodes.map((n) => `${n.type === 'dir' ? 'd' : n.type === 'symlink' ? 'l' : '-'} ${formatBytes(n.size ?? 0).padStart(10)}  ${n.path}${n.target ? ` -> ${n.target}` : ''}`).join('\n'));
+  return EXIT.ok;
+};
+
+export const restore: Command = async (ctx, v, args) => {
+  if (args.length !== 1) throw new EngineError('invalid-argument', 'usage: lifeline restore SNAPSHOT|latest --target DIR');
+  if (!v.target) throw new EngineError('invalid-argument', 'give --target DIR ("/" restores in place)');
+  const repo = await ctx.open();
+  const snapshot = await repo.resolveSnapshot(args[0], { source: v.source as string | undefined });
+  const result = await runRestore(repo, {
+    snapshot,
+    target: v.target as string,
+    include: list(v.include),
+    delete: v.delete === true,
+    dryRun: v['dry-run'] === true,
+    signal: ctx.signal,
+    onEvent: ctx.out.event,
+  });
+  const listed = result.plan.entries.filter((e) => e.action !== 'merge').map((e) => ({ action: e.action, path: e.path, destination: e.destination, type: e.type, size: e.size }));
+  const data = { snapshot: snapshot.id, dryRun: v['dry-run'] === true, created: result.created, overwritten: result.overwritten, deleted: result.deleted, filesRestored: result.filesRestored, bytesRestored: result.bytesRestored, verified: result.verified, durationMs: result.durationMs, entries: listed };
+  const text = v['dry-run']
+    ? [...listed.map((e) => `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}`), `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`].join('\n')
+    : `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`;
+  ctx.out.result('restore', data, text);
+  return EXIT.ok;
+};
+
+export const verify: Command = async (ctx, v) => {
+  const readData = v['read-data'];
+  const percent = readData === undefined ? 0 : readData === true || readData === '' ? 100 : parsePercent(String(readData));
+  const repo = await ctx.open();
+  const r = await runVerify(repo, { readDataPercent: percent, signal: ctx.signal, onEvent: ctx.out.event });
+  const text = [
+    `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs checked${r.packsRead ? `; data of ${r.packsRead} packs read` : ''}`,
+    ...r.errors.map((e) => `error: ${e}`),
+    r.errors.length ? `verify FAILED: ${r.errors.length} problems` : 'no errors were found',
+  ].join('\n');
+  ctx.out.result('verify', { ...r, ok: r.errors.length === 0 }, text);
+  return r.errors.length ? EXIT.failed : EXIT.ok;
+};
+
+export const forget: Command = async (ctx, v) => {
+  const policy: RetentionPolicy = {};
+  for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
+    const raw = v[`keep-${rule}`];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new EngineError('invalid-argument', `--keep-${rule} takes a whole number, not "${raw}"`);
+    policy[rule] = n;
+  }
+  const repo = await ctx.open();
+  const r = await runForget(repo, policy, { dryRun: v['dry-run'] === true, source: v.source as string | undefined });
+  const groups = r.groups.map((g) => ({ source: g.source, keep: g.decision.keep.map((k) => ({ id: k.snapshot.id, time: k.snapshot.time, reasons: k.reasons })), remove: g.decision.remove.map((s) => ({ id: s.id, time: s.time })) }));
+  const lines = groups.flatMap((g) => [`${g.source}: keep ${g.keep.length}, remove ${g.remove.length}`, ...g.remove.map((s) => `  remove ${s.id.slice(0, 8)} ${s.time}`)]);
+  let pruned = null;
+  if (v.prune && !v['dry-run'] && r.removed.length > 0) pruned = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
+  if (pruned) lines.push(pruneText(pruned));
+  ctx.out.result('forget', { dryRun: v['dry-run'] === true, groups, removed: r.removed, prune: pruned }, lines.join('\n') || 'no snapshots');
+  return EXIT.ok;
+};
+
+export const prune: Command = async (ctx) => {
+  const repo = await ctx.open();
+  const r = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
+  ctx.out.result('prune', { ...r }, pruneText(r));
+  return EXIT.ok;
+};
+
+function pruneText(r: Awaited<ReturnType<typeof runPrune>>): string {
+  return `prune: ${r.packsDeleted} packs deleted (${formatBytes(r.bytesDeleted)}), ${r.packsRepacked} repacked into ${r.packsWritten}`;
+}
+
+export const key: Command = async (ctx, _v, args) => {
+  const [sub, ref] = args;
+  const repo = await ctx.open();
+  switch (sub) {
+    case 'list': {
+      const keys = await listKeys(repo.storage);
+      ctx.out.result('key list', { keys: keys.map((k) => ({ ...k, current: k.id === repo.keyId })) }, keys.map((k) => `${k.id === repo.keyId ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created}  ${k.username}@${k.host}`).join('\n'));
+      return EXIT.ok;
+    }
+    case 'add': {
+      const id = await writeKeyFile(repo.storage, repo.key, ctx.newPassphrase());
+      ctx.out.result('key add', { id }, `added key ${id.slice(0, 8)}`);
+      return EXIT.ok;
+    }
+    case 'remove': {
+      if (!ref) throw new EngineError('invalid-argument', 'usage: lifeline key remove ID');
+      const id = await removeKey(repo.storage, repo.keyId, ref);
+      ctx.out.result('key remove', { id }, `removed key ${id.slice(0, 8)}`);
+      return EXIT.ok;
+    }
+    case 'passwd': {
+      // The new key is durable before the old one goes: a crash in between leaves both working.
+      const id = await writeKeyFile(repo.storage, repo.key, ctx.newPassphrase());
+      await repo.storage.delete(`keys/${repo.keyId}`);
+      ctx.out.result('key passwd', { id, removed: repo.keyId }, `passphrase changed (key ${id.slice(0, 8)}); no data was rewritten`);
+      return EXIT.ok;
+    }
+    default:
+      throw new EngineError('invalid-argument', 'usage: lifeline key list|add|remove ID|passwd');
+  }
+};
+
+function parsePercent(raw: string): number {
+  const n = Number(raw.replace(/%$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new EngineError('invalid-argument', `--read-data takes a percentage from 1 to 100, not "${raw}"`);
+  return n;
+}
+

@@ -1,0 +1,122 @@
+// `lifeline`: the command line over the engine. docs/cli.md is its contract.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+import { isEngineError, type EngineErrorCode } from '../../lib/engine';
+import * as commands from './commands';
+import { EXIT, type Command } from './commands';
+import { makeContext } from './context';
+import { Output } from './output';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const common: Options = {
+  repo: { type: 'string', short: 'r' },
+  'password-file': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const table: Record<string, { run: Command; options: Options; usage: string }> = {
+  init: { run: commands.init, options: {}, usage: 'init --repo DIR' },
+  backup: {
+    run: commands.backup,
+    options: {
+      tag: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      sqlite: { type: 'string', multiple: true },
+      node: { type: 'string' },
+      source: { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    usage: 'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] PATH...',
+  },
+  snapshots: { run: commands.snapshots, options: { source: { type: 'string' } }, usage: 'snapshots --repo DIR [--source KEY] [--json]' },
+  ls: { run: commands.ls, options: { source: { type: 'string' } }, usage: 'ls --repo DIR SNAPSHOT|latest [PATH]' },
+  restore: {
+    run: commands.restore,
+    options: { target: { type: 'string' }, include: { type: 'string', multiple: true }, delete: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, source: { type: 'string' } },
+    usage: 'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--dry-run]',
+  },
+  verify: { run: commands.verify, options: { 'read-data': { type: 'string' } }, usage: 'verify --repo DIR [--read-data[=PERCENT]]' },
+  forget: {
+    run: commands.forget,
+    options: {
+      'keep-last': { type: 'string' },
+      'keep-hourly': { type: 'string' },
+      'keep-daily': { type: 'string' },
+      'keep-weekly': { type: 'string' },
+      'keep-monthly': { type: 'string' },
+      'keep-yearly': { type: 'string' },
+      source: { type: 'string' },
+      prune: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+    usage: 'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N [--prune] [--dry-run]',
+  },
+  prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
+  key: { run: commands.key, options: { 'new-password-file': { type: 'string' } }, usage: 'key list|add|remove ID|passwd --repo DIR [--new-password-file F]' },
+};
+
+const EXIT_FOR: Partial<Record<EngineErrorCode, number>> = {
+  'invalid-argument': EXIT.usage,
+  'no-repository': EXIT.noRepository,
+  locked: EXIT.locked,
+  'wrong-password': EXIT.wrongPassword,
+  cancelled: EXIT.cancelled,
+};
+
+function usage(): string {
+  return ['usage: lifeline COMMAND [options]', '', ...Object.values(table).map((c) => `  lifeline ${c.usage}`), '', 'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.', 'Add --json for JSON lines. See docs/cli.md.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = table[name];
+  const json = rest.includes('--json');
+  if (!command) {
+    new Output(json).error('invalid-argument', `unknown command "${name}"\n${usage()}`);
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    const args = rest.map((a) => (a === '--read-data' ? '--read-data=100' : a));
+    parsed = parseArgs({ args, options: { ...common, ...command.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    new Output(json).error('invalid-argument', `${(err as Error).message}\nusage: lifeline ${command.usage}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`usage: lifeline ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const out = new Output(json);
+  try {
+    const ctx = makeContext(parsed.values as Parameters<typeof makeContext>[0], controller.signal);
+    return await command.run(ctx, parsed.values, parsed.positionals);
+  } catch (err) {
+    if (isEngineError(err)) {
+      out.error(err.code, err.message);
+      return EXIT_FOR[err.code] ?? EXIT.failed;
+    }
+    out.error('internal', `unexpected failure: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`lifeline: ${String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  },
+);

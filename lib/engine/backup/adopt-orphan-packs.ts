@@ -1,0 +1,20 @@
+// Packs that a killed backup wrote but never listed in an index: read their headers and index them, so the
+// next backup reuses the data instead of uploading it again.
+import type { Repository } from '../repository/repository';
+
+export async function adoptOrphanPacks(repo: Repository): Promise<number> {
+  const orphans = (await repo.storage.list('data')).filter((p) => !repo.index.hasPack(p.name));
+  if (orphans.length === 0) return 0;
+  // A backup running beside this one may not have indexed its newest packs yet; listing them here too is
+  // harmless, since index entries for the same pack are identical.
+  const packs = [];
+  for (const pack of orphans) {
+    try {
+      packs.push(await repo.readPackHeader(pack.name, pack.size));
+    } catch {
+      // A damaged orphan holds nothing any snapshot refers to; prune removes it.
+    }
+  }
+  if (packs.length > 0) await repo.writeIndex(packs);
+  return packs.length;
+}

@@ -1,0 +1,15 @@
+// The engine's public surface: what the CLI, the control plane and the agents use.
+export { EngineError, isEngineError, type EngineErrorCode } from './errors';
+export type { JobEvent, ProgressEvent, WarningEvent, EventSink } from './progress';
+export { Repository } from './repository/repository';
+export { openRepository, initRepository, storageFor } from './repository/open-repository';
+export { writeKeyFile, listKeys, removeKey, type KeyInfo } from './repository/keys';
+export { FORMAT_VERSION } from './repository/config';
+export type { Snapshot, SnapshotRecord } from './repository/snapshot';
+export type { Tree, TreeNode } from './repository/tree';
+export { runBackup, type BackupOptions, type BackupResult } from './backup/run-backup';
+export { runRestore, type RestoreOptions, type RestoreResult } from './restore/run-restore';
+export { runVerify, type VerifyOptions, type VerifyResult } from './verify/run-verify';
+export { runForget, type ForgetResult } from './retention/run-forget';
+export { runPrune, type PruneResult } from './retention/run-prune';
+export { applyRetention, type RetentionPolicy } from './retention/policy';

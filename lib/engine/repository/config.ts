@@ -1,0 +1,55 @@
+// The repository's `config` object: readable without a key so that the format version is checked first,
+// and authenticated with the master key once the repository is opened.
+import { createHmac, randomBytes } from 'node:crypto';
+
+import { EngineError } from '../errors';
+import type { ChunkerParams } from './chunker';
+import type { MasterKey } from './crypto';
+
+/** The format this code writes and the newest it reads. */
+export const FORMAT_VERSION = 1;
+
+export interface RepositoryConfig {
+  format: number;
+  id: string;
+  created: string;
+  chunker: ChunkerParams;
+  compression: 'zstd';
+  /** HMAC-SHA-256 (id key) over the other fields, so a changed config is caught once the key is known. */
+  mac: string;
+}
+
+type Unsigned = Omit<RepositoryConfig, 'mac'>;
+
+function macOf(key: MasterKey, config: Unsigned): string {
+  const canonical = JSON.stringify([config.format, config.id, config.created, config.chunker.min, config.chunker.avg, config.chunker.max, config.compression]);
+  return createHmac('sha256', key.id).update(canonical).digest('hex');
+}
+
+export function createConfig(key: MasterKey, chunker: ChunkerParams): RepositoryConfig {
+  const unsigned: Unsigned = { format: FORMAT_VERSION, id: randomBytes(16).toString('hex'), created: new Date().toISOString(), chunker, compression: 'zstd' };
+  return { ...unsigned, mac: macOf(key, unsigned) };
+}
+
+/** Parses the config and refuses formats this reader does not know, before any key is tried. */
+export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
+  let config: RepositoryConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as RepositoryConfig;
+  } catch (err) {
+    throw new EngineError('corrupt', `the repository config at ${location} is not valid JSON`, { cause: err });
+  }
+  if (!Number.isInteger(config.format)) throw new EngineError('corrupt', `the repository config at ${location} has no format version`);
+  if (config.format > FORMAT_VERSION) {
+    throw new EngineError(
+      'unsupported-format',
+      `the repository at ${location} uses format ${config.format}, newer than this lifeline reads (${FORMAT_VERSION}); upgrade lifeline to open it`,
+    );
+  }
+  return config;
+}
+
+export function checkConfigMac(key: MasterKey, config: RepositoryConfig): void {
+  const { mac, ...unsigned } = config;
+  if (macOf(key, unsigned) !== mac) throw new EngineError('corrupt', 'the repository config was altered: its authentication code does not match');
+}

@@ -1,0 +1,96 @@
+// Repository locks: backups share, prune and key removal take the repository alone. A lock whose process is
+// gone (same host) or that has not been refreshed for a while is stale and cleared by whoever finds it.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+
+import { EngineError, isEngineError } from '../errors';
+import { open, seal } from './crypto';
+import type { Storage } from './storage';
+
+const LOCK_CONTEXT = 'lifeline lock';
+const REFRESH_MS = 60_000;
+/** A lock not refreshed for this long belongs to a process that is gone or cut off. */
+export const STALE_LOCK_MS = 10 * 60_000;
+
+interface LockRecord {
+  host: string;
+  pid: number;
+  exclusive: boolean;
+  /** Solo locks (prune) also exclude each other while sharing the repository with backups. */
+  solo?: boolean;
+  operation: string;
+  time: number;
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  exclusive: boolean;
+  solo?: boolean;
+  operation: string;
+  /** How long to keep trying while another process holds a conflicting lock. */
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function acquireLock(storage: Storage, key: Buffer, options: LockOptions): Promise<HeldLock> {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  const name = `locks/${randomBytes(16).toString('hex')}`;
+  const record = (): LockRecord => ({ host: os.hostname(), pid: process.pid, exclusive: options.exclusive, solo: options.solo, operation: options.operation, time: Date.now() });
+  for (let attempt = 0; ; attempt++) {
+    let conflict = await findConflict(storage, key, options, name);
+    if (!conflict) {
+      await storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT));
+      // Two processes may pass the check at once: look again with our lock in place and back off if needed.
+      conflict = await findConflict(storage, key, options, name);
+      if (!conflict) break;
+      await storage.delete(name);
+    }
+    if (Date.now() >= deadline || options.signal?.aborted) {
+      throw new EngineError('locked', `the repository is locked by ${conflict.operation} (pid ${conflict.pid} on ${conflict.host}); try again when it has finished`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(250 * (attempt + 1), 2000)));
+  }
+  const timer = setInterval(() => {
+    storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT)).catch(() => undefined);
+  }, REFRESH_MS);
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await storage.delete(name);
+    },
+  };
+}
+
+async function findConflict(storage: Storage, key: Buffer, wanted: LockOptions, own: string): Promise<LockRecord | null> {
+  for (const { name } of await storage.list('locks')) {
+    if (`locks/${name}` === own) continue;
+    let lock: LockRecord;
+    try {
+      lock = JSON.parse(open(key, await storage.get(`locks/${name}`), LOCK_CONTEXT).toString('utf8')) as LockRecord;
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) continue;
+      throw err;
+    }
+    if (isStale(lock)) {
+      await storage.delete(`locks/${name}`);
+      continue;
+    }
+    if (wanted.exclusive || lock.exclusive || (wanted.solo && lock.solo)) return lock;
+  }
+  return null;
+}
+
+function isStale(lock: LockRecord): boolean {
+  if (Date.now() - lock.time > STALE_LOCK_MS) return true;
+  if (lock.host !== os.hostname()) return false;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

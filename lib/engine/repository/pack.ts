@@ -1,0 +1,80 @@
+// Pack files: sealed blobs back to back, then a sealed header that lists them, then the header's length.
+import { createHash } from 'node:crypto';
+
+import { EngineError } from '../errors';
+import type { BlobType } from './blob-codec';
+import { open, seal } from './crypto';
+
+export interface PackEntry {
+  type: BlobType;
+  id: string;
+  /** Where the sealed blob starts in the pack. */
+  offset: number;
+  /** Length of the sealed blob. */
+  length: number;
+}
+
+/** A pack is written once it reaches this size. */
+export const PACK_TARGET_BYTES = 16 * 1024 * 1024;
+const HEADER_CONTEXT = 'lifeline pack header';
+const ENTRY_BYTES = 1 + 4 + 32;
+const TYPE_CODES: Record<BlobType, number> = { data: 0, tree: 1 };
+const TRAILER_BYTES = 4;
+
+export class PackBuilder {
+  readonly entries: PackEntry[] = [];
+  private readonly parts: Buffer[] = [];
+  size = 0;
+
+  add(type: BlobType, id: string, sealed: Buffer): void {
+    this.entries.push({ type, id, offset: this.size, length: sealed.length });
+    this.parts.push(sealed);
+    this.size += sealed.length;
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** The finished pack and its id (SHA-256 of its bytes, so storage damage shows without the key). */
+  finish(encryptionKey: Buffer): { id: string; bytes: Buffer; entries: PackEntry[] } {
+    const header = Buffer.alloc(this.entries.length * ENTRY_BYTES);
+    this.entries.forEach((e, i) => {
+      const at = i * ENTRY_BYTES;
+      header[at] = TYPE_CODES[e.type];
+      header.writeUInt32LE(e.length, at + 1);
+      Buffer.from(e.id, 'hex').copy(header, at + 5);
+    });
+    const sealedHeader = seal(encryptionKey, header, HEADER_CONTEXT);
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    trailer.writeUInt32LE(sealedHeader.length);
+    const bytes = Buffer.concat([...this.parts, sealedHeader, trailer]);
+    return { id: createHash('sha256').update(bytes).digest('hex'), bytes, entries: this.entries };
+  }
+}
+
+/** How many bytes from the end of a pack to read to get its whole header, given the pack's trailer. */
+export function headerSpan(trailer: Buffer): number {
+  return trailer.readUInt32LE(trailer.length - TRAILER_BYTES) + TRAILER_BYTES;
+}
+
+/** Parses a pack's header from the pack's last bytes (at least `headerSpan` of them). */
+export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: number, packId: string): PackEntry[] {
+  const what = `pack ${packId.slice(0, 12)}`;
+  if (tail.length < TRAILER_BYTES) throw new EngineError('corrupt', `${what} is too short to have a header`);
+  const span = headerSpan(tail);
+  if (span > tail.length || span > packSize) throw new EngineError('corrupt', `${what} has a damaged header length`);
+  const header = open(encryptionKey, tail.subarray(tail.length - span, tail.length - TRAILER_BYTES), HEADER_CONTEXT, `${what} header`);
+  if (header.length % ENTRY_BYTES !== 0) throw new EngineError('corrupt', `${what} header has a bad size`);
+  const entries: PackEntry[] = [];
+  let offset = 0;
+  for (let at = 0; at < header.length; at += ENTRY_BYTES) {
+    const code = header[at];
+    if (code !== 0 && code !== 1) throw new EngineError('corrupt', `${what} header names an unknown blob type`);
+    const length = header.readUInt32LE(at + 1);
+    entries.push({ type: code === 0 ? 'data' : 'tree', id: header.subarray(at + 5, at + ENTRY_BYTES).toString('hex'), offset, length });
+    offset += length;
+  }
+  if (offset + span !== packSize) throw new EngineError('corrupt', `${what} header does not account for the pack's bytes`);
+  return entries;
+}

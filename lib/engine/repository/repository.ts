@@ -1,0 +1,206 @@
+// An opened repository: its config and master key, the merged index, and reads and writes of sealed objects.
+import { createHash } from 'node:crypto';
+
+import { EngineError, isEngineError } from '../errors';
+import { decodeBlob, type BlobType } from './blob-codec';
+import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
+import { checkConfigMac, createConfig, parseConfig, type RepositoryConfig } from './config';
+import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
+import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
+import { openWithPassphrase, writeKeyFile } from './keys';
+import { acquireLock, type HeldLock, type LockOptions } from './lock';
+import { headerSpan, readPackHeader } from './pack';
+import type { Snapshot, SnapshotRecord } from './snapshot';
+import type { Storage } from './storage';
+import { decodeTree, type Tree } from './tree';
+
+const SNAPSHOT_CONTEXT = 'lifeline snapshot';
+
+export interface InitOptions {
+  chunker?: ChunkerParams;
+  /** Key-derivation cost; tests use a cheaper one, the CLI always the strong default. */
+  kdf?: KdfParams;
+}
+
+export class Repository {
+  readonly index = new MasterIndex();
+  private readonly loadedIndexFiles = new Set<string>();
+  private readonly gear: Int32Array;
+  private readonly treeCache = new Map<string, Tree>();
+
+  private constructor(
+    readonly storage: Storage,
+    readonly config: RepositoryConfig,
+    readonly key: MasterKey,
+    readonly keyId: string,
+  ) {
+    this.gear = gearTable(key.chunker);
+  }
+
+  static async init(storage: Storage & { createLayout?: () => Promise<void> }, passphrase: string, options: InitOptions = {}): Promise<Repository> {
+    if (await storage.exists('config')) throw new EngineError('repository-exists', `a repository already exists at ${storage.location}`);
+    const chunker = options.chunker ?? DEFAULT_CHUNKER;
+    const problem = validateChunkerParams(chunker);
+    if (problem) throw new EngineError('invalid-argument', problem);
+    await storage.createLayout?.();
+    const master = generateMasterKey();
+    const config = createConfig(master, chunker);
+    // The key file goes first: a config without a key would be a repository nobody can open.
+    const keyId = await writeKeyFile(storage, master, passphrase, options.kdf ?? STRONG_KDF);
+    await storage.put('config', Buffer.from(JSON.stringify(config, null, 2)), { exclusive: true });
+    return new Repository(storage, config, master, keyId);
+  }
+
+  static async open(storage: Storage, passphrase: string): Promise<Repository> {
+    let raw: Buffer;
+    try {
+      raw = await storage.get('config');
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) throw new EngineError('no-repository', `there is no repository at ${storage.location} (create one with: lifeline init)`);
+      throw err;
+    }
+    const config = parseConfig(raw, storage.location);
+    const { master, keyId } = await openWithPassphrase(storage, passphrase);
+    checkConfigMac(master, config);
+    return new Repository(storage, config, master, keyId);
+  }
+
+  lock(options: LockOptions): Promise<HeldLock> {
+    return acquireLock(this.storage, this.key.encryption, options);
+  }
+
+  newChunker(): Chunker {
+    return new Chunker(this.gear, this.config.chunker);
+  }
+
+  blobId(plaintext: Uint8Array): string {
+    return blobId(this.key.id, plaintext);
+  }
+
+  /** Loads index files written since the last call (by this process or another). */
+  async loadIndex(): Promise<void> {
+    for (const { name } of await this.storage.list('index')) {
+      if (this.loadedIndexFiles.has(name)) continue;
+      let file;
+      try {
+        file = decodeIndex(this.key.encryption, await this.readNamed(`index/${name}`), name);
+      } catch (err) {
+        // Superseded by a prune that is deleting it right now.
+        if (isEngineError(err, 'not-found')) continue;
+        throw err;
+      }
+      for (const pack of file.packs) this.index.addPack(pack);
+      this.loadedIndexFiles.add(name);
+    }
+  }
+
+  /** Drops everything known and reads the index files as they are now (after another process changed them). */
+  async reloadIndex(): Promise<void> {
+    this.index.clear();
+    this.loadedIndexFiles.clear();
+    await this.loadIndex();
+  }
+
+  indexFileIds(): string[] {
+    return [...this.loadedIndexFiles];
+  }
+
+  async writeIndex(packs: IndexedPack[], supersedes: string[] = []): Promise<string> {
+    const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }));
+    for (const pack of packs) this.index.addPack(pack);
+    this.loadedIndexFiles.add(id);
+    return id;
+  }
+
+  forgetIndexFile(id: string): void {
+    this.loadedIndexFiles.delete(id);
+  }
+
+  /** Reads a pack's header from storage; the way to rebuild the index from packs alone. */
+  async readPackHeader(packId: string, packSize: number): Promise<IndexedPack> {
+    let tail = await this.storage.get(`data/${packId}`, { offset: -Math.min(packSize, 64 * 1024) });
+    const span = headerSpan(tail);
+    if (span > tail.length && span <= packSize) tail = await this.storage.get(`data/${packId}`, { offset: -span });
+    return { id: packId, blobs: readPackHeader(this.key.encryption, tail, packSize, packId) };
+  }
+
+  async readBlob(id: string): Promise<Buffer> {
+    const at = this.index.get(id);
+    if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} is referenced but not in the index`);
+    const sealed = await this.storage.get(`data/${at.pack}`, { offset: at.offset, length: at.length });
+    return decodeBlob(this.key, sealed, id);
+  }
+
+  async readTree(id: string): Promise<Tree> {
+    const cached = this.treeCache.get(id);
+    if (cached) return cached;
+    const bytes = await this.readBlob(id);
+    let tree: Tree;
+    try {
+      tree = decodeTree(bytes);
+    } catch (err) {
+      throw new EngineError('corrupt', `tree ${id.slice(0, 12)} is not a valid tree`, { cause: err });
+    }
+    if (this.treeCache.size > 10_000) this.treeCache.clear();
+    this.treeCache.set(id, tree);
+    return tree;
+  }
+
+  blobType(id: string): BlobType | undefined {
+    return this.index.get(id)?.type;
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<string> {
+    return this.putNamed('snapshots', seal(this.key.encryption, Buffer.from(JSON.stringify(snapshot)), SNAPSHOT_CONTEXT));
+  }
+
+  async readSnapshot(id: string): Promise<SnapshotRecord> {
+    const sealed = await this.readNamed(`snapshots/${id}`);
+    const plain = open(this.key.encryption, sealed, SNAPSHOT_CONTEXT, `snapshot ${id.slice(0, 8)}`);
+    return { id, ...(JSON.parse(plain.toString('utf8')) as Snapshot) };
+  }
+
+  /** Every snapshot, oldest first. */
+  async listSnapshots(): Promise<SnapshotRecord[]> {
+    const out: SnapshotRecord[] = [];
+    for (const { name } of await this.storage.list('snapshots')) {
+      try {
+        out.push(await this.readSnapshot(name));
+      } catch (err) {
+        if (!isEngineError(err, 'not-found')) throw err;
+      }
+    }
+    return out.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
+  }
+
+  /** `latest` (optionally of one source), a full id, or a unique prefix of at least 4 hex digits. */
+  async resolveSnapshot(ref: string, filter: { source?: string } = {}): Promise<SnapshotRecord> {
+    const all = (await this.listSnapshots()).filter((s) => !filter.source || s.source === filter.source);
+    if (ref === 'latest') {
+      const latest = all.at(-1);
+      if (!latest) throw new EngineError('not-found', filter.source ? `no snapshot of ${filter.source}` : 'the repository has no snapshots');
+      return latest;
+    }
+    if (!/^[0-9a-f]{4,64}$/.test(ref)) throw new EngineError('invalid-argument', `"${ref}" is not a snapshot id: give "latest" or at least 4 hex digits`);
+    const matches = all.filter((s) => s.id.startsWith(ref));
+    if (matches.length === 0) throw new EngineError('not-found', `no snapshot with id ${ref}`);
+    if (matches.length > 1) throw new EngineError('invalid-argument', `snapshot id prefix ${ref} is ambiguous: give more digits`);
+    return matches[0];
+  }
+
+  /** Reads an object stored under the SHA-256 of its bytes and checks that it still matches its name. */
+  async readNamed(name: string): Promise<Buffer> {
+    const bytes = await this.storage.get(name);
+    const id = name.slice(name.indexOf('/') + 1);
+    if (createHash('sha256').update(bytes).digest('hex') !== id) throw new EngineError('corrupt', `${name.slice(0, name.indexOf('/') + 13)} does not match its name: it is damaged`);
+    return bytes;
+  }
+
+  async putNamed(kind: 'index' | 'snapshots' | 'data', bytes: Buffer): Promise<string> {
+    const id = createHash('sha256').update(bytes).digest('hex');
+    await this.storage.put(`${kind}/${id}`, bytes);
+    return id;
+  }
+}
+
+export type { KdfParams };

@@ -1,0 +1,43 @@
+// Directory trees as blobs: one JSON blob per directory, so an unchanged directory is one shared blob.
+
+export const NODE_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+export interface TreeNode {
+  name: string;
+  type: NodeType;
+  /** Permission bits and set-id/sticky bits (mode & 0o7777). */
+  mode: number;
+  /** Modification time in nanoseconds since the epoch, as a decimal string (beyond a double's precision). */
+  mtimeNs: string;
+  uid: number;
+  gid: number;
+  /** Files: the bytes of content. */
+  size?: number;
+  /** Files: device and inode at backup time, to find unchanged files next time. */
+  dev?: number;
+  inode?: number;
+  /** Files: the data blobs that make up the content, in order. */
+  content?: string[];
+  /** Files: set when the content is a consistent copy of a live SQLite database. */
+  sqlite?: true;
+  /** Directories: the tree blob that lists the entries. */
+  subtree?: string;
+  /** Symbolic links: where the link points. */
+  target?: string;
+}
+
+export interface Tree {
+  nodes: TreeNode[];
+}
+
+export function encodeTree(tree: Tree): Buffer {
+  const nodes = [...tree.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return Buffer.from(JSON.stringify({ nodes }));
+}
+
+export function decodeTree(bytes: Buffer): Tree {
+  const tree = JSON.parse(bytes.toString('utf8')) as Tree;
+  if (!Array.isArray(tree.nodes)) throw new Error('tree has no nodes');
+  return tree;
+}

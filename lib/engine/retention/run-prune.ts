@@ -1,0 +1,135 @@
+// Prune: remove data no snapshot needs. Marking and repacking run beside backups under a shared lock; only
+// the final sweep (re-check against snapshots added meanwhile, write one new index, delete) takes the
+// repository alone, and only for a moment.
+import { EngineError, throwIfAborted } from '../errors';
+import { ProgressMeter, type EventSink } from '../progress';
+import { decodeBlob } from '../repository/blob-codec';
+import { BlobWriter } from '../repository/blob-writer';
+import { InlineEncoder } from '../repository/encoder';
+import type { IndexedPack } from '../repository/index-file';
+import type { Repository } from '../repository/repository';
+import { collectReferences, type References } from '../verify/collect-references';
+
+/** A pack with more unused bytes than this share is repacked; one with none used is deleted. */
+const REPACK_UNUSED_SHARE = 0.1;
+const SWEEP_LOCK_WAIT_MS = 30 * 60_000;
+
+export interface PruneOptions {
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+  /** Called between the mark and sweep phases; tests use it to run a backup in between. */
+  beforeSweep?: () => Promise<void>;
+}
+
+export interface PruneResult {
+  packsDeleted: number;
+  packsRepacked: number;
+  packsWritten: number;
+  bytesDeleted: number;
+  bytesWritten: number;
+  blobsRemoved: number;
+}
+
+export async function runPrune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
+  const meter = new ProgressMeter('prune', options.onEvent);
+  const result: PruneResult = { packsDeleted: 0, packsRepacked: 0, packsWritten: 0, bytesDeleted: 0, bytesWritten: 0, blobsRemoved: 0 };
+  const candidates = new Set<string>();
+  let marked: References;
+  let seenSnapshots: Set<string>;
+
+  const mark = await repo.lock({ exclusive: false, solo: true, operation: 'prune', signal: options.signal });
+  try {
+    meter.phase('mark');
+    await repo.reloadIndex();
+    const snapshots = await repo.listSnapshots();
+    seenSnapshots = new Set(snapshots.map((s) => s.id));
+    marked = await referencesOrFail(repo, snapshots.map((s) => s.tree));
+    const used = (id: string) => marked.trees.has(id) || marked.data.has(id);
+    const toRepack: string[] = [];
+    for (const packId of repo.index.packIds()) {
+      const blobs = repo.index.packEntries(packId)!;
+      const total = blobs.reduce((n, b) => n + b.length, 0);
+      const unused = blobs.filter((b) => !used(b.id)).reduce((n, b) => n + b.length, 0);
+      if (unused === total) candidates.add(packId);
+      else if (unused / total > REPACK_UNUSED_SHARE) {
+        candidates.add(packId);
+        toRepack.push(packId);
+      }
+    }
+    meter.phase('repack');
+    const writer = new BlobWriter(repo, new InlineEncoder(repo.key.encryption));
+    for (const packId of toRepack) {
+      throwIfAborted(options.signal);
+      const bytes = await repo.storage.get(`data/${packId}`);
+      for (const b of repo.index.packEntries(packId)!) {
+        if (!used(b.id)) continue;
+        const sealed = bytes.subarray(b.offset, b.offset + b.length);
+        decodeBlob(repo.key, sealed, b.id); // a damaged blob must not be carried into a new pack
+        await writer.copySealed(b.type, b.id, Buffer.from(sealed));
+      }
+      result.packsRepacked++;
+    }
+    const written = await writer.finish();
+    result.packsWritten = written.packs;
+    result.bytesWritten = written.newBytes;
+  } finally {
+    await mark.release();
+  }
+
+  await options.beforeSweep?.();
+  const sweep = await repo.lock({ exclusive: true, operation: 'prune', waitMs: SWEEP_LOCK_WAIT_MS, signal: options.signal });
+  try {
+    meter.phase('sweep');
+    await repo.reloadIndex();
+    // Snapshots written while marking keep what they use, even if it sat in a pack marked for deletion.
+    const added = (await repo.listSnapshots()).filter((s) => !seenSnapshots.has(s.id));
+    marked = await referencesOrFail(repo, added.map((s) => s.tree), marked);
+    const used = (id: string) => marked.trees.has(id) || marked.data.has(id);
+    const stored = new Map((await repo.storage.list('data')).map((p) => [p.name, p.size]));
+    const keptPacks: IndexedPack[] = [];
+    const holders = new Map<string, number>();
+    for (const packId of repo.index.packIds()) {
+      for (const b of repo.index.packEntries(packId)!) holders.set(b.id, (holders.get(b.id) ?? 0) + 1);
+    }
+    const deletions: string[] = [];
+    for (const packId of repo.index.packIds()) {
+      const blobs = repo.index.packEntries(packId)!;
+      const deletable = candidates.has(packId) && stored.has(packId) && blobs.every((b) => !used(b.id) || (holders.get(b.id) ?? 0) > 1);
+      if (deletable) {
+        deletions.push(packId);
+        for (const b of blobs) holders.set(b.id, holders.get(b.id)! - 1);
+      } else if (stored.has(packId)) keptPacks.push({ id: packId, blobs });
+    }
+    // Packs no index lists were left by an interrupted backup: keep those whose data is needed, drop the rest.
+    for (const [packId, size] of stored) {
+      if (repo.index.hasPack(packId)) continue;
+      const pack = await repo.readPackHeader(packId, size).catch(() => null);
+      if (pack && pack.blobs.some((b) => used(b.id))) keptPacks.push(pack);
+      else deletions.push(packId);
+    }
+    const superseded = repo.indexFileIds();
+    await repo.writeIndex(keptPacks, superseded);
+    for (const id of superseded) {
+      await repo.storage.delete(`index/${id}`);
+      repo.forgetIndexFile(id);
+    }
+    for (const packId of deletions) {
+      result.blobsRemoved += repo.index.packEntries(packId)?.length ?? 0;
+      result.bytesDeleted += stored.get(packId) ?? 0;
+      await repo.storage.delete(`data/${packId}`);
+      result.packsDeleted++;
+    }
+    await repo.reloadIndex();
+    return result;
+  } finally {
+    await sweep.release();
+  }
+}
+
+async function referencesOrFail(repo: Repository, roots: string[], into?: References): Promise<References> {
+  const refs = await collectReferences(repo, roots, (id) => (repo.index.has(id) ? null : `blob ${id.slice(0, 12)} is missing`), into);
+  if (refs.errors.length > 0) {
+    throw new EngineError('corrupt', `prune stopped: the repository is damaged (${refs.errors[0]}${refs.errors.length > 1 ? ` and ${refs.errors.length - 1} more` : ''}); run verify`);
+  }
+  return refs;
+}

@@ -1,0 +1,122 @@
+// Scans what a backup will save: lstat of every entry under the given paths, excluded entries left out,
+// the files that belong to a SQLite database (-wal, -shm, -journal) passed over. Totals feed the progress.
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import path from 'node:path';
+
+import { EngineError, throwIfAborted } from '../errors';
+import type { ProgressMeter } from '../progress';
+import type { NodeType } from '../repository/tree';
+import type { ExcludeMatcher } from './exclude';
+import { isSqliteFile, SQLITE_SIDECARS } from './sqlite-file';
+
+export interface FsEntry {
+  name: string;
+  path: string;
+  type: NodeType;
+  stat: BigIntStats;
+  /** Directories: entries by name; only those on the way to a backed-up path for the directories above it. */
+  children?: Map<string, FsEntry>;
+  /** Named with --sqlite: always copied through the backup API. */
+  sqlite?: boolean;
+}
+
+export interface ScanResult {
+  root: FsEntry;
+  files: number;
+  bytes: number;
+}
+
+export async function scanSources(paths: string[], sqlitePaths: string[], exclude: ExcludeMatcher, meter: ProgressMeter, signal?: AbortSignal): Promise<ScanResult> {
+  const root = entryFor('/', '');
+  const result: ScanResult = { root, files: 0, bytes: 0 };
+  let sinceYield = 0;
+  const visit = async (entry: FsEntry): Promise<void> => {
+    if (entry.type === 'file') {
+      result.files++;
+      result.bytes += Number(entry.stat.size);
+    }
+    if (entry.type !== 'dir') return;
+    let names: string[];
+    try {
+      names = readdirSync(entry.path);
+    } catch (err) {
+      meter.warn(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
+      return;
+    }
+    const present = new Set(names);
+    names.sort();
+    for (const name of names) {
+      const full = path.join(entry.path, name);
+      if (exclude(full) || isSqliteSidecar(entry.path, name, present)) continue;
+      let child: FsEntry;
+      try {
+        child = entryFor(full, name);
+      } catch (err) {
+        meter.warn(full, `not readable, skipped: ${(err as Error).message}`);
+        continue;
+      }
+      entry.children!.set(name, child);
+      if (++sinceYield >= 2000) {
+        sinceYield = 0;
+        throwIfAborted(signal);
+        await new Promise((r) => setImmediate(r));
+      }
+      await visit(child);
+    }
+  };
+
+  const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
+  for (const given of [...paths, ...sqlitePaths]) {
+    const absolute = path.resolve(given);
+    let parent = root;
+    for (const part of absolute.split(path.sep).filter(Boolean).slice(0, -1)) {
+      let next = parent.children!.get(part);
+      if (!next) {
+        next = entryFor(path.join(parent.path, part), part);
+        parent.children!.set(part, next);
+      }
+      parent = next;
+    }
+    const name = path.basename(absolute);
+    if (parent.children!.has(name)) continue;
+    let entry: FsEntry;
+    try {
+      entry = entryFor(absolute, name);
+    } catch (err) {
+      throw new EngineError('source-unreadable', `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+    if (sqlite.has(absolute)) {
+      if (entry.type !== 'file' || !isSqliteFile(absolute)) throw new EngineError('invalid-argument', `${absolute} is not a SQLite database`);
+      entry.sqlite = true;
+    }
+    parent.children!.set(name, entry);
+    await visit(entry);
+  }
+  return result;
+}
+
+function entryFor(full: string, name: string): FsEntry {
+  const stat = lstatSync(full, { bigint: true });
+  const type = typeOf(stat);
+  return { name, path: full, type, stat, children: type === 'dir' ? new Map() : undefined };
+}
+
+function typeOf(stat: BigIntStats): NodeType {
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return 'dir';
+  if (stat.isSymbolicLink()) return 'symlink';
+  if (stat.isFIFO()) return 'fifo';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isCharacterDevice()) return 'chardev';
+  return 'blockdev';
+}
+
+function isSqliteSidecar(dir: string, name: string, present: Set<string>): boolean {
+  for (const suffix of SQLITE_SIDECARS) {
+    if (name.endsWith(suffix)) {
+      const base = name.slice(0, -suffix.length);
+      return present.has(base) && isSqliteFile(path.join(dir, base));
+    }
+  }
+  return false;
+}

@@ -1,0 +1,18 @@
+// Compiles the engine and the CLI once into dist/, so `lifeline` starts fast and the dashboard loads plain JS.
+// Native modules and the rest of node_modules stay external.
+import { build } from 'esbuild';
+
+const started = Date.now();
+await build({
+  entryPoints: { lifeline: 'bin/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+console.log(`engine built into dist/ in ${Date.now() - started} ms`);

@@ -1,0 +1,74 @@
+// `npm test`: the type check, unit and integration tests (vitest), then the built app in a real Chromium
+// (Playwright). Ends with one line "N passed, N failed" over all of them and a non-zero exit on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let passed = 0;
+let failed = 0;
+
+function run(title, command, args, env = {}) {
+  console.log(`\n── ${title}: ${command} ${args.join(' ')}`);
+  const r = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return r.status === 0;
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return true;
+  const root = process.getuid?.() === 0;
+  if (root && existsSync('/usr/bin/apt-get')) {
+    console.log('Chromium is missing: installing Debian\'s chromium package (needed by the end-to-end tests)');
+    run('apt-get update', 'apt-get', ['update', '-qq']);
+    if (run('install chromium', 'apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' }) && existsSync(CHROMIUM)) return true;
+  }
+  console.error(`The end-to-end tests need Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  return false;
+}
+
+mkdirSync('test-results', { recursive: true });
+
+if (run('type check', 'npx', ['tsc', '--noEmit'])) passed++;
+else failed++;
+
+rmSync('test-results/vitest.json', { force: true });
+run('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
+const vitest = readJson('test-results/vitest.json');
+if (vitest) {
+  passed += vitest.numPassedTests;
+  failed += vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0);
+  if (vitest.numTotalTests === 0) failed++;
+} else {
+  console.error('vitest produced no report');
+  failed++;
+}
+
+if (process.env.SKIP_E2E === '1') {
+  console.log('\nSKIP_E2E=1: end-to-end tests not run');
+} else if (!ensureChromium()) {
+  failed++;
+} else if (!run('build the app', 'npm', ['run', 'build', '--silent'])) {
+  failed++;
+} else {
+  rmSync('test-results/e2e.json', { force: true });
+  run('end-to-end tests', 'npx', ['playwright', 'test']);
+  const e2e = readJson('test-results/e2e.json');
+  if (e2e?.stats) {
+    passed += e2e.stats.expected;
+    failed += e2e.stats.unexpected + e2e.stats.flaky;
+    if (e2e.stats.expected + e2e.stats.unexpected + e2e.stats.flaky === 0) failed++;
+  } else {
+    console.error('playwright produced no report');
+    failed++;
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

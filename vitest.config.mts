@@ -1,0 +1,17 @@
+import path from 'node:path';
+
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
+  test: {
+    include: ['lib/**/*.test.ts', 'bin/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['e2e/**', 'node_modules/**', '.next/**'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    globalSetup: ['test/global-setup.ts'],
+    env: { TZ: 'UTC' },
+  },
+});
