@@ -190,11 +190,11 @@ class TreeSaver {
   /** Reads a file through the chunker; a file that turns out to be a SQLite database is read from a consistent copy instead. */
   private async readContent(file: string, kind: 'detect' | 'sqlite' | 'plain'): Promise<{ content: string[]; size: number; sqlite: boolean }> {
     if (kind === 'sqlite') return this.readSqlite(file);
-    const fd = openSync(file, 'r');
     const chunker = this.repo.newChunker();
     const content: string[] = [];
     let size = 0;
     let ready: Buffer[] = [];
+    const fd = openSync(file, 'r');
     try {
       for (;;) {
         throwIfAborted(this.signal);
@@ -202,8 +202,8 @@ class TreeSaver {
         const n = readSync(fd, buf, 0, READ_BYTES, size);
         if (n === 0) break;
         if (kind === 'detect' && size === 0 && hasSqliteHeader(buf.subarray(0, n))) {
-          closeSync(fd);
-          return this.readSqlite(file);
+          size = -1;
+          break;
         }
         size += n;
         this.meter.bytesDone += n;
@@ -212,12 +212,10 @@ class TreeSaver {
         this.meter.tick();
       }
     } finally {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed for the SQLite path
-      }
+      closeSync(fd);
     }
+    // Closed first: SQLite's own descriptors must not share this process's locks with a stray one.
+    if (size < 0) return this.readSqlite(file);
     chunker.finish((c) => ready.push(c));
     await this.saveChunks(ready, content);
     return { content, size, sqlite: false };

@@ -68,6 +68,20 @@ export async function scanSources(paths: string[], sqlitePaths: string[], exclud
   const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
   for (const given of [...paths, ...sqlitePaths]) {
     const absolute = path.resolve(given);
+    const entry = placeSource(root, absolute);
+    if (!entry) continue;
+    if (sqlite.has(absolute)) {
+      if (entry.type !== 'file' || !isSqliteFile(absolute)) throw new EngineError('invalid-argument', `${absolute} is not a SQLite database`);
+      entry.sqlite = true;
+    }
+    await visit(entry);
+  }
+  return result;
+}
+
+/** Adds a backed-up path and the directories above it to the tree; null if it is there already. */
+function placeSource(root: FsEntry, absolute: string): FsEntry | null {
+  try {
     let parent = root;
     for (const part of absolute.split(path.sep).filter(Boolean).slice(0, -1)) {
       let next = parent.children!.get(part);
@@ -78,21 +92,13 @@ export async function scanSources(paths: string[], sqlitePaths: string[], exclud
       parent = next;
     }
     const name = path.basename(absolute);
-    if (parent.children!.has(name)) continue;
-    let entry: FsEntry;
-    try {
-      entry = entryFor(absolute, name);
-    } catch (err) {
-      throw new EngineError('source-unreadable', `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-    }
-    if (sqlite.has(absolute)) {
-      if (entry.type !== 'file' || !isSqliteFile(absolute)) throw new EngineError('invalid-argument', `${absolute} is not a SQLite database`);
-      entry.sqlite = true;
-    }
+    if (parent.children!.has(name)) return null;
+    const entry = entryFor(absolute, name);
     parent.children!.set(name, entry);
-    await visit(entry);
+    return entry;
+  } catch (err) {
+    throw new EngineError('source-unreadable', `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
-  return result;
 }
 
 function entryFor(full: string, name: string): FsEntry {

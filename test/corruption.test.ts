@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { isEngineError, openRepository, runBackup, runPrune, runRestore, runVerify } from '@/lib/engine';
+
+import { describeTree, newRepository, PASSWORD, reopen, tempDir } from './helpers';
+
+function packFiles(repo: string): string[] {
+  const dir = path.join(repo, 'data');
+  return readdirSync(dir).flatMap((sub) => readdirSync(path.join(dir, sub)).map((f) => path.join(dir, sub, f)));
+}
+
+function flipByte(file: string, at: number): void {
+  chmodSync(file, 0o600);
+  const bytes = readFileSync(file);
+  bytes[at] ^= 0x40;
+  writeFileSync(file, bytes);
+}
+
+describe('damage and bad input', () => {
+  it('a flipped byte in a pack is found by verify --read-data and refused by restore', async () => {
+    const { repo, location } = await newRepository();
+    const src = path.join(tempDir('corrupt-src'), 'data');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'payload.bin'), randomBytes(200_000));
+    const { id } = await runBackup(repo, { paths: [src] });
+    const dataPack = packFiles(location).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
+    flipByte(dataPack, 1000);
+
+    const damaged = await reopen(location);
+    const structural = await runVerify(damaged);
+    expect(structural.errors).toEqual([]);
+    const full = await runVerify(damaged, { readDataPercent: 100 });
+    expect(full.errors.join('\n')).toMatch(new RegExp(`pack ${path.basename(dataPack).slice(0, 12)} is damaged`));
+
+    const target = tempDir('corrupt-target');
+    await expect(runRestore(damaged, { snapshot: await damaged.resolveSnapshot(id), target })).rejects.toSatisfy((e) => isEngineError(e, 'corrupt'));
+    // Nothing half-written is left under the file's name.
+    expect(existsSync(path.join(target, src, 'payload.bin'))).toBe(false);
+  });
+
+  it('a wrong passphrase is refused with its own error', async () => {
+    const { location } = await newRepository();
+    await expect(openRepository(location, 'not it')).rejects.toSatisfy((e) => isEngineError(e, 'wrong-password'));
+    await expect(openRepository(path.join(location, 'missing'), PASSWORD)).rejects.toSatisfy((e) => isEngineError(e, 'no-repository'));
+  });
+
+  it('a damaged snapshot manifest or index is reported, not trusted', async () => {
+    const { repo, location } = await newRepository();
+    const src = path.join(tempDir('corrupt-src2'), 'data');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'a'), 'a');
+    await runBackup(repo, { paths: [src] });
+    const [snap] = readdirSync(path.join(location, 'snapshots'));
+    flipByte(path.join(location, 'snapshots', snap), 30);
+    await expect((await reopen(location)).listSnapshots()).rejects.toSatisfy((e) => isEngineError(e, 'corrupt'));
+  });
+});
+
+describe('prune beside a running backup', () => {
+  it('keeps data that a backup written during the mark phase still needs', async () => {
+    const { repo, location } = await newRepository();
+    const src = path.join(tempDir('prune-src'), 'data');
+    mkdirSync(src);
+    const shared = randomBytes(2 * 1024 * 1024);
+    writeFileSync(path.join(src, 'shared.bin'), shared);
+    writeFileSync(path.join(src, 'old.bin'), randomBytes(1024 * 1024));
+    await runBackup(repo, { paths: [src], sourceName: 'old' });
+    // Forget that snapshot: now nothing references shared.bin's data, so mark plans to delete its pack.
+    for (const s of await repo.listSnapshots()) await repo.storage.delete(`snapshots/${s.id}`);
+
+    const other = await openRepository(location, PASSWORD);
+    const result = await runPrune(repo, {
+      beforeSweep: async () => {
+        // A backup that reuses shared.bin's blobs, which the mark phase found unused.
+        const fresh = path.join(tempDir('prune-src2'), 'fresh');
+        mkdirSync(fresh);
+        writeFileSync(path.join(fresh, 'copy.bin'), shared);
+        await runBackup(other, { paths: [fresh], sourceName: 'fresh' });
+      },
+    });
+    const after = await reopen(location);
+    const verify = await runVerify(after, { readDataPercent: 100 });
+    expect(verify.errors).toEqual([]);
+    expect(verify.snapshots).toBe(1);
+    // The pack was unused when marked, but the new snapshot needs it: the sweep keeps it.
+    expect(result.packsDeleted).toBe(0);
+    const snapshot = (await after.listSnapshots())[0];
+    const target = tempDir('prune-restore');
+    await runRestore(after, { snapshot, target });
+    const restoredFile = path.join(target, snapshot.paths[0], 'copy.bin');
+    expect(readFileSync(restoredFile).equals(shared)).toBe(true);
+    expect(describeTree(path.join(target, snapshot.paths[0]))).toEqual(describeTree(snapshot.paths[0]));
+  });
+});

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { cli, cliAsync, describeTree, PASSWORD, CLI, resultOf, tempDir } from './helpers';
+import { spawn } from 'node:child_process';
+
+/** About 90 MB of incompressible files: six packs of 16 MiB, so a crash can fall between packs and indexes. */
+function bigSource(): string {
+  const src = path.join(tempDir('crash-src'), 'data');
+  mkdirSync(src);
+  for (let i = 0; i < 9; i++) writeFileSync(path.join(src, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
+  for (let i = 0; i < 200; i++) writeFileSync(path.join(src, `small-${i}.txt`), `file ${i}\n`.repeat(i + 1));
+  return src;
+}
+
+function initRepo(): string {
+  const repo = path.join(tempDir('crash-repo'), 'repo');
+  expect(cli(['init', '--repo', repo]).code).toBe(0);
+  return repo;
+}
+
+/** After a crash: verify passes with no manual step, the next backup succeeds, reusing what was written,
+ *  and its snapshot restores byte for byte. */
+function expectRecovers(repo: string, src: string, maxNewBytes: number): void {
+  const verify = cli(['verify', '--repo', repo, '--read-data', '--json']);
+  expect(resultOf(verify).errors).toEqual([]);
+  expect(verify.code).toBe(0);
+  const next = cli(['backup', '--repo', repo, '--json', src]);
+  expect(next.code).toBe(0);
+  expect((resultOf(next).summary as { newBytes: number }).newBytes).toBeLessThanOrEqual(maxNewBytes);
+  expect(cli(['verify', '--repo', repo]).code).toBe(0);
+  const target = tempDir('crash-restore');
+  expect(cli(['restore', '--repo', repo, 'latest', '--target', target]).code).toBe(0);
+  expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
+}
+
+const TOTAL = 9 * 10 * 1024 * 1024;
+
+describe('a backup killed with SIGKILL leaves a valid repository', () => {
+  it('after the second pack, before any index: the packs are adopted and reused', () => {
+    const repo = initRepo();
+    const src = bigSource();
+    const crashed = cli(['backup', '--repo', repo, src], { LIFELINE_TEST_CRASH_AFTER: 'pack:2' });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(readdirSync(path.join(repo, 'index'))).toEqual([]);
+    expect(readdirSync(path.join(repo, 'locks'))).toHaveLength(1);
+    expectRecovers(repo, src, TOTAL - 30 * 1024 * 1024);
+  });
+
+  it('after the first index file', () => {
+    const repo = initRepo();
+    const src = bigSource();
+    expect(cli(['backup', '--repo', repo, src], { LIFELINE_TEST_CRASH_AFTER: 'index:1' }).signal).toBe('SIGKILL');
+    expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+    expectRecovers(repo, src, TOTAL - 60 * 1024 * 1024);
+  });
+
+  it('after the snapshot, before the lock is released', () => {
+    const repo = initRepo();
+    const src = bigSource();
+    expect(cli(['backup', '--repo', repo, src], { LIFELINE_TEST_CRASH_AFTER: 'snapshot:1' }).signal).toBe('SIGKILL');
+    expect(readdirSync(path.join(repo, 'snapshots'))).toHaveLength(1);
+    expectRecovers(repo, src, 1024 * 1024);
+  });
+
+  it('at a random moment', async () => {
+    const repo = initRepo();
+    const src = bigSource();
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, src], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD }, stdio: 'ignore' });
+    const delay = 300 + Math.floor(Math.random() * 700);
+    setTimeout(() => child.kill('SIGKILL'), delay);
+    await new Promise((r) => child.on('close', r));
+    expectRecovers(repo, src, TOTAL + 2 * 1024 * 1024);
+  });
+});
+
+describe('concurrent backups', () => {
+  it('two backups into one repository at once both land and verify', async () => {
+    const repo = initRepo();
+    const a = bigSource();
+    const b = path.join(tempDir('crash-src-b'), 'other');
+    mkdirSync(b);
+    for (let i = 0; i < 3; i++) writeFileSync(path.join(b, `b-${i}.bin`), randomBytes(8 * 1024 * 1024));
+    const [ra, rb] = await Promise.all([cliAsync(['backup', '--repo', repo, '--json', a]), cliAsync(['backup', '--repo', repo, '--json', b])]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    expect(cli(['verify', '--repo', repo, '--read-data']).code).toBe(0);
+    for (const [src, r] of [[a, ra], [b, rb]] as const) {
+      const target = tempDir('conc');
+      expect(cli(['restore', '--repo', repo, (resultOf(r).id as string).slice(0, 10), '--target', target]).code).toBe(0);
+      expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
+    }
+  });
+});

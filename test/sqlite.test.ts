@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { isEngineError, runBackup, runRestore } from '@/lib/engine';
+
+import { newRepository, tempDir } from './helpers';
+
+const WRITER = path.join(__dirname, 'fixtures', 'sqlite-writer.cjs');
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGKILL');
+});
+
+/** Starts the steady writer and resolves once it has committed `atLeast` transactions. */
+function startWriter(db: string, atLeast = 500): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [WRITER, db, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const last = Number(d.toString().trim().split('\n').at(-1));
+      if (last >= atLeast) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`writer exited with ${code}`)));
+  });
+}
+
+function consistentCount(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const events = (db.prepare('SELECT count(*) AS c FROM events').get() as { c: number }).c;
+    const total = (db.prepare('SELECT n FROM totals').get() as { n: number }).n;
+    expect(events).toBe(total);
+    return events;
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite sources', () => {
+  it('backs up a database while another process writes to it, and restores a consistent copy', async () => {
+    const { repo } = await newRepository();
+    const dir = tempDir('sqlite');
+    const db = path.join(dir, 'app.db');
+    const writer = await startWriter(db);
+    const { id, snapshot } = await runBackup(repo, { paths: [], sqlite: [db] });
+    expect(writer.exitCode).toBeNull(); // still writing all along
+    expect(snapshot.summary.files).toBe(1);
+    const target = tempDir('sqlite-restore');
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+    const restored = path.join(target, db);
+    expect(readdirSync(path.dirname(restored))).toEqual(['app.db']);
+    expect(consistentCount(restored)).toBeGreaterThanOrEqual(500);
+  });
+
+  it('finds a database inside a backed-up directory by its header and leaves its -wal and -shm out', async () => {
+    const { repo } = await newRepository();
+    const dir = path.join(tempDir('sqlite-dir'), 'service');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'config.json'), '{"port": 8080}');
+    const db = path.join(dir, 'state.sqlite3');
+    await startWriter(db);
+    expect(existsSync(`${db}-wal`)).toBe(true);
+    const { id, snapshot } = await runBackup(repo, { paths: [dir] });
+    expect(snapshot.warnings).toEqual([]);
+    const target = tempDir('sqlite-dir-restore');
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+    expect(readdirSync(path.join(target, dir)).sort()).toEqual(['config.json', 'state.sqlite3']);
+    expect(consistentCount(path.join(target, db))).toBeGreaterThanOrEqual(500);
+  });
+
+  it('refuses to restore a database in place while a process has it open, and changes nothing', async () => {
+    const { repo } = await newRepository();
+    const dir = tempDir('sqlite-inplace');
+    const db = path.join(dir, 'app.db');
+    const writer = await startWriter(db);
+    const { id } = await runBackup(repo, { paths: [], sqlite: [db] });
+    const snapshot = await repo.resolveSnapshot(id);
+    await expect(runRestore(repo, { snapshot, target: '/' })).rejects.toSatisfy(
+      (e) => isEngineError(e, 'database-in-use') && /stop the service/.test((e as Error).message),
+    );
+    expect(writer.exitCode).toBeNull();
+  });
+
+  it('replaces a database in place once it is closed, with no stale -wal or -shm beside it', async () => {
+    const { repo } = await newRepository();
+    const dir = tempDir('sqlite-replace');
+    const db = path.join(dir, 'app.db');
+    const writer = await startWriter(db, 300);
+    const { id } = await runBackup(repo, { paths: [], sqlite: [db] });
+    const backedUp = consistentCount(path.join(await restoreTo(repo, id), db));
+    await startWriterUntil(writer, backedUp + 500);
+    writer.kill('SIGKILL'); // dies mid-write: a -wal and -shm stay behind
+    await new Promise((r) => writer.once('exit', r));
+    expect(existsSync(`${db}-wal`)).toBe(true);
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target: '/' });
+    expect(existsSync(`${db}-wal`)).toBe(false);
+    expect(existsSync(`${db}-shm`)).toBe(false);
+    expect(consistentCount(db)).toBe(backedUp);
+  });
+});
+
+async function restoreTo(repo: Awaited<ReturnType<typeof newRepository>>['repo'], id: string): Promise<string> {
+  const target = tempDir('peek');
+  await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+  return target;
+}
+
+function startWriterUntil(child: ChildProcess, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      if (Number(d.toString().trim().split('\n').at(-1)) >= count) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+  });
+}
