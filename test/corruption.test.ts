@@ -69,6 +69,7 @@ describe('prune beside a running backup', () => {
     writeFileSync(path.join(src, 'shared.bin'), shared);
     writeFileSync(path.join(src, 'old.bin'), randomBytes(1024 * 1024));
     await runBackup(repo, { paths: [src], sourceName: 'old' });
+    const dataPack = packFiles(location).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
     // Forget that snapshot: now nothing references shared.bin's data, so mark plans to delete its pack.
     for (const s of await repo.listSnapshots()) await repo.storage.delete(`snapshots/${s.id}`);
 
@@ -86,8 +87,10 @@ describe('prune beside a running backup', () => {
     const verify = await runVerify(after, { readDataPercent: 100 });
     expect(verify.errors).toEqual([]);
     expect(verify.snapshots).toBe(1);
-    // The pack was unused when marked, but the new snapshot needs it: the sweep keeps it.
-    expect(result.packsDeleted).toBe(0);
+    // Both packs were unused when marked; the sweep deletes the old trees' pack but keeps the data pack the
+    // new snapshot needs.
+    expect(result.packsDeleted).toBe(1);
+    expect(existsSync(dataPack)).toBe(true);
     const snapshot = (await after.listSnapshots())[0];
     const target = tempDir('prune-restore');
     await runRestore(after, { snapshot, target });
