@@ -2,7 +2,7 @@ import { FORMAT_VERSION } from '@/lib/engine/repository/config';
 
 export default function HomePage() {
   return (
-    <main className="mx-auto max-w-2xl p-10">
+    <main className="mx-auto max-w-3xl p-10">
       <h1 className="text-3xl font-semibold">Lifeline</h1>
       <p className="mt-2 text-slate-600">Backup, restore and failover for a small fleet.</p>
       <section className="mt-8 rounded-lg border border-slate-200 bg-white p-6" aria-labelledby="engine">

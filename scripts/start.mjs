@@ -1,0 +1,46 @@
+// `npm start`: builds what is stale (the engine, the app), then serves the dashboard on HOSTNAME:PORT
+// (127.0.0.1:3000 by default) with its data in LIFELINE_DATA_DIR (./data by default).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const port = process.env.PORT ?? '3000';
+// Containers export HOSTNAME as the machine's own name: that is not a request to listen on every interface.
+const hostname = process.env.HOSTNAME && process.env.HOSTNAME !== os.hostname() ? process.env.HOSTNAME : '127.0.0.1';
+const dataDir = path.resolve(process.env.LIFELINE_DATA_DIR ?? 'data');
+
+function newestMtime(entries) {
+  let newest = 0;
+  const visit = (p) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  entries.forEach(visit);
+  return newest;
+}
+
+function mtime(file) {
+  return existsSync(file) ? statSync(file).mtimeMs : 0;
+}
+
+function step(title, command, args) {
+  console.log(`lifeline: ${title}`);
+  const r = spawnSync(command, args, { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+const sources = ['app', 'components', 'lib', 'bin', 'next.config.ts', 'package.json'];
+if (mtime('dist/lifeline.cjs') < newestMtime(['lib/engine', 'bin'])) step('building the engine', process.execPath, ['scripts/build-engine.mjs']);
+if (mtime('.next/BUILD_ID') < newestMtime(sources)) step('building the dashboard', 'npx', ['next', 'build']);
+
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+console.log(`lifeline: dashboard on http://${hostname}:${port} (data in ${dataDir})`);
+const server = spawn('npx', ['next', 'start', '--hostname', hostname, '--port', port], {
+  stdio: 'inherit',
+  env: { ...process.env, LIFELINE_DATA_DIR: dataDir },
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+server.on('exit', (code) => process.exit(code ?? 0));
