@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 
 const started = Date.now();
 await build({
-  entryPoints: { lifeline: 'bin/cli/main.ts' },
+  entryPoints: { lifeline: 'bin/cli/main.ts', 'backup-worker': 'lib/engine/backup/backup-worker.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

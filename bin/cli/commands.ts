@@ -33,6 +33,8 @@ export const init: Command = async (ctx) => {
 export const backup: Command = async (ctx, v, args) => {
   const repo = await ctx.open();
   const { id, snapshot } = await runBackup(repo, {
+    // The bundled CLI sits in dist/ beside the worker script built with it.
+    workerScript: path.join(__dirname, 'backup-worker.cjs'),
     paths: args,
     sqlite: list(v.sqlite),
     exclude: list(v.exclude),

@@ -1,23 +1,24 @@
 // A backup: scan the sources, save new file content and one tree per directory, then the snapshot.
 // Files unchanged since the parent snapshot (size, mtime, inode) are not read again.
-import { closeSync, mkdtempSync, openSync, readlinkSync, readSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { EngineError, fromSystemError, throwIfAborted } from '../errors';
+import { EngineError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import { BlobWriter } from '../repository/blob-writer';
-import { InlineEncoder, type Encoder } from '../repository/encoder';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
-import { encodeTree, type Tree, type TreeNode } from '../repository/tree';
+import { encodeTree, type TreeNode } from '../repository/tree';
 import { crashPoint } from '../test-hooks';
 import { compileExcludes } from '../sources/exclude';
-import { copySqliteConsistently, hasSqliteHeader } from '../sources/sqlite-file';
+import { copySqliteConsistently } from '../sources/sqlite-file';
 import { scanSources, type FsEntry } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
+import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
+import type { FileResult } from './read-file';
 
-const READ_BYTES = 4 * 1024 * 1024;
 /** How long a backup waits for a prune's short exclusive window to pass. */
 const LOCK_WAIT_MS = 10 * 60_000;
 
@@ -34,7 +35,8 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onEvent?: EventSink;
-  encoder?: Encoder;
+  /** The compiled backup-worker script: files are then read on one worker thread per core, else inline. */
+  workerScript?: string;
 }
 
 export interface BackupResult {
@@ -49,7 +51,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   const startedAt = new Date();
   const meter = new ProgressMeter('backup', options.onEvent);
   const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: LOCK_WAIT_MS, signal: options.signal });
-  const encoder = options.encoder ?? new InlineEncoder(repo.key.encryption);
+  let reader: FileReader | null = null;
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeline-backup-'));
   try {
     await repo.loadIndex();
@@ -61,7 +63,9 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     meter.filesTotal = scan.files;
     meter.bytesTotal = scan.bytes;
     meter.phase('save');
-    const saver = new TreeSaver(repo, new BlobWriter(repo, encoder), meter, scratch, options.signal);
+    const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
+    reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
+    const saver = new TreeSaver(repo, new BlobWriter(repo), reader, meter, scratch, options.signal);
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
     meter.tick(true);
@@ -93,7 +97,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     return { id, snapshot };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-    if (!options.encoder) await encoder.close();
+    await reader?.close();
     await lock.release();
   }
 }
@@ -105,144 +109,134 @@ async function findParent(repo: Repository, source: string, wanted: string | nul
   return mine.at(-1) ?? null;
 }
 
+/** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
+const MAX_FILES_IN_FLIGHT = 64;
+const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
+
 class TreeSaver {
   files = 0;
   dirs = 0;
   bytes = 0;
   filesRead = 0;
   readonly warnings: string[] = [];
+  private inFlight = 0;
+  private bytesInFlight = 0;
+  private readonly slotFreed: (() => void)[] = [];
 
   constructor(
     private readonly repo: Repository,
     readonly writer: BlobWriter,
+    private readonly reader: FileReader,
     private readonly meter: ProgressMeter,
     private readonly scratch: string,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
+  /** Walks the scan, handing every file to the reader as soon as it is seen; the directory's tree blob is saved
+   *  once all its entries are. */
   async saveDir(entry: FsEntry, parentTreeId: string | null): Promise<TreeNode> {
     throwIfAborted(this.signal);
     const previous = new Map<string, TreeNode>();
     if (parentTreeId && this.repo.index.has(parentTreeId)) {
       for (const node of (await this.repo.readTree(parentTreeId)).nodes) previous.set(node.name, node);
     }
-    const tree: Tree = { nodes: [] };
+    const pending: Promise<TreeNode | null>[] = [];
     for (const child of entry.children!.values()) {
       const before = previous.get(child.name);
-      const node = await this.saveEntry(child, before);
-      if (node) tree.nodes.push(node);
+      if (child.type === 'dir') pending.push(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null));
+      else if (child.type === 'file') pending.push(quiet((await this.startFile(child, before)).node));
+      else pending.push(Promise.resolve(this.specialNode(child)));
     }
-    const bytes = encodeTree(tree);
+    const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== null);
+    const bytes = encodeTree({ nodes });
     const id = this.repo.blobId(bytes);
     await this.writer.save('tree', id, bytes);
     this.dirs++;
     return { ...baseNode(entry), subtree: id };
   }
 
-  private async saveEntry(entry: FsEntry, before: TreeNode | undefined): Promise<TreeNode | null> {
-    switch (entry.type) {
-      case 'dir':
-        return this.saveDir(entry, before?.type === 'dir' ? (before.subtree ?? null) : null);
-      case 'file':
-        return this.saveFile(entry, before);
-      case 'symlink':
-        try {
-          return { ...baseNode(entry), target: readlinkSync(entry.path) };
-        } catch (err) {
-          return this.skip(entry.path, `symbolic link not readable: ${(err as Error).message}`);
-        }
-      case 'fifo':
-        return baseNode(entry);
-      default:
-        return this.skip(entry.path, `${entry.type === 'socket' ? 'socket' : 'device'} recorded as absent: special files are not backed up`);
+  private specialNode(entry: FsEntry): TreeNode | null {
+    if (entry.type === 'fifo') return baseNode(entry);
+    if (entry.type === 'symlink') {
+      try {
+        return { ...baseNode(entry), target: readlinkSync(entry.path) };
+      } catch (err) {
+        return this.skip(entry.path, `symbolic link not readable: ${(err as Error).message}`);
+      }
     }
+    return this.skip(entry.path, `${entry.type === 'socket' ? 'socket' : 'device'} not backed up: special files are never read`);
   }
 
-  private async saveFile(entry: FsEntry, before: TreeNode | undefined): Promise<TreeNode | null> {
+  /** Resolves at once for an unchanged file; otherwise waits for a free slot and returns the read in progress
+   *  (wrapped, since a promise resolved with a promise would wait for it). */
+  private async startFile(entry: FsEntry, before: TreeNode | undefined): Promise<{ node: Promise<TreeNode | null> }> {
     const size = Number(entry.stat.size);
-    this.meter.currentPath = entry.path;
     if (!entry.sqlite && before && isUnchanged(before, entry) && before.content!.every((id) => this.writer.has(id))) {
-      this.files++;
-      this.bytes += size;
-      this.meter.filesDone++;
-      this.meter.bytesDone += size;
+      this.count(size);
       this.meter.tick();
-      return { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino), content: before.content };
+      return { node: Promise.resolve({ ...fileNode(entry, size), content: before.content }) };
     }
-    let saved: { content: string[]; size: number; sqlite: boolean };
-    try {
-      saved = await this.readContent(entry.path, entry.sqlite === true || before?.sqlite === true ? 'sqlite' : 'detect');
-    } catch (err) {
-      if (err instanceof EngineError && (err.code === 'cancelled' || err.code === 'disk-full' || err.code === 'corrupt')) throw err;
+    while (this.inFlight >= MAX_FILES_IN_FLIGHT || (this.inFlight > 0 && this.bytesInFlight + size > MAX_BYTES_IN_FLIGHT)) {
+      await new Promise<void>((r) => this.slotFreed.push(r));
+    }
+    throwIfAborted(this.signal);
+    this.inFlight++;
+    this.bytesInFlight += size;
+    const sqlite = entry.sqlite === true || before?.sqlite === true;
+    const node = this.readFile(entry, size, sqlite).finally(() => {
+      this.inFlight--;
+      this.bytesInFlight -= size;
+      this.slotFreed.shift()?.();
+    });
+    return { node };
+  }
+
+  private async readFile(entry: FsEntry, size: number, sqlite: boolean): Promise<TreeNode | null> {
+    this.meter.currentPath = entry.path;
+    let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true);
+    if (result.kind === 'sqlite') {
+      result = await this.readSqlite(entry.path);
+      if (result.kind === 'read') await this.keep(result);
+      sqlite = true;
+    } else if (result.kind === 'read') await this.keep(result);
+    if (result.kind === 'error') {
       this.meter.bytesDone += size;
-      return this.skip(entry.path, `file not readable, skipped: ${(err as Error).message}`);
+      return this.skip(entry.path, `file not readable, skipped: ${result.message}`);
     }
-    this.files++;
+    if (result.kind !== 'read') throw new EngineError('io', `unexpected result reading ${entry.path}`);
     this.filesRead++;
-    this.bytes += saved.size;
-    this.meter.filesDone++;
+    this.count(result.size);
     this.meter.tick();
-    const node: TreeNode = { ...baseNode(entry), size: saved.size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino), content: saved.content };
-    if (saved.sqlite) node.sqlite = true;
+    const node: TreeNode = { ...fileNode(entry, result.size), content: result.content };
+    if (sqlite) node.sqlite = true;
     return node;
   }
 
-  /** Reads a file through the chunker; a file that turns out to be a SQLite database is read from a consistent copy instead. */
-  private async readContent(file: string, kind: 'detect' | 'sqlite' | 'plain'): Promise<{ content: string[]; size: number; sqlite: boolean }> {
-    if (kind === 'sqlite') return this.readSqlite(file);
-    const chunker = this.repo.newChunker();
-    const content: string[] = [];
-    let size = 0;
-    let ready: Buffer[] = [];
-    const fd = openSync(file, 'r');
-    try {
-      for (;;) {
-        throwIfAborted(this.signal);
-        const buf = Buffer.allocUnsafe(READ_BYTES);
-        const n = readSync(fd, buf, 0, READ_BYTES, size);
-        if (n === 0) break;
-        if (kind === 'detect' && size === 0 && hasSqliteHeader(buf.subarray(0, n))) {
-          size = -1;
-          break;
-        }
-        size += n;
-        this.meter.bytesDone += n;
-        chunker.push(buf.subarray(0, n), (c) => ready.push(c));
-        ready = await this.saveChunks(ready, content);
-        this.meter.tick();
-      }
-    } finally {
-      closeSync(fd);
-    }
-    // Closed first: SQLite's own descriptors must not share this process's locks with a stray one.
-    if (size < 0) return this.readSqlite(file);
-    chunker.finish((c) => ready.push(c));
-    await this.saveChunks(ready, content);
-    return { content, size, sqlite: false };
-  }
-
-  private async readSqlite(file: string): Promise<{ content: string[]; size: number; sqlite: boolean }> {
-    const copy = path.join(this.scratch, `db-${this.filesRead}.sqlite`);
+  private async readSqlite(file: string): Promise<FileResult> {
+    const copy = path.join(this.scratch, `db-${randomBytes(6).toString('hex')}.sqlite`);
     try {
       await copySqliteConsistently(file, copy);
-      const { content, size } = await this.readContent(copy, 'plain');
-      return { content, size, sqlite: true };
+      return await this.reader.read(copy, statSync(copy).size, false);
+    } catch (err) {
+      if (isEngineError(err, 'source-unreadable')) return { kind: 'error', message: err.message };
+      throw err;
     } finally {
       rmSync(copy, { force: true });
     }
   }
 
-  private async saveChunks(chunks: Buffer[], content: string[]): Promise<Buffer[]> {
-    for (const chunk of chunks) {
-      const id = this.repo.blobId(chunk);
-      content.push(id);
-      try {
-        await this.writer.save('data', id, chunk);
-      } catch (err) {
-        throw fromSystemError(err, 'the repository');
-      }
+  private async keep(result: Extract<FileResult, { kind: 'read' }>): Promise<void> {
+    throwIfAborted(this.signal);
+    for (const blob of result.blobs) {
+      await this.writer.copySealed('data', blob.id, Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength));
     }
-    return [];
+  }
+
+  private count(size: number): void {
+    this.files++;
+    this.bytes += size;
+    this.meter.filesDone++;
+    this.meter.bytesDone += size;
   }
 
   private skip(file: string, message: string): null {
@@ -250,6 +244,17 @@ class TreeSaver {
     this.meter.warn(file, message);
     return null;
   }
+}
+
+/** A promise whose rejection is handled where it is awaited, later; this keeps Node from calling it unhandled
+ *  in the meantime. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+function fileNode(entry: FsEntry, size: number): TreeNode {
+  return { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };
 }
 
 function baseNode(entry: FsEntry): TreeNode {

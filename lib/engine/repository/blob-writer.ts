@@ -1,17 +1,15 @@
-// Saves new blobs: encodes them (compress, seal) off the caller's path, gathers them into packs, writes each
-// pack atomically and an index for every few packs, so a backup killed at any moment loses at most the packs
-// not yet indexed and the next one reuses the rest.
+// Saves new blobs into packs: writes each pack atomically and an index for every few packs, so a backup killed at
+// any moment loses at most the packs not yet indexed, and the next one adopts and reuses even those.
 import { crashPoint } from '../test-hooks';
-import type { BlobType } from './blob-codec';
-import type { Encoder } from './encoder';
+import { encodeBlob, type BlobType } from './blob-codec';
 import type { IndexedPack } from './index-file';
 import { PACK_TARGET_BYTES, PackBuilder } from './pack';
 import type { Repository } from './repository';
 
 /** Packs written between two index files. */
 const INDEX_EVERY_PACKS = 4;
-/** Plaintext bytes handed to the encoder and not yet in a pack. */
-const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+/** Finished packs waiting to be written before callers are made to wait. */
+const MAX_QUEUED_PACKS = 2;
 
 export interface WriteStats {
   newBlobs: number;
@@ -23,58 +21,38 @@ export class BlobWriter {
   readonly stats: WriteStats = { newBlobs: 0, newBytes: 0, packs: 0 };
   private readonly builders: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
   private readonly pending = new Set<string>();
-  private readonly inflight = new Set<Promise<void>>();
-  private inflightBytes = 0;
   private unindexed: IndexedPack[] = [];
   private failure: unknown = null;
   private packChain: Promise<void> = Promise.resolve();
+  private queuedPacks = 0;
 
-  constructor(
-    private readonly repo: Repository,
-    private readonly encoder: Encoder,
-  ) {}
+  constructor(private readonly repo: Repository) {}
 
+  /** True if the repository or this writer has the blob. */
   has(id: string): boolean {
     return this.pending.has(id) || this.repo.index.has(id);
   }
 
-  /** Queues a blob unless the repository or this writer has it already; true if it was new. */
+  /** Encodes and saves a blob unless it is there already; true if it was new. */
   async save(type: BlobType, id: string, plaintext: Buffer): Promise<boolean> {
     this.throwIfFailed();
     if (this.has(id)) return false;
     this.pending.add(id);
-    while (this.inflightBytes > MAX_INFLIGHT_BYTES && this.inflight.size > 0) await Promise.race(this.inflight);
-    this.throwIfFailed();
-    const size = plaintext.length;
-    this.inflightBytes += size;
-    const job = this.encoder
-      .encode(plaintext)
-      .then((sealed) => this.add(type, id, sealed))
-      .catch((err) => {
-        this.failure ??= err;
-      })
-      .finally(() => {
-        this.inflightBytes -= size;
-        this.inflight.delete(job);
-      });
-    this.inflight.add(job);
+    await this.add(type, id, encodeBlob(this.repo.key.encryption, plaintext));
     return true;
   }
 
-  /** Puts an already sealed blob (checked by the caller) into a new pack, even if another pack holds it: how
-   *  prune moves the live blobs out of mostly dead packs. */
+  /** Puts an already sealed blob into a pack unless this writer has it. Backups use it for blobs sealed by their
+   *  readers; prune uses it to move live blobs out of mostly dead packs (so the index is not consulted). */
   async copySealed(type: BlobType, id: string, sealed: Buffer): Promise<void> {
     this.throwIfFailed();
     if (this.pending.has(id)) return;
     this.pending.add(id);
     await this.add(type, id, sealed);
-    this.throwIfFailed();
   }
 
   /** Writes every pack still open and the index that lists them. */
   async finish(): Promise<WriteStats> {
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
-    this.throwIfFailed();
     for (const type of ['data', 'tree'] as const) if (this.builders[type].count > 0) this.queuePack(type);
     await this.packChain;
     this.throwIfFailed();
@@ -82,22 +60,25 @@ export class BlobWriter {
     return this.stats;
   }
 
-  private add(type: BlobType, id: string, sealed: Buffer): Promise<void> {
+  private async add(type: BlobType, id: string, sealed: Buffer): Promise<void> {
     const builder = this.builders[type];
     builder.add(type, id, sealed);
     this.stats.newBlobs++;
     this.stats.newBytes += sealed.length;
-    if (builder.size < PACK_TARGET_BYTES) return Promise.resolve();
-    return this.queuePack(type);
+    if (builder.size < PACK_TARGET_BYTES) return;
+    const written = this.queuePack(type);
+    if (this.queuedPacks > MAX_QUEUED_PACKS) await written;
+    this.throwIfFailed();
   }
 
   /** Pack writes go one after another, so index files list packs in the order they became durable. */
   private queuePack(type: BlobType): Promise<void> {
     const builder = this.builders[type];
     this.builders[type] = new PackBuilder();
+    this.queuedPacks++;
     this.packChain = this.packChain.then(async () => {
-      if (this.failure) return;
       try {
+        if (this.failure) return;
         const pack = builder.finish(this.repo.key.encryption);
         await this.repo.putNamed('data', pack.bytes);
         crashPoint('pack');
@@ -106,6 +87,8 @@ export class BlobWriter {
         if (this.unindexed.length >= INDEX_EVERY_PACKS) await this.flushIndex();
       } catch (err) {
         this.failure ??= err;
+      } finally {
+        this.queuedPacks--;
       }
     });
     return this.packChain;

@@ -80,6 +80,10 @@ export class MasterIndex {
     return this.blobs.get(id);
   }
 
+  blobIds(): IterableIterator<string> {
+    return this.blobs.keys();
+  }
+
   hasPack(id: string): boolean {
     return this.packs.has(id);
   }

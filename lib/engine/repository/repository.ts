@@ -10,11 +10,13 @@ import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index
 import { openWithPassphrase, writeKeyFile } from './keys';
 import { acquireLock, type HeldLock, type LockOptions } from './lock';
 import { headerSpan, readPackHeader } from './pack';
+import type { ReaderKeys } from '../backup/read-file';
 import type { Snapshot, SnapshotRecord } from './snapshot';
 import type { Storage } from './storage';
 import { decodeTree, type Tree } from './tree';
 
 const SNAPSHOT_CONTEXT = 'lifeline snapshot';
+const PACK_CACHE_SIZE = 4;
 
 export interface InitOptions {
   chunker?: ChunkerParams;
@@ -27,6 +29,7 @@ export class Repository {
   private readonly loadedIndexFiles = new Set<string>();
   private readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
+  private readonly packCache = new Map<string, Promise<Buffer>>();
 
   private constructor(
     readonly storage: Storage,
@@ -71,6 +74,11 @@ export class Repository {
 
   newChunker(): Chunker {
     return new Chunker(this.gear, this.config.chunker);
+  }
+
+  /** What a file reader needs to chunk, hash and seal on its own, in this thread or another. */
+  readerKeys(): ReaderKeys {
+    return { encryption: this.key.encryption, id: this.key.id, gear: this.gear, chunker: this.config.chunker };
   }
 
   blobId(plaintext: Uint8Array): string {
@@ -127,8 +135,23 @@ export class Repository {
   async readBlob(id: string): Promise<Buffer> {
     const at = this.index.get(id);
     if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} is referenced but not in the index`);
-    const sealed = await this.storage.get(`data/${at.pack}`, { offset: at.offset, length: at.length });
-    return decodeBlob(this.key, sealed, id);
+    const pack = await this.loadPack(at.pack);
+    if (at.offset + at.length > pack.length) throw new EngineError('corrupt', `pack ${at.pack.slice(0, 12)} is shorter than its index says`);
+    return decodeBlob(this.key, pack.subarray(at.offset, at.offset + at.length), id);
+  }
+
+  /** Whole packs, the few most recently used kept: restores and tree walks read neighbouring blobs of one pack
+   *  in a row, and one read of 16 MiB beats hundreds of small ones. */
+  private loadPack(id: string): Promise<Buffer> {
+    let pack = this.packCache.get(id);
+    if (pack) this.packCache.delete(id);
+    else {
+      pack = this.storage.get(`data/${id}`);
+      pack.catch(() => this.packCache.delete(id));
+    }
+    this.packCache.set(id, pack);
+    if (this.packCache.size > PACK_CACHE_SIZE) this.packCache.delete(this.packCache.keys().next().value!);
+    return pack;
   }
 
   async readTree(id: string): Promise<Tree> {

@@ -1,6 +1,6 @@
 // A restore: plan, refuse what is unsafe before writing anything, then write every file under a temporary name,
 // check it against its content hashes from disk, and only then put it in place.
-import { chmodSync, closeSync, fsyncSync, lchownSync, lutimesSync, mkdirSync, openSync, readSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, lutimesSync, mkdirSync, promises as fs, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import type { SnapshotRecord } from '../repository/snapshot';
 import type { TreeNode } from '../repository/tree';
 import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { openHolders } from './open-holders';
+import { TaskPool } from '../task-pool';
 import { normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
 export interface RestoreOptions {
@@ -67,39 +68,57 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   meter.bytesTotal = plan.bytes;
   meter.phase('restore');
   const dirs: PlannedEntry[] = [];
-  for (const entry of plan.entries) {
-    throwIfAborted(options.signal);
-    try {
-      if (entry.action === 'delete') {
-        rmSync(entry.destination, { recursive: true, force: true });
-        continue;
+  const files = new TaskPool(FILES_IN_FLIGHT);
+  const made = new Set<string>();
+  try {
+    for (const entry of plan.entries) {
+      throwIfAborted(options.signal);
+      try {
+        if (entry.action === 'delete') {
+          rmSync(entry.destination, { recursive: true, force: true });
+          continue;
+        }
+        const node = entry.node!;
+        if (node.type === 'dir') {
+          if (entry.action === 'overwrite') rmSync(entry.destination, { recursive: true, force: true });
+          mkdirSync(entry.destination, { recursive: true, mode: 0o700 });
+          made.add(entry.destination);
+          dirs.push(entry);
+          continue;
+        }
+        const parent = path.dirname(entry.destination);
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true, mode: 0o700 });
+          made.add(parent);
+        }
+        if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
+        if (node.type === 'file') {
+          meter.currentPath = entry.path;
+          await files.run(async () => {
+            await restoreFile(repo, node, entry.destination, meter, options.signal).catch((err) => {
+              throw fromSystemError(err, entry.destination);
+            });
+            result.filesRestored++;
+            result.bytesRestored += node.size ?? 0;
+            meter.filesDone++;
+            meter.tick();
+          });
+        } else if (node.type === 'symlink') {
+          replaceWith(entry.destination, (temp) => symlinkSync(node.target!, temp));
+          applyMetadata(entry.destination, node);
+        } else if (node.type === 'fifo') {
+          replaceWith(entry.destination, (temp) => execFileSync('mkfifo', ['-m', (node.mode & 0o777).toString(8), temp]));
+          applyMetadata(entry.destination, node);
+        }
+      } catch (err) {
+        throw fromSystemError(err, entry.destination);
       }
-      const node = entry.node!;
-      if (node.type === 'dir') {
-        if (entry.action === 'overwrite') rmSync(entry.destination, { recursive: true, force: true });
-        mkdirSync(entry.destination, { recursive: true, mode: 0o700 });
-        dirs.push(entry);
-        continue;
-      }
-      mkdirSync(path.dirname(entry.destination), { recursive: true, mode: 0o700 });
-      if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
-      if (node.type === 'file') {
-        meter.currentPath = entry.path;
-        await restoreFile(repo, node, entry.destination, meter, options.signal);
-        result.filesRestored++;
-        result.bytesRestored += node.size ?? 0;
-        meter.filesDone++;
-        meter.tick();
-      } else if (node.type === 'symlink') {
-        replaceWith(entry.destination, (temp) => symlinkSync(node.target!, temp));
-        applyMetadata(entry.destination, node);
-      } else if (node.type === 'fifo') {
-        replaceWith(entry.destination, (temp) => execFileSync('mkfifo', ['-m', (node.mode & 0o777).toString(8), temp]));
-        applyMetadata(entry.destination, node);
-      }
-    } catch (err) {
-      throw fromSystemError(err, entry.destination);
     }
+    await files.drain();
+  } catch (err) {
+    // No file may still be written once the restore has reported its failure.
+    await files.settle();
+    throw err;
   }
   // Directory times last and deepest first, since writing inside a directory changes its mtime.
   for (const entry of dirs.reverse()) applyMetadata(entry.destination, entry.node!);
@@ -109,34 +128,41 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   return result;
 }
 
+/** Files restored at once: their opens, writes and renames overlap on libuv's thread pool. */
+const FILES_IN_FLIGHT = 8;
+
 async function restoreFile(repo: Repository, node: TreeNode, destination: string, meter: ProgressMeter, signal: AbortSignal | undefined): Promise<void> {
   const temp = `${destination}.lifeline-${randomBytes(4).toString('hex')}`;
-  const lengths: number[] = [];
   try {
-    const fd = openSync(temp, 'wx', 0o600);
+    const file = await fs.open(temp, 'wx+', 0o600);
     try {
+      const lengths: number[] = [];
+      let offset = 0;
       for (const id of node.content ?? []) {
         throwIfAborted(signal);
         const chunk = await repo.readBlob(id);
         let done = 0;
-        while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+        while (done < chunk.length) done += (await file.write(chunk, done, chunk.length - done, offset + done)).bytesWritten;
+        offset += chunk.length;
         lengths.push(chunk.length);
         meter.bytesDone += chunk.length;
         meter.tick();
       }
-      if (node.sqlite) fsyncSync(fd);
+      await verifyWritten(repo, file, temp, node, lengths);
+      if (node.sqlite) await file.sync();
+      await applyMetadataTo(file, node);
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    verifyWritten(repo, temp, node, lengths);
     if (node.sqlite) {
       const problem = checkSqliteIntegrity(temp);
       if (problem) throw new EngineError('corrupt', `restored database ${destination} fails its integrity check: ${problem}`);
       // A -wal left beside the old database would be replayed into the new one: remove it before the swap.
       for (const suffix of SQLITE_SIDECARS) rmSync(destination + suffix, { force: true });
+      // The integrity check opened the file and so reset its times.
+      applyMetadata(temp, node);
     }
-    applyMetadata(temp, node);
-    renameSync(temp, destination);
+    await fs.rename(temp, destination);
   } catch (err) {
     rmSync(temp, { force: true });
     throw err;
@@ -144,27 +170,29 @@ async function restoreFile(repo: Repository, node: TreeNode, destination: string
 }
 
 /** Reads the written file back and checks every chunk against the keyed hash it was stored under. */
-function verifyWritten(repo: Repository, file: string, node: TreeNode, lengths: number[]): void {
-  const fd = openSync(file, 'r');
-  try {
-    let offset = 0;
-    lengths.forEach((length, i) => {
-      const buf = Buffer.allocUnsafe(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buf, done, length - done, offset + done);
-        if (n === 0) break;
-        done += n;
-      }
-      if (done !== length || repo.blobId(buf) !== node.content![i]) {
-        throw new EngineError('corrupt', `restored file ${file} does not read back as written: the disk returned other bytes`);
-      }
-      offset += length;
-    });
-    if (offset !== (node.size ?? 0)) throw new EngineError('corrupt', `restored file ${file} has ${offset} bytes, the snapshot says ${node.size}`);
-  } finally {
-    closeSync(fd);
+async function verifyWritten(repo: Repository, file: fs.FileHandle, name: string, node: TreeNode, lengths: number[]): Promise<void> {
+  let offset = 0;
+  for (const [i, length] of lengths.entries()) {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await file.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    if (done !== length || repo.blobId(buf) !== node.content![i]) {
+      throw new EngineError('corrupt', `restored file ${name} does not read back as written: the disk returned other bytes`);
+    }
+    offset += length;
   }
+  if (offset !== (node.size ?? 0)) throw new EngineError('corrupt', `restored file ${name} has ${offset} bytes, the snapshot says ${node.size}`);
+}
+
+async function applyMetadataTo(file: fs.FileHandle, node: TreeNode): Promise<void> {
+  if (process.getuid?.() === 0) await file.chown(node.uid, node.gid).catch(() => undefined);
+  await file.chmod(node.mode);
+  const seconds = mtimeSeconds(node);
+  await file.utimes(seconds, seconds);
 }
 
 function refuseDatabasesInUse(plan: RestorePlan): void {
@@ -183,8 +211,9 @@ function replaceWith(destination: string, make: (temp: string) => void): void {
   renameSync(temp, destination);
 }
 
+/** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */
 function removeIfDirectory(destination: string): void {
-  rmSync(destination, { recursive: true, force: true });
+  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(destination, { recursive: true, force: true });
 }
 
 function applyMetadata(file: string, node: TreeNode): void {
@@ -196,6 +225,10 @@ function applyMetadata(file: string, node: TreeNode): void {
     }
   }
   if (node.type !== 'symlink') chmodSync(file, node.mode);
-  const seconds = Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
+  const seconds = mtimeSeconds(node);
   lutimesSync(file, seconds, seconds);
+}
+
+function mtimeSeconds(node: TreeNode): number {
+  return Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
 }

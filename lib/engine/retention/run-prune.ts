@@ -5,7 +5,6 @@ import { EngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import { decodeBlob } from '../repository/blob-codec';
 import { BlobWriter } from '../repository/blob-writer';
-import { InlineEncoder } from '../repository/encoder';
 import type { IndexedPack } from '../repository/index-file';
 import type { Repository } from '../repository/repository';
 import { collectReferences, type References } from '../verify/collect-references';
@@ -57,7 +56,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
       }
     }
     meter.phase('repack');
-    const writer = new BlobWriter(repo, new InlineEncoder(repo.key.encryption));
+    const writer = new BlobWriter(repo);
     for (const packId of toRepack) {
       throwIfAborted(options.signal);
       const bytes = await repo.storage.get(`data/${packId}`);
