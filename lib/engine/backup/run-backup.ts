@@ -35,6 +35,8 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onEvent?: EventSink;
+  /** How long to wait for a conflicting lock (a prune's sweep) before giving up; 10 minutes by default. */
+  lockWaitMs?: number;
   /** The compiled backup-worker script: files are then read on one worker thread per core, else inline. */
   workerScript?: string;
 }
@@ -50,7 +52,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   if (paths.length + sqlite.length === 0) throw new EngineError('invalid-argument', 'name at least one path or SQLite database to back up');
   const startedAt = new Date();
   const meter = new ProgressMeter('backup', options.onEvent);
-  const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: LOCK_WAIT_MS, signal: options.signal });
+  const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: options.lockWaitMs ?? LOCK_WAIT_MS, signal: options.signal });
   let reader: FileReader | null = null;
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeline-backup-'));
   try {

@@ -1,0 +1,83 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { initRepository, isEngineError, runBackup, runVerify } from '@/lib/engine';
+import { seal } from '@/lib/engine/repository/crypto';
+
+import { CLI, cli, newRepository, PASSWORD, reopen, resultOf, tempDir, TEST_KDF } from './helpers';
+
+function source(mb: number): string {
+  const src = path.join(tempDir('fail-src'), 'data');
+  mkdirSync(src);
+  for (let i = 0; i < mb; i++) writeFileSync(path.join(src, `f${i}.bin`), randomBytes(1024 * 1024));
+  return src;
+}
+
+/** A tmpfs of a few MiB is a real full disk; mounting one needs root, as CI has. */
+const canMount = process.getuid?.() === 0;
+const mounts: string[] = [];
+afterAll(() => {
+  for (const m of mounts) execFileSync('umount', ['-l', m]);
+});
+
+describe('failures leave the repository usable', () => {
+  it.runIf(canMount)('a full disk fails the backup with disk-full, and the next backup succeeds', async () => {
+    const mount = tempDir('tiny-disk');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]);
+    mounts.push(mount);
+    const location = path.join(mount, 'repo');
+    const repo = await initRepository(location, PASSWORD, { kdf: TEST_KDF });
+    await expect(runBackup(repo, { paths: [source(6)] })).rejects.toSatisfy((e) => isEngineError(e, 'disk-full') && /no space left/.test((e as Error).message));
+    expect(readdirSync(path.join(location, 'snapshots'))).toEqual([]);
+    const after = await reopen(location);
+    expect((await runVerify(after, { readDataPercent: 100 })).errors).toEqual([]);
+    const { snapshot } = await runBackup(after, { paths: [source(1)] });
+    expect(snapshot.summary.files).toBe(1);
+  });
+
+  it('a lock left by a dead process is cleared; a live conflicting lock is waited for, then reported', async () => {
+    const { repo, location } = await newRepository();
+    const lock = (pid: number) => seal(repo.key.encryption, Buffer.from(JSON.stringify({ host: os.hostname(), pid, exclusive: true, operation: 'prune', time: Date.now() })), 'lifeline lock');
+    // A pid far above pid_max belongs to no process.
+    await repo.storage.put('locks/dead', lock(99_999_999));
+    const src = source(1);
+    await runBackup(repo, { paths: [src] });
+    expect(readdirSync(path.join(location, 'locks'))).toEqual([]);
+
+    await repo.storage.put('locks/alive', lock(process.pid));
+    const started = Date.now();
+    await expect(runBackup(repo, { paths: [src], lockWaitMs: 600 })).rejects.toSatisfy((e) => isEngineError(e, 'locked') && /locked by prune/.test((e as Error).message));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it('Ctrl-C stops a backup with exit 130, releases its lock, and the next backup succeeds', async () => {
+    const repo = path.join(tempDir('sigint'), 'repo');
+    expect(cli(['init', '--repo', repo]).code).toBe(0);
+    const src = source(60);
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD } });
+    let out = '';
+    let interrupted = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      // Interrupt once, as soon as the backup is saving data (a second Ctrl-C would kill it outright).
+      if (!interrupted && out.includes('"type":"progress"')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(out.trim().split('\n').at(-1)).toContain('"code":"cancelled"');
+    expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
+    expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+    expect(cli(['verify', '--repo', repo, '--read-data']).code).toBe(0);
+    const next = cli(['backup', '--repo', repo, '--json', src]);
+    expect(next.code).toBe(0);
+    expect((resultOf(next).summary as { files: number }).files).toBe(60);
+  });
+});
