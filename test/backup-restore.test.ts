@@ -79,7 +79,10 @@ describe('backup and restore', () => {
     const snapshot = await repo.resolveSnapshot(id);
     writeFileSync(path.join(src, 'new-file'), 'created after the backup');
     writeFileSync(path.join(src, 'hello.txt'), 'edited after the backup');
+    // The directory above the backed-up path is only the way to it: an in-place restore leaves it alone.
+    chmodSync(path.dirname(src), 0o751);
     const kept = await runRestore(repo, { snapshot, target: '/' });
+    expect(lstatSync(path.dirname(src)).mode & 0o777).toBe(0o751);
     expect(kept.deleted).toBe(0);
     expect(readFileSync(path.join(src, 'hello.txt'), 'utf8')).toBe('hello, world\n');
     expect(existsSync(path.join(src, 'new-file'))).toBe(true);

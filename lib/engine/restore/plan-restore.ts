@@ -39,7 +39,7 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
   const plan: RestorePlan = { entries: [], files: 0, bytes: 0 };
   const matched = new Set<string>();
   const selected = (p: string) => include.length === 0 || isUnder(p, include);
-  const onTheWay = (p: string) => include.some((inc) => inc.startsWith(`${p}/`) || p === '/');
+  const onTheWay = (p: string) => include.some((inc) => inc.startsWith(`${p}/`));
 
   const walk = async (treeId: string, dir: string): Promise<void> => {
     const tree = await repo.readTree(treeId);
@@ -105,6 +105,6 @@ function listExtras(dir: string, keep: Set<string>): { name: string; full: strin
     });
 }
 
-function isUnder(p: string, bases: readonly string[]): boolean {
+export function isUnder(p: string, bases: readonly string[]): boolean {
   return bases.some((b) => p === b || p.startsWith(b === '/' ? '/' : `${b}/`));
 }

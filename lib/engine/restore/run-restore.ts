@@ -13,7 +13,7 @@ import type { TreeNode } from '../repository/tree';
 import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { openHolders } from './open-holders';
 import { TaskPool } from '../task-pool';
-import { normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
+import { isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
 export interface RestoreOptions {
   snapshot: SnapshotRecord;
@@ -120,8 +120,11 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
     await files.settle();
     throw err;
   }
-  // Directory times last and deepest first, since writing inside a directory changes its mtime.
-  for (const entry of dirs.reverse()) applyMetadata(entry.destination, entry.node!);
+  // Directory times last and deepest first, since writing inside a directory changes its mtime. Directories
+  // above the backed-up paths (/, /srv, …) are only the way there: an existing one keeps its own metadata.
+  for (const entry of dirs.reverse()) {
+    if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths)) applyMetadata(entry.destination, entry.node!);
+  }
   meter.tick(true);
   result.verified = true;
   result.durationMs = Date.now() - started;
