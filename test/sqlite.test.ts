@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { isEngineError, runBackup, runRestore } from '@/lib/engine';
+import { isEngineError, runBackup, runRestore, type Tree, type TreeNode } from '@/lib/engine';
 
 import { newRepository, tempDir } from './helpers';
 
@@ -103,6 +103,56 @@ describe('SQLite sources', () => {
     expect(consistentCount(db)).toBe(backedUp);
   });
 });
+
+describe('SQLite databases whose main file does not change', () => {
+  it('are copied again on every backup: committed rows in the -wal are never lost', async () => {
+    const { repo } = await newRepository();
+    const dir = path.join(tempDir('sqlite-wal-only'), 'svc');
+    mkdirSync(dir);
+    const file = path.join(dir, 'app.db');
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('wal_autocheckpoint = 0'); // every commit stays in the -wal: the main file keeps its size and mtime
+      db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE totals (k INTEGER PRIMARY KEY, n INTEGER); INSERT INTO totals VALUES (1, 0)');
+      const write = db.transaction((n: number) => {
+        for (let i = 0; i < n; i++) db.prepare('INSERT INTO events (body) VALUES (?)').run(`row ${i}`);
+        db.prepare('UPDATE totals SET n = n + ? WHERE k = 1').run(n);
+      });
+      write(10);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      write(5);
+      await runBackup(repo, { paths: [dir] });
+      const mtime = statSync(file).mtimeMs;
+      write(50);
+      expect(statSync(file).mtimeMs).toBe(mtime);
+      const { id, snapshot } = await runBackup(repo, { paths: [dir] });
+      expect(snapshot.summary.filesRead).toBe(1);
+      const target = await restoreTo(repo, id);
+      expect(consistentCount(path.join(target, file))).toBe(65);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a database named with sqlite inside a backed-up directory gets the consistent copy', async () => {
+    const { repo } = await newRepository();
+    const dir = path.join(tempDir('sqlite-named'), 'svc');
+    mkdirSync(dir);
+    const file = path.join(dir, 'named.db');
+    await startWriter(file, 200);
+    const { snapshot } = await runBackup(repo, { paths: [dir], sqlite: [file] });
+    const tree = await repo.readTree(snapshot.tree);
+    const node = await findNode(repo, tree, file.split('/').filter(Boolean));
+    expect(node?.sqlite).toBe(true);
+  });
+});
+
+async function findNode(repo: Awaited<ReturnType<typeof newRepository>>['repo'], tree: Tree, parts: string[]): Promise<TreeNode | undefined> {
+  const node = tree.nodes.find((n) => n.name === parts[0]);
+  if (!node || parts.length === 1) return node;
+  return findNode(repo, await repo.readTree(node.subtree!), parts.slice(1));
+}
 
 async function restoreTo(repo: Awaited<ReturnType<typeof newRepository>>['repo'], id: string): Promise<string> {
   const target = tempDir('peek');

@@ -173,7 +173,8 @@ class TreeSaver {
    *  (wrapped, since a promise resolved with a promise would wait for it). */
   private async startFile(entry: FsEntry, before: TreeNode | undefined): Promise<{ node: Promise<TreeNode | null> }> {
     const size = Number(entry.stat.size);
-    if (!entry.sqlite && before && isUnchanged(before, entry) && before.content!.every((id) => this.writer.has(id))) {
+    // A database's committed data may sit in its -wal with the main file untouched: never trust its metadata.
+    if (!entry.sqlite && before && !before.sqlite && isUnchanged(before, entry) && before.content!.every((id) => this.writer.has(id))) {
       this.count(size);
       this.meter.tick();
       return { node: Promise.resolve({ ...fileNode(entry, size), content: before.content }) };

@@ -28,6 +28,8 @@ export interface ScanResult {
 
 export async function scanSources(paths: string[], sqlitePaths: string[], exclude: ExcludeMatcher, meter: ProgressMeter, signal?: AbortSignal): Promise<ScanResult> {
   const root = entryFor('/', '');
+  // Databases named on their own may also lie inside a backed-up directory: marked wherever the walk meets them.
+  const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
   const result: ScanResult = { root, files: 0, bytes: 0 };
   let sinceYield = 0;
   const visit = async (entry: FsEntry): Promise<void> => {
@@ -55,6 +57,7 @@ export async function scanSources(paths: string[], sqlitePaths: string[], exclud
         meter.warn(full, `not readable, skipped: ${(err as Error).message}`);
         continue;
       }
+      if (sqlite.has(full)) markSqlite(child);
       entry.children!.set(name, child);
       if (++sinceYield >= 2000) {
         sinceYield = 0;
@@ -65,15 +68,11 @@ export async function scanSources(paths: string[], sqlitePaths: string[], exclud
     }
   };
 
-  const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
-  for (const given of [...paths, ...sqlitePaths]) {
+  for (const given of [...paths, ...sqlite]) {
     const absolute = path.resolve(given);
     const entry = placeSource(root, absolute);
     if (!entry) continue;
-    if (sqlite.has(absolute)) {
-      if (entry.type !== 'file' || !isSqliteFile(absolute)) throw new EngineError('invalid-argument', `${absolute} is not a SQLite database`);
-      entry.sqlite = true;
-    }
+    if (sqlite.has(absolute)) markSqlite(entry);
     await visit(entry);
   }
   return result;
@@ -99,6 +98,11 @@ function placeSource(root: FsEntry, absolute: string): FsEntry | null {
   } catch (err) {
     throw new EngineError('source-unreadable', `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
+}
+
+function markSqlite(entry: FsEntry): void {
+  if (entry.type !== 'file' || !isSqliteFile(entry.path)) throw new EngineError('invalid-argument', `${entry.path} is not a SQLite database`);
+  entry.sqlite = true;
 }
 
 function entryFor(full: string, name: string): FsEntry {
