@@ -20,6 +20,7 @@ export interface ReaderKeys {
 export interface NewBlob {
   id: string;
   sealed: Uint8Array;
+  rawLength: number;
 }
 
 export type FileResult =
@@ -44,7 +45,7 @@ export function readFile(file: string, expectedSize: number, detectSqlite: boole
     content.push(id);
     if (known.has(id)) return;
     known.add(id);
-    blobs.push({ id, sealed: encodeBlob(keys.encryption, chunk) });
+    blobs.push({ id, sealed: encodeBlob(keys.encryption, chunk), rawLength: chunk.length });
   };
   let size = 0;
   try {

@@ -231,7 +231,7 @@ class TreeSaver {
   private async keep(result: Extract<FileResult, { kind: 'read' }>): Promise<void> {
     throwIfAborted(this.signal);
     for (const blob of result.blobs) {
-      await this.writer.copySealed('data', blob.id, Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength));
+      await this.writer.copySealed('data', blob.id, Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength), blob.rawLength);
     }
   }
 

@@ -38,17 +38,17 @@ export class BlobWriter {
     this.throwIfFailed();
     if (this.has(id)) return false;
     this.pending.add(id);
-    await this.add(type, id, encodeBlob(this.repo.key.encryption, plaintext));
+    await this.add(type, id, encodeBlob(this.repo.key.encryption, plaintext), plaintext.length);
     return true;
   }
 
   /** Puts an already sealed blob into a pack unless this writer has it. Backups use it for blobs sealed by their
    *  readers; prune uses it to move live blobs out of mostly dead packs (so the index is not consulted). */
-  async copySealed(type: BlobType, id: string, sealed: Buffer): Promise<void> {
+  async copySealed(type: BlobType, id: string, sealed: Buffer, rawLength: number): Promise<void> {
     this.throwIfFailed();
     if (this.pending.has(id)) return;
     this.pending.add(id);
-    await this.add(type, id, sealed);
+    await this.add(type, id, sealed, rawLength);
   }
 
   /** Writes every pack still open and the index that lists them. */
@@ -60,9 +60,9 @@ export class BlobWriter {
     return this.stats;
   }
 
-  private async add(type: BlobType, id: string, sealed: Buffer): Promise<void> {
+  private async add(type: BlobType, id: string, sealed: Buffer, rawLength: number): Promise<void> {
     const builder = this.builders[type];
-    builder.add(type, id, sealed);
+    builder.add(type, id, sealed, rawLength);
     this.stats.newBlobs++;
     this.stats.newBytes += sealed.length;
     if (builder.size < PACK_TARGET_BYTES) return;

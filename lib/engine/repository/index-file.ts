@@ -24,6 +24,7 @@ export interface BlobLocation {
   type: BlobType;
   offset: number;
   length: number;
+  rawLength: number;
 }
 
 export function encodeIndex(encryptionKey: Buffer, index: IndexFile): Buffer {
@@ -49,7 +50,7 @@ export class MasterIndex {
   addPack(pack: IndexedPack): void {
     this.packs.set(pack.id, pack.blobs);
     for (const b of pack.blobs) {
-      if (!this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pack.id, type: b.type, offset: b.offset, length: b.length });
+      if (!this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pack.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
     }
   }
 
@@ -62,7 +63,7 @@ export class MasterIndex {
     for (const id of gone) if (this.blobs.get(id)?.pack === packId) this.blobs.delete(id);
     for (const [pid, blobs] of this.packs) {
       for (const b of blobs) {
-        if (gone.has(b.id) && !this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pid, type: b.type, offset: b.offset, length: b.length });
+        if (gone.has(b.id) && !this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pid, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
       }
     }
   }

@@ -13,7 +13,7 @@ describe('packs and indexes', () => {
 
   function buildPack() {
     const builder = new PackBuilder();
-    blobs.forEach((b, i) => builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b)));
+    blobs.forEach((b, i) => builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b), b.length));
     return builder.finish(master.encryption);
   }
 
@@ -42,7 +42,7 @@ describe('packs and indexes', () => {
     expect(decoded.supersedes).toEqual(['abc']);
     const index = new MasterIndex();
     for (const p of decoded.packs) index.addPack(p);
-    for (const e of pack.entries) expect(index.get(e.id)).toEqual({ pack: pack.id, type: e.type, offset: e.offset, length: e.length });
+    for (const e of pack.entries) expect(index.get(e.id)).toEqual({ pack: pack.id, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength });
     index.removePack(pack.id);
     expect(index.blobCount).toBe(0);
   });

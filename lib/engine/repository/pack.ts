@@ -12,12 +12,14 @@ export interface PackEntry {
   offset: number;
   /** Length of the sealed blob. */
   length: number;
+  /** Length of the blob's plaintext: where a blob ends in the file it belongs to is known before it is read. */
+  rawLength: number;
 }
 
 /** A pack is written once it reaches this size. */
 export const PACK_TARGET_BYTES = 16 * 1024 * 1024;
 const HEADER_CONTEXT = 'lifeline pack header';
-const ENTRY_BYTES = 1 + 4 + 32;
+const ENTRY_BYTES = 1 + 4 + 4 + 32;
 const TYPE_CODES: Record<BlobType, number> = { data: 0, tree: 1 };
 const TRAILER_BYTES = 4;
 
@@ -26,8 +28,8 @@ export class PackBuilder {
   private readonly parts: Buffer[] = [];
   size = 0;
 
-  add(type: BlobType, id: string, sealed: Buffer): void {
-    this.entries.push({ type, id, offset: this.size, length: sealed.length });
+  add(type: BlobType, id: string, sealed: Buffer, rawLength: number): void {
+    this.entries.push({ type, id, offset: this.size, length: sealed.length, rawLength });
     this.parts.push(sealed);
     this.size += sealed.length;
   }
@@ -43,7 +45,8 @@ export class PackBuilder {
       const at = i * ENTRY_BYTES;
       header[at] = TYPE_CODES[e.type];
       header.writeUInt32LE(e.length, at + 1);
-      Buffer.from(e.id, 'hex').copy(header, at + 5);
+      header.writeUInt32LE(e.rawLength, at + 5);
+      Buffer.from(e.id, 'hex').copy(header, at + 9);
     });
     const sealedHeader = seal(encryptionKey, header, HEADER_CONTEXT);
     const trailer = Buffer.alloc(TRAILER_BYTES);
@@ -72,7 +75,8 @@ export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: nu
     const code = header[at];
     if (code !== 0 && code !== 1) throw new EngineError('corrupt', `${what} header names an unknown blob type`);
     const length = header.readUInt32LE(at + 1);
-    entries.push({ type: code === 0 ? 'data' : 'tree', id: header.subarray(at + 5, at + ENTRY_BYTES).toString('hex'), offset, length });
+    const rawLength = header.readUInt32LE(at + 5);
+    entries.push({ type: code === 0 ? 'data' : 'tree', id: header.subarray(at + 9, at + ENTRY_BYTES).toString('hex'), offset, length, rawLength });
     offset += length;
   }
   if (offset + span !== packSize) throw new EngineError('corrupt', `${what} header does not account for the pack's bytes`);

@@ -64,7 +64,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
         if (!used(b.id)) continue;
         const sealed = bytes.subarray(b.offset, b.offset + b.length);
         decodeBlob(repo.key, sealed, b.id); // a damaged blob must not be carried into a new pack
-        await writer.copySealed(b.type, b.id, Buffer.from(sealed));
+        await writer.copySealed(b.type, b.id, Buffer.from(sealed), b.rawLength);
       }
       result.packsRepacked++;
     }

@@ -1,0 +1,148 @@
+// Writes restored files pack by pack, as restic's restorer does: each pack is read once and every blob in it
+// goes to every place it belongs, whatever file that is. A file is written under a temporary name, read back
+// and checked against its content hashes once its last blob is in, and only then takes its final name.
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, fchmodSync, fchownSync, futimesSync, lstatSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+import { EngineError, throwIfAborted } from '../errors';
+import type { ProgressMeter } from '../progress';
+import { decodeBlob } from '../repository/blob-codec';
+import type { Repository } from '../repository/repository';
+import type { TreeNode } from '../repository/tree';
+import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
+
+export interface FileJob {
+  node: TreeNode;
+  destination: string;
+}
+
+interface Pending extends FileJob {
+  temp: string;
+  offsets: number[];
+  lengths: number[];
+  remaining: number;
+}
+
+export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: ProgressMeter, signal: AbortSignal | undefined): Promise<void> {
+  const pending: Pending[] = [];
+  try {
+    // Where each blob goes, grouped by the pack that holds it, packs in the order the files need them.
+    const byPack = new Map<string, { job: Pending; chunk: number }[]>();
+    for (const job of jobs) {
+      const p = prepare(repo, job);
+      pending.push(p);
+      p.node.content!.forEach((id, chunk) => {
+        const pack = repo.index.get(id)!.pack;
+        let places = byPack.get(pack);
+        if (!places) byPack.set(pack, (places = []));
+        places.push({ job: p, chunk });
+      });
+      if (p.remaining === 0) finish(repo, p, meter);
+    }
+    for (const [packId, places] of byPack) {
+      throwIfAborted(signal);
+      const pack = await repo.storage.get(`data/${packId}`);
+      const decoded = new Map<string, Buffer>();
+      for (const { job, chunk } of places) {
+        const id = job.node.content![chunk];
+        let plain = decoded.get(id);
+        if (!plain) {
+          const at = repo.index.get(id)!;
+          plain = decodeBlob(repo.key, pack.subarray(at.offset, at.offset + at.length), id);
+          if (plain.length !== job.lengths[chunk]) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} has another length than its index says`);
+          decoded.set(id, plain);
+        }
+        writeAt(job.temp, plain, job.offsets[chunk]);
+        meter.bytesDone += plain.length;
+        if (--job.remaining === 0) finish(repo, job, meter);
+      }
+      meter.tick();
+    }
+  } catch (err) {
+    for (const p of pending) rmSync(p.temp, { force: true });
+    throw err;
+  }
+}
+
+/** Works out where each chunk of a file goes and creates its temporary file. */
+function prepare(repo: Repository, job: FileJob): Pending {
+  const content = job.node.content ?? [];
+  const lengths = content.map((id) => {
+    const at = repo.index.get(id);
+    if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} of ${job.destination} is missing from the repository; run verify`);
+    return at.rawLength;
+  });
+  const offsets: number[] = [];
+  let size = 0;
+  for (const length of lengths) {
+    offsets.push(size);
+    size += length;
+  }
+  if (size !== (job.node.size ?? 0)) throw new EngineError('corrupt', `the blobs of ${job.destination} add up to ${size} bytes, the snapshot says ${job.node.size}`);
+  const temp = `${job.destination}.lifeline-${randomBytes(4).toString('hex')}`;
+  closeSync(openSync(temp, 'wx', 0o600));
+  return { ...job, temp, offsets, lengths, remaining: content.length };
+}
+
+function writeAt(file: string, data: Buffer, offset: number): void {
+  const fd = openSync(file, 'r+');
+  try {
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done, offset + done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Checks a complete file from disk, gives it its metadata and its final name. */
+function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
+  const fd = openSync(job.temp, 'r+');
+  try {
+    job.lengths.forEach((length, i) => {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, buf, done, length - done, job.offsets[i] + done);
+        if (n === 0) break;
+        done += n;
+      }
+      if (done !== length || repo.blobId(buf) !== job.node.content![i]) {
+        throw new EngineError('corrupt', `restored file ${job.destination} does not read back as written: the disk returned other bytes`);
+      }
+    });
+    if (job.node.sqlite) fsyncSync(fd);
+    applyMetadata(fd, job.node);
+  } finally {
+    closeSync(fd);
+  }
+  if (job.node.sqlite) {
+    const problem = checkSqliteIntegrity(job.temp);
+    if (problem) throw new EngineError('corrupt', `restored database ${job.destination} fails its integrity check: ${problem}`);
+    // A -wal left beside the old database would be replayed into the new one: remove it before the swap.
+    for (const suffix of SQLITE_SIDECARS) rmSync(job.destination + suffix, { force: true });
+    // The integrity check opened the file and so reset its times.
+    const again = openSync(job.temp, 'r');
+    try {
+      applyMetadata(again, job.node);
+    } finally {
+      closeSync(again);
+    }
+  }
+  // Rename replaces a file or link; a directory in the way has to go first.
+  if (lstatSync(job.destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(job.destination, { recursive: true, force: true });
+  renameSync(job.temp, job.destination);
+  meter.filesDone++;
+}
+
+function applyMetadata(fd: number, node: TreeNode): void {
+  if (process.getuid?.() === 0) {
+    try {
+      fchownSync(fd, node.uid, node.gid);
+    } catch {
+      // ownership is best effort
+    }
+  }
+  fchmodSync(fd, node.mode);
+  const seconds = Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
+  futimesSync(fd, seconds, seconds);
+}
