@@ -15,8 +15,8 @@
 //
 // Phases, for both tools in every round: full backup into a fresh repository, unchanged re-backup, backup after
 // a ~1% change (applied once, then backed up by both tools), restore of the latest snapshot into an empty
-// directory. Within a round the tool that goes first alternates from phase to phase, and the starting tool
-// alternates between rounds.
+// directory. In a round one tool goes first in the full backup and the restore, the other in the re-backup and
+// the change backup (so both get the same interval between those two); the roles swap every round.
 //
 // Fairness notes (also written to results.json):
 //   - Both tools read from a warm page cache: the corpus was just written and fits in RAM; dropping the cache
@@ -24,11 +24,11 @@
 //     are not flushed on the next tool's clock.
 //   - restic: repository format 2 (`--repository-version 2`), default compression "auto" (zstd at the klauspost
 //     "default" speed, about zstd level 3; lifeline uses zstd level 3), default pack size, its cache in
-//     bench/work/restic-cache (RESTIC_CACHE_DIR). restic uses every core; lifeline runs in one Node process.
+//     bench/work/restic-cache (RESTIC_CACHE_DIR). Both tools may use several cores; CPU time is reported.
 //   - restic reads the live SQLite file and its -wal/-shm beside it (no consistent copy); lifeline copies the
 //     database through SQLite's backup API (`--sqlite`), so its backup of the database is consistent.
-//   - lifeline's restore fsyncs every file and reads it back to check its hashes; plain `restic restore` does
-//     neither, so restic is also timed with `restore --verify` (reads restored files back) as an extra row.
+//   - lifeline's restore reads every file back to check its hashes (and fsyncs databases); plain `restic restore`
+//     does not, so restic is also timed with `restore --verify` (reads restored files back) as an extra row.
 //   - Peak memory is the maximum resident set size from GNU time (`/usr/bin/time -f %M`), "n/a" without it.
 //   - Repository size is the sum of the apparent sizes of the files in the repository directory (restic's
 //     cache is outside it and reported separately).
@@ -36,6 +36,7 @@ import { fork, spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import {
   closeSync,
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -55,7 +56,9 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', 'work');
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
-const LIFELINE = path.join(ROOT, 'bin', 'lifeline.cjs');
+/** The CLI is run from a copy of bin/lifeline.cjs and dist/ taken at the start (see freezeEngine). */
+const ENGINE = path.join(WORK, 'engine');
+const LIFELINE = path.join(ENGINE, 'bin', 'lifeline.cjs');
 const RESTIC = process.env.RESTIC_BIN ?? '/usr/bin/restic';
 const GNU_TIME = '/usr/bin/time';
 const PASSWORD = 'bench-passphrase-not-secret';
@@ -178,6 +181,7 @@ function makeText(r, words, bytes) {
 // ---------------------------------------------------------------------------------------------------------
 // Corpus
 
+const SECTIONS = ['src', 'docs', 'assets', 'lib', 'test', 'config'];
 const EXTS = ['.md', '.txt', '.ts', '.js', '.json', '.css', '.html', '.log'];
 
 function buildCorpus(corpus, vocab) {
@@ -187,9 +191,12 @@ function buildCorpus(corpus, vocab) {
   const list = [];
   let textBytes = 0;
   for (let i = 0; i < CORPUS.files; i++) {
-    let dir = path.join(filesDir, `project-${String(r.int(24)).padStart(2, '0')}`, ['src', 'docs', 'assets', 'lib', 'test', 'config'][r.int(6)]);
-    if (r.float() < 0.6) dir = path.join(dir, `${vocab.words[r.int(2000)].toLowerCase()}`);
-    if (r.float() < 0.3) dir = path.join(dir, `part-${r.int(8)}`);
+    // About 3,000 directories, a few files to a few dozen in each, up to five levels deep.
+    let dir = path.join(filesDir, `project-${String(r.int(12)).padStart(2, '0')}`, SECTIONS[r.int(SECTIONS.length)]);
+    if (r.float() < 0.6) {
+      dir = path.join(dir, `module-${vocab.words[r.int(24)].toLowerCase()}`);
+      if (r.float() < 0.4) dir = path.join(dir, `part-${r.int(4)}`);
+    }
     if (!made.has(dir)) {
       mkdirSync(dir, { recursive: true });
       made.add(dir);
@@ -317,6 +324,12 @@ function runWriter(dbFile, vocabFile) {
     db.close();
     process.send({ stats }, () => process.exit(0));
   });
+  // The harness went away without stopping us (killed, or its output pipe closed): stop too.
+  process.on('disconnect', () => {
+    clearInterval(timer);
+    db.close();
+    process.exit(0);
+  });
   process.send({ ready: true });
 }
 
@@ -366,6 +379,7 @@ let timeCounter = 0;
 function measure(cmd, args, env, { gnuTime }) {
   const timeFile = path.join(WORK, `time-${++timeCounter}.txt`);
   const [file, argv] = gnuTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  const busyBefore = busyCpuSeconds();
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -376,6 +390,7 @@ function measure(cmd, args, env, { gnuTime }) {
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
+      const busy = busyBefore == null ? null : busyCpuSeconds() - busyBefore;
       let peakRssBytes = null;
       let cpuSeconds = null;
       if (gnuTime) {
@@ -386,7 +401,9 @@ function measure(cmd, args, env, { gnuTime }) {
         } catch {}
         rmSync(timeFile, { force: true });
       }
-      resolve({ code, wallMs, peakRssBytes, cpuSeconds, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      // CPU that the rest of the machine used meanwhile (this harness, its SQLite writer, anything else), in CPUs.
+      const otherCpus = busy == null || cpuSeconds == null ? null : Math.max(0, busy - cpuSeconds) / (wallMs / 1000);
+      resolve({ code, wallMs, peakRssBytes, cpuSeconds, otherCpus, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }
@@ -463,12 +480,42 @@ function lastJson(stdout, pred) {
   return null;
 }
 
+/** Busy CPU time of the whole machine so far, from /proc/stat (USER_HZ is 100 on Linux). */
+function busyCpuSeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal || 0)) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function loadAverage() {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
 function sync() {
   spawnSync('sync');
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The tools
+
+/** Copies bin/lifeline.cjs and dist/ into bench/work/engine so that every phase runs the same build even if
+ *  dist/ is rebuilt while the benchmark runs; node_modules still resolves from the project (external packages). */
+function freezeEngine() {
+  mkdirSync(path.join(ENGINE, 'bin'), { recursive: true });
+  cpSync(path.join(ROOT, 'bin', 'lifeline.cjs'), LIFELINE);
+  cpSync(path.join(ROOT, 'dist'), path.join(ENGINE, 'dist'), { recursive: true });
+  const h = createHash('sha256');
+  for (const name of readdirSync(path.join(ENGINE, 'dist')).filter((n) => n.endsWith('.cjs')).sort()) h.update(name).update(readFileSync(path.join(ENGINE, 'dist', name)));
+  return h.digest('hex').slice(0, 16);
+}
 
 function makeTools(c, gnuTime) {
   const tmp = path.join(WORK, 'tmp');
@@ -567,6 +614,7 @@ async function main() {
 
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
+  const engineHash = freezeEngine();
   let writer = null;
   const cleanup = () => {
     if (writer && writer.child.exitCode === null) writer.child.kill('SIGKILL');
@@ -606,7 +654,10 @@ async function main() {
       return;
     }
     const facts = machineFacts(gnuTime, c.sqliteVersion, vocab.source);
-    console.log(`machine: ${facts.cpu}, ${facts.nproc} CPUs, ${fmtBytes(facts.memTotalBytes)} RAM, node ${facts.node}, ${facts.restic}, GNU time: ${gnuTime ? 'yes' : 'no'}`);
+    facts.lifelineDistSha256 = engineHash;
+    facts.load1AtStart = loadAverage();
+    console.log(`machine: ${facts.cpu}, ${facts.nproc} CPUs, ${fmtBytes(facts.memTotalBytes)} RAM, ${facts.kernel}, node ${facts.node}, ${facts.restic}, SQLite ${facts.sqlite}, GNU time: ${gnuTime ? 'yes' : 'no'}`);
+    console.log(`lifeline: commit ${facts.lifelineCommit}, dist/*.cjs sha256 ${engineHash} (copied to bench/work/engine for the run); load average ${facts.load1AtStart}`);
 
     writer = startWriter(c.dbFile, vocabFile);
     await writer.ready;
@@ -620,29 +671,30 @@ async function main() {
 
     for (let round = 0; round < ROUNDS; round++) {
       const rec = { lifeline: {}, restic: {} };
-      let phase = 0;
-      const order = () => {
-        const first = (round + phase++) % 2;
-        return [names[first], names[1 - first]];
-      };
+      // A goes first in the full backup and the restore, B in the re-backup and the 1% change backup; A and B swap
+      // every round. Keeping one order for the re-backup and the change backup gives both tools about the same time
+      // between those two backups, so the SQLite writer changes the database about as much for each.
+      const A = names[round % 2];
+      const B = names[1 - (round % 2)];
+      const order = (phase) => (phase === 'full' || phase === 'restore' || phase === 'init' ? [A, B] : [B, A]);
       const log = (tool, what, res, extra = '') =>
-        console.log(`  round ${round + 1} ${what.padEnd(14)} ${tool.padEnd(8)} ${fmtSec(res.wallMs).padStart(9)}  cpu ${fmtCpu(res.cpuSeconds).padStart(8)}  rss ${fmtBytes(res.peakRssBytes).padStart(10)}${extra}`);
+        console.log(`  round ${round + 1} ${what.padEnd(14)} ${tool.padEnd(8)} ${fmtSec(res.wallMs).padStart(9)}  cpu ${fmtCpu(res.cpuSeconds).padStart(8)}  rss ${fmtBytes(res.peakRssBytes).padStart(10)}${extra}${res.otherCpus > 0.25 ? `  (other processes busy: ${res.otherCpus.toFixed(2)} CPUs)` : ''}`);
 
       for (const t of names) {
         rmSync(tools[t].repo, { recursive: true, force: true });
         if (tools[t].cacheDir) rmSync(tools[t].cacheDir, { recursive: true, force: true });
       }
-      for (const t of order()) {
+      for (const t of order('init')) {
         const res = await tools[t].init(tools[t].repo);
         rec[t].init = { wallMs: res.wallMs };
       }
       sync();
 
       const backupPhase = async (key, label) => {
-        for (const t of order()) {
+        for (const t of order(key)) {
           const res = await tools[t].backup(tools[t].repo);
           const repoSize = dirSize(tools[t].repo);
-          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes, repoBytes: repoSize.bytes, repoAllocatedBytes: repoSize.allocated, repoFiles: repoSize.files, summary: res.info };
+          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes, otherCpus: res.otherCpus, repoBytes: repoSize.bytes, repoAllocatedBytes: repoSize.allocated, repoFiles: repoSize.files, summary: res.info };
           if (tools[t].cacheDir) rec[t][key].cacheBytes = dirSize(tools[t].cacheDir).bytes;
           log(t, label, res, `  repo ${fmtBytes(repoSize.bytes).padStart(10)}`);
           sync();
@@ -657,7 +709,7 @@ async function main() {
 
       const expectFiles = treeDigest(c.filesDir);
       const expectRandom = treeDigest(c.randomDir);
-      for (const t of order()) {
+      for (const t of order('restore')) {
         const runs = t === 'restic' ? [false, true] : [false];
         for (const verify of runs) {
           const target = path.join(WORK, `restore-${t}`);
@@ -666,7 +718,7 @@ async function main() {
           sync();
           const res = await tools[t].restore(tools[t].repo, target, verify);
           const key = verify ? 'restoreVerify' : 'restore';
-          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes };
+          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes, otherCpus: res.otherCpus };
           log(t, verify ? 'restore+verify' : 'restore', res);
           if (!verify) {
             const at = (p) => path.join(target, p);
@@ -731,15 +783,19 @@ async function main() {
     printTable([['metric', 'lifeline', 'restic', 'ratio'], ...metrics.map((m) => [m.label, m.fmt(m.lifeline), m.fmt(m.restic), m.ratio == null ? 'n/a' : m.ratio.toFixed(2)])]);
     const resticCache = median(raw.restic.map((r) => r.change.cacheBytes));
     console.log(`\nrestic's local cache after the 1% change backup (not in the repo size): ${fmtBytes(resticCache)}`);
+    const others = names.flatMap((t) => raw[t].flatMap((r) => Object.values(r).map((m) => m.otherCpus))).filter((x) => typeof x === 'number');
+    const maxOther = others.length ? Math.max(...others) : null;
+    console.log(`CPU used by other processes during the measurements (incl. the SQLite writer): ${others.length ? `${Math.min(...others).toFixed(2)} to ${maxOther.toFixed(2)} CPUs` : 'n/a'} of ${facts.nproc}`);
+    if (maxOther != null && maxOther > 0.25) console.log('WARNING: other processes were busy during some measurements; those timings are disturbed (otherCpus in results.json).');
     console.log(`SQLite writer: ${writerStats ? `${writerStats.transactions} transactions, ${writerStats.updates} updates, ${writerStats.inserts} inserts, ${writerStats.errors} errors` : 'no stats'}`);
 
     const notes = [
       'Both tools read the corpus from a warm page cache (just written; cache dropping is not possible reliably here); `sync` runs between measurements.',
       'restic reads the live SQLite file and its -wal/-shm (no consistent copy); lifeline copies it through the SQLite backup API (--sqlite).',
-      'A child process writes to the SQLite database during every phase, so the "unchanged" re-backup still has a changed database.',
+      'A child process writes to the SQLite database during every phase, so the "unchanged" re-backup still has a changed database; its scattered updates change most of the database between two backups, so the SQLite file dominates the repo growth of the re-backup and of the 1% change backup, and that growth depends on the time between backups.',
       "restic: --repository-version 2, default compression auto (zstd 'default' speed, ~level 3; lifeline uses zstd level 3), default pack size, RESTIC_CACHE_DIR inside bench/work.",
-      'lifeline restore fsyncs and reads back every restored file to check it; plain restic restore does neither, hence the extra "restic --verify" row.',
-      'restic uses all cores; lifeline runs in one Node.js process (see the CPU rows).',
+      'lifeline restore reads back every restored file to check it (and fsyncs databases); plain restic restore does not, hence the extra "restic --verify" row.',
+      'Both tools may use several cores (restic: Go runtime; lifeline: worker threads); the CPU rows are user+sys of the process. otherCpus in raw = CPUs busy with anything else during a measurement.',
       'Repository size: sum of apparent file sizes under the repository directory; restic cache reported separately.',
     ];
     console.log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);

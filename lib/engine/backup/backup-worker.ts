@@ -7,10 +7,10 @@ const raw = workerData.keys as ReaderKeys;
 const keys: ReaderKeys = { encryption: Buffer.from(raw.encryption), id: Buffer.from(raw.id), gear: new Int32Array(raw.gear), chunker: raw.chunker };
 const known = new Set<string>(workerData.known as string[]);
 
-parentPort!.on('message', (msg: { seq: number; bytes: number; file: string; expectedSize: number; detectSqlite: boolean }) => {
+parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: number; detectSqlite: boolean }) => {
   const result = readFile(msg.file, msg.expectedSize, msg.detectSqlite, keys, known);
   const transfer = result.kind === 'read' ? result.blobs.map((b) => owned(b)) : [];
-  parentPort!.postMessage({ seq: msg.seq, bytes: msg.bytes, result }, transfer);
+  parentPort!.postMessage({ seq: msg.seq, result }, transfer);
 });
 
 /** Sealed blobs of a few KiB share a pooled backing store, which must be copied before it is transferred. */

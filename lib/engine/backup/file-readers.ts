@@ -38,20 +38,30 @@ interface Waiting {
   reject: (e: unknown) => void;
 }
 
-/** Files go to the worker with the fewest outstanding bytes. Results come back with their sealed blobs. */
+interface Job {
+  msg: { seq: number; file: string; expectedSize: number; detectSqlite: boolean };
+  waiting: Waiting;
+}
+
+/** Jobs a worker holds at once: one it works on and one ready, so it never waits for the main thread. */
+const PER_WORKER = 4;
+
+/** Files queue up here and each worker takes the next when it has room, so one large file on one worker does
+ *  not leave the other idle behind a fixed share of the work. Results come back with their sealed blobs. */
 export class WorkerFileReader implements FileReader {
-  private readonly workers: { worker: Worker; waiting: Map<number, Waiting>; bytes: number }[];
+  private readonly workers: { worker: Worker; waiting: Map<number, Waiting> }[];
+  private readonly queue: Job[] = [];
   private seq = 0;
 
   constructor(setup: ReaderSetup, workerScript: string, size = Math.max(1, os.availableParallelism())) {
     const known = [...setup.known];
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known } });
-      const slot = { worker, waiting: new Map<number, Waiting>(), bytes: 0 };
-      worker.on('message', (msg: { seq: number; bytes: number; result: FileResult }) => {
+      const slot = { worker, waiting: new Map<number, Waiting>() };
+      worker.on('message', (msg: { seq: number; result: FileResult }) => {
         const w = slot.waiting.get(msg.seq);
         slot.waiting.delete(msg.seq);
-        slot.bytes -= msg.bytes;
+        this.dispatch();
         w?.resolve(msg.result);
       });
       worker.on('error', (err) => {
@@ -63,14 +73,20 @@ export class WorkerFileReader implements FileReader {
   }
 
   read(file: string, expectedSize: number, detectSqlite: boolean): Promise<FileResult> {
-    const slot = this.workers.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    const seq = this.seq++;
-    const bytes = expectedSize + 4096;
-    slot.bytes += bytes;
     return new Promise((resolve, reject) => {
-      slot.waiting.set(seq, { resolve, reject });
-      slot.worker.postMessage({ seq, bytes, file, expectedSize, detectSqlite });
+      this.queue.push({ msg: { seq: this.seq++, file, expectedSize, detectSqlite }, waiting: { resolve, reject } });
+      this.dispatch();
     });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.workers) {
+      while (slot.waiting.size < PER_WORKER && this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        slot.waiting.set(job.msg.seq, job.waiting);
+        slot.worker.postMessage(job.msg);
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -60,13 +60,14 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     await adoptOrphanPacks(repo);
     const source = sourceKey(options.node ?? os.hostname(), options.sourceName ?? [...paths, ...sqlite].join(','));
     const parent = await findParent(repo, source, options.parent);
+    // Workers start up while the scan runs.
+    const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
+    reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
     meter.phase('scan');
     const scan = await scanSources(paths, sqlite, compileExcludes(options.exclude ?? []), meter, options.signal);
     meter.filesTotal = scan.files;
     meter.bytesTotal = scan.bytes;
     meter.phase('save');
-    const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
-    reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
     const saver = new TreeSaver(repo, new BlobWriter(repo), reader, meter, scratch, options.signal);
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
@@ -112,7 +113,7 @@ async function findParent(repo: Repository, source: string, wanted: string | nul
 }
 
 /** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
-const MAX_FILES_IN_FLIGHT = 64;
+const MAX_FILES_IN_FLIGHT = 128;
 const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
 
 class TreeSaver {
