@@ -4,10 +4,8 @@
 //
 //   node bench/chunk-params.mjs        (about a minute; needs better-sqlite3 from node_modules)
 //
-// The engine is bundled into a CLI (dist/lifeline.cjs) and takes no chunk sizes on the command line, so this
-// script carries its own copy of the chunker: gearTable(), mask() and Chunker.push()/finish() below mirror
-// lib/engine/repository/chunker.ts line for line (FastCDC, normalisation level 2, gear table from
-// HMAC-SHA256(key, "gear:i")). Keep the two in step. Data is fed in 4 MiB reads, as the backup reads files.
+// It runs the engine's own chunker (dist/engine.cjs, built by `npm run build:engine`) with each candidate's
+// sizes. Data is fed in 4 MiB reads, as the backup reads files.
 //
 // For each candidate it measures
 //   - throughput: chunking 200 MiB of random bytes (boundaries only, no hashing or compression);
@@ -20,7 +18,7 @@
 //   - compression: the SQLite copy stored as zstd level-3 compressed chunks (as blob-codec.ts stores blobs),
 //     relative to its size: smaller chunks give zstd less context.
 // Dedup figures are averaged over three chunker keys (each repository has its own secret gear table).
-import { createCipheriv, createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -28,8 +26,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { keystream, rng } from './seeded.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
+const { Chunker, gearTable, DEFAULT_CHUNKER: DEFAULT } = require(path.join(ROOT, 'dist', 'engine.cjs'));
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -39,7 +40,6 @@ const CANDIDATES = [
   { min: 256 * KiB, avg: 1 * MiB, max: 4 * MiB },
   { min: 512 * KiB, avg: 2 * MiB, max: 8 * MiB },
 ];
-const DEFAULT = { min: 256 * KiB, avg: 1 * MiB, max: 4 * MiB }; // DEFAULT_CHUNKER in chunker.ts
 const READ_BYTES = 4 * MiB;
 const THROUGHPUT_BYTES = 200 * MiB;
 const EDIT_FILE_BYTES = 50 * MiB;
@@ -52,130 +52,12 @@ const ZSTD_LEVEL = 3; // blob-codec.ts
 const KEYS = ['chunk-params key 1', 'chunk-params key 2', 'chunk-params key 3'].map((s) => createHash('sha256').update(s).digest());
 
 // ---------------------------------------------------------------------------------------------------------
-// Mirror of lib/engine/repository/chunker.ts
 
-function gearTable(key) {
-  const table = new Int32Array(256);
-  for (let i = 0; i < 256; i += 8) {
-    const block = createHmac('sha256', key).update(`gear:${i}`).digest();
-    for (let j = 0; j < 8; j++) table[i + j] = block.readInt32LE(j * 4);
-  }
-  return table;
-}
-
-function mask(bits) {
-  let m = 0;
-  for (let i = 0; i < bits; i++) m |= 1 << (i < 16 ? 31 - 2 * i : 30 - 2 * (i - 16));
-  return m | 0;
-}
-
-class Chunker {
-  constructor(gear, params) {
-    this.gear = gear;
-    this.params = params;
-    this.hash = 0;
-    this.length = 0;
-    this.parts = [];
-    const bits = Math.log2(params.avg);
-    this.maskS = mask(Math.min(bits + 2, 30));
-    this.maskL = mask(Math.max(bits - 2, 1));
-  }
-
-  push(data, emit) {
-    const { min, avg, max } = this.params;
-    const { gear, maskS, maskL } = this;
-    const n = data.length;
-    let h = this.hash;
-    let len = this.length;
-    let i = 0;
-    let start = 0;
-    while (i < n) {
-      if (len < min) {
-        const skip = Math.min(min - len, n - i);
-        i += skip;
-        len += skip;
-        if (len < min) break;
-      }
-      let cut = false;
-      if (len < avg) {
-        const from = i;
-        const end = Math.min(n, i + (avg - len));
-        for (; i < end; i++) {
-          h = ((h << 1) + gear[data[i]]) | 0;
-          if ((h & maskS) === 0) {
-            i++;
-            cut = true;
-            break;
-          }
-        }
-        len += i - from;
-      }
-      if (!cut && len >= avg && i < n) {
-        const from = i;
-        const end = Math.min(n, i + (max - len));
-        for (; i < end; i++) {
-          h = ((h << 1) + gear[data[i]]) | 0;
-          if ((h & maskL) === 0) {
-            i++;
-            cut = true;
-            break;
-          }
-        }
-        len += i - from;
-        if (len >= max) cut = true;
-      }
-      if (cut) {
-        const tail = data.subarray(start, i);
-        emit(this.parts.length > 0 ? Buffer.concat([...this.parts, tail]) : tail);
-        this.parts = [];
-        start = i;
-        h = 0;
-        len = 0;
-      }
-    }
-    if (start < n) this.parts.push(data.subarray(start));
-    this.hash = h;
-    this.length = len;
-  }
-
-  finish(emit) {
-    if (this.parts.length > 0) emit(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts));
-    this.parts = [];
-    this.hash = 0;
-    this.length = 0;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
-function sfc32(a, b, c, d) {
-  return () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-}
-
-function rng(seed) {
-  const h = createHash('sha256').update(String(seed)).digest();
-  const next = sfc32(h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12));
-  for (let i = 0; i < 16; i++) next();
-  const float = () => next() / 4294967296;
-  return { next, float, int: (n) => Math.floor(float() * n) };
-}
-
+/** Incompressible, reproducible bytes. */
 function randomBytes(seed, n) {
-  const key = createHash('sha256').update(`key:${seed}`).digest();
-  const iv = createHash('sha256').update(`iv:${seed}`).digest().subarray(0, 16);
-  return createCipheriv('aes-256-ctr', key, iv).update(Buffer.alloc(n));
+  return keystream(seed)(n);
 }
 
-/** Chunks `data` the way a backup reads a file (4 MiB reads); calls onChunk(chunk) for every chunk. */
 function chunkAll(gear, params, data, onChunk) {
   const c = new Chunker(gear, params);
   for (let off = 0; off < data.length; off += READ_BYTES) c.push(data.subarray(off, Math.min(data.length, off + READ_BYTES)), onChunk);

@@ -53,6 +53,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { keystream, rng } from './seeded.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', 'work');
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
@@ -90,35 +92,6 @@ const WRITER_HOT_FRACTION = 0.02;
 
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic randomness
-
-function sfc32(a, b, c, d) {
-  return () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-}
-
-function rng(seed) {
-  const h = createHash('sha256').update(String(seed)).digest();
-  const next = sfc32(h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12));
-  for (let i = 0; i < 16; i++) next();
-  const float = () => next() / 4294967296;
-  return { next, float, int: (n) => Math.floor(float() * n) };
-}
-
-/** Incompressible, reproducible bytes: the AES-256-CTR keystream under a key derived from the seed. */
-function keystream(seed) {
-  const key = createHash('sha256').update(`key:${seed}`).digest();
-  const iv = createHash('sha256').update(`iv:${seed}`).digest().subarray(0, 16);
-  const cipher = createCipheriv('aes-256-ctr', key, iv);
-  return (n) => cipher.update(Buffer.alloc(n));
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Text from real words

@@ -1,10 +1,11 @@
-// Compiles the engine and the CLI once into dist/, so `lifeline` starts fast and the dashboard loads plain JS.
+// Compiles the engine and the CLI once into dist/ (lifeline.cjs, the worker, and engine.cjs as a library), so
+// `lifeline` starts fast and the dashboard and the benchmarks load plain JS.
 // Native modules and the rest of node_modules stay external.
 import { build } from 'esbuild';
 
 const started = Date.now();
 await build({
-  entryPoints: { lifeline: 'bin/cli/main.ts', 'backup-worker': 'lib/engine/backup/backup-worker.ts' },
+  entryPoints: { lifeline: 'bin/cli/main.ts', 'backup-worker': 'lib/engine/backup/backup-worker.ts', engine: 'lib/engine/index.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

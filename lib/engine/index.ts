@@ -5,6 +5,7 @@ export { Repository } from './repository/repository';
 export { openRepository, initRepository, storageFor } from './repository/open-repository';
 export { writeKeyFile, listKeys, removeKey, type KeyInfo } from './repository/keys';
 export { FORMAT_VERSION } from './repository/config';
+export { Chunker, gearTable, DEFAULT_CHUNKER, type ChunkerParams } from './repository/chunker';
 export type { Snapshot, SnapshotRecord } from './repository/snapshot';
 export type { Tree, TreeNode } from './repository/tree';
 export { runBackup, type BackupOptions, type BackupResult } from './backup/run-backup';

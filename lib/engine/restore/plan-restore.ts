@@ -41,8 +41,11 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
   const selected = (p: string) => include.length === 0 || isUnder(p, include);
   const onTheWay = (p: string) => include.some((inc) => inc.startsWith(`${p}/`));
 
+  // Below a destination directory that does not exist, nothing exists: no need to look.
+  const absent = new Set<string>();
   const walk = async (treeId: string, dir: string): Promise<void> => {
     const tree = await repo.readTree(treeId);
+    const parentAbsent = absent.has(dir);
     const names = new Set<string>();
     for (const node of tree.nodes) {
       const p = path.posix.join(dir, node.name);
@@ -50,7 +53,7 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
       const isSelected = selected(p);
       if (isSelected) {
         for (const inc of include) if (p === inc) matched.add(inc);
-        add(plan, node, p, path.join(target, p));
+        if (!add(plan, node, p, path.join(target, p), parentAbsent) && node.type === 'dir') absent.add(p);
       }
       if (node.type === 'dir' && node.subtree && (isSelected || onTheWay(p))) await walk(node.subtree, p);
     }
@@ -66,13 +69,9 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
   return plan;
 }
 
-function add(plan: RestorePlan, node: TreeNode, p: string, destination: string): void {
-  let existing = null;
-  try {
-    existing = lstatSync(destination);
-  } catch {
-    // nothing there yet
-  }
+/** Adds an entry to the plan; returns whether something exists at its destination. */
+function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, parentAbsent: boolean): boolean {
+  const existing = parentAbsent ? undefined : lstatSync(destination, { throwIfNoEntry: false });
   // An existing directory is kept and filled in; only its metadata is restored.
   const action: RestoreAction = !existing ? 'create' : node.type === 'dir' && existing.isDirectory() ? 'merge' : 'overwrite';
   plan.entries.push({ action, path: p, destination, type: node.type, size: node.size ?? 0, node });
@@ -80,6 +79,7 @@ function add(plan: RestorePlan, node: TreeNode, p: string, destination: string):
     plan.files++;
     plan.bytes += node.size ?? 0;
   }
+  return existing !== undefined;
 }
 
 function listExtras(dir: string, keep: Set<string>): { name: string; full: string; size: number }[] {

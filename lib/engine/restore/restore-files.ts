@@ -14,6 +14,8 @@ import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
 export interface FileJob {
   node: TreeNode;
   destination: string;
+  /** Something is at the destination now (the plan said overwrite). */
+  exists: boolean;
 }
 
 interface Pending extends FileJob {
@@ -21,6 +23,9 @@ interface Pending extends FileJob {
   offsets: number[];
   lengths: number[];
   remaining: number;
+  /** Open while the file is being written from one pack; most files need only one. */
+  fd: number | null;
+  created: boolean;
 }
 
 export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: ProgressMeter, signal: AbortSignal | undefined): Promise<void> {
@@ -39,6 +44,7 @@ export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: Pro
       });
       if (p.remaining === 0) finish(repo, p, meter);
     }
+    const open = new Set<Pending>();
     for (const [packId, places] of byPack) {
       throwIfAborted(signal);
       const pack = await repo.storage.get(`data/${packId}`);
@@ -52,14 +58,24 @@ export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: Pro
           if (plain.length !== job.lengths[chunk]) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} has another length than its index says`);
           decoded.set(id, plain);
         }
-        writeAt(job.temp, plain, job.offsets[chunk]);
+        writeAt(job, plain, job.offsets[chunk]);
+        open.add(job);
         meter.bytesDone += plain.length;
-        if (--job.remaining === 0) finish(repo, job, meter);
+        if (--job.remaining === 0) {
+          finish(repo, job, meter);
+          open.delete(job);
+        }
       }
+      // Files that continue in a later pack are closed meanwhile: descriptors stay bounded by one pack's files.
+      for (const job of open) closeFile(job);
+      open.clear();
       meter.tick();
     }
   } catch (err) {
-    for (const p of pending) rmSync(p.temp, { force: true });
+    for (const p of pending) {
+      closeFile(p);
+      rmSync(p.temp, { force: true });
+    }
     throw err;
   }
 }
@@ -80,23 +96,33 @@ function prepare(repo: Repository, job: FileJob): Pending {
   }
   if (size !== (job.node.size ?? 0)) throw new EngineError('corrupt', `the blobs of ${job.destination} add up to ${size} bytes, the snapshot says ${job.node.size}`);
   const temp = `${job.destination}.lifeline-${randomBytes(4).toString('hex')}`;
-  closeSync(openSync(temp, 'wx', 0o600));
-  return { ...job, temp, offsets, lengths, remaining: content.length };
+  return { ...job, temp, offsets, lengths, remaining: content.length, fd: null, created: false };
 }
 
-function writeAt(file: string, data: Buffer, offset: number): void {
-  const fd = openSync(file, 'r+');
-  try {
-    let done = 0;
-    while (done < data.length) done += writeSync(fd, data, done, data.length - done, offset + done);
-  } finally {
-    closeSync(fd);
+/** The temporary file is created on its first write (O_EXCL: nothing of anyone else's is ever written to). */
+function fileOf(job: Pending): number {
+  if (job.fd === null) {
+    job.fd = openSync(job.temp, job.created ? 'r+' : 'wx+', 0o600);
+    job.created = true;
   }
+  return job.fd;
+}
+
+function closeFile(job: Pending): void {
+  if (job.fd === null) return;
+  closeSync(job.fd);
+  job.fd = null;
+}
+
+function writeAt(job: Pending, data: Buffer, offset: number): void {
+  const fd = fileOf(job);
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, offset + done);
 }
 
 /** Checks a complete file from disk, gives it its metadata and its final name. */
 function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
-  const fd = openSync(job.temp, 'r+');
+  const fd = fileOf(job);
   try {
     job.lengths.forEach((length, i) => {
       const buf = Buffer.allocUnsafe(length);
@@ -113,7 +139,7 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
     if (job.node.sqlite) fsyncSync(fd);
     applyMetadata(fd, job.node);
   } finally {
-    closeSync(fd);
+    closeFile(job);
   }
   if (job.node.sqlite) {
     const problem = checkSqliteIntegrity(job.temp);
@@ -129,13 +155,15 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
     }
   }
   // Rename replaces a file or link; a directory in the way has to go first.
-  if (lstatSync(job.destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(job.destination, { recursive: true, force: true });
+  if (job.exists && lstatSync(job.destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(job.destination, { recursive: true, force: true });
   renameSync(job.temp, job.destination);
   meter.filesDone++;
 }
 
+const asRoot = process.getuid?.() === 0;
+
 function applyMetadata(fd: number, node: TreeNode): void {
-  if (process.getuid?.() === 0) {
+  if (asRoot) {
     try {
       fchownSync(fd, node.uid, node.gid);
     } catch {

@@ -91,7 +91,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
         made.add(parent);
       }
       if (node.type === 'file') {
-        files.push({ node, destination: entry.destination });
+        files.push({ node, destination: entry.destination, exists: entry.action === 'overwrite' });
         continue;
       }
       if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
