@@ -1,6 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 3917);
+// A fresh data directory for each run, so first-run setup really is the first run. Set once in the runner and
+// inherited by its workers, which evaluate this file again.
+const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-')));
 
 // Debian's chromium: Playwright's own browser download is not available here.
 export default defineConfig({
@@ -20,6 +27,7 @@ export default defineConfig({
     command: `npx next start --hostname 127.0.0.1 --port ${port}`,
     url: `http://127.0.0.1:${port}/api/health`,
     reuseExistingServer: false,
+    env: { LIFELINE_DATA_DIR: dataDir },
     timeout: 60_000,
   },
 });

@@ -1,0 +1,30 @@
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+
+import { requireUser } from '@/lib/auth/session';
+
+import { signOut } from './actions';
+
+export default async function AppLayout({ children }: { children: ReactNode }) {
+  const user = await requireUser();
+  return (
+    <div className="min-h-screen">
+      <header className="border-b border-slate-200 bg-white">
+        <nav aria-label="Main" className="mx-auto flex max-w-5xl items-center gap-6 px-6 py-3">
+          <Link href="/" className="font-semibold">
+            Lifeline
+          </Link>
+          <span className="ml-auto text-sm text-slate-600">
+            {user.username} · {user.role}
+          </span>
+          <form action={signOut}>
+            <button type="submit" className="text-sm text-sky-700 hover:underline">
+              Sign out
+            </button>
+          </form>
+        </nav>
+      </header>
+      {children}
+    </div>
+  );
+}

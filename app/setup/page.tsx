@@ -1,0 +1,17 @@
+import { redirect } from 'next/navigation';
+import { connection } from 'next/server';
+
+import { AuthCard } from '@/components/auth-card';
+import { userCount } from '@/lib/control/users';
+
+import { SetupForm } from './setup-form';
+
+export default async function SetupPage() {
+  await connection();
+  if (userCount() > 0) redirect('/login');
+  return (
+    <AuthCard title="Set up Lifeline" subtitle="Create the first administrator. This page closes once it exists.">
+      <SetupForm />
+    </AuthCard>
+  );
+}

@@ -1,0 +1,68 @@
+import { expect, test } from '@playwright/test';
+
+// One server and data directory for this file: the tests run in order, from the very first start.
+test.describe.configure({ mode: 'serial' });
+
+const admin = { username: 'ops-admin', password: 'a long admin password' };
+
+test('without a session every page leads to setup, which creates the first admin', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel('Username').fill('x');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByLabel('Repeat password').fill('other');
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page.getByText('At least 3 characters')).toBeVisible();
+  await expect(page.getByText('At least 10 characters')).toBeVisible();
+  await expect(page.getByText('The passwords differ')).toBeVisible();
+
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password', { exact: true }).fill(admin.password);
+  await page.getByLabel('Repeat password').fill(admin.password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByText(`${admin.username} · admin`)).toBeVisible();
+});
+
+test('setup closes once an admin exists', async ({ page }) => {
+  await page.goto('/setup');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('a wrong password is refused; the right one signs in; sign out ends the session', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong' })).toHaveText('Wrong username or password.');
+
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Lifeline', exact: true, level: 1 })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('the session cookie is httpOnly and SameSite', async ({ page, context }) => {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  const cookie = (await context.cookies()).find((c) => c.name === 'lifeline_session');
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe('Lax');
+});
+
+test('only the health endpoint answers without a session', async ({ request }) => {
+  const health = await request.get('/api/health');
+  expect(health.ok()).toBe(true);
+  expect(await health.json()).toEqual({ ok: true });
+  const page = await request.get('/', { maxRedirects: 0 });
+  expect(page.status()).toBe(307);
+  expect(page.headers().location).toMatch(/\/login$/);
+});
