@@ -47,6 +47,21 @@ test('a wrong password is refused; the right one signs in; sign out ends the ses
   await expect(page).toHaveURL(/\/login$/);
 });
 
+test('repeated failed sign-ins for a username are slowed down', async ({ page }) => {
+  await page.goto('/login');
+  for (let i = 0; i < 3; i++) {
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password').fill(`guess ${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The form clears the password when the answer is in: only then is this attempt over.
+    await expect(page.getByLabel('Password')).toHaveValue('');
+    await expect(page.getByRole('alert').filter({ hasText: 'Wrong' })).toBeVisible();
+  }
+  await page.getByLabel('Password').fill('guess 3');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Too many failed attempts' })).toBeVisible();
+});
+
 test('the session cookie is httpOnly and SameSite', async ({ page, context }) => {
   await page.goto('/login');
   await page.getByLabel('Username').fill(admin.username);

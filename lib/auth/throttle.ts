@@ -13,7 +13,7 @@ const MAX_WAIT_MS = 60_000;
 export function waitBeforeAttempt(username: string): number {
   const row = db().select().from(loginThrottle).where(eq(loginThrottle.username, username)).get();
   if (!row || row.failures < FREE_FAILURES) return 0;
-  const wait = Math.min(1000 * 2 ** (row.failures - FREE_FAILURES), MAX_WAIT_MS);
+  const wait = Math.min(2000 * 2 ** (row.failures - FREE_FAILURES), MAX_WAIT_MS);
   return Math.max(0, row.lastFailureAt + wait - Date.now());
 }
 
