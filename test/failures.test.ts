@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -53,6 +53,18 @@ describe('failures leave the repository usable', () => {
     const started = Date.now();
     await expect(runBackup(repo, { paths: [src], lockWaitMs: 600 })).rejects.toSatisfy((e) => isEngineError(e, 'locked') && /locked by prune/.test((e as Error).message));
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it('a backup whose lock was taken away saves no snapshot', async () => {
+    const { repo, location } = await newRepository();
+    const src = source(2);
+    const removeLocks = () => {
+      for (const name of readdirSync(path.join(location, 'locks'))) rmSync(path.join(location, 'locks', name));
+    };
+    await expect(runBackup(repo, { paths: [src], onEvent: (e) => e.type === 'phase' && e.phase === 'save' && removeLocks() })).rejects.toSatisfy(
+      (e) => isEngineError(e, 'locked') && /lost its repository lock/.test((e as Error).message),
+    );
+    expect(readdirSync(path.join(location, 'snapshots'))).toEqual([]);
   });
 
   it('Ctrl-C stops a backup with exit 130, releases its lock, and the next backup succeeds', async () => {

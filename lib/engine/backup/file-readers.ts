@@ -49,7 +49,8 @@ const PER_WORKER = 4;
 /** Files queue up here and each worker takes the next when it has room, so one large file on one worker does
  *  not leave the other idle behind a fixed share of the work. Results come back with their sealed blobs. */
 export class WorkerFileReader implements FileReader {
-  private readonly workers: { worker: Worker; waiting: Map<number, Waiting> }[];
+  private readonly workers: { worker: Worker; waiting: Map<number, Waiting>; dead: boolean }[];
+  private closing = false;
   private readonly queue: Job[] = [];
   private seq = 0;
 
@@ -57,17 +58,24 @@ export class WorkerFileReader implements FileReader {
     const known = [...setup.known];
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known } });
-      const slot = { worker, waiting: new Map<number, Waiting>() };
+      const slot = { worker, waiting: new Map<number, Waiting>(), dead: false };
       worker.on('message', (msg: { seq: number; result: FileResult }) => {
         const w = slot.waiting.get(msg.seq);
         slot.waiting.delete(msg.seq);
         this.dispatch();
         w?.resolve(msg.result);
       });
-      worker.on('error', (err) => {
-        for (const w of slot.waiting.values()) w.reject(new EngineError('io', `backup worker failed: ${err.message}`, { cause: err }));
+      const fail = (why: string, cause?: unknown) => {
+        if (slot.dead || this.closing) return;
+        slot.dead = true;
+        const err = new EngineError('io', `a backup worker stopped: ${why}`, { cause });
+        for (const w of slot.waiting.values()) w.reject(err);
         slot.waiting.clear();
-      });
+        // Without workers nothing would ever take the queued files: fail them rather than wait forever.
+        if (this.workers?.every((s) => s.dead)) for (const job of this.queue.splice(0)) job.waiting.reject(err);
+      };
+      worker.on('error', (err) => fail(err.message, err));
+      worker.on('exit', (code) => fail(`exit code ${code}`));
       return slot;
     });
   }
@@ -81,7 +89,7 @@ export class WorkerFileReader implements FileReader {
 
   private dispatch(): void {
     for (const slot of this.workers) {
-      while (slot.waiting.size < PER_WORKER && this.queue.length > 0) {
+      while (!slot.dead && slot.waiting.size < PER_WORKER && this.queue.length > 0) {
         const job = this.queue.shift()!;
         slot.waiting.set(job.msg.seq, job.waiting);
         slot.worker.postMessage(job.msg);
@@ -90,6 +98,7 @@ export class WorkerFileReader implements FileReader {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }

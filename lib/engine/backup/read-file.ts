@@ -40,11 +40,14 @@ export function readFile(file: string, expectedSize: number, detectSqlite: boole
   const chunker = new Chunker(keys.gear, keys.chunker);
   const content: string[] = [];
   const blobs: NewBlob[] = [];
+  // New ids join `known` only once the whole file is read: the blobs of a file that fails half-way are dropped,
+  // and no later file may count on them.
+  const fresh = new Set<string>();
   const save = (chunk: Buffer) => {
     const id = blobId(keys.id, chunk);
     content.push(id);
-    if (known.has(id)) return;
-    known.add(id);
+    if (known.has(id) || fresh.has(id)) return;
+    fresh.add(id);
     blobs.push({ id, sealed: encodeBlob(keys.encryption, chunk), rawLength: chunk.length });
   };
   let size = 0;
@@ -65,5 +68,6 @@ export function readFile(file: string, expectedSize: number, detectSqlite: boole
   } finally {
     closeSync(fd);
   }
+  for (const id of fresh) known.add(id);
   return { kind: 'read', size, content, blobs };
 }

@@ -54,6 +54,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   const meter = new ProgressMeter('backup', options.onEvent);
   const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: options.lockWaitMs ?? LOCK_WAIT_MS, signal: options.signal });
   let reader: FileReader | null = null;
+  let saver: TreeSaver | null = null;
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeline-backup-'));
   try {
     await repo.loadIndex();
@@ -68,7 +69,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     meter.filesTotal = scan.files;
     meter.bytesTotal = scan.bytes;
     meter.phase('save');
-    const saver = new TreeSaver(repo, new BlobWriter(repo), reader, meter, scratch, options.signal);
+    saver = new TreeSaver(repo, new BlobWriter(repo), reader, meter, scratch, options.signal);
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
     meter.tick(true);
@@ -95,9 +96,15 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
       },
       warnings: saver.warnings,
     };
+    // A lock lost meanwhile (judged stale, removed by hand) means a prune may have removed data this snapshot
+    // counts on: better no snapshot than a broken one.
+    await lock.check();
     const id = await repo.saveSnapshot(snapshot);
     crashPoint('snapshot');
     return { id, snapshot };
+  } catch (err) {
+    await saver?.settle();
+    throw err;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     await reader?.close();
@@ -123,6 +130,7 @@ class TreeSaver {
   filesRead = 0;
   readonly warnings: string[] = [];
   private inFlight = 0;
+  private readonly reads = new Set<Promise<unknown>>();
   private bytesInFlight = 0;
   private readonly slotFreed: (() => void)[] = [];
 
@@ -146,7 +154,7 @@ class TreeSaver {
     const pending: Promise<TreeNode | null>[] = [];
     for (const child of entry.children!.values()) {
       const before = previous.get(child.name);
-      if (child.type === 'dir') pending.push(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null));
+      if (child.type === 'dir') pending.push(quiet(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)));
       else if (child.type === 'file') pending.push(quiet((await this.startFile(child, before)).node));
       else pending.push(Promise.resolve(this.specialNode(child)));
     }
@@ -156,6 +164,12 @@ class TreeSaver {
     await this.writer.save('tree', id, bytes);
     this.dirs++;
     return { ...baseNode(entry), subtree: id };
+  }
+
+  /** After a failure: lets reads and pack writes under way finish, so nothing is written once the lock is gone. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.reads]);
+    await this.writer.settle();
   }
 
   private specialNode(entry: FsEntry): TreeNode | null {
@@ -190,8 +204,10 @@ class TreeSaver {
     const node = this.readFile(entry, size, sqlite).finally(() => {
       this.inFlight--;
       this.bytesInFlight -= size;
+      this.reads.delete(node);
       this.slotFreed.shift()?.();
     });
+    this.reads.add(node);
     return { node };
   }
 
@@ -208,6 +224,9 @@ class TreeSaver {
       return this.skip(entry.path, `file not readable, skipped: ${result.message}`);
     }
     if (result.kind !== 'read') throw new EngineError('io', `unexpected result reading ${entry.path}`);
+    // The snapshot may only name blobs that are stored or on their way into a pack.
+    const missing = result.content.find((id) => !this.writer.has(id));
+    if (missing) throw new EngineError('corrupt', `internal error: blob ${missing.slice(0, 12)} of ${entry.path} was neither stored nor queued`);
     this.filesRead++;
     this.count(result.size);
     this.meter.tick();

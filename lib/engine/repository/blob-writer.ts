@@ -58,6 +58,7 @@ export class BlobWriter {
     await this.indexChain;
     this.throwIfFailed();
     if (this.unindexed.length > 0) await this.flushIndex();
+    this.throwIfFailed();
     return this.stats;
   }
 
@@ -106,6 +107,11 @@ export class BlobWriter {
       return;
     }
     crashPoint('index');
+  }
+
+  /** Waits for pack writes under way, whatever their outcome: for clean-up after a failure elsewhere. */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.writing, this.indexChain]);
   }
 
   private throwIfFailed(): void {

@@ -23,6 +23,8 @@ interface LockRecord {
 }
 
 export interface HeldLock {
+  /** Fails with `locked` if the lock file is gone (judged stale by another process, or removed by hand). */
+  check(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -53,13 +55,23 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
     }
     await new Promise((r) => setTimeout(r, Math.min(250 * (attempt + 1), 2000)));
   }
+  let refreshing: Promise<void> = Promise.resolve();
+  let released = false;
   const timer = setInterval(() => {
-    storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT)).catch(() => undefined);
+    // A failed refresh is retried on the next tick; check() tells the holder if the lock was lost meanwhile.
+    refreshing = storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT)).catch(() => undefined);
   }, REFRESH_MS);
   timer.unref();
   return {
+    async check() {
+      if (!(await storage.exists(name))) throw new EngineError('locked', 'this job lost its repository lock (another process judged it stale); nothing was saved, run it again');
+    },
     async release() {
+      if (released) return;
+      released = true;
       clearInterval(timer);
+      // A refresh under way would write the lock file again after the delete.
+      await refreshing;
       await storage.delete(name);
     },
   };
@@ -84,9 +96,10 @@ async function findConflict(storage: Storage, key: Buffer, wanted: LockOptions, 
   return null;
 }
 
+/** On this host a lock is stale exactly when its process is gone; from another host, when it has not been
+ *  refreshed for STALE_LOCK_MS. */
 function isStale(lock: LockRecord): boolean {
-  if (Date.now() - lock.time > STALE_LOCK_MS) return true;
-  if (lock.host !== os.hostname()) return false;
+  if (lock.host !== os.hostname()) return Date.now() - lock.time > STALE_LOCK_MS;
   try {
     process.kill(lock.pid, 0);
     return false;

@@ -136,7 +136,9 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
         throw new EngineError('corrupt', `restored file ${job.destination} does not read back as written: the disk returned other bytes`);
       }
     });
-    if (job.node.sqlite) fsyncSync(fd);
+    // Before a rename replaces an existing file, the new content must be on disk: otherwise a crash could keep
+    // the rename and lose the data, leaving neither the old file nor the new one.
+    if (job.node.sqlite || job.exists) fsyncSync(fd);
     applyMetadata(fd, job.node);
   } finally {
     closeFile(job);
