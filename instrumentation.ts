@@ -1,6 +1,6 @@
-// Runs once per server process, before requests: creates the first admin from the environment if asked to.
+// Runs once per server process, before requests: starts the control plane (see lib/control/start.ts).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
-  const { seedAdminFromEnvironment } = await import('./lib/control/users');
-  await seedAdminFromEnvironment();
+  const { startControlPlane } = await import('./lib/control/start');
+  await startControlPlane();
 }

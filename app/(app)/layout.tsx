@@ -5,6 +5,12 @@ import { requireUser } from '@/lib/auth/session';
 
 import { signOut } from './actions';
 
+const PAGES = [
+  ['/', 'Overview'],
+  ['/backups', 'Backups'],
+  ['/snapshots', 'Snapshots'],
+] as const;
+
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
   return (
@@ -14,6 +20,11 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
           <Link href="/" className="font-semibold">
             Lifeline
           </Link>
+          {PAGES.map(([href, label]) => (
+            <Link key={href} href={href} className="text-sm text-slate-700 hover:underline">
+              {label}
+            </Link>
+          ))}
           <span className="ml-auto text-sm text-slate-600">
             {user.username} · {user.role}
           </span>

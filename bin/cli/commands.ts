@@ -15,7 +15,7 @@ import {
   type RetentionPolicy,
 } from '../../lib/engine';
 import type { Context } from './context';
-import { formatBytes, formatDuration } from './output';
+import { formatBytes, formatDuration } from '../../lib/format';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, noRepository: 10, locked: 11, wrongPassword: 12, cancelled: 130 } as const;
 

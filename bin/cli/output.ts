@@ -1,5 +1,6 @@
 // How the CLI speaks: human text and a progress bar on a terminal, or JSON lines with --json.
 import type { JobEvent } from '../../lib/engine';
+import { formatBytes, formatDuration } from '../../lib/format';
 
 export class Output {
   private barShown = false;
@@ -51,22 +52,4 @@ function progressBar(e: Extract<JobEvent, { type: 'progress' }>, columns: number
   const eta = e.etaSeconds === null ? '--:--' : formatDuration(e.etaSeconds);
   const text = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatBytes(e.bytesDone)}/${formatBytes(e.bytesTotal)}  ${e.filesDone}/${e.filesTotal} files  ${formatBytes(e.rate)}/s  ETA ${eta}  ${e.currentPath ?? ''}`;
   return text.length >= columns ? text.slice(0, columns - 1) : text.padEnd(columns - 1);
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const pad = (x: number) => String(x).padStart(2, '0');
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }

@@ -1,0 +1,72 @@
+'use server';
+
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+
+import { formAction } from '@/lib/auth/action';
+import { db } from '@/lib/db/client';
+import { SOURCE_KINDS, sources } from '@/lib/db/schema';
+import { audit } from '@/lib/control/audit';
+import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
+import { isValidSchedule, syncSchedules } from '@/lib/control/scheduler';
+
+const id = z.coerce.number().int().positive();
+
+export const backUpNow = formAction(z.object({ sourceId: id }), 'backup', async ({ sourceId }, user) => {
+  const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
+  if (!source) return { ok: false, error: 'That source no longer exists.' };
+  const job = enqueueBackup(sourceId, user!.username);
+  audit({ username: user!.username, action: 'back up now', target: source.name, ok: true });
+  return { ok: true, data: undefined, message: `Backup job ${job.id} queued.` };
+});
+
+export const cancel = formAction(z.object({ jobId: id }), 'cancel', async ({ jobId }, user) => {
+  const ok = cancelJob(jobId);
+  audit({ username: user!.username, action: 'cancel job', target: String(jobId), ok });
+  return ok ? { ok: true, data: undefined, message: 'Cancelling…' } : { ok: false, error: 'That job is not running any more.' };
+});
+
+const newSourceSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(2, 'At least 2 characters')
+      .max(60, 'At most 60 characters')
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'Letters, digits, dot, dash and underscore; start with a letter or digit'),
+    kind: z.enum(SOURCE_KINDS),
+    path: z
+      .string()
+      .trim()
+      .min(1, 'Give the path to protect')
+      .refine((p) => path.isAbsolute(p), 'Give an absolute path, starting with /'),
+    excludes: z.string().max(4000).default(''),
+    schedule: z
+      .string()
+      .trim()
+      .default('')
+      .refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 * * * * for hourly)'),
+    rpoTargetMinutes: z.coerce.number({ message: 'A number of minutes' }).int('A whole number of minutes').min(1, 'At least 1 minute').max(60 * 24 * 90, 'At most 90 days'),
+  })
+  .superRefine((v, ctx) => {
+    const st = existsSync(v.path) ? statSync(v.path) : null;
+    if (!st) ctx.addIssue({ code: 'custom', path: ['path'], message: 'Nothing exists at this path' });
+    else if (v.kind === 'directory' && !st.isDirectory()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a directory' });
+    else if (v.kind === 'sqlite' && !st.isFile()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a database file' });
+  });
+
+export const addSource = formAction(newSourceSchema, 'configure', async (input, user) => {
+  if (db().select().from(sources).where(eq(sources.name, input.name)).get()) {
+    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A source with this name exists' } };
+  }
+  db()
+    .insert(sources)
+    .values({ ...input, createdAt: Date.now() })
+    .run();
+  syncSchedules();
+  audit({ username: user!.username, action: 'add source', target: input.name, ok: true, detail: input.path });
+  return { ok: true, data: undefined, message: `Source ${input.name} added.` };
+});

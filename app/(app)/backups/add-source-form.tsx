@@ -1,0 +1,42 @@
+'use client';
+
+import { useActionState } from 'react';
+
+import { Field, FormError, SubmitButton } from '@/components/form';
+
+import { addSource } from './actions';
+
+export function AddSourceForm() {
+  const [state, action] = useActionState(addSource, null);
+  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const values = state && !state.ok ? state.values : undefined;
+  return (
+    <form action={action} className="grid gap-4 sm:grid-cols-2" aria-label="Add a source">
+      <div className="sm:col-span-2">
+        <FormError state={state} />
+        {state?.ok ? (
+          <p role="status" className="text-sm text-green-700">
+            {state.message}
+          </p>
+        ) : null}
+      </div>
+      <Field label="Name" name="name" defaultValue={values?.name} error={errors?.name} hint="For example: app-uploads" />
+      <div>
+        <label htmlFor="source-kind" className="block text-sm font-medium text-slate-700">
+          Kind
+        </label>
+        <select id="source-kind" name="kind" defaultValue={values?.kind ?? 'directory'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+          <option value="directory">Directory</option>
+          <option value="sqlite">SQLite database</option>
+        </select>
+      </div>
+      <Field label="Path" name="path" defaultValue={values?.path} error={errors?.path} hint="Absolute path on this machine" />
+      <Field label="Schedule (cron)" name="schedule" defaultValue={values?.schedule} error={errors?.schedule} hint="Empty: on demand only. 0 * * * * is hourly." />
+      <Field label="RPO target (minutes)" name="rpoTargetMinutes" inputMode="numeric" defaultValue={values?.rpoTargetMinutes ?? '60'} error={errors?.rpoTargetMinutes} />
+      <Field label="Exclude patterns" name="excludes" defaultValue={values?.excludes} error={errors?.excludes} hint="Comma-free, one pattern per line is best; *.tmp" />
+      <div className="sm:col-span-2 sm:w-48">
+        <SubmitButton>Add source</SubmitButton>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,33 @@
+import { ActionButton } from '@/components/action-button';
+import { requireUser } from '@/lib/auth/session';
+import { recoveryKitText } from '@/lib/control/recovery-kit';
+
+import { acknowledge } from './actions';
+
+export default async function RecoveryKitPage() {
+  await requireUser('configure');
+  const text = recoveryKitText();
+  return (
+    <main className="mx-auto max-w-3xl p-6">
+      <h1 className="text-2xl font-semibold">Recovery kit</h1>
+      {text ? (
+        <>
+          <p className="mt-2 text-sm text-slate-700">
+            Save this now, somewhere other than this machine. It is shown until you confirm, and never again.
+          </p>
+          <pre aria-label="Recovery kit" className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100">
+            {text}
+          </pre>
+          <div className="mt-4 flex items-center gap-4">
+            <a href="/api/recovery-kit" className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+              Download recovery kit
+            </a>
+            <ActionButton action={acknowledge} fields={{}} label="I have saved it" />
+          </div>
+        </>
+      ) : (
+        <p className="mt-2 text-sm text-slate-700">The recovery kit was saved. It is not shown again.</p>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,47 @@
+import { desc } from 'drizzle-orm';
+
+import { formatBytes } from '@/lib/format';
+import { RefreshOnEvents } from '@/components/refresh-on-events';
+import { requireUser } from '@/lib/auth/session';
+import { db } from '@/lib/db/client';
+import { snapshots } from '@/lib/db/schema';
+
+export default async function SnapshotsPage() {
+  await requireUser();
+  const rows = db().select().from(snapshots).orderBy(desc(snapshots.endedAt)).limit(500).all();
+  return (
+    <main className="mx-auto max-w-5xl p-6">
+      <RefreshOnEvents />
+      <h1 className="text-2xl font-semibold">Snapshots</h1>
+      {rows.length === 0 ? (
+        <p className="mt-4 text-sm text-slate-500">No snapshot yet.</p>
+      ) : (
+        <table className="mt-6 w-full text-left text-sm">
+          <caption className="sr-only">Snapshots, newest first</caption>
+          <thead className="text-slate-500">
+            <tr>
+              <th className="py-2">Snapshot</th>
+              <th>Source</th>
+              <th>Finished</th>
+              <th className="text-right">Size</th>
+              <th className="text-right">New data</th>
+              <th className="text-right">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.id} className="border-t border-slate-200">
+                <td className="py-2 font-mono">{s.id.slice(0, 8)}</td>
+                <td>{s.sourceKey}</td>
+                <td>{new Date(s.endedAt).toLocaleString()}</td>
+                <td className="text-right">{formatBytes(s.bytes)}</td>
+                <td className="text-right">{formatBytes(s.newBytes)}</td>
+                <td className="text-right">{(s.durationMs / 1000).toFixed(1)} s</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,40 @@
+// Server-Sent Events: on connect the jobs in progress, then every job and snapshot change as it happens.
+import { currentUser } from '@/lib/auth/session';
+import { subscribe, type ControlEvent } from '@/lib/control/events';
+import { runningJobs } from '@/lib/control/job-queue';
+
+export const dynamic = 'force-dynamic';
+
+const HEARTBEAT_MS = 15_000;
+
+export async function GET(request: Request) {
+  if (!(await currentUser())) return Response.json({ error: 'sign in first' }, { status: 401 });
+  const encoder = new TextEncoder();
+  let cleanup = () => {};
+  const stream = new ReadableStream({
+    start(controller) {
+      const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      send('hello', { jobs: runningJobs() });
+      const unsubscribe = subscribe((event: ControlEvent) => send(event.type, event));
+      const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
+      cleanup = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+      };
+      request.signal.addEventListener('abort', () => {
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      });
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(stream, {
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' },
+  });
+}

@@ -1,0 +1,70 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+
+import { ActionButton } from './action-button';
+import { formatBytes } from '@/lib/format';
+import { useControlEvents, type LiveJob } from './use-control-events';
+
+const ACTIVE = new Set(['queued', 'running']);
+
+/** Jobs in progress with live progress; finished ones refresh the page's server data. */
+export function LiveJobs({ initial, sourceNames, cancelAction }: { initial: LiveJob[]; sourceNames: Record<number, string>; cancelAction?: Parameters<typeof ActionButton>[0]['action'] }) {
+  const [jobs, setJobs] = useState<Map<number, LiveJob>>(() => new Map(initial.map((j) => [j.id, j])));
+  const router = useRouter();
+  useControlEvents((event) => {
+    if (event.type === 'hello') setJobs(new Map(event.jobs.map((j) => [j.id, j])));
+    if (event.type === 'job') {
+      setJobs((old) => {
+        const next = new Map(old);
+        if (ACTIVE.has(event.job.status)) next.set(event.job.id, { ...old.get(event.job.id), ...event.job });
+        else next.delete(event.job.id);
+        return next;
+      });
+      if (!ACTIVE.has(event.job.status)) router.refresh();
+    }
+    if (event.type === 'snapshot') router.refresh();
+  });
+  const list = [...jobs.values()];
+  return (
+    <section aria-labelledby="running-jobs" className="mt-8">
+      <h2 id="running-jobs" className="text-lg font-medium">
+        Running jobs
+      </h2>
+      {list.length === 0 ? (
+        <p className="mt-2 text-sm text-slate-500">No job is running.</p>
+      ) : (
+        <ul className="mt-3 space-y-3">
+          {list.map((job) => {
+            const fraction = job.bytesTotal > 0 ? Math.min(job.bytesDone / job.bytesTotal, 1) : 0;
+            const name = job.sourceId ? sourceNames[job.sourceId] ?? `source ${job.sourceId}` : job.kind;
+            return (
+              <li key={job.id} aria-label={`Job ${job.id}: ${job.kind} of ${name}`} className="rounded-lg border border-slate-200 bg-white p-4">
+                <div className="flex items-center gap-3 text-sm">
+                  <span className="font-medium">
+                    {job.kind === 'backup' ? 'Backing up' : job.kind} {name}
+                  </span>
+                  <span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{job.status}</span>
+                  {cancelAction ? (
+                    <span className="ml-auto">
+                      <ActionButton action={cancelAction} fields={{ jobId: job.id }} label="Cancel" tone="danger" />
+                    </span>
+                  ) : null}
+                </div>
+                <div role="progressbar" aria-label={`Progress of job ${job.id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} className="mt-2 h-2 rounded bg-slate-100">
+                  <div className="h-2 rounded bg-sky-600" style={{ width: `${fraction * 100}%` }} />
+                </div>
+                <p className="mt-1 text-xs text-slate-600">
+                  {formatBytes(job.bytesDone)} of {formatBytes(job.bytesTotal)} · {job.filesDone} of {job.filesTotal} files
+                  {job.rate ? ` · ${formatBytes(job.rate)}/s` : ''}
+                  {job.etaSeconds != null ? ` · ${Math.ceil(job.etaSeconds)} s left` : ''}
+                </p>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}

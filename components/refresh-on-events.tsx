@@ -1,0 +1,14 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+
+import { useControlEvents } from './use-control-events';
+
+/** Re-renders the page's server data when a snapshot lands or a job ends, without a reload. */
+export function RefreshOnEvents() {
+  const router = useRouter();
+  useControlEvents((event) => {
+    if (event.type === 'snapshot' || (event.type === 'job' && !['queued', 'running'].includes(event.job.status))) router.refresh();
+  });
+  return null;
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Page } from '@playwright/test';
+
+import { expect, test } from './support/app';
+
+const admin = { username: 'admin', password: 'an admin password' };
+test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+test.describe.configure({ mode: 'serial' });
+
+let source: string;
+test.beforeAll(() => {
+  // Large enough that the backup runs for a few seconds and its progress can be watched.
+  source = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-source-'));
+  mkdirSync(path.join(source, 'docs'));
+  writeFileSync(path.join(source, 'docs', 'readme.txt'), 'hello\n');
+  for (let i = 0; i < 12; i++) writeFileSync(path.join(source, `blob-${i}.bin`), randomBytes(25 * 1024 * 1024));
+});
+test.afterAll(() => rmSync(source, { recursive: true, force: true }));
+
+async function signIn(page: Page) {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
+test('bad input in the add-source form is explained next to each field and adds nothing', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/backups');
+  const form = page.getByRole('form', { name: 'Add a source' });
+  await form.getByLabel('Name').fill('x');
+  await form.getByLabel('Path').fill('relative/path');
+  await form.getByLabel('Schedule (cron)').fill('every hour');
+  await form.getByLabel('RPO target (minutes)').fill('0');
+  await form.getByRole('button', { name: 'Add source' }).click();
+  await expect(form.getByText('At least 2 characters')).toBeVisible();
+  await expect(form.getByText('Give an absolute path, starting with /')).toBeVisible();
+  await expect(form.getByText(/Not a cron expression/)).toBeVisible();
+  await expect(form.getByText('At least 1 minute')).toBeVisible();
+  await form.getByLabel('Name').fill('missing');
+  await form.getByLabel('Path').fill('/no/such/directory');
+  await form.getByLabel('Schedule (cron)').fill('');
+  await form.getByLabel('RPO target (minutes)').fill('60');
+  await form.getByRole('button', { name: 'Add source' }).click();
+  await expect(form.getByText('Nothing exists at this path')).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('cell', { name: 'missing', exact: true })).toHaveCount(0);
+});
+
+test('add a directory source and back it up now: live progress, success, the snapshot, a green RPO tile', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/backups');
+  const form = page.getByRole('form', { name: 'Add a source' });
+  await form.getByLabel('Name').fill('uploads');
+  await form.getByLabel('Path').fill(source);
+  await form.getByRole('button', { name: 'Add source' }).click();
+  await expect(form.getByRole('status')).toHaveText('Source uploads added.');
+
+  await page.goto('/');
+  await expect(page.getByRole('article', { name: 'RPO of uploads' })).toHaveAttribute('data-status', 'none');
+
+  await page.goto('/backups');
+  const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'uploads', exact: true }) });
+  await row.getByRole('button', { name: 'Back up now' }).click();
+  const job = page.getByRole('listitem', { name: /backup of uploads/ });
+  await expect(job).toBeVisible();
+  await expect
+    .poll(async () => Number(await job.getByRole('progressbar').getAttribute('aria-valuenow').catch(() => '100')), { timeout: 30_000 })
+    .toBeGreaterThan(0);
+  await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 60_000 });
+  await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible();
+
+  await page.goto('/snapshots');
+  await expect(page.getByRole('cell', { name: 'local:uploads' })).toBeVisible();
+  await page.goto('/');
+  const tile = page.getByRole('article', { name: 'RPO of uploads' });
+  await expect(tile).toHaveAttribute('data-status', 'ok');
+  await expect(tile).toContainText('Within target');
+});

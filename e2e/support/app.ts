@@ -1,0 +1,89 @@
+// Each spec file gets its own server (`next start` on a free port) with its own data directory, so first-run
+// setup and seeded admins never collide between files.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { test as base } from '@playwright/test';
+
+export interface App {
+  url: string;
+  dataDir: string;
+}
+
+interface Running extends App {
+  child: ChildProcess;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startServer(env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
+  const child = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
+    env: { ...process.env, ...env, LIFELINE_DATA_DIR: dataDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the server did not answer within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, dataDir, child };
+}
+
+async function stopServer(server: Running): Promise<void> {
+  if (server.child.exitCode === null) {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+  }
+  rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+const servers = new Map<string, Promise<Running>>();
+
+export const test = base.extend<{ serverEnv: Record<string, string>; app: App }, { serverPool: void }>({
+  serverEnv: [{}, { option: true }],
+  serverPool: [
+    async ({}, use) => {
+      await use();
+      for (const s of servers.values()) await stopServer(await s);
+    },
+    { scope: 'worker', auto: true },
+  ],
+  app: async ({ serverEnv }, use, testInfo) => {
+    let server = servers.get(testInfo.file);
+    if (!server) {
+      // A new file: the previous file's server is done.
+      for (const [file, other] of servers) {
+        servers.delete(file);
+        await stopServer(await other);
+      }
+      server = startServer(serverEnv);
+      servers.set(testInfo.file, server);
+    }
+    const { url, dataDir } = await server;
+    await use({ url, dataDir });
+  },
+  baseURL: async ({ app }, use) => use(app.url),
+});
+
+export { expect } from '@playwright/test';

@@ -1,0 +1,50 @@
+// Runs the `lifeline` CLI as a child process with --json: heavy work stays off the server's event loop, and the
+// CLI's JSON lines (docs/cli.md) are the contract between the two.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface CliLine {
+  type: 'progress' | 'warning' | 'phase' | 'result' | 'error';
+  [key: string]: unknown;
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  /** Resolves with the exit code and the result or error line. */
+  done: Promise<{ code: number | null; result: CliLine | null; error: CliLine | null }>;
+}
+
+export function cliPath(): string {
+  return path.join(process.cwd(), 'dist', 'lifeline.cjs');
+}
+
+export function runCli(args: string[], passwordFile: string, onLine?: (line: CliLine) => void): CliRun {
+  const child = spawn(process.execPath, [cliPath(), ...args, '--password-file', passwordFile, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LIFELINE_PASSWORD: undefined },
+  });
+  let result: CliLine | null = null;
+  let error: CliLine | null = null;
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  readline.createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: CliLine;
+    try {
+      line = JSON.parse(text) as CliLine;
+    } catch {
+      return;
+    }
+    if (line.type === 'result') result = line;
+    else if (line.type === 'error') error = line;
+    onLine?.(line);
+  });
+  const done = new Promise<{ code: number | null; result: CliLine | null; error: CliLine | null }>((resolve) => {
+    child.on('close', (code) => {
+      if (code !== 0 && !error && stderr) error = { type: 'error', code: 'internal', message: stderr.trim().split('\n').slice(-3).join(' ') };
+      resolve({ code, result, error });
+    });
+    child.on('error', (err) => resolve({ code: null, result: null, error: { type: 'error', code: 'internal', message: err.message } }));
+  });
+  return { child, done };
+}

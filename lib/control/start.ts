@@ -1,0 +1,41 @@
+// Starts the control plane once per server process: database, first admin, repository, jobs left from a
+// previous run, the built-in source that protects the control plane itself, and the schedules.
+import 'server-only';
+
+import path from 'node:path';
+
+import { eq } from 'drizzle-orm';
+
+import { dataDir } from '../config';
+import { db } from '../db/client';
+import { sources } from '../db/schema';
+import { markInterrupted } from './job-queue';
+import { ensureRepository } from './repository';
+import { syncSchedules } from './scheduler';
+import { refreshSnapshots } from './snapshot-cache';
+import { seedAdminFromEnvironment } from './users';
+
+const holder = globalThis as unknown as { lifelineStarted?: Promise<void> };
+
+export function startControlPlane(): Promise<void> {
+  holder.lifelineStarted ??= start();
+  return holder.lifelineStarted;
+}
+
+const CONTROL_PLANE_SOURCE = 'control-plane';
+
+async function start(): Promise<void> {
+  db();
+  await seedAdminFromEnvironment();
+  const repo = await ensureRepository();
+  markInterrupted();
+  if (!db().select().from(sources).where(eq(sources.name, CONTROL_PLANE_SOURCE)).get()) {
+    // The control plane backs up its own database, so a lost dashboard can be rebuilt from the repository.
+    db()
+      .insert(sources)
+      .values({ name: CONTROL_PLANE_SOURCE, kind: 'sqlite', path: path.join(dataDir(), 'lifeline.db'), schedule: '17 * * * *', rpoTargetMinutes: 120, builtIn: true, createdAt: Date.now() })
+      .run();
+  }
+  syncSchedules();
+  void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
+}
