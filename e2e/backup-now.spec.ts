@@ -21,7 +21,7 @@ test.beforeAll(() => {
 });
 test.afterAll(() => rmSync(source, { recursive: true, force: true }));
 
-async function signIn(page: Page) {
+async function signIn(page: Page): Promise<void> {
   await page.goto('/login');
   await page.getByLabel('Username').fill(admin.username);
   await page.getByLabel('Password').fill(admin.password);
@@ -52,7 +52,7 @@ test('bad input in the add-source form is explained next to each field and adds 
   await expect(page.getByRole('cell', { name: 'missing', exact: true })).toHaveCount(0);
 });
 
-test('add a directory source and back it up now: live progress, success, the snapshot, a green RPO tile', async ({ page }) => {
+test('add a directory source and back it up now: live progress in two browsers, success, the snapshot, a green RPO tile', async ({ page, browser, app }) => {
   await signIn(page);
   await page.goto('/backups');
   const form = page.getByRole('form', { name: 'Add a source' });
@@ -64,15 +64,24 @@ test('add a directory source and back it up now: live progress, success, the sna
   await page.goto('/');
   await expect(page.getByRole('article', { name: 'RPO of uploads' })).toHaveAttribute('data-status', 'none');
 
+  // A second browser, signed in on its own, watches the same page.
+  const other = await (await browser.newContext({ baseURL: app.url })).newPage();
+  await signIn(other);
+  await other.goto('/backups');
+  await expect(other.getByText('No job is running.')).toBeVisible();
+
   await page.goto('/backups');
   const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'uploads', exact: true }) });
   await row.getByRole('button', { name: 'Back up now' }).click();
   const job = page.getByRole('listitem', { name: /backup of uploads/ });
   await expect(job).toBeVisible();
+  await expect(other.getByRole('listitem', { name: /backup of uploads/ })).toBeVisible();
   await expect
     .poll(async () => Number(await job.getByRole('progressbar').getAttribute('aria-valuenow').catch(() => '100')), { timeout: 30_000 })
     .toBeGreaterThan(0);
   await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 60_000 });
+  await expect(other.getByText('No job is running.')).toBeVisible();
+  await other.context().close();
   await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible();
 
   await page.goto('/snapshots');

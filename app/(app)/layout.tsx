@@ -1,15 +1,18 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 
+import { can, type Permission } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 
 import { signOut } from './actions';
 
-const PAGES = [
-  ['/', 'Overview'],
-  ['/backups', 'Backups'],
-  ['/snapshots', 'Snapshots'],
-] as const;
+const PAGES: [string, string, Permission][] = [
+  ['/', 'Overview', 'view'],
+  ['/backups', 'Backups', 'view'],
+  ['/snapshots', 'Snapshots', 'view'],
+  ['/activity', 'Activity', 'view'],
+  ['/settings/users', 'Users', 'manage-users'],
+];
 
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
@@ -20,7 +23,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
           <Link href="/" className="font-semibold">
             Lifeline
           </Link>
-          {PAGES.map(([href, label]) => (
+          {PAGES.filter(([, , permission]) => can(user.role, permission)).map(([href, label]) => (
             <Link key={href} href={href} className="text-sm text-slate-700 hover:underline">
               {label}
             </Link>

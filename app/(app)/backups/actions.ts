@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { eq } from 'drizzle-orm';
+import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
 import { formAction } from '@/lib/auth/action';
@@ -67,6 +68,7 @@ export const addSource = formAction(newSourceSchema, 'configure', async (input, 
     .values({ ...input, createdAt: Date.now() })
     .run();
   syncSchedules();
+  revalidatePath('/backups');
   audit({ username: user!.username, action: 'add source', target: input.name, ok: true, detail: input.path });
   return { ok: true, data: undefined, message: `Source ${input.name} added.` };
 });

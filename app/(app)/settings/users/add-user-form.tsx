@@ -1,0 +1,41 @@
+'use client';
+
+import { useActionState } from 'react';
+
+import { Field, FormError, SubmitButton } from '@/components/form';
+
+import { addUser } from './actions';
+
+export function AddUserForm() {
+  const [state, action] = useActionState(addUser, null);
+  const errors = state && !state.ok ? state.fieldErrors : undefined;
+  const values = state && !state.ok ? state.values : undefined;
+  return (
+    <form action={action} aria-label="Add a user" className="grid gap-4 sm:grid-cols-3">
+      <div className="sm:col-span-3">
+        <FormError state={state} />
+        {state?.ok ? (
+          <p role="status" className="text-sm text-green-700">
+            {state.message}
+          </p>
+        ) : null}
+      </div>
+      <Field label="Username" name="username" defaultValue={values?.username} error={errors?.username} />
+      <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors?.password} />
+      <div>
+        <label htmlFor="user-role" className="block text-sm font-medium text-slate-700">
+          Role
+        </label>
+        <select id="user-role" name="role" defaultValue={values?.role ?? 'viewer'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+          <option value="viewer">Viewer: read only</option>
+          <option value="operator">Operator: back up, restore elsewhere, cancel</option>
+          <option value="admin">Admin: everything</option>
+        </select>
+        {errors?.role ? <p className="mt-1 text-sm text-red-600">{errors.role}</p> : null}
+      </div>
+      <div className="sm:w-40">
+        <SubmitButton>Add user</SubmitButton>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Browser, Page } from '@playwright/test';
+
+import { expect, test } from './support/app';
+
+const admin = { username: 'admin', password: 'an admin password' };
+const viewer = { username: 'watcher', password: 'a viewer password' };
+test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+test.describe.configure({ mode: 'serial' });
+
+let source: string;
+test.beforeAll(() => {
+  source = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-roles-'));
+  writeFileSync(path.join(source, 'a.txt'), 'a');
+});
+test.afterAll(() => rmSync(source, { recursive: true, force: true }));
+
+async function signIn(page: Page, who: { username: string; password: string }) {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
+async function newSignedInPage(browser: Browser, baseURL: string, who: { username: string; password: string }) {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await signIn(page, who);
+  return page;
+}
+
+test('an admin adds a source and a viewer; bad input in the user form is explained', async ({ page }) => {
+  await signIn(page, admin);
+  await page.goto('/backups');
+  const sourceForm = page.getByRole('form', { name: 'Add a source' });
+  await sourceForm.getByLabel('Name').fill('docs');
+  await sourceForm.getByLabel('Path').fill(source);
+  await sourceForm.getByRole('button', { name: 'Add source' }).click();
+  await expect(sourceForm.getByRole('status')).toHaveText('Source docs added.');
+
+  await page.getByRole('link', { name: 'Users' }).click();
+  const form = page.getByRole('form', { name: 'Add a user' });
+  await form.getByLabel('Username').fill(viewer.username);
+  await form.getByLabel('Password').fill('short');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByText('At least 10 characters')).toBeVisible();
+  await form.getByLabel('Password').fill(viewer.password);
+  await form.getByLabel('Role').selectOption('viewer');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByRole('status')).toHaveText('User watcher added as viewer.');
+  await expect(page.getByRole('cell', { name: 'watcher' })).toBeVisible();
+});
+
+test('a viewer sees no Back up now, no forms and no user administration', async ({ browser, app }) => {
+  const page = await newSignedInPage(browser, app.url, viewer);
+  await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  await page.goto('/backups');
+  await expect(page.getByRole('cell', { name: 'docs', exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Back up now' })).toHaveCount(0);
+  await expect(page.getByRole('form', { name: 'Add a source' })).toHaveCount(0);
+  await page.goto('/settings/users');
+  await expect(page).toHaveURL(/\/$/);
+  await page.context().close();
+});
+
+test("the server refuses a viewer's direct POST of an admin's action", async ({ browser, app }) => {
+  const viewerPage = await newSignedInPage(browser, app.url, viewer);
+  const viewerCookies = await viewerPage.context().cookies();
+  const adminPage = await newSignedInPage(browser, app.url, admin);
+  await adminPage.goto('/backups');
+  // The admin's page, with its buttons, but the viewer's session: the action's POST carries the viewer's cookie.
+  await adminPage.context().clearCookies();
+  await adminPage.context().addCookies(viewerCookies);
+  const row = adminPage.getByRole('row').filter({ has: adminPage.getByRole('cell', { name: 'docs', exact: true }) });
+  await row.getByRole('button', { name: 'Back up now' }).click();
+  await expect(row.getByRole('alert')).toHaveText('Your role does not allow this.');
+  await adminPage.goto('/activity?show=jobs');
+  await expect(adminPage.getByRole('cell', { name: /backup of docs/ })).toHaveCount(0);
+  await viewerPage.context().close();
+  await adminPage.context().close();
+});
