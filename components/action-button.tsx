@@ -3,7 +3,9 @@
 import { useActionState } from 'react';
 import { useFormStatus } from 'react-dom';
 
-type State = { ok: true; data: undefined; message?: string } | { ok: false; error: string; fieldErrors?: Record<string, string>; values?: Record<string, string> } | null;
+import type { ActionState } from '@/lib/auth/action';
+
+type State = ActionState<undefined>;
 
 function Button({ label, tone }: { label: string; tone: 'primary' | 'danger' | 'link' }) {
   const { pending } = useFormStatus();

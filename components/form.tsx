@@ -1,7 +1,9 @@
 'use client';
 
-import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useActionState, useId, type InputHTMLAttributes, type ReactNode } from 'react';
 import { useFormStatus } from 'react-dom';
+
+import type { ActionState } from '@/lib/auth/action';
 
 type FieldProps = InputHTMLAttributes<HTMLInputElement> & { label: string; name: string; error?: string; hint?: string };
 
@@ -35,13 +37,30 @@ export function Field({ label, name, error, hint, ...input }: FieldProps) {
   );
 }
 
-export function FormError({ state }: { state: { ok: boolean; error?: string } | null }) {
-  if (!state || state.ok || !state.error) return null;
-  return (
-    <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
-      {state.error}
+type FormState = ActionState<unknown>;
+
+/** useActionState for a formAction, with what a form needs: the errors per field and the values to refill. */
+export function useForm<T>(action: (state: ActionState<T>, form: FormData) => Promise<ActionState<T>>) {
+  const [state, dispatch] = useActionState(action, null);
+  const failed = state && !state.ok ? state : null;
+  return { state, dispatch, errors: failed?.fieldErrors, values: failed?.values };
+}
+
+/** The form's outcome: its error as an alert, or its confirmation as a status message. */
+export function FormStatus({ state }: { state: FormState }) {
+  if (!state) return null;
+  if (!state.ok) {
+    return (
+      <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+        {state.error}
+      </p>
+    );
+  }
+  return state.message ? (
+    <p role="status" className="text-sm text-green-700">
+      {state.message}
     </p>
-  );
+  ) : null;
 }
 
 export function SubmitButton({ children }: { children: ReactNode }) {

@@ -1,24 +1,15 @@
 'use client';
 
-import { useActionState } from 'react';
-
-import { Field, FormError, SubmitButton } from '@/components/form';
+import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
 import { addSource } from './actions';
 
 export function AddSourceForm() {
-  const [state, action] = useActionState(addSource, null);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
-  const values = state && !state.ok ? state.values : undefined;
+  const { state, dispatch, errors, values } = useForm(addSource);
   return (
-    <form action={action} className="grid gap-4 sm:grid-cols-2" aria-label="Add a source">
+    <form action={dispatch} className="grid gap-4 sm:grid-cols-2" aria-label="Add a source">
       <div className="sm:col-span-2">
-        <FormError state={state} />
-        {state?.ok ? (
-          <p role="status" className="text-sm text-green-700">
-            {state.message}
-          </p>
-        ) : null}
+        <FormStatus state={state} />
       </div>
       <Field label="Name" name="name" defaultValue={values?.name} error={errors?.name} hint="For example: app-uploads" />
       <div>

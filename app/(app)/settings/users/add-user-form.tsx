@@ -1,24 +1,15 @@
 'use client';
 
-import { useActionState } from 'react';
-
-import { Field, FormError, SubmitButton } from '@/components/form';
+import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
 import { addUser } from './actions';
 
 export function AddUserForm() {
-  const [state, action] = useActionState(addUser, null);
-  const errors = state && !state.ok ? state.fieldErrors : undefined;
-  const values = state && !state.ok ? state.values : undefined;
+  const { state, dispatch, errors, values } = useForm(addUser);
   return (
-    <form action={action} aria-label="Add a user" className="grid gap-4 sm:grid-cols-3">
+    <form action={dispatch} aria-label="Add a user" className="grid gap-4 sm:grid-cols-3">
       <div className="sm:col-span-3">
-        <FormError state={state} />
-        {state?.ok ? (
-          <p role="status" className="text-sm text-green-700">
-            {state.message}
-          </p>
-        ) : null}
+        <FormStatus state={state} />
       </div>
       <Field label="Username" name="username" defaultValue={values?.username} error={errors?.username} />
       <Field label="Password" name="password" type="password" autoComplete="new-password" error={errors?.password} />
