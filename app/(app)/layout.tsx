@@ -11,6 +11,7 @@ const PAGES: [string, string, Permission][] = [
   ['/backups', 'Backups', 'view'],
   ['/snapshots', 'Snapshots', 'view'],
   ['/activity', 'Activity', 'view'],
+  ['/settings/notifications', 'Notifications', 'configure'],
   ['/settings/users', 'Users', 'manage-users'],
 ];
 

@@ -33,13 +33,13 @@ export function formAction<S extends z.ZodType, T>(
     // React resets a form after its action: what the user typed (secrets aside) comes back to refill it.
     const values: Record<string, string> = {};
     for (const [k, v] of form) if (typeof v === 'string' && !k.startsWith('$') && !SECRET_FIELD.test(k)) values[k] = v;
-    const parsed = schema.safeParse(Object.fromEntries(form));
-    if (!parsed.success) {
-      const fieldErrors: Record<string, string> = {};
-      for (const issue of parsed.error.issues) fieldErrors[String(issue.path[0] ?? 'form')] ??= issue.message;
-      return { ok: false, error: 'Check the fields marked below.', fieldErrors, values };
-    }
     try {
+      const parsed = schema.safeParse(Object.fromEntries(form));
+      if (!parsed.success) {
+        const fieldErrors: Record<string, string> = {};
+        for (const issue of parsed.error.issues) fieldErrors[String(issue.path[0] ?? 'form')] ??= issue.message;
+        return { ok: false, error: 'Check the fields marked below.', fieldErrors, values };
+      }
       const result = await run(parsed.data, user);
       return result && !result.ok ? { ...result, values } : result;
     } catch (err) {

@@ -9,6 +9,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { db } from '../db/client';
 import { jobs, sources, type Job, type Source } from '../db/schema';
 import { publish } from './events';
+import { notify } from './notify';
 import { repositoryInfo } from './repository';
 import { runCli } from './run-cli';
 import { rememberSnapshot } from './snapshot-cache';
@@ -94,7 +95,11 @@ function start(job: Job): void {
       rememberSnapshot({ id: String(result.id), time: String((result.summary as { startedAt: string }).startedAt), source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
       finish(job.id, { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null });
     } else if (code === 130) finish(job.id, { status: 'cancelled', error: null });
-    else finish(job.id, { status: 'failed', error: String(error?.message ?? `exit code ${code}`) });
+    else {
+      const message = String(error?.message ?? `exit code ${code}`);
+      finish(job.id, { status: 'failed', error: message });
+      notify({ type: 'job-failed', job: job.id, source: source.name, error: message });
+    }
     pump();
   });
 }

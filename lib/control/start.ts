@@ -11,6 +11,7 @@ import { db } from '../db/client';
 import { sources } from '../db/schema';
 import { markInterrupted } from './job-queue';
 import { ensureRepository } from './repository';
+import { startRpoWatch } from './rpo-watch';
 import { syncSchedules } from './scheduler';
 import { refreshSnapshots } from './snapshot-cache';
 import { seedAdminFromEnvironment } from './users';
@@ -37,5 +38,6 @@ async function start(): Promise<void> {
       .run();
   }
   syncSchedules();
+  startRpoWatch();
   void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
 }

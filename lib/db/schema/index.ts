@@ -6,3 +6,4 @@ export * from './settings';
 export * from './sources';
 export * from './jobs';
 export * from './snapshots';
+export * from './notifications';

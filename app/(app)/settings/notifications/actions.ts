@@ -1,0 +1,34 @@
+'use server';
+
+import { eq } from 'drizzle-orm';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+
+import { formAction } from '@/lib/auth/action';
+import { db } from '@/lib/db/client';
+import { notificationChannels } from '@/lib/db/schema';
+import { audit } from '@/lib/control/audit';
+import { deliver } from '@/lib/control/notify';
+
+const webhookSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .url('Give a full URL, such as https://hooks.example.com/lifeline')
+    .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), 'Only http and https URLs'),
+});
+
+export const addWebhook = formAction(webhookSchema, 'configure', async ({ url }, user) => {
+  db().insert(notificationChannels).values({ kind: 'webhook', target: url, createdAt: Date.now() }).run();
+  audit({ username: user!.username, action: 'add webhook', target: new URL(url).host, ok: true });
+  revalidatePath('/settings/notifications');
+  return { ok: true, data: undefined, message: 'Webhook added.' };
+});
+
+export const sendTest = formAction(z.object({ channelId: z.coerce.number().int().positive() }), 'configure', async ({ channelId }, user) => {
+  const channel = db().select().from(notificationChannels).where(eq(notificationChannels.id, channelId)).get();
+  if (!channel) return { ok: false, error: 'That channel no longer exists.' };
+  const delivered = await deliver(channel, { type: 'test', by: user!.username });
+  revalidatePath('/settings/notifications');
+  return delivered ? { ok: true, data: undefined, message: 'Delivered.' } : { ok: false, error: 'Not delivered: see the delivery log below.' };
+});

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { expect, test } from './support/app';
+
+const admin = { username: 'admin', password: 'an admin password' };
+test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+
+/** A webhook receiver on 127.0.0.1 that keeps every JSON body it is sent. */
+function receiver(): Promise<{ url: string; received: Record<string, unknown>[]; close: () => void }> {
+  const received: Record<string, unknown>[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() })),
+  );
+}
+
+test('a webhook on 127.0.0.1 gets the test message and the notification of a failed backup', async ({ page }) => {
+  const hook = await receiver();
+  try {
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+
+    await page.getByRole('link', { name: 'Notifications' }).click();
+    const form = page.getByRole('form', { name: 'Add a webhook' });
+    await form.getByLabel('Webhook URL').fill('not a url');
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(form.getByText(/Give a full URL/)).toBeVisible();
+    await form.getByLabel('Webhook URL').fill(hook.url);
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(form.getByRole('status')).toHaveText('Webhook added.');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Delivered.' })).toBeVisible();
+    expect(hook.received).toContainEqual(expect.objectContaining({ type: 'test', by: admin.username }));
+
+    // A source whose directory is gone by the time it is backed up: the backup fails.
+    const doomed = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-doomed-'));
+    writeFileSync(path.join(doomed, 'a.txt'), 'a');
+    await page.goto('/backups');
+    const sourceForm = page.getByRole('form', { name: 'Add a source' });
+    await sourceForm.getByLabel('Name').fill('doomed');
+    await sourceForm.getByLabel('Path').fill(doomed);
+    await sourceForm.getByRole('button', { name: 'Add source' }).click();
+    await expect(sourceForm.getByRole('status')).toHaveText('Source doomed added.');
+    rmSync(doomed, { recursive: true, force: true });
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'doomed', exact: true }) });
+    await row.getByRole('button', { name: 'Back up now' }).click();
+
+    await expect.poll(() => hook.received.find((m) => m.type === 'job-failed'), { timeout: 30_000 }).toMatchObject({ type: 'job-failed', source: 'doomed' });
+    await page.goto('/activity?show=failures');
+    await expect(page.getByRole('cell', { name: 'backup of doomed: failed' })).toBeVisible();
+    await page.goto('/settings/notifications');
+    await expect(page.getByRole('cell', { name: 'job-failed' })).toBeVisible();
+  } finally {
+    hook.close();
+  }
+});
