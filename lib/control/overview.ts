@@ -5,9 +5,17 @@ import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { snapshots, sources, type Source } from '../db/schema';
-import { sourceKeyOf } from './job-queue';
 import { rpoStatus, type RpoStatus } from '../rpo';
+import { sourceKeyOf } from './job-queue';
 import { nextRun } from './scheduler';
+
+export interface SourceHealth {
+  source: Source;
+  lastBackupAt: number | null;
+  ageMs: number | null;
+  status: RpoStatus;
+  nextRunAt: number | null;
+}
 
 export function sourceHealth(now = Date.now()): SourceHealth[] {
   return db()
