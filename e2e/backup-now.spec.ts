@@ -3,12 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { Page } from '@playwright/test';
-
 import { expect, test } from './support/app';
+import { addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
-const admin = { username: 'admin', password: 'an admin password' };
-test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
 
 let source: string;
@@ -20,14 +18,6 @@ test.beforeAll(() => {
   for (let i = 0; i < 12; i++) writeFileSync(path.join(source, `blob-${i}.bin`), randomBytes(25 * 1024 * 1024));
 });
 test.afterAll(() => rmSync(source, { recursive: true, force: true }));
-
-async function signIn(page: Page): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(admin.username);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}
 
 test('bad input in the add-source form is explained next to each field and adds nothing', async ({ page }) => {
   await signIn(page);
@@ -54,12 +44,7 @@ test('bad input in the add-source form is explained next to each field and adds 
 
 test('add a directory source and back it up now: live progress in two browsers, success, the snapshot, a green RPO tile', async ({ page, browser, app }) => {
   await signIn(page);
-  await page.goto('/backups');
-  const form = page.getByRole('form', { name: 'Add a source' });
-  await form.getByLabel('Name').fill('uploads');
-  await form.getByLabel('Path').fill(source);
-  await form.getByRole('button', { name: 'Add source' }).click();
-  await expect(form.getByRole('status')).toHaveText('Source uploads added.');
+  await addSource(page, 'uploads', source);
 
   await page.goto('/');
   await expect(page.getByRole('article', { name: 'RPO of uploads' })).toHaveAttribute('data-status', 'none');
@@ -71,7 +56,7 @@ test('add a directory source and back it up now: live progress in two browsers, 
   await expect(other.getByText('No job is running.')).toBeVisible();
 
   await page.goto('/backups');
-  const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'uploads', exact: true }) });
+  const row = sourceRow(page, 'uploads');
   await row.getByRole('button', { name: 'Back up now' }).click();
   const job = page.getByRole('listitem', { name: /backup of uploads/ });
   await expect(job).toBeVisible();

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
+import { ADMIN as admin, addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
-const admin = { username: 'admin', password: 'an admin password' };
-test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+test.use({ serverEnv: SEEDED_ADMIN });
 
 /** A webhook receiver on 127.0.0.1 that keeps every JSON body it is sent. */
 function receiver(): Promise<{ url: string; received: Record<string, unknown>[]; close: () => void }> {
@@ -28,11 +28,7 @@ function receiver(): Promise<{ url: string; received: Record<string, unknown>[];
 test('a webhook on 127.0.0.1 gets the test message and the notification of a failed backup', async ({ page }) => {
   const hook = await receiver();
   try {
-    await page.goto('/login');
-    await page.getByLabel('Username').fill(admin.username);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+    await signIn(page);
 
     await page.getByRole('link', { name: 'Notifications' }).click();
     const form = page.getByRole('form', { name: 'Add a webhook' });
@@ -49,14 +45,9 @@ test('a webhook on 127.0.0.1 gets the test message and the notification of a fai
     // A source whose directory is gone by the time it is backed up: the backup fails.
     const doomed = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-doomed-'));
     writeFileSync(path.join(doomed, 'a.txt'), 'a');
-    await page.goto('/backups');
-    const sourceForm = page.getByRole('form', { name: 'Add a source' });
-    await sourceForm.getByLabel('Name').fill('doomed');
-    await sourceForm.getByLabel('Path').fill(doomed);
-    await sourceForm.getByRole('button', { name: 'Add source' }).click();
-    await expect(sourceForm.getByRole('status')).toHaveText('Source doomed added.');
+    await addSource(page, 'doomed', doomed);
     rmSync(doomed, { recursive: true, force: true });
-    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'doomed', exact: true }) });
+    const row = sourceRow(page, 'doomed');
     await row.getByRole('button', { name: 'Back up now' }).click();
 
     await expect.poll(() => hook.received.find((m) => m.type === 'job-failed'), { timeout: 30_000 }).toMatchObject({ type: 'job-failed', source: 'doomed' });

@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { Browser, Page } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 
 import { expect, test } from './support/app';
+import { ADMIN as admin, addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
-const admin = { username: 'admin', password: 'an admin password' };
 const viewer = { username: 'watcher', password: 'a viewer password' };
-test.use({ serverEnv: { LIFELINE_ADMIN_USER: admin.username, LIFELINE_ADMIN_PASSWORD: admin.password } });
+test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
 
 let source: string;
@@ -17,14 +17,6 @@ test.beforeAll(() => {
   writeFileSync(path.join(source, 'a.txt'), 'a');
 });
 test.afterAll(() => rmSync(source, { recursive: true, force: true }));
-
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}
 
 async function newSignedInPage(browser: Browser, baseURL: string, who: { username: string; password: string }) {
   const context = await browser.newContext({ baseURL });
@@ -35,12 +27,7 @@ async function newSignedInPage(browser: Browser, baseURL: string, who: { usernam
 
 test('an admin adds a source and a viewer; bad input in the user form is explained', async ({ page }) => {
   await signIn(page, admin);
-  await page.goto('/backups');
-  const sourceForm = page.getByRole('form', { name: 'Add a source' });
-  await sourceForm.getByLabel('Name').fill('docs');
-  await sourceForm.getByLabel('Path').fill(source);
-  await sourceForm.getByRole('button', { name: 'Add source' }).click();
-  await expect(sourceForm.getByRole('status')).toHaveText('Source docs added.');
+  await addSource(page, 'docs', source);
 
   await page.getByRole('link', { name: 'Users' }).click();
   const form = page.getByRole('form', { name: 'Add a user' });
@@ -75,7 +62,7 @@ test("the server refuses a viewer's direct POST of an admin's action", async ({ 
   // The admin's page, with its buttons, but the viewer's session: the action's POST carries the viewer's cookie.
   await adminPage.context().clearCookies();
   await adminPage.context().addCookies(viewerCookies);
-  const row = adminPage.getByRole('row').filter({ has: adminPage.getByRole('cell', { name: 'docs', exact: true }) });
+  const row = sourceRow(adminPage, 'docs');
   await row.getByRole('button', { name: 'Back up now' }).click();
   await expect(row.getByRole('alert')).toHaveText('Your role does not allow this.');
   await adminPage.goto('/activity?show=jobs');

@@ -10,6 +10,7 @@ const PAGES: [string, string, Permission][] = [
   ['/', 'Overview', 'view'],
   ['/backups', 'Backups', 'view'],
   ['/snapshots', 'Snapshots', 'view'],
+  ['/restore', 'Restore', 'restore-elsewhere'],
   ['/activity', 'Activity', 'view'],
   ['/settings/notifications', 'Notifications', 'configure'],
   ['/settings/users', 'Users', 'manage-users'],

@@ -49,3 +49,21 @@ export function formAction<S extends z.ZodType, T>(
     }
   };
 }
+
+/** The same guarantees for actions that client code calls with a value instead of a form. */
+export function dataAction<S extends z.ZodType, T>(schema: S, permission: Permission, run: (input: z.infer<S>, user: SignedIn) => Promise<ActionState<T>>) {
+  return async (input: unknown): Promise<ActionState<T>> => {
+    const user = await currentUser();
+    if (!user) return { ok: false, error: 'Your session has ended: sign in again.' };
+    if (!can(user.role, permission)) return { ok: false, error: 'Your role does not allow this.' };
+    try {
+      const parsed = schema.safeParse(input);
+      if (!parsed.success) return { ok: false, error: parsed.error.issues[0]?.message ?? 'Invalid input.' };
+      return await run(parsed.data, user);
+    } catch (err) {
+      unstable_rethrow(err);
+      console.error('action failed:', err);
+      return { ok: false, error: 'Something went wrong on the server; the details are in its log.' };
+    }
+  };
+}

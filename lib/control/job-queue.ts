@@ -10,7 +10,7 @@ import { db } from '../db/client';
 import { jobs, sources, type Job, type Source } from '../db/schema';
 import { publish } from './events';
 import { notify } from './notify';
-import { repositoryInfo } from './repository';
+import { repositoryInfo, type RepositoryInfo } from './repository';
 import { runCli } from './run-cli';
 import { rememberSnapshot } from './snapshot-cache';
 
@@ -64,6 +64,33 @@ function pump(): void {
   }
 }
 
+export interface RestoreParams {
+  snapshot: string;
+  target: string;
+  include: string[];
+  inPlace: boolean;
+  safetySnapshot?: string;
+  verified?: boolean;
+}
+
+export function enqueueRestore(sourceId: number, params: RestoreParams, requestedBy: string): Job {
+  const job = db()
+    .insert(jobs)
+    .values({ kind: 'restore', sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params: JSON.stringify(params) })
+    .returning()
+    .get();
+  publish({ type: 'job', job });
+  pump();
+  return job;
+}
+
+function backupArgs(repo: RepositoryInfo, source: Source, tag: string): string[] {
+  const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
+  for (const pattern of source.excludes.split('\n').map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
+  args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
+  return args;
+}
+
 function start(job: Job): void {
   const repo = repositoryInfo();
   const source = job.sourceId ? db().select().from(sources).where(eq(sources.id, job.sourceId)).get() : undefined;
@@ -71,11 +98,55 @@ function start(job: Job): void {
     finish(job.id, { status: 'failed', error: !repo ? 'no repository is configured' : 'the source was deleted' });
     return;
   }
-  const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', `job-${job.id}`];
-  for (const pattern of source.excludes.split('\n').map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
-  args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
   const started = db().update(jobs).set({ status: 'running', startedAt: Date.now() }).where(eq(jobs.id, job.id)).returning().get();
   publish({ type: 'job', job: started });
+  const work = job.kind === 'restore' ? restoreJob(started, source, repo) : backupJob(started, source, repo);
+  void work
+    .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
+    .then((outcome) => {
+      running.delete(job.id);
+      finish(job.id, outcome);
+      if (outcome.status === 'failed') notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
+      pump();
+    });
+}
+
+type Outcome = Partial<Job> & Pick<Job, 'status'>;
+
+async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
+  const { code, result, error } = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
+  if ((code === 0 || code === 3) && result) {
+    const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
+    rememberSnapshot({ id: String(result.id), time: summary.startedAt, source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
+    return { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null };
+  }
+  return code === 130 ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. */
+async function restoreJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
+  const params = JSON.parse(job.params ?? '{}') as RestoreParams;
+  if (params.inPlace) {
+    const safety = await tracked(job, backupArgs(repo, source, 'safety'), repo);
+    if (safety.code !== 0 && safety.code !== 3) {
+      return safety.code === 130 ? { status: 'cancelled', error: null } : { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}` };
+    }
+    const s = safety.result!;
+    params.safetySnapshot = String(s.id);
+    rememberSnapshot({ id: String(s.id), time: (s.summary as { startedAt: string }).startedAt, source: String(s.source), tags: ['safety'], summary: s.summary as never });
+  }
+  const args = ['restore', '--repo', repo.location, params.snapshot, '--target', params.inPlace ? '/' : params.target];
+  for (const p of params.include) args.push('--include', p);
+  const { code, result, error } = await tracked(job, args, repo);
+  if (code === 0 && result) {
+    params.verified = result.verified === true;
+    return { status: 'succeeded', params: JSON.stringify(params), filesDone: Number(result.filesRestored), filesTotal: Number(result.filesRestored), bytesDone: Number(result.bytesRestored), bytesTotal: Number(result.bytesRestored), error: null };
+  }
+  return code === 130 ? { status: 'cancelled', params: JSON.stringify(params), error: null } : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** Runs one CLI command for a job: progress to the browsers (and now and then to the database), cancellable. */
+function tracked(job: Job, args: string[], repo: RepositoryInfo) {
   let lastSave = 0;
   const { child, done } = runCli(args, repo.passwordFile, (line) => {
     if (line.type !== 'progress') return;
@@ -85,23 +156,10 @@ function start(job: Job): void {
       lastSave = now;
       db().update(jobs).set(progress).where(eq(jobs.id, job.id)).run();
     }
-    publish({ type: 'job', job: { ...started, ...progress, rate: Number(line.rate), etaSeconds: line.etaSeconds } as Job });
+    publish({ type: 'job', job: { ...job, ...progress, rate: Number(line.rate), etaSeconds: line.etaSeconds } as Job });
   });
   running.set(job.id, child);
-  void done.then(({ code, result, error }) => {
-    running.delete(job.id);
-    if ((code === 0 || code === 3) && result) {
-      const summary = result.summary as { files: number; bytes: number; newBytes: number };
-      rememberSnapshot({ id: String(result.id), time: String((result.summary as { startedAt: string }).startedAt), source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
-      finish(job.id, { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null });
-    } else if (code === 130) finish(job.id, { status: 'cancelled', error: null });
-    else {
-      const message = String(error?.message ?? `exit code ${code}`);
-      finish(job.id, { status: 'failed', error: message });
-      notify({ type: 'job-failed', job: job.id, source: source.name, error: message });
-    }
-    pump();
-  });
+  return done;
 }
 
 function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {

@@ -24,6 +24,8 @@ export const jobs = sqliteTable(
     newBytes: integer('new_bytes'),
     snapshotId: text('snapshot_id'),
     error: text('error'),
+    /** Restores: JSON of { snapshot, target, include, inPlace, safetySnapshot, verified }. */
+    params: text('params'),
   },
   (t) => [index('jobs_created_idx').on(t.createdAt), index('jobs_source_idx').on(t.sourceId)],
 );

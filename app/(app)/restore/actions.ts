@@ -1,0 +1,84 @@
+'use server';
+
+import path from 'node:path';
+
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+
+import { dataAction } from '@/lib/auth/action';
+import { can } from '@/lib/auth/roles';
+import { db } from '@/lib/db/client';
+import { snapshots, sources } from '@/lib/db/schema';
+import { audit } from '@/lib/control/audit';
+import { enqueueRestore, sourceKeyOf } from '@/lib/control/job-queue';
+import { repositoryInfo } from '@/lib/control/repository';
+import { runCli } from '@/lib/control/run-cli';
+
+export interface BrowseNode {
+  name: string;
+  path: string;
+  type: string;
+  size?: number;
+}
+
+export interface PreviewEntry {
+  action: 'create' | 'overwrite' | 'delete';
+  destination: string;
+  type: string;
+  size: number;
+}
+
+const snapshotId = z.string().regex(/^[0-9a-f]{64}$/, 'Pick a snapshot');
+const absolutePath = z.string().refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'Give an absolute path');
+
+/** The snapshot must be one of this source's: nobody restores another source's data through it. */
+function snapshotOfSource(sourceId: number, snapshot: string) {
+  const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
+  if (!source) return null;
+  const snap = db().select().from(snapshots).where(eq(snapshots.id, snapshot)).get();
+  return snap && snap.sourceKey === sourceKeyOf(source) ? source : null;
+}
+
+export const browse = dataAction(z.object({ snapshot: snapshotId, path: absolutePath }), 'view', async ({ snapshot, path: dir }) => {
+  const repo = repositoryInfo();
+  if (!repo) return { ok: false, error: 'No repository is configured.' };
+  const { code, result, error } = await runCli(['ls', '--repo', repo.location, snapshot, dir], repo.passwordFile).done;
+  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'cannot list this directory') };
+  return { ok: true, data: (result.nodes as BrowseNode[]).map(({ name, path: p, type, size }) => ({ name, path: p, type, size })) };
+});
+
+const restoreInput = z
+  .object({
+    sourceId: z.number().int().positive(),
+    snapshot: snapshotId,
+    include: z.array(absolutePath).max(200),
+    where: z.enum(['original', 'elsewhere']),
+    target: z.string().default(''),
+  })
+  .superRefine((v, ctx) => {
+    if (v.where === 'elsewhere' && !(path.isAbsolute(v.target) && v.target !== '/')) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'Give an absolute directory to restore into (not /)' });
+    }
+  });
+
+export const preview = dataAction(restoreInput, 'restore-elsewhere', async (input, user) => {
+  if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
+  if (!snapshotOfSource(input.sourceId, input.snapshot)) return { ok: false, error: 'That snapshot does not belong to this source.' };
+  const repo = repositoryInfo();
+  if (!repo) return { ok: false, error: 'No repository is configured.' };
+  const args = ['restore', '--repo', repo.location, input.snapshot, '--target', input.where === 'original' ? '/' : input.target, '--dry-run'];
+  for (const p of input.include) args.push('--include', p);
+  const { code, result, error } = await runCli(args, repo.passwordFile).done;
+  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
+  return { ok: true, data: (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size })) };
+});
+
+export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().default('') })), 'restore-elsewhere', async (input, user) => {
+  if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
+  const source = snapshotOfSource(input.sourceId, input.snapshot);
+  if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
+  if (input.where === 'original' && input.confirm !== source.name) return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
+  const job = enqueueRestore(source.id, { snapshot: input.snapshot, target: input.where === 'original' ? '/' : input.target, include: input.include, inPlace: input.where === 'original' }, user.username);
+  audit({ username: user.username, action: input.where === 'original' ? 'restore in place' : 'restore elsewhere', target: source.name, ok: true, detail: `snapshot ${input.snapshot.slice(0, 8)} → ${input.where === 'original' ? 'original location' : input.target}` });
+  return { ok: true, data: job.id };
+});

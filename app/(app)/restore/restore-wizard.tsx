@@ -1,0 +1,297 @@
+'use client';
+
+import { useState } from 'react';
+
+import { useControlEvents, type LiveJob } from '@/components/use-control-events';
+import { formatBytes } from '@/lib/format';
+
+import { browse, preview, startRestore, type BrowseNode, type PreviewEntry } from './actions';
+
+export interface WizardSource {
+  id: number;
+  name: string;
+  path: string;
+  snapshots: { id: string; endedAt: number; bytes: number }[];
+}
+
+type Step = 1 | 2 | 3 | 4 | 5 | 6;
+const TITLES = ['Source and point in time', 'What to restore', 'Where to restore', 'Preview and confirm', 'Restoring', 'Result'];
+
+const button = 'rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50';
+const secondary = 'rounded-md border border-slate-300 bg-white px-4 py-2 text-sm';
+
+export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]; canInPlace: boolean }) {
+  const [step, setStep] = useState<Step>(1);
+  const [sourceId, setSourceId] = useState(sources[0]?.id ?? 0);
+  const source = sources.find((s) => s.id === sourceId);
+  const [snapshot, setSnapshot] = useState(source?.snapshots[0]?.id ?? '');
+  const [everything, setEverything] = useState(true);
+  const [picked, setPicked] = useState<string[]>([]);
+  const [dir, setDir] = useState('/');
+  const [nodes, setNodes] = useState<BrowseNode[]>([]);
+  const [where, setWhere] = useState<'original' | 'elsewhere'>('elsewhere');
+  const [target, setTarget] = useState('');
+  const [entries, setEntries] = useState<PreviewEntry[]>([]);
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [jobId, setJobId] = useState<number | null>(null);
+  const [job, setJob] = useState<(LiveJob & { startedAt?: number; endedAt?: number; params?: string }) | null>(null);
+
+  useControlEvents((event) => {
+    if (event.type === 'job' && event.job.id === jobId) {
+      setJob(event.job);
+      if (!['queued', 'running'].includes(event.job.status)) setStep(6);
+    }
+  });
+
+  const input = () => ({ sourceId, snapshot, include: everything ? [] : picked, where, target });
+
+  async function open(path: string) {
+    setBusy(true);
+    const r = await browse({ snapshot, path });
+    setBusy(false);
+    if (r && r.ok) {
+      setDir(path);
+      setNodes(r.data);
+      setError(null);
+    } else setError(r?.error ?? 'cannot list');
+  }
+
+  async function goPreview() {
+    setBusy(true);
+    const r = await preview(input());
+    setBusy(false);
+    if (r && r.ok) {
+      setEntries(r.data);
+      setError(null);
+      setStep(4);
+    } else setError(r?.error ?? 'the preview failed');
+  }
+
+  async function go() {
+    setBusy(true);
+    const r = await startRestore({ ...input(), confirm });
+    setBusy(false);
+    if (r && r.ok) {
+      setJobId(r.data);
+      setError(null);
+      setStep(5);
+    } else setError(r?.error ?? 'the restore did not start');
+  }
+
+  const counts = { create: 0, overwrite: 0, delete: 0 };
+  for (const e of entries) counts[e.action]++;
+  const params = job?.params ? (JSON.parse(job.params) as { verified?: boolean; safetySnapshot?: string }) : null;
+
+  return (
+    <div className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
+      <p className="text-sm text-slate-500">Step {step} of 6</p>
+      <h2 className="text-lg font-medium">{TITLES[step - 1]}</h2>
+      {error ? (
+        <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+          {error}
+        </p>
+      ) : null}
+
+      {step === 1 ? (
+        <div className="mt-4 space-y-4">
+          <label className="block text-sm font-medium">
+            Source
+            <select
+              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+              value={sourceId}
+              onChange={(e) => {
+                const next = sources.find((s) => s.id === Number(e.target.value));
+                setSourceId(Number(e.target.value));
+                setSnapshot(next?.snapshots[0]?.id ?? '');
+              }}
+            >
+              {sources.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="block text-sm font-medium">
+            Point in time
+            <select className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2" value={snapshot} onChange={(e) => setSnapshot(e.target.value)}>
+              {source?.snapshots.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)} · {formatBytes(s.bytes)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {source && source.snapshots.length === 0 ? <p className="text-sm text-slate-600">This source has no snapshot yet.</p> : null}
+          <button type="button" className={button} disabled={!snapshot} onClick={() => setStep(2)}>
+            Next
+          </button>
+        </div>
+      ) : null}
+
+      {step === 2 ? (
+        <div className="mt-4 space-y-4">
+          <fieldset className="space-y-2 text-sm">
+            <legend className="sr-only">What to restore</legend>
+            <label className="flex items-center gap-2">
+              <input type="radio" name="what" checked={everything} onChange={() => setEverything(true)} /> Everything in the snapshot
+            </label>
+            <label className="flex items-center gap-2">
+              <input
+                type="radio"
+                name="what"
+                checked={!everything}
+                onChange={() => {
+                  setEverything(false);
+                  void open(source!.path);
+                }}
+              />{' '}
+              Pick files and folders
+            </label>
+          </fieldset>
+          {!everything ? (
+            <div className="rounded border border-slate-200 p-3 text-sm" aria-label="Snapshot browser" role="region">
+              <p className="font-mono text-xs">{dir}</p>
+              {dir !== '/' ? (
+                <button type="button" className="text-sky-700 hover:underline" onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}>
+                  .. (up)
+                </button>
+              ) : null}
+              <ul className="mt-2 space-y-1">
+                {nodes.map((n) => (
+                  <li key={n.path} className="flex items-center gap-2">
+                    <input
+                      type="checkbox"
+                      aria-label={`Restore ${n.path}`}
+                      checked={picked.includes(n.path)}
+                      onChange={(e) => setPicked((old) => (e.target.checked ? [...old, n.path] : old.filter((p) => p !== n.path)))}
+                    />
+                    {n.type === 'dir' ? (
+                      <button type="button" className="text-sky-700 hover:underline" onClick={() => void open(n.path)}>
+                        {n.name}/
+                      </button>
+                    ) : (
+                      <span>{n.name}</span>
+                    )}
+                    {n.type === 'file' ? <span className="text-xs text-slate-500">{formatBytes(n.size ?? 0)}</span> : null}
+                  </li>
+                ))}
+              </ul>
+              <p className="mt-2 text-xs text-slate-600">{picked.length} selected</p>
+            </div>
+          ) : null}
+          <div className="flex gap-3">
+            <button type="button" className={secondary} onClick={() => setStep(1)}>
+              Back
+            </button>
+            <button type="button" className={button} disabled={busy || (!everything && picked.length === 0)} onClick={() => setStep(3)}>
+              Next
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {step === 3 ? (
+        <div className="mt-4 space-y-4 text-sm">
+          <fieldset className="space-y-2">
+            <legend className="sr-only">Where to restore</legend>
+            {canInPlace ? (
+              <label className="flex items-center gap-2">
+                <input type="radio" name="where" checked={where === 'original'} onChange={() => setWhere('original')} /> The original location (overwrites what is there)
+              </label>
+            ) : null}
+            <label className="flex items-center gap-2">
+              <input type="radio" name="where" checked={where === 'elsewhere'} onChange={() => setWhere('elsewhere')} /> Another directory
+            </label>
+          </fieldset>
+          {where === 'elsewhere' ? (
+            <label className="block font-medium">
+              Target directory
+              <input className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono" value={target} onChange={(e) => setTarget(e.target.value)} placeholder="/tmp/restore" />
+              <span className="mt-1 block text-xs font-normal text-slate-500">Each file goes to this directory followed by its original path.</span>
+            </label>
+          ) : null}
+          <div className="flex gap-3">
+            <button type="button" className={secondary} onClick={() => setStep(2)}>
+              Back
+            </button>
+            <button type="button" className={button} disabled={busy} onClick={() => void goPreview()}>
+              Preview
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {step === 4 ? (
+        <div className="mt-4 space-y-4 text-sm">
+          <p>
+            Will create {counts.create}, overwrite {counts.overwrite} and delete {counts.delete} entries.
+          </p>
+          <table className="w-full text-left">
+            <caption className="sr-only">What the restore will do</caption>
+            <thead className="text-slate-500">
+              <tr>
+                <th>Action</th>
+                <th>Path</th>
+                <th className="text-right">Size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.slice(0, 200).map((e) => (
+                <tr key={e.destination} className="border-t border-slate-100">
+                  <td>{e.action}</td>
+                  <td className="font-mono text-xs">{e.destination}</td>
+                  <td className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {entries.length > 200 ? <p className="text-xs text-slate-500">and {entries.length - 200} more</p> : null}
+          {where === 'original' ? (
+            <label className="block font-medium">
+              Type {source?.name} to confirm
+              <input className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+              <span className="mt-1 block text-xs font-normal text-slate-500">A safety snapshot of the current data is taken first, so this can be undone.</span>
+            </label>
+          ) : null}
+          <div className="flex gap-3">
+            <button type="button" className={secondary} onClick={() => setStep(3)}>
+              Back
+            </button>
+            <button type="button" className={button} disabled={busy || (where === 'original' && confirm !== source?.name)} onClick={() => void go()}>
+              Restore
+            </button>
+          </div>
+        </div>
+      ) : null}
+
+      {step === 5 ? (
+        <div className="mt-4 text-sm">
+          <div role="progressbar" aria-label="Restore progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={job && job.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0} className="h-2 rounded bg-slate-100">
+            <div className="h-2 rounded bg-sky-600" style={{ width: `${job && job.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }} />
+          </div>
+          <p className="mt-2">{job ? `${formatBytes(job.bytesDone)} of ${formatBytes(job.bytesTotal)} · ${job.filesDone} of ${job.filesTotal} files` : 'Starting…'}</p>
+        </div>
+      ) : null}
+
+      {step === 6 && job ? (
+        <div className="mt-4 space-y-2 text-sm" role="status" aria-label="Restore result">
+          {job.status === 'succeeded' ? (
+            <p className="font-medium text-green-700">{params?.verified ? 'Restored and verified' : 'Restored'}</p>
+          ) : (
+            <p className="font-medium text-red-700">
+              Restore {job.status}: {job.error}
+            </p>
+          )}
+          {job.startedAt && job.endedAt ? <p>Took {((job.endedAt - job.startedAt) / 1000).toFixed(1)} s</p> : null}
+          <p>
+            {job.filesDone} files, {formatBytes(job.bytesDone)}
+          </p>
+          {params?.safetySnapshot ? <p>Safety snapshot taken first: {params.safetySnapshot.slice(0, 8)}</p> : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Page } from '@playwright/test';
+
+import { expect, test } from './support/app';
+import { addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+
+test.use({ serverEnv: SEEDED_ADMIN });
+test.describe.configure({ mode: 'serial' });
+
+let source: string;
+let target: string;
+const readme = 'the original readme\n';
+test.beforeAll(() => {
+  source = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-site-'));
+  target = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-target-'));
+  mkdirSync(path.join(source, 'docs'));
+  writeFileSync(path.join(source, 'docs', 'readme.txt'), readme);
+  writeFileSync(path.join(source, 'index.html'), '<h1>site</h1>\n');
+});
+test.afterAll(() => {
+  rmSync(source, { recursive: true, force: true });
+  rmSync(target, { recursive: true, force: true });
+});
+
+async function chooseSnapshot(page: Page) {
+  await page.goto('/restore');
+  await expect(page.getByRole('heading', { name: 'Source and point in time' })).toBeVisible();
+  await page.getByLabel('Source').selectOption({ label: 'site' });
+  await page.getByRole('button', { name: 'Next' }).click();
+}
+
+test('a backup of the source exists to restore from', async ({ page }) => {
+  await signIn(page);
+  await addSource(page, 'site', source);
+  const row = sourceRow(page, 'site');
+  await row.getByRole('button', { name: 'Back up now' }).click();
+  await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible({ timeout: 30_000 });
+});
+
+test('guided restore of one file to another directory: the file equals the original, verified and timed', async ({ page }) => {
+  await signIn(page);
+  await chooseSnapshot(page);
+  await expect(page.getByRole('heading', { name: 'What to restore' })).toBeVisible();
+  await page.getByLabel('Pick files and folders').check();
+  const browser = page.getByRole('region', { name: 'Snapshot browser' });
+  await browser.getByRole('button', { name: 'docs/' }).click();
+  await browser.getByLabel(`Restore ${path.join(source, 'docs', 'readme.txt')}`).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Another directory').check();
+  await page.getByLabel('Target directory').fill(target);
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByRole('heading', { name: 'Preview and confirm' })).toBeVisible();
+  await expect(page.getByText('Will create 1, overwrite 0 and delete 0 entries.')).toBeVisible();
+  await page.getByRole('button', { name: 'Restore' }).click();
+  const result = page.getByRole('status', { name: 'Restore result' });
+  await expect(result).toContainText('Restored and verified', { timeout: 30_000 });
+  await expect(result).toContainText(/Took \d+\.\d s/);
+  expect(readFileSync(path.join(target, source, 'docs', 'readme.txt'), 'utf8')).toBe(readme);
+  expect(() => readFileSync(path.join(target, source, 'index.html'))).toThrow();
+});
+
+test('a restore in place asks for the typed name and takes a safety snapshot first', async ({ page }) => {
+  writeFileSync(path.join(source, 'docs', 'readme.txt'), 'damaged by mistake\n');
+  await signIn(page);
+  await chooseSnapshot(page);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('The original location (overwrites what is there)').check();
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByText(/overwrite [1-9]/)).toBeVisible();
+  const restore = page.getByRole('button', { name: 'Restore' });
+  await expect(restore).toBeDisabled();
+  await page.getByLabel('Type site to confirm').fill('sit');
+  await expect(restore).toBeDisabled();
+  await page.getByLabel('Type site to confirm').fill('site');
+  await restore.click();
+  const result = page.getByRole('status', { name: 'Restore result' });
+  await expect(result).toContainText('Restored and verified', { timeout: 30_000 });
+  await expect(result).toContainText('Safety snapshot taken first');
+  expect(readFileSync(path.join(source, 'docs', 'readme.txt'), 'utf8')).toBe(readme);
+  await page.goto('/snapshots');
+  await expect(page.getByRole('cell', { name: 'local:site' })).toHaveCount(2);
+});

@@ -1,0 +1,30 @@
+// Steps several specs take the same way.
+import type { Page } from '@playwright/test';
+
+import { expect } from './app';
+
+export const ADMIN = { username: 'admin', password: 'an admin password' };
+/** Server environment that creates ADMIN at start, skipping the setup page. */
+export const SEEDED_ADMIN = { LIFELINE_ADMIN_USER: ADMIN.username, LIFELINE_ADMIN_PASSWORD: ADMIN.password };
+
+export async function signIn(page: Page, who: { username: string; password: string } = ADMIN): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
+/** Adds a directory source on the Backups page and leaves the page there. */
+export async function addSource(page: Page, name: string, dir: string): Promise<void> {
+  await page.goto('/backups');
+  const form = page.getByRole('form', { name: 'Add a source' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Path').fill(dir);
+  await form.getByRole('button', { name: 'Add source' }).click();
+  await expect(form.getByRole('status')).toHaveText(`Source ${name} added.`);
+}
+
+export function sourceRow(page: Page, name: string) {
+  return page.getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+}
