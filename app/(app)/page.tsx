@@ -3,13 +3,16 @@ import Link from 'next/link';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { RpoTile } from '@/components/rpo-tile';
 import { requireUser } from '@/lib/auth/session';
-import { sourceHealth } from '@/lib/control/overview';
+import { ChartBarDurations } from '@/components/chart-bar-durations';
+import { ChartLineRpo } from '@/components/chart-line-rpo';
+import { overviewCharts, sourceHealth } from '@/lib/control/overview';
 import { recoveryKitAcknowledged, repositoryInfo } from '@/lib/control/repository';
 import { dataDir } from '@/lib/config';
 
 export default async function OverviewPage() {
   const user = await requireUser();
   const health = sourceHealth();
+  const charts = overviewCharts();
   const repo = repositoryInfo();
   const sameMachine = repo?.location.startsWith(dataDir());
   return (
@@ -40,9 +43,52 @@ export default async function OverviewPage() {
         </h2>
         <div className="mt-3 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
           {health.map((h) => (
-            <RpoTile key={h.source.id} name={h.source.name} ageMs={h.ageMs} targetMinutes={h.source.rpoTargetMinutes} status={h.status} nextRunAt={h.nextRunAt} />
+            <RpoTile
+              key={h.source.id}
+              name={h.source.name}
+              ageMs={h.ageMs}
+              targetMinutes={h.source.rpoTargetMinutes}
+              status={h.status}
+              nextRunAt={h.nextRunAt}
+              lastRtoMs={charts.lastRtoBySource[h.source.id]}
+            />
           ))}
         </div>
+      </section>
+      <section aria-labelledby="rpo-history" className="mt-8">
+        <h2 id="rpo-history" className="text-lg font-medium">
+          RPO over the last day
+        </h2>
+        <div className="mt-3 grid gap-4 sm:grid-cols-2">
+          {charts.rpo
+            .filter((r) => r.points.length > 0)
+            .map((r) => (
+              <ChartLineRpo key={r.name} name={r.name} points={r.points} targetMinutes={r.targetMinutes} />
+            ))}
+        </div>
+      </section>
+      <section aria-labelledby="runs" className="mt-8 grid gap-4 sm:grid-cols-2">
+        <h2 id="runs" className="sr-only">
+          Backups and restores
+        </h2>
+        <ChartBarDurations title="Backup duration per run" bars={charts.backups} color="#0369a1" />
+        <ChartBarDurations title="Restore duration (RTO) per run" bars={charts.restores} color="#15803d" />
+      </section>
+      <section aria-labelledby="failures" className="mt-8">
+        <h2 id="failures" className="text-lg font-medium">
+          Failures in the last day
+        </h2>
+        {charts.failures.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-500">None.</p>
+        ) : (
+          <ul className="mt-2 space-y-1 text-sm text-red-700">
+            {charts.failures.map((f) => (
+              <li key={f.at}>
+                {new Date(f.at).toLocaleString()}: {f.what}: {f.error}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
     </main>
   );

@@ -1,11 +1,14 @@
 // What the overview shows per source: the age of its newest good snapshot against its RPO target.
 import 'server-only';
 
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gte } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { snapshots, sources, type Source } from '../db/schema';
+import type { DurationBar } from '../chart-data';
+import { jobs, snapshots, sources, type Source } from '../db/schema';
+import { formatBytes } from '../format';
 import { rpoStatus, type RpoStatus } from '../rpo';
+import { rpoSeries, type RpoPoint } from '../rpo-series';
 import { sourceKeyOf } from './job-queue';
 import { nextRun } from './scheduler';
 
@@ -29,4 +32,60 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
       return { source, lastBackupAt, ageMs, status: rpoStatus(ageMs, source.rpoTargetMinutes), nextRunAt: nextRun(source.id)?.getTime() ?? null };
     });
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface OverviewCharts {
+  rpo: { name: string; targetMinutes: number; points: RpoPoint[] }[];
+  backups: DurationBar[];
+  restores: DurationBar[];
+  failures: { at: number; what: string; error: string | null }[];
+  lastRtoBySource: Record<number, number>;
+}
+
+/** The charts' data: measured from snapshots and jobs, never estimated. */
+export function overviewCharts(now = Date.now()): OverviewCharts {
+  const all = db().select().from(sources).orderBy(sources.name).all();
+  const rpo = all.map((source) => {
+    const ends = db()
+      .select({ endedAt: snapshots.endedAt })
+      .from(snapshots)
+      .where(and(eq(snapshots.sourceKey, sourceKeyOf(source)), gte(snapshots.endedAt, now - 2 * DAY_MS)))
+      .orderBy(snapshots.endedAt)
+      .all()
+      .map((r) => r.endedAt);
+    return { name: source.name, targetMinutes: source.rpoTargetMinutes, points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS) };
+  });
+  const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const backups = db()
+    .select()
+    .from(snapshots)
+    .orderBy(desc(snapshots.endedAt))
+    .limit(20)
+    .all()
+    .reverse()
+    .map((s) => ({ label: time(s.endedAt), seconds: s.durationMs / 1000, detail: `${s.sourceKey}, ${formatBytes(s.newBytes)} new of ${formatBytes(s.bytes)}` }));
+  const restoreJobs = db()
+    .select({ job: jobs, source: sources.name })
+    .from(jobs)
+    .leftJoin(sources, eq(sources.id, jobs.sourceId))
+    .where(and(eq(jobs.kind, 'restore'), eq(jobs.status, 'succeeded')))
+    .orderBy(desc(jobs.endedAt))
+    .limit(20)
+    .all()
+    .reverse();
+  const restores = restoreJobs.map(({ job, source }) => ({ label: time(job.endedAt!), seconds: (job.endedAt! - job.startedAt!) / 1000, detail: `${source ?? 'deleted source'}, verified` }));
+  const lastRtoBySource: Record<number, number> = {};
+  for (const { job } of restoreJobs) if (job.sourceId) lastRtoBySource[job.sourceId] = job.endedAt! - job.startedAt!;
+  const failures = db()
+    .select({ job: jobs, source: sources.name })
+    .from(jobs)
+    .leftJoin(sources, eq(sources.id, jobs.sourceId))
+    .where(and(eq(jobs.status, 'failed'), gte(jobs.createdAt, now - DAY_MS)))
+    .orderBy(desc(jobs.createdAt))
+    .limit(5)
+    .all()
+    .map(({ job, source }) => ({ at: job.endedAt ?? job.createdAt, what: `${job.kind} of ${source ?? 'a deleted source'}`, error: job.error }));
+  return { rpo, backups, restores, failures, lastRtoBySource };
 }
