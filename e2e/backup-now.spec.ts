@@ -76,3 +76,20 @@ test('add a directory source and back it up now: live progress in two browsers, 
   await expect(tile).toHaveAttribute('data-status', 'ok');
   await expect(tile).toContainText('Within target');
 });
+
+test('Cancel stops a running backup; the job is recorded as cancelled and no snapshot is added', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/snapshots');
+  const before = await page.getByRole('cell', { name: 'local:uploads' }).count();
+  // New content, so the backup has real work to do and is still running when Cancel is pressed.
+  for (let i = 0; i < 12; i++) writeFileSync(path.join(source, `blob-${i}.bin`), randomBytes(25 * 1024 * 1024));
+  await page.goto('/backups');
+  await sourceRow(page, 'uploads').getByRole('button', { name: 'Back up now' }).click();
+  const job = page.getByRole('listitem', { name: /backup of uploads/ });
+  await job.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 30_000 });
+  await page.goto('/activity?show=jobs');
+  await expect(page.getByRole('cell', { name: 'backup of uploads: cancelled' })).toBeVisible();
+  await page.goto('/snapshots');
+  await expect(page.getByRole('cell', { name: 'local:uploads' })).toHaveCount(before);
+});
