@@ -12,7 +12,8 @@ import { publish } from './events';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
 import { runCli } from './run-cli';
-import { rememberSnapshot } from './snapshot-cache';
+import { runHook } from './run-hook';
+import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -20,6 +21,9 @@ const SAVE_PROGRESS_MS = 1000;
 
 const holder = globalThis as unknown as { lifelineRunning?: Map<number, ChildProcess> };
 const running = (holder.lifelineRunning ??= new Map());
+/** Jobs started and not finished (a job may be between two child processes, or in a hook). */
+const active = new Set<number>();
+const busySources = new Set<number>();
 
 export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
   return `${source.node}:${source.name}`;
@@ -56,10 +60,11 @@ export function runningJobs(): Job[] {
   return db().select().from(jobs).where(inArray(jobs.status, ['queued', 'running'])).orderBy(asc(jobs.createdAt)).all();
 }
 
+/** Starts queued jobs in order, up to MAX_RUNNING, never two at once for one source. */
 function pump(): void {
-  while (running.size < MAX_RUNNING) {
-    const next = db().select().from(jobs).where(eq(jobs.status, 'queued')).orderBy(asc(jobs.id)).limit(1).get();
-    if (!next) return;
+  for (const next of db().select().from(jobs).where(eq(jobs.status, 'queued')).orderBy(asc(jobs.id)).all()) {
+    if (active.size >= MAX_RUNNING) return;
+    if (next.sourceId !== null && busySources.has(next.sourceId)) continue;
     start(next);
   }
 }
@@ -86,7 +91,7 @@ export function enqueueRestore(sourceId: number, params: RestoreParams, requeste
 
 function backupArgs(repo: RepositoryInfo, source: Source, tag: string): string[] {
   const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
-  for (const pattern of source.excludes.split('\n').map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
+  for (const pattern of source.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
   args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
   return args;
 }
@@ -100,11 +105,15 @@ function start(job: Job): void {
   }
   const started = db().update(jobs).set({ status: 'running', startedAt: Date.now() }).where(eq(jobs.id, job.id)).returning().get();
   publish({ type: 'job', job: started });
+  busySources.add(source.id);
+  active.add(job.id);
   const work = job.kind === 'restore' ? restoreJob(started, source, repo) : backupJob(started, source, repo);
   void work
     .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
     .then((outcome) => {
       running.delete(job.id);
+      active.delete(job.id);
+      busySources.delete(source.id);
       finish(job.id, outcome);
       if (outcome.status === 'failed') notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
       pump();
@@ -114,6 +123,16 @@ function start(job: Job): void {
 type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
 async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
+  const pre = await runHook(source.preCommand, source.commandTimeoutSeconds);
+  const outcome: Outcome = pre.ok ? await backup(job, source, repo) : { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` };
+  // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
+  const post = await runHook(source.postCommand, source.commandTimeoutSeconds);
+  if (!post.ok && outcome.status === 'succeeded') return { ...outcome, status: 'failed', error: `the backup succeeded but the post-backup command failed: ${post.message}` };
+  if (outcome.status === 'succeeded' && (source.keepLast > 0 || source.keepDaily > 0)) await applyRetention(job, source, repo);
+  return outcome;
+}
+
+async function backup(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
   const { code, result, error } = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
   if ((code === 0 || code === 3) && result) {
     const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
@@ -121,6 +140,19 @@ async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promis
     return { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null };
   }
   return code === 130 ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
+async function applyRetention(job: Job, source: Source, repo: RepositoryInfo): Promise<void> {
+  const args = ['forget', '--repo', repo.location, '--source', sourceKeyOf(source)];
+  if (source.keepLast > 0) args.push('--keep-last', String(source.keepLast));
+  if (source.keepDaily > 0) args.push('--keep-daily', String(source.keepDaily));
+  const { code, result } = await runCli(args, repo.passwordFile).done;
+  if (code !== 0 || !result) {
+    console.error(`retention of ${source.name} after job ${job.id} failed`);
+    return;
+  }
+  forgetSnapshots(result.removed as string[]);
 }
 
 /** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. */

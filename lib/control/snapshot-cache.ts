@@ -1,7 +1,7 @@
 // Keeps the snapshots table in step with the repository, which stays the source of truth.
 import 'server-only';
 
-import { notInArray } from 'drizzle-orm';
+import { inArray, notInArray } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { snapshots } from '../db/schema';
@@ -32,6 +32,10 @@ export function rememberSnapshot(s: CliSnapshot): void {
   };
   db().insert(snapshots).values(row).onConflictDoUpdate({ target: snapshots.id, set: row }).run();
   publish({ type: 'snapshot', sourceKey: s.source, id: s.id });
+}
+
+export function forgetSnapshots(ids: string[]): void {
+  if (ids.length > 0) db().delete(snapshots).where(inArray(snapshots.id, ids)).run();
 }
 
 /** Reads the repository's snapshot list and makes the cache match it. */

@@ -30,6 +30,8 @@ export const cancel = formAction(z.object({ jobId: id }), 'cancel', async ({ job
   return ok ? { ok: true, data: undefined, message: 'Cancelling…' } : { ok: false, error: 'That job is not running any more.' };
 });
 
+const count = z.coerce.number({ message: 'A whole number' }).int('A whole number').min(0, 'Zero or more').max(10_000, 'At most 10,000');
+
 const newSourceSchema = z
   .object({
     name: z
@@ -51,6 +53,11 @@ const newSourceSchema = z
       .default('')
       .refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 * * * * for hourly)'),
     rpoTargetMinutes: z.coerce.number({ message: 'A number of minutes' }).int('A whole number of minutes').min(1, 'At least 1 minute').max(60 * 24 * 90, 'At most 90 days'),
+    keepLast: count,
+    keepDaily: count,
+    preCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
+    postCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
+    commandTimeoutSeconds: z.coerce.number({ message: 'A number of seconds' }).int('A whole number of seconds').min(1, 'At least 1 second').max(3600, 'At most an hour'),
   })
   .superRefine((v, ctx) => {
     const st = existsSync(v.path) ? statSync(v.path) : null;

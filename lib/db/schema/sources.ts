@@ -16,6 +16,13 @@ export const sources = sqliteTable('sources', {
   /** Cron expression of the schedule; empty: on demand only. */
   schedule: text('schedule').notNull().default(''),
   rpoTargetMinutes: integer('rpo_target_minutes').notNull().default(60),
+  /** Retention after each backup: keep the newest N, and the newest of each of the last N days (0: rule off). */
+  keepLast: integer('keep_last').notNull().default(0),
+  keepDaily: integer('keep_daily').notNull().default(0),
+  /** Shell commands around a backup (to quiesce an application), each with a time limit. */
+  preCommand: text('pre_command').notNull().default(''),
+  postCommand: text('post_command').notNull().default(''),
+  commandTimeoutSeconds: integer('command_timeout_seconds').notNull().default(60),
   builtIn: integer('built_in', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
 });

@@ -1,0 +1,24 @@
+// Runs a source's pre- or post-backup command through the shell, with a time limit.
+import 'server-only';
+
+import { spawn } from 'node:child_process';
+
+export async function runHook(command: string, timeoutSeconds: number): Promise<{ ok: true } | { ok: false; message: string }> {
+  if (!command.trim()) return { ok: true };
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-1000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutSeconds * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ ok: true });
+      else if (signal === 'SIGKILL') resolve({ ok: false, message: `timed out after ${timeoutSeconds} s` });
+      else resolve({ ok: false, message: `exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}` });
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ok: false, message: err.message });
+    });
+  });
+}
