@@ -91,3 +91,24 @@ test('the overview shows the measured restore time, on the tile and in the RTO c
   await expect(rto.locator('.recharts-bar-rectangle')).toHaveCount(2);
   await expect(page.getByRole('figure', { name: 'RPO over time of site' })).toBeVisible();
 });
+
+test("browse a snapshot's tree, and compare two snapshots: the damaged file shows as changed", async ({ page }) => {
+  await signIn(page);
+  await page.goto('/snapshots');
+  const links = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'local:site' }) }).getByRole('link');
+  const hrefs = await links.evaluateAll((els) => els.map((el) => el.getAttribute('href')!));
+  expect(hrefs).toHaveLength(2);
+  const [newer, older] = hrefs.map((h) => h.split('/').pop()!);
+
+  await page.goto(`/snapshots/${older}?path=${encodeURIComponent(source)}`);
+  await page.getByRole('link', { name: 'docs/' }).click();
+  await expect(page.getByRole('cell', { name: 'readme.txt' })).toBeVisible();
+
+  await page.goto('/snapshots');
+  const compare = page.getByRole('form', { name: 'Compare two snapshots' });
+  await compare.getByLabel('Older').selectOption(older);
+  await compare.getByLabel('Newer').selectOption(newer);
+  await compare.getByRole('button', { name: 'Compare' }).click();
+  await expect(page.getByText('0 added, 0 removed, 1 changed')).toBeVisible();
+  await expect(page.getByRole('cell', { name: path.join(source, 'docs', 'readme.txt') })).toBeVisible();
+});

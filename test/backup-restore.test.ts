@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { isEngineError, runBackup, runRestore } from '@/lib/engine';
+import { diffSnapshots, isEngineError, runBackup, runRestore } from '@/lib/engine';
 
 import { describeTree, newRepository, tempDir } from './helpers';
 
@@ -133,5 +133,24 @@ describe('backup and restore', () => {
     await expect(runBackup(repo, { paths: [src], signal: controller.signal })).rejects.toSatisfy((e) => isEngineError(e, 'cancelled'));
     const { snapshot } = await runBackup(repo, { paths: [src] });
     expect(snapshot.summary.files).toBe(5);
+  });
+});
+
+describe('comparing snapshots', () => {
+  it('lists added, removed and changed entries', async () => {
+    const { repo } = await newRepository();
+    const src = makeSource();
+    const first = await runBackup(repo, { paths: [src] });
+    writeFileSync(path.join(src, 'hello.txt'), 'changed\n');
+    writeFileSync(path.join(src, 'docs', 'new.md'), 'new');
+    rmSync(path.join(src, 'script.sh'));
+    const second = await runBackup(repo, { paths: [src] });
+    const entries = await diffSnapshots(repo, first.snapshot.tree, second.snapshot.tree);
+    const mine = entries.filter((e) => e.path.startsWith(src)).map((e) => [e.change, e.path.slice(src.length)]);
+    expect(mine).toEqual([
+      ['added', '/docs/new.md'],
+      ['changed', '/hello.txt'],
+      ['removed', '/script.sh'],
+    ]);
   });
 });

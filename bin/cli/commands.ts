@@ -2,6 +2,7 @@
 import path from 'node:path';
 
 import {
+  diffSnapshots,
   EngineError,
   initRepository,
   listKeys,
@@ -76,6 +77,20 @@ export const ls: Command = async (ctx, v, args) => {
   }
   const nodes = (await repo.readTree(treeId)).nodes.map(({ content: _c, dev: _d, inode: _i, ...rest }) => ({ ...rest, path: path.posix.join(want, rest.name) }));
   ctx.out.result('ls', { snapshot: snap.id, path: want, nodes }, nodes.map((n) => `${n.type === 'dir' ? 'd' : n.type === 'symlink' ? 'l' : '-'} ${formatBytes(n.size ?? 0).padStart(10)}  ${n.path}${n.target ? ` -> ${n.target}` : ''}`).join('\n'));
+  return EXIT.ok;
+};
+
+export const diff: Command = async (ctx, _v, args) => {
+  if (args.length !== 2) throw new EngineError('invalid-argument', 'usage: lifeline diff SNAPSHOT SNAPSHOT');
+  const repo = await ctx.open();
+  const [a, b] = [await repo.resolveSnapshot(args[0]), await repo.resolveSnapshot(args[1])];
+  const entries = await diffSnapshots(repo, a.tree, b.tree);
+  const sign = { added: '+', removed: '-', changed: 'M' } as const;
+  ctx.out.result(
+    'diff',
+    { older: a.id, newer: b.id, entries, added: entries.filter((e) => e.change === 'added').length, removed: entries.filter((e) => e.change === 'removed').length, changed: entries.filter((e) => e.change === 'changed').length },
+    entries.map((e) => `${sign[e.change]} ${e.path}`).join('\n') || 'no differences',
+  );
   return EXIT.ok;
 };
 

@@ -32,6 +32,7 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
   },
   snapshots: { run: commands.snapshots, options: { source: { type: 'string' } }, usage: 'snapshots --repo DIR [--source KEY] [--json]' },
   ls: { run: commands.ls, options: { source: { type: 'string' } }, usage: 'ls --repo DIR SNAPSHOT|latest [PATH]' },
+  diff: { run: commands.diff, options: {}, usage: 'diff --repo DIR SNAPSHOT SNAPSHOT' },
   restore: {
     run: commands.restore,
     options: { target: { type: 'string' }, include: { type: 'string', multiple: true }, delete: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, source: { type: 'string' } },

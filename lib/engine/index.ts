@@ -14,3 +14,4 @@ export { runVerify, type VerifyOptions, type VerifyResult } from './verify/run-v
 export { runForget, type ForgetResult } from './retention/run-forget';
 export { runPrune, type PruneResult } from './retention/run-prune';
 export { applyRetention, type RetentionPolicy } from './retention/policy';
+export { diffSnapshots, type DiffEntry } from './diff/diff-snapshots';

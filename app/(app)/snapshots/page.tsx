@@ -1,4 +1,5 @@
 import { desc } from 'drizzle-orm';
+import Link from 'next/link';
 
 import { formatBytes } from '@/lib/format';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
@@ -13,6 +14,25 @@ export default async function SnapshotsPage() {
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">Snapshots</h1>
+      {rows.length > 1 ? (
+        <form action="/snapshots/compare" aria-label="Compare two snapshots" className="mt-4 flex flex-wrap items-end gap-3 text-sm">
+          {(['a', 'b'] as const).map((name, i) => (
+            <label key={name} className="block font-medium">
+              {i === 0 ? 'Older' : 'Newer'}
+              <select name={name} defaultValue={rows[i === 0 ? 1 : 0].id} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-normal">
+                {rows.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.sourceKey} · {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ))}
+          <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-2">
+            Compare
+          </button>
+        </form>
+      ) : null}
       {rows.length === 0 ? (
         <p className="mt-4 text-sm text-slate-500">No snapshot yet.</p>
       ) : (
@@ -31,7 +51,11 @@ export default async function SnapshotsPage() {
           <tbody>
             {rows.map((s) => (
               <tr key={s.id} className="border-t border-slate-200">
-                <td className="py-2 font-mono">{s.id.slice(0, 8)}</td>
+                <td className="py-2 font-mono">
+                  <Link href={`/snapshots/${s.id}`} className="text-sky-700 hover:underline">
+                    {s.id.slice(0, 8)}
+                  </Link>
+                </td>
                 <td>{s.sourceKey}</td>
                 <td>{new Date(s.endedAt).toLocaleString()}</td>
                 <td className="text-right">{formatBytes(s.bytes)}</td>
