@@ -67,6 +67,36 @@ describe('failures leave the repository usable', () => {
     expect(readdirSync(path.join(location, 'snapshots'))).toEqual([]);
   });
 
+  it('a backup started by the dashboard stops when the dashboard dies, and saves nothing', async () => {
+    const repo = path.join(tempDir('orphan'), 'repo');
+    expect(cli(['init', '--repo', repo]).code).toBe(0);
+    const src = source(250);
+    // A stand-in for the dashboard: it starts the backup as the control plane does, then dies at once.
+    const parent = spawn(
+      process.execPath,
+      ['-e', `const c = require('child_process').spawn(process.execPath, ${JSON.stringify([CLI, 'backup', '--repo', repo, src])}, { stdio: 'ignore', detached: true, env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } }); console.log(c.pid); setTimeout(() => process.exit(0), 300);`],
+      { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    parent.stdout.on('data', (d) => (out += d));
+    await new Promise((r) => parent.on('close', r));
+    const pid = Number(out.trim());
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+    expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+    expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
+    expect(cli(['verify', '--repo', repo]).code).toBe(0);
+  });
+
   it('Ctrl-C stops a backup with exit 130, releases its lock, and the next backup succeeds', async () => {
     const repo = path.join(tempDir('sigint'), 'repo');
     expect(cli(['init', '--repo', repo]).code).toBe(0);

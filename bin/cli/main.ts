@@ -98,6 +98,11 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  if (process.env.LIFELINE_EXIT_WITH_PARENT === '1') {
+    // Run by the dashboard: if it dies, stop cleanly instead of working on for nobody.
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && controller.abort(), 200).unref();
+  }
   const out = new Output(json);
   try {
     const ctx = makeContext(parsed.values as Parameters<typeof makeContext>[0], controller.signal);

@@ -28,9 +28,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<Running> {
+export async function startServer(env: Record<string, string>, existingDataDir?: string): Promise<Running> {
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
+  const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
   const child = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
     env: { ...process.env, ...env, LIFELINE_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -50,12 +50,12 @@ async function startServer(env: Record<string, string>): Promise<Running> {
   return { url, dataDir, child };
 }
 
-async function stopServer(server: Running): Promise<void> {
+export async function stopServer(server: Running, signal: NodeJS.Signals = 'SIGTERM', keepData = false): Promise<void> {
   if (server.child.exitCode === null) {
-    server.child.kill('SIGTERM');
+    server.child.kill(signal);
     await new Promise((r) => server.child.once('exit', r));
   }
-  rmSync(server.dataDir, { recursive: true, force: true });
+  if (!keepData) rmSync(server.dataDir, { recursive: true, force: true });
 }
 
 const servers = new Map<string, Promise<Running>>();

@@ -22,7 +22,7 @@ export function cliPath(): string {
 export function runCli(args: string[], passwordFile: string, onLine?: (line: CliLine) => void): CliRun {
   const child = spawn(process.execPath, [cliPath(), ...args, '--password-file', passwordFile, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LIFELINE_PASSWORD: undefined },
+    env: { ...process.env, LIFELINE_PASSWORD: undefined, LIFELINE_EXIT_WITH_PARENT: '1' },
   });
   let result: CliLine | null = null;
   let error: CliLine | null = null;
