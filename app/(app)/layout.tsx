@@ -12,6 +12,7 @@ const PAGES: [string, string, Permission][] = [
   ['/snapshots', 'Snapshots', 'view'],
   ['/restore', 'Restore', 'restore-elsewhere'],
   ['/activity', 'Activity', 'view'],
+  ['/settings/repository', 'Repository', 'configure'],
   ['/settings/notifications', 'Notifications', 'configure'],
   ['/settings/users', 'Users', 'manage-users'],
 ];

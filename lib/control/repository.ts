@@ -3,7 +3,7 @@
 import 'server-only';
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { dataDir } from '../config';
@@ -44,4 +44,23 @@ export async function ensureRepository(): Promise<RepositoryInfo> {
 
 export function recoveryKitAcknowledged(): boolean {
   return getSetting('recoveryKit.acknowledged') === 'yes';
+}
+
+/** Switches the control plane to an existing repository, after checking that the passphrase opens it. */
+export async function attachRepository(location: string, passphrase: string): Promise<{ ok: true } | { ok: false; field: 'location' | 'passphrase' | null; message: string }> {
+  const secrets = path.join(dataDir(), 'secrets');
+  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(secrets, `repository-${randomBytes(4).toString('hex')}.passphrase`);
+  writeFileSync(passwordFile, passphrase, { mode: 0o600 });
+  const { code, error } = await runCli(['snapshots', '--repo', location], passwordFile).done;
+  if (code !== 0) {
+    rmSync(passwordFile, { force: true });
+    const message = String(error?.message ?? `exit code ${code}`);
+    return { ok: false, field: code === 10 ? 'location' : code === 12 ? 'passphrase' : null, message };
+  }
+  setSetting('repository.location', location);
+  setSetting('repository.passwordFile', passwordFile);
+  // Whoever attaches a repository holds its passphrase already.
+  setSetting('recoveryKit.acknowledged', 'yes');
+  return { ok: true };
 }
