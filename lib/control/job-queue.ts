@@ -133,13 +133,14 @@ async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promis
 }
 
 async function backup(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
-  const { code, result, error } = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
+  const run = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
+  const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
     const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
     rememberSnapshot({ id: String(result.id), time: summary.startedAt, source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
     return { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null };
   }
-  return code === 130 ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+  return wasCancelled(run) ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
 }
 
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
@@ -161,7 +162,7 @@ async function restoreJob(job: Job, source: Source, repo: RepositoryInfo): Promi
   if (params.inPlace) {
     const safety = await tracked(job, backupArgs(repo, source, 'safety'), repo);
     if (safety.code !== 0 && safety.code !== 3) {
-      return safety.code === 130 ? { status: 'cancelled', error: null } : { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}` };
+      return wasCancelled(safety) ? { status: 'cancelled', error: null } : { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}` };
     }
     const s = safety.result!;
     params.safetySnapshot = String(s.id);
@@ -169,15 +170,21 @@ async function restoreJob(job: Job, source: Source, repo: RepositoryInfo): Promi
   }
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', params.inPlace ? '/' : params.target];
   for (const p of params.include) args.push('--include', p);
-  const { code, result, error } = await tracked(job, args, repo);
+  const run = await tracked(job, args, repo);
+  const { code, result, error } = run;
   if (code === 0 && result) {
     params.verified = result.verified === true;
     return { status: 'succeeded', params: JSON.stringify(params), filesDone: Number(result.filesRestored), filesTotal: Number(result.filesRestored), bytesDone: Number(result.bytesRestored), bytesTotal: Number(result.bytesRestored), error: null };
   }
-  return code === 130 ? { status: 'cancelled', params: JSON.stringify(params), error: null } : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
+  return wasCancelled(run) ? { status: 'cancelled', params: JSON.stringify(params), error: null } : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
 }
 
 /** Runs one CLI command for a job: progress to the browsers (and now and then to the database), cancellable. */
+/** A CLI interrupted so early that it had not yet set up its own handler dies of the signal: still a cancel. */
+function wasCancelled(run: { code: number | null; signal: NodeJS.Signals | null }): boolean {
+  return run.code === 130 || run.signal === 'SIGINT';
+}
+
 function tracked(job: Job, args: string[], repo: RepositoryInfo) {
   let lastSave = 0;
   const { child, done } = runCli(args, repo.passwordFile, (line) => {

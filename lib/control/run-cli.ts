@@ -12,7 +12,7 @@ export interface CliLine {
 export interface CliRun {
   child: ChildProcess;
   /** Resolves with the exit code and the result or error line. */
-  done: Promise<{ code: number | null; result: CliLine | null; error: CliLine | null }>;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; result: CliLine | null; error: CliLine | null }>;
 }
 
 export function cliPath(): string {
@@ -39,12 +39,12 @@ export function runCli(args: string[], passwordFile: string, onLine?: (line: Cli
     else if (line.type === 'error') error = line;
     onLine?.(line);
   });
-  const done = new Promise<{ code: number | null; result: CliLine | null; error: CliLine | null }>((resolve) => {
-    child.on('close', (code) => {
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; result: CliLine | null; error: CliLine | null }>((resolve) => {
+    child.on('close', (code, signal) => {
       if (code !== 0 && !error && stderr) error = { type: 'error', code: 'internal', message: stderr.trim().split('\n').slice(-3).join(' ') };
-      resolve({ code, result, error });
+      resolve({ code, signal, result, error });
     });
-    child.on('error', (err) => resolve({ code: null, result: null, error: { type: 'error', code: 'internal', message: err.message } }));
+    child.on('error', (err) => resolve({ code: null, signal: null, result: null, error: { type: 'error', code: 'internal', message: err.message } }));
   });
   return { child, done };
 }
