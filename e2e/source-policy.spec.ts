@@ -81,3 +81,26 @@ test('a failing command before the backup fails the job, backs nothing up, and s
   await expect(page.getByRole('cell', { name: 'local:refused' })).toHaveCount(0);
   expect(existsSync(path.join(marks, 'after-refused'))).toBe(true);
 });
+
+test('an admin edits a source: schedule in a time zone, with bad input explained and nothing saved', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/backups');
+  await page.getByRole('link', { name: 'policy', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Source policy' });
+  await expect(form.getByLabel('Keep last', { exact: true })).toHaveValue('1');
+  await form.getByLabel('Schedule (cron)').fill('every five minutes');
+  await form.getByLabel('Time zone').fill('Mars/Olympus');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByText(/Not a cron expression/)).toBeVisible();
+  await expect(form.getByText(/Not a time zone/)).toBeVisible();
+  await page.goto('/backups');
+  await expect(sourceRow(page, 'policy')).toContainText('on demand');
+
+  await page.getByRole('link', { name: 'policy', exact: true }).click();
+  await form.getByLabel('Schedule (cron)').fill('30 2 * * *');
+  await form.getByLabel('Time zone').fill('Europe/Paris');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByRole('status')).toHaveText('Source policy saved.');
+  await page.goto('/backups');
+  await expect(sourceRow(page, 'policy')).toContainText('30 2 * * * (next');
+});

@@ -16,7 +16,7 @@ export function syncSchedules(): void {
   crons.clear();
   for (const source of db().select().from(sources).all()) {
     if (!source.schedule) continue;
-    crons.set(source.id, new Cron(source.schedule, { protect: true }, () => void enqueueBackup(source.id, 'schedule')));
+    crons.set(source.id, new Cron(source.schedule, { protect: true, timezone: source.timezone || undefined }, () => void enqueueBackup(source.id, 'schedule')));
   }
 }
 
@@ -28,6 +28,15 @@ export function nextRun(sourceId: number): Date | null {
 export function isValidSchedule(expression: string): boolean {
   try {
     new Cron(expression, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
   } catch {
     return false;

@@ -12,7 +12,7 @@ import { db } from '@/lib/db/client';
 import { SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
-import { isValidSchedule, syncSchedules } from '@/lib/control/scheduler';
+import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
 
 const id = z.coerce.number().int().positive();
 
@@ -32,6 +32,27 @@ export const cancel = formAction(z.object({ jobId: id }), 'cancel', async ({ job
 
 const count = z.coerce.number({ message: 'A whole number' }).int('A whole number').min(0, 'Zero or more').max(10_000, 'At most 10,000');
 
+/** What a source's policy holds; the same fields when it is added and when it is edited. */
+const policyFields = {
+  excludes: z.string().max(4000).default(''),
+  schedule: z
+    .string()
+    .trim()
+    .default('')
+    .refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 * * * * for hourly)'),
+  timezone: z
+    .string()
+    .trim()
+    .default('')
+    .refine((tz) => tz === '' || isValidTimezone(tz), 'Not a time zone (for example Europe/Paris); empty for the server\'s'),
+  rpoTargetMinutes: z.coerce.number({ message: 'A number of minutes' }).int('A whole number of minutes').min(1, 'At least 1 minute').max(60 * 24 * 90, 'At most 90 days'),
+  keepLast: count,
+  keepDaily: count,
+  preCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
+  postCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
+  commandTimeoutSeconds: z.coerce.number({ message: 'A number of seconds' }).int('A whole number of seconds').min(1, 'At least 1 second').max(3600, 'At most an hour'),
+};
+
 const newSourceSchema = z
   .object({
     name: z
@@ -46,18 +67,7 @@ const newSourceSchema = z
       .trim()
       .min(1, 'Give the path to protect')
       .refine((p) => path.isAbsolute(p), 'Give an absolute path, starting with /'),
-    excludes: z.string().max(4000).default(''),
-    schedule: z
-      .string()
-      .trim()
-      .default('')
-      .refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 * * * * for hourly)'),
-    rpoTargetMinutes: z.coerce.number({ message: 'A number of minutes' }).int('A whole number of minutes').min(1, 'At least 1 minute').max(60 * 24 * 90, 'At most 90 days'),
-    keepLast: count,
-    keepDaily: count,
-    preCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
-    postCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
-    commandTimeoutSeconds: z.coerce.number({ message: 'A number of seconds' }).int('A whole number of seconds').min(1, 'At least 1 second').max(3600, 'At most an hour'),
+    ...policyFields,
   })
   .superRefine((v, ctx) => {
     const st = existsSync(v.path) ? statSync(v.path) : null;
@@ -65,6 +75,16 @@ const newSourceSchema = z
     else if (v.kind === 'directory' && !st.isDirectory()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a directory' });
     else if (v.kind === 'sqlite' && !st.isFile()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a database file' });
   });
+
+export const updateSource = formAction(z.object({ sourceId: id, ...policyFields }), 'configure', async ({ sourceId, ...policy }, user) => {
+  const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
+  if (!source) return { ok: false, error: 'That source no longer exists.' };
+  db().update(sources).set(policy).where(eq(sources.id, sourceId)).run();
+  syncSchedules();
+  revalidatePath('/backups');
+  audit({ username: user!.username, action: 'change source', target: source.name, ok: true, detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}` });
+  return { ok: true, data: undefined, message: `Source ${source.name} saved.` };
+});
 
 export const addSource = formAction(newSourceSchema, 'configure', async (input, user) => {
   if (db().select().from(sources).where(eq(sources.name, input.name)).get()) {

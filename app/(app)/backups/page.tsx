@@ -1,3 +1,5 @@
+import Link from 'next/link';
+
 import { ActionButton } from '@/components/action-button';
 import { formatAge } from '@/lib/format';
 import { LiveJobs } from '@/components/live-jobs';
@@ -30,7 +32,15 @@ export default async function BackupsPage() {
         <tbody>
           {health.map(({ source, ageMs, nextRunAt }) => (
             <tr key={source.id} className="border-t border-slate-200">
-              <td className="py-2 font-medium">{source.name}</td>
+              <td className="py-2 font-medium">
+                {can(user.role, 'configure') ? (
+                  <Link href={`/backups/${source.id}`} className="text-sky-700 hover:underline">
+                    {source.name}
+                  </Link>
+                ) : (
+                  source.name
+                )}
+              </td>
               <td className="font-mono text-xs">{source.path}</td>
               <td>{source.schedule ? `${source.schedule}${nextRunAt ? ` (next ${new Date(nextRunAt).toLocaleTimeString()})` : ''}` : 'on demand'}</td>
               <td>{ageMs === null ? 'never' : `${formatAge(ageMs)} ago`}</td>

@@ -15,6 +15,8 @@ export const sources = sqliteTable('sources', {
   excludes: text('excludes').notNull().default(''),
   /** Cron expression of the schedule; empty: on demand only. */
   schedule: text('schedule').notNull().default(''),
+  /** IANA time zone the schedule is read in; empty: the server's. */
+  timezone: text('timezone').notNull().default(''),
   rpoTargetMinutes: integer('rpo_target_minutes').notNull().default(60),
   /** Retention after each backup: keep the newest N, and the newest of each of the last N days (0: rule off). */
   keepLast: integer('keep_last').notNull().default(0),

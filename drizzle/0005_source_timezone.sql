@@ -1,0 +1,1 @@
+ALTER TABLE `sources` ADD `timezone` text DEFAULT '' NOT NULL;
