@@ -3,6 +3,8 @@
 import 'server-only';
 
 import { eq } from 'drizzle-orm';
+import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 
 import { db } from '../db/client';
 import { deliveries, notificationChannels, type NotificationChannel } from '../db/schema';
@@ -17,6 +19,41 @@ export type NotificationEvent =
 const BACKOFF_MS = [0, 1000, 5000, 20000];
 const TIMEOUT_MS = 5000;
 
+/** Null when delivered, else why not. */
+async function postWebhook(url: string, payload: string): Promise<string | null> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  return res.ok ? null : `HTTP ${res.status}`;
+}
+
+/** LIFELINE_SMTP_URL (smtp://user:password@host:port, or smtps://) and LIFELINE_SMTP_FROM turn email on. */
+export function smtpConfigured(): boolean {
+  return Boolean(process.env.LIFELINE_SMTP_URL && process.env.LIFELINE_SMTP_FROM);
+}
+
+async function sendEmail(to: string, event: NotificationEvent): Promise<string | null> {
+  if (!smtpConfigured()) return 'SMTP is not configured (LIFELINE_SMTP_URL, LIFELINE_SMTP_FROM)';
+  const transport = nodemailer.createTransport({ url: process.env.LIFELINE_SMTP_URL!, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS } as SMTPTransport.Options);
+  try {
+    await transport.sendMail({ from: process.env.LIFELINE_SMTP_FROM, to, subject: subjectOf(event), text: `${subjectOf(event)}\n\n${JSON.stringify(event, null, 2)}\n` });
+    return null;
+  } finally {
+    transport.close();
+  }
+}
+
+function subjectOf(event: NotificationEvent): string {
+  switch (event.type) {
+    case 'job-failed':
+      return `Lifeline: job ${event.job} (${event.source}) failed`;
+    case 'rpo-breached':
+      return `Lifeline: ${event.source} is past its RPO target (${event.ageMinutes} min > ${event.targetMinutes} min)`;
+    case 'rpo-recovered':
+      return `Lifeline: ${event.source} is back within its RPO target`;
+    case 'test':
+      return `Lifeline: test notification from ${event.by}`;
+  }
+}
+
 export function notify(event: NotificationEvent): void {
   for (const channel of db().select().from(notificationChannels).all()) void deliver(channel, event);
 }
@@ -28,14 +65,13 @@ export async function deliver(channel: NotificationChannel, event: NotificationE
     if (BACKOFF_MS[attempt]) await new Promise((r) => setTimeout(r, BACKOFF_MS[attempt]));
     let error: string | null = null;
     try {
-      const res = await fetch(channel.target, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(TIMEOUT_MS) });
-      if (res.ok) {
-        db().update(deliveries).set({ status: 'delivered', attempts: attempt + 1, deliveredAt: Date.now(), lastError: null }).where(eq(deliveries.id, row.id)).run();
-        return true;
-      }
-      error = `HTTP ${res.status}`;
+      error = channel.kind === 'email' ? await sendEmail(channel.target, event) : await postWebhook(channel.target, payload);
     } catch (err) {
       error = (err as Error).message;
+    }
+    if (error === null) {
+      db().update(deliveries).set({ status: 'delivered', attempts: attempt + 1, deliveredAt: Date.now(), lastError: null }).where(eq(deliveries.id, row.id)).run();
+      return true;
     }
     db()
       .update(deliveries)

@@ -1,9 +1,11 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
-/** Where notifications go. Webhooks today; email joins when SMTP is configured. */
+export const CHANNEL_KINDS = ['webhook', 'email'] as const;
+
+/** Where notifications go: a webhook URL, or an email address (when SMTP is configured). */
 export const notificationChannels = sqliteTable('notification_channels', {
   id: integer('id').primaryKey({ autoIncrement: true }),
-  kind: text('kind', { enum: ['webhook'] }).notNull(),
+  kind: text('kind', { enum: CHANNEL_KINDS }).notNull(),
   target: text('target').notNull(),
   createdAt: integer('created_at').notNull(),
 });

@@ -8,7 +8,7 @@ import { formAction } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
 import { notificationChannels } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
-import { deliver } from '@/lib/control/notify';
+import { deliver, smtpConfigured } from '@/lib/control/notify';
 
 const webhookSchema = z.object({
   url: z
@@ -31,4 +31,12 @@ export const sendTest = formAction(z.object({ channelId: z.coerce.number().int()
   const delivered = await deliver(channel, { type: 'test', by: user!.username });
   revalidatePath('/settings/notifications');
   return delivered ? { ok: true, data: undefined, message: 'Delivered.' } : { ok: false, error: 'Not delivered: see the delivery log below.' };
+});
+
+export const addEmail = formAction(z.object({ address: z.email('Give an email address') }), 'configure', async ({ address }, user) => {
+  if (!smtpConfigured()) return { ok: false, error: 'Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM.' };
+  db().insert(notificationChannels).values({ kind: 'email', target: address, createdAt: Date.now() }).run();
+  audit({ username: user!.username, action: 'add email notifications', target: address, ok: true });
+  revalidatePath('/settings/notifications');
+  return { ok: true, data: undefined, message: 'Email address added.' };
 });

@@ -2,10 +2,12 @@ import { desc, eq } from 'drizzle-orm';
 
 import { ActionButton } from '@/components/action-button';
 import { requireUser } from '@/lib/auth/session';
+import { smtpConfigured } from '@/lib/control/notify';
 import { db } from '@/lib/db/client';
 import { deliveries, notificationChannels } from '@/lib/db/schema';
 
 import { sendTest } from './actions';
+import { AddEmailForm } from './add-email-form';
 import { AddWebhookForm } from './add-webhook-form';
 
 export default async function NotificationsPage() {
@@ -24,6 +26,7 @@ export default async function NotificationsPage() {
       <ul className="mt-4 space-y-2">
         {channels.map((c) => (
           <li key={c.id} className="flex items-center gap-4 rounded border border-slate-200 bg-white px-4 py-2 text-sm">
+            <span className="text-xs uppercase text-slate-500">{c.kind}</span>
             <span className="font-mono">{c.target}</span>
             <span className="ml-auto">
               <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />
@@ -37,6 +40,12 @@ export default async function NotificationsPage() {
           Add a webhook
         </h2>
         <AddWebhookForm />
+      </section>
+      <section aria-labelledby="add-email" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+        <h2 id="add-email" className="mb-4 text-lg font-medium">
+          Add an email address
+        </h2>
+        {smtpConfigured() ? <AddEmailForm /> : <p className="text-sm text-slate-600">Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM, then restart.</p>}
       </section>
       <section aria-labelledby="deliveries" className="mt-8">
         <h2 id="deliveries" className="text-lg font-medium">
