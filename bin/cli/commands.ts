@@ -8,6 +8,7 @@ import {
   listKeys,
   removeKey,
   runBackup,
+  scanForBackup,
   runForget,
   runPrune,
   runRestore,
@@ -32,8 +33,13 @@ export const init: Command = async (ctx) => {
 };
 
 export const backup: Command = async (ctx, v, args) => {
+  const what = { paths: args, sqlite: list(v.sqlite), exclude: list(v.exclude), onEvent: ctx.out.event, signal: ctx.signal };
+  // Walk the sources while the passphrase is being checked (scrypt runs off this thread).
+  const scan = scanForBackup(what);
+  scan.catch(() => undefined);
   const repo = await ctx.open();
   const { id, snapshot } = await runBackup(repo, {
+    scan,
     // The bundled CLI sits in dist/ beside the worker script built with it.
     workerScript: path.join(__dirname, 'backup-worker.cjs'),
     paths: args,

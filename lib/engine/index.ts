@@ -8,7 +8,7 @@ export { FORMAT_VERSION } from './repository/config';
 export { Chunker, gearTable, DEFAULT_CHUNKER, type ChunkerParams } from './repository/chunker';
 export type { Snapshot, SnapshotRecord } from './repository/snapshot';
 export type { Tree, TreeNode } from './repository/tree';
-export { runBackup, type BackupOptions, type BackupResult } from './backup/run-backup';
+export { runBackup, scanForBackup, type BackupOptions, type BackupResult } from './backup/run-backup';
 export { runRestore, type RestoreOptions, type RestoreResult } from './restore/run-restore';
 export { runVerify, type VerifyOptions, type VerifyResult } from './verify/run-verify';
 export { runForget, type ForgetResult } from './retention/run-forget';

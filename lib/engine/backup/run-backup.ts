@@ -14,7 +14,7 @@ import { encodeTree, type TreeNode } from '../repository/tree';
 import { crashPoint } from '../test-hooks';
 import { compileExcludes } from '../sources/exclude';
 import { copySqliteConsistently } from '../sources/sqlite-file';
-import { scanSources, type FsEntry } from '../sources/walk';
+import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
 import type { FileResult } from './read-file';
@@ -35,6 +35,8 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onEvent?: EventSink;
+  /** A scan started with scanForBackup over the same options, to overlap it with opening the repository. */
+  scan?: Promise<ScanResult>;
   /** How long to wait for a conflicting lock (a prune's sweep) before giving up; 10 minutes by default. */
   lockWaitMs?: number;
   /** The compiled backup-worker script: files are then read on one worker thread per core, else inline. */
@@ -46,10 +48,20 @@ export interface BackupResult {
   snapshot: Snapshot;
 }
 
-export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+/** Walks what a backup will save; may start before the repository is open (see BackupOptions.scan). */
+export async function scanForBackup(options: Pick<BackupOptions, 'paths' | 'sqlite' | 'exclude' | 'onEvent' | 'signal'>): Promise<ScanResult> {
   const paths = options.paths.map((p) => path.resolve(p));
   const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
   if (paths.length + sqlite.length === 0) throw new EngineError('invalid-argument', 'name at least one path or SQLite database to back up');
+  return scanSources(paths, sqlite, compileExcludes(options.exclude ?? []), new ProgressMeter('backup', options.onEvent), options.signal);
+}
+
+export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  const paths = options.paths.map((p) => path.resolve(p));
+  const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
+  // The scan needs no key: it runs while the lock is taken and the index is read (or, given by the caller,
+  // while the passphrase is still being checked).
+  const scanning = quiet(options.scan ?? scanForBackup(options));
   const startedAt = new Date();
   const meter = new ProgressMeter('backup', options.onEvent);
   const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: options.lockWaitMs ?? LOCK_WAIT_MS, signal: options.signal });
@@ -65,7 +77,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
     reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
     meter.phase('scan');
-    const scan = await scanSources(paths, sqlite, compileExcludes(options.exclude ?? []), meter, options.signal);
+    const scan = await scanning;
     meter.filesTotal = scan.files;
     meter.bytesTotal = scan.bytes;
     meter.phase('save');
