@@ -1,4 +1,4 @@
-import { desc } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import Link from 'next/link';
 
 import { formatBytes } from '@/lib/format';
@@ -7,13 +7,34 @@ import { requireUser } from '@/lib/auth/session';
 import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
 
-export default async function SnapshotsPage() {
+export default async function SnapshotsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   await requireUser();
-  const rows = db().select().from(snapshots).orderBy(desc(snapshots.endedAt)).limit(500).all();
+  const sourceKeys = db().selectDistinct({ key: snapshots.sourceKey }).from(snapshots).orderBy(snapshots.sourceKey).all().map((r) => r.key);
+  const wanted = (await searchParams).source;
+  const source = wanted && sourceKeys.includes(wanted) ? wanted : null;
+  const rows = db()
+    .select()
+    .from(snapshots)
+    .where(source ? eq(snapshots.sourceKey, source) : undefined)
+    .orderBy(desc(snapshots.endedAt))
+    .limit(500)
+    .all();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">Snapshots</h1>
+      <nav aria-label="Snapshots per source" className="mt-3 flex flex-wrap gap-2 text-sm">
+        {[null, ...sourceKeys].map((key) => (
+          <Link
+            key={key ?? 'all'}
+            href={key ? `/snapshots?source=${encodeURIComponent(key)}` : '/snapshots'}
+            aria-current={key === source ? 'page' : undefined}
+            className={`rounded-full border px-3 py-1 ${key === source ? 'border-sky-700 bg-sky-50 text-sky-800' : 'border-slate-300 bg-white'}`}
+          >
+            {key ?? 'All sources'}
+          </Link>
+        ))}
+      </nav>
       {rows.length > 1 ? (
         <form action="/snapshots/compare" aria-label="Compare two snapshots" className="mt-4 flex flex-wrap items-end gap-3 text-sm">
           {(['a', 'b'] as const).map((name, i) => (
