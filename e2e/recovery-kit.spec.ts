@@ -31,8 +31,9 @@ test('the recovery kit is shown until saved, downloads with the passphrase, and 
   expect(again.status()).toBe(410);
 });
 
-test('the passphrase file is readable by the server user alone', async ({ app }) => {
+test('the passphrase and the control-plane database are readable by the server user alone', async ({ app }) => {
   const { statSync } = await import('node:fs');
+  expect(statSync(path.join(app.dataDir, 'lifeline.db')).mode & 0o777).toBe(0o600);
   expect(statSync(path.join(app.dataDir, 'secrets', 'repository.passphrase')).mode & 0o777).toBe(0o600);
   expect(statSync(path.join(app.dataDir, 'secrets')).mode & 0o777).toBe(0o700);
 });

@@ -112,3 +112,15 @@ test("browse a snapshot's tree, and compare two snapshots: the damaged file show
   await expect(page.getByText('0 added, 0 removed, 1 changed')).toBeVisible();
   await expect(page.getByRole('cell', { name: path.join(source, 'docs', 'readme.txt') })).toBeVisible();
 });
+
+test('a target that resolves to / is refused: a restore elsewhere can never become one in place', async ({ page }) => {
+  await signIn(page);
+  await chooseSnapshot(page);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Another directory').check();
+  for (const target of ['//', '/tmp/..', '/.']) {
+    await page.getByLabel('Target directory').fill(target);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Give an absolute directory to restore into (not /)' })).toBeVisible();
+  }
+});

@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import { formAction } from '@/lib/auth/action';
 import { startSession } from '@/lib/auth/session';
-import { clearFailures, recordFailure, waitBeforeAttempt } from '@/lib/auth/throttle';
+import { beginAttempt, clearFailures } from '@/lib/auth/throttle';
 import { audit } from '@/lib/control/audit';
 import { checkCredentials } from '@/lib/control/users';
 
@@ -15,11 +15,10 @@ const signInSchema = z.object({
 });
 
 export const signIn = formAction(signInSchema, null, async ({ username, password }) => {
-  const wait = waitBeforeAttempt(username);
+  const wait = beginAttempt(username);
   if (wait > 0) return { ok: false, error: `Too many failed attempts: try again in ${Math.ceil(wait / 1000)} s.` };
   const user = await checkCredentials(username, password);
   if (!user) {
-    recordFailure(username);
     audit({ username, action: 'sign-in', ok: false });
     return { ok: false, error: 'Wrong username or password.' };
   }

@@ -20,6 +20,9 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export async function startSession(userId: number): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const now = Date.now();
+  // A session this browser held before (perhaps another user's) ends here.
+  const previous = (await cookies()).get(SESSION_COOKIE)?.value;
+  if (previous) db().delete(sessions).where(eq(sessions.tokenHash, hashToken(previous))).run();
   db().delete(sessions).where(lt(sessions.expiresAt, now)).run();
   db().insert(sessions).values({ tokenHash: hashToken(token), userId, createdAt: now, expiresAt: now + SESSION_MS }).run();
   (await cookies()).set(SESSION_COOKIE, token, {

@@ -24,6 +24,7 @@ const running = (holder.lifelineRunning ??= new Map());
 /** Jobs started and not finished (a job may be between two child processes, or in a hook). */
 const active = new Set<number>();
 const busySources = new Set<number>();
+const cancelRequested = new Set<number>();
 
 export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
   return `${source.node}:${source.name}`;
@@ -44,9 +45,10 @@ export function cancelJob(id: number): boolean {
     finish(job.id, { status: 'cancelled', error: null });
     return true;
   }
-  const child = running.get(id);
-  if (job.status !== 'running' || !child) return false;
-  child.kill('SIGINT');
+  if (job.status !== 'running' || !active.has(id)) return false;
+  // Between two steps (a hook, a safety snapshot) there is no child to interrupt: the next step sees this.
+  cancelRequested.add(id);
+  running.get(id)?.kill('SIGINT');
   return true;
 }
 
@@ -113,6 +115,7 @@ function start(job: Job): void {
     .then((outcome) => {
       running.delete(job.id);
       active.delete(job.id);
+      cancelRequested.delete(job.id);
       busySources.delete(source.id);
       finish(job.id, outcome);
       if (outcome.status === 'failed') notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
@@ -124,7 +127,11 @@ type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
 async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
   const pre = await runHook(source.preCommand, source.commandTimeoutSeconds);
-  const outcome: Outcome = pre.ok ? await backup(job, source, repo) : { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` };
+  const outcome: Outcome = !pre.ok
+    ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
+    : cancelRequested.has(job.id)
+      ? { status: 'cancelled', error: null }
+      : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
   const post = await runHook(source.postCommand, source.commandTimeoutSeconds);
   if (!post.ok && outcome.status === 'succeeded') return { ...outcome, status: 'failed', error: `the backup succeeded but the post-backup command failed: ${post.message}` };
@@ -167,6 +174,7 @@ async function restoreJob(job: Job, source: Source, repo: RepositoryInfo): Promi
     const s = safety.result!;
     params.safetySnapshot = String(s.id);
     rememberSnapshot({ id: String(s.id), time: (s.summary as { startedAt: string }).startedAt, source: String(s.source), tags: ['safety'], summary: s.summary as never });
+    if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', params.inPlace ? '/' : params.target];
   for (const p of params.include) args.push('--include', p);
@@ -198,7 +206,7 @@ function tracked(job: Job, args: string[], repo: RepositoryInfo) {
     publish({ type: 'job', job: { ...job, ...progress, rate: Number(line.rate), etaSeconds: line.etaSeconds } as Job });
   });
   running.set(job.id, child);
-  return done;
+  return done.finally(() => running.delete(job.id));
 }
 
 function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {

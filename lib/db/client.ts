@@ -1,7 +1,7 @@
 // The control plane's database: one better-sqlite3 connection per process (WAL, busy_timeout), migrated on open.
 import 'server-only';
 
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -23,6 +23,10 @@ export function db(): Db {
 
 function open(file: string): Db {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // It holds password and session hashes: readable by the server's user alone. SQLite gives its -wal and -shm
+  // the database file's mode, so setting it before the first open covers them too.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { dataAction } from '@/lib/auth/action';
 import { can } from '@/lib/auth/roles';
+import type { Role } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
 import { snapshots, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
@@ -31,10 +32,11 @@ export interface PreviewEntry {
 const snapshotId = z.string().regex(/^[0-9a-f]{64}$/, 'Pick a snapshot');
 const absolutePath = z.string().refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'Give an absolute path');
 
-/** The snapshot must be one of this source's: nobody restores another source's data through it. */
-function snapshotOfSource(sourceId: number, snapshot: string) {
+/** The snapshot must be one of this source's: nobody restores another source's data through it. The control
+ *  plane's own database (password hashes, settings) is restored by administrators only. */
+function snapshotOfSource(sourceId: number, snapshot: string, role: Role) {
   const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
-  if (!source) return null;
+  if (!source || (source.builtIn && !can(role, 'configure'))) return null;
   const snap = db().select().from(snapshots).where(eq(snapshots.id, snapshot)).get();
   return snap && snap.sourceKey === sourceKeyOf(source) ? source : null;
 }
@@ -56,14 +58,16 @@ const restoreInput = z
     target: z.string().default(''),
   })
   .superRefine((v, ctx) => {
-    if (v.where === 'elsewhere' && !(path.isAbsolute(v.target) && v.target !== '/')) {
+    // Resolved, so that //, /. or /tmp/.. cannot stand for / and turn a restore elsewhere into one in place.
+    if (v.where === 'elsewhere' && !(path.isAbsolute(v.target) && path.resolve(v.target) !== '/')) {
       ctx.addIssue({ code: 'custom', path: ['target'], message: 'Give an absolute directory to restore into (not /)' });
     }
-  });
+  })
+  .transform((v) => ({ ...v, target: v.where === 'elsewhere' ? path.resolve(v.target) : '/' }));
 
 export const preview = dataAction(restoreInput, 'restore-elsewhere', async (input, user) => {
   if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
-  if (!snapshotOfSource(input.sourceId, input.snapshot)) return { ok: false, error: 'That snapshot does not belong to this source.' };
+  if (!snapshotOfSource(input.sourceId, input.snapshot, user.role)) return { ok: false, error: 'That snapshot does not belong to this source.' };
   const repo = repositoryInfo();
   if (!repo) return { ok: false, error: 'No repository is configured.' };
   const args = ['restore', '--repo', repo.location, input.snapshot, '--target', input.where === 'original' ? '/' : input.target, '--dry-run'];
@@ -73,9 +77,9 @@ export const preview = dataAction(restoreInput, 'restore-elsewhere', async (inpu
   return { ok: true, data: (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size })) };
 });
 
-export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().default('') })), 'restore-elsewhere', async (input, user) => {
+export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().max(100).default('') })), 'restore-elsewhere', async (input, user) => {
   if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
-  const source = snapshotOfSource(input.sourceId, input.snapshot);
+  const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
   if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
   if (input.where === 'original' && input.confirm !== source.name) return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
   const job = enqueueRestore(source.id, { snapshot: input.snapshot, target: input.where === 'original' ? '/' : input.target, include: input.include, inPlace: input.where === 'original' }, user.username);

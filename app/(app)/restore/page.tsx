@@ -16,6 +16,7 @@ export default async function RestorePage() {
     .from(sources)
     .orderBy(sources.name)
     .all()
+    .filter((s) => !s.builtIn || can(user.role, 'configure'))
     .map((s) => ({
       id: s.id,
       name: s.name,
