@@ -6,6 +6,7 @@ import { LiveJobs } from '@/components/live-jobs';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { runningJobs } from '@/lib/control/job-queue';
+import { jobForRole } from '@/lib/control/job-view';
 import { sourceHealth } from '@/lib/control/overview';
 
 import { backUpNow, cancel } from './actions';
@@ -49,7 +50,7 @@ export default async function BackupsPage() {
           ))}
         </tbody>
       </table>
-      <LiveJobs initial={runningJobs()} sourceNames={names} cancelAction={can(user.role, 'cancel') ? cancel : undefined} />
+      <LiveJobs initial={runningJobs().map((job) => jobForRole(job, user.role))} sourceNames={names} cancelAction={can(user.role, 'cancel') ? cancel : undefined} />
       {can(user.role, 'configure') ? (
         <section aria-labelledby="add-source" className="mt-10 rounded-lg border border-slate-200 bg-white p-6">
           <h2 id="add-source" className="mb-4 text-lg font-medium">

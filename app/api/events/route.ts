@@ -2,20 +2,22 @@
 import { currentUser } from '@/lib/auth/session';
 import { subscribe, type ControlEvent } from '@/lib/control/events';
 import { runningJobs } from '@/lib/control/job-queue';
+import { jobForRole } from '@/lib/control/job-view';
 
 export const dynamic = 'force-dynamic';
 
 const HEARTBEAT_MS = 15_000;
 
 export async function GET(request: Request) {
-  if (!(await currentUser())) return Response.json({ error: 'sign in first' }, { status: 401 });
+  const user = await currentUser();
+  if (!user) return Response.json({ error: 'sign in first' }, { status: 401 });
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream({
     start(controller) {
       const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-      send('hello', { jobs: runningJobs() });
-      const unsubscribe = subscribe((event: ControlEvent) => send(event.type, event));
+      send('hello', { jobs: runningJobs().map((job) => jobForRole(job, user.role)) });
+      const unsubscribe = subscribe((event: ControlEvent) => send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event));
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
       cleanup = () => {
         clearInterval(heartbeat);
