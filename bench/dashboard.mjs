@@ -70,11 +70,13 @@ await stop(server);
 const db = new Database(path.join(dataDir, 'lifeline.db'));
 const now = Date.now();
 db.transaction(() => {
-  const addSource = db.prepare("INSERT INTO sources (node, name, kind, path, excludes, schedule, rpo_target_minutes, created_at) VALUES ('local', ?, 'directory', ?, '', '0 * * * *', 60, ?)");
+  const addPlan = db.prepare("INSERT INTO plans (name, schedule, rpo_target_minutes, created_at) VALUES (?, '0 * * * *', 60, ?)");
+  const addSource = db.prepare("INSERT INTO sources (plan_id, node, name, kind, path, created_at) VALUES (?, 'local', ?, 'directory', ?, ?)");
   const addSnapshot = db.prepare('INSERT INTO snapshots (id, source_key, time, ended_at, files, bytes, new_bytes, duration_ms, skipped, tags) VALUES (?, ?, ?, ?, 100, 1000000, 1000, 900, 0, \'\')');
   const addJob = db.prepare("INSERT INTO jobs (kind, source_id, status, requested_by, created_at, started_at, ended_at, files_done, files_total, bytes_done, bytes_total, new_bytes, snapshot_id, error) VALUES (?, ?, ?, 'schedule', ?, ?, ?, 100, 100, 1000000, 1000000, 1000, NULL, ?)");
   for (let s = 1; s <= SOURCES; s++) {
-    const id = addSource.run(`source-${s}`, ROOT, now).lastInsertRowid;
+    const plan = addPlan.run(`plan-${s}`, now).lastInsertRowid;
+    const id = addSource.run(plan, `source-${s}`, ROOT, now).lastInsertRowid;
     for (let k = 0; k < SNAPSHOTS_PER_SOURCE; k++) {
       const end = now - k * 15 * 60_000 - s * 1000;
       addSnapshot.run(`${String(s).padStart(4, '0')}${String(k).padStart(4, '0')}`.padEnd(64, 'a'), `local:source-${s}`, end - 900, end);

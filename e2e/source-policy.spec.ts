@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 
 import { expect, test } from './support/app';
-import { SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { planRow, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
@@ -82,11 +82,11 @@ test('a failing command before the backup fails the job, backs nothing up, and s
   expect(existsSync(path.join(marks, 'after-refused'))).toBe(true);
 });
 
-test('an admin edits a source: schedule in a time zone, with bad input explained and nothing saved', async ({ page }) => {
+test('an admin edits a plan: schedule in a time zone, with bad input explained and nothing saved', async ({ page }) => {
   await signIn(page);
   await page.goto('/backups');
-  await page.getByRole('link', { name: 'policy', exact: true }).click();
-  const form = page.getByRole('form', { name: 'Source policy' });
+  await planRow(page, 'policy').getByRole('link', { name: 'policy', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Plan policy' });
   await expect(form.getByLabel('Keep last', { exact: true })).toHaveValue('1');
   await form.getByLabel('Schedule (cron)').fill('every five minutes');
   await form.getByLabel('Time zone').fill('Mars/Olympus');
@@ -94,13 +94,38 @@ test('an admin edits a source: schedule in a time zone, with bad input explained
   await expect(form.getByText(/Not a cron expression/)).toBeVisible();
   await expect(form.getByText(/Not a time zone/)).toBeVisible();
   await page.goto('/backups');
-  await expect(sourceRow(page, 'policy')).toContainText('on demand');
+  await expect(planRow(page, 'policy')).toContainText('on demand');
 
-  await page.getByRole('link', { name: 'policy', exact: true }).click();
+  await planRow(page, 'policy').getByRole('link', { name: 'policy', exact: true }).click();
   await form.getByLabel('Schedule (cron)').fill('30 2 * * *');
   await form.getByLabel('Time zone').fill('Europe/Paris');
   await form.getByRole('button', { name: 'Save' }).click();
-  await expect(form.getByRole('status')).toHaveText('Source policy saved.');
+  await expect(form.getByRole('status')).toHaveText('Plan policy saved.');
   await page.goto('/backups');
-  await expect(sourceRow(page, 'policy')).toContainText('30 2 * * * (next');
+  await expect(planRow(page, 'policy')).toContainText('30 2 * * * Europe/Paris (next');
+});
+
+test('a second source joins an existing plan, and Back up plan now backs up both', async ({ page }) => {
+  await signIn(page);
+  const second = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-policy-second-'));
+  try {
+    writeFileSync(path.join(second, 'b.txt'), 'b');
+    await page.goto('/backups');
+    const form = page.getByRole('form', { name: 'Add a source' });
+    await form.getByLabel('Name', { exact: true }).fill('second');
+    await form.getByLabel('Plan').selectOption({ label: 'policy' });
+    await form.getByLabel('Path', { exact: true }).fill(second);
+    await form.getByRole('button', { name: 'Add source' }).click();
+    await expect(form.getByRole('status')).toHaveText('Source second added.');
+    await expect(planRow(page, 'policy')).toContainText('policy, second');
+    await expect(sourceRow(page, 'second')).toContainText('policy');
+    await planRow(page, 'policy').getByRole('button', { name: 'Back up plan now' }).click();
+    await expect(planRow(page, 'policy').getByRole('status')).toHaveText('2 backup jobs queued.');
+    await jobsEnded(page, 'second', 1);
+    await jobsEnded(page, 'policy', 3);
+    await page.goto('/snapshots');
+    await expect(page.getByRole('cell', { name: 'local:second' })).toHaveCount(1);
+  } finally {
+    rmSync(second, { recursive: true, force: true });
+  }
 });

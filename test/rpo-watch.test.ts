@@ -27,10 +27,11 @@ afterAll(() => receiver.close());
 describe('RPO watch', () => {
   it('notifies once when a source passes its target, and once when it is back within it', async () => {
     const { db } = await import('@/lib/db/client');
-    const { notificationChannels, snapshots, sources } = await import('@/lib/db/schema');
+    const { notificationChannels, plans, snapshots, sources } = await import('@/lib/db/schema');
     const { checkRpo } = await import('@/lib/control/rpo-watch');
     db().insert(notificationChannels).values({ kind: 'webhook', target: url, createdAt: Date.now() }).run();
-    db().insert(sources).values({ name: 'orders', kind: 'directory', path: '/srv/orders', rpoTargetMinutes: 60, createdAt: Date.now() }).run();
+    const plan = db().insert(plans).values({ name: 'hourly', rpoTargetMinutes: 60, createdAt: Date.now() }).returning().get();
+    db().insert(sources).values({ planId: plan.id, name: 'orders', kind: 'directory', path: '/srv/orders', createdAt: Date.now() }).run();
     const snapshot = (id: string, minutesAgo: number) => {
       const end = Date.now() - minutesAgo * 60_000;
       db().insert(snapshots).values({ id, sourceKey: 'local:orders', time: end - 1000, endedAt: end, files: 1, bytes: 1, newBytes: 1, durationMs: 1000, skipped: 0 }).run();

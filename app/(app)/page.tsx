@@ -47,7 +47,7 @@ export default async function OverviewPage() {
               key={h.source.id}
               name={h.source.name}
               ageMs={h.ageMs}
-              targetMinutes={h.source.rpoTargetMinutes}
+              targetMinutes={h.plan.rpoTargetMinutes}
               status={h.status}
               nextRunAt={h.nextRunAt}
               lastRtoMs={charts.lastRtoBySource[h.source.id]}

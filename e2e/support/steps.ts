@@ -26,5 +26,9 @@ export async function addSource(page: Page, name: string, dir: string): Promise<
 }
 
 export function sourceRow(page: Page, name: string) {
-  return page.getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+  return page.getByRole('table', { name: 'Sources' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+}
+
+export function planRow(page: Page, name: string) {
+  return page.getByRole('table', { name: 'Plans' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
 }

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { jobs, sources, type Job, type Source } from '../db/schema';
+import { jobs, plans, sources, type Job, type Plan, type Source } from '../db/schema';
 import { publish } from './events';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
@@ -25,6 +25,14 @@ const running = (holder.lifelineRunning ??= new Map());
 const active = new Set<number>();
 const busySources = new Set<number>();
 const cancelRequested = new Set<number>();
+
+/** A source with the plan it is protected under. */
+type Protected = Source & { plan: Plan };
+
+function protectedSource(id: number): Protected | undefined {
+  const row = db().select({ source: sources, plan: plans }).from(sources).innerJoin(plans, eq(plans.id, sources.planId)).where(eq(sources.id, id)).get();
+  return row ? { ...row.source, plan: row.plan } : undefined;
+}
 
 export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
   return `${source.node}:${source.name}`;
@@ -91,16 +99,16 @@ export function enqueueRestore(sourceId: number, params: RestoreParams, requeste
   return job;
 }
 
-function backupArgs(repo: RepositoryInfo, source: Source, tag: string): string[] {
+function backupArgs(repo: RepositoryInfo, source: Protected, tag: string): string[] {
   const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
-  for (const pattern of source.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
+  for (const pattern of source.plan.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
   args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
   return args;
 }
 
 function start(job: Job): void {
   const repo = repositoryInfo();
-  const source = job.sourceId ? db().select().from(sources).where(eq(sources.id, job.sourceId)).get() : undefined;
+  const source = job.sourceId ? protectedSource(job.sourceId) : undefined;
   if (!repo || !source) {
     finish(job.id, { status: 'failed', error: !repo ? 'no repository is configured' : 'the source was deleted' });
     return;
@@ -125,21 +133,21 @@ function start(job: Job): void {
 
 type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
-async function backupJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
-  const pre = await runHook(source.preCommand, source.commandTimeoutSeconds);
+async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
+  const pre = await runHook(source.plan.preCommand, source.plan.commandTimeoutSeconds);
   const outcome: Outcome = !pre.ok
     ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
     : cancelRequested.has(job.id)
       ? { status: 'cancelled', error: null }
       : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
-  const post = await runHook(source.postCommand, source.commandTimeoutSeconds);
+  const post = await runHook(source.plan.postCommand, source.plan.commandTimeoutSeconds);
   if (!post.ok && outcome.status === 'succeeded') return { ...outcome, status: 'failed', error: `the backup succeeded but the post-backup command failed: ${post.message}` };
-  if (outcome.status === 'succeeded' && (source.keepLast > 0 || source.keepDaily > 0)) await applyRetention(job, source, repo);
+  if (outcome.status === 'succeeded' && (source.plan.keepLast > 0 || source.plan.keepDaily > 0)) await applyRetention(job, source, repo);
   return outcome;
 }
 
-async function backup(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
+async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   const run = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
@@ -151,10 +159,10 @@ async function backup(job: Job, source: Source, repo: RepositoryInfo): Promise<O
 }
 
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
-async function applyRetention(job: Job, source: Source, repo: RepositoryInfo): Promise<void> {
+async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
   const args = ['forget', '--repo', repo.location, '--source', sourceKeyOf(source)];
-  if (source.keepLast > 0) args.push('--keep-last', String(source.keepLast));
-  if (source.keepDaily > 0) args.push('--keep-daily', String(source.keepDaily));
+  if (source.plan.keepLast > 0) args.push('--keep-last', String(source.plan.keepLast));
+  if (source.plan.keepDaily > 0) args.push('--keep-daily', String(source.plan.keepDaily));
   const { code, result } = await runCli(args, repo.passwordFile).done;
   if (code !== 0 || !result) {
     console.error(`retention of ${source.name} after job ${job.id} failed`);
@@ -164,7 +172,7 @@ async function applyRetention(job: Job, source: Source, repo: RepositoryInfo): P
 }
 
 /** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. */
-async function restoreJob(job: Job, source: Source, repo: RepositoryInfo): Promise<Outcome> {
+async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   const params = JSON.parse(job.params ?? '{}') as RestoreParams;
   if (params.inPlace) {
     const safety = await tracked(job, backupArgs(repo, source, 'safety'), repo);

@@ -5,7 +5,7 @@ import { and, desc, eq, gte } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import type { DurationBar } from '../chart-data';
-import { jobs, snapshots, sources, type Source } from '../db/schema';
+import { jobs, plans, snapshots, sources, type Plan, type Source } from '../db/schema';
 import { formatBytes } from '../format';
 import { rpoStatus, type RpoStatus } from '../rpo';
 import { rpoSeries, type RpoPoint } from '../rpo-series';
@@ -14,6 +14,7 @@ import { nextRun } from './scheduler';
 
 export interface SourceHealth {
   source: Source;
+  plan: Plan;
   lastBackupAt: number | null;
   ageMs: number | null;
   status: RpoStatus;
@@ -22,15 +23,16 @@ export interface SourceHealth {
 
 export function sourceHealth(now = Date.now()): SourceHealth[] {
   return db()
-    .select()
+    .select({ source: sources, plan: plans })
     .from(sources)
+    .innerJoin(plans, eq(plans.id, sources.planId))
     .orderBy(sources.name)
     .all()
-    .map((source) => {
+    .map(({ source, plan }) => {
       const newest = db().select({ endedAt: snapshots.endedAt }).from(snapshots).where(eq(snapshots.sourceKey, sourceKeyOf(source))).orderBy(desc(snapshots.endedAt)).limit(1).get();
       const lastBackupAt = newest?.endedAt ?? null;
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
-      return { source, lastBackupAt, ageMs, status: rpoStatus(ageMs, source.rpoTargetMinutes), nextRunAt: nextRun(source.id)?.getTime() ?? null };
+      return { source, plan, lastBackupAt, ageMs, status: rpoStatus(ageMs, plan.rpoTargetMinutes), nextRunAt: nextRun(plan.id)?.getTime() ?? null };
     });
 }
 
@@ -46,8 +48,7 @@ export interface OverviewCharts {
 
 /** The charts' data: measured from snapshots and jobs, never estimated. */
 export function overviewCharts(now = Date.now()): OverviewCharts {
-  const all = db().select().from(sources).orderBy(sources.name).all();
-  const rpo = all.map((source) => {
+  const rpo = sourceHealth(now).map(({ source, plan }) => {
     const ends = db()
       .select({ endedAt: snapshots.endedAt })
       .from(snapshots)
@@ -55,7 +56,7 @@ export function overviewCharts(now = Date.now()): OverviewCharts {
       .orderBy(snapshots.endedAt)
       .all()
       .map((r) => r.endedAt);
-    return { name: source.name, targetMinutes: source.rpoTargetMinutes, points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS) };
+    return { name: source.name, targetMinutes: plan.rpoTargetMinutes, points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS) };
   });
   const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const backups = db()

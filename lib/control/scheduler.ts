@@ -1,27 +1,32 @@
-// Runs each source's backup on its cron schedule (croner, in the server's time zone).
+// Runs each plan on its cron schedule (croner, in the plan's time zone or the server's): a backup of every
+// source under it.
 import 'server-only';
 
 import { Cron } from 'croner';
-
 import { db } from '../db/client';
-import { sources } from '../db/schema';
+import { eq } from 'drizzle-orm';
+
+import { plans, sources } from '../db/schema';
 import { enqueueBackup } from './job-queue';
 
 const holder = globalThis as unknown as { lifelineCrons?: Map<number, Cron> };
 const crons = (holder.lifelineCrons ??= new Map());
 
-/** Starts, changes or stops timers to match the sources table. Safe to call any number of times. */
+/** Starts, changes or stops timers to match the plans table. Safe to call any number of times. */
 export function syncSchedules(): void {
   for (const cron of crons.values()) cron.stop();
   crons.clear();
-  for (const source of db().select().from(sources).all()) {
-    if (!source.schedule) continue;
-    crons.set(source.id, new Cron(source.schedule, { protect: true, timezone: source.timezone || undefined }, () => void enqueueBackup(source.id, 'schedule')));
+  for (const plan of db().select().from(plans).all()) {
+    if (!plan.schedule) continue;
+    const run = () => {
+      for (const source of db().select({ id: sources.id }).from(sources).where(eq(sources.planId, plan.id)).all()) enqueueBackup(source.id, 'schedule');
+    };
+    crons.set(plan.id, new Cron(plan.schedule, { protect: true, timezone: plan.timezone || undefined }, run));
   }
 }
 
-export function nextRun(sourceId: number): Date | null {
-  return crons.get(sourceId)?.nextRun() ?? null;
+export function nextRun(planId: number): Date | null {
+  return crons.get(planId)?.nextRun() ?? null;
 }
 
 /** Whether a cron expression is one croner accepts; for form validation. */

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 
 import { dataDir } from '../config';
 import { db } from '../db/client';
-import { sources } from '../db/schema';
+import { plans, sources } from '../db/schema';
 import { markInterrupted } from './job-queue';
 import { ensureRepository } from './repository';
 import { startRpoWatch } from './rpo-watch';
@@ -32,9 +32,14 @@ async function start(): Promise<void> {
   markInterrupted();
   if (!db().select().from(sources).where(eq(sources.name, CONTROL_PLANE_SOURCE)).get()) {
     // The control plane backs up its own database, so a lost dashboard can be rebuilt from the repository.
+    const plan = db()
+      .insert(plans)
+      .values({ name: CONTROL_PLANE_SOURCE, schedule: '17 * * * *', rpoTargetMinutes: 120, keepLast: 48, keepDaily: 30, builtIn: true, createdAt: Date.now() })
+      .returning()
+      .get();
     db()
       .insert(sources)
-      .values({ name: CONTROL_PLANE_SOURCE, kind: 'sqlite', path: path.join(dataDir(), 'lifeline.db'), schedule: '17 * * * *', rpoTargetMinutes: 120, builtIn: true, createdAt: Date.now() })
+      .values({ planId: plan.id, name: CONTROL_PLANE_SOURCE, kind: 'sqlite', path: path.join(dataDir(), 'lifeline.db'), builtIn: true, createdAt: Date.now() })
       .run();
   }
   syncSchedules();

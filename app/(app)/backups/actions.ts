@@ -7,9 +7,9 @@ import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
-import { formAction } from '@/lib/auth/action';
+import { formAction, type ActionState } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
-import { SOURCE_KINDS, sources } from '@/lib/db/schema';
+import { plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
@@ -62,6 +62,8 @@ const newSourceSchema = z
       .max(60, 'At most 60 characters')
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'Letters, digits, dot, dash and underscore; start with a letter or digit'),
     kind: z.enum(SOURCE_KINDS),
+    /** An existing plan's id, or `new` for a plan of its own made from the policy fields. */
+    plan: z.union([z.literal('new'), id]).default('new'),
     path: z
       .string()
       .trim()
@@ -76,26 +78,43 @@ const newSourceSchema = z
     else if (v.kind === 'sqlite' && !st.isFile()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a database file' });
   });
 
-export const updateSource = formAction(z.object({ sourceId: id, ...policyFields }), 'configure', async ({ sourceId, ...policy }, user) => {
-  const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
-  if (!source) return { ok: false, error: 'That source no longer exists.' };
-  db().update(sources).set(policy).where(eq(sources.id, sourceId)).run();
-  syncSchedules();
-  revalidatePath('/backups');
-  audit({ username: user!.username, action: 'change source', target: source.name, ok: true, detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}` });
-  return { ok: true, data: undefined, message: `Source ${source.name} saved.` };
+export const backUpPlanNow = formAction(z.object({ planId: id }), 'backup', async ({ planId }, user) => {
+  const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
+  if (!plan) return { ok: false, error: 'That plan no longer exists.' };
+  const members = db().select().from(sources).where(eq(sources.planId, planId)).all();
+  for (const source of members) enqueueBackup(source.id, user!.username);
+  audit({ username: user!.username, action: 'back up plan now', target: plan.name, ok: true, detail: members.map((m) => m.name).join(', ') });
+  return { ok: true, data: undefined, message: `${members.length} backup job${members.length === 1 ? '' : 's'} queued.` };
 });
 
-export const addSource = formAction(newSourceSchema, 'configure', async (input, user) => {
-  if (db().select().from(sources).where(eq(sources.name, input.name)).get()) {
-    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A source with this name exists' } };
-  }
-  db()
-    .insert(sources)
-    .values({ ...input, createdAt: Date.now() })
-    .run();
+export const updatePlan = formAction(z.object({ planId: id, ...policyFields }), 'configure', async ({ planId, ...policy }, user) => {
+  const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
+  if (!plan) return { ok: false, error: 'That plan no longer exists.' };
+  db().update(plans).set(policy).where(eq(plans.id, planId)).run();
   syncSchedules();
   revalidatePath('/backups');
-  audit({ username: user!.username, action: 'add source', target: input.name, ok: true, detail: input.path });
-  return { ok: true, data: undefined, message: `Source ${input.name} added.` };
+  audit({ username: user!.username, action: 'change plan', target: plan.name, ok: true, detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}` });
+  return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
+});
+
+export const addSource = formAction(newSourceSchema, 'configure', async ({ name, kind, path: where, plan, ...policy }, user): Promise<ActionState> => {
+  if (db().select().from(sources).where(eq(sources.name, name)).get()) {
+    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A source with this name exists' } };
+  }
+  if (plan === 'new' && db().select().from(plans).where(eq(plans.name, name)).get()) {
+    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A plan with this name exists: pick it under Plan' } };
+  }
+  if (plan !== 'new' && !db().select().from(plans).where(eq(plans.id, plan)).get()) {
+    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { plan: 'That plan no longer exists' } };
+  }
+  db().$client
+    .transaction(() => {
+      const planId = plan === 'new' ? db().insert(plans).values({ name, ...policy, createdAt: Date.now() }).returning().get().id : plan;
+      db().insert(sources).values({ planId, name, kind, path: where, createdAt: Date.now() }).run();
+    })
+    .immediate();
+  syncSchedules();
+  revalidatePath('/backups');
+  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: where });
+  return { ok: true, data: undefined, message: `Source ${name} added.` };
 });

@@ -5,7 +5,7 @@ import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 import { addSource } from './actions';
 import { SourcePolicyFields } from './source-policy-fields';
 
-export function AddSourceForm() {
+export function AddSourceForm({ plans }: { plans: { id: number; name: string }[] }) {
   const { state, dispatch, errors, values } = useForm(addSource);
   return (
     <form action={dispatch} className="grid gap-4 sm:grid-cols-2" aria-label="Add a source">
@@ -21,6 +21,20 @@ export function AddSourceForm() {
           <option value="directory">Directory</option>
           <option value="sqlite">SQLite database</option>
         </select>
+      </div>
+      <div>
+        <label htmlFor="source-plan" className="block text-sm font-medium text-slate-700">
+          Plan
+        </label>
+        <select id="source-plan" name="plan" defaultValue={values?.plan ?? 'new'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+          <option value="new">A new plan with the settings below</option>
+          {plans.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+        {errors?.plan ? <p className="mt-1 text-sm text-red-600">{errors.plan}</p> : <p className="mt-1 text-sm text-slate-500">An existing plan brings its own settings.</p>}
       </div>
       <Field label="Path" name="path" defaultValue={values?.path} error={errors?.path} hint="Absolute path on this machine" />
       <SourcePolicyFields values={values ?? {}} errors={errors} />

@@ -1,0 +1,28 @@
+import { eq } from 'drizzle-orm';
+import { notFound } from 'next/navigation';
+
+import { requireUser } from '@/lib/auth/session';
+import { db } from '@/lib/db/client';
+import { plans, sources } from '@/lib/db/schema';
+
+import { EditPlanForm } from './edit-plan-form';
+
+export default async function PlanPage({ params }: { params: Promise<{ id: string }> }) {
+  await requireUser('configure');
+  const id = Number((await params).id);
+  const plan = Number.isInteger(id) ? db().select().from(plans).where(eq(plans.id, id)).get() : undefined;
+  if (!plan) notFound();
+  const members = db().select().from(sources).where(eq(sources.planId, plan.id)).orderBy(sources.name).all();
+  const { schedule, timezone, rpoTargetMinutes, excludes, keepLast, keepDaily, preCommand, postCommand, commandTimeoutSeconds } = plan;
+  return (
+    <main className="mx-auto max-w-4xl p-6">
+      <h1 className="text-2xl font-semibold">Plan {plan.name}</h1>
+      <p className="mt-1 text-sm text-slate-600">
+        Protects: {members.map((m) => `${m.name} (${m.node}:${m.path})`).join(', ') || 'no source yet'}
+      </p>
+      <section className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
+        <EditPlanForm planId={plan.id} current={{ schedule, timezone, rpoTargetMinutes, excludes, keepLast, keepDaily, preCommand, postCommand, commandTimeoutSeconds }} />
+      </section>
+    </main>
+  );
+}

@@ -1,1 +1,0 @@
-ALTER TABLE `sources` ADD `timezone` text DEFAULT '' NOT NULL;
