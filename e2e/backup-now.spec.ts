@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { ADMIN, addSource, signIn, sourceRow } from './support/steps';
 
-test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
 
 let source: string;
@@ -18,6 +17,16 @@ test.beforeAll(() => {
   for (let i = 0; i < 12; i++) writeFileSync(path.join(source, `blob-${i}.bin`), randomBytes(25 * 1024 * 1024));
 });
 test.afterAll(() => rmSync(source, { recursive: true, force: true }));
+
+test('first-run setup creates the administrator', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel('Username').fill(ADMIN.username);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByLabel('Repeat password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+});
 
 test('bad input in the add-source form is explained next to each field and adds nothing', async ({ page }) => {
   await signIn(page);
