@@ -100,7 +100,3 @@ export function describeTree(root: string): Record<string, Entry> {
   walk(root, '');
   return out;
 }
-
-export function restoredAt(target: string, original: string): string {
-  return path.join(target, original);
-}

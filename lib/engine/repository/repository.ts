@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 
 import { EngineError, isEngineError } from '../errors';
-import { decodeBlob, type BlobType } from './blob-codec';
+import { decodeBlob } from './blob-codec';
 import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
 import { checkConfigMac, createConfig, parseConfig, type RepositoryConfig } from './config';
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
@@ -167,10 +167,6 @@ export class Repository {
     if (this.treeCache.size > 10_000) this.treeCache.clear();
     this.treeCache.set(id, tree);
     return tree;
-  }
-
-  blobType(id: string): BlobType | undefined {
-    return this.index.get(id)?.type;
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<string> {
