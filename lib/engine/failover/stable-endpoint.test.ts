@@ -1,0 +1,79 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { StableEndpoint } from './stable-endpoint';
+
+const servers: http.Server[] = [];
+const endpoints: StableEndpoint[] = [];
+afterEach(async () => {
+  for (const e of endpoints.splice(0)) await e.stop();
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** A real HTTP server on 127.0.0.1 that answers with its name. */
+async function node(name: string): Promise<{ host: string; port: number }> {
+  const server = http.createServer((_req, res) => res.end(name));
+  // Idle connections stay open: only the endpoint's cut may close them.
+  server.keepAliveTimeout = 30_000;
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+}
+
+async function get(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+  return res.text();
+}
+
+describe('stable endpoint', () => {
+  it('keeps one address while the primary changes', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const endpoint = new StableEndpoint();
+    endpoints.push(endpoint);
+    const port = await endpoint.start();
+    endpoint.setTarget(a);
+    expect(await get(port)).toBe('a');
+    endpoint.setTarget(b, { cutExisting: true });
+    expect(await get(port)).toBe('b');
+  });
+
+  it('holds a request made while there is no primary and serves it once one is set', async () => {
+    const b = await node('b');
+    const endpoint = new StableEndpoint({ holdMs: 5_000 });
+    endpoints.push(endpoint);
+    const port = await endpoint.start();
+    const pending = get(port);
+    await new Promise((r) => setTimeout(r, 200));
+    endpoint.setTarget(b);
+    expect(await pending).toBe('b');
+  });
+
+  it('closes a held connection when no primary comes within the limit', async () => {
+    const endpoint = new StableEndpoint({ holdMs: 200 });
+    endpoints.push(endpoint);
+    const port = await endpoint.start();
+    await expect(get(port)).rejects.toThrow();
+  });
+
+  it('cuts connections still open to the old primary when told to', async () => {
+    const a = await node('a');
+    const endpoint = new StableEndpoint();
+    endpoints.push(endpoint);
+    const port = await endpoint.start();
+    endpoint.setTarget(a);
+    // A client on a kept-alive connection to the old primary.
+    const socket = net.connect(port, '127.0.0.1');
+    const answered = new Promise<string>((r) => socket.once('data', (d) => r(d.toString())));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    expect(await answered).toMatch(/\r\n\r\na$/);
+    const closed = new Promise((r) => socket.once('close', r));
+    endpoint.setTarget(null, { cutExisting: true });
+    await closed;
+    expect(socket.destroyed).toBe(true);
+  });
+});
