@@ -1,7 +1,7 @@
 // Writes restored files pack by pack, as restic's restorer does: each pack is read once and every blob in it
 // goes to every place it belongs, whatever file that is. A file is written under a temporary name, read back
 // and checked against its content hashes once its last blob is in, and only then takes its final name.
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync, fchmodSync, fchownSync, futimesSync, lstatSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 import { EngineError, throwIfAborted } from '../errors';
@@ -10,6 +10,7 @@ import { decodeBlob } from '../repository/blob-codec';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
+import { applyMetadataToFd, removeIfDirectory } from './metadata';
 
 export interface FileJob {
   node: TreeNode;
@@ -139,7 +140,7 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
     // Before a rename replaces an existing file, the new content must be on disk: otherwise a crash could keep
     // the rename and lose the data, leaving neither the old file nor the new one.
     if (job.node.sqlite || job.exists) fsyncSync(fd);
-    applyMetadata(fd, job.node);
+    applyMetadataToFd(fd, job.node);
   } finally {
     closeFile(job);
   }
@@ -151,28 +152,13 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
     // The integrity check opened the file and so reset its times.
     const again = openSync(job.temp, 'r');
     try {
-      applyMetadata(again, job.node);
+      applyMetadataToFd(again, job.node);
     } finally {
       closeSync(again);
     }
   }
   // Rename replaces a file or link; a directory in the way has to go first.
-  if (job.exists && lstatSync(job.destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(job.destination, { recursive: true, force: true });
+  if (job.exists) removeIfDirectory(job.destination);
   renameSync(job.temp, job.destination);
   meter.filesDone++;
-}
-
-const asRoot = process.getuid?.() === 0;
-
-function applyMetadata(fd: number, node: TreeNode): void {
-  if (asRoot) {
-    try {
-      fchownSync(fd, node.uid, node.gid);
-    } catch {
-      // ownership is best effort
-    }
-  }
-  fchmodSync(fd, node.mode);
-  const seconds = Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
-  futimesSync(fd, seconds, seconds);
 }

@@ -1,6 +1,6 @@
 // A restore: plan, refuse what is unsafe before writing anything, create directories, links and FIFOs, then the
 // files (restore-files.ts), and last the directories' metadata.
-import { chmodSync, lchownSync, lstatSync, lutimesSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -9,8 +9,8 @@ import { EngineError, fromSystemError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import type { Repository } from '../repository/repository';
 import type { SnapshotRecord } from '../repository/snapshot';
-import type { TreeNode } from '../repository/tree';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
+import { applyMetadata, removeIfDirectory } from './metadata';
 import { openHolders } from './open-holders';
 import { restoreFiles, type FileJob } from './restore-files';
 import { isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
@@ -138,26 +138,4 @@ function replaceWith(destination: string, make: (temp: string) => void): void {
   const temp = `${destination}.lifeline-${randomBytes(4).toString('hex')}`;
   make(temp);
   renameSync(temp, destination);
-}
-
-/** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */
-function removeIfDirectory(destination: string): void {
-  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(destination, { recursive: true, force: true });
-}
-
-function applyMetadata(file: string, node: TreeNode): void {
-  if (process.getuid?.() === 0) {
-    try {
-      lchownSync(file, node.uid, node.gid);
-    } catch {
-      // ownership is best effort
-    }
-  }
-  if (node.type !== 'symlink') chmodSync(file, node.mode);
-  const seconds = mtimeSeconds(node);
-  lutimesSync(file, seconds, seconds);
-}
-
-function mtimeSeconds(node: TreeNode): number {
-  return Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
 }

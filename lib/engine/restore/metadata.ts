@@ -1,0 +1,39 @@
+// Restoring what a tree node records about an entry: owner (as root), mode and modification time.
+import { chmodSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, rmSync } from 'node:fs';
+
+import type { TreeNode } from '../repository/tree';
+
+const asRoot = process.getuid?.() === 0;
+
+function mtimeSeconds(node: TreeNode): number {
+  return Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
+}
+
+/** By path; a symbolic link's own times and owner, never its target's. */
+export function applyMetadata(file: string, node: TreeNode): void {
+  if (asRoot) bestEffort(() => lchownSync(file, node.uid, node.gid));
+  if (node.type !== 'symlink') chmodSync(file, node.mode);
+  const seconds = mtimeSeconds(node);
+  lutimesSync(file, seconds, seconds);
+}
+
+/** On an open file, before it takes its final name. */
+export function applyMetadataToFd(fd: number, node: TreeNode): void {
+  if (asRoot) bestEffort(() => fchownSync(fd, node.uid, node.gid));
+  fchmodSync(fd, node.mode);
+  const seconds = mtimeSeconds(node);
+  futimesSync(fd, seconds, seconds);
+}
+
+/** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */
+export function removeIfDirectory(destination: string): void {
+  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(destination, { recursive: true, force: true });
+}
+
+function bestEffort(change: () => void): void {
+  try {
+    change();
+  } catch {
+    // ownership is best effort: the restore does not fail for lack of it
+  }
+}
