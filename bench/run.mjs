@@ -52,7 +52,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-import { keystream, rng } from './seeded.mjs';
+import { createEventsTable, EVENT_KINDS, keystream, rng } from './seeded.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', 'work');
@@ -203,12 +203,9 @@ function makeDatabase(file, words) {
   const Database = require('better-sqlite3');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL);
-           CREATE INDEX events_ts ON events(ts);
-           CREATE INDEX events_actor ON events(actor);`);
-  const insert = db.prepare('INSERT INTO events (ts, kind, actor, body) VALUES (?, ?, ?, ?)');
+  const insert = createEventsTable(db);
   const r = rng('corpus-db');
-  const kinds = ['login', 'logout', 'upload', 'download', 'comment', 'edit', 'delete', 'share'];
+  const kinds = EVENT_KINDS;
   let ts = 1_700_000_000_000;
   const fill = db.transaction((rows) => {
     for (let i = 0; i < rows; i++) {

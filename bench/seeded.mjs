@@ -29,3 +29,14 @@ export function keystream(seed) {
   const cipher = createCipheriv('aes-256-ctr', key, iv);
   return (n) => cipher.update(Buffer.alloc(n));
 }
+
+/** The benchmarks' SQLite table: application events with two indexes, as a service might keep. Returns the
+ *  prepared insert (ts, kind, actor, body). */
+export function createEventsTable(db) {
+  db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL);
+           CREATE INDEX events_ts ON events(ts);
+           CREATE INDEX events_actor ON events(actor);`);
+  return db.prepare('INSERT INTO events (ts, kind, actor, body) VALUES (?, ?, ?, ?)');
+}
+
+export const EVENT_KINDS = ['login', 'logout', 'upload', 'download', 'comment', 'edit', 'delete', 'share'];

@@ -12,7 +12,7 @@ import { dataDir } from '@/lib/config';
 export default async function OverviewPage() {
   const user = await requireUser();
   const health = sourceHealth();
-  const charts = overviewCharts();
+  const charts = overviewCharts(health);
   const repo = repositoryInfo();
   const sameMachine = repo?.location.startsWith(dataDir());
   return (

@@ -12,21 +12,15 @@ import { db } from '@/lib/db/client';
 import { snapshots, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { enqueueRestore, sourceKeyOf } from '@/lib/control/job-queue';
-import { repositoryInfo } from '@/lib/control/repository';
-import { runCli } from '@/lib/control/run-cli';
+import { listSnapshotDir, previewRestore, type PreviewEntry } from '@/lib/control/repository-queries';
+
+export type { PreviewEntry };
 
 export interface BrowseNode {
   name: string;
   path: string;
   type: string;
   size?: number;
-}
-
-export interface PreviewEntry {
-  action: 'create' | 'overwrite' | 'delete';
-  destination: string;
-  type: string;
-  size: number;
 }
 
 const snapshotId = z.string().regex(/^[0-9a-f]{64}$/, 'Pick a snapshot');
@@ -42,11 +36,8 @@ function snapshotOfSource(sourceId: number, snapshot: string, role: Role) {
 }
 
 export const browse = dataAction(z.object({ snapshot: snapshotId, path: absolutePath }), 'view', async ({ snapshot, path: dir }) => {
-  const repo = repositoryInfo();
-  if (!repo) return { ok: false, error: 'No repository is configured.' };
-  const { code, result, error } = await runCli(['ls', '--repo', repo.location, snapshot, dir], repo.passwordFile).done;
-  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'cannot list this directory') };
-  return { ok: true, data: (result.nodes as BrowseNode[]).map(({ name, path: p, type, size }) => ({ name, path: p, type, size })) };
+  const listing = await listSnapshotDir(snapshot, dir);
+  return listing.ok ? { ok: true, data: listing.data.map(({ name, path: p, type, size }): BrowseNode => ({ name, path: p, type, size })) } : listing;
 });
 
 const restoreInput = z
@@ -68,13 +59,7 @@ const restoreInput = z
 export const preview = dataAction(restoreInput, 'restore-elsewhere', async (input, user) => {
   if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
   if (!snapshotOfSource(input.sourceId, input.snapshot, user.role)) return { ok: false, error: 'That snapshot does not belong to this source.' };
-  const repo = repositoryInfo();
-  if (!repo) return { ok: false, error: 'No repository is configured.' };
-  const args = ['restore', '--repo', repo.location, input.snapshot, '--target', input.where === 'original' ? '/' : input.target, '--dry-run'];
-  for (const p of input.include) args.push('--include', p);
-  const { code, result, error } = await runCli(args, repo.passwordFile).done;
-  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
-  return { ok: true, data: (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size })) };
+  return previewRestore(input.snapshot, input.where === 'original' ? '/' : input.target, input.include);
 });
 
 export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().max(100).default('') })), 'restore-elsewhere', async (input, user) => {

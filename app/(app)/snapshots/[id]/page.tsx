@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
-import { listSnapshotDir } from '@/lib/control/snapshot-queries';
+import { listSnapshotDir } from '@/lib/control/repository-queries';
 import { formatBytes } from '@/lib/format';
 
 const params = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -41,7 +41,7 @@ export default async function SnapshotPage({ params: p, searchParams }: { params
             </tr>
           </thead>
           <tbody>
-            {listing.nodes.map((n) => (
+            {listing.data.map((n) => (
               <tr key={n.path} className="border-t border-slate-200">
                 <td className="py-1.5">
                   {n.type === 'dir' ? (

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
-import { compareSnapshots } from '@/lib/control/snapshot-queries';
+import { compareSnapshots } from '@/lib/control/repository-queries';
 import { formatBytes } from '@/lib/format';
 
 const query = z.object({ a: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the older snapshot'), b: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the newer snapshot') });
@@ -25,8 +25,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       ) : (
         <>
           <p className="mt-4 text-sm">
-            {result.entries.filter((e) => e.change === 'added').length} added, {result.entries.filter((e) => e.change === 'removed').length} removed,{' '}
-            {result.entries.filter((e) => e.change === 'changed').length} changed
+            {result.data.filter((e) => e.change === 'added').length} added, {result.data.filter((e) => e.change === 'removed').length} removed,{' '}
+            {result.data.filter((e) => e.change === 'changed').length} changed
           </p>
           <table className="mt-4 w-full text-left text-sm">
             <caption className="sr-only">Differences</caption>
@@ -38,7 +38,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
               </tr>
             </thead>
             <tbody>
-              {result.entries.map((e) => (
+              {result.data.map((e) => (
                 <tr key={`${e.change}${e.path}`} className="border-t border-slate-200">
                   <td className="py-1.5">{e.change}</td>
                   <td className="font-mono text-xs">{e.path}</td>

@@ -1,0 +1,55 @@
+// Read-only questions to the repository in use, asked through the CLI: a directory of a snapshot, the difference
+// between two snapshots, what a restore would do.
+import 'server-only';
+
+import { repositoryInfo } from './repository';
+import { runCli, type CliLine } from './run-cli';
+
+type Answer<T> = { ok: true; data: T } | { ok: false; error: string };
+
+export interface ListedNode {
+  name: string;
+  path: string;
+  type: string;
+  size?: number;
+  target?: string;
+}
+
+export interface DiffRow {
+  change: 'added' | 'removed' | 'changed';
+  path: string;
+  type: string;
+  size: number;
+}
+
+export interface PreviewEntry {
+  action: 'create' | 'overwrite' | 'delete';
+  destination: string;
+  type: string;
+  size: number;
+}
+
+/** Runs `lifeline COMMAND --repo <the repository> ARGS…` and returns its result line, or why there is none. */
+async function ask<T>(command: string, args: string[], failure: string, pick: (result: CliLine) => T): Promise<Answer<T>> {
+  const repo = repositoryInfo();
+  if (!repo) return { ok: false, error: 'No repository is configured.' };
+  const { code, result, error } = await runCli([command, '--repo', repo.location, ...args], repo.passwordFile).done;
+  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? failure) };
+  return { ok: true, data: pick(result) };
+}
+
+export function listSnapshotDir(snapshot: string, dir: string): Promise<Answer<ListedNode[]>> {
+  return ask('ls', [snapshot, dir], 'cannot list this directory', (r) => r.nodes as ListedNode[]);
+}
+
+export function compareSnapshots(older: string, newer: string): Promise<Answer<DiffRow[]>> {
+  return ask('diff', [older, newer], 'cannot compare these snapshots', (r) => r.entries as DiffRow[]);
+}
+
+/** A dry run: what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
+ *  and delete. */
+export function previewRestore(snapshot: string, target: string, include: string[]): Promise<Answer<PreviewEntry[]>> {
+  return ask('restore', [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])], 'the preview failed', (r) =>
+    (r.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size })),
+  );
+}
