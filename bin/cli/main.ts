@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { isEngineError, type EngineErrorCode } from '../../lib/engine';
 import * as commands from './commands';
+import * as daemons from './daemons';
 import { EXIT, type Command } from './commands';
 import { makeContext } from './context';
 import { Output } from './output';
@@ -14,6 +15,11 @@ const common: Options = {
   'password-file': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+};
+
+const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage: string }> = {
+  agent: { run: daemons.agent, options: { config: { type: 'string' } }, usage: 'agent --config FILE' },
+  endpoint: { run: daemons.endpoint, options: { listen: { type: 'string' }, route: { type: 'string' } }, usage: 'endpoint --listen HOST:PORT --route FILE' },
 };
 
 const table: Record<string, { run: Command; options: Options; usage: string }> = {
@@ -67,7 +73,7 @@ const EXIT_FOR: Partial<Record<EngineErrorCode, number>> = {
 };
 
 function usage(): string {
-  return ['usage: lifeline COMMAND [options]', '', ...Object.values(table).map((c) => `  lifeline ${c.usage}`), '', 'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.', 'Add --json for JSON lines. See docs/cli.md.'].join('\n');
+  return ['usage: lifeline COMMAND [options]', '', ...[...Object.values(table), ...Object.values(daemonTable)].map((c) => `  lifeline ${c.usage}`), '', 'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.', 'Add --json for JSON lines. See docs/cli.md.'].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -76,7 +82,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = table[name];
+  const daemon = daemonTable[name];
+  const command = table[name] ?? daemon;
   const json = rest.includes('--json');
   if (!command) {
     new Output(json).error('invalid-argument', `unknown command "${name}"\n${usage()}`);
@@ -105,8 +112,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const out = new Output(json);
   try {
+    if (daemon) return await daemon.run(parsed.values, out, controller.signal);
     const ctx = makeContext(parsed.values as Parameters<typeof makeContext>[0], controller.signal);
-    return await command.run(ctx, parsed.values, parsed.positionals);
+    return await (command as (typeof table)[string]).run(ctx, parsed.values, parsed.positionals);
   } catch (err) {
     if (isEngineError(err)) {
       out.error(err.code, err.message);

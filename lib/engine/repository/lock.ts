@@ -88,7 +88,8 @@ async function findConflict(storage: Storage, key: Buffer, wanted: LockOptions, 
       throw err;
     }
     if (isStale(lock)) {
-      await storage.delete(`locks/${name}`);
+      // Stale whether or not this process may remove it (a node's append-only access may not): skip it.
+      await storage.delete(`locks/${name}`).catch(() => undefined);
       continue;
     }
     if (wanted.exclusive || lock.exclusive || (wanted.solo && lock.solo)) return lock;

@@ -1,0 +1,74 @@
+// The long-running commands: `lifeline agent` (on each node) and `lifeline endpoint` (the stable service address).
+// Each prints one "ready" result line once it listens, then runs until SIGINT or SIGTERM.
+import { promises as fs } from 'node:fs';
+
+import { Agent } from '../../lib/engine/nodes/agent';
+import { loadAgentConfig } from '../../lib/engine/nodes/agent-config';
+import { createAgentServer } from '../../lib/engine/nodes/agent-server';
+import { EngineError } from '../../lib/engine/errors';
+import { readRoute, type Route } from '../../lib/engine/failover/route-file';
+import { StableEndpoint } from '../../lib/engine/failover/stable-endpoint';
+import { EXIT } from './commands';
+import type { Output } from './output';
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+export type Daemon = (values: Values, out: Output, signal: AbortSignal) => Promise<number>;
+
+function hostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^([\w.-]+):(\d{1,5})$/.exec(text);
+  if (!m) throw new EngineError('invalid-argument', `${flag} takes HOST:PORT, not "${text}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+const untilAborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
+
+export const agent: Daemon = async (v, out, signal) => {
+  if (typeof v.config !== 'string') throw new EngineError('invalid-argument', 'give the agent its config: lifeline agent --config FILE');
+  const config = loadAgentConfig(v.config);
+  const listen = hostPort(config.listen, 'listen');
+  const node = new Agent(config);
+  await node.start();
+  const server = createAgentServer(node);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new EngineError('io', `the agent cannot listen on ${config.listen}: ${err.message}`)));
+    server.listen(listen.port, listen.host, resolve);
+  });
+  out.result('agent', { node: config.node, listen: config.listen, pid: process.pid }, `agent of ${config.node} listening on ${config.listen}`);
+  await untilAborted(signal);
+  server.close();
+  server.closeAllConnections();
+  // Stopping the agent stops its service too: a service nobody guards could outlive its lease.
+  await node.stop();
+  return EXIT.ok;
+};
+
+export const endpoint: Daemon = async (v, out, signal) => {
+  if (typeof v.listen !== 'string' || typeof v.route !== 'string') throw new EngineError('invalid-argument', 'usage: lifeline endpoint --listen HOST:PORT --route FILE');
+  const listen = hostPort(v.listen, '--listen');
+  const routeFile = v.route;
+  const proxy = new StableEndpoint({ host: listen.host, port: listen.port, holdMs: 30_000 });
+  const port = await proxy.start().catch((err: Error) => {
+    throw new EngineError('io', `the endpoint cannot listen on ${v.listen}: ${err.message}`);
+  });
+  let current: Route | null = null;
+  let lastStamp = '';
+  // The control plane writes the route file atomically; a stat every 50 ms is cheap and survives renames.
+  const poll = async () => {
+    const st = await fs.stat(routeFile).catch(() => null);
+    const stamp = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : 'none';
+    if (stamp === lastStamp) return;
+    lastStamp = stamp;
+    const route = await readRoute(routeFile);
+    if (route && route.version !== current?.version) {
+      current = route;
+      proxy.setTarget(route.target, { cutExisting: true });
+    }
+  };
+  await poll();
+  const timer = setInterval(() => void poll(), 50);
+  out.result('endpoint', { listen: `${listen.host}:${port}`, pid: process.pid }, `stable endpoint on ${listen.host}:${port}, routed by ${routeFile}`);
+  await untilAborted(signal);
+  clearInterval(timer);
+  await proxy.stop();
+  return EXIT.ok;
+};

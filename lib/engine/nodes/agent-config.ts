@@ -1,0 +1,64 @@
+// The agent's config file: who the node is, its credentials, where the control plane is, and the service it
+// guards. It holds secrets, so the agent refuses a file that others can read (like ssh does).
+import { statSync, readFileSync } from 'node:fs';
+
+import { z } from 'zod';
+
+import { EngineError } from '../errors';
+
+const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected HOST:PORT');
+
+export const serviceConfigSchema = z.object({
+  /** The command that starts the service; {port} and {dataDir} are replaced (a drill runs it on a scratch port). */
+  command: z.array(z.string()).min(1),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  stopSignal: z.enum(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']).default('SIGTERM'),
+  stopTimeoutMs: z.number().int().positive().default(5000),
+  /** Where the service listens when it runs here, and how its health is checked there. */
+  port: z.number().int().min(1).max(65535),
+  host: z.string().default('127.0.0.1'),
+  health: z.union([z.object({ httpPath: z.string().startsWith('/') }), z.object({ tcp: z.literal(true) })]).default({ tcp: true }),
+  startTimeoutMs: z.number().int().positive().default(15_000),
+  /** The service's data directory ({dataDir} in the command) and the SQLite databases in it that are shipped. */
+  dataDir: z.string(),
+  sqlite: z.array(z.string()).default([]),
+});
+
+export const agentConfigSchema = z.object({
+  node: z.string().min(1).max(64),
+  nodeId: z.string().min(1),
+  secret: z.string().regex(/^[0-9a-f]{64}$/, 'the secret is 64 hex digits, as issued at registration'),
+  listen: hostPort,
+  controlPlane: z.url(),
+  /** The passphrase of this node's own key to the repository. */
+  repositoryPassword: z.string().min(8),
+  /** Where the agent keeps its state (role, epoch) and stages incoming data. */
+  stateDir: z.string(),
+  service: serviceConfigSchema,
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+
+export function loadAgentConfig(file: string): AgentConfig {
+  let text: string;
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) throw new EngineError('invalid-argument', `${file} holds the node's secret and must be readable by its owner only (chmod 600 ${file})`);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('invalid-argument', `cannot read the agent config ${file}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new EngineError('invalid-argument', `${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = agentConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new EngineError('invalid-argument', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}

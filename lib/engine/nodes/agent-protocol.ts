@@ -1,0 +1,64 @@
+// The agent's API, shared by the agent and the control plane: every route is signed (signed-request.ts).
+//   POST /v1/heartbeat  the control plane's probe; renews the primary's lease and tells each node its role
+//   GET  /v1/watch      long poll: answers as soon as the node's state changes (a crash is reported at once)
+//   POST /v1/promote    start guarding as primary with a new epoch
+//   POST /v1/demote     stop the service: this node is fenced or a standby
+//   POST /v1/ship-now   primary: ship the data now (a switchover's final sync)
+//   POST /v1/apply-now  standby: apply the newest shipped data now
+//   POST /v1/drill      restore the newest shipped data into a scratch place, start it there, measure, tear down
+//   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
+
+export const ROLES = ['primary', 'standby'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SERVICE_STATES = ['stopped', 'starting', 'running', 'exited'] as const;
+export type ServiceState = (typeof SERVICE_STATES)[number];
+
+export interface HeartbeatRequest {
+  groupId: string;
+  role: Role;
+  epoch: number;
+  /** The primary's lease runs this long from when the agent receives the heartbeat. */
+  leaseMs: number;
+  shippingIntervalMs: number;
+  /** The other members, for the failsafe check; `groupKey` is sealed with this node's secret. */
+  peers: { nodeId: string; url: string }[];
+  groupKey: string;
+}
+
+export interface AgentStatus {
+  node: string;
+  nodeId: string;
+  role: Role;
+  epoch: number;
+  /** Milliseconds left on the primary's lease; 0 for a standby. */
+  leaseRemainingMs: number;
+  /** True while the primary serves on through a control-plane outage that its peers confirm. */
+  failsafe: boolean;
+  service: {
+    state: ServiceState;
+    pid: number | null;
+    address: string;
+    healthy: boolean;
+    lastExit: { at: number; code: number | null; signal: string | null } | null;
+  };
+  data: {
+    /** The newest snapshot this node shipped (primary) or applied (standby), and the time its data is from. */
+    snapshot: string | null;
+    dataTime: number | null;
+    lastShipAt: number | null;
+    lastError: string | null;
+  };
+  /** Grows on every change, for /v1/watch. */
+  version: number;
+}
+
+export interface DrillResult {
+  ok: boolean;
+  snapshot: string | null;
+  dataTime: number | null;
+  /** From the start of the restore to the service answering its health check on the scratch port. */
+  timeToReadyMs: number;
+  error?: string;
+  leftRunning: boolean;
+}

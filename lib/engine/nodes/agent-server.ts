@@ -1,0 +1,88 @@
+// The agent's HTTP face: every request must be signed by the control plane (or, for /v1/failsafe, by a peer
+// with the group key), and every answer is signed back. Anything else gets 401 and changes nothing.
+import http from 'node:http';
+
+import { z } from 'zod';
+
+import { Agent, AgentRefusal } from './agent';
+import { ROLES } from './agent-protocol';
+import { AUTH_HEADERS, NonceCache, signResponse, verifyRequest } from './signed-request';
+
+const heartbeatSchema = z.object({
+  groupId: z.string().min(1),
+  role: z.enum(ROLES),
+  epoch: z.number().int().min(0),
+  leaseMs: z.number().int().min(500).max(120_000),
+  leaseUntil: z.number(),
+  shippingIntervalMs: z.number().int().min(200),
+  peers: z.array(z.object({ nodeId: z.string(), url: z.url() })),
+  groupKey: z.string().min(1),
+});
+const promoteSchema = z.object({ epoch: z.number().int().min(1), leaseMs: z.number().int().min(500), leaseUntil: z.number() });
+const demoteSchema = z.object({ epoch: z.number().int().min(0) });
+const applySchema = z.object({ snapshot: z.string().optional() });
+
+const MAX_BODY = 64 * 1024;
+
+export function createAgentServer(agent: Agent): http.Server {
+  const nonces = new NonceCache();
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const url = req.url ?? '/';
+      const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+      const peer = url === '/v1/failsafe';
+      const auth = verifyRequest(headers, req.method ?? 'GET', url, body, (id) => (peer ? agent.groupKey() : id === agent.config.nodeId ? agent.config.secret : null), nonces);
+      if (!auth.ok) {
+        res.writeHead(401, { 'content-type': 'text/plain' }).end(`not authenticated (${auth.reason})`);
+        return;
+      }
+      const reply = (status: number, data: unknown) => {
+        const text = JSON.stringify(data);
+        res.writeHead(status, { 'content-type': 'application/json', [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, status, text) }).end(text);
+      };
+      route(agent, req.method ?? 'GET', url, body).then(
+        (data) => reply(200, data),
+        (err: unknown) => reply(err instanceof AgentRefusal || err instanceof z.ZodError ? 409 : 500, { error: err instanceof z.ZodError ? err.issues.map((i) => i.message).join('; ') : (err as Error).message }),
+      );
+    });
+  });
+}
+
+async function route(agent: Agent, method: string, url: string, body: Buffer): Promise<unknown> {
+  const json = () => (body.length ? JSON.parse(body.toString('utf8')) : {}) as unknown;
+  const { pathname, searchParams } = new URL(url, 'http://agent');
+  switch (`${method} ${pathname}`) {
+    case 'GET /v1/status':
+      return agent.status();
+    case 'GET /v1/watch':
+      return agent.watch(Number(searchParams.get('since') ?? -1), Math.min(Number(searchParams.get('timeoutMs') ?? 20_000), 30_000));
+    case 'POST /v1/heartbeat': {
+      const hb = heartbeatSchema.parse(json());
+      return agent.onHeartbeat(hb, hb.leaseUntil);
+    }
+    case 'POST /v1/promote': {
+      const p = promoteSchema.parse(json());
+      return agent.promote(p.epoch, p.leaseMs, p.leaseUntil);
+    }
+    case 'POST /v1/demote':
+      return agent.demote(demoteSchema.parse(json()).epoch);
+    case 'POST /v1/ship-now':
+      return agent.shipNow();
+    case 'POST /v1/apply-now':
+      return agent.applyNow(applySchema.parse(json()).snapshot);
+    case 'POST /v1/drill':
+      return agent.drill();
+    case 'POST /v1/failsafe':
+      return agent.failsafeAnswer();
+    default:
+      throw new AgentRefusal(`no route ${method} ${pathname}`);
+  }
+}

@@ -1,0 +1,49 @@
+// What an agent remembers across restarts: its role and epoch (so a stale promotion is refused), the data it
+// holds, and the pid of a service it started (so a service left running by a dead agent is stopped, not doubled).
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { writeFileAtomic } from '../atomic-file';
+import type { Role } from './agent-protocol';
+
+export interface PersistedState {
+  role: Role;
+  epoch: number;
+  groupId: string | null;
+  snapshot: string | null;
+  dataTime: number | null;
+  servicePid: number | null;
+}
+
+const INITIAL: PersistedState = { role: 'standby', epoch: 0, groupId: null, snapshot: null, dataTime: null, servicePid: null };
+
+export function readState(stateDir: string): PersistedState {
+  try {
+    return { ...INITIAL, ...(JSON.parse(readFileSync(path.join(stateDir, 'agent-state.json'), 'utf8')) as Partial<PersistedState>) };
+  } catch {
+    return { ...INITIAL };
+  }
+}
+
+/** Written to a temporary file, fsynced and renamed: a crash leaves the old state or the new, never half. */
+export async function writeState(stateDir: string, state: PersistedState): Promise<void> {
+  await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path.join(stateDir, 'agent-state.json'), JSON.stringify(state));
+}
+
+/** Stops a service process that a previous agent started and left behind; it holds no lease any more. */
+export async function stopLeftover(pid: number | null): Promise<void> {
+  if (!pid) return;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) process.kill(pid, 'SIGKILL');
+}

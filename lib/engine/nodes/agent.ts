@@ -1,0 +1,353 @@
+// The agent's brain: its role and epoch, the primary's lease, the guarded service, and warm-standby shipping.
+// Safety rules, in one place:
+// - the service runs only on a primary promoted with an epoch newer than any this node has seen;
+// - a primary keeps serving only while its lease runs; when it lapses, it serves on (failsafe) only if every
+//   peer confirms that it has not heard from the control plane either (the control plane is down, not
+//   cut off from this node alone); otherwise it stops its service, because a standby may be promoted;
+// - the agent never starts the service on its own account (after a restart it waits to be promoted).
+import { mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+
+import { Repository } from '../repository/repository';
+import type { AgentConfig } from './agent-config';
+import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
+import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
+import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
+import { openGroupKey } from './group-key';
+import { HttpStorage } from './http-storage';
+import { checkServiceHealth, startService, stopService, type RunningService, type ServiceExit } from './service-supervisor';
+import { signedFetch } from './signed-request';
+
+export class AgentRefusal extends Error {}
+
+export class Agent {
+  private state: PersistedState;
+  private leaseUntil = 0;
+  private failsafe = false;
+  private lastHeardControlPlane = 0;
+  private heartbeat: (HeartbeatRequest & { key: string }) | null = null;
+  private service: RunningService | null = null;
+  private serviceState: ServiceState = 'stopped';
+  private healthy = false;
+  private lastExit: ServiceExit | null = null;
+  private lastShipAt: number | null = null;
+  private lastError: string | null = null;
+  private version = 0;
+  private readonly waiters = new Set<() => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private repo: Promise<Repository> | null = null;
+  private readonly ships = new ShipSnapshots();
+  private timers: NodeJS.Timeout[] = [];
+  private checkingLease = false;
+  private dataRound = false;
+  private lastDataRound = 0;
+
+  constructor(readonly config: AgentConfig) {
+    this.state = readState(config.stateDir);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
+    await stopLeftover(this.state.servicePid);
+    this.state.servicePid = null;
+    await writeState(this.config.stateDir, this.state);
+    this.timers.push(setInterval(() => void this.checkLease(), 200));
+    this.timers.push(setInterval(() => void this.checkHealth(), 1000));
+    this.timers.push(setInterval(() => void this.dataTick(), 250));
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.changed();
+    await this.exclusive(() => this.stopOwnService());
+  }
+
+  status(): AgentStatus {
+    const now = Date.now();
+    return {
+      node: this.config.node,
+      nodeId: this.config.nodeId,
+      role: this.state.role,
+      epoch: this.state.epoch,
+      leaseRemainingMs: this.state.role === 'primary' ? Math.max(0, this.leaseUntil - now) : 0,
+      failsafe: this.failsafe,
+      service: {
+        state: this.serviceState,
+        pid: this.service?.child.pid ?? null,
+        address: `${this.config.service.host}:${this.config.service.port}`,
+        healthy: this.healthy,
+        lastExit: this.lastExit,
+      },
+      data: { snapshot: this.state.snapshot, dataTime: this.state.dataTime, lastShipAt: this.lastShipAt, lastError: this.lastError },
+      version: this.version,
+    };
+  }
+
+  /** Resolves when the state changes past `since`, or after `timeoutMs`. */
+  async watch(since: number, timeoutMs: number): Promise<AgentStatus> {
+    if (this.version > since) return this.status();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+    return this.status();
+  }
+
+  onHeartbeat(req: HeartbeatRequest, leaseUntil: number): Promise<AgentStatus> {
+    this.lastHeardControlPlane = Date.now();
+    return this.exclusive(async () => {
+      if (req.epoch < this.state.epoch) return this.status();
+      this.heartbeat = { ...req, key: openGroupKey(this.config.secret, req.groupKey) };
+      if (this.state.groupId !== req.groupId) await this.save({ groupId: req.groupId });
+      if (req.role === 'primary' && this.state.role === 'primary' && req.epoch === this.state.epoch) {
+        this.leaseUntil = Math.min(leaseUntil, Date.now() + req.leaseMs);
+        if (this.failsafe) this.changed((this.failsafe = false));
+      } else if (req.role === 'standby' && (this.state.role === 'primary' || req.epoch > this.state.epoch)) {
+        await this.stopOwnService();
+        await this.save({ role: 'standby', epoch: req.epoch });
+      }
+      return this.status();
+    });
+  }
+
+  promote(epoch: number, leaseMs: number, leaseUntil: number): Promise<AgentStatus> {
+    return this.exclusive(async () => {
+      if (epoch <= this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
+      await this.save({ role: 'primary', epoch });
+      this.leaseUntil = Math.min(leaseUntil, Date.now() + leaseMs);
+      this.failsafe = false;
+      try {
+        this.serviceState = 'starting';
+        this.changed();
+        this.service = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
+      } catch (err) {
+        this.serviceState = 'stopped';
+        await this.save({ role: 'standby' });
+        throw err;
+      }
+      this.watchService(this.service);
+      this.serviceState = 'running';
+      this.healthy = true;
+      await this.save({ servicePid: this.service.child.pid ?? null });
+      return this.status();
+    });
+  }
+
+  demote(epoch: number): Promise<AgentStatus> {
+    return this.exclusive(async () => {
+      if (epoch < this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is older than this node's ${this.state.epoch}`);
+      await this.stopOwnService();
+      await this.save({ role: 'standby', epoch });
+      return this.status();
+    });
+  }
+
+  /** A switchover's final sync on the primary: ship now, so the standby can take every acknowledged write. */
+  shipNow(): Promise<AgentStatus> {
+    return this.exclusive(async () => {
+      if (this.state.role !== 'primary' || !this.heartbeat) throw new AgentRefusal('only a primary in a group ships data');
+      await this.ship();
+      return this.status();
+    });
+  }
+
+  applyNow(snapshot?: string): Promise<AgentStatus> {
+    return this.exclusive(async () => {
+      if (this.state.role !== 'standby' || !this.heartbeat) throw new AgentRefusal('only a standby in a group applies data');
+      await this.apply(snapshot);
+      return this.status();
+    });
+  }
+
+  /** Answers a peer's failsafe question: how long since this node heard from the control plane. */
+  failsafeAnswer(): { heardControlPlaneMsAgo: number } {
+    return { heardControlPlaneMsAgo: this.lastHeardControlPlane ? Date.now() - this.lastHeardControlPlane : Number.MAX_SAFE_INTEGER };
+  }
+
+  groupKey(): string | null {
+    return this.heartbeat?.key ?? null;
+  }
+
+  /** Restores the newest shipped data into a scratch directory, starts the service there on a free port, waits
+   *  for its health check, and tears everything down again. */
+  drill(): Promise<DrillResult> {
+    return this.exclusive(async () => {
+      const started = Date.now();
+      const scratch = path.join(this.config.stateDir, `drill-${started}`);
+      let running: RunningService | null = null;
+      let snapshot: string | null = null;
+      let dataTime: number | null = null;
+      try {
+        if (!this.heartbeat) throw new AgentRefusal('this node is not in a failover group yet');
+        const repo = await this.repository();
+        const newest = await this.ships.newest(repo, this.heartbeat.groupId);
+        if (!newest) throw new AgentRefusal('nothing has been shipped for this group yet');
+        const shipped = await applyShipped(repo, this.config.service, newest, path.join(scratch, 'staging'), path.join(scratch, 'data'));
+        snapshot = shipped.snapshot;
+        dataTime = shipped.dataTime;
+        running = await startService(this.config.service, { port: await freePort(), dataDir: path.join(scratch, 'data') });
+        const timeToReadyMs = Date.now() - started;
+        return { ok: true, snapshot, dataTime, timeToReadyMs, leftRunning: false };
+      } catch (err) {
+        return { ok: false, snapshot, dataTime, timeToReadyMs: Date.now() - started, error: (err as Error).message, leftRunning: false };
+      } finally {
+        if (running) await stopService(this.config.service, running);
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private changed(..._: unknown[]): void {
+    this.version++;
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+  }
+
+  private async save(patch: Partial<PersistedState>): Promise<void> {
+    this.state = { ...this.state, ...patch };
+    await writeState(this.config.stateDir, this.state);
+    this.changed();
+  }
+
+  private watchService(running: RunningService): void {
+    void running.exited.then(async (exit) => {
+      if (this.service !== running) return;
+      // Reported at once (through /v1/watch), not left for the probes to find.
+      this.service = null;
+      this.serviceState = 'exited';
+      this.healthy = false;
+      this.lastExit = exit;
+      this.changed();
+      await this.exclusive(() => this.save({ servicePid: null }));
+    });
+  }
+
+  private async stopOwnService(): Promise<void> {
+    const running = this.service;
+    if (!running) return;
+    this.service = null;
+    await stopService(this.config.service, running);
+    this.serviceState = 'stopped';
+    this.healthy = false;
+    await this.save({ servicePid: null });
+  }
+
+  private async checkHealth(): Promise<void> {
+    if (!this.service || this.serviceState !== 'running') return;
+    const healthy = await checkServiceHealth(this.config.service, this.config.service.port, 800);
+    if (healthy !== this.healthy && this.service) {
+      this.healthy = healthy;
+      this.changed();
+    }
+  }
+
+  private async checkLease(): Promise<void> {
+    if (this.checkingLease || this.state.role !== 'primary' || !this.service || Date.now() < this.leaseUntil) return;
+    this.checkingLease = true;
+    try {
+      const leaseMs = this.heartbeat?.leaseMs ?? 6000;
+      const confirmed = await this.peersConfirmOutage(leaseMs);
+      if (confirmed) {
+        // Patroni's failsafe idea: everyone has lost the control plane, so nobody can be promoted; serve on.
+        this.leaseUntil = Date.now() + 1000;
+        if (!this.failsafe) this.changed((this.failsafe = true));
+        return;
+      }
+      await this.exclusive(async () => {
+        if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
+        this.lastError = 'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
+        this.failsafe = false;
+        await this.stopOwnService();
+      });
+    } finally {
+      this.checkingLease = false;
+    }
+  }
+
+  private async peersConfirmOutage(leaseMs: number): Promise<boolean> {
+    const hb = this.heartbeat;
+    if (!hb) return false;
+    const answers = await Promise.all(
+      hb.peers.map(async (peer) => {
+        try {
+          const res = await signedFetch({ nodeId: this.config.nodeId, secret: hb.key }, peer.url, 'POST', '/v1/failsafe', { body: '{}', timeoutMs: 500 });
+          if (res.status !== 200) return false;
+          return (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo > leaseMs / 2;
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return answers.every(Boolean);
+  }
+
+  private repository(): Promise<Repository> {
+    this.repo ??= Repository.open(new HttpStorage(this.config.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }), this.config.repositoryPassword).catch((err) => {
+      this.repo = null;
+      throw err;
+    });
+    return this.repo;
+  }
+
+  private async dataTick(): Promise<void> {
+    const hb = this.heartbeat;
+    if (!hb || this.dataRound || Date.now() - this.lastDataRound < hb.shippingIntervalMs) return;
+    this.dataRound = true;
+    this.lastDataRound = Date.now();
+    try {
+      await this.exclusive(async () => {
+        if (this.state.role === 'primary' && this.service && this.serviceState === 'running') await this.ship();
+        else if (this.state.role === 'standby' && !this.service) await this.apply();
+      });
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.changed();
+    } finally {
+      this.dataRound = false;
+    }
+  }
+
+  private async ship(): Promise<void> {
+    const repo = await this.repository();
+    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, parent: this.state.snapshot });
+    this.lastShipAt = Date.now();
+    this.lastError = null;
+    await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
+  }
+
+  private async apply(snapshotId?: string): Promise<void> {
+    const repo = await this.repository();
+    const newest = await this.ships.newest(repo, this.heartbeat!.groupId);
+    // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.
+    if (snapshotId && !this.ships.has(snapshotId)) throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
+    if (!newest || newest.id === this.state.snapshot) return;
+    if (this.state.dataTime !== null && Date.parse(newest.summary.startedAt) < this.state.dataTime) return;
+    const applied = await applyShipped(repo, this.config.service, newest, path.join(this.config.stateDir, 'incoming'));
+    this.lastError = null;
+    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime });
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export type { Role };

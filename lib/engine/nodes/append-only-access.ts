@@ -1,0 +1,86 @@
+// What a node may do to the repository: read anything, add content-addressed objects (data, index, snapshots)
+// whose bytes match their names, and write or drop its own locks. Nothing else: no deletes, no rewrites, no keys
+// or config. This is what stands between a compromised node and the backups.
+import { createHash } from 'node:crypto';
+
+import { EngineError, isEngineError } from '../errors';
+import { OBJECT_KINDS, type ObjectKind, type Storage } from '../repository/storage';
+import { STALE_LOCK_MS } from '../repository/lock';
+
+const CONTENT_ADDRESSED = new Set(['data', 'index', 'snapshots']);
+
+export type AccessResult = { status: number; body: Buffer };
+
+function text(status: number, message: string): AccessResult {
+  return { status, body: Buffer.from(message) };
+}
+
+export class AppendOnlyAccess {
+  /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
+  private readonly lockOwners = new Map<string, string>();
+
+  constructor(private readonly storage: Storage) {}
+
+  async handle(nodeId: string, method: string, name: string, query: URLSearchParams, body: Buffer): Promise<AccessResult> {
+    const [kind, id] = name.split('/', 2) as [string, string | undefined];
+    if (name.includes('..') || !(OBJECT_KINDS as readonly string[]).includes(kind) && name !== 'config') return text(400, `no such object kind: ${kind}`);
+    try {
+      if (method === 'GET') return await this.read(kind, name, query);
+      if (!id || !/^[0-9a-f]{64}$|^[0-9a-f]{32}$/.test(id)) return text(400, `bad object name ${name}`);
+      if (method === 'PUT') return await this.add(nodeId, kind, id, name, body);
+      if (method === 'DELETE') return await this.remove(nodeId, kind, name);
+      return text(405, `${method} is not allowed`);
+    } catch (err) {
+      if (isEngineError(err, 'not-found')) return text(404, err.message);
+      if (isEngineError(err, 'repository-exists')) return text(409, err.message);
+      throw err;
+    }
+  }
+
+  private async read(kind: string, name: string, query: URLSearchParams): Promise<AccessResult> {
+    if (query.get('list')) return { status: 200, body: Buffer.from(JSON.stringify(await this.storage.list(kind as ObjectKind))) };
+    if (query.get('exists')) return (await this.storage.exists(name)) ? text(200, 'yes') : text(404, `${name} is not in the repository`);
+    const offset = query.get('offset');
+    const length = query.get('length');
+    const range = offset === null ? undefined : { offset: Number(offset), length: length === null ? undefined : Number(length) };
+    return { status: 200, body: await this.storage.get(name, range) };
+  }
+
+  private async add(nodeId: string, kind: string, id: string, name: string, body: Buffer): Promise<AccessResult> {
+    if (kind === 'locks') {
+      const owner = this.lockOwners.get(name);
+      if (owner && owner !== nodeId) return text(403, 'a node may only write its own locks');
+      if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
+      this.lockOwners.set(name, nodeId);
+      await this.storage.put(name, body);
+      return text(204, '');
+    }
+    if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
+    if (createHash('sha256').update(body).digest('hex') !== id) return text(400, `the bytes sent do not match the name ${name}`);
+    try {
+      await this.storage.put(name, body, { exclusive: true });
+    } catch (err) {
+      // The same name means the same bytes: adding it twice changes nothing.
+      if (!(err instanceof EngineError && err.code === 'repository-exists')) throw err;
+    }
+    return text(204, '');
+  }
+
+  private async remove(nodeId: string, kind: string, name: string): Promise<AccessResult> {
+    if (kind !== 'locks') return text(403, 'nodes have append-only access: they cannot delete from the repository');
+    const owner = this.lockOwners.get(name);
+    if (owner === nodeId) {
+      await this.storage.delete(name);
+      this.lockOwners.delete(name);
+      return text(204, '');
+    }
+    const info = (await this.storage.list('locks')).find((o) => `locks/${o.name}` === name);
+    if (!info) return text(204, '');
+    // A lock nobody refreshed for this long is stale for every reader; clearing it destroys nothing.
+    if (Date.now() - info.mtimeMs > STALE_LOCK_MS) {
+      await this.storage.delete(name);
+      return text(204, '');
+    }
+    return text(403, 'a node may only remove its own locks');
+  }
+}

@@ -1,0 +1,100 @@
+// Warm standby through the repository: the primary ships its service's databases as snapshots (tag "ship",
+// source key ship:<group>), and each standby applies the newest one into its own data directory, staged and
+// renamed into place so that a crash mid-apply leaves the previous copy whole.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { runBackup } from '../backup/run-backup';
+import { isEngineError } from '../errors';
+import type { Repository } from '../repository/repository';
+import type { SnapshotRecord } from '../repository/snapshot';
+import { SQLITE_SIDECARS } from '../sources/sqlite-file';
+import { runRestore } from '../restore/run-restore';
+import type { ServiceConfig } from './agent-config';
+
+export const SHIP_TAG = 'ship';
+
+export function shipSourceKey(groupId: string): string {
+  return `ship:${groupId}`;
+}
+
+export interface Shipped {
+  snapshot: string;
+  /** The data is at least as new as this: the copy began after it. */
+  dataTime: number;
+}
+
+export function databasePaths(service: ServiceConfig, dataDir = service.dataDir): string[] {
+  return service.sqlite.map((f) => path.resolve(dataDir, f));
+}
+
+export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; parent: string | null }): Promise<Shipped> {
+  const result = await runBackup(repo, {
+    paths: [],
+    sqlite: databasePaths(service),
+    node: 'ship',
+    sourceName: options.groupId,
+    tags: [SHIP_TAG, `node:${options.node}`],
+    parent: options.parent,
+    // A prune's exclusive window is short; the next round ships anyway.
+    lockWaitMs: 2000,
+  });
+  return { snapshot: result.id, dataTime: Date.parse(result.snapshot.summary.startedAt) };
+}
+
+/** Snapshot manifests are immutable, so each is read once per process. */
+export class ShipSnapshots {
+  private readonly known = new Map<string, SnapshotRecord>();
+
+  has(id: string): boolean {
+    return this.known.has(id);
+  }
+
+  async newest(repo: Repository, groupId: string): Promise<SnapshotRecord | null> {
+    const names = await repo.storage.list('snapshots');
+    for (const { name } of names) {
+      if (this.known.has(name)) continue;
+      try {
+        this.known.set(name, await repo.readSnapshot(name));
+      } catch (err) {
+        if (!isEngineError(err, 'not-found')) throw err;
+      }
+    }
+    const present = new Set(names.map((n) => n.name));
+    for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
+    const key = shipSourceKey(groupId);
+    let best: SnapshotRecord | null = null;
+    for (const s of this.known.values()) if (s.source === key && (!best || s.time > best.time)) best = s;
+    return best;
+  }
+}
+
+/** Restores a shipped snapshot's databases into `dataDir` (the service must not be running on them). */
+export async function applyShipped(repo: Repository, service: ServiceConfig, snapshot: SnapshotRecord, stagingRoot: string, dataDir = service.dataDir): Promise<Shipped> {
+  const staging = path.join(stagingRoot, `apply-${Date.now()}`);
+  await fs.rm(staging, { recursive: true, force: true });
+  try {
+    await repo.loadIndex();
+    try {
+      await runRestore(repo, { snapshot, target: staging });
+    } catch (err) {
+      // A prune replaced packs since the index was read: read it afresh once.
+      if (!isEngineError(err, 'not-found')) throw err;
+      await repo.reloadIndex();
+      await runRestore(repo, { snapshot, target: staging });
+    }
+    await fs.mkdir(dataDir, { recursive: true });
+    const wanted = new Map(databasePaths(service, dataDir).map((p) => [path.basename(p), p]));
+    for (const shipped of snapshot.paths) {
+      const dest = wanted.get(path.basename(shipped));
+      if (!dest) continue;
+      for (const suffix of SQLITE_SIDECARS) await fs.rm(dest + suffix, { force: true });
+      await fs.rename(path.join(staging, shipped), dest);
+    }
+    const dir = await fs.open(dataDir, 'r');
+    await dir.sync().finally(() => dir.close());
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+  return { snapshot: snapshot.id, dataTime: Date.parse(snapshot.summary.startedAt) };
+}

@@ -1,0 +1,21 @@
+// The failover group's shared key, which peers use to sign failsafe questions to each other. The control
+// plane sends it to each node sealed with that node's own secret, so it never travels in clear.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+function wrapKey(nodeSecret: string): Buffer {
+  return createHmac('sha256', Buffer.from(nodeSecret, 'hex')).update('lifeline group key').digest();
+}
+
+export function sealGroupKey(nodeSecret: string, groupKey: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', wrapKey(nodeSecret), iv);
+  const sealed = Buffer.concat([cipher.update(Buffer.from(groupKey, 'hex')), cipher.final()]);
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64');
+}
+
+export function openGroupKey(nodeSecret: string, sealed: string): string {
+  const bytes = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', wrapKey(nodeSecret), bytes.subarray(0, 12));
+  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+  return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('hex');
+}

@@ -1,0 +1,60 @@
+// The repository as a node sees it: the Storage interface over the control plane's signed storage API. The
+// control plane lets a node read, add new objects and drop its own locks, never delete or rewrite data, so a
+// compromised node cannot destroy backups. The data that travels is already sealed by the engine.
+import { EngineError } from '../errors';
+import type { ObjectInfo, ObjectKind, Storage } from '../repository/storage';
+import { signedFetch, type Credentials } from './signed-request';
+
+export const STORAGE_API_PATH = '/api/agent/storage';
+
+export class HttpStorage implements Storage {
+  readonly location: string;
+
+  constructor(
+    private readonly controlPlane: string,
+    private readonly creds: Credentials,
+  ) {
+    this.location = `${controlPlane}${STORAGE_API_PATH}`;
+  }
+
+  private async call(method: string, name: string, options: { body?: Uint8Array; headers?: Record<string, string>; query?: string } = {}) {
+    const path = `${STORAGE_API_PATH}/${name}${options.query ? `?${options.query}` : ''}`;
+    let res;
+    try {
+      res = await signedFetch(this.creds, this.controlPlane, method, path, { body: options.body, headers: options.headers, timeoutMs: 60_000 });
+    } catch (err) {
+      throw new EngineError('io', `the control plane at ${this.controlPlane} did not answer: ${(err as Error).message}`, { cause: err });
+    }
+    if (res.status === 404) throw new EngineError('not-found', `${name} is not in the repository`);
+    if (res.status === 409) throw new EngineError('repository-exists', `${name} already exists`);
+    if (res.status >= 300) throw new EngineError('io', `the control plane refused ${method} ${name}: ${res.body.toString('utf8').slice(0, 200)}`);
+    return res;
+  }
+
+  async list(kind: ObjectKind): Promise<ObjectInfo[]> {
+    return JSON.parse((await this.call('GET', kind, { query: 'list=1' })).body.toString('utf8')) as ObjectInfo[];
+  }
+
+  async get(name: string, range?: { offset: number; length?: number }): Promise<Buffer> {
+    const query = range ? `offset=${range.offset}${range.length === undefined ? '' : `&length=${range.length}`}` : undefined;
+    return (await this.call('GET', name, { query })).body;
+  }
+
+  async put(name: string, data: Uint8Array, options: { exclusive?: boolean } = {}): Promise<void> {
+    await this.call('PUT', name, { body: data, query: options.exclusive ? 'exclusive=1' : undefined });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.call('DELETE', name);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.call('GET', name, { query: 'exists=1' });
+      return true;
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'not-found') return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// Runs the guarded service as a child process: starts it (waiting for its health check), stops it (its stop
+// signal, then SIGKILL after a grace period), checks its health, and reports an exit the moment it happens.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+
+import type { ServiceConfig } from './agent-config';
+
+export interface ServiceExit {
+  at: number;
+  code: number | null;
+  signal: string | null;
+}
+
+export interface RunningService {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<ServiceExit>;
+}
+
+function fill(text: string, vars: { port: number; dataDir: string }): string {
+  return text.replaceAll('{port}', String(vars.port)).replaceAll('{dataDir}', vars.dataDir);
+}
+
+/** Checks the service's health once: its HTTP path answers 2xx, or its port accepts a connection. */
+export async function checkServiceHealth(service: ServiceConfig, port: number, timeoutMs = 1000): Promise<boolean> {
+  if ('httpPath' in service.health) {
+    try {
+      const res = await fetch(`http://${service.host}:${port}${service.health.httpPath}`, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect(port, service.host);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Starts the service on `port` with its data in `dataDir`; resolves once it is healthy, or fails (and stops
+ *  it) if it exits or is not healthy within its start timeout. */
+export async function startService(service: ServiceConfig, vars: { port: number; dataDir: string }): Promise<RunningService> {
+  await mkdir(vars.dataDir, { recursive: true, mode: 0o700 });
+  const [command, ...args] = service.command.map((c) => fill(c, vars));
+  const env = Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, fill(v, vars)]));
+  const child = spawn(command, args, { cwd: service.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const exited = new Promise<ServiceExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ at: Date.now(), code, signal }));
+    child.once('error', (err) => {
+      stderr += err.message;
+      resolve({ at: Date.now(), code: null, signal: null });
+    });
+  });
+  const running: RunningService = { child, port: vars.port, exited };
+  const deadline = Date.now() + service.startTimeoutMs;
+  let gone = false;
+  void exited.then(() => (gone = true));
+  while (Date.now() < deadline && !gone) {
+    if (await checkServiceHealth(service, vars.port, 500)) return running;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stopService(service, running);
+  const why = gone ? 'it exited' : `it was not healthy within ${service.startTimeoutMs} ms`;
+  const errorLine = stderr.split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0];
+  throw new Error(`the service did not start: ${why}${errorLine ? `: ${errorLine.trim()}` : ''}`);
+}
+
+export async function stopService(service: ServiceConfig, running: RunningService): Promise<ServiceExit> {
+  if (running.child.exitCode === null && running.child.signalCode === null) {
+    running.child.kill(service.stopSignal);
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), service.stopTimeoutMs);
+    const exit = await running.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+  return running.exited;
+}

@@ -1,0 +1,88 @@
+// The failure cases a failover must not get wrong: a flapping service (no failover), a primary cut off from the
+// control plane while its service still runs (never two primaries serving), and a control plane that is down
+// (the healthy primary keeps serving).
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { serviceHealthy, startCluster, waitFor, type Cluster } from './support/cluster';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('failover safety', () => {
+  let cluster: Cluster | null = null;
+
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = null;
+  });
+
+  it('a flapping service, failing fewer probes in a row than the threshold, causes no failover', async () => {
+    cluster = await startCluster({ group: { probeIntervalMs: 300, probeTimeoutMs: 300 } });
+    const c = cluster;
+    const [a] = c.nodes;
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    for (let i = 0; i < 8; i++) {
+      // The coordinator reaches the service through a link that this test cuts for short spells.
+      a.serviceLink.setTarget(null, { cutExisting: true });
+      await sleep(450); // one or two probes fail, never three
+      a.serviceLink.setTarget({ host: '127.0.0.1', port: a.servicePort });
+      await sleep(700);
+    }
+    const failed = c.serviceProbes.filter((p) => !p.ok).length;
+    expect(failed).toBeGreaterThanOrEqual(8);
+    expect(c.records.filter((r) => r.kind !== 'start')).toEqual([]);
+    expect(c.coordinator.primaryNodeId).toBe(a.nodeId);
+    expect(await serviceHealthy(a.servicePort)).toBe(true);
+  });
+
+  it('a primary cut off from the control plane while its service runs never serves beside a promoted standby', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const [a, b] = c.nodes;
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    // Watch both services directly, every 25 ms, for the whole episode.
+    let both = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
+        if (ua && ub) both++;
+        await sleep(25);
+      }
+    })();
+    a.link.setTarget(null, { cutExisting: true });
+    const record = await waitFor('node-b to be promoted', () => c.records.find((r) => r.kind === 'failover'), 40_000);
+    watching = false;
+    await watcher;
+    expect(both).toBe(0);
+    expect(record.ok).toBe(true);
+    expect(record.toNodeId).toBe(b.nodeId);
+    // node-a stopped serving by itself when its lease ran out: a peer still heard the control plane.
+    const status = await a.direct.status();
+    expect(status.service.state).not.toBe('running');
+    expect(status.data.lastError).toMatch(/lease ran out/);
+    expect(record.timeline.map((s) => s.step).join('\n')).toMatch(/node-a cannot be reached[\s\S]*lease/);
+    expect(await serviceHealthy(b.servicePort)).toBe(true);
+    // When the link comes back, node-a hears that it is a standby now and stays one.
+    a.link.setTarget({ host: '127.0.0.1', port: a.agentPort });
+    await waitFor('node-a to stand by', async () => (await a.direct.status()).role === 'standby');
+    expect(await serviceHealthy(a.servicePort)).toBe(false);
+  }, 60_000);
+
+  it('while the control plane is down, the healthy primary keeps serving (failsafe)', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const [a] = c.nodes;
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    await c.coordinator.stop();
+    // Well past the 6 s lease: every peer confirms it lost the control plane too, so node-a serves on.
+    let down = 0;
+    for (let t = 0; t < 9000; t += 100) {
+      if (!(await serviceHealthy(a.servicePort))) down++;
+      await sleep(100);
+    }
+    expect(down).toBe(0);
+    const status = await a.direct.status();
+    expect(status.role).toBe('primary');
+    expect(status.failsafe).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,230 @@
+// A real failover group on loopback for integration tests: a repository served through the control plane's
+// storage API (append-only for nodes), agents as child processes running the CLI, each guarding the demo notes
+// service, a stable endpoint in front, and the coordinator driving them. Nothing is simulated: a "partition"
+// is a real TCP proxy between the coordinator and an agent that stops forwarding.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+
+import { initRepository, writeKeyFile } from '@/lib/engine';
+import { GroupCoordinator, GROUP_DEFAULTS, type FailoverRecord, type GroupConfig } from '@/lib/engine/failover/coordinator';
+import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
+import { AgentClient } from '@/lib/engine/nodes/agent-client';
+import { AppendOnlyAccess } from '@/lib/engine/nodes/append-only-access';
+import { newSecret } from '@/lib/engine/nodes/signed-request';
+import { StorageService } from '@/lib/engine/nodes/storage-service';
+import { storageFor } from '@/lib/engine/repository/open-repository';
+import { PASSWORD, tempDir, TEST_KDF } from '../helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const NOTES_SERVICE = path.join(ROOT, 'dist', 'notes-service.cjs');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+export interface TestNode {
+  nodeId: string;
+  name: string;
+  secret: string;
+  agentPort: number;
+  servicePort: number;
+  /** The coordinator reaches the agent through this proxy, so a test can cut it off. */
+  link: StableEndpoint;
+  linkPort: number;
+  /** The coordinator (and the stable endpoint) reach the service through this one. */
+  serviceLink: StableEndpoint;
+  configFile: string;
+  stateDir: string;
+  process: ChildProcess | null;
+  /** A client that talks to the agent directly, bypassing the link. */
+  direct: AgentClient;
+}
+
+export interface Cluster {
+  dir: string;
+  repository: string;
+  endpoint: StableEndpoint;
+  endpointUrl: string;
+  nodes: TestNode[];
+  coordinator: GroupCoordinator;
+  records: FailoverRecord[];
+  /** Every probe result of a primary's service, in order. */
+  serviceProbes: { nodeId: string; ok: boolean; at: number }[];
+  startAgent(node: TestNode): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  nodes?: number;
+  group?: Partial<Omit<GroupConfig, 'members' | 'id' | 'name' | 'groupKey'>>;
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const dir = tempDir('cluster');
+  const repository = path.join(dir, 'repository');
+  const repo = await initRepository(repository, PASSWORD, { kdf: TEST_KDF });
+
+  const nodes: TestNode[] = [];
+  const serviceLinks = new Map<string, number>();
+  for (let i = 0; i < (options.nodes ?? 2); i++) {
+    const name = `node-${String.fromCharCode(97 + i)}`;
+    const nodeId = `n${i + 1}-${randomBytes(4).toString('hex')}`;
+    const secret = newSecret();
+    const agentPort = await freePort();
+    const link = new StableEndpoint({ holdMs: 200 });
+    const linkPort = await link.start();
+    link.setTarget({ host: '127.0.0.1', port: agentPort });
+    const servicePort = await freePort();
+    const serviceLink = new StableEndpoint({ holdMs: 50 });
+    const serviceLinkPort = await serviceLink.start();
+    serviceLink.setTarget({ host: '127.0.0.1', port: servicePort });
+    serviceLinks.set(nodeId, serviceLinkPort);
+    nodes.push({ nodeId, name, secret, agentPort, servicePort, link, linkPort, serviceLink, configFile: path.join(dir, `${name}.json`), stateDir: path.join(dir, name, 'agent'), process: null, direct: new AgentClient(`http://127.0.0.1:${agentPort}`, { nodeId, secret }) });
+  }
+
+  const secrets = new Map(nodes.map((n) => [n.nodeId, n.secret]));
+  const storage = new StorageService(new AppendOnlyAccess(storageFor(repository)), (id) => secrets.get(id) ?? null);
+  const storageServer = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void storage.handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks)).then((r) => res.writeHead(r.status, r.headers).end(r.body));
+    });
+  });
+  await new Promise<void>((resolve) => storageServer.listen(0, '127.0.0.1', resolve));
+  const controlPlane = `http://127.0.0.1:${(storageServer.address() as net.AddressInfo).port}`;
+
+  for (const node of nodes) {
+    const repositoryPassword = randomBytes(16).toString('hex');
+    await writeKeyFile(repo.storage, repo.key, repositoryPassword, TEST_KDF);
+    const dataDir = path.join(dir, node.name, 'service');
+    const config = {
+      node: node.name,
+      nodeId: node.nodeId,
+      secret: node.secret,
+      listen: `127.0.0.1:${node.agentPort}`,
+      controlPlane,
+      repositoryPassword,
+      stateDir: node.stateDir,
+      service: { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: node.servicePort, health: { httpPath: '/health' }, dataDir, sqlite: ['notes.db'] },
+    };
+    writeFileSync(node.configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+    chmodSync(node.configFile, 0o600);
+  }
+
+  const endpoint = new StableEndpoint({ holdMs: 20_000 });
+  const endpointPort = await endpoint.start();
+  const endpointUrl = `http://127.0.0.1:${endpointPort}`;
+  const records: FailoverRecord[] = [];
+  const serviceProbes: Cluster['serviceProbes'] = [];
+
+  async function startAgent(node: TestNode): Promise<void> {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    node.process = child;
+    await new Promise<void>((resolve, reject) => {
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        const msg = JSON.parse(line) as { type: string; message?: string };
+        if (msg.type === 'result') resolve();
+        if (msg.type === 'error') reject(new Error(msg.message));
+      });
+      child.once('exit', (code) => reject(new Error(`agent ${node.name} exited with ${code}`)));
+    });
+  }
+  await Promise.all(nodes.map(startAgent));
+
+  const coordinator = new GroupCoordinator(
+    {
+      ...GROUP_DEFAULTS,
+      id: 'notes',
+      name: 'notes',
+      primaryNodeId: null,
+      epoch: 0,
+      groupKey: randomBytes(32).toString('hex'),
+      healthPath: '/health',
+      maintenance: false,
+      ...options.group,
+      members: nodes.map((n, i) => ({ nodeId: n.nodeId, name: n.name, agentUrl: `http://127.0.0.1:${n.linkPort}`, secret: n.secret, priority: nodes.length - i, service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! } })),
+    },
+    {
+      setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
+      probeEndpoint: async () => {
+        try {
+          const res = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(500) });
+          await res.arrayBuffer();
+          return res.ok;
+        } catch {
+          return false;
+        }
+      },
+      savePrimary: () => undefined,
+      onFailover: (r) => {
+        records.push(r);
+        if (process.env.CLUSTER_DEBUG) console.log('failover record', JSON.stringify(r, null, 1));
+      },
+      onStep: (s) => process.env.CLUSTER_DEBUG && console.log('step', s.step),
+      onProbe: (id, v) => {
+        if (v.serviceProbe) serviceProbes.push({ nodeId: id, ok: v.serviceProbe.ok, at: v.serviceProbe.at });
+        if (process.env.CLUSTER_DEBUG === '2') console.log('probe', id, v.agentUp, v.serviceUp, v.lastError);
+      },
+    },
+  );
+  coordinator.start();
+
+  return {
+    dir,
+    repository,
+    endpoint,
+    endpointUrl,
+    nodes,
+    coordinator,
+    records,
+    serviceProbes,
+    startAgent,
+    async stop() {
+      await coordinator.stop();
+      await Promise.all(
+        nodes.map(async (n) => {
+          if (n.process && n.process.exitCode === null && n.process.signalCode === null) {
+            const gone = new Promise((r) => n.process!.once('exit', r));
+            n.process.kill('SIGTERM');
+            await gone;
+          }
+          await n.link.stop();
+          await n.serviceLink.stop();
+        }),
+      );
+      await endpoint.stop();
+      await new Promise((r) => storageServer.close(r));
+    },
+  };
+}
+
+/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function serviceHealthy(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(300) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
