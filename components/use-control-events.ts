@@ -17,36 +17,79 @@ export type LiveJob = {
   snapshotId: string | null;
 };
 
-export type ControlEvent = { type: 'hello'; jobs: LiveJob[] } | { type: 'job'; job: LiveJob } | { type: 'snapshot'; sourceKey: string; id: string };
+export type LiveNode = {
+  nodeId: string;
+  groupId: string;
+  at: number;
+  agentUp: boolean;
+  serviceUp: boolean | null;
+  role: 'primary' | 'standby' | null;
+  isGroupPrimary: boolean;
+  serviceState: string | null;
+  latencyMs: number | null;
+  snapshot: string | null;
+  dataTime: number | null;
+  failsafe: boolean;
+  error: string | null;
+};
+
+export type ControlEvent =
+  | { type: 'hello'; jobs: LiveJob[]; nodes: LiveNode[] }
+  | { type: 'job'; job: LiveJob }
+  | { type: 'snapshot'; sourceKey: string; id: string }
+  | { type: 'node'; node: LiveNode }
+  | { type: 'failover-step'; groupId: string; kind: string; step: string; at: number }
+  | { type: 'failover'; groupId: string; eventId: number }
+  | { type: 'drill'; groupId: string; ok: boolean };
+
+type Listener = (event: ControlEvent) => void;
+
+/** One EventSource per page, shared by every component that listens (browsers allow few connections per host). */
+const listeners = new Set<Listener>();
+let stopStream: (() => void) | null = null;
+
+function startStream(): () => void {
+  let source: EventSource | null = null;
+  let retry: ReturnType<typeof setTimeout> | null = null;
+  let delay = 1000;
+  let stopped = false;
+  const emit = (event: ControlEvent) => listeners.forEach((l) => l(event));
+  const connect = () => {
+    source = new EventSource('/api/events');
+    source.addEventListener('hello', (e) => {
+      delay = 1000;
+      emit({ type: 'hello', ...JSON.parse((e as MessageEvent).data) });
+    });
+    for (const type of ['job', 'snapshot', 'node', 'failover-step', 'failover', 'drill'] as const) source.addEventListener(type, (e) => emit(JSON.parse((e as MessageEvent).data)));
+    source.onerror = () => {
+      source?.close();
+      if (stopped) return;
+      retry = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30_000);
+    };
+  };
+  connect();
+  return () => {
+    stopped = true;
+    source?.close();
+    if (retry) clearTimeout(retry);
+  };
+}
 
 /** Listens to /api/events; reconnects with backoff (1 s doubling to 30 s) when the stream drops. */
 export function useControlEvents(onEvent: (event: ControlEvent) => void): void {
   const handler = useRef(onEvent);
   handler.current = onEvent;
   useEffect(() => {
-    let source: EventSource | null = null;
-    let retry: ReturnType<typeof setTimeout> | null = null;
-    let delay = 1000;
-    let stopped = false;
-    const connect = () => {
-      source = new EventSource('/api/events');
-      source.addEventListener('hello', (e) => {
-        delay = 1000;
-        handler.current({ type: 'hello', ...JSON.parse((e as MessageEvent).data) });
-      });
-      for (const type of ['job', 'snapshot'] as const) source.addEventListener(type, (e) => handler.current(JSON.parse((e as MessageEvent).data)));
-      source.onerror = () => {
-        source?.close();
-        if (stopped) return;
-        retry = setTimeout(connect, delay);
-        delay = Math.min(delay * 2, 30_000);
-      };
-    };
-    connect();
+    const listener: Listener = (event) => handler.current(event);
+    listeners.add(listener);
+    stopStream ??= startStream();
     return () => {
-      stopped = true;
-      source?.close();
-      if (retry) clearTimeout(retry);
+      listeners.delete(listener);
+      if (listeners.size === 0) {
+        stopStream?.();
+        stopStream = null;
+      }
     };
   }, []);
 }

@@ -1,7 +1,7 @@
 // `npm start`: builds what is stale (the engine, the app), then serves the dashboard on HOSTNAME:PORT
 // (127.0.0.1:3000 by default) with its data in LIFELINE_DATA_DIR (./data by default).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -38,9 +38,28 @@ if (mtime('.next/BUILD_ID') < newestMtime(sources)) step('building the dashboard
 
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 console.log(`lifeline: dashboard on http://${hostname}:${port} (data in ${dataDir})`);
+if (process.env.LIFELINE_DEMO !== '0') console.log('lifeline: the demo cluster starts with it (LIFELINE_DEMO=0 turns it off); its ports are shown under Nodes');
 const server = spawn('npx', ['next', 'start', '--hostname', hostname, '--port', port], {
   stdio: 'inherit',
-  env: { ...process.env, LIFELINE_DATA_DIR: dataDir },
+  env: { ...process.env, LIFELINE_DATA_DIR: dataDir, LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}` },
 });
+
+/** The demo's agents and endpoints run detached so that a dashboard restart leaves them serving; stopping
+ *  `npm start` itself stops them too. */
+function stopDaemons() {
+  const run = path.join(dataDir, 'run');
+  if (!existsSync(run)) return;
+  for (const file of readdirSync(run).filter((f) => f.endsWith('.pid'))) {
+    try {
+      process.kill(Number(readFileSync(path.join(run, file), 'utf8')), 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
-server.on('exit', (code) => process.exit(code ?? 0));
+server.on('exit', (code) => {
+  stopDaemons();
+  process.exit(code ?? 0);
+});

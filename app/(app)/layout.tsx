@@ -11,6 +11,7 @@ const PAGES: [string, string, Permission][] = [
   ['/backups', 'Backups', 'view'],
   ['/snapshots', 'Snapshots', 'view'],
   ['/restore', 'Restore', 'restore-elsewhere'],
+  ['/nodes', 'Nodes', 'view'],
   ['/activity', 'Activity', 'view'],
   ['/settings/repository', 'Repository', 'configure'],
   ['/settings/notifications', 'Notifications', 'configure'],

@@ -1,7 +1,7 @@
 // Each spec file gets its own server (`next start` on a free port) with its own data directory, so first-run
 // setup and seeded admins never collide between files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,8 @@ export async function startServer(env: Record<string, string>, existingDataDir?:
   const port = await freePort();
   const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
   const child = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, ...env, LIFELINE_DATA_DIR: dataDir },
+    // The demo cluster only where a spec asks for it (LIFELINE_DEMO: '1').
+    env: { ...process.env, LIFELINE_DEMO: '0', ...env, LIFELINE_DATA_DIR: dataDir, LIFELINE_URL: `http://127.0.0.1:${port}`, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -55,7 +56,29 @@ export async function stopServer(server: Running, signal: NodeJS.Signals = 'SIGT
     server.child.kill(signal);
     await new Promise((r) => server.child.once('exit', r));
   }
-  if (!keepData) rmSync(server.dataDir, { recursive: true, force: true });
+  if (!keepData) {
+    await stopDaemons(server.dataDir);
+    rmSync(server.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Stops the agents and endpoints the server started detached (they outlive a server restart on purpose). */
+export async function stopDaemons(dataDir: string): Promise<void> {
+  const run = path.join(dataDir, 'run');
+  if (!existsSync(run)) return;
+  const pids = readdirSync(run)
+    .filter((f) => f.endsWith('.pid'))
+    .map((f) => Number(readFileSync(path.join(run, f), 'utf8')));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 const servers = new Map<string, Promise<Running>>();

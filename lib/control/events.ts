@@ -2,8 +2,15 @@
 import { EventEmitter } from 'node:events';
 
 import type { Job } from '../db/schema';
+import type { NodeLive } from './node-live';
 
-export type ControlEvent = { type: 'job'; job: Job } | { type: 'snapshot'; sourceKey: string; id: string };
+export type ControlEvent =
+  | { type: 'job'; job: Job }
+  | { type: 'snapshot'; sourceKey: string; id: string }
+  | { type: 'node'; node: NodeLive }
+  | { type: 'failover-step'; groupId: string; kind: string; step: string; at: number }
+  | { type: 'failover'; groupId: string; eventId: number }
+  | { type: 'drill'; groupId: string; ok: boolean };
 
 const holder = globalThis as unknown as { lifelineBus?: EventEmitter };
 

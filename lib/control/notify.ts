@@ -13,6 +13,9 @@ export type NotificationEvent =
   | { type: 'job-failed'; job: number; source: string; error: string }
   | { type: 'rpo-breached'; source: string; ageMinutes: number; targetMinutes: number }
   | { type: 'rpo-recovered'; source: string }
+  | { type: 'failover'; group: string; kind: string; from: string | null; to: string | null; ok: boolean; rtoMs: number | null; rpoMs: number | null; lostWrites: number | null; error: string | null }
+  | { type: 'drill-failed'; group: string; node: string; error: string }
+  | { type: 'node-down'; node: string; since: number }
   | { type: 'test'; by: string };
 
 /** Waits between attempts: four tries in about half a minute. */
@@ -49,9 +52,21 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: ${event.source} is past its RPO target (${event.ageMinutes} min > ${event.targetMinutes} min)`;
     case 'rpo-recovered':
       return `Lifeline: ${event.source} is back within its RPO target`;
+    case 'failover':
+      return event.ok
+        ? `Lifeline: ${event.group} failed over from ${event.from ?? 'nothing'} to ${event.to} (RTO ${seconds(event.rtoMs)}, RPO ${seconds(event.rpoMs)}${event.lostWrites === null ? '' : `, ${event.lostWrites} writes lost`})`
+        : `Lifeline: the ${event.kind} of ${event.group} failed: ${event.error}`;
+    case 'drill-failed':
+      return `Lifeline: the DR drill of ${event.group} on ${event.node} failed: ${event.error}`;
+    case 'node-down':
+      return `Lifeline: node ${event.node} is down`;
     case 'test':
       return `Lifeline: test notification from ${event.by}`;
   }
+}
+
+function seconds(ms: number | null): string {
+  return ms === null ? 'unknown' : `${(ms / 1000).toFixed(1)} s`;
 }
 
 export function notify(event: NotificationEvent): void {

@@ -17,7 +17,14 @@ interface CliSnapshot {
   summary: { files: number; bytes: number; newBytes: number; durationMs: number; skipped: number; endedAt: string };
 }
 
+/** Warm-standby shipping writes a snapshot every few seconds: those are the failover groups' business, kept
+ *  out of the snapshot list (and trimmed in the repository by ship retention). */
+function isShipped(s: CliSnapshot): boolean {
+  return s.source.startsWith('ship:');
+}
+
 export function rememberSnapshot(s: CliSnapshot): void {
+  if (isShipped(s)) return;
   const row = {
     id: s.id,
     sourceKey: s.source,
@@ -42,7 +49,7 @@ export function forgetSnapshots(ids: string[]): void {
 export async function refreshSnapshots(repo: RepositoryInfo): Promise<void> {
   const { code, result } = await runCli(['snapshots', '--repo', repo.location], repo.passwordFile).done;
   if (code !== 0 || !result) return;
-  const list = result.snapshots as CliSnapshot[];
+  const list = (result.snapshots as CliSnapshot[]).filter((s) => !isShipped(s));
   for (const s of list) rememberSnapshot(s);
   db()
     .delete(snapshots)

@@ -1,5 +1,6 @@
 // Starts the control plane once per server process: database, first admin, repository, jobs left from a
-// previous run, the built-in source that protects the control plane itself, and the schedules.
+// previous run, the built-in source that protects the control plane itself, the schedules, the failover groups
+// and the demo cluster.
 import 'server-only';
 
 import path from 'node:path';
@@ -9,6 +10,8 @@ import { eq } from 'drizzle-orm';
 import { dataDir } from '../config';
 import { db } from '../db/client';
 import { plans, sources } from '../db/schema';
+import { ensureDemoCluster } from './demo-cluster';
+import { startAllGroups } from './failover';
 import { markInterrupted } from './job-queue';
 import { ensureRepository } from './repository';
 import { startRpoWatch } from './rpo-watch';
@@ -44,5 +47,8 @@ async function start(): Promise<void> {
   }
   syncSchedules();
   startRpoWatch();
+  await startAllGroups();
+  // The demo starts beside the server (it needs the server's storage API), not before it.
+  void ensureDemoCluster().catch((err) => console.error('could not start the demo cluster:', err));
   void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
 }

@@ -128,7 +128,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const serviceProbes: Cluster['serviceProbes'] = [];
 
   async function startAgent(node: TestNode): Promise<void> {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
     node.process = child;
     await new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -148,6 +148,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       name: 'notes',
       primaryNodeId: null,
       epoch: 0,
+      reservedEpoch: 0,
       groupKey: randomBytes(32).toString('hex'),
       healthPath: '/health',
       maintenance: false,
@@ -165,6 +166,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           return false;
         }
       },
+      reserveEpoch: () => undefined,
       savePrimary: () => undefined,
       onFailover: (r) => {
         records.push(r);

@@ -1,6 +1,8 @@
-// Server-Sent Events: on connect the jobs in progress, then every job and snapshot change as it happens.
+// Server-Sent Events: on connect the jobs in progress and the nodes' latest state, then every change as it
+// happens (jobs, snapshots, node probes, failover steps and events, drills).
 import { currentUser } from '@/lib/auth/session';
 import { subscribe, type ControlEvent } from '@/lib/control/events';
+import { allLiveNodes } from '@/lib/control/failover';
 import { runningJobs } from '@/lib/control/job-queue';
 import { jobForRole } from '@/lib/control/job-view';
 
@@ -16,7 +18,7 @@ export async function GET(request: Request) {
   const stream = new ReadableStream({
     start(controller) {
       const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-      send('hello', { jobs: runningJobs().map((job) => jobForRole(job, user.role)) });
+      send('hello', { jobs: runningJobs().map((job) => jobForRole(job, user.role)), nodes: allLiveNodes() });
       const unsubscribe = subscribe((event: ControlEvent) => send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event));
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
       cleanup = () => {

@@ -8,3 +8,7 @@ export * from './sources';
 export * from './jobs';
 export * from './snapshots';
 export * from './notifications';
+export * from './nodes';
+export * from './failover-groups';
+export * from './failover-events';
+export * from './node-health';

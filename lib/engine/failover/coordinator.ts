@@ -26,7 +26,10 @@ export interface GroupConfig {
   name: string;
   members: MemberConfig[];
   primaryNodeId: string | null;
+  /** The epoch the current primary was promoted with. */
   epoch: number;
+  /** The highest epoch ever handed out (a promotion may have failed after reaching a node). */
+  reservedEpoch: number;
   /** Shared by the members for failsafe questions (hex). */
   groupKey: string;
   healthPath: string | null;
@@ -79,7 +82,9 @@ export interface CoordinatorHooks {
   setEndpoint(target: Target | null): Promise<void>;
   /** One request through the stable endpoint: true if the service answered well. */
   probeEndpoint(): Promise<boolean>;
-  /** Stores the new primary and epoch before the promotion is sent, so an epoch is never used twice. */
+  /** Stores an epoch before a promotion with it is sent, so that no epoch is ever handed out twice. */
+  reserveEpoch(epoch: number): void;
+  /** Stores the group's primary and the epoch it was promoted with (null: none, during a failover). */
   savePrimary(primaryNodeId: string | null, epoch: number): void;
   onProbe?(nodeId: string, view: MemberView, at: number): void;
   onNodeState?(nodeId: string, state: 'up' | 'down', at: number): void;
@@ -107,6 +112,9 @@ export class GroupCoordinator {
   private readonly watchers = new AbortController();
   private busy: Promise<FailoverRecord | null> | null = null;
   private stopped = false;
+  /** After a failed promotion, the next attempt waits (2 s doubling to a minute), so failures are not a flood. */
+  private retryAt = 0;
+  private retryDelayMs = 0;
 
   constructor(
     private config: GroupConfig,
@@ -197,7 +205,7 @@ export class GroupCoordinator {
     const primary = this.primary();
     if (this.busy || this.config.maintenance) return;
     if (!primary) {
-      void this.failover('the group has no primary: promoting the freshest healthy member');
+      if (Date.now() >= this.retryAt) void this.failover('the group has no primary: promoting the freshest healthy member');
     } else if (primary.service.state === 'down') {
       void this.failover('the service stopped answering its health check', primary.lastServiceOkAt ?? primary.service.failingSince ?? Date.now());
     }
@@ -232,6 +240,8 @@ export class GroupCoordinator {
     ]);
     if (agentResult.ok) {
       m.status = (agentResult as { status: AgentStatus }).status;
+      // A node may hold an epoch this coordinator never saw (a database restored from backup): stay above it.
+      this.config.reservedEpoch = Math.max(this.config.reservedEpoch, m.status.epoch);
       m.latencyMs = agentResult.latencyMs;
       m.lastError = null;
     } else {
@@ -373,9 +383,11 @@ export class GroupCoordinator {
     base: Pick<FailoverRecord, 'kind' | 'reason' | 'fromNodeId' | 'outageStartedAt' | 'timeline'>,
     step: (name: string) => void,
   ): Promise<FailoverRecord> {
-    const epoch = this.config.epoch + 1;
-    this.config = { ...this.config, epoch };
-    this.hooks.savePrimary(null, epoch);
+    // Heartbeats keep carrying the old epoch until the promotion succeeds: one sent before it and arriving after
+    // it is then older than the node's new epoch and cannot demote it.
+    const epoch = Math.max(this.config.epoch, this.config.reservedEpoch) + 1;
+    this.config = { ...this.config, reservedEpoch: epoch };
+    this.hooks.reserveEpoch(epoch);
     const dataTime = next.status?.data.dataTime ?? null;
     try {
       next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
@@ -384,7 +396,7 @@ export class GroupCoordinator {
       step(`promoting ${next.config.name} failed: ${(err as Error).message}`);
       return this.record({ ...base, toNodeId: next.config.nodeId, ok: false, error: (err as Error).message, rtoMs: null, rpoMs: null, dataTime });
     }
-    this.config = { ...this.config, primaryNodeId: next.config.nodeId };
+    this.config = { ...this.config, primaryNodeId: next.config.nodeId, epoch };
     this.hooks.savePrimary(next.config.nodeId, epoch);
     next.service = new FailureDetector(this.config.detector);
     next.lastServiceOkAt = Date.now();
@@ -417,6 +429,8 @@ export class GroupCoordinator {
   }
 
   private record(record: FailoverRecord): FailoverRecord {
+    this.retryDelayMs = record.ok ? 0 : Math.min(60_000, Math.max(2000, this.retryDelayMs * 2));
+    this.retryAt = Date.now() + this.retryDelayMs;
     this.hooks.onFailover?.(record);
     return record;
   }

@@ -8,6 +8,13 @@
 //   POST /v1/drill      restore the newest shipped data into a scratch place, start it there, measure, tear down
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
 
+/** Shipped snapshots carry this tag and the source key ship:<group id>. */
+export const SHIP_TAG = 'ship';
+
+export function shipSourceKey(groupId: string): string {
+  return `ship:${groupId}`;
+}
+
 export const ROLES = ['primary', 'standby'] as const;
 export type Role = (typeof ROLES)[number];
 

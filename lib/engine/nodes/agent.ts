@@ -238,6 +238,8 @@ export class Agent {
 
   private async stopOwnService(): Promise<void> {
     const running = this.service;
+    // A crashed service is stopped for good once the node stands down; its exit stays in lastExit.
+    if (this.serviceState === 'exited') this.serviceState = 'stopped';
     if (!running) return;
     this.service = null;
     await stopService(this.config.service, running);

@@ -11,12 +11,8 @@ import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
+import { SHIP_TAG, shipSourceKey } from './agent-protocol';
 
-export const SHIP_TAG = 'ship';
-
-export function shipSourceKey(groupId: string): string {
-  return `ship:${groupId}`;
-}
 
 export interface Shipped {
   snapshot: string;

@@ -1,0 +1,53 @@
+import { desc, eq } from 'drizzle-orm';
+import { notFound } from 'next/navigation';
+
+import { ChartLineLatency } from '@/components/chart-line-latency';
+import { RefreshOnEvents } from '@/components/refresh-on-events';
+import { can } from '@/lib/auth/roles';
+import { requireUser } from '@/lib/auth/session';
+import { recentSamples } from '@/lib/control/node-samples';
+import { db } from '@/lib/db/client';
+import { nodeEvents, nodes } from '@/lib/db/schema';
+
+import { RotateCredentialsForm } from './rotate-credentials-form';
+
+export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
+  const user = await requireUser();
+  const { id } = await params;
+  const node = db().select().from(nodes).where(eq(nodes.id, id)).get();
+  if (!node) notFound();
+  const samples = recentSamples(node.id, 120);
+  const history = db().select().from(nodeEvents).where(eq(nodeEvents.nodeId, node.id)).orderBy(desc(nodeEvents.id)).limit(50).all();
+  return (
+    <main className="mx-auto max-w-5xl p-6">
+      <RefreshOnEvents />
+      <h1 className="text-2xl font-semibold">{node.name}</h1>
+      <p className="mt-1 text-sm text-slate-600">
+        Agent <span className="font-mono">{node.agentUrl}</span> · service <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered {new Date(node.createdAt).toLocaleString()}
+        {node.rotatedAt ? ` · credentials rotated ${new Date(node.rotatedAt).toLocaleString()}` : ''}
+      </p>
+      <h2 className="mt-6 font-medium">Heartbeats (last {samples.length} probes)</h2>
+      <div aria-label="Heartbeats" className="mt-2 flex h-8 items-end gap-px">
+        {samples.map((s) => (
+          <span key={s.id} title={`${new Date(s.at).toLocaleTimeString()}: ${s.okProbes ? `up, ${s.latencyMs?.toFixed(1)} ms` : 'no answer'}`} className={`h-full w-1.5 rounded-sm ${s.okProbes ? 'bg-green-500' : 'bg-red-500'}`} />
+        ))}
+      </div>
+      <div className="mt-4">
+        <ChartLineLatency points={samples.map((s) => ({ label: new Date(s.at).toLocaleTimeString(), latencyMs: s.okProbes ? s.latencyMs : null }))} />
+      </div>
+      <h2 className="mt-6 font-medium">Roles and events</h2>
+      <table aria-label="Node history" className="mt-2 w-full text-left text-sm">
+        <tbody>
+          {history.map((e) => (
+            <tr key={e.id} className="border-t border-slate-200">
+              <td className="py-1.5">{new Date(e.at).toLocaleString()}</td>
+              <td>{e.kind}</td>
+              <td className="text-slate-600">{e.detail}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {can(user.role, 'configure') ? <RotateCredentialsForm nodeId={node.id} /> : null}
+    </main>
+  );
+}

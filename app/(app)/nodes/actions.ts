@@ -1,0 +1,78 @@
+'use server';
+
+import { eq } from 'drizzle-orm';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+
+import { formAction } from '@/lib/auth/action';
+import { db } from '@/lib/db/client';
+import { failoverGroups, nodes } from '@/lib/db/schema';
+import { audit } from '@/lib/control/audit';
+import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
+import { memberOf, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
+import { agentConfig, registerNode, rotateNodeCredentials } from '@/lib/control/node-registry';
+
+const groupId = z.string().regex(/^group-[0-9a-f]{12}$/, 'Not a failover group');
+const nodeId = z.string().regex(/^node-[0-9a-f]{12}$/, 'Not a node');
+
+function groupName(id: string): string {
+  return db().select({ name: failoverGroups.name }).from(failoverGroups).where(eq(failoverGroups.id, id)).get()?.name ?? id;
+}
+
+export const switchOver = formAction(z.object({ groupId, nodeId }), 'failover', async (input, user) => {
+  if (!memberOf(input.groupId, input.nodeId)) return { ok: false, error: 'That node is not in this group.' };
+  const record = await switchover(input.groupId, input.nodeId);
+  audit({ username: user!.username, action: 'switchover', target: groupName(input.groupId), ok: Boolean(record?.ok), detail: record?.error });
+  revalidatePath('/nodes');
+  if (!record) return { ok: false, error: 'Another failover or switchover is under way; try again when it ends.' };
+  return record.ok ? { ok: true, data: undefined, message: `Switched over in ${((record.rtoMs ?? 0) / 1000).toFixed(1)} s.` } : { ok: false, error: `The switchover failed: ${record.error}` };
+});
+
+export const toggleMaintenance = formAction(z.object({ groupId, on: z.enum(['0', '1']) }), 'failover', async (input, user) => {
+  setMaintenance(input.groupId, input.on === '1');
+  audit({ username: user!.username, action: input.on === '1' ? 'maintenance on' : 'maintenance off', target: groupName(input.groupId), ok: true });
+  revalidatePath('/nodes');
+  return { ok: true, data: undefined, message: input.on === '1' ? 'Maintenance mode: no automatic failover.' : 'Automatic failover is on again.' };
+});
+
+export const drillNow = formAction(z.object({ groupId }), 'failover', async (input, user) => {
+  const result = await runDrill(input.groupId, null);
+  audit({ username: user!.username, action: 'DR drill', target: groupName(input.groupId), ok: result.ok, detail: result.error });
+  revalidatePath('/nodes');
+  return result.ok ? { ok: true, data: undefined, message: `Drill passed: ready in ${((result.timeToReadyMs ?? 0) / 1000).toFixed(2)} s.` } : { ok: false, error: `The drill failed: ${result.error}` };
+});
+
+export const failPrimary = formAction(z.object({}), 'failover', async (_input, user) => {
+  const result = await failDemoPrimary();
+  audit({ username: user!.username, action: 'fail demo primary', ok: result.ok, detail: result.ok ? undefined : result.error });
+  return result.ok ? { ok: true, data: undefined, message: 'The primary’s service was killed (SIGKILL). Watch the failover below.' } : { ok: false, error: result.error };
+});
+
+const name = z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Lower-case letters, digits and dashes');
+const registerSchema = z.object({
+  name,
+  agentUrl: z
+    .string()
+    .trim()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'An http:// or https:// address, for example http://10.0.0.5:7700'),
+  serviceHost: z.string().trim().min(1, 'The host the service listens on').max(255),
+  servicePort: z.coerce.number({ message: 'A port number' }).int().min(1, 'A port from 1 to 65535').max(65535, 'A port from 1 to 65535'),
+});
+
+export const registerNodeAction = formAction(registerSchema, 'configure', async (input, user) => {
+  if (db().select().from(nodes).where(eq(nodes.name, input.name)).get()) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A node with this name exists' } };
+  const { node, credentials } = await registerNode(input);
+  audit({ username: user!.username, action: 'register node', target: node.name, ok: true });
+  revalidatePath('/nodes');
+  // Shown once: the control plane keeps the secret to sign requests, but never shows it again.
+  return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `Node ${node.name} registered.` };
+});
+
+export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', async (input, user) => {
+  const { node, credentials } = await rotateNodeCredentials(input.nodeId);
+  audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
+  if (node.demo) await reconfigureDemoAgent(node, credentials);
+  // Running coordinators sign with the old secret until restarted.
+  for (const g of db().select().from(failoverGroups).all()) if (memberOf(g.id, node.id)) await startGroup(g.id);
+  return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `New credentials for ${node.name}; the old ones no longer work.` };
+});

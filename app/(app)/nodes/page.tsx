@@ -1,0 +1,170 @@
+import { ActionButton } from '@/components/action-button';
+import { FailoverSteps, NodeTiles } from '@/components/node-tiles';
+import { RefreshOnEvents } from '@/components/refresh-on-events';
+import { can } from '@/lib/auth/roles';
+import { requireUser } from '@/lib/auth/session';
+import { demoEnabled } from '@/lib/control/demo-cluster';
+import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
+
+import { drillNow, failPrimary, switchOver, toggleMaintenance } from './actions';
+import { RegisterNodeForm } from './register-node-form';
+
+function seconds(ms: number | null): string {
+  return ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function when(ms: number): string {
+  return new Date(ms).toLocaleString();
+}
+
+function GroupSection({ view, names, mayFailover }: { view: GroupView; names: Record<string, string>; mayFailover: boolean }) {
+  const { group } = view;
+  const primary = group.primaryNodeId ? names[group.primaryNodeId] : null;
+  const standbys = view.members.filter((m) => m.id !== group.primaryNodeId);
+  return (
+    <section aria-label={`Group ${group.name}`} className="mt-6 rounded-lg border border-slate-200 bg-white p-4">
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <h2 className="text-lg font-medium">{group.name}</h2>
+        <p className="text-sm text-slate-600">
+          Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span> {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s
+        </p>
+      </div>
+      <p className="mt-1 text-sm text-slate-600">
+        {group.maintenance ? <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong> : 'Automatic failover on. '}
+        {group.restoreTestedAt ? `Restore tested ${when(group.restoreTestedAt)}.` : 'Restore not tested yet: run a drill.'}
+      </p>
+      {mayFailover ? (
+        <div className="mt-3 flex flex-wrap items-center gap-3">
+          {standbys.map((s) => (
+            <ActionButton key={s.id} action={switchOver} fields={{ groupId: group.id, nodeId: s.id }} label={`Switch over to ${s.name}`} />
+          ))}
+          <ActionButton action={drillNow} fields={{ groupId: group.id }} label="Run DR drill" tone="link" />
+          <ActionButton action={toggleMaintenance} fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }} label={group.maintenance ? 'End maintenance' : 'Maintenance mode'} tone="link" />
+        </div>
+      ) : null}
+      <NodeTiles groupId={group.id} members={view.members} initial={view.live} />
+      <FailoverSteps groupId={group.id} />
+      <h3 className="mt-5 font-medium">Failovers</h3>
+      {view.events.length === 0 ? (
+        <p className="mt-1 text-sm text-slate-500">None yet.</p>
+      ) : (
+        <table aria-label={`Failovers of ${group.name}`} className="mt-2 w-full text-left text-sm">
+          <thead className="text-slate-500">
+            <tr>
+              <th className="py-2">When</th>
+              <th>What</th>
+              <th>From → to</th>
+              <th>RTO</th>
+              <th>RPO</th>
+              <th>Lost writes</th>
+              <th>Steps</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.events.map((e) => (
+              <tr key={e.id} className="border-t border-slate-200 align-top">
+                <td className="py-2">{when(e.createdAt)}</td>
+                <td>
+                  {e.kind}
+                  {e.ok ? '' : <span className="block text-red-700">failed: {e.error}</span>}
+                </td>
+                <td>
+                  {e.fromNodeId ? (names[e.fromNodeId] ?? '?') : '—'} → {e.toNodeId ? (names[e.toNodeId] ?? '?') : '—'}
+                </td>
+                <td>{seconds(e.rtoMs)}</td>
+                <td>{seconds(e.rpoMs)}</td>
+                <td>{e.lostWrites ?? '—'}</td>
+                <td>
+                  <details>
+                    <summary className="cursor-pointer text-sky-700">{e.timeline.length} steps</summary>
+                    <ol className="mt-1 font-mono text-xs">
+                      {e.timeline.map((s, i) => (
+                        <li key={i}>
+                          +{s.at - e.timeline[0].at} ms {s.step}
+                        </li>
+                      ))}
+                    </ol>
+                  </details>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3 className="mt-5 font-medium">DR drills</h3>
+      {view.drills.length === 0 ? (
+        <p className="mt-1 text-sm text-slate-500">None yet.</p>
+      ) : (
+        <table aria-label={`Drills of ${group.name}`} className="mt-2 w-full text-left text-sm">
+          <thead className="text-slate-500">
+            <tr>
+              <th className="py-2">When</th>
+              <th>Node</th>
+              <th>Result</th>
+              <th>Time to ready</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.drills.map((d) => (
+              <tr key={d.id} className="border-t border-slate-200">
+                <td className="py-2">{when(d.startedAt)}</td>
+                <td>{names[d.nodeId] ?? '—'}</td>
+                <td>{d.ok ? 'passed' : <span className="text-red-700">failed: {d.error}</span>}</td>
+                <td>{seconds(d.timeToReadyMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export default async function NodesPage() {
+  const user = await requireUser();
+  const { groups, ungrouped, names } = nodesPage();
+  const demo = groups.find((g) => g.group.demo);
+  const mayFailover = can(user.role, 'failover');
+  return (
+    <main className="mx-auto max-w-5xl p-6">
+      <RefreshOnEvents />
+      <h1 className="text-2xl font-semibold">Nodes and failover</h1>
+      {demo && demoEnabled() ? (
+        <section aria-label="Demo cluster" className="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm">
+          <p>
+            <strong>Demo cluster.</strong> Two local nodes guard the notes service; a steady write load goes through the endpoint{' '}
+            <span className="font-mono">
+              http://{demo.group.endpointHost}:{demo.group.endpointPort}
+            </span>
+            . Fail the primary and watch the standby take over; the failed node rejoins as a standby.
+          </p>
+          {mayFailover ? (
+            <div className="mt-2">
+              <ActionButton action={failPrimary} fields={{}} label="Fail primary" />
+            </div>
+          ) : null}
+        </section>
+      ) : null}
+      {groups.length === 0 ? <p className="mt-4 text-sm text-slate-600">No failover groups yet.</p> : null}
+      {groups.map((g) => (
+        <GroupSection key={g.group.id} view={g} names={names} mayFailover={mayFailover} />
+      ))}
+      {ungrouped.length > 0 ? (
+        <>
+          <h2 className="mt-8 text-lg font-medium">Nodes outside any group</h2>
+          <ul className="mt-2 text-sm">
+            {ungrouped.map((n) => (
+              <li key={n.id}>
+                <a className="text-sky-700 hover:underline" href={`/nodes/${n.id}`}>
+                  {n.name}
+                </a>{' '}
+                <span className="font-mono text-xs">{n.agentUrl}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {can(user.role, 'configure') ? <RegisterNodeForm /> : null}
+    </main>
+  );
+}

@@ -1,0 +1,87 @@
+'use client';
+
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+
+import { formatAge } from '@/lib/format';
+
+import { useControlEvents, type LiveNode } from './use-control-events';
+
+export interface TileNode {
+  id: string;
+  name: string;
+  service: string;
+}
+
+function verdict(n: LiveNode | undefined): { text: string; tone: 'ok' | 'standby' | 'down' | 'unknown' } {
+  if (!n) return { text: 'Waiting for the first probe', tone: 'unknown' };
+  if (!n.agentUp) return { text: 'Agent unreachable', tone: 'down' };
+  if (n.serviceState === 'exited') return { text: 'Service down (exited)', tone: 'down' };
+  if (n.isGroupPrimary) return n.serviceState === 'running' && n.serviceUp !== false ? { text: 'Serving', tone: 'ok' } : { text: 'Service down', tone: 'down' };
+  return { text: 'Standby', tone: 'standby' };
+}
+
+const TONE = { ok: 'border-green-300 bg-green-50', standby: 'border-sky-300 bg-sky-50', down: 'border-red-300 bg-red-50', unknown: 'border-slate-300 bg-slate-50' } as const;
+
+/** One tile per member, updated live from each probe (a snapshot on connect, then every probe's result). */
+export function NodeTiles({ groupId, members, initial }: { groupId: string; members: TileNode[]; initial: LiveNode[] }) {
+  const [live, setLive] = useState(() => new Map(initial.map((n) => [n.nodeId, n])));
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  useControlEvents((event) => {
+    if (event.type === 'hello') setLive(new Map(event.nodes.filter((n) => n.groupId === groupId).map((n) => [n.nodeId, n])));
+    else if (event.type === 'node' && event.node.groupId === groupId) setLive((prev) => new Map(prev).set(event.node.nodeId, event.node));
+  });
+  return (
+    <div className="mt-3 grid gap-3 sm:grid-cols-2">
+      {members.map((m) => {
+        const n = live.get(m.id);
+        const v = verdict(n);
+        return (
+          <article key={m.id} aria-label={`Node ${m.name}`} data-status={v.tone} className={`rounded-lg border p-4 ${TONE[v.tone]}`}>
+            <div className="flex items-baseline justify-between">
+              <h3 className="font-medium">
+                <Link href={`/nodes/${m.id}`} className="hover:underline">
+                  {m.name}
+                </Link>
+              </h3>
+              <span className="rounded bg-white px-2 py-0.5 text-xs font-medium uppercase tracking-wide">{n?.isGroupPrimary ? 'primary' : 'standby'}</span>
+            </div>
+            <p className="mt-1 text-lg font-semibold">{v.text}</p>
+            <dl className="mt-2 grid grid-cols-2 gap-x-3 text-xs text-slate-700">
+              <dt>Service</dt>
+              <dd className="font-mono">{m.service}</dd>
+              <dt>Agent latency</dt>
+              <dd>{n?.latencyMs == null ? '—' : `${n.latencyMs} ms`}</dd>
+              <dt>{n?.isGroupPrimary ? 'Last shipped' : 'Data from'}</dt>
+              <dd>{n?.dataTime ? `${formatAge(Math.max(0, now - n.dataTime))} ago` : 'none yet'}</dd>
+            </dl>
+            {n?.failsafe ? <p className="mt-2 text-xs text-amber-800">Serving in failsafe mode: the control plane is unreachable, and every peer confirms it.</p> : null}
+            {n?.error ? <p className="mt-2 text-xs text-red-700">{n.error}</p> : null}
+          </article>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The steps of a failover or switchover as they happen. */
+export function FailoverSteps({ groupId }: { groupId: string }) {
+  const [steps, setSteps] = useState<{ step: string; at: number; kind: string }[]>([]);
+  useControlEvents((event) => {
+    if (event.type === 'failover-step' && event.groupId === groupId) setSteps((prev) => [...prev.slice(-11), { step: event.step, at: event.at, kind: event.kind }]);
+  });
+  if (steps.length === 0) return null;
+  return (
+    <ol aria-label="Live failover steps" className="mt-3 rounded-md border border-slate-200 bg-white p-3 font-mono text-xs">
+      {steps.map((s, i) => (
+        <li key={i}>
+          {new Date(s.at).toLocaleTimeString()}.{String(s.at % 1000).padStart(3, '0')} {s.step}
+        </li>
+      ))}
+    </ol>
+  );
+}

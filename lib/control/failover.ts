@@ -1,0 +1,247 @@
+// Runs a coordinator for every failover group, with the control plane's hooks: the endpoint process follows a
+// route file, the database keeps the primary and epoch, probes become samples and live tile updates, and each
+// failover becomes an event with its timeline, its measured RTO and RPO, and a notification.
+import 'server-only';
+
+import path from 'node:path';
+
+import { Cron } from 'croner';
+import { and, eq } from 'drizzle-orm';
+
+import { GroupCoordinator, probeTcp, type FailoverRecord, type MemberView } from '../engine/failover/coordinator';
+import { writeRoute } from '../engine/failover/route-file';
+import { DEFAULT_DETECTOR, probeHttp } from '../engine/nodes/health-probe';
+import type { WriteLoad } from '../demo/write-load';
+import { db } from '../db/client';
+import { drills, failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
+import { ensureDaemon, runDir, stopDaemon } from './daemons';
+import { publish } from './events';
+import { nodeLive, type NodeLive } from './node-live';
+import { downsampleSamples, recordSample } from './node-samples';
+import { notify } from './notify';
+import { trimShippedSnapshots } from './ship-retention';
+
+interface GroupRuntime {
+  group: FailoverGroup;
+  coordinator: GroupCoordinator;
+  live: Map<string, NodeLive>;
+  timers: { stop(): void }[];
+  /** The demo's write load through this group's endpoint, which measures lost writes. */
+  load: WriteLoad | null;
+}
+
+const holder = globalThis as unknown as { lifelineGroups?: Map<string, GroupRuntime> };
+
+function runtimes(): Map<string, GroupRuntime> {
+  holder.lifelineGroups ??= new Map();
+  return holder.lifelineGroups;
+}
+
+export function endpointDaemonName(group: FailoverGroup): string {
+  return `endpoint-${group.name}`;
+}
+
+function routeFile(group: FailoverGroup): string {
+  return path.join(runDir(), `endpoint-${group.name}.route.json`);
+}
+
+export async function startAllGroups(): Promise<void> {
+  // The demo group is started by the demo cluster, with its write load, when the demo is on.
+  for (const group of db().select().from(failoverGroups).where(eq(failoverGroups.demo, false)).all()) await startGroup(group.id);
+  const housekeeping = setInterval(() => {
+    try {
+      downsampleSamples();
+    } catch (err) {
+      console.error('could not downsample node samples:', err);
+    }
+  }, 60_000);
+  housekeeping.unref();
+}
+
+/** (Re)starts a group's coordinator; a restart keeps the group's write load unless another is given. */
+export async function startGroup(groupId: string, load: WriteLoad | null = runtimes().get(groupId)?.load ?? null): Promise<void> {
+  await stopGroup(groupId);
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
+  if (!group) throw new Error(`no failover group ${groupId}`);
+  const members = db().select().from(groupMembers).innerJoin(nodes, eq(groupMembers.nodeId, nodes.id)).where(eq(groupMembers.groupId, groupId)).all();
+  const file = routeFile(group);
+  // The endpoint runs on its own, so clients keep their address while the dashboard restarts.
+  ensureDaemon(endpointDaemonName(group), ['endpoint', '--listen', `${group.endpointHost}:${group.endpointPort}`, '--route', file]);
+  const live = new Map<string, NodeLive>();
+  const names = new Map(members.map((m) => [m.nodes.id, m.nodes.name]));
+  const runtime: GroupRuntime = { group, coordinator: null as unknown as GroupCoordinator, live, timers: [], load };
+  const coordinator = new GroupCoordinator(
+    {
+      id: group.id,
+      name: group.name,
+      members: members.map((m) => ({ nodeId: m.nodes.id, name: m.nodes.name, agentUrl: m.nodes.agentUrl, secret: m.nodes.secret, priority: m.group_members.priority, service: { host: m.nodes.serviceHost, port: m.nodes.servicePort } })),
+      primaryNodeId: group.primaryNodeId,
+      epoch: group.epoch,
+      reservedEpoch: group.reservedEpoch,
+      groupKey: group.groupKey,
+      healthPath: group.healthPath,
+      shippingIntervalMs: group.shippingIntervalMs,
+      probeIntervalMs: group.probeIntervalMs,
+      probeTimeoutMs: Math.min(1000, group.probeIntervalMs),
+      detector: { ...DEFAULT_DETECTOR, downAfter: group.downAfter, upAfter: group.upAfter },
+      leaseMs: group.leaseMs,
+      maintenance: group.maintenance,
+    },
+    {
+      setEndpoint: async (target) => void (await writeRoute(file, target)),
+      probeEndpoint: async () => {
+        const target = { host: group.endpointHost, port: group.endpointPort };
+        const result = group.healthPath ? await probeHttp(`http://${target.host}:${target.port}${group.healthPath}`, 500) : await probeTcp(target, 500);
+        return result.ok;
+      },
+      reserveEpoch: (epoch) => {
+        db().update(failoverGroups).set({ reservedEpoch: epoch }).where(eq(failoverGroups.id, groupId)).run();
+      },
+      savePrimary: (primaryNodeId, epoch) => {
+        db().update(failoverGroups).set({ primaryNodeId, epoch }).where(eq(failoverGroups.id, groupId)).run();
+      },
+      onProbe: (nodeId, view: MemberView, at) => {
+        recordSample(nodeId, at, view.agentUp && view.status !== null && view.lastError === null, view.lastError === null ? view.latencyMs : null);
+        const node = nodeLive(groupId, coordinator.primaryNodeId, view, at);
+        live.set(nodeId, node);
+        publish({ type: 'node', node });
+      },
+      onNodeState: (nodeId, state, at) => {
+        db().insert(nodeEvents).values({ nodeId, at, kind: state }).run();
+        if (state === 'down') notify({ type: 'node-down', node: names.get(nodeId) ?? nodeId, since: at });
+      },
+      onStep: (step, kind) => publish({ type: 'failover-step', groupId, kind, ...step }),
+      onFailover: (record) => void recordFailover(runtime, record, names),
+    },
+  );
+  runtime.coordinator = coordinator;
+  coordinator.start();
+  runtime.timers.push(intervalTimer(() => trimShippedSnapshots(group.id), 60_000));
+  if (group.drillSchedule) runtime.timers.push(new Cron(group.drillSchedule, { protect: true }, () => void runDrill(group.id, null)));
+  runtimes().set(groupId, runtime);
+}
+
+function intervalTimer(fn: () => Promise<unknown>, ms: number): { stop(): void } {
+  const timer = setInterval(() => void fn().catch((err) => console.error(err)), ms);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+export async function stopGroup(groupId: string): Promise<void> {
+  const runtime = runtimes().get(groupId);
+  if (!runtime) return;
+  runtimes().delete(groupId);
+  runtime.timers.forEach((t) => t.stop());
+  await runtime.coordinator.stop();
+}
+
+/** Stops the group's endpoint process too: for removing a group, or the demo's shutdown. */
+export async function stopGroupAndEndpoint(group: FailoverGroup): Promise<void> {
+  await stopGroup(group.id);
+  await stopDaemon(endpointDaemonName(group));
+}
+
+async function recordFailover(runtime: GroupRuntime, record: FailoverRecord, names: Map<string, string>): Promise<void> {
+  const resumedAt = record.timeline.at(-1)?.at ?? Date.now();
+  const cost = record.ok && record.kind !== 'start' && runtime.load ? await runtime.load.measure(record.outageStartedAt, resumedAt) : null;
+  const row = db()
+    .insert(failoverEvents)
+    .values({
+      groupId: runtime.group.id,
+      kind: record.kind,
+      reason: record.reason,
+      fromNodeId: record.fromNodeId,
+      toNodeId: record.toNodeId,
+      ok: record.ok,
+      error: record.error ?? null,
+      outageStartedAt: record.outageStartedAt,
+      rtoMs: record.rtoMs,
+      rpoMs: record.rpoMs,
+      dataTime: record.dataTime,
+      lostWrites: cost?.lostWrites ?? null,
+      clientGapMs: cost?.clientGapMs ?? null,
+      timeline: JSON.stringify(record.timeline),
+      createdAt: Date.now(),
+    })
+    .returning()
+    .get();
+  const at = Date.now();
+  if (record.ok && record.toNodeId) db().insert(nodeEvents).values({ nodeId: record.toNodeId, at, kind: 'promoted', detail: `${record.kind} of ${runtime.group.name}` }).run();
+  if (record.fromNodeId) db().insert(nodeEvents).values({ nodeId: record.fromNodeId, at, kind: record.kind === 'switchover' ? 'standby' : 'fenced', detail: `${record.kind} of ${runtime.group.name}` }).run();
+  if (record.kind !== 'start' || !record.ok) {
+    notify({
+      type: 'failover',
+      group: runtime.group.name,
+      kind: record.kind,
+      from: record.fromNodeId ? (names.get(record.fromNodeId) ?? null) : null,
+      to: record.toNodeId ? (names.get(record.toNodeId) ?? null) : null,
+      ok: record.ok,
+      rtoMs: record.rtoMs,
+      rpoMs: record.rpoMs,
+      lostWrites: row.lostWrites,
+      error: record.error ?? null,
+    });
+  }
+  publish({ type: 'failover', groupId: runtime.group.id, eventId: row.id });
+}
+
+export function allLiveNodes(): NodeLive[] {
+  return [...runtimes().values()].flatMap((r) => [...r.live.values()]);
+}
+
+export function liveNodes(groupId: string): NodeLive[] {
+  return [...(runtimes().get(groupId)?.live.values() ?? [])];
+}
+
+export function groupRunning(groupId: string): boolean {
+  return runtimes().has(groupId);
+}
+
+export async function switchover(groupId: string, toNodeId: string): Promise<FailoverRecord | null> {
+  const runtime = runtimes().get(groupId);
+  if (!runtime) throw new Error('the group is not running');
+  return runtime.coordinator.switchover(toNodeId);
+}
+
+export function setMaintenance(groupId: string, on: boolean): void {
+  db().update(failoverGroups).set({ maintenance: on }).where(eq(failoverGroups.id, groupId)).run();
+  runtimes().get(groupId)?.coordinator.update({ maintenance: on });
+}
+
+/** A DR drill on a standby (the healthiest with data, or the node given): restore the newest shipped data into a
+ *  scratch place, start the service there, time it until healthy, tear it down. */
+export async function runDrill(groupId: string, nodeId: string | null): Promise<{ ok: boolean; error?: string; timeToReadyMs?: number }> {
+  const runtime = runtimes().get(groupId);
+  if (!runtime) return { ok: false, error: 'the group is not running' };
+  const primary = runtime.coordinator.primaryNodeId;
+  const candidates = [...runtime.live.values()].filter((n) => n.agentUp && n.nodeId !== primary && (nodeId === null || n.nodeId === nodeId));
+  const target = candidates.sort((a, b) => (b.dataTime ?? 0) - (a.dataTime ?? 0))[0];
+  const startedAt = Date.now();
+  let result: { ok: boolean; snapshot: string | null; dataTime: number | null; timeToReadyMs: number; error?: string };
+  if (!target) result = { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'no healthy standby to drill on' };
+  else {
+    const client = runtime.coordinator.client(target.nodeId)!;
+    result = await client.drill().catch((err: Error) => ({ ok: false, snapshot: null, dataTime: null, timeToReadyMs: Date.now() - startedAt, error: err.message }));
+  }
+  db()
+    .insert(drills)
+    .values({ groupId, nodeId: target?.nodeId ?? '', ok: result.ok, snapshotId: result.snapshot, dataTime: result.dataTime, timeToReadyMs: result.ok ? result.timeToReadyMs : null, error: result.error ?? null, startedAt })
+    .run();
+  if (result.ok) db().update(failoverGroups).set({ restoreTestedAt: Date.now() }).where(eq(failoverGroups.id, groupId)).run();
+  else notify({ type: 'drill-failed', group: runtime.group.name, node: target ? (db().select().from(nodes).where(eq(nodes.id, target.nodeId)).get()?.name ?? target.nodeId) : 'none', error: result.error ?? 'unknown' });
+  publish({ type: 'drill', groupId, ok: result.ok });
+  return result.ok ? { ok: true, timeToReadyMs: result.timeToReadyMs } : { ok: false, error: result.error };
+}
+
+/** The pid of the service the group's primary runs (the demo's "Fail primary" kills it). */
+export async function primaryServicePid(groupId: string): Promise<{ nodeId: string; pid: number } | null> {
+  const runtime = runtimes().get(groupId);
+  const primary = runtime?.coordinator.primaryNodeId;
+  if (!runtime || !primary) return null;
+  const status = await runtime.coordinator.client(primary)!.status().catch(() => null);
+  return status?.service.pid ? { nodeId: primary, pid: status.service.pid } : null;
+}
+
+export function memberOf(groupId: string, nodeId: string): boolean {
+  return Boolean(db().select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.nodeId, nodeId))).get());
+}

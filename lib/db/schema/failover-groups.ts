@@ -1,0 +1,47 @@
+import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+import { nodes } from './nodes';
+
+/** A service with one primary and standbys behind a stable endpoint. Every promotion uses a new epoch, stored
+ *  before the promotion is sent, so an old primary can always be told apart from the new one. */
+export const failoverGroups = sqliteTable('failover_groups', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  primaryNodeId: text('primary_node_id').references(() => nodes.id, { onDelete: 'set null' }),
+  epoch: integer('epoch').notNull().default(0),
+  /** The highest epoch handed out, stored before each promotion is sent. */
+  reservedEpoch: integer('reserved_epoch').notNull().default(0),
+  /** Shared by the members for failsafe questions; sent to each sealed with its own secret. */
+  groupKey: text('group_key').notNull(),
+  endpointHost: text('endpoint_host').notNull(),
+  endpointPort: integer('endpoint_port').notNull(),
+  healthPath: text('health_path'),
+  shippingIntervalMs: integer('shipping_interval_ms').notNull().default(5000),
+  probeIntervalMs: integer('probe_interval_ms').notNull().default(1000),
+  downAfter: integer('down_after').notNull().default(3),
+  upAfter: integer('up_after').notNull().default(2),
+  leaseMs: integer('lease_ms').notNull().default(6000),
+  maintenance: integer('maintenance', { mode: 'boolean' }).notNull().default(false),
+  /** Cron expression for DR drills, or null for drills by hand only. */
+  drillSchedule: text('drill_schedule'),
+  restoreTestedAt: integer('restore_tested_at'),
+  demo: integer('demo', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const groupMembers = sqliteTable(
+  'group_members',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => failoverGroups.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id')
+      .notNull()
+      .references(() => nodes.id, { onDelete: 'cascade' }),
+    priority: integer('priority').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.nodeId] })],
+);
+
+export type FailoverGroup = typeof failoverGroups.$inferSelect;
+export type GroupMember = typeof groupMembers.$inferSelect;

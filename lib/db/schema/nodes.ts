@@ -1,0 +1,20 @@
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** A machine running the Lifeline agent. Its secret signs every request between the control plane and the
+ *  agent; it is issued at registration, shown once in the agent's config, and can be rotated. */
+export const nodes = sqliteTable('nodes', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  agentUrl: text('agent_url').notNull(),
+  secret: text('secret').notNull(),
+  serviceHost: text('service_host').notNull(),
+  servicePort: integer('service_port').notNull(),
+  /** The id of this node's own key to the repository (removed when the credentials are rotated). */
+  repositoryKeyId: text('repository_key_id'),
+  /** Started and stopped by the demo cluster. */
+  demo: integer('demo', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull(),
+  rotatedAt: integer('rotated_at'),
+});
+
+export type NodeRow = typeof nodes.$inferSelect;
