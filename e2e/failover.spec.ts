@@ -1,0 +1,74 @@
+// The demo cluster, end to end: real agents and service processes behind the stable endpoint. Killing the
+// primary's service shows, without a reload, the node down, the standby promoted, the endpoint serving again,
+// and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested.
+import { expect, test } from './support/app';
+import { SEEDED_ADMIN, signIn } from './support/steps';
+
+test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
+test.describe.configure({ mode: 'serial' });
+
+async function endpointOf(page: import('@playwright/test').Page): Promise<string> {
+  const text = await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent();
+  return text!.trim();
+}
+
+async function endpointServes(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/writes`, { method: 'POST', body: JSON.stringify({ seq: 1_000_000 + Math.floor(Math.random() * 1e6) }), signal: AbortSignal.timeout(2000) });
+    return res.status === 201;
+  } catch {
+    return false;
+  }
+}
+
+test('the demo cluster starts with a primary serving behind the endpoint', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
+  const group = page.getByRole('region', { name: 'Group demo-notes' });
+  await expect(group.getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
+  await expect(group.getByRole('article', { name: 'Node demo-b' })).toContainText('Standby');
+  const endpoint = await endpointOf(page);
+  expect(await endpointServes(endpoint)).toBe(true);
+});
+
+test('killing the primary: the page shows it down, the standby takes over, the endpoint serves, RTO and RPO are listed', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const group = page.getByRole('region', { name: 'Group demo-notes' });
+  const a = group.getByRole('article', { name: 'Node demo-a' });
+  const b = group.getByRole('article', { name: 'Node demo-b' });
+  await expect(a).toContainText('Serving', { timeout: 30_000 });
+  // Let the standby receive shipped data first, as it would in steady state.
+  await expect(b).toContainText(/Data from\s*\d+ s ago/, { timeout: 30_000 });
+  const endpoint = await endpointOf(page);
+
+  await page.getByRole('button', { name: 'Fail primary' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
+  // Live, without a reload: the steps of the failover, then the new roles.
+  await expect(group.getByRole('list', { name: 'Live failover steps' })).toContainText('the service process exited (SIGKILL)', { timeout: 15_000 });
+  await expect(b).toContainText('Serving', { timeout: 15_000 });
+  await expect(b).toContainText('primary');
+  expect(await endpointServes(endpoint)).toBe(true);
+
+  const failovers = group.getByRole('table', { name: 'Failovers of demo-notes' });
+  const row = failovers.getByRole('row').filter({ hasText: 'demo-a → demo-b' });
+  await expect(row).toContainText('failover', { timeout: 15_000 });
+  // RTO and RPO are measured values in seconds, and the demo's load counted the lost writes.
+  const cells = row.getByRole('cell');
+  await expect(cells.nth(3)).toHaveText(/^\d+\.\d\d s$/);
+  await expect(cells.nth(4)).toHaveText(/^\d+\.\d\d s$/);
+  await expect(cells.nth(5)).toHaveText(/^\d+$/);
+
+  // The failed node rejoins as a standby once the new primary's data has replaced its own.
+  await expect(a).toContainText('Standby', { timeout: 30_000 });
+});
+
+test('a DR drill restores on the standby, starts it on a scratch port and marks the restore as tested', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const group = page.getByRole('region', { name: 'Group demo-notes' });
+  await group.getByRole('button', { name: 'Run DR drill' }).click();
+  await expect(group.getByRole('status').filter({ hasText: 'Drill passed' })).toBeVisible({ timeout: 30_000 });
+  await expect(group).toContainText('Restore tested');
+  await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText('passed');
+});
