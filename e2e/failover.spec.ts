@@ -1,8 +1,13 @@
 // The demo cluster, end to end: real agents and service processes behind the stable endpoint. Killing the
 // primary's service shows, without a reload, the node down, the standby promoted, the endpoint serving again,
-// and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested.
+// and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested; a source
+// on a node is backed up by its agent.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { expect, test } from './support/app';
-import { SEEDED_ADMIN, signIn } from './support/steps';
+import { SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
 test.describe.configure({ mode: 'serial' });
@@ -71,4 +76,27 @@ test('a DR drill restores on the standby, starts it on a scratch port and marks 
   await expect(group.getByRole('status').filter({ hasText: 'Drill passed' })).toBeVisible({ timeout: 30_000 });
   await expect(group).toContainText('Restore tested');
   await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText('passed');
+});
+
+test('a source on a node is backed up by that node’s agent', async ({ page }) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-node-source-'));
+  writeFileSync(path.join(dir, 'orders.csv'), 'id,total\n1,20\n');
+  try {
+    await signIn(page);
+    await page.goto('/backups');
+    const form = page.getByRole('form', { name: 'Add a source' });
+    await form.getByLabel('Name').fill('orders-on-demo-a');
+    await form.getByLabel('Node').selectOption('demo-a');
+    await form.getByLabel('Path').fill(dir);
+    await form.getByRole('button', { name: 'Add source' }).click();
+    await expect(form.getByRole('status')).toHaveText('Source orders-on-demo-a added.');
+    const row = sourceRow(page, 'orders-on-demo-a');
+    await expect(row).toContainText(`demo-a:${dir}`);
+    await row.getByRole('button', { name: 'Back up now' }).click();
+    await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible({ timeout: 30_000 });
+    await page.goto('/snapshots');
+    await expect(page.getByRole('main')).toContainText('demo-a:orders-on-demo-a');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -87,7 +87,7 @@ test('a restore in place asks for the typed name and takes a safety snapshot fir
 test('the overview shows the measured restore time, on the tile and in the RTO chart', async ({ page }) => {
   await signIn(page);
   await expect(page.getByRole('article', { name: 'RPO of site' })).toContainText(/Last restore took \d+\.\d s/);
-  const rto = page.getByRole('figure', { name: 'Restore duration (RTO) per run' });
+  const rto = page.getByRole('figure', { name: 'Recovery time (RTO): restores, failovers, drills' });
   await expect(rto.locator('.recharts-bar-rectangle')).toHaveCount(2);
   await expect(page.getByRole('figure', { name: 'RPO over time of site' })).toBeVisible();
 });

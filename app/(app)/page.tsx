@@ -72,7 +72,7 @@ export default async function OverviewPage() {
           Backups and restores
         </h2>
         <ChartBarDurations title="Backup duration per run" bars={charts.backups} color="#0369a1" />
-        <ChartBarDurations title="Restore duration (RTO) per run" bars={charts.restores} color="#15803d" />
+        <ChartBarDurations title="Recovery time (RTO): restores, failovers, drills" bars={charts.restores} color="#15803d" />
       </section>
       <section aria-labelledby="failures" className="mt-8">
         <h2 id="failures" className="text-lg font-medium">

@@ -16,6 +16,7 @@ import {
   writeKeyFile,
   type RetentionPolicy,
 } from '../../lib/engine';
+import { backupResultData, restoreResultData } from '../../lib/engine/job-results';
 import type { Context } from './context';
 import { formatBytes, formatDuration } from '../../lib/format';
 
@@ -38,7 +39,7 @@ export const backup: Command = async (ctx, v, args) => {
   const scan = scanForBackup(what);
   scan.catch(() => undefined);
   const repo = await ctx.open();
-  const { id, snapshot } = await runBackup(repo, {
+  const backedUp = await runBackup(repo, {
     scan,
     // The bundled CLI sits in dist/ beside the worker script built with it.
     workerScript: path.join(__dirname, 'backup-worker.cjs'),
@@ -52,10 +53,11 @@ export const backup: Command = async (ctx, v, args) => {
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });
+  const { id, snapshot } = backedUp;
   const s = snapshot.summary;
   ctx.out.result(
     'backup',
-    { id, shortId: id.slice(0, 8), source: snapshot.source, summary: s, warnings: snapshot.warnings },
+    backupResultData(backedUp),
     `snapshot ${id.slice(0, 8)} saved: ${s.files} files, ${formatBytes(s.bytes)} (${s.filesRead} read, ${formatBytes(s.newBytes)} new in the repository) in ${formatDuration(s.durationMs / 1000)}${s.skipped ? `; ${s.skipped} entries skipped` : ''}`,
   );
   return s.skipped > 0 ? EXIT.partial : EXIT.ok;
@@ -114,8 +116,8 @@ export const restore: Command = async (ctx, v, args) => {
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });
-  const listed = result.plan.entries.filter((e) => e.action !== 'merge').map((e) => ({ action: e.action, path: e.path, destination: e.destination, type: e.type, size: e.size }));
-  const data = { snapshot: snapshot.id, dryRun: v['dry-run'] === true, created: result.created, overwritten: result.overwritten, deleted: result.deleted, filesRestored: result.filesRestored, bytesRestored: result.bytesRestored, verified: result.verified, durationMs: result.durationMs, entries: listed };
+  const data = restoreResultData(snapshot, result, v['dry-run'] === true);
+  const listed = data.entries;
   const text = v['dry-run']
     ? [...listed.map((e) => `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}`), `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`].join('\n')
     : `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`;

@@ -242,6 +242,18 @@ export async function primaryServicePid(groupId: string): Promise<{ nodeId: stri
   return status?.service.pid ? { nodeId: primary, pid: status.service.pid } : null;
 }
 
+/** The failover groups a node (by name) belongs to. */
+export function groupsWithNode(nodeName: string): FailoverGroup[] {
+  return db()
+    .select({ group: failoverGroups })
+    .from(groupMembers)
+    .innerJoin(nodes, eq(nodes.id, groupMembers.nodeId))
+    .innerJoin(failoverGroups, eq(failoverGroups.id, groupMembers.groupId))
+    .where(eq(nodes.name, nodeName))
+    .all()
+    .map((r) => r.group);
+}
+
 export function memberOf(groupId: string, nodeId: string): boolean {
   return Boolean(db().select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.nodeId, nodeId))).get());
 }

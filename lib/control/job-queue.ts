@@ -1,8 +1,7 @@
-// Runs jobs one or two at a time, each as a `lifeline` child process, and records them: queued, running,
-// succeeded, failed, cancelled, or interrupted (the server stopped while it ran).
+// Runs jobs one or two at a time, each as a `lifeline` child process (or, for a source on a registered node, as a
+// job of that node's agent), and records them: queued, running, succeeded, failed, cancelled, or interrupted
+// (the server stopped while it ran).
 import 'server-only';
-
-import type { ChildProcess } from 'node:child_process';
 
 import { and, asc, eq, inArray } from 'drizzle-orm';
 
@@ -11,7 +10,9 @@ import { jobs, plans, sources, type Job, type Plan, type Source } from '../db/sc
 import { publish } from './events';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
-import { runCli } from './run-cli';
+import { groupsWithNode, setMaintenance } from './failover';
+import { runCli, type CliLine } from './run-cli';
+import { runOnNode, type JobRun } from './run-on-node';
 import { runHook } from './run-hook';
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 
@@ -19,7 +20,7 @@ const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
 const SAVE_PROGRESS_MS = 1000;
 
-const holder = globalThis as unknown as { lifelineRunning?: Map<number, ChildProcess> };
+const holder = globalThis as unknown as { lifelineRunning?: Map<number, Pick<JobRun, 'cancel'>> };
 const running = (holder.lifelineRunning ??= new Map());
 /** Jobs started and not finished (a job may be between two child processes, or in a hook). */
 const active = new Set<number>();
@@ -56,7 +57,7 @@ export function cancelJob(id: number): boolean {
   if (job.status !== 'running' || !active.has(id)) return false;
   // Between two steps (a hook, a safety snapshot) there is no child to interrupt: the next step sees this.
   cancelRequested.add(id);
-  running.get(id)?.kill('SIGINT');
+  running.get(id)?.cancel();
   return true;
 }
 
@@ -99,11 +100,24 @@ export function enqueueRestore(sourceId: number, params: RestoreParams, requeste
   return job;
 }
 
-function backupArgs(repo: RepositoryInfo, source: Protected, tag: string): string[] {
+const LOCAL_NODE = 'local';
+
+/** A backup of the source, run where the source is: by the CLI here, or by the agent of its node. */
+function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLine: (line: CliLine) => void) => JobRun {
+  const exclude = source.plan.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean);
+  if (source.node !== LOCAL_NODE) {
+    const what = source.kind === 'sqlite' ? { paths: [], sqlite: [source.path] } : { paths: [source.path], sqlite: [] };
+    return (onLine) => runOnNode(source.node, { kind: 'backup', ...what, exclude, tags: [tag], sourceName: source.name }, onLine);
+  }
   const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
-  for (const pattern of source.plan.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)) args.push('--exclude', pattern);
+  for (const pattern of exclude) args.push('--exclude', pattern);
   args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
-  return args;
+  return (onLine) => cliRun(args, repo, onLine);
+}
+
+function cliRun(args: string[], repo: RepositoryInfo, onLine: (line: CliLine) => void): JobRun {
+  const { child, done } = runCli(args, repo.passwordFile, onLine);
+  return { cancel: () => child.kill('SIGINT'), done };
 }
 
 function start(job: Job): void {
@@ -148,7 +162,7 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
 }
 
 async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
-  const run = await tracked(job, backupArgs(repo, source, `job-${job.id}`), repo);
+  const run = await tracked(job, backupRun(repo, source, `job-${job.id}`));
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
     const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
@@ -171,11 +185,23 @@ async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo)
   forgetSnapshots(result.removed as string[]);
 }
 
-/** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. */
+/** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. On a node,
+ *  its failover groups are in maintenance meanwhile: the agent stops the service for the restore, and that is
+ *  not a failure to fail over from. */
 async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   const params = JSON.parse(job.params ?? '{}') as RestoreParams;
+  const held = params.inPlace && source.node !== LOCAL_NODE ? groupsWithNode(source.node).filter((g) => !g.maintenance) : [];
+  held.forEach((g) => setMaintenance(g.id, true));
+  try {
+    return await restoreSteps(job, source, repo, params);
+  } finally {
+    held.forEach((g) => setMaintenance(g.id, false));
+  }
+}
+
+async function restoreSteps(job: Job, source: Protected, repo: RepositoryInfo, params: RestoreParams): Promise<Outcome> {
   if (params.inPlace) {
-    const safety = await tracked(job, backupArgs(repo, source, 'safety'), repo);
+    const safety = await tracked(job, backupRun(repo, source, 'safety'));
     if (safety.code !== 0 && safety.code !== 3) {
       return wasCancelled(safety) ? { status: 'cancelled', error: null } : { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}` };
     }
@@ -184,9 +210,12 @@ async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Pr
     rememberSnapshot({ id: String(s.id), time: (s.summary as { startedAt: string }).startedAt, source: String(s.source), tags: ['safety'], summary: s.summary as never });
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
-  const args = ['restore', '--repo', repo.location, params.snapshot, '--target', params.inPlace ? '/' : params.target];
+  const target = params.inPlace ? '/' : params.target;
+  const args = ['restore', '--repo', repo.location, params.snapshot, '--target', target];
   for (const p of params.include) args.push('--include', p);
-  const run = await tracked(job, args, repo);
+  const run = await tracked(job, (onLine) =>
+    source.node === LOCAL_NODE ? cliRun(args, repo, onLine) : runOnNode(source.node, { kind: 'restore', snapshot: params.snapshot, target, include: params.include, dryRun: false }, onLine),
+  );
   const { code, result, error } = run;
   if (code === 0 && result) {
     params.verified = result.verified === true;
@@ -195,15 +224,15 @@ async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Pr
   return wasCancelled(run) ? { status: 'cancelled', params: JSON.stringify(params), error: null } : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
 }
 
-/** Runs one CLI command for a job: progress to the browsers (and now and then to the database), cancellable. */
 /** A CLI interrupted so early that it had not yet set up its own handler dies of the signal: still a cancel. */
 function wasCancelled(run: { code: number | null; signal: NodeJS.Signals | null }): boolean {
   return run.code === 130 || run.signal === 'SIGINT';
 }
 
-function tracked(job: Job, args: string[], repo: RepositoryInfo) {
+/** Runs one step of a job: progress to the browsers (and now and then to the database), cancellable. */
+function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
   let lastSave = 0;
-  const { child, done } = runCli(args, repo.passwordFile, (line) => {
+  const run = start((line) => {
     if (line.type !== 'progress') return;
     const progress = { filesDone: Number(line.filesDone), filesTotal: Number(line.filesTotal), bytesDone: Number(line.bytesDone), bytesTotal: Number(line.bytesTotal) };
     const now = Date.now();
@@ -213,8 +242,8 @@ function tracked(job: Job, args: string[], repo: RepositoryInfo) {
     }
     publish({ type: 'job', job: { ...job, ...progress, rate: Number(line.rate), etaSeconds: line.etaSeconds } as Job });
   });
-  running.set(job.id, child);
-  return done.finally(() => running.delete(job.id));
+  running.set(job.id, run);
+  return run.done.finally(() => running.delete(job.id));
 }
 
 function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {

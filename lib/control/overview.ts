@@ -1,11 +1,11 @@
 // What the overview shows per source: the age of its newest good snapshot against its RPO target.
 import 'server-only';
 
-import { and, desc, eq, gte } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import type { DurationBar } from '../chart-data';
-import { jobs, plans, snapshots, sources, type Plan, type Source } from '../db/schema';
+import { drills, failoverEvents, failoverGroups, jobs, plans, snapshots, sources, type Plan, type Source } from '../db/schema';
 import { formatBytes } from '../format';
 import { rpoStatus, type RpoStatus } from '../rpo';
 import { rpoSeries, type RpoPoint } from '../rpo-series';
@@ -77,7 +77,31 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
     .limit(20)
     .all()
     .reverse();
-  const restores = restoreJobs.map(({ job, source }) => ({ label: time(job.endedAt!), seconds: (job.endedAt! - job.startedAt!) / 1000, detail: `${source ?? 'deleted source'}, verified` }));
+  // RTO as measured, from every kind of recovery: restores, failovers (the gap through the endpoint) and drills.
+  const restores = [
+    ...restoreJobs.map(({ job, source }) => ({ at: job.endedAt!, label: time(job.endedAt!), seconds: (job.endedAt! - job.startedAt!) / 1000, detail: `restore of ${source ?? 'a deleted source'}, verified` })),
+    ...db()
+      .select({ event: failoverEvents, group: failoverGroups.name })
+      .from(failoverEvents)
+      .innerJoin(failoverGroups, eq(failoverGroups.id, failoverEvents.groupId))
+      .where(and(eq(failoverEvents.ok, true), isNotNull(failoverEvents.rtoMs)))
+      .orderBy(desc(failoverEvents.id))
+      .limit(20)
+      .all()
+      .map(({ event, group }) => ({ at: event.createdAt, label: time(event.createdAt), seconds: event.rtoMs! / 1000, detail: `${event.kind} of ${group}` })),
+    ...db()
+      .select({ drill: drills, group: failoverGroups.name })
+      .from(drills)
+      .innerJoin(failoverGroups, eq(failoverGroups.id, drills.groupId))
+      .where(eq(drills.ok, true))
+      .orderBy(desc(drills.id))
+      .limit(20)
+      .all()
+      .map(({ drill, group }) => ({ at: drill.startedAt, label: time(drill.startedAt), seconds: drill.timeToReadyMs! / 1000, detail: `drill of ${group}, time to ready` })),
+  ]
+    .sort((a, b) => a.at - b.at)
+    .slice(-30)
+    .map(({ at: _at, ...bar }) => bar);
   const lastRtoBySource: Record<number, number> = {};
   for (const { job } of restoreJobs) if (job.sourceId) lastRtoBySource[job.sourceId] = job.endedAt! - job.startedAt!;
   const failures = db()

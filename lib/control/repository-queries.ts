@@ -4,6 +4,7 @@ import 'server-only';
 
 import { repositoryInfo } from './repository';
 import { runCli, type CliLine } from './run-cli';
+import { runOnNode } from './run-on-node';
 
 type Answer<T> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -46,10 +47,17 @@ export function compareSnapshots(older: string, newer: string): Promise<Answer<D
   return ask('diff', [older, newer], 'cannot compare these snapshots', (r) => r.entries as DiffRow[]);
 }
 
-/** A dry run: what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
+/** A dry run (on the node the files are on): what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
  *  and delete. */
-export function previewRestore(snapshot: string, target: string, include: string[]): Promise<Answer<PreviewEntry[]>> {
-  return ask('restore', [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])], 'the preview failed', (r) =>
-    (r.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size })),
-  );
+export async function previewRestore(snapshot: string, target: string, include: string[], node = 'local'): Promise<Answer<PreviewEntry[]>> {
+  if (node !== 'local') {
+    const { code, result, error } = await runOnNode(node, { kind: 'restore', snapshot, target, include, dryRun: true }).done;
+    if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
+    return { ok: true, data: entriesOf(result) };
+  }
+  return ask('restore', [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])], 'the preview failed', entriesOf);
+}
+
+function entriesOf(result: CliLine): PreviewEntry[] {
+  return (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size }));
 }

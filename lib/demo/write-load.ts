@@ -60,14 +60,26 @@ export class WriteLoad {
     return [...this.history];
   }
 
-  /** Waits for a write acknowledged after `resumedAfter`, then measures what the outage at `outageAt` cost.
-   *  Writes acknowledged before the outage are then settled: a later outage does not count them again. */
+  /** Waits for a write acknowledged after `resumedAfter`, then measures what the outage around `outageAt` cost:
+   *  the longest stretch without an acknowledgement from shortly before it to the resumption, and how many writes
+   *  acknowledged before that stretch the service no longer holds. Those writes are then settled: a later outage
+   *  does not count them again. */
   async measure(outageAt: number, resumedAfter: number, timeoutMs = 10_000): Promise<OutageCost> {
     const deadline = Date.now() + timeoutMs;
     while (!this.history.some((h) => h.at > resumedAfter) && Date.now() < deadline && this.running) await new Promise((r) => setTimeout(r, 20));
-    const before = this.history.filter((h) => h.at <= outageAt);
-    const after = this.history.find((h) => h.at > outageAt);
-    const clientGapMs = before.length && after ? after.at - before.at(-1)!.at : null;
+    // The outage may have begun up to a probe interval before the coordinator's estimate of it.
+    const from = outageAt - 2000;
+    let gapStart: number | null = null;
+    let clientGapMs: number | null = null;
+    for (let i = 0; i + 1 < this.history.length; i++) {
+      const [a, b] = [this.history[i], this.history[i + 1]];
+      if (b.at <= from || a.at > resumedAfter) continue;
+      if (clientGapMs === null || b.at - a.at > clientGapMs) {
+        clientGapMs = b.at - a.at;
+        gapStart = a.at;
+      }
+    }
+    const before = gapStart === null ? [] : this.history.filter((h) => h.at <= gapStart!);
     let lostWrites: number | null = null;
     try {
       const res = await fetch(`${this.baseUrl}/writes/missing`, {
@@ -80,7 +92,7 @@ export class WriteLoad {
     } catch {
       // The service could not say; the gap is still measured.
     }
-    this.history = this.history.filter((h) => h.at > outageAt);
+    if (gapStart !== null) this.history = this.history.filter((h) => h.at > gapStart!);
     return { clientGapMs, lostWrites };
   }
 

@@ -4,9 +4,10 @@
 // is a real TCP proxy between the coordinator and an agent that stops forwarding.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -18,7 +19,10 @@ import { AppendOnlyAccess } from '@/lib/engine/nodes/append-only-access';
 import { newSecret } from '@/lib/engine/nodes/signed-request';
 import { StorageService } from '@/lib/engine/nodes/storage-service';
 import { storageFor } from '@/lib/engine/repository/open-repository';
-import { PASSWORD, tempDir, TEST_KDF } from '../helpers';
+
+const PASSWORD = 'cluster repository passphrase';
+/** A cheap scrypt cost: these repositories live for one test. */
+const TEST_KDF = { N: 2 ** 10, r: 8, p: 1 };
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const NOTES_SERVICE = path.join(ROOT, 'dist', 'notes-service.cjs');
@@ -52,6 +56,8 @@ export interface TestNode {
 export interface Cluster {
   dir: string;
   repository: string;
+  /** The control plane's storage API (append-only for nodes). */
+  storageUrl: string;
   endpoint: StableEndpoint;
   endpointUrl: string;
   nodes: TestNode[];
@@ -65,11 +71,13 @@ export interface Cluster {
 
 export interface ClusterOptions {
   nodes?: number;
+  /** False: the coordinator ignores the agents' crash reports and finds failures by probes alone. */
+  agentReports?: boolean;
   group?: Partial<Omit<GroupConfig, 'members' | 'id' | 'name' | 'groupKey'>>;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const dir = tempDir('cluster');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-cluster-'));
   const repository = path.join(dir, 'repository');
   const repo = await initRepository(repository, PASSWORD, { kdf: TEST_KDF });
 
@@ -152,6 +160,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       groupKey: randomBytes(32).toString('hex'),
       healthPath: '/health',
       maintenance: false,
+      agentReports: options.agentReports ?? true,
       ...options.group,
       members: nodes.map((n, i) => ({ nodeId: n.nodeId, name: n.name, agentUrl: `http://127.0.0.1:${n.linkPort}`, secret: n.secret, priority: nodes.length - i, service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! } })),
     },
@@ -184,6 +193,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   return {
     dir,
     repository,
+    storageUrl: controlPlane,
     endpoint,
     endpointUrl,
     nodes,
@@ -206,6 +216,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       );
       await endpoint.stop();
       await new Promise((r) => storageServer.close(r));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
-import { plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
+import { nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
@@ -69,9 +69,16 @@ const newSourceSchema = z
       .trim()
       .min(1, 'Give the path to protect')
       .refine((p) => path.isAbsolute(p), 'Give an absolute path, starting with /'),
+    /** `local` (the dashboard's machine) or a registered node's name, whose agent backs the source up. */
+    node: z.string().default('local'),
     ...policyFields,
   })
   .superRefine((v, ctx) => {
+    if (v.node !== 'local') {
+      // The path is on the node: its agent reports a missing path when it backs up.
+      if (!db().select().from(nodes).where(eq(nodes.name, v.node)).get()) ctx.addIssue({ code: 'custom', path: ['node'], message: 'No such node' });
+      return;
+    }
     const st = existsSync(v.path) ? statSync(v.path) : null;
     if (!st) ctx.addIssue({ code: 'custom', path: ['path'], message: 'Nothing exists at this path' });
     else if (v.kind === 'directory' && !st.isDirectory()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a directory' });
@@ -97,7 +104,7 @@ export const updatePlan = formAction(z.object({ planId: id, ...policyFields }), 
   return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
 });
 
-export const addSource = formAction(newSourceSchema, 'configure', async ({ name, kind, path: where, plan, ...policy }, user): Promise<ActionState> => {
+export const addSource = formAction(newSourceSchema, 'configure', async ({ name, kind, path: where, plan, node, ...policy }, user): Promise<ActionState> => {
   if (db().select().from(sources).where(eq(sources.name, name)).get()) {
     return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A source with this name exists' } };
   }
@@ -110,11 +117,11 @@ export const addSource = formAction(newSourceSchema, 'configure', async ({ name,
   db().$client
     .transaction(() => {
       const planId = plan === 'new' ? db().insert(plans).values({ name, ...policy, createdAt: Date.now() }).returning().get().id : plan;
-      db().insert(sources).values({ planId, name, kind, path: where, createdAt: Date.now() }).run();
+      db().insert(sources).values({ planId, name, kind, path: where, node, createdAt: Date.now() }).run();
     })
     .immediate();
   syncSchedules();
   revalidatePath('/backups');
-  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: where });
+  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: node === 'local' ? where : `${node}:${where}` });
   return { ok: true, data: undefined, message: `Source ${name} added.` };
 });

@@ -5,7 +5,7 @@ import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 import { addSource } from './actions';
 import { SourcePolicyFields } from './source-policy-fields';
 
-export function AddSourceForm({ plans }: { plans: { id: number; name: string }[] }) {
+export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: string }[]; nodes: string[] }) {
   const { state, dispatch, errors, values } = useForm(addSource);
   return (
     <form action={dispatch} className="grid gap-4 sm:grid-cols-2" aria-label="Add a source">
@@ -36,7 +36,23 @@ export function AddSourceForm({ plans }: { plans: { id: number; name: string }[]
         </select>
         {errors?.plan ? <p className="mt-1 text-sm text-red-600">{errors.plan}</p> : <p className="mt-1 text-sm text-slate-500">An existing plan brings its own settings.</p>}
       </div>
-      <Field label="Path" name="path" defaultValue={values?.path} error={errors?.path} hint="Absolute path on this machine" />
+      {nodes.length > 0 ? (
+        <div>
+          <label htmlFor="source-node" className="block text-sm font-medium text-slate-700">
+            Node
+          </label>
+          <select id="source-node" name="node" defaultValue={values?.node ?? 'local'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+            <option value="local">This machine (the dashboard’s)</option>
+            {nodes.map((n) => (
+              <option key={n} value={n}>
+                {n} (backed up by its agent)
+              </option>
+            ))}
+          </select>
+          {errors?.node ? <p className="mt-1 text-sm text-red-600">{errors.node}</p> : null}
+        </div>
+      ) : null}
+      <Field label="Path" name="path" defaultValue={values?.path} error={errors?.path} hint="Absolute path on the machine the source is on" />
       <SourcePolicyFields values={values ?? {}} errors={errors} />
       <div className="sm:col-span-2 sm:w-48">
         <SubmitButton>Add source</SubmitButton>

@@ -58,8 +58,10 @@ const restoreInput = z
 
 export const preview = dataAction(restoreInput, 'restore-elsewhere', async (input, user) => {
   if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
-  if (!snapshotOfSource(input.sourceId, input.snapshot, user.role)) return { ok: false, error: 'That snapshot does not belong to this source.' };
-  return previewRestore(input.snapshot, input.where === 'original' ? '/' : input.target, input.include);
+  const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
+  if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
+  // The preview compares with the files where the restore will write: on the source's node.
+  return previewRestore(input.snapshot, input.where === 'original' ? '/' : input.target, input.include, source.node);
 });
 
 export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().max(100).default('') })), 'restore-elsewhere', async (input, user) => {

@@ -39,6 +39,8 @@ export interface GroupConfig {
   detector: DetectorOptions;
   leaseMs: number;
   maintenance: boolean;
+  /** Act on crashes the agents report at once (default); false leaves detection to the probes alone. */
+  agentReports?: boolean;
 }
 
 export const GROUP_DEFAULTS = { shippingIntervalMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 1000, detector: DEFAULT_DETECTOR, leaseMs: 6000 } as const;
@@ -146,7 +148,7 @@ export class GroupCoordinator {
       });
     };
     tick();
-    for (const m of this.members.values()) void this.watch(m);
+    if (this.config.agentReports !== false) for (const m of this.members.values()) void this.watch(m);
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,8 @@
 //   POST /v1/apply-now  standby: apply the newest shipped data now
 //   POST /v1/drill      restore the newest shipped data into a scratch place, start it there, measure, tear down
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
+//   POST /v1/jobs       start a backup of this node's files or a restore onto it (agent-jobs.ts)
+//   GET  /v1/jobs/ID    its progress, then its result;  POST /v1/jobs/ID/cancel stops it
 
 /** Shipped snapshots carry this tag and the source key ship:<group id>. */
 export const SHIP_TAG = 'ship';

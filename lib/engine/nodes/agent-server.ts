@@ -5,6 +5,7 @@ import http from 'node:http';
 import { z } from 'zod';
 
 import { Agent, AgentRefusal } from './agent';
+import { agentJobSchema } from './agent-jobs';
 import { ROLES } from './agent-protocol';
 import { AUTH_HEADERS, NonceCache, signResponse, verifyRequest } from './signed-request';
 
@@ -82,7 +83,13 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.drill();
     case 'POST /v1/failsafe':
       return agent.failsafeAnswer();
-    default:
+    case 'POST /v1/jobs':
+      return agent.startJob(agentJobSchema.parse(json()));
+    default: {
+      const job = /^\/v1\/jobs\/([0-9a-f]{16})(\/cancel)?$/.exec(pathname);
+      if (job && method === 'GET' && !job[2]) return agent.jobs.get(job[1]) ?? Promise.reject(new AgentRefusal(`no job ${job[1]}`));
+      if (job && method === 'POST' && job[2]) return { cancelled: agent.jobs.cancel(job[1]) };
       throw new AgentRefusal(`no route ${method} ${pathname}`);
+    }
   }
 }

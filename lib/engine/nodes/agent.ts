@@ -5,11 +5,16 @@
 //   peer confirms that it has not heard from the control plane either (the control plane is down, not
 //   cut off from this node alone); otherwise it stops its service, because a standby may be promoted;
 // - the agent never starts the service on its own account (after a restart it waits to be promoted).
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
+import { runBackup } from '../backup/run-backup';
+import { backupResultData, restoreResultData } from '../job-results';
 import { Repository } from '../repository/repository';
+import { runRestore } from '../restore/run-restore';
+import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
@@ -42,6 +47,7 @@ export class Agent {
   private checkingLease = false;
   private dataRound = false;
   private lastDataRound = 0;
+  readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
     this.state = readState(config.stateDir);
@@ -200,6 +206,37 @@ export class Agent {
         if (running) await stopService(this.config.service, running);
         await rm(scratch, { recursive: true, force: true });
       }
+    });
+  }
+
+  /** Starts a backup of this node's files or a restore onto it. A restore in place stops the guarded service
+   *  while it runs, and starts it again once the restored files are verified. */
+  startJob(req: AgentJobRequest): AgentJobView {
+    return this.jobs.start(req.kind, async (signal, onProgress) => {
+      const repo = await this.repository();
+      const onEvent = (e: { type: string }) => e.type === 'progress' && onProgress(e as never);
+      if (req.kind === 'backup') {
+        // The CLI bundle sits in dist/ beside the worker script built with it.
+        const workerScript = path.join(__dirname, 'backup-worker.cjs');
+        const result = await runBackup(repo, { ...req, node: this.config.node, signal, onEvent, workerScript: existsSync(workerScript) ? workerScript : undefined });
+        return backupResultData(result);
+      }
+      const snapshot = await repo.resolveSnapshot(req.snapshot);
+      const restore = () => runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
+      if (req.dryRun || path.resolve(req.target) !== '/') return restoreResultData(snapshot, await restore(), req.dryRun);
+      return this.exclusive(async () => {
+        const wasRunning = this.service !== null;
+        await this.stopOwnService();
+        const result = await restore();
+        if (wasRunning && this.state.role === 'primary') {
+          this.service = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
+          this.watchService(this.service);
+          this.serviceState = 'running';
+          this.healthy = true;
+          await this.save({ servicePid: this.service.child.pid ?? null });
+        }
+        return restoreResultData(snapshot, result, false);
+      });
     });
   }
 

@@ -85,9 +85,17 @@ export class Repository {
     return blobId(this.key.id, plaintext);
   }
 
-  /** Loads index files written since the last call (by this process or another). */
+  /** Loads index files written since the last call (by this process or another). If one it loaded is gone, a
+   *  prune has replaced it (and maybe deleted packs it named): everything is read afresh, so a long-lived process
+   *  (an agent) never counts on a blob that is no longer stored. */
   async loadIndex(): Promise<void> {
-    for (const { name } of await this.storage.list('index')) {
+    const listed = await this.storage.list('index');
+    const present = new Set(listed.map((o) => o.name));
+    if ([...this.loadedIndexFiles].some((name) => !present.has(name))) {
+      this.index.clear();
+      this.loadedIndexFiles.clear();
+    }
+    for (const { name } of listed) {
       if (this.loadedIndexFiles.has(name)) continue;
       let file;
       try {

@@ -1,0 +1,91 @@
+// A node backs up its own files and restores onto itself through its agent: the engine runs on the node, and the
+// data reaches the repository through the control plane's append-only storage API, which refuses any delete.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { AgentClient } from '@/lib/engine/nodes/agent-client';
+import type { AgentJobRequest, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
+import { HttpStorage } from '@/lib/engine/nodes/http-storage';
+import { openRepository } from '@/lib/engine';
+import { startCluster, waitFor, serviceHealthy, type Cluster } from './support/cluster';
+
+async function runJob(client: AgentClient, req: AgentJobRequest): Promise<AgentJobView> {
+  const { id } = await client.startJob(req);
+  return waitFor(`job ${id}`, async () => {
+    const view = await client.job(id);
+    return view.status === 'running' ? null : view;
+  });
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('jobs on a node', () => {
+  let cluster: Cluster;
+  let files: string;
+  let backupId: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    files = path.join(cluster.dir, 'node-a-files');
+    mkdirSync(path.join(files, 'conf'), { recursive: true });
+    writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 8080\n');
+    writeFileSync(path.join(files, 'big.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+  });
+  afterAll(() => cluster?.stop());
+
+  it('backs up the node’s files into the repository, readable with the repository passphrase alone', async () => {
+    const [a] = cluster.nodes;
+    const view = await runJob(a.direct, { kind: 'backup', paths: [files], sqlite: [], exclude: [], tags: ['t'], sourceName: 'files' });
+    expect(view.status).toBe('succeeded');
+    expect(view.result?.source).toBe('node-a:files');
+    const repo = await openRepository(cluster.repository, 'cluster repository passphrase');
+    const snapshot = await repo.resolveSnapshot('latest', { source: 'node-a:files' });
+    expect(snapshot.id).toBe(view.result?.id);
+    backupId = snapshot.id;
+    expect(snapshot.summary.files).toBe(2);
+  });
+
+  it('restores onto the node in place, verified, and brings its guarded service back', async () => {
+    const [a] = cluster.nodes;
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    cluster.coordinator.update({ maintenance: true });
+    const before = sha(path.join(files, 'big.bin'));
+    writeFileSync(path.join(files, 'big.bin'), 'damaged');
+    const pid = (await a.direct.status()).service.pid;
+    const view = await runJob(a.direct, { kind: 'restore', snapshot: backupId, target: '/', include: [files], dryRun: false });
+    expect(view.error).toBeNull();
+    expect(view.result?.verified).toBe(true);
+    expect(sha(path.join(files, 'big.bin'))).toBe(before);
+    const status = await a.direct.status();
+    expect(status.service.state).toBe('running');
+    expect(status.service.pid).not.toBe(pid);
+    expect(await serviceHealthy(a.servicePort)).toBe(true);
+    cluster.coordinator.update({ maintenance: false });
+  });
+
+  it('previews a restore on the node without changing anything', async () => {
+    const [a] = cluster.nodes;
+    writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 9090\n');
+    const view = await runJob(a.direct, { kind: 'restore', snapshot: backupId, target: '/', include: [files], dryRun: true });
+    expect(view.error).toBeNull();
+    expect((view.result?.entries as { action: string; destination: string }[]).some((e) => e.action === 'overwrite' && e.destination.endsWith('app.toml'))).toBe(true);
+    expect(readFileSync(path.join(files, 'conf', 'app.toml'), 'utf8')).toBe('port = 9090\n');
+  });
+
+  it('a node’s credentials cannot delete or rewrite anything in the repository', async () => {
+    const [a] = cluster.nodes;
+    const storage = new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: a.secret });
+    const [pack] = await storage.list('data');
+    await expect(storage.delete(`data/${pack.name}`)).rejects.toThrow(/append-only/);
+    await expect(storage.put(`data/${pack.name}`, Buffer.from('garbage'))).rejects.toThrow(/do not match/);
+    const [snap] = await storage.list('snapshots');
+    await expect(storage.delete(`snapshots/${snap.name}`)).rejects.toThrow(/append-only/);
+    expect((await storage.get(`data/${pack.name}`)).length).toBe(pack.size);
+    const stranger = new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: 'ab'.repeat(32) });
+    await expect(stranger.list('snapshots')).rejects.toThrow();
+  });
+
+});
