@@ -4,7 +4,6 @@
 // Ports are picked free on first start and kept while they stay free.
 import 'server-only';
 
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -13,16 +12,14 @@ import { eq } from 'drizzle-orm';
 import { WriteLoad } from '../demo/write-load';
 import { dataDir } from '../config';
 import { db } from '../db/client';
-import { failoverGroups, groupMembers, nodes, plans, sources, type NodeRow } from '../db/schema';
+import { failoverGroups, nodes, plans, sources, type NodeRow } from '../db/schema';
 import { daemonPid, ensureDaemon, freePort, portFree, stopDaemon, waitForPort } from './daemons';
-import { primaryServicePid, startGroup } from './failover';
+import { createFailoverGroup, primaryServicePid, startGroup } from './failover';
 import { agentConfig, registerNode, type NodeCredentials } from './node-registry';
 
 export const DEMO_GROUP = 'demo-notes';
-const DEMO_NODES = [
-  { name: 'demo-a', priority: 2 },
-  { name: 'demo-b', priority: 1 },
-];
+/** In order of priority: demo-a starts as primary. */
+const DEMO_NODES = ['demo-a', 'demo-b'];
 
 export function demoEnabled(): boolean {
   return process.env.LIFELINE_DEMO !== '0';
@@ -77,21 +74,16 @@ async function ensureNode(name: string): Promise<NodeRow> {
 export async function ensureDemoCluster(): Promise<void> {
   if (!demoEnabled()) return;
   const members = [];
-  for (const spec of DEMO_NODES) {
-    const node = await ensureNode(spec.name);
+  for (const name of DEMO_NODES) {
+    const node = await ensureNode(name);
     ensureDaemon(`agent-${node.name}`, ['agent', '--config', configFile(node.name)]);
     const url = new URL(node.agentUrl);
     await waitForPort(url.hostname, Number(url.port));
-    members.push({ node, priority: spec.priority });
+    members.push({ node });
   }
   let group = db().select().from(failoverGroups).where(eq(failoverGroups.name, DEMO_GROUP)).get();
   if (!group) {
-    group = db()
-      .insert(failoverGroups)
-      .values({ id: `group-${randomBytes(6).toString('hex')}`, name: DEMO_GROUP, groupKey: randomBytes(32).toString('hex'), endpointHost: '127.0.0.1', endpointPort: await freePort(), healthPath: '/health', demo: true, createdAt: Date.now() })
-      .returning()
-      .get();
-    for (const m of members) db().insert(groupMembers).values({ groupId: group.id, nodeId: m.node.id, priority: m.priority }).run();
+    group = createFailoverGroup({ name: DEMO_GROUP, endpointHost: '127.0.0.1', endpointPort: await freePort(), healthPath: '/health', shippingIntervalMs: 5000, memberIds: members.map((m) => m.node.id), demo: true });
   } else if (!daemonPid(`endpoint-${group.name}`) && !(await portFree(group.endpointHost, group.endpointPort))) {
     group = db().update(failoverGroups).set({ endpointPort: await freePort() }).where(eq(failoverGroups.id, group.id)).returning().get();
   }

@@ -3,6 +3,7 @@
 // failover becomes an event with its timeline, its measured RTO and RPO, and a notification.
 import 'server-only';
 
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import { Cron } from 'croner';
@@ -240,6 +241,19 @@ export async function primaryServicePid(groupId: string): Promise<{ nodeId: stri
   if (!runtime || !primary) return null;
   const status = await runtime.coordinator.client(primary)!.status().catch(() => null);
   return status?.service.pid ? { nodeId: primary, pid: status.service.pid } : null;
+}
+
+/** A new group; members in order of priority (the first is promoted when the group starts). */
+export function createFailoverGroup(input: { name: string; endpointHost: string; endpointPort: number; healthPath: string | null; shippingIntervalMs: number; memberIds: string[]; demo?: boolean }): FailoverGroup {
+  return db().$client.transaction(() => {
+    const group = db()
+      .insert(failoverGroups)
+      .values({ id: `group-${randomBytes(6).toString('hex')}`, name: input.name, groupKey: randomBytes(32).toString('hex'), endpointHost: input.endpointHost, endpointPort: input.endpointPort, healthPath: input.healthPath, shippingIntervalMs: input.shippingIntervalMs, demo: input.demo ?? false, createdAt: Date.now() })
+      .returning()
+      .get();
+    input.memberIds.forEach((nodeId, i) => db().insert(groupMembers).values({ groupId: group.id, nodeId, priority: input.memberIds.length - i }).run());
+    return group;
+  })();
 }
 
 /** The failover groups a node (by name) belongs to. */

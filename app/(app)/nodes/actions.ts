@@ -4,12 +4,14 @@ import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
-import { formAction } from '@/lib/auth/action';
+import { formAction, type ActionState } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
 import { failoverGroups, nodes } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
-import { memberOf, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
+import { portFree } from '@/lib/control/daemons';
+import { createFailoverGroup, memberOf, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
+import { isValidSchedule } from '@/lib/control/scheduler';
 import { agentConfig, registerNode, rotateNodeCredentials } from '@/lib/control/node-registry';
 
 const groupId = z.string().regex(/^group-[0-9a-f]{12}$/, 'Not a failover group');
@@ -75,4 +77,48 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
   // Running coordinators sign with the old secret until restarted.
   for (const g of db().select().from(failoverGroups).all()) if (memberOf(g.id, node.id)) await startGroup(g.id);
   return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `New credentials for ${node.name}; the old ones no longer work.` };
+});
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[\w.-]+:\d{1,5}$/, 'HOST:PORT, for example 127.0.0.1:8080')
+  .refine((v) => Number(v.split(':').pop()) > 0 && Number(v.split(':').pop()) < 65536, 'A port from 1 to 65535');
+
+const groupSchema = z.object({
+  name,
+  endpoint: hostPort,
+  healthPath: z
+    .string()
+    .trim()
+    .default('')
+    .refine((p) => p === '' || p.startsWith('/'), 'A path starting with /, or empty for a TCP check'),
+  shippingSeconds: z.coerce.number({ message: 'A number of seconds' }).int('Whole seconds').min(1, 'At least 1 s').max(3600, 'At most an hour'),
+  members: z.string().transform((v, ctx) => {
+    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (ids.length < 2) ctx.addIssue({ code: 'custom', message: 'Pick at least two nodes: a primary and a standby' });
+    return ids;
+  }),
+});
+
+export const createGroup = formAction(groupSchema, 'configure', async (input, user): Promise<ActionState> => {
+  if (db().select().from(failoverGroups).where(eq(failoverGroups.name, input.name)).get()) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A group with this name exists' } };
+  const known = db().select().from(nodes).all();
+  const members = input.members.map((id) => known.find((n) => n.id === id));
+  if (members.some((m) => !m)) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { members: 'A chosen node no longer exists' } };
+  const [host, port] = [input.endpoint.slice(0, input.endpoint.lastIndexOf(':')), Number(input.endpoint.split(':').pop())];
+  if (!(await portFree(host, port))) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { endpoint: 'Something already listens there' } };
+  const group = createFailoverGroup({ name: input.name, endpointHost: host, endpointPort: port, healthPath: input.healthPath || null, shippingIntervalMs: input.shippingSeconds * 1000, memberIds: input.members });
+  await startGroup(group.id);
+  audit({ username: user!.username, action: 'create failover group', target: input.name, ok: true, detail: `${members.map((m) => m!.name).join(', ')} behind ${input.endpoint}` });
+  revalidatePath('/nodes');
+  return { ok: true, data: undefined, message: `Group ${input.name} created: the first node listed becomes primary.` };
+});
+
+export const setDrillSchedule = formAction(z.object({ groupId, schedule: z.string().trim().max(100).refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 3 * * 0 for Sundays at 3:00)') }), 'configure', async (input, user) => {
+  db().update(failoverGroups).set({ drillSchedule: input.schedule || null }).where(eq(failoverGroups.id, input.groupId)).run();
+  await startGroup(input.groupId);
+  audit({ username: user!.username, action: 'drill schedule', target: groupName(input.groupId), ok: true, detail: input.schedule || 'by hand only' });
+  revalidatePath('/nodes');
+  return { ok: true, data: undefined, message: input.schedule ? `Drills run on ${input.schedule}.` : 'Drills run by hand only.' };
 });

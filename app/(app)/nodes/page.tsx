@@ -7,6 +7,7 @@ import { demoEnabled } from '@/lib/control/demo-cluster';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
 import { drillNow, failPrimary, switchOver, toggleMaintenance } from './actions';
+import { CreateGroupForm, DrillScheduleForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
 function seconds(ms: number | null): string {
@@ -17,7 +18,7 @@ function when(ms: number): string {
   return new Date(ms).toLocaleString();
 }
 
-function GroupSection({ view, names, mayFailover }: { view: GroupView; names: Record<string, string>; mayFailover: boolean }) {
+function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupView; names: Record<string, string>; mayFailover: boolean; mayConfigure: boolean }) {
   const { group } = view;
   const primary = group.primaryNodeId ? names[group.primaryNodeId] : null;
   const standbys = view.members.filter((m) => m.id !== group.primaryNodeId);
@@ -42,6 +43,7 @@ function GroupSection({ view, names, mayFailover }: { view: GroupView; names: Re
           <ActionButton action={toggleMaintenance} fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }} label={group.maintenance ? 'End maintenance' : 'Maintenance mode'} tone="link" />
         </div>
       ) : null}
+      {mayConfigure ? <DrillScheduleForm groupId={group.id} schedule={group.drillSchedule} /> : null}
       <NodeTiles groupId={group.id} members={view.members} initial={view.live} />
       <FailoverSteps groupId={group.id} />
       <h3 className="mt-5 font-medium">Failovers</h3>
@@ -147,7 +149,7 @@ export default async function NodesPage() {
       ) : null}
       {groups.length === 0 ? <p className="mt-4 text-sm text-slate-600">No failover groups yet.</p> : null}
       {groups.map((g) => (
-        <GroupSection key={g.group.id} view={g} names={names} mayFailover={mayFailover} />
+        <GroupSection key={g.group.id} view={g} names={names} mayFailover={mayFailover} mayConfigure={can(user.role, 'configure')} />
       ))}
       {ungrouped.length > 0 ? (
         <>
@@ -164,7 +166,12 @@ export default async function NodesPage() {
           </ul>
         </>
       ) : null}
-      {can(user.role, 'configure') ? <RegisterNodeForm /> : null}
+      {can(user.role, 'configure') ? (
+        <>
+          <RegisterNodeForm />
+          {ungrouped.length >= 2 ? <CreateGroupForm nodes={ungrouped.map((n) => ({ id: n.id, name: n.name }))} /> : null}
+        </>
+      ) : null}
     </main>
   );
 }

@@ -1,0 +1,108 @@
+// Bringing your own nodes: register two nodes (their credentials are shown once, as agent configs), run their
+// agents with those configs, put them in a failover group, and watch the first one serve behind the endpoint.
+// Rotating a node's credentials locks out the old ones.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import { expect, test } from './support/app';
+import { SEEDED_ADMIN, signIn } from './support/steps';
+
+test.use({ serverEnv: SEEDED_ADMIN });
+test.describe.configure({ mode: 'serial' });
+
+const agents: ChildProcess[] = [];
+let dir: string;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+test.beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-nodes-'));
+});
+test.afterAll(async () => {
+  for (const a of agents) {
+    const gone = new Promise((r) => a.once('exit', r));
+    a.kill('SIGTERM');
+    await gone;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Registers a node in the dashboard and starts its agent with the config the page showed. */
+async function registerAndRun(page: import('@playwright/test').Page, name: string): Promise<void> {
+  const agentPort = await freePort();
+  const servicePort = await freePort();
+  const form = page.getByRole('region', { name: 'Register a node' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Agent address').fill(`http://127.0.0.1:${agentPort}`);
+  await form.getByLabel('Service port').fill(String(servicePort));
+  await form.getByRole('button', { name: 'Register node' }).click();
+  await expect(form.getByRole('status')).toHaveText(`Node ${name} registered.`);
+  const config = JSON.parse((await form.getByLabel('Agent config').textContent())!);
+  expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
+  // The operator completes the service section: here, the notes service shipped with the project.
+  config.stateDir = path.join(dir, name, 'agent');
+  config.service = { command: [process.execPath, path.resolve('dist/notes-service.cjs')], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: servicePort, health: { httpPath: '/health' }, dataDir: path.join(dir, name, 'service'), sqlite: ['notes.db'] };
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const agent = spawn(process.execPath, ['dist/lifeline.cjs', 'agent', '--config', file], { stdio: 'ignore' });
+  agents.push(agent);
+}
+
+test('register two nodes, run their agents, and group them: the first serves behind the endpoint', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  await registerAndRun(page, 'db-1');
+  await page.reload();
+  await registerAndRun(page, 'db-2');
+  await page.reload();
+
+  const endpointPort = await freePort();
+  const create = page.getByRole('region', { name: 'Create a failover group' });
+  await create.getByLabel('Group name').fill('orders');
+  await create.getByLabel('Endpoint').fill(`127.0.0.1:${endpointPort}`);
+  await create.getByLabel('Shipping interval (seconds)').fill('2');
+  await create.getByRole('checkbox', { name: 'db-1' }).check();
+  await create.getByRole('checkbox', { name: 'db-2' }).check();
+  await create.getByRole('button', { name: 'Create group' }).click();
+  // The group appears, and its members are no longer offered for a new group.
+  const group = page.getByRole('region', { name: 'Group orders' });
+  await expect(group).toBeVisible();
+  await expect(group.getByRole('article', { name: 'Node db-1' })).toContainText('Serving', { timeout: 30_000 });
+  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText(/Data from\s*\d+ s ago/, { timeout: 30_000 });
+  const res = await fetch(`http://127.0.0.1:${endpointPort}/writes`, { method: 'POST', body: JSON.stringify({ seq: 1 }) });
+  expect(res.status).toBe(201);
+});
+
+test('a switchover from the page moves the service to the standby', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const group = page.getByRole('region', { name: 'Group orders' });
+  await group.getByRole('button', { name: 'Switch over to db-2' }).click();
+  // The page re-renders with the new roles: the switch button now offers db-1.
+  await expect(group.getByRole('button', { name: 'Switch over to db-1' })).toBeVisible({ timeout: 30_000 });
+  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText('Serving', { timeout: 15_000 });
+  await expect(group.getByRole('table', { name: 'Failovers of orders' }).getByRole('row').filter({ hasText: 'db-1 → db-2' })).toContainText('switchover');
+});
+
+test('rotating a node’s credentials shows a new config once and locks out the old secret', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  await page.getByRole('link', { name: 'db-1' }).first().click();
+  await expect(page.getByRole('heading', { name: 'db-1' })).toBeVisible();
+  await expect(page.getByLabel('Heartbeats')).toBeVisible();
+  await page.getByRole('button', { name: 'Rotate credentials' }).click();
+  const config = JSON.parse((await page.getByLabel('Agent config').textContent())!);
+  expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
+  // The running agent still has the old secret: the control plane now sees it as unreachable.
+  await page.goto('/nodes');
+  await expect(page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' })).toContainText('Agent unreachable', { timeout: 15_000 });
+});
