@@ -3,11 +3,10 @@
 // Rotating a node's credentials locks out the old ones.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { expect, test } from './support/app';
+import { expect, freePort, test } from './support/app';
 import { SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -16,13 +15,6 @@ test.describe.configure({ mode: 'serial' });
 const agents: ChildProcess[] = [];
 let dir: string;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test.beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-nodes-'));

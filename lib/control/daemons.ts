@@ -76,11 +76,3 @@ export async function portFree(host: string, port: number): Promise<boolean> {
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}

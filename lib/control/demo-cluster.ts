@@ -13,7 +13,8 @@ import { WriteLoad } from '../demo/write-load';
 import { dataDir } from '../config';
 import { db } from '../db/client';
 import { failoverGroups, nodes, plans, sources, type NodeRow } from '../db/schema';
-import { daemonPid, ensureDaemon, freePort, portFree, stopDaemon, waitForPort } from './daemons';
+import { freePort } from '../engine/free-port';
+import { daemonPid, ensureDaemon, portFree, stopDaemon, waitForPort } from './daemons';
 import { createFailoverGroup, primaryServicePid, startGroup } from './failover';
 import { agentConfig, registerNode, type NodeCredentials } from './node-registry';
 

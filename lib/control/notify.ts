@@ -13,7 +13,7 @@ export type NotificationEvent =
   | { type: 'job-failed'; job: number; source: string; error: string }
   | { type: 'rpo-breached'; source: string; ageMinutes: number; targetMinutes: number }
   | { type: 'rpo-recovered'; source: string }
-  | { type: 'failover'; group: string; kind: string; from: string | null; to: string | null; ok: boolean; rtoMs: number | null; rpoMs: number | null; lostWrites: number | null; error: string | null }
+  | { type: 'failover'; group: string; kind: string; fromNode: string | null; toNode: string | null; ok: boolean; rtoMs: number | null; rpoMs: number | null; lostWrites: number | null; error: string | null }
   | { type: 'drill-failed'; group: string; node: string; error: string }
   | { type: 'node-down'; node: string; since: number }
   | { type: 'test'; by: string };
@@ -54,7 +54,7 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: ${event.source} is back within its RPO target`;
     case 'failover':
       return event.ok
-        ? `Lifeline: ${event.group} failed over from ${event.from ?? 'nothing'} to ${event.to} (RTO ${seconds(event.rtoMs)}, RPO ${seconds(event.rpoMs)}${event.lostWrites === null ? '' : `, ${event.lostWrites} writes lost`})`
+        ? `Lifeline: ${event.group} failed over from ${event.fromNode ?? 'nothing'} to ${event.toNode} (RTO ${seconds(event.rtoMs)}, RPO ${seconds(event.rpoMs)}${event.lostWrites === null ? '' : `, ${event.lostWrites} writes lost`})`
         : `Lifeline: the ${event.kind} of ${event.group} failed: ${event.error}`;
     case 'drill-failed':
       return `Lifeline: the DR drill of ${event.group} on ${event.node} failed: ${event.error}`;

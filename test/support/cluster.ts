@@ -14,6 +14,7 @@ import readline from 'node:readline';
 import { initRepository, writeKeyFile } from '@/lib/engine';
 import { GroupCoordinator, GROUP_DEFAULTS, type FailoverRecord, type GroupConfig } from '@/lib/engine/failover/coordinator';
 import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
+import { freePort } from '@/lib/engine/free-port';
 import { AgentClient } from '@/lib/engine/nodes/agent-client';
 import { AppendOnlyAccess } from '@/lib/engine/nodes/append-only-access';
 import { newSecret } from '@/lib/engine/nodes/signed-request';
@@ -26,14 +27,6 @@ const TEST_KDF = { N: 2 ** 10, r: 8, p: 1 };
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const NOTES_SERVICE = path.join(ROOT, 'dist', 'notes-service.cjs');
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export interface TestNode {
   nodeId: string;

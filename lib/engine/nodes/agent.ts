@@ -7,11 +7,11 @@
 // - the agent never starts the service on its own account (after a restart it waits to be promoted).
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
 import { backupResultData, restoreResultData } from '../job-results';
+import { freePort } from '../free-port';
 import { Repository } from '../repository/repository';
 import { runRestore } from '../restore/run-restore';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
@@ -381,12 +381,5 @@ export class Agent {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export type { Role };

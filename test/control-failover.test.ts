@@ -1,0 +1,148 @@
+// The control plane's side of failover on a real database: nodes registered with their own repository keys,
+// agents run from the configs it issues, a group started with a write load, and a crash of the primary recorded
+// as an event (timeline, RTO, RPO, lost writes), as node events, and as a notification.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { CLI, tempDir } from './helpers';
+import { freePort } from '@/lib/engine/free-port';
+import { NOTES_SERVICE, waitFor } from './support/cluster';
+
+process.env.LIFELINE_DATA_DIR = tempDir('control-failover');
+
+const received: { type: string; [k: string]: unknown }[] = [];
+const servers: http.Server[] = [];
+const agents: ChildProcess[] = [];
+
+async function listen(server: http.Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+afterAll(async () => {
+  const { stopGroupAndEndpoint } = await import('@/lib/control/failover');
+  const { db } = await import('@/lib/db/client');
+  const { failoverGroups } = await import('@/lib/db/schema');
+  for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
+  for (const a of agents) {
+    const gone = new Promise((r) => a.once('exit', r));
+    a.kill('SIGTERM');
+    await gone;
+  }
+  servers.forEach((s) => s.close());
+});
+
+describe('failover in the control plane', () => {
+  let groupId: string;
+
+  beforeAll(async () => {
+    const { db } = await import('@/lib/db/client');
+    const { notificationChannels } = await import('@/lib/db/schema');
+    const { agentStorage } = await import('@/lib/control/agent-storage');
+    const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
+    const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
+    const { WriteLoad } = await import('@/lib/demo/write-load');
+
+    // Where notifications go, and the storage API as the dashboard's route serves it.
+    const hook = await listen(
+      http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          received.push(JSON.parse(body));
+          res.writeHead(200).end();
+        });
+      }),
+    );
+    db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
+    process.env.LIFELINE_URL = await listen(
+      http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', async () => {
+          const reply = await (await agentStorage()).handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks));
+          res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
+        });
+      }),
+    );
+
+    const ids: string[] = [];
+    for (const name of ['web-1', 'web-2']) {
+      const agentPort = await freePort();
+      const servicePort = await freePort();
+      const { node, credentials } = await registerNode({ name, agentUrl: `http://127.0.0.1:${agentPort}`, serviceHost: '127.0.0.1', servicePort });
+      const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', name);
+      const config = agentConfig(node, credentials, { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: servicePort, health: { httpPath: '/health' }, dataDir: path.join(dir, 'service'), sqlite: ['notes.db'] }, path.join(dir, 'agent'));
+      const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
+      writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+      const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], { stdio: 'ignore', env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
+      agents.push(agent);
+      ids.push(node.id);
+    }
+    const endpointPort = await freePort();
+    const group = createFailoverGroup({ name: 'web', endpointHost: '127.0.0.1', endpointPort, healthPath: '/health', shippingIntervalMs: 1000, memberIds: ids });
+    groupId = group.id;
+    const load = new WriteLoad(`http://127.0.0.1:${endpointPort}`, { intervalMs: 50 });
+    await startGroup(group.id, load);
+    load.start();
+  }, 60_000);
+
+  it('starts the group: the first member is promoted and its epoch stored', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups, nodes } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const group = await waitFor('a primary', () => {
+      const g = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
+      return g?.primaryNodeId ? g : null;
+    });
+    expect(db().select().from(nodes).where(eq(nodes.id, group.primaryNodeId!)).get()?.name).toBe('web-1');
+    expect(group.epoch).toBe(1);
+    expect(group.reservedEpoch).toBe(1);
+  });
+
+  it('records a crash of the primary as a failover with its timeline, RTO, RPO and lost writes, and notifies', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { failoverEvents, nodeEvents, failoverGroups } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const { liveNodes, primaryServicePid } = await import('@/lib/control/failover');
+    // The standby holds shipped data before the crash.
+    await waitFor('shipped data on the standby', () => liveNodes(groupId).some((n) => !n.isGroupPrimary && n.dataTime !== null), 30_000);
+    const target = (await primaryServicePid(groupId))!;
+    process.kill(target.pid, 'SIGKILL');
+    const event = await waitFor('the failover event', () => db().select().from(failoverEvents).where(eq(failoverEvents.kind, 'failover')).get(), 30_000);
+    expect(event.ok).toBe(true);
+    expect(event.fromNodeId).toBe(target.nodeId);
+    expect(event.rtoMs).toBeGreaterThan(0);
+    expect(event.rpoMs).not.toBeNull();
+    expect(event.lostWrites).not.toBeNull();
+    expect(event.clientGapMs).toBeGreaterThan(0);
+    expect(JSON.parse(event.timeline).map((s: { step: string }) => s.step).join('\n')).toMatch(/exited[\s\S]*fenced[\s\S]*promoted[\s\S]*first good request/);
+    const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
+    expect(group.primaryNodeId).toBe(event.toNodeId);
+    expect(group.epoch).toBe(2);
+    const kinds = db().select().from(nodeEvents).all().map((e) => `${e.nodeId === target.nodeId ? 'old' : 'new'}:${e.kind}`);
+    expect(kinds).toEqual(expect.arrayContaining(['old:fenced', 'new:promoted']));
+    const note = await waitFor('the failover notification', () => received.find((r) => r.type === 'failover'));
+    expect(note).toMatchObject({ group: 'web', fromNode: 'web-1', toNode: 'web-2', ok: true });
+  });
+
+  it('keeps raw probe samples for an hour, then one row per node and minute', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { nodeSamples, nodes } = await import('@/lib/db/schema');
+    const { downsampleSamples, recentSamples } = await import('@/lib/control/node-samples');
+    const node = db().select().from(nodes).all()[0];
+    expect(recentSamples(node.id).length).toBeGreaterThan(0);
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    const minute = Math.floor(twoHoursAgo / 60_000) * 60_000;
+    for (let i = 0; i < 6; i++) db().insert(nodeSamples).values({ nodeId: node.id, at: minute + i * 5000, okProbes: i < 4 ? 1 : 0, latencyMs: 10 }).run();
+    downsampleSamples();
+    const old = db().select().from(nodeSamples).all().filter((s) => s.nodeId === node.id && s.at < Date.now() - 3600_000);
+    expect(old).toEqual([expect.objectContaining({ resolution: 'minute', at: minute, probes: 6, okProbes: 4, latencyMs: 10 })]);
+  });
+});
