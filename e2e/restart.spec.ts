@@ -57,3 +57,41 @@ test('a job running when the server dies is marked interrupted on the next start
     rmSync(source, { recursive: true, force: true });
   }
 });
+
+test('the guarded service keeps serving while the dashboard is down and restarts, and no failover happens', async ({ browser }) => {
+  const env = { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' };
+  let server = await startServer(env);
+  try {
+    let page = await (await browser.newContext({ baseURL: server.url })).newPage();
+    await signIn(page);
+    await page.goto('/nodes');
+    const group = () => page.getByRole('region', { name: 'Group demo-notes' });
+    await expect(group().getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
+    const endpoint = (await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent())!.trim();
+    await page.context().close();
+
+    // Writes through the endpoint, every 50 ms, for the whole outage of the dashboard and well past the 6 s lease.
+    await stopServer(server, 'SIGKILL', true);
+    let ok = 0;
+    let failed = 0;
+    for (let seq = 5_000_000; seq < 5_000_000 + 200; seq++) {
+      const res = await fetch(`${endpoint}/writes`, { method: 'POST', body: JSON.stringify({ seq }), signal: AbortSignal.timeout(2000) }).catch(() => null);
+      if (res?.status === 201) ok++;
+      else failed++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(failed).toBe(0);
+    expect(ok).toBe(200);
+
+    server = await startServer(env, server.dataDir);
+    page = await (await browser.newContext({ baseURL: server.url })).newPage();
+    await signIn(page);
+    await page.goto('/nodes');
+    await expect(group().getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
+    await expect(group().getByRole('article', { name: 'Node demo-a' })).not.toContainText('failsafe', { timeout: 15_000 });
+    await expect(group().getByRole('table', { name: 'Failovers of demo-notes' })).not.toContainText('demo-a → demo-b');
+    await page.context().close();
+  } finally {
+    await stopServer(server);
+  }
+});

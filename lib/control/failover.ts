@@ -18,6 +18,7 @@ import { drills, failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes
 import { ensureDaemon, runDir, stopDaemon } from './daemons';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
+import { controlPlaneUrl } from './node-registry';
 import { downsampleSamples, recordSample } from './node-samples';
 import { notify } from './notify';
 import { trimShippedSnapshots } from './ship-retention';
@@ -87,6 +88,7 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
       detector: { ...DEFAULT_DETECTOR, downAfter: group.downAfter, upAfter: group.upAfter },
       leaseMs: group.leaseMs,
       maintenance: group.maintenance,
+      controlPlaneUrl: controlPlaneUrl(),
     },
     {
       setEndpoint: async (target) => void (await writeRoute(file, target)),

@@ -41,6 +41,8 @@ export interface GroupConfig {
   maintenance: boolean;
   /** Act on crashes the agents report at once (default); false leaves detection to the probes alone. */
   agentReports?: boolean;
+  /** The control plane's URL, sent with every heartbeat so that agents find its storage API if it moves. */
+  controlPlaneUrl?: string;
 }
 
 export const GROUP_DEFAULTS = { shippingIntervalMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 1000, detector: DEFAULT_DETECTOR, leaseMs: 6000 } as const;
@@ -231,6 +233,7 @@ export class GroupCoordinator {
             shippingIntervalMs: this.config.shippingIntervalMs,
             peers: this.config.members.filter((p) => p.nodeId !== m.config.nodeId).map((p) => ({ nodeId: p.nodeId, url: p.agentUrl })),
             groupKey: sealGroupKey(m.config.secret, this.config.groupKey),
+            controlPlane: this.config.controlPlaneUrl,
           },
           this.config.probeTimeoutMs,
         )

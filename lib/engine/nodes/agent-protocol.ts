@@ -33,6 +33,8 @@ export interface HeartbeatRequest {
   /** The other members, for the failsafe check; `groupKey` is sealed with this node's secret. */
   peers: { nodeId: string; url: string }[];
   groupKey: string;
+  /** Where the control plane's storage API is now (it may have moved since the agent's config was written). */
+  controlPlane?: string;
 }
 
 export interface AgentStatus {

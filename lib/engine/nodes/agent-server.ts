@@ -18,6 +18,7 @@ const heartbeatSchema = z.object({
   shippingIntervalMs: z.number().int().min(200),
   peers: z.array(z.object({ nodeId: z.string(), url: z.url() })),
   groupKey: z.string().min(1),
+  controlPlane: z.url().optional(),
 });
 const promoteSchema = z.object({ epoch: z.number().int().min(1), leaseMs: z.number().int().min(500), leaseUntil: z.number() });
 const demoteSchema = z.object({ epoch: z.number().int().min(0) });

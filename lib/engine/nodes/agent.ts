@@ -47,10 +47,12 @@ export class Agent {
   private checkingLease = false;
   private dataRound = false;
   private lastDataRound = 0;
+  private controlPlane: string;
   readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
     this.state = readState(config.stateDir);
+    this.controlPlane = config.controlPlane;
   }
 
   async start(): Promise<void> {
@@ -110,6 +112,10 @@ export class Agent {
     return this.exclusive(async () => {
       if (req.epoch < this.state.epoch) return this.status();
       this.heartbeat = { ...req, key: openGroupKey(this.config.secret, req.groupKey) };
+      if (req.controlPlane && req.controlPlane !== this.controlPlane) {
+        this.controlPlane = req.controlPlane;
+        this.repo = null;
+      }
       if (this.state.groupId !== req.groupId) await this.save({ groupId: req.groupId });
       if (req.role === 'primary' && this.state.role === 'primary' && req.epoch === this.state.epoch) {
         this.leaseUntil = Math.min(leaseUntil, Date.now() + req.leaseMs);
@@ -335,7 +341,7 @@ export class Agent {
   }
 
   private repository(): Promise<Repository> {
-    this.repo ??= Repository.open(new HttpStorage(this.config.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }), this.config.repositoryPassword).catch((err) => {
+    this.repo ??= Repository.open(new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }), this.config.repositoryPassword).catch((err) => {
       this.repo = null;
       throw err;
     });
