@@ -50,7 +50,7 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
       {view.events.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>
       ) : (
-        <table aria-label={`Failovers of ${group.name}`} className="mt-2 w-full text-left text-sm">
+        <table aria-label={`Failovers of ${group.name}`} className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3">
           <thead className="text-slate-500">
             <tr>
               <th className="py-2">When</th>
@@ -73,8 +73,8 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
                 <td>
                   {e.fromNodeId ? (names[e.fromNodeId] ?? '?') : '—'} → {e.toNodeId ? (names[e.toNodeId] ?? '?') : '—'}
                 </td>
-                <td>{seconds(e.rtoMs)}</td>
-                <td>{seconds(e.rpoMs)}</td>
+                <td className="whitespace-nowrap">{seconds(e.rtoMs)}</td>
+                <td className="whitespace-nowrap">{seconds(e.rpoMs)}</td>
                 <td>{e.lostWrites ?? '—'}</td>
                 <td>
                   <details>
@@ -97,7 +97,7 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
       {view.drills.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>
       ) : (
-        <table aria-label={`Drills of ${group.name}`} className="mt-2 w-full text-left text-sm">
+        <table aria-label={`Drills of ${group.name}`} className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3">
           <thead className="text-slate-500">
             <tr>
               <th className="py-2">When</th>
