@@ -51,7 +51,9 @@ function stopDaemons() {
   if (!existsSync(run)) return;
   for (const file of readdirSync(run).filter((f) => f.endsWith('.pid'))) {
     try {
-      process.kill(Number(readFileSync(path.join(run, file), 'utf8')), 'SIGTERM');
+      const pid = Number(readFileSync(path.join(run, file), 'utf8'));
+      // Only our own: a stale pid file may name a process that has nothing to do with Lifeline.
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lifeline.cjs')) process.kill(pid, 'SIGTERM');
     } catch {
       // already gone
     }

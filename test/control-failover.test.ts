@@ -132,6 +132,24 @@ describe('failover in the control plane', () => {
     expect(note).toMatchObject({ group: 'web', fromNode: 'web-1', toNode: 'web-2', ok: true });
   });
 
+  it('keeps only the newest shipped snapshots, and none of them in the snapshot list', async () => {
+    const { repositoryInfo } = await import('@/lib/control/repository');
+    const { refreshSnapshots } = await import('@/lib/control/snapshot-cache');
+    const { trimShippedSnapshots } = await import('@/lib/control/ship-retention');
+    const { db } = await import('@/lib/db/client');
+    const { snapshots } = await import('@/lib/db/schema');
+    const { openRepository } = await import('@/lib/engine');
+    const { readFileSync } = await import('node:fs');
+    const repo = repositoryInfo()!;
+    const shipped = async () => (await (await openRepository(repo.location, readFileSync(repo.passwordFile, 'utf8'))).listSnapshots()).filter((s) => s.source === `ship:${groupId}`);
+    await waitFor('more than three shipped snapshots', async () => (await shipped()).length > 3, 30_000);
+    await trimShippedSnapshots(groupId);
+    // Shipping goes on meanwhile (every second here): at most one more than kept.
+    expect((await shipped()).length).toBeLessThanOrEqual(4);
+    await refreshSnapshots(repo);
+    expect(db().select().from(snapshots).all().filter((s) => s.sourceKey.startsWith('ship:'))).toEqual([]);
+  });
+
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {
     const { db } = await import('@/lib/db/client');
     const { nodeSamples, nodes } = await import('@/lib/db/schema');

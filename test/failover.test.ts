@@ -2,6 +2,9 @@
 // by the standby, a switchover loses no acknowledged write, the old primary rejoins and can take the service
 // back, and a drill leaves nothing running.
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,6 +33,7 @@ function childrenOf(pid: number): number[] {
 describe('a failover group of two nodes', () => {
   let cluster: Cluster;
   let load: WriteLoad;
+  let ackedBeforeCrash: number[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ group: { shippingIntervalMs: 1000 } });
@@ -82,6 +86,7 @@ describe('a failover group of two nodes', () => {
     expect(record.rpoMs).not.toBeNull();
     // Clients of the endpoint see the service again, on node-a.
     const acked = load.recentAcked();
+    ackedBeforeCrash = acked.filter((h) => h.at <= record.outageStartedAt).map((h) => h.seq);
     const cost = await load.measure(record.outageStartedAt, record.timeline.at(-1)!.at);
     expect(cost.clientGapMs).toBeGreaterThan(0);
     // Every write acknowledged before the restore point the standby started from survived; only writes
@@ -101,6 +106,13 @@ describe('a failover group of two nodes', () => {
       return s.role === 'standby' && s.data.dataTime !== null && s.data.dataTime > failedAt ? s : null;
     });
     expect(status.service.state).not.toBe('running');
+    // Its own data was set aside, not deleted: every write acknowledged before the crash is still in it, the
+    // ones the failover lost included.
+    const [kept] = readdirSync(path.join(b.stateDir, 'replaced'));
+    const db = new Database(path.join(b.stateDir, 'replaced', kept, 'notes.db'), { readonly: true });
+    const has = db.prepare('SELECT 1 FROM writes WHERE seq = ?').pluck();
+    expect(ackedBeforeCrash.filter((seq) => !has.get(seq))).toEqual([]);
+    db.close();
     const record = await cluster.coordinator.switchover(b.nodeId);
     expect(record?.ok).toBe(true);
     expect(cluster.coordinator.primaryNodeId).toBe(b.nodeId);

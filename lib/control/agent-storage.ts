@@ -2,9 +2,13 @@
 // lock, and the nonces already seen.
 import 'server-only';
 
-import { AppendOnlyAccess } from '../engine/nodes/append-only-access';
+import { eq } from 'drizzle-orm';
+
+import { AppendOnlyAccess, type LockOwners } from '../engine/nodes/append-only-access';
 import { StorageService } from '../engine/nodes/storage-service';
 import { storageFor } from '../engine/repository/open-repository';
+import { db } from '../db/client';
+import { nodeLocks } from '../db/schema';
 import { nodeSecret } from './node-registry';
 import { ensureRepository } from './repository';
 
@@ -13,7 +17,13 @@ const holder = globalThis as unknown as { lifelineAgentStorage?: { location: str
 export async function agentStorage(): Promise<StorageService> {
   const { location } = await ensureRepository();
   if (holder.lifelineAgentStorage?.location !== location) {
-    holder.lifelineAgentStorage = { location, service: new StorageService(new AppendOnlyAccess(storageFor(location)), nodeSecret) };
+    holder.lifelineAgentStorage = { location, service: new StorageService(new AppendOnlyAccess(storageFor(location), lockOwners), nodeSecret) };
   }
   return holder.lifelineAgentStorage.service;
 }
+
+const lockOwners: LockOwners = {
+  get: (name) => db().select().from(nodeLocks).where(eq(nodeLocks.name, name)).get()?.nodeId,
+  set: (name, nodeId) => void db().insert(nodeLocks).values({ name, nodeId, createdAt: Date.now() }).onConflictDoNothing().run(),
+  delete: (name) => void db().delete(nodeLocks).where(eq(nodeLocks.name, name)).run(),
+};

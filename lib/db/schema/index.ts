@@ -12,3 +12,4 @@ export * from './nodes';
 export * from './failover-groups';
 export * from './failover-events';
 export * from './node-health';
+export * from './node-locks';

@@ -119,6 +119,7 @@ export class GroupCoordinator {
   /** After a failed promotion, the next attempt waits (2 s doubling to a minute), so failures are not a flood. */
   private retryAt = 0;
   private retryDelayMs = 0;
+  private readonly startedAt = Date.now();
 
   constructor(
     private config: GroupConfig,
@@ -207,7 +208,7 @@ export class GroupCoordinator {
   private async probeAll(): Promise<void> {
     await Promise.all([...this.members.values()].map((m) => this.probe(m)));
     const primary = this.primary();
-    if (this.busy || this.config.maintenance) return;
+    if (this.stopped || this.busy || this.config.maintenance) return;
     if (!primary) {
       if (Date.now() >= this.retryAt) void this.failover('the group has no primary: promoting the freshest healthy member');
     } else if (primary.service.state === 'down') {
@@ -290,6 +291,8 @@ export class GroupCoordinator {
   // --- failover and switchover ----------------------------------------------------------------------------------
 
   private exclusive(fn: () => Promise<FailoverRecord | null>): Promise<FailoverRecord | null> {
+    // A stopped coordinator decides nothing: its successor may already be running.
+    if (this.stopped) return Promise.resolve(null);
     if (this.busy) return this.busy.then(() => null);
     this.busy = fn().finally(() => (this.busy = null));
     return this.busy;
@@ -311,6 +314,8 @@ export class GroupCoordinator {
     if (old) {
       step('stopped routing to the old primary');
       await this.fence(old, step);
+    } else {
+      await this.fenceStrays(step);
     }
 
     const standby = chooseStandby(
@@ -370,10 +375,34 @@ export class GroupCoordinator {
     return this.promoteAndSwitch(next, { kind: 'switchover', reason: 'planned', fromNodeId: old?.config.nodeId ?? null, outageStartedAt, timeline }, step);
   }
 
+  /** With no primary on record (a new group, or a control plane that stopped mid-failover), any member may still
+   *  believe it is one: demote those that say so, and wait out the lease of any that cannot be asked. */
+  private async fenceStrays(step: (name: string) => void): Promise<void> {
+    const epoch = this.config.reservedEpoch;
+    for (const m of this.members.values()) {
+      if (m.agent.state === 'up' && m.status?.role !== 'primary') continue;
+      if (m.agent.state === 'up') {
+        try {
+          m.status = await m.client.demote(epoch, 5000);
+          step(`fenced ${m.config.name}: it still served as primary`);
+          continue;
+        } catch {
+          // treated as unreachable below
+        }
+      }
+      // A lease it may hold was granted before this coordinator started.
+      const wait = this.startedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
+      if (wait > 0) {
+        step(`${m.config.name} cannot be asked: waiting ${wait} ms for any lease it holds to run out`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
   /** Demotes the old primary if its agent answers; otherwise waits until its lease has certainly run out. */
-  private async fence(old: MemberRuntime, step: (name: string) => void): Promise<void> {
+  private async fence(old: MemberRuntime, step: (name: string) => void, epoch = this.config.epoch): Promise<void> {
     try {
-      old.status = await old.client.demote(this.config.epoch, 5000);
+      old.status = await old.client.demote(epoch, 5000);
       step(`fenced ${old.config.name}: its agent stopped the service`);
     } catch (err) {
       const wait = old.leaseGrantedUntil + LEASE_MARGIN_MS - Date.now();
@@ -395,10 +424,14 @@ export class GroupCoordinator {
     this.hooks.reserveEpoch(epoch);
     const dataTime = next.status?.data.dataTime ?? null;
     try {
-      next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
       next.status = await next.client.promote(epoch, this.config.leaseMs);
+      // The agent counts its lease from when its service serves, which is before this answer.
+      next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
     } catch (err) {
       step(`promoting ${next.config.name} failed: ${(err as Error).message}`);
+      // The promotion may have reached the node after all: make sure it does not serve before anyone else may.
+      next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
+      await this.fence(next, step, epoch);
       return this.record({ ...base, toNodeId: next.config.nodeId, ok: false, error: (err as Error).message, rtoMs: null, rpoMs: null, dataTime });
     }
     this.config = { ...this.config, primaryNodeId: next.config.nodeId, epoch };

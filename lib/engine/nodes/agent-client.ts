@@ -41,7 +41,7 @@ export class AgentClient {
     return this.call('GET', `/v1/watch?since=${since}&timeoutMs=${waitMs}`, undefined, waitMs + 5000, signal);
   }
   promote(epoch: number, leaseMs: number, timeoutMs = 20_000): Promise<AgentStatus> {
-    return this.call('POST', '/v1/promote', { epoch, leaseMs, leaseUntil: Date.now() + leaseMs }, timeoutMs);
+    return this.call('POST', '/v1/promote', { epoch, leaseMs }, timeoutMs);
   }
   demote(epoch: number, timeoutMs = 10_000): Promise<AgentStatus> {
     return this.call('POST', '/v1/demote', { epoch }, timeoutMs);

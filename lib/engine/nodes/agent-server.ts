@@ -20,7 +20,7 @@ const heartbeatSchema = z.object({
   groupKey: z.string().min(1),
   controlPlane: z.url().optional(),
 });
-const promoteSchema = z.object({ epoch: z.number().int().min(1), leaseMs: z.number().int().min(500), leaseUntil: z.number() });
+const promoteSchema = z.object({ epoch: z.number().int().min(1), leaseMs: z.number().int().min(500) });
 const demoteSchema = z.object({ epoch: z.number().int().min(0) });
 const applySchema = z.object({ snapshot: z.string().optional() });
 
@@ -72,7 +72,7 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
     }
     case 'POST /v1/promote': {
       const p = promoteSchema.parse(json());
-      return agent.promote(p.epoch, p.leaseMs, p.leaseUntil);
+      return agent.promote(p.epoch, p.leaseMs);
     }
     case 'POST /v1/demote':
       return agent.demote(demoteSchema.parse(json()).epoch);

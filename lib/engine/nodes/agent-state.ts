@@ -13,9 +13,12 @@ export interface PersistedState {
   snapshot: string | null;
   dataTime: number | null;
   servicePid: number | null;
+  /** Set when this node stops being primary: its data may hold writes that never shipped, so the next apply
+   *  keeps the files it replaces. */
+  keepNextReplaced: boolean;
 }
 
-const INITIAL: PersistedState = { role: 'standby', epoch: 0, groupId: null, snapshot: null, dataTime: null, servicePid: null };
+const INITIAL: PersistedState = { role: 'standby', epoch: 0, groupId: null, snapshot: null, dataTime: null, servicePid: null, keepNextReplaced: false };
 
 export function readState(stateDir: string): PersistedState {
   try {
@@ -31,9 +34,15 @@ export async function writeState(stateDir: string, state: PersistedState): Promi
   await writeFileAtomic(path.join(stateDir, 'agent-state.json'), JSON.stringify(state));
 }
 
-/** Stops a service process that a previous agent started and left behind; it holds no lease any more. */
-export async function stopLeftover(pid: number | null): Promise<void> {
+/** Stops a service process that a previous agent started and left behind; it holds no lease any more. Only if
+ *  that pid still runs the service's command: after a reboot the number may belong to another process. */
+export async function stopLeftover(pid: number | null, argv: string[]): Promise<void> {
   if (!pid) return;
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join('\0') !== argv.join('\0')) return;
+  } catch {
+    return;
+  }
   const alive = () => {
     try {
       process.kill(pid, 0);

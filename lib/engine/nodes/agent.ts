@@ -4,9 +4,11 @@
 // - a primary keeps serving only while its lease runs; when it lapses, it serves on (failsafe) only if every
 //   peer confirms that it has not heard from the control plane either (the control plane is down, not
 //   cut off from this node alone); otherwise it stops its service, because a standby may be promoted;
-// - the agent never starts the service on its own account (after a restart it waits to be promoted).
+// - the agent never starts the service on its own account (after a restart it waits to be promoted);
+// - role changes (heartbeats, promote, demote) never wait behind data work (shipping, applying, drills, jobs),
+//   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
@@ -21,7 +23,7 @@ import { readState, stopLeftover, writeState, type PersistedState } from './agen
 import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
 import { openGroupKey } from './group-key';
 import { HttpStorage } from './http-storage';
-import { checkServiceHealth, startService, stopService, type RunningService, type ServiceExit } from './service-supervisor';
+import { checkServiceHealth, serviceArgv, startService, stopService, type RunningService, type ServiceExit } from './service-supervisor';
 import { signedFetch } from './signed-request';
 
 export class AgentRefusal extends Error {}
@@ -40,7 +42,12 @@ export class Agent {
   private lastError: string | null = null;
   private version = 0;
   private readonly waiters = new Set<() => void>();
+  /** Role changes, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Data work (ship, apply, drill, restore), one at a time, on its own queue; a promotion aborts it. */
+  private dataQueue: Promise<unknown> = Promise.resolve();
+  private dataAbort: AbortController | null = null;
+  private dataCurrent: Promise<unknown> = Promise.resolve();
   private repo: Promise<Repository> | null = null;
   private readonly ships = new ShipSnapshots();
   private timers: NodeJS.Timeout[] = [];
@@ -57,7 +64,7 @@ export class Agent {
 
   async start(): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
-    await stopLeftover(this.state.servicePid);
+    await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
     this.timers.push(setInterval(() => void this.checkLease(), 200));
@@ -68,6 +75,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
     this.changed();
+    this.dataAbort?.abort();
     await this.exclusive(() => this.stopOwnService());
   }
 
@@ -110,43 +118,49 @@ export class Agent {
   onHeartbeat(req: HeartbeatRequest, leaseUntil: number): Promise<AgentStatus> {
     this.lastHeardControlPlane = Date.now();
     return this.exclusive(async () => {
-      if (req.epoch < this.state.epoch) return this.status();
+      // Peers, group key, intervals and the control plane's address are taken from any authentic heartbeat;
+      // its role instruction only when it is not older than this node's epoch (one sent before a promotion
+      // and arriving after it must not undo it).
       this.heartbeat = { ...req, key: openGroupKey(this.config.secret, req.groupKey) };
       if (req.controlPlane && req.controlPlane !== this.controlPlane) {
         this.controlPlane = req.controlPlane;
         this.repo = null;
       }
       if (this.state.groupId !== req.groupId) await this.save({ groupId: req.groupId });
+      if (req.epoch < this.state.epoch) return this.status();
       if (req.role === 'primary' && this.state.role === 'primary' && req.epoch === this.state.epoch) {
         this.leaseUntil = Math.min(leaseUntil, Date.now() + req.leaseMs);
         if (this.failsafe) this.changed((this.failsafe = false));
       } else if (req.role === 'standby' && (this.state.role === 'primary' || req.epoch > this.state.epoch)) {
         await this.stopOwnService();
-        await this.save({ role: 'standby', epoch: req.epoch });
+        await this.save({ role: 'standby', epoch: req.epoch, keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary' });
       }
       return this.status();
     });
   }
 
-  promote(epoch: number, leaseMs: number, leaseUntil: number): Promise<AgentStatus> {
+  promote(epoch: number, leaseMs: number): Promise<AgentStatus> {
     return this.exclusive(async () => {
       if (epoch <= this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
+      // An apply may be replacing the data files: stop it (it leaves the previous copy whole) and let it end.
+      // Bounded: a restore job waiting for this queue must not hold the promotion up for ever.
+      this.dataAbort?.abort();
+      await Promise.race([this.dataCurrent, new Promise((r) => setTimeout(r, 5000))]);
       await this.save({ role: 'primary', epoch });
-      this.leaseUntil = Math.min(leaseUntil, Date.now() + leaseMs);
       this.failsafe = false;
-      try {
-        this.serviceState = 'starting';
-        this.changed();
-        this.service = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
-      } catch (err) {
-        this.serviceState = 'stopped';
-        await this.save({ role: 'standby' });
-        throw err;
+      if (!this.service) {
+        try {
+          this.serviceState = 'starting';
+          this.changed();
+          await this.runService();
+        } catch (err) {
+          this.serviceState = 'stopped';
+          await this.save({ role: 'standby' });
+          throw err;
+        }
       }
-      this.watchService(this.service);
-      this.serviceState = 'running';
-      this.healthy = true;
-      await this.save({ servicePid: this.service.child.pid ?? null });
+      // The lease runs from the moment the service serves, so a slow start does not eat it.
+      this.leaseUntil = Date.now() + leaseMs;
       return this.status();
     });
   }
@@ -155,14 +169,14 @@ export class Agent {
     return this.exclusive(async () => {
       if (epoch < this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is older than this node's ${this.state.epoch}`);
       await this.stopOwnService();
-      await this.save({ role: 'standby', epoch });
+      await this.save({ role: 'standby', epoch, keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary' });
       return this.status();
     });
   }
 
   /** A switchover's final sync on the primary: ship now, so the standby can take every acknowledged write. */
   shipNow(): Promise<AgentStatus> {
-    return this.exclusive(async () => {
+    return this.dataExclusive(async () => {
       if (this.state.role !== 'primary' || !this.heartbeat) throw new AgentRefusal('only a primary in a group ships data');
       await this.ship();
       return this.status();
@@ -170,7 +184,7 @@ export class Agent {
   }
 
   applyNow(snapshot?: string): Promise<AgentStatus> {
-    return this.exclusive(async () => {
+    return this.dataExclusive(async () => {
       if (this.state.role !== 'standby' || !this.heartbeat) throw new AgentRefusal('only a standby in a group applies data');
       await this.apply(snapshot);
       return this.status();
@@ -189,7 +203,7 @@ export class Agent {
   /** Restores the newest shipped data into a scratch directory, starts the service there on a free port, waits
    *  for its health check, and tears everything down again. */
   drill(): Promise<DrillResult> {
-    return this.exclusive(async () => {
+    return this.dataExclusive(async () => {
       const started = Date.now();
       const scratch = path.join(this.config.stateDir, `drill-${started}`);
       let running: RunningService | null = null;
@@ -230,17 +244,13 @@ export class Agent {
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       const restore = () => runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
       if (req.dryRun || path.resolve(req.target) !== '/') return restoreResultData(snapshot, await restore(), req.dryRun);
-      return this.exclusive(async () => {
+      return this.dataExclusive(async () => {
         const wasRunning = this.service !== null;
-        await this.stopOwnService();
+        await this.exclusive(() => this.stopOwnService());
         const result = await restore();
-        if (wasRunning && this.state.role === 'primary') {
-          this.service = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
-          this.watchService(this.service);
-          this.serviceState = 'running';
-          this.healthy = true;
-          await this.save({ servicePid: this.service.child.pid ?? null });
-        }
+        await this.exclusive(async () => {
+          if (wasRunning && this.state.role === 'primary' && !this.service) await this.runService();
+        });
         return restoreResultData(snapshot, result, false);
       });
     });
@@ -252,6 +262,31 @@ export class Agent {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private dataExclusive<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const step = () => {
+      const controller = new AbortController();
+      this.dataAbort = controller;
+      const current = fn(controller.signal).finally(() => {
+        if (this.dataAbort === controller) this.dataAbort = null;
+      });
+      this.dataCurrent = current.catch(() => undefined);
+      return current;
+    };
+    const run = this.dataQueue.then(step, step);
+    this.dataQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Starts the guarded service on its own port and data, and watches it. */
+  private async runService(): Promise<void> {
+    const running = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
+    this.service = running;
+    this.watchService(running);
+    this.serviceState = 'running';
+    this.healthy = true;
+    await this.save({ servicePid: running.child.pid ?? null });
   }
 
   private changed(..._: unknown[]): void {
@@ -312,12 +347,11 @@ export class Agent {
         if (!this.failsafe) this.changed((this.failsafe = true));
         return;
       }
-      await this.exclusive(async () => {
-        if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
-        this.lastError = 'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
-        this.failsafe = false;
-        await this.stopOwnService();
-      });
+      if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
+      // Directly, not through the queue: nothing may hold a fenced primary up.
+      this.lastError = 'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
+      this.failsafe = false;
+      await this.stopOwnService();
     } finally {
       this.checkingLease = false;
     }
@@ -354,9 +388,9 @@ export class Agent {
     this.dataRound = true;
     this.lastDataRound = Date.now();
     try {
-      await this.exclusive(async () => {
-        if (this.state.role === 'primary' && this.service && this.serviceState === 'running') await this.ship();
-        else if (this.state.role === 'standby' && !this.service) await this.apply();
+      await this.dataExclusive(async (signal) => {
+        if (this.state.role === 'primary' && this.service && this.serviceState === 'running') await this.ship(signal);
+        else if (this.state.role === 'standby' && !this.service) await this.apply(undefined, signal);
       });
     } catch (err) {
       this.lastError = (err as Error).message;
@@ -366,26 +400,34 @@ export class Agent {
     }
   }
 
-  private async ship(): Promise<void> {
+  private async ship(signal?: AbortSignal): Promise<void> {
     const repo = await this.repository();
-    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, parent: this.state.snapshot });
+    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, parent: this.state.snapshot, signal });
     this.lastShipAt = Date.now();
     this.lastError = null;
     await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
   }
 
-  private async apply(snapshotId?: string): Promise<void> {
+  private async apply(snapshotId?: string, signal?: AbortSignal): Promise<void> {
     const repo = await this.repository();
     const newest = await this.ships.newest(repo, this.heartbeat!.groupId);
     // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.
     if (snapshotId && !this.ships.has(snapshotId)) throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
     if (!newest || newest.id === this.state.snapshot) return;
     if (this.state.dataTime !== null && Date.parse(newest.summary.startedAt) < this.state.dataTime) return;
-    const applied = await applyShipped(repo, this.config.service, newest, path.join(this.config.stateDir, 'incoming'));
+    const keep = this.state.keepNextReplaced ? path.join(this.config.stateDir, 'replaced', `${new Date().toISOString().replace(/[:.]/g, '-')}-epoch-${this.state.epoch}`) : undefined;
+    const applied = await applyShipped(repo, this.config.service, newest, path.join(this.config.stateDir, 'incoming'), this.config.service.dataDir, signal, keep);
     this.lastError = null;
-    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime });
+    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
+    if (keep) await pruneKept(path.dirname(keep), 3);
   }
 }
 
 
 export type { Role };
+
+/** Keeps the newest `keep` directories of data a fenced primary held, and removes older ones. */
+async function pruneKept(dir: string, keep: number): Promise<void> {
+  const entries = (await readdir(dir).catch(() => [] as string[])).sort();
+  for (const old of entries.slice(0, Math.max(0, entries.length - keep))) await rm(path.join(dir, old), { recursive: true, force: true });
+}

@@ -15,11 +15,19 @@ function text(status: number, message: string): AccessResult {
   return { status, body: Buffer.from(message) };
 }
 
+/** Who wrote which lock; the control plane keeps this in its database so that it outlives a restart. */
+export interface LockOwners {
+  get(name: string): string | undefined;
+  set(name: string, nodeId: string): void;
+  delete(name: string): void;
+}
+
 export class AppendOnlyAccess {
   /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
-  private readonly lockOwners = new Map<string, string>();
-
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly lockOwners: LockOwners = new Map<string, string>(),
+  ) {}
 
   async handle(nodeId: string, method: string, name: string, query: URLSearchParams, body: Buffer): Promise<AccessResult> {
     const [kind, id] = name.split('/', 2) as [string, string | undefined];
@@ -79,6 +87,7 @@ export class AppendOnlyAccess {
     // A lock nobody refreshed for this long is stale for every reader; clearing it destroys nothing.
     if (Date.now() - info.mtimeMs > STALE_LOCK_MS) {
       await this.storage.delete(name);
+      this.lockOwners.delete(name);
       return text(204, '');
     }
     return text(403, 'a node may only remove its own locks');

@@ -24,7 +24,7 @@ export function databasePaths(service: ServiceConfig, dataDir = service.dataDir)
   return service.sqlite.map((f) => path.resolve(dataDir, f));
 }
 
-export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; parent: string | null }): Promise<Shipped> {
+export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; parent: string | null; signal?: AbortSignal }): Promise<Shipped> {
   const result = await runBackup(repo, {
     paths: [],
     sqlite: databasePaths(service),
@@ -32,6 +32,7 @@ export async function shipData(repo: Repository, service: ServiceConfig, options
     sourceName: options.groupId,
     tags: [SHIP_TAG, `node:${options.node}`],
     parent: options.parent,
+    signal: options.signal,
     // A prune's exclusive window is short; the next round ships anyway.
     lockWaitMs: 2000,
   });
@@ -65,25 +66,40 @@ export class ShipSnapshots {
   }
 }
 
-/** Restores a shipped snapshot's databases into `dataDir` (the service must not be running on them). */
-export async function applyShipped(repo: Repository, service: ServiceConfig, snapshot: SnapshotRecord, stagingRoot: string, dataDir = service.dataDir): Promise<Shipped> {
+/** Restores a shipped snapshot's databases into `dataDir` (the service must not be running on them). With
+ *  `keepPreviousIn`, the files it replaces (with their -wal and -shm) are moved there instead of deleted: a
+ *  fenced primary's writes that never shipped stay recoverable. */
+export async function applyShipped(
+  repo: Repository,
+  service: ServiceConfig,
+  snapshot: SnapshotRecord,
+  stagingRoot: string,
+  dataDir = service.dataDir,
+  signal?: AbortSignal,
+  keepPreviousIn?: string,
+): Promise<Shipped> {
   const staging = path.join(stagingRoot, `apply-${Date.now()}`);
   await fs.rm(staging, { recursive: true, force: true });
   try {
     await repo.loadIndex();
     try {
-      await runRestore(repo, { snapshot, target: staging });
+      await runRestore(repo, { snapshot, target: staging, signal });
     } catch (err) {
       // A prune replaced packs since the index was read: read it afresh once.
       if (!isEngineError(err, 'not-found')) throw err;
       await repo.reloadIndex();
-      await runRestore(repo, { snapshot, target: staging });
+      await runRestore(repo, { snapshot, target: staging, signal });
     }
     await fs.mkdir(dataDir, { recursive: true });
+    signal?.throwIfAborted();
     const wanted = new Map(databasePaths(service, dataDir).map((p) => [path.basename(p), p]));
     for (const shipped of snapshot.paths) {
       const dest = wanted.get(path.basename(shipped));
       if (!dest) continue;
+      if (keepPreviousIn) {
+        await fs.mkdir(keepPreviousIn, { recursive: true, mode: 0o700 });
+        for (const suffix of ['', ...SQLITE_SIDECARS]) await fs.rename(dest + suffix, path.join(keepPreviousIn, path.basename(dest) + suffix)).catch(ignoreMissing);
+      }
       for (const suffix of SQLITE_SIDECARS) await fs.rm(dest + suffix, { force: true });
       await fs.rename(path.join(staging, shipped), dest);
     }
@@ -93,4 +109,8 @@ export async function applyShipped(repo: Repository, service: ServiceConfig, sna
     await fs.rm(staging, { recursive: true, force: true });
   }
   return { snapshot: snapshot.id, dataTime: Date.parse(snapshot.summary.startedAt) };
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err;
 }

@@ -22,6 +22,11 @@ function fill(text: string, vars: { port: number; dataDir: string }): string {
   return text.replaceAll('{port}', String(vars.port)).replaceAll('{dataDir}', vars.dataDir);
 }
 
+/** The service's command line as it runs on its own port and data. */
+export function serviceArgv(service: ServiceConfig): string[] {
+  return service.command.map((c) => fill(c, { port: service.port, dataDir: service.dataDir }));
+}
+
 /** Checks the service's health once: its HTTP path answers 2xx, or its port accepts a connection. */
 export async function checkServiceHealth(service: ServiceConfig, port: number, timeoutMs = 1000): Promise<boolean> {
   if ('httpPath' in service.health) {
