@@ -18,6 +18,7 @@ process.env.LIFELINE_DATA_DIR = tempDir('control-failover');
 const received: { type: string; [k: string]: unknown }[] = [];
 const servers: http.Server[] = [];
 const agents: ChildProcess[] = [];
+const credentialsOf = new Map<string, { nodeId: string; secret: string; repositoryPassword: string }>();
 
 async function listen(server: http.Server): Promise<string> {
   servers.push(server);
@@ -48,6 +49,7 @@ describe('failover in the control plane', () => {
     const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
     const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
     const { WriteLoad } = await import('@/lib/demo/write-load');
+    const { waitForPort } = await import('@/lib/control/daemons');
 
     // Where notifications go, and the storage API as the dashboard's route serves it.
     const hook = await listen(
@@ -77,6 +79,7 @@ describe('failover in the control plane', () => {
       const agentPort = await freePort();
       const servicePort = await freePort();
       const { node, credentials } = await registerNode({ name, agentUrl: `http://127.0.0.1:${agentPort}`, serviceHost: '127.0.0.1', servicePort });
+      credentialsOf.set(name, credentials);
       const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', name);
       const config = agentConfig(node, credentials, { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: servicePort, health: { httpPath: '/health' }, dataDir: path.join(dir, 'service'), sqlite: ['notes.db'] }, path.join(dir, 'agent'));
       const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
@@ -84,6 +87,7 @@ describe('failover in the control plane', () => {
       const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], { stdio: 'ignore', env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
       agents.push(agent);
       ids.push(node.id);
+      await waitForPort('127.0.0.1', agentPort);
     }
     const endpointPort = await freePort();
     const group = createFailoverGroup({ name: 'web', endpointHost: '127.0.0.1', endpointPort, healthPath: '/health', shippingIntervalMs: 1000, memberIds: ids });
@@ -148,6 +152,24 @@ describe('failover in the control plane', () => {
     expect((await shipped()).length).toBeLessThanOrEqual(4);
     await refreshSnapshots(repo);
     expect(db().select().from(snapshots).all().filter((s) => s.sourceKey.startsWith('ship:'))).toEqual([]);
+  });
+
+  it('refuses a snapshot a node sends for another node’s source or for a group it is not primary of', async () => {
+    const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');
+    const { Repository } = await import('@/lib/engine/repository/repository');
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
+    // web-1 was fenced in the failover: it is the standby now.
+    const creds = credentialsOf.get('web-1')!;
+    const repo = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
+    const summary = { files: 0, dirs: 0, bytes: 0, filesRead: 0, newBytes: 0, newBlobs: 0, skipped: 0, startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), durationMs: 0 };
+    const forged = (source: string, tags: string[], time = new Date()) => repo.saveSnapshot({ time: time.toISOString(), host: 'h', source, paths: [], tags, tree: '0'.repeat(64), summary, warnings: [] });
+    await expect(forged('web-2:files', [])).rejects.toThrow(/may not write snapshots of web-2:files/);
+    await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
+    await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
+    await expect(forged('web-1:files', [])).resolves.toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {

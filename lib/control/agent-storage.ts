@@ -11,13 +11,14 @@ import { db } from '../db/client';
 import { nodeLocks } from '../db/schema';
 import { nodeSecret } from './node-registry';
 import { ensureRepository } from './repository';
+import { snapshotCheck } from './snapshot-check';
 
 const holder = globalThis as unknown as { lifelineAgentStorage?: { location: string; service: StorageService } };
 
 export async function agentStorage(): Promise<StorageService> {
-  const { location } = await ensureRepository();
+  const { location, passwordFile } = await ensureRepository();
   if (holder.lifelineAgentStorage?.location !== location) {
-    holder.lifelineAgentStorage = { location, service: new StorageService(new AppendOnlyAccess(storageFor(location), lockOwners), nodeSecret) };
+    holder.lifelineAgentStorage = { location, service: new StorageService(new AppendOnlyAccess(storageFor(location), lockOwners, snapshotCheck(location, passwordFile)), nodeSecret) };
   }
   return holder.lifelineAgentStorage.service;
 }

@@ -1,5 +1,7 @@
 'use server';
 
+import { randomBytes } from 'node:crypto';
+
 import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
@@ -74,8 +76,13 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
   const { node, credentials } = await rotateNodeCredentials(input.nodeId);
   audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
   if (node.demo) await reconfigureDemoAgent(node, credentials);
-  // Running coordinators sign with the old secret until restarted.
-  for (const g of db().select().from(failoverGroups).all()) if (memberOf(g.id, node.id)) await startGroup(g.id);
+  // The node may have been compromised: its groups get a new key for peer questions too, and their coordinators
+  // restart with the new secret.
+  for (const g of db().select().from(failoverGroups).all()) {
+    if (!memberOf(g.id, node.id)) continue;
+    db().update(failoverGroups).set({ groupKey: randomBytes(32).toString('hex') }).where(eq(failoverGroups.id, g.id)).run();
+    await startGroup(g.id);
+  }
   return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `New credentials for ${node.name}; the old ones no longer work.` };
 });
 

@@ -66,6 +66,10 @@ export class AgentJobs {
     return this.jobs.get(id)?.view ?? null;
   }
 
+  cancelAll(): void {
+    for (const { controller } of this.jobs.values()) controller.abort();
+  }
+
   cancel(id: string): boolean {
     const job = this.jobs.get(id);
     if (!job || job.view.status !== 'running') return false;

@@ -76,6 +76,7 @@ export class Agent {
     this.timers.forEach(clearInterval);
     this.changed();
     this.dataAbort?.abort();
+    this.jobs.cancelAll();
     await this.exclusive(() => this.stopOwnService());
   }
 
@@ -212,7 +213,8 @@ export class Agent {
       try {
         if (!this.heartbeat) throw new AgentRefusal('this node is not in a failover group yet');
         const repo = await this.repository();
-        const newest = await this.ships.newest(repo, this.heartbeat.groupId);
+        // Any primary's newest ship: a drill only reads it, into a scratch place.
+        const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
         if (!newest) throw new AgentRefusal('nothing has been shipped for this group yet');
         const shipped = await applyShipped(repo, this.config.service, newest, path.join(scratch, 'staging'), path.join(scratch, 'data'));
         snapshot = shipped.snapshot;
@@ -402,7 +404,7 @@ export class Agent {
 
   private async ship(signal?: AbortSignal): Promise<void> {
     const repo = await this.repository();
-    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, parent: this.state.snapshot, signal });
+    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, epoch: this.state.epoch, parent: this.state.snapshot, signal });
     this.lastShipAt = Date.now();
     this.lastError = null;
     await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
@@ -410,7 +412,8 @@ export class Agent {
 
   private async apply(snapshotId?: string, signal?: AbortSignal): Promise<void> {
     const repo = await this.repository();
-    const newest = await this.ships.newest(repo, this.heartbeat!.groupId);
+    // Only the current primary's ships: nothing another node wrote can reach a standby's data.
+    const newest = await this.ships.newest(repo, this.heartbeat!.groupId, this.heartbeat!.epoch);
     // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.
     if (snapshotId && !this.ships.has(snapshotId)) throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
     if (!newest || newest.id === this.state.snapshot) return;

@@ -22,11 +22,17 @@ export interface LockOwners {
   delete(name: string): void;
 }
 
+/** Decides whether a node may add a snapshot manifest: null to accept, else why not. The control plane opens
+ *  the manifest and checks whose source it names, so a node cannot plant snapshots that would push another
+ *  source's real ones out of its retention. */
+export type SnapshotCheck = (nodeId: string, id: string, sealed: Buffer) => Promise<string | null>;
+
 export class AppendOnlyAccess {
-  /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
   constructor(
     private readonly storage: Storage,
+    /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
     private readonly lockOwners: LockOwners = new Map<string, string>(),
+    private readonly checkSnapshot: SnapshotCheck | null = null,
   ) {}
 
   async handle(nodeId: string, method: string, name: string, query: URLSearchParams, body: Buffer): Promise<AccessResult> {
@@ -65,6 +71,10 @@ export class AppendOnlyAccess {
     }
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
     if (createHash('sha256').update(body).digest('hex') !== id) return text(400, `the bytes sent do not match the name ${name}`);
+    if (kind === 'snapshots' && this.checkSnapshot) {
+      const refusal = await this.checkSnapshot(nodeId, id, body);
+      if (refusal) return text(403, refusal);
+    }
     try {
       await this.storage.put(name, body, { exclusive: true });
     } catch (err) {

@@ -24,13 +24,18 @@ export function databasePaths(service: ServiceConfig, dataDir = service.dataDir)
   return service.sqlite.map((f) => path.resolve(dataDir, f));
 }
 
-export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; parent: string | null; signal?: AbortSignal }): Promise<Shipped> {
+/** Ships are tagged with the epoch of the primary that wrote them; a standby applies only the current epoch's. */
+export function epochTag(epoch: number): string {
+  return `epoch:${epoch}`;
+}
+
+export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; epoch: number; parent: string | null; signal?: AbortSignal }): Promise<Shipped> {
   const result = await runBackup(repo, {
     paths: [],
     sqlite: databasePaths(service),
     node: 'ship',
     sourceName: options.groupId,
-    tags: [SHIP_TAG, `node:${options.node}`],
+    tags: [SHIP_TAG, `node:${options.node}`, epochTag(options.epoch)],
     parent: options.parent,
     signal: options.signal,
     // A prune's exclusive window is short; the next round ships anyway.
@@ -47,7 +52,8 @@ export class ShipSnapshots {
     return this.known.has(id);
   }
 
-  async newest(repo: Repository, groupId: string): Promise<SnapshotRecord | null> {
+  /** The newest snapshot shipped for the group by the primary of `epoch` (null: by any primary). */
+  async newest(repo: Repository, groupId: string, epoch: number | null): Promise<SnapshotRecord | null> {
     const names = await repo.storage.list('snapshots');
     for (const { name } of names) {
       if (this.known.has(name)) continue;
@@ -61,7 +67,7 @@ export class ShipSnapshots {
     for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
     const key = shipSourceKey(groupId);
     let best: SnapshotRecord | null = null;
-    for (const s of this.known.values()) if (s.source === key && (!best || s.time > best.time)) best = s;
+    for (const s of this.known.values()) if (s.source === key && (epoch === null || s.tags.includes(epochTag(epoch))) && (!best || s.time > best.time)) best = s;
     return best;
   }
 }

@@ -182,7 +182,11 @@ export class Repository {
   }
 
   async readSnapshot(id: string): Promise<SnapshotRecord> {
-    const sealed = await this.readNamed(`snapshots/${id}`);
+    return this.decodeSnapshot(id, await this.readNamed(`snapshots/${id}`));
+  }
+
+  /** Opens a sealed snapshot manifest (fails with `corrupt` if it was not sealed with this repository's key). */
+  decodeSnapshot(id: string, sealed: Buffer): SnapshotRecord {
     const plain = open(this.key.encryption, sealed, SNAPSHOT_CONTEXT, `snapshot ${id.slice(0, 8)}`);
     return { id, ...(JSON.parse(plain.toString('utf8')) as Snapshot) };
   }

@@ -1,0 +1,45 @@
+// What a node may add to the repository as a snapshot: a backup of one of its own sources (<node>:<source>), or,
+// while it is a group's primary, that group's shipped data tagged with the group's current epoch. Its time may
+// not lie in the future. Anything else is refused before it is stored.
+import 'server-only';
+
+import { readFileSync } from 'node:fs';
+
+import { eq } from 'drizzle-orm';
+
+import { Repository } from '../engine/repository/repository';
+import { shipSourceKey } from '../engine/nodes/agent-protocol';
+import { storageFor } from '../engine/repository/open-repository';
+import type { SnapshotCheck } from '../engine/nodes/append-only-access';
+import { db } from '../db/client';
+import { failoverGroups, nodes } from '../db/schema';
+
+const FUTURE_SLACK_MS = 5 * 60_000;
+
+export function snapshotCheck(location: string, passwordFile: string): SnapshotCheck {
+  // Opened once, on the first snapshot a node sends (the passphrase's KDF costs about half a second).
+  let repo: Promise<Repository> | null = null;
+  return async (nodeId, id, sealed) => {
+    repo ??= Repository.open(storageFor(location), readFileSync(passwordFile, 'utf8')).catch((err) => {
+      repo = null;
+      throw err;
+    });
+    let snapshot;
+    try {
+      snapshot = (await repo).decodeSnapshot(id, sealed);
+    } catch {
+      return 'this is not a snapshot sealed with the repository’s key';
+    }
+    const node = db().select().from(nodes).where(eq(nodes.id, nodeId)).get();
+    if (!node) return 'unknown node';
+    if (Date.parse(snapshot.time) > Date.now() + FUTURE_SLACK_MS) return `the snapshot's time ${snapshot.time} lies in the future`;
+    if (snapshot.source.startsWith(`${node.name}:`)) return null;
+    const group = db()
+      .select()
+      .from(failoverGroups)
+      .all()
+      .find((g) => shipSourceKey(g.id) === snapshot.source);
+    if (group && group.primaryNodeId === nodeId && snapshot.tags.includes(`epoch:${group.epoch}`)) return null;
+    return `node ${node.name} may not write snapshots of ${snapshot.source}`;
+  };
+}
