@@ -21,6 +21,7 @@ export type LiveNode = {
   nodeId: string;
   groupId: string;
   at: number;
+  probeOk: boolean;
   agentUp: boolean;
   serviceUp: boolean | null;
   role: 'primary' | 'standby' | null;

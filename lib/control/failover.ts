@@ -104,8 +104,8 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
         db().update(failoverGroups).set({ primaryNodeId, epoch }).where(eq(failoverGroups.id, groupId)).run();
       },
       onProbe: (nodeId, view: MemberView, at) => {
-        recordSample(nodeId, at, view.agentUp && view.status !== null && view.lastError === null, view.lastError === null ? view.latencyMs : null);
         const node = nodeLive(groupId, coordinator.primaryNodeId, view, at);
+        recordSample(nodeId, at, node.probeOk, node.probeOk ? view.latencyMs : null);
         live.set(nodeId, node);
         publish({ type: 'node', node });
       },

@@ -5,6 +5,8 @@ export interface NodeLive {
   nodeId: string;
   groupId: string;
   at: number;
+  /** This probe's own result (agentUp smooths probes over the failure detector's thresholds). */
+  probeOk: boolean;
   agentUp: boolean;
   /** For the primary: does its service answer; null for standbys (their service is stopped on purpose). */
   serviceUp: boolean | null;
@@ -24,6 +26,7 @@ export function nodeLive(groupId: string, primaryNodeId: string | null, view: Me
     nodeId: view.nodeId,
     groupId,
     at,
+    probeOk: view.lastError === null && s !== null,
     agentUp: view.agentUp,
     serviceUp: view.serviceUp,
     role: s?.role ?? null,

@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
 import { ChartLineLatency } from '@/components/chart-line-latency';
+import { HeartbeatBars } from '@/components/heartbeat-bars';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
@@ -26,12 +27,8 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         Agent <span className="font-mono">{node.agentUrl}</span> · service <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered {new Date(node.createdAt).toLocaleString()}
         {node.rotatedAt ? ` · credentials rotated ${new Date(node.rotatedAt).toLocaleString()}` : ''}
       </p>
-      <h2 className="mt-6 font-medium">Heartbeats (last {samples.length} probes)</h2>
-      <div aria-label="Heartbeats" className="mt-2 flex h-8 items-end gap-px">
-        {samples.map((s) => (
-          <span key={s.id} title={`${new Date(s.at).toLocaleTimeString()}: ${s.okProbes ? `up, ${s.latencyMs?.toFixed(1)} ms` : 'no answer'}`} className={`h-full w-1.5 rounded-sm ${s.okProbes ? 'bg-green-500' : 'bg-red-500'}`} />
-        ))}
-      </div>
+      <h2 className="mt-6 font-medium">Heartbeats (live, the last 120 probes)</h2>
+      <HeartbeatBars nodeId={node.id} initial={samples.map((s) => ({ at: s.at, ok: s.okProbes > 0, latencyMs: s.latencyMs }))} />
       <div className="mt-4">
         <ChartLineLatency points={samples.map((s) => ({ label: new Date(s.at).toLocaleTimeString(), latencyMs: s.okProbes ? s.latencyMs : null }))} />
       </div>
