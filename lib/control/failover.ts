@@ -9,9 +9,9 @@ import path from 'node:path';
 import { Cron } from 'croner';
 import { and, eq } from 'drizzle-orm';
 
-import { GroupCoordinator, probeTcp, type FailoverRecord, type MemberView } from '../engine/failover/coordinator';
+import { GroupCoordinator, type FailoverRecord, type MemberView } from '../engine/failover/coordinator';
 import { writeRoute } from '../engine/failover/route-file';
-import { DEFAULT_DETECTOR, probeHttp } from '../engine/nodes/health-probe';
+import { DEFAULT_DETECTOR, probeHttp, probeTcp } from '../engine/nodes/health-probe';
 import type { WriteLoad } from '../demo/write-load';
 import { db } from '../db/client';
 import { drills, failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';

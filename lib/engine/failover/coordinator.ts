@@ -3,12 +3,10 @@
 // primary fails: stops routing to it, fences it, promotes the freshest healthy standby, switches the endpoint,
 // and records the timeline with the measured RTO and RPO. It is framework-free: the control plane supplies
 // persistence, the endpoint and where events go (hooks), so tests drive it with real agents and no dashboard.
-import net from 'node:net';
-
 import { AgentClient } from '../nodes/agent-client';
 import type { AgentStatus } from '../nodes/agent-protocol';
 import { sealGroupKey } from '../nodes/group-key';
-import { DEFAULT_DETECTOR, FailureDetector, probeHttp, type DetectorOptions, type ProbeResult } from '../nodes/health-probe';
+import { DEFAULT_DETECTOR, FailureDetector, probeHttp, probeTcp, type DetectorOptions, type ProbeResult } from '../nodes/health-probe';
 import { chooseStandby } from './choose-standby';
 import type { Target } from './stable-endpoint';
 
@@ -472,19 +470,4 @@ export class GroupCoordinator {
     this.hooks.onFailover?.(record);
     return record;
   }
-}
-
-export function probeTcp(target: Target, timeoutMs: number): Promise<ProbeResult> {
-  const at = Date.now();
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const socket = net.connect(target.port, target.host);
-    const done = (error?: string) => {
-      socket.destroy();
-      resolve({ ok: !error, at, latencyMs: performance.now() - started, ...(error ? { error } : {}) });
-    };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
-    socket.once('connect', () => done());
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-  });
 }

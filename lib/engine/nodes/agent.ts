@@ -13,7 +13,6 @@ import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
 import { backupResultData, restoreResultData } from '../job-results';
-import { freePort } from '../free-port';
 import { Repository } from '../repository/repository';
 import { runRestore } from '../restore/run-restore';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
@@ -22,9 +21,10 @@ import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } f
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
 import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
 import { openGroupKey } from './group-key';
+import { peersConfirmOutage } from './failsafe';
 import { HttpStorage } from './http-storage';
+import { runDrill } from './run-drill';
 import { checkServiceHealth, serviceArgv, startService, stopService, type RunningService, type ServiceExit } from './service-supervisor';
-import { signedFetch } from './signed-request';
 
 export class AgentRefusal extends Error {}
 
@@ -201,33 +201,14 @@ export class Agent {
     return this.heartbeat?.key ?? null;
   }
 
-  /** Restores the newest shipped data into a scratch directory, starts the service there on a free port, waits
-   *  for its health check, and tears everything down again. */
+  /** A DR drill on this node (run-drill.ts), from the newest shipped data of any primary: it only reads it. */
   drill(): Promise<DrillResult> {
     return this.dataExclusive(async () => {
-      const started = Date.now();
-      const scratch = path.join(this.config.stateDir, `drill-${started}`);
-      let running: RunningService | null = null;
-      let snapshot: string | null = null;
-      let dataTime: number | null = null;
-      try {
-        if (!this.heartbeat) throw new AgentRefusal('this node is not in a failover group yet');
-        const repo = await this.repository();
-        // Any primary's newest ship: a drill only reads it, into a scratch place.
-        const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
-        if (!newest) throw new AgentRefusal('nothing has been shipped for this group yet');
-        const shipped = await applyShipped(repo, this.config.service, newest, path.join(scratch, 'staging'), path.join(scratch, 'data'));
-        snapshot = shipped.snapshot;
-        dataTime = shipped.dataTime;
-        running = await startService(this.config.service, { port: await freePort(), dataDir: path.join(scratch, 'data') });
-        const timeToReadyMs = Date.now() - started;
-        return { ok: true, snapshot, dataTime, timeToReadyMs, leftRunning: false };
-      } catch (err) {
-        return { ok: false, snapshot, dataTime, timeToReadyMs: Date.now() - started, error: (err as Error).message, leftRunning: false };
-      } finally {
-        if (running) await stopService(this.config.service, running);
-        await rm(scratch, { recursive: true, force: true });
-      }
+      if (!this.heartbeat) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'this node is not in a failover group yet', leftRunning: false };
+      const repo = await this.repository();
+      const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
+      if (!newest) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'nothing has been shipped for this group yet', leftRunning: false };
+      return runDrill(repo, this.config.service, newest, path.join(this.config.stateDir, `drill-${Date.now()}`));
     });
   }
 
@@ -342,7 +323,8 @@ export class Agent {
     this.checkingLease = true;
     try {
       const leaseMs = this.heartbeat?.leaseMs ?? 6000;
-      const confirmed = await this.peersConfirmOutage(leaseMs);
+      const hb = this.heartbeat;
+      const confirmed = hb !== null && (await peersConfirmOutage(this.config.nodeId, hb.key, hb.peers, leaseMs));
       if (confirmed) {
         // Patroni's failsafe idea: everyone has lost the control plane, so nobody can be promoted; serve on.
         this.leaseUntil = Date.now() + 1000;
@@ -357,23 +339,6 @@ export class Agent {
     } finally {
       this.checkingLease = false;
     }
-  }
-
-  private async peersConfirmOutage(leaseMs: number): Promise<boolean> {
-    const hb = this.heartbeat;
-    if (!hb) return false;
-    const answers = await Promise.all(
-      hb.peers.map(async (peer) => {
-        try {
-          const res = await signedFetch({ nodeId: this.config.nodeId, secret: hb.key }, peer.url, 'POST', '/v1/failsafe', { body: '{}', timeoutMs: 500 });
-          if (res.status !== 200) return false;
-          return (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo > leaseMs / 2;
-        } catch {
-          return false;
-        }
-      }),
-    );
-    return answers.every(Boolean);
   }
 
   private repository(): Promise<Repository> {

@@ -1,5 +1,6 @@
 // Health probes and failure detection: a node is marked down after a threshold of consecutive failed probes,
 // so one slow or dropped request (a flapping service) never triggers a failover.
+import net from 'node:net';
 
 export interface ProbeResult {
   ok: boolean;
@@ -21,6 +22,22 @@ export async function probeHttp(url: string, timeoutMs: number): Promise<ProbeRe
     const e = err as Error & { cause?: { code?: string } };
     return { ok: false, at, latencyMs: performance.now() - started, error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message) };
   }
+}
+
+/** Connects to a TCP port; accepted within the timeout is healthy. */
+export function probeTcp(target: { host: string; port: number }, timeoutMs: number): Promise<ProbeResult> {
+  const at = Date.now();
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = net.connect(target.port, target.host);
+    const done = (error?: string) => {
+      socket.destroy();
+      resolve({ ok: !error, at, latencyMs: performance.now() - started, ...(error ? { error } : {}) });
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs} ms`));
+    socket.once('connect', () => done());
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+  });
 }
 
 export type NodeState = 'unknown' | 'up' | 'down';

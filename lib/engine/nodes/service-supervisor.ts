@@ -2,9 +2,9 @@
 // signal, then SIGKILL after a grace period), checks its health, and reports an exit the moment it happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 
 import type { ServiceConfig } from './agent-config';
+import { probeHttp, probeTcp } from './health-probe';
 
 export interface ServiceExit {
   at: number;
@@ -29,25 +29,8 @@ export function serviceArgv(service: ServiceConfig): string[] {
 
 /** Checks the service's health once: its HTTP path answers 2xx, or its port accepts a connection. */
 export async function checkServiceHealth(service: ServiceConfig, port: number, timeoutMs = 1000): Promise<boolean> {
-  if ('httpPath' in service.health) {
-    try {
-      const res = await fetch(`http://${service.host}:${port}${service.health.httpPath}`, { signal: AbortSignal.timeout(timeoutMs), headers: { connection: 'close' } });
-      await res.arrayBuffer();
-      return res.ok;
-    } catch {
-      return false;
-    }
-  }
-  return new Promise((resolve) => {
-    const socket = net.connect(port, service.host);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  const result = 'httpPath' in service.health ? await probeHttp(`http://${service.host}:${port}${service.health.httpPath}`, timeoutMs) : await probeTcp({ host: service.host, port }, timeoutMs);
+  return result.ok;
 }
 
 /** Starts the service on `port` with its data in `dataDir`; resolves once it is healthy, or fails (and stops

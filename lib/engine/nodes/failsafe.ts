@@ -1,0 +1,20 @@
+// The failsafe question a primary whose lease lapsed asks its peers: "have you heard from the control plane
+// lately?" Only if every peer answers, and none has, is the control plane down for everyone (so nobody can be
+// promoted and the primary may serve on); any peer that hears it, or cannot be asked, means this node alone is
+// cut off and must stop serving.
+import { signedFetch } from './signed-request';
+
+export async function peersConfirmOutage(self: string, groupKey: string, peers: { url: string }[], leaseMs: number): Promise<boolean> {
+  const answers = await Promise.all(
+    peers.map(async (peer) => {
+      try {
+        const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', { body: '{}', timeoutMs: 500 });
+        if (res.status !== 200) return false;
+        return (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo > leaseMs / 2;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return answers.every(Boolean);
+}
