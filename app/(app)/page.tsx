@@ -1,6 +1,8 @@
 import Link from 'next/link';
 
+import { NodeTiles } from '@/components/node-tiles';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
+import { nodesPage } from '@/lib/control/nodes-view';
 import { RpoTile } from '@/components/rpo-tile';
 import { requireUser } from '@/lib/auth/session';
 import { ChartBarDurations } from '@/components/chart-bar-durations';
@@ -15,6 +17,7 @@ export default async function OverviewPage() {
   const charts = overviewCharts(health);
   const repo = repositoryInfo();
   const sameMachine = repo?.location.startsWith(dataDir());
+  const { groups } = nodesPage();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -55,6 +58,29 @@ export default async function OverviewPage() {
           ))}
         </div>
       </section>
+      {groups.length > 0 ? (
+        <section aria-labelledby="failover-groups" className="mt-8">
+          <h2 id="failover-groups" className="text-lg font-medium">
+            Failover groups
+          </h2>
+          {groups.map(({ group, members, live, events }) => {
+            const last = events.find((e) => e.kind === 'failover' && e.ok);
+            return (
+              <div key={group.id} className="mt-3">
+                <p className="text-sm text-slate-700">
+                  <Link href="/nodes" className="font-medium text-sky-700 hover:underline">
+                    {group.name}
+                  </Link>{' '}
+                  · endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>
+                  {last ? ` · last failover: RTO ${((last.rtoMs ?? 0) / 1000).toFixed(2)} s, RPO ${((last.rpoMs ?? 0) / 1000).toFixed(2)} s` : ' · no failover yet'}
+                  {group.restoreTestedAt ? ` · restore tested ${new Date(group.restoreTestedAt).toLocaleDateString()}` : ' · restore not tested'}
+                </p>
+                <NodeTiles groupId={group.id} members={members} initial={live} />
+              </div>
+            );
+          })}
+        </section>
+      ) : null}
       <section aria-labelledby="rpo-history" className="mt-8">
         <h2 id="rpo-history" className="text-lg font-medium">
           RPO over the last day

@@ -1,7 +1,7 @@
 // Probe history per node: raw samples for the last hour, then one row per node and minute.
 import 'server-only';
 
-import { and, asc, desc, eq, gte, lt } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { nodeSamples, type NodeSample } from '../db/schema';
@@ -32,12 +32,4 @@ export function downsampleSamples(now = Date.now()): void {
 
 export function recentSamples(nodeId: string, limit = 120): NodeSample[] {
   return db().select().from(nodeSamples).where(and(eq(nodeSamples.nodeId, nodeId), eq(nodeSamples.resolution, 'raw'))).orderBy(desc(nodeSamples.at)).limit(limit).all().reverse();
-}
-
-export function samplesSince(nodeId: string, since: number): NodeSample[] {
-  return db().select().from(nodeSamples).where(and(eq(nodeSamples.nodeId, nodeId), gte(nodeSamples.at, since))).orderBy(asc(nodeSamples.at)).all();
-}
-
-export function countRawBefore(nodeId: string, before: number): number {
-  return db().select().from(nodeSamples).where(and(eq(nodeSamples.nodeId, nodeId), eq(nodeSamples.resolution, 'raw'), lt(nodeSamples.at, before))).all().length;
 }

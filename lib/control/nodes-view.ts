@@ -2,7 +2,7 @@
 // any group. No secrets leave this module.
 import 'server-only';
 
-import { desc, eq, inArray } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { drills, failoverEvents, failoverGroups, groupMembers, nodes, type Drill, type FailoverEvent, type FailoverGroup } from '../db/schema';
@@ -58,8 +58,4 @@ export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; na
     });
   const ungrouped = allNodes.filter((n) => !grouped.has(n.id)).map((n) => summary(n, null));
   return { groups, ungrouped, names };
-}
-
-export function nodesByIds(ids: string[]) {
-  return ids.length ? db().select({ id: nodes.id, name: nodes.name }).from(nodes).where(inArray(nodes.id, ids)).all() : [];
 }
