@@ -170,6 +170,10 @@ describe('failover in the control plane', () => {
     await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
     await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
     await expect(forged('web-1:files', [])).resolves.toMatch(/^[0-9a-f]{64}$/);
+    // Source keys begin with the node's name: the names that would reach shipped data or the dashboard's own
+    // sources are not given to nodes.
+    const { registerNode } = await import('@/lib/control/node-registry');
+    for (const name of ['ship', 'local']) await expect(registerNode({ name, agentUrl: 'http://127.0.0.1:9', serviceHost: '127.0.0.1', servicePort: 9 })).rejects.toThrow(/reserved/);
   });
 
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {

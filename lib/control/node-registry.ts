@@ -15,6 +15,9 @@ import { nodeEvents, nodes, type NodeRow } from '../db/schema';
 import { ensureRepository } from './repository';
 import { runCli } from './run-cli';
 
+/** Source keys begin with a node's name: these are taken by the dashboard's own sources and by shipped data. */
+export const RESERVED_NODE_NAMES = ['local', 'ship'];
+
 export interface NodeCredentials {
   nodeId: string;
   secret: string;
@@ -47,6 +50,7 @@ async function removeRepositoryKey(id: string): Promise<void> {
 }
 
 export async function registerNode(input: { name: string; agentUrl: string; serviceHost: string; servicePort: number; demo?: boolean }): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
+  if (RESERVED_NODE_NAMES.includes(input.name)) throw new Error(`"${input.name}" is reserved and cannot name a node`);
   const key = await addRepositoryKey();
   const node = db()
     .insert(nodes)

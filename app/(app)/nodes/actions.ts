@@ -14,7 +14,7 @@ import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluste
 import { portFree } from '@/lib/control/daemons';
 import { createFailoverGroup, memberOf, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
 import { isValidSchedule } from '@/lib/control/scheduler';
-import { agentConfig, registerNode, rotateNodeCredentials } from '@/lib/control/node-registry';
+import { agentConfig, registerNode, RESERVED_NODE_NAMES, rotateNodeCredentials } from '@/lib/control/node-registry';
 
 const groupId = z.string().regex(/^group-[0-9a-f]{12}$/, 'Not a failover group');
 const nodeId = z.string().regex(/^node-[0-9a-f]{12}$/, 'Not a node');
@@ -64,6 +64,7 @@ const registerSchema = z.object({
 });
 
 export const registerNodeAction = formAction(registerSchema, 'configure', async (input, user) => {
+  if (RESERVED_NODE_NAMES.includes(input.name)) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: `“${input.name}” is reserved: pick another name` } };
   if (db().select().from(nodes).where(eq(nodes.name, input.name)).get()) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A node with this name exists' } };
   const { node, credentials } = await registerNode(input);
   audit({ username: user!.username, action: 'register node', target: node.name, ok: true });

@@ -3,7 +3,7 @@
 // primary fails: stops routing to it, fences it, promotes the freshest healthy standby, switches the endpoint,
 // and records the timeline with the measured RTO and RPO. It is framework-free: the control plane supplies
 // persistence, the endpoint and where events go (hooks), so tests drive it with real agents and no dashboard.
-import { AgentClient } from '../nodes/agent-client';
+import { AgentCallError, AgentClient } from '../nodes/agent-client';
 import type { AgentStatus } from '../nodes/agent-protocol';
 import { sealGroupKey } from '../nodes/group-key';
 import { DEFAULT_DETECTOR, FailureDetector, probeHttp, probeTcp, type DetectorOptions, type ProbeResult } from '../nodes/health-probe';
@@ -427,9 +427,12 @@ export class GroupCoordinator {
       next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
     } catch (err) {
       step(`promoting ${next.config.name} failed: ${(err as Error).message}`);
-      // The promotion may have reached the node after all: make sure it does not serve before anyone else may.
-      next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
-      await this.fence(next, step, epoch);
+      // Unless the node answered that it refused, the promotion may have reached it after all: make sure it does
+      // not serve before anyone else may.
+      if (!(err instanceof AgentCallError && err.status === 409)) {
+        next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
+        await this.fence(next, step, epoch);
+      }
       return this.record({ ...base, toNodeId: next.config.nodeId, ok: false, error: (err as Error).message, rtoMs: null, rpoMs: null, dataTime });
     }
     this.config = { ...this.config, primaryNodeId: next.config.nodeId, epoch };

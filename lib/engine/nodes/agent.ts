@@ -48,6 +48,9 @@ export class Agent {
   private dataQueue: Promise<unknown> = Promise.resolve();
   private dataAbort: AbortController | null = null;
   private dataCurrent: Promise<unknown> = Promise.resolve();
+  /** A service stop under way (resolved when none is). */
+  private stopping: Promise<void> = Promise.resolve();
+  private restoringInPlace = false;
   private repo: Promise<Repository> | null = null;
   private readonly ships = new ShipSnapshots();
   private timers: NodeJS.Timeout[] = [];
@@ -143,12 +146,17 @@ export class Agent {
   promote(epoch: number, leaseMs: number): Promise<AgentStatus> {
     return this.exclusive(async () => {
       if (epoch <= this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
+      if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node: promote another one');
       // An apply may be replacing the data files: stop it (it leaves the previous copy whole) and let it end.
       // Bounded: a restore job waiting for this queue must not hold the promotion up for ever.
       this.dataAbort?.abort();
       await Promise.race([this.dataCurrent, new Promise((r) => setTimeout(r, 5000))]);
       await this.save({ role: 'primary', epoch });
       this.failsafe = false;
+      // Set before the service starts too: the lease check must not find an old, lapsed lease on it.
+      this.leaseUntil = Date.now() + leaseMs;
+      // The first ship waits a moment, until the control plane has recorded this node as the primary.
+      this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       if (!this.service) {
         try {
           this.serviceState = 'starting';
@@ -203,12 +211,12 @@ export class Agent {
 
   /** A DR drill on this node (run-drill.ts), from the newest shipped data of any primary: it only reads it. */
   drill(): Promise<DrillResult> {
-    return this.dataExclusive(async () => {
+    return this.dataExclusive(async (signal) => {
       if (!this.heartbeat) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'this node is not in a failover group yet', leftRunning: false };
       const repo = await this.repository();
       const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
       if (!newest) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'nothing has been shipped for this group yet', leftRunning: false };
-      return runDrill(repo, this.config.service, newest, path.join(this.config.stateDir, `drill-${Date.now()}`));
+      return runDrill(repo, this.config.service, newest, path.join(this.config.stateDir, `drill-${Date.now()}`), signal);
     });
   }
 
@@ -228,13 +236,20 @@ export class Agent {
       const restore = () => runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
       if (req.dryRun || path.resolve(req.target) !== '/') return restoreResultData(snapshot, await restore(), req.dryRun);
       return this.dataExclusive(async () => {
-        const wasRunning = this.service !== null;
-        await this.exclusive(() => this.stopOwnService());
-        const result = await restore();
-        await this.exclusive(async () => {
-          if (wasRunning && this.state.role === 'primary' && !this.service) await this.runService();
-        });
-        return restoreResultData(snapshot, result, false);
+        // Meanwhile no promotion: a service must not start on half-restored files.
+        this.restoringInPlace = true;
+        try {
+          const epoch = this.state.epoch;
+          const wasRunning = this.service !== null;
+          await this.exclusive(() => this.stopOwnService());
+          const result = await restore();
+          await this.exclusive(async () => {
+            if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service) await this.runService();
+          });
+          return restoreResultData(snapshot, result, false);
+        } finally {
+          this.restoringInPlace = false;
+        }
       });
     });
   }
@@ -264,6 +279,8 @@ export class Agent {
 
   /** Starts the guarded service on its own port and data, and watches it. */
   private async runService(): Promise<void> {
+    // A stop still under way (a lapsed lease) holds the port: wait for it.
+    await this.stopping;
     const running = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
     this.service = running;
     this.watchService(running);
@@ -297,16 +314,29 @@ export class Agent {
     });
   }
 
+  /** Stops the service; a caller that finds a stop already under way waits for it, so "stopped" always means
+   *  the process is gone. */
   private async stopOwnService(): Promise<void> {
     const running = this.service;
     // A crashed service is stopped for good once the node stands down; its exit stays in lastExit.
     if (this.serviceState === 'exited') this.serviceState = 'stopped';
-    if (!running) return;
+    if (!running) return this.stopping;
     this.service = null;
-    await stopService(this.config.service, running);
-    this.serviceState = 'stopped';
-    this.healthy = false;
-    await this.save({ servicePid: null });
+    const stop = (async () => {
+      await stopService(this.config.service, running);
+      this.serviceState = 'stopped';
+      this.healthy = false;
+      await this.save({ servicePid: null });
+    })();
+    const stopping = stop.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.stopping = stopping;
+    void stopping.then(() => {
+      if (this.stopping === stopping) this.stopping = Promise.resolve();
+    });
+    return stop;
   }
 
   private async checkHealth(): Promise<void> {
