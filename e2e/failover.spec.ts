@@ -66,6 +66,9 @@ test('killing the primary: the page shows it down, the standby takes over, the e
 
   // The failed node rejoins as a standby once the new primary's data has replaced its own.
   await expect(a).toContainText('Standby', { timeout: 30_000 });
+  // The activity feed lists it too.
+  await page.goto('/activity?show=failovers');
+  await expect(page.getByRole('cell', { name: 'failover of demo-notes: demo-a → demo-b' })).toBeVisible();
 });
 
 test('a DR drill restores on the standby, starts it on a scratch port and marks the restore as tested', async ({ page }) => {

@@ -1,17 +1,17 @@
-// Activity: every job and every recorded user action, newest first, filterable.
+// Activity: every job, every recorded user action and every failover and drill, newest first, filterable.
 import 'server-only';
 
 import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { auditEvents, jobs, sources } from '../db/schema';
+import { auditEvents, drills, failoverEvents, failoverGroups, jobs, nodes, sources } from '../db/schema';
 
-export const ACTIVITY_FILTERS = ['all', 'jobs', 'actions', 'failures'] as const;
+export const ACTIVITY_FILTERS = ['all', 'jobs', 'actions', 'failovers', 'failures'] as const;
 export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
 
 export interface ActivityItem {
   at: number;
-  kind: 'job' | 'action';
+  kind: 'job' | 'action' | 'failover';
   who: string | null;
   what: string;
   ok: boolean;
@@ -22,7 +22,7 @@ const LIMIT = 300;
 
 export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
   const items: ActivityItem[] = [];
-  if (filter !== 'actions') {
+  if (filter === 'all' || filter === 'jobs' || filter === 'failures') {
     const rows = db()
       .select({ job: jobs, source: sources.name })
       .from(jobs)
@@ -41,7 +41,8 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
       });
     }
   }
-  if (filter !== 'jobs') {
+  if (filter === 'all' || filter === 'failovers' || filter === 'failures') items.push(...failovers());
+  if (filter === 'all' || filter === 'actions' || filter === 'failures') {
     for (const e of db().select().from(auditEvents).orderBy(desc(auditEvents.at)).limit(LIMIT).all()) {
       items.push({ at: e.at, kind: 'action', who: e.username, what: e.target ? `${e.action}: ${e.target}` : e.action, ok: e.ok, detail: e.detail });
     }
@@ -52,4 +53,34 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
     .filter((i) => !needle || `${i.who ?? ''} ${i.what} ${i.detail ?? ''}`.toLowerCase().includes(needle))
     .sort((a, b) => b.at - a.at)
     .slice(0, LIMIT);
+}
+
+/** Failovers, switchovers and drills, as the activity feed lists them. */
+function failovers(): ActivityItem[] {
+  const names = new Map(db().select({ id: nodes.id, name: nodes.name }).from(nodes).all().map((n) => [n.id, n.name]));
+  const name = (id: string | null) => (id ? (names.get(id) ?? 'a removed node') : 'none');
+  const events = db()
+    .select({ e: failoverEvents, group: failoverGroups.name })
+    .from(failoverEvents)
+    .innerJoin(failoverGroups, eq(failoverGroups.id, failoverEvents.groupId))
+    .orderBy(desc(failoverEvents.id))
+    .limit(LIMIT)
+    .all()
+    .map(({ e, group }) => ({
+      at: e.createdAt,
+      kind: 'failover' as const,
+      who: null,
+      what: `${e.kind} of ${group}: ${name(e.fromNodeId)} → ${name(e.toNodeId)}`,
+      ok: e.ok,
+      detail: e.ok ? (e.rtoMs === null ? null : `RTO ${(e.rtoMs / 1000).toFixed(2)} s, RPO ${((e.rpoMs ?? 0) / 1000).toFixed(2)} s${e.lostWrites === null ? '' : `, ${e.lostWrites} writes lost`}`) : e.error,
+    }));
+  const drillRows = db()
+    .select({ d: drills, group: failoverGroups.name })
+    .from(drills)
+    .innerJoin(failoverGroups, eq(failoverGroups.id, drills.groupId))
+    .orderBy(desc(drills.id))
+    .limit(LIMIT)
+    .all()
+    .map(({ d, group }) => ({ at: d.startedAt, kind: 'failover' as const, who: null, what: `DR drill of ${group} on ${name(d.nodeId)}`, ok: d.ok, detail: d.ok ? `ready in ${((d.timeToReadyMs ?? 0) / 1000).toFixed(2)} s` : d.error }));
+  return [...events, ...drillRows];
 }

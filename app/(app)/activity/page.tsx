@@ -21,6 +21,7 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
             <option value="all">Everything</option>
             <option value="jobs">Jobs</option>
             <option value="actions">User actions</option>
+            <option value="failovers">Failovers and drills</option>
             <option value="failures">Failures</option>
           </select>
         </div>
