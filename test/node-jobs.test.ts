@@ -7,12 +7,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AgentClient } from '@/lib/engine/nodes/agent-client';
-import type { AgentJobRequest, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
+import type { AgentJobInput, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
 import { HttpStorage } from '@/lib/engine/nodes/http-storage';
 import { openRepository } from '@/lib/engine';
 import { startCluster, waitFor, serviceHealthy, type Cluster } from './support/cluster';
 
-async function runJob(client: AgentClient, req: AgentJobRequest): Promise<AgentJobView> {
+async function runJob(client: AgentClient, req: AgentJobInput): Promise<AgentJobView> {
   const { id } = await client.startJob(req);
   return waitFor(`job ${id}`, async () => {
     const view = await client.job(id);
@@ -28,7 +28,7 @@ describe('jobs on a node', () => {
   let backupId: string;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startCluster({ runPlanCommands: ['node-a'] });
     files = path.join(cluster.dir, 'node-a-files');
     mkdirSync(path.join(files, 'conf'), { recursive: true });
     writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 8080\n');
@@ -73,6 +73,18 @@ describe('jobs on a node', () => {
     expect(view.error).toBeNull();
     expect((view.result?.entries as { action: string; destination: string }[]).some((e) => e.action === 'overwrite' && e.destination.endsWith('app.toml'))).toBe(true);
     expect(readFileSync(path.join(files, 'conf', 'app.toml'), 'utf8')).toBe('port = 9090\n');
+  });
+
+  it('runs the plan’s commands around a backup on the node, and only where its config allows it', async () => {
+    const [a, b] = cluster.nodes;
+    const marks = path.join(cluster.dir, 'marks');
+    const view = await runJob(a.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: `echo pre >> ${marks}`, postCommand: `echo post >> ${marks}` });
+    expect(view.error).toBeNull();
+    expect(readFileSync(marks, 'utf8')).toBe('pre\npost\n');
+    const failing = await runJob(a.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: 'exit 3' });
+    expect(failing.error?.message).toMatch(/pre-backup command failed, nothing was backed up: exit code 3/);
+    const refused = await runJob(b.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: 'true' });
+    expect(refused.error?.message).toMatch(/does not run plan commands/);
   });
 
   it('a node’s credentials cannot delete or rewrite anything in the repository', async () => {

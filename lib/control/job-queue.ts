@@ -13,7 +13,7 @@ import { repositoryInfo, type RepositoryInfo } from './repository';
 import { groupsWithNode, setMaintenance } from './failover';
 import { runCli, type CliLine } from './run-cli';
 import { runOnNode, type JobRun } from './run-on-node';
-import { runHook } from './run-hook';
+import { runHook } from '../engine/run-hook';
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 
 const MAX_RUNNING = 2;
@@ -107,7 +107,8 @@ function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLin
   const exclude = source.plan.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean);
   if (source.node !== LOCAL_NODE) {
     const what = source.kind === 'sqlite' ? { paths: [], sqlite: [source.path] } : { paths: [source.path], sqlite: [] };
-    return (onLine) => runOnNode(source.node, { kind: 'backup', ...what, exclude, tags: [tag], sourceName: source.name }, onLine);
+    const commands = tag === 'safety' ? {} : { preCommand: source.plan.preCommand, postCommand: source.plan.postCommand, commandTimeoutSeconds: source.plan.commandTimeoutSeconds };
+    return (onLine) => runOnNode(source.node, { kind: 'backup', ...what, exclude, tags: [tag], sourceName: source.name, ...commands }, onLine);
   }
   const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
   for (const pattern of exclude) args.push('--exclude', pattern);
@@ -148,14 +149,16 @@ function start(job: Job): void {
 type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
 async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
-  const pre = await runHook(source.plan.preCommand, source.plan.commandTimeoutSeconds);
+  // A node's agent runs the plan's commands itself, around its backup (backupRun).
+  const hook = (command: string) => (source.node === LOCAL_NODE ? runHook(command, source.plan.commandTimeoutSeconds) : Promise.resolve({ ok: true as const }));
+  const pre = await hook(source.plan.preCommand);
   const outcome: Outcome = !pre.ok
     ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
     : cancelRequested.has(job.id)
       ? { status: 'cancelled', error: null }
       : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
-  const post = await runHook(source.plan.postCommand, source.plan.commandTimeoutSeconds);
+  const post = await hook(source.plan.postCommand);
   if (!post.ok && outcome.status === 'succeeded') return { ...outcome, status: 'failed', error: `the backup succeeded but the post-backup command failed: ${post.message}` };
   if (outcome.status === 'succeeded' && (source.plan.keepLast > 0 || source.plan.keepDaily > 0)) await applyRetention(job, source, repo);
   return outcome;
@@ -167,7 +170,10 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
   if ((code === 0 || code === 3) && result) {
     const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
     rememberSnapshot({ id: String(result.id), time: summary.startedAt, source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
-    return { status: 'succeeded', snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes, error: code === 3 ? 'some files were skipped' : null };
+    const done = { snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes };
+    // On a node, the agent ran the command after the backup: the snapshot is saved either way.
+    if (typeof result.postCommandFailed === 'string') return { status: 'failed', ...done, error: `the backup succeeded but the post-backup command failed: ${result.postCommandFailed}` };
+    return { status: 'succeeded', ...done, error: code === 3 ? 'some files were skipped' : null };
   }
   return wasCancelled(run) ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
 }

@@ -82,6 +82,7 @@ export function agentConfig(node: NodeRow, credentials: NodeCredentials, service
     controlPlane: credentials.controlPlane,
     repositoryPassword: credentials.repositoryPassword,
     stateDir: stateDir ?? '/var/lib/lifeline-agent',
+    runPlanCommands: false,
     service: service ?? {
       command: ['/usr/local/bin/my-service', '--port', '{port}', '--data', '{dataDir}'],
       port: node.servicePort,

@@ -5,7 +5,7 @@ import 'server-only';
 import { eq } from 'drizzle-orm';
 
 import { AgentClient } from '../engine/nodes/agent-client';
-import type { AgentJobRequest } from '../engine/nodes/agent-jobs';
+import type { AgentJobInput } from '../engine/nodes/agent-jobs';
 import { db } from '../db/client';
 import { nodes } from '../db/schema';
 import type { CliLine } from './run-cli';
@@ -24,7 +24,7 @@ export function nodeClient(name: string): AgentClient | null {
   return node ? new AgentClient(node.agentUrl, { nodeId: node.id, secret: node.secret }) : null;
 }
 
-export function runOnNode(nodeName: string, request: AgentJobRequest, onLine?: (line: CliLine) => void): JobRun {
+export function runOnNode(nodeName: string, request: AgentJobInput, onLine?: (line: CliLine) => void): JobRun {
   const client = nodeClient(nodeName);
   let jobId: string | null = null;
   let cancelled = false;

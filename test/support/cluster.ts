@@ -66,6 +66,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** False: the coordinator ignores the agents' crash reports and finds failures by probes alone. */
   agentReports?: boolean;
+  /** Nodes (by name) whose agents run plan commands. */
+  runPlanCommands?: string[];
   group?: Partial<Omit<GroupConfig, 'members' | 'id' | 'name' | 'groupKey'>>;
 }
 
@@ -116,6 +118,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       controlPlane,
       repositoryPassword,
       stateDir: node.stateDir,
+      runPlanCommands: options.runPlanCommands?.includes(node.name) ?? false,
       service: { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: node.servicePort, health: { httpPath: '/health' }, dataDir, sqlite: ['notes.db'] },
     };
     writeFileSync(node.configFile, JSON.stringify(config, null, 2), { mode: 0o600 });

@@ -1,5 +1,5 @@
 // The control plane's side of the agent API: typed, signed calls to one agent.
-import type { AgentJobRequest, AgentJobView } from './agent-jobs';
+import type { AgentJobInput, AgentJobView } from './agent-jobs';
 import type { AgentStatus, DrillResult, HeartbeatRequest } from './agent-protocol';
 import { signedFetch, type Credentials } from './signed-request';
 
@@ -55,7 +55,7 @@ export class AgentClient {
   drill(timeoutMs = 120_000): Promise<DrillResult> {
     return this.call('POST', '/v1/drill', {}, timeoutMs);
   }
-  startJob(req: AgentJobRequest): Promise<AgentJobView> {
+  startJob(req: AgentJobInput): Promise<AgentJobView> {
     return this.call('POST', '/v1/jobs', req, 10_000);
   }
   job(id: string): Promise<AgentJobView> {

@@ -35,6 +35,9 @@ export const agentConfigSchema = z.object({
   repositoryPassword: z.string().min(8),
   /** Where the agent keeps its state (role, epoch) and stages incoming data. */
   stateDir: z.string(),
+  /** Run the commands a backup plan sets before and after a backup of this node's sources (off by default:
+   *  the dashboard then cannot make this node run a command). */
+  runPlanCommands: z.boolean().default(false),
   service: serviceConfigSchema,
 });
 

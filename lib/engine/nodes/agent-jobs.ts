@@ -16,6 +16,10 @@ export const agentJobSchema = z.discriminatedUnion('kind', [
     exclude: z.array(z.string()).default([]),
     tags: z.array(z.string()).default([]),
     sourceName: z.string().min(1),
+    /** The plan's commands before and after, run here; only if the agent's config allows plan commands. */
+    preCommand: z.string().max(4000).default(''),
+    postCommand: z.string().max(4000).default(''),
+    commandTimeoutSeconds: z.number().int().min(1).max(86_400).default(60),
   }),
   z.object({
     kind: z.literal('restore'),
@@ -28,6 +32,8 @@ export const agentJobSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type AgentJobRequest = z.infer<typeof agentJobSchema>;
+/** What a caller sends: fields with defaults may be left out. */
+export type AgentJobInput = z.input<typeof agentJobSchema>;
 
 export interface AgentJobView {
   id: string;

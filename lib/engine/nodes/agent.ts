@@ -12,6 +12,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
+import { EngineError } from '../errors';
+import { runHook } from '../run-hook';
 import { backupResultData, restoreResultData } from '../job-results';
 import { Repository } from '../repository/repository';
 import { runRestore } from '../restore/run-restore';
@@ -227,10 +229,23 @@ export class Agent {
       const repo = await this.repository();
       const onEvent = (e: { type: string }) => e.type === 'progress' && onProgress(e as never);
       if (req.kind === 'backup') {
-        // The CLI bundle sits in dist/ beside the worker script built with it.
-        const workerScript = path.join(__dirname, 'backup-worker.cjs');
-        const result = await runBackup(repo, { ...req, node: this.config.node, signal, onEvent, workerScript: existsSync(workerScript) ? workerScript : undefined });
-        return backupResultData(result);
+        const { preCommand, postCommand, commandTimeoutSeconds, ...what } = req;
+        if ((preCommand.trim() || postCommand.trim()) && !this.config.runPlanCommands) {
+          throw new EngineError('invalid-argument', `the plan has commands before or after the backup, and the agent of ${this.config.node} does not run plan commands (set "runPlanCommands": true in its config)`);
+        }
+        const pre = await runHook(preCommand, commandTimeoutSeconds);
+        if (!pre.ok) throw new EngineError('invalid-argument', `the pre-backup command failed, nothing was backed up: ${pre.message}`);
+        let result;
+        let post: Awaited<ReturnType<typeof runHook>>;
+        try {
+          // The CLI bundle sits in dist/ beside the worker script built with it.
+          const workerScript = path.join(__dirname, 'backup-worker.cjs');
+          result = await runBackup(repo, { ...what, node: this.config.node, signal, onEvent, workerScript: existsSync(workerScript) ? workerScript : undefined });
+        } finally {
+          // Whatever happened: it is what resumes the application.
+          post = await runHook(postCommand, commandTimeoutSeconds);
+        }
+        return { ...backupResultData(result), ...(post.ok ? {} : { postCommandFailed: post.message }) };
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       const restore = () => runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });

@@ -1,6 +1,5 @@
-// Runs a source's pre- or post-backup command through the shell, with a time limit.
-import 'server-only';
-
+// Runs a plan's command before or after a backup through the shell, with a time limit: on the dashboard's
+// machine for its own sources, on a node by its agent for the node's.
 import { spawn } from 'node:child_process';
 
 export async function runHook(command: string, timeoutSeconds: number): Promise<{ ok: true } | { ok: false; message: string }> {
