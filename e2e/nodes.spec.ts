@@ -13,6 +13,7 @@ test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
 
 const agents: ChildProcess[] = [];
+const servicePorts = new Map<string, number>();
 let dir: string;
 
 
@@ -32,6 +33,7 @@ test.afterAll(async () => {
 async function registerAndRun(page: import('@playwright/test').Page, name: string): Promise<void> {
   const agentPort = await freePort();
   const servicePort = await freePort();
+  servicePorts.set(name, servicePort);
   const form = page.getByRole('region', { name: 'Register a node' });
   await form.getByLabel('Name').fill(name);
   await form.getByLabel('Agent address').fill(`http://127.0.0.1:${agentPort}`);
@@ -98,3 +100,29 @@ test('rotating a node’s credentials shows a new config once and locks out the 
   await page.goto('/nodes');
   await expect(page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' })).toContainText('Agent unreachable', { timeout: 15_000 });
 });
+
+test('removing the group asks for its name, stops its endpoint and leaves the primary serving; then a node is removed', async ({ page }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const group = page.getByRole('region', { name: 'Group orders' });
+  await group.locator('summary', { hasText: 'Remove this group' }).click();
+  const form = group.getByRole('form', { name: 'Remove this group' });
+  await form.getByLabel('Type orders to confirm').fill('order');
+  await form.getByRole('button', { name: 'Remove this group' }).click();
+  await expect(form.getByRole('alert')).toHaveText('Type orders to confirm.');
+  await form.getByLabel('Type orders to confirm').fill('orders');
+  await form.getByRole('button', { name: 'Remove this group' }).click();
+  await expect(page.getByRole('region', { name: 'Group orders' })).toHaveCount(0);
+  // db-2 was primary: it still answers on its own address.
+  expect((await fetch(`http://127.0.0.1:${servicePorts.get('db-2')}/health`)).ok).toBe(true);
+
+  await page.getByRole('link', { name: 'db-1' }).click();
+  await page.locator('summary', { hasText: 'Remove this node' }).click();
+  const remove = page.getByRole('form', { name: 'Remove this node' });
+  await remove.getByLabel('Type db-1 to confirm').fill('db-1');
+  await remove.getByRole('button', { name: 'Remove this node' }).click();
+  await expect(page).toHaveURL(/\/nodes$/);
+  await expect(page.getByRole('link', { name: 'db-1' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'db-2' })).toBeVisible();
+});
+

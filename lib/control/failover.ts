@@ -258,6 +258,13 @@ export function createFailoverGroup(input: { name: string; endpointHost: string;
   })();
 }
 
+/** Stops the group's coordinator and endpoint and forgets it; its members keep their roles (a primary with no
+ *  control plane serves on in failsafe mode). */
+export async function removeFailoverGroup(group: FailoverGroup): Promise<void> {
+  await stopGroupAndEndpoint(group);
+  db().delete(failoverGroups).where(eq(failoverGroups.id, group.id)).run();
+}
+
 /** The failover groups a node (by name) belongs to. */
 export function groupsWithNode(nodeName: string): FailoverGroup[] {
   return db()

@@ -94,6 +94,12 @@ export function agentConfig(node: NodeRow, credentials: NodeCredentials, service
   };
 }
 
+/** Forgets a node: its credentials stop working and its repository key is removed. Its backups stay. */
+export async function removeRegisteredNode(node: NodeRow): Promise<void> {
+  db().delete(nodes).where(eq(nodes.id, node.id)).run();
+  if (node.repositoryKeyId) await removeRepositoryKey(node.repositoryKeyId);
+}
+
 export function nodeSecret(nodeId: string): string | null {
   return db().select({ secret: nodes.secret }).from(nodes).where(eq(nodes.id, nodeId)).get()?.secret ?? null;
 }

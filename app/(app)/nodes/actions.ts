@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 
 import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
+import { redirect } from 'next/navigation';
 import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
@@ -12,9 +13,9 @@ import { failoverGroups, nodes } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
-import { createFailoverGroup, memberOf, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
+import { createFailoverGroup, groupsWithNode, memberOf, removeFailoverGroup, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
 import { isValidSchedule } from '@/lib/control/scheduler';
-import { agentConfig, registerNode, RESERVED_NODE_NAMES, rotateNodeCredentials } from '@/lib/control/node-registry';
+import { agentConfig, registerNode, removeRegisteredNode, RESERVED_NODE_NAMES, rotateNodeCredentials } from '@/lib/control/node-registry';
 
 const groupId = z.string().regex(/^group-[0-9a-f]{12}$/, 'Not a failover group');
 const nodeId = z.string().regex(/^node-[0-9a-f]{12}$/, 'Not a node');
@@ -129,4 +130,26 @@ export const setDrillSchedule = formAction(z.object({ groupId, schedule: z.strin
   audit({ username: user!.username, action: 'drill schedule', target: groupName(input.groupId), ok: true, detail: input.schedule || 'by hand only' });
   revalidatePath('/nodes');
   return { ok: true, data: undefined, message: input.schedule ? `Drills run on ${input.schedule}.` : 'Drills run by hand only.' };
+});
+
+export const removeGroup = formAction(z.object({ groupId, confirm: z.string().trim().max(100) }), 'configure', async (input, user) => {
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
+  if (!group) return { ok: false, error: 'That group no longer exists.' };
+  if (group.demo) return { ok: false, error: 'The demo group goes with the demo: start with LIFELINE_DEMO=0 to leave it out.' };
+  if (input.confirm !== group.name) return { ok: false, error: `Type ${group.name} to confirm.` };
+  await removeFailoverGroup(group);
+  audit({ username: user!.username, action: 'remove failover group', target: group.name, ok: true });
+  revalidatePath('/nodes');
+  return { ok: true, data: undefined, message: `Group ${group.name} removed. Its primary keeps serving on its own address; its endpoint is stopped.` };
+});
+
+export const removeNode = formAction(z.object({ nodeId, confirm: z.string().trim().max(100) }), 'configure', async (input, user): Promise<ActionState> => {
+  const node = db().select().from(nodes).where(eq(nodes.id, input.nodeId)).get();
+  if (!node) return { ok: false, error: 'That node no longer exists.' };
+  if (node.demo) return { ok: false, error: 'Demo nodes go with the demo.' };
+  if (groupsWithNode(node.name).length > 0) return { ok: false, error: 'Remove the node from its failover groups first.' };
+  if (input.confirm !== node.name) return { ok: false, error: `Type ${node.name} to confirm.` };
+  await removeRegisteredNode(node);
+  audit({ username: user!.username, action: 'remove node', target: node.name, ok: true });
+  redirect('/nodes');
 });

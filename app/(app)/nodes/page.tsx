@@ -1,4 +1,5 @@
 import { ActionButton } from '@/components/action-button';
+import { ConfirmRemove } from '@/components/confirm-remove';
 import { FailoverSteps, NodeTiles } from '@/components/node-tiles';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
@@ -6,7 +7,7 @@ import { requireUser } from '@/lib/auth/session';
 import { demoEnabled } from '@/lib/control/demo-cluster';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
-import { drillNow, failPrimary, switchOver, toggleMaintenance } from './actions';
+import { drillNow, failPrimary, removeGroup, switchOver, toggleMaintenance } from './actions';
 import { CreateGroupForm, DrillScheduleForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
@@ -93,6 +94,15 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
           </tbody>
         </table>
       )}
+      {mayConfigure && !group.demo ? (
+        <ConfirmRemove
+          action={removeGroup}
+          fields={{ groupId: group.id }}
+          name={group.name}
+          label="Remove this group"
+          explain="The coordinator and the endpoint stop; the nodes stay registered and the primary keeps serving on its own address. Nothing in the repository is deleted."
+        />
+      ) : null}
       <h3 className="mt-5 font-medium">DR drills</h3>
       {view.drills.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>

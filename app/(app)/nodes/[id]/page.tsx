@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
 import { ChartLineLatency } from '@/components/chart-line-latency';
+import { ConfirmRemove } from '@/components/confirm-remove';
 import { HeartbeatBars } from '@/components/heartbeat-bars';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
@@ -10,6 +11,7 @@ import { recentSamples } from '@/lib/control/node-samples';
 import { db } from '@/lib/db/client';
 import { nodeEvents, nodes } from '@/lib/db/schema';
 
+import { removeNode } from '../actions';
 import { RotateCredentialsForm } from './rotate-credentials-form';
 
 export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
@@ -45,6 +47,15 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         </tbody>
       </table>
       {can(user.role, 'configure') ? <RotateCredentialsForm nodeId={node.id} /> : null}
+      {can(user.role, 'configure') && !node.demo ? (
+        <ConfirmRemove
+          action={removeNode}
+          fields={{ nodeId: node.id }}
+          name={node.name}
+          label="Remove this node"
+          explain="Its credentials and its repository key stop working at once. Its backups stay in the repository. A node in a failover group must leave the group first."
+        />
+      ) : null}
     </main>
   );
 }

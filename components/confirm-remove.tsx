@@ -1,0 +1,27 @@
+'use client';
+
+import { Field, FormStatus, useForm } from '@/components/form';
+import type { ActionState } from '@/lib/auth/action';
+
+type State = ActionState<undefined>;
+
+/** A destructive action behind a typed confirmation: the name of what goes. */
+export function ConfirmRemove({ action, fields, name, label, explain }: { action: (state: State, form: FormData) => Promise<State>; fields: Record<string, string>; name: string; label: string; explain: string }) {
+  const { state, dispatch } = useForm(action);
+  return (
+    <details className="mt-4 text-sm">
+      <summary className="cursor-pointer text-red-700">{label}</summary>
+      <form action={dispatch} aria-label={label} className="mt-2 max-w-md space-y-2">
+        <p className="text-slate-600">{explain}</p>
+        {Object.entries(fields).map(([k, v]) => (
+          <input key={k} type="hidden" name={k} value={v} />
+        ))}
+        <Field label={`Type ${name} to confirm`} name="confirm" autoComplete="off" />
+        <FormStatus state={state} />
+        <button type="submit" className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800">
+          {label}
+        </button>
+      </form>
+    </details>
+  );
+}
