@@ -32,6 +32,7 @@ afterAll(async () => {
   const { failoverGroups } = await import('@/lib/db/schema');
   for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
   for (const a of agents) {
+    if (a.exitCode !== null || a.signalCode !== null) continue;
     const gone = new Promise((r) => a.once('exit', r));
     a.kill('SIGTERM');
     await gone;
@@ -174,6 +175,18 @@ describe('failover in the control plane', () => {
     // sources are not given to nodes.
     const { registerNode } = await import('@/lib/control/node-registry');
     for (const name of ['ship', 'local']) await expect(registerNode({ name, agentUrl: 'http://127.0.0.1:9', serviceHost: '127.0.0.1', servicePort: 9 })).rejects.toThrow(/reserved/);
+  });
+
+  it('records a node whose agent stops answering as down, and notifies', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { nodeEvents, nodes } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const web1 = db().select().from(nodes).where(eq(nodes.name, 'web-1')).get()!;
+    // web-1 is the standby now: its agent goes away (like a machine that lost power).
+    agents[0].kill('SIGKILL');
+    await waitFor('web-1 down', () => db().select().from(nodeEvents).all().find((e) => e.nodeId === web1.id && e.kind === 'down'), 15_000);
+    const note = await waitFor('the node-down notification', () => received.find((r) => r.type === 'node-down'));
+    expect(note).toMatchObject({ node: 'web-1' });
   });
 
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {
