@@ -2,7 +2,7 @@
 // primary's service shows, without a reload, the node down, the standby promoted, the endpoint serving again,
 // and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested; a source
 // on a node is backed up by its agent.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -103,3 +103,14 @@ test('a source on a node is backed up by that node’s agent', async ({ page }) 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('if the endpoint process dies, the dashboard starts it again on the same address', async ({ page, app }) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const endpoint = await endpointOf(page);
+  const pid = Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  await expect.poll(() => endpointServes(endpoint), { timeout: 15_000 }).toBe(true);
+  expect(Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'))).not.toBe(pid);
+});
+

@@ -67,8 +67,10 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
   if (!group) throw new Error(`no failover group ${groupId}`);
   const members = db().select().from(groupMembers).innerJoin(nodes, eq(groupMembers.nodeId, nodes.id)).where(eq(groupMembers.groupId, groupId)).all();
   const file = routeFile(group);
-  // The endpoint runs on its own, so clients keep their address while the dashboard restarts.
-  ensureDaemon(endpointDaemonName(group), ['endpoint', '--listen', `${group.endpointHost}:${group.endpointPort}`, '--route', file]);
+  // The endpoint runs on its own, so clients keep their address while the dashboard restarts; while the dashboard
+  // runs, it restarts the endpoint if it dies (the new one reads the same route file).
+  const endpointArgs = ['endpoint', '--listen', `${group.endpointHost}:${group.endpointPort}`, '--route', file];
+  ensureDaemon(endpointDaemonName(group), endpointArgs);
   const live = new Map<string, NodeLive>();
   const names = new Map(members.map((m) => [m.nodes.id, m.nodes.name]));
   const runtime: GroupRuntime = { group, coordinator: null as unknown as GroupCoordinator, live, timers: [], load };
@@ -120,6 +122,11 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
   runtime.coordinator = coordinator;
   coordinator.start();
   runtime.timers.push(intervalTimer(() => trimShippedSnapshots(group.id), 60_000));
+  runtime.timers.push(
+    intervalTimer(async () => {
+      if (ensureDaemon(endpointDaemonName(group), endpointArgs).started) console.error(`the endpoint of ${group.name} had stopped: started it again`);
+    }, 2000),
+  );
   if (group.drillSchedule) runtime.timers.push(new Cron(group.drillSchedule, { protect: true }, () => void runDrill(group.id, null)));
   runtimes().set(groupId, runtime);
 }
