@@ -39,7 +39,8 @@ if (mtime('.next/BUILD_ID') < newestMtime(sources)) step('building the dashboard
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 console.log(`lifeline: dashboard on http://${hostname}:${port} (data in ${dataDir})`);
 if (process.env.LIFELINE_DEMO !== '0') console.log('lifeline: the demo cluster starts with it (LIFELINE_DEMO=0 turns it off); its ports are shown under Nodes');
-const server = spawn('npx', ['next', 'start', '--hostname', hostname, '--port', port], {
+// Next.js runs as this process's own child (not through npx), so a signal sent here reaches it.
+const server = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', hostname, '--port', port], {
   stdio: 'inherit',
   env: { ...process.env, LIFELINE_DATA_DIR: dataDir, LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}` },
 });
