@@ -1,7 +1,7 @@
 // A node backs up its own files and restores onto itself through its agent: the engine runs on the node, and the
 // data reaches the repository through the control plane's append-only storage API, which refuses any delete.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,18 @@ describe('jobs on a node', () => {
     expect(failing.error?.message).toMatch(/pre-backup command failed, nothing was backed up: exit code 3/);
     const refused = await runJob(b.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: 'true' });
     expect(refused.error?.message).toMatch(/does not run plan commands/);
+  });
+
+  it('ships the service’s other data paths with its databases, and the standby applies them', async () => {
+    const [a, b] = cluster.nodes;
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    const source = path.join(cluster.dir, 'node-a', 'service', 'attachments');
+    mkdirSync(path.join(source, '2026'), { recursive: true });
+    writeFileSync(path.join(source, '2026', 'invoice.pdf'), Buffer.alloc(100_000, 3));
+    const copy = path.join(cluster.dir, 'node-b', 'service', 'attachments', '2026', 'invoice.pdf');
+    await waitFor('the attachment on the standby', () => existsSync(copy), 30_000);
+    expect(sha(copy)).toBe(sha(path.join(source, '2026', 'invoice.pdf')));
+    expect((await b.direct.status()).role).toBe('standby');
   });
 
   it('a node’s credentials cannot delete or rewrite anything in the repository', async () => {

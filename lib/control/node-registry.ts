@@ -90,6 +90,7 @@ export function agentConfig(node: NodeRow, credentials: NodeCredentials, service
       health: { httpPath: '/health' },
       dataDir: '/var/lib/my-service',
       sqlite: ['main.db'],
+      paths: ['uploads'],
     },
   };
 }

@@ -119,7 +119,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       repositoryPassword,
       stateDir: node.stateDir,
       runPlanCommands: options.runPlanCommands?.includes(node.name) ?? false,
-      service: { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: node.servicePort, health: { httpPath: '/health' }, dataDir, sqlite: ['notes.db'] },
+      service: { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: node.servicePort, health: { httpPath: '/health' }, dataDir, sqlite: ['notes.db'], paths: ['attachments'] },
     };
     writeFileSync(node.configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     chmodSync(node.configFile, 0o600);

@@ -20,9 +20,12 @@ export const serviceConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
   health: z.union([z.object({ httpPath: z.string().startsWith('/') }), z.object({ tcp: z.literal(true) })]).default({ tcp: true }),
   startTimeoutMs: z.number().int().positive().default(15_000),
-  /** The service's data directory ({dataDir} in the command) and the SQLite databases in it that are shipped. */
+  /** The service's data directory ({dataDir} in the command) and the SQLite databases in it that are shipped
+   *  (relative to it). */
   dataDir: z.string(),
   sqlite: z.array(z.string()).default([]),
+  /** Other files and directories under dataDir that the service needs (uploads, config), shipped too. */
+  paths: z.array(z.string().refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the data directory')).default([]),
 });
 
 export const agentConfigSchema = z.object({

@@ -1,7 +1,7 @@
 // Warm standby through the repository: the primary ships its service's databases as snapshots (tag "ship",
 // source key ship:<group>), and each standby applies the newest one into its own data directory, staged and
 // renamed into place so that a crash mid-apply leaves the previous copy whole.
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
@@ -24,6 +24,11 @@ export function databasePaths(service: ServiceConfig, dataDir = service.dataDir)
   return service.sqlite.map((f) => path.resolve(dataDir, f));
 }
 
+/** The service's other data (files and directories under its data directory) shipped beside its databases. */
+export function dataPaths(service: ServiceConfig, dataDir = service.dataDir): string[] {
+  return service.paths.map((f) => path.resolve(dataDir, f));
+}
+
 /** Ships are tagged with the epoch of the primary that wrote them; a standby applies only the current epoch's. */
 export function epochTag(epoch: number): string {
   return `epoch:${epoch}`;
@@ -31,7 +36,7 @@ export function epochTag(epoch: number): string {
 
 export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; epoch: number; parent: string | null; signal?: AbortSignal }): Promise<Shipped> {
   const result = await runBackup(repo, {
-    paths: [],
+    paths: dataPaths(service).filter((p) => existsSync(p)),
     sqlite: databasePaths(service),
     node: 'ship',
     sourceName: options.groupId,
@@ -98,15 +103,17 @@ export async function applyShipped(
     }
     await fs.mkdir(dataDir, { recursive: true });
     signal?.throwIfAborted();
-    const wanted = new Map(databasePaths(service, dataDir).map((p) => [path.basename(p), p]));
+    // Shipped paths are the primary's (its data directory); each lands at the same relative place in ours.
+    const wanted = [...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })), ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] }))];
+    const aside = keepPreviousIn ?? path.join(staging, '.replaced');
+    await fs.mkdir(aside, { recursive: true, mode: 0o700 });
     for (const shipped of snapshot.paths) {
-      const dest = wanted.get(path.basename(shipped));
-      if (!dest) continue;
-      if (keepPreviousIn) {
-        await fs.mkdir(keepPreviousIn, { recursive: true, mode: 0o700 });
-        for (const suffix of ['', ...SQLITE_SIDECARS]) await fs.rename(dest + suffix, path.join(keepPreviousIn, path.basename(dest) + suffix)).catch(ignoreMissing);
-      }
-      for (const suffix of SQLITE_SIDECARS) await fs.rm(dest + suffix, { force: true });
+      const entry = wanted.find((w) => shipped.endsWith(`/${w.rel}`));
+      if (!entry) continue;
+      const dest = path.resolve(dataDir, entry.rel);
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      // What is replaced moves aside first (kept, or removed with the staging directory): never half of each.
+      for (const suffix of ['', ...entry.sidecars]) await fs.rename(dest + suffix, path.join(aside, entry.rel.replaceAll('/', '_') + suffix)).catch(ignoreMissing);
       await fs.rename(path.join(staging, shipped), dest);
     }
     const dir = await fs.open(dataDir, 'r');
