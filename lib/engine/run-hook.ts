@@ -2,10 +2,10 @@
 // machine for its own sources, on a node by its agent for the node's.
 import { spawn } from 'node:child_process';
 
-export async function runHook(command: string, timeoutSeconds: number): Promise<{ ok: true } | { ok: false; message: string }> {
+export async function runHook(command: string, timeoutSeconds: number, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: true } | { ok: false; message: string }> {
   if (!command.trim()) return { ok: true };
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-1000)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutSeconds * 1000);

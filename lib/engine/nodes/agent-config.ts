@@ -14,6 +14,8 @@ export const serviceConfigSchema = z.object({
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).default({}),
   stopSignal: z.enum(['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP']).default('SIGTERM'),
+  /** A shell command that stops the service instead of the signal (SERVICE_PID and SERVICE_PORT are set). */
+  stopCommand: z.string().optional(),
   stopTimeoutMs: z.number().int().positive().default(5000),
   /** Where the service listens when it runs here, and how its health is checked there. */
   port: z.number().int().min(1).max(65535),

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 
 import type { ServiceConfig } from './agent-config';
+import { runHook } from '../run-hook';
 import { probeHttp, probeTcp } from './health-probe';
 
 export interface ServiceExit {
@@ -63,13 +64,21 @@ export async function startService(service: ServiceConfig, vars: { port: number;
   throw new Error(`the service did not start: ${why}${errorLine ? `: ${errorLine.trim()}` : ''}`);
 }
 
+/** Stops the service: its stop hook if it has one (given the service's pid), else its stop signal; SIGKILL if it
+ *  is still running after its grace period either way. */
 export async function stopService(service: ServiceConfig, running: RunningService): Promise<ServiceExit> {
-  if (running.child.exitCode === null && running.child.signalCode === null) {
+  if (running.child.exitCode !== null || running.child.signalCode !== null) return running.exited;
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), service.stopTimeoutMs);
+  if (service.stopCommand) {
+    const env = { ...process.env, SERVICE_PID: String(running.child.pid), SERVICE_PORT: String(running.port) };
+    void runHook(service.stopCommand, Math.ceil(service.stopTimeoutMs / 1000), env).then((r) => {
+      // A hook that failed leaves the signal to do the job.
+      if (!r.ok) running.child.kill(service.stopSignal);
+    });
+  } else {
     running.child.kill(service.stopSignal);
-    const timer = setTimeout(() => running.child.kill('SIGKILL'), service.stopTimeoutMs);
-    const exit = await running.exited;
-    clearTimeout(timer);
-    return exit;
   }
-  return running.exited;
+  const exit = await running.exited;
+  clearTimeout(timer);
+  return exit;
 }
