@@ -189,6 +189,15 @@ describe('failover in the control plane', () => {
     expect(note).toMatchObject({ node: 'web-1' });
   });
 
+  it('forgets the owners of node locks that are gone from the repository', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { nodeLocks } = await import('@/lib/db/schema');
+    const { forgetGoneLocks } = await import('@/lib/control/agent-storage');
+    db().insert(nodeLocks).values({ name: `locks/${'cd'.repeat(16)}`, nodeId: 'n', createdAt: Date.now() }).run();
+    await forgetGoneLocks();
+    expect(db().select().from(nodeLocks).all().filter((l) => l.name === `locks/${'cd'.repeat(16)}`)).toEqual([]);
+  });
+
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {
     const { db } = await import('@/lib/db/client');
     const { nodeSamples, nodes } = await import('@/lib/db/schema');

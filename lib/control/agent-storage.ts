@@ -28,3 +28,10 @@ const lockOwners: LockOwners = {
   set: (name, nodeId) => void db().insert(nodeLocks).values({ name, nodeId, createdAt: Date.now() }).onConflictDoNothing().run(),
   delete: (name) => void db().delete(nodeLocks).where(eq(nodeLocks.name, name)).run(),
 };
+
+/** Forgets the owners of locks that no longer exist (a prune or a stale-lock sweep removed them directly). */
+export async function forgetGoneLocks(): Promise<void> {
+  const { location } = await ensureRepository();
+  const present = new Set((await storageFor(location).list('locks')).map((o) => `locks/${o.name}`));
+  for (const row of db().select().from(nodeLocks).all()) if (!present.has(row.name)) lockOwners.delete(row.name);
+}

@@ -15,6 +15,7 @@ import { DEFAULT_DETECTOR, probeHttp, probeTcp } from '../engine/nodes/health-pr
 import type { WriteLoad } from '../demo/write-load';
 import { db } from '../db/client';
 import { drills, failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
+import { forgetGoneLocks } from './agent-storage';
 import { ensureDaemon, runDir, stopDaemon } from './daemons';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
@@ -56,6 +57,7 @@ export async function startAllGroups(): Promise<void> {
     } catch (err) {
       console.error('could not downsample node samples:', err);
     }
+    void forgetGoneLocks().catch((err) => console.error('could not tidy the node lock owners:', err));
   }, 60_000);
   housekeeping.unref();
 }
