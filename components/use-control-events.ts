@@ -2,6 +2,8 @@
 
 import { useEffect, useRef } from 'react';
 
+import type { NodeLive } from '@/lib/control/node-live';
+
 export type LiveJob = {
   id: number;
   kind: string;
@@ -17,22 +19,8 @@ export type LiveJob = {
   snapshotId: string | null;
 };
 
-export type LiveNode = {
-  nodeId: string;
-  groupId: string;
-  at: number;
-  probeOk: boolean;
-  agentUp: boolean;
-  serviceUp: boolean | null;
-  role: 'primary' | 'standby' | null;
-  isGroupPrimary: boolean;
-  serviceState: string | null;
-  latencyMs: number | null;
-  snapshot: string | null;
-  dataTime: number | null;
-  failsafe: boolean;
-  error: string | null;
-};
+/** A node's state as each probe reports it (the server's shape; a type only, nothing of the server's code). */
+export type LiveNode = NodeLive;
 
 export type ControlEvent =
   | { type: 'hello'; jobs: LiveJob[]; nodes: LiveNode[] }

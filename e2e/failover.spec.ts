@@ -7,15 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { demoEndpoint, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
 test.describe.configure({ mode: 'serial' });
-
-async function endpointOf(page: import('@playwright/test').Page): Promise<string> {
-  const text = await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent();
-  return text!.trim();
-}
 
 async function endpointServes(url: string): Promise<boolean> {
   try {
@@ -32,7 +27,7 @@ test('the demo cluster starts with a primary serving behind the endpoint', async
   const group = page.getByRole('region', { name: 'Group demo-notes' });
   await expect(group.getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
   await expect(group.getByRole('article', { name: 'Node demo-b' })).toContainText('Standby');
-  const endpoint = await endpointOf(page);
+  const endpoint = await demoEndpoint(page);
   expect(await endpointServes(endpoint)).toBe(true);
 });
 
@@ -45,7 +40,7 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   await expect(a).toContainText('Serving', { timeout: 30_000 });
   // Let the standby receive shipped data first, as it would in steady state.
   await expect(b).toContainText(/Data from\s*\d+ s ago/, { timeout: 30_000 });
-  const endpoint = await endpointOf(page);
+  const endpoint = await demoEndpoint(page);
 
   await page.getByRole('button', { name: 'Fail primary' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
@@ -107,7 +102,7 @@ test('a source on a node is backed up by that node’s agent', async ({ page }) 
 test('if the endpoint process dies, the dashboard starts it again on the same address', async ({ page, app }) => {
   await signIn(page);
   await page.goto('/nodes');
-  const endpoint = await endpointOf(page);
+  const endpoint = await demoEndpoint(page);
   const pid = Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'));
   process.kill(pid, 'SIGKILL');
   await expect.poll(() => endpointServes(endpoint), { timeout: 15_000 }).toBe(true);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect, test as base } from '@playwright/test';
 
 import { startServer, stopServer } from './support/app';
-import { addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { addSource, demoEndpoint, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 /** Processes whose command line names the data directory (the server, or a CLI it started). */
 function processesUsing(dataDir: string): number {
@@ -67,7 +67,7 @@ test('the guarded service keeps serving while the dashboard is down and restarts
     await page.goto('/nodes');
     const group = () => page.getByRole('region', { name: 'Group demo-notes' });
     await expect(group().getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
-    const endpoint = (await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent())!.trim();
+    const endpoint = await demoEndpoint(page);
     await page.context().close();
 
     // Writes through the endpoint, every 50 ms, for the whole outage of the dashboard and well past the 6 s lease.

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLI, tempDir } from './helpers';
 import { freePort } from '@/lib/engine/free-port';
-import { NOTES_SERVICE, waitFor } from './support/cluster';
+import { NOTES_SERVICE, storageHttpServer, waitFor } from './support/cluster';
 
 process.env.LIFELINE_DATA_DIR = tempDir('control-failover');
 
@@ -64,16 +64,7 @@ describe('failover in the control plane', () => {
       }),
     );
     db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
-    process.env.LIFELINE_URL = await listen(
-      http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', async () => {
-          const reply = await (await agentStorage()).handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks));
-          res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
-        });
-      }),
-    );
+    process.env.LIFELINE_URL = await listen(storageHttpServer(agentStorage));
 
     const ids: string[] = [];
     for (const name of ['web-1', 'web-2']) {

@@ -29,6 +29,11 @@ export function sourceRow(page: Page, name: string) {
   return page.getByRole('table', { name: 'Sources' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
 }
 
+/** The demo cluster's stable endpoint, as the Nodes page shows it (http://HOST:PORT). */
+export async function demoEndpoint(page: Page): Promise<string> {
+  return (await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent())!.trim();
+}
+
 export function planRow(page: Page, name: string) {
   return page.getByRole('table', { name: 'Plans' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
 }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { dataDir } from '../config';
+import { probeTcp } from '../engine/nodes/health-probe';
 import { cliPath } from './run-cli';
 
 export function runDir(): string {
@@ -58,12 +59,7 @@ export async function stopDaemon(name: string): Promise<void> {
 export async function waitForPort(host: string, port: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, host);
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if ((await probeTcp({ host, port }, 1000)).ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);

@@ -40,7 +40,7 @@ function runtimes(): Map<string, GroupRuntime> {
   return holder.lifelineGroups;
 }
 
-export function endpointDaemonName(group: FailoverGroup): string {
+export function endpointDaemonName(group: Pick<FailoverGroup, 'name'>): string {
   return `endpoint-${group.name}`;
 }
 

@@ -6,7 +6,7 @@ import 'server-only';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { jobs, plans, sources, type Job, type Plan, type Source } from '../db/schema';
+import { jobs, LOCAL_NODE, plans, sources, type Job, type Plan, type Source } from '../db/schema';
 import { publish } from './events';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
@@ -99,8 +99,6 @@ export function enqueueRestore(sourceId: number, params: RestoreParams, requeste
   pump();
   return job;
 }
-
-const LOCAL_NODE = 'local';
 
 /** A backup of the source, run where the source is: by the CLI here, or by the agent of its node. */
 function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLine: (line: CliLine) => void) => JobRun {

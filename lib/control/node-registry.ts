@@ -11,12 +11,12 @@ import { eq } from 'drizzle-orm';
 
 import { newSecret } from '../engine/nodes/signed-request';
 import { db } from '../db/client';
-import { nodeEvents, nodes, type NodeRow } from '../db/schema';
+import { LOCAL_NODE, nodeEvents, nodes, type NodeRow } from '../db/schema';
 import { ensureRepository } from './repository';
 import { runCli } from './run-cli';
 
 /** Source keys begin with a node's name: these are taken by the dashboard's own sources and by shipped data. */
-export const RESERVED_NODE_NAMES = ['local', 'ship'];
+export const RESERVED_NODE_NAMES = [LOCAL_NODE, 'ship'];
 
 export interface NodeCredentials {
   nodeId: string;

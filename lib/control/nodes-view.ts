@@ -51,7 +51,7 @@ export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; na
         members: members.map((m) => summary(m.nodes, m.group_members.priority)),
         live: liveNodes(group.id),
         running: groupRunning(group.id),
-        endpointRunning: daemonPid(endpointDaemonName(group as FailoverGroup)) !== null,
+        endpointRunning: daemonPid(endpointDaemonName(group)) !== null,
         events: events.map((e) => ({ ...e, timeline: JSON.parse(e.timeline) as { step: string; at: number }[] })),
         drills: db().select().from(drills).where(eq(drills.groupId, group.id)).orderBy(desc(drills.id)).limit(10).all(),
       };

@@ -2,6 +2,7 @@
 // between two snapshots, what a restore would do.
 import 'server-only';
 
+import { LOCAL_NODE } from '../db/schema';
 import { repositoryInfo } from './repository';
 import { runCli, type CliLine } from './run-cli';
 import { runOnNode } from './run-on-node';
@@ -49,8 +50,8 @@ export function compareSnapshots(older: string, newer: string): Promise<Answer<D
 
 /** A dry run (on the node the files are on): what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
  *  and delete. */
-export async function previewRestore(snapshot: string, target: string, include: string[], node = 'local'): Promise<Answer<PreviewEntry[]>> {
-  if (node !== 'local') {
+export async function previewRestore(snapshot: string, target: string, include: string[], node = LOCAL_NODE): Promise<Answer<PreviewEntry[]>> {
+  if (node !== LOCAL_NODE) {
     const { code, result, error } = await runOnNode(node, { kind: 'restore', snapshot, target, include, dryRun: true }).done;
     if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
     return { ok: true, data: entriesOf(result) };

@@ -36,11 +36,7 @@ export function snapshotCheck(location: string, passwordFile: string): SnapshotC
     const refused = `node ${node.name} may not write snapshots of ${snapshot.source}`;
     // Shipped data first, whatever the node is called (node names cannot be "ship" or "local", see RESERVED_NODE_NAMES).
     if (snapshot.source.startsWith('ship:')) {
-      const group = db()
-        .select()
-        .from(failoverGroups)
-        .all()
-        .find((g) => shipSourceKey(g.id) === snapshot.source);
+      const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, snapshot.source.slice(shipSourceKey('').length))).get();
       return group && group.primaryNodeId === nodeId && snapshot.tags.includes(`epoch:${group.epoch}`) ? null : refused;
     }
     return snapshot.source.startsWith(`${node.name}:`) ? null : refused;

@@ -96,13 +96,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   const secrets = new Map(nodes.map((n) => [n.nodeId, n.secret]));
   const storage = new StorageService(new AppendOnlyAccess(storageFor(repository)), (id) => secrets.get(id) ?? null);
-  const storageServer = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void storage.handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks)).then((r) => res.writeHead(r.status, r.headers).end(r.body));
-    });
-  });
+  const storageServer = storageHttpServer(async () => storage);
   await new Promise<void>((resolve) => storageServer.listen(0, '127.0.0.1', resolve));
   const controlPlane = `http://127.0.0.1:${(storageServer.address() as net.AddressInfo).port}`;
 
@@ -215,6 +209,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The control plane's storage API on a plain HTTP server, as the dashboard's route handler serves it. */
+export function storageHttpServer(service: () => Promise<StorageService>): http.Server {
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const reply = await (await service()).handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks));
+      res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
+    });
+  });
 }
 
 /** Polls `check` until it returns a value, or fails after `timeoutMs`. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
-import { nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
+import { LOCAL_NODE, nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
@@ -70,11 +70,11 @@ const newSourceSchema = z
       .min(1, 'Give the path to protect')
       .refine((p) => path.isAbsolute(p), 'Give an absolute path, starting with /'),
     /** `local` (the dashboard's machine) or a registered node's name, whose agent backs the source up. */
-    node: z.string().default('local'),
+    node: z.string().default(LOCAL_NODE),
     ...policyFields,
   })
   .superRefine((v, ctx) => {
-    if (v.node !== 'local') {
+    if (v.node !== LOCAL_NODE) {
       // The path is on the node: its agent reports a missing path when it backs up.
       if (!db().select().from(nodes).where(eq(nodes.name, v.node)).get()) ctx.addIssue({ code: 'custom', path: ['node'], message: 'No such node' });
       return;
@@ -122,6 +122,6 @@ export const addSource = formAction(newSourceSchema, 'configure', async ({ name,
     .immediate();
   syncSchedules();
   revalidatePath('/backups');
-  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: node === 'local' ? where : `${node}:${where}` });
+  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: node === LOCAL_NODE ? where : `${node}:${where}` });
   return { ok: true, data: undefined, message: `Source ${name} added.` };
 });

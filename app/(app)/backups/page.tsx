@@ -9,7 +9,7 @@ import { runningJobs } from '@/lib/control/job-queue';
 import { jobForRole } from '@/lib/control/job-view';
 import { sourceHealth } from '@/lib/control/overview';
 import { db } from '@/lib/db/client';
-import { nodes, plans } from '@/lib/db/schema';
+import { LOCAL_NODE, nodes, plans } from '@/lib/db/schema';
 
 import { backUpNow, backUpPlanNow, cancel } from './actions';
 import { AddSourceForm } from './add-source-form';
@@ -37,7 +37,7 @@ export default async function BackupsPage() {
           {health.map(({ source, plan, ageMs }) => (
             <tr key={source.id} className="border-t border-slate-200">
               <td className="py-2 font-medium">{source.name}</td>
-              <td className="font-mono text-xs">{source.node === 'local' ? source.path : `${source.node}:${source.path}`}</td>
+              <td className="font-mono text-xs">{source.node === LOCAL_NODE ? source.path : `${source.node}:${source.path}`}</td>
               <td>{plan.name}</td>
               <td>{ageMs === null ? 'never' : `${formatAge(ageMs)} ago`}</td>
               <td className="text-right">{can(user.role, 'backup') ? <ActionButton action={backUpNow} fields={{ sourceId: source.id }} label="Back up now" /> : null}</td>

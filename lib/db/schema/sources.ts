@@ -3,6 +3,8 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { plans } from './plans';
 
 export const SOURCE_KINDS = ['directory', 'sqlite'] as const;
+/** The node of sources on the dashboard's own machine (backed up by the CLI there, not by an agent). */
+export const LOCAL_NODE = 'local';
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** Something protected: a directory or a SQLite database on a node, under a plan. Until nodes exist, the node
@@ -14,7 +16,7 @@ export const sources = sqliteTable(
     planId: integer('plan_id')
       .notNull()
       .references(() => plans.id),
-    node: text('node').notNull().default('local'),
+    node: text('node').notNull().default(LOCAL_NODE),
     name: text('name').notNull().unique(),
     kind: text('kind', { enum: SOURCE_KINDS }).notNull(),
     path: text('path').notNull(),

@@ -136,7 +136,10 @@ export class Agent {
       if (req.epoch < this.state.epoch) return this.status();
       if (req.role === 'primary' && this.state.role === 'primary' && req.epoch === this.state.epoch) {
         this.leaseUntil = Math.min(leaseUntil, Date.now() + req.leaseMs);
-        if (this.failsafe) this.changed((this.failsafe = false));
+        if (this.failsafe) {
+          this.failsafe = false;
+          this.changed();
+        }
       } else if (req.role === 'standby' && (this.state.role === 'primary' || req.epoch > this.state.epoch)) {
         await this.stopOwnService();
         await this.save({ role: 'standby', epoch: req.epoch, keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary' });
@@ -304,7 +307,7 @@ export class Agent {
     await this.save({ servicePid: running.child.pid ?? null });
   }
 
-  private changed(..._: unknown[]): void {
+  private changed(): void {
     this.version++;
     for (const w of this.waiters) w();
     this.waiters.clear();
@@ -373,7 +376,10 @@ export class Agent {
       if (confirmed) {
         // Patroni's failsafe idea: everyone has lost the control plane, so nobody can be promoted; serve on.
         this.leaseUntil = Date.now() + 1000;
-        if (!this.failsafe) this.changed((this.failsafe = true));
+        if (!this.failsafe) {
+          this.failsafe = true;
+          this.changed();
+        }
         return;
       }
       if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
