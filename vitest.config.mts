@@ -3,7 +3,12 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { alias: { '@': path.resolve(import.meta.dirname), 'server-only': path.resolve(import.meta.dirname, 'test/support/server-only.ts') } },
+  resolve: {
+    alias: {
+      '@': path.resolve(import.meta.dirname),
+      'server-only': path.resolve(import.meta.dirname, 'test/support/server-only.ts'),
+    },
+  },
   test: {
     include: ['lib/**/*.test.ts', 'bin/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['e2e/**', 'node_modules/**', '.next/**'],

@@ -25,7 +25,19 @@ async function main() {
       repositoryPassword: 'unused-in-this-benchmark',
       stateDir: path.join(dir, nodeId),
       runPlanCommands: false,
-      service: { command: ['true'], env: {}, stopSignal: 'SIGTERM', stopTimeoutMs: 1000, port: 9, host: '127.0.0.1', health: { tcp: true }, startTimeoutMs: 1000, dataDir: path.join(dir, nodeId, 'data'), sqlite: [], paths: [] },
+      service: {
+        command: ['true'],
+        env: {},
+        stopSignal: 'SIGTERM',
+        stopTimeoutMs: 1000,
+        port: 9,
+        host: '127.0.0.1',
+        health: { tcp: true },
+        startTimeoutMs: 1000,
+        dataDir: path.join(dir, nodeId, 'data'),
+        sqlite: [],
+        paths: [],
+      },
     });
     await agent.start();
     const server = createAgentServer(agent);

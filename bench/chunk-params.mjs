@@ -49,7 +49,9 @@ const DB_BYTES = 50 * MiB;
 /** The hot pattern updates only the newest HOT_FRACTION of the rows (recent records, like most applications). */
 const HOT_FRACTION = 0.05;
 const ZSTD_LEVEL = 3; // blob-codec.ts
-const KEYS = ['chunk-params key 1', 'chunk-params key 2', 'chunk-params key 3'].map((s) => createHash('sha256').update(s).digest());
+const KEYS = ['chunk-params key 1', 'chunk-params key 2', 'chunk-params key 3'].map((s) =>
+  createHash('sha256').update(s).digest(),
+);
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -60,7 +62,8 @@ function randomBytes(seed, n) {
 
 function chunkAll(gear, params, data, onChunk) {
   const c = new Chunker(gear, params);
-  for (let off = 0; off < data.length; off += READ_BYTES) c.push(data.subarray(off, Math.min(data.length, off + READ_BYTES)), onChunk);
+  for (let off = 0; off < data.length; off += READ_BYTES)
+    c.push(data.subarray(off, Math.min(data.length, off + READ_BYTES)), onChunk);
   c.finish(onChunk);
 }
 
@@ -86,8 +89,12 @@ function vocabulary() {
   const dir = path.join(ROOT, 'node_modules', 'typescript', 'lib');
   const words = new Set();
   if (existsSync(dir)) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.d.ts')).sort().slice(0, 20)) {
-      for (const w of readFileSync(path.join(dir, name), 'latin1').match(/[A-Za-z][A-Za-z0-9]{1,23}/g) ?? []) words.add(w);
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.d.ts'))
+      .sort()
+      .slice(0, 20)) {
+      for (const w of readFileSync(path.join(dir, name), 'latin1').match(/[A-Za-z][A-Za-z0-9]{1,23}/g) ?? [])
+        words.add(w);
     }
   }
   for (let i = 0; words.size < 2000; i++) words.add(`word${i}`);
@@ -115,7 +122,13 @@ function sqliteCopies(dir) {
   const kinds = EVENT_KINDS;
   let ts = 1_700_000_000_000;
   const add = db.transaction((rows) => {
-    for (let i = 0; i < rows; i++) insert.run((ts += r.int(5000)), kinds[r.int(kinds.length)], `user${r.int(5000)}`, text(r, words, 150 + r.int(500)));
+    for (let i = 0; i < rows; i++)
+      insert.run(
+        (ts += r.int(5000)),
+        kinds[r.int(kinds.length)],
+        `user${r.int(5000)}`,
+        text(r, words, 150 + r.int(500)),
+      );
   });
   const pageSize = db.pragma('page_size', { simple: true });
   while (db.pragma('page_count', { simple: true }) * pageSize < DB_BYTES) add(5000);
@@ -193,7 +206,9 @@ async function main() {
   }
   const floorUniform = pageFloor(db.base, db.uniform, db.pageSize);
   const floorHot = pageFloor(db.uniform, db.hot, db.pageSize);
-  console.log(`data: ${THROUGHPUT_BYTES / MiB} MiB random; ${EDIT_FILE_BYTES / MiB} MiB file + ${EDIT_INSERTS} inserts of ${EDIT_INSERT_BYTES} B; SQLite ${(db.base.length / MiB).toFixed(1)} MiB (${db.rows} rows at the end), prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  console.log(
+    `data: ${THROUGHPUT_BYTES / MiB} MiB random; ${EDIT_FILE_BYTES / MiB} MiB file + ${EDIT_INSERTS} inserts of ${EDIT_INSERT_BYTES} B; SQLite ${(db.base.length / MiB).toFixed(1)} MiB (${db.rows} rows at the end), prepared in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
 
   const results = [];
   for (const params of CANDIDATES) {
@@ -241,9 +256,21 @@ async function main() {
   }
 
   const rows = [
-    ['min/avg/max', 'MiB/s', 'mean chunk', 'chunks/GiB', 'cut at max', 'edit: new', 'edit: reused', 'SQLite uniform: new', 'SQLite hot: new', 'SQLite zstd-3'],
+    [
+      'min/avg/max',
+      'MiB/s',
+      'mean chunk',
+      'chunks/GiB',
+      'cut at max',
+      'edit: new',
+      'edit: reused',
+      'SQLite uniform: new',
+      'SQLite hot: new',
+      'SQLite zstd-3',
+    ],
     ...results.map((x) => [
-      label(x.params) + (x.params.avg === DEFAULT.avg && x.params.min === DEFAULT.min && x.params.max === DEFAULT.max ? ' *' : ''),
+      label(x.params) +
+        (x.params.avg === DEFAULT.avg && x.params.min === DEFAULT.min && x.params.max === DEFAULT.max ? ' *' : ''),
       x.throughputMiBps.toFixed(0),
       `${(x.meanChunkBytes / KiB).toFixed(0)} KiB`,
       x.chunksPerGiB.toFixed(0),
@@ -254,14 +281,29 @@ async function main() {
       pct(x.sqliteHotNew),
       x.sqliteCompressed == null ? 'n/a' : pct(x.sqliteCompressed),
     ]),
-    ['pages (floor)', '', '', '', '', `${((EDIT_INSERTS * EDIT_INSERT_BYTES) / MiB).toFixed(3)} MiB`, '', pct(floorUniform), pct(floorHot), ''],
+    [
+      'pages (floor)',
+      '',
+      '',
+      '',
+      '',
+      `${((EDIT_INSERTS * EDIT_INSERT_BYTES) / MiB).toFixed(3)} MiB`,
+      '',
+      pct(floorUniform),
+      pct(floorHot),
+      '',
+    ],
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
   for (const [k, row] of rows.entries()) {
-    console.log(row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '));
+    console.log(
+      row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '),
+    );
     if (k === 0) console.log('-'.repeat(widths.reduce((a, b) => a + b + 2, -2)));
   }
-  console.log(`\n* the default. Dedup columns: mean over ${KEYS.length} chunker keys. SQLite: ~1% of rows updated (uniform: any row; hot: the newest ${HOT_FRACTION * 100}%) and 0.5% inserted between two db.backup() copies; zstd-3 = stored size / size.`);
+  console.log(
+    `\n* the default. Dedup columns: mean over ${KEYS.length} chunker keys. SQLite: ~1% of rows updated (uniform: any row; hot: the newest ${HOT_FRACTION * 100}%) and 0.5% inserted between two db.backup() copies; zstd-3 = stored size / size.`,
+  );
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 

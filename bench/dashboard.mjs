@@ -39,11 +39,20 @@ const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-bench-dashboard-'))
 const url = `http://127.0.0.1:${port}`;
 
 function startServer() {
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, LIFELINE_DATA_DIR: dataDir, LIFELINE_ADMIN_USER: ADMIN.user, LIFELINE_ADMIN_PASSWORD: ADMIN.password },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        LIFELINE_DATA_DIR: dataDir,
+        LIFELINE_ADMIN_USER: ADMIN.user,
+        LIFELINE_ADMIN_PASSWORD: ADMIN.password,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   return child;
 }
 
@@ -70,23 +79,44 @@ await stop(server);
 const db = new Database(path.join(dataDir, 'lifeline.db'));
 const now = Date.now();
 db.transaction(() => {
-  const addPlan = db.prepare("INSERT INTO plans (name, schedule, rpo_target_minutes, created_at) VALUES (?, '0 * * * *', 60, ?)");
-  const addSource = db.prepare("INSERT INTO sources (plan_id, node, name, kind, path, created_at) VALUES (?, 'local', ?, 'directory', ?, ?)");
-  const addSnapshot = db.prepare('INSERT INTO snapshots (id, source_key, time, ended_at, files, bytes, new_bytes, duration_ms, skipped, tags) VALUES (?, ?, ?, ?, 100, 1000000, 1000, 900, 0, \'\')');
-  const addJob = db.prepare("INSERT INTO jobs (kind, source_id, status, requested_by, created_at, started_at, ended_at, files_done, files_total, bytes_done, bytes_total, new_bytes, snapshot_id, error) VALUES (?, ?, ?, 'schedule', ?, ?, ?, 100, 100, 1000000, 1000000, 1000, NULL, ?)");
+  const addPlan = db.prepare(
+    "INSERT INTO plans (name, schedule, rpo_target_minutes, created_at) VALUES (?, '0 * * * *', 60, ?)",
+  );
+  const addSource = db.prepare(
+    "INSERT INTO sources (plan_id, node, name, kind, path, created_at) VALUES (?, 'local', ?, 'directory', ?, ?)",
+  );
+  const addSnapshot = db.prepare(
+    "INSERT INTO snapshots (id, source_key, time, ended_at, files, bytes, new_bytes, duration_ms, skipped, tags) VALUES (?, ?, ?, ?, 100, 1000000, 1000, 900, 0, '')",
+  );
+  const addJob = db.prepare(
+    "INSERT INTO jobs (kind, source_id, status, requested_by, created_at, started_at, ended_at, files_done, files_total, bytes_done, bytes_total, new_bytes, snapshot_id, error) VALUES (?, ?, ?, 'schedule', ?, ?, ?, 100, 100, 1000000, 1000000, 1000, NULL, ?)",
+  );
   for (let s = 1; s <= SOURCES; s++) {
     const plan = addPlan.run(`plan-${s}`, now).lastInsertRowid;
     const id = addSource.run(plan, `source-${s}`, ROOT, now).lastInsertRowid;
     for (let k = 0; k < SNAPSHOTS_PER_SOURCE; k++) {
       const end = now - k * 15 * 60_000 - s * 1000;
-      addSnapshot.run(`${String(s).padStart(4, '0')}${String(k).padStart(4, '0')}`.padEnd(64, 'a'), `local:source-${s}`, end - 900, end);
+      addSnapshot.run(
+        `${String(s).padStart(4, '0')}${String(k).padStart(4, '0')}`.padEnd(64, 'a'),
+        `local:source-${s}`,
+        end - 900,
+        end,
+      );
     }
     void id;
   }
   for (let j = 0; j < JOBS; j++) {
     const t = now - j * 60_000;
     const failed = j % 50 === 0;
-    addJob.run(j % 10 === 0 ? 'restore' : 'backup', (j % SOURCES) + 2, failed ? 'failed' : 'succeeded', t - 1000, t - 900, t, failed ? 'disk full' : null);
+    addJob.run(
+      j % 10 === 0 ? 'restore' : 'backup',
+      (j % SOURCES) + 2,
+      failed ? 'failed' : 'succeeded',
+      t - 1000,
+      t - 900,
+      t,
+      failed ? 'disk full' : null,
+    );
   }
 })();
 db.close();
@@ -95,7 +125,16 @@ server = startServer();
 await waitHealthy();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const page = await browser.newPage({ baseURL: url });
@@ -156,9 +195,15 @@ try {
   for (const s of streams) s.abort();
   const median = (xs) => xs[Math.floor(xs.length / 2)];
   console.log(`dashboard benchmark: ${SOURCES} sources, ${JOBS} jobs, ${SOURCES * SNAPSHOTS_PER_SOURCE} snapshots`);
-  console.log(`overview GET /: median ${median(times).toFixed(1)} ms, worst ${times.at(-1).toFixed(1)} ms over ${times.length} requests (target: at most 100 ms)`);
-  console.log(`overview GET / with 100 event streams open: median ${median(timesWithTabs).toFixed(1)} ms, worst ${timesWithTabs.at(-1).toFixed(1)} ms`);
-  console.log(`job event to an open page (100 other streams open): median ${median(latencies)} ms, worst ${latencies.at(-1)} ms over ${latencies.length} events (target: at most 500 ms)`);
+  console.log(
+    `overview GET /: median ${median(times).toFixed(1)} ms, worst ${times.at(-1).toFixed(1)} ms over ${times.length} requests (target: at most 100 ms)`,
+  );
+  console.log(
+    `overview GET / with 100 event streams open: median ${median(timesWithTabs).toFixed(1)} ms, worst ${timesWithTabs.at(-1).toFixed(1)} ms`,
+  );
+  console.log(
+    `job event to an open page (100 other streams open): median ${median(latencies)} ms, worst ${latencies.at(-1)} ms over ${latencies.length} events (target: at most 500 ms)`,
+  );
 } finally {
   await browser.close();
   await stop(server);

@@ -39,19 +39,38 @@ async function failoverTrials(agentReports: boolean): Promise<Trial[]> {
       const primary = cluster.nodes.find((n) => n.nodeId === cluster.coordinator.primaryNodeId)!;
       const standby = cluster.nodes.find((n) => n !== primary)!;
       // Steady state: the standby holds shipped data; then the crash lands at a random point of the interval.
-      await waitFor('the standby to hold shipped data', async () => {
-        const s = await standby.direct.status();
-        return s.role === 'standby' && s.data.dataTime !== null && s.data.dataTime > (cluster.records.at(-1)?.timeline.at(-1)?.at ?? 0);
-      }, 60_000);
+      await waitFor(
+        'the standby to hold shipped data',
+        async () => {
+          const s = await standby.direct.status();
+          return (
+            s.role === 'standby' &&
+            s.data.dataTime !== null &&
+            s.data.dataTime > (cluster.records.at(-1)?.timeline.at(-1)?.at ?? 0)
+          );
+        },
+        60_000,
+      );
       await sleep(Math.random() * GROUP_DEFAULTS.shippingIntervalMs);
       const before = cluster.records.length;
       const pid = (await primary.direct.status()).service.pid!;
       process.kill(pid, 'SIGKILL');
-      const record = await waitFor('the failover', () => cluster.records.length > before && cluster.records.at(-1), 60_000);
+      const record = await waitFor(
+        'the failover',
+        () => cluster.records.length > before && cluster.records.at(-1),
+        60_000,
+      );
       if (!record.ok) throw new Error(`trial ${i + 1}: the failover failed: ${record.error}`);
       const cost = await load.measure(record.outageStartedAt, record.timeline.at(-1)!.at);
-      trials.push({ rtoMs: record.rtoMs!, clientGapMs: cost.clientGapMs, rpoMs: record.rpoMs!, lostWrites: cost.lostWrites });
-      process.stdout.write(`  trial ${i + 1}: RTO ${record.rtoMs} ms (client gap ${cost.clientGapMs} ms), RPO ${record.rpoMs} ms, ${cost.lostWrites} writes lost\n`);
+      trials.push({
+        rtoMs: record.rtoMs!,
+        clientGapMs: cost.clientGapMs,
+        rpoMs: record.rpoMs!,
+        lostWrites: cost.lostWrites,
+      });
+      process.stdout.write(
+        `  trial ${i + 1}: RTO ${record.rtoMs} ms (client gap ${cost.clientGapMs} ms), RPO ${record.rpoMs} ms, ${cost.lostWrites} writes lost\n`,
+      );
     }
     load.stop();
   } finally {
@@ -73,7 +92,10 @@ async function falseFailoversUnderFlapping(seconds: number): Promise<{ failedPro
       primary.serviceLink.setTarget({ host: '127.0.0.1', port: primary.servicePort });
       await sleep(2500);
     }
-    return { failedProbes: cluster.serviceProbes.filter((p) => !p.ok).length, failovers: cluster.records.filter((r) => r.kind !== 'start').length };
+    return {
+      failedProbes: cluster.serviceProbes.filter((p) => !p.ok).length,
+      failovers: cluster.records.filter((r) => r.kind !== 'start').length,
+    };
   } finally {
     await cluster.stop();
   }
@@ -81,14 +103,45 @@ async function falseFailoversUnderFlapping(seconds: number): Promise<{ failedPro
 
 /** 100 agents in one helper process; this process probes them all at 1 s and measures its own CPU. */
 async function probingCost(agents: number, seconds: number): Promise<{ cpuPercent: number; probes: number }> {
-  const host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'agents-host.ts'), String(agents)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
-  const list = await new Promise<{ nodeId: string; secret: string; url: string }[]>((resolve) => readline.createInterface({ input: host.stdout! }).once('line', (l) => resolve(JSON.parse(l))));
+  const host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'agents-host.ts'), String(agents)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
+  });
+  const list = await new Promise<{ nodeId: string; secret: string; url: string }[]>((resolve) =>
+    readline.createInterface({ input: host.stdout! }).once('line', (l) => resolve(JSON.parse(l))),
+  );
   let probes = 0;
   const coordinators = list.map(
     (a, i) =>
       new GroupCoordinator(
-        { ...GROUP_DEFAULTS, id: `g${i}`, name: `g${i}`, members: [{ nodeId: a.nodeId, name: `n${i}`, agentUrl: a.url, secret: a.secret, priority: 0, service: { host: '127.0.0.1', port: 9 } }], primaryNodeId: null, epoch: 0, reservedEpoch: 0, groupKey: '00'.repeat(32), healthPath: null, maintenance: true },
-        { setEndpoint: async () => undefined, probeEndpoint: async () => false, reserveEpoch: () => undefined, savePrimary: () => undefined, onProbe: () => probes++ },
+        {
+          ...GROUP_DEFAULTS,
+          id: `g${i}`,
+          name: `g${i}`,
+          members: [
+            {
+              nodeId: a.nodeId,
+              name: `n${i}`,
+              agentUrl: a.url,
+              secret: a.secret,
+              priority: 0,
+              service: { host: '127.0.0.1', port: 9 },
+            },
+          ],
+          primaryNodeId: null,
+          epoch: 0,
+          reservedEpoch: 0,
+          groupKey: '00'.repeat(32),
+          healthPath: null,
+          maintenance: true,
+        },
+        {
+          setEndpoint: async () => undefined,
+          probeEndpoint: async () => false,
+          reserveEpoch: () => undefined,
+          savePrimary: () => undefined,
+          onProbe: () => probes++,
+        },
       ),
   );
   coordinators.forEach((c) => c.start());
@@ -106,7 +159,9 @@ async function probingCost(agents: number, seconds: number): Promise<{ cpuPercen
 }
 
 async function main() {
-  console.log(`failover benchmark: ${TRIALS} trials each, defaults ${JSON.stringify({ probeIntervalMs: GROUP_DEFAULTS.probeIntervalMs, downAfter: GROUP_DEFAULTS.detector.downAfter, shippingIntervalMs: GROUP_DEFAULTS.shippingIntervalMs, leaseMs: GROUP_DEFAULTS.leaseMs })}`);
+  console.log(
+    `failover benchmark: ${TRIALS} trials each, defaults ${JSON.stringify({ probeIntervalMs: GROUP_DEFAULTS.probeIntervalMs, downAfter: GROUP_DEFAULTS.detector.downAfter, shippingIntervalMs: GROUP_DEFAULTS.shippingIntervalMs, leaseMs: GROUP_DEFAULTS.leaseMs })}`,
+  );
   console.log('agent-detected crashes:');
   const reported = await failoverTrials(true);
   console.log('probes alone:');
@@ -124,12 +179,16 @@ async function main() {
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     return `| ${name} | ${trials.length} | ${s(rto.median)} / ${s(rto.worst)} | ${s(gap.median)} / ${s(gap.worst)} | ${s(rpo.median)} / ${s(rpo.worst)} | ${lost.median} / ${lost.worst} |`;
   };
-  console.log('\n| detection | trials | RTO median / worst | client gap median / worst | RPO median / worst | lost writes median / worst (of ~50/s) |');
+  console.log(
+    '\n| detection | trials | RTO median / worst | client gap median / worst | RPO median / worst | lost writes median / worst (of ~50/s) |',
+  );
   console.log('|---|---|---|---|---|---|');
   console.log(row('agent reports the crash', reported));
   console.log(row('probes alone', probesOnly));
   console.log(`\nflapping service: ${flapping.failedProbes} failed probes in 60 s, ${flapping.failovers} failovers`);
-  console.log(`probing 100 agents every 1 s: ${cost.probes} probes in 30 s, ${cost.cpuPercent.toFixed(1)} % of one core`);
+  console.log(
+    `probing 100 agents every 1 s: ${cost.probes} probes in 30 s, ${cost.cpuPercent.toFixed(1)} % of one core`,
+  );
 }
 
 main().then(

@@ -100,7 +100,9 @@ function loadVocabulary() {
   const words = new Set();
   let source = 'fallback syllables';
   if (existsSync(dir)) {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.d.ts')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.d.ts'))
+      .sort()) {
       const text = readFileSync(path.join(dir, name), 'latin1');
       for (const w of text.match(/[A-Za-z][A-Za-z0-9]{1,23}/g) ?? []) words.add(w);
     }
@@ -174,7 +176,10 @@ function buildCorpus(corpus, vocab) {
       made.add(dir);
     }
     const size = Math.round(CORPUS.minFile * (CORPUS.maxFile / CORPUS.minFile) ** r.float());
-    const file = path.join(dir, `${vocab.words[r.int(vocab.words.length)].toLowerCase()}-${i}${EXTS[r.int(EXTS.length)]}`);
+    const file = path.join(
+      dir,
+      `${vocab.words[r.int(vocab.words.length)].toLowerCase()}-${i}${EXTS[r.int(EXTS.length)]}`,
+    );
     writeFileSync(file, makeText(r, vocab.words, size));
     list.push(file);
     textBytes += size;
@@ -196,7 +201,17 @@ function buildCorpus(corpus, vocab) {
   mkdirSync(dbDir, { recursive: true });
   const dbFile = path.join(dbDir, 'app.sqlite');
   const db = makeDatabase(dbFile, vocab.words);
-  return { filesDir, randomDir, dbDir, dbFile, list, randomFiles, textBytes, randomBytes: CORPUS.randomFiles * CORPUS.randomBytesEach, ...db };
+  return {
+    filesDir,
+    randomDir,
+    dbDir,
+    dbFile,
+    list,
+    randomFiles,
+    textBytes,
+    randomBytes: CORPUS.randomFiles * CORPUS.randomBytesEach,
+    ...db,
+  };
 }
 
 function makeDatabase(file, words) {
@@ -253,7 +268,12 @@ function applyChange(c, round, words) {
   const fd = openSync(last, 'a');
   writeSync(fd, ks(append));
   closeSync(fd);
-  return { filesEdited: pick.size, textBytesAdded: textChanged, randomBytesOverwritten: regions * region, randomBytesAppended: append };
+  return {
+    filesEdited: pick.size,
+    textBytesAdded: textChanged,
+    randomBytesOverwritten: regions * region,
+    randomBytesAppended: append,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -303,7 +323,9 @@ function runWriter(dbFile, vocabFile) {
 }
 
 function startWriter(dbFile, vocabFile) {
-  const child = fork(fileURLToPath(import.meta.url), ['--sqlite-writer', dbFile, vocabFile], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--sqlite-writer', dbFile, vocabFile], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let stats = null;
   const ready = new Promise((resolve, reject) => {
     child.on('message', (m) => {
@@ -372,7 +394,15 @@ function measure(cmd, args, env, { gnuTime }) {
       }
       // CPU that the rest of the machine used meanwhile (this harness, its SQLite writer, anything else), in CPUs.
       const otherCpus = busy == null || cpuSeconds == null ? null : Math.max(0, busy - cpuSeconds) / (wallMs / 1000);
-      resolve({ code, wallMs, peakRssBytes, cpuSeconds, otherCpus, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        wallMs,
+        peakRssBytes,
+        cpuSeconds,
+        otherCpus,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
 }
@@ -429,7 +459,10 @@ function checkRestoredDb(file) {
     try {
       const check = db.pragma('quick_check', { simple: true });
       const rows = db.prepare('SELECT count(*) AS n FROM events').get().n;
-      return { ok: check === 'ok', detail: check === 'ok' ? `quick_check ok, ${rows} rows` : String(check).slice(0, 200) };
+      return {
+        ok: check === 'ok',
+        detail: check === 'ok' ? `quick_check ok, ${rows} rows` : String(check).slice(0, 200),
+      };
     } finally {
       db.close();
     }
@@ -487,7 +520,10 @@ function freezeEngine() {
   cpSync(path.join(ROOT, 'bin', 'lifeline.cjs'), LIFELINE);
   cpSync(path.join(ROOT, 'dist'), path.join(ENGINE, 'dist'), { recursive: true });
   const h = createHash('sha256');
-  for (const name of readdirSync(path.join(ENGINE, 'dist')).filter((n) => n.endsWith('.cjs')).sort()) h.update(name).update(readFileSync(path.join(ENGINE, 'dist', name)));
+  for (const name of readdirSync(path.join(ENGINE, 'dist'))
+    .filter((n) => n.endsWith('.cjs'))
+    .sort())
+    h.update(name).update(readFileSync(path.join(ENGINE, 'dist', name)));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -498,35 +534,83 @@ function makeTools(c, gnuTime) {
   const resticEnv = { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(WORK, 'restic-cache'), TMPDIR: tmp };
   const node = process.execPath;
   const must = (what, res) => {
-    if (res.code !== 0) throw new Error(`${what} failed with exit code ${res.code}\n${res.stderr.slice(-4000)}\n${res.stdout.slice(-2000)}`);
+    if (res.code !== 0)
+      throw new Error(
+        `${what} failed with exit code ${res.code}\n${res.stderr.slice(-4000)}\n${res.stdout.slice(-2000)}`,
+      );
     return res;
   };
   return {
     lifeline: {
       repo: path.join(WORK, 'repo-lifeline'),
       cacheDir: null,
-      init: async (repo) => must('lifeline init', await measure(node, [LIFELINE, 'init', '--repo', repo], lifelineEnv, { gnuTime })),
+      init: async (repo) =>
+        must('lifeline init', await measure(node, [LIFELINE, 'init', '--repo', repo], lifelineEnv, { gnuTime })),
       backup: async (repo) => {
-        const res = must('lifeline backup', await measure(node, [LIFELINE, 'backup', '--repo', repo, '--json', c.filesDir, c.randomDir, '--sqlite', c.dbFile], lifelineEnv, { gnuTime }));
+        const res = must(
+          'lifeline backup',
+          await measure(
+            node,
+            [LIFELINE, 'backup', '--repo', repo, '--json', c.filesDir, c.randomDir, '--sqlite', c.dbFile],
+            lifelineEnv,
+            { gnuTime },
+          ),
+        );
         const result = lastJson(res.stdout, (v) => v.type === 'result');
         const s = result?.summary ?? {};
-        res.info = { filesRead: s.filesRead, files: s.files, bytes: s.bytes, newBytes: s.newBytes, newBlobs: s.newBlobs, warnings: result?.warnings?.length ?? null };
+        res.info = {
+          filesRead: s.filesRead,
+          files: s.files,
+          bytes: s.bytes,
+          newBytes: s.newBytes,
+          newBlobs: s.newBlobs,
+          warnings: result?.warnings?.length ?? null,
+        };
         return res;
       },
-      restore: async (repo, target) => must('lifeline restore', await measure(node, [LIFELINE, 'restore', '--repo', repo, 'latest', '--target', target], lifelineEnv, { gnuTime })),
+      restore: async (repo, target) =>
+        must(
+          'lifeline restore',
+          await measure(node, [LIFELINE, 'restore', '--repo', repo, 'latest', '--target', target], lifelineEnv, {
+            gnuTime,
+          }),
+        ),
     },
     restic: {
       repo: path.join(WORK, 'repo-restic'),
       cacheDir: resticEnv.RESTIC_CACHE_DIR,
-      init: async (repo) => must('restic init', await measure(RESTIC, ['init', '--repo', repo, '--repository-version', '2'], resticEnv, { gnuTime })),
+      init: async (repo) =>
+        must(
+          'restic init',
+          await measure(RESTIC, ['init', '--repo', repo, '--repository-version', '2'], resticEnv, { gnuTime }),
+        ),
       backup: async (repo) => {
-        const res = must('restic backup', await measure(RESTIC, ['backup', '--repo', repo, '--json', c.filesDir, c.randomDir, c.dbDir], resticEnv, { gnuTime }));
+        const res = must(
+          'restic backup',
+          await measure(RESTIC, ['backup', '--repo', repo, '--json', c.filesDir, c.randomDir, c.dbDir], resticEnv, {
+            gnuTime,
+          }),
+        );
         const s = lastJson(res.stdout, (v) => v.message_type === 'summary') ?? {};
-        res.info = { filesNew: s.files_new, filesChanged: s.files_changed, filesUnmodified: s.files_unmodified, bytes: s.total_bytes_processed, dataAdded: s.data_added };
+        res.info = {
+          filesNew: s.files_new,
+          filesChanged: s.files_changed,
+          filesUnmodified: s.files_unmodified,
+          bytes: s.total_bytes_processed,
+          dataAdded: s.data_added,
+        };
         return res;
       },
       restore: async (repo, target, verify = false) =>
-        must('restic restore', await measure(RESTIC, ['restore', 'latest', '--repo', repo, '--target', target, ...(verify ? ['--verify'] : [])], resticEnv, { gnuTime })),
+        must(
+          'restic restore',
+          await measure(
+            RESTIC,
+            ['restore', 'latest', '--repo', repo, '--target', target, ...(verify ? ['--verify'] : [])],
+            resticEnv,
+            { gnuTime },
+          ),
+        ),
     },
   };
 }
@@ -534,7 +618,8 @@ function makeTools(c, gnuTime) {
 // ---------------------------------------------------------------------------------------------------------
 // Reporting
 
-const fmtBytes = (b) => (b == null ? 'n/a' : b >= 1024 * MiB ? `${(b / 1024 / MiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(1)} MiB`);
+const fmtBytes = (b) =>
+  b == null ? 'n/a' : b >= 1024 * MiB ? `${(b / 1024 / MiB).toFixed(2)} GiB` : `${(b / MiB).toFixed(1)} MiB`;
 const fmtSec = (ms) => (ms == null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const fmtCpu = (s) => (s == null ? 'n/a' : `${s.toFixed(2)} s`);
 const median = (xs) => {
@@ -573,7 +658,9 @@ function machineFacts(gnuTime, sqliteVersion, vocabSource) {
 function printTable(rows) {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
   for (const [k, r] of rows.entries()) {
-    console.log(`${String(r[0]).padEnd(widths[0])}  ${String(r[1]).padStart(widths[1])}  ${String(r[2]).padStart(widths[2])}  ${String(r[3] ?? '').padStart(widths[3])}`);
+    console.log(
+      `${String(r[0]).padEnd(widths[0])}  ${String(r[1]).padStart(widths[1])}  ${String(r[2]).padStart(widths[2])}  ${String(r[3] ?? '').padStart(widths[3])}`,
+    );
     if (k === 0) console.log('-'.repeat(widths.reduce((a, b) => a + b, 0) + 6));
   }
 }
@@ -582,8 +669,10 @@ function printTable(rows) {
 
 async function main() {
   const t0 = performance.now();
-  if (!existsSync(path.join(ROOT, 'dist', 'lifeline.cjs'))) throw new Error('dist/lifeline.cjs is missing: run `node scripts/build-engine.mjs` (or `npm run bench`)');
-  if (!existsSync(RESTIC)) throw new Error(`restic not found at ${RESTIC}: apt-get install -y restic (or set RESTIC_BIN)`);
+  if (!existsSync(path.join(ROOT, 'dist', 'lifeline.cjs')))
+    throw new Error('dist/lifeline.cjs is missing: run `node scripts/build-engine.mjs` (or `npm run bench`)');
+  if (!existsSync(RESTIC))
+    throw new Error(`restic not found at ${RESTIC}: apt-get install -y restic (or set RESTIC_BIN)`);
   const gnuTime = probeGnuTime();
 
   rmSync(WORK, { recursive: true, force: true });
@@ -630,12 +719,18 @@ async function main() {
     const facts = machineFacts(gnuTime, c.sqliteVersion, vocab.source);
     facts.lifelineDistSha256 = engineHash;
     facts.load1AtStart = loadAverage();
-    console.log(`machine: ${facts.cpu}, ${facts.nproc} CPUs, ${fmtBytes(facts.memTotalBytes)} RAM, ${facts.kernel}, node ${facts.node}, ${facts.restic}, SQLite ${facts.sqlite}, GNU time: ${gnuTime ? 'yes' : 'no'}`);
-    console.log(`lifeline: commit ${facts.lifelineCommit}, dist/*.cjs sha256 ${engineHash} (copied to bench/work/engine for the run); load average ${facts.load1AtStart}`);
+    console.log(
+      `machine: ${facts.cpu}, ${facts.nproc} CPUs, ${fmtBytes(facts.memTotalBytes)} RAM, ${facts.kernel}, node ${facts.node}, ${facts.restic}, SQLite ${facts.sqlite}, GNU time: ${gnuTime ? 'yes' : 'no'}`,
+    );
+    console.log(
+      `lifeline: commit ${facts.lifelineCommit}, dist/*.cjs sha256 ${engineHash} (copied to bench/work/engine for the run); load average ${facts.load1AtStart}`,
+    );
 
     writer = startWriter(c.dbFile, vocabFile);
     await writer.ready;
-    console.log(`SQLite writer running: a transaction every ${WRITER_MS} ms (${WRITER_UPDATES} updates, ${WRITER_HOT_SHARE * 100}% of them to the newest ${WRITER_HOT_FRACTION * 100}% of rows, + 1 insert)`);
+    console.log(
+      `SQLite writer running: a transaction every ${WRITER_MS} ms (${WRITER_UPDATES} updates, ${WRITER_HOT_SHARE * 100}% of them to the newest ${WRITER_HOT_FRACTION * 100}% of rows, + 1 insert)`,
+    );
 
     const tools = makeTools(c, gnuTime);
     const names = ['lifeline', 'restic'];
@@ -652,7 +747,9 @@ async function main() {
       const B = names[1 - (round % 2)];
       const order = (phase) => (phase === 'full' || phase === 'restore' || phase === 'init' ? [A, B] : [B, A]);
       const log = (tool, what, res, extra = '') =>
-        console.log(`  round ${round + 1} ${what.padEnd(14)} ${tool.padEnd(8)} ${fmtSec(res.wallMs).padStart(9)}  cpu ${fmtCpu(res.cpuSeconds).padStart(8)}  rss ${fmtBytes(res.peakRssBytes).padStart(10)}${extra}${res.otherCpus > 0.25 ? `  (other processes busy: ${res.otherCpus.toFixed(2)} CPUs)` : ''}`);
+        console.log(
+          `  round ${round + 1} ${what.padEnd(14)} ${tool.padEnd(8)} ${fmtSec(res.wallMs).padStart(9)}  cpu ${fmtCpu(res.cpuSeconds).padStart(8)}  rss ${fmtBytes(res.peakRssBytes).padStart(10)}${extra}${res.otherCpus > 0.25 ? `  (other processes busy: ${res.otherCpus.toFixed(2)} CPUs)` : ''}`,
+        );
 
       for (const t of names) {
         rmSync(tools[t].repo, { recursive: true, force: true });
@@ -668,7 +765,16 @@ async function main() {
         for (const t of order(key)) {
           const res = await tools[t].backup(tools[t].repo);
           const repoSize = dirSize(tools[t].repo);
-          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes, otherCpus: res.otherCpus, repoBytes: repoSize.bytes, repoAllocatedBytes: repoSize.allocated, repoFiles: repoSize.files, summary: res.info };
+          rec[t][key] = {
+            wallMs: res.wallMs,
+            cpuSeconds: res.cpuSeconds,
+            peakRssBytes: res.peakRssBytes,
+            otherCpus: res.otherCpus,
+            repoBytes: repoSize.bytes,
+            repoAllocatedBytes: repoSize.allocated,
+            repoFiles: repoSize.files,
+            summary: res.info,
+          };
           if (tools[t].cacheDir) rec[t][key].cacheBytes = dirSize(tools[t].cacheDir).bytes;
           log(t, label, res, `  repo ${fmtBytes(repoSize.bytes).padStart(10)}`);
           sync();
@@ -692,7 +798,12 @@ async function main() {
           sync();
           const res = await tools[t].restore(tools[t].repo, target, verify);
           const key = verify ? 'restoreVerify' : 'restore';
-          rec[t][key] = { wallMs: res.wallMs, cpuSeconds: res.cpuSeconds, peakRssBytes: res.peakRssBytes, otherCpus: res.otherCpus };
+          rec[t][key] = {
+            wallMs: res.wallMs,
+            cpuSeconds: res.cpuSeconds,
+            peakRssBytes: res.peakRssBytes,
+            otherCpus: res.otherCpus,
+          };
           log(t, verify ? 'restore+verify' : 'restore', res);
           if (!verify) {
             const at = (p) => path.join(target, p);
@@ -707,7 +818,9 @@ async function main() {
               sqlite: checkRestoredDb(at(c.dbFile)),
             };
             restoreChecks.push(check);
-            console.log(`         restored ${t}: text files ${check.smallFilesMatch ? 'identical' : 'DIFFER'} (${check.smallFiles}), random ${check.randomMatch ? 'identical' : 'DIFFER'}, SQLite ${check.sqlite.detail}`);
+            console.log(
+              `         restored ${t}: text files ${check.smallFilesMatch ? 'identical' : 'DIFFER'} (${check.smallFiles}), random ${check.randomMatch ? 'identical' : 'DIFFER'}, SQLite ${check.sqlite.detail}`,
+            );
           }
           rmSync(target, { recursive: true, force: true });
           sync();
@@ -746,25 +859,60 @@ async function main() {
     add('repoBytesAfterChange', 'repo size after 1% change', 'change', 'repoBytes', fmtBytes);
     const growL = median(raw.lifeline.map((r) => r.change.repoBytes - r.rebackup.repoBytes));
     const growR = median(raw.restic.map((r) => r.change.repoBytes - r.rebackup.repoBytes));
-    metrics.push({ key: 'repoGrowthChange', label: 'repo growth by 1% change', lifeline: growL, restic: growR, ratio: ratio(growL, growR), fmt: fmtBytes });
+    metrics.push({
+      key: 'repoGrowthChange',
+      label: 'repo growth by 1% change',
+      lifeline: growL,
+      restic: growR,
+      ratio: ratio(growL, growR),
+      fmt: fmtBytes,
+    });
     const tput = (t) => {
       const ms = med(t, 'full', 'wallMs');
       return ms ? corpusInfo.totalBytes / MiB / (ms / 1000) : null;
     };
-    metrics.push({ key: 'fullBackupMiBps', label: 'full backup throughput', lifeline: tput('lifeline'), restic: tput('restic'), ratio: ratio(tput('lifeline'), tput('restic')), fmt: (v) => (v == null ? 'n/a' : `${v.toFixed(1)} MiB/s`) });
+    metrics.push({
+      key: 'fullBackupMiBps',
+      label: 'full backup throughput',
+      lifeline: tput('lifeline'),
+      restic: tput('restic'),
+      ratio: ratio(tput('lifeline'), tput('restic')),
+      fmt: (v) => (v == null ? 'n/a' : `${v.toFixed(1)} MiB/s`),
+    });
 
-    console.log(`\nResults (${ROUNDS > 1 ? `median of ${ROUNDS} rounds` : 'one round'}; ratio = lifeline / restic, < 1 means lifeline is faster or smaller)\n`);
-    printTable([['metric', 'lifeline', 'restic', 'ratio'], ...metrics.map((m) => [m.label, m.fmt(m.lifeline), m.fmt(m.restic), m.ratio == null ? 'n/a' : m.ratio.toFixed(2)])]);
+    console.log(
+      `\nResults (${ROUNDS > 1 ? `median of ${ROUNDS} rounds` : 'one round'}; ratio = lifeline / restic, < 1 means lifeline is faster or smaller)\n`,
+    );
+    printTable([
+      ['metric', 'lifeline', 'restic', 'ratio'],
+      ...metrics.map((m) => [
+        m.label,
+        m.fmt(m.lifeline),
+        m.fmt(m.restic),
+        m.ratio == null ? 'n/a' : m.ratio.toFixed(2),
+      ]),
+    ]);
     const resticCache = median(raw.restic.map((r) => r.change.cacheBytes));
     console.log(`\nrestic's local cache after the 1% change backup (not in the repo size): ${fmtBytes(resticCache)}`);
-    const others = names.flatMap((t) => raw[t].flatMap((r) => Object.values(r).map((m) => m.otherCpus))).filter((x) => typeof x === 'number');
+    const others = names
+      .flatMap((t) => raw[t].flatMap((r) => Object.values(r).map((m) => m.otherCpus)))
+      .filter((x) => typeof x === 'number');
     const maxOther = others.length ? Math.max(...others) : null;
-    console.log(`CPU used by other processes during the measurements (incl. the SQLite writer): ${others.length ? `${Math.min(...others).toFixed(2)} to ${maxOther.toFixed(2)} CPUs` : 'n/a'} of ${facts.nproc}`);
-    if (maxOther != null && maxOther > 0.25) console.log('WARNING: other processes were busy during some measurements; those timings are disturbed (otherCpus in results.json).');
-    console.log(`SQLite writer: ${writerStats ? `${writerStats.transactions} transactions, ${writerStats.updates} updates, ${writerStats.inserts} inserts, ${writerStats.errors} errors` : 'no stats'}`);
+    console.log(
+      `CPU used by other processes during the measurements (incl. the SQLite writer): ${others.length ? `${Math.min(...others).toFixed(2)} to ${maxOther.toFixed(2)} CPUs` : 'n/a'} of ${facts.nproc}`,
+    );
+    if (maxOther != null && maxOther > 0.25)
+      console.log(
+        'WARNING: other processes were busy during some measurements; those timings are disturbed (otherCpus in results.json).',
+      );
+    console.log(
+      `SQLite writer: ${writerStats ? `${writerStats.transactions} transactions, ${writerStats.updates} updates, ${writerStats.inserts} inserts, ${writerStats.errors} errors` : 'no stats'}`,
+    );
 
     const notes = [
-      CAN_DROP_CACHES ? 'Before every measurement: sync, then the page cache is dropped (echo 3 > /proc/sys/vm/drop_caches): both tools read cold.' : 'Both tools read the corpus from a warm page cache (no root to drop it); sync runs between measurements.',
+      CAN_DROP_CACHES
+        ? 'Before every measurement: sync, then the page cache is dropped (echo 3 > /proc/sys/vm/drop_caches): both tools read cold.'
+        : 'Both tools read the corpus from a warm page cache (no root to drop it); sync runs between measurements.',
       'restic reads the live SQLite file and its -wal/-shm (no consistent copy); lifeline copies it through the SQLite backup API (--sqlite).',
       'A child process writes to the SQLite database during every phase, so the "unchanged" re-backup still has a changed database; its scattered updates change most of the database between two backups, so the SQLite file dominates the repo growth of the re-backup and of the 1% change backup, and that growth depends on the time between backups.',
       "restic: --repository-version 2, default compression auto (zstd 'default' speed, ~level 3; lifeline uses zstd level 3), default pack size, RESTIC_CACHE_DIR inside bench/work.",
@@ -776,11 +924,24 @@ async function main() {
 
     const results = {
       generatedAt: new Date().toISOString(),
-      config: { scale: SCALE, rounds: ROUNDS, corpus: CORPUS, writer: { intervalMs: WRITER_MS, updatesPerTransaction: WRITER_UPDATES, insertsPerTransaction: 1, hotShare: WRITER_HOT_SHARE, hotFraction: WRITER_HOT_FRACTION } },
+      config: {
+        scale: SCALE,
+        rounds: ROUNDS,
+        corpus: CORPUS,
+        writer: {
+          intervalMs: WRITER_MS,
+          updatesPerTransaction: WRITER_UPDATES,
+          insertsPerTransaction: 1,
+          hotShare: WRITER_HOT_SHARE,
+          hotFraction: WRITER_HOT_FRACTION,
+        },
+      },
       machine: facts,
       corpus: corpusInfo,
       changes,
-      summary: Object.fromEntries(metrics.map((m) => [m.key, { lifeline: m.lifeline, restic: m.restic, ratio: m.ratio }])),
+      summary: Object.fromEntries(
+        metrics.map((m) => [m.key, { lifeline: m.lifeline, restic: m.restic, ratio: m.ratio }]),
+      ),
       resticCacheBytesAfterChange: resticCache,
       raw,
       restoreChecks,

@@ -3,7 +3,10 @@ import { createCipheriv, createHash } from 'node:crypto';
 
 export function sfc32(a, b, c, d) {
   return () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);

@@ -5,7 +5,9 @@ const fs = require('node:fs');
 
 const compiled = path.join(__dirname, '..', 'dist', 'lifeline.cjs');
 if (!fs.existsSync(compiled)) {
-  process.stderr.write('lifeline: the CLI is not built yet; run `npm install` (or `npm run build:engine`) in the project first\n');
+  process.stderr.write(
+    'lifeline: the CLI is not built yet; run `npm install` (or `npm run build:engine`) in the project first\n',
+  );
   process.exit(2);
 }
 require(compiled);

@@ -23,7 +23,17 @@ function Button({ label, tone }: { label: string; tone: 'primary' | 'danger' | '
 }
 
 /** A one-button form for a server action made with formAction: hidden fields in, an error or note out. */
-export function ActionButton({ action, fields, label, tone = 'primary' }: { action: (state: State, form: FormData) => Promise<State>; fields: Record<string, string | number>; label: string; tone?: 'primary' | 'danger' | 'link' }) {
+export function ActionButton({
+  action,
+  fields,
+  label,
+  tone = 'primary',
+}: {
+  action: (state: State, form: FormData) => Promise<State>;
+  fields: Record<string, string | number>;
+  label: string;
+  tone?: 'primary' | 'danger' | 'link';
+}) {
   const [state, formAction] = useActionState(action, null);
   return (
     <form action={formAction} className="inline-flex items-center gap-2">

@@ -2,7 +2,6 @@
 
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
-
 import type { DurationBar } from '@/lib/chart-data';
 
 /** Durations per run: backups (with their new data) or restores (their measured RTO). */
@@ -19,7 +18,12 @@ export function ChartBarDurations({ title, bars, color }: { title: string; bars:
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
               <XAxis dataKey="label" fontSize={11} />
               <YAxis fontSize={11} unit=" s" width={56} />
-              <Tooltip formatter={(v, _n, item) => [`${Number(v).toFixed(1)} s · ${(item.payload as DurationBar).detail}`, 'duration']} />
+              <Tooltip
+                formatter={(v, _n, item) => [
+                  `${Number(v).toFixed(1)} s · ${(item.payload as DurationBar).detail}`,
+                  'duration',
+                ]}
+              />
               <Bar dataKey="seconds" fill={color} isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>

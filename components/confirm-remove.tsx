@@ -6,7 +6,19 @@ import type { ActionState } from '@/lib/auth/action';
 type State = ActionState<undefined>;
 
 /** A destructive action behind a typed confirmation: the name of what goes. */
-export function ConfirmRemove({ action, fields, name, label, explain }: { action: (state: State, form: FormData) => Promise<State>; fields: Record<string, string>; name: string; label: string; explain: string }) {
+export function ConfirmRemove({
+  action,
+  fields,
+  name,
+  label,
+  explain,
+}: {
+  action: (state: State, form: FormData) => Promise<State>;
+  fields: Record<string, string>;
+  name: string;
+  label: string;
+  explain: string;
+}) {
   const { state, dispatch } = useForm(action);
   return (
     <details className="mt-4 text-sm">

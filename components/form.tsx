@@ -5,7 +5,12 @@ import { useFormStatus } from 'react-dom';
 
 import type { ActionState } from '@/lib/auth/action';
 
-type FieldProps = InputHTMLAttributes<HTMLInputElement> & { label: string; name: string; error?: string; hint?: string };
+type FieldProps = InputHTMLAttributes<HTMLInputElement> & {
+  label: string;
+  name: string;
+  error?: string;
+  hint?: string;
+};
 
 /** A labelled input with its error next to it, announced to assistive technology. */
 export function Field({ label, name, error, hint, ...input }: FieldProps) {

@@ -23,7 +23,11 @@ export function HeartbeatBars({ nodeId, initial }: { nodeId: string; initial: Be
   return (
     <div aria-label="Heartbeats" className="mt-2 flex h-8 items-end gap-px">
       {beats.map((b) => (
-        <span key={b.at} title={`${new Date(b.at).toLocaleTimeString()}: ${b.ok ? `up, ${b.latencyMs?.toFixed(1)} ms` : 'no answer'}`} className={`h-full w-1.5 rounded-sm ${b.ok ? 'bg-green-500' : 'bg-red-500'}`} />
+        <span
+          key={b.at}
+          title={`${new Date(b.at).toLocaleTimeString()}: ${b.ok ? `up, ${b.latencyMs?.toFixed(1)} ms` : 'no answer'}`}
+          className={`h-full w-1.5 rounded-sm ${b.ok ? 'bg-green-500' : 'bg-red-500'}`}
+        />
       ))}
     </div>
   );

@@ -10,7 +10,15 @@ import { useControlEvents, type LiveJob } from './use-control-events';
 const ACTIVE = new Set(['queued', 'running']);
 
 /** Jobs in progress with live progress; finished ones refresh the page's server data. */
-export function LiveJobs({ initial, sourceNames, cancelAction }: { initial: LiveJob[]; sourceNames: Record<number, string>; cancelAction?: Parameters<typeof ActionButton>[0]['action'] }) {
+export function LiveJobs({
+  initial,
+  sourceNames,
+  cancelAction,
+}: {
+  initial: LiveJob[];
+  sourceNames: Record<number, string>;
+  cancelAction?: Parameters<typeof ActionButton>[0]['action'];
+}) {
   const [jobs, setJobs] = useState<Map<number, LiveJob>>(() => new Map(initial.map((j) => [j.id, j])));
   const router = useRouter();
   useControlEvents((event) => {
@@ -38,9 +46,13 @@ export function LiveJobs({ initial, sourceNames, cancelAction }: { initial: Live
         <ul className="mt-3 space-y-3">
           {list.map((job) => {
             const fraction = job.bytesTotal > 0 ? Math.min(job.bytesDone / job.bytesTotal, 1) : 0;
-            const name = job.sourceId ? sourceNames[job.sourceId] ?? `source ${job.sourceId}` : job.kind;
+            const name = job.sourceId ? (sourceNames[job.sourceId] ?? `source ${job.sourceId}`) : job.kind;
             return (
-              <li key={job.id} aria-label={`Job ${job.id}: ${job.kind} of ${name}`} className="rounded-lg border border-slate-200 bg-white p-4">
+              <li
+                key={job.id}
+                aria-label={`Job ${job.id}: ${job.kind} of ${name}`}
+                className="rounded-lg border border-slate-200 bg-white p-4"
+              >
                 <div className="flex items-center gap-3 text-sm">
                   <span className="font-medium">
                     {job.kind === 'backup' ? 'Backing up' : job.kind} {name}
@@ -52,11 +64,19 @@ export function LiveJobs({ initial, sourceNames, cancelAction }: { initial: Live
                     </span>
                   ) : null}
                 </div>
-                <div role="progressbar" aria-label={`Progress of job ${job.id}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} className="mt-2 h-2 rounded bg-slate-100">
+                <div
+                  role="progressbar"
+                  aria-label={`Progress of job ${job.id}`}
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-valuenow={Math.round(fraction * 100)}
+                  className="mt-2 h-2 rounded bg-slate-100"
+                >
                   <div className="h-2 rounded bg-sky-600" style={{ width: `${fraction * 100}%` }} />
                 </div>
                 <p className="mt-1 text-xs text-slate-600">
-                  {formatBytes(job.bytesDone)} of {formatBytes(job.bytesTotal)} · {job.filesDone} of {job.filesTotal} files
+                  {formatBytes(job.bytesDone)} of {formatBytes(job.bytesTotal)} · {job.filesDone} of {job.filesTotal}{' '}
+                  files
                   {job.rate ? ` · ${formatBytes(job.rate)}/s` : ''}
                   {job.etaSeconds != null ? ` · ${Math.ceil(job.etaSeconds)} s left` : ''}
                 </p>

@@ -17,14 +17,30 @@ function verdict(n: LiveNode | undefined): { text: string; tone: 'ok' | 'standby
   if (!n) return { text: 'Waiting for the first probe', tone: 'unknown' };
   if (!n.agentUp) return { text: 'Agent unreachable', tone: 'down' };
   if (n.serviceState === 'exited') return { text: 'Service down (exited)', tone: 'down' };
-  if (n.isGroupPrimary) return n.serviceState === 'running' && n.serviceUp !== false ? { text: 'Serving', tone: 'ok' } : { text: 'Service down', tone: 'down' };
+  if (n.isGroupPrimary)
+    return n.serviceState === 'running' && n.serviceUp !== false
+      ? { text: 'Serving', tone: 'ok' }
+      : { text: 'Service down', tone: 'down' };
   return { text: 'Standby', tone: 'standby' };
 }
 
-const TONE = { ok: 'border-green-300 bg-green-50', standby: 'border-sky-300 bg-sky-50', down: 'border-red-300 bg-red-50', unknown: 'border-slate-300 bg-slate-50' } as const;
+const TONE = {
+  ok: 'border-green-300 bg-green-50',
+  standby: 'border-sky-300 bg-sky-50',
+  down: 'border-red-300 bg-red-50',
+  unknown: 'border-slate-300 bg-slate-50',
+} as const;
 
 /** One tile per member, updated live from each probe (a snapshot on connect, then every probe's result). */
-export function NodeTiles({ groupId, members, initial }: { groupId: string; members: TileNode[]; initial: LiveNode[] }) {
+export function NodeTiles({
+  groupId,
+  members,
+  initial,
+}: {
+  groupId: string;
+  members: TileNode[];
+  initial: LiveNode[];
+}) {
   const [live, setLive] = useState(() => new Map(initial.map((n) => [n.nodeId, n])));
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -32,8 +48,10 @@ export function NodeTiles({ groupId, members, initial }: { groupId: string; memb
     return () => clearInterval(timer);
   }, []);
   useControlEvents((event) => {
-    if (event.type === 'hello') setLive(new Map(event.nodes.filter((n) => n.groupId === groupId).map((n) => [n.nodeId, n])));
-    else if (event.type === 'node' && event.node.groupId === groupId) setLive((prev) => new Map(prev).set(event.node.nodeId, event.node));
+    if (event.type === 'hello')
+      setLive(new Map(event.nodes.filter((n) => n.groupId === groupId).map((n) => [n.nodeId, n])));
+    else if (event.type === 'node' && event.node.groupId === groupId)
+      setLive((prev) => new Map(prev).set(event.node.nodeId, event.node));
   });
   return (
     <div className="mt-3 grid gap-3 sm:grid-cols-2">
@@ -41,14 +59,21 @@ export function NodeTiles({ groupId, members, initial }: { groupId: string; memb
         const n = live.get(m.id);
         const v = verdict(n);
         return (
-          <article key={m.id} aria-label={`Node ${m.name}`} data-status={v.tone} className={`rounded-lg border p-4 ${TONE[v.tone]}`}>
+          <article
+            key={m.id}
+            aria-label={`Node ${m.name}`}
+            data-status={v.tone}
+            className={`rounded-lg border p-4 ${TONE[v.tone]}`}
+          >
             <div className="flex items-baseline justify-between">
               <h3 className="font-medium">
                 <Link href={`/nodes/${m.id}`} className="hover:underline">
                   {m.name}
                 </Link>
               </h3>
-              <span className="rounded bg-white px-2 py-0.5 text-xs font-medium uppercase tracking-wide">{n?.isGroupPrimary ? 'primary' : 'standby'}</span>
+              <span className="rounded bg-white px-2 py-0.5 text-xs font-medium uppercase tracking-wide">
+                {n?.isGroupPrimary ? 'primary' : 'standby'}
+              </span>
             </div>
             <p className="mt-1 text-lg font-semibold">{v.text}</p>
             <dl className="mt-2 grid grid-cols-2 gap-x-3 text-xs text-slate-700">
@@ -59,7 +84,11 @@ export function NodeTiles({ groupId, members, initial }: { groupId: string; memb
               <dt>{n?.isGroupPrimary ? 'Last shipped' : 'Data from'}</dt>
               <dd>{n?.dataTime ? `${formatAge(Math.max(0, now - n.dataTime))} ago` : 'none yet'}</dd>
             </dl>
-            {n?.failsafe ? <p className="mt-2 text-xs text-amber-800">Serving in failsafe mode: the control plane is unreachable, and every peer confirms it.</p> : null}
+            {n?.failsafe ? (
+              <p className="mt-2 text-xs text-amber-800">
+                Serving in failsafe mode: the control plane is unreachable, and every peer confirms it.
+              </p>
+            ) : null}
             {n?.error ? <p className="mt-2 text-xs text-red-700">{n.error}</p> : null}
           </article>
         );
@@ -72,11 +101,15 @@ export function NodeTiles({ groupId, members, initial }: { groupId: string; memb
 export function FailoverSteps({ groupId }: { groupId: string }) {
   const [steps, setSteps] = useState<{ step: string; at: number; kind: string }[]>([]);
   useControlEvents((event) => {
-    if (event.type === 'failover-step' && event.groupId === groupId) setSteps((prev) => [...prev.slice(-11), { step: event.step, at: event.at, kind: event.kind }]);
+    if (event.type === 'failover-step' && event.groupId === groupId)
+      setSteps((prev) => [...prev.slice(-11), { step: event.step, at: event.at, kind: event.kind }]);
   });
   if (steps.length === 0) return null;
   return (
-    <ol aria-label="Live failover steps" className="mt-3 rounded-md border border-slate-200 bg-white p-3 font-mono text-xs">
+    <ol
+      aria-label="Live failover steps"
+      className="mt-3 rounded-md border border-slate-200 bg-white p-3 font-mono text-xs"
+    >
       {steps.map((s, i) => (
         <li key={i}>
           {new Date(s.at).toLocaleTimeString()}.{String(s.at % 1000).padStart(3, '0')} {s.step}

@@ -9,7 +9,13 @@ import { useControlEvents } from './use-control-events';
 export function RefreshOnEvents() {
   const router = useRouter();
   useControlEvents((event) => {
-    if (event.type === 'snapshot' || event.type === 'failover' || event.type === 'drill' || (event.type === 'job' && !['queued', 'running'].includes(event.job.status))) router.refresh();
+    if (
+      event.type === 'snapshot' ||
+      event.type === 'failover' ||
+      event.type === 'drill' ||
+      (event.type === 'job' && !['queued', 'running'].includes(event.job.status))
+    )
+      router.refresh();
   });
   return null;
 }

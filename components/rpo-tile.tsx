@@ -8,7 +8,21 @@ const STYLE = {
 } as const;
 
 /** A source's backup RPO: the age of its newest good snapshot against its target. */
-export function RpoTile({ name, ageMs, targetMinutes, status, nextRunAt, lastRtoMs }: { name: string; ageMs: number | null; targetMinutes: number; status: keyof typeof STYLE; nextRunAt: number | null; lastRtoMs?: number }) {
+export function RpoTile({
+  name,
+  ageMs,
+  targetMinutes,
+  status,
+  nextRunAt,
+  lastRtoMs,
+}: {
+  name: string;
+  ageMs: number | null;
+  targetMinutes: number;
+  status: keyof typeof STYLE;
+  nextRunAt: number | null;
+  lastRtoMs?: number;
+}) {
   const style = STYLE[status];
   return (
     <article aria-label={`RPO of ${name}`} data-status={status} className={`rounded-lg border p-4 ${style.box}`}>
@@ -17,8 +31,12 @@ export function RpoTile({ name, ageMs, targetMinutes, status, nextRunAt, lastRto
       <p className="text-sm">
         {style.text} ({targetMinutes} min)
       </p>
-      <p className="mt-1 text-xs text-slate-600">{nextRunAt ? `Next run ${new Date(nextRunAt).toLocaleString()}` : 'On demand'}</p>
-      <p className="text-xs text-slate-600">{lastRtoMs === undefined ? 'No restore measured yet' : `Last restore took ${(lastRtoMs / 1000).toFixed(1)} s`}</p>
+      <p className="mt-1 text-xs text-slate-600">
+        {nextRunAt ? `Next run ${new Date(nextRunAt).toLocaleString()}` : 'On demand'}
+      </p>
+      <p className="text-xs text-slate-600">
+        {lastRtoMs === undefined ? 'No restore measured yet' : `Last restore took ${(lastRtoMs / 1000).toFixed(1)} s`}
+      </p>
     </article>
   );
 }

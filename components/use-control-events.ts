@@ -49,7 +49,8 @@ function startStream(): () => void {
       delay = 1000;
       emit({ type: 'hello', ...JSON.parse((e as MessageEvent).data) });
     });
-    for (const type of ['job', 'snapshot', 'node', 'failover-step', 'failover', 'drill'] as const) source.addEventListener(type, (e) => emit(JSON.parse((e as MessageEvent).data)));
+    for (const type of ['job', 'snapshot', 'node', 'failover-step', 'failover', 'drill'] as const)
+      source.addEventListener(type, (e) => emit(JSON.parse((e as MessageEvent).data)));
     source.onerror = () => {
       source?.close();
       if (stopped) return;

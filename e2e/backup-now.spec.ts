@@ -51,7 +51,11 @@ test('bad input in the add-source form is explained next to each field and adds 
   await expect(page.getByRole('cell', { name: 'missing', exact: true })).toHaveCount(0);
 });
 
-test('add a directory source and back it up now: live progress in two browsers, success, the snapshot, a green RPO tile', async ({ page, browser, app }) => {
+test('add a directory source and back it up now: live progress in two browsers, success, the snapshot, a green RPO tile', async ({
+  page,
+  browser,
+  app,
+}) => {
   await signIn(page);
   await addSource(page, 'uploads', source);
 
@@ -71,7 +75,16 @@ test('add a directory source and back it up now: live progress in two browsers, 
   await expect(job).toBeVisible();
   await expect(other.getByRole('listitem', { name: /backup of uploads/ })).toBeVisible();
   await expect
-    .poll(async () => Number(await job.getByRole('progressbar').getAttribute('aria-valuenow').catch(() => '100')), { timeout: 30_000 })
+    .poll(
+      async () =>
+        Number(
+          await job
+            .getByRole('progressbar')
+            .getAttribute('aria-valuenow')
+            .catch(() => '100'),
+        ),
+      { timeout: 30_000 },
+    )
     .toBeGreaterThan(0);
   await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 60_000 });
   await expect(other.getByText('No job is running.')).toBeVisible();

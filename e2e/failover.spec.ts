@@ -14,7 +14,11 @@ test.describe.configure({ mode: 'serial' });
 
 async function endpointServes(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/writes`, { method: 'POST', body: JSON.stringify({ seq: 1_000_000 + Math.floor(Math.random() * 1e6) }), signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${url}/writes`, {
+      method: 'POST',
+      body: JSON.stringify({ seq: 1_000_000 + Math.floor(Math.random() * 1e6) }),
+      signal: AbortSignal.timeout(2000),
+    });
     return res.status === 201;
   } catch {
     return false;
@@ -31,7 +35,9 @@ test('the demo cluster starts with a primary serving behind the endpoint', async
   expect(await endpointServes(endpoint)).toBe(true);
 });
 
-test('killing the primary: the page shows it down, the standby takes over, the endpoint serves, RTO and RPO are listed', async ({ page }) => {
+test('killing the primary: the page shows it down, the standby takes over, the endpoint serves, RTO and RPO are listed', async ({
+  page,
+}) => {
   await signIn(page);
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group demo-notes' });
@@ -45,7 +51,10 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   await page.getByRole('button', { name: 'Fail primary' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
   // Live, without a reload: the steps of the failover, then the new roles.
-  await expect(group.getByRole('list', { name: 'Live failover steps' })).toContainText('the service process exited (SIGKILL)', { timeout: 15_000 });
+  await expect(group.getByRole('list', { name: 'Live failover steps' })).toContainText(
+    'the service process exited (SIGKILL)',
+    { timeout: 15_000 },
+  );
   await expect(b).toContainText('Serving', { timeout: 15_000 });
   await expect(b).toContainText('primary');
   expect(await endpointServes(endpoint)).toBe(true);
@@ -66,14 +75,18 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   await expect(page.getByRole('cell', { name: 'failover of demo-notes: demo-a → demo-b' })).toBeVisible();
 });
 
-test('a DR drill restores on the standby, starts it on a scratch port and marks the restore as tested', async ({ page }) => {
+test('a DR drill restores on the standby, starts it on a scratch port and marks the restore as tested', async ({
+  page,
+}) => {
   await signIn(page);
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group demo-notes' });
   await group.getByRole('button', { name: 'Run DR drill' }).click();
   await expect(group.getByRole('status').filter({ hasText: 'Drill passed' })).toBeVisible({ timeout: 30_000 });
   await expect(group).toContainText('Restore tested');
-  await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText('passed');
+  await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText(
+    'passed',
+  );
 });
 
 test('a source on a node is backed up by that node’s agent', async ({ page }) => {
@@ -108,4 +121,3 @@ test('if the endpoint process dies, the dashboard starts it again on the same ad
   await expect.poll(() => endpointServes(endpoint), { timeout: 15_000 }).toBe(true);
   expect(Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'))).not.toBe(pid);
 });
-

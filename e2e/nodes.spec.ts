@@ -16,7 +16,6 @@ const agents: ChildProcess[] = [];
 const servicePorts = new Map<string, number>();
 let dir: string;
 
-
 test.beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-nodes-'));
 });
@@ -44,7 +43,14 @@ async function registerAndRun(page: import('@playwright/test').Page, name: strin
   expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
   // The operator completes the service section: here, the notes service shipped with the project.
   config.stateDir = path.join(dir, name, 'agent');
-  config.service = { command: [process.execPath, path.resolve('dist/notes-service.cjs')], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: servicePort, health: { httpPath: '/health' }, dataDir: path.join(dir, name, 'service'), sqlite: ['notes.db'] };
+  config.service = {
+    command: [process.execPath, path.resolve('dist/notes-service.cjs')],
+    env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
+    port: servicePort,
+    health: { httpPath: '/health' },
+    dataDir: path.join(dir, name, 'service'),
+    sqlite: ['notes.db'],
+  };
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   const agent = spawn(process.execPath, ['dist/lifeline.cjs', 'agent', '--config', file], { stdio: 'ignore' });
@@ -71,8 +77,13 @@ test('register two nodes, run their agents, and group them: the first serves beh
   const group = page.getByRole('region', { name: 'Group orders' });
   await expect(group).toBeVisible();
   await expect(group.getByRole('article', { name: 'Node db-1' })).toContainText('Serving', { timeout: 30_000 });
-  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText(/Data from\s*\d+ s ago/, { timeout: 30_000 });
-  const res = await fetch(`http://127.0.0.1:${endpointPort}/writes`, { method: 'POST', body: JSON.stringify({ seq: 1 }) });
+  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText(/Data from\s*\d+ s ago/, {
+    timeout: 30_000,
+  });
+  const res = await fetch(`http://127.0.0.1:${endpointPort}/writes`, {
+    method: 'POST',
+    body: JSON.stringify({ seq: 1 }),
+  });
   expect(res.status).toBe(201);
 });
 
@@ -84,7 +95,9 @@ test('a switchover from the page moves the service to the standby', async ({ pag
   // The page re-renders with the new roles: the switch button now offers db-1.
   await expect(group.getByRole('button', { name: 'Switch over to db-1' })).toBeVisible({ timeout: 30_000 });
   await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText('Serving', { timeout: 15_000 });
-  await expect(group.getByRole('table', { name: 'Failovers of orders' }).getByRole('row').filter({ hasText: 'db-1 → db-2' })).toContainText('switchover');
+  await expect(
+    group.getByRole('table', { name: 'Failovers of orders' }).getByRole('row').filter({ hasText: 'db-1 → db-2' }),
+  ).toContainText('switchover');
 });
 
 test('rotating a node’s credentials shows a new config once and locks out the old secret', async ({ page }) => {
@@ -98,10 +111,14 @@ test('rotating a node’s credentials shows a new config once and locks out the 
   expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
   // The running agent still has the old secret: the control plane now sees it as unreachable.
   await page.goto('/nodes');
-  await expect(page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' })).toContainText('Agent unreachable', { timeout: 15_000 });
+  await expect(
+    page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' }),
+  ).toContainText('Agent unreachable', { timeout: 15_000 });
 });
 
-test('removing the group asks for its name, stops its endpoint and leaves the primary serving; then a node is removed', async ({ page }) => {
+test('removing the group asks for its name, stops its endpoint and leaves the primary serving; then a node is removed', async ({
+  page,
+}) => {
   await signIn(page);
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group orders' });
@@ -125,4 +142,3 @@ test('removing the group asks for its name, stops its endpoint and leaves the pr
   await expect(page.getByRole('link', { name: 'db-1' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'db-2' })).toBeVisible();
 });
-

@@ -21,7 +21,13 @@ function receiver(): Promise<{ url: string; received: Record<string, unknown>[];
     });
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, close: () => server.close() })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+        received,
+        close: () => server.close(),
+      }),
+    ),
   );
 }
 
@@ -50,7 +56,9 @@ test('a webhook on 127.0.0.1 gets the test message and the notification of a fai
     const row = sourceRow(page, 'doomed');
     await row.getByRole('button', { name: 'Back up now' }).click();
 
-    await expect.poll(() => hook.received.find((m) => m.type === 'job-failed'), { timeout: 30_000 }).toMatchObject({ type: 'job-failed', source: 'doomed' });
+    await expect
+      .poll(() => hook.received.find((m) => m.type === 'job-failed'), { timeout: 30_000 })
+      .toMatchObject({ type: 'job-failed', source: 'doomed' });
     await page.goto('/activity?show=failures');
     await expect(page.getByRole('cell', { name: 'backup of doomed: failed' })).toBeVisible();
     await page.goto('/settings/notifications');

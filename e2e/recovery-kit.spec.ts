@@ -6,7 +6,10 @@ import { SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
-test('the recovery kit is shown until saved, downloads with the passphrase, and the warning goes away', async ({ page, app }) => {
+test('the recovery kit is shown until saved, downloads with the passphrase, and the warning goes away', async ({
+  page,
+  app,
+}) => {
   await signIn(page);
   const warning = page.getByRole('alert').filter({ hasText: 'recovery kit has not been saved' });
   await expect(warning).toBeVisible();

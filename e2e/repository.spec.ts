@@ -8,7 +8,9 @@ import { SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
-test('attach an existing repository: a wrong passphrase is refused next to its field, the right one shows its snapshots', async ({ page }) => {
+test('attach an existing repository: a wrong passphrase is refused next to its field, the right one shows its snapshots', async ({
+  page,
+}) => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-existing-'));
   try {
     const repo = path.join(work, 'repo');
@@ -17,7 +19,11 @@ test('attach an existing repository: a wrong passphrase is refused next to its f
     writeFileSync(path.join(data, 'file.txt'), 'kept elsewhere');
     const env = { ...process.env, LIFELINE_PASSWORD: 'existing passphrase' };
     execFileSync(process.execPath, ['bin/lifeline.cjs', 'init', '--repo', repo], { env });
-    execFileSync(process.execPath, ['bin/lifeline.cjs', 'backup', '--repo', repo, '--node', 'db1', '--source', 'orders', data], { env });
+    execFileSync(
+      process.execPath,
+      ['bin/lifeline.cjs', 'backup', '--repo', repo, '--node', 'db1', '--source', 'orders', data],
+      { env },
+    );
 
     await signIn(page);
     await page.goto('/settings/repository');

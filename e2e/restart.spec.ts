@@ -24,7 +24,9 @@ function processesUsing(dataDir: string): number {
 // This spec restarts its server itself, so it does not use the per-file server fixture.
 const test = base;
 
-test('a job running when the server dies is marked interrupted on the next start, never left running', async ({ browser }) => {
+test('a job running when the server dies is marked interrupted on the next start, never left running', async ({
+  browser,
+}) => {
   const source = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-restart-'));
   for (let i = 0; i < 12; i++) writeFileSync(path.join(source, `blob-${i}.bin`), randomBytes(25 * 1024 * 1024));
   let server = await startServer(SEEDED_ADMIN);
@@ -58,7 +60,9 @@ test('a job running when the server dies is marked interrupted on the next start
   }
 });
 
-test('the guarded service keeps serving while the dashboard is down and restarts, and no failover happens', async ({ browser }) => {
+test('the guarded service keeps serving while the dashboard is down and restarts, and no failover happens', async ({
+  browser,
+}) => {
   const env = { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' };
   let server = await startServer(env);
   try {
@@ -75,7 +79,11 @@ test('the guarded service keeps serving while the dashboard is down and restarts
     let ok = 0;
     let failed = 0;
     for (let seq = 5_000_000; seq < 5_000_000 + 200; seq++) {
-      const res = await fetch(`${endpoint}/writes`, { method: 'POST', body: JSON.stringify({ seq }), signal: AbortSignal.timeout(2000) }).catch(() => null);
+      const res = await fetch(`${endpoint}/writes`, {
+        method: 'POST',
+        body: JSON.stringify({ seq }),
+        signal: AbortSignal.timeout(2000),
+      }).catch(() => null);
       if (res?.status === 201) ok++;
       else failed++;
       await new Promise((r) => setTimeout(r, 50));
@@ -88,7 +96,9 @@ test('the guarded service keeps serving while the dashboard is down and restarts
     await signIn(page);
     await page.goto('/nodes');
     await expect(group().getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
-    await expect(group().getByRole('article', { name: 'Node demo-a' })).not.toContainText('failsafe', { timeout: 15_000 });
+    await expect(group().getByRole('article', { name: 'Node demo-a' })).not.toContainText('failsafe', {
+      timeout: 15_000,
+    });
     await expect(group().getByRole('table', { name: 'Failovers of demo-notes' })).not.toContainText('demo-a → demo-b');
     await page.context().close();
   } finally {

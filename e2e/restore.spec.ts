@@ -40,7 +40,9 @@ test('a backup of the source exists to restore from', async ({ page }) => {
   await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible({ timeout: 30_000 });
 });
 
-test('guided restore of one file to another directory: the file equals the original, verified and timed', async ({ page }) => {
+test('guided restore of one file to another directory: the file equals the original, verified and timed', async ({
+  page,
+}) => {
   await signIn(page);
   await chooseSnapshot(page);
   await expect(page.getByRole('heading', { name: 'What to restore' })).toBeVisible();
@@ -95,7 +97,10 @@ test('the overview shows the measured restore time, on the tile and in the RTO c
 test("browse a snapshot's tree, and compare two snapshots: the damaged file shows as changed", async ({ page }) => {
   await signIn(page);
   await page.goto('/snapshots');
-  const links = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'local:site' }) }).getByRole('link');
+  const links = page
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: 'local:site' }) })
+    .getByRole('link');
   const hrefs = await links.evaluateAll((els) => els.map((el) => el.getAttribute('href')!));
   expect(hrefs).toHaveLength(2);
   const [newer, older] = hrefs.map((h) => h.split('/').pop()!);
@@ -121,6 +126,8 @@ test('a target that resolves to / is refused: a restore elsewhere can never beco
   for (const target of ['//', '/tmp/..', '/.']) {
     await page.getByLabel('Target directory').fill(target);
     await page.getByRole('button', { name: 'Preview' }).click();
-    await expect(page.getByRole('alert').filter({ hasText: 'Give an absolute directory to restore into (not /)' })).toBeVisible();
+    await expect(
+      page.getByRole('alert').filter({ hasText: 'Give an absolute directory to restore into (not /)' }),
+    ).toBeVisible();
   }
 });

@@ -43,7 +43,9 @@ async function jobsEnded(page: Page, name: string, count: number) {
     .poll(
       async () => {
         await page.goto(`/activity?show=jobs&q=${encodeURIComponent(`backup of ${name}:`)}`);
-        return page.getByRole('cell', { name: new RegExp(`^backup of ${name}: (succeeded|failed|cancelled)$`) }).count();
+        return page
+          .getByRole('cell', { name: new RegExp(`^backup of ${name}: (succeeded|failed|cancelled)$`) })
+          .count();
       },
       { timeout: 30_000 },
     )
@@ -69,14 +71,23 @@ test('commands run before and after each backup, and retention keeps the newest 
   await expect(page.getByRole('cell', { name: 'local:policy' })).toHaveCount(1);
 });
 
-test('a failing command before the backup fails the job, backs nothing up, and still runs the command after', async ({ page }) => {
+test('a failing command before the backup fails the job, backs nothing up, and still runs the command after', async ({
+  page,
+}) => {
   await signIn(page);
-  await addSource(page, { Name: 'refused', Path: dir, 'Command before': 'echo app is busy >&2; exit 3', 'Command after': `touch ${path.join(marks, 'after-refused')}` });
+  await addSource(page, {
+    Name: 'refused',
+    Path: dir,
+    'Command before': 'echo app is busy >&2; exit 3',
+    'Command after': `touch ${path.join(marks, 'after-refused')}`,
+  });
   await backUp(page, 'refused');
   await jobsEnded(page, 'refused', 1);
   await page.goto('/activity?show=failures');
   await expect(page.getByRole('cell', { name: 'backup of refused: failed' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: /pre-backup command failed, nothing was backed up: exit code 3: app is busy/ })).toBeVisible();
+  await expect(
+    page.getByRole('cell', { name: /pre-backup command failed, nothing was backed up: exit code 3: app is busy/ }),
+  ).toBeVisible();
   await page.goto('/snapshots');
   await expect(page.getByRole('cell', { name: 'local:refused' })).toHaveCount(0);
   expect(existsSync(path.join(marks, 'after-refused'))).toBe(true);

@@ -5,7 +5,12 @@ import { build } from 'esbuild';
 
 const started = Date.now();
 await build({
-  entryPoints: { lifeline: 'bin/cli/main.ts', 'backup-worker': 'lib/engine/backup/backup-worker.ts', engine: 'lib/engine/index.ts', 'notes-service': 'lib/demo/notes-service.ts' },
+  entryPoints: {
+    lifeline: 'bin/cli/main.ts',
+    'backup-worker': 'lib/engine/backup/backup-worker.ts',
+    engine: 'lib/engine/index.ts',
+    'notes-service': 'lib/demo/notes-service.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,

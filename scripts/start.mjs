@@ -33,17 +33,29 @@ function step(title, command, args) {
 }
 
 const sources = ['app', 'components', 'lib', 'bin', 'next.config.ts', 'package.json'];
-if (mtime('dist/lifeline.cjs') < newestMtime(['lib/engine', 'bin'])) step('building the engine', process.execPath, ['scripts/build-engine.mjs']);
+if (mtime('dist/lifeline.cjs') < newestMtime(['lib/engine', 'bin']))
+  step('building the engine', process.execPath, ['scripts/build-engine.mjs']);
 if (mtime('.next/BUILD_ID') < newestMtime(sources)) step('building the dashboard', 'npx', ['next', 'build']);
 
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 console.log(`lifeline: dashboard on http://${hostname}:${port} (data in ${dataDir})`);
-if (process.env.LIFELINE_DEMO !== '0') console.log('lifeline: the demo cluster starts with it (LIFELINE_DEMO=0 turns it off); its ports are shown under Nodes');
+if (process.env.LIFELINE_DEMO !== '0')
+  console.log(
+    'lifeline: the demo cluster starts with it (LIFELINE_DEMO=0 turns it off); its ports are shown under Nodes',
+  );
 // Next.js runs as this process's own child (not through npx), so a signal sent here reaches it.
-const server = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', hostname, '--port', port], {
-  stdio: 'inherit',
-  env: { ...process.env, LIFELINE_DATA_DIR: dataDir, LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}` },
-});
+const server = spawn(
+  process.execPath,
+  [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', hostname, '--port', port],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      LIFELINE_DATA_DIR: dataDir,
+      LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}`,
+    },
+  },
+);
 
 /** The demo's agents and endpoints run detached so that a dashboard restart leaves them serving; stopping
  *  `npm start` itself stops them too. */

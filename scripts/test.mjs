@@ -25,11 +25,17 @@ function ensureChromium() {
   if (existsSync(CHROMIUM)) return true;
   const root = process.getuid?.() === 0;
   if (root && existsSync('/usr/bin/apt-get')) {
-    console.log('Chromium is missing: installing Debian\'s chromium package (needed by the end-to-end tests)');
+    console.log("Chromium is missing: installing Debian's chromium package (needed by the end-to-end tests)");
     run('apt-get update', 'apt-get', ['update', '-qq']);
-    if (run('install chromium', 'apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' }) && existsSync(CHROMIUM)) return true;
+    if (
+      run('install chromium', 'apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' }) &&
+      existsSync(CHROMIUM)
+    )
+      return true;
   }
-  console.error(`The end-to-end tests need Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  console.error(
+    `The end-to-end tests need Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`,
+  );
   return false;
 }
 
@@ -39,7 +45,13 @@ if (run('type check', 'npx', ['tsc', '--noEmit'])) passed++;
 else failed++;
 
 rmSync('test-results/vitest.json', { force: true });
-run('unit and integration tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
+run('unit and integration tests', 'npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  '--outputFile.json=test-results/vitest.json',
+]);
 const vitest = readJson('test-results/vitest.json');
 if (vitest) {
   passed += vitest.numPassedTests;

@@ -1,6 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -65,7 +75,9 @@ describe('backup and restore', () => {
     const snapshot = await repo.resolveSnapshot(id);
     const target = tempDir('partial');
     const dry = await runRestore(repo, { snapshot, target, include: [path.join(src, 'docs')], dryRun: true });
-    expect(dry.plan.entries.filter((e) => e.action === 'create').map((e) => e.path)).toContain(path.join(src, 'docs', 'big.bin'));
+    expect(dry.plan.entries.filter((e) => e.action === 'create').map((e) => e.path)).toContain(
+      path.join(src, 'docs', 'big.bin'),
+    );
     expect(existsSync(path.join(target, src))).toBe(false);
     await runRestore(repo, { snapshot, target, include: [path.join(src, 'docs')] });
     expect(readFileSync(path.join(target, src, 'docs', 'text.md'), 'utf8')).toBe('# notes\n'.repeat(50_000));
@@ -87,7 +99,9 @@ describe('backup and restore', () => {
     expect(readFileSync(path.join(src, 'hello.txt'), 'utf8')).toBe('hello, world\n');
     expect(existsSync(path.join(src, 'new-file'))).toBe(true);
     const dry = await runRestore(repo, { snapshot, target: '/', delete: true, dryRun: true });
-    expect(dry.plan.entries.filter((e) => e.action === 'delete').map((e) => e.destination)).toEqual([path.join(src, 'new-file')]);
+    expect(dry.plan.entries.filter((e) => e.action === 'delete').map((e) => e.destination)).toEqual([
+      path.join(src, 'new-file'),
+    ]);
     expect(existsSync(path.join(src, 'new-file'))).toBe(true);
     await runRestore(repo, { snapshot, target: '/', delete: true });
     expect(existsSync(path.join(src, 'new-file'))).toBe(false);
@@ -112,7 +126,10 @@ describe('backup and restore', () => {
     writeFileSync(secret, 'top secret');
     chmodSync(secret, 0o000);
     const events: string[] = [];
-    const { snapshot } = await runBackup(repo, { paths: [src], onEvent: (e) => e.type === 'warning' && events.push(e.path) });
+    const { snapshot } = await runBackup(repo, {
+      paths: [src],
+      onEvent: (e) => e.type === 'warning' && events.push(e.path),
+    });
     const expectSkip = process.getuid?.() !== 0;
     expect(snapshot.summary.skipped > 0).toBe(expectSkip);
     expect(events.includes(secret)).toBe(expectSkip);
@@ -121,7 +138,9 @@ describe('backup and restore', () => {
 
   it('refuses a missing source with a clear error and writes no snapshot', async () => {
     const { repo } = await newRepository();
-    await expect(runBackup(repo, { paths: ['/does/not/exist'] })).rejects.toSatisfy((e) => isEngineError(e, 'source-unreadable'));
+    await expect(runBackup(repo, { paths: ['/does/not/exist'] })).rejects.toSatisfy((e) =>
+      isEngineError(e, 'source-unreadable'),
+    );
     expect(await repo.listSnapshots()).toEqual([]);
   });
 
@@ -130,7 +149,9 @@ describe('backup and restore', () => {
     const src = makeSource();
     const controller = new AbortController();
     controller.abort();
-    await expect(runBackup(repo, { paths: [src], signal: controller.signal })).rejects.toSatisfy((e) => isEngineError(e, 'cancelled'));
+    await expect(runBackup(repo, { paths: [src], signal: controller.signal })).rejects.toSatisfy((e) =>
+      isEngineError(e, 'cancelled'),
+    );
     const { snapshot } = await runBackup(repo, { paths: [src] });
     expect(snapshot.summary.files).toBe(5);
   });

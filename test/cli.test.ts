@@ -32,7 +32,11 @@ describe('lifeline CLI', () => {
     const id = resultOf(backup).id as string;
     expect(id).toMatch(/^[0-9a-f]{64}$/);
 
-    const list = resultOf(cli(['snapshots', '--repo', repo, '--json'])).snapshots as { id: string; tags: string[]; paths: string[] }[];
+    const list = resultOf(cli(['snapshots', '--repo', repo, '--json'])).snapshots as {
+      id: string;
+      tags: string[];
+      paths: string[];
+    }[];
     expect(list.map((s) => s.id)).toEqual([id]);
     expect(list[0].tags).toEqual(['nightly']);
     expect(list[0].paths).toEqual([src]);
@@ -55,7 +59,10 @@ describe('lifeline CLI', () => {
     const repo = initRepo();
     const pwFile = path.join(tempDir('pw'), 'pw');
     writeFileSync(pwFile, 'correct horse battery staple\n', { mode: 0o600 });
-    const r = cli(['snapshots', '--json', '--password-file', pwFile], { LIFELINE_REPO: repo, LIFELINE_PASSWORD: undefined });
+    const r = cli(['snapshots', '--json', '--password-file', pwFile], {
+      LIFELINE_REPO: repo,
+      LIFELINE_PASSWORD: undefined,
+    });
     expect(r.code).toBe(0);
     expect(resultOf(r).snapshots).toEqual([]);
   });
@@ -94,10 +101,19 @@ describe('lifeline CLI', () => {
     writeFileSync(path.join(src, 'private.key'), 'secret');
     chmodSync(path.join(src, 'private.key'), 0o000);
     // root reads any file: run the CLI as an unprivileged user then, with the directories opened up to it.
-    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+    const asUser =
+      process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
     if (asUser.length) execFileSync('chmod', ['-R', 'a+rwX', path.dirname(repo), path.dirname(src)]);
     chmodSync(path.join(src, 'private.key'), 0o000);
-    const args = [process.execPath, path.resolve(__dirname, '..', 'bin', 'lifeline.cjs'), 'backup', '--repo', repo, '--json', src];
+    const args = [
+      process.execPath,
+      path.resolve(__dirname, '..', 'bin', 'lifeline.cjs'),
+      'backup',
+      '--repo',
+      repo,
+      '--json',
+      src,
+    ];
     let code = 0;
     let stdout = '';
     try {
@@ -110,7 +126,10 @@ describe('lifeline CLI', () => {
       stdout = (err as { stdout: string }).stdout;
     }
     expect(code).toBe(3);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.type === 'warning' && l.path === path.join(src, 'private.key'))).toBe(true);
     expect(lines.at(-1)).toMatchObject({ type: 'result', summary: { files: 2, skipped: 1 } });
   });
@@ -131,10 +150,14 @@ describe('lifeline CLI', () => {
     expect(cli(['snapshots', '--repo', repo]).code).toBe(12);
     expect(cli(['snapshots', '--repo', repo], { LIFELINE_PASSWORD: 'third passphrase' }).code).toBe(0);
 
-    const removeSelf = cli(['key', 'remove', secondId.slice(0, 8), '--repo', repo], { LIFELINE_PASSWORD: 'second passphrase' });
+    const removeSelf = cli(['key', 'remove', secondId.slice(0, 8), '--repo', repo], {
+      LIFELINE_PASSWORD: 'second passphrase',
+    });
     expect(removeSelf.code).toBe(2);
     expect(removeSelf.stderr).toMatch(/refusing to remove the key this passphrase opened/);
-    expect(cli(['key', 'remove', secondId.slice(0, 8), '--repo', repo], { LIFELINE_PASSWORD: 'third passphrase' }).code).toBe(0);
+    expect(
+      cli(['key', 'remove', secondId.slice(0, 8), '--repo', repo], { LIFELINE_PASSWORD: 'third passphrase' }).code,
+    ).toBe(0);
     expect(cli(['snapshots', '--repo', repo], { LIFELINE_PASSWORD: 'second passphrase' }).code).toBe(12);
     expect(firstId).not.toBe(secondId);
   });

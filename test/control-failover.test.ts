@@ -70,19 +70,46 @@ describe('failover in the control plane', () => {
     for (const name of ['web-1', 'web-2']) {
       const agentPort = await freePort();
       const servicePort = await freePort();
-      const { node, credentials } = await registerNode({ name, agentUrl: `http://127.0.0.1:${agentPort}`, serviceHost: '127.0.0.1', servicePort });
+      const { node, credentials } = await registerNode({
+        name,
+        agentUrl: `http://127.0.0.1:${agentPort}`,
+        serviceHost: '127.0.0.1',
+        servicePort,
+      });
       credentialsOf.set(name, credentials);
       const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', name);
-      const config = agentConfig(node, credentials, { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: servicePort, health: { httpPath: '/health' }, dataDir: path.join(dir, 'service'), sqlite: ['notes.db'] }, path.join(dir, 'agent'));
+      const config = agentConfig(
+        node,
+        credentials,
+        {
+          command: [process.execPath, NOTES_SERVICE],
+          env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
+          port: servicePort,
+          health: { httpPath: '/health' },
+          dataDir: path.join(dir, 'service'),
+          sqlite: ['notes.db'],
+        },
+        path.join(dir, 'agent'),
+      );
       const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
       writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-      const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], { stdio: 'ignore', env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
+      const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
+        stdio: 'ignore',
+        env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
+      });
       agents.push(agent);
       ids.push(node.id);
       await waitForPort('127.0.0.1', agentPort);
     }
     const endpointPort = await freePort();
-    const group = createFailoverGroup({ name: 'web', endpointHost: '127.0.0.1', endpointPort, healthPath: '/health', shippingIntervalMs: 1000, memberIds: ids });
+    const group = createFailoverGroup({
+      name: 'web',
+      endpointHost: '127.0.0.1',
+      endpointPort,
+      healthPath: '/health',
+      shippingIntervalMs: 1000,
+      memberIds: ids,
+    });
     groupId = group.id;
     const load = new WriteLoad(`http://127.0.0.1:${endpointPort}`, { intervalMs: 50 });
     await startGroup(group.id, load);
@@ -108,21 +135,37 @@ describe('failover in the control plane', () => {
     const { eq } = await import('drizzle-orm');
     const { liveNodes, primaryServicePid } = await import('@/lib/control/failover');
     // The standby holds shipped data before the crash.
-    await waitFor('shipped data on the standby', () => liveNodes(groupId).some((n) => !n.isGroupPrimary && n.dataTime !== null), 30_000);
+    await waitFor(
+      'shipped data on the standby',
+      () => liveNodes(groupId).some((n) => !n.isGroupPrimary && n.dataTime !== null),
+      30_000,
+    );
     const target = (await primaryServicePid(groupId))!;
     process.kill(target.pid, 'SIGKILL');
-    const event = await waitFor('the failover event', () => db().select().from(failoverEvents).where(eq(failoverEvents.kind, 'failover')).get(), 30_000);
+    const event = await waitFor(
+      'the failover event',
+      () => db().select().from(failoverEvents).where(eq(failoverEvents.kind, 'failover')).get(),
+      30_000,
+    );
     expect(event.ok).toBe(true);
     expect(event.fromNodeId).toBe(target.nodeId);
     expect(event.rtoMs).toBeGreaterThan(0);
     expect(event.rpoMs).not.toBeNull();
     expect(event.lostWrites).not.toBeNull();
     expect(event.clientGapMs).toBeGreaterThan(0);
-    expect(JSON.parse(event.timeline).map((s: { step: string }) => s.step).join('\n')).toMatch(/exited[\s\S]*fenced[\s\S]*promoted[\s\S]*first good request/);
+    expect(
+      JSON.parse(event.timeline)
+        .map((s: { step: string }) => s.step)
+        .join('\n'),
+    ).toMatch(/exited[\s\S]*fenced[\s\S]*promoted[\s\S]*first good request/);
     const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
     expect(group.primaryNodeId).toBe(event.toNodeId);
     expect(group.epoch).toBe(2);
-    const kinds = db().select().from(nodeEvents).all().map((e) => `${e.nodeId === target.nodeId ? 'old' : 'new'}:${e.kind}`);
+    const kinds = db()
+      .select()
+      .from(nodeEvents)
+      .all()
+      .map((e) => `${e.nodeId === target.nodeId ? 'old' : 'new'}:${e.kind}`);
     expect(kinds).toEqual(expect.arrayContaining(['old:fenced', 'new:promoted']));
     const note = await waitFor('the failover notification', () => received.find((r) => r.type === 'failover'));
     expect(note).toMatchObject({ group: 'web', fromNode: 'web-1', toNode: 'web-2', ok: true });
@@ -137,13 +180,22 @@ describe('failover in the control plane', () => {
     const { openRepository } = await import('@/lib/engine');
     const { readFileSync } = await import('node:fs');
     const repo = repositoryInfo()!;
-    const shipped = async () => (await (await openRepository(repo.location, readFileSync(repo.passwordFile, 'utf8'))).listSnapshots()).filter((s) => s.source === `ship:${groupId}`);
+    const shipped = async () =>
+      (await (await openRepository(repo.location, readFileSync(repo.passwordFile, 'utf8'))).listSnapshots()).filter(
+        (s) => s.source === `ship:${groupId}`,
+      );
     await waitFor('more than three shipped snapshots', async () => (await shipped()).length > 3, 30_000);
     await trimShippedSnapshots(groupId);
     // Shipping goes on meanwhile (every second here): at most one more than kept.
     expect((await shipped()).length).toBeLessThanOrEqual(4);
     await refreshSnapshots(repo);
-    expect(db().select().from(snapshots).all().filter((s) => s.sourceKey.startsWith('ship:'))).toEqual([]);
+    expect(
+      db()
+        .select()
+        .from(snapshots)
+        .all()
+        .filter((s) => s.sourceKey.startsWith('ship:')),
+    ).toEqual([]);
   });
 
   it('refuses a snapshot a node sends for another node’s source or for a group it is not primary of', async () => {
@@ -156,8 +208,29 @@ describe('failover in the control plane', () => {
     // web-1 was fenced in the failover: it is the standby now.
     const creds = credentialsOf.get('web-1')!;
     const repo = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
-    const summary = { files: 0, dirs: 0, bytes: 0, filesRead: 0, newBytes: 0, newBlobs: 0, skipped: 0, startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), durationMs: 0 };
-    const forged = (source: string, tags: string[], time = new Date()) => repo.saveSnapshot({ time: time.toISOString(), host: 'h', source, paths: [], tags, tree: '0'.repeat(64), summary, warnings: [] });
+    const summary = {
+      files: 0,
+      dirs: 0,
+      bytes: 0,
+      filesRead: 0,
+      newBytes: 0,
+      newBlobs: 0,
+      skipped: 0,
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      durationMs: 0,
+    };
+    const forged = (source: string, tags: string[], time = new Date()) =>
+      repo.saveSnapshot({
+        time: time.toISOString(),
+        host: 'h',
+        source,
+        paths: [],
+        tags,
+        tree: '0'.repeat(64),
+        summary,
+        warnings: [],
+      });
     await expect(forged('web-2:files', [])).rejects.toThrow(/may not write snapshots of web-2:files/);
     await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
     await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
@@ -165,7 +238,10 @@ describe('failover in the control plane', () => {
     // Source keys begin with the node's name: the names that would reach shipped data or the dashboard's own
     // sources are not given to nodes.
     const { registerNode } = await import('@/lib/control/node-registry');
-    for (const name of ['ship', 'local']) await expect(registerNode({ name, agentUrl: 'http://127.0.0.1:9', serviceHost: '127.0.0.1', servicePort: 9 })).rejects.toThrow(/reserved/);
+    for (const name of ['ship', 'local'])
+      await expect(
+        registerNode({ name, agentUrl: 'http://127.0.0.1:9', serviceHost: '127.0.0.1', servicePort: 9 }),
+      ).rejects.toThrow(/reserved/);
   });
 
   it('records a node whose agent stops answering as down, and notifies', async () => {
@@ -175,7 +251,16 @@ describe('failover in the control plane', () => {
     const web1 = db().select().from(nodes).where(eq(nodes.name, 'web-1')).get()!;
     // web-1 is the standby now: its agent goes away (like a machine that lost power).
     agents[0].kill('SIGKILL');
-    await waitFor('web-1 down', () => db().select().from(nodeEvents).all().find((e) => e.nodeId === web1.id && e.kind === 'down'), 15_000);
+    await waitFor(
+      'web-1 down',
+      () =>
+        db()
+          .select()
+          .from(nodeEvents)
+          .all()
+          .find((e) => e.nodeId === web1.id && e.kind === 'down'),
+      15_000,
+    );
     const note = await waitFor('the node-down notification', () => received.find((r) => r.type === 'node-down'));
     expect(note).toMatchObject({ node: 'web-1' });
   });
@@ -184,9 +269,18 @@ describe('failover in the control plane', () => {
     const { db } = await import('@/lib/db/client');
     const { nodeLocks } = await import('@/lib/db/schema');
     const { forgetGoneLocks } = await import('@/lib/control/agent-storage');
-    db().insert(nodeLocks).values({ name: `locks/${'cd'.repeat(16)}`, nodeId: 'n', createdAt: Date.now() }).run();
+    db()
+      .insert(nodeLocks)
+      .values({ name: `locks/${'cd'.repeat(16)}`, nodeId: 'n', createdAt: Date.now() })
+      .run();
     await forgetGoneLocks();
-    expect(db().select().from(nodeLocks).all().filter((l) => l.name === `locks/${'cd'.repeat(16)}`)).toEqual([]);
+    expect(
+      db()
+        .select()
+        .from(nodeLocks)
+        .all()
+        .filter((l) => l.name === `locks/${'cd'.repeat(16)}`),
+    ).toEqual([]);
   });
 
   it('keeps raw probe samples for an hour, then one row per node and minute', async () => {
@@ -197,9 +291,19 @@ describe('failover in the control plane', () => {
     expect(recentSamples(node.id).length).toBeGreaterThan(0);
     const twoHoursAgo = Date.now() - 2 * 3600_000;
     const minute = Math.floor(twoHoursAgo / 60_000) * 60_000;
-    for (let i = 0; i < 6; i++) db().insert(nodeSamples).values({ nodeId: node.id, at: minute + i * 5000, okProbes: i < 4 ? 1 : 0, latencyMs: 10 }).run();
+    for (let i = 0; i < 6; i++)
+      db()
+        .insert(nodeSamples)
+        .values({ nodeId: node.id, at: minute + i * 5000, okProbes: i < 4 ? 1 : 0, latencyMs: 10 })
+        .run();
     downsampleSamples();
-    const old = db().select().from(nodeSamples).all().filter((s) => s.nodeId === node.id && s.at < Date.now() - 3600_000);
-    expect(old).toEqual([expect.objectContaining({ resolution: 'minute', at: minute, probes: 6, okProbes: 4, latencyMs: 10 })]);
+    const old = db()
+      .select()
+      .from(nodeSamples)
+      .all()
+      .filter((s) => s.nodeId === node.id && s.at < Date.now() - 3600_000);
+    expect(old).toEqual([
+      expect.objectContaining({ resolution: 'minute', at: minute, probes: 6, okProbes: 4, latencyMs: 10 }),
+    ]);
   });
 });

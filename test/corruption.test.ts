@@ -37,7 +37,9 @@ describe('damage and bad input', () => {
     expect(full.errors.join('\n')).toMatch(new RegExp(`pack ${path.basename(dataPack).slice(0, 12)} is damaged`));
 
     const target = tempDir('corrupt-target');
-    await expect(runRestore(damaged, { snapshot: await damaged.resolveSnapshot(id), target })).rejects.toSatisfy((e) => isEngineError(e, 'corrupt'));
+    await expect(runRestore(damaged, { snapshot: await damaged.resolveSnapshot(id), target })).rejects.toSatisfy((e) =>
+      isEngineError(e, 'corrupt'),
+    );
     // Nothing half-written is left under the file's name.
     expect(existsSync(path.join(target, src, 'payload.bin'))).toBe(false);
   });
@@ -45,7 +47,9 @@ describe('damage and bad input', () => {
   it('a wrong passphrase is refused with its own error', async () => {
     const { location } = await newRepository();
     await expect(openRepository(location, 'not it')).rejects.toSatisfy((e) => isEngineError(e, 'wrong-password'));
-    await expect(openRepository(path.join(location, 'missing'), PASSWORD)).rejects.toSatisfy((e) => isEngineError(e, 'no-repository'));
+    await expect(openRepository(path.join(location, 'missing'), PASSWORD)).rejects.toSatisfy((e) =>
+      isEngineError(e, 'no-repository'),
+    );
   });
 
   it('a damaged snapshot manifest or index is reported, not trusted', async () => {

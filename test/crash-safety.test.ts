@@ -69,7 +69,10 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
   it('at a random moment', async () => {
     const repo = initRepo();
     const src = bigSource();
-    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, src], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, src], {
+      env: { ...process.env, LIFELINE_PASSWORD: PASSWORD },
+      stdio: 'ignore',
+    });
     const delay = 300 + Math.floor(Math.random() * 700);
     setTimeout(() => child.kill('SIGKILL'), delay);
     await new Promise((r) => child.on('close', r));
@@ -84,12 +87,20 @@ describe('concurrent backups', () => {
     const b = path.join(tempDir('crash-src-b'), 'other');
     mkdirSync(b);
     for (let i = 0; i < 3; i++) writeFileSync(path.join(b, `b-${i}.bin`), randomBytes(8 * 1024 * 1024));
-    const [ra, rb] = await Promise.all([cliAsync(['backup', '--repo', repo, '--json', a]), cliAsync(['backup', '--repo', repo, '--json', b])]);
+    const [ra, rb] = await Promise.all([
+      cliAsync(['backup', '--repo', repo, '--json', a]),
+      cliAsync(['backup', '--repo', repo, '--json', b]),
+    ]);
     expect([ra.code, rb.code]).toEqual([0, 0]);
     expect(cli(['verify', '--repo', repo, '--read-data']).code).toBe(0);
-    for (const [src, r] of [[a, ra], [b, rb]] as const) {
+    for (const [src, r] of [
+      [a, ra],
+      [b, rb],
+    ] as const) {
       const target = tempDir('conc');
-      expect(cli(['restore', '--repo', repo, (resultOf(r).id as string).slice(0, 10), '--target', target]).code).toBe(0);
+      expect(cli(['restore', '--repo', repo, (resultOf(r).id as string).slice(0, 10), '--target', target]).code).toBe(
+        0,
+      );
       expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
     }
   });

@@ -12,7 +12,10 @@ import { WriteLoad } from '@/lib/demo/write-load';
 import { serviceHealthy, startCluster, waitFor, type Cluster } from './support/cluster';
 
 async function missing(port: number, seqs: number[]): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/writes/missing`, { method: 'POST', body: JSON.stringify({ seqs }) });
+  const res = await fetch(`http://127.0.0.1:${port}/writes/missing`, {
+    method: 'POST',
+    body: JSON.stringify({ seqs }),
+  });
   return ((await res.json()) as { missing: number }).missing;
 }
 
@@ -51,7 +54,10 @@ describe('a failover group of two nodes', () => {
 
   it('a switchover moves the service to the standby and loses no acknowledged write', async () => {
     const [, b] = cluster.nodes;
-    await waitFor('node-b to hold shipped data', () => cluster.coordinator.views().find((v) => v.nodeId === b.nodeId)?.status?.data.snapshot);
+    await waitFor(
+      'node-b to hold shipped data',
+      () => cluster.coordinator.views().find((v) => v.nodeId === b.nodeId)?.status?.data.snapshot,
+    );
     const record = await cluster.coordinator.switchover(b.nodeId);
     expect(record?.ok).toBe(true);
     expect(cluster.coordinator.primaryNodeId).toBe(b.nodeId);
@@ -70,18 +76,27 @@ describe('a failover group of two nodes', () => {
     const [a, b] = cluster.nodes;
     await waitFor('node-a to hold data shipped by node-b', async () => {
       const s = await a.direct.status();
-      return s.role === 'standby' && s.data.dataTime !== null && s.data.dataTime > cluster.records.at(-1)!.timeline.at(-1)!.at ? s : null;
+      return s.role === 'standby' &&
+        s.data.dataTime !== null &&
+        s.data.dataTime > cluster.records.at(-1)!.timeline.at(-1)!.at
+        ? s
+        : null;
     });
     const pid = (await b.direct.status()).service.pid!;
     const before = cluster.records.length;
     process.kill(pid, 'SIGKILL');
-    const record = await waitFor('the failover to be recorded', () => cluster.records.length > before && cluster.records.at(-1));
+    const record = await waitFor(
+      'the failover to be recorded',
+      () => cluster.records.length > before && cluster.records.at(-1),
+    );
     expect(record.kind).toBe('failover');
     expect(record.ok).toBe(true);
     expect(record.fromNodeId).toBe(b.nodeId);
     expect(record.toNodeId).toBe(a.nodeId);
     expect(record.reason).toMatch(/exited/);
-    expect(record.timeline.map((s) => s.step).join('\n')).toMatch(/fenced node-b[\s\S]*promoted node-a[\s\S]*endpoint switched[\s\S]*first good request/);
+    expect(record.timeline.map((s) => s.step).join('\n')).toMatch(
+      /fenced node-b[\s\S]*promoted node-a[\s\S]*endpoint switched[\s\S]*first good request/,
+    );
     expect(record.rtoMs).toBeGreaterThan(0);
     expect(record.rpoMs).not.toBeNull();
     // Clients of the endpoint see the service again, on node-a.
@@ -92,8 +107,15 @@ describe('a failover group of two nodes', () => {
     // Every write acknowledged before the restore point the standby started from survived; only writes
     // acknowledged after it (within the RPO) can be lost.
     const restorePoint = record.dataTime!;
-    expect(await missing(a.servicePort, acked.filter((h) => h.at < restorePoint).map((h) => h.seq))).toBe(0);
-    expect(cost.lostWrites).toBeLessThanOrEqual(acked.filter((h) => h.at >= restorePoint && h.at <= record.outageStartedAt).length);
+    expect(
+      await missing(
+        a.servicePort,
+        acked.filter((h) => h.at < restorePoint).map((h) => h.seq),
+      ),
+    ).toBe(0);
+    expect(cost.lostWrites).toBeLessThanOrEqual(
+      acked.filter((h) => h.at >= restorePoint && h.at <= record.outageStartedAt).length,
+    );
     expect(await serviceHealthy(a.servicePort)).toBe(true);
     expect(await serviceHealthy(b.servicePort)).toBe(false);
   });

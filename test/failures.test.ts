@@ -32,7 +32,9 @@ describe('failures leave the repository usable', () => {
     mounts.push(mount);
     const location = path.join(mount, 'repo');
     const repo = await initRepository(location, PASSWORD, { kdf: TEST_KDF });
-    await expect(runBackup(repo, { paths: [source(6)] })).rejects.toSatisfy((e) => isEngineError(e, 'disk-full') && /no space left/.test((e as Error).message));
+    await expect(runBackup(repo, { paths: [source(6)] })).rejects.toSatisfy(
+      (e) => isEngineError(e, 'disk-full') && /no space left/.test((e as Error).message),
+    );
     expect(readdirSync(path.join(location, 'snapshots'))).toEqual([]);
     const after = await reopen(location);
     expect((await runVerify(after, { readDataPercent: 100 })).errors).toEqual([]);
@@ -42,7 +44,14 @@ describe('failures leave the repository usable', () => {
 
   it('a lock left by a dead process is cleared; a live conflicting lock is waited for, then reported', async () => {
     const { repo, location } = await newRepository();
-    const lock = (pid: number) => seal(repo.key.encryption, Buffer.from(JSON.stringify({ host: os.hostname(), pid, exclusive: true, operation: 'prune', time: Date.now() })), 'lifeline lock');
+    const lock = (pid: number) =>
+      seal(
+        repo.key.encryption,
+        Buffer.from(
+          JSON.stringify({ host: os.hostname(), pid, exclusive: true, operation: 'prune', time: Date.now() }),
+        ),
+        'lifeline lock',
+      );
     // A pid far above pid_max belongs to no process.
     await repo.storage.put('locks/dead', lock(99_999_999));
     const src = source(1);
@@ -51,7 +60,9 @@ describe('failures leave the repository usable', () => {
 
     await repo.storage.put('locks/alive', lock(process.pid));
     const started = Date.now();
-    await expect(runBackup(repo, { paths: [src], lockWaitMs: 600 })).rejects.toSatisfy((e) => isEngineError(e, 'locked') && /locked by prune/.test((e as Error).message));
+    await expect(runBackup(repo, { paths: [src], lockWaitMs: 600 })).rejects.toSatisfy(
+      (e) => isEngineError(e, 'locked') && /locked by prune/.test((e as Error).message),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
@@ -61,9 +72,9 @@ describe('failures leave the repository usable', () => {
     const removeLocks = () => {
       for (const name of readdirSync(path.join(location, 'locks'))) rmSync(path.join(location, 'locks', name));
     };
-    await expect(runBackup(repo, { paths: [src], onEvent: (e) => e.type === 'phase' && e.phase === 'save' && removeLocks() })).rejects.toSatisfy(
-      (e) => isEngineError(e, 'locked') && /lost its repository lock/.test((e as Error).message),
-    );
+    await expect(
+      runBackup(repo, { paths: [src], onEvent: (e) => e.type === 'phase' && e.phase === 'save' && removeLocks() }),
+    ).rejects.toSatisfy((e) => isEngineError(e, 'locked') && /lost its repository lock/.test((e as Error).message));
     expect(readdirSync(path.join(location, 'snapshots'))).toEqual([]);
   });
 
@@ -74,7 +85,10 @@ describe('failures leave the repository usable', () => {
     // A stand-in for the dashboard: it starts the backup as the control plane does, then dies at once.
     const parent = spawn(
       process.execPath,
-      ['-e', `const c = require('child_process').spawn(process.execPath, ${JSON.stringify([CLI, 'backup', '--repo', repo, src])}, { stdio: 'ignore', detached: true, env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } }); console.log(c.pid); setTimeout(() => process.exit(0), 300);`],
+      [
+        '-e',
+        `const c = require('child_process').spawn(process.execPath, ${JSON.stringify([CLI, 'backup', '--repo', repo, src])}, { stdio: 'ignore', detached: true, env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } }); console.log(c.pid); setTimeout(() => process.exit(0), 300);`,
+      ],
       { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -101,7 +115,9 @@ describe('failures leave the repository usable', () => {
     const repo = path.join(tempDir('sigint'), 'repo');
     expect(cli(['init', '--repo', repo]).code).toBe(0);
     const src = source(60);
-    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD } });
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
+      env: { ...process.env, LIFELINE_PASSWORD: PASSWORD },
+    });
     let out = '';
     let interrupted = false;
     child.stdout.on('data', (d) => {

@@ -44,13 +44,19 @@ export interface CliResult {
 }
 
 export function cli(args: string[], env: Record<string, string | undefined> = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, json: parseLines(r.stdout) };
 }
 
 export function cliAsync(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -93,7 +99,12 @@ export function describeTree(root: string): Record<string, Entry> {
         out[key] = { type: 'dir', mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
         walk(full, key);
       } else if (st.isFile()) {
-        out[key] = { type: 'file', mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), sha256: createHash('sha256').update(readFileSync(full)).digest('hex') };
+        out[key] = {
+          type: 'file',
+          mode: st.mode & 0o7777,
+          mtimeMs: Math.floor(st.mtimeMs),
+          sha256: createHash('sha256').update(readFileSync(full)).digest('hex'),
+        };
       } else out[key] = { type: 'other', mode: st.mode & 0o7777 };
     }
   };

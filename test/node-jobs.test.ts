@@ -38,7 +38,14 @@ describe('jobs on a node', () => {
 
   it('backs up the node’s files into the repository, readable with the repository passphrase alone', async () => {
     const [a] = cluster.nodes;
-    const view = await runJob(a.direct, { kind: 'backup', paths: [files], sqlite: [], exclude: [], tags: ['t'], sourceName: 'files' });
+    const view = await runJob(a.direct, {
+      kind: 'backup',
+      paths: [files],
+      sqlite: [],
+      exclude: [],
+      tags: ['t'],
+      sourceName: 'files',
+    });
     expect(view.status).toBe('succeeded');
     expect(view.result?.source).toBe('node-a:files');
     const repo = await openRepository(cluster.repository, 'cluster repository passphrase');
@@ -55,7 +62,13 @@ describe('jobs on a node', () => {
     const before = sha(path.join(files, 'big.bin'));
     writeFileSync(path.join(files, 'big.bin'), 'damaged');
     const pid = (await a.direct.status()).service.pid;
-    const view = await runJob(a.direct, { kind: 'restore', snapshot: backupId, target: '/', include: [files], dryRun: false });
+    const view = await runJob(a.direct, {
+      kind: 'restore',
+      snapshot: backupId,
+      target: '/',
+      include: [files],
+      dryRun: false,
+    });
     expect(view.error).toBeNull();
     expect(view.result?.verified).toBe(true);
     expect(sha(path.join(files, 'big.bin'))).toBe(before);
@@ -69,19 +82,40 @@ describe('jobs on a node', () => {
   it('previews a restore on the node without changing anything', async () => {
     const [a] = cluster.nodes;
     writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 9090\n');
-    const view = await runJob(a.direct, { kind: 'restore', snapshot: backupId, target: '/', include: [files], dryRun: true });
+    const view = await runJob(a.direct, {
+      kind: 'restore',
+      snapshot: backupId,
+      target: '/',
+      include: [files],
+      dryRun: true,
+    });
     expect(view.error).toBeNull();
-    expect((view.result?.entries as { action: string; destination: string }[]).some((e) => e.action === 'overwrite' && e.destination.endsWith('app.toml'))).toBe(true);
+    expect(
+      (view.result?.entries as { action: string; destination: string }[]).some(
+        (e) => e.action === 'overwrite' && e.destination.endsWith('app.toml'),
+      ),
+    ).toBe(true);
     expect(readFileSync(path.join(files, 'conf', 'app.toml'), 'utf8')).toBe('port = 9090\n');
   });
 
   it('runs the plan’s commands around a backup on the node, and only where its config allows it', async () => {
     const [a, b] = cluster.nodes;
     const marks = path.join(cluster.dir, 'marks');
-    const view = await runJob(a.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: `echo pre >> ${marks}`, postCommand: `echo post >> ${marks}` });
+    const view = await runJob(a.direct, {
+      kind: 'backup',
+      paths: [files],
+      sourceName: 'files',
+      preCommand: `echo pre >> ${marks}`,
+      postCommand: `echo post >> ${marks}`,
+    });
     expect(view.error).toBeNull();
     expect(readFileSync(marks, 'utf8')).toBe('pre\npost\n');
-    const failing = await runJob(a.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: 'exit 3' });
+    const failing = await runJob(a.direct, {
+      kind: 'backup',
+      paths: [files],
+      sourceName: 'files',
+      preCommand: 'exit 3',
+    });
     expect(failing.error?.message).toMatch(/pre-backup command failed, nothing was backed up: exit code 3/);
     const refused = await runJob(b.direct, { kind: 'backup', paths: [files], sourceName: 'files', preCommand: 'true' });
     expect(refused.error?.message).toMatch(/does not run plan commands/);
@@ -111,5 +145,4 @@ describe('jobs on a node', () => {
     const stranger = new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: 'ab'.repeat(32) });
     await expect(stranger.list('snapshots')).rejects.toThrow();
   });
-
 });

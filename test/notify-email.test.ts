@@ -34,13 +34,19 @@ describe('email notifications', () => {
     const { db } = await import('@/lib/db/client');
     const { deliveries, notificationChannels } = await import('@/lib/db/schema');
     const { deliver } = await import('@/lib/control/notify');
-    const channel = db().insert(notificationChannels).values({ kind: 'email', target: 'oncall@example.test', createdAt: Date.now() }).returning().get();
+    const channel = db()
+      .insert(notificationChannels)
+      .values({ kind: 'email', target: 'oncall@example.test', createdAt: Date.now() })
+      .returning()
+      .get();
     const ok = await deliver(channel, { type: 'job-failed', job: 7, source: 'orders', error: 'disk full' });
     expect(ok).toBe(true);
     expect(received).toHaveLength(1);
     expect(received[0].to).toEqual(['oncall@example.test']);
     expect(received[0].data).toMatch(/Subject: Lifeline: job 7 \(orders\) failed/);
     expect(received[0].data).toContain('disk full');
-    expect(db().select().from(deliveries).all()).toMatchObject([{ status: 'delivered', attempts: 1, event: 'job-failed' }]);
+    expect(db().select().from(deliveries).all()).toMatchObject([
+      { status: 'delivered', attempts: 1, event: 'job-failed' },
+    ]);
   });
 });

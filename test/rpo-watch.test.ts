@@ -30,11 +30,31 @@ describe('RPO watch', () => {
     const { notificationChannels, plans, snapshots, sources } = await import('@/lib/db/schema');
     const { checkRpo } = await import('@/lib/control/rpo-watch');
     db().insert(notificationChannels).values({ kind: 'webhook', target: url, createdAt: Date.now() }).run();
-    const plan = db().insert(plans).values({ name: 'hourly', rpoTargetMinutes: 60, createdAt: Date.now() }).returning().get();
-    db().insert(sources).values({ planId: plan.id, name: 'orders', kind: 'directory', path: '/srv/orders', createdAt: Date.now() }).run();
+    const plan = db()
+      .insert(plans)
+      .values({ name: 'hourly', rpoTargetMinutes: 60, createdAt: Date.now() })
+      .returning()
+      .get();
+    db()
+      .insert(sources)
+      .values({ planId: plan.id, name: 'orders', kind: 'directory', path: '/srv/orders', createdAt: Date.now() })
+      .run();
     const snapshot = (id: string, minutesAgo: number) => {
       const end = Date.now() - minutesAgo * 60_000;
-      db().insert(snapshots).values({ id, sourceKey: 'local:orders', time: end - 1000, endedAt: end, files: 1, bytes: 1, newBytes: 1, durationMs: 1000, skipped: 0 }).run();
+      db()
+        .insert(snapshots)
+        .values({
+          id,
+          sourceKey: 'local:orders',
+          time: end - 1000,
+          endedAt: end,
+          files: 1,
+          bytes: 1,
+          newBytes: 1,
+          durationMs: 1000,
+          skipped: 0,
+        })
+        .run();
     };
 
     snapshot('a'.repeat(64), 90);

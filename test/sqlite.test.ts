@@ -114,7 +114,9 @@ describe('SQLite databases whose main file does not change', () => {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('wal_autocheckpoint = 0'); // every commit stays in the -wal: the main file keeps its size and mtime
-      db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE totals (k INTEGER PRIMARY KEY, n INTEGER); INSERT INTO totals VALUES (1, 0)');
+      db.exec(
+        'CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE totals (k INTEGER PRIMARY KEY, n INTEGER); INSERT INTO totals VALUES (1, 0)',
+      );
       const write = db.transaction((n: number) => {
         for (let i = 0; i < n; i++) db.prepare('INSERT INTO events (body) VALUES (?)').run(`row ${i}`);
         db.prepare('UPDATE totals SET n = n + ? WHERE k = 1').run(n);
@@ -148,7 +150,11 @@ describe('SQLite databases whose main file does not change', () => {
   });
 });
 
-async function findNode(repo: Awaited<ReturnType<typeof newRepository>>['repo'], tree: Tree, parts: string[]): Promise<TreeNode | undefined> {
+async function findNode(
+  repo: Awaited<ReturnType<typeof newRepository>>['repo'],
+  tree: Tree,
+  parts: string[],
+): Promise<TreeNode | undefined> {
   const node = tree.nodes.find((n) => n.name === parts[0]);
   if (!node || parts.length === 1) return node;
   return findNode(repo, await repo.readTree(node.subtree!), parts.slice(1));

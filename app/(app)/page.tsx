@@ -24,7 +24,8 @@ export default async function OverviewPage() {
       <h1 className="text-2xl font-semibold">Overview</h1>
       {!recoveryKitAcknowledged() ? (
         <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm">
-          The repository&apos;s recovery kit has not been saved yet: without its passphrase no backup can be restored on another machine.{' '}
+          The repository&apos;s recovery kit has not been saved yet: without its passphrase no backup can be restored on
+          another machine.{' '}
           {user.role === 'admin' ? (
             <Link href="/settings/recovery-kit" className="font-medium text-sky-700 underline">
               Save the recovery kit
@@ -36,8 +37,8 @@ export default async function OverviewPage() {
       ) : null}
       {sameMachine ? (
         <p className="mt-4 rounded-md border border-slate-300 bg-white px-4 py-3 text-sm text-slate-700">
-          The only repository is on the same machine as the data it protects: a lost disk loses both. Copy the repository elsewhere or attach one on
-          another machine.
+          The only repository is on the same machine as the data it protects: a lost disk loses both. Copy the
+          repository elsewhere or attach one on another machine.
         </p>
       ) : null}
       <section aria-labelledby="rpo" className="mt-6">
@@ -72,8 +73,12 @@ export default async function OverviewPage() {
                     {group.name}
                   </Link>{' '}
                   · endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>
-                  {last ? ` · last failover: RTO ${((last.rtoMs ?? 0) / 1000).toFixed(2)} s, RPO ${((last.rpoMs ?? 0) / 1000).toFixed(2)} s` : ' · no failover yet'}
-                  {group.restoreTestedAt ? ` · restore tested ${new Date(group.restoreTestedAt).toLocaleDateString()}` : ' · restore not tested'}
+                  {last
+                    ? ` · last failover: RTO ${((last.rtoMs ?? 0) / 1000).toFixed(2)} s, RPO ${((last.rpoMs ?? 0) / 1000).toFixed(2)} s`
+                    : ' · no failover yet'}
+                  {group.restoreTestedAt
+                    ? ` · restore tested ${new Date(group.restoreTestedAt).toLocaleDateString()}`
+                    : ' · restore not tested'}
                 </p>
                 <NodeTiles groupId={group.id} members={members} initial={live} />
               </div>
@@ -98,7 +103,11 @@ export default async function OverviewPage() {
           Backups and restores
         </h2>
         <ChartBarDurations title="Backup duration per run" bars={charts.backups} color="#0369a1" />
-        <ChartBarDurations title="Recovery time (RTO): restores, failovers, drills" bars={charts.restores} color="#15803d" />
+        <ChartBarDurations
+          title="Recovery time (RTO): restores, failovers, drills"
+          bars={charts.restores}
+          color="#15803d"
+        />
       </section>
       <section aria-labelledby="failures" className="mt-8">
         <h2 id="failures" className="text-lg font-medium">

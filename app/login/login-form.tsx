@@ -9,8 +9,20 @@ export function LoginForm() {
   return (
     <form action={dispatch} className="space-y-4">
       <FormStatus state={state} />
-      <Field label="Username" name="username" autoComplete="username" defaultValue={values?.username} error={errors?.username} />
-      <Field label="Password" name="password" type="password" autoComplete="current-password" error={errors?.password} />
+      <Field
+        label="Username"
+        name="username"
+        autoComplete="username"
+        defaultValue={values?.username}
+        error={errors?.username}
+      />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        error={errors?.password}
+      />
       <SubmitButton>Sign in</SubmitButton>
     </form>
   );

@@ -20,7 +20,16 @@ import { backupResultData, restoreResultData } from '../../lib/engine/job-result
 import type { Context } from './context';
 import { formatBytes, formatDuration } from '../../lib/format';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, partial: 3, noRepository: 10, locked: 11, wrongPassword: 12, cancelled: 130 } as const;
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  partial: 3,
+  noRepository: 10,
+  locked: 11,
+  wrongPassword: 12,
+  cancelled: 130,
+} as const;
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 export type Command = (ctx: Context, values: Values, args: string[]) => Promise<number>;
@@ -29,12 +38,22 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ===
 
 export const init: Command = async (ctx) => {
   const repo = await initRepository(ctx.repoPath, ctx.passphrase());
-  ctx.out.result('init', { repository: path.resolve(ctx.repoPath), id: repo.config.id, format: repo.config.format }, `created repository ${repo.config.id.slice(0, 8)} at ${path.resolve(ctx.repoPath)}\nKeep the passphrase safe: without it the data cannot be recovered.`);
+  ctx.out.result(
+    'init',
+    { repository: path.resolve(ctx.repoPath), id: repo.config.id, format: repo.config.format },
+    `created repository ${repo.config.id.slice(0, 8)} at ${path.resolve(ctx.repoPath)}\nKeep the passphrase safe: without it the data cannot be recovered.`,
+  );
   return EXIT.ok;
 };
 
 export const backup: Command = async (ctx, v, args) => {
-  const what = { paths: args, sqlite: list(v.sqlite), exclude: list(v.exclude), onEvent: ctx.out.event, signal: ctx.signal };
+  const what = {
+    paths: args,
+    sqlite: list(v.sqlite),
+    exclude: list(v.exclude),
+    onEvent: ctx.out.event,
+    signal: ctx.signal,
+  };
   // Walk the sources while the passphrase is being checked (scrypt runs off this thread).
   const scan = scanForBackup(what);
   scan.catch(() => undefined);
@@ -66,8 +85,17 @@ export const backup: Command = async (ctx, v, args) => {
 export const snapshots: Command = async (ctx, v) => {
   const repo = await ctx.open();
   const all = (await repo.listSnapshots()).filter((s) => !v.source || s.source === v.source);
-  const rows = all.map((s) => `${s.id.slice(0, 8)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.source.padEnd(30)}  ${formatBytes(s.summary.bytes).padStart(10)}  ${s.tags.join(',')}`);
-  ctx.out.result('snapshots', { snapshots: all }, all.length ? ['ID        Time                 Source                          Size        Tags', ...rows].join('\n') : 'no snapshots');
+  const rows = all.map(
+    (s) =>
+      `${s.id.slice(0, 8)}  ${s.time.replace('T', ' ').slice(0, 19)}  ${s.source.padEnd(30)}  ${formatBytes(s.summary.bytes).padStart(10)}  ${s.tags.join(',')}`,
+  );
+  ctx.out.result(
+    'snapshots',
+    { snapshots: all },
+    all.length
+      ? ['ID        Time                 Source                          Size        Tags', ...rows].join('\n')
+      : 'no snapshots',
+  );
   return EXIT.ok;
 };
 
@@ -80,11 +108,24 @@ export const ls: Command = async (ctx, v, args) => {
   const want = path.posix.resolve('/', args[1] ?? '/');
   for (const part of want.split('/').filter(Boolean)) {
     const node = (await repo.readTree(treeId)).nodes.find((n) => n.name === part);
-    if (!node?.subtree) throw new EngineError('not-found', `${want} is not a directory in snapshot ${snap.id.slice(0, 8)}`);
+    if (!node?.subtree)
+      throw new EngineError('not-found', `${want} is not a directory in snapshot ${snap.id.slice(0, 8)}`);
     treeId = node.subtree;
   }
-  const nodes = (await repo.readTree(treeId)).nodes.map(({ content: _c, dev: _d, inode: _i, ...rest }) => ({ ...rest, path: path.posix.join(want, rest.name) }));
-  ctx.out.result('ls', { snapshot: snap.id, path: want, nodes }, nodes.map((n) => `${n.type === 'dir' ? 'd' : n.type === 'symlink' ? 'l' : '-'} ${formatBytes(n.size ?? 0).padStart(10)}  ${n.path}${n.target ? ` -> ${n.target}` : ''}`).join('\n'));
+  const nodes = (await repo.readTree(treeId)).nodes.map(({ content: _c, dev: _d, inode: _i, ...rest }) => ({
+    ...rest,
+    path: path.posix.join(want, rest.name),
+  }));
+  ctx.out.result(
+    'ls',
+    { snapshot: snap.id, path: want, nodes },
+    nodes
+      .map(
+        (n) =>
+          `${n.type === 'dir' ? 'd' : n.type === 'symlink' ? 'l' : '-'} ${formatBytes(n.size ?? 0).padStart(10)}  ${n.path}${n.target ? ` -> ${n.target}` : ''}`,
+      )
+      .join('\n'),
+  );
   return EXIT.ok;
 };
 
@@ -96,14 +137,22 @@ export const diff: Command = async (ctx, _v, args) => {
   const sign = { added: '+', removed: '-', changed: 'M' } as const;
   ctx.out.result(
     'diff',
-    { older: a.id, newer: b.id, entries, added: entries.filter((e) => e.change === 'added').length, removed: entries.filter((e) => e.change === 'removed').length, changed: entries.filter((e) => e.change === 'changed').length },
+    {
+      older: a.id,
+      newer: b.id,
+      entries,
+      added: entries.filter((e) => e.change === 'added').length,
+      removed: entries.filter((e) => e.change === 'removed').length,
+      changed: entries.filter((e) => e.change === 'changed').length,
+    },
     entries.map((e) => `${sign[e.change]} ${e.path}`).join('\n') || 'no differences',
   );
   return EXIT.ok;
 };
 
 export const restore: Command = async (ctx, v, args) => {
-  if (args.length !== 1) throw new EngineError('invalid-argument', 'usage: lifeline restore SNAPSHOT|latest --target DIR');
+  if (args.length !== 1)
+    throw new EngineError('invalid-argument', 'usage: lifeline restore SNAPSHOT|latest --target DIR');
   if (!v.target) throw new EngineError('invalid-argument', 'give --target DIR ("/" restores in place)');
   const repo = await ctx.open();
   const snapshot = await repo.resolveSnapshot(args[0], { source: v.source as string | undefined });
@@ -119,7 +168,10 @@ export const restore: Command = async (ctx, v, args) => {
   const data = restoreResultData(snapshot, result, v['dry-run'] === true);
   const listed = data.entries;
   const text = v['dry-run']
-    ? [...listed.map((e) => `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}`), `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`].join('\n')
+    ? [
+        ...listed.map((e) => `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}`),
+        `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`,
+      ].join('\n')
     : `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`;
   ctx.out.result('restore', data, text);
   return EXIT.ok;
@@ -127,7 +179,8 @@ export const restore: Command = async (ctx, v, args) => {
 
 export const verify: Command = async (ctx, v) => {
   const readData = v['read-data'];
-  const percent = readData === undefined ? 0 : readData === true || readData === '' ? 100 : parsePercent(String(readData));
+  const percent =
+    readData === undefined ? 0 : readData === true || readData === '' ? 100 : parsePercent(String(readData));
   const repo = await ctx.open();
   const r = await runVerify(repo, { readDataPercent: percent, signal: ctx.signal, onEvent: ctx.out.event });
   const text = [
@@ -145,17 +198,30 @@ export const forget: Command = async (ctx, v) => {
     const raw = v[`keep-${rule}`];
     if (raw === undefined) continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new EngineError('invalid-argument', `--keep-${rule} takes a whole number, not "${raw}"`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new EngineError('invalid-argument', `--keep-${rule} takes a whole number, not "${raw}"`);
     policy[rule] = n;
   }
   const repo = await ctx.open();
   const r = await runForget(repo, policy, { dryRun: v['dry-run'] === true, source: v.source as string | undefined });
-  const groups = r.groups.map((g) => ({ source: g.source, keep: g.decision.keep.map((k) => ({ id: k.snapshot.id, time: k.snapshot.time, reasons: k.reasons })), remove: g.decision.remove.map((s) => ({ id: s.id, time: s.time })) }));
-  const lines = groups.flatMap((g) => [`${g.source}: keep ${g.keep.length}, remove ${g.remove.length}`, ...g.remove.map((s) => `  remove ${s.id.slice(0, 8)} ${s.time}`)]);
+  const groups = r.groups.map((g) => ({
+    source: g.source,
+    keep: g.decision.keep.map((k) => ({ id: k.snapshot.id, time: k.snapshot.time, reasons: k.reasons })),
+    remove: g.decision.remove.map((s) => ({ id: s.id, time: s.time })),
+  }));
+  const lines = groups.flatMap((g) => [
+    `${g.source}: keep ${g.keep.length}, remove ${g.remove.length}`,
+    ...g.remove.map((s) => `  remove ${s.id.slice(0, 8)} ${s.time}`),
+  ]);
   let pruned = null;
-  if (v.prune && !v['dry-run'] && r.removed.length > 0) pruned = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
+  if (v.prune && !v['dry-run'] && r.removed.length > 0)
+    pruned = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   if (pruned) lines.push(pruneText(pruned));
-  ctx.out.result('forget', { dryRun: v['dry-run'] === true, groups, removed: r.removed, prune: pruned }, lines.join('\n') || 'no snapshots');
+  ctx.out.result(
+    'forget',
+    { dryRun: v['dry-run'] === true, groups, removed: r.removed, prune: pruned },
+    lines.join('\n') || 'no snapshots',
+  );
   return EXIT.ok;
 };
 
@@ -176,7 +242,13 @@ export const key: Command = async (ctx, _v, args) => {
   switch (sub) {
     case 'list': {
       const keys = await listKeys(repo.storage);
-      ctx.out.result('key list', { keys: keys.map((k) => ({ ...k, current: k.id === repo.keyId })) }, keys.map((k) => `${k.id === repo.keyId ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created}  ${k.username}@${k.host}`).join('\n'));
+      ctx.out.result(
+        'key list',
+        { keys: keys.map((k) => ({ ...k, current: k.id === repo.keyId })) },
+        keys
+          .map((k) => `${k.id === repo.keyId ? '*' : ' '} ${k.id.slice(0, 8)}  ${k.created}  ${k.username}@${k.host}`)
+          .join('\n'),
+      );
       return EXIT.ok;
     }
     case 'add': {
@@ -194,7 +266,11 @@ export const key: Command = async (ctx, _v, args) => {
       // The new key is durable before the old one goes: a crash in between leaves both working.
       const id = await writeKeyFile(repo.storage, repo.key, ctx.newPassphrase());
       await repo.storage.delete(`keys/${repo.keyId}`);
-      ctx.out.result('key passwd', { id, removed: repo.keyId }, `passphrase changed (key ${id.slice(0, 8)}); no data was rewritten`);
+      ctx.out.result(
+        'key passwd',
+        { id, removed: repo.keyId },
+        `passphrase changed (key ${id.slice(0, 8)}); no data was rewritten`,
+      );
       return EXIT.ok;
     }
     default:
@@ -204,7 +280,7 @@ export const key: Command = async (ctx, _v, args) => {
 
 function parsePercent(raw: string): number {
   const n = Number(raw.replace(/%$/, ''));
-  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new EngineError('invalid-argument', `--read-data takes a percentage from 1 to 100, not "${raw}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new EngineError('invalid-argument', `--read-data takes a percentage from 1 to 100, not "${raw}"`);
   return n;
 }
-

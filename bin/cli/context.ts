@@ -40,7 +40,10 @@ function readSecret(file: string | undefined, envName: string, flag: string): st
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new EngineError('invalid-argument', `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new EngineError(
+        'invalid-argument',
+        `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
     const secret = text.replace(/\r?\n$/, '');
     if (!secret) throw new EngineError('invalid-argument', `${flag} ${file} is empty`);

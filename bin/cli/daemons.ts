@@ -20,20 +20,28 @@ function hostPort(text: string, flag: string): { host: string; port: number } {
   return { host: m[1], port: Number(m[2]) };
 }
 
-const untilAborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve())));
 
 export const agent: Daemon = async (v, out, signal) => {
-  if (typeof v.config !== 'string') throw new EngineError('invalid-argument', 'give the agent its config: lifeline agent --config FILE');
+  if (typeof v.config !== 'string')
+    throw new EngineError('invalid-argument', 'give the agent its config: lifeline agent --config FILE');
   const config = loadAgentConfig(v.config);
   const listen = hostPort(config.listen, 'listen');
   const node = new Agent(config);
   await node.start();
   const server = createAgentServer(node);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new EngineError('io', `the agent cannot listen on ${config.listen}: ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new EngineError('io', `the agent cannot listen on ${config.listen}: ${err.message}`)),
+    );
     server.listen(listen.port, listen.host, resolve);
   });
-  out.result('agent', { node: config.node, listen: config.listen, pid: process.pid }, `agent of ${config.node} listening on ${config.listen}`);
+  out.result(
+    'agent',
+    { node: config.node, listen: config.listen, pid: process.pid },
+    `agent of ${config.node} listening on ${config.listen}`,
+  );
   await untilAborted(signal);
   server.close();
   server.closeAllConnections();
@@ -43,7 +51,8 @@ export const agent: Daemon = async (v, out, signal) => {
 };
 
 export const endpoint: Daemon = async (v, out, signal) => {
-  if (typeof v.listen !== 'string' || typeof v.route !== 'string') throw new EngineError('invalid-argument', 'usage: lifeline endpoint --listen HOST:PORT --route FILE');
+  if (typeof v.listen !== 'string' || typeof v.route !== 'string')
+    throw new EngineError('invalid-argument', 'usage: lifeline endpoint --listen HOST:PORT --route FILE');
   const listen = hostPort(v.listen, '--listen');
   const routeFile = v.route;
   const proxy = new StableEndpoint({ host: listen.host, port: listen.port, holdMs: 30_000 });
@@ -66,7 +75,11 @@ export const endpoint: Daemon = async (v, out, signal) => {
   };
   await poll();
   const timer = setInterval(() => void poll(), 50);
-  out.result('endpoint', { listen: `${listen.host}:${port}`, pid: process.pid }, `stable endpoint on ${listen.host}:${port}, routed by ${routeFile}`);
+  out.result(
+    'endpoint',
+    { listen: `${listen.host}:${port}`, pid: process.pid },
+    `stable endpoint on ${listen.host}:${port}, routed by ${routeFile}`,
+  );
   await untilAborted(signal);
   clearInterval(timer);
   await proxy.stop();

@@ -19,7 +19,11 @@ const common: Options = {
 
 const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage: string }> = {
   agent: { run: daemons.agent, options: { config: { type: 'string' } }, usage: 'agent --config FILE' },
-  endpoint: { run: daemons.endpoint, options: { listen: { type: 'string' }, route: { type: 'string' } }, usage: 'endpoint --listen HOST:PORT --route FILE' },
+  endpoint: {
+    run: daemons.endpoint,
+    options: { listen: { type: 'string' }, route: { type: 'string' } },
+    usage: 'endpoint --listen HOST:PORT --route FILE',
+  },
 };
 
 const table: Record<string, { run: Command; options: Options; usage: string }> = {
@@ -34,17 +38,32 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       source: { type: 'string' },
       force: { type: 'boolean' },
     },
-    usage: 'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] PATH...',
+    usage:
+      'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] PATH...',
   },
-  snapshots: { run: commands.snapshots, options: { source: { type: 'string' } }, usage: 'snapshots --repo DIR [--source KEY] [--json]' },
+  snapshots: {
+    run: commands.snapshots,
+    options: { source: { type: 'string' } },
+    usage: 'snapshots --repo DIR [--source KEY] [--json]',
+  },
   ls: { run: commands.ls, options: { source: { type: 'string' } }, usage: 'ls --repo DIR SNAPSHOT|latest [PATH]' },
   diff: { run: commands.diff, options: {}, usage: 'diff --repo DIR SNAPSHOT SNAPSHOT' },
   restore: {
     run: commands.restore,
-    options: { target: { type: 'string' }, include: { type: 'string', multiple: true }, delete: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, source: { type: 'string' } },
+    options: {
+      target: { type: 'string' },
+      include: { type: 'string', multiple: true },
+      delete: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      source: { type: 'string' },
+    },
     usage: 'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--dry-run]',
   },
-  verify: { run: commands.verify, options: { 'read-data': { type: 'string' } }, usage: 'verify --repo DIR [--read-data[=PERCENT]]' },
+  verify: {
+    run: commands.verify,
+    options: { 'read-data': { type: 'string' } },
+    usage: 'verify --repo DIR [--read-data[=PERCENT]]',
+  },
   forget: {
     run: commands.forget,
     options: {
@@ -58,10 +77,15 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       prune: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     },
-    usage: 'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N [--prune] [--dry-run]',
+    usage:
+      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N [--prune] [--dry-run]',
   },
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
-  key: { run: commands.key, options: { 'new-password-file': { type: 'string' } }, usage: 'key list|add|remove ID|passwd --repo DIR [--new-password-file F]' },
+  key: {
+    run: commands.key,
+    options: { 'new-password-file': { type: 'string' } },
+    usage: 'key list|add|remove ID|passwd --repo DIR [--new-password-file F]',
+  },
 };
 
 const EXIT_FOR: Partial<Record<EngineErrorCode, number>> = {
@@ -73,7 +97,14 @@ const EXIT_FOR: Partial<Record<EngineErrorCode, number>> = {
 };
 
 function usage(): string {
-  return ['usage: lifeline COMMAND [options]', '', ...[...Object.values(table), ...Object.values(daemonTable)].map((c) => `  lifeline ${c.usage}`), '', 'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.', 'Add --json for JSON lines. See docs/cli.md.'].join('\n');
+  return [
+    'usage: lifeline COMMAND [options]',
+    '',
+    ...[...Object.values(table), ...Object.values(daemonTable)].map((c) => `  lifeline ${c.usage}`),
+    '',
+    'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.',
+    'Add --json for JSON lines. See docs/cli.md.',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

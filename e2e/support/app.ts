@@ -31,11 +31,29 @@ export async function freePort(): Promise<number> {
 export async function startServer(env: Record<string, string>, existingDataDir?: string): Promise<Running> {
   const port = await freePort();
   const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
-  const child = spawn(process.execPath, [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
-    // The demo cluster only where a spec asks for it (LIFELINE_DEMO: '1').
-    env: { ...process.env, LIFELINE_DEMO: '0', ...env, LIFELINE_DATA_DIR: dataDir, LIFELINE_URL: `http://127.0.0.1:${port}`, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join('node_modules', 'next', 'dist', 'bin', 'next'),
+      'start',
+      '--hostname',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
+    {
+      // The demo cluster only where a spec asks for it (LIFELINE_DEMO: '1').
+      env: {
+        ...process.env,
+        LIFELINE_DEMO: '0',
+        ...env,
+        LIFELINE_DATA_DIR: dataDir,
+        LIFELINE_URL: `http://127.0.0.1:${port}`,
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -26,7 +26,10 @@ export async function addSource(page: Page, name: string, dir: string): Promise<
 }
 
 export function sourceRow(page: Page, name: string) {
-  return page.getByRole('table', { name: 'Sources' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+  return page
+    .getByRole('table', { name: 'Sources' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name, exact: true }) });
 }
 
 /** The demo cluster's stable endpoint, as the Nodes page shows it (http://HOST:PORT). */
@@ -35,5 +38,8 @@ export async function demoEndpoint(page: Page): Promise<string> {
 }
 
 export function planRow(page: Page, name: string) {
-  return page.getByRole('table', { name: 'Plans' }).getByRole('row').filter({ has: page.getByRole('cell', { name, exact: true }) });
+  return page
+    .getByRole('table', { name: 'Plans' })
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name, exact: true }) });
 }

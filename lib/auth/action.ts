@@ -51,7 +51,11 @@ export function formAction<S extends z.ZodType, T>(
 }
 
 /** The same guarantees for actions that client code calls with a value instead of a form. */
-export function dataAction<S extends z.ZodType, T>(schema: S, permission: Permission, run: (input: z.infer<S>, user: SignedIn) => Promise<ActionState<T>>) {
+export function dataAction<S extends z.ZodType, T>(
+  schema: S,
+  permission: Permission,
+  run: (input: z.infer<S>, user: SignedIn) => Promise<ActionState<T>>,
+) {
   return async (input: unknown): Promise<ActionState<T>> => {
     const user = await currentUser();
     if (!user) return { ok: false, error: 'Your session has ended: sign in again.' };

@@ -1,7 +1,16 @@
 // What each role may do. The server checks these on every action; the UI only hides what a role cannot do.
 import type { Role } from '../db/schema';
 
-export const PERMISSIONS = ['view', 'backup', 'restore-elsewhere', 'restore-in-place', 'cancel', 'failover', 'configure', 'manage-users'] as const;
+export const PERMISSIONS = [
+  'view',
+  'backup',
+  'restore-elsewhere',
+  'restore-in-place',
+  'cancel',
+  'failover',
+  'configure',
+  'manage-users',
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {

@@ -22,9 +22,16 @@ export async function startSession(userId: number): Promise<void> {
   const now = Date.now();
   // A session this browser held before (perhaps another user's) ends here.
   const previous = (await cookies()).get(SESSION_COOKIE)?.value;
-  if (previous) db().delete(sessions).where(eq(sessions.tokenHash, hashToken(previous))).run();
+  if (previous)
+    db()
+      .delete(sessions)
+      .where(eq(sessions.tokenHash, hashToken(previous)))
+      .run();
   db().delete(sessions).where(lt(sessions.expiresAt, now)).run();
-  db().insert(sessions).values({ tokenHash: hashToken(token), userId, createdAt: now, expiresAt: now + SESSION_MS }).run();
+  db()
+    .insert(sessions)
+    .values({ tokenHash: hashToken(token), userId, createdAt: now, expiresAt: now + SESSION_MS })
+    .run();
   (await cookies()).set(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
@@ -37,7 +44,11 @@ export async function startSession(userId: number): Promise<void> {
 export async function endSession(): Promise<void> {
   const jar = await cookies();
   const token = jar.get(SESSION_COOKIE)?.value;
-  if (token) db().delete(sessions).where(eq(sessions.tokenHash, hashToken(token))).run();
+  if (token)
+    db()
+      .delete(sessions)
+      .where(eq(sessions.tokenHash, hashToken(token)))
+      .run();
   jar.delete(SESSION_COOKIE);
 }
 
@@ -46,7 +57,13 @@ export const currentUser = cache(async (): Promise<Omit<User, 'passwordHash'> | 
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
   if (!token) return null;
   const row = db()
-    .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt, expiresAt: sessions.expiresAt })
+    .select({
+      id: users.id,
+      username: users.username,
+      role: users.role,
+      createdAt: users.createdAt,
+      expiresAt: sessions.expiresAt,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.tokenHash, hashToken(token)))

@@ -44,7 +44,14 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
   if (filter === 'all' || filter === 'failovers' || filter === 'failures') items.push(...failovers());
   if (filter === 'all' || filter === 'actions' || filter === 'failures') {
     for (const e of db().select().from(auditEvents).orderBy(desc(auditEvents.at)).limit(LIMIT).all()) {
-      items.push({ at: e.at, kind: 'action', who: e.username, what: e.target ? `${e.action}: ${e.target}` : e.action, ok: e.ok, detail: e.detail });
+      items.push({
+        at: e.at,
+        kind: 'action',
+        who: e.username,
+        what: e.target ? `${e.action}: ${e.target}` : e.action,
+        ok: e.ok,
+        detail: e.detail,
+      });
     }
   }
   const needle = text.trim().toLowerCase();
@@ -57,7 +64,13 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
 
 /** Failovers, switchovers and drills, as the activity feed lists them. */
 function failovers(): ActivityItem[] {
-  const names = new Map(db().select({ id: nodes.id, name: nodes.name }).from(nodes).all().map((n) => [n.id, n.name]));
+  const names = new Map(
+    db()
+      .select({ id: nodes.id, name: nodes.name })
+      .from(nodes)
+      .all()
+      .map((n) => [n.id, n.name]),
+  );
   const name = (id: string | null) => (id ? (names.get(id) ?? 'a removed node') : 'none');
   const events = db()
     .select({ e: failoverEvents, group: failoverGroups.name })
@@ -72,7 +85,11 @@ function failovers(): ActivityItem[] {
       who: null,
       what: `${e.kind} of ${group}: ${name(e.fromNodeId)} → ${name(e.toNodeId)}`,
       ok: e.ok,
-      detail: e.ok ? (e.rtoMs === null ? null : `RTO ${(e.rtoMs / 1000).toFixed(2)} s, RPO ${((e.rpoMs ?? 0) / 1000).toFixed(2)} s${e.lostWrites === null ? '' : `, ${e.lostWrites} writes lost`}`) : e.error,
+      detail: e.ok
+        ? e.rtoMs === null
+          ? null
+          : `RTO ${(e.rtoMs / 1000).toFixed(2)} s, RPO ${((e.rpoMs ?? 0) / 1000).toFixed(2)} s${e.lostWrites === null ? '' : `, ${e.lostWrites} writes lost`}`
+        : e.error,
     }));
   const drillRows = db()
     .select({ d: drills, group: failoverGroups.name })
@@ -81,6 +98,13 @@ function failovers(): ActivityItem[] {
     .orderBy(desc(drills.id))
     .limit(LIMIT)
     .all()
-    .map(({ d, group }) => ({ at: d.startedAt, kind: 'failover' as const, who: null, what: `DR drill of ${group} on ${name(d.nodeId)}`, ok: d.ok, detail: d.ok ? `ready in ${((d.timeToReadyMs ?? 0) / 1000).toFixed(2)} s` : d.error }));
+    .map(({ d, group }) => ({
+      at: d.startedAt,
+      kind: 'failover' as const,
+      who: null,
+      what: `DR drill of ${group} on ${name(d.nodeId)}`,
+      ok: d.ok,
+      detail: d.ok ? `ready in ${((d.timeToReadyMs ?? 0) / 1000).toFixed(2)} s` : d.error,
+    }));
   return [...events, ...drillRows];
 }

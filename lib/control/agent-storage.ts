@@ -18,14 +18,21 @@ const holder = globalThis as unknown as { lifelineAgentStorage?: { location: str
 export async function agentStorage(): Promise<StorageService> {
   const { location, passwordFile } = await ensureRepository();
   if (holder.lifelineAgentStorage?.location !== location) {
-    holder.lifelineAgentStorage = { location, service: new StorageService(new AppendOnlyAccess(storageFor(location), lockOwners, snapshotCheck(location, passwordFile)), nodeSecret) };
+    holder.lifelineAgentStorage = {
+      location,
+      service: new StorageService(
+        new AppendOnlyAccess(storageFor(location), lockOwners, snapshotCheck(location, passwordFile)),
+        nodeSecret,
+      ),
+    };
   }
   return holder.lifelineAgentStorage.service;
 }
 
 const lockOwners: LockOwners = {
   get: (name) => db().select().from(nodeLocks).where(eq(nodeLocks.name, name)).get()?.nodeId,
-  set: (name, nodeId) => void db().insert(nodeLocks).values({ name, nodeId, createdAt: Date.now() }).onConflictDoNothing().run(),
+  set: (name, nodeId) =>
+    void db().insert(nodeLocks).values({ name, nodeId, createdAt: Date.now() }).onConflictDoNothing().run(),
   delete: (name) => void db().delete(nodeLocks).where(eq(nodeLocks.name, name)).run(),
 };
 

@@ -37,7 +37,11 @@ export function ensureDaemon(name: string, args: string[]): { pid: number; start
   if (running) return { pid: running, started: false };
   mkdirSync(runDir(), { recursive: true, mode: 0o700 });
   const log = openSync(path.join(runDir(), `${name}.log`), 'a', 0o600);
-  const child = spawn(process.execPath, [cliPath(), ...args], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: undefined } });
+  const child = spawn(process.execPath, [cliPath(), ...args], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: undefined },
+  });
   closeSync(log);
   child.unref();
   writeFileSync(pidFile(name), String(child.pid), { mode: 0o600 });

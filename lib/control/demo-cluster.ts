@@ -51,9 +51,19 @@ async function ensureNode(name: string): Promise<NodeRow> {
   let node = db().select().from(nodes).where(eq(nodes.name, name)).get();
   if (!node) {
     const agentPort = await freePort();
-    const { node: created, credentials } = await registerNode({ name, agentUrl: `http://127.0.0.1:${agentPort}`, serviceHost: '127.0.0.1', servicePort: await freePort(), demo: true });
+    const { node: created, credentials } = await registerNode({
+      name,
+      agentUrl: `http://127.0.0.1:${agentPort}`,
+      serviceHost: '127.0.0.1',
+      servicePort: await freePort(),
+      demo: true,
+    });
     mkdirSync(demoDir(name), { recursive: true, mode: 0o700 });
-    writeFileSync(configFile(name), JSON.stringify(agentConfig(created, credentials, serviceSection(created), demoDir(name, 'agent')), null, 2), { mode: 0o600 });
+    writeFileSync(
+      configFile(name),
+      JSON.stringify(agentConfig(created, credentials, serviceSection(created), demoDir(name, 'agent')), null, 2),
+      { mode: 0o600 },
+    );
     node = created;
   }
   if (daemonPid(`agent-${name}`)) return node;
@@ -68,7 +78,11 @@ async function ensureNode(name: string): Promise<NodeRow> {
   // The config keeps the credentials issued at registration; the addresses follow the node's row.
   const config = JSON.parse(readFileSync(configFile(name), 'utf8')) as Record<string, unknown>;
   const url = new URL(node.agentUrl);
-  writeFileSync(configFile(name), JSON.stringify({ ...config, listen: `${url.hostname}:${url.port}`, service: serviceSection(node) }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    configFile(name),
+    JSON.stringify({ ...config, listen: `${url.hostname}:${url.port}`, service: serviceSection(node) }, null, 2),
+    { mode: 0o600 },
+  );
   return node;
 }
 
@@ -84,9 +98,22 @@ export async function ensureDemoCluster(): Promise<void> {
   }
   let group = db().select().from(failoverGroups).where(eq(failoverGroups.name, DEMO_GROUP)).get();
   if (!group) {
-    group = createFailoverGroup({ name: DEMO_GROUP, endpointHost: '127.0.0.1', endpointPort: await freePort(), healthPath: '/health', shippingIntervalMs: 5000, memberIds: members.map((m) => m.node.id), demo: true });
+    group = createFailoverGroup({
+      name: DEMO_GROUP,
+      endpointHost: '127.0.0.1',
+      endpointPort: await freePort(),
+      healthPath: '/health',
+      shippingIntervalMs: 5000,
+      memberIds: members.map((m) => m.node.id),
+      demo: true,
+    });
   } else if (!daemonPid(`endpoint-${group.name}`) && !(await portFree(group.endpointHost, group.endpointPort))) {
-    group = db().update(failoverGroups).set({ endpointPort: await freePort() }).where(eq(failoverGroups.id, group.id)).returning().get();
+    group = db()
+      .update(failoverGroups)
+      .set({ endpointPort: await freePort() })
+      .where(eq(failoverGroups.id, group.id))
+      .returning()
+      .get();
   }
   ensureDemoPlan();
   const load = new WriteLoad(`http://${group.endpointHost}:${group.endpointPort}`, { intervalMs: 100 });
@@ -98,8 +125,15 @@ export async function ensureDemoCluster(): Promise<void> {
 /** A scheduled backup of the demo's data (both nodes' databases, found by their SQLite header). */
 function ensureDemoPlan(): void {
   if (db().select().from(plans).where(eq(plans.name, DEMO_GROUP)).get()) return;
-  const plan = db().insert(plans).values({ name: DEMO_GROUP, schedule: '*/15 * * * *', rpoTargetMinutes: 30, keepLast: 24, createdAt: Date.now() }).returning().get();
-  db().insert(sources).values({ planId: plan.id, name: 'demo-data', kind: 'directory', path: demoDir(), createdAt: Date.now() }).run();
+  const plan = db()
+    .insert(plans)
+    .values({ name: DEMO_GROUP, schedule: '*/15 * * * *', rpoTargetMinutes: 30, keepLast: 24, createdAt: Date.now() })
+    .returning()
+    .get();
+  db()
+    .insert(sources)
+    .values({ planId: plan.id, name: 'demo-data', kind: 'directory', path: demoDir(), createdAt: Date.now() })
+    .run();
 }
 
 /** "Fail primary": kills the primary's service process with SIGKILL, the way a crash would. */
@@ -115,7 +149,15 @@ export async function failDemoPrimary(): Promise<{ ok: true; nodeId: string } | 
 /** After a rotation: the demo agent's config gets the new credentials, and the agent restarts with them. */
 export async function reconfigureDemoAgent(node: NodeRow, credentials: NodeCredentials): Promise<void> {
   const config = JSON.parse(readFileSync(configFile(node.name), 'utf8')) as Record<string, unknown>;
-  writeFileSync(configFile(node.name), JSON.stringify({ ...config, secret: credentials.secret, repositoryPassword: credentials.repositoryPassword }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    configFile(node.name),
+    JSON.stringify(
+      { ...config, secret: credentials.secret, repositoryPassword: credentials.repositoryPassword },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
   await restartDemoAgent(node.id);
 }
 

@@ -14,7 +14,15 @@ import { writeRoute } from '../engine/failover/route-file';
 import { DEFAULT_DETECTOR, probeHttp, probeTcp } from '../engine/nodes/health-probe';
 import type { WriteLoad } from '../demo/write-load';
 import { db } from '../db/client';
-import { drills, failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
+import {
+  drills,
+  failoverEvents,
+  failoverGroups,
+  groupMembers,
+  nodeEvents,
+  nodes,
+  type FailoverGroup,
+} from '../db/schema';
 import { forgetGoneLocks } from './agent-storage';
 import { ensureDaemon, runDir, stopDaemon } from './daemons';
 import { publish } from './events';
@@ -50,7 +58,8 @@ function routeFile(group: FailoverGroup): string {
 
 export async function startAllGroups(): Promise<void> {
   // The demo group is started by the demo cluster, with its write load, when the demo is on.
-  for (const group of db().select().from(failoverGroups).where(eq(failoverGroups.demo, false)).all()) await startGroup(group.id);
+  for (const group of db().select().from(failoverGroups).where(eq(failoverGroups.demo, false)).all())
+    await startGroup(group.id);
   const housekeeping = setInterval(() => {
     try {
       downsampleSamples();
@@ -63,11 +72,19 @@ export async function startAllGroups(): Promise<void> {
 }
 
 /** (Re)starts a group's coordinator; a restart keeps the group's write load unless another is given. */
-export async function startGroup(groupId: string, load: WriteLoad | null = runtimes().get(groupId)?.load ?? null): Promise<void> {
+export async function startGroup(
+  groupId: string,
+  load: WriteLoad | null = runtimes().get(groupId)?.load ?? null,
+): Promise<void> {
   await stopGroup(groupId);
   const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
   if (!group) throw new Error(`no failover group ${groupId}`);
-  const members = db().select().from(groupMembers).innerJoin(nodes, eq(groupMembers.nodeId, nodes.id)).where(eq(groupMembers.groupId, groupId)).all();
+  const members = db()
+    .select()
+    .from(groupMembers)
+    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
+    .where(eq(groupMembers.groupId, groupId))
+    .all();
   const file = routeFile(group);
   // The endpoint runs on its own, so clients keep their address while the dashboard restarts; while the dashboard
   // runs, it restarts the endpoint if it dies (the new one reads the same route file).
@@ -80,7 +97,14 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
     {
       id: group.id,
       name: group.name,
-      members: members.map((m) => ({ nodeId: m.nodes.id, name: m.nodes.name, agentUrl: m.nodes.agentUrl, secret: m.nodes.secret, priority: m.group_members.priority, service: { host: m.nodes.serviceHost, port: m.nodes.servicePort } })),
+      members: members.map((m) => ({
+        nodeId: m.nodes.id,
+        name: m.nodes.name,
+        agentUrl: m.nodes.agentUrl,
+        secret: m.nodes.secret,
+        priority: m.group_members.priority,
+        service: { host: m.nodes.serviceHost, port: m.nodes.servicePort },
+      })),
       primaryNodeId: group.primaryNodeId,
       epoch: group.epoch,
       reservedEpoch: group.reservedEpoch,
@@ -98,7 +122,9 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
       setEndpoint: async (target) => void (await writeRoute(file, target)),
       probeEndpoint: async () => {
         const target = { host: group.endpointHost, port: group.endpointPort };
-        const result = group.healthPath ? await probeHttp(`http://${target.host}:${target.port}${group.healthPath}`, 500) : await probeTcp(target, 500);
+        const result = group.healthPath
+          ? await probeHttp(`http://${target.host}:${target.port}${group.healthPath}`, 500)
+          : await probeTcp(target, 500);
         return result.ok;
       },
       reserveEpoch: (epoch) => {
@@ -126,10 +152,12 @@ export async function startGroup(groupId: string, load: WriteLoad | null = runti
   runtime.timers.push(intervalTimer(() => trimShippedSnapshots(group.id), 60_000));
   runtime.timers.push(
     intervalTimer(async () => {
-      if (ensureDaemon(endpointDaemonName(group), endpointArgs).started) console.error(`the endpoint of ${group.name} had stopped: started it again`);
+      if (ensureDaemon(endpointDaemonName(group), endpointArgs).started)
+        console.error(`the endpoint of ${group.name} had stopped: started it again`);
     }, 2000),
   );
-  if (group.drillSchedule) runtime.timers.push(new Cron(group.drillSchedule, { protect: true }, () => void runDrill(group.id, null)));
+  if (group.drillSchedule)
+    runtime.timers.push(new Cron(group.drillSchedule, { protect: true }, () => void runDrill(group.id, null)));
   runtimes().set(groupId, runtime);
 }
 
@@ -153,9 +181,16 @@ export async function stopGroupAndEndpoint(group: FailoverGroup): Promise<void> 
   await stopDaemon(endpointDaemonName(group));
 }
 
-async function recordFailover(runtime: GroupRuntime, record: FailoverRecord, names: Map<string, string>): Promise<void> {
+async function recordFailover(
+  runtime: GroupRuntime,
+  record: FailoverRecord,
+  names: Map<string, string>,
+): Promise<void> {
   const resumedAt = record.timeline.at(-1)?.at ?? Date.now();
-  const cost = record.ok && record.kind !== 'start' && runtime.load ? await runtime.load.measure(record.outageStartedAt, resumedAt) : null;
+  const cost =
+    record.ok && record.kind !== 'start' && runtime.load
+      ? await runtime.load.measure(record.outageStartedAt, resumedAt)
+      : null;
   const row = db()
     .insert(failoverEvents)
     .values({
@@ -178,8 +213,21 @@ async function recordFailover(runtime: GroupRuntime, record: FailoverRecord, nam
     .returning()
     .get();
   const at = Date.now();
-  if (record.ok && record.toNodeId) db().insert(nodeEvents).values({ nodeId: record.toNodeId, at, kind: 'promoted', detail: `${record.kind} of ${runtime.group.name}` }).run();
-  if (record.fromNodeId) db().insert(nodeEvents).values({ nodeId: record.fromNodeId, at, kind: record.kind === 'switchover' ? 'standby' : 'fenced', detail: `${record.kind} of ${runtime.group.name}` }).run();
+  if (record.ok && record.toNodeId)
+    db()
+      .insert(nodeEvents)
+      .values({ nodeId: record.toNodeId, at, kind: 'promoted', detail: `${record.kind} of ${runtime.group.name}` })
+      .run();
+  if (record.fromNodeId)
+    db()
+      .insert(nodeEvents)
+      .values({
+        nodeId: record.fromNodeId,
+        at,
+        kind: record.kind === 'switchover' ? 'standby' : 'fenced',
+        detail: `${record.kind} of ${runtime.group.name}`,
+      })
+      .run();
   if (record.kind !== 'start' || !record.ok) {
     notify({
       type: 'failover',
@@ -222,25 +270,55 @@ export function setMaintenance(groupId: string, on: boolean): void {
 
 /** A DR drill on a standby (the healthiest with data, or the node given): restore the newest shipped data into a
  *  scratch place, start the service there, time it until healthy, tear it down. */
-export async function runDrill(groupId: string, nodeId: string | null): Promise<{ ok: boolean; error?: string; timeToReadyMs?: number }> {
+export async function runDrill(
+  groupId: string,
+  nodeId: string | null,
+): Promise<{ ok: boolean; error?: string; timeToReadyMs?: number }> {
   const runtime = runtimes().get(groupId);
   if (!runtime) return { ok: false, error: 'the group is not running' };
   const primary = runtime.coordinator.primaryNodeId;
-  const candidates = [...runtime.live.values()].filter((n) => n.agentUp && n.nodeId !== primary && (nodeId === null || n.nodeId === nodeId));
+  const candidates = [...runtime.live.values()].filter(
+    (n) => n.agentUp && n.nodeId !== primary && (nodeId === null || n.nodeId === nodeId),
+  );
   const target = candidates.sort((a, b) => (b.dataTime ?? 0) - (a.dataTime ?? 0))[0];
   const startedAt = Date.now();
   let result: { ok: boolean; snapshot: string | null; dataTime: number | null; timeToReadyMs: number; error?: string };
-  if (!target) result = { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'no healthy standby to drill on' };
+  if (!target)
+    result = { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'no healthy standby to drill on' };
   else {
     const client = runtime.coordinator.client(target.nodeId)!;
-    result = await client.drill().catch((err: Error) => ({ ok: false, snapshot: null, dataTime: null, timeToReadyMs: Date.now() - startedAt, error: err.message }));
+    result = await client.drill().catch((err: Error) => ({
+      ok: false,
+      snapshot: null,
+      dataTime: null,
+      timeToReadyMs: Date.now() - startedAt,
+      error: err.message,
+    }));
   }
   db()
     .insert(drills)
-    .values({ groupId, nodeId: target?.nodeId ?? '', ok: result.ok, snapshotId: result.snapshot, dataTime: result.dataTime, timeToReadyMs: result.ok ? result.timeToReadyMs : null, error: result.error ?? null, startedAt })
+    .values({
+      groupId,
+      nodeId: target?.nodeId ?? '',
+      ok: result.ok,
+      snapshotId: result.snapshot,
+      dataTime: result.dataTime,
+      timeToReadyMs: result.ok ? result.timeToReadyMs : null,
+      error: result.error ?? null,
+      startedAt,
+    })
     .run();
-  if (result.ok) db().update(failoverGroups).set({ restoreTestedAt: Date.now() }).where(eq(failoverGroups.id, groupId)).run();
-  else notify({ type: 'drill-failed', group: runtime.group.name, node: target ? (db().select().from(nodes).where(eq(nodes.id, target.nodeId)).get()?.name ?? target.nodeId) : 'none', error: result.error ?? 'unknown' });
+  if (result.ok)
+    db().update(failoverGroups).set({ restoreTestedAt: Date.now() }).where(eq(failoverGroups.id, groupId)).run();
+  else
+    notify({
+      type: 'drill-failed',
+      group: runtime.group.name,
+      node: target
+        ? (db().select().from(nodes).where(eq(nodes.id, target.nodeId)).get()?.name ?? target.nodeId)
+        : 'none',
+      error: result.error ?? 'unknown',
+    });
   publish({ type: 'drill', groupId, ok: result.ok });
   return result.ok ? { ok: true, timeToReadyMs: result.timeToReadyMs } : { ok: false, error: result.error };
 }
@@ -250,19 +328,45 @@ export async function primaryServicePid(groupId: string): Promise<{ nodeId: stri
   const runtime = runtimes().get(groupId);
   const primary = runtime?.coordinator.primaryNodeId;
   if (!runtime || !primary) return null;
-  const status = await runtime.coordinator.client(primary)!.status().catch(() => null);
+  const status = await runtime.coordinator
+    .client(primary)!
+    .status()
+    .catch(() => null);
   return status?.service.pid ? { nodeId: primary, pid: status.service.pid } : null;
 }
 
 /** A new group; members in order of priority (the first is promoted when the group starts). */
-export function createFailoverGroup(input: { name: string; endpointHost: string; endpointPort: number; healthPath: string | null; shippingIntervalMs: number; memberIds: string[]; demo?: boolean }): FailoverGroup {
+export function createFailoverGroup(input: {
+  name: string;
+  endpointHost: string;
+  endpointPort: number;
+  healthPath: string | null;
+  shippingIntervalMs: number;
+  memberIds: string[];
+  demo?: boolean;
+}): FailoverGroup {
   return db().$client.transaction(() => {
     const group = db()
       .insert(failoverGroups)
-      .values({ id: `group-${randomBytes(6).toString('hex')}`, name: input.name, groupKey: randomBytes(32).toString('hex'), endpointHost: input.endpointHost, endpointPort: input.endpointPort, healthPath: input.healthPath, shippingIntervalMs: input.shippingIntervalMs, demo: input.demo ?? false, createdAt: Date.now() })
+      .values({
+        id: `group-${randomBytes(6).toString('hex')}`,
+        name: input.name,
+        groupKey: randomBytes(32).toString('hex'),
+        endpointHost: input.endpointHost,
+        endpointPort: input.endpointPort,
+        healthPath: input.healthPath,
+        shippingIntervalMs: input.shippingIntervalMs,
+        demo: input.demo ?? false,
+        createdAt: Date.now(),
+      })
       .returning()
       .get();
-    input.memberIds.forEach((nodeId, i) => db().insert(groupMembers).values({ groupId: group.id, nodeId, priority: input.memberIds.length - i }).run());
+    input.memberIds.forEach((nodeId, i) =>
+      db()
+        .insert(groupMembers)
+        .values({ groupId: group.id, nodeId, priority: input.memberIds.length - i })
+        .run(),
+    );
     return group;
   })();
 }
@@ -287,5 +391,11 @@ export function groupsWithNode(nodeName: string): FailoverGroup[] {
 }
 
 export function memberOf(groupId: string, nodeId: string): boolean {
-  return Boolean(db().select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.nodeId, nodeId))).get());
+  return Boolean(
+    db()
+      .select()
+      .from(groupMembers)
+      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.nodeId, nodeId)))
+      .get(),
+  );
 }

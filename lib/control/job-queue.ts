@@ -31,7 +31,12 @@ const cancelRequested = new Set<number>();
 type Protected = Source & { plan: Plan };
 
 function protectedSource(id: number): Protected | undefined {
-  const row = db().select({ source: sources, plan: plans }).from(sources).innerJoin(plans, eq(plans.id, sources.planId)).where(eq(sources.id, id)).get();
+  const row = db()
+    .select({ source: sources, plan: plans })
+    .from(sources)
+    .innerJoin(plans, eq(plans.id, sources.planId))
+    .where(eq(sources.id, id))
+    .get();
   return row ? { ...row.source, plan: row.plan } : undefined;
 }
 
@@ -40,7 +45,11 @@ export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
 }
 
 export function enqueueBackup(sourceId: number, requestedBy: string | null): Job {
-  const job = db().insert(jobs).values({ kind: 'backup', sourceId, status: 'queued', requestedBy, createdAt: Date.now() }).returning().get();
+  const job = db()
+    .insert(jobs)
+    .values({ kind: 'backup', sourceId, status: 'queued', requestedBy, createdAt: Date.now() })
+    .returning()
+    .get();
   publish({ type: 'job', job });
   pump();
   return job;
@@ -63,12 +72,22 @@ export function cancelJob(id: number): boolean {
 
 /** On start: nothing is running yet, whatever the table says. */
 export function markInterrupted(): void {
-  const stale = db().select().from(jobs).where(inArray(jobs.status, ['queued', 'running'])).all();
-  for (const job of stale) finish(job.id, { status: 'interrupted', error: 'the server stopped while this job was pending' });
+  const stale = db()
+    .select()
+    .from(jobs)
+    .where(inArray(jobs.status, ['queued', 'running']))
+    .all();
+  for (const job of stale)
+    finish(job.id, { status: 'interrupted', error: 'the server stopped while this job was pending' });
 }
 
 export function runningJobs(): Job[] {
-  return db().select().from(jobs).where(inArray(jobs.status, ['queued', 'running'])).orderBy(asc(jobs.createdAt)).all();
+  return db()
+    .select()
+    .from(jobs)
+    .where(inArray(jobs.status, ['queued', 'running']))
+    .orderBy(asc(jobs.createdAt))
+    .all();
 }
 
 /** Starts queued jobs in order, up to MAX_RUNNING, never two at once for one source. */
@@ -92,7 +111,14 @@ export interface RestoreParams {
 export function enqueueRestore(sourceId: number, params: RestoreParams, requestedBy: string): Job {
   const job = db()
     .insert(jobs)
-    .values({ kind: 'restore', sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params: JSON.stringify(params) })
+    .values({
+      kind: 'restore',
+      sourceId,
+      status: 'queued',
+      requestedBy,
+      createdAt: Date.now(),
+      params: JSON.stringify(params),
+    })
     .returning()
     .get();
   publish({ type: 'job', job });
@@ -102,11 +128,26 @@ export function enqueueRestore(sourceId: number, params: RestoreParams, requeste
 
 /** A backup of the source, run where the source is: by the CLI here, or by the agent of its node. */
 function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLine: (line: CliLine) => void) => JobRun {
-  const exclude = source.plan.excludes.split(/[\n,]/).map((p) => p.trim()).filter(Boolean);
+  const exclude = source.plan.excludes
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (source.node !== LOCAL_NODE) {
     const what = source.kind === 'sqlite' ? { paths: [], sqlite: [source.path] } : { paths: [source.path], sqlite: [] };
-    const commands = tag === 'safety' ? {} : { preCommand: source.plan.preCommand, postCommand: source.plan.postCommand, commandTimeoutSeconds: source.plan.commandTimeoutSeconds };
-    return (onLine) => runOnNode(source.node, { kind: 'backup', ...what, exclude, tags: [tag], sourceName: source.name, ...commands }, onLine);
+    const commands =
+      tag === 'safety'
+        ? {}
+        : {
+            preCommand: source.plan.preCommand,
+            postCommand: source.plan.postCommand,
+            commandTimeoutSeconds: source.plan.commandTimeoutSeconds,
+          };
+    return (onLine) =>
+      runOnNode(
+        source.node,
+        { kind: 'backup', ...what, exclude, tags: [tag], sourceName: source.name, ...commands },
+        onLine,
+      );
   }
   const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
   for (const pattern of exclude) args.push('--exclude', pattern);
@@ -126,7 +167,12 @@ function start(job: Job): void {
     finish(job.id, { status: 'failed', error: !repo ? 'no repository is configured' : 'the source was deleted' });
     return;
   }
-  const started = db().update(jobs).set({ status: 'running', startedAt: Date.now() }).where(eq(jobs.id, job.id)).returning().get();
+  const started = db()
+    .update(jobs)
+    .set({ status: 'running', startedAt: Date.now() })
+    .where(eq(jobs.id, job.id))
+    .returning()
+    .get();
   publish({ type: 'job', job: started });
   busySources.add(source.id);
   active.add(job.id);
@@ -139,7 +185,8 @@ function start(job: Job): void {
       cancelRequested.delete(job.id);
       busySources.delete(source.id);
       finish(job.id, outcome);
-      if (outcome.status === 'failed') notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
+      if (outcome.status === 'failed')
+        notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
       pump();
     });
 }
@@ -148,7 +195,10 @@ type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
 async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   // A node's agent runs the plan's commands itself, around its backup (backupRun).
-  const hook = (command: string) => (source.node === LOCAL_NODE ? runHook(command, source.plan.commandTimeoutSeconds) : Promise.resolve({ ok: true as const }));
+  const hook = (command: string) =>
+    source.node === LOCAL_NODE
+      ? runHook(command, source.plan.commandTimeoutSeconds)
+      : Promise.resolve({ ok: true as const });
   const pre = await hook(source.plan.preCommand);
   const outcome: Outcome = !pre.ok
     ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
@@ -157,8 +207,14 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
       : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
   const post = await hook(source.plan.postCommand);
-  if (!post.ok && outcome.status === 'succeeded') return { ...outcome, status: 'failed', error: `the backup succeeded but the post-backup command failed: ${post.message}` };
-  if (outcome.status === 'succeeded' && (source.plan.keepLast > 0 || source.plan.keepDaily > 0)) await applyRetention(job, source, repo);
+  if (!post.ok && outcome.status === 'succeeded')
+    return {
+      ...outcome,
+      status: 'failed',
+      error: `the backup succeeded but the post-backup command failed: ${post.message}`,
+    };
+  if (outcome.status === 'succeeded' && (source.plan.keepLast > 0 || source.plan.keepDaily > 0))
+    await applyRetention(job, source, repo);
   return outcome;
 }
 
@@ -167,13 +223,33 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
     const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
-    rememberSnapshot({ id: String(result.id), time: summary.startedAt, source: String(result.source), tags: [`job-${job.id}`], summary: result.summary as never });
-    const done = { snapshotId: String(result.id), newBytes: summary.newBytes, filesDone: summary.files, filesTotal: summary.files, bytesDone: summary.bytes, bytesTotal: summary.bytes };
+    rememberSnapshot({
+      id: String(result.id),
+      time: summary.startedAt,
+      source: String(result.source),
+      tags: [`job-${job.id}`],
+      summary: result.summary as never,
+    });
+    const done = {
+      snapshotId: String(result.id),
+      newBytes: summary.newBytes,
+      filesDone: summary.files,
+      filesTotal: summary.files,
+      bytesDone: summary.bytes,
+      bytesTotal: summary.bytes,
+    };
     // On a node, the agent ran the command after the backup: the snapshot is saved either way.
-    if (typeof result.postCommandFailed === 'string') return { status: 'failed', ...done, error: `the backup succeeded but the post-backup command failed: ${result.postCommandFailed}` };
+    if (typeof result.postCommandFailed === 'string')
+      return {
+        status: 'failed',
+        ...done,
+        error: `the backup succeeded but the post-backup command failed: ${result.postCommandFailed}`,
+      };
     return { status: 'succeeded', ...done, error: code === 3 ? 'some files were skipped' : null };
   }
-  return wasCancelled(run) ? { status: 'cancelled', error: null } : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+  return wasCancelled(run)
+    ? { status: 'cancelled', error: null }
+    : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
 }
 
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
@@ -194,7 +270,8 @@ async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo)
  *  not a failure to fail over from. */
 async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   const params = JSON.parse(job.params ?? '{}') as RestoreParams;
-  const held = params.inPlace && source.node !== LOCAL_NODE ? groupsWithNode(source.node).filter((g) => !g.maintenance) : [];
+  const held =
+    params.inPlace && source.node !== LOCAL_NODE ? groupsWithNode(source.node).filter((g) => !g.maintenance) : [];
   held.forEach((g) => setMaintenance(g.id, true));
   try {
     return await restoreSteps(job, source, repo, params);
@@ -203,29 +280,61 @@ async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Pr
   }
 }
 
-async function restoreSteps(job: Job, source: Protected, repo: RepositoryInfo, params: RestoreParams): Promise<Outcome> {
+async function restoreSteps(
+  job: Job,
+  source: Protected,
+  repo: RepositoryInfo,
+  params: RestoreParams,
+): Promise<Outcome> {
   if (params.inPlace) {
     const safety = await tracked(job, backupRun(repo, source, 'safety'));
     if (safety.code !== 0 && safety.code !== 3) {
-      return wasCancelled(safety) ? { status: 'cancelled', error: null } : { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}` };
+      return wasCancelled(safety)
+        ? { status: 'cancelled', error: null }
+        : {
+            status: 'failed',
+            error: `the safety snapshot failed, nothing was restored: ${String(safety.error?.message ?? safety.code)}`,
+          };
     }
     const s = safety.result!;
     params.safetySnapshot = String(s.id);
-    rememberSnapshot({ id: String(s.id), time: (s.summary as { startedAt: string }).startedAt, source: String(s.source), tags: ['safety'], summary: s.summary as never });
+    rememberSnapshot({
+      id: String(s.id),
+      time: (s.summary as { startedAt: string }).startedAt,
+      source: String(s.source),
+      tags: ['safety'],
+      summary: s.summary as never,
+    });
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
   const target = params.inPlace ? '/' : params.target;
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', target];
   for (const p of params.include) args.push('--include', p);
   const run = await tracked(job, (onLine) =>
-    source.node === LOCAL_NODE ? cliRun(args, repo, onLine) : runOnNode(source.node, { kind: 'restore', snapshot: params.snapshot, target, include: params.include, dryRun: false }, onLine),
+    source.node === LOCAL_NODE
+      ? cliRun(args, repo, onLine)
+      : runOnNode(
+          source.node,
+          { kind: 'restore', snapshot: params.snapshot, target, include: params.include, dryRun: false },
+          onLine,
+        ),
   );
   const { code, result, error } = run;
   if (code === 0 && result) {
     params.verified = result.verified === true;
-    return { status: 'succeeded', params: JSON.stringify(params), filesDone: Number(result.filesRestored), filesTotal: Number(result.filesRestored), bytesDone: Number(result.bytesRestored), bytesTotal: Number(result.bytesRestored), error: null };
+    return {
+      status: 'succeeded',
+      params: JSON.stringify(params),
+      filesDone: Number(result.filesRestored),
+      filesTotal: Number(result.filesRestored),
+      bytesDone: Number(result.bytesRestored),
+      bytesTotal: Number(result.bytesRestored),
+      error: null,
+    };
   }
-  return wasCancelled(run) ? { status: 'cancelled', params: JSON.stringify(params), error: null } : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
+  return wasCancelled(run)
+    ? { status: 'cancelled', params: JSON.stringify(params), error: null }
+    : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
 }
 
 /** A CLI interrupted so early that it had not yet set up its own handler dies of the signal: still a cancel. */
@@ -238,7 +347,12 @@ function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
   let lastSave = 0;
   const run = start((line) => {
     if (line.type !== 'progress') return;
-    const progress = { filesDone: Number(line.filesDone), filesTotal: Number(line.filesTotal), bytesDone: Number(line.bytesDone), bytesTotal: Number(line.bytesTotal) };
+    const progress = {
+      filesDone: Number(line.filesDone),
+      filesTotal: Number(line.filesTotal),
+      bytesDone: Number(line.bytesDone),
+      bytesTotal: Number(line.bytesTotal),
+    };
     const now = Date.now();
     if (now - lastSave >= SAVE_PROGRESS_MS) {
       lastSave = now;

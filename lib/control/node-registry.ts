@@ -36,8 +36,12 @@ async function addRepositoryKey(): Promise<{ id: string; password: string }> {
   const file = path.join(path.dirname(repo.passwordFile), `node-key-${randomBytes(4).toString('hex')}`);
   writeFileSync(file, password, { mode: 0o600 });
   try {
-    const { code, result, error } = await runCli(['key', 'add', '--repo', repo.location, '--new-password-file', file], repo.passwordFile).done;
-    if (code !== 0 || !result) throw new Error(`could not add a repository key for the node: ${String(error?.message ?? code)}`);
+    const { code, result, error } = await runCli(
+      ['key', 'add', '--repo', repo.location, '--new-password-file', file],
+      repo.passwordFile,
+    ).done;
+    if (code !== 0 || !result)
+      throw new Error(`could not add a repository key for the node: ${String(error?.message ?? code)}`);
     return { id: String(result.id), password };
   } finally {
     rmSync(file, { force: true });
@@ -49,30 +53,64 @@ async function removeRepositoryKey(id: string): Promise<void> {
   await runCli(['key', 'remove', id, '--repo', repo.location], repo.passwordFile).done;
 }
 
-export async function registerNode(input: { name: string; agentUrl: string; serviceHost: string; servicePort: number; demo?: boolean }): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
+export async function registerNode(input: {
+  name: string;
+  agentUrl: string;
+  serviceHost: string;
+  servicePort: number;
+  demo?: boolean;
+}): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
   if (RESERVED_NODE_NAMES.includes(input.name)) throw new Error(`"${input.name}" is reserved and cannot name a node`);
   const key = await addRepositoryKey();
   const node = db()
     .insert(nodes)
-    .values({ id: `node-${randomBytes(6).toString('hex')}`, secret: newSecret(), repositoryKeyId: key.id, createdAt: Date.now(), demo: input.demo ?? false, ...input })
+    .values({
+      id: `node-${randomBytes(6).toString('hex')}`,
+      secret: newSecret(),
+      repositoryKeyId: key.id,
+      createdAt: Date.now(),
+      demo: input.demo ?? false,
+      ...input,
+    })
     .returning()
     .get();
   db().insert(nodeEvents).values({ nodeId: node.id, at: Date.now(), kind: 'registered', detail: node.agentUrl }).run();
-  return { node, credentials: { nodeId: node.id, secret: node.secret, repositoryPassword: key.password, controlPlane: controlPlaneUrl() } };
+  return {
+    node,
+    credentials: {
+      nodeId: node.id,
+      secret: node.secret,
+      repositoryPassword: key.password,
+      controlPlane: controlPlaneUrl(),
+    },
+  };
 }
 
 export async function rotateNodeCredentials(nodeId: string): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
   const existing = db().select().from(nodes).where(eq(nodes.id, nodeId)).get();
   if (!existing) throw new Error('no such node');
   const key = await addRepositoryKey();
-  const node = db().update(nodes).set({ secret: newSecret(), repositoryKeyId: key.id, rotatedAt: Date.now() }).where(eq(nodes.id, nodeId)).returning().get();
+  const node = db()
+    .update(nodes)
+    .set({ secret: newSecret(), repositoryKeyId: key.id, rotatedAt: Date.now() })
+    .where(eq(nodes.id, nodeId))
+    .returning()
+    .get();
   if (existing.repositoryKeyId) await removeRepositoryKey(existing.repositoryKeyId);
   db().insert(nodeEvents).values({ nodeId, at: Date.now(), kind: 'rotated' }).run();
-  return { node, credentials: { nodeId, secret: node.secret, repositoryPassword: key.password, controlPlane: controlPlaneUrl() } };
+  return {
+    node,
+    credentials: { nodeId, secret: node.secret, repositoryPassword: key.password, controlPlane: controlPlaneUrl() },
+  };
 }
 
 /** The agent's config file for a node: credentials plus the service section the operator completes. */
-export function agentConfig(node: NodeRow, credentials: NodeCredentials, service?: Record<string, unknown>, stateDir?: string): Record<string, unknown> {
+export function agentConfig(
+  node: NodeRow,
+  credentials: NodeCredentials,
+  service?: Record<string, unknown>,
+  stateDir?: string,
+): Record<string, unknown> {
   const listen = new URL(node.agentUrl);
   return {
     node: node.name,

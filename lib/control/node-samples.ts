@@ -10,7 +10,10 @@ const RAW_KEEP_MS = 60 * 60_000;
 const MINUTE_KEEP_MS = 30 * 24 * 60 * 60_000;
 
 export function recordSample(nodeId: string, at: number, ok: boolean, latencyMs: number | null): void {
-  db().insert(nodeSamples).values({ nodeId, at, okProbes: ok ? 1 : 0, latencyMs }).run();
+  db()
+    .insert(nodeSamples)
+    .values({ nodeId, at, okProbes: ok ? 1 : 0, latencyMs })
+    .run();
 }
 
 /** Folds raw samples older than an hour into per-minute rows, and drops what is older than 30 days. */
@@ -31,5 +34,12 @@ export function downsampleSamples(now = Date.now()): void {
 }
 
 export function recentSamples(nodeId: string, limit = 120): NodeSample[] {
-  return db().select().from(nodeSamples).where(and(eq(nodeSamples.nodeId, nodeId), eq(nodeSamples.resolution, 'raw'))).orderBy(desc(nodeSamples.at)).limit(limit).all().reverse();
+  return db()
+    .select()
+    .from(nodeSamples)
+    .where(and(eq(nodeSamples.nodeId, nodeId), eq(nodeSamples.resolution, 'raw')))
+    .orderBy(desc(nodeSamples.at))
+    .limit(limit)
+    .all()
+    .reverse();
 }

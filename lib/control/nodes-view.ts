@@ -5,7 +5,16 @@ import 'server-only';
 import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { drills, failoverEvents, failoverGroups, groupMembers, nodes, type Drill, type FailoverEvent, type FailoverGroup } from '../db/schema';
+import {
+  drills,
+  failoverEvents,
+  failoverGroups,
+  groupMembers,
+  nodes,
+  type Drill,
+  type FailoverEvent,
+  type FailoverGroup,
+} from '../db/schema';
 import { daemonPid } from './daemons';
 import { endpointDaemonName, groupRunning, liveNodes } from './failover';
 import type { NodeLive } from './node-live';
@@ -30,7 +39,14 @@ export interface GroupView {
 }
 
 function summary(n: typeof nodes.$inferSelect, priority: number | null): NodeSummary {
-  return { id: n.id, name: n.name, agentUrl: n.agentUrl, service: `${n.serviceHost}:${n.servicePort}`, demo: n.demo, priority };
+  return {
+    id: n.id,
+    name: n.name,
+    agentUrl: n.agentUrl,
+    service: `${n.serviceHost}:${n.servicePort}`,
+    demo: n.demo,
+    priority,
+  };
 }
 
 export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; names: Record<string, string> } {
@@ -43,9 +59,21 @@ export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; na
     .orderBy(failoverGroups.name)
     .all()
     .map(({ groupKey: _key, ...group }) => {
-      const members = db().select().from(groupMembers).innerJoin(nodes, eq(groupMembers.nodeId, nodes.id)).where(eq(groupMembers.groupId, group.id)).orderBy(desc(groupMembers.priority)).all();
+      const members = db()
+        .select()
+        .from(groupMembers)
+        .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
+        .where(eq(groupMembers.groupId, group.id))
+        .orderBy(desc(groupMembers.priority))
+        .all();
       members.forEach((m) => grouped.add(m.nodes.id));
-      const events = db().select().from(failoverEvents).where(eq(failoverEvents.groupId, group.id)).orderBy(desc(failoverEvents.id)).limit(20).all();
+      const events = db()
+        .select()
+        .from(failoverEvents)
+        .where(eq(failoverEvents.groupId, group.id))
+        .orderBy(desc(failoverEvents.id))
+        .limit(20)
+        .all();
       return {
         group,
         members: members.map((m) => summary(m.nodes, m.group_members.priority)),

@@ -13,7 +13,18 @@ export type NotificationEvent =
   | { type: 'job-failed'; job: number; source: string; error: string }
   | { type: 'rpo-breached'; source: string; ageMinutes: number; targetMinutes: number }
   | { type: 'rpo-recovered'; source: string }
-  | { type: 'failover'; group: string; kind: string; fromNode: string | null; toNode: string | null; ok: boolean; rtoMs: number | null; rpoMs: number | null; lostWrites: number | null; error: string | null }
+  | {
+      type: 'failover';
+      group: string;
+      kind: string;
+      fromNode: string | null;
+      toNode: string | null;
+      ok: boolean;
+      rtoMs: number | null;
+      rpoMs: number | null;
+      lostWrites: number | null;
+      error: string | null;
+    }
   | { type: 'drill-failed'; group: string; node: string; error: string }
   | { type: 'node-down'; node: string; since: number }
   | { type: 'test'; by: string };
@@ -24,7 +35,12 @@ const TIMEOUT_MS = 5000;
 
 /** Null when delivered, else why not. */
 async function postWebhook(url: string, payload: string): Promise<string | null> {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: payload,
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
   return res.ok ? null : `HTTP ${res.status}`;
 }
 
@@ -35,9 +51,19 @@ export function smtpConfigured(): boolean {
 
 async function sendEmail(to: string, event: NotificationEvent): Promise<string | null> {
   if (!smtpConfigured()) return 'SMTP is not configured (LIFELINE_SMTP_URL, LIFELINE_SMTP_FROM)';
-  const transport = nodemailer.createTransport({ url: process.env.LIFELINE_SMTP_URL!, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS } as SMTPTransport.Options);
+  const transport = nodemailer.createTransport({
+    url: process.env.LIFELINE_SMTP_URL!,
+    connectionTimeout: TIMEOUT_MS,
+    greetingTimeout: TIMEOUT_MS,
+    socketTimeout: TIMEOUT_MS,
+  } as SMTPTransport.Options);
   try {
-    await transport.sendMail({ from: process.env.LIFELINE_SMTP_FROM, to, subject: subjectOf(event), text: `${subjectOf(event)}\n\n${JSON.stringify(event, null, 2)}\n` });
+    await transport.sendMail({
+      from: process.env.LIFELINE_SMTP_FROM,
+      to,
+      subject: subjectOf(event),
+      text: `${subjectOf(event)}\n\n${JSON.stringify(event, null, 2)}\n`,
+    });
     return null;
   } finally {
     transport.close();
@@ -75,22 +101,35 @@ export function notify(event: NotificationEvent): void {
 
 export async function deliver(channel: NotificationChannel, event: NotificationEvent): Promise<boolean> {
   const payload = JSON.stringify({ ...event, at: new Date().toISOString(), from: 'lifeline' });
-  const row = db().insert(deliveries).values({ channelId: channel.id, event: event.type, payload, status: 'pending', createdAt: Date.now() }).returning().get();
+  const row = db()
+    .insert(deliveries)
+    .values({ channelId: channel.id, event: event.type, payload, status: 'pending', createdAt: Date.now() })
+    .returning()
+    .get();
   for (let attempt = 0; attempt < BACKOFF_MS.length; attempt++) {
     if (BACKOFF_MS[attempt]) await new Promise((r) => setTimeout(r, BACKOFF_MS[attempt]));
     let error: string | null = null;
     try {
-      error = channel.kind === 'email' ? await sendEmail(channel.target, event) : await postWebhook(channel.target, payload);
+      error =
+        channel.kind === 'email' ? await sendEmail(channel.target, event) : await postWebhook(channel.target, payload);
     } catch (err) {
       error = (err as Error).message;
     }
     if (error === null) {
-      db().update(deliveries).set({ status: 'delivered', attempts: attempt + 1, deliveredAt: Date.now(), lastError: null }).where(eq(deliveries.id, row.id)).run();
+      db()
+        .update(deliveries)
+        .set({ status: 'delivered', attempts: attempt + 1, deliveredAt: Date.now(), lastError: null })
+        .where(eq(deliveries.id, row.id))
+        .run();
       return true;
     }
     db()
       .update(deliveries)
-      .set({ attempts: attempt + 1, lastError: error, status: attempt + 1 === BACKOFF_MS.length ? 'failed' : 'pending' })
+      .set({
+        attempts: attempt + 1,
+        lastError: error,
+        status: attempt + 1 === BACKOFF_MS.length ? 'failed' : 'pending',
+      })
       .where(eq(deliveries.id, row.id))
       .run();
   }

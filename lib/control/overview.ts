@@ -5,7 +5,17 @@ import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import type { DurationBar } from '../chart-data';
-import { drills, failoverEvents, failoverGroups, jobs, plans, snapshots, sources, type Plan, type Source } from '../db/schema';
+import {
+  drills,
+  failoverEvents,
+  failoverGroups,
+  jobs,
+  plans,
+  snapshots,
+  sources,
+  type Plan,
+  type Source,
+} from '../db/schema';
 import { formatBytes } from '../format';
 import { rpoStatus, type RpoStatus } from '../rpo';
 import { rpoSeries, type RpoPoint } from '../rpo-series';
@@ -29,10 +39,23 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
     .orderBy(sources.name)
     .all()
     .map(({ source, plan }) => {
-      const newest = db().select({ endedAt: snapshots.endedAt }).from(snapshots).where(eq(snapshots.sourceKey, sourceKeyOf(source))).orderBy(desc(snapshots.endedAt)).limit(1).get();
+      const newest = db()
+        .select({ endedAt: snapshots.endedAt })
+        .from(snapshots)
+        .where(eq(snapshots.sourceKey, sourceKeyOf(source)))
+        .orderBy(desc(snapshots.endedAt))
+        .limit(1)
+        .get();
       const lastBackupAt = newest?.endedAt ?? null;
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
-      return { source, plan, lastBackupAt, ageMs, status: rpoStatus(ageMs, plan.rpoTargetMinutes), nextRunAt: nextRun(plan.id)?.getTime() ?? null };
+      return {
+        source,
+        plan,
+        lastBackupAt,
+        ageMs,
+        status: rpoStatus(ageMs, plan.rpoTargetMinutes),
+        nextRunAt: nextRun(plan.id)?.getTime() ?? null,
+      };
     });
 }
 
@@ -57,7 +80,11 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       .orderBy(snapshots.endedAt)
       .all()
       .map((r) => r.endedAt);
-    return { name: source.name, targetMinutes: plan.rpoTargetMinutes, points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS) };
+    return {
+      name: source.name,
+      targetMinutes: plan.rpoTargetMinutes,
+      points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS),
+    };
   });
   const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const backups = db()
@@ -67,7 +94,11 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
     .limit(20)
     .all()
     .reverse()
-    .map((s) => ({ label: time(s.endedAt), seconds: s.durationMs / 1000, detail: `${s.sourceKey}, ${formatBytes(s.newBytes)} new of ${formatBytes(s.bytes)}` }));
+    .map((s) => ({
+      label: time(s.endedAt),
+      seconds: s.durationMs / 1000,
+      detail: `${s.sourceKey}, ${formatBytes(s.newBytes)} new of ${formatBytes(s.bytes)}`,
+    }));
   const restoreJobs = db()
     .select({ job: jobs, source: sources.name })
     .from(jobs)
@@ -79,7 +110,12 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
     .reverse();
   // RTO as measured, from every kind of recovery: restores, failovers (the gap through the endpoint) and drills.
   const restores = [
-    ...restoreJobs.map(({ job, source }) => ({ at: job.endedAt!, label: time(job.endedAt!), seconds: (job.endedAt! - job.startedAt!) / 1000, detail: `restore of ${source ?? 'a deleted source'}, verified` })),
+    ...restoreJobs.map(({ job, source }) => ({
+      at: job.endedAt!,
+      label: time(job.endedAt!),
+      seconds: (job.endedAt! - job.startedAt!) / 1000,
+      detail: `restore of ${source ?? 'a deleted source'}, verified`,
+    })),
     ...db()
       .select({ event: failoverEvents, group: failoverGroups.name })
       .from(failoverEvents)
@@ -88,7 +124,12 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       .orderBy(desc(failoverEvents.id))
       .limit(20)
       .all()
-      .map(({ event, group }) => ({ at: event.createdAt, label: time(event.createdAt), seconds: event.rtoMs! / 1000, detail: `${event.kind} of ${group}` })),
+      .map(({ event, group }) => ({
+        at: event.createdAt,
+        label: time(event.createdAt),
+        seconds: event.rtoMs! / 1000,
+        detail: `${event.kind} of ${group}`,
+      })),
     ...db()
       .select({ drill: drills, group: failoverGroups.name })
       .from(drills)
@@ -97,7 +138,12 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       .orderBy(desc(drills.id))
       .limit(20)
       .all()
-      .map(({ drill, group }) => ({ at: drill.startedAt, label: time(drill.startedAt), seconds: drill.timeToReadyMs! / 1000, detail: `drill of ${group}, time to ready` })),
+      .map(({ drill, group }) => ({
+        at: drill.startedAt,
+        label: time(drill.startedAt),
+        seconds: drill.timeToReadyMs! / 1000,
+        detail: `drill of ${group}, time to ready`,
+      })),
   ]
     .sort((a, b) => a.at - b.at)
     .slice(-30)
@@ -112,6 +158,10 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
     .orderBy(desc(jobs.createdAt))
     .limit(5)
     .all()
-    .map(({ job, source }) => ({ at: job.endedAt ?? job.createdAt, what: `${job.kind} of ${source ?? 'a deleted source'}`, error: job.error }));
+    .map(({ job, source }) => ({
+      at: job.endedAt ?? job.createdAt,
+      what: `${job.kind} of ${source ?? 'a deleted source'}`,
+      error: job.error,
+    }));
   return { rpo, backups, restores, failures, lastRtoBySource };
 }

@@ -32,7 +32,12 @@ export interface PreviewEntry {
 }
 
 /** Runs `lifeline COMMAND --repo <the repository> ARGS…` and returns its result line, or why there is none. */
-async function ask<T>(command: string, args: string[], failure: string, pick: (result: CliLine) => T): Promise<Answer<T>> {
+async function ask<T>(
+  command: string,
+  args: string[],
+  failure: string,
+  pick: (result: CliLine) => T,
+): Promise<Answer<T>> {
   const repo = repositoryInfo();
   if (!repo) return { ok: false, error: 'No repository is configured.' };
   const { code, result, error } = await runCli([command, '--repo', repo.location, ...args], repo.passwordFile).done;
@@ -50,15 +55,31 @@ export function compareSnapshots(older: string, newer: string): Promise<Answer<D
 
 /** A dry run (on the node the files are on): what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
  *  and delete. */
-export async function previewRestore(snapshot: string, target: string, include: string[], node = LOCAL_NODE): Promise<Answer<PreviewEntry[]>> {
+export async function previewRestore(
+  snapshot: string,
+  target: string,
+  include: string[],
+  node = LOCAL_NODE,
+): Promise<Answer<PreviewEntry[]>> {
   if (node !== LOCAL_NODE) {
-    const { code, result, error } = await runOnNode(node, { kind: 'restore', snapshot, target, include, dryRun: true }).done;
+    const { code, result, error } = await runOnNode(node, { kind: 'restore', snapshot, target, include, dryRun: true })
+      .done;
     if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
     return { ok: true, data: entriesOf(result) };
   }
-  return ask('restore', [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])], 'the preview failed', entriesOf);
+  return ask(
+    'restore',
+    [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])],
+    'the preview failed',
+    entriesOf,
+  );
 }
 
 function entriesOf(result: CliLine): PreviewEntry[] {
-  return (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({ action, destination, type, size }));
+  return (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({
+    action,
+    destination,
+    type,
+    size,
+  }));
 }

@@ -35,7 +35,8 @@ export async function ensureRepository(): Promise<RepositoryInfo> {
   }
   if (!existsSync(path.join(location, 'config'))) {
     const { code, error } = await runCli(['init', '--repo', location], passwordFile).done;
-    if (code !== 0) throw new Error(`could not create the repository at ${location}: ${String(error?.message ?? code)}`);
+    if (code !== 0)
+      throw new Error(`could not create the repository at ${location}: ${String(error?.message ?? code)}`);
   }
   setSetting('repository.location', location);
   setSetting('repository.passwordFile', passwordFile);
@@ -47,7 +48,10 @@ export function recoveryKitAcknowledged(): boolean {
 }
 
 /** Switches the control plane to an existing repository, after checking that the passphrase opens it. */
-export async function attachRepository(location: string, passphrase: string): Promise<{ ok: true } | { ok: false; field: 'location' | 'passphrase' | null; message: string }> {
+export async function attachRepository(
+  location: string,
+  passphrase: string,
+): Promise<{ ok: true } | { ok: false; field: 'location' | 'passphrase' | null; message: string }> {
   const secrets = path.join(dataDir(), 'secrets');
   mkdirSync(secrets, { recursive: true, mode: 0o700 });
   const passwordFile = path.join(secrets, `repository-${randomBytes(4).toString('hex')}.passphrase`);

@@ -23,7 +23,13 @@ export function checkRpo(): void {
     const is = h.status === 'breached';
     if (is === was) continue;
     setSetting(key, is ? 'yes' : 'no');
-    if (is) notify({ type: 'rpo-breached', source: h.source.name, ageMinutes: Math.round((h.ageMs ?? 0) / 60_000), targetMinutes: h.plan.rpoTargetMinutes });
+    if (is)
+      notify({
+        type: 'rpo-breached',
+        source: h.source.name,
+        ageMinutes: Math.round((h.ageMs ?? 0) / 60_000),
+        targetMinutes: h.plan.rpoTargetMinutes,
+      });
     else notify({ type: 'rpo-recovered', source: h.source.name });
   }
 }

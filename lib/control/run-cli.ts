@@ -39,12 +39,25 @@ export function runCli(args: string[], passwordFile: string, onLine?: (line: Cli
     else if (line.type === 'error') error = line;
     onLine?.(line);
   });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; result: CliLine | null; error: CliLine | null }>((resolve) => {
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    result: CliLine | null;
+    error: CliLine | null;
+  }>((resolve) => {
     child.on('close', (code, signal) => {
-      if (code !== 0 && !error && stderr) error = { type: 'error', code: 'internal', message: stderr.trim().split('\n').slice(-3).join(' ') };
+      if (code !== 0 && !error && stderr)
+        error = { type: 'error', code: 'internal', message: stderr.trim().split('\n').slice(-3).join(' ') };
       resolve({ code, signal, result, error });
     });
-    child.on('error', (err) => resolve({ code: null, signal: null, result: null, error: { type: 'error', code: 'internal', message: err.message } }));
+    child.on('error', (err) =>
+      resolve({
+        code: null,
+        signal: null,
+        result: null,
+        error: { type: 'error', code: 'internal', message: err.message },
+      }),
+    );
   });
   return { child, done };
 }

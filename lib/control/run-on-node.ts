@@ -28,7 +28,12 @@ export function runOnNode(nodeName: string, request: AgentJobInput, onLine?: (li
   const client = nodeClient(nodeName);
   let jobId: string | null = null;
   let cancelled = false;
-  const fail = (message: string) => ({ code: 1, signal: null, result: null, error: { type: 'error' as const, code: 'node', message } });
+  const fail = (message: string) => ({
+    code: 1,
+    signal: null,
+    result: null,
+    error: { type: 'error' as const, code: 'node', message },
+  });
   const done = (async () => {
     if (!client) return fail(`node ${nodeName} is not registered`);
     try {
@@ -45,16 +50,29 @@ export function runOnNode(nodeName: string, request: AgentJobInput, onLine?: (li
         view = await client.job(jobId);
         lastAnswer = Date.now();
       } catch (err) {
-        if (Date.now() - lastAnswer > UNREACHABLE_MS) return fail(`node ${nodeName} stopped answering: ${(err as Error).message}`);
+        if (Date.now() - lastAnswer > UNREACHABLE_MS)
+          return fail(`node ${nodeName} stopped answering: ${(err as Error).message}`);
         continue;
       }
       if (view.progress) onLine?.({ ...view.progress, type: 'progress' });
       if (view.status === 'running') continue;
       if (view.status === 'succeeded') {
-        const skipped = request.kind === 'backup' && Number((view.result?.summary as { skipped?: number } | undefined)?.skipped ?? 0) > 0;
-        return { code: skipped ? 3 : 0, signal: null, result: { type: 'result' as const, ...view.result }, error: null };
+        const skipped =
+          request.kind === 'backup' &&
+          Number((view.result?.summary as { skipped?: number } | undefined)?.skipped ?? 0) > 0;
+        return {
+          code: skipped ? 3 : 0,
+          signal: null,
+          result: { type: 'result' as const, ...view.result },
+          error: null,
+        };
       }
-      return { code: view.status === 'cancelled' ? 130 : 1, signal: null, result: null, error: { type: 'error' as const, ...view.error! } };
+      return {
+        code: view.status === 'cancelled' ? 130 : 1,
+        signal: null,
+        result: null,
+        error: { type: 'error' as const, ...view.error! },
+      };
     }
   })();
   return {

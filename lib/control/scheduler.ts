@@ -19,7 +19,8 @@ export function syncSchedules(): void {
   for (const plan of db().select().from(plans).all()) {
     if (!plan.schedule) continue;
     const run = () => {
-      for (const source of db().select({ id: sources.id }).from(sources).where(eq(sources.planId, plan.id)).all()) enqueueBackup(source.id, 'schedule');
+      for (const source of db().select({ id: sources.id }).from(sources).where(eq(sources.planId, plan.id)).all())
+        enqueueBackup(source.id, 'schedule');
     };
     crons.set(plan.id, new Cron(plan.schedule, { protect: true, timezone: plan.timezone || undefined }, run));
   }

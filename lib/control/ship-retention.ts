@@ -19,5 +19,6 @@ export async function trimShippedSnapshots(groupId: string): Promise<void> {
   const args = ['forget', '--repo', repo.location, '--source', shipSourceKey(groupId), '--keep-last', String(KEEP)];
   if (round % PRUNE_EVERY === 0) args.push('--prune');
   const { code, error } = await runCli(args, repo.passwordFile).done;
-  if (code !== 0) console.error(`could not trim the shipped snapshots of ${groupId}: ${String(error?.message ?? code)}`);
+  if (code !== 0)
+    console.error(`could not trim the shipped snapshots of ${groupId}: ${String(error?.message ?? code)}`);
 }

@@ -32,11 +32,16 @@ export function snapshotCheck(location: string, passwordFile: string): SnapshotC
     }
     const node = db().select().from(nodes).where(eq(nodes.id, nodeId)).get();
     if (!node) return 'unknown node';
-    if (Date.parse(snapshot.time) > Date.now() + FUTURE_SLACK_MS) return `the snapshot's time ${snapshot.time} lies in the future`;
+    if (Date.parse(snapshot.time) > Date.now() + FUTURE_SLACK_MS)
+      return `the snapshot's time ${snapshot.time} lies in the future`;
     const refused = `node ${node.name} may not write snapshots of ${snapshot.source}`;
     // Shipped data first, whatever the node is called (node names cannot be "ship" or "local", see RESERVED_NODE_NAMES).
     if (snapshot.source.startsWith('ship:')) {
-      const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, snapshot.source.slice(shipSourceKey('').length))).get();
+      const group = db()
+        .select()
+        .from(failoverGroups)
+        .where(eq(failoverGroups.id, snapshot.source.slice(shipSourceKey('').length)))
+        .get();
       return group && group.primaryNodeId === nodeId && snapshot.tags.includes(`epoch:${group.epoch}`) ? null : refused;
     }
     return snapshot.source.startsWith(`${node.name}:`) ? null : refused;

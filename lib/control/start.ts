@@ -37,12 +37,27 @@ async function start(): Promise<void> {
     // The control plane backs up its own database, so a lost dashboard can be rebuilt from the repository.
     const plan = db()
       .insert(plans)
-      .values({ name: CONTROL_PLANE_SOURCE, schedule: '17 * * * *', rpoTargetMinutes: 120, keepLast: 48, keepDaily: 30, builtIn: true, createdAt: Date.now() })
+      .values({
+        name: CONTROL_PLANE_SOURCE,
+        schedule: '17 * * * *',
+        rpoTargetMinutes: 120,
+        keepLast: 48,
+        keepDaily: 30,
+        builtIn: true,
+        createdAt: Date.now(),
+      })
       .returning()
       .get();
     db()
       .insert(sources)
-      .values({ planId: plan.id, name: CONTROL_PLANE_SOURCE, kind: 'sqlite', path: path.join(dataDir(), 'lifeline.db'), builtIn: true, createdAt: Date.now() })
+      .values({
+        planId: plan.id,
+        name: CONTROL_PLANE_SOURCE,
+        kind: 'sqlite',
+        path: path.join(dataDir(), 'lifeline.db'),
+        builtIn: true,
+        createdAt: Date.now(),
+      })
       .run();
   }
   syncSchedules();

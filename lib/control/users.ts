@@ -23,23 +23,36 @@ export function userCount(): number {
 
 export async function createUser(input: z.infer<typeof newUserSchema>): Promise<User> {
   const passwordHash = await hashPassword(input.password);
-  return db().insert(users).values({ username: input.username, passwordHash, role: input.role, createdAt: Date.now() }).returning().get();
+  return db()
+    .insert(users)
+    .values({ username: input.username, passwordHash, role: input.role, createdAt: Date.now() })
+    .returning()
+    .get();
 }
 
 /** Creates the first admin, unless one exists already: two setup requests at once cannot both win. */
 export async function createFirstAdmin(username: string, password: string): Promise<User | null> {
   const passwordHash = await hashPassword(password);
   const sqlite = db().$client;
-  return sqlite.transaction(() => {
-    if (userCount() > 0) return null;
-    return db().insert(users).values({ username, passwordHash, role: 'admin', createdAt: Date.now() }).returning().get();
-  }).immediate();
+  return sqlite
+    .transaction(() => {
+      if (userCount() > 0) return null;
+      return db()
+        .insert(users)
+        .values({ username, passwordHash, role: 'admin', createdAt: Date.now() })
+        .returning()
+        .get();
+    })
+    .immediate();
 }
 
 export async function checkCredentials(username: string, password: string): Promise<User | null> {
   const user = db().select().from(users).where(eq(users.username, username)).get();
   // Hash anyway when the user does not exist, so timing does not tell which usernames are real.
-  const ok = await verifyPassword(password, user?.passwordHash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
+  const ok = await verifyPassword(
+    password,
+    user?.passwordHash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+  );
   return user && ok ? user : null;
 }
 
@@ -49,6 +62,9 @@ export async function seedAdminFromEnvironment(): Promise<void> {
   const password = process.env.LIFELINE_ADMIN_PASSWORD;
   if (!username || !password || userCount() > 0) return;
   const parsed = z.object({ username: usernameSchema, password: newPasswordSchema }).safeParse({ username, password });
-  if (!parsed.success) throw new Error(`LIFELINE_ADMIN_USER/LIFELINE_ADMIN_PASSWORD are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `LIFELINE_ADMIN_USER/LIFELINE_ADMIN_PASSWORD are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
   await createFirstAdmin(parsed.data.username, parsed.data.password);
 }

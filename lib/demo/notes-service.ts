@@ -49,7 +49,8 @@ const server = http.createServer((req, res) => {
     }
     if (url.pathname === '/writes') {
       const seq = field(body, 'seq');
-      if (!Number.isSafeInteger(seq) || (seq as number) < 1) return reply(res, 400, { error: 'send {"seq": N} with N a positive integer' });
+      if (!Number.isSafeInteger(seq) || (seq as number) < 1)
+        return reply(res, 400, { error: 'send {"seq": N} with N a positive integer' });
       insert.run(seq, Date.now());
       return reply(res, 201, { seq });
     }

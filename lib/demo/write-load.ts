@@ -41,7 +41,8 @@ export class WriteLoad {
       if (!this.running) return;
       const started = Date.now();
       await this.writeOnce();
-      if (this.running) this.timer = setTimeout(loop, Math.max(0, (this.options.intervalMs ?? 100) - (Date.now() - started)));
+      if (this.running)
+        this.timer = setTimeout(loop, Math.max(0, (this.options.intervalMs ?? 100) - (Date.now() - started)));
     };
     void loop();
   }
@@ -52,7 +53,12 @@ export class WriteLoad {
   }
 
   stats(): LoadStats {
-    return { running: this.running, acked: this.acked, failed: this.failed, lastAckAt: this.history.at(-1)?.at ?? null };
+    return {
+      running: this.running,
+      acked: this.acked,
+      failed: this.failed,
+      lastAckAt: this.history.at(-1)?.at ?? null,
+    };
   }
 
   /** The writes acknowledged in the last few minutes that no outage has been measured over yet. */
@@ -66,7 +72,8 @@ export class WriteLoad {
    *  does not count them again. */
   async measure(outageAt: number, resumedAfter: number, timeoutMs = 10_000): Promise<OutageCost> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.history.some((h) => h.at > resumedAfter) && Date.now() < deadline && this.running) await new Promise((r) => setTimeout(r, 20));
+    while (!this.history.some((h) => h.at > resumedAfter) && Date.now() < deadline && this.running)
+      await new Promise((r) => setTimeout(r, 20));
     // The outage may have begun up to a probe interval before the coordinator's estimate of it.
     const from = outageAt - 2000;
     let gapStart: number | null = null;
@@ -99,7 +106,9 @@ export class WriteLoad {
   private async highestHeld(): Promise<number> {
     while (this.running) {
       try {
-        const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1000) });
+        const res = await fetch(`${this.baseUrl}/health`, {
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 1000),
+        });
         if (res.ok) return ((await res.json()) as { max: number }).max;
       } catch {
         // Not serving yet: try again.

@@ -5,10 +5,29 @@ import type { SnapshotRecord } from './repository/snapshot';
 import type { RestoreResult } from './restore/run-restore';
 
 export function backupResultData({ id, snapshot }: BackupResult) {
-  return { id, shortId: id.slice(0, 8), source: snapshot.source, summary: snapshot.summary, warnings: snapshot.warnings };
+  return {
+    id,
+    shortId: id.slice(0, 8),
+    source: snapshot.source,
+    summary: snapshot.summary,
+    warnings: snapshot.warnings,
+  };
 }
 
 export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResult, dryRun: boolean) {
-  const entries = result.plan.entries.filter((e) => e.action !== 'merge').map((e) => ({ action: e.action, path: e.path, destination: e.destination, type: e.type, size: e.size }));
-  return { snapshot: snapshot.id, dryRun, created: result.created, overwritten: result.overwritten, deleted: result.deleted, filesRestored: result.filesRestored, bytesRestored: result.bytesRestored, verified: result.verified, durationMs: result.durationMs, entries };
+  const entries = result.plan.entries
+    .filter((e) => e.action !== 'merge')
+    .map((e) => ({ action: e.action, path: e.path, destination: e.destination, type: e.type, size: e.size }));
+  return {
+    snapshot: snapshot.id,
+    dryRun,
+    created: result.created,
+    overwritten: result.overwritten,
+    deleted: result.deleted,
+    filesRestored: result.filesRestored,
+    bytesRestored: result.bytesRestored,
+    verified: result.verified,
+    durationMs: result.durationMs,
+    entries,
+  };
 }

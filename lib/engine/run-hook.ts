@@ -2,7 +2,11 @@
 // machine for its own sources, on a node by its agent for the node's.
 import { spawn } from 'node:child_process';
 
-export async function runHook(command: string, timeoutSeconds: number, env: NodeJS.ProcessEnv = process.env): Promise<{ ok: true } | { ok: false; message: string }> {
+export async function runHook(
+  command: string,
+  timeoutSeconds: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ok: true } | { ok: false; message: string }> {
   if (!command.trim()) return { ok: true };
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], env });
@@ -13,7 +17,11 @@ export async function runHook(command: string, timeoutSeconds: number, env: Node
       clearTimeout(timer);
       if (code === 0) resolve({ ok: true });
       else if (signal === 'SIGKILL') resolve({ ok: false, message: `timed out after ${timeoutSeconds} s` });
-      else resolve({ ok: false, message: `exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}` });
+      else
+        resolve({
+          ok: false,
+          message: `exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`,
+        });
     });
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -12,7 +12,12 @@ import path from 'node:path';
 import readline from 'node:readline';
 
 import { initRepository, writeKeyFile } from '@/lib/engine';
-import { GroupCoordinator, GROUP_DEFAULTS, type FailoverRecord, type GroupConfig } from '@/lib/engine/failover/coordinator';
+import {
+  GroupCoordinator,
+  GROUP_DEFAULTS,
+  type FailoverRecord,
+  type GroupConfig,
+} from '@/lib/engine/failover/coordinator';
 import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
 import { freePort } from '@/lib/engine/free-port';
 import { AgentClient } from '@/lib/engine/nodes/agent-client';
@@ -91,7 +96,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const serviceLinkPort = await serviceLink.start();
     serviceLink.setTarget({ host: '127.0.0.1', port: servicePort });
     serviceLinks.set(nodeId, serviceLinkPort);
-    nodes.push({ nodeId, name, secret, agentPort, servicePort, link, linkPort, serviceLink, configFile: path.join(dir, `${name}.json`), stateDir: path.join(dir, name, 'agent'), process: null, direct: new AgentClient(`http://127.0.0.1:${agentPort}`, { nodeId, secret }) });
+    nodes.push({
+      nodeId,
+      name,
+      secret,
+      agentPort,
+      servicePort,
+      link,
+      linkPort,
+      serviceLink,
+      configFile: path.join(dir, `${name}.json`),
+      stateDir: path.join(dir, name, 'agent'),
+      process: null,
+      direct: new AgentClient(`http://127.0.0.1:${agentPort}`, { nodeId, secret }),
+    });
   }
 
   const secrets = new Map(nodes.map((n) => [n.nodeId, n.secret]));
@@ -113,7 +131,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       repositoryPassword,
       stateDir: node.stateDir,
       runPlanCommands: options.runPlanCommands?.includes(node.name) ?? false,
-      service: { command: [process.execPath, NOTES_SERVICE], env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' }, port: node.servicePort, health: { httpPath: '/health' }, dataDir, sqlite: ['notes.db'], paths: ['attachments'] },
+      service: {
+        command: [process.execPath, NOTES_SERVICE],
+        env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
+        port: node.servicePort,
+        health: { httpPath: '/health' },
+        dataDir,
+        sqlite: ['notes.db'],
+        paths: ['attachments'],
+      },
     };
     writeFileSync(node.configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     chmodSync(node.configFile, 0o600);
@@ -126,7 +152,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const serviceProbes: Cluster['serviceProbes'] = [];
 
   async function startAgent(node: TestNode): Promise<void> {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } },
+    );
     node.process = child;
     await new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -152,7 +182,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       maintenance: false,
       agentReports: options.agentReports ?? true,
       ...options.group,
-      members: nodes.map((n, i) => ({ nodeId: n.nodeId, name: n.name, agentUrl: `http://127.0.0.1:${n.linkPort}`, secret: n.secret, priority: nodes.length - i, service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! } })),
+      members: nodes.map((n, i) => ({
+        nodeId: n.nodeId,
+        name: n.name,
+        agentUrl: `http://127.0.0.1:${n.linkPort}`,
+        secret: n.secret,
+        priority: nodes.length - i,
+        service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! },
+      })),
     },
     {
       setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
@@ -217,14 +254,23 @@ export function storageHttpServer(service: () => Promise<StorageService>): http.
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const reply = await (await service()).handle(req.method ?? 'GET', req.url ?? '/', { get: (n) => (req.headers[n] as string | undefined) ?? null }, Buffer.concat(chunks));
+      const reply = await (await service()).handle(
+        req.method ?? 'GET',
+        req.url ?? '/',
+        { get: (n) => (req.headers[n] as string | undefined) ?? null },
+        Buffer.concat(chunks),
+      );
       res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
     });
   });
 }
 
 /** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

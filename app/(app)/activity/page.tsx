@@ -5,7 +5,11 @@ import { ACTIVITY_FILTERS, activity } from '@/lib/control/activity';
 
 const query = z.object({ show: z.enum(ACTIVITY_FILTERS).catch('all'), q: z.string().max(100).catch('') });
 
-export default async function ActivityPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function ActivityPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   await requireUser();
   const { show, q } = query.parse({ show: (await searchParams).show ?? 'all', q: (await searchParams).q ?? '' });
   const items = activity(show, q);
@@ -17,7 +21,12 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
           <label htmlFor="activity-show" className="block text-sm font-medium text-slate-700">
             Show
           </label>
-          <select id="activity-show" name="show" defaultValue={show} className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm">
+          <select
+            id="activity-show"
+            name="show"
+            defaultValue={show}
+            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+          >
             <option value="all">Everything</option>
             <option value="jobs">Jobs</option>
             <option value="actions">User actions</option>
@@ -29,7 +38,12 @@ export default async function ActivityPage({ searchParams }: { searchParams: Pro
           <label htmlFor="activity-q" className="block text-sm font-medium text-slate-700">
             Containing
           </label>
-          <input id="activity-q" name="q" defaultValue={q} className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm" />
+          <input
+            id="activity-q"
+            name="q"
+            defaultValue={q}
+            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+          />
         </div>
         <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
           Filter

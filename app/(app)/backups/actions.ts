@@ -27,10 +27,16 @@ export const backUpNow = formAction(z.object({ sourceId: id }), 'backup', async 
 export const cancel = formAction(z.object({ jobId: id }), 'cancel', async ({ jobId }, user) => {
   const ok = cancelJob(jobId);
   audit({ username: user!.username, action: 'cancel job', target: String(jobId), ok });
-  return ok ? { ok: true, data: undefined, message: 'Cancelling…' } : { ok: false, error: 'That job is not running any more.' };
+  return ok
+    ? { ok: true, data: undefined, message: 'Cancelling…' }
+    : { ok: false, error: 'That job is not running any more.' };
 });
 
-const count = z.coerce.number({ message: 'A whole number' }).int('A whole number').min(0, 'Zero or more').max(10_000, 'At most 10,000');
+const count = z.coerce
+  .number({ message: 'A whole number' })
+  .int('A whole number')
+  .min(0, 'Zero or more')
+  .max(10_000, 'At most 10,000');
 
 /** What a source's policy holds; the same fields when it is added and when it is edited. */
 const policyFields = {
@@ -44,13 +50,24 @@ const policyFields = {
     .string()
     .trim()
     .default('')
-    .refine((tz) => tz === '' || isValidTimezone(tz), 'Not a time zone (for example Europe/Paris); empty for the server\'s'),
-  rpoTargetMinutes: z.coerce.number({ message: 'A number of minutes' }).int('A whole number of minutes').min(1, 'At least 1 minute').max(60 * 24 * 90, 'At most 90 days'),
+    .refine(
+      (tz) => tz === '' || isValidTimezone(tz),
+      "Not a time zone (for example Europe/Paris); empty for the server's",
+    ),
+  rpoTargetMinutes: z.coerce
+    .number({ message: 'A number of minutes' })
+    .int('A whole number of minutes')
+    .min(1, 'At least 1 minute')
+    .max(60 * 24 * 90, 'At most 90 days'),
   keepLast: count,
   keepDaily: count,
   preCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
   postCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
-  commandTimeoutSeconds: z.coerce.number({ message: 'A number of seconds' }).int('A whole number of seconds').min(1, 'At least 1 second').max(3600, 'At most an hour'),
+  commandTimeoutSeconds: z.coerce
+    .number({ message: 'A number of seconds' })
+    .int('A whole number of seconds')
+    .min(1, 'At least 1 second')
+    .max(3600, 'At most an hour'),
 };
 
 const newSourceSchema = z
@@ -76,13 +93,16 @@ const newSourceSchema = z
   .superRefine((v, ctx) => {
     if (v.node !== LOCAL_NODE) {
       // The path is on the node: its agent reports a missing path when it backs up.
-      if (!db().select().from(nodes).where(eq(nodes.name, v.node)).get()) ctx.addIssue({ code: 'custom', path: ['node'], message: 'No such node' });
+      if (!db().select().from(nodes).where(eq(nodes.name, v.node)).get())
+        ctx.addIssue({ code: 'custom', path: ['node'], message: 'No such node' });
       return;
     }
     const st = existsSync(v.path) ? statSync(v.path) : null;
     if (!st) ctx.addIssue({ code: 'custom', path: ['path'], message: 'Nothing exists at this path' });
-    else if (v.kind === 'directory' && !st.isDirectory()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a directory' });
-    else if (v.kind === 'sqlite' && !st.isFile()) ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a database file' });
+    else if (v.kind === 'directory' && !st.isDirectory())
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a directory' });
+    else if (v.kind === 'sqlite' && !st.isFile())
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 'This is not a database file' });
   });
 
 export const backUpPlanNow = formAction(z.object({ planId: id }), 'backup', async ({ planId }, user) => {
@@ -90,38 +110,87 @@ export const backUpPlanNow = formAction(z.object({ planId: id }), 'backup', asyn
   if (!plan) return { ok: false, error: 'That plan no longer exists.' };
   const members = db().select().from(sources).where(eq(sources.planId, planId)).all();
   for (const source of members) enqueueBackup(source.id, user!.username);
-  audit({ username: user!.username, action: 'back up plan now', target: plan.name, ok: true, detail: members.map((m) => m.name).join(', ') });
-  return { ok: true, data: undefined, message: `${members.length} backup job${members.length === 1 ? '' : 's'} queued.` };
+  audit({
+    username: user!.username,
+    action: 'back up plan now',
+    target: plan.name,
+    ok: true,
+    detail: members.map((m) => m.name).join(', '),
+  });
+  return {
+    ok: true,
+    data: undefined,
+    message: `${members.length} backup job${members.length === 1 ? '' : 's'} queued.`,
+  };
 });
 
-export const updatePlan = formAction(z.object({ planId: id, ...policyFields }), 'configure', async ({ planId, ...policy }, user) => {
-  const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
-  if (!plan) return { ok: false, error: 'That plan no longer exists.' };
-  db().update(plans).set(policy).where(eq(plans.id, planId)).run();
-  syncSchedules();
-  revalidatePath('/backups');
-  audit({ username: user!.username, action: 'change plan', target: plan.name, ok: true, detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}` });
-  return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
-});
+export const updatePlan = formAction(
+  z.object({ planId: id, ...policyFields }),
+  'configure',
+  async ({ planId, ...policy }, user) => {
+    const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
+    if (!plan) return { ok: false, error: 'That plan no longer exists.' };
+    db().update(plans).set(policy).where(eq(plans.id, planId)).run();
+    syncSchedules();
+    revalidatePath('/backups');
+    audit({
+      username: user!.username,
+      action: 'change plan',
+      target: plan.name,
+      ok: true,
+      detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}`,
+    });
+    return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
+  },
+);
 
-export const addSource = formAction(newSourceSchema, 'configure', async ({ name, kind, path: where, plan, node, ...policy }, user): Promise<ActionState> => {
-  if (db().select().from(sources).where(eq(sources.name, name)).get()) {
-    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A source with this name exists' } };
-  }
-  if (plan === 'new' && db().select().from(plans).where(eq(plans.name, name)).get()) {
-    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A plan with this name exists: pick it under Plan' } };
-  }
-  if (plan !== 'new' && !db().select().from(plans).where(eq(plans.id, plan)).get()) {
-    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { plan: 'That plan no longer exists' } };
-  }
-  db().$client
-    .transaction(() => {
-      const planId = plan === 'new' ? db().insert(plans).values({ name, ...policy, createdAt: Date.now() }).returning().get().id : plan;
-      db().insert(sources).values({ planId, name, kind, path: where, node, createdAt: Date.now() }).run();
-    })
-    .immediate();
-  syncSchedules();
-  revalidatePath('/backups');
-  audit({ username: user!.username, action: 'add source', target: name, ok: true, detail: node === LOCAL_NODE ? where : `${node}:${where}` });
-  return { ok: true, data: undefined, message: `Source ${name} added.` };
-});
+export const addSource = formAction(
+  newSourceSchema,
+  'configure',
+  async ({ name, kind, path: where, plan, node, ...policy }, user): Promise<ActionState> => {
+    if (db().select().from(sources).where(eq(sources.name, name)).get()) {
+      return {
+        ok: false,
+        error: 'Check the fields marked below.',
+        fieldErrors: { name: 'A source with this name exists' },
+      };
+    }
+    if (plan === 'new' && db().select().from(plans).where(eq(plans.name, name)).get()) {
+      return {
+        ok: false,
+        error: 'Check the fields marked below.',
+        fieldErrors: { name: 'A plan with this name exists: pick it under Plan' },
+      };
+    }
+    if (plan !== 'new' && !db().select().from(plans).where(eq(plans.id, plan)).get()) {
+      return {
+        ok: false,
+        error: 'Check the fields marked below.',
+        fieldErrors: { plan: 'That plan no longer exists' },
+      };
+    }
+    db()
+      .$client.transaction(() => {
+        const planId =
+          plan === 'new'
+            ? db()
+                .insert(plans)
+                .values({ name, ...policy, createdAt: Date.now() })
+                .returning()
+                .get().id
+            : plan;
+        db().insert(sources).values({ planId, name, kind, path: where, node, createdAt: Date.now() }).run();
+      })
+      .immediate();
+    syncSchedules();
+    revalidatePath('/backups');
+    audit({
+      username: user!.username,
+      action: 'add source',
+      target: name,
+      ok: true,
+      detail: node === LOCAL_NODE ? where : `${node}:${where}`,
+    });
+    return { ok: true, data: undefined, message: `Source ${name} added.` };
+  },
+);

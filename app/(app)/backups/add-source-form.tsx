@@ -12,12 +12,23 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
       <div className="sm:col-span-2">
         <FormStatus state={state} />
       </div>
-      <Field label="Name" name="name" defaultValue={values?.name} error={errors?.name} hint="For example: app-uploads" />
+      <Field
+        label="Name"
+        name="name"
+        defaultValue={values?.name}
+        error={errors?.name}
+        hint="For example: app-uploads"
+      />
       <div>
         <label htmlFor="source-kind" className="block text-sm font-medium text-slate-700">
           Kind
         </label>
-        <select id="source-kind" name="kind" defaultValue={values?.kind ?? 'directory'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+        <select
+          id="source-kind"
+          name="kind"
+          defaultValue={values?.kind ?? 'directory'}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+        >
           <option value="directory">Directory</option>
           <option value="sqlite">SQLite database</option>
         </select>
@@ -26,7 +37,12 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
         <label htmlFor="source-plan" className="block text-sm font-medium text-slate-700">
           Plan
         </label>
-        <select id="source-plan" name="plan" defaultValue={values?.plan ?? 'new'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+        <select
+          id="source-plan"
+          name="plan"
+          defaultValue={values?.plan ?? 'new'}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+        >
           <option value="new">A new plan with the settings below</option>
           {plans.map((p) => (
             <option key={p.id} value={p.id}>
@@ -34,14 +50,23 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
             </option>
           ))}
         </select>
-        {errors?.plan ? <p className="mt-1 text-sm text-red-600">{errors.plan}</p> : <p className="mt-1 text-sm text-slate-500">An existing plan brings its own settings.</p>}
+        {errors?.plan ? (
+          <p className="mt-1 text-sm text-red-600">{errors.plan}</p>
+        ) : (
+          <p className="mt-1 text-sm text-slate-500">An existing plan brings its own settings.</p>
+        )}
       </div>
       {nodes.length > 0 ? (
         <div>
           <label htmlFor="source-node" className="block text-sm font-medium text-slate-700">
             Node
           </label>
-          <select id="source-node" name="node" defaultValue={values?.node ?? 'local'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+          <select
+            id="source-node"
+            name="node"
+            defaultValue={values?.node ?? 'local'}
+            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+          >
             <option value="local">This machine (the dashboard’s)</option>
             {nodes.map((n) => (
               <option key={n} value={n}>
@@ -52,7 +77,13 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
           {errors?.node ? <p className="mt-1 text-sm text-red-600">{errors.node}</p> : null}
         </div>
       ) : null}
-      <Field label="Path" name="path" defaultValue={values?.path} error={errors?.path} hint="Absolute path on the machine the source is on" />
+      <Field
+        label="Path"
+        name="path"
+        defaultValue={values?.path}
+        error={errors?.path}
+        hint="Absolute path on the machine the source is on"
+      />
       <SourcePolicyFields values={values ?? {}} errors={errors} />
       <div className="sm:col-span-2 sm:w-48">
         <SubmitButton>Add source</SubmitButton>

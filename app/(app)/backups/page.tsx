@@ -37,10 +37,16 @@ export default async function BackupsPage() {
           {health.map(({ source, plan, ageMs }) => (
             <tr key={source.id} className="border-t border-slate-200">
               <td className="py-2 font-medium">{source.name}</td>
-              <td className="font-mono text-xs">{source.node === LOCAL_NODE ? source.path : `${source.node}:${source.path}`}</td>
+              <td className="font-mono text-xs">
+                {source.node === LOCAL_NODE ? source.path : `${source.node}:${source.path}`}
+              </td>
               <td>{plan.name}</td>
               <td>{ageMs === null ? 'never' : `${formatAge(ageMs)} ago`}</td>
-              <td className="text-right">{can(user.role, 'backup') ? <ActionButton action={backUpNow} fields={{ sourceId: source.id }} label="Back up now" /> : null}</td>
+              <td className="text-right">
+                {can(user.role, 'backup') ? (
+                  <ActionButton action={backUpNow} fields={{ sourceId: source.id }} label="Back up now" />
+                ) : null}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -73,22 +79,44 @@ export default async function BackupsPage() {
                   )}
                 </td>
                 <td>{members.map((m) => m.source.name).join(', ')}</td>
-                <td>{plan.schedule ? `${plan.schedule}${plan.timezone ? ` ${plan.timezone}` : ''}${next ? ` (next ${new Date(next).toLocaleTimeString()})` : ''}` : 'on demand'}</td>
+                <td>
+                  {plan.schedule
+                    ? `${plan.schedule}${plan.timezone ? ` ${plan.timezone}` : ''}${next ? ` (next ${new Date(next).toLocaleTimeString()})` : ''}`
+                    : 'on demand'}
+                </td>
                 <td>{plan.rpoTargetMinutes} min</td>
-                <td>{plan.keepLast || plan.keepDaily ? `last ${plan.keepLast}, daily ${plan.keepDaily}` : 'keep all'}</td>
-                <td className="text-right">{can(user.role, 'backup') && members.length > 0 ? <ActionButton action={backUpPlanNow} fields={{ planId: plan.id }} label="Back up plan now" /> : null}</td>
+                <td>
+                  {plan.keepLast || plan.keepDaily ? `last ${plan.keepLast}, daily ${plan.keepDaily}` : 'keep all'}
+                </td>
+                <td className="text-right">
+                  {can(user.role, 'backup') && members.length > 0 ? (
+                    <ActionButton action={backUpPlanNow} fields={{ planId: plan.id }} label="Back up plan now" />
+                  ) : null}
+                </td>
               </tr>
             );
           })}
         </tbody>
       </table>
-      <LiveJobs initial={runningJobs().map((job) => jobForRole(job, user.role))} sourceNames={names} cancelAction={can(user.role, 'cancel') ? cancel : undefined} />
+      <LiveJobs
+        initial={runningJobs().map((job) => jobForRole(job, user.role))}
+        sourceNames={names}
+        cancelAction={can(user.role, 'cancel') ? cancel : undefined}
+      />
       {can(user.role, 'configure') ? (
         <section aria-labelledby="add-source" className="mt-10 rounded-lg border border-slate-200 bg-white p-6">
           <h2 id="add-source" className="mb-4 text-lg font-medium">
             Add a source
           </h2>
-          <AddSourceForm plans={allPlans.map((p) => ({ id: p.id, name: p.name }))} nodes={db().select({ name: nodes.name }).from(nodes).orderBy(nodes.name).all().map((n) => n.name)} />
+          <AddSourceForm
+            plans={allPlans.map((p) => ({ id: p.id, name: p.name }))}
+            nodes={db()
+              .select({ name: nodes.name })
+              .from(nodes)
+              .orderBy(nodes.name)
+              .all()
+              .map((n) => n.name)}
+          />
         </section>
       ) : null}
     </main>

@@ -13,65 +13,146 @@ import { failoverGroups, nodes } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
-import { createFailoverGroup, groupsWithNode, memberOf, removeFailoverGroup, runDrill, setMaintenance, startGroup, switchover } from '@/lib/control/failover';
+import {
+  createFailoverGroup,
+  groupsWithNode,
+  memberOf,
+  removeFailoverGroup,
+  runDrill,
+  setMaintenance,
+  startGroup,
+  switchover,
+} from '@/lib/control/failover';
 import { isValidSchedule } from '@/lib/control/scheduler';
-import { agentConfig, registerNode, removeRegisteredNode, RESERVED_NODE_NAMES, rotateNodeCredentials } from '@/lib/control/node-registry';
+import {
+  agentConfig,
+  registerNode,
+  removeRegisteredNode,
+  RESERVED_NODE_NAMES,
+  rotateNodeCredentials,
+} from '@/lib/control/node-registry';
 
 const groupId = z.string().regex(/^group-[0-9a-f]{12}$/, 'Not a failover group');
 const nodeId = z.string().regex(/^node-[0-9a-f]{12}$/, 'Not a node');
 
 function groupName(id: string): string {
-  return db().select({ name: failoverGroups.name }).from(failoverGroups).where(eq(failoverGroups.id, id)).get()?.name ?? id;
+  return (
+    db().select({ name: failoverGroups.name }).from(failoverGroups).where(eq(failoverGroups.id, id)).get()?.name ?? id
+  );
 }
 
 export const switchOver = formAction(z.object({ groupId, nodeId }), 'failover', async (input, user) => {
   if (!memberOf(input.groupId, input.nodeId)) return { ok: false, error: 'That node is not in this group.' };
   const record = await switchover(input.groupId, input.nodeId);
-  audit({ username: user!.username, action: 'switchover', target: groupName(input.groupId), ok: Boolean(record?.ok), detail: record?.error });
+  audit({
+    username: user!.username,
+    action: 'switchover',
+    target: groupName(input.groupId),
+    ok: Boolean(record?.ok),
+    detail: record?.error,
+  });
   revalidatePath('/nodes');
   if (!record) return { ok: false, error: 'Another failover or switchover is under way; try again when it ends.' };
-  return record.ok ? { ok: true, data: undefined, message: `Switched over in ${((record.rtoMs ?? 0) / 1000).toFixed(1)} s.` } : { ok: false, error: `The switchover failed: ${record.error}` };
+  return record.ok
+    ? { ok: true, data: undefined, message: `Switched over in ${((record.rtoMs ?? 0) / 1000).toFixed(1)} s.` }
+    : { ok: false, error: `The switchover failed: ${record.error}` };
 });
 
-export const toggleMaintenance = formAction(z.object({ groupId, on: z.enum(['0', '1']) }), 'failover', async (input, user) => {
-  setMaintenance(input.groupId, input.on === '1');
-  audit({ username: user!.username, action: input.on === '1' ? 'maintenance on' : 'maintenance off', target: groupName(input.groupId), ok: true });
-  revalidatePath('/nodes');
-  return { ok: true, data: undefined, message: input.on === '1' ? 'Maintenance mode: no automatic failover.' : 'Automatic failover is on again.' };
-});
+export const toggleMaintenance = formAction(
+  z.object({ groupId, on: z.enum(['0', '1']) }),
+  'failover',
+  async (input, user) => {
+    setMaintenance(input.groupId, input.on === '1');
+    audit({
+      username: user!.username,
+      action: input.on === '1' ? 'maintenance on' : 'maintenance off',
+      target: groupName(input.groupId),
+      ok: true,
+    });
+    revalidatePath('/nodes');
+    return {
+      ok: true,
+      data: undefined,
+      message: input.on === '1' ? 'Maintenance mode: no automatic failover.' : 'Automatic failover is on again.',
+    };
+  },
+);
 
 export const drillNow = formAction(z.object({ groupId }), 'failover', async (input, user) => {
   const result = await runDrill(input.groupId, null);
-  audit({ username: user!.username, action: 'DR drill', target: groupName(input.groupId), ok: result.ok, detail: result.error });
+  audit({
+    username: user!.username,
+    action: 'DR drill',
+    target: groupName(input.groupId),
+    ok: result.ok,
+    detail: result.error,
+  });
   revalidatePath('/nodes');
-  return result.ok ? { ok: true, data: undefined, message: `Drill passed: ready in ${((result.timeToReadyMs ?? 0) / 1000).toFixed(2)} s.` } : { ok: false, error: `The drill failed: ${result.error}` };
+  return result.ok
+    ? {
+        ok: true,
+        data: undefined,
+        message: `Drill passed: ready in ${((result.timeToReadyMs ?? 0) / 1000).toFixed(2)} s.`,
+      }
+    : { ok: false, error: `The drill failed: ${result.error}` };
 });
 
 export const failPrimary = formAction(z.object({}), 'failover', async (_input, user) => {
   const result = await failDemoPrimary();
-  audit({ username: user!.username, action: 'fail demo primary', ok: result.ok, detail: result.ok ? undefined : result.error });
-  return result.ok ? { ok: true, data: undefined, message: 'The primary’s service was killed (SIGKILL). Watch the failover below.' } : { ok: false, error: result.error };
+  audit({
+    username: user!.username,
+    action: 'fail demo primary',
+    ok: result.ok,
+    detail: result.ok ? undefined : result.error,
+  });
+  return result.ok
+    ? { ok: true, data: undefined, message: 'The primary’s service was killed (SIGKILL). Watch the failover below.' }
+    : { ok: false, error: result.error };
 });
 
-const name = z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Lower-case letters, digits and dashes');
+const name = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Lower-case letters, digits and dashes');
 const registerSchema = z.object({
   name,
   agentUrl: z
     .string()
     .trim()
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'An http:// or https:// address, for example http://10.0.0.5:7700'),
+    .refine(
+      (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+      'An http:// or https:// address, for example http://10.0.0.5:7700',
+    ),
   serviceHost: z.string().trim().min(1, 'The host the service listens on').max(255),
-  servicePort: z.coerce.number({ message: 'A port number' }).int().min(1, 'A port from 1 to 65535').max(65535, 'A port from 1 to 65535'),
+  servicePort: z.coerce
+    .number({ message: 'A port number' })
+    .int()
+    .min(1, 'A port from 1 to 65535')
+    .max(65535, 'A port from 1 to 65535'),
 });
 
 export const registerNodeAction = formAction(registerSchema, 'configure', async (input, user) => {
-  if (RESERVED_NODE_NAMES.includes(input.name)) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: `“${input.name}” is reserved: pick another name` } };
-  if (db().select().from(nodes).where(eq(nodes.name, input.name)).get()) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A node with this name exists' } };
+  if (RESERVED_NODE_NAMES.includes(input.name))
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { name: `“${input.name}” is reserved: pick another name` },
+    };
+  if (db().select().from(nodes).where(eq(nodes.name, input.name)).get())
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { name: 'A node with this name exists' },
+    };
   const { node, credentials } = await registerNode(input);
   audit({ username: user!.username, action: 'register node', target: node.name, ok: true });
   revalidatePath('/nodes');
   // Shown once: the control plane keeps the secret to sign requests, but never shows it again.
-  return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `Node ${node.name} registered.` };
+  return {
+    ok: true,
+    data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) },
+    message: `Node ${node.name} registered.`,
+  };
 });
 
 export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', async (input, user) => {
@@ -82,10 +163,18 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
   // restart with the new secret.
   for (const g of db().select().from(failoverGroups).all()) {
     if (!memberOf(g.id, node.id)) continue;
-    db().update(failoverGroups).set({ groupKey: randomBytes(32).toString('hex') }).where(eq(failoverGroups.id, g.id)).run();
+    db()
+      .update(failoverGroups)
+      .set({ groupKey: randomBytes(32).toString('hex') })
+      .where(eq(failoverGroups.id, g.id))
+      .run();
     await startGroup(g.id);
   }
-  return { ok: true, data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) }, message: `New credentials for ${node.name}; the old ones no longer work.` };
+  return {
+    ok: true,
+    data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) },
+    message: `New credentials for ${node.name}; the old ones no longer work.`,
+  };
 });
 
 const hostPort = z
@@ -102,54 +191,134 @@ const groupSchema = z.object({
     .trim()
     .default('')
     .refine((p) => p === '' || p.startsWith('/'), 'A path starting with /, or empty for a TCP check'),
-  shippingSeconds: z.coerce.number({ message: 'A number of seconds' }).int('Whole seconds').min(1, 'At least 1 s').max(3600, 'At most an hour'),
+  shippingSeconds: z.coerce
+    .number({ message: 'A number of seconds' })
+    .int('Whole seconds')
+    .min(1, 'At least 1 s')
+    .max(3600, 'At most an hour'),
   members: z.string().transform((v, ctx) => {
-    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (ids.length < 2) ctx.addIssue({ code: 'custom', message: 'Pick at least two nodes: a primary and a standby' });
     return ids;
   }),
 });
 
 export const createGroup = formAction(groupSchema, 'configure', async (input, user): Promise<ActionState> => {
-  if (db().select().from(failoverGroups).where(eq(failoverGroups.name, input.name)).get()) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { name: 'A group with this name exists' } };
+  if (db().select().from(failoverGroups).where(eq(failoverGroups.name, input.name)).get())
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { name: 'A group with this name exists' },
+    };
   const known = db().select().from(nodes).all();
   const members = input.members.map((id) => known.find((n) => n.id === id));
-  if (members.some((m) => !m)) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { members: 'A chosen node no longer exists' } };
-  const [host, port] = [input.endpoint.slice(0, input.endpoint.lastIndexOf(':')), Number(input.endpoint.split(':').pop())];
-  if (!(await portFree(host, port))) return { ok: false, error: 'Check the fields marked below.', fieldErrors: { endpoint: 'Something already listens there' } };
-  const group = createFailoverGroup({ name: input.name, endpointHost: host, endpointPort: port, healthPath: input.healthPath || null, shippingIntervalMs: input.shippingSeconds * 1000, memberIds: input.members });
+  if (members.some((m) => !m))
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { members: 'A chosen node no longer exists' },
+    };
+  const [host, port] = [
+    input.endpoint.slice(0, input.endpoint.lastIndexOf(':')),
+    Number(input.endpoint.split(':').pop()),
+  ];
+  if (!(await portFree(host, port)))
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { endpoint: 'Something already listens there' },
+    };
+  const group = createFailoverGroup({
+    name: input.name,
+    endpointHost: host,
+    endpointPort: port,
+    healthPath: input.healthPath || null,
+    shippingIntervalMs: input.shippingSeconds * 1000,
+    memberIds: input.members,
+  });
   await startGroup(group.id);
-  audit({ username: user!.username, action: 'create failover group', target: input.name, ok: true, detail: `${members.map((m) => m!.name).join(', ')} behind ${input.endpoint}` });
+  audit({
+    username: user!.username,
+    action: 'create failover group',
+    target: input.name,
+    ok: true,
+    detail: `${members.map((m) => m!.name).join(', ')} behind ${input.endpoint}`,
+  });
   revalidatePath('/nodes');
   return { ok: true, data: undefined, message: `Group ${input.name} created: the first node listed becomes primary.` };
 });
 
-export const setDrillSchedule = formAction(z.object({ groupId, schedule: z.string().trim().max(100).refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 3 * * 0 for Sundays at 3:00)') }), 'configure', async (input, user) => {
-  db().update(failoverGroups).set({ drillSchedule: input.schedule || null }).where(eq(failoverGroups.id, input.groupId)).run();
-  await startGroup(input.groupId);
-  audit({ username: user!.username, action: 'drill schedule', target: groupName(input.groupId), ok: true, detail: input.schedule || 'by hand only' });
-  revalidatePath('/nodes');
-  return { ok: true, data: undefined, message: input.schedule ? `Drills run on ${input.schedule}.` : 'Drills run by hand only.' };
-});
+export const setDrillSchedule = formAction(
+  z.object({
+    groupId,
+    schedule: z
+      .string()
+      .trim()
+      .max(100)
+      .refine(
+        (s) => s === '' || isValidSchedule(s),
+        'Not a cron expression (for example 0 3 * * 0 for Sundays at 3:00)',
+      ),
+  }),
+  'configure',
+  async (input, user) => {
+    db()
+      .update(failoverGroups)
+      .set({ drillSchedule: input.schedule || null })
+      .where(eq(failoverGroups.id, input.groupId))
+      .run();
+    await startGroup(input.groupId);
+    audit({
+      username: user!.username,
+      action: 'drill schedule',
+      target: groupName(input.groupId),
+      ok: true,
+      detail: input.schedule || 'by hand only',
+    });
+    revalidatePath('/nodes');
+    return {
+      ok: true,
+      data: undefined,
+      message: input.schedule ? `Drills run on ${input.schedule}.` : 'Drills run by hand only.',
+    };
+  },
+);
 
-export const removeGroup = formAction(z.object({ groupId, confirm: z.string().trim().max(100) }), 'configure', async (input, user) => {
-  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
-  if (!group) return { ok: false, error: 'That group no longer exists.' };
-  if (group.demo) return { ok: false, error: 'The demo group goes with the demo: start with LIFELINE_DEMO=0 to leave it out.' };
-  if (input.confirm !== group.name) return { ok: false, error: `Type ${group.name} to confirm.` };
-  await removeFailoverGroup(group);
-  audit({ username: user!.username, action: 'remove failover group', target: group.name, ok: true });
-  revalidatePath('/nodes');
-  return { ok: true, data: undefined, message: `Group ${group.name} removed. Its primary keeps serving on its own address; its endpoint is stopped.` };
-});
+export const removeGroup = formAction(
+  z.object({ groupId, confirm: z.string().trim().max(100) }),
+  'configure',
+  async (input, user) => {
+    const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
+    if (!group) return { ok: false, error: 'That group no longer exists.' };
+    if (group.demo)
+      return { ok: false, error: 'The demo group goes with the demo: start with LIFELINE_DEMO=0 to leave it out.' };
+    if (input.confirm !== group.name) return { ok: false, error: `Type ${group.name} to confirm.` };
+    await removeFailoverGroup(group);
+    audit({ username: user!.username, action: 'remove failover group', target: group.name, ok: true });
+    revalidatePath('/nodes');
+    return {
+      ok: true,
+      data: undefined,
+      message: `Group ${group.name} removed. Its primary keeps serving on its own address; its endpoint is stopped.`,
+    };
+  },
+);
 
-export const removeNode = formAction(z.object({ nodeId, confirm: z.string().trim().max(100) }), 'configure', async (input, user): Promise<ActionState> => {
-  const node = db().select().from(nodes).where(eq(nodes.id, input.nodeId)).get();
-  if (!node) return { ok: false, error: 'That node no longer exists.' };
-  if (node.demo) return { ok: false, error: 'Demo nodes go with the demo.' };
-  if (groupsWithNode(node.name).length > 0) return { ok: false, error: 'Remove the node from its failover groups first.' };
-  if (input.confirm !== node.name) return { ok: false, error: `Type ${node.name} to confirm.` };
-  await removeRegisteredNode(node);
-  audit({ username: user!.username, action: 'remove node', target: node.name, ok: true });
-  redirect('/nodes');
-});
+export const removeNode = formAction(
+  z.object({ nodeId, confirm: z.string().trim().max(100) }),
+  'configure',
+  async (input, user): Promise<ActionState> => {
+    const node = db().select().from(nodes).where(eq(nodes.id, input.nodeId)).get();
+    if (!node) return { ok: false, error: 'That node no longer exists.' };
+    if (node.demo) return { ok: false, error: 'Demo nodes go with the demo.' };
+    if (groupsWithNode(node.name).length > 0)
+      return { ok: false, error: 'Remove the node from its failover groups first.' };
+    if (input.confirm !== node.name) return { ok: false, error: `Type ${node.name} to confirm.` };
+    await removeRegisteredNode(node);
+    audit({ username: user!.username, action: 'remove node', target: node.name, ok: true });
+    redirect('/nodes');
+  },
+);

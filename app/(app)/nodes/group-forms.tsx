@@ -16,16 +16,40 @@ export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }
       <h2 className="text-lg font-medium">Create a failover group</h2>
       <form action={dispatch} className="mt-3 space-y-3">
         <Field label="Group name" name="name" required defaultValue={values?.name} error={errors?.name} />
-        <Field label="Endpoint" name="endpoint" required placeholder="127.0.0.1:8080" defaultValue={values?.endpoint} error={errors?.endpoint} hint="The stable address clients use, on this machine" />
-        <Field label="Health path" name="healthPath" defaultValue={values?.healthPath ?? '/health'} error={errors?.healthPath} hint="An HTTP path that answers 2xx when the service is healthy; empty for a TCP check" />
-        <Field label="Shipping interval (seconds)" name="shippingSeconds" inputMode="numeric" defaultValue={values?.shippingSeconds ?? '5'} error={errors?.shippingSeconds} />
+        <Field
+          label="Endpoint"
+          name="endpoint"
+          required
+          placeholder="127.0.0.1:8080"
+          defaultValue={values?.endpoint}
+          error={errors?.endpoint}
+          hint="The stable address clients use, on this machine"
+        />
+        <Field
+          label="Health path"
+          name="healthPath"
+          defaultValue={values?.healthPath ?? '/health'}
+          error={errors?.healthPath}
+          hint="An HTTP path that answers 2xx when the service is healthy; empty for a TCP check"
+        />
+        <Field
+          label="Shipping interval (seconds)"
+          name="shippingSeconds"
+          inputMode="numeric"
+          defaultValue={values?.shippingSeconds ?? '5'}
+          error={errors?.shippingSeconds}
+        />
         <fieldset>
-          <legend className="text-sm font-medium text-slate-700">Members, in order of priority (the first starts as primary)</legend>
+          <legend className="text-sm font-medium text-slate-700">
+            Members, in order of priority (the first starts as primary)
+          </legend>
           {nodes.map((n) => (
             <label key={n.id} className="mr-4 inline-flex items-center gap-1 text-sm">
               <input type="checkbox" checked={chosen.includes(n.id)} onChange={() => toggle(n.id)} />
               {n.name}
-              {chosen.includes(n.id) ? <span className="text-xs text-slate-500">#{chosen.indexOf(n.id) + 1}</span> : null}
+              {chosen.includes(n.id) ? (
+                <span className="text-xs text-slate-500">#{chosen.indexOf(n.id) + 1}</span>
+              ) : null}
             </label>
           ))}
           <input type="hidden" name="members" value={chosen.join(',')} />
@@ -44,7 +68,13 @@ export function DrillScheduleForm({ groupId, schedule }: { groupId: string; sche
     <form action={dispatch} aria-label="Drill schedule" className="mt-3 flex flex-wrap items-end gap-2 text-sm">
       <input type="hidden" name="groupId" value={groupId} />
       <div className="w-64">
-        <Field label="Drill schedule (cron)" name="schedule" defaultValue={schedule ?? ''} placeholder="0 3 * * 0" error={errors?.schedule} />
+        <Field
+          label="Drill schedule (cron)"
+          name="schedule"
+          defaultValue={schedule ?? ''}
+          placeholder="0 3 * * 0"
+          error={errors?.schedule}
+        />
       </div>
       <button type="submit" className="rounded-md border border-slate-300 px-3 py-2 hover:bg-slate-50">
         Save

@@ -19,7 +19,17 @@ function when(ms: number): string {
   return new Date(ms).toLocaleString();
 }
 
-function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupView; names: Record<string, string>; mayFailover: boolean; mayConfigure: boolean }) {
+function GroupSection({
+  view,
+  names,
+  mayFailover,
+  mayConfigure,
+}: {
+  view: GroupView;
+  names: Record<string, string>;
+  mayFailover: boolean;
+  mayConfigure: boolean;
+}) {
   const { group } = view;
   const primary = group.primaryNodeId ? names[group.primaryNodeId] : null;
   const standbys = view.members.filter((m) => m.id !== group.primaryNodeId);
@@ -28,20 +38,38 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h2 className="text-lg font-medium">{group.name}</h2>
         <p className="text-sm text-slate-600">
-          Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span> {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s
+          Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>{' '}
+          {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch{' '}
+          {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s
         </p>
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        {group.maintenance ? <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong> : 'Automatic failover on. '}
-        {group.restoreTestedAt ? `Restore tested ${when(group.restoreTestedAt)}.` : 'Restore not tested yet: run a drill.'}
+        {group.maintenance ? (
+          <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong>
+        ) : (
+          'Automatic failover on. '
+        )}
+        {group.restoreTestedAt
+          ? `Restore tested ${when(group.restoreTestedAt)}.`
+          : 'Restore not tested yet: run a drill.'}
       </p>
       {mayFailover ? (
         <div className="mt-3 flex flex-wrap items-center gap-3">
           {standbys.map((s) => (
-            <ActionButton key={s.id} action={switchOver} fields={{ groupId: group.id, nodeId: s.id }} label={`Switch over to ${s.name}`} />
+            <ActionButton
+              key={s.id}
+              action={switchOver}
+              fields={{ groupId: group.id, nodeId: s.id }}
+              label={`Switch over to ${s.name}`}
+            />
           ))}
           <ActionButton action={drillNow} fields={{ groupId: group.id }} label="Run DR drill" tone="link" />
-          <ActionButton action={toggleMaintenance} fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }} label={group.maintenance ? 'End maintenance' : 'Maintenance mode'} tone="link" />
+          <ActionButton
+            action={toggleMaintenance}
+            fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }}
+            label={group.maintenance ? 'End maintenance' : 'Maintenance mode'}
+            tone="link"
+          />
         </div>
       ) : null}
       {mayConfigure ? <DrillScheduleForm groupId={group.id} schedule={group.drillSchedule} /> : null}
@@ -51,7 +79,10 @@ function GroupSection({ view, names, mayFailover, mayConfigure }: { view: GroupV
       {view.events.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>
       ) : (
-        <table aria-label={`Failovers of ${group.name}`} className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3">
+        <table
+          aria-label={`Failovers of ${group.name}`}
+          className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3"
+        >
           <thead className="text-slate-500">
             <tr>
               <th className="py-2">When</th>
@@ -144,7 +175,8 @@ export default async function NodesPage() {
       {demo && demoEnabled() ? (
         <section aria-label="Demo cluster" className="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm">
           <p>
-            <strong>Demo cluster.</strong> Two local nodes guard the notes service; a steady write load goes through the endpoint{' '}
+            <strong>Demo cluster.</strong> Two local nodes guard the notes service; a steady write load goes through the
+            endpoint{' '}
             <span className="font-mono">
               http://{demo.group.endpointHost}:{demo.group.endpointPort}
             </span>
@@ -159,7 +191,13 @@ export default async function NodesPage() {
       ) : null}
       {groups.length === 0 ? <p className="mt-4 text-sm text-slate-600">No failover groups yet.</p> : null}
       {groups.map((g) => (
-        <GroupSection key={g.group.id} view={g} names={names} mayFailover={mayFailover} mayConfigure={can(user.role, 'configure')} />
+        <GroupSection
+          key={g.group.id}
+          view={g}
+          names={names}
+          mayFailover={mayFailover}
+          mayConfigure={can(user.role, 'configure')}
+        />
       ))}
       {ungrouped.length > 0 ? (
         <>
@@ -179,7 +217,9 @@ export default async function NodesPage() {
       {can(user.role, 'configure') ? (
         <>
           <RegisterNodeForm />
-          {ungrouped.length >= 2 ? <CreateGroupForm nodes={ungrouped.map((n) => ({ id: n.id, name: n.name }))} /> : null}
+          {ungrouped.length >= 2 ? (
+            <CreateGroupForm nodes={ungrouped.map((n) => ({ id: n.id, name: n.name }))} />
+          ) : null}
         </>
       ) : null}
     </main>

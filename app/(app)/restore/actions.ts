@@ -35,10 +35,19 @@ function snapshotOfSource(sourceId: number, snapshot: string, role: Role) {
   return snap && snap.sourceKey === sourceKeyOf(source) ? source : null;
 }
 
-export const browse = dataAction(z.object({ snapshot: snapshotId, path: absolutePath }), 'view', async ({ snapshot, path: dir }) => {
-  const listing = await listSnapshotDir(snapshot, dir);
-  return listing.ok ? { ok: true, data: listing.data.map(({ name, path: p, type, size }): BrowseNode => ({ name, path: p, type, size })) } : listing;
-});
+export const browse = dataAction(
+  z.object({ snapshot: snapshotId, path: absolutePath }),
+  'view',
+  async ({ snapshot, path: dir }) => {
+    const listing = await listSnapshotDir(snapshot, dir);
+    return listing.ok
+      ? {
+          ok: true,
+          data: listing.data.map(({ name, path: p, type, size }): BrowseNode => ({ name, path: p, type, size })),
+        }
+      : listing;
+  },
+);
 
 const restoreInput = z
   .object({
@@ -57,19 +66,41 @@ const restoreInput = z
   .transform((v) => ({ ...v, target: v.where === 'elsewhere' ? path.resolve(v.target) : '/' }));
 
 export const preview = dataAction(restoreInput, 'restore-elsewhere', async (input, user) => {
-  if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
+  if (input.where === 'original' && !can(user.role, 'restore-in-place'))
+    return { ok: false, error: 'Only an administrator may restore in place.' };
   const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
   if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
   // The preview compares with the files where the restore will write: on the source's node.
   return previewRestore(input.snapshot, input.where === 'original' ? '/' : input.target, input.include, source.node);
 });
 
-export const startRestore = dataAction(restoreInput.and(z.object({ confirm: z.string().max(100).default('') })), 'restore-elsewhere', async (input, user) => {
-  if (input.where === 'original' && !can(user.role, 'restore-in-place')) return { ok: false, error: 'Only an administrator may restore in place.' };
-  const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
-  if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
-  if (input.where === 'original' && input.confirm !== source.name) return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
-  const job = enqueueRestore(source.id, { snapshot: input.snapshot, target: input.where === 'original' ? '/' : input.target, include: input.include, inPlace: input.where === 'original' }, user.username);
-  audit({ username: user.username, action: input.where === 'original' ? 'restore in place' : 'restore elsewhere', target: source.name, ok: true, detail: `snapshot ${input.snapshot.slice(0, 8)} → ${input.where === 'original' ? 'original location' : input.target}` });
-  return { ok: true, data: job.id };
-});
+export const startRestore = dataAction(
+  restoreInput.and(z.object({ confirm: z.string().max(100).default('') })),
+  'restore-elsewhere',
+  async (input, user) => {
+    if (input.where === 'original' && !can(user.role, 'restore-in-place'))
+      return { ok: false, error: 'Only an administrator may restore in place.' };
+    const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
+    if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
+    if (input.where === 'original' && input.confirm !== source.name)
+      return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
+    const job = enqueueRestore(
+      source.id,
+      {
+        snapshot: input.snapshot,
+        target: input.where === 'original' ? '/' : input.target,
+        include: input.include,
+        inPlace: input.where === 'original',
+      },
+      user.username,
+    );
+    audit({
+      username: user.username,
+      action: input.where === 'original' ? 'restore in place' : 'restore elsewhere',
+      target: source.name,
+      ok: true,
+      detail: `snapshot ${input.snapshot.slice(0, 8)} → ${input.where === 'original' ? 'original location' : input.target}`,
+    });
+    return { ok: true, data: job.id };
+  },
+);

@@ -21,7 +21,9 @@ export default async function RestorePage() {
       id: s.id,
       name: s.name,
       path: s.path,
-      snapshots: all.filter((snap) => snap.sourceKey === sourceKeyOf(s)).map((snap) => ({ id: snap.id, endedAt: snap.endedAt, bytes: snap.bytes })),
+      snapshots: all
+        .filter((snap) => snap.sourceKey === sourceKeyOf(s))
+        .map((snap) => ({ id: snap.id, endedAt: snap.endedAt, bytes: snap.bytes })),
     }));
   return (
     <main className="mx-auto max-w-4xl p-6">

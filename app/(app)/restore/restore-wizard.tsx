@@ -15,7 +15,14 @@ export interface WizardSource {
 }
 
 type Step = 1 | 2 | 3 | 4 | 5 | 6;
-const TITLES = ['Source and point in time', 'What to restore', 'Where to restore', 'Preview and confirm', 'Restoring', 'Result'];
+const TITLES = [
+  'Source and point in time',
+  'What to restore',
+  'Where to restore',
+  'Preview and confirm',
+  'Restoring',
+  'Result',
+];
 
 const button = 'rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50';
 const secondary = 'rounded-md border border-slate-300 bg-white px-4 py-2 text-sm';
@@ -116,7 +123,11 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           </label>
           <label className="block text-sm font-medium">
             Point in time
-            <select className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2" value={snapshot} onChange={(e) => setSnapshot(e.target.value)}>
+            <select
+              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+              value={snapshot}
+              onChange={(e) => setSnapshot(e.target.value)}
+            >
               {source?.snapshots.map((s) => (
                 <option key={s.id} value={s.id}>
                   {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)} · {formatBytes(s.bytes)}
@@ -124,7 +135,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
               ))}
             </select>
           </label>
-          {source && source.snapshots.length === 0 ? <p className="text-sm text-slate-600">This source has no snapshot yet.</p> : null}
+          {source && source.snapshots.length === 0 ? (
+            <p className="text-sm text-slate-600">This source has no snapshot yet.</p>
+          ) : null}
           <button type="button" className={button} disabled={!snapshot} onClick={() => setStep(2)}>
             Next
           </button>
@@ -136,7 +149,8 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           <fieldset className="space-y-2 text-sm">
             <legend className="sr-only">What to restore</legend>
             <label className="flex items-center gap-2">
-              <input type="radio" name="what" checked={everything} onChange={() => setEverything(true)} /> Everything in the snapshot
+              <input type="radio" name="what" checked={everything} onChange={() => setEverything(true)} /> Everything in
+              the snapshot
             </label>
             <label className="flex items-center gap-2">
               <input
@@ -155,7 +169,11 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <div className="rounded border border-slate-200 p-3 text-sm" aria-label="Snapshot browser" role="region">
               <p className="font-mono text-xs">{dir}</p>
               {dir !== '/' ? (
-                <button type="button" className="text-sky-700 hover:underline" onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}>
+                <button
+                  type="button"
+                  className="text-sky-700 hover:underline"
+                  onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}
+                >
                   .. (up)
                 </button>
               ) : null}
@@ -166,7 +184,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                       type="checkbox"
                       aria-label={`Restore ${n.path}`}
                       checked={picked.includes(n.path)}
-                      onChange={(e) => setPicked((old) => (e.target.checked ? [...old, n.path] : old.filter((p) => p !== n.path)))}
+                      onChange={(e) =>
+                        setPicked((old) => (e.target.checked ? [...old, n.path] : old.filter((p) => p !== n.path)))
+                      }
                     />
                     {n.type === 'dir' ? (
                       <button type="button" className="text-sky-700 hover:underline" onClick={() => void open(n.path)}>
@@ -175,7 +195,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                     ) : (
                       <span>{n.name}</span>
                     )}
-                    {n.type === 'file' ? <span className="text-xs text-slate-500">{formatBytes(n.size ?? 0)}</span> : null}
+                    {n.type === 'file' ? (
+                      <span className="text-xs text-slate-500">{formatBytes(n.size ?? 0)}</span>
+                    ) : null}
                   </li>
                 ))}
               </ul>
@@ -186,7 +208,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <button type="button" className={secondary} onClick={() => setStep(1)}>
               Back
             </button>
-            <button type="button" className={button} disabled={busy || (!everything && picked.length === 0)} onClick={() => setStep(3)}>
+            <button
+              type="button"
+              className={button}
+              disabled={busy || (!everything && picked.length === 0)}
+              onClick={() => setStep(3)}
+            >
               Next
             </button>
           </div>
@@ -199,18 +226,27 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <legend className="sr-only">Where to restore</legend>
             {canInPlace ? (
               <label className="flex items-center gap-2">
-                <input type="radio" name="where" checked={where === 'original'} onChange={() => setWhere('original')} /> The original location (overwrites what is there)
+                <input type="radio" name="where" checked={where === 'original'} onChange={() => setWhere('original')} />{' '}
+                The original location (overwrites what is there)
               </label>
             ) : null}
             <label className="flex items-center gap-2">
-              <input type="radio" name="where" checked={where === 'elsewhere'} onChange={() => setWhere('elsewhere')} /> Another directory
+              <input type="radio" name="where" checked={where === 'elsewhere'} onChange={() => setWhere('elsewhere')} />{' '}
+              Another directory
             </label>
           </fieldset>
           {where === 'elsewhere' ? (
             <label className="block font-medium">
               Target directory
-              <input className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono" value={target} onChange={(e) => setTarget(e.target.value)} placeholder="/tmp/restore" />
-              <span className="mt-1 block text-xs font-normal text-slate-500">Each file goes to this directory followed by its original path.</span>
+              <input
+                className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono"
+                value={target}
+                onChange={(e) => setTarget(e.target.value)}
+                placeholder="/tmp/restore"
+              />
+              <span className="mt-1 block text-xs font-normal text-slate-500">
+                Each file goes to this directory followed by its original path.
+              </span>
             </label>
           ) : null}
           <div className="flex gap-3">
@@ -252,15 +288,26 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           {where === 'original' ? (
             <label className="block font-medium">
               Type {source?.name} to confirm
-              <input className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-              <span className="mt-1 block text-xs font-normal text-slate-500">A safety snapshot of the current data is taken first, so this can be undone.</span>
+              <input
+                className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+                value={confirm}
+                onChange={(e) => setConfirm(e.target.value)}
+              />
+              <span className="mt-1 block text-xs font-normal text-slate-500">
+                A safety snapshot of the current data is taken first, so this can be undone.
+              </span>
             </label>
           ) : null}
           <div className="flex gap-3">
             <button type="button" className={secondary} onClick={() => setStep(3)}>
               Back
             </button>
-            <button type="button" className={button} disabled={busy || (where === 'original' && confirm !== source?.name)} onClick={() => void go()}>
+            <button
+              type="button"
+              className={button}
+              disabled={busy || (where === 'original' && confirm !== source?.name)}
+              onClick={() => void go()}
+            >
               Restore
             </button>
           </div>
@@ -269,10 +316,24 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
 
       {step === 5 ? (
         <div className="mt-4 text-sm">
-          <div role="progressbar" aria-label="Restore progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={job && job.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0} className="h-2 rounded bg-slate-100">
-            <div className="h-2 rounded bg-sky-600" style={{ width: `${job && job.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }} />
+          <div
+            role="progressbar"
+            aria-label="Restore progress"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={job && job.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0}
+            className="h-2 rounded bg-slate-100"
+          >
+            <div
+              className="h-2 rounded bg-sky-600"
+              style={{ width: `${job && job.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }}
+            />
           </div>
-          <p className="mt-2">{job ? `${formatBytes(job.bytesDone)} of ${formatBytes(job.bytesTotal)} · ${job.filesDone} of ${job.filesTotal} files` : 'Starting…'}</p>
+          <p className="mt-2">
+            {job
+              ? `${formatBytes(job.bytesDone)} of ${formatBytes(job.bytesTotal)} · ${job.filesDone} of ${job.filesTotal} files`
+              : 'Starting…'}
+          </p>
         </div>
       ) : null}
 

@@ -7,9 +7,18 @@ import { requireUser } from '@/lib/auth/session';
 import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
 
-export default async function SnapshotsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function SnapshotsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
   await requireUser();
-  const sourceKeys = db().selectDistinct({ key: snapshots.sourceKey }).from(snapshots).orderBy(snapshots.sourceKey).all().map((r) => r.key);
+  const sourceKeys = db()
+    .selectDistinct({ key: snapshots.sourceKey })
+    .from(snapshots)
+    .orderBy(snapshots.sourceKey)
+    .all()
+    .map((r) => r.key);
   const wanted = (await searchParams).source;
   const source = wanted && sourceKeys.includes(wanted) ? wanted : null;
   const rows = db()
@@ -36,11 +45,19 @@ export default async function SnapshotsPage({ searchParams }: { searchParams: Pr
         ))}
       </nav>
       {rows.length > 1 ? (
-        <form action="/snapshots/compare" aria-label="Compare two snapshots" className="mt-4 flex flex-wrap items-end gap-3 text-sm">
+        <form
+          action="/snapshots/compare"
+          aria-label="Compare two snapshots"
+          className="mt-4 flex flex-wrap items-end gap-3 text-sm"
+        >
           {(['a', 'b'] as const).map((name, i) => (
             <label key={name} className="block font-medium">
               {i === 0 ? 'Older' : 'Newer'}
-              <select name={name} defaultValue={rows[i === 0 ? 1 : 0].id} className="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-normal">
+              <select
+                name={name}
+                defaultValue={rows[i === 0 ? 1 : 0].id}
+                className="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-normal"
+              >
                 {rows.map((s) => (
                   <option key={s.id} value={s.id}>
                     {s.sourceKey} · {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)}

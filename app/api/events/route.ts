@@ -17,9 +17,12 @@ export async function GET(request: Request) {
   let cleanup = () => {};
   const stream = new ReadableStream({
     start(controller) {
-      const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      const send = (event: string, data: unknown) =>
+        controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
       send('hello', { jobs: runningJobs().map((job) => jobForRole(job, user.role)), nodes: allLiveNodes() });
-      const unsubscribe = subscribe((event: ControlEvent) => send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event));
+      const unsubscribe = subscribe((event: ControlEvent) =>
+        send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event),
+      );
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
       cleanup = () => {
         clearInterval(heartbeat);
@@ -39,6 +42,11 @@ export async function GET(request: Request) {
     },
   });
   return new Response(stream, {
-    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' },
+    headers: {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    },
   });
 }

@@ -30,7 +30,13 @@ export type FileResult =
   | { kind: 'error'; message: string; code?: string };
 
 /** `known` holds the blob ids the repository already has; ids encoded here are added to it. */
-export function readFile(file: string, expectedSize: number, detectSqlite: boolean, keys: ReaderKeys, known: Set<string>): FileResult {
+export function readFile(
+  file: string,
+  expectedSize: number,
+  detectSqlite: boolean,
+  keys: ReaderKeys,
+  known: Set<string>,
+): FileResult {
   let fd: number;
   try {
     fd = openSync(file, 'r');

@@ -49,11 +49,20 @@ export interface BackupResult {
 }
 
 /** Walks what a backup will save; may start before the repository is open (see BackupOptions.scan). */
-export async function scanForBackup(options: Pick<BackupOptions, 'paths' | 'sqlite' | 'exclude' | 'onEvent' | 'signal'>): Promise<ScanResult> {
+export async function scanForBackup(
+  options: Pick<BackupOptions, 'paths' | 'sqlite' | 'exclude' | 'onEvent' | 'signal'>,
+): Promise<ScanResult> {
   const paths = options.paths.map((p) => path.resolve(p));
   const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
-  if (paths.length + sqlite.length === 0) throw new EngineError('invalid-argument', 'name at least one path or SQLite database to back up');
-  return scanSources(paths, sqlite, compileExcludes(options.exclude ?? []), new ProgressMeter('backup', options.onEvent), options.signal);
+  if (paths.length + sqlite.length === 0)
+    throw new EngineError('invalid-argument', 'name at least one path or SQLite database to back up');
+  return scanSources(
+    paths,
+    sqlite,
+    compileExcludes(options.exclude ?? []),
+    new ProgressMeter('backup', options.onEvent),
+    options.signal,
+  );
 }
 
 export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
@@ -64,7 +73,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   const scanning = quiet(options.scan ?? scanForBackup(options));
   const startedAt = new Date();
   const meter = new ProgressMeter('backup', options.onEvent);
-  const lock = await repo.lock({ exclusive: false, operation: 'backup', waitMs: options.lockWaitMs ?? LOCK_WAIT_MS, signal: options.signal });
+  const lock = await repo.lock({
+    exclusive: false,
+    operation: 'backup',
+    waitMs: options.lockWaitMs ?? LOCK_WAIT_MS,
+    signal: options.signal,
+  });
   let reader: FileReader | null = null;
   let saver: TreeSaver | null = null;
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeline-backup-'));
@@ -124,7 +138,11 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   }
 }
 
-async function findParent(repo: Repository, source: string, wanted: string | null | undefined): Promise<SnapshotRecord | null> {
+async function findParent(
+  repo: Repository,
+  source: string,
+  wanted: string | null | undefined,
+): Promise<SnapshotRecord | null> {
   if (wanted === null) return null;
   if (wanted) return repo.resolveSnapshot(wanted);
   const mine = (await repo.listSnapshots()).filter((s) => s.source === source);
@@ -166,7 +184,8 @@ class TreeSaver {
     const pending: Promise<TreeNode | null>[] = [];
     for (const child of entry.children!.values()) {
       const before = previous.get(child.name);
-      if (child.type === 'dir') pending.push(quiet(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)));
+      if (child.type === 'dir')
+        pending.push(quiet(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)));
       else if (child.type === 'file') pending.push(quiet((await this.startFile(child, before)).node));
       else pending.push(Promise.resolve(this.specialNode(child)));
     }
@@ -193,7 +212,10 @@ class TreeSaver {
         return this.skip(entry.path, `symbolic link not readable: ${(err as Error).message}`);
       }
     }
-    return this.skip(entry.path, `${entry.type === 'socket' ? 'socket' : 'device'} not backed up: special files are never read`);
+    return this.skip(
+      entry.path,
+      `${entry.type === 'socket' ? 'socket' : 'device'} not backed up: special files are never read`,
+    );
   }
 
   /** Resolves at once for an unchanged file; otherwise waits for a free slot and returns the read in progress
@@ -201,12 +223,21 @@ class TreeSaver {
   private async startFile(entry: FsEntry, before: TreeNode | undefined): Promise<{ node: Promise<TreeNode | null> }> {
     const size = Number(entry.stat.size);
     // A database's committed data may sit in its -wal with the main file untouched: never trust its metadata.
-    if (!entry.sqlite && before && !before.sqlite && isUnchanged(before, entry) && before.content!.every((id) => this.writer.has(id))) {
+    if (
+      !entry.sqlite &&
+      before &&
+      !before.sqlite &&
+      isUnchanged(before, entry) &&
+      before.content!.every((id) => this.writer.has(id))
+    ) {
       this.count(size);
       this.meter.tick();
       return { node: Promise.resolve({ ...fileNode(entry, size), content: before.content }) };
     }
-    while (this.inFlight >= MAX_FILES_IN_FLIGHT || (this.inFlight > 0 && this.bytesInFlight + size > MAX_BYTES_IN_FLIGHT)) {
+    while (
+      this.inFlight >= MAX_FILES_IN_FLIGHT ||
+      (this.inFlight > 0 && this.bytesInFlight + size > MAX_BYTES_IN_FLIGHT)
+    ) {
       await new Promise<void>((r) => this.slotFreed.push(r));
     }
     throwIfAborted(this.signal);
@@ -238,7 +269,11 @@ class TreeSaver {
     if (result.kind !== 'read') throw new EngineError('io', `unexpected result reading ${entry.path}`);
     // The snapshot may only name blobs that are stored or on their way into a pack.
     const missing = result.content.find((id) => !this.writer.has(id));
-    if (missing) throw new EngineError('corrupt', `internal error: blob ${missing.slice(0, 12)} of ${entry.path} was neither stored nor queued`);
+    if (missing)
+      throw new EngineError(
+        'corrupt',
+        `internal error: blob ${missing.slice(0, 12)} of ${entry.path} was neither stored nor queued`,
+      );
     this.filesRead++;
     this.count(result.size);
     this.meter.tick();
@@ -263,7 +298,12 @@ class TreeSaver {
   private async keep(result: Extract<FileResult, { kind: 'read' }>): Promise<void> {
     throwIfAborted(this.signal);
     for (const blob of result.blobs) {
-      await this.writer.copySealed('data', blob.id, Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength), blob.rawLength);
+      await this.writer.copySealed(
+        'data',
+        blob.id,
+        Buffer.from(blob.sealed.buffer, blob.sealed.byteOffset, blob.sealed.byteLength),
+        blob.rawLength,
+      );
     }
   }
 

@@ -38,7 +38,12 @@ export async function diffSnapshots(repo: Repository, olderTree: string, newerTr
         if (o.subtree) await listAll(o.subtree, p, 'removed');
       } else if (o.type === 'dir' && n.type === 'dir') {
         await walk(o.subtree!, n.subtree!, p);
-      } else if (o.type !== n.type || o.mode !== n.mode || o.target !== n.target || (o.content ?? []).join() !== (n.content ?? []).join()) {
+      } else if (
+        o.type !== n.type ||
+        o.mode !== n.mode ||
+        o.target !== n.target ||
+        (o.content ?? []).join() !== (n.content ?? []).join()
+      ) {
         out.push({ change: 'changed', path: p, type: n.type, size: n.size ?? 0 });
       }
     }

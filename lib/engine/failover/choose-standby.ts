@@ -10,6 +10,8 @@ export interface Candidate {
 
 export function chooseStandby(candidates: Candidate[], exclude: string | null): Candidate | null {
   const eligible = candidates.filter((c) => c.healthy && c.nodeId !== exclude);
-  eligible.sort((a, b) => (b.dataTime ?? -1) - (a.dataTime ?? -1) || b.priority - a.priority || a.nodeId.localeCompare(b.nodeId));
+  eligible.sort(
+    (a, b) => (b.dataTime ?? -1) - (a.dataTime ?? -1) || b.priority - a.priority || a.nodeId.localeCompare(b.nodeId),
+  );
   return eligible[0] ?? null;
 }

@@ -6,7 +6,14 @@
 import { AgentCallError, AgentClient } from '../nodes/agent-client';
 import type { AgentStatus } from '../nodes/agent-protocol';
 import { sealGroupKey } from '../nodes/group-key';
-import { DEFAULT_DETECTOR, FailureDetector, probeHttp, probeTcp, type DetectorOptions, type ProbeResult } from '../nodes/health-probe';
+import {
+  DEFAULT_DETECTOR,
+  FailureDetector,
+  probeHttp,
+  probeTcp,
+  type DetectorOptions,
+  type ProbeResult,
+} from '../nodes/health-probe';
 import { chooseStandby } from './choose-standby';
 import type { Target } from './stable-endpoint';
 
@@ -43,7 +50,13 @@ export interface GroupConfig {
   controlPlaneUrl?: string;
 }
 
-export const GROUP_DEFAULTS = { shippingIntervalMs: 5000, probeIntervalMs: 1000, probeTimeoutMs: 1000, detector: DEFAULT_DETECTOR, leaseMs: 6000 } as const;
+export const GROUP_DEFAULTS = {
+  shippingIntervalMs: 5000,
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 1000,
+  detector: DEFAULT_DETECTOR,
+  leaseMs: 6000,
+} as const;
 
 /** Added to a lease before promotion waits it out: covers clock differences between hosts. */
 const LEASE_MARGIN_MS = 500;
@@ -200,7 +213,15 @@ export class GroupCoordinator {
 
   private view(m: MemberRuntime): MemberView {
     const isPrimary = m.config.nodeId === this.config.primaryNodeId;
-    return { nodeId: m.config.nodeId, agentUp: m.agent.state === 'up', serviceUp: isPrimary ? m.service.state !== 'down' : null, serviceProbe: isPrimary ? m.serviceProbe : null, latencyMs: m.latencyMs, status: m.status, lastError: m.lastError };
+    return {
+      nodeId: m.config.nodeId,
+      agentUp: m.agent.state === 'up',
+      serviceUp: isPrimary ? m.service.state !== 'down' : null,
+      serviceProbe: isPrimary ? m.serviceProbe : null,
+      latencyMs: m.latencyMs,
+      status: m.status,
+      lastError: m.lastError,
+    };
   }
 
   private async probeAll(): Promise<void> {
@@ -208,9 +229,13 @@ export class GroupCoordinator {
     const primary = this.primary();
     if (this.stopped || this.busy || this.config.maintenance) return;
     if (!primary) {
-      if (Date.now() >= this.retryAt) void this.failover('the group has no primary: promoting the freshest healthy member');
+      if (Date.now() >= this.retryAt)
+        void this.failover('the group has no primary: promoting the freshest healthy member');
     } else if (primary.service.state === 'down') {
-      void this.failover('the service stopped answering its health check', primary.lastServiceOkAt ?? primary.service.failingSince ?? Date.now());
+      void this.failover(
+        'the service stopped answering its health check',
+        primary.lastServiceOkAt ?? primary.service.failingSince ?? Date.now(),
+      );
     }
   }
 
@@ -230,15 +255,27 @@ export class GroupCoordinator {
             leaseMs: this.config.leaseMs,
             leaseUntil,
             shippingIntervalMs: this.config.shippingIntervalMs,
-            peers: this.config.members.filter((p) => p.nodeId !== m.config.nodeId).map((p) => ({ nodeId: p.nodeId, url: p.agentUrl })),
+            peers: this.config.members
+              .filter((p) => p.nodeId !== m.config.nodeId)
+              .map((p) => ({ nodeId: p.nodeId, url: p.agentUrl })),
             groupKey: sealGroupKey(m.config.secret, this.config.groupKey),
             controlPlane: this.config.controlPlaneUrl,
           },
           this.config.probeTimeoutMs,
         )
         .then(
-          (status): ProbeResult & { status?: AgentStatus } => ({ ok: true, at: sentAt, latencyMs: performance.now() - started, status }),
-          (err: Error): ProbeResult => ({ ok: false, at: sentAt, latencyMs: performance.now() - started, error: err.message }),
+          (status): ProbeResult & { status?: AgentStatus } => ({
+            ok: true,
+            at: sentAt,
+            latencyMs: performance.now() - started,
+            status,
+          }),
+          (err: Error): ProbeResult => ({
+            ok: false,
+            at: sentAt,
+            latencyMs: performance.now() - started,
+            error: err.message,
+          }),
         ),
       isPrimary ? this.probeService(m.config.service) : Promise.resolve(null),
     ]);
@@ -252,7 +289,8 @@ export class GroupCoordinator {
       m.lastError = agentResult.error ?? 'no answer';
     }
     const change = m.agent.record(agentResult);
-    if (change && change !== 'unknown') this.hooks.onNodeState?.(m.config.nodeId, change, change === 'down' ? (m.agent.failingSince ?? sentAt) : sentAt);
+    if (change && change !== 'unknown')
+      this.hooks.onNodeState?.(m.config.nodeId, change, change === 'down' ? (m.agent.failingSince ?? sentAt) : sentAt);
     if (serviceResult && m.config.nodeId === this.config.primaryNodeId) {
       m.service.record(serviceResult);
       m.serviceProbe = serviceResult;
@@ -262,7 +300,8 @@ export class GroupCoordinator {
   }
 
   private probeService(target: Target): Promise<ProbeResult> {
-    if (this.config.healthPath) return probeHttp(`http://${target.host}:${target.port}${this.config.healthPath}`, this.config.probeTimeoutMs);
+    if (this.config.healthPath)
+      return probeHttp(`http://${target.host}:${target.port}${this.config.healthPath}`, this.config.probeTimeoutMs);
     return probeTcp(target, this.config.probeTimeoutMs);
   }
 
@@ -317,18 +356,43 @@ export class GroupCoordinator {
     }
 
     const standby = chooseStandby(
-      [...this.members.values()].map((m) => ({ nodeId: m.config.nodeId, healthy: m.agent.state === 'up', dataTime: m.status?.data.dataTime ?? null, priority: m.config.priority })),
+      [...this.members.values()].map((m) => ({
+        nodeId: m.config.nodeId,
+        healthy: m.agent.state === 'up',
+        dataTime: m.status?.data.dataTime ?? null,
+        priority: m.config.priority,
+      })),
       old?.config.nodeId ?? null,
     );
     // With no healthy standby, the old primary is restarted where it is, if its agent still answers.
     const next = standby ? this.members.get(standby.nodeId)! : old && old.agent.state === 'up' ? old : null;
     const kind = old ? 'failover' : 'start';
-    if (!next) return this.record({ kind, reason, fromNodeId: old?.config.nodeId ?? null, toNodeId: null, ok: false, error: 'no healthy standby to promote', outageStartedAt, timeline, rtoMs: null, rpoMs: null, dataTime: null });
+    if (!next)
+      return this.record({
+        kind,
+        reason,
+        fromNodeId: old?.config.nodeId ?? null,
+        toNodeId: null,
+        ok: false,
+        error: 'no healthy standby to promote',
+        outageStartedAt,
+        timeline,
+        rtoMs: null,
+        rpoMs: null,
+        dataTime: null,
+      });
     if (next !== old) {
       // The newest shipped data may be newer than what the standby applied: take it (bounded in time).
-      await next.client.applyNow(undefined, 3000).then((s) => (next.status = s)).catch(() => undefined);
+      await next.client
+        .applyNow(undefined, 3000)
+        .then((s) => (next.status = s))
+        .catch(() => undefined);
     }
-    return this.promoteAndSwitch(next, { kind, reason, fromNodeId: old?.config.nodeId ?? null, outageStartedAt, timeline }, step);
+    return this.promoteAndSwitch(
+      next,
+      { kind, reason, fromNodeId: old?.config.nodeId ?? null, outageStartedAt, timeline },
+      step,
+    );
   }
 
   private async runSwitchover(toNodeId: string): Promise<FailoverRecord | null> {
@@ -354,7 +418,19 @@ export class GroupCoordinator {
       } catch (err) {
         await this.hooks.setEndpoint(old.config.service);
         step(`switchover abandoned: the final sync failed (${(err as Error).message})`);
-        return this.record({ kind: 'switchover', reason: 'planned', fromNodeId: old.config.nodeId, toNodeId, ok: false, error: (err as Error).message, outageStartedAt, timeline, rtoMs: null, rpoMs: null, dataTime: null });
+        return this.record({
+          kind: 'switchover',
+          reason: 'planned',
+          fromNodeId: old.config.nodeId,
+          toNodeId,
+          ok: false,
+          error: (err as Error).message,
+          outageStartedAt,
+          timeline,
+          rtoMs: null,
+          rpoMs: null,
+          dataTime: null,
+        });
       }
       this.config = { ...this.config, primaryNodeId: null };
       this.hooks.savePrimary(null, this.config.epoch);
@@ -366,11 +442,21 @@ export class GroupCoordinator {
         step(`final sync applied on ${next.config.name}`);
       } catch (err) {
         // The old primary holds every acknowledged write: it takes the service back rather than lose any.
-        step(`applying the final sync on ${next.config.name} failed (${(err as Error).message}): ${old!.config.name} takes the service back`);
-        return this.promoteAndSwitch(old!, { kind: 'switchover', reason: 'planned', fromNodeId: old!.config.nodeId, outageStartedAt, timeline }, step);
+        step(
+          `applying the final sync on ${next.config.name} failed (${(err as Error).message}): ${old!.config.name} takes the service back`,
+        );
+        return this.promoteAndSwitch(
+          old!,
+          { kind: 'switchover', reason: 'planned', fromNodeId: old!.config.nodeId, outageStartedAt, timeline },
+          step,
+        );
       }
     }
-    return this.promoteAndSwitch(next, { kind: 'switchover', reason: 'planned', fromNodeId: old?.config.nodeId ?? null, outageStartedAt, timeline }, step);
+    return this.promoteAndSwitch(
+      next,
+      { kind: 'switchover', reason: 'planned', fromNodeId: old?.config.nodeId ?? null, outageStartedAt, timeline },
+      step,
+    );
   }
 
   /** With no primary on record (a new group, or a control plane that stopped mid-failover), any member may still
@@ -404,7 +490,9 @@ export class GroupCoordinator {
       step(`fenced ${old.config.name}: its agent stopped the service`);
     } catch (err) {
       const wait = old.leaseGrantedUntil + LEASE_MARGIN_MS - Date.now();
-      step(`${old.config.name} cannot be reached (${(err as Error).message}): waiting ${Math.max(0, wait)} ms for its lease to run out`);
+      step(
+        `${old.config.name} cannot be reached (${(err as Error).message}): waiting ${Math.max(0, wait)} ms for its lease to run out`,
+      );
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       step(`fenced ${old.config.name}: its lease has run out`);
     }
@@ -433,7 +521,15 @@ export class GroupCoordinator {
         next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
         await this.fence(next, step, epoch);
       }
-      return this.record({ ...base, toNodeId: next.config.nodeId, ok: false, error: (err as Error).message, rtoMs: null, rpoMs: null, dataTime });
+      return this.record({
+        ...base,
+        toNodeId: next.config.nodeId,
+        ok: false,
+        error: (err as Error).message,
+        rtoMs: null,
+        rpoMs: null,
+        dataTime,
+      });
     }
     this.config = { ...this.config, primaryNodeId: next.config.nodeId, epoch };
     this.hooks.savePrimary(next.config.nodeId, epoch);
@@ -445,7 +541,15 @@ export class GroupCoordinator {
     const firstGood = await this.firstGoodRequest();
     if (firstGood === null) {
       step('no good request through the endpoint within 30 s');
-      return this.record({ ...base, toNodeId: next.config.nodeId, ok: false, error: 'the endpoint did not serve after the switch', rtoMs: null, rpoMs: null, dataTime });
+      return this.record({
+        ...base,
+        toNodeId: next.config.nodeId,
+        ok: false,
+        error: 'the endpoint did not serve after the switch',
+        rtoMs: null,
+        rpoMs: null,
+        dataTime,
+      });
     }
     step('first good request through the endpoint');
     return this.record({

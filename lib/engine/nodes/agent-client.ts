@@ -18,13 +18,27 @@ export class AgentClient {
     private readonly creds: Credentials,
   ) {}
 
-  private async call<T>(method: string, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let res;
     try {
-      res = await signedFetch(this.creds, this.url, method, path, { body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' }, timeoutMs, signal });
+      res = await signedFetch(this.creds, this.url, method, path, {
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        timeoutMs,
+        signal,
+      });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      throw new AgentCallError(e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message), null);
+      throw new AgentCallError(
+        e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message),
+        null,
+      );
     }
     const data = JSON.parse(res.body.toString('utf8') || 'null') as T & { error?: string };
     if (res.status !== 200) throw new AgentCallError(data?.error ?? `HTTP ${res.status}`, res.status);

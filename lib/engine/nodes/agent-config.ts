@@ -20,14 +20,20 @@ export const serviceConfigSchema = z.object({
   /** Where the service listens when it runs here, and how its health is checked there. */
   port: z.number().int().min(1).max(65535),
   host: z.string().default('127.0.0.1'),
-  health: z.union([z.object({ httpPath: z.string().startsWith('/') }), z.object({ tcp: z.literal(true) })]).default({ tcp: true }),
+  health: z
+    .union([z.object({ httpPath: z.string().startsWith('/') }), z.object({ tcp: z.literal(true) })])
+    .default({ tcp: true }),
   startTimeoutMs: z.number().int().positive().default(15_000),
   /** The service's data directory ({dataDir} in the command) and the SQLite databases in it that are shipped
    *  (relative to it). */
   dataDir: z.string(),
   sqlite: z.array(z.string()).default([]),
   /** Other files and directories under dataDir that the service needs (uploads, config), shipped too. */
-  paths: z.array(z.string().refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the data directory')).default([]),
+  paths: z
+    .array(
+      z.string().refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the data directory'),
+    )
+    .default([]),
 });
 
 export const agentConfigSchema = z.object({
@@ -52,7 +58,11 @@ export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
 export function loadAgentConfig(file: string): AgentConfig {
   let text: string;
   try {
-    if ((statSync(file).mode & 0o077) !== 0) throw new EngineError('invalid-argument', `${file} holds the node's secret and must be readable by its owner only (chmod 600 ${file})`);
+    if ((statSync(file).mode & 0o077) !== 0)
+      throw new EngineError(
+        'invalid-argument',
+        `${file} holds the node's secret and must be readable by its owner only (chmod 600 ${file})`,
+      );
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof EngineError) throw err;
@@ -66,7 +76,10 @@ export function loadAgentConfig(file: string): AgentConfig {
   }
   const parsed = agentConfigSchema.safeParse(json);
   if (!parsed.success) {
-    throw new EngineError('invalid-argument', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new EngineError(
+      'invalid-argument',
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }

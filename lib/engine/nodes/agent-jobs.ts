@@ -49,7 +49,10 @@ const KEEP = 50;
 export class AgentJobs {
   private readonly jobs = new Map<string, { view: AgentJobView; controller: AbortController }>();
 
-  start(kind: AgentJobRequest['kind'], run: (signal: AbortSignal, onProgress: (p: ProgressEvent) => void) => Promise<Record<string, unknown>>): AgentJobView {
+  start(
+    kind: AgentJobRequest['kind'],
+    run: (signal: AbortSignal, onProgress: (p: ProgressEvent) => void) => Promise<Record<string, unknown>>,
+  ): AgentJobView {
     const id = randomBytes(8).toString('hex');
     const controller = new AbortController();
     const view: AgentJobView = { id, kind, status: 'running', progress: null, result: null, error: null };

@@ -41,18 +41,33 @@ export function createAgentServer(agent: Agent): http.Server {
       const url = req.url ?? '/';
       const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
       const peer = url === '/v1/failsafe';
-      const auth = verifyRequest(headers, req.method ?? 'GET', url, body, (id) => (peer ? agent.groupKey() : id === agent.config.nodeId ? agent.config.secret : null), nonces);
+      const auth = verifyRequest(
+        headers,
+        req.method ?? 'GET',
+        url,
+        body,
+        (id) => (peer ? agent.groupKey() : id === agent.config.nodeId ? agent.config.secret : null),
+        nonces,
+      );
       if (!auth.ok) {
         res.writeHead(401, { 'content-type': 'text/plain' }).end(`not authenticated (${auth.reason})`);
         return;
       }
       const reply = (status: number, data: unknown) => {
         const text = JSON.stringify(data);
-        res.writeHead(status, { 'content-type': 'application/json', [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, status, text) }).end(text);
+        res
+          .writeHead(status, {
+            'content-type': 'application/json',
+            [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, status, text),
+          })
+          .end(text);
       };
       route(agent, req.method ?? 'GET', url, body).then(
         (data) => reply(200, data),
-        (err: unknown) => reply(err instanceof AgentRefusal || err instanceof z.ZodError ? 409 : 500, { error: err instanceof z.ZodError ? err.issues.map((i) => i.message).join('; ') : (err as Error).message }),
+        (err: unknown) =>
+          reply(err instanceof AgentRefusal || err instanceof z.ZodError ? 409 : 500, {
+            error: err instanceof z.ZodError ? err.issues.map((i) => i.message).join('; ') : (err as Error).message,
+          }),
       );
     });
   });
@@ -65,7 +80,10 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
     case 'GET /v1/status':
       return agent.status();
     case 'GET /v1/watch':
-      return agent.watch(Number(searchParams.get('since') ?? -1), Math.min(Number(searchParams.get('timeoutMs') ?? 20_000), 30_000));
+      return agent.watch(
+        Number(searchParams.get('since') ?? -1),
+        Math.min(Number(searchParams.get('timeoutMs') ?? 20_000), 30_000),
+      );
     case 'POST /v1/heartbeat': {
       const hb = heartbeatSchema.parse(json());
       return agent.onHeartbeat(hb, hb.leaseUntil);
@@ -88,7 +106,8 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.startJob(agentJobSchema.parse(json()));
     default: {
       const job = /^\/v1\/jobs\/([0-9a-f]{16})(\/cancel)?$/.exec(pathname);
-      if (job && method === 'GET' && !job[2]) return agent.jobs.get(job[1]) ?? Promise.reject(new AgentRefusal(`no job ${job[1]}`));
+      if (job && method === 'GET' && !job[2])
+        return agent.jobs.get(job[1]) ?? Promise.reject(new AgentRefusal(`no job ${job[1]}`));
       if (job && method === 'POST' && job[2]) return { cancelled: agent.jobs.cancel(job[1]) };
       throw new AgentRefusal(`no route ${method} ${pathname}`);
     }

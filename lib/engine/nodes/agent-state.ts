@@ -18,11 +18,22 @@ export interface PersistedState {
   keepNextReplaced: boolean;
 }
 
-const INITIAL: PersistedState = { role: 'standby', epoch: 0, groupId: null, snapshot: null, dataTime: null, servicePid: null, keepNextReplaced: false };
+const INITIAL: PersistedState = {
+  role: 'standby',
+  epoch: 0,
+  groupId: null,
+  snapshot: null,
+  dataTime: null,
+  servicePid: null,
+  keepNextReplaced: false,
+};
 
 export function readState(stateDir: string): PersistedState {
   try {
-    return { ...INITIAL, ...(JSON.parse(readFileSync(path.join(stateDir, 'agent-state.json'), 'utf8')) as Partial<PersistedState>) };
+    return {
+      ...INITIAL,
+      ...(JSON.parse(readFileSync(path.join(stateDir, 'agent-state.json'), 'utf8')) as Partial<PersistedState>),
+    };
   } catch {
     return { ...INITIAL };
   }

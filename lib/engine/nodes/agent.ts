@@ -26,7 +26,14 @@ import { openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
 import { HttpStorage } from './http-storage';
 import { runDrill } from './run-drill';
-import { checkServiceHealth, serviceArgv, startService, stopService, type RunningService, type ServiceExit } from './service-supervisor';
+import {
+  checkServiceHealth,
+  serviceArgv,
+  startService,
+  stopService,
+  type RunningService,
+  type ServiceExit,
+} from './service-supervisor';
 
 export class AgentRefusal extends Error {}
 
@@ -101,7 +108,12 @@ export class Agent {
         healthy: this.healthy,
         lastExit: this.lastExit,
       },
-      data: { snapshot: this.state.snapshot, dataTime: this.state.dataTime, lastShipAt: this.lastShipAt, lastError: this.lastError },
+      data: {
+        snapshot: this.state.snapshot,
+        dataTime: this.state.dataTime,
+        lastShipAt: this.lastShipAt,
+        lastError: this.lastError,
+      },
       version: this.version,
     };
   }
@@ -142,7 +154,11 @@ export class Agent {
         }
       } else if (req.role === 'standby' && (this.state.role === 'primary' || req.epoch > this.state.epoch)) {
         await this.stopOwnService();
-        await this.save({ role: 'standby', epoch: req.epoch, keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary' });
+        await this.save({
+          role: 'standby',
+          epoch: req.epoch,
+          keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary',
+        });
       }
       return this.status();
     });
@@ -150,8 +166,10 @@ export class Agent {
 
   promote(epoch: number, leaseMs: number): Promise<AgentStatus> {
     return this.exclusive(async () => {
-      if (epoch <= this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
-      if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node: promote another one');
+      if (epoch <= this.state.epoch)
+        throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
+      if (this.restoringInPlace)
+        throw new AgentRefusal('an in-place restore is running on this node: promote another one');
       // An apply may be replacing the data files: stop it (it leaves the previous copy whole) and let it end.
       // Bounded: a restore job waiting for this queue must not hold the promotion up for ever.
       this.dataAbort?.abort();
@@ -181,9 +199,14 @@ export class Agent {
 
   demote(epoch: number): Promise<AgentStatus> {
     return this.exclusive(async () => {
-      if (epoch < this.state.epoch) throw new AgentRefusal(`epoch ${epoch} is older than this node's ${this.state.epoch}`);
+      if (epoch < this.state.epoch)
+        throw new AgentRefusal(`epoch ${epoch} is older than this node's ${this.state.epoch}`);
       await this.stopOwnService();
-      await this.save({ role: 'standby', epoch, keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary' });
+      await this.save({
+        role: 'standby',
+        epoch,
+        keepNextReplaced: this.state.keepNextReplaced || this.state.role === 'primary',
+      });
       return this.status();
     });
   }
@@ -191,7 +214,8 @@ export class Agent {
   /** A switchover's final sync on the primary: ship now, so the standby can take every acknowledged write. */
   shipNow(): Promise<AgentStatus> {
     return this.dataExclusive(async () => {
-      if (this.state.role !== 'primary' || !this.heartbeat) throw new AgentRefusal('only a primary in a group ships data');
+      if (this.state.role !== 'primary' || !this.heartbeat)
+        throw new AgentRefusal('only a primary in a group ships data');
       await this.ship();
       return this.status();
     });
@@ -199,7 +223,8 @@ export class Agent {
 
   applyNow(snapshot?: string): Promise<AgentStatus> {
     return this.dataExclusive(async () => {
-      if (this.state.role !== 'standby' || !this.heartbeat) throw new AgentRefusal('only a standby in a group applies data');
+      if (this.state.role !== 'standby' || !this.heartbeat)
+        throw new AgentRefusal('only a standby in a group applies data');
       await this.apply(snapshot);
       return this.status();
     });
@@ -207,7 +232,11 @@ export class Agent {
 
   /** Answers a peer's failsafe question: how long since this node heard from the control plane. */
   failsafeAnswer(): { heardControlPlaneMsAgo: number } {
-    return { heardControlPlaneMsAgo: this.lastHeardControlPlane ? Date.now() - this.lastHeardControlPlane : Number.MAX_SAFE_INTEGER };
+    return {
+      heardControlPlaneMsAgo: this.lastHeardControlPlane
+        ? Date.now() - this.lastHeardControlPlane
+        : Number.MAX_SAFE_INTEGER,
+    };
   }
 
   groupKey(): string | null {
@@ -217,11 +246,33 @@ export class Agent {
   /** A DR drill on this node (run-drill.ts), from the newest shipped data of any primary: it only reads it. */
   drill(): Promise<DrillResult> {
     return this.dataExclusive(async (signal) => {
-      if (!this.heartbeat) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'this node is not in a failover group yet', leftRunning: false };
+      if (!this.heartbeat)
+        return {
+          ok: false,
+          snapshot: null,
+          dataTime: null,
+          timeToReadyMs: 0,
+          error: 'this node is not in a failover group yet',
+          leftRunning: false,
+        };
       const repo = await this.repository();
       const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
-      if (!newest) return { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'nothing has been shipped for this group yet', leftRunning: false };
-      return runDrill(repo, this.config.service, newest, path.join(this.config.stateDir, `drill-${Date.now()}`), signal);
+      if (!newest)
+        return {
+          ok: false,
+          snapshot: null,
+          dataTime: null,
+          timeToReadyMs: 0,
+          error: 'nothing has been shipped for this group yet',
+          leftRunning: false,
+        };
+      return runDrill(
+        repo,
+        this.config.service,
+        newest,
+        path.join(this.config.stateDir, `drill-${Date.now()}`),
+        signal,
+      );
     });
   }
 
@@ -234,16 +285,29 @@ export class Agent {
       if (req.kind === 'backup') {
         const { preCommand, postCommand, commandTimeoutSeconds, ...what } = req;
         if ((preCommand.trim() || postCommand.trim()) && !this.config.runPlanCommands) {
-          throw new EngineError('invalid-argument', `the plan has commands before or after the backup, and the agent of ${this.config.node} does not run plan commands (set "runPlanCommands": true in its config)`);
+          throw new EngineError(
+            'invalid-argument',
+            `the plan has commands before or after the backup, and the agent of ${this.config.node} does not run plan commands (set "runPlanCommands": true in its config)`,
+          );
         }
         const pre = await runHook(preCommand, commandTimeoutSeconds);
-        if (!pre.ok) throw new EngineError('invalid-argument', `the pre-backup command failed, nothing was backed up: ${pre.message}`);
+        if (!pre.ok)
+          throw new EngineError(
+            'invalid-argument',
+            `the pre-backup command failed, nothing was backed up: ${pre.message}`,
+          );
         let result;
         let post: Awaited<ReturnType<typeof runHook>>;
         try {
           // The CLI bundle sits in dist/ beside the worker script built with it.
           const workerScript = path.join(__dirname, 'backup-worker.cjs');
-          result = await runBackup(repo, { ...what, node: this.config.node, signal, onEvent, workerScript: existsSync(workerScript) ? workerScript : undefined });
+          result = await runBackup(repo, {
+            ...what,
+            node: this.config.node,
+            signal,
+            onEvent,
+            workerScript: existsSync(workerScript) ? workerScript : undefined,
+          });
         } finally {
           // Whatever happened: it is what resumes the application.
           post = await runHook(postCommand, commandTimeoutSeconds);
@@ -251,8 +315,10 @@ export class Agent {
         return { ...backupResultData(result), ...(post.ok ? {} : { postCommandFailed: post.message }) };
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
-      const restore = () => runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
-      if (req.dryRun || path.resolve(req.target) !== '/') return restoreResultData(snapshot, await restore(), req.dryRun);
+      const restore = () =>
+        runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
+      if (req.dryRun || path.resolve(req.target) !== '/')
+        return restoreResultData(snapshot, await restore(), req.dryRun);
       return this.dataExclusive(async () => {
         // Meanwhile no promotion: a service must not start on half-restored files.
         this.restoringInPlace = true;
@@ -262,7 +328,8 @@ export class Agent {
           await this.exclusive(() => this.stopOwnService());
           const result = await restore();
           await this.exclusive(async () => {
-            if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service) await this.runService();
+            if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service)
+              await this.runService();
           });
           return restoreResultData(snapshot, result, false);
         } finally {
@@ -299,7 +366,10 @@ export class Agent {
   private async runService(): Promise<void> {
     // A stop still under way (a lapsed lease) holds the port: wait for it.
     await this.stopping;
-    const running = await startService(this.config.service, { port: this.config.service.port, dataDir: this.config.service.dataDir });
+    const running = await startService(this.config.service, {
+      port: this.config.service.port,
+      dataDir: this.config.service.dataDir,
+    });
     this.service = running;
     this.watchService(running);
     this.serviceState = 'running';
@@ -384,7 +454,8 @@ export class Agent {
       }
       if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
       // Directly, not through the queue: nothing may hold a fenced primary up.
-      this.lastError = 'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
+      this.lastError =
+        'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
       this.failsafe = false;
       await this.stopOwnService();
     } finally {
@@ -393,7 +464,10 @@ export class Agent {
   }
 
   private repository(): Promise<Repository> {
-    this.repo ??= Repository.open(new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }), this.config.repositoryPassword).catch((err) => {
+    this.repo ??= Repository.open(
+      new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }),
+      this.config.repositoryPassword,
+    ).catch((err) => {
       this.repo = null;
       throw err;
     });
@@ -420,7 +494,13 @@ export class Agent {
 
   private async ship(signal?: AbortSignal): Promise<void> {
     const repo = await this.repository();
-    const shipped = await shipData(repo, this.config.service, { groupId: this.heartbeat!.groupId, node: this.config.node, epoch: this.state.epoch, parent: this.state.snapshot, signal });
+    const shipped = await shipData(repo, this.config.service, {
+      groupId: this.heartbeat!.groupId,
+      node: this.config.node,
+      epoch: this.state.epoch,
+      parent: this.state.snapshot,
+      signal,
+    });
     this.lastShipAt = Date.now();
     this.lastError = null;
     await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
@@ -431,22 +511,37 @@ export class Agent {
     // Only the current primary's ships: nothing another node wrote can reach a standby's data.
     const newest = await this.ships.newest(repo, this.heartbeat!.groupId, this.heartbeat!.epoch);
     // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.
-    if (snapshotId && !this.ships.has(snapshotId)) throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
+    if (snapshotId && !this.ships.has(snapshotId))
+      throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
     if (!newest || newest.id === this.state.snapshot) return;
     if (this.state.dataTime !== null && Date.parse(newest.summary.startedAt) < this.state.dataTime) return;
-    const keep = this.state.keepNextReplaced ? path.join(this.config.stateDir, 'replaced', `${new Date().toISOString().replace(/[:.]/g, '-')}-epoch-${this.state.epoch}`) : undefined;
-    const applied = await applyShipped(repo, this.config.service, newest, path.join(this.config.stateDir, 'incoming'), this.config.service.dataDir, signal, keep);
+    const keep = this.state.keepNextReplaced
+      ? path.join(
+          this.config.stateDir,
+          'replaced',
+          `${new Date().toISOString().replace(/[:.]/g, '-')}-epoch-${this.state.epoch}`,
+        )
+      : undefined;
+    const applied = await applyShipped(
+      repo,
+      this.config.service,
+      newest,
+      path.join(this.config.stateDir, 'incoming'),
+      this.config.service.dataDir,
+      signal,
+      keep,
+    );
     this.lastError = null;
     await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
     if (keep) await pruneKept(path.dirname(keep), 3);
   }
 }
 
-
 export type { Role };
 
 /** Keeps the newest `keep` directories of data a fenced primary held, and removes older ones. */
 async function pruneKept(dir: string, keep: number): Promise<void> {
   const entries = (await readdir(dir).catch(() => [] as string[])).sort();
-  for (const old of entries.slice(0, Math.max(0, entries.length - keep))) await rm(path.join(dir, old), { recursive: true, force: true });
+  for (const old of entries.slice(0, Math.max(0, entries.length - keep)))
+    await rm(path.join(dir, old), { recursive: true, force: true });
 }

@@ -32,7 +32,8 @@ describe('a node’s append-only access to the repository', () => {
   });
 
   it('refuses deletes of data, index, snapshots and keys, and writes of keys and config', async () => {
-    for (const kind of ['data', 'index', 'snapshots', 'keys']) expect((await access.handle('n1', 'DELETE', `${kind}/${id}`, q(), Buffer.alloc(0))).status).toBe(403);
+    for (const kind of ['data', 'index', 'snapshots', 'keys'])
+      expect((await access.handle('n1', 'DELETE', `${kind}/${id}`, q(), Buffer.alloc(0))).status).toBe(403);
     expect((await access.handle('n1', 'PUT', `keys/${id}`, q(), bytes)).status).toBe(403);
     expect((await access.handle('n1', 'PUT', 'config', q(), bytes)).status).toBe(400);
     expect(await storage.exists(`data/${id}`)).toBe(true);
@@ -48,8 +49,12 @@ describe('a node’s append-only access to the repository', () => {
   });
 
   it('reads objects, ranges and listings, and rejects names outside the repository', async () => {
-    expect((await access.handle('n1', 'GET', `data/${id}`, q('offset=7&length=4'), Buffer.alloc(0))).body.toString()).toBe('pack');
-    expect(JSON.parse((await access.handle('n1', 'GET', 'data', q('list=1'), Buffer.alloc(0))).body.toString())).toHaveLength(1);
+    expect(
+      (await access.handle('n1', 'GET', `data/${id}`, q('offset=7&length=4'), Buffer.alloc(0))).body.toString(),
+    ).toBe('pack');
+    expect(
+      JSON.parse((await access.handle('n1', 'GET', 'data', q('list=1'), Buffer.alloc(0))).body.toString()),
+    ).toHaveLength(1);
     expect((await access.handle('n1', 'GET', '../secrets', q(), Buffer.alloc(0))).status).toBe(400);
   });
 });

@@ -35,9 +35,16 @@ export class AppendOnlyAccess {
     private readonly checkSnapshot: SnapshotCheck | null = null,
   ) {}
 
-  async handle(nodeId: string, method: string, name: string, query: URLSearchParams, body: Buffer): Promise<AccessResult> {
+  async handle(
+    nodeId: string,
+    method: string,
+    name: string,
+    query: URLSearchParams,
+    body: Buffer,
+  ): Promise<AccessResult> {
     const [kind, id] = name.split('/', 2) as [string, string | undefined];
-    if (name.includes('..') || !(OBJECT_KINDS as readonly string[]).includes(kind) && name !== 'config') return text(400, `no such object kind: ${kind}`);
+    if (name.includes('..') || (!(OBJECT_KINDS as readonly string[]).includes(kind) && name !== 'config'))
+      return text(400, `no such object kind: ${kind}`);
     try {
       if (method === 'GET') return await this.read(kind, name, query);
       if (!id || !/^[0-9a-f]{64}$|^[0-9a-f]{32}$/.test(id)) return text(400, `bad object name ${name}`);
@@ -52,11 +59,14 @@ export class AppendOnlyAccess {
   }
 
   private async read(kind: string, name: string, query: URLSearchParams): Promise<AccessResult> {
-    if (query.get('list')) return { status: 200, body: Buffer.from(JSON.stringify(await this.storage.list(kind as ObjectKind))) };
-    if (query.get('exists')) return (await this.storage.exists(name)) ? text(200, 'yes') : text(404, `${name} is not in the repository`);
+    if (query.get('list'))
+      return { status: 200, body: Buffer.from(JSON.stringify(await this.storage.list(kind as ObjectKind))) };
+    if (query.get('exists'))
+      return (await this.storage.exists(name)) ? text(200, 'yes') : text(404, `${name} is not in the repository`);
     const offset = query.get('offset');
     const length = query.get('length');
-    const range = offset === null ? undefined : { offset: Number(offset), length: length === null ? undefined : Number(length) };
+    const range =
+      offset === null ? undefined : { offset: Number(offset), length: length === null ? undefined : Number(length) };
     return { status: 200, body: await this.storage.get(name, range) };
   }
 
@@ -70,7 +80,8 @@ export class AppendOnlyAccess {
       return text(204, '');
     }
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
-    if (createHash('sha256').update(body).digest('hex') !== id) return text(400, `the bytes sent do not match the name ${name}`);
+    if (createHash('sha256').update(body).digest('hex') !== id)
+      return text(400, `the bytes sent do not match the name ${name}`);
     if (kind === 'snapshots' && this.checkSnapshot) {
       const refusal = await this.checkSnapshot(nodeId, id, body);
       if (refusal) return text(403, refusal);

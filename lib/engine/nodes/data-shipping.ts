@@ -13,7 +13,6 @@ import { runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
 import { SHIP_TAG, shipSourceKey } from './agent-protocol';
 
-
 export interface Shipped {
   snapshot: string;
   /** The data is at least as new as this: the copy began after it. */
@@ -34,7 +33,11 @@ export function epochTag(epoch: number): string {
   return `epoch:${epoch}`;
 }
 
-export async function shipData(repo: Repository, service: ServiceConfig, options: { groupId: string; node: string; epoch: number; parent: string | null; signal?: AbortSignal }): Promise<Shipped> {
+export async function shipData(
+  repo: Repository,
+  service: ServiceConfig,
+  options: { groupId: string; node: string; epoch: number; parent: string | null; signal?: AbortSignal },
+): Promise<Shipped> {
   const result = await runBackup(repo, {
     paths: dataPaths(service).filter((p) => existsSync(p)),
     sqlite: databasePaths(service),
@@ -72,7 +75,9 @@ export class ShipSnapshots {
     for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
     const key = shipSourceKey(groupId);
     let best: SnapshotRecord | null = null;
-    for (const s of this.known.values()) if (s.source === key && (epoch === null || s.tags.includes(epochTag(epoch))) && (!best || s.time > best.time)) best = s;
+    for (const s of this.known.values())
+      if (s.source === key && (epoch === null || s.tags.includes(epochTag(epoch))) && (!best || s.time > best.time))
+        best = s;
     return best;
   }
 }
@@ -104,7 +109,10 @@ export async function applyShipped(
     await fs.mkdir(dataDir, { recursive: true });
     signal?.throwIfAborted();
     // Shipped paths are the primary's (its data directory); each lands at the same relative place in ours.
-    const wanted = [...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })), ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] }))];
+    const wanted = [
+      ...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })),
+      ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] })),
+    ];
     const aside = keepPreviousIn ?? path.join(staging, '.replaced');
     await fs.mkdir(aside, { recursive: true, mode: 0o700 });
     for (const shipped of snapshot.paths) {
@@ -113,7 +121,8 @@ export async function applyShipped(
       const dest = path.resolve(dataDir, entry.rel);
       await fs.mkdir(path.dirname(dest), { recursive: true });
       // What is replaced moves aside first (kept, or removed with the staging directory): never half of each.
-      for (const suffix of ['', ...entry.sidecars]) await fs.rename(dest + suffix, path.join(aside, entry.rel.replaceAll('/', '_') + suffix)).catch(ignoreMissing);
+      for (const suffix of ['', ...entry.sidecars])
+        await fs.rename(dest + suffix, path.join(aside, entry.rel.replaceAll('/', '_') + suffix)).catch(ignoreMissing);
       await fs.rename(path.join(staging, shipped), dest);
     }
     const dir = await fs.open(dataDir, 'r');

@@ -4,13 +4,24 @@
 // cut off and must stop serving.
 import { signedFetch } from './signed-request';
 
-export async function peersConfirmOutage(self: string, groupKey: string, peers: { url: string }[], leaseMs: number): Promise<boolean> {
+export async function peersConfirmOutage(
+  self: string,
+  groupKey: string,
+  peers: { url: string }[],
+  leaseMs: number,
+): Promise<boolean> {
   const answers = await Promise.all(
     peers.map(async (peer) => {
       try {
-        const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', { body: '{}', timeoutMs: 500 });
+        const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', {
+          body: '{}',
+          timeoutMs: 500,
+        });
         if (res.status !== 200) return false;
-        return (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo > leaseMs / 2;
+        return (
+          (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo >
+          leaseMs / 2
+        );
       } catch {
         return false;
       }

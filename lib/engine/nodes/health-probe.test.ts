@@ -26,8 +26,14 @@ const result = (ok: boolean, at = 0): ProbeResult => ({ ok, at, latencyMs: 1 });
 describe('health probes', () => {
   it('a 2xx is healthy; an error status, a hang past the timeout or a refused connection is not', async () => {
     expect((await probeHttp(await service((res) => res.end('ok')), 1000)).ok).toBe(true);
-    expect(await probeHttp(await service((res) => res.writeHead(503).end()), 1000)).toMatchObject({ ok: false, error: 'HTTP 503' });
-    expect(await probeHttp(await service(() => undefined), 200)).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
+    expect(await probeHttp(await service((res) => res.writeHead(503).end()), 1000)).toMatchObject({
+      ok: false,
+      error: 'HTTP 503',
+    });
+    expect(await probeHttp(await service(() => undefined), 200)).toMatchObject({
+      ok: false,
+      error: 'no answer within 200 ms',
+    });
     const closed = await service((res) => res.end());
     await new Promise((r) => servers.pop()!.close(r));
     expect(await probeHttp(closed, 1000)).toMatchObject({ ok: false, error: 'ECONNREFUSED' });
@@ -37,7 +43,9 @@ describe('health probes', () => {
 describe('failure detection', () => {
   it('a flapping service, failing less often than the threshold in a row, is never marked down', () => {
     const detector = new FailureDetector({ downAfter: 3, upAfter: 2 });
-    const changes = [true, false, false, true, false, true, false, false, true, true].map((ok, i) => detector.record(result(ok, i)));
+    const changes = [true, false, false, true, false, true, false, false, true, true].map((ok, i) =>
+      detector.record(result(ok, i)),
+    );
     expect(changes.filter((c) => c === 'down')).toEqual([]);
     expect(detector.state).toBe('up');
   });

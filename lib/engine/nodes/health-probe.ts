@@ -20,7 +20,12 @@ export async function probeHttp(url: string, timeoutMs: number): Promise<ProbeRe
     return res.ok ? { ok: true, at, latencyMs } : { ok: false, at, latencyMs, error: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    return { ok: false, at, latencyMs: performance.now() - started, error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message) };
+    return {
+      ok: false,
+      at,
+      latencyMs: performance.now() - started,
+      error: e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message),
+    };
   }
 }
 
@@ -67,7 +72,8 @@ export class FailureDetector {
       this.failures = 0;
       this.failingSince = null;
       this.successes++;
-      if (this.state !== 'up' && (this.state === 'unknown' || this.successes >= this.options.upAfter)) return this.become('up');
+      if (this.state !== 'up' && (this.state === 'unknown' || this.successes >= this.options.upAfter))
+        return this.become('up');
     } else {
       this.successes = 0;
       this.failingSince ??= result.at;

@@ -17,17 +17,33 @@ export class HttpStorage implements Storage {
     this.location = `${controlPlane}${STORAGE_API_PATH}`;
   }
 
-  private async call(method: string, name: string, options: { body?: Uint8Array; headers?: Record<string, string>; query?: string } = {}) {
+  private async call(
+    method: string,
+    name: string,
+    options: { body?: Uint8Array; headers?: Record<string, string>; query?: string } = {},
+  ) {
     const path = `${STORAGE_API_PATH}/${name}${options.query ? `?${options.query}` : ''}`;
     let res;
     try {
-      res = await signedFetch(this.creds, this.controlPlane, method, path, { body: options.body, headers: options.headers, timeoutMs: 60_000 });
+      res = await signedFetch(this.creds, this.controlPlane, method, path, {
+        body: options.body,
+        headers: options.headers,
+        timeoutMs: 60_000,
+      });
     } catch (err) {
-      throw new EngineError('io', `the control plane at ${this.controlPlane} did not answer: ${(err as Error).message}`, { cause: err });
+      throw new EngineError(
+        'io',
+        `the control plane at ${this.controlPlane} did not answer: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (res.status === 404) throw new EngineError('not-found', `${name} is not in the repository`);
     if (res.status === 409) throw new EngineError('repository-exists', `${name} already exists`);
-    if (res.status >= 300) throw new EngineError('io', `the control plane refused ${method} ${name}: ${res.body.toString('utf8').slice(0, 200)}`);
+    if (res.status >= 300)
+      throw new EngineError(
+        'io',
+        `the control plane refused ${method} ${name}: ${res.body.toString('utf8').slice(0, 200)}`,
+      );
     return res;
   }
 
@@ -36,7 +52,9 @@ export class HttpStorage implements Storage {
   }
 
   async get(name: string, range?: { offset: number; length?: number }): Promise<Buffer> {
-    const query = range ? `offset=${range.offset}${range.length === undefined ? '' : `&length=${range.length}`}` : undefined;
+    const query = range
+      ? `offset=${range.offset}${range.length === undefined ? '' : `&length=${range.length}`}`
+      : undefined;
     return (await this.call('GET', name, { query })).body;
   }
 

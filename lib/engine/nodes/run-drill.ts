@@ -13,17 +13,32 @@ import { applyShipped } from './data-shipping';
 import { startService, stopService, type RunningService } from './service-supervisor';
 
 /** `signal` aborts it (a promotion of this node does): the scratch copy is removed all the same. */
-export async function runDrill(repo: Repository, service: ServiceConfig, snapshot: SnapshotRecord, scratch: string, signal?: AbortSignal): Promise<DrillResult> {
+export async function runDrill(
+  repo: Repository,
+  service: ServiceConfig,
+  snapshot: SnapshotRecord,
+  scratch: string,
+  signal?: AbortSignal,
+): Promise<DrillResult> {
   const started = Date.now();
   let running: RunningService | null = null;
   let dataTime: number | null = null;
   try {
-    dataTime = (await applyShipped(repo, service, snapshot, path.join(scratch, 'staging'), path.join(scratch, 'data'), signal)).dataTime;
+    dataTime = (
+      await applyShipped(repo, service, snapshot, path.join(scratch, 'staging'), path.join(scratch, 'data'), signal)
+    ).dataTime;
     signal?.throwIfAborted();
     running = await startService(service, { port: await freePort(), dataDir: path.join(scratch, 'data') });
     return { ok: true, snapshot: snapshot.id, dataTime, timeToReadyMs: Date.now() - started, leftRunning: false };
   } catch (err) {
-    return { ok: false, snapshot: snapshot.id, dataTime, timeToReadyMs: Date.now() - started, error: (err as Error).message, leftRunning: false };
+    return {
+      ok: false,
+      snapshot: snapshot.id,
+      dataTime,
+      timeToReadyMs: Date.now() - started,
+      error: (err as Error).message,
+      leftRunning: false,
+    };
   } finally {
     if (running) await stopService(service, running);
     await rm(scratch, { recursive: true, force: true });

@@ -46,8 +46,14 @@ describe('the service supervisor', () => {
   });
 
   it('reports a service that exits at start, with its error', async () => {
-    const service = serviceConfigSchema.parse({ command: [process.execPath, '-e', 'console.error("Error: no database"); process.exit(3)'], port: await freePort(), dataDir: path.join(dir, 'data3') });
-    await expect(startService(service, { port: service.port, dataDir: service.dataDir })).rejects.toThrow(/did not start: it exited: Error: no database/);
+    const service = serviceConfigSchema.parse({
+      command: [process.execPath, '-e', 'console.error("Error: no database"); process.exit(3)'],
+      port: await freePort(),
+      dataDir: path.join(dir, 'data3'),
+    });
+    await expect(startService(service, { port: service.port, dataDir: service.dataDir })).rejects.toThrow(
+      /did not start: it exited: Error: no database/,
+    );
     expect(existsSync(path.join(dir, 'data3'))).toBe(true);
   });
 });

@@ -30,17 +30,27 @@ export function serviceArgv(service: ServiceConfig): string[] {
 
 /** Checks the service's health once: its HTTP path answers 2xx, or its port accepts a connection. */
 export async function checkServiceHealth(service: ServiceConfig, port: number, timeoutMs = 1000): Promise<boolean> {
-  const result = 'httpPath' in service.health ? await probeHttp(`http://${service.host}:${port}${service.health.httpPath}`, timeoutMs) : await probeTcp({ host: service.host, port }, timeoutMs);
+  const result =
+    'httpPath' in service.health
+      ? await probeHttp(`http://${service.host}:${port}${service.health.httpPath}`, timeoutMs)
+      : await probeTcp({ host: service.host, port }, timeoutMs);
   return result.ok;
 }
 
 /** Starts the service on `port` with its data in `dataDir`; resolves once it is healthy, or fails (and stops
  *  it) if it exits or is not healthy within its start timeout. */
-export async function startService(service: ServiceConfig, vars: { port: number; dataDir: string }): Promise<RunningService> {
+export async function startService(
+  service: ServiceConfig,
+  vars: { port: number; dataDir: string },
+): Promise<RunningService> {
   await mkdir(vars.dataDir, { recursive: true, mode: 0o700 });
   const [command, ...args] = service.command.map((c) => fill(c, vars));
   const env = Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, fill(v, vars)]));
-  const child = spawn(command, args, { cwd: service.cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: service.cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const exited = new Promise<ServiceExit>((resolve) => {

@@ -13,19 +13,49 @@ describe('signed requests', () => {
   it('accepts a signed request once and refuses the same request replayed', () => {
     const nonces = new NonceCache();
     const h = signRequest(creds, 'POST', '/v1/promote', '{"epoch":2}');
-    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toMatchObject({ ok: true, nodeId: 'n1' });
-    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toEqual({ ok: false, reason: 'replay' });
+    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toMatchObject({
+      ok: true,
+      nodeId: 'n1',
+    });
+    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toEqual({
+      ok: false,
+      reason: 'replay',
+    });
   });
 
   it('refuses a changed body, path or method, a wrong secret and an unknown node', () => {
     const nonces = new NonceCache();
     const h = signRequest(creds, 'POST', '/v1/promote', '{"epoch":2}');
-    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":3}', secretFor, nonces)).toEqual({ ok: false, reason: 'signature' });
-    expect(verifyRequest(headersOf(h), 'POST', '/v1/demote', '{"epoch":2}', secretFor, nonces)).toEqual({ ok: false, reason: 'signature' });
-    expect(verifyRequest(headersOf(h), 'PUT', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toEqual({ ok: false, reason: 'signature' });
-    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', () => newSecret(), nonces)).toEqual({ ok: false, reason: 'signature' });
-    expect(verifyRequest(headersOf({ ...h, [AUTH_HEADERS.node]: 'n2' }), 'POST', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toEqual({ ok: false, reason: 'unknown-node' });
-    expect(verifyRequest(headersOf({}), 'GET', '/v1/status', '', secretFor, nonces)).toEqual({ ok: false, reason: 'missing' });
+    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":3}', secretFor, nonces)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
+    expect(verifyRequest(headersOf(h), 'POST', '/v1/demote', '{"epoch":2}', secretFor, nonces)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
+    expect(verifyRequest(headersOf(h), 'PUT', '/v1/promote', '{"epoch":2}', secretFor, nonces)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
+    expect(verifyRequest(headersOf(h), 'POST', '/v1/promote', '{"epoch":2}', () => newSecret(), nonces)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
+    expect(
+      verifyRequest(
+        headersOf({ ...h, [AUTH_HEADERS.node]: 'n2' }),
+        'POST',
+        '/v1/promote',
+        '{"epoch":2}',
+        secretFor,
+        nonces,
+      ),
+    ).toEqual({ ok: false, reason: 'unknown-node' });
+    expect(verifyRequest(headersOf({}), 'GET', '/v1/status', '', secretFor, nonces)).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
   });
 
   it('refuses a request signed outside the clock window', () => {
@@ -33,6 +63,9 @@ describe('signed requests', () => {
     Date.now = () => realNow() - 120_000;
     const h = signRequest(creds, 'GET', '/v1/status');
     Date.now = realNow;
-    expect(verifyRequest(headersOf(h), 'GET', '/v1/status', '', secretFor, new NonceCache())).toEqual({ ok: false, reason: 'clock' });
+    expect(verifyRequest(headersOf(h), 'GET', '/v1/status', '', secretFor, new NonceCache())).toEqual({
+      ok: false,
+      reason: 'clock',
+    });
   });
 });

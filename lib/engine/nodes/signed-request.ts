@@ -29,7 +29,9 @@ function mac(secret: string, parts: (string | number)[]): string {
 }
 
 function bodyHash(body: Uint8Array | string | undefined): string {
-  return createHash('sha256').update(body ?? '').digest('hex');
+  return createHash('sha256')
+    .update(body ?? '')
+    .digest('hex');
 }
 
 function equal(a: string, b: string): boolean {
@@ -38,7 +40,12 @@ function equal(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function signRequest(creds: Credentials, method: string, pathAndQuery: string, body?: Uint8Array | string): Record<string, string> {
+export function signRequest(
+  creds: Credentials,
+  method: string,
+  pathAndQuery: string,
+  body?: Uint8Array | string,
+): Record<string, string> {
   const time = String(Date.now());
   const nonce = randomBytes(16).toString('hex');
   return {
@@ -53,7 +60,13 @@ export function signResponse(secret: string, requestNonce: string, status: numbe
   return mac(secret, ['response', requestNonce, status, bodyHash(body)]);
 }
 
-export function verifyResponse(secret: string, requestNonce: string, status: number, body: Uint8Array | string, signature: string | null): boolean {
+export function verifyResponse(
+  secret: string,
+  requestNonce: string,
+  status: number,
+  body: Uint8Array | string,
+  signature: string | null,
+): boolean {
   return signature !== null && equal(signature, signResponse(secret, requestNonce, status, body));
 }
 
@@ -90,10 +103,12 @@ export function verifyRequest(
   const time = headers.get(AUTH_HEADERS.time);
   const nonce = headers.get(AUTH_HEADERS.nonce);
   const signature = headers.get(AUTH_HEADERS.signature);
-  if (!nodeId || !time || !nonce || !signature || !/^[0-9a-f]{32}$/.test(nonce)) return { ok: false, reason: 'missing' };
+  if (!nodeId || !time || !nonce || !signature || !/^[0-9a-f]{32}$/.test(nonce))
+    return { ok: false, reason: 'missing' };
   const secret = secretFor(nodeId);
   if (!secret) return { ok: false, reason: 'unknown-node' };
-  if (!equal(signature, mac(secret, [method.toUpperCase(), pathAndQuery, time, nonce, bodyHash(body)]))) return { ok: false, reason: 'signature' };
+  if (!equal(signature, mac(secret, [method.toUpperCase(), pathAndQuery, time, nonce, bodyHash(body)])))
+    return { ok: false, reason: 'signature' };
   if (Math.abs(Date.now() - Number(time)) > CLOCK_WINDOW_MS) return { ok: false, reason: 'clock' };
   if (!nonces.admit(nonce, Number(time))) return { ok: false, reason: 'replay' };
   return { ok: true, nodeId, nonce, secret };
@@ -105,7 +120,12 @@ export async function signedFetch(
   baseUrl: string,
   method: string,
   pathAndQuery: string,
-  options: { body?: Uint8Array | string; headers?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
+  options: {
+    body?: Uint8Array | string;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ status: number; body: Buffer; headers: Headers }> {
   const auth = signRequest(creds, method, pathAndQuery, options.body);
   const signals = [AbortSignal.timeout(options.timeoutMs ?? 10_000), ...(options.signal ? [options.signal] : [])];
@@ -116,7 +136,9 @@ export async function signedFetch(
     signal: AbortSignal.any(signals),
   });
   const body = Buffer.from(await res.arrayBuffer());
-  if (!verifyResponse(creds.secret, auth[AUTH_HEADERS.nonce], res.status, body, res.headers.get(AUTH_HEADERS.signature))) {
+  if (
+    !verifyResponse(creds.secret, auth[AUTH_HEADERS.nonce], res.status, body, res.headers.get(AUTH_HEADERS.signature))
+  ) {
     throw new Error(`the answer from ${baseUrl} is not signed by node ${creds.nodeId}`);
   }
   return { status: res.status, body, headers: res.headers };

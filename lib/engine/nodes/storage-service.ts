@@ -20,13 +20,23 @@ export class StorageService {
 
   async handle(method: string, pathAndQuery: string, headers: SignedHeaders, body: Buffer): Promise<StorageReply> {
     const auth = verifyRequest(headers, method, pathAndQuery, body, this.secretFor, this.nonces);
-    if (!auth.ok) return { status: 401, headers: { 'content-type': 'text/plain' }, body: Buffer.from(`not authenticated (${auth.reason})`) };
+    if (!auth.ok)
+      return {
+        status: 401,
+        headers: { 'content-type': 'text/plain' },
+        body: Buffer.from(`not authenticated (${auth.reason})`),
+      };
     const url = new URL(pathAndQuery, 'http://control-plane');
     const name = decodeURIComponent(url.pathname.slice(STORAGE_API_PATH.length + 1));
-    const result = await this.access.handle(auth.nodeId, method, name, url.searchParams, body).catch((err: Error) => ({ status: 500, body: Buffer.from(err.message) }));
+    const result = await this.access
+      .handle(auth.nodeId, method, name, url.searchParams, body)
+      .catch((err: Error) => ({ status: 500, body: Buffer.from(err.message) }));
     return {
       status: result.status,
-      headers: { 'content-type': 'application/octet-stream', [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, result.status, result.body) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, result.status, result.body),
+      },
       body: result.body,
     };
   }

@@ -16,7 +16,8 @@ export type BlobType = 'data' | 'tree';
 export function encodeBlob(key: Buffer, plaintext: Uint8Array): Buffer {
   if (plaintext.length >= 64) {
     const packed = compress(plaintext, { compressionLevel: ZSTD_LEVEL });
-    if (packed.length < plaintext.length - plaintext.length / 32) return seal(key, [Uint8Array.of(ZSTD), packed], BLOB_CONTEXT);
+    if (packed.length < plaintext.length - plaintext.length / 32)
+      return seal(key, [Uint8Array.of(ZSTD), packed], BLOB_CONTEXT);
   }
   return seal(key, [Uint8Array.of(STORED), plaintext], BLOB_CONTEXT);
 }

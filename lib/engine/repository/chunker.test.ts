@@ -9,7 +9,8 @@ const PARAMS: ChunkerParams = { min: 2 * 1024, avg: 8 * 1024, max: 32 * 1024 };
 function chunk(data: Buffer, key: Buffer, params = PARAMS, pushSize = 7_777): Buffer[] {
   const chunker = new Chunker(gearTable(key), params);
   const out: Buffer[] = [];
-  for (let i = 0; i < data.length; i += pushSize) chunker.push(Buffer.from(data.subarray(i, i + pushSize)), (c) => out.push(c));
+  for (let i = 0; i < data.length; i += pushSize)
+    chunker.push(Buffer.from(data.subarray(i, i + pushSize)), (c) => out.push(c));
   chunker.finish((c) => out.push(c));
   return out;
 }

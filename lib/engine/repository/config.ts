@@ -22,12 +22,26 @@ export interface RepositoryConfig {
 type Unsigned = Omit<RepositoryConfig, 'mac'>;
 
 function macOf(key: MasterKey, config: Unsigned): string {
-  const canonical = JSON.stringify([config.format, config.id, config.created, config.chunker.min, config.chunker.avg, config.chunker.max, config.compression]);
+  const canonical = JSON.stringify([
+    config.format,
+    config.id,
+    config.created,
+    config.chunker.min,
+    config.chunker.avg,
+    config.chunker.max,
+    config.compression,
+  ]);
   return createHmac('sha256', key.id).update(canonical).digest('hex');
 }
 
 export function createConfig(key: MasterKey, chunker: ChunkerParams): RepositoryConfig {
-  const unsigned: Unsigned = { format: FORMAT_VERSION, id: randomBytes(16).toString('hex'), created: new Date().toISOString(), chunker, compression: 'zstd' };
+  const unsigned: Unsigned = {
+    format: FORMAT_VERSION,
+    id: randomBytes(16).toString('hex'),
+    created: new Date().toISOString(),
+    chunker,
+    compression: 'zstd',
+  };
   return { ...unsigned, mac: macOf(key, unsigned) };
 }
 
@@ -39,7 +53,8 @@ export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
   } catch (err) {
     throw new EngineError('corrupt', `the repository config at ${location} is not valid JSON`, { cause: err });
   }
-  if (!Number.isInteger(config.format)) throw new EngineError('corrupt', `the repository config at ${location} has no format version`);
+  if (!Number.isInteger(config.format))
+    throw new EngineError('corrupt', `the repository config at ${location} has no format version`);
   if (config.format > FORMAT_VERSION) {
     throw new EngineError(
       'unsupported-format',
@@ -51,5 +66,6 @@ export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
 
 export function checkConfigMac(key: MasterKey, config: RepositoryConfig): void {
   const { mac, ...unsigned } = config;
-  if (macOf(key, unsigned) !== mac) throw new EngineError('corrupt', 'the repository config was altered: its authentication code does not match');
+  if (macOf(key, unsigned) !== mac)
+    throw new EngineError('corrupt', 'the repository config was altered: its authentication code does not match');
 }

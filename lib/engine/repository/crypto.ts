@@ -65,6 +65,8 @@ export const STRONG_KDF: KdfParams = { N: 2 ** 17, r: 8, p: 1 };
 export function deriveKey(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
   const maxmem = 128 * params.N * params.r * params.p + 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    scrypt(passphrase.normalize('NFC'), salt, 32, { ...params, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(passphrase.normalize('NFC'), salt, 32, { ...params, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }

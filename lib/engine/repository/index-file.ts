@@ -50,7 +50,14 @@ export class MasterIndex {
   addPack(pack: IndexedPack): void {
     this.packs.set(pack.id, pack.blobs);
     for (const b of pack.blobs) {
-      if (!this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pack.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
+      if (!this.blobs.has(b.id))
+        this.blobs.set(b.id, {
+          pack: pack.id,
+          type: b.type,
+          offset: b.offset,
+          length: b.length,
+          rawLength: b.rawLength,
+        });
     }
   }
 
@@ -63,7 +70,8 @@ export class MasterIndex {
     for (const id of gone) if (this.blobs.get(id)?.pack === packId) this.blobs.delete(id);
     for (const [pid, blobs] of this.packs) {
       for (const b of blobs) {
-        if (gone.has(b.id) && !this.blobs.has(b.id)) this.blobs.set(b.id, { pack: pid, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
+        if (gone.has(b.id) && !this.blobs.has(b.id))
+          this.blobs.set(b.id, { pack: pid, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
       }
     }
   }

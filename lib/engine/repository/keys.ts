@@ -25,11 +25,20 @@ export interface KeyInfo {
   username: string;
 }
 
-export async function writeKeyFile(storage: Storage, master: MasterKey, passphrase: string, kdf: KdfParams = STRONG_KDF): Promise<string> {
+export async function writeKeyFile(
+  storage: Storage,
+  master: MasterKey,
+  passphrase: string,
+  kdf: KdfParams = STRONG_KDF,
+): Promise<string> {
   if (passphrase.length === 0) throw new EngineError('invalid-argument', 'the passphrase must not be empty');
   const salt = randomBytes(32);
   const wrapping = await deriveKey(passphrase, salt, kdf);
-  const secret = JSON.stringify({ encryption: master.encryption.toString('base64'), id: master.id.toString('base64'), chunker: master.chunker.toString('base64') });
+  const secret = JSON.stringify({
+    encryption: master.encryption.toString('base64'),
+    id: master.id.toString('base64'),
+    chunker: master.chunker.toString('base64'),
+  });
   const file: KeyFile = {
     created: new Date().toISOString(),
     host: os.hostname(),
@@ -44,7 +53,10 @@ export async function writeKeyFile(storage: Storage, master: MasterKey, passphra
 }
 
 /** Tries the passphrase on every key file; returns the master key and the id of the key file it opened. */
-export async function openWithPassphrase(storage: Storage, passphrase: string): Promise<{ master: MasterKey; keyId: string }> {
+export async function openWithPassphrase(
+  storage: Storage,
+  passphrase: string,
+): Promise<{ master: MasterKey; keyId: string }> {
   const keys = await storage.list('keys');
   if (keys.length === 0) throw new EngineError('corrupt', `the repository at ${storage.location} has no key files`);
   for (const { name } of keys) {
@@ -59,7 +71,11 @@ export async function openWithPassphrase(storage: Storage, passphrase: string): 
     const parsed = JSON.parse(secret.toString('utf8')) as Record<keyof MasterKey, string>;
     return {
       keyId: name,
-      master: { encryption: Buffer.from(parsed.encryption, 'base64'), id: Buffer.from(parsed.id, 'base64'), chunker: Buffer.from(parsed.chunker, 'base64') },
+      master: {
+        encryption: Buffer.from(parsed.encryption, 'base64'),
+        id: Buffer.from(parsed.id, 'base64'),
+        chunker: Buffer.from(parsed.chunker, 'base64'),
+      },
     };
   }
   throw new EngineError('wrong-password', 'wrong passphrase: no key of this repository opens with it');
@@ -76,7 +92,8 @@ export async function listKeys(storage: Storage): Promise<KeyInfo[]> {
 
 async function readKeyFile(storage: Storage, id: string): Promise<KeyFile> {
   const bytes = await storage.get(`keys/${id}`);
-  if (createHash('sha256').update(bytes).digest('hex') !== id) throw new EngineError('corrupt', `key file ${id.slice(0, 12)} does not match its name`);
+  if (createHash('sha256').update(bytes).digest('hex') !== id)
+    throw new EngineError('corrupt', `key file ${id.slice(0, 12)} does not match its name`);
   try {
     const file = JSON.parse(bytes.toString('utf8')) as KeyFile;
     if (file.kdf?.name !== 'scrypt' || typeof file.data !== 'string') throw new Error('unknown key file layout');
@@ -97,16 +114,23 @@ function safeUsername(): string {
 /** Resolves a key id or unique prefix. */
 export async function resolveKeyId(storage: Storage, ref: string): Promise<string> {
   const matches = (await storage.list('keys')).map((k) => k.name).filter((id) => id.startsWith(ref));
-  if (!/^[0-9a-f]{4,64}$/.test(ref) || matches.length === 0) throw new EngineError('not-found', `no key with id ${ref}`);
-  if (matches.length > 1) throw new EngineError('invalid-argument', `key id prefix ${ref} is ambiguous: give more digits`);
+  if (!/^[0-9a-f]{4,64}$/.test(ref) || matches.length === 0)
+    throw new EngineError('not-found', `no key with id ${ref}`);
+  if (matches.length > 1)
+    throw new EngineError('invalid-argument', `key id prefix ${ref} is ambiguous: give more digits`);
   return matches[0];
 }
 
 /** Removes a key file; the one in use and the last one are refused, so nobody locks themselves out. */
 export async function removeKey(storage: Storage, inUse: string, ref: string): Promise<string> {
   const id = await resolveKeyId(storage, ref);
-  if (id === inUse) throw new EngineError('invalid-argument', 'refusing to remove the key this passphrase opened: use key passwd to change it');
-  if ((await storage.list('keys')).length <= 1) throw new EngineError('invalid-argument', 'refusing to remove the last key of the repository');
+  if (id === inUse)
+    throw new EngineError(
+      'invalid-argument',
+      'refusing to remove the key this passphrase opened: use key passwd to change it',
+    );
+  if ((await storage.list('keys')).length <= 1)
+    throw new EngineError('invalid-argument', 'refusing to remove the last key of the repository');
   await storage.delete(`keys/${id}`);
   return id;
 }

@@ -26,7 +26,8 @@ export class LocalStorage implements Storage {
 
   async createLayout(): Promise<void> {
     await fs.mkdir(this.location, { recursive: true, mode: 0o700 });
-    for (const kind of OBJECT_KINDS) await fs.mkdir(path.join(this.location, kind), { mode: 0o700 }).catch(ignoreExists);
+    for (const kind of OBJECT_KINDS)
+      await fs.mkdir(path.join(this.location, kind), { mode: 0o700 }).catch(ignoreExists);
   }
 
   async list(kind: ObjectKind): Promise<ObjectInfo[]> {

@@ -40,7 +40,14 @@ export interface LockOptions {
 export async function acquireLock(storage: Storage, key: Buffer, options: LockOptions): Promise<HeldLock> {
   const deadline = Date.now() + (options.waitMs ?? 0);
   const name = `locks/${randomBytes(16).toString('hex')}`;
-  const record = (): LockRecord => ({ host: os.hostname(), pid: process.pid, exclusive: options.exclusive, solo: options.solo, operation: options.operation, time: Date.now() });
+  const record = (): LockRecord => ({
+    host: os.hostname(),
+    pid: process.pid,
+    exclusive: options.exclusive,
+    solo: options.solo,
+    operation: options.operation,
+    time: Date.now(),
+  });
   for (let attempt = 0; ; attempt++) {
     let conflict = await findConflict(storage, key, options, name);
     if (!conflict) {
@@ -51,7 +58,10 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
       await storage.delete(name);
     }
     if (Date.now() >= deadline || options.signal?.aborted) {
-      throw new EngineError('locked', `the repository is locked by ${conflict.operation} (pid ${conflict.pid} on ${conflict.host}); try again when it has finished`);
+      throw new EngineError(
+        'locked',
+        `the repository is locked by ${conflict.operation} (pid ${conflict.pid} on ${conflict.host}); try again when it has finished`,
+      );
     }
     await new Promise((r) => setTimeout(r, Math.min(250 * (attempt + 1), 2000)));
   }
@@ -59,12 +69,18 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   let released = false;
   const timer = setInterval(() => {
     // A failed refresh is retried on the next tick; check() tells the holder if the lock was lost meanwhile.
-    refreshing = storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT)).catch(() => undefined);
+    refreshing = storage
+      .put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT))
+      .catch(() => undefined);
   }, REFRESH_MS);
   timer.unref();
   return {
     async check() {
-      if (!(await storage.exists(name))) throw new EngineError('locked', 'this job lost its repository lock (another process judged it stale); nothing was saved, run it again');
+      if (!(await storage.exists(name)))
+        throw new EngineError(
+          'locked',
+          'this job lost its repository lock (another process judged it stale); nothing was saved, run it again',
+        );
     },
     async release() {
       if (released) return;
@@ -77,7 +93,12 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   };
 }
 
-async function findConflict(storage: Storage, key: Buffer, wanted: LockOptions, own: string): Promise<LockRecord | null> {
+async function findConflict(
+  storage: Storage,
+  key: Buffer,
+  wanted: LockOptions,
+  own: string,
+): Promise<LockRecord | null> {
   for (const { name } of await storage.list('locks')) {
     if (`locks/${name}` === own) continue;
     let lock: LockRecord;

@@ -13,7 +13,9 @@ describe('packs and indexes', () => {
 
   function buildPack() {
     const builder = new PackBuilder();
-    blobs.forEach((b, i) => builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b), b.length));
+    blobs.forEach((b, i) =>
+      builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b), b.length),
+    );
     return builder.finish(master.encryption);
   }
 
@@ -37,12 +39,22 @@ describe('packs and indexes', () => {
 
   it('an index round-trips and the merged index finds every blob', () => {
     const pack = buildPack();
-    const sealed = encodeIndex(master.encryption, { supersedes: ['abc'], packs: [{ id: pack.id, blobs: pack.entries }] });
+    const sealed = encodeIndex(master.encryption, {
+      supersedes: ['abc'],
+      packs: [{ id: pack.id, blobs: pack.entries }],
+    });
     const decoded = decodeIndex(master.encryption, sealed, 'x');
     expect(decoded.supersedes).toEqual(['abc']);
     const index = new MasterIndex();
     for (const p of decoded.packs) index.addPack(p);
-    for (const e of pack.entries) expect(index.get(e.id)).toEqual({ pack: pack.id, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength });
+    for (const e of pack.entries)
+      expect(index.get(e.id)).toEqual({
+        pack: pack.id,
+        type: e.type,
+        offset: e.offset,
+        length: e.length,
+        rawLength: e.rawLength,
+      });
     index.removePack(pack.id);
     expect(index.blobCount).toBe(0);
   });

@@ -67,7 +67,12 @@ export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: nu
   if (tail.length < TRAILER_BYTES) throw new EngineError('corrupt', `${what} is too short to have a header`);
   const span = headerSpan(tail);
   if (span > tail.length || span > packSize) throw new EngineError('corrupt', `${what} has a damaged header length`);
-  const header = open(encryptionKey, tail.subarray(tail.length - span, tail.length - TRAILER_BYTES), HEADER_CONTEXT, `${what} header`);
+  const header = open(
+    encryptionKey,
+    tail.subarray(tail.length - span, tail.length - TRAILER_BYTES),
+    HEADER_CONTEXT,
+    `${what} header`,
+  );
   if (header.length % ENTRY_BYTES !== 0) throw new EngineError('corrupt', `${what} header has a bad size`);
   const entries: PackEntry[] = [];
   let offset = 0;
@@ -76,9 +81,16 @@ export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: nu
     if (code !== 0 && code !== 1) throw new EngineError('corrupt', `${what} header names an unknown blob type`);
     const length = header.readUInt32LE(at + 1);
     const rawLength = header.readUInt32LE(at + 5);
-    entries.push({ type: code === 0 ? 'data' : 'tree', id: header.subarray(at + 9, at + ENTRY_BYTES).toString('hex'), offset, length, rawLength });
+    entries.push({
+      type: code === 0 ? 'data' : 'tree',
+      id: header.subarray(at + 9, at + ENTRY_BYTES).toString('hex'),
+      offset,
+      length,
+      rawLength,
+    });
     offset += length;
   }
-  if (offset + span !== packSize) throw new EngineError('corrupt', `${what} header does not account for the pack's bytes`);
+  if (offset + span !== packSize)
+    throw new EngineError('corrupt', `${what} header does not account for the pack's bytes`);
   return entries;
 }

@@ -40,8 +40,13 @@ export class Repository {
     this.gear = gearTable(key.chunker);
   }
 
-  static async init(storage: Storage & { createLayout?: () => Promise<void> }, passphrase: string, options: InitOptions = {}): Promise<Repository> {
-    if (await storage.exists('config')) throw new EngineError('repository-exists', `a repository already exists at ${storage.location}`);
+  static async init(
+    storage: Storage & { createLayout?: () => Promise<void> },
+    passphrase: string,
+    options: InitOptions = {},
+  ): Promise<Repository> {
+    if (await storage.exists('config'))
+      throw new EngineError('repository-exists', `a repository already exists at ${storage.location}`);
     const chunker = options.chunker ?? DEFAULT_CHUNKER;
     const problem = validateChunkerParams(chunker);
     if (problem) throw new EngineError('invalid-argument', problem);
@@ -59,7 +64,11 @@ export class Repository {
     try {
       raw = await storage.get('config');
     } catch (err) {
-      if (isEngineError(err, 'not-found')) throw new EngineError('no-repository', `there is no repository at ${storage.location} (create one with: lifeline init)`);
+      if (isEngineError(err, 'not-found'))
+        throw new EngineError(
+          'no-repository',
+          `there is no repository at ${storage.location} (create one with: lifeline init)`,
+        );
       throw err;
     }
     const config = parseConfig(raw, storage.location);
@@ -144,7 +153,8 @@ export class Repository {
     const at = this.index.get(id);
     if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} is referenced but not in the index`);
     const pack = await this.loadPack(at.pack);
-    if (at.offset + at.length > pack.length) throw new EngineError('corrupt', `pack ${at.pack.slice(0, 12)} is shorter than its index says`);
+    if (at.offset + at.length > pack.length)
+      throw new EngineError('corrupt', `pack ${at.pack.slice(0, 12)} is shorter than its index says`);
     return decodeBlob(this.key, pack.subarray(at.offset, at.offset + at.length), id);
   }
 
@@ -178,7 +188,10 @@ export class Repository {
   }
 
   async saveSnapshot(snapshot: Snapshot): Promise<string> {
-    return this.putNamed('snapshots', seal(this.key.encryption, Buffer.from(JSON.stringify(snapshot)), SNAPSHOT_CONTEXT));
+    return this.putNamed(
+      'snapshots',
+      seal(this.key.encryption, Buffer.from(JSON.stringify(snapshot)), SNAPSHOT_CONTEXT),
+    );
   }
 
   async readSnapshot(id: string): Promise<SnapshotRecord> {
@@ -209,13 +222,22 @@ export class Repository {
     const all = (await this.listSnapshots()).filter((s) => !filter.source || s.source === filter.source);
     if (ref === 'latest') {
       const latest = all.at(-1);
-      if (!latest) throw new EngineError('not-found', filter.source ? `no snapshot of ${filter.source}` : 'the repository has no snapshots');
+      if (!latest)
+        throw new EngineError(
+          'not-found',
+          filter.source ? `no snapshot of ${filter.source}` : 'the repository has no snapshots',
+        );
       return latest;
     }
-    if (!/^[0-9a-f]{4,64}$/.test(ref)) throw new EngineError('invalid-argument', `"${ref}" is not a snapshot id: give "latest" or at least 4 hex digits`);
+    if (!/^[0-9a-f]{4,64}$/.test(ref))
+      throw new EngineError(
+        'invalid-argument',
+        `"${ref}" is not a snapshot id: give "latest" or at least 4 hex digits`,
+      );
     const matches = all.filter((s) => s.id.startsWith(ref));
     if (matches.length === 0) throw new EngineError('not-found', `no snapshot with id ${ref}`);
-    if (matches.length > 1) throw new EngineError('invalid-argument', `snapshot id prefix ${ref} is ambiguous: give more digits`);
+    if (matches.length > 1)
+      throw new EngineError('invalid-argument', `snapshot id prefix ${ref} is ambiguous: give more digits`);
     return matches[0];
   }
 
@@ -223,7 +245,11 @@ export class Repository {
   async readNamed(name: string): Promise<Buffer> {
     const bytes = await this.storage.get(name);
     const id = name.slice(name.indexOf('/') + 1);
-    if (createHash('sha256').update(bytes).digest('hex') !== id) throw new EngineError('corrupt', `${name.slice(0, name.indexOf('/') + 13)} does not match its name: it is damaged`);
+    if (createHash('sha256').update(bytes).digest('hex') !== id)
+      throw new EngineError(
+        'corrupt',
+        `${name.slice(0, name.indexOf('/') + 13)} does not match its name: it is damaged`,
+      );
     return bytes;
   }
 

@@ -27,7 +27,8 @@ export function applyMetadataToFd(fd: number, node: TreeNode): void {
 
 /** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */
 export function removeIfDirectory(destination: string): void {
-  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory()) rmSync(destination, { recursive: true, force: true });
+  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory())
+    rmSync(destination, { recursive: true, force: true });
 }
 
 function bestEffort(change: () => void): void {

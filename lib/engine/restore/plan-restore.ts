@@ -28,14 +28,22 @@ export interface RestorePlan {
 /** Normalises include paths: absolute, no trailing slash. */
 export function normaliseIncludes(include: readonly string[]): string[] {
   return include.map((p) => {
-    if (!path.isAbsolute(p)) throw new EngineError('invalid-argument', `include path ${p} must be absolute, as it was backed up`);
+    if (!path.isAbsolute(p))
+      throw new EngineError('invalid-argument', `include path ${p} must be absolute, as it was backed up`);
     return path.resolve(p);
   });
 }
 
 /** `roots` are the paths the snapshot backed up: deletions happen only at or below them, never in the
  *  directories above them that a snapshot holds only to reach them. */
-export async function planRestore(repo: Repository, rootTree: string, roots: string[], target: string, include: string[], withDelete: boolean): Promise<RestorePlan> {
+export async function planRestore(
+  repo: Repository,
+  rootTree: string,
+  roots: string[],
+  target: string,
+  include: string[],
+  withDelete: boolean,
+): Promise<RestorePlan> {
   const plan: RestorePlan = { entries: [], files: 0, bytes: 0 };
   const matched = new Set<string>();
   const selected = (p: string) => include.length === 0 || isUnder(p, include);
@@ -59,7 +67,13 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
     }
     if (withDelete && selected(dir) && isUnder(dir, roots)) {
       for (const extra of listExtras(path.join(target, dir), names)) {
-        plan.entries.push({ action: 'delete', path: path.posix.join(dir, extra.name), destination: extra.full, type: 'other', size: extra.size });
+        plan.entries.push({
+          action: 'delete',
+          path: path.posix.join(dir, extra.name),
+          destination: extra.full,
+          type: 'other',
+          size: extra.size,
+        });
       }
     }
   };
@@ -73,7 +87,11 @@ export async function planRestore(repo: Repository, rootTree: string, roots: str
 function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, parentAbsent: boolean): boolean {
   const existing = parentAbsent ? undefined : lstatSync(destination, { throwIfNoEntry: false });
   // An existing directory is kept and filled in; only its metadata is restored.
-  const action: RestoreAction = !existing ? 'create' : node.type === 'dir' && existing.isDirectory() ? 'merge' : 'overwrite';
+  const action: RestoreAction = !existing
+    ? 'create'
+    : node.type === 'dir' && existing.isDirectory()
+      ? 'merge'
+      : 'overwrite';
   plan.entries.push({ action, path: p, destination, type: node.type, size: node.size ?? 0, node });
   if (node.type === 'file') {
     plan.files++;

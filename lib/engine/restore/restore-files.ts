@@ -29,7 +29,12 @@ interface Pending extends FileJob {
   created: boolean;
 }
 
-export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: ProgressMeter, signal: AbortSignal | undefined): Promise<void> {
+export async function restoreFiles(
+  repo: Repository,
+  jobs: FileJob[],
+  meter: ProgressMeter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const pending: Pending[] = [];
   try {
     // Where each blob goes, grouped by the pack that holds it, packs in the order the files need them.
@@ -56,7 +61,8 @@ export async function restoreFiles(repo: Repository, jobs: FileJob[], meter: Pro
         if (!plain) {
           const at = repo.index.get(id)!;
           plain = decodeBlob(repo.key, pack.subarray(at.offset, at.offset + at.length), id);
-          if (plain.length !== job.lengths[chunk]) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} has another length than its index says`);
+          if (plain.length !== job.lengths[chunk])
+            throw new EngineError('corrupt', `blob ${id.slice(0, 12)} has another length than its index says`);
           decoded.set(id, plain);
         }
         writeAt(job, plain, job.offsets[chunk]);
@@ -86,7 +92,11 @@ function prepare(repo: Repository, job: FileJob): Pending {
   const content = job.node.content ?? [];
   const lengths = content.map((id) => {
     const at = repo.index.get(id);
-    if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} of ${job.destination} is missing from the repository; run verify`);
+    if (!at)
+      throw new EngineError(
+        'corrupt',
+        `blob ${id.slice(0, 12)} of ${job.destination} is missing from the repository; run verify`,
+      );
     return at.rawLength;
   });
   const offsets: number[] = [];
@@ -95,7 +105,11 @@ function prepare(repo: Repository, job: FileJob): Pending {
     offsets.push(size);
     size += length;
   }
-  if (size !== (job.node.size ?? 0)) throw new EngineError('corrupt', `the blobs of ${job.destination} add up to ${size} bytes, the snapshot says ${job.node.size}`);
+  if (size !== (job.node.size ?? 0))
+    throw new EngineError(
+      'corrupt',
+      `the blobs of ${job.destination} add up to ${size} bytes, the snapshot says ${job.node.size}`,
+    );
   const temp = `${job.destination}.lifeline-${randomBytes(4).toString('hex')}`;
   return { ...job, temp, offsets, lengths, remaining: content.length, fd: null, created: false };
 }
@@ -134,7 +148,10 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
         done += n;
       }
       if (done !== length || repo.blobId(buf) !== job.node.content![i]) {
-        throw new EngineError('corrupt', `restored file ${job.destination} does not read back as written: the disk returned other bytes`);
+        throw new EngineError(
+          'corrupt',
+          `restored file ${job.destination} does not read back as written: the disk returned other bytes`,
+        );
       }
     });
     // Before a rename replaces an existing file, the new content must be on disk: otherwise a crash could keep
@@ -146,7 +163,8 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
   }
   if (job.node.sqlite) {
     const problem = checkSqliteIntegrity(job.temp);
-    if (problem) throw new EngineError('corrupt', `restored database ${job.destination} fails its integrity check: ${problem}`);
+    if (problem)
+      throw new EngineError('corrupt', `restored database ${job.destination} fails its integrity check: ${problem}`);
     // A -wal left beside the old database would be replayed into the new one: remove it before the swap.
     for (const suffix of SQLITE_SIDECARS) rmSync(job.destination + suffix, { force: true });
     // The integrity check opened the file and so reset its times.

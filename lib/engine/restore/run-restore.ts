@@ -46,7 +46,14 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   const meter = new ProgressMeter('restore', options.onEvent);
   await repo.loadIndex();
   meter.phase('plan');
-  const plan = await planRestore(repo, options.snapshot.tree, options.snapshot.paths, target, include, options.delete === true);
+  const plan = await planRestore(
+    repo,
+    options.snapshot.tree,
+    options.snapshot.paths,
+    target,
+    include,
+    options.delete === true,
+  );
   const count = (a: PlannedEntry['action']) => plan.entries.filter((e) => e.action === a).length;
   const result: RestoreResult = {
     plan,
@@ -116,7 +123,8 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   // Directory times last and deepest first, since writing inside a directory changes its mtime. Directories
   // above the backed-up paths (/, /srv, …) are only the way there: an existing one keeps its own metadata.
   for (const entry of dirs.reverse()) {
-    if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths)) applyMetadata(entry.destination, entry.node!);
+    if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths))
+      applyMetadata(entry.destination, entry.node!);
   }
   meter.tick(true);
   result.verified = true;
@@ -129,7 +137,10 @@ function refuseDatabasesInUse(plan: RestorePlan): void {
   for (const db of databases) {
     const holders = openHolders([db, ...SQLITE_SIDECARS.map((s) => db + s)]);
     if (holders.length > 0) {
-      throw new EngineError('database-in-use', `${db} is open in process ${holders.join(', ')}: stop the service that uses it before restoring it in place`);
+      throw new EngineError(
+        'database-in-use',
+        `${db} is open in process ${holders.join(', ')}: stop the service that uses it before restoring it in place`,
+      );
     }
   }
 }

@@ -22,13 +22,23 @@ const spread = snaps([
 
 const cases: { name: string; input: ReturnType<typeof snaps>; policy: RetentionPolicy; keep: string[] }[] = [
   { name: 'keep-last 3 keeps the three newest', input: hourlyDay, policy: { last: 3 }, keep: ['s23', 's22', 's21'] },
-  { name: 'keep-last larger than the count keeps all', input: spread.slice(0, 3), policy: { last: 10 }, keep: ['s02', 's01', 's00'] },
+  {
+    name: 'keep-last larger than the count keeps all',
+    input: spread.slice(0, 3),
+    policy: { last: 10 },
+    keep: ['s02', 's01', 's00'],
+  },
   { name: 'keep-hourly keeps the newest of each hour', input: spread, policy: { hourly: 2 }, keep: ['s08', 's06'] },
   { name: 'keep-daily keeps the newest of each day', input: spread, policy: { daily: 3 }, keep: ['s08', 's05', 's04'] },
   { name: 'keep-weekly counts ISO weeks', input: spread, policy: { weekly: 2 }, keep: ['s08', 's04'] },
   { name: 'keep-monthly', input: spread, policy: { monthly: 3 }, keep: ['s08', 's02', 's01'] },
   { name: 'keep-yearly', input: spread, policy: { yearly: 5 }, keep: ['s08', 's01'] },
-  { name: 'rules combine: a snapshot kept by any rule stays', input: spread, policy: { last: 1, monthly: 2, yearly: 2 }, keep: ['s08', 's02', 's01'] },
+  {
+    name: 'rules combine: a snapshot kept by any rule stays',
+    input: spread,
+    policy: { last: 1, monthly: 2, yearly: 2 },
+    keep: ['s08', 's02', 's01'],
+  },
   { name: 'keep-daily 0 keeps nothing by that rule', input: spread, policy: { daily: 0, last: 1 }, keep: ['s08'] },
 ];
 

@@ -37,9 +37,15 @@ const bucketOf: Record<Rule, (d: Date, id: string) => string> = {
 };
 
 /** Applies a policy to the snapshots of one source. */
-export function applyRetention<T extends Dated>(snapshots: readonly T[], policy: RetentionPolicy): RetentionDecision<T> {
+export function applyRetention<T extends Dated>(
+  snapshots: readonly T[],
+  policy: RetentionPolicy,
+): RetentionDecision<T> {
   const newestFirst = [...snapshots].sort((a, b) => b.time.localeCompare(a.time) || b.id.localeCompare(a.id));
-  const left: Record<Rule, number> = Object.fromEntries(RETENTION_RULES.map((r) => [r, policy[r] ?? 0])) as Record<Rule, number>;
+  const left: Record<Rule, number> = Object.fromEntries(RETENTION_RULES.map((r) => [r, policy[r] ?? 0])) as Record<
+    Rule,
+    number
+  >;
   const lastBucket: Partial<Record<Rule, string>> = {};
   const decision: RetentionDecision<T> = { keep: [], remove: [] };
   for (const snapshot of newestFirst) {
@@ -64,6 +70,8 @@ function isoWeek(d: Date): string {
   const weekday = (day.getDay() + 6) % 7;
   day.setDate(day.getDate() - weekday + 3);
   const firstThursday = new Date(day.getFullYear(), 0, 4);
-  const week = 1 + Math.round(((day.getTime() - firstThursday.getTime()) / 86_400_000 - 3 + ((firstThursday.getDay() + 6) % 7)) / 7);
+  const week =
+    1 +
+    Math.round(((day.getTime() - firstThursday.getTime()) / 86_400_000 - 3 + ((firstThursday.getDay() + 6) % 7)) / 7);
   return `${day.getFullYear()}-W${week}`;
 }

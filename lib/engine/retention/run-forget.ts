@@ -9,8 +9,13 @@ export interface ForgetResult {
   removed: string[];
 }
 
-export async function runForget(repo: Repository, policy: RetentionPolicy, options: { dryRun?: boolean; source?: string } = {}): Promise<ForgetResult> {
-  if (isEmptyPolicy(policy)) throw new EngineError('invalid-argument', 'give at least one --keep-… rule: forget will not remove every snapshot');
+export async function runForget(
+  repo: Repository,
+  policy: RetentionPolicy,
+  options: { dryRun?: boolean; source?: string } = {},
+): Promise<ForgetResult> {
+  if (isEmptyPolicy(policy))
+    throw new EngineError('invalid-argument', 'give at least one --keep-… rule: forget will not remove every snapshot');
   const lock = await repo.lock({ exclusive: false, operation: 'forget', waitMs: 60_000 });
   try {
     const bySource = new Map<string, SnapshotRecord[]>();

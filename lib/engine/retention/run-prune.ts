@@ -31,7 +31,14 @@ export interface PruneResult {
 
 export async function runPrune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
   const meter = new ProgressMeter('prune', options.onEvent);
-  const result: PruneResult = { packsDeleted: 0, packsRepacked: 0, packsWritten: 0, bytesDeleted: 0, bytesWritten: 0, blobsRemoved: 0 };
+  const result: PruneResult = {
+    packsDeleted: 0,
+    packsRepacked: 0,
+    packsWritten: 0,
+    bytesDeleted: 0,
+    bytesWritten: 0,
+    blobsRemoved: 0,
+  };
   const candidates = new Set<string>();
   let marked: References;
   let seenSnapshots: Set<string>;
@@ -42,7 +49,10 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     await repo.reloadIndex();
     const snapshots = await repo.listSnapshots();
     seenSnapshots = new Set(snapshots.map((s) => s.id));
-    marked = await referencesOrFail(repo, snapshots.map((s) => s.tree));
+    marked = await referencesOrFail(
+      repo,
+      snapshots.map((s) => s.tree),
+    );
     const used = (id: string) => marked.trees.has(id) || marked.data.has(id);
     const toRepack: string[] = [];
     for (const packId of repo.index.packIds()) {
@@ -76,13 +86,22 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
   }
 
   await options.beforeSweep?.();
-  const sweep = await repo.lock({ exclusive: true, operation: 'prune', waitMs: SWEEP_LOCK_WAIT_MS, signal: options.signal });
+  const sweep = await repo.lock({
+    exclusive: true,
+    operation: 'prune',
+    waitMs: SWEEP_LOCK_WAIT_MS,
+    signal: options.signal,
+  });
   try {
     meter.phase('sweep');
     await repo.reloadIndex();
     // Snapshots written while marking keep what they use, even if it sat in a pack marked for deletion.
     const added = (await repo.listSnapshots()).filter((s) => !seenSnapshots.has(s.id));
-    marked = await referencesOrFail(repo, added.map((s) => s.tree), marked);
+    marked = await referencesOrFail(
+      repo,
+      added.map((s) => s.tree),
+      marked,
+    );
     const used = (id: string) => marked.trees.has(id) || marked.data.has(id);
     const stored = new Map((await repo.storage.list('data')).map((p) => [p.name, p.size]));
     const keptPacks: IndexedPack[] = [];
@@ -93,7 +112,8 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     const deletions: string[] = [];
     for (const packId of repo.index.packIds()) {
       const blobs = repo.index.packEntries(packId)!;
-      const deletable = candidates.has(packId) && stored.has(packId) && blobs.every((b) => !used(b.id) || (holders.get(b.id) ?? 0) > 1);
+      const deletable =
+        candidates.has(packId) && stored.has(packId) && blobs.every((b) => !used(b.id) || (holders.get(b.id) ?? 0) > 1);
       if (deletable) {
         deletions.push(packId);
         for (const b of blobs) holders.set(b.id, holders.get(b.id)! - 1);
@@ -126,9 +146,17 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
 }
 
 async function referencesOrFail(repo: Repository, roots: string[], into?: References): Promise<References> {
-  const refs = await collectReferences(repo, roots, (id) => (repo.index.has(id) ? null : `blob ${id.slice(0, 12)} is missing`), into);
+  const refs = await collectReferences(
+    repo,
+    roots,
+    (id) => (repo.index.has(id) ? null : `blob ${id.slice(0, 12)} is missing`),
+    into,
+  );
   if (refs.errors.length > 0) {
-    throw new EngineError('corrupt', `prune stopped: the repository is damaged (${refs.errors[0]}${refs.errors.length > 1 ? ` and ${refs.errors.length - 1} more` : ''}); run verify`);
+    throw new EngineError(
+      'corrupt',
+      `prune stopped: the repository is damaged (${refs.errors[0]}${refs.errors.length > 1 ? ` and ${refs.errors.length - 1} more` : ''}); run verify`,
+    );
   }
   return refs;
 }

@@ -33,7 +33,9 @@ export async function copySqliteConsistently(source: string, dest: string): Prom
   try {
     db = new Database(source, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new EngineError('source-unreadable', `cannot open SQLite database ${source}: ${(err as Error).message}`, { cause: err });
+    throw new EngineError('source-unreadable', `cannot open SQLite database ${source}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     db.pragma('busy_timeout = 10000');
@@ -41,7 +43,9 @@ export async function copySqliteConsistently(source: string, dest: string): Prom
     // there is no second step for a concurrent write to restart, so the copy finishes under any load.
     await db.backup(dest, { progress: () => 0x7fffffff });
   } catch (err) {
-    throw new EngineError('source-unreadable', `cannot copy SQLite database ${source}: ${(err as Error).message}`, { cause: err });
+    throw new EngineError('source-unreadable', `cannot copy SQLite database ${source}: ${(err as Error).message}`, {
+      cause: err,
+    });
   } finally {
     db.close();
   }

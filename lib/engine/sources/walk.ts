@@ -26,7 +26,13 @@ export interface ScanResult {
   bytes: number;
 }
 
-export async function scanSources(paths: string[], sqlitePaths: string[], exclude: ExcludeMatcher, meter: ProgressMeter, signal?: AbortSignal): Promise<ScanResult> {
+export async function scanSources(
+  paths: string[],
+  sqlitePaths: string[],
+  exclude: ExcludeMatcher,
+  meter: ProgressMeter,
+  signal?: AbortSignal,
+): Promise<ScanResult> {
   const root = entryFor('/', '');
   // Databases named on their own may also lie inside a backed-up directory: marked wherever the walk meets them.
   const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
@@ -96,12 +102,17 @@ function placeSource(root: FsEntry, absolute: string): FsEntry | null {
     parent.children!.set(name, entry);
     return entry;
   } catch (err) {
-    throw new EngineError('source-unreadable', `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new EngineError(
+      'source-unreadable',
+      `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
 function markSqlite(entry: FsEntry): void {
-  if (entry.type !== 'file' || !isSqliteFile(entry.path)) throw new EngineError('invalid-argument', `${entry.path} is not a SQLite database`);
+  if (entry.type !== 'file' || !isSqliteFile(entry.path))
+    throw new EngineError('invalid-argument', `${entry.path} is not a SQLite database`);
   entry.sqlite = true;
 }
 

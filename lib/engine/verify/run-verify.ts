@@ -34,7 +34,8 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
   const errors: string[] = [];
   const stored = new Map((await repo.storage.list('data')).map((p) => [p.name, p.size]));
   const indexed = repo.index.packIds();
-  for (const pack of indexed) if (!stored.has(pack)) errors.push(`pack ${pack.slice(0, 12)} is in the index but missing from storage`);
+  for (const pack of indexed)
+    if (!stored.has(pack)) errors.push(`pack ${pack.slice(0, 12)} is in the index but missing from storage`);
 
   meter.phase('structure');
   const snapshots = await repo.listSnapshots();
@@ -52,7 +53,9 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
   }
 
   const percent = Math.max(0, Math.min(100, options.readDataPercent ?? 0));
-  const toRead = indexed.filter((p) => stored.has(p) && (percent >= 100 || (percent > 0 && randomInt(10_000) < percent * 100)));
+  const toRead = indexed.filter(
+    (p) => stored.has(p) && (percent >= 100 || (percent > 0 && randomInt(10_000) < percent * 100)),
+  );
   meter.phase('read-data');
   meter.filesTotal = toRead.length;
   meter.bytesTotal = toRead.reduce((sum, p) => sum + (stored.get(p) ?? 0), 0);
@@ -84,7 +87,8 @@ async function checkPack(repo: Repository, packId: string): Promise<string[]> {
   } catch (err) {
     return [`${name} cannot be read: ${(err as Error).message}`];
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== packId) return [`${name} is damaged: its bytes no longer hash to its name`];
+  if (createHash('sha256').update(bytes).digest('hex') !== packId)
+    return [`${name} is damaged: its bytes no longer hash to its name`];
   const errors: string[] = [];
   try {
     const entries = readPackHeader(repo.key.encryption, bytes, bytes.length, packId);

@@ -20,19 +20,35 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
   const node = db().select().from(nodes).where(eq(nodes.id, id)).get();
   if (!node) notFound();
   const samples = recentSamples(node.id, 120);
-  const history = db().select().from(nodeEvents).where(eq(nodeEvents.nodeId, node.id)).orderBy(desc(nodeEvents.id)).limit(50).all();
+  const history = db()
+    .select()
+    .from(nodeEvents)
+    .where(eq(nodeEvents.nodeId, node.id))
+    .orderBy(desc(nodeEvents.id))
+    .limit(50)
+    .all();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">{node.name}</h1>
       <p className="mt-1 text-sm text-slate-600">
-        Agent <span className="font-mono">{node.agentUrl}</span> · service <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered {new Date(node.createdAt).toLocaleString()}
+        Agent <span className="font-mono">{node.agentUrl}</span> · service{' '}
+        <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered{' '}
+        {new Date(node.createdAt).toLocaleString()}
         {node.rotatedAt ? ` · credentials rotated ${new Date(node.rotatedAt).toLocaleString()}` : ''}
       </p>
       <h2 className="mt-6 font-medium">Heartbeats (live, the last 120 probes)</h2>
-      <HeartbeatBars nodeId={node.id} initial={samples.map((s) => ({ at: s.at, ok: s.okProbes > 0, latencyMs: s.latencyMs }))} />
+      <HeartbeatBars
+        nodeId={node.id}
+        initial={samples.map((s) => ({ at: s.at, ok: s.okProbes > 0, latencyMs: s.latencyMs }))}
+      />
       <div className="mt-4">
-        <ChartLineLatency points={samples.map((s) => ({ label: new Date(s.at).toLocaleTimeString(), latencyMs: s.okProbes ? s.latencyMs : null }))} />
+        <ChartLineLatency
+          points={samples.map((s) => ({
+            label: new Date(s.at).toLocaleTimeString(),
+            latencyMs: s.okProbes ? s.latencyMs : null,
+          }))}
+        />
       </div>
       <h2 className="mt-6 font-medium">Roles and events</h2>
       <table aria-label="Node history" className="mt-2 w-full text-left text-sm">

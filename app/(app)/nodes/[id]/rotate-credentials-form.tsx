@@ -12,7 +12,9 @@ export function RotateCredentialsForm({ nodeId }: { nodeId: string }) {
     <section aria-label="Credentials" className="mt-8">
       <h2 className="font-medium">Credentials</h2>
       <p className="mt-1 text-sm text-slate-600">
-        Rotating issues a new secret and repository key and locks the old ones out at once, as you want for a node that may be compromised. Until its agent runs with the new config, the node is unreachable: if it is a primary, its group fails over.
+        Rotating issues a new secret and repository key and locks the old ones out at once, as you want for a node that
+        may be compromised. Until its agent runs with the new config, the node is unreachable: if it is a primary, its
+        group fails over.
       </p>
       <form action={dispatch} className="mt-2 flex items-center gap-3">
         <input type="hidden" name="nodeId" value={nodeId} />

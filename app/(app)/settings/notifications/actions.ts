@@ -25,18 +25,29 @@ export const addWebhook = formAction(webhookSchema, 'configure', async ({ url },
   return { ok: true, data: undefined, message: 'Webhook added.' };
 });
 
-export const sendTest = formAction(z.object({ channelId: z.coerce.number().int().positive() }), 'configure', async ({ channelId }, user) => {
-  const channel = db().select().from(notificationChannels).where(eq(notificationChannels.id, channelId)).get();
-  if (!channel) return { ok: false, error: 'That channel no longer exists.' };
-  const delivered = await deliver(channel, { type: 'test', by: user!.username });
-  revalidatePath('/settings/notifications');
-  return delivered ? { ok: true, data: undefined, message: 'Delivered.' } : { ok: false, error: 'Not delivered: see the delivery log below.' };
-});
+export const sendTest = formAction(
+  z.object({ channelId: z.coerce.number().int().positive() }),
+  'configure',
+  async ({ channelId }, user) => {
+    const channel = db().select().from(notificationChannels).where(eq(notificationChannels.id, channelId)).get();
+    if (!channel) return { ok: false, error: 'That channel no longer exists.' };
+    const delivered = await deliver(channel, { type: 'test', by: user!.username });
+    revalidatePath('/settings/notifications');
+    return delivered
+      ? { ok: true, data: undefined, message: 'Delivered.' }
+      : { ok: false, error: 'Not delivered: see the delivery log below.' };
+  },
+);
 
-export const addEmail = formAction(z.object({ address: z.email('Give an email address') }), 'configure', async ({ address }, user) => {
-  if (!smtpConfigured()) return { ok: false, error: 'Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM.' };
-  db().insert(notificationChannels).values({ kind: 'email', target: address, createdAt: Date.now() }).run();
-  audit({ username: user!.username, action: 'add email notifications', target: address, ok: true });
-  revalidatePath('/settings/notifications');
-  return { ok: true, data: undefined, message: 'Email address added.' };
-});
+export const addEmail = formAction(
+  z.object({ address: z.email('Give an email address') }),
+  'configure',
+  async ({ address }, user) => {
+    if (!smtpConfigured())
+      return { ok: false, error: 'Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM.' };
+    db().insert(notificationChannels).values({ kind: 'email', target: address, createdAt: Date.now() }).run();
+    audit({ username: user!.username, action: 'add email notifications', target: address, ok: true });
+    revalidatePath('/settings/notifications');
+    return { ok: true, data: undefined, message: 'Email address added.' };
+  },
+);

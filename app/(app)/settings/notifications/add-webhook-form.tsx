@@ -9,7 +9,13 @@ export function AddWebhookForm() {
   return (
     <form action={dispatch} aria-label="Add a webhook" className="space-y-4">
       <FormStatus state={state} />
-      <Field label="Webhook URL" name="url" defaultValue={values?.url} error={errors?.url} hint="Receives a JSON POST on a failed job, an RPO breach and its recovery." />
+      <Field
+        label="Webhook URL"
+        name="url"
+        defaultValue={values?.url}
+        error={errors?.url}
+        hint="Receives a JSON POST on a failed job, an RPO breach and its recovery."
+      />
       <div className="w-40">
         <SubmitButton>Add webhook</SubmitButton>
       </div>

@@ -45,7 +45,13 @@ export default async function NotificationsPage() {
         <h2 id="add-email" className="mb-4 text-lg font-medium">
           Add an email address
         </h2>
-        {smtpConfigured() ? <AddEmailForm /> : <p className="text-sm text-slate-600">Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM, then restart.</p>}
+        {smtpConfigured() ? (
+          <AddEmailForm />
+        ) : (
+          <p className="text-sm text-slate-600">
+            Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM, then restart.
+          </p>
+        )}
       </section>
       <section aria-labelledby="deliveries" className="mt-8">
         <h2 id="deliveries" className="text-lg font-medium">

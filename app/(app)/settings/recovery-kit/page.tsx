@@ -15,11 +15,17 @@ export default async function RecoveryKitPage() {
           <p className="mt-2 text-sm text-slate-700">
             Save this now, somewhere other than this machine. It is shown until you confirm, and never again.
           </p>
-          <pre aria-label="Recovery kit" className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100">
+          <pre
+            aria-label="Recovery kit"
+            className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100"
+          >
             {text}
           </pre>
           <div className="mt-4 flex items-center gap-4">
-            <a href="/api/recovery-kit" className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50">
+            <a
+              href="/api/recovery-kit"
+              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50"
+            >
               Download recovery kit
             </a>
             <ActionButton action={acknowledge} fields={{}} label="I have saved it" />

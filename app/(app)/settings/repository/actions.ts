@@ -21,7 +21,13 @@ const attachSchema = z.object({
 
 export const attach = formAction(attachSchema, 'configure', async ({ location, passphrase }, user) => {
   const result = await attachRepository(location, passphrase);
-  audit({ username: user!.username, action: 'attach repository', target: location, ok: result.ok, detail: result.ok ? undefined : result.message });
+  audit({
+    username: user!.username,
+    action: 'attach repository',
+    target: location,
+    ok: result.ok,
+    detail: result.ok ? undefined : result.message,
+  });
   if (!result.ok) {
     return result.field
       ? { ok: false, error: 'Check the fields marked below.', fieldErrors: { [result.field]: result.message } }

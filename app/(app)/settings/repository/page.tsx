@@ -35,7 +35,9 @@ export default async function RepositoryPage() {
         <h2 id="attach" className="text-lg font-medium">
           Attach an existing repository
         </h2>
-        <p className="mb-4 mt-1 text-sm text-slate-600">Backups go there from now on; its snapshots appear here. The repository in use now is left as it is.</p>
+        <p className="mb-4 mt-1 text-sm text-slate-600">
+          Backups go there from now on; its snapshots appear here. The repository in use now is left as it is.
+        </p>
         <AttachForm />
       </section>
     </main>

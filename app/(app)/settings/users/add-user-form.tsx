@@ -17,7 +17,12 @@ export function AddUserForm() {
         <label htmlFor="user-role" className="block text-sm font-medium text-slate-700">
           Role
         </label>
-        <select id="user-role" name="role" defaultValue={values?.role ?? 'viewer'} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm">
+        <select
+          id="user-role"
+          name="role"
+          defaultValue={values?.role ?? 'viewer'}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+        >
           <option value="viewer">Viewer: read only</option>
           <option value="operator">Operator: back up, restore elsewhere, cancel</option>
           <option value="admin">Admin: everything</option>

@@ -8,7 +8,11 @@ import { AddUserForm } from './add-user-form';
 
 export default async function UsersPage() {
   await requireUser('manage-users');
-  const list = db().select({ username: users.username, role: users.role, createdAt: users.createdAt }).from(users).orderBy(asc(users.username)).all();
+  const list = db()
+    .select({ username: users.username, role: users.role, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(asc(users.username))
+    .all();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Users</h1>

@@ -7,9 +7,20 @@ import { listSnapshotDir } from '@/lib/control/repository-queries';
 import { formatBytes } from '@/lib/format';
 
 const params = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) });
-const query = z.object({ path: z.string().refine((p) => path.posix.isAbsolute(p)).catch('/') });
+const query = z.object({
+  path: z
+    .string()
+    .refine((p) => path.posix.isAbsolute(p))
+    .catch('/'),
+});
 
-export default async function SnapshotPage({ params: p, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function SnapshotPage({
+  params: p,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
   await requireUser();
   const parsed = params.safeParse(await p);
   if (!parsed.success) return <main className="mx-auto max-w-5xl p-6">Not a snapshot id.</main>;

@@ -4,12 +4,21 @@ import { requireUser } from '@/lib/auth/session';
 import { compareSnapshots } from '@/lib/control/repository-queries';
 import { formatBytes } from '@/lib/format';
 
-const query = z.object({ a: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the older snapshot'), b: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the newer snapshot') });
+const query = z.object({
+  a: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the older snapshot'),
+  b: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the newer snapshot'),
+});
 
-export default async function ComparePage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function ComparePage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
   await requireUser();
   const parsed = query.safeParse(await searchParams);
-  const result = parsed.success ? await compareSnapshots(parsed.data.a, parsed.data.b) : { ok: false as const, error: parsed.error.issues[0].message };
+  const result = parsed.success
+    ? await compareSnapshots(parsed.data.a, parsed.data.b)
+    : { ok: false as const, error: parsed.error.issues[0].message };
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Compare snapshots</h1>
@@ -25,7 +34,8 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       ) : (
         <>
           <p className="mt-4 text-sm">
-            {result.data.filter((e) => e.change === 'added').length} added, {result.data.filter((e) => e.change === 'removed').length} removed,{' '}
+            {result.data.filter((e) => e.change === 'added').length} added,{' '}
+            {result.data.filter((e) => e.change === 'removed').length} removed,{' '}
             {result.data.filter((e) => e.change === 'changed').length} changed
           </p>
           <table className="mt-4 w-full text-left text-sm">

@@ -13,7 +13,17 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
   const plan = Number.isInteger(id) ? db().select().from(plans).where(eq(plans.id, id)).get() : undefined;
   if (!plan) notFound();
   const members = db().select().from(sources).where(eq(sources.planId, plan.id)).orderBy(sources.name).all();
-  const { schedule, timezone, rpoTargetMinutes, excludes, keepLast, keepDaily, preCommand, postCommand, commandTimeoutSeconds } = plan;
+  const {
+    schedule,
+    timezone,
+    rpoTargetMinutes,
+    excludes,
+    keepLast,
+    keepDaily,
+    preCommand,
+    postCommand,
+    commandTimeoutSeconds,
+  } = plan;
   return (
     <main className="mx-auto max-w-4xl p-6">
       <h1 className="text-2xl font-semibold">Plan {plan.name}</h1>
@@ -21,7 +31,20 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
         Protects: {members.map((m) => `${m.name} (${m.node}:${m.path})`).join(', ') || 'no source yet'}
       </p>
       <section className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
-        <EditPlanForm planId={plan.id} current={{ schedule, timezone, rpoTargetMinutes, excludes, keepLast, keepDaily, preCommand, postCommand, commandTimeoutSeconds }} />
+        <EditPlanForm
+          planId={plan.id}
+          current={{
+            schedule,
+            timezone,
+            rpoTargetMinutes,
+            excludes,
+            keepLast,
+            keepDaily,
+            preCommand,
+            postCommand,
+            commandTimeoutSeconds,
+          }}
+        />
       </section>
     </main>
   );

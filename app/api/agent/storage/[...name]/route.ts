@@ -8,7 +8,10 @@ async function handle(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const body = Buffer.from(await request.arrayBuffer());
   const reply = await (await agentStorage()).handle(request.method, url.pathname + url.search, request.headers, body);
-  return new Response(reply.status === 204 ? null : new Uint8Array(reply.body), { status: reply.status, headers: reply.headers });
+  return new Response(reply.status === 204 ? null : new Uint8Array(reply.body), {
+    status: reply.status,
+    headers: reply.headers,
+  });
 }
 
 export { handle as GET, handle as PUT, handle as DELETE };
