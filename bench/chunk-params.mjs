@@ -122,13 +122,10 @@ function sqliteCopies(dir) {
   const kinds = EVENT_KINDS;
   let ts = 1_700_000_000_000;
   const add = db.transaction((rows) => {
-    for (let i = 0; i < rows; i++)
-      insert.run(
-        (ts += r.int(5000)),
-        kinds[r.int(kinds.length)],
-        `user${r.int(5000)}`,
-        text(r, words, 150 + r.int(500)),
-      );
+    for (let i = 0; i < rows; i++) {
+      ts += r.int(5000);
+      insert.run(ts, kinds[r.int(kinds.length)], `user${r.int(5000)}`, text(r, words, 150 + r.int(500)));
+    }
   });
   const pageSize = db.pragma('page_size', { simple: true });
   while (db.pragma('page_count', { simple: true }) * pageSize < DB_BYTES) add(5000);

@@ -32,7 +32,7 @@
 //   - Repository size is the sum of the apparent sizes of the files in the repository directory (restic's
 //     cache is outside it and reported separately).
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { createCipheriv, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   cpSync,
@@ -145,7 +145,7 @@ function makeText(r, words, bytes) {
       const u = r.float();
       line += (k ? ' ' : '') + words[Math.floor(n * u * u * u)];
     }
-    line += PUNCT[r.int(PUNCT.length)] + '\n';
+    line += `${PUNCT[r.int(PUNCT.length)]}\n`;
     lines.push(line);
     len += line.length;
   }

@@ -21,7 +21,7 @@ export function HeartbeatBars({ nodeId, initial }: { nodeId: string; initial: Be
     setBeats((prev) => [...prev, beat].slice(-KEEP));
   });
   return (
-    <div aria-label="Heartbeats" className="mt-2 flex h-8 items-end gap-px">
+    <div role="img" aria-label="Heartbeats" className="mt-2 flex h-8 items-end gap-px">
       {beats.map((b) => (
         <span
           key={b.at}

@@ -111,6 +111,7 @@ export function FailoverSteps({ groupId }: { groupId: string }) {
       className="mt-3 rounded-md border border-slate-200 bg-white p-3 font-mono text-xs"
     >
       {steps.map((s, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: steps are only ever appended
         <li key={i}>
           {new Date(s.at).toLocaleTimeString()}.{String(s.at % 1000).padStart(3, '0')} {s.step}
         </li>

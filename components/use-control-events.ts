@@ -42,7 +42,9 @@ function startStream(): () => void {
   let retry: ReturnType<typeof setTimeout> | null = null;
   let delay = 1000;
   let stopped = false;
-  const emit = (event: ControlEvent) => listeners.forEach((l) => l(event));
+  const emit = (event: ControlEvent) => {
+    for (const l of listeners) l(event);
+  };
   const connect = () => {
     source = new EventSource('/api/events');
     source.addEventListener('hello', (e) => {

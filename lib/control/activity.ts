@@ -10,6 +10,8 @@ export const ACTIVITY_FILTERS = ['all', 'jobs', 'actions', 'failovers', 'failure
 export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
 
 export interface ActivityItem {
+  /** Unique across kinds: the list's key. */
+  id: string;
   at: number;
   kind: 'job' | 'action' | 'failover';
   who: string | null;
@@ -32,6 +34,7 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
       .all();
     for (const { job, source } of rows) {
       items.push({
+        id: `job-${job.id}`,
         at: job.endedAt ?? job.startedAt ?? job.createdAt,
         kind: 'job',
         who: job.requestedBy,
@@ -45,6 +48,7 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
   if (filter === 'all' || filter === 'actions' || filter === 'failures') {
     for (const e of db().select().from(auditEvents).orderBy(desc(auditEvents.at)).limit(LIMIT).all()) {
       items.push({
+        id: `action-${e.id}`,
         at: e.at,
         kind: 'action',
         who: e.username,
@@ -80,6 +84,7 @@ function failovers(): ActivityItem[] {
     .limit(LIMIT)
     .all()
     .map(({ e, group }) => ({
+      id: `failover-${e.id}`,
       at: e.createdAt,
       kind: 'failover' as const,
       who: null,
@@ -99,6 +104,7 @@ function failovers(): ActivityItem[] {
     .limit(LIMIT)
     .all()
     .map(({ d, group }) => ({
+      id: `drill-${d.id}`,
       at: d.startedAt,
       kind: 'failover' as const,
       who: null,

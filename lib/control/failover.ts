@@ -171,7 +171,7 @@ export async function stopGroup(groupId: string): Promise<void> {
   const runtime = runtimes().get(groupId);
   if (!runtime) return;
   runtimes().delete(groupId);
-  runtime.timers.forEach((t) => t.stop());
+  for (const t of runtime.timers) t.stop();
   await runtime.coordinator.stop();
 }
 
@@ -361,12 +361,12 @@ export function createFailoverGroup(input: {
       })
       .returning()
       .get();
-    input.memberIds.forEach((nodeId, i) =>
+    for (const [i, nodeId] of input.memberIds.entries()) {
       db()
         .insert(groupMembers)
         .values({ groupId: group.id, nodeId, priority: input.memberIds.length - i })
-        .run(),
-    );
+        .run();
+    }
     return group;
   })();
 }

@@ -21,7 +21,8 @@ const MAX_RUNNING = 2;
 const SAVE_PROGRESS_MS = 1000;
 
 const holder = globalThis as unknown as { lifelineRunning?: Map<number, Pick<JobRun, 'cancel'>> };
-const running = (holder.lifelineRunning ??= new Map());
+holder.lifelineRunning ??= new Map();
+const running = holder.lifelineRunning;
 /** Jobs started and not finished (a job may be between two child processes, or in a hook). */
 const active = new Set<number>();
 const busySources = new Set<number>();
@@ -272,11 +273,11 @@ async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Pr
   const params = JSON.parse(job.params ?? '{}') as RestoreParams;
   const held =
     params.inPlace && source.node !== LOCAL_NODE ? groupsWithNode(source.node).filter((g) => !g.maintenance) : [];
-  held.forEach((g) => setMaintenance(g.id, true));
+  for (const g of held) setMaintenance(g.id, true);
   try {
     return await restoreSteps(job, source, repo, params);
   } finally {
-    held.forEach((g) => setMaintenance(g.id, false));
+    for (const g of held) setMaintenance(g.id, false);
   }
 }
 

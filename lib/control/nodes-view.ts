@@ -66,7 +66,7 @@ export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; na
         .where(eq(groupMembers.groupId, group.id))
         .orderBy(desc(groupMembers.priority))
         .all();
-      members.forEach((m) => grouped.add(m.nodes.id));
+      for (const m of members) grouped.add(m.nodes.id);
       const events = db()
         .select()
         .from(failoverEvents)

@@ -10,7 +10,8 @@ import { plans, sources } from '../db/schema';
 import { enqueueBackup } from './job-queue';
 
 const holder = globalThis as unknown as { lifelineCrons?: Map<number, Cron> };
-const crons = (holder.lifelineCrons ??= new Map());
+holder.lifelineCrons ??= new Map();
+const crons = holder.lifelineCrons;
 
 /** Starts, changes or stops timers to match the plans table. Safe to call any number of times. */
 export function syncSchedules(): void {

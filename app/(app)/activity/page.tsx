@@ -60,8 +60,8 @@ export default async function ActivityPage({
           </tr>
         </thead>
         <tbody>
-          {items.map((item, i) => (
-            <tr key={i} className={`border-t border-slate-200 ${item.ok ? '' : 'text-red-700'}`}>
+          {items.map((item) => (
+            <tr key={item.id} className={`border-t border-slate-200 ${item.ok ? '' : 'text-red-700'}`}>
               <td className="py-2 whitespace-nowrap">{new Date(item.at).toLocaleString()}</td>
               <td>{item.who ?? '—'}</td>
               <td>{item.what}</td>

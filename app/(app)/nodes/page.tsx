@@ -113,6 +113,7 @@ function GroupSection({
                     <summary className="cursor-pointer text-sky-700">{e.timeline.length} steps</summary>
                     <ol className="mt-1 font-mono text-xs">
                       {e.timeline.map((s, i) => (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: a recorded timeline never changes order
                         <li key={i}>
                           +{s.at - e.timeline[0].at} ms {s.step}
                         </li>

@@ -50,12 +50,9 @@ export function AgentConfig({ config }: { config: string }) {
         Save this as the agent’s config file now (mode 600): its credentials are not shown again. Complete the service
         section, then run `npx lifeline agent --config FILE` on the node.
       </p>
-      <pre
-        aria-label="Agent config"
-        className="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100"
-      >
-        {config}
-      </pre>
+      <figure aria-label="Agent config">
+        <pre className="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{config}</pre>
+      </figure>
     </div>
   );
 }

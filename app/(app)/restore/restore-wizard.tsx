@@ -58,7 +58,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
     setBusy(true);
     const r = await browse({ snapshot, path });
     setBusy(false);
-    if (r && r.ok) {
+    if (r?.ok) {
       setDir(path);
       setNodes(r.data);
       setError(null);
@@ -69,7 +69,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
     setBusy(true);
     const r = await preview(input());
     setBusy(false);
-    if (r && r.ok) {
+    if (r?.ok) {
       setEntries(r.data);
       setError(null);
       setStep(4);
@@ -80,7 +80,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
     setBusy(true);
     const r = await startRestore({ ...input(), confirm });
     setBusy(false);
-    if (r && r.ok) {
+    if (r?.ok) {
       setJobId(r.data);
       setError(null);
       setStep(5);
@@ -166,7 +166,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </label>
           </fieldset>
           {!everything ? (
-            <div className="rounded border border-slate-200 p-3 text-sm" aria-label="Snapshot browser" role="region">
+            <section className="rounded border border-slate-200 p-3 text-sm" aria-label="Snapshot browser">
               <p className="font-mono text-xs">{dir}</p>
               {dir !== '/' ? (
                 <button
@@ -202,7 +202,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                 ))}
               </ul>
               <p className="mt-2 text-xs text-slate-600">{picked.length} selected</p>
-            </div>
+            </section>
           ) : null}
           <div className="flex gap-3">
             <button type="button" className={secondary} onClick={() => setStep(1)}>
@@ -321,12 +321,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             aria-label="Restore progress"
             aria-valuemin={0}
             aria-valuemax={100}
-            aria-valuenow={job && job.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0}
+            aria-valuenow={job?.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0}
             className="h-2 rounded bg-slate-100"
           >
             <div
               className="h-2 rounded bg-sky-600"
-              style={{ width: `${job && job.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }}
+              style={{ width: `${job?.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }}
             />
           </div>
           <p className="mt-2">

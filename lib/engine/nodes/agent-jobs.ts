@@ -81,7 +81,7 @@ export class AgentJobs {
 
   cancel(id: string): boolean {
     const job = this.jobs.get(id);
-    if (!job || job.view.status !== 'running') return false;
+    if (job?.view.status !== 'running') return false;
     job.controller.abort();
     return true;
   }

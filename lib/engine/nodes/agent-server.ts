@@ -4,7 +4,7 @@ import http from 'node:http';
 
 import { z } from 'zod';
 
-import { Agent, AgentRefusal } from './agent';
+import { type Agent, AgentRefusal } from './agent';
 import { agentJobSchema } from './agent-jobs';
 import { ROLES } from './agent-protocol';
 import { AUTH_HEADERS, NonceCache, signResponse, verifyRequest } from './signed-request';

@@ -13,9 +13,9 @@ describe('packs and indexes', () => {
 
   function buildPack() {
     const builder = new PackBuilder();
-    blobs.forEach((b, i) =>
-      builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b), b.length),
-    );
+    for (const [i, b] of blobs.entries()) {
+      builder.add(i === 2 ? 'tree' : 'data', blobId(master.id, b), encodeBlob(master.encryption, b), b.length);
+    }
     return builder.finish(master.encryption);
   }
 

@@ -45,7 +45,10 @@ export async function restoreFiles(
       p.node.content!.forEach((id, chunk) => {
         const pack = repo.index.get(id)!.pack;
         let places = byPack.get(pack);
-        if (!places) byPack.set(pack, (places = []));
+        if (!places) {
+          places = [];
+          byPack.set(pack, places);
+        }
         places.push({ job: p, chunk });
       });
       if (p.remaining === 0) finish(repo, p, meter);

@@ -123,7 +123,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     for (const [packId, size] of stored) {
       if (repo.index.hasPack(packId)) continue;
       const pack = await repo.readPackHeader(packId, size).catch(() => null);
-      if (pack && pack.blobs.some((b) => used(b.id))) keptPacks.push(pack);
+      if (pack?.blobs.some((b) => used(b.id))) keptPacks.push(pack);
       else deletions.push(packId);
     }
     const superseded = repo.indexFileIds();

@@ -15,12 +15,9 @@ export default async function RecoveryKitPage() {
           <p className="mt-2 text-sm text-slate-700">
             Save this now, somewhere other than this machine. It is shown until you confirm, and never again.
           </p>
-          <pre
-            aria-label="Recovery kit"
-            className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100"
-          >
-            {text}
-          </pre>
+          <figure aria-label="Recovery kit">
+            <pre className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100">{text}</pre>
+          </figure>
           <div className="mt-4 flex items-center gap-4">
             <a
               href="/api/recovery-kit"
