@@ -1,13 +1,25 @@
 import { defineConfig } from '@playwright/test';
 
+/** How long an assertion on what a page shows may wait (waits for the system's state go through waitFor). */
+const EXPECT_TIMEOUT_MS = 15_000;
+
 // Debian's chromium: Playwright's own browser download is not available here. Each spec file starts its own
-// server with its own data directory (e2e/support/app.ts).
+// server with its own data directory (e2e/support/app.ts). Timeouts: every wait for a state names its own
+// (test/support/wait.ts); the test timeout only backstops a test that hangs outside them. Nothing is retried: a
+// flaky test is a bug.
 export default defineConfig({
   testDir: 'e2e',
   fullyParallel: false,
   workers: 1,
+  retries: 0,
+  timeout: 180_000,
+  expect: { timeout: EXPECT_TIMEOUT_MS },
   forbidOnly: !!process.env.CI,
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  reporter: [
+    ['list'],
+    ['json', { outputFile: 'test-results/e2e.json' }],
+    ['./e2e/support/wait-log-reporter.ts', { expectTimeoutMs: EXPECT_TIMEOUT_MS }],
+  ],
   use: {
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -14,6 +14,9 @@ export default defineConfig({
     exclude: ['e2e/**', 'node_modules/**', '.next/**'],
     environment: 'node',
     pool: 'forks',
+    // Every wait for a state names its own timeout (test/support/wait.ts); these only backstop a test that hangs
+    // outside them. Nothing is retried: a flaky test is a bug.
+    retry: 0,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],

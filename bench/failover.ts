@@ -11,7 +11,8 @@ import readline from 'node:readline';
 
 import { WriteLoad } from '@/lib/demo/write-load';
 import { GroupCoordinator, GROUP_DEFAULTS } from '@/lib/engine/failover/coordinator';
-import { startCluster, waitFor, type Cluster } from '@/test/support/cluster';
+import { startCluster, type Cluster } from '@/test/support/cluster';
+import { waitFor } from '@/test/support/wait';
 
 const TRIALS = Number(process.env.FAILOVER_TRIALS ?? 20);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -144,7 +145,7 @@ async function probingCost(agents: number, seconds: number): Promise<{ cpuPercen
         },
       ),
   );
-  coordinators.forEach((c) => c.start());
+  for (const c of coordinators) c.start();
   await sleep(3000);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { ADMIN, addSource, signIn, sourceRow } from './support/steps';
+import { waitFor } from '../test/support/wait';
+import { ADMIN, addSource, signIn, sourceRow, visible } from './support/steps';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -74,19 +75,18 @@ test('add a directory source and back it up now: live progress in two browsers, 
   const job = page.getByRole('listitem', { name: /backup of uploads/ });
   await expect(job).toBeVisible();
   await expect(other.getByRole('listitem', { name: /backup of uploads/ })).toBeVisible();
-  await expect
-    .poll(
-      async () =>
-        Number(
-          await job
-            .getByRole('progressbar')
-            .getAttribute('aria-valuenow')
-            .catch(() => '100'),
-        ),
-      { timeout: 30_000 },
-    )
-    .toBeGreaterThan(0);
-  await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 60_000 });
+  await waitFor(
+    'the progress bar to move',
+    async () =>
+      Number(
+        await job
+          .getByRole('progressbar')
+          .getAttribute('aria-valuenow', { timeout: 1000 })
+          .catch(() => '100'),
+      ) > 0,
+    30_000,
+  );
+  await waitFor('the backup of uploads to finish', visible(page.getByText('No job is running.')), 60_000);
   await expect(other.getByText('No job is running.')).toBeVisible();
   await other.context().close();
   await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible();
@@ -109,7 +109,7 @@ test('Cancel stops a running backup; the job is recorded as cancelled and no sna
   await sourceRow(page, 'uploads').getByRole('button', { name: 'Back up now' }).click();
   const job = page.getByRole('listitem', { name: /backup of uploads/ });
   await job.getByRole('button', { name: 'Cancel' }).click();
-  await expect(page.getByText('No job is running.')).toBeVisible({ timeout: 30_000 });
+  await waitFor('the cancelled backup to stop', visible(page.getByText('No job is running.')), 30_000);
   await page.goto('/activity?show=jobs');
   await expect(page.getByRole('cell', { name: 'backup of uploads: cancelled' })).toBeVisible();
   await page.goto('/snapshots');

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { demoEndpoint, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { waitFor } from '../test/support/wait';
+import { demoEndpoint, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
 test.describe.configure({ mode: 'serial' });
@@ -29,7 +30,7 @@ test('the demo cluster starts with a primary serving behind the endpoint', async
   await signIn(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
   const group = page.getByRole('region', { name: 'Group demo-notes' });
-  await expect(group.getByRole('article', { name: 'Node demo-a' })).toContainText('Serving', { timeout: 30_000 });
+  await waitFor('demo-a to serve', shows(group.getByRole('article', { name: 'Node demo-a' }), 'Serving'), 30_000);
   await expect(group.getByRole('article', { name: 'Node demo-b' })).toContainText('Standby');
   const endpoint = await demoEndpoint(page);
   expect(await endpointServes(endpoint)).toBe(true);
@@ -43,25 +44,26 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   const group = page.getByRole('region', { name: 'Group demo-notes' });
   const a = group.getByRole('article', { name: 'Node demo-a' });
   const b = group.getByRole('article', { name: 'Node demo-b' });
-  await expect(a).toContainText('Serving', { timeout: 30_000 });
+  await waitFor('demo-a to serve', shows(a, 'Serving'), 30_000);
   // Let the standby receive shipped data first, as it would in steady state.
-  await expect(b).toContainText(/Data from\s*\d+ s ago/, { timeout: 30_000 });
+  await waitFor('shipped data on demo-b', shows(b, /Data from\s*\d+ s ago/), 30_000);
   const endpoint = await demoEndpoint(page);
 
   await page.getByRole('button', { name: 'Fail primary' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
   // Live, without a reload: the steps of the failover, then the new roles.
-  await expect(group.getByRole('list', { name: 'Live failover steps' })).toContainText(
-    'the service process exited (SIGKILL)',
-    { timeout: 15_000 },
+  await waitFor(
+    'the crash in the live failover steps',
+    shows(group.getByRole('list', { name: 'Live failover steps' }), 'the service process exited (SIGKILL)'),
+    15_000,
   );
-  await expect(b).toContainText('Serving', { timeout: 15_000 });
+  await waitFor('demo-b to serve', shows(b, 'Serving'), 15_000);
   await expect(b).toContainText('primary');
   expect(await endpointServes(endpoint)).toBe(true);
 
   const failovers = group.getByRole('table', { name: 'Failovers of demo-notes' });
   const row = failovers.getByRole('row').filter({ hasText: 'demo-a → demo-b' });
-  await expect(row).toContainText('failover', { timeout: 15_000 });
+  await waitFor('the failover in the table', shows(row, 'failover'), 15_000);
   // RTO and RPO are measured values in seconds, and the demo's load counted the lost writes.
   const cells = row.getByRole('cell');
   await expect(cells.nth(3)).toHaveText(/^\d+\.\d\d s$/);
@@ -69,7 +71,7 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   await expect(cells.nth(5)).toHaveText(/^\d+$/);
 
   // The failed node rejoins as a standby once the new primary's data has replaced its own.
-  await expect(a).toContainText('Standby', { timeout: 30_000 });
+  await waitFor('demo-a to rejoin as a standby', shows(a, 'Standby'), 30_000);
   // The activity feed lists it too.
   await page.goto('/activity?show=failovers');
   await expect(page.getByRole('cell', { name: 'failover of demo-notes: demo-a → demo-b' })).toBeVisible();
@@ -82,7 +84,7 @@ test('a DR drill restores on the standby, starts it on a scratch port and marks 
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group demo-notes' });
   await group.getByRole('button', { name: 'Run DR drill' }).click();
-  await expect(group.getByRole('status').filter({ hasText: 'Drill passed' })).toBeVisible({ timeout: 30_000 });
+  await waitFor('the drill to pass', visible(group.getByRole('status').filter({ hasText: 'Drill passed' })), 30_000);
   await expect(group).toContainText('Restore tested');
   await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText(
     'passed',
@@ -104,7 +106,7 @@ test('a source on a node is backed up by that node’s agent', async ({ page }) 
     const row = sourceRow(page, 'orders-on-demo-a');
     await expect(row).toContainText(`demo-a:${dir}`);
     await row.getByRole('button', { name: 'Back up now' }).click();
-    await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible({ timeout: 30_000 });
+    await waitFor('the backup on demo-a to finish', visible(row.getByRole('cell', { name: /ago$/ })), 30_000);
     await page.goto('/snapshots');
     await expect(page.getByRole('main')).toContainText('demo-a:orders-on-demo-a');
   } finally {
@@ -118,6 +120,6 @@ test('if the endpoint process dies, the dashboard starts it again on the same ad
   const endpoint = await demoEndpoint(page);
   const pid = Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'));
   process.kill(pid, 'SIGKILL');
-  await expect.poll(() => endpointServes(endpoint), { timeout: 15_000 }).toBe(true);
+  await waitFor('the endpoint to serve again', () => endpointServes(endpoint), 15_000);
   expect(Number(readFileSync(path.join(app.dataDir, 'run', 'endpoint-demo-notes.pid'), 'utf8'))).not.toBe(pid);
 });

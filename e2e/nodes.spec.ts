@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, freePort, test } from './support/app';
-import { SEEDED_ADMIN, signIn } from './support/steps';
+import { exitOf, waitFor } from '../test/support/wait';
+import { SEEDED_ADMIN, shows, signIn, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
@@ -21,9 +22,8 @@ test.beforeAll(() => {
 });
 test.afterAll(async () => {
   for (const a of agents) {
-    const gone = new Promise((r) => a.once('exit', r));
     a.kill('SIGTERM');
-    await gone;
+    await waitFor('an agent to exit', exitOf(a), 20_000);
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -76,10 +76,12 @@ test('register two nodes, run their agents, and group them: the first serves beh
   // The group appears, and its members are no longer offered for a new group.
   const group = page.getByRole('region', { name: 'Group orders' });
   await expect(group).toBeVisible();
-  await expect(group.getByRole('article', { name: 'Node db-1' })).toContainText('Serving', { timeout: 30_000 });
-  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText(/Data from\s*\d+ s ago/, {
-    timeout: 30_000,
-  });
+  await waitFor('db-1 to serve', shows(group.getByRole('article', { name: 'Node db-1' }), 'Serving'), 30_000);
+  await waitFor(
+    'shipped data on db-2',
+    shows(group.getByRole('article', { name: 'Node db-2' }), /Data from\s*\d+ s ago/),
+    30_000,
+  );
   const res = await fetch(`http://127.0.0.1:${endpointPort}/writes`, {
     method: 'POST',
     body: JSON.stringify({ seq: 1 }),
@@ -93,8 +95,8 @@ test('a switchover from the page moves the service to the standby', async ({ pag
   const group = page.getByRole('region', { name: 'Group orders' });
   await group.getByRole('button', { name: 'Switch over to db-2' }).click();
   // The page re-renders with the new roles: the switch button now offers db-1.
-  await expect(group.getByRole('button', { name: 'Switch over to db-1' })).toBeVisible({ timeout: 30_000 });
-  await expect(group.getByRole('article', { name: 'Node db-2' })).toContainText('Serving', { timeout: 15_000 });
+  await waitFor('the switchover to end', visible(group.getByRole('button', { name: 'Switch over to db-1' })), 30_000);
+  await waitFor('db-2 to serve', shows(group.getByRole('article', { name: 'Node db-2' }), 'Serving'), 15_000);
   await expect(
     group.getByRole('table', { name: 'Failovers of orders' }).getByRole('row').filter({ hasText: 'db-1 → db-2' }),
   ).toContainText('switchover');
@@ -111,9 +113,14 @@ test('rotating a node’s credentials shows a new config once and locks out the 
   expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
   // The running agent still has the old secret: the control plane now sees it as unreachable.
   await page.goto('/nodes');
-  await expect(
-    page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' }),
-  ).toContainText('Agent unreachable', { timeout: 15_000 });
+  await waitFor(
+    'db-1 to be shown unreachable',
+    shows(
+      page.getByRole('region', { name: 'Group orders' }).getByRole('article', { name: 'Node db-1' }),
+      'Agent unreachable',
+    ),
+    15_000,
+  );
 });
 
 test('removing the group asks for its name, stops its endpoint and leaves the primary serving; then a node is removed', async ({

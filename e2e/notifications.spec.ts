@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
+import { waitFor } from '../test/support/wait';
 import { ADMIN as admin, addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -56,9 +57,12 @@ test('a webhook on 127.0.0.1 gets the test message and the notification of a fai
     const row = sourceRow(page, 'doomed');
     await row.getByRole('button', { name: 'Back up now' }).click();
 
-    await expect
-      .poll(() => hook.received.find((m) => m.type === 'job-failed'), { timeout: 30_000 })
-      .toMatchObject({ type: 'job-failed', source: 'doomed' });
+    const failed = await waitFor(
+      'the job-failed notification',
+      () => hook.received.find((m) => m.type === 'job-failed'),
+      30_000,
+    );
+    expect(failed).toMatchObject({ type: 'job-failed', source: 'doomed' });
     await page.goto('/activity?show=failures');
     await expect(page.getByRole('cell', { name: 'backup of doomed: failed' })).toBeVisible();
     await page.goto('/settings/notifications');

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 
 import { expect, test } from './support/app';
-import { addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
+import { waitFor } from '../test/support/wait';
+import { addSource, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
@@ -37,7 +38,7 @@ test('a backup of the source exists to restore from', async ({ page }) => {
   await addSource(page, 'site', source);
   const row = sourceRow(page, 'site');
   await row.getByRole('button', { name: 'Back up now' }).click();
-  await expect(row.getByRole('cell', { name: /ago$/ })).toBeVisible({ timeout: 30_000 });
+  await waitFor('the backup of site to finish', visible(row.getByRole('cell', { name: /ago$/ })), 30_000);
 });
 
 test('guided restore of one file to another directory: the file equals the original, verified and timed', async ({
@@ -58,7 +59,7 @@ test('guided restore of one file to another directory: the file equals the origi
   await expect(page.getByText('Will create 1, overwrite 0 and delete 0 entries.')).toBeVisible();
   await page.getByRole('button', { name: 'Restore' }).click();
   const result = page.getByRole('status', { name: 'Restore result' });
-  await expect(result).toContainText('Restored and verified', { timeout: 30_000 });
+  await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
   await expect(result).toContainText(/Took \d+\.\d s/);
   expect(readFileSync(path.join(target, source, 'docs', 'readme.txt'), 'utf8')).toBe(readme);
   expect(() => readFileSync(path.join(target, source, 'index.html'))).toThrow();
@@ -79,7 +80,7 @@ test('a restore in place asks for the typed name and takes a safety snapshot fir
   await page.getByLabel('Type site to confirm').fill('site');
   await restore.click();
   const result = page.getByRole('status', { name: 'Restore result' });
-  await expect(result).toContainText('Restored and verified', { timeout: 30_000 });
+  await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
   await expect(result).toContainText('Safety snapshot taken first');
   expect(readFileSync(path.join(source, 'docs', 'readme.txt'), 'utf8')).toBe(readme);
   await page.goto('/snapshots');

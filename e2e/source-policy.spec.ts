@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 
 import { expect, test } from './support/app';
+import { waitFor } from '../test/support/wait';
 import { planRow, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -39,17 +40,18 @@ async function backUp(page: Page, name: string) {
 
 /** Polls the Activity page until `count` jobs of the source have ended. */
 async function jobsEnded(page: Page, name: string, count: number) {
-  await expect
-    .poll(
-      async () => {
-        await page.goto(`/activity?show=jobs&q=${encodeURIComponent(`backup of ${name}:`)}`);
-        return page
-          .getByRole('cell', { name: new RegExp(`^backup of ${name}: (succeeded|failed|cancelled)$`) })
-          .count();
-      },
-      { timeout: 30_000 },
-    )
-    .toBe(count);
+  const ended = await waitFor(
+    `${count} ended backups of ${name}`,
+    async () => {
+      await page.goto(`/activity?show=jobs&q=${encodeURIComponent(`backup of ${name}:`)}`);
+      const n = await page
+        .getByRole('cell', { name: new RegExp(`^backup of ${name}: (succeeded|failed|cancelled)$`) })
+        .count();
+      return n >= count && n;
+    },
+    30_000,
+  );
+  expect(ended).toBe(count);
 }
 
 test('commands run before and after each backup, and retention keeps the newest snapshot only', async ({ page }) => {

@@ -40,8 +40,13 @@ function ensureChromium() {
 }
 
 mkdirSync('test-results', { recursive: true });
+rmSync('test-results/waits', { recursive: true, force: true });
 
 if (run('type check', 'npx', ['tsc', '--noEmit'])) passed++;
+else failed++;
+if (run('format and lint', 'npx', ['biome', 'check', '.'])) passed++;
+else failed++;
+if (run('test hygiene: no sleeps, no retries', 'node', ['scripts/check-tests.mjs'])) passed++;
 else failed++;
 
 rmSync('test-results/vitest.json', { force: true });
@@ -81,6 +86,9 @@ if (process.env.SKIP_E2E === '1') {
     failed++;
   }
 }
+
+// How close each wait came to its timeout in this run (information: timeouts are set from loaded runs).
+run('waits with the least headroom', 'node', ['scripts/wait-report.mjs', '--top', '10']);
 
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

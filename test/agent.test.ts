@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signRequest } from '@/lib/engine/nodes/signed-request';
 import { CLI } from './helpers';
-import { startCluster, waitFor, type Cluster } from './support/cluster';
+import { startCluster, type Cluster } from './support/cluster';
+import { waitFor } from './support/wait';
 
 describe('the agent', () => {
   let cluster: Cluster;
@@ -31,7 +32,7 @@ describe('the agent', () => {
 
   it('promotes its service only with a newer epoch', async () => {
     const [a] = cluster.nodes;
-    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId, 30_000);
     const epoch = (await a.direct.status()).epoch;
     await expect(a.direct.promote(epoch, 6000)).rejects.toThrow(/not newer/);
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { cli, cliAsync, describeTree, PASSWORD, CLI, resultOf, tempDir } from './helpers';
+import { exitOf, pace, waitFor } from './support/wait';
 import { spawn } from 'node:child_process';
 
 /** About 90 MB of incompressible files: six packs of 16 MiB, so a crash can fall between packs and indexes. */
@@ -74,8 +75,10 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
       stdio: 'ignore',
     });
     const delay = 300 + Math.floor(Math.random() * 700);
-    setTimeout(() => child.kill('SIGKILL'), delay);
-    await new Promise((r) => child.on('close', r));
+    const exited = exitOf(child);
+    await pace(delay);
+    child.kill('SIGKILL');
+    await waitFor('the killed backup to exit', exited, 20_000);
     expectRecovers(repo, src, TOTAL + 2 * 1024 * 1024);
   });
 });

@@ -3,9 +3,8 @@
 // (the healthy primary keeps serving).
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { serviceHealthy, startCluster, waitFor, type Cluster } from './support/cluster';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
+import { pace, waitFor } from './support/wait';
 
 describe('failover safety', () => {
   let cluster: Cluster | null = null;
@@ -19,13 +18,13 @@ describe('failover safety', () => {
     cluster = await startCluster({ group: { probeIntervalMs: 300, probeTimeoutMs: 300 } });
     const c = cluster;
     const [a] = c.nodes;
-    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
     for (let i = 0; i < 8; i++) {
       // The coordinator reaches the service through a link that this test cuts for short spells.
       a.serviceLink.setTarget(null, { cutExisting: true });
-      await sleep(450); // one or two probes fail, never three
+      await pace(450); // one or two probes fail, never three
       a.serviceLink.setTarget({ host: '127.0.0.1', port: a.servicePort });
-      await sleep(700);
+      await pace(700);
     }
     const failed = c.serviceProbes.filter((p) => !p.ok).length;
     expect(failed).toBeGreaterThanOrEqual(8);
@@ -38,7 +37,7 @@ describe('failover safety', () => {
     cluster = await startCluster();
     const c = cluster;
     const [a, b] = c.nodes;
-    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
     // Watch both services directly, every 25 ms, for the whole episode.
     let both = 0;
     let watching = true;
@@ -46,11 +45,11 @@ describe('failover safety', () => {
       while (watching) {
         const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
         if (ua && ub) both++;
-        await sleep(25);
+        await pace(25);
       }
     })();
     a.link.setTarget(null, { cutExisting: true });
-    const record = await waitFor('node-b to be promoted', () => c.records.find((r) => r.kind === 'failover'), 40_000);
+    const record = await waitFor('node-b to be promoted', () => c.records.find((r) => r.kind === 'failover'), 60_000);
     watching = false;
     await watcher;
     expect(both).toBe(0);
@@ -64,21 +63,21 @@ describe('failover safety', () => {
     expect(await serviceHealthy(b.servicePort)).toBe(true);
     // When the link comes back, node-a hears that it is a standby now and stays one.
     a.link.setTarget({ host: '127.0.0.1', port: a.agentPort });
-    await waitFor('node-a to stand by', async () => (await a.direct.status()).role === 'standby');
+    await waitFor('node-a to stand by', async () => (await a.direct.status()).role === 'standby', 30_000);
     expect(await serviceHealthy(a.servicePort)).toBe(false);
-  }, 60_000);
+  }, 90_000);
 
   it('while the control plane is down, the healthy primary keeps serving (failsafe)', async () => {
     cluster = await startCluster();
     const c = cluster;
     const [a] = c.nodes;
-    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
     await c.coordinator.stop();
     // Well past the 6 s lease: every peer confirms it lost the control plane too, so node-a serves on.
     let down = 0;
     for (let t = 0; t < 9000; t += 100) {
       if (!(await serviceHealthy(a.servicePort))) down++;
-      await sleep(100);
+      await pace(100);
     }
     expect(down).toBe(0);
     const status = await a.direct.status();

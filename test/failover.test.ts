@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { WriteLoad } from '@/lib/demo/write-load';
-import { serviceHealthy, startCluster, waitFor, type Cluster } from './support/cluster';
+import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
+import { waitFor } from './support/wait';
 
 async function missing(port: number, seqs: number[]): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/writes/missing`, {
@@ -41,10 +42,10 @@ describe('a failover group of two nodes', () => {
   beforeAll(async () => {
     cluster = await startCluster({ group: { shippingIntervalMs: 1000 } });
     const [a] = cluster.nodes;
-    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId, 30_000);
     load = new WriteLoad(cluster.endpointUrl, { intervalMs: 50 });
     load.start();
-    await waitFor('writes through the endpoint', () => load.stats().acked >= 20);
+    await waitFor('writes through the endpoint', () => load.stats().acked >= 20, 30_000);
   }, 60_000);
 
   afterAll(async () => {
@@ -57,12 +58,13 @@ describe('a failover group of two nodes', () => {
     await waitFor(
       'node-b to hold shipped data',
       () => cluster.coordinator.views().find((v) => v.nodeId === b.nodeId)?.status?.data.snapshot,
+      30_000,
     );
     const record = await cluster.coordinator.switchover(b.nodeId);
     expect(record?.ok).toBe(true);
     expect(cluster.coordinator.primaryNodeId).toBe(b.nodeId);
     const acked = load.stats().acked;
-    await waitFor('writes on the new primary', () => load.stats().acked >= acked + 10);
+    await waitFor('writes on the new primary', () => load.stats().acked >= acked + 10, 30_000);
     load.stop();
     const seqs = load.recentAcked().map((h) => h.seq);
     expect(seqs.length).toBeGreaterThan(20);
@@ -74,20 +76,25 @@ describe('a failover group of two nodes', () => {
 
   it('when the primary service is killed, the standby is promoted and the endpoint serves again', async () => {
     const [a, b] = cluster.nodes;
-    await waitFor('node-a to hold data shipped by node-b', async () => {
-      const s = await a.direct.status();
-      return s.role === 'standby' &&
-        s.data.dataTime !== null &&
-        s.data.dataTime > cluster.records.at(-1)!.timeline.at(-1)!.at
-        ? s
-        : null;
-    });
+    await waitFor(
+      'node-a to hold data shipped by node-b',
+      async () => {
+        const s = await a.direct.status();
+        return s.role === 'standby' &&
+          s.data.dataTime !== null &&
+          s.data.dataTime > cluster.records.at(-1)!.timeline.at(-1)!.at
+          ? s
+          : null;
+      },
+      30_000,
+    );
     const pid = (await b.direct.status()).service.pid!;
     const before = cluster.records.length;
     process.kill(pid, 'SIGKILL');
     const record = await waitFor(
       'the failover to be recorded',
       () => cluster.records.length > before && cluster.records.at(-1),
+      30_000,
     );
     expect(record.kind).toBe('failover');
     expect(record.ok).toBe(true);
@@ -123,10 +130,14 @@ describe('a failover group of two nodes', () => {
   it('the failed node rejoins as a standby with its data replaced, and can take the service back', async () => {
     const [a, b] = cluster.nodes;
     const failedAt = cluster.records.at(-1)!.outageStartedAt;
-    const status = await waitFor('node-b to apply data shipped by node-a', async () => {
-      const s = await b.direct.status();
-      return s.role === 'standby' && s.data.dataTime !== null && s.data.dataTime > failedAt ? s : null;
-    });
+    const status = await waitFor(
+      'node-b to apply data shipped by node-a',
+      async () => {
+        const s = await b.direct.status();
+        return s.role === 'standby' && s.data.dataTime !== null && s.data.dataTime > failedAt ? s : null;
+      },
+      30_000,
+    );
     expect(status.service.state).not.toBe('running');
     // Its own data was set aside, not deleted: every write acknowledged before the crash is still in it, the
     // ones the failover lost included.

@@ -10,6 +10,7 @@ import { initRepository, isEngineError, runBackup, runVerify } from '@/lib/engin
 import { seal } from '@/lib/engine/repository/crypto';
 
 import { CLI, cli, newRepository, PASSWORD, reopen, resultOf, tempDir, TEST_KDF } from './helpers';
+import { exitOf, waitFor } from './support/wait';
 
 function source(mb: number): string {
   const src = path.join(tempDir('fail-src'), 'data');
@@ -93,7 +94,7 @@ describe('failures leave the repository usable', () => {
     );
     let out = '';
     parent.stdout.on('data', (d) => (out += d));
-    await new Promise((r) => parent.on('close', r));
+    await waitFor('the stand-in dashboard to exit', exitOf(parent), 20_000);
     const pid = Number(out.trim());
     const alive = () => {
       try {
@@ -103,9 +104,7 @@ describe('failures leave the repository usable', () => {
         return false;
       }
     };
-    const deadline = Date.now() + 10_000;
-    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive()).toBe(false);
+    await waitFor('the orphaned backup to stop', () => !alive(), 10_000);
     expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
     expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
     expect(cli(['verify', '--repo', repo]).code).toBe(0);
@@ -128,8 +127,7 @@ describe('failures leave the repository usable', () => {
         child.kill('SIGINT');
       }
     });
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(130);
+    expect(await waitFor('the interrupted backup to exit', exitOf(child), 30_000)).toBe(130);
     expect(out.trim().split('\n').at(-1)).toContain('"code":"cancelled"');
     expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
     expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);

@@ -10,14 +10,19 @@ import type { AgentClient } from '@/lib/engine/nodes/agent-client';
 import type { AgentJobInput, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
 import { HttpStorage } from '@/lib/engine/nodes/http-storage';
 import { openRepository } from '@/lib/engine';
-import { startCluster, waitFor, serviceHealthy, type Cluster } from './support/cluster';
+import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
+import { waitFor } from './support/wait';
 
 async function runJob(client: AgentClient, req: AgentJobInput): Promise<AgentJobView> {
   const { id } = await client.startJob(req);
-  return waitFor(`job ${id}`, async () => {
-    const view = await client.job(id);
-    return view.status === 'running' ? null : view;
-  });
+  return waitFor(
+    `the ${req.kind} job on the node to end`,
+    async () => {
+      const view = await client.job(id);
+      return view.status === 'running' ? null : view;
+    },
+    30_000,
+  );
 }
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -57,7 +62,7 @@ describe('jobs on a node', () => {
 
   it('restores onto the node in place, verified, and brings its guarded service back', async () => {
     const [a] = cluster.nodes;
-    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId, 30_000);
     cluster.coordinator.update({ maintenance: true });
     const before = sha(path.join(files, 'big.bin'));
     writeFileSync(path.join(files, 'big.bin'), 'damaged');
@@ -91,7 +96,7 @@ describe('jobs on a node', () => {
     });
     expect(view.error).toBeNull();
     expect(
-      (view.result?.entries as { action: string; destination: string }[]).some(
+      ((view.result?.entries ?? []) as { action: string; destination: string }[]).some(
         (e) => e.action === 'overwrite' && e.destination.endsWith('app.toml'),
       ),
     ).toBe(true);
@@ -123,7 +128,7 @@ describe('jobs on a node', () => {
 
   it('ships the service’s other data paths with its databases, and the standby applies them', async () => {
     const [a, b] = cluster.nodes;
-    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId);
+    await waitFor('node-a to become primary', () => cluster.coordinator.primaryNodeId === a.nodeId, 30_000);
     const source = path.join(cluster.dir, 'node-a', 'service', 'attachments');
     mkdirSync(path.join(source, '2026'), { recursive: true });
     writeFileSync(path.join(source, '2026', 'invoice.pdf'), Buffer.alloc(100_000, 3));

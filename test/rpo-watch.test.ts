@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { tempDir } from './helpers';
+import { waitFor } from './support/wait';
 
 // The control plane on a real SQLite database in a temporary data directory.
 process.env.LIFELINE_DATA_DIR = tempDir('control');
@@ -60,13 +61,15 @@ describe('RPO watch', () => {
     snapshot('a'.repeat(64), 90);
     checkRpo();
     checkRpo();
-    await expect.poll(() => received.filter((m) => m.type === 'rpo-breached')).toHaveLength(1);
+    await waitFor('the rpo-breached notification', () => received.some((m) => m.type === 'rpo-breached'), 10_000);
+    expect(received.filter((m) => m.type === 'rpo-breached')).toHaveLength(1);
     expect(received[0]).toMatchObject({ type: 'rpo-breached', source: 'orders', targetMinutes: 60, ageMinutes: 90 });
 
     snapshot('b'.repeat(64), 1);
     checkRpo();
     checkRpo();
-    await expect.poll(() => received.filter((m) => m.type === 'rpo-recovered')).toHaveLength(1);
+    await waitFor('the rpo-recovered notification', () => received.some((m) => m.type === 'rpo-recovered'), 10_000);
+    expect(received.filter((m) => m.type === 'rpo-recovered')).toHaveLength(1);
     expect(received.filter((m) => m.type === 'rpo-breached')).toHaveLength(1);
   });
 });

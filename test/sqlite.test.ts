@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isEngineError, runBackup, runRestore, type Tree, type TreeNode } from '@/lib/engine';
 
 import { newRepository, tempDir } from './helpers';
+import { exitOf, waitFor } from './support/wait';
 
 const WRITER = path.join(__dirname, 'fixtures', 'sqlite-writer.cjs');
 const running: ChildProcess[] = [];
@@ -19,13 +20,14 @@ afterEach(() => {
 function startWriter(db: string, atLeast = 500): Promise<ChildProcess> {
   const child = spawn(process.execPath, [WRITER, db, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
   running.push(child);
-  return new Promise((resolve, reject) => {
+  const committed = new Promise<ChildProcess>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const last = Number(d.toString().trim().split('\n').at(-1));
       if (last >= atLeast) resolve(child);
     });
     child.on('exit', (code) => reject(new Error(`writer exited with ${code}`)));
   });
+  return waitFor(`the writer to commit ${atLeast} transactions`, committed, 20_000);
 }
 
 function consistentCount(file: string): number {
@@ -95,7 +97,7 @@ describe('SQLite sources', () => {
     const backedUp = consistentCount(path.join(await restoreTo(repo, id), db));
     await startWriterUntil(writer, backedUp + 500);
     writer.kill('SIGKILL'); // dies mid-write: a -wal and -shm stay behind
-    await new Promise((r) => writer.once('exit', r));
+    await waitFor('the writer to die', exitOf(writer), 10_000);
     expect(existsSync(`${db}-wal`)).toBe(true);
     await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target: '/' });
     expect(existsSync(`${db}-wal`)).toBe(false);
@@ -167,7 +169,7 @@ async function restoreTo(repo: Awaited<ReturnType<typeof newRepository>>['repo']
 }
 
 function startWriterUntil(child: ChildProcess, count: number): Promise<void> {
-  return new Promise((resolve) => {
+  const committed = new Promise<void>((resolve) => {
     const onData = (d: Buffer) => {
       if (Number(d.toString().trim().split('\n').at(-1)) >= count) {
         child.stdout!.off('data', onData);
@@ -176,4 +178,5 @@ function startWriterUntil(child: ChildProcess, count: number): Promise<void> {
     };
     child.stdout!.on('data', onData);
   });
+  return waitFor(`the writer to commit ${count} transactions`, committed, 20_000);
 }

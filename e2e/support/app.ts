@@ -8,6 +8,8 @@ import path from 'node:path';
 
 import { test as base } from '@playwright/test';
 
+import { exitOf, waitFor } from '../../test/support/wait';
+
 export interface App {
   url: string;
   dataDir: string;
@@ -55,24 +57,21 @@ export async function startServer(env: Record<string, string>, existingDataDir?:
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/api/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('the server did not answer within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(
+    'the server to answer /api/health',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      return (await fetch(`${url}/api/health`)).ok;
+    },
+    60_000,
+  );
   return { url, dataDir, child };
 }
 
 export async function stopServer(server: Running, signal: NodeJS.Signals = 'SIGTERM', keepData = false): Promise<void> {
   if (server.child.exitCode === null) {
     server.child.kill(signal);
-    await new Promise((r) => server.child.once('exit', r));
+    await waitFor('the server to exit', exitOf(server.child), 20_000);
   }
   if (!keepData) {
     await stopDaemons(server.dataDir);
@@ -96,14 +95,19 @@ export async function stopDaemons(dataDir: string): Promise<void> {
     }
   };
   for (const pid of pids.filter(alive)) process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('the agents and endpoints to stop', () => !pids.some(alive), 20_000);
 }
 
 const servers = new Map<string, Promise<Running>>();
 
-export const test = base.extend<{ serverEnv: Record<string, string>; app: App }, { serverPool: void }>({
+export const test = base.extend<
+  { serverEnv: Record<string, string>; app: App },
+  // biome-ignore lint/suspicious/noConfusingVoidType: an auto fixture that provides no value is typed void
+  { serverPool: void }
+>({
   serverEnv: [{}, { option: true }],
   serverPool: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
     async ({}, use) => {
       await use();
       for (const s of servers.values()) await stopServer(await s);

@@ -1,5 +1,5 @@
 // Steps several specs take the same way.
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 import { expect } from './app';
 
@@ -42,4 +42,18 @@ export function planRow(page: Page, name: string) {
     .getByRole('table', { name: 'Plans' })
     .getByRole('row')
     .filter({ has: page.getByRole('cell', { name, exact: true }) });
+}
+
+/** For waitFor: whether `locator` shows `text` now (its text, whitespace collapsed, contains it or matches it). */
+export function shows(locator: Locator, text: string | RegExp): () => Promise<boolean> {
+  return async () => {
+    const now = ((await locator.textContent({ timeout: 1000 })) ?? '').replace(/\s+/g, ' ');
+    if (typeof text === 'string' ? now.includes(text) : text.test(now)) return true;
+    throw new Error(`it shows "${now.slice(0, 200)}"`);
+  };
+}
+
+/** For waitFor: whether `locator` is visible now. */
+export function visible(locator: Locator): () => Promise<boolean> {
+  return () => locator.isVisible();
 }

@@ -7,7 +7,8 @@ import { shipSourceKey } from '../engine/nodes/agent-protocol';
 import { repositoryInfo } from './repository';
 import { runCli } from './run-cli';
 
-const KEEP = 3;
+/** Shipped snapshots kept per group: the newest, by time. */
+export const SHIPS_KEPT = 3;
 const PRUNE_EVERY = 30;
 const rounds = new Map<string, number>();
 
@@ -16,7 +17,15 @@ export async function trimShippedSnapshots(groupId: string): Promise<void> {
   if (!repo) return;
   const round = (rounds.get(groupId) ?? 0) + 1;
   rounds.set(groupId, round);
-  const args = ['forget', '--repo', repo.location, '--source', shipSourceKey(groupId), '--keep-last', String(KEEP)];
+  const args = [
+    'forget',
+    '--repo',
+    repo.location,
+    '--source',
+    shipSourceKey(groupId),
+    '--keep-last',
+    String(SHIPS_KEPT),
+  ];
   if (round % PRUNE_EVERY === 0) args.push('--prune');
   const { code, error } = await runCli(args, repo.passwordFile).done;
   if (code !== 0)

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -25,6 +25,7 @@ import { AppendOnlyAccess } from '@/lib/engine/nodes/append-only-access';
 import { newSecret } from '@/lib/engine/nodes/signed-request';
 import { StorageService } from '@/lib/engine/nodes/storage-service';
 import { storageFor } from '@/lib/engine/repository/open-repository';
+import { exitOf, waitFor } from './wait';
 
 const PASSWORD = 'cluster repository passphrase';
 /** A cheap scrypt cost: these repositories live for one test. */
@@ -64,6 +65,8 @@ export interface Cluster {
   /** Every probe result of a primary's service, in order. */
   serviceProbes: { nodeId: string; ok: boolean; at: number }[];
   startAgent(node: TestNode): Promise<void>;
+  /** A control plane that comes back: a new coordinator from what the last one saved (its primary and epochs). */
+  restartCoordinator(): void;
   stop(): Promise<void>;
 }
 
@@ -158,7 +161,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } },
     );
     node.process = child;
-    await new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
         const msg = JSON.parse(line) as { type: string; message?: string };
         if (msg.type === 'result') resolve();
@@ -166,58 +169,66 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
       child.once('exit', (code) => reject(new Error(`agent ${node.name} exited with ${code}`)));
     });
+    await waitFor(`agent ${node.name} to start`, started, 20_000);
   }
   await Promise.all(nodes.map(startAgent));
 
-  const coordinator = new GroupCoordinator(
-    {
-      ...GROUP_DEFAULTS,
-      id: 'notes',
-      name: 'notes',
-      primaryNodeId: null,
-      epoch: 0,
-      reservedEpoch: 0,
-      groupKey: randomBytes(32).toString('hex'),
-      healthPath: '/health',
-      maintenance: false,
-      agentReports: options.agentReports ?? true,
-      ...options.group,
-      members: nodes.map((n, i) => ({
-        nodeId: n.nodeId,
-        name: n.name,
-        agentUrl: `http://127.0.0.1:${n.linkPort}`,
-        secret: n.secret,
-        priority: nodes.length - i,
-        service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! },
-      })),
-    },
-    {
-      setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
-      probeEndpoint: async () => {
-        try {
-          const res = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(500) });
-          await res.arrayBuffer();
-          return res.ok;
-        } catch {
-          return false;
-        }
+  // What the dashboard's database keeps of the group, so that a restarted coordinator takes up where it was.
+  const saved = { primaryNodeId: null as string | null, epoch: 0, reservedEpoch: 0 };
+  const groupKey = randomBytes(32).toString('hex');
+  const newCoordinator = () =>
+    new GroupCoordinator(
+      {
+        ...GROUP_DEFAULTS,
+        id: 'notes',
+        name: 'notes',
+        ...saved,
+        groupKey,
+        healthPath: '/health',
+        maintenance: false,
+        agentReports: options.agentReports ?? true,
+        ...options.group,
+        members: nodes.map((n, i) => ({
+          nodeId: n.nodeId,
+          name: n.name,
+          agentUrl: `http://127.0.0.1:${n.linkPort}`,
+          secret: n.secret,
+          priority: nodes.length - i,
+          service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! },
+        })),
       },
-      reserveEpoch: () => undefined,
-      savePrimary: () => undefined,
-      onFailover: (r) => {
-        records.push(r);
-        if (process.env.CLUSTER_DEBUG) console.log('failover record', JSON.stringify(r, null, 1));
+      {
+        setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
+        probeEndpoint: async () => {
+          try {
+            const res = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(500) });
+            await res.arrayBuffer();
+            return res.ok;
+          } catch {
+            return false;
+          }
+        },
+        reserveEpoch: (epoch) => {
+          saved.reservedEpoch = epoch;
+        },
+        savePrimary: (primaryNodeId, epoch) => {
+          Object.assign(saved, { primaryNodeId, epoch });
+        },
+        onFailover: (r) => {
+          records.push(r);
+          if (process.env.CLUSTER_DEBUG) console.log('failover record', JSON.stringify(r, null, 1));
+        },
+        onStep: (s) => process.env.CLUSTER_DEBUG && console.log('step', s.step),
+        onProbe: (id, v) => {
+          if (v.serviceProbe) serviceProbes.push({ nodeId: id, ok: v.serviceProbe.ok, at: v.serviceProbe.at });
+          if (process.env.CLUSTER_DEBUG === '2') console.log('probe', id, v.agentUp, v.serviceUp, v.lastError);
+        },
       },
-      onStep: (s) => process.env.CLUSTER_DEBUG && console.log('step', s.step),
-      onProbe: (id, v) => {
-        if (v.serviceProbe) serviceProbes.push({ nodeId: id, ok: v.serviceProbe.ok, at: v.serviceProbe.at });
-        if (process.env.CLUSTER_DEBUG === '2') console.log('probe', id, v.agentUp, v.serviceUp, v.lastError);
-      },
-    },
-  );
+    );
+  const coordinator = newCoordinator();
   coordinator.start();
 
-  return {
+  const cluster: Cluster = {
     dir,
     repository,
     storageUrl: controlPlane,
@@ -228,14 +239,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     records,
     serviceProbes,
     startAgent,
+    restartCoordinator() {
+      cluster.coordinator = newCoordinator();
+      cluster.coordinator.start();
+    },
     async stop() {
-      await coordinator.stop();
+      await cluster.coordinator.stop();
       await Promise.all(
         nodes.map(async (n) => {
           if (n.process && n.process.exitCode === null && n.process.signalCode === null) {
-            const gone = new Promise((r) => n.process!.once('exit', r));
             n.process.kill('SIGTERM');
-            await gone;
+            await waitFor(`agent ${n.name} to exit`, exitOf(n.process), 20_000);
           }
           await n.link.stop();
           await n.serviceLink.stop();
@@ -246,6 +260,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
 
 /** The control plane's storage API on a plain HTTP server, as the dashboard's route handler serves it. */
@@ -263,21 +278,6 @@ export function storageHttpServer(service: () => Promise<StorageService>): http.
       res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
     });
   });
-}
-
-/** Polls `check` until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function serviceHealthy(port: number): Promise<boolean> {

@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { StableEndpoint } from './stable-endpoint';
+import { waitFor } from '@/test/support/wait';
 
 const servers: http.Server[] = [];
 const endpoints: StableEndpoint[] = [];
@@ -48,7 +49,7 @@ describe('stable endpoint', () => {
     endpoints.push(endpoint);
     const port = await endpoint.start();
     const pending = get(port);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the request to be held', () => endpoint.heldConnections > 0, 5000);
     endpoint.setTarget(b);
     expect(await pending).toBe('b');
   });

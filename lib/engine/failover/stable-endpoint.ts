@@ -76,9 +76,17 @@ export class StableEndpoint {
     this.server = null;
   }
 
+  /** Connections waiting for a primary. */
+  get heldConnections(): number {
+    return this.waiting.size;
+  }
+
   private accept(socket: net.Socket): void {
     socket.on('error', () => socket.destroy());
-    if (this.target) return this.connect(socket, this.target);
+    if (this.target) {
+      this.connect(socket, this.target);
+      return;
+    }
     socket.pause();
     const entry = { socket, timer: setTimeout(() => this.giveUp(entry), this.holdMs) };
     this.waiting.add(entry);
