@@ -84,4 +84,42 @@ describe('failover safety', () => {
     expect(status.role).toBe('primary');
     expect(status.failsafe).toBe(true);
   }, 60_000);
+
+  it('05.1 through a control-plane outage the primary serves on, though a peer is out of reach for a moment, and no failover follows its return', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const [a, b] = c.nodes;
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
+    await waitFor('node-b to stand by', async () => (await b.direct.status()).role === 'standby', 30_000);
+    // Watch node-a's service directly, every 50 ms, for the whole episode.
+    let down = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        if (!(await serviceHealthy(a.servicePort))) down++;
+        await pace(50);
+      }
+    })();
+    try {
+      await c.coordinator.stop();
+      await waitFor('node-a to serve on in failsafe', async () => (await a.direct.status()).failsafe, 20_000);
+      // node-a cannot reach its peer for a moment (a lost packet, a busy machine): its failsafe questions fail.
+      b.link.setTarget(null, { cutExisting: true });
+      await pace(1600);
+      b.link.setTarget({ host: '127.0.0.1', port: b.agentPort });
+      // The control plane comes back (a restarted dashboard): it finds node-a serving and keeps it primary.
+      c.restartCoordinator();
+      await waitFor('node-a to leave failsafe', async () => !(await a.direct.status()).failsafe, 20_000);
+      // Long enough for a wrongful failover to show: a primary that stopped serving is found down in three probes.
+      await pace(4000);
+    } finally {
+      b.link.setTarget({ host: '127.0.0.1', port: b.agentPort });
+      watching = false;
+      await watcher;
+    }
+    expect(down).toBe(0);
+    expect(c.records.filter((r) => r.kind !== 'start')).toEqual([]);
+    expect(c.coordinator.primaryNodeId).toBe(a.nodeId);
+    expect((await a.direct.status()).role).toBe('primary');
+  }, 90_000);
 });
