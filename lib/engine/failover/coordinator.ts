@@ -117,6 +117,10 @@ interface MemberRuntime {
   serviceProbe: ProbeResult | null;
   /** The latest lease end this member may believe it holds. */
   leaseGrantedUntil: number;
+  /** When the member last answered anything, with `status`. */
+  heardAt: number;
+  /** When it last took a heartbeat: the agent counts that as hearing from the control plane. */
+  heartbeatAt: number;
   lastError: string | null;
   latencyMs: number | null;
 }
@@ -130,7 +134,11 @@ export class GroupCoordinator {
   /** After a failed promotion, the next attempt waits (2 s doubling to a minute), so failures are not a flood. */
   private retryAt = 0;
   private retryDelayMs = 0;
-  private readonly startedAt = Date.now();
+  /** Since when this coordinator has been in touch with the group: its start, or its first answer from any member
+   *  after none answered for half a lease. Before that, a primary may have been serving on its peers' word alone
+   *  (failsafe), and it may do so for up to half a lease after (primary-lease.ts). */
+  private contactRegainedAt = Date.now();
+  private lastContactAt = 0;
 
   constructor(
     private config: GroupConfig,
@@ -202,6 +210,8 @@ export class GroupCoordinator {
       lastServiceOkAt: null,
       serviceProbe: null,
       leaseGrantedUntil: 0,
+      heardAt: 0,
+      heartbeatAt: 0,
       lastError: null,
       latencyMs: null,
     };
@@ -225,7 +235,17 @@ export class GroupCoordinator {
   }
 
   private async probeAll(): Promise<void> {
-    await Promise.all([...this.members.values()].map((m) => this.probe(m)));
+    const round = Date.now();
+    const leaseUntil = round + this.config.leaseMs;
+    // The primary hears from a returning control plane before its peers do, so that a primary serving on in
+    // failsafe never learns of the return from a peer first and stands down for nothing.
+    const first = this.primary();
+    if (first) await this.probe(first, leaseUntil);
+    await Promise.all([...this.members.values()].filter((m) => m !== first).map((m) => this.probe(m, leaseUntil)));
+    if ([...this.members.values()].some((m) => m.heartbeatAt >= round)) {
+      if (round - this.lastContactAt > this.config.leaseMs / 2) this.contactRegainedAt = round;
+      this.lastContactAt = Date.now();
+    }
     const primary = this.primary();
     if (this.stopped || this.busy || this.config.maintenance) return;
     if (!primary) {
@@ -239,10 +259,9 @@ export class GroupCoordinator {
     }
   }
 
-  private async probe(m: MemberRuntime): Promise<void> {
+  private async probe(m: MemberRuntime, leaseUntil: number): Promise<void> {
     const isPrimary = m.config.nodeId === this.config.primaryNodeId;
     const sentAt = Date.now();
-    const leaseUntil = sentAt + this.config.leaseMs;
     if (isPrimary) m.leaseGrantedUntil = Math.max(m.leaseGrantedUntil, leaseUntil);
     const started = performance.now();
     const [agentResult, serviceResult] = await Promise.all([
@@ -280,9 +299,10 @@ export class GroupCoordinator {
       isPrimary ? this.probeService(m.config.service) : Promise.resolve(null),
     ]);
     if (agentResult.ok) {
-      m.status = (agentResult as { status: AgentStatus }).status;
+      this.heard(m, (agentResult as { status: AgentStatus }).status);
+      m.heartbeatAt = Date.now();
       // A node may hold an epoch this coordinator never saw (a database restored from backup): stay above it.
-      this.config.reservedEpoch = Math.max(this.config.reservedEpoch, m.status.epoch);
+      this.config.reservedEpoch = Math.max(this.config.reservedEpoch, m.status!.epoch);
       m.latencyMs = agentResult.latencyMs;
       m.lastError = null;
     } else {
@@ -299,6 +319,12 @@ export class GroupCoordinator {
     this.hooks.onProbe?.(m.config.nodeId, this.view(m), sentAt);
   }
 
+  private heard(m: MemberRuntime, status: AgentStatus): AgentStatus {
+    m.status = status;
+    m.heardAt = Date.now();
+    return status;
+  }
+
   private probeService(target: Target): Promise<ProbeResult> {
     if (this.config.healthPath)
       return probeHttp(`http://${target.host}:${target.port}${this.config.healthPath}`, this.config.probeTimeoutMs);
@@ -312,7 +338,7 @@ export class GroupCoordinator {
       try {
         const status = await m.client.watch(since, 20_000, this.watchers.signal);
         since = status.version;
-        m.status = status;
+        this.heard(m, status);
         const exit = status.service.lastExit;
         const isPrimary = m.config.nodeId === this.config.primaryNodeId;
         if (isPrimary && status.service.state === 'exited' && exit && !this.busy && !this.config.maintenance) {
@@ -385,7 +411,7 @@ export class GroupCoordinator {
       // The newest shipped data may be newer than what the standby applied: take it (bounded in time).
       await next.client
         .applyNow(undefined, 3000)
-        .then((s) => (next.status = s))
+        .then((s) => this.heard(next, s))
         .catch(() => undefined);
     }
     return this.promoteAndSwitch(
@@ -438,7 +464,7 @@ export class GroupCoordinator {
     }
     if (shipped) {
       try {
-        next.status = await next.client.applyNow(shipped);
+        this.heard(next, await next.client.applyNow(shipped));
         step(`final sync applied on ${next.config.name}`);
       } catch (err) {
         // The old primary holds every acknowledged write: it takes the service back rather than lose any.
@@ -460,33 +486,41 @@ export class GroupCoordinator {
   }
 
   /** With no primary on record (a new group, or a control plane that stopped mid-failover), any member may still
-   *  believe it is one: demote those that say so, and wait out the lease of any that cannot be asked. */
+   *  believe it is one: demote those that say so. One that cannot be asked is waited out before the promotion
+   *  (awaitUnfencedLeases). */
   private async fenceStrays(step: (name: string) => void): Promise<void> {
     const epoch = this.config.reservedEpoch;
     for (const m of this.members.values()) {
       if (m.agent.state === 'up' && m.status?.role !== 'primary') continue;
-      if (m.agent.state === 'up') {
-        try {
-          m.status = await m.client.demote(epoch, 5000);
-          step(`fenced ${m.config.name}: it still served as primary`);
-          continue;
-        } catch {
-          // treated as unreachable below
-        }
-      }
-      // A lease it may hold was granted before this coordinator started.
-      const wait = this.startedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
-      if (wait > 0) {
-        step(`${m.config.name} cannot be asked: waiting ${wait} ms for any lease it holds to run out`);
-        await new Promise((r) => setTimeout(r, wait));
+      if (m.agent.state !== 'up') continue;
+      try {
+        this.heard(m, await m.client.demote(epoch, 5000));
+        step(`fenced ${m.config.name}: it still served as primary`);
+      } catch {
+        // waited out before the promotion
       }
     }
+  }
+
+  /** Before `next` is promoted: any other member not heard from as a standby since this coordinator got in touch
+   *  with the group may be a primary serving on a lease granted before, or on its peers' word (failsafe). Either
+   *  ends within a lease of that moment. */
+  private async awaitUnfencedLeases(next: MemberRuntime, step: (name: string) => void): Promise<void> {
+    const unsure = [...this.members.values()].filter(
+      (m) => m !== next && !(m.heardAt >= this.contactRegainedAt && m.status?.role === 'standby'),
+    );
+    const wait = this.contactRegainedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
+    if (unsure.length === 0 || wait <= 0) return;
+    step(
+      `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting ${wait} ms for any lease it holds to run out`,
+    );
+    await new Promise((r) => setTimeout(r, wait));
   }
 
   /** Demotes the old primary if its agent answers; otherwise waits until its lease has certainly run out. */
   private async fence(old: MemberRuntime, step: (name: string) => void, epoch = this.config.epoch): Promise<void> {
     try {
-      old.status = await old.client.demote(epoch, 5000);
+      this.heard(old, await old.client.demote(epoch, 5000));
       step(`fenced ${old.config.name}: its agent stopped the service`);
     } catch (err) {
       const wait = old.leaseGrantedUntil + LEASE_MARGIN_MS - Date.now();
@@ -503,6 +537,7 @@ export class GroupCoordinator {
     base: Pick<FailoverRecord, 'kind' | 'reason' | 'fromNodeId' | 'outageStartedAt' | 'timeline'>,
     step: (name: string) => void,
   ): Promise<FailoverRecord> {
+    await this.awaitUnfencedLeases(next, step);
     // Heartbeats keep carrying the old epoch until the promotion succeeds: one sent before it and arriving after
     // it is then older than the node's new epoch and cannot demote it.
     const epoch = Math.max(this.config.epoch, this.config.reservedEpoch) + 1;
@@ -510,7 +545,7 @@ export class GroupCoordinator {
     this.hooks.reserveEpoch(epoch);
     const dataTime = next.status?.data.dataTime ?? null;
     try {
-      next.status = await next.client.promote(epoch, this.config.leaseMs);
+      this.heard(next, await next.client.promote(epoch, this.config.leaseMs));
       // The agent counts its lease from when its service serves, which is before this answer.
       next.leaseGrantedUntil = Date.now() + this.config.leaseMs;
     } catch (err) {

@@ -1,9 +1,9 @@
 // The agent's brain: its role and epoch, the primary's lease, the guarded service, and warm-standby shipping.
 // Safety rules, in one place:
 // - the service runs only on a primary promoted with an epoch newer than any this node has seen;
-// - a primary keeps serving only while its lease runs; when it lapses, it serves on (failsafe) only if every
-//   peer confirms that it has not heard from the control plane either (the control plane is down, not
-//   cut off from this node alone); otherwise it stops its service, because a standby may be promoted;
+// - a primary keeps serving only while its lease runs; past it, it serves on (failsafe) only while every peer
+//   confirms that it has not heard from the control plane either (the control plane is down, not cut off from
+//   this node alone); otherwise it stops its service, because a standby may be promoted (primary-lease.ts);
 // - the agent never starts the service on its own account (after a restart it waits to be promoted);
 // - role changes (heartbeats, promote, demote) never wait behind data work (shipping, applying, drills, jobs),
 //   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
@@ -24,6 +24,7 @@ import { readState, stopLeftover, writeState, type PersistedState } from './agen
 import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
 import { openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
+import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
 import { HttpStorage } from './http-storage';
 import { runDrill } from './run-drill';
 import {
@@ -39,7 +40,8 @@ export class AgentRefusal extends Error {}
 
 export class Agent {
   private state: PersistedState;
-  private leaseUntil = 0;
+  private readonly lease = new PrimaryLease();
+  /** What the status last said of failsafe, so that a change is announced once. */
   private failsafe = false;
   private lastHeardControlPlane = 0;
   private heartbeat: (HeartbeatRequest & { key: string }) | null = null;
@@ -93,13 +95,12 @@ export class Agent {
   }
 
   status(): AgentStatus {
-    const now = Date.now();
     return {
       node: this.config.node,
       nodeId: this.config.nodeId,
       role: this.state.role,
       epoch: this.state.epoch,
-      leaseRemainingMs: this.state.role === 'primary' ? Math.max(0, this.leaseUntil - now) : 0,
+      leaseRemainingMs: this.state.role === 'primary' ? this.lease.remainingMs : 0,
       failsafe: this.failsafe,
       service: {
         state: this.serviceState,
@@ -147,7 +148,7 @@ export class Agent {
       if (this.state.groupId !== req.groupId) await this.save({ groupId: req.groupId });
       if (req.epoch < this.state.epoch) return this.status();
       if (req.role === 'primary' && this.state.role === 'primary' && req.epoch === this.state.epoch) {
-        this.leaseUntil = Math.min(leaseUntil, Date.now() + req.leaseMs);
+        this.lease.grant(Math.min(leaseUntil, Date.now() + req.leaseMs), req.leaseMs);
         if (this.failsafe) {
           this.failsafe = false;
           this.changed();
@@ -177,7 +178,8 @@ export class Agent {
       await this.save({ role: 'primary', epoch });
       this.failsafe = false;
       // Set before the service starts too: the lease check must not find an old, lapsed lease on it.
-      this.leaseUntil = Date.now() + leaseMs;
+      this.lease.reset();
+      this.lease.grant(Date.now() + leaseMs, leaseMs);
       // The first ship waits a moment, until the control plane has recorded this node as the primary.
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       if (!this.service) {
@@ -192,7 +194,7 @@ export class Agent {
         }
       }
       // The lease runs from the moment the service serves, so a slow start does not eat it.
-      this.leaseUntil = Date.now() + leaseMs;
+      this.lease.grant(Date.now() + leaseMs, leaseMs);
       return this.status();
     });
   }
@@ -437,25 +439,26 @@ export class Agent {
   }
 
   private async checkLease(): Promise<void> {
-    if (this.checkingLease || this.state.role !== 'primary' || !this.service || Date.now() < this.leaseUntil) return;
+    // A standby holds no lease: nothing it was granted as a primary carries over to a later promotion.
+    if (this.state.role !== 'primary') this.lease.reset();
+    if (this.state.role !== 'primary' || !this.service) return;
+    const hb = this.heartbeat;
+    if (hb)
+      void this.lease.maybeAsk(() =>
+        peersConfirmOutage(this.config.nodeId, hb.key, hb.peers, hb.leaseMs, QUESTION_TIMEOUT_MS),
+      );
+    const now = Date.now();
+    const failsafe = this.lease.inFailsafe(now);
+    if (failsafe !== this.failsafe) {
+      this.failsafe = failsafe;
+      this.changed();
+    }
+    if (this.lease.valid(now) || this.checkingLease) return;
     this.checkingLease = true;
     try {
-      const leaseMs = this.heartbeat?.leaseMs ?? 6000;
-      const hb = this.heartbeat;
-      const confirmed = hb !== null && (await peersConfirmOutage(this.config.nodeId, hb.key, hb.peers, leaseMs));
-      if (confirmed) {
-        // Patroni's failsafe idea: everyone has lost the control plane, so nobody can be promoted; serve on.
-        this.leaseUntil = Date.now() + 1000;
-        if (!this.failsafe) {
-          this.failsafe = true;
-          this.changed();
-        }
-        return;
-      }
-      if (this.state.role !== 'primary' || Date.now() < this.leaseUntil) return;
       // Directly, not through the queue: nothing may hold a fenced primary up.
       this.lastError =
-        'the lease ran out and a peer still hears the control plane: stopped serving so that a standby can take over';
+        'the lease ran out and the peers did not confirm that they lost the control plane too: stopped serving so that a standby can take over';
       this.failsafe = false;
       await this.stopOwnService();
     } finally {

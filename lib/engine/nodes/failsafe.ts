@@ -1,7 +1,7 @@
-// The failsafe question a primary whose lease lapsed asks its peers: "have you heard from the control plane
-// lately?" Only if every peer answers, and none has, is the control plane down for everyone (so nobody can be
-// promoted and the primary may serve on); any peer that hears it, or cannot be asked, means this node alone is
-// cut off and must stop serving.
+// The failsafe question a primary whose lease is running out asks its peers: "have you heard from the control
+// plane lately?" Only if every peer answers, and none has, is the control plane down for everyone (so nobody can
+// be promoted and the primary may serve on a little longer: primary-lease.ts); any peer that hears it, or cannot
+// be asked, means this node may be cut off alone, and the answer extends nothing.
 import { signedFetch } from './signed-request';
 
 export async function peersConfirmOutage(
@@ -9,13 +9,14 @@ export async function peersConfirmOutage(
   groupKey: string,
   peers: { url: string }[],
   leaseMs: number,
+  timeoutMs: number,
 ): Promise<boolean> {
   const answers = await Promise.all(
     peers.map(async (peer) => {
       try {
         const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', {
           body: '{}',
-          timeoutMs: 500,
+          timeoutMs,
         });
         if (res.status !== 200) return false;
         return (
