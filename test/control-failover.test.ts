@@ -263,6 +263,36 @@ describe('failover in the control plane', () => {
       ).rejects.toThrow(/reserved/);
   });
 
+  it('06.6 refuses a group made of a node already in another group, clearly, and writes nothing', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups, groupMembers, nodes } = await import('@/lib/db/schema');
+    const { createFailoverGroup } = await import('@/lib/control/failover');
+    const { registerNode } = await import('@/lib/control/node-registry');
+    const { eq } = await import('drizzle-orm');
+    const web2 = db().select().from(nodes).where(eq(nodes.name, 'web-2')).get()!;
+    const { node: spare } = await registerNode({
+      name: 'spare-1',
+      agentUrl: 'http://127.0.0.1:9',
+      serviceHost: '127.0.0.1',
+      servicePort: 9,
+    });
+    const before = db().select().from(groupMembers).all();
+    const group = (memberIds: string[]) => () =>
+      createFailoverGroup({
+        name: 'web-again',
+        endpointHost: '127.0.0.1',
+        endpointPort: 9,
+        healthPath: null,
+        shippingIntervalMs: 5000,
+        memberIds,
+      });
+    // A hand-sent form, or a stale page while another admin grouped web-2.
+    expect(group([web2.id, spare.id])).toThrow(/web-2 is already in group web/);
+    expect(group([spare.id, spare.id])).toThrow(/listed twice/);
+    expect(db().select().from(failoverGroups).where(eq(failoverGroups.name, 'web-again')).get()).toBeUndefined();
+    expect(db().select().from(groupMembers).all()).toEqual(before);
+  });
+
   it('records a node whose agent stops answering as down, and notifies', async () => {
     const { db } = await import('@/lib/db/client');
     const { nodeEvents, nodes } = await import('@/lib/db/schema');

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { initRepository, isEngineError, runBackup, runVerify } from '@/lib/engine';
+import { initRepository, isEngineError, runBackup, runPrune, runVerify } from '@/lib/engine';
 import { seal } from '@/lib/engine/repository/crypto';
 
 import { CLI, cli, newRepository, PASSWORD, reopen, resultOf, tempDir, TEST_KDF } from './helpers';
@@ -65,6 +65,34 @@ describe('failures leave the repository usable', () => {
       (e) => isEngineError(e, 'locked') && /locked by prune/.test((e as Error).message),
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+  });
+
+  it('06.2 a lock that cannot be read, or one dated in the future, blocks no backup or prune, and is reported', async () => {
+    const { repo, location } = await newRepository();
+    // Damage, or a forgery planted before the storage API checked what nodes upload.
+    await repo.storage.put(`locks/${'ab'.repeat(16)}`, randomBytes(300));
+    const future = {
+      host: 'elsewhere',
+      pid: 1,
+      exclusive: true,
+      operation: 'prune',
+      time: Date.now() + 365 * 86_400_000,
+    };
+    await repo.storage.put(
+      `locks/${'cd'.repeat(16)}`,
+      seal(repo.key.encryption, Buffer.from(JSON.stringify(future)), 'lifeline lock'),
+    );
+    const warnings: string[] = [];
+    const onEvent = (e: { type: string; message?: string }) => {
+      if (e.type === 'warning') warnings.push(e.message!);
+    };
+    const { id } = await runBackup(repo, { paths: [source(1)], onEvent, lockWaitMs: 0 });
+    expect(readdirSync(path.join(location, 'snapshots'))).toEqual([id]);
+    expect(warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/cannot be read/), expect.stringMatching(/in the future/)]),
+    );
+    await expect(runPrune(repo, { onEvent })).resolves.toMatchObject({ packsDeleted: 0 });
+    expect((await runVerify(repo, { readDataPercent: 100 })).errors).toEqual([]);
   });
 
   it('a backup whose lock was taken away saves no snapshot', async () => {
