@@ -2,11 +2,14 @@
 // lock, and the nonces already seen.
 import 'server-only';
 
+import { readFileSync } from 'node:fs';
+
 import { eq } from 'drizzle-orm';
 
 import { AppendOnlyAccess, type LockOwners } from '../engine/nodes/append-only-access';
 import { StorageService } from '../engine/nodes/storage-service';
 import { storageFor } from '../engine/repository/open-repository';
+import { Repository } from '../engine/repository/repository';
 import { db } from '../db/client';
 import { nodeLocks } from '../db/schema';
 import { nodeSecret } from './node-registry';
@@ -18,10 +21,23 @@ const holder = globalThis as unknown as { lifelineAgentStorage?: { location: str
 export async function agentStorage(): Promise<StorageService> {
   const { location, passwordFile } = await ensureRepository();
   if (holder.lifelineAgentStorage?.location !== location) {
+    // Opened once, on the first upload that needs the key (the passphrase's KDF costs about half a second).
+    let opened: Promise<Repository> | null = null;
+    const repository = () => {
+      opened ??= Repository.open(storageFor(location), readFileSync(passwordFile, 'utf8')).catch((err) => {
+        opened = null;
+        throw err;
+      });
+      return opened;
+    };
     holder.lifelineAgentStorage = {
       location,
       service: new StorageService(
-        new AppendOnlyAccess(storageFor(location), lockOwners, snapshotCheck(location, passwordFile)),
+        new AppendOnlyAccess(storageFor(location), {
+          key: async () => (await repository()).key.encryption,
+          lockOwners,
+          checkSnapshot: snapshotCheck(repository),
+        }),
         nodeSecret,
       ),
     };

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 
 import { Cron } from 'croner';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 
 import { GroupCoordinator, type FailoverRecord, type MemberView } from '../engine/failover/coordinator';
 import { writeRoute } from '../engine/failover/route-file';
@@ -25,6 +25,7 @@ import {
 } from '../db/schema';
 import { forgetGoneLocks } from './agent-storage';
 import { ensureDaemon, runDir, stopDaemon } from './daemons';
+import { ConflictError } from './errors';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
 import { controlPlaneUrl } from './node-registry';
@@ -335,7 +336,9 @@ export async function primaryServicePid(groupId: string): Promise<{ nodeId: stri
   return status?.service.pid ? { nodeId: primary, pid: status.service.pid } : null;
 }
 
-/** A new group; members in order of priority (the first is promoted when the group starts). */
+/** A new group; members in order of priority (the first is promoted when the group starts). A node belongs to one
+ *  group at most: two coordinators would fight over it (fence it, promote it, ship into it). Checked in the same
+ *  transaction as the insert, so two admins creating groups at once cannot both take a node. */
 export function createFailoverGroup(input: {
   name: string;
   endpointHost: string;
@@ -346,6 +349,19 @@ export function createFailoverGroup(input: {
   demo?: boolean;
 }): FailoverGroup {
   return db().$client.transaction(() => {
+    if (new Set(input.memberIds).size !== input.memberIds.length)
+      throw new ConflictError('a node is listed twice: list each member once');
+    const taken = db()
+      .select({ node: nodes.name, group: failoverGroups.name })
+      .from(groupMembers)
+      .innerJoin(nodes, eq(nodes.id, groupMembers.nodeId))
+      .innerJoin(failoverGroups, eq(failoverGroups.id, groupMembers.groupId))
+      .where(inArray(groupMembers.nodeId, input.memberIds))
+      .all();
+    if (taken.length > 0)
+      throw new ConflictError(
+        `${taken.map((t) => `${t.node} is already in group ${t.group}`).join('; ')}: a node belongs to one failover group at most (remove it from that group first)`,
+      );
     const group = db()
       .insert(failoverGroups)
       .values({

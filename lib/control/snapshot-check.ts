@@ -3,30 +3,22 @@
 // not lie in the future. Anything else is refused before it is stored.
 import 'server-only';
 
-import { readFileSync } from 'node:fs';
-
 import { eq } from 'drizzle-orm';
 
-import { Repository } from '../engine/repository/repository';
+import type { Repository } from '../engine/repository/repository';
 import { shipSourceKey } from '../engine/nodes/agent-protocol';
-import { storageFor } from '../engine/repository/open-repository';
 import type { SnapshotCheck } from '../engine/nodes/append-only-access';
 import { db } from '../db/client';
 import { failoverGroups, nodes } from '../db/schema';
 
 const FUTURE_SLACK_MS = 5 * 60_000;
 
-export function snapshotCheck(location: string, passwordFile: string): SnapshotCheck {
-  // Opened once, on the first snapshot a node sends (the passphrase's KDF costs about half a second).
-  let repo: Promise<Repository> | null = null;
+export function snapshotCheck(repository: () => Promise<Repository>): SnapshotCheck {
   return async (nodeId, id, sealed) => {
-    repo ??= Repository.open(storageFor(location), readFileSync(passwordFile, 'utf8')).catch((err) => {
-      repo = null;
-      throw err;
-    });
+    const repo = await repository();
     let snapshot;
     try {
-      snapshot = (await repo).decodeSnapshot(id, sealed);
+      snapshot = repo.decodeSnapshot(id, sealed);
     } catch {
       return 'this is not a snapshot sealed with the repository’s key';
     }

@@ -116,7 +116,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
 
   const secrets = new Map(nodes.map((n) => [n.nodeId, n.secret]));
-  const storage = new StorageService(new AppendOnlyAccess(storageFor(repository)), (id) => secrets.get(id) ?? null);
+  const storage = new StorageService(
+    new AppendOnlyAccess(storageFor(repository), { key: async () => repo.key.encryption }),
+    (id) => secrets.get(id) ?? null,
+  );
   const storageServer = storageHttpServer(async () => storage);
   await new Promise<void>((resolve) => storageServer.listen(0, '127.0.0.1', resolve));
   const controlPlane = `http://127.0.0.1:${(storageServer.address() as net.AddressInfo).port}`;

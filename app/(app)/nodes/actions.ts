@@ -9,10 +9,11 @@ import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
 import { db } from '@/lib/db/client';
-import { failoverGroups, nodes } from '@/lib/db/schema';
+import { failoverGroups, nodes, type FailoverGroup } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
+import { ConflictError } from '@/lib/control/errors';
 import {
   createFailoverGroup,
   groupsWithNode,
@@ -231,14 +232,20 @@ export const createGroup = formAction(groupSchema, 'configure', async (input, us
       error: 'Check the fields marked below.',
       fieldErrors: { endpoint: 'Something already listens there' },
     };
-  const group = createFailoverGroup({
-    name: input.name,
-    endpointHost: host,
-    endpointPort: port,
-    healthPath: input.healthPath || null,
-    shippingIntervalMs: input.shippingSeconds * 1000,
-    memberIds: input.members,
-  });
+  let group: FailoverGroup;
+  try {
+    group = createFailoverGroup({
+      name: input.name,
+      endpointHost: host,
+      endpointPort: port,
+      healthPath: input.healthPath || null,
+      shippingIntervalMs: input.shippingSeconds * 1000,
+      memberIds: input.members,
+    });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { members: err.message } };
+  }
   await startGroup(group.id);
   audit({
     username: user!.username,

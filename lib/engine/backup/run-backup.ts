@@ -78,6 +78,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     operation: 'backup',
     waitMs: options.lockWaitMs ?? LOCK_WAIT_MS,
     signal: options.signal,
+    onIgnored: (name, why) => meter.warn(`locks/${name}`, `a lock file was passed over: ${why}`),
   });
   let reader: FileReader | null = null;
   let saver: TreeSaver | null = null;

@@ -470,6 +470,7 @@ export class Agent {
     this.repo ??= Repository.open(
       new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }),
       this.config.repositoryPassword,
+      { lockOwner: this.config.nodeId },
     ).catch((err) => {
       this.repo = null;
       throw err;

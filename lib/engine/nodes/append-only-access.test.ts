@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { LocalStorage } from '../repository/local-storage';
+import { sealLockRecord, type LockRecord } from '../repository/lock';
 import { AppendOnlyAccess } from './append-only-access';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-access-'));
@@ -13,7 +14,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a node’s append-only access to the repository', () => {
   const storage = new LocalStorage(path.join(dir, 'repo'));
-  const access = new AppendOnlyAccess(storage);
+  const key = randomBytes(32);
+  const access = new AppendOnlyAccess(storage, { key: async () => key });
+  const lockOf = (owner: string, patch: Partial<LockRecord> = {}) =>
+    sealLockRecord(key, {
+      host: 'node-host',
+      pid: 42,
+      exclusive: false,
+      operation: 'backup',
+      time: Date.now(),
+      owner,
+      ...patch,
+    });
   const q = (s = '') => new URLSearchParams(s);
   const bytes = Buffer.from('sealed pack bytes');
   const id = createHash('sha256').update(bytes).digest('hex');
@@ -41,8 +53,8 @@ describe('a node’s append-only access to the repository', () => {
 
   it('lets a node write and remove its own locks, and no other node’s', async () => {
     const lock = `locks/${'ab'.repeat(16)}`;
-    expect((await access.handle('n1', 'PUT', lock, q(), Buffer.from('lock'))).status).toBe(204);
-    expect((await access.handle('n2', 'PUT', lock, q(), Buffer.from('mine now'))).status).toBe(403);
+    expect((await access.handle('n1', 'PUT', lock, q(), lockOf('n1'))).status).toBe(204);
+    expect((await access.handle('n2', 'PUT', lock, q(), lockOf('n2'))).status).toBe(403);
     expect((await access.handle('n2', 'DELETE', lock, q(), Buffer.alloc(0))).status).toBe(403);
     expect((await access.handle('n1', 'DELETE', lock, q(), Buffer.alloc(0))).status).toBe(204);
     expect(await storage.exists(lock)).toBe(false);
@@ -56,5 +68,25 @@ describe('a node’s append-only access to the repository', () => {
       JSON.parse((await access.handle('n1', 'GET', 'data', q('list=1'), Buffer.alloc(0))).body.toString()),
     ).toHaveLength(1);
     expect((await access.handle('n1', 'GET', '../secrets', q(), Buffer.alloc(0))).status).toBe(400);
+  });
+
+  it('06.2 refuses a lock a node cannot have taken: unreadable, another node’s, exclusive, or not dated now', async () => {
+    const name = (i: number) => `locks/${String(i).padStart(2, '0').repeat(16)}`;
+    const forged: [Buffer, RegExp][] = [
+      [Buffer.from('any bytes at all'), /not a lock sealed with the repository's key/],
+      [sealLockRecord(randomBytes(32), JSON.parse('{}')), /not a lock sealed/],
+      [lockOf('n2'), /not a lock of this node \(it names n2\)/],
+      [lockOf('n1', { exclusive: true }), /only take shared locks/],
+      [lockOf('n1', { solo: true }), /only take shared locks/],
+      [lockOf('n1', { time: Date.now() + 24 * 3600_000 }), /more than 30 s from now/],
+      [lockOf('n1', { time: Date.now() - 3600_000 }), /more than 30 s from now/],
+      [Buffer.alloc(5000), /too large/],
+    ];
+    for (const [i, [body, why]] of forged.entries()) {
+      const r = await access.handle('n1', 'PUT', name(i), q(), body);
+      expect(r.status).toBe(400);
+      expect(r.body.toString()).toMatch(why);
+      expect(await storage.exists(name(i))).toBe(false);
+    }
   });
 });

@@ -1,11 +1,17 @@
 // What a node may do to the repository: read anything, add content-addressed objects (data, index, snapshots)
 // whose bytes match their names, and write or drop its own locks. Nothing else: no deletes, no rewrites, no keys
-// or config. This is what stands between a compromised node and the backups.
+// or config. This is what stands between a compromised node and the backups. What a node adds is opened and
+// checked before it is stored: a lock must be its own, shared and dated now (a forged one would block every
+// backup), a snapshot must be of its own sources (checkSnapshot).
 import { createHash } from 'node:crypto';
 
 import { EngineError, isEngineError } from '../errors';
 import { OBJECT_KINDS, type ObjectKind, type Storage } from '../repository/storage';
-import { STALE_LOCK_MS } from '../repository/lock';
+import { readLockRecord, STALE_LOCK_MS } from '../repository/lock';
+import { CLOCK_WINDOW_MS } from './signed-request';
+
+/** A lock record is a few hundred bytes sealed. */
+const MAX_LOCK_BYTES = 4096;
 
 const CONTENT_ADDRESSED = new Set(['data', 'index', 'snapshots']);
 
@@ -27,13 +33,23 @@ export interface LockOwners {
  *  source's real ones out of its retention. */
 export type SnapshotCheck = (nodeId: string, id: string, sealed: Buffer) => Promise<string | null>;
 
+export interface AccessOptions {
+  /** The repository's encryption key (opened on first need): what nodes upload is opened with it and checked. */
+  key: () => Promise<Buffer>;
+  /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
+  lockOwners?: LockOwners;
+  checkSnapshot?: SnapshotCheck;
+}
+
 export class AppendOnlyAccess {
+  private readonly lockOwners: LockOwners;
+
   constructor(
     private readonly storage: Storage,
-    /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
-    private readonly lockOwners: LockOwners = new Map<string, string>(),
-    private readonly checkSnapshot: SnapshotCheck | null = null,
-  ) {}
+    private readonly options: AccessOptions,
+  ) {
+    this.lockOwners = options.lockOwners ?? new Map<string, string>();
+  }
 
   async handle(
     nodeId: string,
@@ -75,6 +91,8 @@ export class AppendOnlyAccess {
       const owner = this.lockOwners.get(name);
       if (owner && owner !== nodeId) return text(403, 'a node may only write its own locks');
       if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
+      const refusal = await this.checkLock(nodeId, name, body);
+      if (refusal) return text(400, refusal);
       this.lockOwners.set(name, nodeId);
       await this.storage.put(name, body);
       return text(204, '');
@@ -82,8 +100,8 @@ export class AppendOnlyAccess {
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
     if (createHash('sha256').update(body).digest('hex') !== id)
       return text(400, `the bytes sent do not match the name ${name}`);
-    if (kind === 'snapshots' && this.checkSnapshot) {
-      const refusal = await this.checkSnapshot(nodeId, id, body);
+    if (kind === 'snapshots' && this.options.checkSnapshot) {
+      const refusal = await this.options.checkSnapshot(nodeId, id, body);
       if (refusal) return text(403, refusal);
     }
     try {
@@ -93,6 +111,24 @@ export class AppendOnlyAccess {
       if (!(err instanceof EngineError && err.code === 'repository-exists')) throw err;
     }
     return text(204, '');
+  }
+
+  /** A node's lock: readable with the repository's key, its own, shared (a node never needs the repository
+   *  alone: prune runs on the control plane), and dated now. Null if it may be stored, else why not. */
+  private async checkLock(nodeId: string, name: string, body: Buffer): Promise<string | null> {
+    if (body.length > MAX_LOCK_BYTES) return `${name} is too large for a lock`;
+    let lock;
+    try {
+      lock = readLockRecord(await this.options.key(), body, name);
+    } catch (err) {
+      if (isEngineError(err, 'corrupt')) return `${name} is not a lock sealed with the repository's key`;
+      throw err;
+    }
+    if (lock.owner !== nodeId) return `${name} is not a lock of this node (it names ${lock.owner ?? 'no node'})`;
+    if (lock.exclusive || lock.solo) return 'a node may only take shared locks';
+    if (Math.abs(lock.time - Date.now()) > CLOCK_WINDOW_MS)
+      return `${name} is dated ${new Date(lock.time).toISOString()}, more than ${CLOCK_WINDOW_MS / 1000} s from now`;
+    return null;
   }
 
   private async remove(nodeId: string, kind: string, name: string): Promise<AccessResult> {

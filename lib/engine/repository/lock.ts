@@ -1,7 +1,11 @@
 // Repository locks: backups share, prune and key removal take the repository alone. A lock whose process is
-// gone (same host) or that has not been refreshed for a while is stale and cleared by whoever finds it.
+// gone (same host) or that has not been refreshed for a while is stale and cleared by whoever finds it. A lock
+// that cannot be read, or that is dated in the future, blocks nobody: it is reported and passed over, so that
+// one bad file (damage, or a node's forgery) cannot stop every backup for ever.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+
+import { z } from 'zod';
 
 import { EngineError, isEngineError } from '../errors';
 import { open, seal } from './crypto';
@@ -11,15 +15,39 @@ const LOCK_CONTEXT = 'lifeline lock';
 const REFRESH_MS = 60_000;
 /** A lock not refreshed for this long belongs to a process that is gone or cut off. */
 export const STALE_LOCK_MS = 10 * 60_000;
+/** Clocks may disagree a little; a lock dated further ahead than this is not believed. */
+export const LOCK_FUTURE_SLACK_MS = 5 * 60_000;
 
-interface LockRecord {
-  host: string;
-  pid: number;
-  exclusive: boolean;
+const lockRecordSchema = z.object({
+  host: z.string().max(255),
+  pid: z.number().int().nonnegative(),
+  exclusive: z.boolean(),
   /** Solo locks (prune) also exclude each other while sharing the repository with backups. */
-  solo?: boolean;
-  operation: string;
-  time: number;
+  solo: z.boolean().optional(),
+  operation: z.string().max(100),
+  time: z.number().int().nonnegative(),
+  /** The node that took it through the control plane's storage API (absent for the control plane's own). */
+  owner: z.string().max(100).optional(),
+});
+
+export type LockRecord = z.infer<typeof lockRecordSchema>;
+
+/** Opens and checks a lock file; throws `corrupt` for anything that is not a lock record sealed with `key`. */
+export function readLockRecord(key: Buffer, sealed: Buffer, name: string): LockRecord {
+  const plain = open(key, sealed, LOCK_CONTEXT, name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new EngineError('corrupt', `${name} is not a lock record`);
+  }
+  const result = lockRecordSchema.safeParse(parsed);
+  if (!result.success) throw new EngineError('corrupt', `${name} is not a lock record`);
+  return result.data;
+}
+
+export function sealLockRecord(key: Buffer, record: LockRecord): Buffer {
+  return seal(key, Buffer.from(JSON.stringify(record)), LOCK_CONTEXT);
 }
 
 export interface HeldLock {
@@ -35,6 +63,10 @@ export interface LockOptions {
   /** How long to keep trying while another process holds a conflicting lock. */
   waitMs?: number;
   signal?: AbortSignal;
+  /** The node taking the lock, recorded in it (the storage API accepts a node's own locks only). */
+  owner?: string;
+  /** Told about lock files that are passed over: unreadable, or dated in the future. */
+  onIgnored?: (name: string, why: string) => void;
 }
 
 export async function acquireLock(storage: Storage, key: Buffer, options: LockOptions): Promise<HeldLock> {
@@ -47,11 +79,12 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
     solo: options.solo,
     operation: options.operation,
     time: Date.now(),
+    ...(options.owner ? { owner: options.owner } : {}),
   });
   for (let attempt = 0; ; attempt++) {
     let conflict = await findConflict(storage, key, options, name);
     if (!conflict) {
-      await storage.put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT));
+      await storage.put(name, sealLockRecord(key, record()));
       // Two processes may pass the check at once: look again with our lock in place and back off if needed.
       conflict = await findConflict(storage, key, options, name);
       if (!conflict) break;
@@ -69,9 +102,7 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   let released = false;
   const timer = setInterval(() => {
     // A failed refresh is retried on the next tick; check() tells the holder if the lock was lost meanwhile.
-    refreshing = storage
-      .put(name, seal(key, Buffer.from(JSON.stringify(record())), LOCK_CONTEXT))
-      .catch(() => undefined);
+    refreshing = storage.put(name, sealLockRecord(key, record())).catch(() => undefined);
   }, REFRESH_MS);
   timer.unref();
   return {
@@ -103,10 +134,16 @@ async function findConflict(
     if (`locks/${name}` === own) continue;
     let lock: LockRecord;
     try {
-      lock = JSON.parse(open(key, await storage.get(`locks/${name}`), LOCK_CONTEXT).toString('utf8')) as LockRecord;
+      lock = readLockRecord(key, await storage.get(`locks/${name}`), `lock ${name.slice(0, 12)}`);
     } catch (err) {
       if (isEngineError(err, 'not-found')) continue;
-      throw err;
+      if (!isEngineError(err, 'corrupt')) throw err;
+      wanted.onIgnored?.(name, `it cannot be read (${err.message})`);
+      continue;
+    }
+    if (lock.time > Date.now() + LOCK_FUTURE_SLACK_MS) {
+      wanted.onIgnored?.(name, `it is dated ${new Date(lock.time).toISOString()}, in the future`);
+      continue;
     }
     if (isStale(lock)) {
       // Stale whether or not this process may remove it (a node's append-only access may not): skip it.

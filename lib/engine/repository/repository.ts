@@ -18,6 +18,11 @@ import { decodeTree, type Tree } from './tree';
 const SNAPSHOT_CONTEXT = 'lifeline snapshot';
 const PACK_CACHE_SIZE = 4;
 
+export interface OpenOptions {
+  /** The node this process writes for, through the control plane's storage API: recorded in its locks. */
+  lockOwner?: string;
+}
+
 export interface InitOptions {
   chunker?: ChunkerParams;
   /** Key-derivation cost; tests use a cheaper one, the CLI always the strong default. */
@@ -36,6 +41,7 @@ export class Repository {
     readonly config: RepositoryConfig,
     readonly key: MasterKey,
     readonly keyId: string,
+    private readonly options: OpenOptions = {},
   ) {
     this.gear = gearTable(key.chunker);
   }
@@ -59,7 +65,7 @@ export class Repository {
     return new Repository(storage, config, master, keyId);
   }
 
-  static async open(storage: Storage, passphrase: string): Promise<Repository> {
+  static async open(storage: Storage, passphrase: string, options: OpenOptions = {}): Promise<Repository> {
     let raw: Buffer;
     try {
       raw = await storage.get('config');
@@ -74,11 +80,11 @@ export class Repository {
     const config = parseConfig(raw, storage.location);
     const { master, keyId } = await openWithPassphrase(storage, passphrase);
     checkConfigMac(master, config);
-    return new Repository(storage, config, master, keyId);
+    return new Repository(storage, config, master, keyId, options);
   }
 
   lock(options: LockOptions): Promise<HeldLock> {
-    return acquireLock(this.storage, this.key.encryption, options);
+    return acquireLock(this.storage, this.key.encryption, { owner: this.options.lockOwner, ...options });
   }
 
   newChunker(): Chunker {

@@ -43,7 +43,8 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
   let marked: References;
   let seenSnapshots: Set<string>;
 
-  const mark = await repo.lock({ exclusive: false, solo: true, operation: 'prune', signal: options.signal });
+  const onIgnored = (name: string, why: string) => meter.warn(`locks/${name}`, `a lock file was passed over: ${why}`);
+  const mark = await repo.lock({ exclusive: false, solo: true, operation: 'prune', signal: options.signal, onIgnored });
   try {
     meter.phase('mark');
     await repo.reloadIndex();
@@ -91,6 +92,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     operation: 'prune',
     waitMs: SWEEP_LOCK_WAIT_MS,
     signal: options.signal,
+    onIgnored,
   });
   try {
     meter.phase('sweep');
