@@ -117,10 +117,13 @@ interface MemberRuntime {
   serviceProbe: ProbeResult | null;
   /** The latest lease end this member may believe it holds. */
   leaseGrantedUntil: number;
-  /** When the member last answered anything, with `status`. */
+  /** When the member last answered anything, with `status` (0: not since a promotion was sent to it). */
   heardAt: number;
   /** When it last took a heartbeat: the agent counts that as hearing from the control plane. */
   heartbeatAt: number;
+  /** Since when its heartbeats have come without a gap long enough for it to confirm a peer's failsafe question
+   *  (0: not now). Until half a lease after that, a primary may serve on the word of this member. */
+  inTouchSince: number;
   lastError: string | null;
   latencyMs: number | null;
 }
@@ -134,11 +137,7 @@ export class GroupCoordinator {
   /** After a failed promotion, the next attempt waits (2 s doubling to a minute), so failures are not a flood. */
   private retryAt = 0;
   private retryDelayMs = 0;
-  /** Since when this coordinator has been in touch with the group: its start, or its first answer from any member
-   *  after none answered for half a lease. Before that, a primary may have been serving on its peers' word alone
-   *  (failsafe), and it may do so for up to half a lease after (primary-lease.ts). */
-  private contactRegainedAt = Date.now();
-  private lastContactAt = 0;
+  private readonly startedAt = Date.now();
 
   constructor(
     private config: GroupConfig,
@@ -212,6 +211,7 @@ export class GroupCoordinator {
       leaseGrantedUntil: 0,
       heardAt: 0,
       heartbeatAt: 0,
+      inTouchSince: 0,
       lastError: null,
       latencyMs: null,
     };
@@ -235,17 +235,8 @@ export class GroupCoordinator {
   }
 
   private async probeAll(): Promise<void> {
-    const round = Date.now();
-    const leaseUntil = round + this.config.leaseMs;
-    // The primary hears from a returning control plane before its peers do, so that a primary serving on in
-    // failsafe never learns of the return from a peer first and stands down for nothing.
-    const first = this.primary();
-    if (first) await this.probe(first, leaseUntil);
-    await Promise.all([...this.members.values()].filter((m) => m !== first).map((m) => this.probe(m, leaseUntil)));
-    if ([...this.members.values()].some((m) => m.heartbeatAt >= round)) {
-      if (round - this.lastContactAt > this.config.leaseMs / 2) this.contactRegainedAt = round;
-      this.lastContactAt = Date.now();
-    }
+    const leaseUntil = Date.now() + this.config.leaseMs;
+    await Promise.all([...this.members.values()].map((m) => this.probe(m, leaseUntil)));
     const primary = this.primary();
     if (this.stopped || this.busy || this.config.maintenance) return;
     if (!primary) {
@@ -300,7 +291,11 @@ export class GroupCoordinator {
     ]);
     if (agentResult.ok) {
       this.heard(m, (agentResult as { status: AgentStatus }).status);
-      m.heartbeatAt = Date.now();
+      // The agent heard us somewhere between sending and now; a gap measured between answers may be longer by a
+      // probe's timeout, so a shorter gap already counts as one.
+      const now = Date.now();
+      if (now - m.heartbeatAt > this.config.leaseMs / 2 - this.config.probeTimeoutMs) m.inTouchSince = now;
+      m.heartbeatAt = now;
       // A node may hold an epoch this coordinator never saw (a database restored from backup): stay above it.
       this.config.reservedEpoch = Math.max(this.config.reservedEpoch, m.status!.epoch);
       m.latencyMs = agentResult.latencyMs;
@@ -502,19 +497,34 @@ export class GroupCoordinator {
     }
   }
 
-  /** Before `next` is promoted: any other member not heard from as a standby since this coordinator got in touch
-   *  with the group may be a primary serving on a lease granted before, or on its peers' word (failsafe). Either
-   *  ends within a lease of that moment. */
-  private async awaitUnfencedLeases(next: MemberRuntime, step: (name: string) => void): Promise<void> {
+  /** Before `next` is promoted, when some other member may be a primary this coordinator has not fenced (one that
+   *  cannot be asked, or a failed promotion): such a member may serve on a lease a previous coordinator granted
+   *  (a lease after this one started), or in failsafe on `next`'s word, for up to half a lease after `next` last
+   *  had a gap in hearing from us. So `next` must have heard us steadily for a whole lease first. Gives up, with a
+   *  reason, if it cannot be reached for that long. */
+  private async awaitUnfencedLeases(next: MemberRuntime, step: (name: string) => void): Promise<string | null> {
     const unsure = [...this.members.values()].filter(
-      (m) => m !== next && !(m.heardAt >= this.contactRegainedAt && m.status?.role === 'standby'),
+      (m) => m !== next && !(m.heardAt >= this.startedAt && m.status?.role === 'standby'),
     );
-    const wait = this.contactRegainedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
-    if (unsure.length === 0 || wait <= 0) return;
-    step(
-      `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting ${wait} ms for any lease it holds to run out`,
-    );
-    await new Promise((r) => setTimeout(r, wait));
+    if (unsure.length === 0) return null;
+    const lease = this.config.leaseMs;
+    const giveUpAt = Date.now() + 3 * lease;
+    let announced = false;
+    for (;;) {
+      const now = Date.now();
+      const inTouch = now - next.heartbeatAt <= lease / 2 - this.config.probeTimeoutMs;
+      const safeAt = Math.max(this.startedAt, inTouch ? next.inTouchSince : now) + lease + LEASE_MARGIN_MS;
+      if (inTouch && now >= safeAt) return null;
+      if (this.stopped || now >= giveUpAt)
+        return `${next.config.name} did not hear from the control plane steadily for a lease while ${unsure.map((m) => m.config.name).join(', ')} could still serve`;
+      if (!announced) {
+        step(
+          `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting until any lease it may hold has run out (${Math.max(0, safeAt - now)} ms)`,
+        );
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Demotes the old primary if its agent answers; otherwise waits until its lease has certainly run out. */
@@ -537,13 +547,28 @@ export class GroupCoordinator {
     base: Pick<FailoverRecord, 'kind' | 'reason' | 'fromNodeId' | 'outageStartedAt' | 'timeline'>,
     step: (name: string) => void,
   ): Promise<FailoverRecord> {
-    await this.awaitUnfencedLeases(next, step);
+    const unsafe = await this.awaitUnfencedLeases(next, step);
+    if (unsafe) {
+      step(`not promoting ${next.config.name}: ${unsafe}`);
+      return this.record({
+        ...base,
+        toNodeId: next.config.nodeId,
+        ok: false,
+        error: unsafe,
+        rtoMs: null,
+        rpoMs: null,
+        dataTime: next.status?.data.dataTime ?? null,
+      });
+    }
     // Heartbeats keep carrying the old epoch until the promotion succeeds: one sent before it and arriving after
     // it is then older than the node's new epoch and cannot demote it.
     const epoch = Math.max(this.config.epoch, this.config.reservedEpoch) + 1;
     this.config = { ...this.config, reservedEpoch: epoch };
     this.hooks.reserveEpoch(epoch);
     const dataTime = next.status?.data.dataTime ?? null;
+    // Until it answers, whatever we knew of it no longer holds: the promotion may reach it even if the call fails.
+    next.heardAt = 0;
+    next.status = next.status && { ...next.status, role: 'primary' };
     try {
       this.heard(next, await next.client.promote(epoch, this.config.leaseMs));
       // The agent counts its lease from when its service serves, which is before this answer.

@@ -81,7 +81,7 @@ export class Agent {
     await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
-    this.timers.push(setInterval(() => void this.checkLease(), 200));
+    this.timers.push(setInterval(() => void this.checkLease().catch(() => undefined), 200));
     this.timers.push(setInterval(() => void this.checkHealth(), 1000));
     this.timers.push(setInterval(() => void this.dataTick(), 250));
   }
@@ -232,8 +232,10 @@ export class Agent {
     });
   }
 
-  /** Answers a peer's failsafe question: how long since this node heard from the control plane. */
+  /** Answers a peer's failsafe question: how long since this node heard from the control plane. A primary never
+   *  confirms another's outage: it was promoted by a control plane that was there. */
   failsafeAnswer(): { heardControlPlaneMsAgo: number } {
+    if (this.state.role === 'primary') return { heardControlPlaneMsAgo: 0 };
     return {
       heardControlPlaneMsAgo: this.lastHeardControlPlane
         ? Date.now() - this.lastHeardControlPlane
@@ -441,18 +443,19 @@ export class Agent {
   private async checkLease(): Promise<void> {
     // A standby holds no lease: nothing it was granted as a primary carries over to a later promotion.
     if (this.state.role !== 'primary') this.lease.reset();
-    if (this.state.role !== 'primary' || !this.service) return;
-    const hb = this.heartbeat;
-    if (hb)
-      void this.lease.maybeAsk(() =>
-        peersConfirmOutage(this.config.nodeId, hb.key, hb.peers, hb.leaseMs, QUESTION_TIMEOUT_MS),
-      );
+    const serving = this.state.role === 'primary' && this.service !== null;
     const now = Date.now();
-    const failsafe = this.lease.inFailsafe(now);
+    const failsafe = serving && this.lease.inFailsafe(now);
     if (failsafe !== this.failsafe) {
       this.failsafe = failsafe;
       this.changed();
     }
+    if (!serving) return;
+    const hb = this.heartbeat;
+    if (hb)
+      void this.lease
+        .maybeAsk(() => peersConfirmOutage(this.config.nodeId, hb.key, hb.peers, hb.leaseMs, QUESTION_TIMEOUT_MS))
+        .catch(() => undefined);
     if (this.lease.valid(now) || this.checkingLease) return;
     this.checkingLease = true;
     try {

@@ -11,6 +11,8 @@ export async function peersConfirmOutage(
   leaseMs: number,
   timeoutMs: number,
 ): Promise<boolean> {
+  // Nobody to confirm it: a group has two members at least, so an empty list is a stale view, not proof.
+  if (peers.length === 0) return false;
   const answers = await Promise.all(
     peers.map(async (peer) => {
       try {

@@ -2,7 +2,7 @@
 // from when, and what a lost or late answer does. The agent tests run it for real in test/failover-safety.test.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { PrimaryLease } from './primary-lease';
+import { ASK_EVERY_MS, PrimaryLease } from './primary-lease';
 
 const LEASE = 6000;
 
@@ -52,7 +52,7 @@ describe('the primary lease', () => {
     expect(lease.valid()).toBe(true);
   });
 
-  it('a lost answer cuts nothing short, and questions go on every 250 ms while one is unanswered', async () => {
+  it('a lost answer cuts nothing short, and questions go on every 400 ms while one is unanswered', async () => {
     const lease = new PrimaryLease();
     lease.grant(Date.now() + LEASE, LEASE);
     vi.advanceTimersByTime(LEASE / 2);
@@ -60,7 +60,7 @@ describe('the primary lease', () => {
     const extendedTo = Date.now() + LEASE / 2;
     const pending = vi.fn(() => new Promise<boolean>(() => undefined));
     for (let i = 0; i < 4; i++) {
-      vi.advanceTimersByTime(250);
+      vi.advanceTimersByTime(ASK_EVERY_MS);
       void lease.maybeAsk(pending);
     }
     expect(pending).toHaveBeenCalledTimes(4);

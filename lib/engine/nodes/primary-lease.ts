@@ -7,12 +7,13 @@
 // again; the coordinator promotes nobody sooner than a whole lease after that moment (coordinator.ts).
 //
 // Why it asks early and often: the question is asked from the moment half the lease has passed without a
-// heartbeat, and again every ASK_EVERY_MS whether the last one was answered or not, each with a generous timeout.
+// heartbeat, and again every 400 ms whether the last one was answered or not, each with a generous timeout.
 // One slow or lost answer (a peer busy or out of reach for a second) costs nothing, because a later one renews the
 // extension; a single question asked at the lapse with a short timeout stopped a healthy primary whenever a peer
 // was slow during an outage of the control plane.
 
-export const ASK_EVERY_MS = 250;
+/** With the agent's 200 ms check, a question goes out every 400 ms. */
+export const ASK_EVERY_MS = 400;
 export const QUESTION_TIMEOUT_MS = 1000;
 
 export class PrimaryLease {
