@@ -263,6 +263,27 @@ describe('failover in the control plane', () => {
       ).rejects.toThrow(/reserved/);
   });
 
+  it('06.1 refuses an index from a node that does not match the headers of the packs it lists, and alerts', async () => {
+    const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');
+    const { Repository } = await import('@/lib/engine/repository/repository');
+    const { encodeIndex } = await import('@/lib/engine/repository/index-file');
+    const { createHash } = await import('node:crypto');
+    // A rogue node: web-2's own credentials, its own signed requests, and the key every node holds.
+    const creds = credentialsOf.get('web-2')!;
+    const rogue = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
+    const [pack] = await rogue.storage.list('data');
+    const forged = encodeIndex(rogue.key.encryption, { supersedes: [], packs: [{ id: pack.name, blobs: [] }] });
+    const name = `index/${createHash('sha256').update(forged).digest('hex')}`;
+    await expect(rogue.storage.put(name, forged)).rejects.toThrow(/does not list what the header of pack/);
+    expect(await rogue.storage.exists(name)).toBe(false);
+    const alert = await waitFor(
+      'the refused upload’s alert',
+      () => received.find((r) => r.type === 'node-refused'),
+      10_000,
+    );
+    expect(alert).toMatchObject({ node: 'web-2', object: name });
+  });
+
   it('06.6 refuses a group made of a node already in another group, clearly, and writes nothing', async () => {
     const { db } = await import('@/lib/db/client');
     const { failoverGroups, groupMembers, nodes } = await import('@/lib/db/schema');

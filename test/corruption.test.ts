@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { isEngineError, openRepository, runBackup, runPrune, runRestore, runVerify } from '@/lib/engine';
+import { encodeIndex } from '@/lib/engine/repository/index-file';
 
 import { describeTree, newRepository, PASSWORD, reopen, tempDir } from './helpers';
 
@@ -101,5 +102,39 @@ describe('prune beside a running backup', () => {
     const restoredFile = path.join(target, snapshot.paths[0], 'copy.bin');
     expect(readFileSync(restoredFile).equals(shared)).toBe(true);
     expect(describeTree(path.join(target, snapshot.paths[0]))).toEqual(describeTree(snapshot.paths[0]));
+  });
+
+  it('06.1 an index that says every pack is empty (forged, or damaged) makes prune delete nothing a snapshot uses', async () => {
+    const { repo, location } = await newRepository();
+    const src = path.join(tempDir('forged-index-src'), 'data');
+    mkdirSync(src);
+    for (let i = 0; i < 3; i++) writeFileSync(path.join(src, `f${i}.bin`), randomBytes(300_000));
+    const { id } = await runBackup(repo, { paths: [src] });
+    const packsBefore = packFiles(location).sort();
+    // What a node could upload before the storage API compared indexes with pack headers: every pack listed as
+    // empty. It counts when it is read after the real index, as it is when the directory lists it last.
+    const empty = (await repo.storage.list('data')).map((p) => ({ id: p.name, blobs: [] }));
+    for (let pad = 0; ; pad++) {
+      const bytes = encodeIndex(repo.key.encryption, { supersedes: [], packs: empty, pad } as never);
+      const name = `index/${createHash('sha256').update(bytes).digest('hex')}`;
+      await repo.storage.put(name, bytes);
+      if ((await repo.storage.list('index')).at(-1)?.name === name.slice('index/'.length)) break;
+      await repo.storage.delete(name);
+      expect(pad).toBeLessThan(200);
+    }
+    const warnings: string[] = [];
+    const pruned = await runPrune(await reopen(location), {
+      onEvent: (e) => {
+        if (e.type === 'warning') warnings.push(e.message);
+      },
+    });
+    expect(pruned.packsDeleted).toBe(0);
+    expect(packFiles(location).sort()).toEqual(packsBefore);
+    expect(warnings.join('\n')).toMatch(/forged or damaged index/);
+    const after = await reopen(location);
+    expect((await runVerify(after, { readDataPercent: 100 })).errors).toEqual([]);
+    const target = tempDir('forged-index-target');
+    await runRestore(after, { snapshot: await after.resolveSnapshot(id), target });
+    expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
   });
 });
