@@ -9,6 +9,8 @@ const EXPECT_TIMEOUT_MS = 15_000;
 // flaky test is a bug.
 export default defineConfig({
   testDir: 'e2e',
+  // Playwright empties its output folder when it starts: keep it apart from the other runners' results.
+  outputDir: 'test-results/e2e-artifacts',
   fullyParallel: false,
   workers: 1,
   retries: 0,

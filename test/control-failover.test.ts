@@ -271,17 +271,17 @@ describe('failover in the control plane', () => {
     // A rogue node: web-2's own credentials, its own signed requests, and the key every node holds.
     const creds = credentialsOf.get('web-2')!;
     const rogue = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
-    const [pack] = await rogue.storage.list('data');
+    const pack = await waitFor('a pack in the repository', async () => (await rogue.storage.list('data'))[0], 30_000);
     const forged = encodeIndex(rogue.key.encryption, { supersedes: [], packs: [{ id: pack.name, blobs: [] }] });
     const name = `index/${createHash('sha256').update(forged).digest('hex')}`;
     await expect(rogue.storage.put(name, forged)).rejects.toThrow(/does not list what the header of pack/);
     expect(await rogue.storage.exists(name)).toBe(false);
     const alert = await waitFor(
       'the refused upload’s alert',
-      () => received.find((r) => r.type === 'node-refused'),
+      () => received.find((r) => r.type === 'node-refused' && r.object === name),
       10_000,
     );
-    expect(alert).toMatchObject({ node: 'web-2', object: name });
+    expect(alert).toMatchObject({ node: 'web-2', reason: expect.stringMatching(/header of pack/) });
   });
 
   it('06.6 refuses a group made of a node already in another group, clearly, and writes nothing', async () => {

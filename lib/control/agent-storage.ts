@@ -11,8 +11,9 @@ import { StorageService } from '../engine/nodes/storage-service';
 import { storageFor } from '../engine/repository/open-repository';
 import { Repository } from '../engine/repository/repository';
 import { db } from '../db/client';
-import { nodeLocks } from '../db/schema';
+import { nodeLocks, nodes } from '../db/schema';
 import { nodeSecret } from './node-registry';
+import { notify } from './notify';
 import { ensureRepository } from './repository';
 import { snapshotCheck } from './snapshot-check';
 
@@ -37,12 +38,27 @@ export async function agentStorage(): Promise<StorageService> {
           key: async () => (await repository()).key.encryption,
           lockOwners,
           checkSnapshot: snapshotCheck(repository),
+          onRefused: alertRefused,
         }),
         nodeSecret,
       ),
     };
   }
   return holder.lifelineAgentStorage.service;
+}
+
+/** One alert per node and kind of object every ten minutes: a node that keeps sending the same bad thing (a
+ *  loop, or an attacker) must not flood the channels. */
+const ALERT_EVERY_MS = 10 * 60_000;
+const lastAlert = new Map<string, number>();
+
+function alertRefused(nodeId: string, object: string, reason: string): void {
+  const node = db().select({ name: nodes.name }).from(nodes).where(eq(nodes.id, nodeId)).get()?.name ?? nodeId;
+  console.error(`storage API: refused ${object} from node ${node}: ${reason}`);
+  const key = `${nodeId} ${object.split('/')[0]}`;
+  if (Date.now() - (lastAlert.get(key) ?? 0) < ALERT_EVERY_MS) return;
+  lastAlert.set(key, Date.now());
+  notify({ type: 'node-refused', node, object, reason });
 }
 
 const lockOwners: LockOwners = {

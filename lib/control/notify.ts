@@ -27,6 +27,8 @@ export type NotificationEvent =
     }
   | { type: 'drill-failed'; group: string; node: string; error: string }
   | { type: 'node-down'; node: string; since: number }
+  /** A node uploaded something the storage API refused for what it holds: a fault, or a compromised node. */
+  | { type: 'node-refused'; node: string; object: string; reason: string }
   | { type: 'test'; by: string };
 
 /** Waits between attempts: four tries in about half a minute. */
@@ -86,6 +88,8 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: the DR drill of ${event.group} on ${event.node} failed: ${event.error}`;
     case 'node-down':
       return `Lifeline: node ${event.node} is down`;
+    case 'node-refused':
+      return `Lifeline: node ${event.node} sent ${event.object}, refused: ${event.reason}`;
     case 'test':
       return `Lifeline: test notification from ${event.by}`;
   }

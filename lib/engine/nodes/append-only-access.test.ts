@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { runBackup } from '../backup/run-backup';
+import { encodeIndex, type IndexedPack } from '../repository/index-file';
 import { LocalStorage } from '../repository/local-storage';
+import { Repository } from '../repository/repository';
 import { sealLockRecord, type LockRecord } from '../repository/lock';
 import { AppendOnlyAccess } from './append-only-access';
 
@@ -88,5 +91,52 @@ describe('a node’s append-only access to the repository', () => {
       expect(r.body.toString()).toMatch(why);
       expect(await storage.exists(name(i))).toBe(false);
     }
+  });
+});
+
+describe('06.1 an index a node uploads', () => {
+  it('is stored only if it says exactly what the headers of its packs say, and supersedes nothing', async () => {
+    const storage = new LocalStorage(path.join(dir, 'indexed'));
+    const repo = await Repository.init(storage, 'a passphrase', { kdf: { N: 2 ** 10, r: 8, p: 1 } });
+    const src = path.join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'a.bin'), randomBytes(200_000));
+    await runBackup(repo, { paths: [src] });
+    const refused: string[] = [];
+    const access = new AppendOnlyAccess(storage, {
+      key: async () => repo.key.encryption,
+      onRefused: (node, name, why) => refused.push(`${node} ${name}: ${why}`),
+    });
+    const real = repo.index.packIds().map((id) => ({ id, blobs: repo.index.packEntries(id)! }));
+    const upload = (packs: IndexedPack[], supersedes: string[] = []) => {
+      const bytes = encodeIndex(repo.key.encryption, { supersedes, packs });
+      const name = `index/${createHash('sha256').update(bytes).digest('hex')}`;
+      return access.handle('n1', 'PUT', name, new URLSearchParams(), bytes).then(async (r) => ({
+        ...r,
+        stored: await storage.exists(name),
+      }));
+    };
+    const shifted = real.map((p) => ({ ...p, blobs: p.blobs.map((b) => ({ ...b, offset: b.offset + 1 })) }));
+    const forgeries: [IndexedPack[], string[], RegExp][] = [
+      [real.map((p) => ({ id: p.id, blobs: [] })), [], /does not list what the header/],
+      [shifted, [], /does not list what the header/],
+      [[{ id: 'ab'.repeat(32), blobs: [] }], [], /not in the repository/],
+      [[{ id: '../../config', blobs: [] }], [], /not in the repository/],
+      [real, [repo.indexFileIds()[0]], /may not supersede/],
+    ];
+    for (const [packs, supersedes, why] of forgeries) {
+      const r = await upload(packs, supersedes);
+      expect(r.status).toBe(400);
+      expect(r.body.toString()).toMatch(why);
+      expect(r.stored).toBe(false);
+    }
+    expect(refused).toHaveLength(forgeries.length);
+    const garbage = randomBytes(500);
+    const garbageName = `index/${createHash('sha256').update(garbage).digest('hex')}`;
+    expect((await access.handle('n1', 'PUT', garbageName, new URLSearchParams(), garbage)).status).toBe(400);
+    // The same entries as the headers, as a backup writes them: stored.
+    const honest = await upload(real);
+    expect(honest.status).toBe(204);
+    expect(honest.stored).toBe(true);
   });
 });

@@ -2,12 +2,15 @@
 // whose bytes match their names, and write or drop its own locks. Nothing else: no deletes, no rewrites, no keys
 // or config. This is what stands between a compromised node and the backups. What a node adds is opened and
 // checked before it is stored: a lock must be its own, shared and dated now (a forged one would block every
-// backup), a snapshot must be of its own sources (checkSnapshot).
+// backup); an index must say exactly what the headers of the packs it lists say (a forged one could make prune
+// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot).
 import { createHash } from 'node:crypto';
 
 import { EngineError, isEngineError } from '../errors';
 import { OBJECT_KINDS, type ObjectKind, type Storage } from '../repository/storage';
+import { decodeIndex } from '../repository/index-file';
 import { readLockRecord, STALE_LOCK_MS } from '../repository/lock';
+import { fetchPackHeader, sameEntries } from '../repository/pack';
 import { CLOCK_WINDOW_MS } from './signed-request';
 
 /** A lock record is a few hundred bytes sealed. */
@@ -39,6 +42,8 @@ export interface AccessOptions {
   /** Lock names each node wrote, so that it can refresh and release its own locks and no one else's. */
   lockOwners?: LockOwners;
   checkSnapshot?: SnapshotCheck;
+  /** Told of every upload refused for what it holds (a forged lock, index or snapshot): worth an alert. */
+  onRefused?: (nodeId: string, name: string, why: string) => void;
 }
 
 export class AppendOnlyAccess {
@@ -92,7 +97,7 @@ export class AppendOnlyAccess {
       if (owner && owner !== nodeId) return text(403, 'a node may only write its own locks');
       if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
       const refusal = await this.checkLock(nodeId, name, body);
-      if (refusal) return text(400, refusal);
+      if (refusal) return this.refuse(nodeId, name, refusal);
       this.lockOwners.set(name, nodeId);
       await this.storage.put(name, body);
       return text(204, '');
@@ -102,7 +107,11 @@ export class AppendOnlyAccess {
       return text(400, `the bytes sent do not match the name ${name}`);
     if (kind === 'snapshots' && this.options.checkSnapshot) {
       const refusal = await this.options.checkSnapshot(nodeId, id, body);
-      if (refusal) return text(403, refusal);
+      if (refusal) return this.refuse(nodeId, name, refusal, 403);
+    }
+    if (kind === 'index') {
+      const refusal = await this.checkIndex(name, id, body);
+      if (refusal) return this.refuse(nodeId, name, refusal);
     }
     try {
       await this.storage.put(name, body, { exclusive: true });
@@ -111,6 +120,40 @@ export class AppendOnlyAccess {
       if (!(err instanceof EngineError && err.code === 'repository-exists')) throw err;
     }
     return text(204, '');
+  }
+
+  private refuse(nodeId: string, name: string, why: string, status = 400): AccessResult {
+    this.options.onRefused?.(nodeId, name, why);
+    return text(status, why);
+  }
+
+  /** A node's index file: readable with the repository's key, superseding nothing, and listing for each pack
+   *  exactly the blobs the pack's own header lists (so packs come before their index). Null if it may be stored. */
+  private async checkIndex(name: string, id: string, body: Buffer): Promise<string | null> {
+    const key = await this.options.key();
+    let index;
+    try {
+      index = decodeIndex(key, body, id);
+    } catch (err) {
+      if (isEngineError(err, 'corrupt')) return `${name} is not an index sealed with the repository's key`;
+      throw err;
+    }
+    if (index.supersedes.length > 0) return 'a node may not supersede index files: only a prune does';
+    const sizes = new Map((await this.storage.list('data')).map((o) => [o.name, o.size]));
+    for (const pack of index.packs) {
+      const size = typeof pack.id === 'string' ? sizes.get(pack.id) : undefined;
+      if (size === undefined) return `${name} lists a pack that is not in the repository (packs go before their index)`;
+      let header;
+      try {
+        header = await fetchPackHeader(this.storage, key, pack.id, size);
+      } catch (err) {
+        if (isEngineError(err, 'corrupt')) return `pack ${pack.id.slice(0, 12)} has no valid header`;
+        throw err;
+      }
+      if (!Array.isArray(pack.blobs) || !sameEntries(header, pack.blobs))
+        return `${name} does not list what the header of pack ${pack.id.slice(0, 12)} holds`;
+    }
+    return null;
   }
 
   /** A node's lock: readable with the repository's key, its own, shared (a node never needs the repository

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { EngineError } from '../errors';
 import type { BlobType } from './blob-codec';
 import { open, seal } from './crypto';
+import type { Storage } from './storage';
 
 export interface PackEntry {
   type: BlobType;
@@ -93,4 +94,33 @@ export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: nu
   if (offset + span !== packSize)
     throw new EngineError('corrupt', `${what} header does not account for the pack's bytes`);
   return entries;
+}
+
+/** Reads a stored pack's own header: its last 64 KiB, or the whole header if that is longer. */
+export async function fetchPackHeader(
+  storage: Storage,
+  encryptionKey: Buffer,
+  packId: string,
+  packSize: number,
+): Promise<PackEntry[]> {
+  let tail = await storage.get(`data/${packId}`, { offset: -Math.min(packSize, 64 * 1024) });
+  const span = headerSpan(tail);
+  if (span > tail.length && span <= packSize) tail = await storage.get(`data/${packId}`, { offset: -span });
+  return readPackHeader(encryptionKey, tail, packSize, packId);
+}
+
+/** Whether an index's entries for a pack say exactly what the pack's own header says. */
+export function sameEntries(header: PackEntry[], listed: PackEntry[]): boolean {
+  if (header.length !== listed.length) return false;
+  const byOffset = (a: PackEntry, b: PackEntry) => a.offset - b.offset;
+  const h = [...header].sort(byOffset);
+  const l = [...listed].sort(byOffset);
+  return h.every(
+    (e, i) =>
+      e.type === l[i].type &&
+      e.id === l[i].id &&
+      e.offset === l[i].offset &&
+      e.length === l[i].length &&
+      e.rawLength === l[i].rawLength,
+  );
 }

@@ -9,7 +9,7 @@ import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type
 import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
 import { openWithPassphrase, writeKeyFile } from './keys';
 import { acquireLock, type HeldLock, type LockOptions } from './lock';
-import { headerSpan, readPackHeader } from './pack';
+import { fetchPackHeader } from './pack';
 import type { ReaderKeys } from '../backup/read-file';
 import type { Snapshot, SnapshotRecord } from './snapshot';
 import type { Storage } from './storage';
@@ -149,10 +149,7 @@ export class Repository {
 
   /** Reads a pack's header from storage; the way to rebuild the index from packs alone. */
   async readPackHeader(packId: string, packSize: number): Promise<IndexedPack> {
-    let tail = await this.storage.get(`data/${packId}`, { offset: -Math.min(packSize, 64 * 1024) });
-    const span = headerSpan(tail);
-    if (span > tail.length && span <= packSize) tail = await this.storage.get(`data/${packId}`, { offset: -span });
-    return { id: packId, blobs: readPackHeader(this.key.encryption, tail, packSize, packId) };
+    return { id: packId, blobs: await fetchPackHeader(this.storage, this.key.encryption, packId, packSize) };
   }
 
   async readBlob(id: string): Promise<Buffer> {

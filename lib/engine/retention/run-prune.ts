@@ -121,6 +121,43 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
         for (const b of blobs) holders.set(b.id, holders.get(b.id)! - 1);
       } else if (stored.has(packId)) keptPacks.push({ id: packId, blobs });
     }
+    // The index says what a pack holds, but a pack's own header has the last word: a forged or damaged index
+    // could say that a live pack is empty, or that a kept pack holds what it does not. So a pack is deleted only
+    // if every blob in use that its header lists is also in the header of a pack that stays.
+    const headers = new Map<string, Promise<IndexedPack | null>>();
+    const headerOf = (packId: string) => {
+      if (!headers.has(packId))
+        headers.set(
+          packId,
+          repo.readPackHeader(packId, stored.get(packId)!).catch(() => null),
+        );
+      return headers.get(packId)!;
+    };
+    const keptHolders = new Map<string, string[]>();
+    const keep = (pack: IndexedPack) => {
+      keptPacks.push(pack);
+      for (const b of pack.blobs) keptHolders.set(b.id, [...(keptHolders.get(b.id) ?? []), pack.id]);
+    };
+    for (const pack of keptPacks.splice(0)) keep(pack);
+    const heldElsewhere = async (blob: string) => {
+      for (const packId of keptHolders.get(blob) ?? [])
+        if ((await headerOf(packId))?.blobs.some((b) => b.id === blob)) return true;
+      return false;
+    };
+    for (const packId of [...deletions]) {
+      const header = await headerOf(packId);
+      let missing = 0;
+      for (const b of header?.blobs ?? []) if (used(b.id) && !(await heldElsewhere(b.id))) missing++;
+      if (header && missing === 0) continue;
+      deletions.splice(deletions.indexOf(packId), 1);
+      keep(header ?? { id: packId, blobs: repo.index.packEntries(packId)! });
+      meter.warn(
+        `data/${packId}`,
+        header
+          ? `kept: its header lists ${missing} blob(s) in use that no other pack holds, though the index said otherwise (a forged or damaged index)`
+          : 'kept: its header cannot be read, so what it holds cannot be known (run verify)',
+      );
+    }
     // Packs no index lists were left by an interrupted backup: keep those whose data is needed, drop the rest.
     for (const [packId, size] of stored) {
       if (repo.index.hasPack(packId)) continue;
