@@ -2,11 +2,13 @@
 // primary's service shows, without a reload, the node down, the standby promoted, the endpoint serving again,
 // and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested; a source
 // on a node is backed up by its agent.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
+import { openRepository, runRestore } from '../lib/engine';
 import { waitFor } from '../test/support/wait';
 import { demoEndpoint, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
 
@@ -91,9 +93,16 @@ test('a DR drill restores on the standby, starts it on a scratch port and marks 
   );
 });
 
-test('a source on a node is backed up by that node’s agent', async ({ page }) => {
+test('06.5 a source on a node is backed up by that node’s agent, 40 MiB of it, and restores byte for byte', async ({
+  page,
+  app,
+}) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-node-source-'));
   writeFileSync(path.join(dir, 'orders.csv'), 'id,total\n1,20\n');
+  // Incompressible and larger than a pack: the node uploads packs of 16 MiB and more through the storage API.
+  const big = randomBytes(40 * 1024 * 1024);
+  writeFileSync(path.join(dir, 'big.bin'), big);
+  const target = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-node-restore-'));
   try {
     await signIn(page);
     await page.goto('/backups');
@@ -106,11 +115,19 @@ test('a source on a node is backed up by that node’s agent', async ({ page }) 
     const row = sourceRow(page, 'orders-on-demo-a');
     await expect(row).toContainText(`demo-a:${dir}`);
     await row.getByRole('button', { name: 'Back up now' }).click();
-    await waitFor('the backup on demo-a to finish', visible(row.getByRole('cell', { name: /ago$/ })), 30_000);
+    await waitFor('the backup on demo-a to finish', visible(row.getByRole('cell', { name: /ago$/ })), 60_000);
     await page.goto('/snapshots');
     await expect(page.getByRole('main')).toContainText('demo-a:orders-on-demo-a');
+    // Read back with the repository and its passphrase alone.
+    const passphrase = readFileSync(path.join(app.dataDir, 'secrets', 'repository.passphrase'), 'utf8');
+    const repo = await openRepository(path.join(app.dataDir, 'repository'), passphrase);
+    const snapshot = (await repo.listSnapshots()).find((s) => s.source === 'demo-a:orders-on-demo-a');
+    await runRestore(repo, { snapshot: snapshot!, target });
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(digest(readFileSync(path.join(target, dir, 'big.bin')))).toBe(digest(big));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(target, { recursive: true, force: true });
   }
 });
 
