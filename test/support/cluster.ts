@@ -268,18 +268,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
 /** The control plane's storage API on a plain HTTP server, as the dashboard's route handler serves it. */
 export function storageHttpServer(service: () => Promise<StorageService>): http.Server {
-  return http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const reply = await (await service()).handle(
-        req.method ?? 'GET',
-        req.url ?? '/',
-        { get: (n) => (req.headers[n] as string | undefined) ?? null },
-        Buffer.concat(chunks),
-      );
-      res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
-    });
+  return http.createServer(async (req, res) => {
+    const reply = await (await service()).handle(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      { get: (n) => (req.headers[n] as string | undefined) ?? null },
+      req,
+    );
+    res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
   });
 }
 

@@ -74,14 +74,20 @@ export type VerifyFailure = 'missing' | 'unknown-node' | 'clock' | 'replay' | 's
 
 /** Remembers the nonces seen within the clock window, so that a captured request cannot be sent again. */
 export class NonceCache {
-  private readonly seen = new Map<string, number>();
+  private readonly seen_ = new Map<string, number>();
+
+  /** True if the nonce was seen within the window. */
+  seen(nonce: string): boolean {
+    return this.seen_.has(nonce);
+  }
 
   /** True if the nonce is new (and now remembered). */
   admit(nonce: string, time: number): boolean {
     const now = Date.now();
-    if (this.seen.size > 10_000) for (const [n, t] of this.seen) if (now - t > 2 * CLOCK_WINDOW_MS) this.seen.delete(n);
-    if (this.seen.has(nonce)) return false;
-    this.seen.set(nonce, time);
+    if (this.seen_.size > 10_000)
+      for (const [n, t] of this.seen_) if (now - t > 2 * CLOCK_WINDOW_MS) this.seen_.delete(n);
+    if (this.seen_.has(nonce)) return false;
+    this.seen_.set(nonce, time);
     return true;
   }
 }
@@ -90,15 +96,18 @@ export interface SignedHeaders {
   get(name: string): string | null;
 }
 
-/** Checks a request; `secretFor` looks up the node's secret (null: no such node). */
-export function verifyRequest(
+export type HeaderCheck =
+  | { ok: true; nodeId: string; secret: string; time: string; nonce: string; signature: string }
+  | { ok: false; reason: VerifyFailure; nodeId?: string; secret?: string; nonce?: string };
+
+/** What can be judged before a request's body is read: the headers are there, the node is known (`secretFor`
+ *  gives its secret, null for none), the time is near and the nonce is new. A failure for a known node keeps its
+ *  secret and nonce, so that the refusal can still be signed. */
+export function checkRequestHeaders(
   headers: SignedHeaders,
-  method: string,
-  pathAndQuery: string,
-  body: Uint8Array | string | undefined,
   secretFor: (nodeId: string) => string | null,
   nonces: NonceCache,
-): { ok: true; nodeId: string; nonce: string; secret: string } | { ok: false; reason: VerifyFailure } {
+): HeaderCheck {
   const nodeId = headers.get(AUTH_HEADERS.node);
   const time = headers.get(AUTH_HEADERS.time);
   const nonce = headers.get(AUTH_HEADERS.nonce);
@@ -107,11 +116,39 @@ export function verifyRequest(
     return { ok: false, reason: 'missing' };
   const secret = secretFor(nodeId);
   if (!secret) return { ok: false, reason: 'unknown-node' };
-  if (!equal(signature, mac(secret, [method.toUpperCase(), pathAndQuery, time, nonce, bodyHash(body)])))
+  if (Math.abs(Date.now() - Number(time)) > CLOCK_WINDOW_MS)
+    return { ok: false, reason: 'clock', nodeId, secret, nonce };
+  if (nonces.seen(nonce)) return { ok: false, reason: 'replay', nodeId, secret, nonce };
+  return { ok: true, nodeId, secret, time, nonce, signature };
+}
+
+/** The signature over method, path, time, nonce and the body's SHA-256 (hex); remembers the nonce only for an
+ *  authentic request. */
+export function verifySignedBody(
+  head: Extract<HeaderCheck, { ok: true }>,
+  method: string,
+  pathAndQuery: string,
+  bodySha256: string,
+  nonces: NonceCache,
+): { ok: true; nodeId: string; nonce: string; secret: string } | { ok: false; reason: VerifyFailure } {
+  if (!equal(head.signature, mac(head.secret, [method.toUpperCase(), pathAndQuery, head.time, head.nonce, bodySha256])))
     return { ok: false, reason: 'signature' };
-  if (Math.abs(Date.now() - Number(time)) > CLOCK_WINDOW_MS) return { ok: false, reason: 'clock' };
-  if (!nonces.admit(nonce, Number(time))) return { ok: false, reason: 'replay' };
-  return { ok: true, nodeId, nonce, secret };
+  if (!nonces.admit(head.nonce, Number(head.time))) return { ok: false, reason: 'replay' };
+  return { ok: true, nodeId: head.nodeId, nonce: head.nonce, secret: head.secret };
+}
+
+/** Checks a request whose body is at hand; `secretFor` looks up the node's secret (null: no such node). */
+export function verifyRequest(
+  headers: SignedHeaders,
+  method: string,
+  pathAndQuery: string,
+  body: Uint8Array | string | undefined,
+  secretFor: (nodeId: string) => string | null,
+  nonces: NonceCache,
+): { ok: true; nodeId: string; nonce: string; secret: string } | { ok: false; reason: VerifyFailure } {
+  const head = checkRequestHeaders(headers, secretFor, nonces);
+  if (!head.ok) return { ok: false, reason: head.reason };
+  return verifySignedBody(head, method, pathAndQuery, bodyHash(body), nonces);
 }
 
 /** A fetch signed with the node's credentials whose answer must carry the node's signature. */

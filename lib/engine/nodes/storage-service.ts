@@ -1,8 +1,20 @@
-// The control plane's storage API for nodes, framework-free: checks the request's signature, then lets
-// AppendOnlyAccess decide. The dashboard's route handler and the tests' plain HTTP server both call this.
+// The control plane's storage API for nodes, framework-free: judges a request by its headers before reading its
+// body (an unknown node, a time off by more than the clock window, a nonce seen before, or a declared length over
+// the largest pack are refused unread), reads the body up to that cap while hashing it, checks the signature, then
+// lets AppendOnlyAccess decide. The dashboard's route handler and the tests' plain HTTP server both call this.
+import { createHash } from 'node:crypto';
+
+import { MAX_PACK_BYTES } from '../repository/pack';
 import type { AppendOnlyAccess } from './append-only-access';
 import { STORAGE_API_PATH } from './http-storage';
-import { AUTH_HEADERS, NonceCache, signResponse, verifyRequest, type SignedHeaders } from './signed-request';
+import {
+  AUTH_HEADERS,
+  checkRequestHeaders,
+  NonceCache,
+  signResponse,
+  verifySignedBody,
+  type SignedHeaders,
+} from './signed-request';
 
 export interface StorageReply {
   status: number;
@@ -18,26 +30,45 @@ export class StorageService {
     private readonly secretFor: (nodeId: string) => string | null,
   ) {}
 
-  async handle(method: string, pathAndQuery: string, headers: SignedHeaders, body: Buffer): Promise<StorageReply> {
-    const auth = verifyRequest(headers, method, pathAndQuery, body, this.secretFor, this.nonces);
-    if (!auth.ok)
-      return {
-        status: 401,
-        headers: { 'content-type': 'text/plain' },
-        body: Buffer.from(`not authenticated (${auth.reason})`),
-      };
+  async handle(
+    method: string,
+    pathAndQuery: string,
+    headers: SignedHeaders,
+    body: AsyncIterable<Uint8Array> | Uint8Array,
+  ): Promise<StorageReply> {
+    const head = checkRequestHeaders(headers, this.secretFor, this.nonces);
+    // A refusal to a known node is signed, so that it reads the reason instead of "not signed".
+    const reply = (status: number, message: Buffer, signer?: { secret?: string; nonce?: string }): StorageReply => ({
+      status,
+      headers: {
+        'content-type': status < 300 ? 'application/octet-stream' : 'text/plain',
+        ...(signer?.secret && signer.nonce
+          ? { [AUTH_HEADERS.signature]: signResponse(signer.secret, signer.nonce, status, message) }
+          : {}),
+      },
+      body: message,
+    });
+    if (!head.ok) return reply(401, Buffer.from(`not authenticated (${head.reason})`), head);
+    const declared = headers.get('content-length');
+    const tooLarge = () =>
+      reply(413, Buffer.from(`an object is at most ${MAX_PACK_BYTES} bytes (the largest pack)`), head);
+    if (declared !== null && Number(declared) > MAX_PACK_BYTES) return tooLarge();
+    const hash = createHash('sha256');
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+      length += chunk.length;
+      if (length > MAX_PACK_BYTES) return tooLarge();
+      hash.update(chunk);
+      chunks.push(chunk);
+    }
+    const auth = verifySignedBody(head, method, pathAndQuery, hash.digest('hex'), this.nonces);
+    if (!auth.ok) return reply(401, Buffer.from(`not authenticated (${auth.reason})`));
     const url = new URL(pathAndQuery, 'http://control-plane');
     const name = decodeURIComponent(url.pathname.slice(STORAGE_API_PATH.length + 1));
     const result = await this.access
-      .handle(auth.nodeId, method, name, url.searchParams, body)
+      .handle(auth.nodeId, method, name, url.searchParams, Buffer.concat(chunks))
       .catch((err: Error) => ({ status: 500, body: Buffer.from(err.message) }));
-    return {
-      status: result.status,
-      headers: {
-        'content-type': 'application/octet-stream',
-        [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, result.status, result.body),
-      },
-      body: result.body,
-    };
+    return reply(result.status, result.body, auth);
   }
 }

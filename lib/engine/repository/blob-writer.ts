@@ -3,7 +3,7 @@
 import { crashPoint } from '../test-hooks';
 import { encodeBlob, type BlobType } from './blob-codec';
 import type { IndexedPack } from './index-file';
-import { PACK_TARGET_BYTES, PackBuilder } from './pack';
+import { MAX_PACK_BLOBS, PACK_TARGET_BYTES, PackBuilder } from './pack';
 import type { Repository } from './repository';
 
 /** Packs written between two index files. */
@@ -67,7 +67,7 @@ export class BlobWriter {
     builder.add(type, id, sealed, rawLength);
     this.stats.newBlobs++;
     this.stats.newBytes += sealed.length;
-    if (builder.size >= PACK_TARGET_BYTES) await this.writePack(type);
+    if (builder.size >= PACK_TARGET_BYTES || builder.count >= MAX_PACK_BLOBS) await this.writePack(type);
     this.throwIfFailed();
   }
 

@@ -2,6 +2,8 @@
 // secret, so that chunk boundaries, and so chunk sizes, do not fingerprint the content.
 import { createHmac } from 'node:crypto';
 
+import { MAX_BLOB_BYTES } from './pack';
+
 export interface ChunkerParams {
   min: number;
   avg: number;
@@ -14,7 +16,7 @@ export const DEFAULT_CHUNKER: ChunkerParams = { min: 256 * 1024, avg: 1024 * 102
 export function validateChunkerParams(p: ChunkerParams): string | null {
   const pow2 = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
   if (!pow2(p.avg)) return 'the average chunk size must be a power of two';
-  if (!(p.min >= 64 && p.min < p.avg && p.avg < p.max && p.max <= 64 * 1024 * 1024)) {
+  if (!(p.min >= 64 && p.min < p.avg && p.avg < p.max && p.max <= MAX_BLOB_BYTES)) {
     return 'chunk sizes must satisfy 64 ≤ min < avg < max ≤ 64 MiB';
   }
   return null;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 
 import { EngineError } from '../errors';
 import type { BlobType } from './blob-codec';
-import { open, seal } from './crypto';
+import { open, SEAL_OVERHEAD, seal } from './crypto';
 import type { Storage } from './storage';
 
 export interface PackEntry {
@@ -23,6 +23,19 @@ const HEADER_CONTEXT = 'lifeline pack header';
 const ENTRY_BYTES = 1 + 4 + 4 + 32;
 const TYPE_CODES: Record<BlobType, number> = { data: 0, tree: 1 };
 const TRAILER_BYTES = 4;
+/** The largest blob: the chunker's largest chunk may not exceed it (chunker.ts). */
+export const MAX_BLOB_BYTES = 64 * 1024 * 1024;
+/** A pack is also written once it holds this many blobs, which bounds its header. */
+export const MAX_PACK_BLOBS = 65_536;
+/** The largest pack a writer produces: one just short of the target, plus the largest blob sealed (a flag byte and
+ *  the seal), plus the header of the most blobs, plus the trailer. It is also the largest object a node may
+ *  upload: the storage API refuses anything longer before reading it. */
+export const MAX_PACK_BYTES =
+  PACK_TARGET_BYTES -
+  1 +
+  (MAX_BLOB_BYTES + 1 + SEAL_OVERHEAD) +
+  (MAX_PACK_BLOBS * ENTRY_BYTES + SEAL_OVERHEAD) +
+  TRAILER_BYTES;
 
 export class PackBuilder {
   readonly entries: PackEntry[] = [];
