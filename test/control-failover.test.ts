@@ -19,6 +19,7 @@ process.env.LIFELINE_DATA_DIR = tempDir('control-failover');
 const received: { type: string; [k: string]: unknown }[] = [];
 const servers: http.Server[] = [];
 const agents: ChildProcess[] = [];
+let storageServer: http.Server;
 const credentialsOf = new Map<string, { nodeId: string; secret: string; repositoryPassword: string }>();
 
 async function listen(server: http.Server): Promise<string> {
@@ -63,7 +64,8 @@ describe('failover in the control plane', () => {
       }),
     );
     db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
-    process.env.LIFELINE_URL = await listen(storageHttpServer(agentStorage));
+    storageServer = storageHttpServer(agentStorage);
+    process.env.LIFELINE_URL = await listen(storageServer);
 
     const ids: string[] = [];
     for (const name of ['web-1', 'web-2']) {
@@ -312,6 +314,27 @@ describe('failover in the control plane', () => {
     expect(group([spare.id, spare.id])).toThrow(/listed twice/);
     expect(db().select().from(failoverGroups).where(eq(failoverGroups.name, 'web-again')).get()).toBeUndefined();
     expect(db().select().from(groupMembers).all()).toEqual(before);
+  });
+
+  it('06.5 a primary that ships nothing for three intervals raises one alert, shows it, and another when it ships again', async () => {
+    const { liveNodes } = await import('@/lib/control/failover');
+    const primary = () => liveNodes(groupId).find((n) => n.isGroupPrimary);
+    const port = Number(new URL(process.env.LIFELINE_URL!).port);
+    // The storage API goes away (a proxy in the way, a full disk): every ship fails from now on.
+    const closed = new Promise((r) => storageServer.close(r));
+    storageServer.closeAllConnections();
+    await waitFor('the storage API to close', closed, 10_000);
+    const stalled = await waitFor(
+      'the shipping-stalled alert',
+      () => received.find((r) => r.type === 'shipping-stalled'),
+      20_000,
+    );
+    expect(stalled).toMatchObject({ group: 'web', node: 'web-2' });
+    expect(primary()?.shippingStalled).toBe(true);
+    expect(received.filter((r) => r.type === 'shipping-stalled')).toHaveLength(1);
+    await new Promise<void>((r) => storageServer.listen(port, '127.0.0.1', () => r()));
+    await waitFor('the shipping-resumed alert', () => received.find((r) => r.type === 'shipping-resumed'), 20_000);
+    await waitFor('the tile to clear', () => primary()?.shippingStalled === false, 5000);
   });
 
   it('records a node whose agent stops answering as down, and notifies', async () => {
