@@ -32,6 +32,7 @@ import { controlPlaneUrl } from './node-registry';
 import { downsampleSamples, recordSample } from './node-samples';
 import { notify } from './notify';
 import { trimShippedSnapshots } from './ship-retention';
+import { ShipWatch } from './ship-watch';
 
 interface GroupRuntime {
   group: FailoverGroup;
@@ -92,6 +93,7 @@ export async function startGroup(
   const endpointArgs = ['endpoint', '--listen', `${group.endpointHost}:${group.endpointPort}`, '--route', file];
   ensureDaemon(endpointDaemonName(group), endpointArgs);
   const live = new Map<string, NodeLive>();
+  const ships = new ShipWatch();
   const names = new Map(members.map((m) => [m.nodes.id, m.nodes.name]));
   const runtime: GroupRuntime = { group, coordinator: null as unknown as GroupCoordinator, live, timers: [], load };
   const coordinator = new GroupCoordinator(
@@ -135,7 +137,19 @@ export async function startGroup(
         db().update(failoverGroups).set({ primaryNodeId, epoch }).where(eq(failoverGroups.id, groupId)).run();
       },
       onProbe: (nodeId, view: MemberView, at) => {
-        const node = nodeLive(groupId, coordinator.primaryNodeId, view, at);
+        if (nodeId === coordinator.primaryNodeId) {
+          const change = ships.observe(view, runtime.group.shippingIntervalMs, at);
+          const node = names.get(nodeId) ?? nodeId;
+          if (change?.kind === 'stalled') {
+            const sinceSeconds = Math.round(change.sinceMs / 1000);
+            db().insert(nodeEvents).values({ nodeId, at, kind: 'shipping-stalled', detail: change.error }).run();
+            notify({ type: 'shipping-stalled', group: group.name, node, sinceSeconds, error: change.error });
+          } else if (change?.kind === 'resumed') {
+            db().insert(nodeEvents).values({ nodeId, at, kind: 'shipping-resumed' }).run();
+            notify({ type: 'shipping-resumed', group: group.name, node });
+          }
+        }
+        const node = nodeLive(groupId, coordinator.primaryNodeId, view, at, ships.isStalled(nodeId));
         recordSample(nodeId, at, node.probeOk, node.probeOk ? view.latencyMs : null);
         live.set(nodeId, node);
         publish({ type: 'node', node });

@@ -17,10 +17,18 @@ export interface NodeLive {
   snapshot: string | null;
   dataTime: number | null;
   failsafe: boolean;
+  /** The primary has shipped nothing for three shipping intervals (ship-watch.ts). */
+  shippingStalled: boolean;
   error: string | null;
 }
 
-export function nodeLive(groupId: string, primaryNodeId: string | null, view: MemberView, at: number): NodeLive {
+export function nodeLive(
+  groupId: string,
+  primaryNodeId: string | null,
+  view: MemberView,
+  at: number,
+  shippingStalled = false,
+): NodeLive {
   const s = view.status;
   return {
     nodeId: view.nodeId,
@@ -36,6 +44,7 @@ export function nodeLive(groupId: string, primaryNodeId: string | null, view: Me
     snapshot: s?.data.snapshot ?? null,
     dataTime: s?.data.dataTime ?? null,
     failsafe: s?.failsafe ?? false,
+    shippingStalled,
     error: view.lastError ?? s?.data.lastError ?? null,
   };
 }

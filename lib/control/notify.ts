@@ -27,6 +27,8 @@ export type NotificationEvent =
     }
   | { type: 'drill-failed'; group: string; node: string; error: string }
   | { type: 'node-down'; node: string; since: number }
+  | { type: 'shipping-stalled'; group: string; node: string; sinceSeconds: number; error: string | null }
+  | { type: 'shipping-resumed'; group: string; node: string }
   /** A node uploaded something the storage API refused for what it holds: a fault, or a compromised node. */
   | { type: 'node-refused'; node: string; object: string; reason: string }
   | { type: 'test'; by: string };
@@ -88,6 +90,10 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: the DR drill of ${event.group} on ${event.node} failed: ${event.error}`;
     case 'node-down':
       return `Lifeline: node ${event.node} is down`;
+    case 'shipping-stalled':
+      return `Lifeline: ${event.node} has shipped nothing to the standbys of ${event.group} for ${event.sinceSeconds} s${event.error ? `: ${event.error}` : ''}`;
+    case 'shipping-resumed':
+      return `Lifeline: ${event.node} ships to the standbys of ${event.group} again`;
     case 'node-refused':
       return `Lifeline: node ${event.node} sent ${event.object}, refused: ${event.reason}`;
     case 'test':

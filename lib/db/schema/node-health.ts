@@ -22,7 +22,17 @@ export const nodeSamples = sqliteTable(
   (t) => [index('node_samples_node_idx').on(t.nodeId, t.at)],
 );
 
-export const NODE_EVENT_KINDS = ['up', 'down', 'promoted', 'fenced', 'standby', 'registered', 'rotated'] as const;
+export const NODE_EVENT_KINDS = [
+  'up',
+  'down',
+  'promoted',
+  'fenced',
+  'standby',
+  'registered',
+  'rotated',
+  'shipping-stalled',
+  'shipping-resumed',
+] as const;
 
 /** A node's history: up and down, and the roles it took. */
 export const nodeEvents = sqliteTable(
