@@ -80,4 +80,8 @@ test('only the health endpoint answers without a session', async ({ request }) =
   const page = await request.get('/', { maxRedirects: 0 });
   expect(page.status()).toBe(307);
   expect(page.headers().location).toMatch(/\/login$/);
+  // The nodes' storage API answers signed requests only, whatever their size.
+  const upload = await request.put(`/api/agent/storage/data/${'ab'.repeat(32)}`, { data: Buffer.alloc(12 << 20) });
+  expect(upload.status()).toBe(401);
+  expect(await upload.text()).toBe('not authenticated (missing)');
 });
