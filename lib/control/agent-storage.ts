@@ -17,9 +17,21 @@ import { notify } from './notify';
 import { ensureRepository } from './repository';
 import { snapshotCheck } from './snapshot-check';
 
-const holder = globalThis as unknown as { lifelineAgentStorage?: { location: string; service: StorageService } };
+const holder = globalThis as unknown as {
+  lifelineAgentStorage?: { location: string; service: StorageService; repository: () => Promise<Repository> };
+};
 
 export async function agentStorage(): Promise<StorageService> {
+  return (await current()).service;
+}
+
+/** The repository the nodes write to, opened with the control plane's passphrase: to read what a node says it
+ *  wrote instead of believing its report. */
+export async function nodesRepository(): Promise<Repository> {
+  return (await current()).repository();
+}
+
+async function current() {
   const { location, passwordFile } = await ensureRepository();
   if (holder.lifelineAgentStorage?.location !== location) {
     // Opened once, on the first upload that needs the key (the passphrase's KDF costs about half a second).
@@ -33,6 +45,7 @@ export async function agentStorage(): Promise<StorageService> {
     };
     holder.lifelineAgentStorage = {
       location,
+      repository,
       service: new StorageService(
         new AppendOnlyAccess(storageFor(location), {
           key: async () => (await repository()).key.encryption,
@@ -44,7 +57,7 @@ export async function agentStorage(): Promise<StorageService> {
       ),
     };
   }
-  return holder.lifelineAgentStorage.service;
+  return holder.lifelineAgentStorage;
 }
 
 /** One alert per node and kind of object every ten minutes: a node that keeps sending the same bad thing (a

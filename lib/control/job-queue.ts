@@ -15,6 +15,7 @@ import { runCli, type CliLine } from './run-cli';
 import { runOnNode, type JobRun } from './run-on-node';
 import { runHook } from '../engine/run-hook';
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
+import { checkNodeSnapshot } from './node-report';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -223,14 +224,26 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
   const run = await tracked(job, backupRun(repo, source, `job-${job.id}`));
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
-    const summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
-    rememberSnapshot({
-      id: String(result.id),
-      time: summary.startedAt,
-      source: String(result.source),
-      tags: [`job-${job.id}`],
-      summary: result.summary as never,
-    });
+    let summary = result.summary as { files: number; bytes: number; newBytes: number; startedAt: string };
+    if (source.node === LOCAL_NODE) {
+      rememberSnapshot({
+        id: String(result.id),
+        time: summary.startedAt,
+        source: String(result.source),
+        tags: [`job-${job.id}`],
+        summary: result.summary as never,
+      });
+    } else {
+      // A node's report is checked against the repository; what is recorded is what the repository holds.
+      const checked = await checkNodeSnapshot(result.id, {
+        source: sourceKeyOf(source),
+        tag: `job-${job.id}`,
+        since: job.startedAt,
+      });
+      if (!checked.ok) return { status: 'failed', error: checked.error };
+      rememberSnapshot(checked.snapshot);
+      summary = checked.snapshot.summary;
+    }
     const done = {
       snapshotId: String(result.id),
       newBytes: summary.newBytes,
@@ -298,14 +311,26 @@ async function restoreSteps(
           };
     }
     const s = safety.result!;
+    if (source.node === LOCAL_NODE) {
+      rememberSnapshot({
+        id: String(s.id),
+        time: (s.summary as { startedAt: string }).startedAt,
+        source: String(s.source),
+        tags: ['safety'],
+        summary: s.summary as never,
+      });
+    } else {
+      // The undo of this restore: it must be the node's snapshot of this source, taken now, not one it names.
+      const checked = await checkNodeSnapshot(s.id, {
+        source: sourceKeyOf(source),
+        tag: 'safety',
+        since: job.startedAt,
+      });
+      if (!checked.ok)
+        return { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${checked.error}` };
+      rememberSnapshot(checked.snapshot);
+    }
     params.safetySnapshot = String(s.id);
-    rememberSnapshot({
-      id: String(s.id),
-      time: (s.summary as { startedAt: string }).startedAt,
-      source: String(s.source),
-      tags: ['safety'],
-      summary: s.summary as never,
-    });
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
   const target = params.inPlace ? '/' : params.target;
