@@ -199,7 +199,7 @@ describe('failover in the control plane', () => {
         const list = await shipped();
         return list.length > SHIPS_KEPT && list;
       },
-      30_000,
+      60_000,
     );
     await trimShippedSnapshots(groupId);
     // Shipping goes on meanwhile (every second here), so how many remain depends on the machine's speed. What
@@ -217,7 +217,7 @@ describe('failover in the control plane', () => {
         .all()
         .filter((s) => s.sourceKey.startsWith('ship:')),
     ).toEqual([]);
-  });
+  }, 120_000);
 
   it('refuses a snapshot a node sends for another node’s source or for a group it is not primary of', async () => {
     const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');

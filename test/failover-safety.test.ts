@@ -102,7 +102,7 @@ describe('failover safety', () => {
     })();
     try {
       await c.coordinator.stop();
-      await waitFor('node-a to serve on in failsafe', async () => (await a.direct.status()).failsafe, 20_000);
+      await waitFor('node-a to serve on in failsafe', async () => (await a.direct.status()).failsafe, 30_000);
       // node-a cannot reach its peer for a moment (a lost packet, a busy machine): its failsafe questions fail.
       b.link.setTarget(null, { cutExisting: true });
       await pace(1600);
