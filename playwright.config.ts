@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 /** How long an assertion on what a page shows may wait (waits for the system's state go through waitFor). */
-const EXPECT_TIMEOUT_MS = 15_000;
+const EXPECT_TIMEOUT_MS = 20_000;
 
 // Debian's chromium: Playwright's own browser download is not available here. Each spec file starts its own
 // server with its own data directory (e2e/support/app.ts). Timeouts: every wait for a state names its own

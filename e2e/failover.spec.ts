@@ -34,7 +34,7 @@ test('the demo cluster starts with a primary serving behind the endpoint', async
   await signIn(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
   const group = page.getByRole('region', { name: 'Group demo-notes' });
-  await waitFor('demo-a to serve', shows(group.getByRole('article', { name: 'Node demo-a' }), 'Serving'), 30_000);
+  await waitFor('demo-a to serve', shows(group.getByRole('article', { name: 'Node demo-a' }), 'Serving'), 60_000);
   await expect(group.getByRole('article', { name: 'Node demo-b' })).toContainText('Standby');
   const endpoint = await demoEndpoint(page);
   expect(await endpointServes(endpoint)).toBe(true);
@@ -48,7 +48,7 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   const group = page.getByRole('region', { name: 'Group demo-notes' });
   const a = group.getByRole('article', { name: 'Node demo-a' });
   const b = group.getByRole('article', { name: 'Node demo-b' });
-  await waitFor('demo-a to serve', shows(a, 'Serving'), 30_000);
+  await waitFor('demo-a to serve', shows(a, 'Serving'), 60_000);
   // Let the standby receive shipped data first, as it would in steady state.
   await waitFor('shipped data on demo-b', shows(b, /Data from\s*\d+ s ago/), 30_000);
   const endpoint = await demoEndpoint(page);
@@ -144,7 +144,7 @@ test('06.5 the primary’s database grows by 50 MiB and the standby catches up, 
   const [primary, standby] = (await tile('demo-a').textContent())?.includes('primary')
     ? ['demo-a', 'demo-b']
     : ['demo-b', 'demo-a'];
-  await waitFor(`${primary} to serve`, shows(tile(primary), 'Serving'), 30_000);
+  await waitFor(`${primary} to serve`, shows(tile(primary), 'Serving'), 60_000);
   // 50 MiB of incompressible rows, written beside the service (SQLite in WAL mode takes a second writer).
   const db = new Database(path.join(app.dataDir, 'demo', primary, 'service', 'notes.db'));
   db.pragma('busy_timeout = 10000');

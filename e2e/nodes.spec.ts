@@ -76,7 +76,7 @@ test('register two nodes, run their agents, and group them: the first serves beh
   // The group appears, and its members are no longer offered for a new group.
   const group = page.getByRole('region', { name: 'Group orders' });
   await expect(group).toBeVisible();
-  await waitFor('db-1 to serve', shows(group.getByRole('article', { name: 'Node db-1' }), 'Serving'), 30_000);
+  await waitFor('db-1 to serve', shows(group.getByRole('article', { name: 'Node db-1' }), 'Serving'), 60_000);
   await waitFor(
     'shipped data on db-2',
     shows(group.getByRole('article', { name: 'Node db-2' }), /Data from\s*\d+ s ago/),

@@ -76,7 +76,7 @@ test('05.1 the guarded service keeps serving while the dashboard is down and res
     await page.goto('/nodes');
     const demoA = () =>
       page.getByRole('region', { name: 'Group demo-notes' }).getByRole('article', { name: 'Node demo-a' });
-    await waitFor('demo-a to serve', shows(demoA(), 'Serving'), 30_000);
+    await waitFor('demo-a to serve', shows(demoA(), 'Serving'), 60_000);
     const endpoint = await demoEndpoint(page);
     await page.context().close();
 
@@ -104,7 +104,7 @@ test('05.1 the guarded service keeps serving while the dashboard is down and res
     page = await (await browser.newContext({ baseURL: server.url })).newPage();
     await signIn(page);
     await page.goto('/nodes');
-    await waitFor('demo-a to serve after the restart', shows(demoA(), 'Serving'), 30_000);
+    await waitFor('demo-a to serve after the restart', shows(demoA(), 'Serving'), 60_000);
     await waitFor(
       'demo-a to leave failsafe',
       async () => !((await demoA().textContent()) ?? '').includes('failsafe'),

@@ -49,7 +49,7 @@ async function jobsEnded(page: Page, name: string, count: number) {
         .count();
       return n >= count && n;
     },
-    30_000,
+    60_000,
   );
   expect(ended).toBe(count);
 }

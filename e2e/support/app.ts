@@ -71,7 +71,7 @@ export async function startServer(env: Record<string, string>, existingDataDir?:
 export async function stopServer(server: Running, signal: NodeJS.Signals = 'SIGTERM', keepData = false): Promise<void> {
   if (server.child.exitCode === null) {
     server.child.kill(signal);
-    await waitFor('the server to exit', exitOf(server.child), 20_000);
+    await waitFor('the server to exit', exitOf(server.child), 60_000);
   }
   if (!keepData) {
     await stopDaemons(server.dataDir);
