@@ -85,6 +85,38 @@ describe('failover safety', () => {
     expect(status.failsafe).toBe(true);
   }, 60_000);
 
+  it('05.1 a standby promoted while it vouches for a primary in failsafe serves only once that primary has stopped', async () => {
+    cluster = await startCluster();
+    const c = cluster;
+    const [a, b] = c.nodes;
+    await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
+    await waitFor('node-b to stand by', async () => (await b.direct.status()).role === 'standby', 30_000);
+    await c.coordinator.stop();
+    // node-b confirms the outage to node-a (it has not heard the control plane either), so node-a serves on.
+    await waitFor('node-a to serve on in failsafe', async () => (await a.direct.status()).failsafe, 30_000);
+    // A control plane that cannot reach node-a (and was slow to reach node-b) promotes node-b at once.
+    let both = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
+        if (ua && ub) both++;
+        await pace(25);
+      }
+    })();
+    try {
+      const status = await b.direct.promote((await b.direct.status()).epoch + 1, 6000);
+      expect(status.role).toBe('primary');
+      await waitFor('node-b to serve', () => serviceHealthy(b.servicePort), 20_000);
+      await waitFor('node-a to stop serving', async () => !(await serviceHealthy(a.servicePort)), 20_000);
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    expect(both).toBe(0);
+    expect((await a.direct.status()).data.lastError).toMatch(/lease ran out/);
+  }, 90_000);
+
   it('05.1 through a control-plane outage the primary serves on, though a peer is out of reach for a moment, and no failover follows its return', async () => {
     cluster = await startCluster();
     const c = cluster;
