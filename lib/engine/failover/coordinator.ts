@@ -119,11 +119,6 @@ interface MemberRuntime {
   leaseGrantedUntil: number;
   /** When the member last answered anything, with `status` (0: not since a promotion was sent to it). */
   heardAt: number;
-  /** When it last took a heartbeat: the agent counts that as hearing from the control plane. */
-  heartbeatAt: number;
-  /** Since when its heartbeats have come without a gap long enough for it to confirm a peer's failsafe question
-   *  (0: not now). Until half a lease after that, a primary may serve on the word of this member. */
-  inTouchSince: number;
   lastError: string | null;
   latencyMs: number | null;
 }
@@ -210,8 +205,6 @@ export class GroupCoordinator {
       serviceProbe: null,
       leaseGrantedUntil: 0,
       heardAt: 0,
-      heartbeatAt: 0,
-      inTouchSince: 0,
       lastError: null,
       latencyMs: null,
     };
@@ -240,6 +233,10 @@ export class GroupCoordinator {
     const primary = this.primary();
     if (this.stopped || this.busy || this.config.maintenance) return;
     if (!primary) {
+      // A group starts on its preferred member: until each agent has answered or is known to be down (for up to
+      // a lease), one slow to answer its first probe is not passed over.
+      const undecided = [...this.members.values()].some((m) => m.agent.state === 'unknown');
+      if (undecided && Date.now() < this.startedAt + this.config.leaseMs) return;
       if (Date.now() >= this.retryAt)
         void this.failover('the group has no primary: promoting the freshest healthy member');
     } else if (primary.service.state === 'down') {
@@ -291,11 +288,6 @@ export class GroupCoordinator {
     ]);
     if (agentResult.ok) {
       this.heard(m, (agentResult as { status: AgentStatus }).status);
-      // The agent heard us somewhere between sending and now; a gap measured between answers may be longer by a
-      // probe's timeout, so a shorter gap already counts as one.
-      const now = Date.now();
-      if (now - m.heartbeatAt > this.config.leaseMs / 2 - this.config.probeTimeoutMs) m.inTouchSince = now;
-      m.heartbeatAt = now;
       // A node may hold an epoch this coordinator never saw (a database restored from backup): stay above it.
       this.config.reservedEpoch = Math.max(this.config.reservedEpoch, m.status!.epoch);
       m.latencyMs = agentResult.latencyMs;
@@ -498,33 +490,19 @@ export class GroupCoordinator {
   }
 
   /** Before `next` is promoted, when some other member may be a primary this coordinator has not fenced (one that
-   *  cannot be asked, or a failed promotion): such a member may serve on a lease a previous coordinator granted
-   *  (a lease after this one started), or in failsafe on `next`'s word, for up to half a lease after `next` last
-   *  had a gap in hearing from us. So `next` must have heard us steadily for a whole lease first. Gives up, with a
-   *  reason, if it cannot be reached for that long. */
-  private async awaitUnfencedLeases(next: MemberRuntime, step: (name: string) => void): Promise<string | null> {
+   *  cannot be asked): it may serve on a lease a previous coordinator granted, which ends at the latest a lease
+   *  after this one started. (Serving on in failsafe needs `next`'s word, and `next` itself starts serving only
+   *  once any extension it allowed has run out: Agent.promote.) */
+  private async awaitUnfencedLeases(next: MemberRuntime, step: (name: string) => void): Promise<void> {
     const unsure = [...this.members.values()].filter(
       (m) => m !== next && !(m.heardAt >= this.startedAt && m.status?.role === 'standby'),
     );
-    if (unsure.length === 0) return null;
-    const lease = this.config.leaseMs;
-    const giveUpAt = Date.now() + 3 * lease;
-    let announced = false;
-    for (;;) {
-      const now = Date.now();
-      const inTouch = now - next.heartbeatAt <= lease / 2 - this.config.probeTimeoutMs;
-      const safeAt = Math.max(this.startedAt, inTouch ? next.inTouchSince : now) + lease + LEASE_MARGIN_MS;
-      if (inTouch && now >= safeAt) return null;
-      if (this.stopped || now >= giveUpAt)
-        return `${next.config.name} did not hear from the control plane steadily for a lease while ${unsure.map((m) => m.config.name).join(', ')} could still serve`;
-      if (!announced) {
-        step(
-          `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting until any lease it may hold has run out (${Math.max(0, safeAt - now)} ms)`,
-        );
-        announced = true;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const wait = this.startedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
+    if (unsure.length === 0 || wait <= 0) return;
+    step(
+      `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting ${wait} ms until any lease a previous control plane granted has run out`,
+    );
+    await new Promise((r) => setTimeout(r, wait));
   }
 
   /** Demotes the old primary if its agent answers; otherwise waits until its lease has certainly run out. */
@@ -547,14 +525,14 @@ export class GroupCoordinator {
     base: Pick<FailoverRecord, 'kind' | 'reason' | 'fromNodeId' | 'outageStartedAt' | 'timeline'>,
     step: (name: string) => void,
   ): Promise<FailoverRecord> {
-    const unsafe = await this.awaitUnfencedLeases(next, step);
-    if (unsafe) {
-      step(`not promoting ${next.config.name}: ${unsafe}`);
+    await this.awaitUnfencedLeases(next, step);
+    if (this.stopped) {
+      step(`not promoting ${next.config.name}: the control plane is stopping`);
       return this.record({
         ...base,
         toNodeId: next.config.nodeId,
         ok: false,
-        error: unsafe,
+        error: 'the control plane stopped before the promotion',
         rtoMs: null,
         rpoMs: null,
         dataTime: next.status?.data.dataTime ?? null,

@@ -38,12 +38,21 @@ import {
 
 export class AgentRefusal extends Error {}
 
+/** Beyond the end of a failsafe extension this node allowed: the asker's next lease check (every 200 ms) and the
+ *  stop of its service. */
+const VOUCH_MARGIN_MS = 500;
+
 export class Agent {
   private state: PersistedState;
   private readonly lease = new PrimaryLease();
   /** What the status last said of failsafe, so that a change is announced once. */
   private failsafe = false;
   private lastHeardControlPlane = 0;
+  /** When this node last confirmed a peer's failsafe question, and the longest lease it knew then: a primary may
+   *  serve on that word for half a lease, so this node must not serve until then (promote). */
+  private vouched: { at: number; leaseMs: number } | null = null;
+  /** Promotions under way: from the arrival of one, this node confirms nobody's outage. */
+  private promoting = 0;
   private heartbeat: (HeartbeatRequest & { key: string }) | null = null;
   private service: RunningService | null = null;
   private serviceState: ServiceState = 'stopped';
@@ -166,11 +175,18 @@ export class Agent {
   }
 
   promote(epoch: number, leaseMs: number): Promise<AgentStatus> {
+    this.promoting++;
     return this.exclusive(async () => {
       if (epoch <= this.state.epoch)
         throw new AgentRefusal(`epoch ${epoch} is not newer than this node's ${this.state.epoch}`);
       if (this.restoringInPlace)
         throw new AgentRefusal('an in-place restore is running on this node: promote another one');
+      // A primary this node told that the control plane was gone may serve on that word for half a lease: the
+      // service starts only once every such extension has run out (and the primary's next check has stopped it).
+      if (this.vouched) {
+        const wait = this.vouched.at + Math.max(this.vouched.leaseMs, leaseMs) / 2 + VOUCH_MARGIN_MS - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       // An apply may be replacing the data files: stop it (it leaves the previous copy whole) and let it end.
       // Bounded: a restore job waiting for this queue must not hold the promotion up for ever.
       this.dataAbort?.abort();
@@ -196,6 +212,8 @@ export class Agent {
       // The lease runs from the moment the service serves, so a slow start does not eat it.
       this.lease.grant(Date.now() + leaseMs, leaseMs);
       return this.status();
+    }).finally(() => {
+      this.promoting--;
     });
   }
 
@@ -232,15 +250,18 @@ export class Agent {
     });
   }
 
-  /** Answers a peer's failsafe question: how long since this node heard from the control plane. A primary never
-   *  confirms another's outage: it was promoted by a control plane that was there. */
+  /** Answers a peer's failsafe question: how long since this node heard from the control plane. A primary (or a
+   *  node being promoted) never confirms another's outage: a control plane that was there promoted it. */
   failsafeAnswer(): { heardControlPlaneMsAgo: number } {
-    if (this.state.role === 'primary') return { heardControlPlaneMsAgo: 0 };
-    return {
-      heardControlPlaneMsAgo: this.lastHeardControlPlane
-        ? Date.now() - this.lastHeardControlPlane
-        : Number.MAX_SAFE_INTEGER,
-    };
+    if (this.state.role === 'primary' || this.promoting > 0) return { heardControlPlaneMsAgo: 0 };
+    const now = Date.now();
+    const ago = this.lastHeardControlPlane ? now - this.lastHeardControlPlane : Number.MAX_SAFE_INTEGER;
+    // The asker counts an answer over half its lease as a confirmation; its lease is the group's, which this node
+    // knows from its own heartbeats (if it changed meanwhile, a quarter of ours is on the safe side).
+    const leaseMs = this.heartbeat?.leaseMs ?? 0;
+    if (!this.heartbeat || ago > leaseMs / 4)
+      this.vouched = { at: now, leaseMs: Math.max(leaseMs, this.vouched?.leaseMs ?? 0) };
+    return { heardControlPlaneMsAgo: ago };
   }
 
   groupKey(): string | null {

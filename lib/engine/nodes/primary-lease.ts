@@ -3,8 +3,9 @@
 //
 // Why this is safe: a peer's confirmation means that no peer had heard the control plane for half a lease when
 // the question was sent. An extension runs from that moment, never from the answer, and lasts half a lease, so a
-// failsafe primary stops within half a lease (plus a check) of the moment the control plane reaches any peer
-// again; the coordinator promotes nobody sooner than a whole lease after that moment (coordinator.ts).
+// failsafe primary stops within half a lease (plus a check) of any peer's last confirmation. A peer confirms
+// nothing once a promotion reaches it, and starts its service only after that time (Agent.promote), so it never
+// serves beside a primary that serves on its word.
 //
 // Why it asks early and often: the question is asked from the moment half the lease has passed without a
 // heartbeat, and again every 400 ms whether the last one was answered or not, each with a generous timeout.
