@@ -102,6 +102,37 @@ test('a switchover from the page moves the service to the standby', async ({ pag
   ).toContainText('switchover');
 });
 
+test('06.4 an admin sets a node’s storage quota on its page: a bad value is refused, blank means the default', async ({
+  page,
+}) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  await page.getByRole('link', { name: 'db-2' }).first().click();
+  const section = page.getByRole('region', { name: 'Storage quota' });
+  await expect(section).toContainText('of 100.0 GiB');
+  await expect(section).toContainText('up to 6,000 requests a minute');
+  const form = section.getByRole('form', { name: 'Quota' });
+  await form.getByLabel('Data (GiB)').fill('-3');
+  await form.getByLabel('Objects').fill('12.5');
+  await form.getByRole('button', { name: 'Save quota' }).click();
+  await expect(form.getByRole('alert')).toHaveText('Check the fields marked below.');
+  await expect(form.getByText('GiB from 0.001 to 1,000,000, or blank')).toBeVisible();
+  await expect(form.getByText('A whole number of objects from 10 to 1,000,000,000, or blank')).toBeVisible();
+  await expect(section).toContainText('of 100.0 GiB');
+
+  await form.getByLabel('Data (GiB)').fill('250');
+  await form.getByLabel('Objects').fill('');
+  await form.getByLabel('Requests a minute').fill('1200');
+  await form.getByRole('button', { name: 'Save quota' }).click();
+  await expect(form.getByRole('status')).toHaveText('Quota of db-2 saved; it applies to its next upload.');
+  await page.reload();
+  await expect(section).toContainText('of 250.0 GiB');
+  await expect(section).toContainText('of 1,000,000 objects');
+  await expect(section).toContainText('up to 1,200 requests a minute');
+  await expect(form.getByLabel('Data (GiB)')).toHaveValue('250');
+  await expect(form.getByLabel('Objects')).toHaveValue('');
+});
+
 test('rotating a node’s credentials shows a new config once and locks out the old secret', async ({ page }) => {
   await signIn(page);
   await page.goto('/nodes');
