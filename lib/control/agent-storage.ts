@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 
 import { AppendOnlyAccess, type LockOwners } from '../engine/nodes/append-only-access';
+import { RequestRate } from '../engine/nodes/request-rate';
 import { StorageService } from '../engine/nodes/storage-service';
 import { storageFor } from '../engine/repository/open-repository';
 import { Repository } from '../engine/repository/repository';
 import { db } from '../db/client';
-import { nodeLocks, nodes } from '../db/schema';
+import { nodeEvents, nodeLocks, nodes } from '../db/schema';
 import { nodeSecret } from './node-registry';
+import { databaseQuota, nodeLimits } from './node-quota';
 import { notify } from './notify';
 import { ensureRepository } from './repository';
 import { snapshotCheck } from './snapshot-check';
@@ -52,8 +54,11 @@ async function current() {
           lockOwners,
           checkSnapshot: snapshotCheck(repository),
           onRefused: alertRefused,
+          quota: databaseQuota,
+          onOverQuota: alertOverQuota,
         }),
         nodeSecret,
+        new RequestRate((nodeId) => nodeLimits(nodeId).limits.requestsPerMinute),
       ),
     };
   }
@@ -66,12 +71,28 @@ const ALERT_EVERY_MS = 10 * 60_000;
 const lastAlert = new Map<string, number>();
 
 function alertRefused(nodeId: string, object: string, reason: string): void {
-  const node = db().select({ name: nodes.name }).from(nodes).where(eq(nodes.id, nodeId)).get()?.name ?? nodeId;
+  const node = nodeName(nodeId);
   console.error(`storage API: refused ${object} from node ${node}: ${reason}`);
-  const key = `${nodeId} ${object.split('/')[0]}`;
-  if (Date.now() - (lastAlert.get(key) ?? 0) < ALERT_EVERY_MS) return;
+  if (due(`${nodeId} ${object.split('/')[0]}`)) notify({ type: 'node-refused', node, object, reason });
+}
+
+function alertOverQuota(nodeId: string, _object: string, reason: string): void {
+  const node = nodeName(nodeId);
+  console.error(`storage API: node ${node} is over its quota: ${reason}`);
+  if (due(`${nodeId} quota`)) {
+    notify({ type: 'quota-exceeded', node, reason });
+    db().insert(nodeEvents).values({ nodeId, at: Date.now(), kind: 'quota-exceeded', detail: reason }).run();
+  }
+}
+
+function nodeName(nodeId: string): string {
+  return db().select({ name: nodes.name }).from(nodes).where(eq(nodes.id, nodeId)).get()?.name ?? nodeId;
+}
+
+function due(key: string): boolean {
+  if (Date.now() - (lastAlert.get(key) ?? 0) < ALERT_EVERY_MS) return false;
   lastAlert.set(key, Date.now());
-  notify({ type: 'node-refused', node, object, reason });
+  return true;
 }
 
 const lockOwners: LockOwners = {

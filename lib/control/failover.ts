@@ -24,6 +24,7 @@ import {
   type FailoverGroup,
 } from '../db/schema';
 import { forgetGoneLocks } from './agent-storage';
+import { forgetGoneObjects } from './node-quota';
 import { ensureDaemon, runDir, stopDaemon } from './daemons';
 import { ConflictError } from './errors';
 import { publish } from './events';
@@ -62,6 +63,7 @@ export async function startAllGroups(): Promise<void> {
   // The demo group is started by the demo cluster, with its write load, when the demo is on.
   for (const group of db().select().from(failoverGroups).where(eq(failoverGroups.demo, false)).all())
     await startGroup(group.id);
+  let minutes = 0;
   const housekeeping = setInterval(() => {
     try {
       downsampleSamples();
@@ -69,6 +71,9 @@ export async function startAllGroups(): Promise<void> {
       console.error('could not downsample node samples:', err);
     }
     void forgetGoneLocks().catch((err) => console.error('could not tidy the node lock owners:', err));
+    // A node's usage falls with what prunes removed; listing every object is worth doing every ten minutes.
+    if (minutes++ % 10 === 0)
+      void forgetGoneObjects().catch((err) => console.error('could not tidy the nodes’ object records:', err));
   }, 60_000);
   housekeeping.unref();
 }

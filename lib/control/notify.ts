@@ -31,6 +31,8 @@ export type NotificationEvent =
   | { type: 'shipping-resumed'; group: string; node: string }
   /** A node uploaded something the storage API refused for what it holds: a fault, or a compromised node. */
   | { type: 'node-refused'; node: string; object: string; reason: string }
+  /** A node's upload went over its quota: its backup or shipping failed. */
+  | { type: 'quota-exceeded'; node: string; reason: string }
   | { type: 'test'; by: string };
 
 /** Waits between attempts: four tries in about half a minute. */
@@ -96,6 +98,8 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: ${event.node} ships to the standbys of ${event.group} again`;
     case 'node-refused':
       return `Lifeline: node ${event.node} sent ${event.object}, refused: ${event.reason}`;
+    case 'quota-exceeded':
+      return `Lifeline: node ${event.node} is over its storage quota, its upload was refused: ${event.reason}`;
     case 'test':
       return `Lifeline: test notification from ${event.by}`;
   }

@@ -14,6 +14,7 @@ export const ENGINE_ERROR_CODES = [
   'disk-full',
   'cancelled',
   'io',
+  'quota-exceeded',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

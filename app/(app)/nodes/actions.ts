@@ -24,6 +24,7 @@ import {
   startGroup,
   switchover,
 } from '@/lib/control/failover';
+import { setNodeQuota } from '@/lib/control/node-quota';
 import { isValidSchedule } from '@/lib/control/scheduler';
 import {
   agentConfig,
@@ -177,6 +178,50 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
     message: `New credentials for ${node.name}; the old ones no longer work.`,
   };
 });
+
+/** A quota field: blank for the default, else a number within bounds. */
+const limit = (what: string, min: number, max: number, whole: boolean) =>
+  z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      if (v === '') return null;
+      const n = Number(v.replaceAll(',', ''));
+      if (!Number.isFinite(n) || (whole && !Number.isInteger(n)) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${what} from ${min} to ${max.toLocaleString('en')}, or blank` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const setQuota = formAction(
+  z.object({
+    nodeId,
+    gib: limit('GiB', 0.001, 1_000_000, false),
+    objects: limit('A whole number of objects', 10, 1_000_000_000, true),
+    requestsPerMinute: limit('Whole requests a minute', 10, 1_000_000, true),
+  }),
+  'configure',
+  async (input, user) => {
+    const node = db().select({ name: nodes.name }).from(nodes).where(eq(nodes.id, input.nodeId)).get();
+    if (!node) return { ok: false, error: 'That node is no longer registered.' };
+    const limits = {
+      bytes: input.gib === null ? null : Math.round(input.gib * 2 ** 30),
+      objects: input.objects,
+      requestsPerMinute: input.requestsPerMinute,
+    };
+    setNodeQuota(input.nodeId, limits);
+    audit({
+      username: user!.username,
+      action: 'set node quota',
+      target: node.name,
+      ok: true,
+      detail: `bytes ${limits.bytes ?? 'default'}, objects ${limits.objects ?? 'default'}, requests a minute ${limits.requestsPerMinute ?? 'default'}`,
+    });
+    revalidatePath(`/nodes/${input.nodeId}`);
+    return { ok: true, data: undefined, message: `Quota of ${node.name} saved; it applies to its next upload.` };
+  },
+);
 
 const hostPort = z
   .string()

@@ -13,3 +13,4 @@ export * from './failover-groups';
 export * from './failover-events';
 export * from './node-health';
 export * from './node-locks';
+export * from './node-objects';

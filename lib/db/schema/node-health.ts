@@ -32,6 +32,7 @@ export const NODE_EVENT_KINDS = [
   'rotated',
   'shipping-stalled',
   'shipping-resumed',
+  'quota-exceeded',
 ] as const;
 
 /** A node's history: up and down, and the roles it took. */

@@ -15,6 +15,10 @@ export const nodes = sqliteTable('nodes', {
   demo: integer('demo', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
   rotatedAt: integer('rotated_at'),
+  /** What this node may add to the repository and how fast it may ask (null: the default, node-quota.ts). */
+  quotaBytes: integer('quota_bytes'),
+  quotaObjects: integer('quota_objects'),
+  quotaRequestsPerMinute: integer('quota_requests_per_minute'),
 });
 
 export type NodeRow = typeof nodes.$inferSelect;

@@ -3,7 +3,10 @@
 // or config. This is what stands between a compromised node and the backups. What a node adds is opened and
 // checked before it is stored: a lock must be its own, shared and dated now (a forged one would block every
 // backup); an index must say exactly what the headers of the packs it lists say (a forged one could make prune
-// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot).
+// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot). What a node
+// adds counts against its quota (bytes and objects), charged before the write: over it, the upload is refused
+// with 507 and the node's backup fails with `quota-exceeded`, before its index and snapshot, so nothing of it is
+// indexed.
 import { createHash } from 'node:crypto';
 
 import { EngineError, isEngineError } from '../errors';
@@ -31,6 +34,14 @@ export interface LockOwners {
   delete(name: string): void;
 }
 
+/** What each node may still add. `reserve` charges the object to the node at once (so that concurrent uploads
+ *  cannot overshoot) and hands back the way to undo that charge if the write does not happen, or says why the
+ *  node may not add it; `forget` drops an object the node removed (its own lock). */
+export interface NodeQuota {
+  reserve(nodeId: string, name: string, size: number): { ok: true; undo: () => void } | { ok: false; why: string };
+  forget(name: string): void;
+}
+
 /** Decides whether a node may add a snapshot manifest: null to accept, else why not. The control plane opens
  *  the manifest and checks whose source it names, so a node cannot plant snapshots that would push another
  *  source's real ones out of its retention. */
@@ -44,6 +55,9 @@ export interface AccessOptions {
   checkSnapshot?: SnapshotCheck;
   /** Told of every upload refused for what it holds (a forged lock, index or snapshot): worth an alert. */
   onRefused?: (nodeId: string, name: string, why: string) => void;
+  quota?: NodeQuota;
+  /** Told of every upload refused for the node's quota: worth an alert too. */
+  onOverQuota?: (nodeId: string, name: string, why: string) => void;
 }
 
 export class AppendOnlyAccess {
@@ -98,8 +112,17 @@ export class AppendOnlyAccess {
       if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
       const refusal = await this.checkLock(nodeId, name, body);
       if (refusal) return this.refuse(nodeId, name, refusal);
-      this.lockOwners.set(name, nodeId);
-      await this.storage.put(name, body);
+      // A new lock is an object of the node's until it removes it; a refresh of its own costs nothing more.
+      const charge = owner ? null : this.options.quota?.reserve(nodeId, name, body.length);
+      if (charge && !charge.ok) return this.overQuota(nodeId, name, charge.why);
+      try {
+        this.lockOwners.set(name, nodeId);
+        await this.storage.put(name, body);
+      } catch (err) {
+        if (!owner) this.lockOwners.delete(name);
+        charge?.undo();
+        throw err;
+      }
       return text(204, '');
     }
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
@@ -113,13 +136,25 @@ export class AppendOnlyAccess {
       const refusal = await this.checkIndex(name, id, body);
       if (refusal) return this.refuse(nodeId, name, refusal);
     }
+    // The same name means the same bytes: adding it twice changes nothing, and costs nothing.
+    if (await this.storage.exists(name)) return text(204, '');
+    const charge = this.options.quota?.reserve(nodeId, name, body.length);
+    if (charge && !charge.ok) return this.overQuota(nodeId, name, charge.why);
     try {
       await this.storage.put(name, body, { exclusive: true });
     } catch (err) {
-      // The same name means the same bytes: adding it twice changes nothing.
-      if (!(err instanceof EngineError && err.code === 'repository-exists')) throw err;
+      // Written meanwhile by another upload of the same bytes: this one's charge stands (one charge per object).
+      if (!(err instanceof EngineError && err.code === 'repository-exists')) {
+        charge?.undo();
+        throw err;
+      }
     }
     return text(204, '');
+  }
+
+  private overQuota(nodeId: string, name: string, why: string): AccessResult {
+    this.options.onOverQuota?.(nodeId, name, why);
+    return text(507, `quota-exceeded: ${why}`);
   }
 
   private refuse(nodeId: string, name: string, why: string, status = 400): AccessResult {
@@ -180,6 +215,7 @@ export class AppendOnlyAccess {
     if (owner === nodeId) {
       await this.storage.delete(name);
       this.lockOwners.delete(name);
+      this.options.quota?.forget(name);
       return text(204, '');
     }
     const info = (await this.storage.list('locks')).find((o) => `locks/${o.name}` === name);
@@ -188,6 +224,7 @@ export class AppendOnlyAccess {
     if (Date.now() - info.mtimeMs > STALE_LOCK_MS) {
       await this.storage.delete(name);
       this.lockOwners.delete(name);
+      this.options.quota?.forget(name);
       return text(204, '');
     }
     return text(403, 'a node may only remove its own locks');

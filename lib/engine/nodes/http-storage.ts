@@ -7,6 +7,9 @@ import { signedFetch, type Credentials } from './signed-request';
 
 export const STORAGE_API_PATH = '/api/agent/storage';
 
+/** How long one request waits out the node's request rate (429) before it fails. */
+const MAX_THROTTLED_MS = 5 * 60_000;
+
 export class HttpStorage implements Storage {
   readonly location: string;
 
@@ -23,20 +26,29 @@ export class HttpStorage implements Storage {
     options: { body?: Uint8Array; headers?: Record<string, string>; query?: string } = {},
   ) {
     const path = `${STORAGE_API_PATH}/${name}${options.query ? `?${options.query}` : ''}`;
+    const throttledUntil = Date.now() + MAX_THROTTLED_MS;
     let res;
-    try {
-      res = await signedFetch(this.creds, this.controlPlane, method, path, {
-        body: options.body,
-        headers: options.headers,
-        timeoutMs: 60_000,
-      });
-    } catch (err) {
-      throw new EngineError(
-        'io',
-        `the control plane at ${this.controlPlane} did not answer: ${(err as Error).message}`,
-        { cause: err },
-      );
+    for (;;) {
+      try {
+        res = await signedFetch(this.creds, this.controlPlane, method, path, {
+          body: options.body,
+          headers: options.headers,
+          timeoutMs: 60_000,
+        });
+      } catch (err) {
+        throw new EngineError(
+          'io',
+          `the control plane at ${this.controlPlane} did not answer: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      // Over the node's request rate: wait as long as the control plane says, and go on.
+      const retryAfterMs = Number(res.headers.get('retry-after') ?? 1) * 1000;
+      if (res.status !== 429 || Date.now() + retryAfterMs > throttledUntil) break;
+      await new Promise((r) => setTimeout(r, retryAfterMs));
     }
+    // The body says how much of which quota is used ("quota-exceeded: this node has added…").
+    if (res.status === 507) throw new EngineError('quota-exceeded', res.body.toString('utf8').slice(0, 300));
     if (res.status === 404) throw new EngineError('not-found', `${name} is not in the repository`);
     if (res.status === 409) throw new EngineError('repository-exists', `${name} already exists`);
     if (res.status >= 300)

@@ -1,11 +1,14 @@
 // The control plane's storage API for nodes, framework-free: judges a request by its headers before reading its
 // body (an unknown node, a time off by more than the clock window, a nonce seen before, or a declared length over
 // the largest pack are refused unread), reads the body up to that cap while hashing it, checks the signature, then
-// lets AppendOnlyAccess decide. The dashboard's route handler and the tests' plain HTTP server both call this.
+// lets AppendOnlyAccess decide. Each node's request rate is kept (RequestRate): a node already out of requests is
+// answered 429 before its body is read, and only an authentic request takes one (a forger who knows a node's
+// name cannot use up its rate). The dashboard's route handler and the tests' plain HTTP server both call this.
 import { createHash } from 'node:crypto';
 
 import { MAX_PACK_BYTES } from '../repository/pack';
 import type { AppendOnlyAccess } from './append-only-access';
+import type { RequestRate } from './request-rate';
 import { STORAGE_API_PATH } from './http-storage';
 import {
   AUTH_HEADERS,
@@ -28,6 +31,7 @@ export class StorageService {
   constructor(
     private readonly access: AppendOnlyAccess,
     private readonly secretFor: (nodeId: string) => string | null,
+    private readonly rate?: RequestRate,
   ) {}
 
   async handle(
@@ -38,9 +42,15 @@ export class StorageService {
   ): Promise<StorageReply> {
     const head = checkRequestHeaders(headers, this.secretFor, this.nonces);
     // A refusal to a known node is signed, so that it reads the reason instead of "not signed".
-    const reply = (status: number, message: Buffer, signer?: { secret?: string; nonce?: string }): StorageReply => ({
+    const reply = (
+      status: number,
+      message: Buffer,
+      signer?: { secret?: string; nonce?: string },
+      extra: Record<string, string> = {},
+    ): StorageReply => ({
       status,
       headers: {
+        ...extra,
         'content-type': status < 300 ? 'application/octet-stream' : 'text/plain',
         ...(signer?.secret && signer.nonce
           ? { [AUTH_HEADERS.signature]: signResponse(signer.secret, signer.nonce, status, message) }
@@ -49,6 +59,12 @@ export class StorageService {
       body: message,
     });
     if (!head.ok) return reply(401, Buffer.from(`not authenticated (${head.reason})`), head);
+    const throttled = (waitMs: number) =>
+      reply(429, Buffer.from(`over this node's request rate: try again in ${waitMs} ms`), head, {
+        'retry-after': String(Math.ceil(waitMs / 1000)),
+      });
+    const early = this.rate?.waitMs(head.nodeId) ?? 0;
+    if (early > 0) return throttled(early);
     const declared = headers.get('content-length');
     const tooLarge = () =>
       reply(413, Buffer.from(`an object is at most ${MAX_PACK_BYTES} bytes (the largest pack)`), head);
@@ -64,6 +80,8 @@ export class StorageService {
     }
     const auth = verifySignedBody(head, method, pathAndQuery, hash.digest('hex'), this.nonces);
     if (!auth.ok) return reply(401, Buffer.from(`not authenticated (${auth.reason})`));
+    const wait = this.rate?.take(auth.nodeId) ?? 0;
+    if (wait > 0) return throttled(wait);
     const url = new URL(pathAndQuery, 'http://control-plane');
     const name = decodeURIComponent(url.pathname.slice(STORAGE_API_PATH.length + 1));
     const result = await this.access

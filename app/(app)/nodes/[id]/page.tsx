@@ -7,11 +7,14 @@ import { HeartbeatBars } from '@/components/heartbeat-bars';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
+import { nodeQuota, QUOTA_DEFAULTS } from '@/lib/control/node-quota';
 import { recentSamples } from '@/lib/control/node-samples';
 import { db } from '@/lib/db/client';
 import { nodeEvents, nodes } from '@/lib/db/schema';
+import { formatBytes } from '@/lib/format';
 
 import { removeNode } from '../actions';
+import { QuotaForm } from './quota-form';
 import { RotateCredentialsForm } from './rotate-credentials-form';
 
 export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
@@ -27,6 +30,9 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
     .orderBy(desc(nodeEvents.id))
     .limit(50)
     .all();
+  const quota = nodeQuota(node.id);
+  const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(3));
+  const usedPercent = Math.min(100, Math.round((100 * quota.used.bytes) / quota.limits.bytes));
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -62,6 +68,34 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
           ))}
         </tbody>
       </table>
+      <section aria-label="Storage quota" className="mt-8">
+        <h2 className="font-medium">Storage quota</h2>
+        <p className="mt-1 text-sm text-slate-700">
+          {`Added ${formatBytes(quota.used.bytes)} of ${formatBytes(quota.limits.bytes)} (${usedPercent} %) · `}
+          {`${quota.used.objects.toLocaleString('en')} of ${quota.limits.objects.toLocaleString('en')} objects · `}
+          {`up to ${quota.limits.requestsPerMinute.toLocaleString('en')} requests a minute`}
+        </p>
+        <p className="mt-1 text-sm text-slate-600">
+          What this node added to the repository and is still there. Over the quota, its backups fail with
+          quota-exceeded before anything of them is recorded, and an alert goes out; over its request rate, it is slowed
+          down. A prune of old snapshots gives space back.
+        </p>
+        {can(user.role, 'configure') ? (
+          <QuotaForm
+            nodeId={node.id}
+            own={{
+              gib: node.quotaBytes === null ? null : gib(node.quotaBytes),
+              objects: node.quotaObjects,
+              requestsPerMinute: node.quotaRequestsPerMinute,
+            }}
+            defaults={{
+              gib: gib(QUOTA_DEFAULTS.bytes),
+              objects: QUOTA_DEFAULTS.objects,
+              requestsPerMinute: QUOTA_DEFAULTS.requestsPerMinute,
+            }}
+          />
+        ) : null}
+      </section>
       {can(user.role, 'configure') ? <RotateCredentialsForm nodeId={node.id} /> : null}
       {can(user.role, 'configure') && !node.demo ? (
         <ConfirmRemove
