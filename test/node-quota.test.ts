@@ -284,4 +284,40 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
     expect(await forgetGoneObjects(Date.now() + 1)).toBeGreaterThan(0);
     expect(nodeQuota(nodeId).used.bytes).toBeLessThan(before.bytes - 4 * MiB);
   }, 60_000);
+
+  it('06.5 a node’s backups failing three times in a row raise one alert, shown on the node, and their return another', async () => {
+    const { setNodeQuota } = await import('@/lib/control/node-quota');
+    const { db } = await import('@/lib/db/client');
+    const { nodeEvents } = await import('@/lib/db/schema');
+    const { and, eq, inArray } = await import('drizzle-orm');
+    const alerts = () => received.filter((r) => r.type === 'node-backups-failing' && r.node === 'files-1');
+    const events = () =>
+      db()
+        .select()
+        .from(nodeEvents)
+        .where(and(eq(nodeEvents.nodeId, nodeId), inArray(nodeEvents.kind, ['backups-failing', 'backups-resumed'])))
+        .all()
+        .map((e) => e.kind);
+    setNodeQuota(nodeId, { bytes: 1 * MiB, objects: null, requestsPerMinute: null });
+    // The first test's failure came before a success: this streak starts now.
+    for (let i = 1; i <= 4; i++) {
+      const job = await backUp();
+      expect(job.status).toBe('failed');
+      if (i < 3) expect(events()).toEqual([]);
+    }
+    expect(events()).toEqual(['backups-failing']);
+    const alert = await waitFor('the backups-failing alert', () => alerts()[0], 20_000);
+    expect(alert.failures).toBe(3);
+    expect(alert.error).toMatch(/^quota-exceeded/);
+
+    setNodeQuota(nodeId, { bytes: null, objects: null, requestsPerMinute: null });
+    expect((await backUp()).status).toBe('succeeded');
+    expect(events()).toEqual(['backups-failing', 'backups-resumed']);
+    await waitFor(
+      'the backups-resumed alert',
+      () => received.find((r) => r.type === 'node-backups-resumed' && r.node === 'files-1'),
+      20_000,
+    );
+    expect(alerts()).toHaveLength(1);
+  }, 240_000);
 });
