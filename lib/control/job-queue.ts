@@ -8,6 +8,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { db } from '../db/client';
 import { jobs, LOCAL_NODE, plans, sources, type Job, type Plan, type Source } from '../db/schema';
 import { publish } from './events';
+import { nodeBackupEnded } from './node-backup-watch';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
 import { groupsWithNode, setMaintenance } from './failover';
@@ -189,6 +190,7 @@ function start(job: Job): void {
       finish(job.id, outcome);
       if (outcome.status === 'failed')
         notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
+      if (job.kind === 'backup' && source.node !== LOCAL_NODE) nodeBackupEnded(source.node);
       pump();
     });
 }

@@ -33,6 +33,8 @@ export type NotificationEvent =
   | { type: 'node-refused'; node: string; object: string; reason: string }
   /** A node's upload went over its quota: its backup or shipping failed. */
   | { type: 'quota-exceeded'; node: string; reason: string }
+  | { type: 'node-backups-failing'; node: string; failures: number; error: string }
+  | { type: 'node-backups-resumed'; node: string }
   | { type: 'test'; by: string };
 
 /** Waits between attempts: four tries in about half a minute. */
@@ -100,6 +102,10 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: node ${event.node} sent ${event.object}, refused: ${event.reason}`;
     case 'quota-exceeded':
       return `Lifeline: node ${event.node} is over its storage quota, its upload was refused: ${event.reason}`;
+    case 'node-backups-failing':
+      return `Lifeline: the last ${event.failures} backups on node ${event.node} failed: ${event.error}`;
+    case 'node-backups-resumed':
+      return `Lifeline: backups on node ${event.node} succeed again`;
     case 'test':
       return `Lifeline: test notification from ${event.by}`;
   }

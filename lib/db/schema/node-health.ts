@@ -33,6 +33,8 @@ export const NODE_EVENT_KINDS = [
   'shipping-stalled',
   'shipping-resumed',
   'quota-exceeded',
+  'backups-failing',
+  'backups-resumed',
 ] as const;
 
 /** A node's history: up and down, and the roles it took. */

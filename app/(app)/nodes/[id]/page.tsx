@@ -7,6 +7,7 @@ import { HeartbeatBars } from '@/components/heartbeat-bars';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
+import { FAILURES_IN_A_ROW, nodeBackupStreak } from '@/lib/control/node-backup-watch';
 import { nodeQuota, QUOTA_DEFAULTS } from '@/lib/control/node-quota';
 import { recentSamples } from '@/lib/control/node-samples';
 import { db } from '@/lib/db/client';
@@ -31,6 +32,7 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
     .limit(50)
     .all();
   const quota = nodeQuota(node.id);
+  const backups = nodeBackupStreak(node.name);
   const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(3));
   const usedPercent = Math.min(100, Math.round((100 * quota.used.bytes) / quota.limits.bytes));
   return (
@@ -43,6 +45,11 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         {new Date(node.createdAt).toLocaleString()}
         {node.rotatedAt ? ` · credentials rotated ${new Date(node.rotatedAt).toLocaleString()}` : ''}
       </p>
+      {backups.failures >= FAILURES_IN_A_ROW ? (
+        <p role="alert" className="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+          {`The last ${backups.failures} backups on this node failed. The last error: ${backups.lastError ?? 'unknown'}`}
+        </p>
+      ) : null}
       <h2 className="mt-6 font-medium">Heartbeats (live, the last 120 probes)</h2>
       <HeartbeatBars
         nodeId={node.id}
