@@ -478,8 +478,8 @@ export class GroupCoordinator {
   private async fenceStrays(step: (name: string) => void): Promise<void> {
     const epoch = this.config.reservedEpoch;
     for (const m of this.members.values()) {
-      if (m.agent.state === 'up' && m.status?.role !== 'primary') continue;
-      if (m.agent.state !== 'up') continue;
+      // One that cannot be asked is waited out before the promotion.
+      if (m.agent.state !== 'up' || m.status?.role !== 'primary') continue;
       try {
         this.heard(m, await m.client.demote(epoch, 5000));
         step(`fenced ${m.config.name}: it still served as primary`);
