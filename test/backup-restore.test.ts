@@ -155,6 +155,41 @@ describe('backup and restore', () => {
     const { snapshot } = await runBackup(repo, { paths: [src] });
     expect(snapshot.summary.files).toBe(5);
   });
+
+  it('07.4 paths that overlap, in any order, save every file under each of them, each once', async () => {
+    const src = makeSource();
+    const before = describeTree(src);
+    for (const paths of [
+      [path.join(src, 'docs'), src],
+      [src, path.join(src, 'docs', 'deep'), path.join(src, 'hello.txt')],
+      [path.join(src, 'docs', 'deep', 'er'), path.join(src, 'docs'), src, src],
+    ]) {
+      const { repo } = await newRepository();
+      const { id, snapshot } = await runBackup(repo, { paths });
+      expect(snapshot.summary.files).toBe(5);
+      const target = tempDir('restore');
+      await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+      expect(describeTree(path.join(target, src))).toEqual(before);
+    }
+  });
+
+  it('07.9 a path below a symlinked directory is backed up through the link, and restores under the path given', async () => {
+    const { repo } = await newRepository();
+    const src = makeSource();
+    const link = path.join(tempDir('links'), 'to-data');
+    symlinkSync(src, link);
+    const { id, snapshot } = await runBackup(repo, { paths: [path.join(link, 'docs')] });
+    expect(snapshot.summary.files).toBe(2);
+    const target = tempDir('restore');
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+    // The link's own place holds a directory: what the backup went through, not a link to somewhere else.
+    expect(lstatSync(path.join(target, link)).isDirectory()).toBe(true);
+    expect(describeTree(path.join(target, link, 'docs'))).toEqual(describeTree(path.join(src, 'docs')));
+    // A path through a file is refused with a clear error.
+    await expect(runBackup(repo, { paths: [path.join(src, 'hello.txt', 'x')] })).rejects.toThrow(
+      /hello\.txt is not a directory/,
+    );
+  });
 });
 
 describe('comparing snapshots', () => {
