@@ -179,7 +179,7 @@ describe('backup and restore', () => {
     const link = path.join(tempDir('links'), 'to-data');
     symlinkSync(src, link);
     const { id, snapshot } = await runBackup(repo, { paths: [path.join(link, 'docs')] });
-    expect(snapshot.summary.files).toBe(2);
+    expect(snapshot.summary.files).toBe(3);
     const target = tempDir('restore');
     await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
     // The link's own place holds a directory: what the backup went through, not a link to somewhere else.

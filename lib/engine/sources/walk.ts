@@ -1,6 +1,9 @@
 // Scans what a backup will save: lstat of every entry under the given paths, excluded entries left out,
 // the files that belong to a SQLite database (-wal, -shm, -journal) passed over. Totals feed the progress.
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+// Given paths may overlap: each is walked unless one that contains it was, so every file is saved once. The
+// directories above a given path are followed if they are symbolic links (the backup goes through them, and they
+// are stored as the directories they lead to); the given path itself is not (a link given is saved as a link).
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 
 import { EngineError, throwIfAborted } from '../errors';
@@ -18,6 +21,8 @@ export interface FsEntry {
   children?: Map<string, FsEntry>;
   /** Named with --sqlite: always copied through the backup API. */
   sqlite?: boolean;
+  /** Walked whole (a given path, or below one), as opposed to a directory only on the way to a given path. */
+  whole?: boolean;
 }
 
 export interface ScanResult {
@@ -39,6 +44,7 @@ export async function scanSources(
   const result: ScanResult = { root, files: 0, bytes: 0 };
   let sinceYield = 0;
   const visit = async (entry: FsEntry): Promise<void> => {
+    entry.whole = true;
     if (entry.type === 'file') {
       result.files++;
       result.bytes += Number(entry.stat.size);
@@ -74,8 +80,9 @@ export async function scanSources(
     }
   };
 
-  for (const given of [...paths, ...sqlite]) {
-    const absolute = path.resolve(given);
+  // Sorted by their parts, a path comes after every path that contains it: one already walked covers it.
+  const given = [...new Set([...paths, ...sqlite].map((p) => path.resolve(p)))].sort(byParts);
+  for (const absolute of given) {
     const entry = placeSource(root, absolute);
     if (!entry) continue;
     if (sqlite.has(absolute)) markSqlite(entry);
@@ -84,24 +91,39 @@ export async function scanSources(
   return result;
 }
 
-/** Adds a backed-up path and the directories above it to the tree; null if it is there already. */
+function byParts(a: string, b: string): number {
+  const x = a.split(path.sep);
+  const y = b.split(path.sep);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return x.length - y.length;
+}
+
+/** Adds a backed-up path and the directories above it to the tree; null if a path walked already covers it. */
 function placeSource(root: FsEntry, absolute: string): FsEntry | null {
   try {
     let parent = root;
     for (const part of absolute.split(path.sep).filter(Boolean).slice(0, -1)) {
       let next = parent.children!.get(part);
       if (!next) {
-        next = entryFor(path.join(parent.path, part), part);
+        const full = path.join(parent.path, part);
+        next = entryFor(full, part, statSync(full, { bigint: true }));
+        if (next.type !== 'dir')
+          throw new EngineError(
+            'source-unreadable',
+            `backup source ${absolute} cannot be read: ${full} is not a directory`,
+          );
         parent.children!.set(part, next);
       }
+      if (next.whole) return null;
       parent = next;
     }
     const name = path.basename(absolute);
-    if (parent.children!.has(name)) return null;
+    if (parent.children!.get(name)?.whole) return null;
     const entry = entryFor(absolute, name);
     parent.children!.set(name, entry);
     return entry;
   } catch (err) {
+    if (err instanceof EngineError) throw err;
     throw new EngineError(
       'source-unreadable',
       `backup source ${absolute} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
@@ -116,8 +138,7 @@ function markSqlite(entry: FsEntry): void {
   entry.sqlite = true;
 }
 
-function entryFor(full: string, name: string): FsEntry {
-  const stat = lstatSync(full, { bigint: true });
+function entryFor(full: string, name: string, stat = lstatSync(full, { bigint: true })): FsEntry {
   const type = typeOf(stat);
   return { name, path: full, type, stat, children: type === 'dir' ? new Map() : undefined };
 }
