@@ -99,39 +99,41 @@ describe('lifeline CLI', () => {
     const repo = initRepo();
     const src = source();
     writeFileSync(path.join(src, 'private.key'), 'secret');
-    chmodSync(path.join(src, 'private.key'), 0o000);
-    // root reads any file: run the CLI as an unprivileged user then, with the directories opened up to it.
-    const asUser =
-      process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
-    if (asUser.length) execFileSync('chmod', ['-R', 'a+rwX', path.dirname(repo), path.dirname(src)]);
-    chmodSync(path.join(src, 'private.key'), 0o000);
-    const args = [
-      process.execPath,
-      path.resolve(__dirname, '..', 'bin', 'lifeline.cjs'),
-      'backup',
-      '--repo',
-      repo,
-      '--json',
-      src,
-    ];
-    let code = 0;
-    let stdout = '';
-    try {
-      stdout = execFileSync(asUser[0] ?? args[0], [...asUser.slice(1), ...(asUser.length ? args : args.slice(1))], {
-        env: { ...process.env, LIFELINE_PASSWORD: 'correct horse battery staple' },
-        encoding: 'utf8',
-      });
-    } catch (err) {
-      code = (err as { status: number }).status;
-      stdout = (err as { stdout: string }).stdout;
-    }
+    const { code, lines } = backupUnprivileged(repo, src, () => chmodSync(path.join(src, 'private.key'), 0o000));
     expect(code).toBe(3);
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.type === 'warning' && l.path === path.join(src, 'private.key'))).toBe(true);
     expect(lines.at(-1)).toMatchObject({ type: 'result', summary: { files: 2, skipped: 1 } });
+  });
+
+  it('07.5 an unreadable directory, an entry that cannot be looked at and a name that is not UTF-8 are skips: warned, counted, kept in the snapshot, exit 3', () => {
+    const repo = initRepo();
+    const src = source();
+    mkdirSync(path.join(src, 'locked'));
+    writeFileSync(path.join(src, 'locked', 'inside.txt'), 'unseen');
+    mkdirSync(path.join(src, 'list-only'));
+    writeFileSync(path.join(src, 'list-only', 'payroll.csv'), 'unseen');
+    const latin1 = Buffer.concat([Buffer.from(`${src}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]);
+    writeFileSync(latin1, 'a Latin-1 name');
+    const { code, lines } = backupUnprivileged(repo, src, () => {
+      chmodSync(path.join(src, 'locked'), 0o000);
+      // Names can be listed, but nothing in it can be looked at (no search permission).
+      chmodSync(path.join(src, 'list-only'), 0o444);
+    });
+    const result = lines.at(-1)!;
+    const skippedPaths = [path.join(src, 'locked'), path.join(src, 'list-only', 'payroll.csv'), `${src}/caf`];
+    expect({ code, type: result.type, skipped: result.summary.skipped }).toEqual({
+      code: 3,
+      type: 'result',
+      skipped: 3,
+    });
+    for (const p of skippedPaths) expect(result.warnings.some((w) => w.startsWith(p))).toBe(true);
+    // The snapshot keeps them too: a later look at it says what it lacks.
+    const snapshots = resultOf(cli(['snapshots', '--repo', repo, '--json'])).snapshots as BackupLine[];
+    const listed = snapshots.at(-1)!;
+    expect(listed.summary.skipped).toBe(3);
+    expect(listed.warnings).toEqual(result.warnings);
+    chmodSync(path.join(src, 'locked'), 0o755);
+    chmodSync(path.join(src, 'list-only'), 0o755);
   });
 
   it('key add, list, passwd and remove: several passphrases open one repository', () => {
@@ -196,4 +198,47 @@ function dataBytes(repo: string): number {
     for (const f of readdirSync(path.join(repo, 'data', sub))) total += statSync(path.join(repo, 'data', sub, f)).size;
   }
   return total;
+}
+
+/** A line of `backup --json`: progress, warning or the result. */
+interface BackupLine {
+  type: string;
+  path?: string;
+  summary: { files: number; skipped: number };
+  warnings: string[];
+}
+
+/** Runs `backup --json` as an unprivileged user when the tests run as root (root reads any file), with the
+ *  repository and source opened up to it; `lock` then takes permissions away. The exit code and JSON lines. */
+function backupUnprivileged(repo: string, src: string, lock: () => void): { code: number; lines: BackupLine[] } {
+  const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+  if (asUser.length) execFileSync('chmod', ['-R', 'a+rwX', path.dirname(repo), path.dirname(src)]);
+  lock();
+  const args = [
+    process.execPath,
+    path.resolve(__dirname, '..', 'bin', 'lifeline.cjs'),
+    'backup',
+    '--repo',
+    repo,
+    '--json',
+    src,
+  ];
+  let code = 0;
+  let stdout = '';
+  try {
+    stdout = execFileSync(asUser[0] ?? args[0], [...asUser.slice(1), ...(asUser.length ? args : args.slice(1))], {
+      env: { ...process.env, LIFELINE_PASSWORD: 'correct horse battery staple' },
+      encoding: 'utf8',
+    });
+  } catch (err) {
+    code = (err as { status: number }).status;
+    stdout = (err as { stdout: string }).stdout;
+  }
+  return {
+    code,
+    lines: stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+  };
 }
