@@ -261,11 +261,19 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
         ...done,
         error: `the backup succeeded but the post-backup command failed: ${result.postCommandFailed}`,
       };
-    return { status: 'succeeded', ...done, error: code === 3 ? 'some files were skipped' : null };
+    return { status: 'succeeded', ...done, error: code === 3 ? skippedMessage(result.warnings) : null };
   }
   return wasCancelled(run)
     ? { status: 'cancelled', error: null }
     : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** What a backup that finished with skips says in its job: how many, and the first few (the snapshot has all). */
+export function skippedMessage(warnings: unknown): string {
+  const list = Array.isArray(warnings) ? warnings.map(String) : [];
+  if (list.length === 0) return 'some entries were skipped';
+  const shown = list.slice(0, 3).join('; ');
+  return `${list.length} ${list.length === 1 ? 'entry was' : 'entries were'} skipped: ${shown}${list.length > 3 ? `; and ${list.length - 3} more, listed in the snapshot` : ''}`;
 }
 
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */

@@ -116,12 +116,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
         filesRead: saver.filesRead,
         newBlobs: written.newBlobs,
         newBytes: written.newBytes,
-        skipped: saver.warnings.length,
+        skipped: scan.warnings.length + saver.warnings.length,
         startedAt: startedAt.toISOString(),
         endedAt: endedAt.toISOString(),
         durationMs: endedAt.getTime() - startedAt.getTime(),
       },
-      warnings: saver.warnings,
+      warnings: [...scan.warnings, ...saver.warnings],
     };
     // A lock lost meanwhile (judged stale, removed by hand) means a prune may have removed data this snapshot
     // counts on: better no snapshot than a broken one.

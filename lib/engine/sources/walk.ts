@@ -29,6 +29,8 @@ export interface ScanResult {
   root: FsEntry;
   files: number;
   bytes: number;
+  /** What the scan skipped, as `path: why`: they go into the snapshot's warnings and its skipped count. */
+  warnings: string[];
 }
 
 export async function scanSources(
@@ -41,7 +43,11 @@ export async function scanSources(
   const root = entryFor('/', '');
   // Databases named on their own may also lie inside a backed-up directory: marked wherever the walk meets them.
   const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
-  const result: ScanResult = { root, files: 0, bytes: 0 };
+  const result: ScanResult = { root, files: 0, bytes: 0, warnings: [] };
+  const skip = (where: string, why: string) => {
+    result.warnings.push(`${where}: ${why}`);
+    meter.warn(where, why);
+  };
   let sinceYield = 0;
   const visit = async (entry: FsEntry): Promise<void> => {
     entry.whole = true;
@@ -50,12 +56,23 @@ export async function scanSources(
       result.bytes += Number(entry.stat.size);
     }
     if (entry.type !== 'dir') return;
-    let names: string[];
+    let raw: Buffer[];
     try {
-      names = readdirSync(entry.path);
+      raw = readdirSync(entry.path, { encoding: 'buffer' });
     } catch (err) {
-      meter.warn(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
+      skip(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
       return;
+    }
+    const names: string[] = [];
+    for (const bytes of raw) {
+      const name = bytes.toString('utf8');
+      // Format 1 stores names as UTF-8 text: another name would come back as a different one.
+      if (Buffer.compare(Buffer.from(name, 'utf8'), bytes) !== 0)
+        skip(
+          path.join(entry.path, name),
+          'the name is not UTF-8, skipped (this repository format stores names as UTF-8)',
+        );
+      else names.push(name);
     }
     const present = new Set(names);
     names.sort();
@@ -66,7 +83,7 @@ export async function scanSources(
       try {
         child = entryFor(full, name);
       } catch (err) {
-        meter.warn(full, `not readable, skipped: ${(err as Error).message}`);
+        skip(full, `not readable, skipped: ${(err as Error).message}`);
         continue;
       }
       if (sqlite.has(full)) markSqlite(child);

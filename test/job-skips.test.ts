@@ -1,0 +1,43 @@
+// 07.5: a backup that finished but skipped entries says so in the dashboard's job, with what it skipped.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { tempDir } from './helpers';
+import { waitFor } from './support/wait';
+
+process.env.LIFELINE_DATA_DIR = tempDir('job-skips');
+
+describe('07.5 skips in the dashboard', () => {
+  it('07.5 a backup job that skipped an entry succeeds and names the skip in its result', async () => {
+    const { ensureRepository } = await import('@/lib/control/repository');
+    const { enqueueBackup } = await import('@/lib/control/job-queue');
+    const { db } = await import('@/lib/db/client');
+    const { jobs, plans, sources } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    await ensureRepository();
+    const dir = path.join(tempDir('job-skips-src'), 'files');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'report.txt'), 'the quarterly numbers\n');
+    // A name in Latin-1: readable by root too, so this skip happens whoever runs the tests.
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from('.txt')]), 'x');
+    const plan = db().insert(plans).values({ name: 'skips', createdAt: Date.now() }).returning().get();
+    const source = db()
+      .insert(sources)
+      .values({ planId: plan.id, name: 'files', kind: 'directory', path: dir, createdAt: Date.now() })
+      .returning()
+      .get();
+    const queued = enqueueBackup(source.id, 'test');
+    const job = await waitFor(
+      `backup job ${queued.id} to end`,
+      () => {
+        const row = db().select().from(jobs).where(eq(jobs.id, queued.id)).get();
+        return row && ['succeeded', 'failed', 'cancelled'].includes(row.status) ? row : null;
+      },
+      60_000,
+    );
+    expect(job.status).toBe('succeeded');
+    expect(job.error).toMatch(new RegExp(`^1 entry was skipped: ${dir}/caf.*: the name is not UTF-8`));
+  }, 90_000);
+});
