@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -107,4 +107,49 @@ describe('concurrent backups', () => {
       expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
     }
   });
+});
+
+/** A process's state letter from /proc: 'T' once it is stopped. */
+function processState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+describe('07.8 a backup whose lock was taken from it', () => {
+  it('07.8 a backup that stalled while its lock was judged stale and a prune ran does not bring the lock back, and saves nothing', async () => {
+    const repo = initRepo();
+    const src = bigSource();
+    // The backup stops itself after its first index (as a process stalls: swapped out, its machine suspended),
+    // and refreshes its lock every 100 ms once it runs again.
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
+      env: {
+        ...process.env,
+        LIFELINE_PASSWORD: PASSWORD,
+        LIFELINE_TEST_STOP_AFTER: 'index:1',
+        LIFELINE_TEST_LOCK_REFRESH_MS: '100',
+      },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = exitOf(child);
+    await waitFor('the backup to stall after its first index', () => processState(child.pid!) === 'T', 120_000);
+    // Meanwhile another process judged its lock stale and removed it, and a prune ran: no snapshot uses the
+    // backup's packs, so the prune deleted them.
+    const locks = path.join(repo, 'locks');
+    for (const name of readdirSync(locks)) rmSync(path.join(locks, name));
+    const prune = await cliAsync(['prune', '--repo', repo, '--json']);
+    expect(prune.code).toBe(0);
+    child.kill('SIGCONT');
+    const code = await waitFor('the backup to end', exited, 120_000);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/lost its repository lock/);
+    expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+    expect(readdirSync(locks)).toEqual([]);
+    const verify = cli(['verify', '--repo', repo, '--json']);
+    expect(resultOf(verify).errors).toEqual([]);
+  }, 240_000);
 });

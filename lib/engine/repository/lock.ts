@@ -12,7 +12,8 @@ import { open, seal } from './crypto';
 import type { Storage } from './storage';
 
 const LOCK_CONTEXT = 'lifeline lock';
-const REFRESH_MS = 60_000;
+/** How often a held lock is refreshed (LIFELINE_TEST_LOCK_REFRESH_MS: tests make it short). */
+const REFRESH_MS = Number(process.env.LIFELINE_TEST_LOCK_REFRESH_MS) || 60_000;
 /** A lock not refreshed for this long belongs to a process that is gone or cut off. */
 export const STALE_LOCK_MS = 10 * 60_000;
 /** Clocks may disagree a little; a lock dated further ahead than this is not believed. */
