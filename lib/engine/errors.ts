@@ -48,6 +48,9 @@ export function fromSystemError(err: unknown, what: string): EngineError {
   return new EngineError('io', `${what}: ${detail}`, { cause: err });
 }
 
+/** Aborted by the user, the job was cancelled; aborted with an engine error as the reason (a lost lock), that is
+ *  what happened. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new EngineError('cancelled', 'the job was cancelled');
+  if (!signal?.aborted) return;
+  throw signal.reason instanceof EngineError ? signal.reason : new EngineError('cancelled', 'the job was cancelled');
 }

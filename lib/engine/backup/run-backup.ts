@@ -96,7 +96,9 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     meter.filesTotal = scan.files;
     meter.bytesTotal = scan.bytes;
     meter.phase('save');
-    saver = new TreeSaver(repo, new BlobWriter(repo), reader, meter, scratch, options.signal);
+    // A lost lock stops the backup at once: what it would still write may already be pruned.
+    const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
+    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal);
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
     meter.tick(true);

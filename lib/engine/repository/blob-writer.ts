@@ -3,6 +3,7 @@
 import { crashPoint } from '../test-hooks';
 import { encodeBlob, type BlobType } from './blob-codec';
 import type { IndexedPack } from './index-file';
+import type { HeldLock } from './lock';
 import { MAX_PACK_BLOBS, PACK_TARGET_BYTES, PackBuilder } from './pack';
 import type { Repository } from './repository';
 
@@ -26,7 +27,12 @@ export class BlobWriter {
   private readonly writing = new Set<Promise<void>>();
   private indexChain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly repo: Repository) {}
+  /** `lock`: the lock the writing job holds. Nothing is written once it is lost (a prune may have deleted what
+   *  this writer wrote before), and an index only after a look that it is still there. */
+  constructor(
+    private readonly repo: Repository,
+    private readonly lock?: HeldLock,
+  ) {}
 
   /** True if the repository or this writer has the blob. */
   has(id: string): boolean {
@@ -81,6 +87,7 @@ export class BlobWriter {
       try {
         if (this.failure) return;
         const pack = builder.finish(this.repo.key.encryption);
+        this.lock?.assertFresh();
         await this.repo.putNamed('data', pack.bytes);
         crashPoint('pack');
         this.stats.packs++;
@@ -101,6 +108,7 @@ export class BlobWriter {
     this.unindexed = [];
     if (packs.length === 0) return;
     try {
+      await this.lock?.check();
       await this.repo.writeIndex(packs);
     } catch (err) {
       this.failure ??= err;

@@ -52,8 +52,14 @@ export function sealLockRecord(key: Buffer, record: LockRecord): Buffer {
 }
 
 export interface HeldLock {
-  /** Fails with `locked` if the lock file is gone (judged stale by another process, or removed by hand). */
+  /** Fails with `locked` if the lock was lost: its file is gone (judged stale by another process, or removed by
+   *  hand), or it went unrefreshed long enough for another process to judge it stale. */
   check(): Promise<void>;
+  /** Without a look at storage, for each write: fails with `locked` if the lock is known lost, or went unrefreshed
+   *  long enough to be judged stale (this process stalled). */
+  assertFresh(): void;
+  /** Aborted, with the `locked` error as its reason, as soon as the lock is found lost. */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -101,18 +107,42 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   }
   let refreshing: Promise<void> = Promise.resolve();
   let released = false;
+  let refreshedAt = Date.now();
+  const lost = new AbortController();
+  const lose = (why: string) => {
+    clearInterval(timer);
+    lost.abort(
+      new EngineError('locked', `this job lost its repository lock (${why}); nothing was saved, run it again`),
+    );
+  };
+  // A refresh never writes a lock that is gone: another process removed it because it judged it stale, and may
+  // have pruned what this job wrote since. Nor one that went unrefreshed for nearly the stale limit (a stalled
+  // process): another may have judged it stale and removed it, and the file seen now may be a stale read.
+  const assertFresh = () => {
+    if (!lost.signal.aborted && Date.now() - refreshedAt > STALE_LOCK_MS - REFRESH_MS)
+      lose(`it went ${Math.round((Date.now() - refreshedAt) / 1000)} s without a refresh`);
+    if (lost.signal.aborted) throw lost.signal.reason;
+  };
+  const refresh = async () => {
+    assertFresh();
+    if (!(await storage.exists(name))) return lose('another process removed it, judging it stale');
+    await storage.put(name, sealLockRecord(key, record()));
+    refreshedAt = Date.now();
+  };
   const timer = setInterval(() => {
-    // A failed refresh is retried on the next tick; check() tells the holder if the lock was lost meanwhile.
-    refreshing = storage.put(name, sealLockRecord(key, record())).catch(() => undefined);
+    if (lost.signal.aborted || released) return;
+    // A failed refresh is retried on the next tick.
+    refreshing = refreshing.then(refresh).catch(() => undefined);
   }, REFRESH_MS);
   timer.unref();
   return {
+    lost: lost.signal,
+    assertFresh,
     async check() {
-      if (!(await storage.exists(name)))
-        throw new EngineError(
-          'locked',
-          'this job lost its repository lock (another process judged it stale); nothing was saved, run it again',
-        );
+      await refreshing;
+      assertFresh();
+      if (!(await storage.exists(name))) lose('another process removed it, judging it stale');
+      assertFresh();
     },
     async release() {
       if (released) return;

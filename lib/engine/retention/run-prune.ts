@@ -165,6 +165,8 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
       if (pack?.blobs.some((b) => used(b.id))) keptPacks.push(pack);
       else deletions.push(packId);
     }
+    // A prune that stalled until its lock was judged stale may no longer have the repository alone: delete nothing.
+    await sweep.check();
     const superseded = repo.indexFileIds();
     await repo.writeIndex(keptPacks, superseded);
     for (const id of superseded) {
