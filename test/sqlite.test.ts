@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { isEngineError, runBackup, runRestore, type Tree, type TreeNode } from '@/lib/engine';
 
-import { newRepository, tempDir } from './helpers';
+import { cli, newRepository, tempDir } from './helpers';
 import { exitOf, waitFor } from './support/wait';
 
 const WRITER = path.join(__dirname, 'fixtures', 'sqlite-writer.cjs');
@@ -149,6 +149,38 @@ describe('SQLite databases whose main file does not change', () => {
     const tree = await repo.readTree(snapshot.tree);
     const node = await findNode(repo, tree, file.split('/').filter(Boolean));
     expect(node?.sqlite).toBe(true);
+  });
+
+  it('07.10 a copy of a database is staged in the cache directory (0700, 0600), never in the temporary directory, and a killed backup’s copy is removed by the next one', () => {
+    const src = path.join(tempDir('stage-src'), 'app');
+    mkdirSync(src);
+    const db = new Database(path.join(src, 'app.db'));
+    db.exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('customer records')");
+    db.close();
+    const repo = path.join(tempDir('stage-repo'), 'repo');
+    expect(cli(['init', '--repo', repo]).code).toBe(0);
+    const cache = path.join(tempDir('stage-cache'), 'lifeline');
+    const tmp = tempDir('stage-tmp');
+    const env = { TMPDIR: tmp, TMP: tmp, TEMP: tmp };
+    // Killed (SIGKILL) right after the copy was made, as the OOM killer would.
+    const killed = cli(['backup', '--repo', repo, '--cache-dir', cache, src], {
+      ...env,
+      LIFELINE_TEST_CRASH_AFTER: 'sqlite-copy:1',
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(readdirSync(tmp, { recursive: true })).toEqual([]);
+    const staging = path.join(cache, 'staging');
+    expect(statSync(staging).mode & 0o777).toBe(0o700);
+    const left = readdirSync(staging);
+    expect(left).toHaveLength(1);
+    expect(statSync(path.join(staging, left[0])).mode & 0o777).toBe(0o700);
+    const copies = readdirSync(path.join(staging, left[0]));
+    expect(copies).toHaveLength(1);
+    expect(statSync(path.join(staging, left[0], copies[0])).mode & 0o777).toBe(0o600);
+    // The next backup removes what the killed one left, and leaves nothing behind itself.
+    expect(cli(['backup', '--repo', repo, '--cache-dir', cache, src], env).code).toBe(0);
+    expect(readdirSync(staging)).toEqual([]);
+    expect(readdirSync(tmp, { recursive: true })).toEqual([]);
   });
 });
 
