@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 import { defineConfig } from 'vitest/config';
@@ -20,6 +21,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
-    env: { TZ: 'UTC' },
+    // Backups stage database copies in the user's cache directory: the tests' own, not the home directory's.
+    env: { TZ: 'UTC', XDG_CACHE_HOME: path.join(os.tmpdir(), `lifeline-test-cache-${process.pid}`) },
   },
 });

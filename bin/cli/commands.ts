@@ -69,6 +69,7 @@ export const backup: Command = async (ctx, v, args) => {
     node: v.node as string | undefined,
     sourceName: v.source as string | undefined,
     parent: v.force ? null : undefined,
+    cacheDir: v['cache-dir'] as string | undefined,
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });

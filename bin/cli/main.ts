@@ -37,9 +37,10 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       node: { type: 'string' },
       source: { type: 'string' },
       force: { type: 'boolean' },
+      'cache-dir': { type: 'string' },
     },
     usage:
-      'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] PATH...',
+      'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] [--cache-dir DIR] PATH...',
   },
   snapshots: {
     run: commands.snapshots,

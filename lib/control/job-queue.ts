@@ -3,7 +3,11 @@
 // (the server stopped while it ran).
 import 'server-only';
 
+import path from 'node:path';
+
 import { and, asc, eq, inArray } from 'drizzle-orm';
+
+import { dataDir } from '../config';
 
 import { db } from '../db/client';
 import { jobs, LOCAL_NODE, plans, sources, type Job, type Plan, type Source } from '../db/schema';
@@ -152,7 +156,20 @@ function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLin
         onLine,
       );
   }
-  const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
+  // Copies of live databases are staged in the dashboard's own data directory, never in the temporary one.
+  const args = [
+    'backup',
+    '--repo',
+    repo.location,
+    '--node',
+    source.node,
+    '--source',
+    source.name,
+    '--tag',
+    tag,
+    '--cache-dir',
+    path.join(dataDir(), 'cache'),
+  ];
   for (const pattern of exclude) args.push('--exclude', pattern);
   args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
   return (onLine) => cliRun(args, repo, onLine);

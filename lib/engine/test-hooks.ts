@@ -4,7 +4,7 @@
 // LIFELINE_TEST_STOP_AFTER, with the same points, stops it with SIGSTOP instead (a process that stalls, to be
 // continued with SIGCONT).
 
-export type CrashPoint = 'pack' | 'index' | 'snapshot';
+export type CrashPoint = 'pack' | 'index' | 'snapshot' | 'sqlite-copy';
 
 const counts = new Map<CrashPoint, number>();
 

@@ -1,7 +1,7 @@
 // A backup: scan the sources, save new file content and one tree per directory, then the snapshot.
 // Files unchanged since the parent snapshot (size, mtime, inode) are not read again.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -12,6 +12,7 @@ import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
 import { encodeTree, type TreeNode } from '../repository/tree';
 import { crashPoint } from '../test-hooks';
+import { defaultCacheDir, openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
 import { copySqliteConsistently } from '../sources/sqlite-file';
 import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
@@ -41,6 +42,9 @@ export interface BackupOptions {
   lockWaitMs?: number;
   /** The compiled backup-worker script: files are then read on one worker thread per core, else inline. */
   workerScript?: string;
+  /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
+   *  cache directory. */
+  cacheDir?: string;
 }
 
 export interface BackupResult {
@@ -82,7 +86,14 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   });
   let reader: FileReader | null = null;
   let saver: TreeSaver | null = null;
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lifeline-backup-'));
+  let staging: Staging;
+  try {
+    staging = openStaging(options.cacheDir ?? defaultCacheDir());
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const scratch = staging.dir;
   try {
     await repo.loadIndex();
     await adoptOrphanPacks(repo);
@@ -135,7 +146,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     await saver?.settle();
     throw err;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    staging.remove();
     await reader?.close();
     await lock.release();
   }
@@ -288,7 +299,10 @@ class TreeSaver {
   private async readSqlite(file: string): Promise<FileResult> {
     const copy = path.join(this.scratch, `db-${randomBytes(6).toString('hex')}.sqlite`);
     try {
+      // Created 0600 before SQLite writes into it: the copy is as private as the database it is of.
+      writeFileSync(copy, '', { mode: 0o600 });
       await copySqliteConsistently(file, copy);
+      crashPoint('sqlite-copy');
       return await this.reader.read(copy, statSync(copy).size, false);
     } catch (err) {
       if (isEngineError(err, 'source-unreadable')) return { kind: 'error', message: err.message };

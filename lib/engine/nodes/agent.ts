@@ -264,6 +264,11 @@ export class Agent {
     return { heardControlPlaneMsAgo: ago };
   }
 
+  /** The agent's own place for staged copies (of live databases), in its private state directory. */
+  private get cacheDir(): string {
+    return path.join(this.config.stateDir, 'cache');
+  }
+
   groupKey(): string | null {
     return this.heartbeat?.key ?? null;
   }
@@ -332,6 +337,7 @@ export class Agent {
             signal,
             onEvent,
             workerScript: existsSync(workerScript) ? workerScript : undefined,
+            cacheDir: this.cacheDir,
           });
         } finally {
           // Whatever happened: it is what resumes the application.
@@ -528,6 +534,7 @@ export class Agent {
       epoch: this.state.epoch,
       parent: this.state.snapshot,
       signal,
+      cacheDir: this.cacheDir,
     });
     this.lastShipAt = Date.now();
     this.lastError = null;

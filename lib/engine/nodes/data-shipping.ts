@@ -36,9 +36,17 @@ export function epochTag(epoch: number): string {
 export async function shipData(
   repo: Repository,
   service: ServiceConfig,
-  options: { groupId: string; node: string; epoch: number; parent: string | null; signal?: AbortSignal },
+  options: {
+    groupId: string;
+    node: string;
+    epoch: number;
+    parent: string | null;
+    signal?: AbortSignal;
+    cacheDir: string;
+  },
 ): Promise<Shipped> {
   const result = await runBackup(repo, {
+    cacheDir: options.cacheDir,
     paths: dataPaths(service).filter((p) => existsSync(p)),
     sqlite: databasePaths(service),
     node: 'ship',
