@@ -1,14 +1,15 @@
 // 07.1: the frozen fixture of repository format 1, written once by the engine of its day
 // (scripts/make-format-fixture.ts). Every later version must list it, restore every snapshot byte for byte, and
 // verify it, and find the damage in its damaged copy.
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { openRepository, runRestore, runVerify } from '@/lib/engine';
-import { tempDir } from './helpers';
+import { signConfig } from '@/lib/engine/repository/config';
+import { newRepository, reopen, tempDir } from './helpers';
 import { describeTree, type FixtureEntry } from './support/describe-tree';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'format-v1');
@@ -64,5 +65,37 @@ describe('07.1 the format 1 fixture', () => {
     const bad = await runVerify(damaged, { readDataPercent: 100 });
     expect(bad.errors.length).toBeGreaterThan(0);
     expect(bad.errors.join('\n')).toContain(expected.damagedPack.slice(0, 12));
+  });
+});
+
+describe('07.2 the features a repository uses', () => {
+  it('07.2 a repository that uses a feature this reader does not know is refused, naming it, before any key is tried', async () => {
+    const { repo, location: dir } = await newRepository();
+    const { mac: _, ...unsigned } = repo.config;
+    const config = signConfig(repo.key, { ...unsigned, features: ['names-as-bytes-v9'] });
+    writeFileSync(path.join(dir, 'config'), JSON.stringify(config));
+    await expect(openRepository(dir, 'not even the passphrase')).rejects.toMatchObject({
+      code: 'unsupported-format',
+      message: expect.stringMatching(/uses a feature this lifeline does not know \(names-as-bytes-v9\); upgrade/),
+    });
+  });
+
+  it('07.2 the features list is authenticated: a config whose list was emptied is refused as altered', async () => {
+    const { repo, location: dir } = await newRepository();
+    const { mac: _, ...unsigned } = repo.config;
+    // Signed with a feature listed (as if a known one were in use), then stripped of it by someone without the key.
+    const signed = signConfig(repo.key, { ...unsigned, features: ['some-feature'] });
+    writeFileSync(path.join(dir, 'config'), JSON.stringify({ ...signed, features: [] }));
+    await expect(reopen(dir)).rejects.toMatchObject({
+      code: 'corrupt',
+      message: expect.stringMatching(/config was altered/),
+    });
+  });
+
+  it('07.2 a new repository lists no features, and a format 1 config without the list opens as before', async () => {
+    const { repo } = await newRepository();
+    expect(repo.config.features).toEqual([]);
+    const old = await openRepository(copyOf('repository'), expected.passphrase);
+    expect(old.config.features).toBeUndefined();
   });
 });

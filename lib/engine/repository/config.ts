@@ -9,12 +9,18 @@ import type { MasterKey } from './crypto';
 /** The format this code writes and the newest it reads. */
 export const FORMAT_VERSION = 1;
 
+/** Additions to format 1 this code reads and writes (docs/repository-format.md, "Features"). A repository lists
+ *  those its data uses; a reader that meets one it does not know refuses the repository rather than misread it. */
+export const KNOWN_FEATURES: readonly string[] = [];
+
 export interface RepositoryConfig {
   format: number;
   id: string;
   created: string;
   chunker: ChunkerParams;
   compression: 'zstd';
+  /** The features the repository's data uses (absent: none), sorted. */
+  features?: string[];
   /** HMAC-SHA-256 (id key) over the other fields, so a changed config is caught once the key is known. */
   mac: string;
 }
@@ -30,19 +36,26 @@ function macOf(key: MasterKey, config: Unsigned): string {
     config.chunker.avg,
     config.chunker.max,
     config.compression,
+    // Absent or empty, the list leaves the code of a config that predates it unchanged.
+    ...(config.features?.length ? [config.features] : []),
   ]);
   return createHmac('sha256', key.id).update(canonical).digest('hex');
 }
 
+/** The config with its authentication code (after a change: a new feature). */
+export function signConfig(key: MasterKey, config: Unsigned): RepositoryConfig {
+  return { ...config, mac: macOf(key, config) };
+}
+
 export function createConfig(key: MasterKey, chunker: ChunkerParams): RepositoryConfig {
-  const unsigned: Unsigned = {
+  return signConfig(key, {
     format: FORMAT_VERSION,
     id: randomBytes(16).toString('hex'),
     created: new Date().toISOString(),
     chunker,
     compression: 'zstd',
-  };
-  return { ...unsigned, mac: macOf(key, unsigned) };
+    features: [],
+  });
 }
 
 /** Parses the config and refuses formats this reader does not know, before any key is tried. */
@@ -61,6 +74,14 @@ export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
       `the repository at ${location} uses format ${config.format}, newer than this lifeline reads (${FORMAT_VERSION}); upgrade lifeline to open it`,
     );
   }
+  if (config.features !== undefined && !(Array.isArray(config.features) && config.features.every((f) => typeof f === 'string')))
+    throw new EngineError('corrupt', `the repository config at ${location} has a features list that is not a list of names`);
+  const unknown = (config.features ?? []).filter((f) => !KNOWN_FEATURES.includes(f));
+  if (unknown.length > 0)
+    throw new EngineError(
+      'unsupported-format',
+      `the repository at ${location} uses ${unknown.length === 1 ? 'a feature' : 'features'} this lifeline does not know (${unknown.join(', ')}); upgrade lifeline to open it`,
+    );
   return config;
 }
 
