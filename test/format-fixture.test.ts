@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { openRepository, runRestore, runVerify } from '@/lib/engine';
 import { signConfig } from '@/lib/engine/repository/config';
+import { decodeTree, encodeTree, type TreeNode } from '@/lib/engine/repository/tree';
 import { newRepository, reopen, tempDir } from './helpers';
 import { describeTree, type FixtureEntry } from './support/describe-tree';
 
@@ -97,5 +98,17 @@ describe('07.2 the features a repository uses', () => {
     expect(repo.config.features).toEqual([]);
     const old = await openRepository(copyOf('repository'), expected.passphrase);
     expect(old.config.features).toBeUndefined();
+  });
+});
+
+describe('07.3 what the format document says', () => {
+  it('07.3 new trees list their entries by the bytes of their UTF-8 names, and a tree in the older order still reads', () => {
+    const node = (name: string): TreeNode => ({ name, type: 'file', mode: 0o644, mtimeNs: '0', uid: 0, gid: 0 });
+    // U+FF5E sorts after U+1F600's surrogates in UTF-16, before its UTF-8 bytes (EF… < F0…).
+    const names = ['😀 smile', 'a', '～ tilde', 'Z'];
+    const stored = decodeTree(encodeTree({ nodes: names.map(node) })).nodes.map((n) => n.name);
+    expect(stored).toEqual(['Z', 'a', '～ tilde', '😀 smile']);
+    const older = Buffer.from(JSON.stringify({ nodes: ['Z', 'a', '😀 smile', '～ tilde'].map(node) }));
+    expect(decodeTree(older).nodes.map((n) => n.name)).toEqual(['Z', 'a', '😀 smile', '～ tilde']);
   });
 });

@@ -31,8 +31,10 @@ export interface Tree {
   nodes: TreeNode[];
 }
 
+/** Nodes sorted by the bytes of their UTF-8 names. (Trees written before this sorted by JavaScript string order,
+ *  UTF-16 code units, which differs for names beyond U+FFFF; readers take either, and nothing depends on it.) */
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const nodes = [...tree.nodes].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   return Buffer.from(JSON.stringify({ nodes }));
 }
 
