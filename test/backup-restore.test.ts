@@ -173,6 +173,22 @@ describe('backup and restore', () => {
     }
   });
 
+  it('07.7 a file rewritten in place, its size and modification time kept, is read again by the next backup', async () => {
+    const { repo } = await newRepository();
+    const src = makeSource();
+    const file = path.join(src, 'hello.txt');
+    const { mtime } = lstatSync(file);
+    await runBackup(repo, { paths: [src] });
+    // Same inode, same size, the old modification time put back (as some tools and careless scripts do).
+    writeFileSync(file, 'HELLO, WORLD\n');
+    utimesSync(file, mtime, mtime);
+    const { id, snapshot } = await runBackup(repo, { paths: [src] });
+    expect(snapshot.summary.filesRead).toBe(1);
+    const target = tempDir('restore');
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
+    expect(readFileSync(path.join(target, file), 'utf8')).toBe('HELLO, WORLD\n');
+  });
+
   it('07.9 a path below a symlinked directory is backed up through the link, and restores under the path given', async () => {
     const { repo } = await newRepository();
     const src = makeSource();
