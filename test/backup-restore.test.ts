@@ -187,6 +187,11 @@ describe('backup and restore', () => {
     const target = tempDir('restore');
     await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
     expect(readFileSync(path.join(target, file), 'utf8')).toBe('HELLO, WORLD\n');
+    // Told to ignore ctime (a file system where it moves on its own), a backup trusts size, mtime and inode.
+    writeFileSync(file, 'hello, there\n');
+    utimesSync(file, mtime, mtime);
+    const trusting = await runBackup(repo, { paths: [src], ignoreCtime: true });
+    expect(trusting.snapshot.summary.filesRead).toBe(0);
   });
 
   it('07.9 a path below a symlinked directory is backed up through the link, and restores under the path given', async () => {

@@ -70,6 +70,7 @@ export const backup: Command = async (ctx, v, args) => {
     sourceName: v.source as string | undefined,
     parent: v.force ? null : undefined,
     cacheDir: v['cache-dir'] as string | undefined,
+    ignoreCtime: Boolean(v['ignore-ctime']),
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });

@@ -38,9 +38,10 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       source: { type: 'string' },
       force: { type: 'boolean' },
       'cache-dir': { type: 'string' },
+      'ignore-ctime': { type: 'boolean' },
     },
     usage:
-      'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] [--cache-dir DIR] PATH...',
+      'backup --repo DIR [--tag T] [--exclude PATTERN] [--sqlite FILE]... [--node N] [--source NAME] [--force] [--ignore-ctime] [--cache-dir DIR] PATH...',
   },
   snapshots: {
     run: commands.snapshots,

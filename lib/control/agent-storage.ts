@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { AppendOnlyAccess, type LockOwners } from '../engine/nodes/append-only-access';
 import { RequestRate } from '../engine/nodes/request-rate';
 import { StorageService } from '../engine/nodes/storage-service';
+import { KNOWN_FEATURES } from '../engine/repository/config';
 import { storageFor } from '../engine/repository/open-repository';
 import { Repository } from '../engine/repository/repository';
 import { db } from '../db/client';
@@ -39,10 +40,16 @@ async function current() {
     // Opened once, on the first upload that needs the key (the passphrase's KDF costs about half a second).
     let opened: Promise<Repository> | null = null;
     const repository = () => {
-      opened ??= Repository.open(storageFor(location), readFileSync(passwordFile, 'utf8')).catch((err) => {
-        opened = null;
-        throw err;
-      });
+      opened ??= Repository.open(storageFor(location), readFileSync(passwordFile, 'utf8'))
+        .then(async (repo) => {
+          // Nodes may not write the config: the features their backups use are listed here, for them.
+          for (const feature of KNOWN_FEATURES) await repo.enableFeature(feature);
+          return repo;
+        })
+        .catch((err) => {
+          opened = null;
+          throw err;
+        });
       return opened;
     };
     holder.lifelineAgentStorage = {

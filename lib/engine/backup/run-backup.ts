@@ -45,6 +45,9 @@ export interface BackupOptions {
   /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
    *  cache directory. */
   cacheDir?: string;
+  /** Compare files with the previous snapshot by size, mtime and inode only, not by ctime: for file systems whose
+   *  ctime changes without the content (some network and FUSE file systems). */
+  ignoreCtime?: boolean;
 }
 
 export interface BackupResult {
@@ -109,7 +112,11 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     meter.phase('save');
     // A lost lock stops the backup at once: what it would still write may already be pruned.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
-    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal);
+    const ctime = await withFeature(repo, 'ctime', meter);
+    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal, {
+      record: ctime,
+      compare: ctime && !options.ignoreCtime,
+    });
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
     meter.tick(true);
@@ -185,6 +192,8 @@ class TreeSaver {
     private readonly meter: ProgressMeter,
     private readonly scratch: string,
     private readonly signal: AbortSignal | undefined,
+    /** Whether files carry their ctime, and whether it decides that a file is unchanged. */
+    private readonly ctime: { record: boolean; compare: boolean },
   ) {}
 
   /** Walks the scan, handing every file to the reader as soon as it is seen; the directory's tree blob is saved
@@ -241,12 +250,12 @@ class TreeSaver {
       !entry.sqlite &&
       before &&
       !before.sqlite &&
-      isUnchanged(before, entry) &&
+      isUnchanged(before, entry, this.ctime.compare) &&
       before.content!.every((id) => this.writer.has(id))
     ) {
       this.count(size);
       this.meter.tick();
-      return { node: Promise.resolve({ ...fileNode(entry, size), content: before.content }) };
+      return { node: Promise.resolve({ ...this.fileNode(entry, size), content: before.content }) };
     }
     while (
       this.inFlight >= MAX_FILES_IN_FLIGHT ||
@@ -291,7 +300,7 @@ class TreeSaver {
     this.filesRead++;
     this.count(result.size);
     this.meter.tick();
-    const node: TreeNode = { ...fileNode(entry, result.size), content: result.content };
+    const node: TreeNode = { ...this.fileNode(entry, result.size), content: result.content };
     if (sqlite) node.sqlite = true;
     return node;
   }
@@ -324,6 +333,12 @@ class TreeSaver {
     }
   }
 
+  private fileNode(entry: FsEntry, size: number): TreeNode {
+    const node: TreeNode = { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };
+    if (this.ctime.record) node.ctimeNs = entry.stat.ctimeNs.toString();
+    return node;
+  }
+
   private count(size: number): void {
     this.files++;
     this.bytes += size;
@@ -345,10 +360,6 @@ function quiet<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-function fileNode(entry: FsEntry, size: number): TreeNode {
-  return { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };
-}
-
 function baseNode(entry: FsEntry): TreeNode {
   return {
     name: entry.name,
@@ -360,12 +371,31 @@ function baseNode(entry: FsEntry): TreeNode {
   };
 }
 
-function isUnchanged(before: TreeNode, entry: FsEntry): boolean {
+/** A file the previous snapshot has, with the same size, mtime and inode (and ctime, when compared: a snapshot
+ *  without it, from before the `ctime` feature, means every file is read once more). */
+function isUnchanged(before: TreeNode, entry: FsEntry, compareCtime: boolean): boolean {
   return (
     before.type === 'file' &&
     before.content !== undefined &&
     before.size === Number(entry.stat.size) &&
     before.mtimeNs === entry.stat.mtimeNs.toString() &&
-    before.inode === Number(entry.stat.ino)
+    before.inode === Number(entry.stat.ino) &&
+    (!compareCtime || before.ctimeNs === entry.stat.ctimeNs.toString())
   );
+}
+
+/** Uses a format feature: listed in the config already, or listed now. A process that may not write the config
+ *  (a node, through the storage API) goes on without it until the control plane lists it. */
+async function withFeature(repo: Repository, feature: string, meter: ProgressMeter): Promise<boolean> {
+  if (repo.config.features?.includes(feature)) return true;
+  try {
+    await repo.enableFeature(feature);
+    return true;
+  } catch (err) {
+    meter.warn(
+      'config',
+      `the repository does not list the ${feature} feature and it cannot be added from here (${(err as Error).message}): backing up without it`,
+    );
+    return false;
+  }
 }

@@ -11,7 +11,10 @@ export const FORMAT_VERSION = 1;
 
 /** Additions to format 1 this code reads and writes (docs/repository-format.md, "Features"). A repository lists
  *  those its data uses; a reader that meets one it does not know refuses the repository rather than misread it. */
-export const KNOWN_FEATURES: readonly string[] = [];
+export const KNOWN_FEATURES: readonly string[] = [
+  // Files carry ctimeNs, and a backup compares it to find files rewritten in place with size and mtime kept.
+  'ctime',
+];
 
 export interface RepositoryConfig {
   format: number;
@@ -54,7 +57,7 @@ export function createConfig(key: MasterKey, chunker: ChunkerParams): Repository
     created: new Date().toISOString(),
     chunker,
     compression: 'zstd',
-    features: [],
+    features: [...KNOWN_FEATURES].sort(),
   });
 }
 
@@ -74,8 +77,14 @@ export function parseConfig(bytes: Buffer, location: string): RepositoryConfig {
       `the repository at ${location} uses format ${config.format}, newer than this lifeline reads (${FORMAT_VERSION}); upgrade lifeline to open it`,
     );
   }
-  if (config.features !== undefined && !(Array.isArray(config.features) && config.features.every((f) => typeof f === 'string')))
-    throw new EngineError('corrupt', `the repository config at ${location} has a features list that is not a list of names`);
+  if (
+    config.features !== undefined &&
+    !(Array.isArray(config.features) && config.features.every((f) => typeof f === 'string'))
+  )
+    throw new EngineError(
+      'corrupt',
+      `the repository config at ${location} has a features list that is not a list of names`,
+    );
   const unknown = (config.features ?? []).filter((f) => !KNOWN_FEATURES.includes(f));
   if (unknown.length > 0)
     throw new EngineError(

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { EngineError, isEngineError } from '../errors';
 import { decodeBlob } from './blob-codec';
 import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
-import { checkConfigMac, createConfig, parseConfig, type RepositoryConfig } from './config';
+import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, type RepositoryConfig } from './config';
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
 import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
 import { openWithPassphrase, writeKeyFile } from './keys';
@@ -38,7 +38,7 @@ export class Repository {
 
   private constructor(
     readonly storage: Storage,
-    readonly config: RepositoryConfig,
+    private currentConfig: RepositoryConfig,
     readonly key: MasterKey,
     readonly keyId: string,
     private readonly options: OpenOptions = {},
@@ -81,6 +81,22 @@ export class Repository {
     const { master, keyId } = await openWithPassphrase(storage, passphrase);
     checkConfigMac(master, config);
     return new Repository(storage, config, master, keyId, options);
+  }
+
+  get config(): RepositoryConfig {
+    return this.currentConfig;
+  }
+
+  /** Lists `feature` (one this code knows) in the config, before the first object that uses it is written: a
+   *  reader that does not know it then refuses the repository instead of misreading it. Fails where the config
+   *  may not be written (a node's append-only access). */
+  async enableFeature(feature: string): Promise<void> {
+    if (!KNOWN_FEATURES.includes(feature)) throw new EngineError('invalid-argument', `no such feature: ${feature}`);
+    if (this.config.features?.includes(feature)) return;
+    const { mac: _, ...unsigned } = this.config;
+    const next = signConfig(this.key, { ...unsigned, features: [...(unsigned.features ?? []), feature].sort() });
+    await this.storage.put('config', Buffer.from(JSON.stringify(next, null, 2)));
+    this.currentConfig = next;
   }
 
   lock(options: LockOptions): Promise<HeldLock> {

@@ -14,6 +14,9 @@ export interface TreeNode {
   gid: number;
   /** Files: the bytes of content. */
   size?: number;
+  /** Files: status-change time in nanoseconds, as a decimal string (feature `ctime`): a rewrite in place changes
+   *  it even when size and mtime are put back. */
+  ctimeNs?: string;
   /** Files: device and inode at backup time, to find unchanged files next time. */
   dev?: number;
   inode?: number;
