@@ -10,7 +10,8 @@ import path from 'node:path';
 import { decompress } from 'zstd-napi';
 
 const NEWEST_FORMAT = 1;
-const KNOWN_FEATURES: string[] = [];
+// `ctime` adds a field a restore does not use (docs, "Features").
+const KNOWN_FEATURES: string[] = ['ctime'];
 const HEX_ID = /^[0-9a-f]{64}$/;
 
 type BlobLocation = { pack: string; type: string; offset: number; length: number; rawLength: number };
@@ -75,7 +76,13 @@ export class Repo {
         const json = JSON.parse(decompress(unseal(this.encKey, bytes, 'lifeline index')).toString('utf8'));
         for (const p of json.packs ?? []) {
           for (const b of p.blobs ?? []) {
-            this.index.set(b.id, { pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
+            this.index.set(b.id, {
+              pack: p.id,
+              type: b.type,
+              offset: b.offset,
+              length: b.length,
+              rawLength: b.rawLength,
+            });
           }
         }
       } catch (e) {
@@ -170,7 +177,8 @@ export class Repo {
           } finally {
             await fh.close();
           }
-          if (node.size !== undefined && size !== node.size) throw new Error(`${p}: restored ${size} bytes, expected ${node.size}`);
+          if (node.size !== undefined && size !== node.size)
+            throw new Error(`${p}: restored ${size} bytes, expected ${node.size}`);
         } else if (node.type === 'symlink') {
           await fs.symlink(node.target as string, p);
           continue;
@@ -243,7 +251,8 @@ export class Repo {
     // The index must agree with what the packs say.
     for (const [id, loc] of this.index) {
       const h = headers.get(loc.pack)?.get(id);
-      if (!headers.has(loc.pack)) problems.push(`blob ${id}: indexed in pack ${loc.pack}, which is missing or unreadable`);
+      if (!headers.has(loc.pack))
+        problems.push(`blob ${id}: indexed in pack ${loc.pack}, which is missing or unreadable`);
       else if (!h || h.offset !== loc.offset || h.length !== loc.length) {
         problems.push(`blob ${id}: index entry disagrees with the header of pack ${loc.pack}`);
       }
