@@ -5,7 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { isEngineError, openRepository, runBackup, runPrune, runRestore, runVerify } from '@/lib/engine';
+import { BlobWriter } from '@/lib/engine/repository/blob-writer';
 import { encodeIndex } from '@/lib/engine/repository/index-file';
+import { encodeTree, type TreeNode } from '@/lib/engine/repository/tree';
 
 import { describeTree, newRepository, PASSWORD, reopen, tempDir } from './helpers';
 
@@ -62,6 +64,83 @@ describe('damage and bad input', () => {
     const [snap] = readdirSync(path.join(location, 'snapshots'));
     flipByte(path.join(location, 'snapshots', snap), 30);
     await expect((await reopen(location)).listSnapshots()).rejects.toSatisfy((e) => isEngineError(e, 'corrupt'));
+  });
+});
+
+describe('a forged snapshot (a compromised node writes snapshots of its own sources)', () => {
+  /** A snapshot whose root tree holds `nodes`, written as a node could write it. */
+  async function forge(
+    nodes: (make: {
+      blob: (text: string) => Promise<string>;
+      tree: (entries: TreeNode[]) => Promise<string>;
+    }) => Promise<TreeNode[]>,
+  ) {
+    const { repo } = await newRepository();
+    const writer = new BlobWriter(repo);
+    const blob = async (text: string) => {
+      const bytes = Buffer.from(text);
+      const id = repo.blobId(bytes);
+      await writer.save('data', id, bytes);
+      return id;
+    };
+    const tree = async (entries: TreeNode[]) => {
+      const bytes = encodeTree({ nodes: entries });
+      const id = repo.blobId(bytes);
+      await writer.save('tree', id, bytes);
+      return id;
+    };
+    const root = await tree(await nodes({ blob, tree }));
+    await writer.finish();
+    const now = new Date().toISOString();
+    const summary = { files: 1, dirs: 1, bytes: 1, filesRead: 1, newBlobs: 1, newBytes: 1, skipped: 0 };
+    const id = await repo.saveSnapshot({
+      time: now,
+      host: 'h',
+      source: 'web-1:files',
+      paths: ['/'],
+      tags: [],
+      tree: root,
+      summary: { ...summary, startedAt: now, endedAt: now, durationMs: 0 },
+      warnings: [],
+    });
+    return { repo, snapshot: await repo.resolveSnapshot(id) };
+  }
+  const file = (name: string, content: string): TreeNode => ({
+    name,
+    type: 'file',
+    mode: 0o644,
+    mtimeNs: '0',
+    uid: 0,
+    gid: 0,
+    size: 5,
+    content: [content],
+  });
+
+  for (const name of ['..', '../../escaped', '.', '', 'a\u0000b'])
+    it(`07.3 restore refuses a tree with an entry named ${JSON.stringify(name)} and writes nothing outside its target`, async () => {
+      const { repo, snapshot } = await forge(async ({ blob }) => [file(name, await blob('owned'))]);
+      const target = path.join(tempDir('forged'), 'a', 'b', 'target');
+      mkdirSync(target, { recursive: true });
+      await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(/entry named .* a restore would not write/);
+      expect(readdirSync(path.dirname(path.dirname(path.dirname(target))), { recursive: true }).sort()).toEqual([
+        'a',
+        'a/b',
+        'a/b/target',
+      ]);
+    });
+
+  it('07.3 restore refuses a tree that names an entry twice (a link, then a directory through it)', async () => {
+    const outside = tempDir('forged-outside');
+    const { repo, snapshot } = await forge(async ({ blob, tree }) => {
+      const innerId = await tree([file('passwd', await blob('owned'))]);
+      return [
+        { name: 'etc', type: 'symlink', mode: 0o777, mtimeNs: '0', uid: 0, gid: 0, target: outside },
+        { name: 'etc', type: 'dir', mode: 0o755, mtimeNs: '0', uid: 0, gid: 0, subtree: innerId },
+      ];
+    });
+    const target = tempDir('forged-target');
+    await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(/names etc twice/);
+    expect(readdirSync(outside)).toEqual([]);
   });
 });
 
