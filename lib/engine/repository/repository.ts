@@ -199,7 +199,9 @@ export class Repository {
     try {
       tree = decodeTree(bytes);
     } catch (err) {
-      throw new EngineError('corrupt', `tree ${id.slice(0, 12)} is not a valid tree`, { cause: err });
+      throw new EngineError('corrupt', `tree ${id.slice(0, 12)} is not a valid tree: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (this.treeCache.size > 10_000) this.treeCache.clear();
     this.treeCache.set(id, tree);

@@ -1,4 +1,5 @@
 // Directory trees as blobs: one JSON blob per directory, so an unchanged directory is one shared blob.
+import { EngineError } from '../errors';
 
 export const NODE_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
@@ -41,8 +42,22 @@ export function encodeTree(tree: Tree): Buffer {
   return Buffer.from(JSON.stringify({ nodes }));
 }
 
+/** Parses a tree and refuses one a restore must not follow: an entry name that is empty, `.` or `..`, or holds
+ *  `/` or NUL (it would write outside its directory), or a name given twice (a link, then a directory through
+ *  it). Trees come from backups, and a node writes the backups of its own sources. */
 export function decodeTree(bytes: Buffer): Tree {
   const tree = JSON.parse(bytes.toString('utf8')) as Tree;
   if (!Array.isArray(tree.nodes)) throw new Error('tree has no nodes');
+  const seen = new Set<string>();
+  for (const node of tree.nodes) {
+    const name: unknown = node?.name;
+    if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\0]/.test(name))
+      throw new EngineError(
+        'corrupt',
+        `it has an entry named ${JSON.stringify(name)}, which a restore would not write`,
+      );
+    if (seen.has(name)) throw new EngineError('corrupt', `it names ${name} twice`);
+    seen.add(name);
+  }
   return tree;
 }
