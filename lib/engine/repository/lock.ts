@@ -8,6 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 
 import { EngineError, isEngineError } from '../errors';
+import { stopAvoids } from '../test-hooks';
 import { open, seal } from './crypto';
 import type { Storage } from './storage';
 
@@ -118,16 +119,31 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   // A refresh never writes a lock that is gone: another process removed it because it judged it stale, and may
   // have pruned what this job wrote since. Nor one that went unrefreshed for nearly the stale limit (a stalled
   // process): another may have judged it stale and removed it, and the file seen now may be a stale read.
+  // Plain storage has no "replace only if present", so between the look and the write there is a window; a lock
+  // refreshed less than the stale limit ago is stale to nobody, so only a removal by hand can fall in it, and a
+  // write that itself stalls past the limit is caught after it.
   const assertFresh = () => {
     if (!lost.signal.aborted && Date.now() - refreshedAt > STALE_LOCK_MS - REFRESH_MS)
       lose(`it went ${Math.round((Date.now() - refreshedAt) / 1000)} s without a refresh`);
     if (lost.signal.aborted) throw lost.signal.reason;
   };
+  let inFlight = false;
+  stopAvoids(() => inFlight);
   const refresh = async () => {
-    assertFresh();
-    if (!(await storage.exists(name))) return lose('another process removed it, judging it stale');
-    await storage.put(name, sealLockRecord(key, record()));
-    refreshedAt = Date.now();
+    inFlight = true;
+    try {
+      assertFresh();
+      if (!(await storage.exists(name))) return lose('another process removed it, judging it stale');
+      await storage.put(name, sealLockRecord(key, record()));
+      // The write itself may have stalled past the limit, and brought back a lock that was removed meanwhile.
+      if (Date.now() - refreshedAt > STALE_LOCK_MS - REFRESH_MS) {
+        await storage.delete(name).catch(() => undefined);
+        return lose(`its refresh took until ${Math.round((Date.now() - refreshedAt) / 1000)} s after the last`);
+      }
+      refreshedAt = Date.now();
+    } finally {
+      inFlight = false;
+    }
   };
   const timer = setInterval(() => {
     if (lost.signal.aborted || released) return;
