@@ -109,6 +109,12 @@ export class AppendOnlyAccess {
     if (kind === 'locks') {
       const owner = this.lockOwners.get(name);
       if (owner && owner !== nodeId) return text(403, 'a node may only write its own locks');
+      // A refresh never brings back a lock that was removed (judged stale): the node must give it up.
+      if (owner && !(await this.storage.exists(name))) {
+        this.lockOwners.delete(name);
+        this.options.quota?.forget(name);
+        return text(410, `${name} was removed (judged stale): this lock is lost`);
+      }
       if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
       const refusal = await this.checkLock(nodeId, name, body);
       if (refusal) return this.refuse(nodeId, name, refusal);

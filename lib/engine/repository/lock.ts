@@ -89,10 +89,13 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
     time: Date.now(),
     ...(options.owner ? { owner: options.owner } : {}),
   });
+  let writtenAt = 0;
   for (let attempt = 0; ; attempt++) {
     let conflict = await findConflict(storage, key, options, name);
     if (!conflict) {
-      await storage.put(name, sealLockRecord(key, record()));
+      const first = record();
+      writtenAt = first.time;
+      await storage.put(name, sealLockRecord(key, first));
       // Two processes may pass the check at once: look again with our lock in place and back off if needed.
       conflict = await findConflict(storage, key, options, name);
       if (!conflict) break;
@@ -108,7 +111,7 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   }
   let refreshing: Promise<void> = Promise.resolve();
   let released = false;
-  let refreshedAt = Date.now();
+  let refreshedAt = writtenAt;
   const lost = new AbortController();
   const lose = (why: string) => {
     clearInterval(timer);
@@ -134,13 +137,15 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
     try {
       assertFresh();
       if (!(await storage.exists(name))) return lose('another process removed it, judging it stale');
-      await storage.put(name, sealLockRecord(key, record()));
+      const written = record();
+      await storage.put(name, sealLockRecord(key, written));
       // The write itself may have stalled past the limit, and brought back a lock that was removed meanwhile.
       if (Date.now() - refreshedAt > STALE_LOCK_MS - REFRESH_MS) {
         await storage.delete(name).catch(() => undefined);
         return lose(`its refresh took until ${Math.round((Date.now() - refreshedAt) / 1000)} s after the last`);
       }
-      refreshedAt = Date.now();
+      // Others judge the lock by the time written in it, not by when the write ended.
+      refreshedAt = written.time;
     } finally {
       inFlight = false;
     }

@@ -170,12 +170,14 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     const superseded = repo.indexFileIds();
     await repo.writeIndex(keptPacks, superseded);
     for (const id of superseded) {
+      sweep.assertFresh();
       await repo.storage.delete(`index/${id}`);
       repo.forgetIndexFile(id);
     }
     for (const packId of deletions) {
       result.blobsRemoved += repo.index.packEntries(packId)?.length ?? 0;
       result.bytesDeleted += stored.get(packId) ?? 0;
+      sweep.assertFresh();
       await repo.storage.delete(`data/${packId}`);
       result.packsDeleted++;
     }
