@@ -100,8 +100,11 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.applyNow(applySchema.parse(json()).snapshot);
     case 'POST /v1/drill':
       return agent.drill();
-    case 'POST /v1/failsafe':
-      return agent.failsafeAnswer();
+    case 'POST /v1/failsafe': {
+      // The asker's lease: how long its extension may run on this node's word (an older asker sends none).
+      const leaseMs = Number((json() as { leaseMs?: unknown }).leaseMs);
+      return agent.failsafeAnswer(Number.isFinite(leaseMs) && leaseMs > 0 ? Math.min(leaseMs, 600_000) : 0);
+    }
     case 'POST /v1/jobs':
       return agent.startJob(agentJobSchema.parse(json()));
     default: {

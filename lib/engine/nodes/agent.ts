@@ -252,14 +252,14 @@ export class Agent {
 
   /** Answers a peer's failsafe question: how long since this node heard from the control plane. A primary (or a
    *  node being promoted) never confirms another's outage: a control plane that was there promoted it. */
-  failsafeAnswer(): { heardControlPlaneMsAgo: number } {
+  failsafeAnswer(askerLeaseMs = 0): { heardControlPlaneMsAgo: number } {
     if (this.state.role === 'primary' || this.promoting > 0) return { heardControlPlaneMsAgo: 0 };
     const now = Date.now();
     const ago = this.lastHeardControlPlane ? now - this.lastHeardControlPlane : Number.MAX_SAFE_INTEGER;
-    // The asker counts an answer over half its lease as a confirmation; its lease is the group's, which this node
-    // knows from its own heartbeats (if it changed meanwhile, a quarter of ours is on the safe side).
-    const leaseMs = this.heartbeat?.leaseMs ?? 0;
-    if (!this.heartbeat || ago > leaseMs / 4)
+    // The asker counts an answer over half its lease as a confirmation, and extends by half its lease: it says
+    // which lease that is; the group's, as this node last heard it, may differ if it changed meanwhile.
+    const leaseMs = Math.max(askerLeaseMs, this.heartbeat?.leaseMs ?? 0);
+    if (!this.heartbeat || ago > Math.min(askerLeaseMs || leaseMs, this.heartbeat.leaseMs) / 4)
       this.vouched = { at: now, leaseMs: Math.max(leaseMs, this.vouched?.leaseMs ?? 0) };
     return { heardControlPlaneMsAgo: ago };
   }

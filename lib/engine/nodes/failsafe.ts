@@ -17,7 +17,7 @@ export async function peersConfirmOutage(
     peers.map(async (peer) => {
       try {
         const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', {
-          body: '{}',
+          body: JSON.stringify({ leaseMs }),
           timeoutMs,
         });
         if (res.status !== 200) return false;

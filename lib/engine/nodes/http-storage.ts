@@ -43,7 +43,9 @@ export class HttpStorage implements Storage {
         );
       }
       // Over the node's request rate: wait as long as the control plane says, and go on.
-      const retryAfterMs = Number(res.headers.get('retry-after') ?? 1) * 1000;
+      // (The header is not covered by the response's signature: a value that is not a sane number means 1 s.)
+      const retryAfter = Number(res.headers.get('retry-after'));
+      const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 && retryAfter <= 60 ? retryAfter * 1000 : 1000;
       if (res.status !== 429 || Date.now() + retryAfterMs > throttledUntil) break;
       await new Promise((r) => setTimeout(r, retryAfterMs));
     }
