@@ -206,6 +206,12 @@ describe('backup and restore', () => {
     // The link's own place holds a directory: what the backup went through, not a link to somewhere else.
     expect(lstatSync(path.join(target, link)).isDirectory()).toBe(true);
     expect(describeTree(path.join(target, link, 'docs'))).toEqual(describeTree(path.join(src, 'docs')));
+    // A path below a link that is itself named is not followed through it: it is a skip, and says why.
+    const both = await runBackup(repo, { paths: [link, path.join(link, 'docs')] });
+    expect(both.snapshot.summary.skipped).toBe(1);
+    expect(both.snapshot.warnings[0]).toMatch(
+      /docs: not backed up: it lies below .*to-data, which is backed up as a symbolic link/,
+    );
     // A path through a file is refused with a clear error.
     await expect(runBackup(repo, { paths: [path.join(src, 'hello.txt', 'x')] })).rejects.toThrow(
       /hello\.txt is not a directory/,

@@ -23,6 +23,8 @@ export interface FsEntry {
   sqlite?: boolean;
   /** Walked whole (a given path, or below one), as opposed to a directory only on the way to a given path. */
   whole?: boolean;
+  /** Directories walked whole: their entries could be listed. */
+  listed?: boolean;
 }
 
 export interface ScanResult {
@@ -63,6 +65,7 @@ export async function scanSources(
       skip(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
       return;
     }
+    entry.listed = true;
     const names: string[] = [];
     for (const bytes of raw) {
       const name = bytes.toString('utf8');
@@ -100,7 +103,7 @@ export async function scanSources(
   // Sorted by their parts, a path comes after every path that contains it: one already walked covers it.
   const given = [...new Set([...paths, ...sqlite].map((p) => path.resolve(p)))].sort(byParts);
   for (const absolute of given) {
-    const entry = placeSource(root, absolute);
+    const entry = placeSource(root, absolute, skip);
     if (!entry) continue;
     if (sqlite.has(absolute)) markSqlite(entry);
     await visit(entry);
@@ -115,8 +118,9 @@ function byParts(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** Adds a backed-up path and the directories above it to the tree; null if a path walked already covers it. */
-function placeSource(root: FsEntry, absolute: string): FsEntry | null {
+/** Adds a backed-up path and the directories above it to the tree; null if a path walked already covers it, or
+ *  if one walked already stands in its way (skipped, with the reason). */
+function placeSource(root: FsEntry, absolute: string, skip: (where: string, why: string) => void): FsEntry | null {
   try {
     let parent = root;
     for (const part of absolute.split(path.sep).filter(Boolean).slice(0, -1)) {
@@ -131,7 +135,15 @@ function placeSource(root: FsEntry, absolute: string): FsEntry | null {
           );
         parent.children!.set(part, next);
       }
-      if (next.whole) return null;
+      if (next.whole) {
+        if (next.type !== 'dir')
+          skip(
+            absolute,
+            `not backed up: it lies below ${next.path}, which is backed up as a ${next.type === 'symlink' ? 'symbolic link' : next.type} (name one or the other)`,
+          );
+        else if (!next.listed) skip(absolute, `not backed up: it lies below ${next.path}, which could not be read`);
+        return null;
+      }
       parent = next;
     }
     const name = path.basename(absolute);
