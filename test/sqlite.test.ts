@@ -151,6 +151,30 @@ describe('SQLite databases whose main file does not change', () => {
     expect(node?.sqlite).toBe(true);
   });
 
+  it('07.10 a database with a rollback journal, written 200 times a second by another process, is copied consistently', async () => {
+    const { repo } = await newRepository();
+    const dir = path.join(tempDir('sqlite-journal'), 'svc');
+    mkdirSync(dir);
+    const file = path.join(dir, 'ledger.db');
+    // About 24 MiB of rows, so that the copy takes several steps.
+    const seed = new Database(file);
+    seed.pragma('journal_mode = DELETE');
+    seed.exec('CREATE TABLE filler (b BLOB)');
+    const fill = seed.prepare('INSERT INTO filler VALUES (?)');
+    seed.transaction(() => {
+      for (let i = 0; i < 6000; i++) fill.run(Buffer.alloc(4000, i % 251));
+    })();
+    seed.close();
+    const child = spawn(process.execPath, [WRITER, file, '60', 'DELETE', '200'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    running.push(child);
+    await startWriterUntil(child, 100);
+    const { id } = await runBackup(repo, { paths: [dir] });
+    const target = await restoreTo(repo, id);
+    expect(consistentCount(path.join(target, file))).toBeGreaterThanOrEqual(100);
+  });
+
   it('07.10 a copy of a database is staged in the cache directory (0700, 0600), never in the temporary directory, and a killed backup’s copy is removed by the next one', () => {
     const src = path.join(tempDir('stage-src'), 'app');
     mkdirSync(src);

@@ -89,14 +89,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   });
   let reader: FileReader | null = null;
   let saver: TreeSaver | null = null;
-  let staging: Staging;
-  try {
-    staging = openStaging(options.cacheDir ?? defaultCacheDir());
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
-  const scratch = staging.dir;
+  // Opened on the first copy a backup needs (a live database): a backup of plain files needs no cache directory.
+  let staging: Staging | null = null;
+  const scratch = () => {
+    staging ??= openStaging(options.cacheDir ?? defaultCacheDir());
+    return staging.dir;
+  };
   try {
     await repo.loadIndex();
     await adoptOrphanPacks(repo);
@@ -153,7 +151,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     await saver?.settle();
     throw err;
   } finally {
-    staging.remove();
+    (staging as Staging | null)?.remove();
     await reader?.close();
     await lock.release();
   }
@@ -190,7 +188,7 @@ class TreeSaver {
     readonly writer: BlobWriter,
     private readonly reader: FileReader,
     private readonly meter: ProgressMeter,
-    private readonly scratch: string,
+    private readonly scratch: () => string,
     private readonly signal: AbortSignal | undefined,
     /** Whether files carry their ctime, and whether it decides that a file is unchanged. */
     private readonly ctime: { record: boolean; compare: boolean },
@@ -306,11 +304,11 @@ class TreeSaver {
   }
 
   private async readSqlite(file: string): Promise<FileResult> {
-    const copy = path.join(this.scratch, `db-${randomBytes(6).toString('hex')}.sqlite`);
+    const copy = path.join(this.scratch(), `db-${randomBytes(6).toString('hex')}.sqlite`);
     try {
       // Created 0600 before SQLite writes into it: the copy is as private as the database it is of.
       writeFileSync(copy, '', { mode: 0o600 });
-      await copySqliteConsistently(file, copy);
+      await copySqliteConsistently(file, copy, (message) => this.meter.warn(file, message));
       crashPoint('sqlite-copy');
       return await this.reader.read(copy, statSync(copy).size, false);
     } catch (err) {

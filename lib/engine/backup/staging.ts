@@ -32,12 +32,16 @@ export function openStaging(cacheDir: string): Staging {
       cause: err,
     });
   }
+  // Only this host's leftovers: a cache directory may be shared (a network home directory), and another host's
+  // process ids mean nothing here.
+  const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, '_');
   for (const name of readdirSync(root)) {
-    const pid = Number(/^backup-(\d+)-/.exec(name)?.[1]);
-    if (pid && !alive(pid)) rmSync(path.join(root, name), { recursive: true, force: true });
+    const match = /^backup-(.+)-(\d+)-[^-]+$/.exec(name);
+    if (match && match[1] === host && !alive(Number(match[2])))
+      rmSync(path.join(root, name), { recursive: true, force: true });
   }
   // mkdtemp creates it 0700.
-  const dir = mkdtempSync(path.join(root, `backup-${process.pid}-`));
+  const dir = mkdtempSync(path.join(root, `backup-${host}-${process.pid}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

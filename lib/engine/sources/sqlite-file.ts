@@ -27,8 +27,22 @@ export function isSqliteFile(file: string): boolean {
   }
 }
 
-/** Copies a live database to `dest` as one consistent snapshot of its committed state. */
-export async function copySqliteConsistently(source: string, dest: string): Promise<void> {
+/** Pages a step copies from a database with a rollback journal: a step's read lock blocks writers for a few
+ *  milliseconds (4 MiB with 4 KiB pages). */
+const PAGES_PER_STEP = 1024;
+/** Writes that restart a stepped copy before it is done in one step instead. */
+const RESTART_BUDGET = 3;
+
+/** Copies a live database to `dest` as one consistent snapshot of its committed state. In WAL mode, in one step:
+ *  writers go on meanwhile (they append to the WAL), and no write can restart it, so it finishes under any load.
+ *  With a rollback journal, the copy's read lock blocks writers: it goes in short steps, between which writers
+ *  run; a write restarts it, and after RESTART_BUDGET restarts it is done in one step, which blocks writers for its
+ *  whole length, and `onWarning` says so. */
+export async function copySqliteConsistently(
+  source: string,
+  dest: string,
+  onWarning?: (message: string) => void,
+): Promise<void> {
   let db: Database.Database;
   try {
     db = new Database(source, { readonly: true, fileMustExist: true });
@@ -39,9 +53,25 @@ export async function copySqliteConsistently(source: string, dest: string): Prom
   }
   try {
     db.pragma('busy_timeout = 10000');
-    // One step copies every page under a single read transaction: in WAL mode writers go on meanwhile, and
-    // there is no second step for a concurrent write to restart, so the copy finishes under any load.
-    await db.backup(dest, { progress: () => 0x7fffffff });
+    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    let remaining = Number.POSITIVE_INFINITY;
+    let restarts = 0;
+    await db.backup(dest, {
+      progress: ({ remainingPages }) => {
+        if (wal) return 0x7fffffff;
+        // A step that left no fewer pages to go than the last started over: a write came between them.
+        if (remainingPages >= remaining) restarts++;
+        remaining = remainingPages;
+        if (restarts < RESTART_BUDGET) return PAGES_PER_STEP;
+        if (restarts === RESTART_BUDGET) {
+          restarts++;
+          onWarning?.(
+            `writes restarted the copy ${RESTART_BUDGET} times: the rest was copied in one step, which held the database's writers until it ended (a database in WAL mode is copied without holding them)`,
+          );
+        }
+        return 0x7fffffff;
+      },
+    });
   } catch (err) {
     throw new EngineError('source-unreadable', `cannot copy SQLite database ${source}: ${(err as Error).message}`, {
       cause: err,
