@@ -86,15 +86,17 @@ export interface Entry {
   target?: string;
 }
 
-/** Everything a restore must reproduce about a tree: type, mode, mtime, content hash, link target. */
+/** Everything a restore must reproduce about a tree: type, mode, mtime, content hash, link target. Names and
+ *  targets are read as bytes: one that is not UTF-8 is keyed as `bytes:` and its hex, so no two names meet. */
 export function describeTree(root: string): Record<string, Entry> {
   const out: Record<string, Entry> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      const key = path.posix.join(rel, name);
+  const walk = (dir: Buffer, rel: string) => {
+    for (const name of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
+      const full = Buffer.concat([dir, Buffer.from('/'), name]);
+      const key = path.posix.join(rel, shownBytes(name));
       const st = lstatSync(full);
-      if (st.isSymbolicLink()) out[key] = { type: 'symlink', mode: 0, target: readlinkSync(full) };
+      if (st.isSymbolicLink())
+        out[key] = { type: 'symlink', mode: 0, target: shownBytes(readlinkSync(full, { encoding: 'buffer' })) };
       else if (st.isDirectory()) {
         out[key] = { type: 'dir', mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs) };
         walk(full, key);
@@ -108,6 +110,11 @@ export function describeTree(root: string): Record<string, Entry> {
       } else out[key] = { type: 'other', mode: st.mode & 0o7777 };
     }
   };
-  walk(root, '');
+  walk(Buffer.from(root), '');
   return out;
+}
+
+function shownBytes(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return Buffer.from(text).equals(bytes) ? text : `bytes:${bytes.toString('hex')}`;
 }
