@@ -72,7 +72,8 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
   async function forge(
     nodes: (make: {
       blob: (text: string) => Promise<string>;
-      tree: (entries: TreeNode[]) => Promise<string>;
+      /** A tree blob of these nodes, or of this JSON text as it is stored. */
+      tree: (entries: TreeNode[] | string) => Promise<string>;
     }) => Promise<TreeNode[]>,
   ) {
     const { repo } = await newRepository();
@@ -83,8 +84,8 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
       await writer.save('data', id, bytes);
       return id;
     };
-    const tree = async (entries: TreeNode[]) => {
-      const bytes = encodeTree({ nodes: entries });
+    const tree = async (entries: TreeNode[] | string) => {
+      const bytes = typeof entries === 'string' ? Buffer.from(entries) : encodeTree({ nodes: entries });
       const id = repo.blobId(bytes);
       await writer.save('tree', id, bytes);
       return id;
@@ -116,18 +117,32 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
     content: [content],
   });
 
-  for (const name of ['..', '../../escaped', '.', '', 'a\u0000b'])
-    it(`07.3 restore refuses a tree with an entry named ${JSON.stringify(name)} and writes nothing outside its target`, async () => {
-      const { repo, snapshot } = await forge(async ({ blob }) => [file(name, await blob('owned'))]);
-      const target = path.join(tempDir('forged'), 'a', 'b', 'target');
-      mkdirSync(target, { recursive: true });
-      await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(/entry named .* a restore would not write/);
-      expect(readdirSync(path.dirname(path.dirname(path.dirname(target))), { recursive: true }).sort()).toEqual([
-        'a',
-        'a/b',
-        'a/b/target',
-      ]);
-    });
+  // 07.6: a name given as bytes (nameBytes) is held to the same rules as one given as text.
+  const withBytes = (node: TreeNode, nameBytes: string) => ({ ...node, nameBytes }) as TreeNode;
+  const spellings = [
+    { item: '07.3', how: 'an entry named', entry: (name: string, content: string) => file(name, content) },
+    {
+      item: '07.6',
+      how: 'an entry whose nameBytes spell',
+      entry: (name: string, content: string) =>
+        withBytes(file('harmless', content), Buffer.from(name).toString('base64')),
+    },
+  ];
+  for (const { item, how, entry } of spellings)
+    for (const name of ['..', '../../escaped', '.', '', 'a\u0000b'])
+      it(`${item} restore refuses a tree with ${how} ${JSON.stringify(name)} and writes nothing outside its target`, async () => {
+        const { repo, snapshot } = await forge(async ({ blob }) => [entry(name, await blob('owned'))]);
+        const target = path.join(tempDir('forged'), 'a', 'b', 'target');
+        mkdirSync(target, { recursive: true });
+        await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(
+          /entry named .* a restore would not write/,
+        );
+        expect(readdirSync(path.dirname(path.dirname(path.dirname(target))), { recursive: true }).sort()).toEqual([
+          'a',
+          'a/b',
+          'a/b/target',
+        ]);
+      });
 
   it('07.3 restore refuses a tree that names an entry twice (a link, then a directory through it)', async () => {
     const outside = tempDir('forged-outside');
@@ -141,6 +156,39 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
     const target = tempDir('forged-target');
     await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(/names etc twice/);
     expect(readdirSync(outside)).toEqual([]);
+  });
+  it('07.6 restore refuses a tree that names an entry once as text and again as bytes', async () => {
+    const outside = tempDir('forged-bytes-outside');
+    const { repo, snapshot } = await forge(async ({ blob, tree }) => {
+      const innerId = await tree([file('passwd', await blob('owned'))]);
+      return [
+        { name: 'etc', type: 'symlink', mode: 0o777, mtimeNs: '0', uid: 0, gid: 0, target: outside },
+        withBytes(
+          { name: 'innocent', type: 'dir', mode: 0o755, mtimeNs: '0', uid: 0, gid: 0, subtree: innerId },
+          Buffer.from('etc').toString('base64'),
+        ),
+      ];
+    });
+    const target = tempDir('forged-bytes-target');
+    await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(/names etc twice/);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('07.6 nameBytes that are not base64, and a name or target holding a lone surrogate, are damage', async () => {
+    const node = '"type":"symlink","mode":511,"mtimeNs":"0","uid":0,"gid":0';
+    const stored = [
+      `{"nodes":[{"name":"x","nameBytes":"not base64!",${node},"target":"x"}]}`,
+      `{"nodes":[{"name":"caf\\udce9",${node},"target":"x"}]}`,
+      `{"nodes":[{"name":"l",${node},"target":"/etc\\ud800"}]}`,
+    ];
+    for (const json of stored) {
+      const { repo, snapshot } = await forge(async ({ tree }) => [
+        { name: 'd', type: 'dir', mode: 0o755, mtimeNs: '0', uid: 0, gid: 0, subtree: await tree(json) },
+      ]);
+      const target = tempDir('forged-bytes-damage');
+      await expect(runRestore(repo, { snapshot, target })).rejects.toMatchObject({ code: 'corrupt' });
+      expect(readdirSync(target)).toEqual([]);
+    }
   });
 });
 

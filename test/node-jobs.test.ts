@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentClient } from '@/lib/engine/nodes/agent-client';
 import type { AgentJobInput, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
 import { HttpStorage } from '@/lib/engine/nodes/http-storage';
-import { openRepository } from '@/lib/engine';
+import { openRepository, runBackup } from '@/lib/engine';
+import { Repository } from '@/lib/engine/repository/repository';
+import { signConfig } from '@/lib/engine/repository/config';
 import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
 import { waitFor } from './support/wait';
 
@@ -149,5 +151,47 @@ describe('jobs on a node', () => {
     expect((await storage.get(`data/${pack.name}`)).length).toBe(pack.size);
     const stranger = new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: 'ab'.repeat(32) });
     await expect(stranger.list('snapshots')).rejects.toThrow();
+  });
+  it('07.6 a node stores a name that is not UTF-8; through a repository that does not list byte-names it skips it, saying why, and leaves the config alone', async () => {
+    const [a] = cluster.nodes;
+    const dir = path.join(cluster.dir, 'node-a-bytes');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'plain.txt'), 'plain');
+    writeFileSync(Buffer.from(`${dir}/caf\xe9.txt`, 'latin1'), 'a Latin-1 name');
+    const backup = () => runJob(a.direct, { kind: 'backup', paths: [dir], sourceName: 'bytes' });
+    const stored = await backup();
+    expect({ status: stored.status, warnings: stored.result?.warnings }).toEqual({ status: 'succeeded', warnings: [] });
+    const owner = await openRepository(cluster.repository, 'cluster repository passphrase');
+    expect((await owner.resolveSnapshot(stored.result!.id as string)).summary.files).toBe(2);
+
+    // A repository the control plane has not listed the feature in: the node may not write the config.
+    const config = readFileSync(path.join(cluster.repository, 'config'));
+    const { mac: _, ...unsigned } = owner.config;
+    const without = signConfig(owner.key, {
+      ...unsigned,
+      features: unsigned.features?.filter((f) => f !== 'byte-names'),
+    });
+    writeFileSync(path.join(cluster.repository, 'config'), JSON.stringify(without, null, 2));
+    try {
+      // The engine as the node runs it, opening the repository afresh through the storage API with its credentials.
+      const { repositoryPassword } = JSON.parse(readFileSync(a.configFile, 'utf8')) as { repositoryPassword: string };
+      const asNode = await Repository.open(
+        new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: a.secret }),
+        repositoryPassword,
+        { lockOwner: a.nodeId },
+      );
+      const skipped = await runBackup(asNode, { paths: [dir], node: 'node-a', sourceName: 'bytes' });
+      expect(skipped.snapshot.warnings).toEqual([
+        expect.stringMatching(
+          /caf\\xe9\.txt: its name or link target is not UTF-8, and the repository does not list the byte-names feature/,
+        ),
+      ]);
+      expect(skipped.snapshot.summary).toMatchObject({ files: 1, skipped: 1 });
+      expect(JSON.parse(readFileSync(path.join(cluster.repository, 'config'), 'utf8')).features).not.toContain(
+        'byte-names',
+      );
+    } finally {
+      writeFileSync(path.join(cluster.repository, 'config'), config);
+    }
   });
 });

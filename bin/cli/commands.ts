@@ -16,6 +16,7 @@ import {
   writeKeyFile,
   type RetentionPolicy,
 } from '../../lib/engine';
+import { displayPath, parseDisplayPath } from '../../lib/engine/byte-names';
 import { backupResultData, restoreResultData } from '../../lib/engine/job-results';
 import type { Context } from './context';
 import { formatBytes, formatDuration } from '../../lib/format';
@@ -109,14 +110,19 @@ export const ls: Command = async (ctx, v, args) => {
   let treeId = snap.tree;
   const want = path.posix.resolve('/', args[1] ?? '/');
   for (const part of want.split('/').filter(Boolean)) {
-    const node = (await repo.readTree(treeId)).nodes.find((n) => n.name === part);
+    // A name that is not UTF-8 is typed as ls shows it, with \xNN for each such byte.
+    const nodes = (await repo.readTree(treeId)).nodes;
+    const bytes = parseDisplayPath(part);
+    const node = nodes.find((n) => n.name === part) ?? nodes.find((n) => bytes !== null && n.name === bytes);
     if (!node?.subtree)
       throw new EngineError('not-found', `${want} is not a directory in snapshot ${snap.id.slice(0, 8)}`);
     treeId = node.subtree;
   }
   const nodes = (await repo.readTree(treeId)).nodes.map(({ content: _c, dev: _d, inode: _i, ...rest }) => ({
     ...rest,
-    path: path.posix.join(want, rest.name),
+    name: displayPath(rest.name),
+    path: path.posix.join(want, displayPath(rest.name)),
+    ...(rest.target === undefined ? {} : { target: displayPath(rest.target) }),
   }));
   ctx.out.result(
     'ls',
@@ -135,7 +141,7 @@ export const diff: Command = async (ctx, _v, args) => {
   if (args.length !== 2) throw new EngineError('invalid-argument', 'usage: lifeline diff SNAPSHOT SNAPSHOT');
   const repo = await ctx.open();
   const [a, b] = [await repo.resolveSnapshot(args[0]), await repo.resolveSnapshot(args[1])];
-  const entries = await diffSnapshots(repo, a.tree, b.tree);
+  const entries = (await diffSnapshots(repo, a.tree, b.tree)).map((e) => ({ ...e, path: displayPath(e.path) }));
   const sign = { added: '+', removed: '-', changed: 'M' } as const;
   ctx.out.result(
     'diff',

@@ -1,6 +1,7 @@
 // The result of a backup or restore as the CLI prints it (docs/cli.md) and as an agent reports it for its jobs:
 // one shape, so the control plane reads both the same way.
 import type { BackupResult } from './backup/run-backup';
+import { displayPath } from './byte-names';
 import type { SnapshotRecord } from './repository/snapshot';
 import type { RestoreResult } from './restore/run-restore';
 
@@ -17,7 +18,13 @@ export function backupResultData({ id, snapshot }: BackupResult) {
 export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResult, dryRun: boolean) {
   const entries = result.plan.entries
     .filter((e) => e.action !== 'merge')
-    .map((e) => ({ action: e.action, path: e.path, destination: e.destination, type: e.type, size: e.size }));
+    .map((e) => ({
+      action: e.action,
+      path: displayPath(e.path),
+      destination: displayPath(e.destination),
+      type: e.type,
+      size: e.size,
+    }));
   return {
     snapshot: snapshot.id,
     dryRun,

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { decompress } from 'zstd-napi';
 
 const NEWEST_FORMAT = 1;
-// `ctime` adds a field a restore does not use (docs, "Features").
-const KNOWN_FEATURES: string[] = ['ctime'];
+// `ctime` adds a field a restore does not use; `byte-names` adds nameBytes and targetBytes (docs, "Features").
+const KNOWN_FEATURES: string[] = ['byte-names', 'ctime'];
 const HEX_ID = /^[0-9a-f]{64}$/;
 
 type BlobLocation = { pack: string; type: string; offset: number; length: number; rawLength: number };
@@ -24,6 +24,8 @@ type TreeNode = {
   size?: number;
   subtree?: string;
   target?: string;
+  nameBytes?: string;
+  targetBytes?: string;
 };
 export type SnapshotInfo = { id: string; time: string; source: string; tags: string[]; paths: string[]; tree: string };
 
@@ -47,12 +49,22 @@ async function listNames(dir: string): Promise<string[]> {
   }
 }
 
-function safeName(name: unknown): string {
-  if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) {
-    throw new Error(`unsafe entry name in tree: ${JSON.stringify(name)}`);
+/** An entry's name as bytes: `nameBytes` (base64) when present, else the UTF-8 of `name`; refused if unsafe. */
+function safeName(node: TreeNode): Buffer {
+  if (typeof node.name !== 'string') throw new Error(`entry without a name: ${JSON.stringify(node)}`);
+  const name = node.nameBytes === undefined ? Buffer.from(node.name, 'utf8') : Buffer.from(node.nameBytes, 'base64');
+  const text = name.toString('latin1');
+  if (name.length === 0 || text === '.' || text === '..' || name.includes(0x2f) || name.includes(0)) {
+    throw new Error(`unsafe entry name in tree: ${JSON.stringify(text)}`);
   }
   return name;
 }
+
+const targetOf = (node: TreeNode): Buffer =>
+  node.targetBytes === undefined ? Buffer.from(node.target as string, 'utf8') : Buffer.from(node.targetBytes, 'base64');
+
+/** Paths are bytes: a name need not be UTF-8. */
+const join = (dir: Buffer, name: Buffer) => Buffer.concat([dir, Buffer.from('/'), name]);
 
 export class Repo {
   private index = new Map<string, BlobLocation>();
@@ -158,10 +170,10 @@ export class Repo {
   async restore(snapshotId: string, target: string): Promise<void> {
     const id = await this.resolveSnapshot(snapshotId);
     const snap = await this.readSnapshot(id);
-    const later: { p: string; node: TreeNode; depth: number }[] = [];
-    const walk = async (treeId: string, dir: string, depth: number) => {
+    const later: { p: Buffer; node: TreeNode; depth: number }[] = [];
+    const walk = async (treeId: string, dir: Buffer, depth: number) => {
       for (const node of await this.readTree(treeId)) {
-        const p = path.join(dir, safeName(node.name));
+        const p = join(dir, safeName(node));
         if (node.type === 'dir') {
           await fs.mkdir(p, { recursive: true });
           await walk(node.subtree as string, p, depth + 1);
@@ -180,10 +192,13 @@ export class Repo {
           if (node.size !== undefined && size !== node.size)
             throw new Error(`${p}: restored ${size} bytes, expected ${node.size}`);
         } else if (node.type === 'symlink') {
-          await fs.symlink(node.target as string, p);
+          await fs.symlink(targetOf(node), p);
           continue;
         } else if (node.type === 'fifo') {
-          execFileSync('mkfifo', ['-m', '600', p]);
+          // mkfifo(1) takes its path as text: made under a UTF-8 name in the target, then renamed.
+          const temp = path.join(target, `.fifo-${later.length}`);
+          execFileSync('mkfifo', ['-m', '600', temp]);
+          await fs.rename(temp, p);
         } else {
           throw new Error(`${p}: unknown node type ${JSON.stringify(node.type)}`);
         }
@@ -191,8 +206,8 @@ export class Repo {
       }
     };
     await fs.mkdir(target, { recursive: true });
-    await walk(snap.tree as string, target, 0);
-    const setMeta = async ({ p, node }: { p: string; node: TreeNode }) => {
+    await walk(snap.tree as string, Buffer.from(target), 0);
+    const setMeta = async ({ p, node }: { p: Buffer; node: TreeNode }) => {
       await fs.chmod(p, node.mode & 0o7777);
       const t = Number(BigInt(node.mtimeNs) / 1000n) / 1e6; // seconds, microsecond precision
       await fs.utimes(p, t, t);

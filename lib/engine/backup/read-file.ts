@@ -2,6 +2,7 @@
 // does not have yet. Synchronous and self-contained so that it runs the same inline or in a worker thread.
 import { closeSync, openSync, readSync } from 'node:fs';
 
+import { fsPath } from '../byte-names';
 import { encodeBlob } from '../repository/blob-codec';
 import { Chunker, type ChunkerParams } from '../repository/chunker';
 import { blobId } from '../repository/crypto';
@@ -39,7 +40,7 @@ export function readFile(
 ): FileResult {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(fsPath(file), 'r');
   } catch (err) {
     return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
   }

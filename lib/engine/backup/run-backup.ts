@@ -5,16 +5,17 @@ import { readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { decodeBytes, displayPath, fsPath, hasRawBytes } from '../byte-names';
 import { EngineError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import { BlobWriter } from '../repository/blob-writer';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
-import { encodeTree, type TreeNode } from '../repository/tree';
+import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, type TreeNode } from '../repository/tree';
 import { crashPoint } from '../test-hooks';
 import { defaultCacheDir, openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
-import { copySqliteConsistently } from '../sources/sqlite-file';
+import { atSqlitePath, copySqliteConsistently } from '../sources/sqlite-file';
 import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
@@ -111,9 +112,14 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     // A lost lock stops the backup at once: what it would still write may already be pruned.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
     const ctime = await withFeature(repo, 'ctime', meter);
+    let byteNames: Promise<boolean> | undefined;
     saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal, {
-      record: ctime,
-      compare: ctime && !options.ignoreCtime,
+      ctime: { record: ctime, compare: ctime && !options.ignoreCtime },
+      // Listed in the config only once a name or link target needs it.
+      byteNames: () => {
+        byteNames ??= withFeature(repo, BYTE_NAMES_FEATURE, meter);
+        return byteNames;
+      },
     });
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
@@ -168,6 +174,8 @@ async function findParent(
   return mine.at(-1) ?? null;
 }
 
+const NO_BYTE_NAMES = `its name or link target is not UTF-8, and the repository does not list the ${BYTE_NAMES_FEATURE} feature that stores it: skipped`;
+
 /** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
 const MAX_FILES_IN_FLIGHT = 128;
 const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
@@ -190,8 +198,12 @@ class TreeSaver {
     private readonly meter: ProgressMeter,
     private readonly scratch: () => string,
     private readonly signal: AbortSignal | undefined,
-    /** Whether files carry their ctime, and whether it decides that a file is unchanged. */
-    private readonly ctime: { record: boolean; compare: boolean },
+    private readonly features: {
+      /** Whether files carry their ctime, and whether it decides that a file is unchanged. */
+      ctime: { record: boolean; compare: boolean };
+      /** Whether names and link targets that are not UTF-8 may be stored (the repository lists `byte-names`). */
+      byteNames: () => Promise<boolean>;
+    },
   ) {}
 
   /** Walks the scan, handing every file to the reader as soon as it is seen; the directory's tree blob is saved
@@ -204,11 +216,15 @@ class TreeSaver {
     }
     const pending: Promise<TreeNode | null>[] = [];
     for (const child of entry.children!.values()) {
+      if (hasRawBytes(child.name) && !(await this.features.byteNames())) {
+        this.skip(child.path, NO_BYTE_NAMES);
+        continue;
+      }
       const before = previous.get(child.name);
       if (child.type === 'dir')
         pending.push(quiet(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)));
       else if (child.type === 'file') pending.push(quiet((await this.startFile(child, before)).node));
-      else pending.push(Promise.resolve(this.specialNode(child)));
+      else pending.push(Promise.resolve(await this.specialNode(child)));
     }
     const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== null);
     const bytes = encodeTree({ nodes });
@@ -224,14 +240,17 @@ class TreeSaver {
     await this.writer.settle();
   }
 
-  private specialNode(entry: FsEntry): TreeNode | null {
+  private async specialNode(entry: FsEntry): Promise<TreeNode | null> {
     if (entry.type === 'fifo') return baseNode(entry);
     if (entry.type === 'symlink') {
+      let target: string;
       try {
-        return { ...baseNode(entry), target: readlinkSync(entry.path) };
+        target = decodeBytes(readlinkSync(fsPath(entry.path), { encoding: 'buffer' }));
       } catch (err) {
         return this.skip(entry.path, `symbolic link not readable: ${(err as Error).message}`);
       }
+      const node = { ...baseNode(entry), target };
+      return needsByteNames(node) && !(await this.features.byteNames()) ? this.skip(entry.path, NO_BYTE_NAMES) : node;
     }
     return this.skip(
       entry.path,
@@ -248,7 +267,7 @@ class TreeSaver {
       !entry.sqlite &&
       before &&
       !before.sqlite &&
-      isUnchanged(before, entry, this.ctime.compare) &&
+      isUnchanged(before, entry, this.features.ctime.compare) &&
       before.content!.every((id) => this.writer.has(id))
     ) {
       this.count(size);
@@ -276,7 +295,7 @@ class TreeSaver {
   }
 
   private async readFile(entry: FsEntry, size: number, sqlite: boolean): Promise<TreeNode | null> {
-    this.meter.currentPath = entry.path;
+    this.meter.currentPath = displayPath(entry.path);
     let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true);
     if (result.kind === 'sqlite') {
       result = await this.readSqlite(entry.path);
@@ -305,10 +324,13 @@ class TreeSaver {
 
   private async readSqlite(file: string): Promise<FileResult> {
     const copy = path.join(this.scratch(), `db-${randomBytes(6).toString('hex')}.sqlite`);
+    const shown = displayPath(file);
     try {
       // Created 0600 before SQLite writes into it: the copy is as private as the database it is of.
       writeFileSync(copy, '', { mode: 0o600 });
-      await copySqliteConsistently(file, copy, (message) => this.meter.warn(file, message));
+      await atSqlitePath(file, (name) =>
+        copySqliteConsistently(name, copy, (message) => this.meter.warn(shown, message), shown),
+      );
       crashPoint('sqlite-copy');
       return await this.reader.read(copy, statSync(copy).size, false);
     } catch (err) {
@@ -333,7 +355,7 @@ class TreeSaver {
 
   private fileNode(entry: FsEntry, size: number): TreeNode {
     const node: TreeNode = { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };
-    if (this.ctime.record) node.ctimeNs = entry.stat.ctimeNs.toString();
+    if (this.features.ctime.record) node.ctimeNs = entry.stat.ctimeNs.toString();
     return node;
   }
 
@@ -345,8 +367,9 @@ class TreeSaver {
   }
 
   private skip(file: string, message: string): null {
-    this.warnings.push(`${file}: ${message}`);
-    this.meter.warn(file, message);
+    const shown = displayPath(file);
+    this.warnings.push(`${shown}: ${message}`);
+    this.meter.warn(shown, message);
     return null;
   }
 }

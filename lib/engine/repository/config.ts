@@ -14,6 +14,8 @@ export const FORMAT_VERSION = 1;
 export const KNOWN_FEATURES: readonly string[] = [
   // Files carry ctimeNs, and a backup compares it to find files rewritten in place with size and mtime kept.
   'ctime',
+  // Names and link targets that are not UTF-8 are stored as their bytes (nameBytes, targetBytes).
+  'byte-names',
 ];
 
 export interface RepositoryConfig {

@@ -1,10 +1,13 @@
 // Directory trees as blobs: one JSON blob per directory, so an unchanged directory is one shared blob.
+import { decodeBytes, displayPath, encodeBytes, hasRawBytes } from '../byte-names';
 import { EngineError } from '../errors';
 
 export const NODE_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export interface TreeNode {
+  /** The entry's name as byte-names.ts decodes it: bytes that are not UTF-8 stand as escapes. Stored as `name`,
+   *  plus `nameBytes` (feature `byte-names`) when it is not UTF-8. */
   name: string;
   type: NodeType;
   /** Permission bits and set-id/sticky bits (mode & 0o7777). */
@@ -27,7 +30,7 @@ export interface TreeNode {
   sqlite?: true;
   /** Directories: the tree blob that lists the entries. */
   subtree?: string;
-  /** Symbolic links: where the link points. */
+  /** Symbolic links: where the link points, decoded like `name` (stored as `target`, plus `targetBytes`). */
   target?: string;
 }
 
@@ -35,10 +38,35 @@ export interface Tree {
   nodes: TreeNode[];
 }
 
-/** Nodes sorted by the bytes of their UTF-8 names. (Trees written before this sorted by JavaScript string order,
- *  UTF-16 code units, which differs for names beyond U+FFFF; readers take either, and nothing depends on it.) */
+/** The feature that lets names and link targets be any bytes, not only UTF-8. */
+export const BYTE_NAMES_FEATURE = 'byte-names';
+
+/** Whether a node needs the `byte-names` feature to be stored. */
+export function needsByteNames(node: Pick<TreeNode, 'name' | 'target'>): boolean {
+  return hasRawBytes(node.name) || (node.target !== undefined && hasRawBytes(node.target));
+}
+
+/** Nodes sorted by the bytes of their names. (Trees written before December 2026 sorted by JavaScript string order,
+ *  UTF-16 code units, which differs for names beyond U+FFFF; readers take either, and nothing depends on it.) A
+ *  name or target that is not UTF-8 is stored as its text with U+FFFD for each such byte, and in full, base64, in
+ *  `nameBytes` or `targetBytes`. */
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const keyed = tree.nodes.map((node) => ({ node, key: encodeBytes(node.name) }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  const nodes = keyed.map(({ node, key }) => {
+    if (!needsByteNames(node)) return node;
+    const stored: Record<string, unknown> = { ...node };
+    if (hasRawBytes(node.name)) {
+      stored.name = key.toString('utf8');
+      stored.nameBytes = key.toString('base64');
+    }
+    if (node.target !== undefined && hasRawBytes(node.target)) {
+      const target = encodeBytes(node.target);
+      stored.target = target.toString('utf8');
+      stored.targetBytes = target.toString('base64');
+    }
+    return stored;
+  });
   return Buffer.from(JSON.stringify({ nodes }));
 }
 
@@ -49,15 +77,32 @@ export function decodeTree(bytes: Buffer): Tree {
   const tree = JSON.parse(bytes.toString('utf8')) as Tree;
   if (!Array.isArray(tree.nodes)) throw new Error('tree has no nodes');
   const seen = new Set<string>();
-  for (const node of tree.nodes) {
+  for (const node of tree.nodes as (TreeNode & { nameBytes?: unknown; targetBytes?: unknown })[]) {
+    if (node?.nameBytes !== undefined) {
+      node.name = decodeBytes(base64Field(node.nameBytes, 'nameBytes'));
+      delete node.nameBytes;
+    } else if (typeof node?.name === 'string' && hasRawBytes(node.name))
+      throw new EngineError('corrupt', `it has an entry name that is not Unicode text: ${JSON.stringify(node.name)}`);
+    if (node?.targetBytes !== undefined) {
+      node.target = decodeBytes(base64Field(node.targetBytes, 'targetBytes'));
+      delete node.targetBytes;
+    } else if (typeof node?.target === 'string' && hasRawBytes(node.target))
+      throw new EngineError('corrupt', `it has a link target that is not Unicode text: ${JSON.stringify(node.target)}`);
     const name: unknown = node?.name;
     if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\0]/.test(name))
       throw new EngineError(
         'corrupt',
         `it has an entry named ${JSON.stringify(name)}, which a restore would not write`,
       );
-    if (seen.has(name)) throw new EngineError('corrupt', `it names ${name} twice`);
+    if (seen.has(name)) throw new EngineError('corrupt', `it names ${displayPath(name)} twice`);
     seen.add(name);
   }
   return tree;
+}
+
+function base64Field(value: unknown, field: string): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'base64') : null;
+  if (!bytes || bytes.toString('base64') !== value)
+    throw new EngineError('corrupt', `it has a ${field} that is not base64: ${JSON.stringify(value)}`);
+  return bytes;
 }

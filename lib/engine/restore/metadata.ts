@@ -1,6 +1,7 @@
 // Restoring what a tree node records about an entry: owner (as root), mode and modification time.
 import { chmodSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, rmSync } from 'node:fs';
 
+import { fsPath } from '../byte-names';
 import type { TreeNode } from '../repository/tree';
 
 const asRoot = process.getuid?.() === 0;
@@ -11,10 +12,11 @@ function mtimeSeconds(node: TreeNode): number {
 
 /** By path; a symbolic link's own times and owner, never its target's. */
 export function applyMetadata(file: string, node: TreeNode): void {
-  if (asRoot) bestEffort(() => lchownSync(file, node.uid, node.gid));
-  if (node.type !== 'symlink') chmodSync(file, node.mode);
+  const at = fsPath(file);
+  if (asRoot) bestEffort(() => lchownSync(at, node.uid, node.gid));
+  if (node.type !== 'symlink') chmodSync(at, node.mode);
   const seconds = mtimeSeconds(node);
-  lutimesSync(file, seconds, seconds);
+  lutimesSync(at, seconds, seconds);
 }
 
 /** On an open file, before it takes its final name. */
@@ -27,8 +29,8 @@ export function applyMetadataToFd(fd: number, node: TreeNode): void {
 
 /** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */
 export function removeIfDirectory(destination: string): void {
-  if (lstatSync(destination, { throwIfNoEntry: false })?.isDirectory())
-    rmSync(destination, { recursive: true, force: true });
+  const at = fsPath(destination);
+  if (lstatSync(at, { throwIfNoEntry: false })?.isDirectory()) rmSync(at, { recursive: true, force: true });
 }
 
 function bestEffort(change: () => void): void {

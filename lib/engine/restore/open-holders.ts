@@ -1,11 +1,13 @@
 // Which processes have a file open, from /proc (Linux): a database must not be swapped under a live process.
 import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 
+import { decodeBytes, fsPath } from '../byte-names';
+
 export function openHolders(files: string[]): number[] {
   const wanted = new Set<string>();
   for (const f of files) {
     try {
-      wanted.add(realpathSync(f));
+      wanted.add(decodeBytes(realpathSync(fsPath(f), { encoding: 'buffer' })));
     } catch {
       // not there: nobody holds it
     }
@@ -27,7 +29,7 @@ export function openHolders(files: string[]): number[] {
     }
     for (const fd of fds) {
       try {
-        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
+        if (wanted.has(decodeBytes(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'buffer' })))) {
           holders.push(Number(pid));
           break;
         }

@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
+import { decodeBytes, fsPath, parseDisplayPath } from '../byte-names';
 import { EngineError } from '../errors';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
@@ -25,12 +26,21 @@ export interface RestorePlan {
   bytes: number;
 }
 
+/** A path to restore, as given, and what it may stand for: itself, and the path its `\xNN` sequences spell
+ *  in bytes, as `ls` shows a name that is not UTF-8. Both are restored if both exist. */
+export interface Include {
+  given: string;
+  paths: string[];
+}
+
 /** Normalises include paths: absolute, no trailing slash. */
-export function normaliseIncludes(include: readonly string[]): string[] {
+export function normaliseIncludes(include: readonly string[]): Include[] {
   return include.map((p) => {
     if (!path.isAbsolute(p))
       throw new EngineError('invalid-argument', `include path ${p} must be absolute, as it was backed up`);
-    return path.resolve(p);
+    const given = path.resolve(p);
+    const bytes = parseDisplayPath(given);
+    return { given, paths: bytes ? [given, bytes] : [given] };
   });
 }
 
@@ -41,10 +51,11 @@ export async function planRestore(
   rootTree: string,
   roots: string[],
   target: string,
-  include: string[],
+  includes: Include[],
   withDelete: boolean,
 ): Promise<RestorePlan> {
   const plan: RestorePlan = { entries: [], files: 0, bytes: 0 };
+  const include = includes.flatMap((inc) => inc.paths);
   const matched = new Set<string>();
   const selected = (p: string) => include.length === 0 || isUnder(p, include);
   const onTheWay = (p: string) => include.some((inc) => inc.startsWith(`${p}/`));
@@ -78,14 +89,14 @@ export async function planRestore(
     }
   };
   await walk(rootTree, '/');
-  const missing = include.filter((inc) => !matched.has(inc));
+  const missing = includes.filter((inc) => !inc.paths.some((p) => matched.has(p))).map((inc) => inc.given);
   if (missing.length > 0) throw new EngineError('not-found', `not in the snapshot: ${missing.join(', ')}`);
   return plan;
 }
 
 /** Adds an entry to the plan; returns whether something exists at its destination. */
 function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, parentAbsent: boolean): boolean {
-  const existing = parentAbsent ? undefined : lstatSync(destination, { throwIfNoEntry: false });
+  const existing = parentAbsent ? undefined : lstatSync(fsPath(destination), { throwIfNoEntry: false });
   // An existing directory is kept and filled in; only its metadata is restored.
   const action: RestoreAction = !existing
     ? 'create'
@@ -103,7 +114,7 @@ function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, 
 function listExtras(dir: string, keep: Set<string>): { name: string; full: string; size: number }[] {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(fsPath(dir), { encoding: 'buffer' }).map(decodeBytes);
   } catch {
     return [];
   }
@@ -114,7 +125,7 @@ function listExtras(dir: string, keep: Set<string>): { name: string; full: strin
       const full = path.join(dir, name);
       let size = 0;
       try {
-        const st = lstatSync(full);
+        const st = lstatSync(fsPath(full));
         size = st.isFile() ? st.size : 0;
       } catch {
         // gone meanwhile

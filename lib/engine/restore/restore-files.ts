@@ -4,12 +4,13 @@
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
+import { displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
 import type { ProgressMeter } from '../progress';
 import { decodeBlob } from '../repository/blob-codec';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
-import { checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
+import { atSqlitePathSync, checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { applyMetadataToFd, removeIfDirectory } from './metadata';
 
 export interface FileJob {
@@ -84,7 +85,7 @@ export async function restoreFiles(
   } catch (err) {
     for (const p of pending) {
       closeFile(p);
-      rmSync(p.temp, { force: true });
+      rmSync(fsPath(p.temp), { force: true });
     }
     throw err;
   }
@@ -98,7 +99,7 @@ function prepare(repo: Repository, job: FileJob): Pending {
     if (!at)
       throw new EngineError(
         'corrupt',
-        `blob ${id.slice(0, 12)} of ${job.destination} is missing from the repository; run verify`,
+        `blob ${id.slice(0, 12)} of ${displayPath(job.destination)} is missing from the repository; run verify`,
       );
     return at.rawLength;
   });
@@ -111,7 +112,7 @@ function prepare(repo: Repository, job: FileJob): Pending {
   if (size !== (job.node.size ?? 0))
     throw new EngineError(
       'corrupt',
-      `the blobs of ${job.destination} add up to ${size} bytes, the snapshot says ${job.node.size}`,
+      `the blobs of ${displayPath(job.destination)} add up to ${size} bytes, the snapshot says ${job.node.size}`,
     );
   const temp = `${job.destination}.lifeline-${randomBytes(4).toString('hex')}`;
   return { ...job, temp, offsets, lengths, remaining: content.length, fd: null, created: false };
@@ -120,7 +121,7 @@ function prepare(repo: Repository, job: FileJob): Pending {
 /** The temporary file is created on its first write (O_EXCL: nothing of anyone else's is ever written to). */
 function fileOf(job: Pending): number {
   if (job.fd === null) {
-    job.fd = openSync(job.temp, job.created ? 'r+' : 'wx+', 0o600);
+    job.fd = openSync(fsPath(job.temp), job.created ? 'r+' : 'wx+', 0o600);
     job.created = true;
   }
   return job.fd;
@@ -153,7 +154,7 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
       if (done !== length || repo.blobId(buf) !== job.node.content![i]) {
         throw new EngineError(
           'corrupt',
-          `restored file ${job.destination} does not read back as written: the disk returned other bytes`,
+          `restored file ${displayPath(job.destination)} does not read back as written: the disk returned other bytes`,
         );
       }
     });
@@ -165,13 +166,16 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
     closeFile(job);
   }
   if (job.node.sqlite) {
-    const problem = checkSqliteIntegrity(job.temp);
+    const problem = atSqlitePathSync(job.temp, checkSqliteIntegrity);
     if (problem)
-      throw new EngineError('corrupt', `restored database ${job.destination} fails its integrity check: ${problem}`);
+      throw new EngineError(
+        'corrupt',
+        `restored database ${displayPath(job.destination)} fails its integrity check: ${problem}`,
+      );
     // A -wal left beside the old database would be replayed into the new one: remove it before the swap.
-    for (const suffix of SQLITE_SIDECARS) rmSync(job.destination + suffix, { force: true });
+    for (const suffix of SQLITE_SIDECARS) rmSync(fsPath(job.destination + suffix), { force: true });
     // The integrity check opened the file and so reset its times.
-    const again = openSync(job.temp, 'r');
+    const again = openSync(fsPath(job.temp), 'r');
     try {
       applyMetadataToFd(again, job.node);
     } finally {
@@ -180,6 +184,6 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
   }
   // Rename replaces a file or link; a directory in the way has to go first.
   if (job.exists) removeIfDirectory(job.destination);
-  renameSync(job.temp, job.destination);
+  renameSync(fsPath(job.temp), fsPath(job.destination));
   meter.filesDone++;
 }

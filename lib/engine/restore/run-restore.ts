@@ -5,6 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
+import { displayPath, encodeBytes, fsPath } from '../byte-names';
 import { EngineError, fromSystemError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import type { Repository } from '../repository/repository';
@@ -81,20 +82,20 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
     throwIfAborted(options.signal);
     try {
       if (entry.action === 'delete') {
-        rmSync(entry.destination, { recursive: true, force: true });
+        rmSync(fsPath(entry.destination), { recursive: true, force: true });
         continue;
       }
       const node = entry.node!;
       if (node.type === 'dir') {
-        if (entry.action === 'overwrite') rmSync(entry.destination, { recursive: true, force: true });
-        mkdirSync(entry.destination, { recursive: true, mode: 0o700 });
+        if (entry.action === 'overwrite') rmSync(fsPath(entry.destination), { recursive: true, force: true });
+        mkdirSync(fsPath(entry.destination), { recursive: true, mode: 0o700 });
         made.add(entry.destination);
         dirs.push(entry);
         continue;
       }
       const parent = path.dirname(entry.destination);
       if (!made.has(parent)) {
-        mkdirSync(parent, { recursive: true, mode: 0o700 });
+        mkdirSync(fsPath(parent), { recursive: true, mode: 0o700 });
         made.add(parent);
       }
       if (node.type === 'file') {
@@ -103,14 +104,14 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       }
       if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
       if (node.type === 'symlink') {
-        replaceWith(entry.destination, (temp) => symlinkSync(node.target!, temp));
+        replaceWith(entry.destination, (temp) => symlinkSync(fsPath(node.target!), fsPath(temp)));
         applyMetadata(entry.destination, node);
       } else if (node.type === 'fifo') {
-        replaceWith(entry.destination, (temp) => execFileSync('mkfifo', ['-m', (node.mode & 0o777).toString(8), temp]));
+        replaceWith(entry.destination, (temp) => makeFifo(temp, node.mode & 0o777));
         applyMetadata(entry.destination, node);
       }
     } catch (err) {
-      throw fromSystemError(err, entry.destination);
+      throw fromSystemError(err, displayPath(entry.destination));
     }
   }
   try {
@@ -139,7 +140,7 @@ function refuseDatabasesInUse(plan: RestorePlan): void {
     if (holders.length > 0) {
       throw new EngineError(
         'database-in-use',
-        `${db} is open in process ${holders.join(', ')}: stop the service that uses it before restoring it in place`,
+        `${displayPath(db)} is open in process ${holders.join(', ')}: stop the service that uses it before restoring it in place`,
       );
     }
   }
@@ -148,5 +149,12 @@ function refuseDatabasesInUse(plan: RestorePlan): void {
 function replaceWith(destination: string, make: (temp: string) => void): void {
   const temp = `${destination}.lifeline-${randomBytes(4).toString('hex')}`;
   make(temp);
-  renameSync(temp, destination);
+  renameSync(fsPath(temp), fsPath(destination));
+}
+
+/** mkfifo(1), given the path as octal escapes its shell's printf turns into bytes: an argument is text, and a
+ *  path need not be. */
+function makeFifo(file: string, mode: number): void {
+  const escaped = [...encodeBytes(file)].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  execFileSync('sh', ['-c', 'exec mkfifo -m "$1" -- "$(printf "$2")"', 'sh', mode.toString(8), escaped]);
 }

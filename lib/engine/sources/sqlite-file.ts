@@ -4,6 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
 
+import { fsPath, hasRawBytes } from '../byte-names';
 import { EngineError } from '../errors';
 
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -17,7 +18,7 @@ export function hasSqliteHeader(bytes: Uint8Array): boolean {
 export function isSqliteFile(file: string): boolean {
   let fd: number | null = null;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(fsPath(file), 'r');
     const head = Buffer.alloc(HEADER.length);
     return readSync(fd, head, 0, head.length, 0) === head.length && hasSqliteHeader(head);
   } catch {
@@ -33,7 +34,8 @@ const PAGES_PER_STEP = 1024;
 /** Writes that restart a stepped copy before it is done in one step instead. */
 const RESTART_BUDGET = 3;
 
-/** Copies a live database to `dest` as one consistent snapshot of its committed state. In WAL mode, in one step:
+/** Copies a live database to `dest` as one consistent snapshot of its committed state. `source` may be a symbolic
+ *  link to it (SQLite resolves it, and finds the -wal and -journal beside the database itself). In WAL mode, in one step:
  *  writers go on meanwhile (they append to the WAL), and no write can restart it, so it finishes under any load.
  *  With a rollback journal, the copy's read lock blocks writers: it goes in short steps, between which writers
  *  run; a write restarts it, and after RESTART_BUDGET restarts it is done in one step, which blocks writers for its
@@ -42,12 +44,14 @@ export async function copySqliteConsistently(
   source: string,
   dest: string,
   onWarning?: (message: string) => void,
+  /** The database's name in messages, when `source` is a symbolic link to it. */
+  shownAs = source,
 ): Promise<void> {
   let db: Database.Database;
   try {
     db = new Database(source, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new EngineError('source-unreadable', `cannot open SQLite database ${source}: ${(err as Error).message}`, {
+    throw new EngineError('source-unreadable', `cannot open SQLite database ${shownAs}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -73,11 +77,33 @@ export async function copySqliteConsistently(
       },
     });
   } catch (err) {
-    throw new EngineError('source-unreadable', `cannot copy SQLite database ${source}: ${(err as Error).message}`, {
+    throw new EngineError('source-unreadable', `cannot copy SQLite database ${shownAs}: ${(err as Error).message}`, {
       cause: err,
     });
   } finally {
     db.close();
+  }
+}
+
+/** SQLite takes a file name as text. A path that is not UTF-8 is opened here and handed to it as
+ *  /proc/self/fd/N, a link SQLite resolves to the file itself (so it finds the -wal and -journal beside it). */
+export async function atSqlitePath<T>(file: string, use: (name: string) => Promise<T>): Promise<T> {
+  if (!hasRawBytes(file)) return use(file);
+  const fd = openSync(fsPath(file), 'r');
+  try {
+    return await use(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function atSqlitePathSync<T>(file: string, use: (name: string) => T): T {
+  if (!hasRawBytes(file)) return use(file);
+  const fd = openSync(fsPath(file), 'r');
+  try {
+    return use(`/proc/self/fd/${fd}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -6,6 +6,7 @@
 import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 
+import { decodeBytes, displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
 import type { ProgressMeter } from '../progress';
 import type { NodeType } from '../repository/tree';
@@ -47,8 +48,9 @@ export async function scanSources(
   const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
   const result: ScanResult = { root, files: 0, bytes: 0, warnings: [] };
   const skip = (where: string, why: string) => {
-    result.warnings.push(`${where}: ${why}`);
-    meter.warn(where, why);
+    const shown = displayPath(where);
+    result.warnings.push(`${shown}: ${why}`);
+    meter.warn(shown, why);
   };
   let sinceYield = 0;
   const visit = async (entry: FsEntry): Promise<void> => {
@@ -60,23 +62,14 @@ export async function scanSources(
     if (entry.type !== 'dir') return;
     let raw: Buffer[];
     try {
-      raw = readdirSync(entry.path, { encoding: 'buffer' });
+      raw = readdirSync(fsPath(entry.path), { encoding: 'buffer' });
     } catch (err) {
       skip(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
       return;
     }
     entry.listed = true;
-    const names: string[] = [];
-    for (const bytes of raw) {
-      const name = bytes.toString('utf8');
-      // Format 1 stores names as UTF-8 text: another name would come back as a different one.
-      if (Buffer.compare(Buffer.from(name, 'utf8'), bytes) !== 0)
-        skip(
-          path.join(entry.path, name),
-          'the name is not UTF-8, skipped (this repository format stores names as UTF-8)',
-        );
-      else names.push(name);
-    }
+    // Names are bytes: one that is not UTF-8 is kept as byte-names.ts decodes it.
+    const names = raw.map(decodeBytes);
     const present = new Set(names);
     names.sort();
     for (const name of names) {
@@ -127,7 +120,7 @@ function placeSource(root: FsEntry, absolute: string, skip: (where: string, why:
       let next = parent.children!.get(part);
       if (!next) {
         const full = path.join(parent.path, part);
-        next = entryFor(full, part, statSync(full, { bigint: true }));
+        next = entryFor(full, part, statSync(fsPath(full), { bigint: true }));
         if (next.type !== 'dir')
           throw new EngineError(
             'source-unreadable',
@@ -167,7 +160,7 @@ function markSqlite(entry: FsEntry): void {
   entry.sqlite = true;
 }
 
-function entryFor(full: string, name: string, stat = lstatSync(full, { bigint: true })): FsEntry {
+function entryFor(full: string, name: string, stat = lstatSync(fsPath(full), { bigint: true })): FsEntry {
   const type = typeOf(stat);
   return { name, path: full, type, stat, children: type === 'dir' ? new Map() : undefined };
 }
