@@ -1,111 +1,56 @@
 // The control plane's side of failover on a real database: nodes registered with their own repository keys,
 // agents run from the configs it issues, a group started with a write load, and a crash of the primary recorded
 // as an event (timeline, RTO, RPO, lost writes), as node events, and as a notification.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import type http from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CLI, tempDir } from './helpers';
+import { tempDir } from './helpers';
 import { freePort } from '@/lib/engine/free-port';
-import { NOTES_SERVICE, storageHttpServer } from './support/cluster';
-import { exitOf, waitFor } from './support/wait';
+import { storageHttpServer } from './support/cluster';
+import {
+  listen,
+  startRegisteredAgent,
+  stopControlPlaneParts,
+  webhookSink,
+  type RegisteredAgent,
+} from './support/control-plane';
+import { waitFor } from './support/wait';
 
 process.env.LIFELINE_DATA_DIR = tempDir('control-failover');
 
-const received: { type: string; [k: string]: unknown }[] = [];
-const servers: http.Server[] = [];
-const agents: ChildProcess[] = [];
+let received: { type: string; [k: string]: unknown }[] = [];
+const started: RegisteredAgent[] = [];
 let storageServer: http.Server;
-const credentialsOf = new Map<string, { nodeId: string; secret: string; repositoryPassword: string }>();
-
-async function listen(server: http.Server): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const credentialsOf = new Map<string, RegisteredAgent['credentials']>();
 
 afterAll(async () => {
   const { stopGroupAndEndpoint } = await import('@/lib/control/failover');
   const { db } = await import('@/lib/db/client');
   const { failoverGroups } = await import('@/lib/db/schema');
   for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
-  for (const a of agents) {
-    a.kill('SIGTERM');
-    await waitFor('an agent to exit', exitOf(a), 20_000);
-  }
-  for (const s of servers) s.close();
+  await stopControlPlaneParts();
 });
 
 describe('failover in the control plane', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    const { db } = await import('@/lib/db/client');
-    const { notificationChannels } = await import('@/lib/db/schema');
     const { agentStorage } = await import('@/lib/control/agent-storage');
-    const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
     const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
     const { WriteLoad } = await import('@/lib/demo/write-load');
-    const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
 
     // Where notifications go, and the storage API as the dashboard's route serves it.
-    const hook = await listen(
-      http.createServer((req, res) => {
-        let body = '';
-        req.on('data', (d) => (body += d));
-        req.on('end', () => {
-          received.push(JSON.parse(body));
-          res.writeHead(200).end();
-        });
-      }),
-    );
-    db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
+    received = await webhookSink();
     storageServer = storageHttpServer(agentStorage);
     process.env.LIFELINE_URL = await listen(storageServer);
 
-    const ids: string[] = [];
     for (const name of ['web-1', 'web-2']) {
-      const agentPort = await freePort();
-      const servicePort = await freePort();
-      const { node, credentials } = await registerNode({
-        name,
-        agentUrl: `http://127.0.0.1:${agentPort}`,
-        serviceHost: '127.0.0.1',
-        servicePort,
-      });
-      credentialsOf.set(name, credentials);
-      const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', name);
-      const config = agentConfig(
-        node,
-        credentials,
-        {
-          command: [process.execPath, NOTES_SERVICE],
-          env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
-          port: servicePort,
-          health: { httpPath: '/health' },
-          dataDir: path.join(dir, 'service'),
-          sqlite: ['notes.db'],
-        },
-        path.join(dir, 'agent'),
-      );
-      const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
-      writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-      const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
-        stdio: 'ignore',
-        env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
-      });
-      agents.push(agent);
-      ids.push(node.id);
-      await waitFor(
-        `agent ${name} to listen`,
-        async () => (await probeTcp({ host: '127.0.0.1', port: agentPort }, 1000)).ok,
-        20_000,
-      );
+      const agent = await startRegisteredAgent(name);
+      started.push(agent);
+      credentialsOf.set(name, agent.credentials);
     }
+    const ids = started.map((a) => a.nodeId);
     const endpointPort = await freePort();
     const group = createFailoverGroup({
       name: 'web',
@@ -347,7 +292,7 @@ describe('failover in the control plane', () => {
     const { eq } = await import('drizzle-orm');
     const web1 = db().select().from(nodes).where(eq(nodes.name, 'web-1')).get()!;
     // web-1 is the standby now: its agent goes away (like a machine that lost power).
-    agents[0].kill('SIGKILL');
+    started[0].agent.kill('SIGKILL');
     await waitFor(
       'web-1 down',
       () =>

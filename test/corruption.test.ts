@@ -5,11 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { isEngineError, openRepository, runBackup, runPrune, runRestore, runVerify } from '@/lib/engine';
-import { BlobWriter } from '@/lib/engine/repository/blob-writer';
 import { encodeIndex } from '@/lib/engine/repository/index-file';
-import { encodeTree, type TreeNode } from '@/lib/engine/repository/tree';
+import type { TreeNode } from '@/lib/engine/repository/tree';
 
 import { describeTree, newRepository, PASSWORD, reopen, tempDir } from './helpers';
+import { forgedFile, forgeSnapshot } from './support/forge';
 
 function packFiles(repo: string): string[] {
   const dir = path.join(repo, 'data');
@@ -68,70 +68,21 @@ describe('damage and bad input', () => {
 });
 
 describe('a forged snapshot (a compromised node writes snapshots of its own sources)', () => {
-  /** A snapshot whose root tree holds `nodes`, written as a node could write it. */
-  async function forge(
-    nodes: (make: {
-      blob: (text: string) => Promise<string>;
-      /** A tree blob of these nodes, or of this JSON text as it is stored. */
-      tree: (entries: TreeNode[] | string) => Promise<string>;
-    }) => Promise<TreeNode[]>,
-  ) {
-    const { repo } = await newRepository();
-    const writer = new BlobWriter(repo);
-    const blob = async (text: string) => {
-      const bytes = Buffer.from(text);
-      const id = repo.blobId(bytes);
-      await writer.save('data', id, bytes);
-      return id;
-    };
-    const tree = async (entries: TreeNode[] | string) => {
-      const bytes = typeof entries === 'string' ? Buffer.from(entries) : encodeTree({ nodes: entries });
-      const id = repo.blobId(bytes);
-      await writer.save('tree', id, bytes);
-      return id;
-    };
-    const root = await tree(await nodes({ blob, tree }));
-    await writer.finish();
-    const now = new Date().toISOString();
-    const summary = { files: 1, dirs: 1, bytes: 1, filesRead: 1, newBlobs: 1, newBytes: 1, skipped: 0 };
-    const id = await repo.saveSnapshot({
-      time: now,
-      host: 'h',
-      source: 'web-1:files',
-      paths: ['/'],
-      tags: [],
-      tree: root,
-      summary: { ...summary, startedAt: now, endedAt: now, durationMs: 0 },
-      warnings: [],
-    });
-    return { repo, snapshot: await repo.resolveSnapshot(id) };
-  }
-  const file = (name: string, content: string): TreeNode => ({
-    name,
-    type: 'file',
-    mode: 0o644,
-    mtimeNs: '0',
-    uid: 0,
-    gid: 0,
-    size: 5,
-    content: [content],
-  });
-
   // 07.6: a name given as bytes (nameBytes) is held to the same rules as one given as text.
   const withBytes = (node: TreeNode, nameBytes: string) => ({ ...node, nameBytes }) as TreeNode;
   const spellings = [
-    { item: '07.3', how: 'an entry named', entry: (name: string, content: string) => file(name, content) },
+    { item: '07.3', how: 'an entry named', entry: (name: string, content: string) => forgedFile(name, content) },
     {
       item: '07.6',
       how: 'an entry whose nameBytes spell',
       entry: (name: string, content: string) =>
-        withBytes(file('harmless', content), Buffer.from(name).toString('base64')),
+        withBytes(forgedFile('harmless', content), Buffer.from(name).toString('base64')),
     },
   ];
   for (const { item, how, entry } of spellings)
     for (const name of ['..', '../../escaped', '.', '', 'a\u0000b'])
       it(`${item} restore refuses a tree with ${how} ${JSON.stringify(name)} and writes nothing outside its target`, async () => {
-        const { repo, snapshot } = await forge(async ({ blob }) => [entry(name, await blob('owned'))]);
+        const { repo, snapshot } = await forgeSnapshot(async ({ blob }) => [entry(name, await blob('owned'))]);
         const target = path.join(tempDir('forged'), 'a', 'b', 'target');
         mkdirSync(target, { recursive: true });
         await expect(runRestore(repo, { snapshot, target })).rejects.toThrow(
@@ -146,8 +97,8 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
 
   it('07.3 restore refuses a tree that names an entry twice (a link, then a directory through it)', async () => {
     const outside = tempDir('forged-outside');
-    const { repo, snapshot } = await forge(async ({ blob, tree }) => {
-      const innerId = await tree([file('passwd', await blob('owned'))]);
+    const { repo, snapshot } = await forgeSnapshot(async ({ blob, tree }) => {
+      const innerId = await tree([forgedFile('passwd', await blob('owned'))]);
       return [
         { name: 'etc', type: 'symlink', mode: 0o777, mtimeNs: '0', uid: 0, gid: 0, target: outside },
         { name: 'etc', type: 'dir', mode: 0o755, mtimeNs: '0', uid: 0, gid: 0, subtree: innerId },
@@ -159,8 +110,8 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
   });
   it('07.6 restore refuses a tree that names an entry once as text and again as bytes', async () => {
     const outside = tempDir('forged-bytes-outside');
-    const { repo, snapshot } = await forge(async ({ blob, tree }) => {
-      const innerId = await tree([file('passwd', await blob('owned'))]);
+    const { repo, snapshot } = await forgeSnapshot(async ({ blob, tree }) => {
+      const innerId = await tree([forgedFile('passwd', await blob('owned'))]);
       return [
         { name: 'etc', type: 'symlink', mode: 0o777, mtimeNs: '0', uid: 0, gid: 0, target: outside },
         withBytes(
@@ -182,7 +133,7 @@ describe('a forged snapshot (a compromised node writes snapshots of its own sour
       `{"nodes":[{"name":"l",${node},"target":"/etc\\ud800"}]}`,
     ];
     for (const json of stored) {
-      const { repo, snapshot } = await forge(async ({ tree }) => [
+      const { repo, snapshot } = await forgeSnapshot(async ({ tree }) => [
         { name: 'd', type: 'dir', mode: 0o755, mtimeNs: '0', uid: 0, gid: 0, subtree: await tree(json) },
       ]);
       const target = tempDir('forged-bytes-damage');

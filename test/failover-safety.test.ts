@@ -3,8 +3,29 @@
 // (the healthy primary keeps serving).
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
+import { serviceHealthy, startCluster, type Cluster, type TestNode } from './support/cluster';
 import { pace, waitFor } from './support/wait';
+
+/** Watches both nodes' services directly, every 25 ms, until stopped; `stop` tells how many looks found both
+ *  serving at once. */
+function watchBothServing(a: TestNode, b: TestNode): { stop: () => Promise<number> } {
+  let both = 0;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
+      if (ua && ub) both++;
+      await pace(25);
+    }
+  })();
+  return {
+    stop: async () => {
+      watching = false;
+      await watcher;
+      return both;
+    },
+  };
+}
 
 describe('failover safety', () => {
   let cluster: Cluster | null = null;
@@ -42,21 +63,10 @@ describe('failover safety', () => {
     const c = cluster;
     const [a, b] = c.nodes;
     await waitFor('node-a to become primary', () => c.coordinator.primaryNodeId === a.nodeId, 30_000);
-    // Watch both services directly, every 25 ms, for the whole episode.
-    let both = 0;
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
-        if (ua && ub) both++;
-        await pace(25);
-      }
-    })();
+    const watch = watchBothServing(a, b);
     a.link.setTarget(null, { cutExisting: true });
     const record = await waitFor('node-b to be promoted', () => c.records.find((r) => r.kind === 'failover'), 60_000);
-    watching = false;
-    await watcher;
-    expect(both).toBe(0);
+    expect(await watch.stop()).toBe(0);
     expect(record.ok).toBe(true);
     expect(record.toNodeId).toBe(b.nodeId);
     // node-a stopped serving by itself when its lease ran out: a peer still heard the control plane.
@@ -99,23 +109,15 @@ describe('failover safety', () => {
     // node-b confirms the outage to node-a (it has not heard the control plane either), so node-a serves on.
     await waitFor('node-a to serve on in failsafe', async () => (await a.direct.status()).failsafe, 30_000);
     // A control plane that cannot reach node-a (and was slow to reach node-b) promotes node-b at once.
-    let both = 0;
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const [ua, ub] = await Promise.all([serviceHealthy(a.servicePort), serviceHealthy(b.servicePort)]);
-        if (ua && ub) both++;
-        await pace(25);
-      }
-    })();
+    const watch = watchBothServing(a, b);
+    let both: number;
     try {
       const status = await b.direct.promote((await b.direct.status()).epoch + 1, 6000);
       expect(status.role).toBe('primary');
       await waitFor('node-b to serve', () => serviceHealthy(b.servicePort), 20_000);
       await waitFor('node-a to stop serving', async () => !(await serviceHealthy(a.servicePort)), 20_000);
     } finally {
-      watching = false;
-      await watcher;
+      both = await watch.stop();
     }
     expect(both).toBe(0);
     expect((await a.direct.status()).data.lastError).toMatch(/lease ran out/);

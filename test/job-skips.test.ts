@@ -6,17 +6,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { tempDir } from './helpers';
-import { waitFor } from './support/wait';
+import { runBackupJob } from './support/control-plane';
 
 process.env.LIFELINE_DATA_DIR = tempDir('job-skips');
 
 describe('07.5 skips in the dashboard', () => {
   it('07.5 a backup job that skipped an entry succeeds and names the skip in its result', async () => {
     const { ensureRepository } = await import('@/lib/control/repository');
-    const { enqueueBackup } = await import('@/lib/control/job-queue');
     const { db } = await import('@/lib/db/client');
-    const { jobs, plans, sources } = await import('@/lib/db/schema');
-    const { eq } = await import('drizzle-orm');
+    const { plans, sources } = await import('@/lib/db/schema');
     await ensureRepository();
     const dir = path.join(tempDir('job-skips-src'), 'files');
     mkdirSync(dir);
@@ -30,15 +28,7 @@ describe('07.5 skips in the dashboard', () => {
       .values({ planId: plan.id, name: 'files', kind: 'directory', path: dir, createdAt: Date.now() })
       .returning()
       .get();
-    const queued = enqueueBackup(source.id, 'test');
-    const job = await waitFor(
-      `backup job ${queued.id} to end`,
-      () => {
-        const row = db().select().from(jobs).where(eq(jobs.id, queued.id)).get();
-        return row && ['succeeded', 'failed', 'cancelled'].includes(row.status) ? row : null;
-      },
-      60_000,
-    ).finally(() => socket.close());
+    const job = await runBackupJob(source.id).finally(() => socket.close());
     expect(job.status).toBe('succeeded');
     expect(job.error).toBe(`1 entry was skipped: ${dir}/app.sock: socket not backed up: special files are never read`);
   }, 90_000);

@@ -1,42 +1,31 @@
 // 06.4: each node's share of the repository. A real agent, registered with the control plane and run from the config
 // it issues, backs up through the dashboard's job queue into the control plane's storage API; a rogue node (the
 // same node's credentials, in a test helper that signs its own requests) tries to go past its quotas directly.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort } from '@/lib/engine/free-port';
-import { CLI, tempDir } from './helpers';
-import { NOTES_SERVICE, storageHttpServer } from './support/cluster';
-import { exitOf, waitFor } from './support/wait';
+import { tempDir } from './helpers';
+import { storageHttpServer } from './support/cluster';
+import {
+  listen,
+  runBackupJob,
+  startRegisteredAgent,
+  stopControlPlaneParts,
+  webhookSink,
+} from './support/control-plane';
+import { waitFor } from './support/wait';
 
 process.env.LIFELINE_DATA_DIR = tempDir('node-quota');
 
 const MiB = 2 ** 20;
-const received: { type: string; [k: string]: unknown }[] = [];
-const servers: http.Server[] = [];
-let agent: ChildProcess | null = null;
+let received: { type: string; [k: string]: unknown }[] = [];
 /** Every status the storage API answered, in order. */
 const statuses: number[] = [];
 
-async function listen(server: http.Server): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterAll(async () => {
-  if (agent) {
-    agent.kill('SIGTERM');
-    await waitFor('the agent to exit', exitOf(agent), 20_000);
-  }
-  for (const s of servers) s.close();
-});
+afterAll(stopControlPlaneParts);
 
 describe('06.4 quotas: what a node may add to the repository, and how fast it may ask', () => {
   let nodeId: string;
@@ -46,22 +35,10 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
 
   beforeAll(async () => {
     const { db } = await import('@/lib/db/client');
-    const { notificationChannels, plans, sources } = await import('@/lib/db/schema');
+    const { plans, sources } = await import('@/lib/db/schema');
     const { agentStorage } = await import('@/lib/control/agent-storage');
-    const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
-    const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
 
-    const hook = await listen(
-      http.createServer((req, res) => {
-        let body = '';
-        req.on('data', (d) => (body += d));
-        req.on('end', () => {
-          received.push(JSON.parse(body));
-          res.writeHead(200).end();
-        });
-      }),
-    );
-    db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
+    received = await webhookSink();
     process.env.LIFELINE_URL = await listen(
       storageHttpServer(async () => {
         const service = await agentStorage();
@@ -74,42 +51,10 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
         } as typeof service;
       }),
     );
-
-    const agentPort = await freePort();
-    const servicePort = await freePort();
-    const { node, credentials } = await registerNode({
-      name: 'files-1',
-      agentUrl: `http://127.0.0.1:${agentPort}`,
-      serviceHost: '127.0.0.1',
-      servicePort,
-    });
-    nodeId = node.id;
-    creds = credentials;
-    const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', 'files-1');
-    const config = agentConfig(
-      node,
-      credentials,
-      {
-        command: [process.execPath, NOTES_SERVICE],
-        env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
-        port: servicePort,
-        health: { httpPath: '/health' },
-        dataDir: path.join(dir, 'service'),
-        sqlite: ['notes.db'],
-      },
-      path.join(dir, 'agent'),
-    );
-    const file = path.join(process.env.LIFELINE_DATA_DIR!, 'files-1.json');
-    writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-    agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
-      stdio: 'ignore',
-      env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
-    });
-    await waitFor(
-      'the agent to listen',
-      async () => (await probeTcp({ host: '127.0.0.1', port: agentPort }, 1000)).ok,
-      20_000,
-    );
+    const started = await startRegisteredAgent('files-1');
+    nodeId = started.nodeId;
+    creds = started.credentials;
+    const dir = started.dir;
 
     // 4 MiB that does not compress or deduplicate, on the node.
     files = path.join(dir, 'files');
@@ -131,21 +76,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
       .get().id;
   }, 60_000);
 
-  async function backUp() {
-    const { enqueueBackup } = await import('@/lib/control/job-queue');
-    const { db } = await import('@/lib/db/client');
-    const { jobs } = await import('@/lib/db/schema');
-    const { eq } = await import('drizzle-orm');
-    const queued = enqueueBackup(sourceId, 'test');
-    return waitFor(
-      `backup job ${queued.id} to end`,
-      () => {
-        const row = db().select().from(jobs).where(eq(jobs.id, queued.id)).get();
-        return row && ['succeeded', 'failed', 'cancelled'].includes(row.status) ? row : null;
-      },
-      60_000,
-    );
-  }
+  const backUp = () => runBackupJob(sourceId);
 
   async function controlPlaneRepository() {
     const { ensureRepository } = await import('@/lib/control/repository');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { tempDir } from './helpers';
-import { waitFor } from './support/wait';
+import { runBackupJob } from './support/control-plane';
 
 process.env.LIFELINE_DATA_DIR = tempDir('node-report');
 
@@ -100,20 +100,11 @@ describe('06.3 the dashboard does not take a node’s word for its backups', () 
   }, 60_000);
 
   async function backupClaiming(id: string, source: string) {
-    const { enqueueBackup } = await import('@/lib/control/job-queue');
     const { db } = await import('@/lib/db/client');
-    const { jobs, snapshots } = await import('@/lib/db/schema');
+    const { snapshots } = await import('@/lib/db/schema');
     const { eq } = await import('drizzle-orm');
     claim = { id, source };
-    const queued = enqueueBackup(sourceId, 'test');
-    const job = await waitFor(
-      `the rogue node's backup job ${queued.id} to end`,
-      () => {
-        const row = db().select().from(jobs).where(eq(jobs.id, queued.id)).get();
-        return row && ['succeeded', 'failed', 'cancelled'].includes(row.status) ? row : null;
-      },
-      30_000,
-    );
+    const job = await runBackupJob(sourceId, 30_000);
     return { job, recorded: db().select().from(snapshots).where(eq(snapshots.id, id)).get() };
   }
 

@@ -1,0 +1,120 @@
+// The control plane's side for integration tests that run in the dashboard's process: servers on loopback,
+// a webhook that records notifications, and real agents registered with the control plane and run from the
+// configs it issues. The control plane's modules are imported on first use, after the test has set
+// LIFELINE_DATA_DIR.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { freePort } from '@/lib/engine/free-port';
+import { CLI } from '../helpers';
+import { NOTES_SERVICE } from './cluster';
+import { exitOf, waitFor } from './wait';
+
+const servers: http.Server[] = [];
+const agents: ChildProcess[] = [];
+
+/** Listens on a free loopback port; closed by stopControlPlaneParts. */
+export async function listen(server: http.Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A webhook notification channel: every notification the control plane sends lands in the returned list. */
+export async function webhookSink(): Promise<{ type: string; [k: string]: unknown }[]> {
+  const { db } = await import('@/lib/db/client');
+  const { notificationChannels } = await import('@/lib/db/schema');
+  const received: { type: string; [k: string]: unknown }[] = [];
+  const hook = await listen(
+    http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.writeHead(200).end();
+      });
+    }),
+  );
+  db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
+  return received;
+}
+
+export interface RegisteredAgent {
+  nodeId: string;
+  credentials: { nodeId: string; secret: string; repositoryPassword: string };
+  /** The node's directory: its service's data under service/, the agent's state under agent/. */
+  dir: string;
+  agent: ChildProcess;
+}
+
+/** Registers a node running the notes service, writes the agent config the control plane issues, and runs the
+ *  agent until it listens. The control plane's storage API must be at LIFELINE_URL. */
+export async function startRegisteredAgent(name: string): Promise<RegisteredAgent> {
+  const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
+  const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
+  const agentPort = await freePort();
+  const servicePort = await freePort();
+  const { node, credentials } = await registerNode({
+    name,
+    agentUrl: `http://127.0.0.1:${agentPort}`,
+    serviceHost: '127.0.0.1',
+    servicePort,
+  });
+  const dir = path.join(process.env.LIFELINE_DATA_DIR!, 'nodes', name);
+  const config = agentConfig(
+    node,
+    credentials,
+    {
+      command: [process.execPath, NOTES_SERVICE],
+      env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
+      port: servicePort,
+      health: { httpPath: '/health' },
+      dataDir: path.join(dir, 'service'),
+      sqlite: ['notes.db'],
+    },
+    path.join(dir, 'agent'),
+  );
+  const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
+    stdio: 'ignore',
+    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
+  });
+  agents.push(agent);
+  await waitFor(
+    `agent ${name} to listen`,
+    async () => (await probeTcp({ host: '127.0.0.1', port: agentPort }, 1000)).ok,
+    20_000,
+  );
+  return { nodeId: node.id, credentials, dir, agent };
+}
+
+/** Stops every agent started here (SIGTERM, then waits for each to exit) and closes every server. */
+export async function stopControlPlaneParts(): Promise<void> {
+  for (const agent of agents.splice(0)) {
+    agent.kill('SIGTERM');
+    await waitFor('an agent to exit', exitOf(agent), 20_000);
+  }
+  for (const server of servers.splice(0)) server.close();
+}
+
+/** Queues a backup of a source through the dashboard's job queue, as "Back up now" does, and waits for the job
+ *  to end: its row as the queue left it. */
+export async function runBackupJob(sourceId: number, timeoutMs = 60_000) {
+  const { enqueueBackup } = await import('@/lib/control/job-queue');
+  const { db } = await import('@/lib/db/client');
+  const { jobs } = await import('@/lib/db/schema');
+  const { eq } = await import('drizzle-orm');
+  const queued = enqueueBackup(sourceId, 'test');
+  return waitFor(
+    `backup job ${queued.id} to end`,
+    () => {
+      const row = db().select().from(jobs).where(eq(jobs.id, queued.id)).get();
+      return row && ['succeeded', 'failed', 'cancelled'].includes(row.status) ? row : null;
+    },
+    timeoutMs,
+  );
+}
