@@ -60,6 +60,10 @@ export class Agent {
   private lastExit: ServiceExit | null = null;
   private lastShipAt: number | null = null;
   private lastError: string | null = null;
+  /** Why this agent stopped its own service as primary (its lease ran out). Reported in place of lastError until
+   *  the service runs again or the node's role changes: a data round that ends later must not wipe out the
+   *  reason. */
+  private fencedWhy: string | null = null;
   private version = 0;
   private readonly waiters = new Set<() => void>();
   /** Role changes, one at a time. */
@@ -122,7 +126,7 @@ export class Agent {
         snapshot: this.state.snapshot,
         dataTime: this.state.dataTime,
         lastShipAt: this.lastShipAt,
-        lastError: this.lastError,
+        lastError: this.fencedWhy ?? this.lastError,
       },
       version: this.version,
     };
@@ -402,6 +406,7 @@ export class Agent {
       dataDir: this.config.service.dataDir,
     });
     this.service = running;
+    this.fencedWhy = null;
     this.watchService(running);
     this.serviceState = 'running';
     this.healthy = true;
@@ -415,6 +420,7 @@ export class Agent {
   }
 
   private async save(patch: Partial<PersistedState>): Promise<void> {
+    if (patch.role !== undefined && patch.role !== this.state.role) this.fencedWhy = null;
     this.state = { ...this.state, ...patch };
     await writeState(this.config.stateDir, this.state);
     this.changed();
@@ -487,7 +493,7 @@ export class Agent {
     this.checkingLease = true;
     try {
       // Directly, not through the queue: nothing may hold a fenced primary up.
-      this.lastError =
+      this.fencedWhy =
         'the lease ran out and the peers did not confirm that they lost the control plane too: stopped serving so that a standby can take over';
       this.failsafe = false;
       await this.stopOwnService();
