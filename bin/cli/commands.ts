@@ -169,6 +169,7 @@ export const restore: Command = async (ctx, v, args) => {
     target: v.target as string,
     include: list(v.include),
     delete: v.delete === true,
+    replaceDirectories: v['replace-directories'] === true,
     dryRun: v['dry-run'] === true,
     signal: ctx.signal,
     onEvent: ctx.out.event,
@@ -177,7 +178,10 @@ export const restore: Command = async (ctx, v, args) => {
   const listed = data.entries;
   const text = v['dry-run']
     ? [
-        ...listed.map((e) => `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}`),
+        ...listed.map(
+          (e) =>
+            `${e.action.padEnd(9)} ${formatBytes(e.size).padStart(10)}  ${e.destination}${e.replacesDirectory === undefined ? '' : `  (replaces a directory of ${e.replacesDirectory} files)`}`,
+        ),
         `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`,
       ].join('\n')
     : `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`;

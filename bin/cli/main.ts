@@ -56,10 +56,12 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       target: { type: 'string' },
       include: { type: 'string', multiple: true },
       delete: { type: 'boolean' },
+      'replace-directories': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       source: { type: 'string' },
     },
-    usage: 'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--dry-run]',
+    usage:
+      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--dry-run]',
   },
   verify: {
     run: commands.verify,

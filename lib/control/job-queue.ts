@@ -111,6 +111,8 @@ export interface RestoreParams {
   target: string;
   include: string[];
   inPlace: boolean;
+  /** The user confirmed that files of the snapshot replace directories (the preview listed them). */
+  replaceDirectories?: boolean;
   safetySnapshot?: string;
   verified?: boolean;
 }
@@ -363,12 +365,21 @@ async function restoreSteps(
   const target = params.inPlace ? '/' : params.target;
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', target];
   for (const p of params.include) args.push('--include', p);
+  const replaceDirectories = params.replaceDirectories === true;
+  if (replaceDirectories) args.push('--replace-directories');
   const run = await tracked(job, (onLine) =>
     source.node === LOCAL_NODE
       ? cliRun(args, repo, onLine)
       : runOnNode(
           source.node,
-          { kind: 'restore', snapshot: params.snapshot, target, include: params.include, dryRun: false },
+          {
+            kind: 'restore',
+            snapshot: params.snapshot,
+            target,
+            include: params.include,
+            dryRun: false,
+            replaceDirectories,
+          },
           onLine,
         ),
   );

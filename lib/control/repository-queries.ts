@@ -29,6 +29,8 @@ export interface PreviewEntry {
   destination: string;
   type: string;
   size: number;
+  /** The entry takes the place of a directory holding this many files. */
+  replacesDirectory?: number;
 }
 
 /** Runs `lifeline COMMAND --repo <the repository> ARGS…` and returns its result line, or why there is none. */
@@ -76,10 +78,11 @@ export async function previewRestore(
 }
 
 function entriesOf(result: CliLine): PreviewEntry[] {
-  return (result.entries as PreviewEntry[]).map(({ action, destination, type, size }) => ({
+  return (result.entries as PreviewEntry[]).map(({ action, destination, type, size, replacesDirectory }) => ({
     action,
     destination,
     type,
     size,
+    ...(typeof replacesDirectory === 'number' ? { replacesDirectory } : {}),
   }));
 }

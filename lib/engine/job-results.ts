@@ -24,6 +24,7 @@ export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResul
       destination: displayPath(e.destination),
       type: e.type,
       size: e.size,
+      ...(e.replacesDirectory === undefined ? {} : { replacesDirectory: e.replacesDirectory }),
     }));
   return {
     snapshot: snapshot.id,

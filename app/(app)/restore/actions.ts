@@ -56,6 +56,8 @@ const restoreInput = z
     include: z.array(absolutePath).max(200),
     where: z.enum(['original', 'elsewhere']),
     target: z.string().default(''),
+    /** The preview listed directories that files of the snapshot replace, and the user confirmed it. */
+    replaceDirectories: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
     // Resolved, so that //, /. or /tmp/.. cannot stand for / and turn a restore elsewhere into one in place.
@@ -84,6 +86,8 @@ export const startRestore = dataAction(
     if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
     if (input.where === 'original' && input.confirm !== source.name)
       return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
+    if (input.replaceDirectories && input.confirm !== source.name)
+      return { ok: false, error: `Type ${source.name} to confirm that directories are replaced.` };
     const job = enqueueRestore(
       source.id,
       {
@@ -91,6 +95,7 @@ export const startRestore = dataAction(
         target: input.where === 'original' ? '/' : input.target,
         include: input.include,
         inPlace: input.where === 'original',
+        replaceDirectories: input.replaceDirectories,
       },
       user.username,
     );

@@ -78,7 +78,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
 
   async function go() {
     setBusy(true);
-    const r = await startRestore({ ...input(), confirm });
+    const r = await startRestore({ ...input(), confirm, replaceDirectories: replaced.length > 0 });
     setBusy(false);
     if (r?.ok) {
       setJobId(r.data);
@@ -89,6 +89,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
 
   const counts = { create: 0, overwrite: 0, delete: 0 };
   for (const e of entries) counts[e.action]++;
+  // Directories the snapshot has a file (or link) in place of: the restore removes them with what they hold.
+  const replaced = entries.filter((e) => e.replacesDirectory !== undefined);
+  const mustConfirm = where === 'original' || replaced.length > 0;
   const params = job?.params ? (JSON.parse(job.params) as { verified?: boolean; safetySnapshot?: string }) : null;
 
   return (
@@ -285,7 +288,22 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </tbody>
           </table>
           {entries.length > 200 ? <p className="text-xs text-slate-500">and {entries.length - 200} more</p> : null}
-          {where === 'original' ? (
+          {replaced.length > 0 ? (
+            <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">
+              <p className="font-medium">
+                {replaced.length === 1 ? 'A directory is' : `${replaced.length} directories are`} replaced by what the
+                snapshot has there, and removed with every file in it:
+              </p>
+              <ul className="mt-1 font-mono text-xs">
+                {replaced.map((e) => (
+                  <li key={e.destination}>
+                    {e.destination} ({e.replacesDirectory} {e.replacesDirectory === 1 ? 'file' : 'files'})
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          {mustConfirm ? (
             <label className="block font-medium">
               Type {source?.name} to confirm
               <input
@@ -293,9 +311,11 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                 value={confirm}
                 onChange={(e) => setConfirm(e.target.value)}
               />
-              <span className="mt-1 block text-xs font-normal text-slate-500">
-                A safety snapshot of the current data is taken first, so this can be undone.
-              </span>
+              {where === 'original' ? (
+                <span className="mt-1 block text-xs font-normal text-slate-500">
+                  A safety snapshot of the current data is taken first, so this can be undone.
+                </span>
+              ) : null}
             </label>
           ) : null}
           <div className="flex gap-3">
@@ -305,7 +325,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <button
               type="button"
               className={button}
-              disabled={busy || (where === 'original' && confirm !== source?.name)}
+              disabled={busy || (mustConfirm && confirm !== source?.name)}
               onClick={() => void go()}
             >
               Restore

@@ -28,6 +28,8 @@ export const agentJobSchema = z.discriminatedUnion('kind', [
     target: z.string().min(1),
     include: z.array(z.string()).default([]),
     dryRun: z.boolean().default(false),
+    /** Let files take the place of directories, which are removed (run-restore.ts). */
+    replaceDirectories: z.boolean().default(false),
   }),
 ]);
 

@@ -351,7 +351,15 @@ export class Agent {
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       const restore = () =>
-        runRestore(repo, { snapshot, target: req.target, include: req.include, dryRun: req.dryRun, signal, onEvent });
+        runRestore(repo, {
+          snapshot,
+          target: req.target,
+          include: req.include,
+          dryRun: req.dryRun,
+          replaceDirectories: req.replaceDirectories,
+          signal,
+          onEvent,
+        });
       if (req.dryRun || path.resolve(req.target) !== '/')
         return restoreResultData(snapshot, await restore(), req.dryRun);
       return this.dataExclusive(async () => {

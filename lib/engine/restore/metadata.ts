@@ -1,5 +1,8 @@
-// Restoring what a tree node records about an entry: owner (as root), mode and modification time.
+// Restoring what a tree node records about an entry: owner (as root), mode and modification time; and the
+// temporary names entries are written under before they take their own.
+import { randomBytes } from 'node:crypto';
 import { chmodSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 import { fsPath } from '../byte-names';
 import type { TreeNode } from '../repository/tree';
@@ -25,6 +28,12 @@ export function applyMetadataToFd(fd: number, node: TreeNode): void {
   fchmodSync(fd, node.mode);
   const seconds = mtimeSeconds(node);
   futimesSync(fd, seconds, seconds);
+}
+
+/** A temporary name beside `destination`, in the same directory (a rename from it is atomic), of its own length:
+ *  one derived from the destination's name could pass the file system's 255-byte limit. */
+export function tempBeside(destination: string): string {
+  return path.join(path.dirname(destination), `.lifeline-restore-${randomBytes(6).toString('hex')}`);
 }
 
 /** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */

@@ -1,9 +1,9 @@
 // What a restore will do, worked out before anything is written: every selected entry of the snapshot with its
 // destination, whether that creates or overwrites, and (with `delete`) what in the target is not in the snapshot.
-import { lstatSync, readdirSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { decodeBytes, fsPath, parseDisplayPath } from '../byte-names';
+import { decodeBytes, displayPath, fsPath, parseDisplayPath } from '../byte-names';
 import { EngineError } from '../errors';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
@@ -18,6 +18,9 @@ export interface PlannedEntry {
   type: TreeNode['type'] | 'other';
   size: number;
   node?: TreeNode;
+  /** A file, link or FIFO restored where the target has a directory: the files the directory holds, which the
+   *  restore removes (only with `delete`). */
+  replacesDirectory?: number;
 }
 
 export interface RestorePlan {
@@ -45,7 +48,13 @@ export function normaliseIncludes(include: readonly string[]): Include[] {
 }
 
 /** `roots` are the paths the snapshot backed up: deletions happen only at or below them, never in the
- *  directories above them that a snapshot holds only to reach them. */
+ *  directories above them that a snapshot holds only to reach them.
+ *
+ *  The snapshot may be hostile (a node writes its own sources' snapshots, and standbys restore what a primary
+ *  ships), and so may what an earlier restore left in the target: a restore never writes through a symbolic link
+ *  it finds where the snapshot has a directory. A link at a directory the restore writes is replaced by the
+ *  directory; one on the way to an included path is refused. The one exception is an in-place restore's
+ *  directories above the backed-up paths: the backup followed links there (walk.ts), and the restore does too. */
 export async function planRestore(
   repo: Repository,
   rootTree: string,
@@ -59,8 +68,10 @@ export async function planRestore(
   const matched = new Set<string>();
   const selected = (p: string) => include.length === 0 || isUnder(p, include);
   const onTheWay = (p: string) => include.some((inc) => inc.startsWith(`${p}/`));
+  const followable = (p: string) => target === '/' && isAbove(p, roots);
 
-  // Below a destination directory that does not exist, nothing exists: no need to look.
+  // Below a destination directory that does not exist (or that the restore replaces), nothing exists: no need
+  // to look, and looking could follow a link.
   const absent = new Set<string>();
   const walk = async (treeId: string, dir: string): Promise<void> => {
     const tree = await repo.readTree(treeId);
@@ -68,15 +79,23 @@ export async function planRestore(
     const names = new Set<string>();
     for (const node of tree.nodes) {
       const p = path.posix.join(dir, node.name);
+      const destination = path.join(target, p);
       names.add(node.name);
       const isSelected = selected(p);
+      const found = parentAbsent ? 'none' : existingAt(destination, followable(p));
       if (isSelected) {
         for (const inc of include) if (p === inc) matched.add(inc);
-        if (!add(plan, node, p, path.join(target, p), parentAbsent) && node.type === 'dir') absent.add(p);
+        add(plan, node, p, destination, found);
+      } else if (node.type === 'dir' && found !== 'none' && found !== 'dir' && onTheWay(p)) {
+        throw new EngineError(
+          'invalid-argument',
+          `${displayPath(destination)} is ${found === 'link' ? 'a symbolic link' : 'a file'} where the snapshot has a directory: restoring below it would write through it. Remove it, or restore ${displayPath(p)} itself, which replaces it`,
+        );
       }
+      if (node.type === 'dir' && found !== 'dir') absent.add(p);
       if (node.type === 'dir' && node.subtree && (isSelected || onTheWay(p))) await walk(node.subtree, p);
     }
-    if (withDelete && selected(dir) && isUnder(dir, roots)) {
+    if (withDelete && selected(dir) && isUnder(dir, roots) && !absent.has(dir)) {
       for (const extra of listExtras(path.join(target, dir), names)) {
         plan.entries.push({
           action: 'delete',
@@ -94,21 +113,50 @@ export async function planRestore(
   return plan;
 }
 
-/** Adds an entry to the plan; returns whether something exists at its destination. */
-function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, parentAbsent: boolean): boolean {
-  const existing = parentAbsent ? undefined : lstatSync(fsPath(destination), { throwIfNoEntry: false });
+type Found = 'none' | 'dir' | 'link' | 'other';
+
+/** What is at a destination: a directory (or, where `follow`, a link to one), a link, something else, or
+ *  nothing. */
+function existingAt(destination: string, follow: boolean): Found {
+  const st = lstatSync(fsPath(destination), { throwIfNoEntry: false });
+  if (!st) return 'none';
+  if (st.isDirectory()) return 'dir';
+  if (!st.isSymbolicLink()) return 'other';
+  return follow && statSync(fsPath(destination), { throwIfNoEntry: false })?.isDirectory() ? 'dir' : 'link';
+}
+
+/** Adds an entry to the plan. */
+function add(plan: RestorePlan, node: TreeNode, p: string, destination: string, found: Found): void {
   // An existing directory is kept and filled in; only its metadata is restored.
-  const action: RestoreAction = !existing
-    ? 'create'
-    : node.type === 'dir' && existing.isDirectory()
-      ? 'merge'
-      : 'overwrite';
-  plan.entries.push({ action, path: p, destination, type: node.type, size: node.size ?? 0, node });
+  const action: RestoreAction =
+    found === 'none' ? 'create' : node.type === 'dir' && found === 'dir' ? 'merge' : 'overwrite';
+  const entry: PlannedEntry = { action, path: p, destination, type: node.type, size: node.size ?? 0, node };
+  if (found === 'dir' && node.type !== 'dir') entry.replacesDirectory = countFiles(destination);
+  plan.entries.push(entry);
   if (node.type === 'file') {
     plan.files++;
     plan.bytes += node.size ?? 0;
   }
-  return existing !== undefined;
+}
+
+/** The files in a directory and below it (links and other entries count as files; directories do not). */
+function countFiles(dir: string): number {
+  let count = 0;
+  const stack = [dir];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = readdirSync(fsPath(current), { withFileTypes: true, encoding: 'buffer' });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) stack.push(path.join(current, decodeBytes(entry.name)));
+      else count++;
+    }
+  }
+  return count;
 }
 
 function listExtras(dir: string, keep: Set<string>): { name: string; full: string; size: number }[] {
@@ -136,4 +184,9 @@ function listExtras(dir: string, keep: Set<string>): { name: string; full: strin
 
 export function isUnder(p: string, bases: readonly string[]): boolean {
   return bases.some((b) => p === b || p.startsWith(b === '/' ? '/' : `${b}/`));
+}
+
+/** Whether `p` is a directory above one of `bases` (and not at or below any). */
+export function isAbove(p: string, bases: readonly string[]): boolean {
+  return !isUnder(p, bases) && bases.some((b) => b.startsWith(p === '/' ? '/' : `${p}/`));
 }

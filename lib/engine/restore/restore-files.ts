@@ -2,7 +2,6 @@
 // goes to every place it belongs, whatever file that is. A file is written under a temporary name, read back
 // and checked against its content hashes once its last blob is in, and only then takes its final name.
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 
 import { displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
@@ -11,7 +10,7 @@ import { decodeBlob } from '../repository/blob-codec';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import { atSqlitePathSync, checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
-import { applyMetadataToFd, removeIfDirectory } from './metadata';
+import { applyMetadataToFd, removeIfDirectory, tempBeside } from './metadata';
 
 export interface FileJob {
   node: TreeNode;
@@ -114,7 +113,7 @@ function prepare(repo: Repository, job: FileJob): Pending {
       'corrupt',
       `the blobs of ${displayPath(job.destination)} add up to ${size} bytes, the snapshot says ${job.node.size}`,
     );
-  const temp = `${job.destination}.lifeline-${randomBytes(4).toString('hex')}`;
+  const temp = tempBeside(job.destination);
   return { ...job, temp, offsets, lengths, remaining: content.length, fd: null, created: false };
 }
 

@@ -1,27 +1,30 @@
 // A restore: plan, refuse what is unsafe before writing anything, create directories, links and FIFOs, then the
 // files (restore-files.ts), and last the directories' metadata.
-import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
 import { displayPath, encodeBytes, fsPath } from '../byte-names';
-import { EngineError, fromSystemError, throwIfAborted } from '../errors';
+import { EngineError, fromSystemError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import type { Repository } from '../repository/repository';
 import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
-import { applyMetadata, removeIfDirectory } from './metadata';
+import { applyMetadata, removeIfDirectory, tempBeside } from './metadata';
 import { openHolders } from './open-holders';
 import { restoreFiles, type FileJob } from './restore-files';
-import { isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
+import { isAbove, isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
 export interface RestoreOptions {
   snapshot: SnapshotRecord;
   /** Each path is restored at target/<its absolute path>; "/" restores in place. */
   target: string;
   include?: string[];
+  /** Also delete what the target has and the snapshot does not; implies replaceDirectories. */
   delete?: boolean;
+  /** Let a file, link or FIFO of the snapshot take the place of a directory in the target, which is removed with
+   *  what it holds; without it (or `delete`), such a restore is refused before anything is written. */
+  replaceDirectories?: boolean;
   dryRun?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
@@ -68,6 +71,12 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
     warnings: [],
   };
   refuseDatabasesInUse(plan);
+  const replaced = plan.entries.find((e) => e.replacesDirectory !== undefined);
+  if (replaced && !options.delete && !options.replaceDirectories && !options.dryRun)
+    throw new EngineError(
+      'invalid-argument',
+      `the snapshot has a ${replaced.type === 'fifo' ? 'FIFO' : replaced.type === 'symlink' ? 'symbolic link' : 'file'} where ${displayPath(replaced.destination)} is a directory (${replaced.replacesDirectory} files): restoring would remove it. Give --delete or --replace-directories to allow that, or restore elsewhere`,
+    );
   if (options.dryRun) {
     result.durationMs = Date.now() - started;
     return result;
@@ -77,7 +86,8 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   meter.phase('restore');
   const dirs: PlannedEntry[] = [];
   const files: FileJob[] = [];
-  const made = new Set<string>();
+  const links: PlannedEntry[] = [];
+  const writable = new WritableDirs(target, options.snapshot.paths);
   for (const entry of plan.entries) {
     throwIfAborted(options.signal);
     try {
@@ -86,38 +96,40 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
         continue;
       }
       const node = entry.node!;
+      writable.ensure(path.dirname(entry.destination));
       if (node.type === 'dir') {
         if (entry.action === 'overwrite') rmSync(fsPath(entry.destination), { recursive: true, force: true });
-        mkdirSync(fsPath(entry.destination), { recursive: true, mode: 0o700 });
-        made.add(entry.destination);
+        if (entry.action !== 'merge') mkdirSync(fsPath(entry.destination), { mode: 0o700 });
+        writable.made(entry.destination);
         dirs.push(entry);
-        continue;
-      }
-      const parent = path.dirname(entry.destination);
-      if (!made.has(parent)) {
-        mkdirSync(fsPath(parent), { recursive: true, mode: 0o700 });
-        made.add(parent);
-      }
-      if (node.type === 'file') {
+      } else if (node.type === 'file') {
         files.push({ node, destination: entry.destination, exists: entry.action === 'overwrite' });
-        continue;
-      }
-      if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
-      if (node.type === 'symlink') {
-        replaceWith(entry.destination, (temp) => symlinkSync(fsPath(node.target!), fsPath(temp)));
-        applyMetadata(entry.destination, node);
+      } else if (node.type === 'symlink') {
+        // Made once every file and directory is written: nothing this restore writes can go through them.
+        links.push(entry);
       } else if (node.type === 'fifo') {
+        if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
         replaceWith(entry.destination, (temp) => makeFifo(temp, node.mode & 0o777));
         applyMetadata(entry.destination, node);
       }
     } catch (err) {
-      throw fromSystemError(err, displayPath(entry.destination));
+      throw isEngineError(err) ? err : fromSystemError(err, displayPath(entry.destination));
     }
   }
   try {
     await restoreFiles(repo, files, meter, options.signal);
   } catch (err) {
     throw fromSystemError(err, 'the restore target');
+  }
+  for (const entry of links) {
+    try {
+      const node = entry.node!;
+      if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
+      replaceWith(entry.destination, (temp) => symlinkSync(fsPath(node.target!), fsPath(temp)));
+      applyMetadata(entry.destination, node);
+    } catch (err) {
+      throw fromSystemError(err, displayPath(entry.destination));
+    }
   }
   result.filesRestored = files.length;
   result.bytesRestored = plan.bytes;
@@ -146,8 +158,47 @@ function refuseDatabasesInUse(plan: RestorePlan): void {
   }
 }
 
+/** The directories a restore writes in, checked once each: every one from the target down is a directory, or
+ *  made now. A symbolic link is followed only above the backed-up paths of an in-place restore (the backup
+ *  followed it); anywhere else it stops the restore, which would write through it (plan-restore.ts refuses such a
+ *  restore before it starts; this holds if the target changed since). */
+class WritableDirs {
+  private readonly checked = new Set<string>();
+
+  constructor(
+    private readonly target: string,
+    private readonly roots: string[],
+  ) {}
+
+  ensure(dir: string): void {
+    if (this.checked.has(dir)) return;
+    if (dir === this.target || !dir.startsWith(this.target === '/' ? '/' : `${this.target}/`)) {
+      // The target itself and what is above it are the caller's choice.
+      mkdirSync(fsPath(dir), { recursive: true, mode: 0o700 });
+    } else {
+      this.ensure(path.dirname(dir));
+      const found = lstatSync(fsPath(dir), { throwIfNoEntry: false });
+      if (!found) mkdirSync(fsPath(dir), { mode: 0o700 });
+      else if (!found.isDirectory() && !(found.isSymbolicLink() && this.followable(dir)))
+        throw new EngineError(
+          'invalid-argument',
+          `${displayPath(dir)} is ${found.isSymbolicLink() ? 'a symbolic link' : 'not a directory'} where the snapshot has a directory: the restore stopped rather than write through it`,
+        );
+    }
+    this.checked.add(dir);
+  }
+
+  made(dir: string): void {
+    this.checked.add(dir);
+  }
+
+  private followable(dir: string): boolean {
+    return this.target === '/' && isAbove(dir, this.roots) && statSync(fsPath(dir)).isDirectory();
+  }
+}
+
 function replaceWith(destination: string, make: (temp: string) => void): void {
-  const temp = `${destination}.lifeline-${randomBytes(4).toString('hex')}`;
+  const temp = tempBeside(destination);
   make(temp);
   renameSync(fsPath(temp), fsPath(destination));
 }
