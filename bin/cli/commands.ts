@@ -16,6 +16,7 @@ import {
   writeKeyFile,
   type RetentionPolicy,
 } from '../../lib/engine';
+import type { ReadDataSubset } from '../../lib/engine/verify/run-verify';
 import { displayPath, parseDisplayPath } from '../../lib/engine/byte-names';
 import { backupResultData, restoreResultData } from '../../lib/engine/job-results';
 import type { Context } from './context';
@@ -191,10 +192,18 @@ export const restore: Command = async (ctx, v, args) => {
 
 export const verify: Command = async (ctx, v) => {
   const readData = v['read-data'];
+  if (readData !== undefined && v['read-data-subset'] !== undefined)
+    throw new EngineError('invalid-argument', 'give --read-data or --read-data-subset, not both');
   const percent =
     readData === undefined ? 0 : readData === true || readData === '' ? 100 : parsePercent(String(readData));
+  const subset = v['read-data-subset'] === undefined ? undefined : parseSubset(String(v['read-data-subset']));
   const repo = await ctx.open();
-  const r = await runVerify(repo, { readDataPercent: percent, signal: ctx.signal, onEvent: ctx.out.event });
+  const r = await runVerify(repo, {
+    readDataPercent: percent,
+    readDataSubset: subset,
+    signal: ctx.signal,
+    onEvent: ctx.out.event,
+  });
   const text = [
     `${r.snapshots} snapshots, ${r.packs} packs, ${r.blobs} blobs checked${r.packsRead ? `; data of ${r.packsRead} packs read` : ''}`,
     ...r.errors.map((e) => `error: ${e}`),
@@ -245,7 +254,10 @@ export const prune: Command = async (ctx) => {
 };
 
 function pruneText(r: Awaited<ReturnType<typeof runPrune>>): string {
-  return `prune: ${r.packsDeleted} packs deleted (${formatBytes(r.bytesDeleted)}), ${r.packsRepacked} repacked into ${r.packsWritten}`;
+  const missing = r.missingPacks.length
+    ? `\n${r.missingPacks.length} pack(s) the index listed are missing from storage (left out of the index): ${r.missingPacks.map((p) => p.slice(0, 12)).join(', ')}; run verify`
+    : '';
+  return `prune: ${r.packsDeleted} packs deleted (${formatBytes(r.bytesDeleted)}), ${r.packsRepacked} repacked into ${r.packsWritten}${missing}`;
 }
 
 export const key: Command = async (ctx, _v, args) => {
@@ -289,6 +301,24 @@ export const key: Command = async (ctx, _v, args) => {
       throw new EngineError('invalid-argument', 'usage: lifeline key list|add|remove ID|passwd');
   }
 };
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** `N/T` (the N-th of T groups of packs: T runs read each pack once), `P%` (a random share) or a size such as
+ *  `500M` (random packs up to that many bytes), as restic's check takes them. */
+function parseSubset(raw: string): ReadDataSubset {
+  const group = /^(\d+)\/(\d+)$/.exec(raw);
+  if (group) {
+    const [n, t] = [Number(group[1]), Number(group[2])];
+    if (n >= 1 && n <= t) return { group: n, of: t };
+  } else if (raw.endsWith('%')) return { percent: parsePercent(raw) };
+  const size = /^(\d+(?:\.\d+)?)([KMGT]?)B?$/i.exec(raw);
+  if (size && Number(size[1]) > 0) return { bytes: Math.ceil(Number(size[1]) * SIZE_UNITS[size[2].toUpperCase()]) };
+  throw new EngineError(
+    'invalid-argument',
+    `--read-data-subset takes N/T (1 ≤ N ≤ T), a percentage such as 10% or a size such as 500M, not "${raw}"`,
+  );
+}
 
 function parsePercent(raw: string): number {
   const n = Number(raw.replace(/%$/, ''));

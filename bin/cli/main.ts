@@ -65,8 +65,8 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
   },
   verify: {
     run: commands.verify,
-    options: { 'read-data': { type: 'string' } },
-    usage: 'verify --repo DIR [--read-data[=PERCENT]]',
+    options: { 'read-data': { type: 'string' }, 'read-data-subset': { type: 'string' } },
+    usage: 'verify --repo DIR [--read-data[=PERCENT] | --read-data-subset N/T|PERCENT%|SIZE]',
   },
   forget: {
     run: commands.forget,

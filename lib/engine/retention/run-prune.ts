@@ -27,6 +27,9 @@ export interface PruneResult {
   bytesDeleted: number;
   bytesWritten: number;
   blobsRemoved: number;
+  /** Packs the index listed that storage has not got: their entries are left out of the new index, and each is
+   *  reported (a warning), since the snapshots that need their blobs are damaged (run verify). */
+  missingPacks: string[];
 }
 
 export async function runPrune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
@@ -38,6 +41,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     bytesDeleted: 0,
     bytesWritten: 0,
     blobsRemoved: 0,
+    missingPacks: [],
   };
   const candidates = new Set<string>();
   let marked: References;
@@ -56,7 +60,9 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     );
     const used = (id: string) => marked.trees.has(id) || marked.data.has(id);
     const toRepack: string[] = [];
+    const present = new Set((await repo.storage.list('data')).map((p) => p.name));
     for (const packId of repo.index.packIds()) {
+      if (!present.has(packId)) continue; // reported in the sweep
       const blobs = repo.index.packEntries(packId)!;
       const total = blobs.reduce((n, b) => n + b.length, 0);
       const unused = blobs.filter((b) => !used(b.id)).reduce((n, b) => n + b.length, 0);
@@ -120,6 +126,13 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
         deletions.push(packId);
         for (const b of blobs) holders.set(b.id, holders.get(b.id)! - 1);
       } else if (stored.has(packId)) keptPacks.push({ id: packId, blobs });
+      else {
+        result.missingPacks.push(packId);
+        meter.warn(
+          `data/${packId}`,
+          `the index lists this pack (${blobs.length} blobs) but storage has not got it: its entries are left out of the new index, and snapshots that need them are damaged (run verify)`,
+        );
+      }
     }
     // The index says what a pack holds, but a pack's own header has the last word: a forged or damaged index
     // could say that a live pack is empty, or that a kept pack holds what it does not. So a pack is deleted only

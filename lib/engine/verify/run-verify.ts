@@ -1,17 +1,24 @@
-// Verify: the structure (every pack the index names exists, every blob a snapshot needs is indexed) and,
-// with readData, the data itself (each pack hashes to its name, each blob decrypts and matches its id).
+// Verify: the structure (every pack the index names exists and its own header says what the index says of it,
+// every blob a snapshot needs is indexed) and, with readData, the data itself (each pack hashes to its name,
+// each blob decrypts and matches its id).
 import { createHash, randomInt } from 'node:crypto';
 
 import { isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import { decodeBlob } from '../repository/blob-codec';
-import { readPackHeader } from '../repository/pack';
+import { readPackHeader, sameEntries, type PackEntry } from '../repository/pack';
 import type { Repository } from '../repository/repository';
 import { collectReferences } from './collect-references';
+
+/** Which packs' data a verify reads: a random share, the n-th of `of` fixed groups (so that `of` runs read every
+ *  pack once), or random packs up to a number of bytes. */
+export type ReadDataSubset = { percent: number } | { group: number; of: number } | { bytes: number };
 
 export interface VerifyOptions {
   /** Percentage of packs (0–100) whose data is read and checked; 0 checks structure only. */
   readDataPercent?: number;
+  /** Instead of readDataPercent: which packs to read. */
+  readDataSubset?: ReadDataSubset;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -38,6 +45,18 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
     if (!stored.has(pack)) errors.push(`pack ${pack.slice(0, 12)} is in the index but missing from storage`);
 
   meter.phase('structure');
+  // A restore finds each blob where the index says: an index that disagrees with a pack's own header (a blob at
+  // another offset, of another length, or not there at all) would pass every other check and fail the restore.
+  const blobsOf = new Map<string, string[]>();
+  for (const id of repo.index.blobIds()) {
+    const at = repo.index.get(id)!;
+    blobsOf.set(at.pack, [...(blobsOf.get(at.pack) ?? []), id]);
+  }
+  for (const pack of indexed) {
+    throwIfAborted(options.signal);
+    const size = stored.get(pack);
+    if (size !== undefined) errors.push(...(await checkIndexAgainstHeader(repo, pack, size, blobsOf.get(pack) ?? [])));
+  }
   const snapshots = await repo.listSnapshots();
   const goodSnapshots: string[] = [];
   for (const snapshot of snapshots) {
@@ -52,9 +71,10 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
     if (problems.errors.length === 0) goodSnapshots.push(snapshot.id);
   }
 
-  const percent = Math.max(0, Math.min(100, options.readDataPercent ?? 0));
-  const toRead = indexed.filter(
-    (p) => stored.has(p) && (percent >= 100 || (percent > 0 && randomInt(10_000) < percent * 100)),
+  const toRead = packsToRead(
+    indexed.filter((p) => stored.has(p)),
+    stored,
+    options.readDataSubset ?? { percent: options.readDataPercent ?? 0 },
   );
   meter.phase('read-data');
   meter.filesTotal = toRead.length;
@@ -77,6 +97,61 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
     errors,
     goodSnapshots,
   };
+}
+
+function packsToRead(packs: string[], sizes: Map<string, number>, subset: ReadDataSubset): string[] {
+  if ('group' in subset)
+    return packs.filter((p) => Number.parseInt(p.slice(0, 8), 16) % subset.of === subset.group - 1);
+  if ('bytes' in subset) {
+    const shuffled = packs.map((p) => ({ p, key: randomInt(2 ** 47) })).sort((a, b) => a.key - b.key);
+    const picked: string[] = [];
+    let total = 0;
+    for (const { p } of shuffled) {
+      if (total >= subset.bytes) break;
+      picked.push(p);
+      total += sizes.get(p) ?? 0;
+    }
+    return picked;
+  }
+  const percent = Math.max(0, Math.min(100, subset.percent));
+  return packs.filter(() => percent >= 100 || (percent > 0 && randomInt(10_000) < percent * 100));
+}
+
+/** Compares what the index says of a pack with the pack's own header: every blob the index finds in it must be
+ *  there, at the same offset, of the same type and lengths, and the index's entries for it must be the header's. */
+async function checkIndexAgainstHeader(
+  repo: Repository,
+  packId: string,
+  size: number,
+  blobs: string[],
+): Promise<string[]> {
+  const name = `pack ${packId.slice(0, 12)}`;
+  let header: PackEntry[];
+  try {
+    header = (await repo.readPackHeader(packId, size)).blobs;
+  } catch (err) {
+    return [`${name}: its header cannot be read (${(err as Error).message})`];
+  }
+  const byId = new Map(header.map((e) => [e.id, e]));
+  const errors: string[] = [];
+  for (const id of blobs) {
+    const at = repo.index.get(id)!;
+    const own = byId.get(id);
+    if (!own) errors.push(`${name}: the index places blob ${id.slice(0, 12)} in it, but its header does not list it`);
+    else if (
+      own.offset !== at.offset ||
+      own.length !== at.length ||
+      own.type !== at.type ||
+      own.rawLength !== at.rawLength
+    )
+      errors.push(
+        `${name}: the index places blob ${id.slice(0, 12)} at offset ${at.offset} (${at.length} bytes), its header at offset ${own.offset} (${own.length} bytes)`,
+      );
+  }
+  const listed = repo.index.packEntries(packId);
+  if (errors.length === 0 && listed && !sameEntries(header, listed))
+    errors.push(`${name}: the index's list of its blobs is not its header's`);
+  return errors;
 }
 
 async function checkPack(repo: Repository, packId: string): Promise<string[]> {
