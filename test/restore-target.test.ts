@@ -35,9 +35,11 @@ describe('08.2 a restore never removes a directory unasked', () => {
     expect(describeTree(target)).toEqual(before);
 
     const preview = resultOf(cli(['restore', '--repo', repo, 'latest', '--target', target, '--dry-run', '--json']));
-    expect((preview.entries as { destination: string; replacesDirectory?: number }[]).filter((e) => e.replacesDirectory !== undefined)).toEqual([
-      expect.objectContaining({ action: 'overwrite', destination: live, replacesDirectory: 2 }),
-    ]);
+    expect(
+      (preview.entries as { destination: string; replacesDirectory?: number }[]).filter(
+        (e) => e.replacesDirectory !== undefined,
+      ),
+    ).toEqual([expect.objectContaining({ action: 'overwrite', destination: live, replacesDirectory: 2 })]);
     expect(describeTree(target)).toEqual(before);
 
     const done = cli(['restore', '--repo', repo, 'latest', '--target', target, '--delete', '--json']);
