@@ -87,36 +87,6 @@ test('a restore in place asks for the typed name and takes a safety snapshot fir
   await expect(page.getByRole('cell', { name: 'local:site' })).toHaveCount(2);
 });
 
-test('08.2 a file of the snapshot where the target has a directory: the preview lists it with its file count, and the typed name confirms it', async ({
-  page,
-}) => {
-  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-replace-'));
-  try {
-    // Where the snapshot has the file index.html, the target has a directory of two files.
-    const inTheWay = path.join(elsewhere, source, 'index.html');
-    mkdirSync(inTheWay, { recursive: true });
-    writeFileSync(path.join(inTheWay, 'a.txt'), 'a');
-    writeFileSync(path.join(inTheWay, 'b.txt'), 'b');
-    await signIn(page);
-    await chooseSnapshot(page);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByLabel('Another directory').check();
-    await page.getByLabel('Target directory').fill(elsewhere);
-    await page.getByRole('button', { name: 'Preview' }).click();
-    const warning = page.getByRole('alert').filter({ hasText: 'replaced by what the snapshot has there' });
-    await expect(warning).toContainText(`${inTheWay} (2 files)`);
-    const restore = page.getByRole('button', { name: 'Restore' });
-    await expect(restore).toBeDisabled();
-    await page.getByLabel('Type site to confirm').fill('site');
-    await restore.click();
-    const result = page.getByRole('status', { name: 'Restore result' });
-    await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
-    expect(readFileSync(inTheWay, 'utf8')).toBe('<h1>site</h1>\n');
-  } finally {
-    rmSync(elsewhere, { recursive: true, force: true });
-  }
-});
-
 test('the overview shows the measured restore time, on the tile and in the RTO chart', async ({ page }) => {
   await signIn(page);
   await expect(page.getByRole('article', { name: 'RPO of site' })).toContainText(/Last restore took \d+\.\d s/);
@@ -160,5 +130,35 @@ test('a target that resolves to / is refused: a restore elsewhere can never beco
     await expect(
       page.getByRole('alert').filter({ hasText: 'Give an absolute directory to restore into (not /)' }),
     ).toBeVisible();
+  }
+});
+
+test('08.2 a file of the snapshot where the target has a directory: the preview lists it with its file count, and the typed name confirms it', async ({
+  page,
+}) => {
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-replace-'));
+  try {
+    // Where the snapshot has the file index.html, the target has a directory of two files.
+    const inTheWay = path.join(elsewhere, source, 'index.html');
+    mkdirSync(inTheWay, { recursive: true });
+    writeFileSync(path.join(inTheWay, 'a.txt'), 'a');
+    writeFileSync(path.join(inTheWay, 'b.txt'), 'b');
+    await signIn(page);
+    await chooseSnapshot(page);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Another directory').check();
+    await page.getByLabel('Target directory').fill(elsewhere);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const warning = page.getByRole('alert').filter({ hasText: 'replaced by what the snapshot has there' });
+    await expect(warning).toContainText(`${inTheWay} (2 files)`);
+    const restore = page.getByRole('button', { name: 'Restore' });
+    await expect(restore).toBeDisabled();
+    await page.getByLabel('Type site to confirm').fill('site');
+    await restore.click();
+    const result = page.getByRole('status', { name: 'Restore result' });
+    await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
+    expect(readFileSync(inTheWay, 'utf8')).toBe('<h1>site</h1>\n');
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
   }
 });

@@ -17,6 +17,8 @@ import {
   type RetentionPolicy,
 } from '../../lib/engine';
 import type { ReadDataSubset } from '../../lib/engine/verify/run-verify';
+import { repairIndex, repairSnapshots } from '../../lib/engine/repair/repair';
+import { removeLocks } from '../../lib/engine/repository/lock';
 import { displayPath, parseDisplayPath } from '../../lib/engine/byte-names';
 import { backupResultData, restoreResultData } from '../../lib/engine/job-results';
 import type { Context } from './context';
@@ -213,7 +215,7 @@ export const verify: Command = async (ctx, v) => {
   return r.errors.length ? EXIT.failed : EXIT.ok;
 };
 
-export const forget: Command = async (ctx, v) => {
+export const forget: Command = async (ctx, v, args) => {
   const policy: RetentionPolicy = {};
   for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
     const raw = v[`keep-${rule}`];
@@ -224,7 +226,11 @@ export const forget: Command = async (ctx, v) => {
     policy[rule] = n;
   }
   const repo = await ctx.open();
-  const r = await runForget(repo, policy, { dryRun: v['dry-run'] === true, source: v.source as string | undefined });
+  const r = await runForget(repo, policy, {
+    dryRun: v['dry-run'] === true,
+    source: v.source as string | undefined,
+    ids: args,
+  });
   const groups = r.groups.map((g) => ({
     source: g.source,
     keep: g.decision.keep.map((k) => ({ id: k.snapshot.id, time: k.snapshot.time, reasons: k.reasons })),
@@ -234,13 +240,17 @@ export const forget: Command = async (ctx, v) => {
     `${g.source}: keep ${g.keep.length}, remove ${g.remove.length}`,
     ...g.remove.map((s) => `  remove ${s.id.slice(0, 8)} ${s.time}`),
   ]);
+  if (args.length > 0)
+    lines.push(...r.removed.map((id) => `${v['dry-run'] ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}`));
+  if (r.damaged.length > 0)
+    lines.push(`left alone, since they cannot be read (run verify, then repair): ${r.damaged.join(', ')}`);
   let pruned = null;
   if (v.prune && !v['dry-run'] && r.removed.length > 0)
     pruned = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   if (pruned) lines.push(pruneText(pruned));
   ctx.out.result(
     'forget',
-    { dryRun: v['dry-run'] === true, groups, removed: r.removed, prune: pruned },
+    { dryRun: v['dry-run'] === true, groups, removed: r.removed, damaged: r.damaged, prune: pruned },
     lines.join('\n') || 'no snapshots',
   );
   return EXIT.ok;
@@ -250,6 +260,56 @@ export const prune: Command = async (ctx) => {
   const repo = await ctx.open();
   const r = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   ctx.out.result('prune', { ...r }, pruneText(r));
+  return EXIT.ok;
+};
+
+export const repair: Command = async (ctx, v, args) => {
+  const dryRun = v['dry-run'] === true;
+  const repo = await ctx.open();
+  const options = { dryRun, signal: ctx.signal, onEvent: ctx.out.event };
+  if (args.length === 1 && args[0] === 'index') {
+    const r = await repairIndex(repo, options);
+    ctx.out.result(
+      'repair index',
+      { dryRun, ...r },
+      `${dryRun ? 'would index' : 'indexed'} ${r.packs} packs (${r.blobs} blobs) from their headers, replacing ${r.replacedIndexFiles} index files${r.unreadablePacks.length ? `; ${r.unreadablePacks.length} packs whose header cannot be read are not indexed: ${r.unreadablePacks.map((p) => p.slice(0, 12)).join(', ')}` : ''}`,
+    );
+    return EXIT.ok;
+  }
+  if (args.length === 1 && args[0] === 'snapshots') {
+    const r = await repairSnapshots(repo, options);
+    const verb = dryRun ? 'would' : 'did';
+    ctx.out.result(
+      'repair snapshots',
+      { dryRun, ...r },
+      [
+        ...r.removed.map(
+          (id) => `${dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}, which cannot be read`,
+        ),
+        ...r.rewritten.flatMap((w) => [
+          `snapshot ${w.id.slice(0, 8)}${w.newId ? ` saved again as ${w.newId.slice(0, 8)} (tagged repaired)` : ''}, without:`,
+          ...w.dropped.map((d) => `  ${d}`),
+        ]),
+        r.removed.length + r.rewritten.length === 0
+          ? 'every snapshot can be read whole'
+          : `(${verb} ${r.removed.length} removed, ${r.rewritten.length} saved again)`,
+      ].join('\n'),
+    );
+    return EXIT.ok;
+  }
+  throw new EngineError('invalid-argument', 'usage: lifeline repair index|snapshots --repo DIR [--dry-run]');
+};
+
+export const unlock: Command = async (ctx, v) => {
+  const repo = await ctx.open();
+  const removed = await removeLocks(repo.storage, repo.key.encryption, { all: v['remove-all'] === true });
+  ctx.out.result(
+    'unlock',
+    { removed },
+    removed.length
+      ? `removed ${removed.length} lock(s)`
+      : 'no lock to remove (only stale ones are, without --remove-all)',
+  );
   return EXIT.ok;
 };
 

@@ -82,9 +82,19 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       'dry-run': { type: 'boolean' },
     },
     usage:
-      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N [--prune] [--dry-run]',
+      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--prune] [--dry-run]',
   },
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
+  repair: {
+    run: commands.repair,
+    options: { 'dry-run': { type: 'boolean' } },
+    usage: 'repair index|snapshots --repo DIR [--dry-run]',
+  },
+  unlock: {
+    run: commands.unlock,
+    options: { 'remove-all': { type: 'boolean' } },
+    usage: 'unlock --repo DIR [--remove-all]',
+  },
   key: {
     run: commands.key,
     options: { 'new-password-file': { type: 'string' } },

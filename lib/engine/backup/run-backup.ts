@@ -101,6 +101,10 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     await adoptOrphanPacks(repo);
     const source = sourceKey(options.node ?? os.hostname(), options.sourceName ?? [...paths, ...sqlite].join(','));
     const parent = await findParent(repo, source, options.parent);
+    // A damaged index file or snapshot stops nothing: the backup names it and goes on (what only a damaged index
+    // listed is stored again, or adopted from its pack's header).
+    for (const [name, why] of repo.damaged)
+      meter.warn(name, `cannot be read, left out (run verify, then repair): ${why}`);
     // Workers start up while the scan runs.
     const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
     reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);

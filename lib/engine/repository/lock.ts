@@ -218,3 +218,24 @@ function isStale(lock: LockRecord): boolean {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/** What `lifeline unlock` does: removes the locks that are stale (their process is gone, or they went unrefreshed
+ *  for STALE_LOCK_MS), or with `all` every lock, readable or not. Returns the names removed. */
+export async function removeLocks(storage: Storage, key: Buffer, options: { all?: boolean } = {}): Promise<string[]> {
+  const removed: string[] = [];
+  for (const { name } of await storage.list('locks')) {
+    if (!options.all) {
+      let lock: LockRecord;
+      try {
+        lock = readLockRecord(key, await storage.get(`locks/${name}`), `lock ${name.slice(0, 12)}`);
+      } catch (err) {
+        if (isEngineError(err, 'not-found') || isEngineError(err, 'corrupt')) continue;
+        throw err;
+      }
+      if (!isStale(lock)) continue;
+    }
+    await storage.delete(`locks/${name}`);
+    removed.push(name);
+  }
+  return removed;
+}

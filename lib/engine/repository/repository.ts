@@ -31,6 +31,10 @@ export interface InitOptions {
 
 export class Repository {
   readonly index = new MasterIndex();
+  /** Index files and snapshots that cannot be read (they do not hash to their names, do not open with the key, or
+   *  do not parse), by object name, with why. They are left out: one damaged object stops nothing else. Jobs name
+   *  them; prune refuses to run until `repair` has dealt with them. */
+  readonly damaged = new Map<string, string>();
   private readonly loadedIndexFiles = new Set<string>();
   private readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
@@ -126,6 +130,7 @@ export class Repository {
       this.index.clear();
       this.loadedIndexFiles.clear();
     }
+    for (const key of this.damaged.keys()) if (key.startsWith('index/')) this.damaged.delete(key);
     for (const { name } of listed) {
       if (this.loadedIndexFiles.has(name)) continue;
       let file;
@@ -134,7 +139,9 @@ export class Repository {
       } catch (err) {
         // Superseded by a prune that is deleting it right now.
         if (isEngineError(err, 'not-found')) continue;
-        throw err;
+        if (!isEngineError(err, 'corrupt')) throw err;
+        this.damaged.set(`index/${name}`, err.message);
+        continue;
       }
       for (const pack of file.packs) this.index.addPack(pack);
       this.loadedIndexFiles.add(name);
@@ -222,17 +229,28 @@ export class Repository {
   /** Opens a sealed snapshot manifest (fails with `corrupt` if it was not sealed with this repository's key). */
   decodeSnapshot(id: string, sealed: Buffer): SnapshotRecord {
     const plain = open(this.key.encryption, sealed, SNAPSHOT_CONTEXT, `snapshot ${id.slice(0, 8)}`);
-    return { id, ...(JSON.parse(plain.toString('utf8')) as Snapshot) };
+    let snapshot: Snapshot;
+    try {
+      snapshot = JSON.parse(plain.toString('utf8')) as Snapshot;
+    } catch {
+      throw new EngineError('corrupt', `snapshot ${id.slice(0, 8)} is not a snapshot manifest`);
+    }
+    if (typeof snapshot?.tree !== 'string' || typeof snapshot.time !== 'string' || !Array.isArray(snapshot.paths))
+      throw new EngineError('corrupt', `snapshot ${id.slice(0, 8)} lacks its tree, time or paths`);
+    return { id, ...snapshot };
   }
 
-  /** Every snapshot, oldest first. */
+  /** Every snapshot that can be read, oldest first; the others are in `damaged`. */
   async listSnapshots(): Promise<SnapshotRecord[]> {
     const out: SnapshotRecord[] = [];
+    for (const key of this.damaged.keys()) if (key.startsWith('snapshots/')) this.damaged.delete(key);
     for (const { name } of await this.storage.list('snapshots')) {
       try {
         out.push(await this.readSnapshot(name));
       } catch (err) {
-        if (!isEngineError(err, 'not-found')) throw err;
+        if (isEngineError(err, 'not-found')) continue;
+        if (!isEngineError(err, 'corrupt')) throw err;
+        this.damaged.set(`snapshots/${name}`, err.message);
       }
     }
     return out.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));

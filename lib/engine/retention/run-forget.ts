@@ -7,23 +7,40 @@ import { applyRetention, isEmptyPolicy, type RetentionDecision, type RetentionPo
 export interface ForgetResult {
   groups: { source: string; decision: RetentionDecision<SnapshotRecord> }[];
   removed: string[];
+  /** Snapshots that could not be read: no policy can judge them, so they stay (repair snapshots). */
+  damaged: string[];
 }
 
+/** With `ids`, removes exactly those snapshots (ids or unique prefixes) and takes no policy. */
 export async function runForget(
   repo: Repository,
   policy: RetentionPolicy,
-  options: { dryRun?: boolean; source?: string } = {},
+  options: { dryRun?: boolean; source?: string; ids?: string[] } = {},
 ): Promise<ForgetResult> {
-  if (isEmptyPolicy(policy))
+  const ids = options.ids ?? [];
+  if (ids.length > 0 && !isEmptyPolicy(policy))
+    throw new EngineError('invalid-argument', 'give snapshot ids or --keep-… rules, not both');
+  if (ids.length === 0 && isEmptyPolicy(policy))
     throw new EngineError('invalid-argument', 'give at least one --keep-… rule: forget will not remove every snapshot');
   const lock = await repo.lock({ exclusive: false, operation: 'forget', waitMs: 60_000 });
   try {
+    if (ids.length > 0) {
+      // Every id is resolved before anything is removed: a typo removes nothing.
+      const named = [];
+      for (const id of ids) named.push(await repo.resolveSnapshot(id, { source: options.source }));
+      const result: ForgetResult = { groups: [], removed: [], damaged: [...repo.damaged.keys()] };
+      for (const s of new Map(named.map((n) => [n.id, n])).values()) {
+        if (!options.dryRun) await repo.storage.delete(`snapshots/${s.id}`);
+        result.removed.push(s.id);
+      }
+      return result;
+    }
     const bySource = new Map<string, SnapshotRecord[]>();
     for (const s of await repo.listSnapshots()) {
       if (options.source && s.source !== options.source) continue;
       bySource.set(s.source, [...(bySource.get(s.source) ?? []), s]);
     }
-    const result: ForgetResult = { groups: [], removed: [] };
+    const result: ForgetResult = { groups: [], removed: [], damaged: [...repo.damaged.keys()] };
     for (const [source, snapshots] of bySource) {
       const decision = applyRetention(snapshots, policy);
       result.groups.push({ source, decision });

@@ -53,6 +53,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     meter.phase('mark');
     await repo.reloadIndex();
     const snapshots = await repo.listSnapshots();
+    refuseDamage(repo);
     seenSnapshots = new Set(snapshots.map((s) => s.id));
     marked = await referencesOrFail(
       repo,
@@ -105,6 +106,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     await repo.reloadIndex();
     // Snapshots written while marking keep what they use, even if it sat in a pack marked for deletion.
     const added = (await repo.listSnapshots()).filter((s) => !seenSnapshots.has(s.id));
+    refuseDamage(repo);
     marked = await referencesOrFail(
       repo,
       added.map((s) => s.tree),
@@ -199,6 +201,17 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
   } finally {
     await sweep.release();
   }
+}
+
+/** A damaged snapshot may need any pack, and a damaged index file may be the only list of some: prune cannot tell
+ *  what is unused until they are repaired. */
+function refuseDamage(repo: Repository): void {
+  if (repo.damaged.size === 0) return;
+  const names = [...repo.damaged.keys()];
+  throw new EngineError(
+    'corrupt',
+    `prune refuses to run while ${names.length === 1 ? 'an index file or snapshot cannot' : `${names.length} index files or snapshots cannot`} be read (${names.map((n) => n.slice(0, n.indexOf('/') + 13)).join(', ')}): it cannot tell what they need. Run "lifeline repair index" or "lifeline repair snapshots" first`,
+  );
 }
 
 async function referencesOrFail(repo: Repository, roots: string[], into?: References): Promise<References> {

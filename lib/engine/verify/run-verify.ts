@@ -58,6 +58,8 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
     if (size !== undefined) errors.push(...(await checkIndexAgainstHeader(repo, pack, size, blobsOf.get(pack) ?? [])));
   }
   const snapshots = await repo.listSnapshots();
+  // Named one by one; everything else is still checked.
+  for (const [name, why] of repo.damaged) errors.push(`${name} cannot be read: ${why}`);
   const goodSnapshots: string[] = [];
   for (const snapshot of snapshots) {
     throwIfAborted(options.signal);
