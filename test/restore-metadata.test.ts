@@ -58,11 +58,13 @@ describe('08.4 exact metadata', () => {
     // Zeros written out: the restore may make them holes.
     writeFileSync(path.join(src, 'zeros.bin'), Buffer.alloc(8 << 20));
     const restored = backupAndRestore(src);
-    const slack = 64; // 512-byte blocks: 32 KiB of file-system overhead
+    // In 512-byte blocks. The slack is file-system overhead (extent blocks, ext4's allocation ahead of writes,
+    // which varies with the machine's load): 32 KiB and 5 %. Written out, disk.img would take 160 times as much.
     const blocks = (f: string) => statSync(f).blocks;
+    const slack = (n: number) => 64 + Math.ceil(n * 0.05);
     expect(statSync(path.join(restored, 'disk.img')).size).toBe(80 << 20);
-    expect(blocks(path.join(restored, 'disk.img'))).toBeLessThanOrEqual(blocks(sparse) + slack);
-    expect(blocks(path.join(restored, 'zeros.bin'))).toBeLessThanOrEqual(slack);
+    expect(blocks(path.join(restored, 'disk.img'))).toBeLessThanOrEqual(blocks(sparse) + slack(blocks(sparse)));
+    expect(blocks(path.join(restored, 'zeros.bin'))).toBeLessThanOrEqual(slack(0));
     expect(readFileSync(path.join(restored, 'disk.img')).equals(readFileSync(sparse))).toBe(true);
     expect(readFileSync(path.join(restored, 'zeros.bin')).equals(Buffer.alloc(8 << 20))).toBe(true);
   });

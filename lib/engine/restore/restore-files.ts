@@ -1,7 +1,7 @@
 // Writes restored files pack by pack, as restic's restorer does: each pack is read once and every blob in it
 // goes to every place it belongs, whatever file that is. A file is written under a temporary name, read back
 // and checked against its content hashes once its last blob is in, and only then takes its final name.
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 import { displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
@@ -132,16 +132,42 @@ function closeFile(job: Pending): void {
   job.fd = null;
 }
 
+/** A file-system block: a run of zeros this long, aligned to it, is left unwritten, a hole (08.4). */
+const HOLE_BLOCK = 4096;
+const ZEROS = Buffer.alloc(HOLE_BLOCK);
+
+/** Writes a chunk at its place in the file, leaving each whole aligned block of zeros unwritten: the file keeps
+ *  its holes (the size is set once the file is complete), and reads back the same. */
 function writeAt(job: Pending, data: Buffer, offset: number): void {
+  let run = 0; // start, in `data`, of the bytes not yet written
+  let at = 0;
+  while (at < data.length) {
+    const blockEnd = Math.min(data.length, (Math.floor((offset + at) / HOLE_BLOCK) + 1) * HOLE_BLOCK - offset);
+    if (blockEnd - at === HOLE_BLOCK && data.subarray(at, blockEnd).equals(ZEROS)) {
+      writeRange(job, data, run, at, offset);
+      run = blockEnd;
+    }
+    at = blockEnd;
+  }
+  writeRange(job, data, run, data.length, offset);
+}
+
+function writeRange(job: Pending, data: Buffer, from: number, to: number, offset: number): void {
+  if (to <= from) return;
   const fd = fileOf(job);
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done, offset + done);
+  let done = from;
+  while (done < to) done += writeSync(fd, data, done, to - done, offset + done);
 }
 
 /** Checks a complete file from disk, gives it its metadata and its final name. */
 function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
   const fd = fileOf(job);
   try {
+    // Zeros left unwritten at the end are part of the file too.
+    ftruncateSync(
+      fd,
+      job.lengths.reduce((sum, n) => sum + n, 0),
+    );
     job.lengths.forEach((length, i) => {
       const buf = Buffer.allocUnsafe(length);
       let done = 0;

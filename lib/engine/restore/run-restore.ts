@@ -1,6 +1,6 @@
 // A restore: plan, refuse what is unsafe before writing anything, create directories, links and FIFOs, then the
 // files (restore-files.ts), and last the directories' metadata.
-import { lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 
@@ -8,6 +8,7 @@ import { displayPath, encodeBytes, fsPath } from '../byte-names';
 import { EngineError, fromSystemError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import type { Repository } from '../repository/repository';
+import type { TreeNode } from '../repository/tree';
 import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { applyMetadata, removeIfDirectory, tempBeside } from './metadata';
@@ -87,6 +88,10 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   const dirs: PlannedEntry[] = [];
   const files: FileJob[] = [];
   const links: PlannedEntry[] = [];
+  // Files that were one file under several names (hard links) at backup time: the first is restored, the others
+  // are linked to it (08.4).
+  const firstOfInode = new Map<string, string>();
+  const hardLinks: { entry: PlannedEntry; first: string }[] = [];
   const writable = new WritableDirs(target, options.snapshot.paths);
   for (const entry of plan.entries) {
     throwIfAborted(options.signal);
@@ -103,7 +108,13 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
         writable.made(entry.destination);
         dirs.push(entry);
       } else if (node.type === 'file') {
-        files.push({ node, destination: entry.destination, exists: entry.action === 'overwrite' });
+        const inode = inodeKey(node);
+        const first = inode ? firstOfInode.get(inode) : undefined;
+        if (first) hardLinks.push({ entry, first });
+        else {
+          if (inode) firstOfInode.set(inode, entry.destination);
+          files.push({ node, destination: entry.destination, exists: entry.action === 'overwrite' });
+        }
       } else if (node.type === 'symlink') {
         // Made once every file and directory is written: nothing this restore writes can go through them.
         links.push(entry);
@@ -121,6 +132,15 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   } catch (err) {
     throw fromSystemError(err, 'the restore target');
   }
+  for (const { entry, first } of hardLinks) {
+    try {
+      if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
+      replaceWith(entry.destination, (temp) => linkSync(fsPath(first), fsPath(temp)));
+      meter.filesDone++;
+    } catch (err) {
+      throw fromSystemError(err, displayPath(entry.destination));
+    }
+  }
   for (const entry of links) {
     try {
       const node = entry.node!;
@@ -131,7 +151,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       throw fromSystemError(err, displayPath(entry.destination));
     }
   }
-  result.filesRestored = files.length;
+  result.filesRestored = files.length + hardLinks.length;
   result.bytesRestored = plan.bytes;
   // Directory times last and deepest first, since writing inside a directory changes its mtime. Directories
   // above the backed-up paths (/, /srv, …) are only the way there: an existing one keeps its own metadata.
@@ -195,6 +215,16 @@ class WritableDirs {
   private followable(dir: string): boolean {
     return this.target === '/' && isAbove(dir, this.roots) && statSync(fsPath(dir)).isDirectory();
   }
+}
+
+/** What makes two file nodes one file: the same inode on the same device at backup time (a snapshot is taken in
+ *  one pass, so two names with one inode were hard links), with the same content and metadata, so that a forged
+ *  snapshot cannot make one name take another's data or mode. Null for a file without an inode (none recorded). */
+function inodeKey(node: TreeNode): string | null {
+  if (node.dev === undefined || node.inode === undefined) return null;
+  return [node.dev, node.inode, node.size, node.mode, node.mtimeNs, node.uid, node.gid, ...(node.content ?? [])].join(
+    ':',
+  );
 }
 
 function replaceWith(destination: string, make: (temp: string) => void): void {
