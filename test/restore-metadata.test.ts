@@ -75,8 +75,13 @@ describe('08.4 exact metadata', () => {
     const file = path.join(src, 'f.txt');
     writeFileSync(file, 'timed');
     execFileSync('touch', ['-m', '-d', '@1700000000.123456789', file]);
+    // As a double, 1254321637.252389 s is a hair below its microsecond: it must not lose it (found by 08.5).
+    const edge = path.join(src, 'edge.txt');
+    writeFileSync(edge, 'timed to the microsecond');
+    execFileSync('touch', ['-m', '-d', '@1254321637.252389', edge]);
     const restored = backupAndRestore(src);
     expect(statSync(file, { bigint: true }).mtimeNs).toBe(1_700_000_000_123_456_789n);
     expect(statSync(path.join(restored, 'f.txt'), { bigint: true }).mtimeNs).toBe(1_700_000_000_123_456_000n);
+    expect(statSync(path.join(restored, 'edge.txt'), { bigint: true }).mtimeNs).toBe(1_254_321_637_252_389_000n);
   });
 });
