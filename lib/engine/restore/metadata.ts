@@ -9,8 +9,12 @@ import type { TreeNode } from '../repository/tree';
 
 const asRoot = process.getuid?.() === 0;
 
+/** The time for Node's utimes calls, in seconds. They keep microseconds, which libuv finds by multiplying by 10^6
+ *  and cutting off: as a double, 1254321637.252389 is 1254321637.25238899…, which would lose its last microsecond.
+ *  Half a microsecond more lands inside the right one. */
 function mtimeSeconds(node: TreeNode): number {
-  return Number(BigInt(node.mtimeNs) / 1000n) / 1e6;
+  const micros = BigInt(node.mtimeNs) / 1000n;
+  return micros >= 0n ? (Number(micros) + 0.5) / 1e6 : Number(micros) / 1e6;
 }
 
 /** By path; a symbolic link's own times and owner, never its target's. */
