@@ -104,7 +104,7 @@ describe('06.3 the dashboard does not take a node’s word for its backups', () 
     const { snapshots } = await import('@/lib/db/schema');
     const { eq } = await import('drizzle-orm');
     claim = { id, source };
-    const job = await runBackupJob(sourceId, 30_000);
+    const job = await runBackupJob(sourceId);
     return { job, recorded: db().select().from(snapshots).where(eq(snapshots.id, id)).get() };
   }
 
