@@ -139,6 +139,12 @@ describe('08.6 a damaged snapshot or index file', () => {
 });
 
 describe('08.6 unlock and forget ID', () => {
+  it('08.6 repair of anything but index or snapshots is a usage error, before any passphrase is asked for', () => {
+    const r = cli(['repair', 'everything', '--repo', '/nonexistent'], { LIFELINE_PASSWORD: undefined });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/usage: lifeline repair index\|snapshots/);
+  });
+
   it('08.6 unlock removes a stale lock and leaves a live one; --remove-all removes every lock', async () => {
     const repo = initRepo();
     const opened = await openRepository(repo, PASSWORD);

@@ -264,10 +264,12 @@ export const prune: Command = async (ctx) => {
 };
 
 export const repair: Command = async (ctx, v, args) => {
+  if (args.length !== 1 || !['index', 'snapshots'].includes(args[0]))
+    throw new EngineError('invalid-argument', 'usage: lifeline repair index|snapshots --repo DIR [--dry-run]');
   const dryRun = v['dry-run'] === true;
   const repo = await ctx.open();
   const options = { dryRun, signal: ctx.signal, onEvent: ctx.out.event };
-  if (args.length === 1 && args[0] === 'index') {
+  if (args[0] === 'index') {
     const r = await repairIndex(repo, options);
     ctx.out.result(
       'repair index',
@@ -276,28 +278,25 @@ export const repair: Command = async (ctx, v, args) => {
     );
     return EXIT.ok;
   }
-  if (args.length === 1 && args[0] === 'snapshots') {
-    const r = await repairSnapshots(repo, options);
-    const verb = dryRun ? 'would' : 'did';
-    ctx.out.result(
-      'repair snapshots',
-      { dryRun, ...r },
-      [
-        ...r.removed.map(
-          (id) => `${dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}, which cannot be read`,
-        ),
-        ...r.rewritten.flatMap((w) => [
-          `snapshot ${w.id.slice(0, 8)}${w.newId ? ` saved again as ${w.newId.slice(0, 8)} (tagged repaired)` : ''}, without:`,
-          ...w.dropped.map((d) => `  ${d}`),
-        ]),
-        r.removed.length + r.rewritten.length === 0
-          ? 'every snapshot can be read whole'
-          : `(${verb} ${r.removed.length} removed, ${r.rewritten.length} saved again)`,
-      ].join('\n'),
-    );
-    return EXIT.ok;
-  }
-  throw new EngineError('invalid-argument', 'usage: lifeline repair index|snapshots --repo DIR [--dry-run]');
+  const r = await repairSnapshots(repo, options);
+  const verb = dryRun ? 'would' : 'did';
+  ctx.out.result(
+    'repair snapshots',
+    { dryRun, ...r },
+    [
+      ...r.removed.map(
+        (id) => `${dryRun ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}, which cannot be read`,
+      ),
+      ...r.rewritten.flatMap((w) => [
+        `snapshot ${w.id.slice(0, 8)}${w.newId ? ` saved again as ${w.newId.slice(0, 8)} (tagged repaired)` : ''}, without:`,
+        ...w.dropped.map((d) => `  ${d}`),
+      ]),
+      r.removed.length + r.rewritten.length === 0
+        ? 'every snapshot can be read whole'
+        : `(${verb} ${r.removed.length} removed, ${r.rewritten.length} saved again)`,
+    ].join('\n'),
+  );
+  return EXIT.ok;
 };
 
 export const unlock: Command = async (ctx, v) => {
