@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "lifeline_native",
+      "sources": ["native/xattr.c"]
+    }
+  ]
+}
