@@ -82,18 +82,20 @@ export async function planRestore(
       const destination = path.join(target, p);
       names.add(node.name);
       const isSelected = selected(p);
-      const found = parentAbsent ? 'none' : existingAt(destination, followable(p));
+      const wayDown = node.type === 'dir' && onTheWay(p);
+      // Only what the restore writes or goes through is looked at.
+      const found = parentAbsent || !(isSelected || wayDown) ? 'none' : existingAt(destination, followable(p));
       if (isSelected) {
         for (const inc of include) if (p === inc) matched.add(inc);
         add(plan, node, p, destination, found);
-      } else if (node.type === 'dir' && found !== 'none' && found !== 'dir' && onTheWay(p)) {
+      } else if (wayDown && found !== 'none' && found !== 'dir') {
         throw new EngineError(
           'invalid-argument',
           `${displayPath(destination)} is ${found === 'link' ? 'a symbolic link' : 'a file'} where the snapshot has a directory: restoring below it would write through it. Remove it, or restore ${displayPath(p)} itself, which replaces it`,
         );
       }
       if (node.type === 'dir' && found !== 'dir') absent.add(p);
-      if (node.type === 'dir' && node.subtree && (isSelected || onTheWay(p))) await walk(node.subtree, p);
+      if (node.type === 'dir' && node.subtree && (isSelected || wayDown)) await walk(node.subtree, p);
     }
     if (withDelete && selected(dir) && isUnder(dir, roots) && !absent.has(dir)) {
       for (const extra of listExtras(path.join(target, dir), names)) {

@@ -50,7 +50,9 @@ export async function runVerify(repo: Repository, options: VerifyOptions = {}): 
   const blobsOf = new Map<string, string[]>();
   for (const id of repo.index.blobIds()) {
     const at = repo.index.get(id)!;
-    blobsOf.set(at.pack, [...(blobsOf.get(at.pack) ?? []), id]);
+    const list = blobsOf.get(at.pack);
+    if (list) list.push(id);
+    else blobsOf.set(at.pack, [id]);
   }
   for (const pack of indexed) {
     throwIfAborted(options.signal);
