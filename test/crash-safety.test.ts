@@ -153,3 +153,39 @@ describe('07.8 a backup whose lock was taken from it', () => {
     expect(resultOf(verify).errors).toEqual([]);
   }, 240_000);
 });
+
+describe('07.8 a backup that stalls between its lock check and a write', () => {
+  /** Stops the backup at `point`, takes its lock away and prunes (as another host that judged the lock stale
+   *  would), then lets it go on; returns what it printed and how it ended. */
+  async function stallAt(repo: string, src: string, point: string): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
+      env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, LIFELINE_TEST_STOP_AFTER: point },
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = exitOf(child);
+    await waitFor(`the backup to stall at ${point}`, () => processState(child.pid!) === 'T', 120_000);
+    const locks = path.join(repo, 'locks');
+    for (const name of readdirSync(locks)) rmSync(path.join(locks, name));
+    const prune = await cliAsync(['prune', '--repo', repo, '--json']);
+    expect(prune.code).toBe(0);
+    child.kill('SIGCONT');
+    const code = await waitFor('the backup to end', exited, 120_000);
+    return { code, output };
+  }
+
+  for (const point of ['index-checked:2', 'snapshot-checked:1']) {
+    it(`07.8 stalled at ${point}: what it writes after its lock was taken is undone, and the next backup is whole`, async () => {
+      const repo = initRepo();
+      const src = bigSource();
+      const { code, output } = await stallAt(repo, src, point);
+      expect(code).not.toBe(0);
+      expect(output).toMatch(/lost its repository lock/);
+      expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+      expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
+      // An index listing pruned packs would make the next backup take their blobs as stored and skip them.
+      expectRecovers(repo, src, TOTAL + 2 * 1024 * 1024);
+    }, 300_000);
+  }
+});

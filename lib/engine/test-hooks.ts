@@ -1,10 +1,11 @@
 // Crash points for the crash-safety tests, inert unless LIFELINE_TEST_CRASH_AFTER is set:
 // "pack:3" kills this process with SIGKILL right after the third pack is durably written
-// (likewise "index:N" and "snapshot:N"), the way a power cut or the OOM killer would.
+// (likewise "index:N" and "snapshot:N"), the way a power cut or the OOM killer would; "index-checked:N" and
+// "snapshot-checked:N" fall between the lock check before such a write and the write itself.
 // LIFELINE_TEST_STOP_AFTER, with the same points, stops it with SIGSTOP instead (a process that stalls, to be
 // continued with SIGCONT).
 
-export type CrashPoint = 'pack' | 'index' | 'snapshot' | 'sqlite-copy';
+export type CrashPoint = 'pack' | 'index' | 'snapshot' | 'sqlite-copy' | 'index-checked' | 'snapshot-checked';
 
 const counts = new Map<CrashPoint, number>();
 const busy: (() => boolean)[] = [];

@@ -154,6 +154,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     // A lock lost meanwhile (judged stale, removed by hand) means a prune may have removed data this snapshot
     // counts on: better no snapshot than a broken one.
     await lock.check();
+    crashPoint('snapshot-checked');
     const id = await repo.saveSnapshot(snapshot);
     crashPoint('snapshot');
     return { id, snapshot };

@@ -109,6 +109,7 @@ export class BlobWriter {
     if (packs.length === 0) return;
     try {
       await this.lock?.check();
+      crashPoint('index-checked');
       await this.repo.writeIndex(packs);
     } catch (err) {
       this.failure ??= err;
