@@ -116,6 +116,18 @@ describe('06.1 an index a node uploads', () => {
         stored: await storage.exists(name),
       }));
     };
+    // Indexes come from a node holding a lock (07.8).
+    const lock = sealLockRecord(repo.key.encryption, {
+      host: 'node-host',
+      pid: 42,
+      exclusive: false,
+      operation: 'backup',
+      time: Date.now(),
+      owner: 'n1',
+    });
+    expect((await access.handle('n1', 'PUT', `locks/${'cd'.repeat(16)}`, new URLSearchParams(), lock)).status).toBe(
+      204,
+    );
     const shifted = real.map((p) => ({ ...p, blobs: p.blobs.map((b) => ({ ...b, offset: b.offset + 1 })) }));
     const forgeries: [IndexedPack[], string[], RegExp][] = [
       [real.map((p) => ({ id: p.id, blobs: [] })), [], /does not list what the header/],
@@ -138,5 +150,42 @@ describe('06.1 an index a node uploads', () => {
     const honest = await upload(real);
     expect(honest.status).toBe(204);
     expect(honest.stored).toBe(true);
+  });
+
+  it('07.8 an index or a snapshot is refused once the node’s lock was judged stale and removed, and from a node holding none', async () => {
+    const storage = new LocalStorage(path.join(dir, 'stalled'));
+    const repo = await Repository.init(storage, 'a passphrase', { kdf: { N: 2 ** 10, r: 8, p: 1 } });
+    const access = new AppendOnlyAccess(storage, { key: async () => repo.key.encryption });
+    const lock = `locks/${'ef'.repeat(16)}`;
+    const lockBytes = sealLockRecord(repo.key.encryption, {
+      host: 'node-host',
+      pid: 42,
+      exclusive: false,
+      operation: 'backup',
+      time: Date.now(),
+      owner: 'n1',
+    });
+    expect((await access.handle('n1', 'PUT', lock, new URLSearchParams(), lockBytes)).status).toBe(204);
+    const index = encodeIndex(repo.key.encryption, { supersedes: [], packs: [] });
+    const snapshot = randomBytes(300);
+    const names = [
+      [`index/${createHash('sha256').update(index).digest('hex')}`, index],
+      [`snapshots/${createHash('sha256').update(snapshot).digest('hex')}`, snapshot],
+    ] as const;
+    // Another node's lock does not count for this one; nor does none.
+    for (const [name, body] of names) {
+      const r = await access.handle('n2', 'PUT', name, new URLSearchParams(), body);
+      expect(r.status).toBe(423);
+      expect(r.body.toString()).toMatch(/holds no lock on the repository/);
+      expect(await storage.exists(name)).toBe(false);
+    }
+    // Judged stale: a prune removed it.
+    await storage.delete(lock);
+    for (const [name, body] of names) {
+      const r = await access.handle('n1', 'PUT', name, new URLSearchParams(), body);
+      expect(r.status).toBe(423);
+      expect(r.body.toString()).toMatch(/its lock was judged stale and removed/);
+      expect(await storage.exists(name)).toBe(false);
+    }
   });
 });
