@@ -173,7 +173,11 @@ describe('failover in the control plane', () => {
     const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
     // web-1 was fenced in the failover: it is the standby now.
     const creds = credentialsOf.get('web-1')!;
-    const repo = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
+    const repo = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword, {
+      lockOwner: creds.nodeId,
+    });
+    // Under a lock of its own, as a backup writes its snapshot (without one, any snapshot is refused: 07.8).
+    const lock = await repo.lock({ exclusive: false, operation: 'backup' });
     const summary = {
       files: 0,
       dirs: 0,
@@ -201,6 +205,7 @@ describe('failover in the control plane', () => {
     await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
     await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
     await expect(forged('web-1:files', [])).resolves.toMatch(/^[0-9a-f]{64}$/);
+    await lock.release();
     // Source keys begin with the node's name: the names that would reach shipped data or the dashboard's own
     // sources are not given to nodes.
     const { registerNode } = await import('@/lib/control/node-registry');
@@ -217,12 +222,16 @@ describe('failover in the control plane', () => {
     const { createHash } = await import('node:crypto');
     // A rogue node: web-2's own credentials, its own signed requests, and the key every node holds.
     const creds = credentialsOf.get('web-2')!;
-    const rogue = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword);
+    const rogue = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword, {
+      lockOwner: creds.nodeId,
+    });
+    const lock = await rogue.lock({ exclusive: false, operation: 'backup' });
     const pack = await waitFor('a pack in the repository', async () => (await rogue.storage.list('data'))[0], 30_000);
     const forged = encodeIndex(rogue.key.encryption, { supersedes: [], packs: [{ id: pack.name, blobs: [] }] });
     const name = `index/${createHash('sha256').update(forged).digest('hex')}`;
     await expect(rogue.storage.put(name, forged)).rejects.toThrow(/does not list what the header of pack/);
     expect(await rogue.storage.exists(name)).toBe(false);
+    await lock.release();
     const alert = await waitFor(
       'the refused upload’s alert',
       () => received.find((r) => r.type === 'node-refused' && r.object === name),

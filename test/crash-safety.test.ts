@@ -157,7 +157,7 @@ describe('07.8 a backup whose lock was taken from it', () => {
 describe('07.8 a backup that stalls between its lock check and a write', () => {
   /** Stops the backup at `point`, takes its lock away and prunes (as another host that judged the lock stale
    *  would), then lets it go on; returns what it printed and how it ended. */
-  async function stallAt(repo: string, src: string, point: string): Promise<{ code: number | null; output: string }> {
+  async function stallAt(repo: string, src: string, point: string): Promise<{ code: unknown; output: string }> {
     const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
       env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, LIFELINE_TEST_STOP_AFTER: point },
     });

@@ -153,9 +153,11 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     };
     // A lock lost meanwhile (judged stale, removed by hand) means a prune may have removed data this snapshot
     // counts on: better no snapshot than a broken one.
-    await lock.check();
-    crashPoint('snapshot-checked');
-    const id = await repo.saveSnapshot(snapshot);
+    const id = await lock.writeUnder(
+      'snapshot-checked',
+      () => repo.saveSnapshot(snapshot),
+      (written) => repo.storage.delete(`snapshots/${written}`),
+    );
     crashPoint('snapshot');
     return { id, snapshot };
   } catch (err) {

@@ -3,7 +3,8 @@
 // or config. This is what stands between a compromised node and the backups. What a node adds is opened and
 // checked before it is stored: a lock must be its own, shared and dated now (a forged one would block every
 // backup); an index must say exactly what the headers of the packs it lists say (a forged one could make prune
-// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot). What a node
+// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot); both only while
+// the node holds a lock (one judged stale may have let a prune remove what they refer to). What a node
 // adds counts against its quota (bytes and objects), charged before the write: over it, the upload is refused
 // with 507 and the node's backup fails with `quota-exceeded`, before its index and snapshot, so nothing of it is
 // indexed.
@@ -134,6 +135,13 @@ export class AppendOnlyAccess {
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
     if (createHash('sha256').update(body).digest('hex') !== id)
       return text(400, `the bytes sent do not match the name ${name}`);
+    // An index or a snapshot counts on packs a prune could delete the moment the node's lock is judged stale:
+    // a node that stalled until then must not add one when it goes on. (A data pack is only ever extra.)
+    if (kind !== 'data' && !(await this.holdsLock(nodeId)))
+      return text(
+        423,
+        `the node holds no lock on the repository (its lock was judged stale and removed, or never taken): ${name} is refused, since a prune may have removed what it refers to`,
+      );
     if (kind === 'snapshots' && this.options.checkSnapshot) {
       const refusal = await this.options.checkSnapshot(nodeId, id, body);
       if (refusal) return this.refuse(nodeId, name, refusal, 403);
@@ -156,6 +164,12 @@ export class AppendOnlyAccess {
       }
     }
     return text(204, '');
+  }
+
+  private async holdsLock(nodeId: string): Promise<boolean> {
+    for (const { name } of await this.storage.list('locks'))
+      if (this.lockOwners.get(`locks/${name}`) === nodeId) return true;
+    return false;
   }
 
   private overQuota(nodeId: string, name: string, why: string): AccessResult {

@@ -53,6 +53,7 @@ export class HttpStorage implements Storage {
     if (res.status === 507) throw new EngineError('quota-exceeded', res.body.toString('utf8').slice(0, 300));
     if (res.status === 404) throw new EngineError('not-found', `${name} is not in the repository`);
     if (res.status === 409) throw new EngineError('repository-exists', `${name} already exists`);
+    if (res.status === 423) throw new EngineError('locked', res.body.toString('utf8').slice(0, 300));
     if (res.status >= 300)
       throw new EngineError(
         'io',

@@ -108,9 +108,9 @@ export class BlobWriter {
     this.unindexed = [];
     if (packs.length === 0) return;
     try {
-      await this.lock?.check();
-      crashPoint('index-checked');
-      await this.repo.writeIndex(packs);
+      const write = () => this.repo.writeIndex(packs);
+      if (this.lock) await this.lock.writeUnder('index-checked', write, (id) => this.repo.deleteIndexFile(id));
+      else await write();
     } catch (err) {
       this.failure ??= err;
       return;

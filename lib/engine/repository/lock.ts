@@ -8,7 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 
 import { EngineError, isEngineError } from '../errors';
-import { stopAvoids } from '../test-hooks';
+import { type CrashPoint, crashPoint, stopAvoids } from '../test-hooks';
 import { open, seal } from './crypto';
 import type { Storage } from './storage';
 
@@ -59,6 +59,10 @@ export interface HeldLock {
   /** Without a look at storage, for each write: fails with `locked` if the lock is known lost, or went unrefreshed
    *  long enough to be judged stale (this process stalled). */
   assertFresh(): void;
+  /** Writes what counts on the lock (an index, a snapshot): checks it before, and again after, since the process
+   *  may stall between the two while another takes the lock away and prunes what the write refers to. A write
+   *  that landed after the lock was lost is undone, and the lock's error thrown. */
+  writeUnder<T>(point: CrashPoint, write: () => Promise<T>, undo: (written: T) => Promise<void>): Promise<T>;
   /** Aborted, with the `locked` error as its reason, as soon as the lock is found lost. */
   readonly lost: AbortSignal;
   release(): Promise<void>;
@@ -156,14 +160,34 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
     refreshing = refreshing.then(refresh).catch(() => undefined);
   }, REFRESH_MS);
   timer.unref();
+  const check = async () => {
+    await refreshing;
+    assertFresh();
+    if (!(await storage.exists(name))) lose('another process removed it, judging it stale');
+    assertFresh();
+  };
+  let writes = 0;
+  stopAvoids(() => writes > 0);
   return {
     lost: lost.signal,
     assertFresh,
-    async check() {
-      await refreshing;
-      assertFresh();
-      if (!(await storage.exists(name))) lose('another process removed it, judging it stale');
-      assertFresh();
+    check,
+    async writeUnder(point, write, undo) {
+      await check();
+      crashPoint(point);
+      writes++;
+      try {
+        const written = await write();
+        try {
+          await check();
+        } catch (err) {
+          await undo(written).catch(() => undefined);
+          throw err;
+        }
+        return written;
+      } finally {
+        writes--;
+      }
     },
     async release() {
       if (released) return;

@@ -166,6 +166,13 @@ export class Repository {
     return id;
   }
 
+  /** Removes an index file this process wrote (one that landed after its lock was lost). The packs it listed stay
+   *  in this process's index: the job that wrote it fails and drops the repository. */
+  async deleteIndexFile(id: string): Promise<void> {
+    await this.storage.delete(`index/${id}`);
+    this.loadedIndexFiles.delete(id);
+  }
+
   forgetIndexFile(id: string): void {
     this.loadedIndexFiles.delete(id);
   }
