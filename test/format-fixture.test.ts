@@ -95,7 +95,7 @@ describe('07.2 the features a repository uses', () => {
 
   it('07.2 a new repository lists every feature this code knows, and a format 1 config without the list opens as before', async () => {
     const { repo } = await newRepository();
-    expect(repo.config.features).toEqual(['byte-names', 'ctime']);
+    expect(repo.config.features).toEqual(['byte-names', 'ctime', 'xattrs']);
     const old = await openRepository(copyOf('repository'), expected.passphrase);
     expect(old.config.features).toBeUndefined();
   });

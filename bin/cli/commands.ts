@@ -126,6 +126,7 @@ export const ls: Command = async (ctx, v, args) => {
     name: displayPath(rest.name),
     path: path.posix.join(want, displayPath(rest.name)),
     ...(rest.target === undefined ? {} : { target: displayPath(rest.target) }),
+    ...(rest.xattrs === undefined ? {} : { xattrs: rest.xattrs.map((x) => ({ ...x, name: displayPath(x.name) })) }),
   }));
   ctx.out.result(
     'ls',
@@ -173,6 +174,7 @@ export const restore: Command = async (ctx, v, args) => {
     include: list(v.include),
     delete: v.delete === true,
     replaceDirectories: v['replace-directories'] === true,
+    xattrs: v['no-xattrs'] !== true,
     dryRun: v['dry-run'] === true,
     signal: ctx.signal,
     onEvent: ctx.out.event,
@@ -187,9 +189,12 @@ export const restore: Command = async (ctx, v, args) => {
         ),
         `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`,
       ].join('\n')
-    : `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`;
+    : [
+        `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`,
+        ...result.warnings.map((w) => `warning: ${w}`),
+      ].join('\n');
   ctx.out.result('restore', data, text);
-  return EXIT.ok;
+  return result.warnings.length > 0 ? EXIT.partial : EXIT.ok;
 };
 
 export const verify: Command = async (ctx, v) => {

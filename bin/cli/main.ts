@@ -57,11 +57,12 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       include: { type: 'string', multiple: true },
       delete: { type: 'boolean' },
       'replace-directories': { type: 'boolean' },
+      'no-xattrs': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       source: { type: 'string' },
     },
     usage:
-      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--dry-run]',
+      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--dry-run]',
   },
   verify: {
     run: commands.verify,

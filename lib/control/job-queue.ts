@@ -295,6 +295,13 @@ export function skippedMessage(warnings: unknown): string {
   return `${list.length} ${list.length === 1 ? 'entry was' : 'entries were'} skipped: ${shown}${list.length > 3 ? `; and ${list.length - 3} more, listed in the snapshot` : ''}`;
 }
 
+/** What a restore that set some entries only in part says in its job (an extended attribute the target refused). */
+export function partlyRestoredMessage(warnings: unknown): string {
+  const list = Array.isArray(warnings) ? warnings.map(String) : [];
+  const shown = list.slice(0, 3).join('; ');
+  return `restored, but ${list.length} ${list.length === 1 ? 'entry was' : 'entries were'} restored only in part: ${shown}${list.length > 3 ? `; and ${list.length - 3} more` : ''}`;
+}
+
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
 async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
   const args = ['forget', '--repo', repo.location, '--source', sourceKeyOf(source)];
@@ -384,7 +391,7 @@ async function restoreSteps(
         ),
   );
   const { code, result, error } = run;
-  if (code === 0 && result) {
+  if ((code === 0 || code === 3) && result) {
     params.verified = result.verified === true;
     return {
       status: 'succeeded',
@@ -393,7 +400,7 @@ async function restoreSteps(
       filesTotal: Number(result.filesRestored),
       bytesDone: Number(result.bytesRestored),
       bytesTotal: Number(result.bytesRestored),
-      error: null,
+      error: code === 3 ? partlyRestoredMessage(result.warnings) : null,
     };
   }
   return wasCancelled(run)

@@ -57,9 +57,11 @@ export function runOnNode(nodeName: string, request: AgentJobInput, onLine?: (li
       if (view.progress) onLine?.({ ...view.progress, type: 'progress' });
       if (view.status === 'running') continue;
       if (view.status === 'succeeded') {
+        // As the CLI's exit 3: a backup that skipped entries, a restore that set some only in part.
         const skipped =
-          request.kind === 'backup' &&
-          Number((view.result?.summary as { skipped?: number } | undefined)?.skipped ?? 0) > 0;
+          request.kind === 'backup'
+            ? Number((view.result?.summary as { skipped?: number } | undefined)?.skipped ?? 0) > 0
+            : Array.isArray(view.result?.warnings) && view.result.warnings.length > 0;
         return {
           code: skipped ? 3 : 0,
           signal: null,

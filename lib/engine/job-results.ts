@@ -36,6 +36,7 @@ export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResul
     bytesRestored: result.bytesRestored,
     verified: result.verified,
     durationMs: result.durationMs,
+    warnings: result.warnings,
     entries,
   };
 }

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { decompress } from 'zstd-napi';
 
 const NEWEST_FORMAT = 1;
-// `ctime` adds a field a restore does not use; `byte-names` adds nameBytes and targetBytes (docs, "Features").
-const KNOWN_FEATURES: string[] = ['byte-names', 'ctime'];
+// `ctime` adds a field a restore does not use; `byte-names` adds nameBytes and targetBytes (docs, "Features");
+// `xattrs` adds extended attributes, which this reader leaves unset (Node has no call for them).
+const KNOWN_FEATURES: string[] = ['byte-names', 'ctime', 'xattrs'];
 const HEX_ID = /^[0-9a-f]{64}$/;
 
 type BlobLocation = { pack: string; type: string; offset: number; length: number; rawLength: number };

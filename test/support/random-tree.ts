@@ -1,5 +1,6 @@
 // Random file trees for property tests, from a seed: names of any bytes (1–255, no NUL or '/'), depths, sizes,
-// holes, symbolic links with any target, hard links, FIFOs, modes and modification times. And a description of a
+// holes, symbolic links with any target, hard links, FIFOs, modes, extended attributes and POSIX ACLs, and
+// modification times. And a description of a
 // tree as the kernel reports it, to compare a restore with its source entry by entry.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,7 +20,12 @@ import {
   ftruncateSync,
   chmodSync,
   lchownSync,
+  rmSync,
 } from 'node:fs';
+
+import { decodeBytes } from '@/lib/engine/byte-names';
+import { readXattrs, writeXattrs } from '@/lib/engine/xattrs';
+import { posixAcl } from './posix-acl';
 
 /** mulberry32: small, fast and good enough to make trees; the same seed makes the same tree. */
 export function rng(seed: number): () => number {
@@ -44,20 +50,55 @@ export interface TreeStats {
   fifos: number;
   sparse: number;
   bytes: number;
+  /** Files and directories with user attributes, and with ACLs. */
+  xattrs: number;
+  acls: number;
+}
+
+/** Why the file system at `dir` cannot hold user attributes and ACLs (tmpfs on older kernels), or null. */
+export function xattrsRefused(dir: string): string | null {
+  const probe = `${dir}/.xattr-probe`;
+  closeSync(openSync(probe, 'w'));
+  try {
+    const refused = writeXattrs(probe, [
+      { name: 'user.probe', value: '' },
+      {
+        name: 'system.posix_acl_access',
+        value: posixAcl([
+          { tag: 'user_obj', perm: 6 },
+          { tag: 'group_obj', perm: 4 },
+          { tag: 'other', perm: 4 },
+        ]),
+      },
+    ]);
+    return refused.length > 0 ? refused.map((r) => `${r.name}: ${r.why}`).join(', ') : null;
+  } finally {
+    rmSync(probe);
+  }
 }
 
 /** Makes a random tree in `root` (which must exist); at most `maxEntries` entries. With `owners` (as root), entries
- *  get random owners too. */
+ *  get random owners too; with `xattrs`, user attributes and ACLs. */
 export function makeRandomTree(
   root: string,
   seed: number,
-  options: { maxEntries?: number; owners?: boolean } = {},
+  options: { maxEntries?: number; owners?: boolean; xattrs?: boolean } = {},
 ): TreeStats {
   const maxEntries = options.maxEntries ?? 120;
   const random = rng(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]) => xs[int(xs.length)];
-  const stats: TreeStats = { files: 0, dirs: 0, links: 0, hardLinks: 0, fifos: 0, sparse: 0, bytes: 0 };
+  const stats: TreeStats = {
+    files: 0,
+    dirs: 0,
+    links: 0,
+    hardLinks: 0,
+    fifos: 0,
+    sparse: 0,
+    bytes: 0,
+    xattrs: 0,
+    acls: 0,
+  };
   const files: Buffer[] = [];
   const dirs: { path: Buffer; depth: number }[] = [{ path: Buffer.from(root), depth: 0 }];
   const used = new Map<string, Set<string>>();
@@ -86,6 +127,33 @@ export function makeRandomTree(
     return out;
   };
   const mtime = () => 946_684_800 + int(1_000_000_000) + int(1_000_000) / 1_000_000;
+  // Set before the mode (user attributes need write access).
+  const userXattrs = (at: Buffer) => {
+    if (!options.xattrs || random() >= 0.2) return;
+    const xattrs = Array.from({ length: 1 + int(3) }, (_, k) => ({
+      name: `user.${k}-${randomBytes(1 + int(12)).toString('hex')}`,
+      // ext4 keeps all of an inode's attributes in one 4 KiB block: three of at most 900 bytes and an ACL fit.
+      value: randomBytes(int(3) === 0 ? int(900) : int(40)).toString('base64'),
+    }));
+    expectSet(at, xattrs);
+    stats.xattrs++;
+  };
+  // After the mode: an access ACL sets the group bits from its mask; directories get a default ACL too.
+  const acl = (at: Buffer, dir: boolean) => {
+    if (!options.xattrs || random() >= 0.15) return;
+    const entries = () =>
+      posixAcl([
+        { tag: 'user_obj', perm: int(8) },
+        { tag: 'user', id: pick([1000, 65534]), perm: int(8) },
+        { tag: 'group_obj', perm: int(8) },
+        { tag: 'mask', perm: int(8) },
+        { tag: 'other', perm: int(8) },
+      ]);
+    const xattrs = [{ name: 'system.posix_acl_access', value: entries() }];
+    if (dir && random() < 0.5) xattrs.push({ name: 'system.posix_acl_default', value: entries() });
+    expectSet(at, xattrs);
+    stats.acls++;
+  };
 
   const entries = 10 + int(maxEntries - 10);
   for (let i = 0; i < entries; i++) {
@@ -140,16 +208,25 @@ export function makeRandomTree(
   if (options.owners) for (const dir of dirs.slice(1)) lchownSync(dir.path, owner(), owner());
   for (const file of files) {
     if (options.owners) lchownSync(file, owner(), owner());
+    userXattrs(file);
     chmodSync(file, pick(FILE_MODES));
+    acl(file, false);
     const t = mtime();
     utimesSync(file, t, t);
   }
   for (const dir of dirs.slice(1).sort((a, b) => b.depth - a.depth)) {
+    userXattrs(dir.path);
     chmodSync(dir.path, pick(DIR_MODES));
+    acl(dir.path, true);
     const t = mtime();
     utimesSync(dir.path, t, t);
   }
   return stats;
+}
+
+function expectSet(at: Buffer, xattrs: { name: string; value: string }[]): void {
+  const refused = writeXattrs(decodeBytes(at), xattrs);
+  if (refused.length > 0) throw new Error(`the file system refused attributes: ${JSON.stringify(refused)}`);
 }
 
 export interface KernelEntry {
@@ -165,6 +242,13 @@ export interface KernelEntry {
   linkGroup?: string[];
   /** Files: 512-byte blocks the kernel reports. */
   blocks?: number;
+  /** Files and directories: extended attributes, ACLs among them, as name=value (base64), sorted. */
+  xattrs?: string[];
+}
+
+function xattrsOf(entry: Buffer): { xattrs?: string[] } {
+  const xattrs = readXattrs(decodeBytes(entry)).map((x) => `${x.name}=${x.value}`);
+  return xattrs.length > 0 ? { xattrs } : {};
 }
 
 /** Every entry below `root` as lstat and readlink report it, keyed by its path's bytes in hex (names are bytes). */
@@ -185,7 +269,7 @@ export function describeKernel(root: string): Map<string, KernelEntry> {
           target: readlinkSync(full, { encoding: 'buffer' }).toString('hex'),
         });
       } else if (st.isDirectory()) {
-        out.set(key, { type: 'dir', ...base, mtimeNs: st.mtimeNs.toString() });
+        out.set(key, { type: 'dir', ...base, mtimeNs: st.mtimeNs.toString(), ...xattrsOf(full) });
         walk(full, key);
       } else if (st.isFile()) {
         inodes.set(st.ino, [...(inodes.get(st.ino) ?? []), key]);
@@ -196,6 +280,7 @@ export function describeKernel(root: string): Map<string, KernelEntry> {
           mtimeNs: st.mtimeNs.toString(),
           sha256: createHash('sha256').update(readFileSync(full)).digest('hex'),
           blocks: Number(st.blocks),
+          ...xattrsOf(full),
         });
       } else out.set(key, { type: st.isFIFO() ? 'fifo' : 'other', ...base, mtimeNs: st.mtimeNs.toString() });
     }

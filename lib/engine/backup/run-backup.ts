@@ -11,7 +11,7 @@ import { ProgressMeter, type EventSink } from '../progress';
 import { BlobWriter } from '../repository/blob-writer';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
-import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, type TreeNode } from '../repository/tree';
+import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, XATTRS_FEATURE, type TreeNode } from '../repository/tree';
 import { crashPoint } from '../test-hooks';
 import { defaultCacheDir, openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
@@ -20,6 +20,7 @@ import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
 import type { FileResult } from './read-file';
+import { readXattrs, type Xattr, xattrsUnavailable } from '../xattrs';
 
 /** How long a backup waits for a prune's short exclusive window to pass. */
 const LOCK_WAIT_MS = 10 * 60_000;
@@ -117,6 +118,11 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
     const ctime = await withFeature(repo, 'ctime', meter);
     let byteNames: Promise<boolean> | undefined;
+    let xattrs: Promise<boolean> | undefined;
+    // Said once, and kept with the snapshot: its entries lack what they may have had.
+    const noXattrs = xattrsUnavailable();
+    const setupWarnings = noXattrs ? [`extended attributes and ACLs were not backed up: ${noXattrs}`] : [];
+    for (const w of setupWarnings) meter.warn('xattrs', w);
     saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal, {
       ctime: { record: ctime, compare: ctime && !options.ignoreCtime },
       // Listed in the config only once a name or link target needs it.
@@ -124,6 +130,13 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
         byteNames ??= withFeature(repo, BYTE_NAMES_FEATURE, meter);
         return byteNames;
       },
+      // Likewise, once an entry has extended attributes.
+      xattrs: noXattrs
+        ? null
+        : () => {
+            xattrs ??= withFeature(repo, XATTRS_FEATURE, meter);
+            return xattrs;
+          },
     });
     const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
     const written = await saver.writer.finish();
@@ -144,12 +157,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
         filesRead: saver.filesRead,
         newBlobs: written.newBlobs,
         newBytes: written.newBytes,
-        skipped: scan.warnings.length + saver.warnings.length,
+        skipped: setupWarnings.length + scan.warnings.length + saver.warnings.length,
         startedAt: startedAt.toISOString(),
         endedAt: endedAt.toISOString(),
         durationMs: endedAt.getTime() - startedAt.getTime(),
       },
-      warnings: [...scan.warnings, ...saver.warnings],
+      warnings: [...setupWarnings, ...scan.warnings, ...saver.warnings],
     };
     // A lock lost meanwhile (judged stale, removed by hand) means a prune may have removed data this snapshot
     // counts on: better no snapshot than a broken one.
@@ -181,6 +194,8 @@ async function findParent(
   return mine.at(-1) ?? null;
 }
 
+const NO_XATTRS = `saved without its extended attributes: the repository does not list the ${XATTRS_FEATURE} feature that stores them`;
+const NO_BYTE_NAMED_XATTRS = `saved without those of its extended attributes whose names are not UTF-8: the repository does not list the ${BYTE_NAMES_FEATURE} feature that stores them`;
 const NO_BYTE_NAMES = `its name or link target is not UTF-8, and the repository does not list the ${BYTE_NAMES_FEATURE} feature that stores it: skipped`;
 
 /** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
@@ -210,6 +225,9 @@ class TreeSaver {
       ctime: { record: boolean; compare: boolean };
       /** Whether names and link targets that are not UTF-8 may be stored (the repository lists `byte-names`). */
       byteNames: () => Promise<boolean>;
+      /** Whether extended attributes may be stored (the repository lists `xattrs`); null where they cannot be
+       *  read (the native addon is missing). */
+      xattrs: (() => Promise<boolean>) | null;
     },
   ) {}
 
@@ -238,7 +256,7 @@ class TreeSaver {
     const id = this.repo.blobId(bytes);
     await this.writer.save('tree', id, bytes);
     this.dirs++;
-    return { ...baseNode(entry), subtree: id };
+    return this.withXattrs({ ...baseNode(entry), subtree: id }, entry);
   }
 
   /** After a failure: lets reads and pack writes under way finish, so nothing is written once the lock is gone. */
@@ -248,7 +266,7 @@ class TreeSaver {
   }
 
   private async specialNode(entry: FsEntry): Promise<TreeNode | null> {
-    if (entry.type === 'fifo') return baseNode(entry);
+    if (entry.type === 'fifo') return this.withXattrs(baseNode(entry), entry);
     if (entry.type === 'symlink') {
       let target: string;
       try {
@@ -257,7 +275,8 @@ class TreeSaver {
         return this.skip(entry.path, `symbolic link not readable: ${(err as Error).message}`);
       }
       const node = { ...baseNode(entry), target };
-      return needsByteNames(node) && !(await this.features.byteNames()) ? this.skip(entry.path, NO_BYTE_NAMES) : node;
+      if (needsByteNames(node) && !(await this.features.byteNames())) return this.skip(entry.path, NO_BYTE_NAMES);
+      return this.withXattrs(node, entry);
     }
     return this.skip(
       entry.path,
@@ -279,7 +298,7 @@ class TreeSaver {
     ) {
       this.count(size);
       this.meter.tick();
-      return { node: Promise.resolve({ ...this.fileNode(entry, size), content: before.content }) };
+      return { node: this.fileNode(entry, size).then((node) => ({ ...node, content: before.content })) };
     }
     while (
       this.inFlight >= MAX_FILES_IN_FLIGHT ||
@@ -324,7 +343,7 @@ class TreeSaver {
     this.filesRead++;
     this.count(result.size);
     this.meter.tick();
-    const node: TreeNode = { ...this.fileNode(entry, result.size), content: result.content };
+    const node: TreeNode = { ...(await this.fileNode(entry, result.size)), content: result.content };
     if (sqlite) node.sqlite = true;
     return node;
   }
@@ -360,10 +379,33 @@ class TreeSaver {
     }
   }
 
-  private fileNode(entry: FsEntry, size: number): TreeNode {
+  private fileNode(entry: FsEntry, size: number): Promise<TreeNode> {
     const node: TreeNode = { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };
     if (this.features.ctime.record) node.ctimeNs = entry.stat.ctimeNs.toString();
-    return node;
+    return this.withXattrs(node, entry);
+  }
+
+  /** The node with the entry's extended attributes (POSIX ACLs among them), where it has any and the repository
+   *  may keep them; what cannot be kept is said in a warning, and the entry is saved without it. */
+  private async withXattrs(node: TreeNode, entry: FsEntry): Promise<TreeNode> {
+    if (!this.features.xattrs) return node;
+    let xattrs: Xattr[];
+    try {
+      xattrs = readXattrs(entry.path);
+    } catch (err) {
+      this.warn(entry.path, `saved without its extended attributes, which cannot be read: ${(err as Error).message}`);
+      return node;
+    }
+    if (xattrs.length === 0) return node;
+    if (!(await this.features.xattrs())) {
+      this.warn(entry.path, NO_XATTRS);
+      return node;
+    }
+    if (xattrs.some((x) => hasRawBytes(x.name)) && !(await this.features.byteNames())) {
+      this.warn(entry.path, NO_BYTE_NAMED_XATTRS);
+      xattrs = xattrs.filter((x) => !hasRawBytes(x.name));
+    }
+    return xattrs.length > 0 ? { ...node, xattrs } : node;
   }
 
   private count(size: number): void {
@@ -374,10 +416,14 @@ class TreeSaver {
   }
 
   private skip(file: string, message: string): null {
+    this.warn(file, message);
+    return null;
+  }
+
+  private warn(file: string, message: string): void {
     const shown = displayPath(file);
     this.warnings.push(`${shown}: ${message}`);
     this.meter.warn(shown, message);
-    return null;
   }
 }
 

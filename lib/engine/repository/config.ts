@@ -16,6 +16,8 @@ export const KNOWN_FEATURES: readonly string[] = [
   'ctime',
   // Names and link targets that are not UTF-8 are stored as their bytes (nameBytes, targetBytes).
   'byte-names',
+  // Files, directories and links carry their extended attributes, POSIX ACLs among them (xattrs).
+  'xattrs',
 ];
 
 export interface RepositoryConfig {

@@ -1,6 +1,7 @@
 // Directory trees as blobs: one JSON blob per directory, so an unchanged directory is one shared blob.
 import { decodeBytes, displayPath, encodeBytes, hasRawBytes } from '../byte-names';
 import { EngineError } from '../errors';
+import type { Xattr } from '../xattrs';
 
 export const NODE_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'chardev', 'blockdev'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
@@ -32,6 +33,9 @@ export interface TreeNode {
   subtree?: string;
   /** Symbolic links: where the link points, decoded like `name` (stored as `target`, plus `targetBytes`). */
   target?: string;
+  /** Extended attributes, POSIX ACLs among them (feature `xattrs`), sorted by name; absent when there are none.
+   *  A name is decoded like `name` (stored as `name`, plus `nameBytes`). */
+  xattrs?: Xattr[];
 }
 
 export interface Tree {
@@ -41,9 +45,16 @@ export interface Tree {
 /** The feature that lets names and link targets be any bytes, not only UTF-8. */
 export const BYTE_NAMES_FEATURE = 'byte-names';
 
+/** The feature that lets nodes carry extended attributes. */
+export const XATTRS_FEATURE = 'xattrs';
+
 /** Whether a node needs the `byte-names` feature to be stored. */
-export function needsByteNames(node: Pick<TreeNode, 'name' | 'target'>): boolean {
-  return hasRawBytes(node.name) || (node.target !== undefined && hasRawBytes(node.target));
+export function needsByteNames(node: Pick<TreeNode, 'name' | 'target' | 'xattrs'>): boolean {
+  return (
+    hasRawBytes(node.name) ||
+    (node.target !== undefined && hasRawBytes(node.target)) ||
+    (node.xattrs?.some((x) => hasRawBytes(x.name)) ?? false)
+  );
 }
 
 /** Nodes sorted by the bytes of their names. (Trees written before December 2026 sorted by JavaScript string order,
@@ -65,6 +76,12 @@ export function encodeTree(tree: Tree): Buffer {
       stored.target = target.toString('utf8');
       stored.targetBytes = target.toString('base64');
     }
+    if (node.xattrs)
+      stored.xattrs = node.xattrs.map((x) => {
+        if (!hasRawBytes(x.name)) return x;
+        const name = encodeBytes(x.name);
+        return { name: name.toString('utf8'), nameBytes: name.toString('base64'), value: x.value };
+      });
     return stored;
   });
   return Buffer.from(JSON.stringify({ nodes }));
@@ -88,6 +105,7 @@ export function decodeTree(bytes: Buffer): Tree {
       delete node.targetBytes;
     } else if (typeof node?.target === 'string' && hasRawBytes(node.target))
       throw new EngineError('corrupt', `it has a link target that is not Unicode text: ${JSON.stringify(node.target)}`);
+    if (node?.xattrs !== undefined) node.xattrs = decodeXattrs(node.xattrs);
     const name: unknown = node?.name;
     if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || /[/\0]/.test(name))
       throw new EngineError(
@@ -98,6 +116,23 @@ export function decodeTree(bytes: Buffer): Tree {
     seen.add(name);
   }
   return tree;
+}
+
+/** A node's extended attributes as a restore may set them: each with a name (not empty, no NUL) and a base64
+ *  value, none named twice. */
+function decodeXattrs(stored: unknown): Xattr[] {
+  if (!Array.isArray(stored)) throw new EngineError('corrupt', 'it has extended attributes that are not a list');
+  const seen = new Set<string>();
+  return stored.map((x: { name?: unknown; nameBytes?: unknown; value?: unknown } | null) => {
+    let name = x?.name;
+    if (x?.nameBytes !== undefined) name = decodeBytes(base64Field(x.nameBytes, 'nameBytes'));
+    else if (typeof name === 'string' && hasRawBytes(name)) name = undefined;
+    if (typeof name !== 'string' || name === '' || name.includes('\0') || seen.has(name))
+      throw new EngineError('corrupt', `it has an extended attribute named ${JSON.stringify(x?.name)}`);
+    seen.add(name);
+    base64Field(x?.value, 'extended attribute value');
+    return { name, value: x!.value as string };
+  });
 }
 
 function base64Field(value: unknown, field: string): Buffer {

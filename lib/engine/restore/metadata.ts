@@ -1,11 +1,12 @@
-// Restoring what a tree node records about an entry: owner (as root), mode and modification time; and the
-// temporary names entries are written under before they take their own.
+// Restoring what a tree node records about an entry: owner (as root), mode, modification time and extended
+// attributes; and the temporary names entries are written under before they take their own.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { fsPath } from '../byte-names';
 import type { TreeNode } from '../repository/tree';
+import { writeXattrs } from '../xattrs';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -32,6 +33,15 @@ export function applyMetadataToFd(fd: number, node: TreeNode): void {
   fchmodSync(fd, node.mode);
   const seconds = mtimeSeconds(node);
   futimesSync(fd, seconds, seconds);
+}
+
+/** Sets the node's extended attributes (an access ACL among them, after the mode it agrees with) on `at`, never
+ *  through a link; returns what the target refused, said in one line, or null. */
+export function applyXattrs(at: string, node: TreeNode): string | null {
+  if (!node.xattrs?.length) return null;
+  const refused = writeXattrs(at, node.xattrs);
+  if (refused.length === 0) return null;
+  return `restored without ${refused.length === 1 ? 'an extended attribute' : `${refused.length} extended attributes`}, which the target refused: ${refused.map((r) => `${r.name} (${r.why})`).join(', ')}`;
 }
 
 /** A temporary name beside `destination`, in the same directory (a rename from it is atomic), of its own length:

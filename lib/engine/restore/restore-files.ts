@@ -34,6 +34,8 @@ export async function restoreFiles(
   jobs: FileJob[],
   meter: ProgressMeter,
   signal: AbortSignal | undefined,
+  /** Sets what a file has beyond its content and mode (extended attributes), on its temporary name `at`. */
+  attributes: (at: string, job: FileJob) => void,
 ): Promise<void> {
   const pending: Pending[] = [];
   try {
@@ -51,7 +53,7 @@ export async function restoreFiles(
         }
         places.push({ job: p, chunk });
       });
-      if (p.remaining === 0) finish(repo, p, meter);
+      if (p.remaining === 0) finish(repo, p, meter, attributes);
     }
     const open = new Set<Pending>();
     for (const [packId, places] of byPack) {
@@ -72,7 +74,7 @@ export async function restoreFiles(
         open.add(job);
         meter.bytesDone += plain.length;
         if (--job.remaining === 0) {
-          finish(repo, job, meter);
+          finish(repo, job, meter, attributes);
           open.delete(job);
         }
       }
@@ -160,7 +162,12 @@ function writeRange(job: Pending, data: Buffer, from: number, to: number, offset
 }
 
 /** Checks a complete file from disk, gives it its metadata and its final name. */
-function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
+function finish(
+  repo: Repository,
+  job: Pending,
+  meter: ProgressMeter,
+  attributes: (at: string, job: FileJob) => void,
+): void {
   const fd = fileOf(job);
   try {
     // Zeros left unwritten at the end are part of the file too.
@@ -207,6 +214,7 @@ function finish(repo: Repository, job: Pending, meter: ProgressMeter): void {
       closeSync(again);
     }
   }
+  attributes(job.temp, job);
   // Rename replaces a file or link; a directory in the way has to go first.
   if (job.exists) removeIfDirectory(job.destination);
   renameSync(fsPath(job.temp), fsPath(job.destination));

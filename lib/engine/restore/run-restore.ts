@@ -11,7 +11,7 @@ import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
-import { applyMetadata, removeIfDirectory, tempBeside } from './metadata';
+import { applyMetadata, applyXattrs, removeIfDirectory, tempBeside } from './metadata';
 import { openHolders } from './open-holders';
 import { restoreFiles, type FileJob } from './restore-files';
 import { isAbove, isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
@@ -27,6 +27,8 @@ export interface RestoreOptions {
    *  what it holds; without it (or `delete`), such a restore is refused before anything is written. */
   replaceDirectories?: boolean;
   dryRun?: boolean;
+  /** Set the extended attributes and ACLs the snapshot records (the default); false leaves them all unset. */
+  xattrs?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -41,6 +43,7 @@ export interface RestoreResult {
   /** Every restored file was read back from disk and matched its content hashes. */
   verified: boolean;
   durationMs: number;
+  /** What was restored only in part (an extended attribute the target refused), one line per entry. */
   warnings: string[];
 }
 
@@ -85,6 +88,14 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   meter.filesTotal = plan.files;
   meter.bytesTotal = plan.bytes;
   meter.phase('restore');
+  // On `at` (a file's temporary name, or the entry itself), for the entry at `destination`.
+  const attributes = (at: string, node: TreeNode, destination: string) => {
+    if (options.xattrs === false) return;
+    const problem = applyXattrs(at, node);
+    if (!problem) return;
+    result.warnings.push(`${displayPath(destination)}: ${problem}`);
+    meter.warn(displayPath(destination), problem);
+  };
   const dirs: PlannedEntry[] = [];
   const files: FileJob[] = [];
   const links: PlannedEntry[] = [];
@@ -122,13 +133,14 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
         if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
         replaceWith(entry.destination, (temp) => makeFifo(temp, node.mode & 0o777));
         applyMetadata(entry.destination, node);
+        attributes(entry.destination, node, entry.destination);
       }
     } catch (err) {
       throw isEngineError(err) ? err : fromSystemError(err, displayPath(entry.destination));
     }
   }
   try {
-    await restoreFiles(repo, files, meter, options.signal);
+    await restoreFiles(repo, files, meter, options.signal, (at, job) => attributes(at, job.node, job.destination));
   } catch (err) {
     throw fromSystemError(err, 'the restore target');
   }
@@ -147,6 +159,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
       replaceWith(entry.destination, (temp) => symlinkSync(fsPath(node.target!), fsPath(temp)));
       applyMetadata(entry.destination, node);
+      attributes(entry.destination, node, entry.destination);
     } catch (err) {
       throw fromSystemError(err, displayPath(entry.destination));
     }
@@ -156,8 +169,10 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   // Directory times last and deepest first, since writing inside a directory changes its mtime. Directories
   // above the backed-up paths (/, /srv, …) are only the way there: an existing one keeps its own metadata.
   for (const entry of dirs.reverse()) {
-    if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths))
+    if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths)) {
       applyMetadata(entry.destination, entry.node!);
+      attributes(entry.destination, entry.node!, entry.destination);
+    }
   }
   meter.tick(true);
   result.verified = true;
