@@ -1,7 +1,7 @@
 // A node backs up its own files and restores onto itself through its agent: the engine runs on the node, and the
 // data reaches the repository through the control plane's append-only storage API, which refuses any delete.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,51 @@ describe('jobs on a node', () => {
       ),
     ).toBe(true);
     expect(readFileSync(path.join(files, 'conf', 'app.toml'), 'utf8')).toBe('port = 9090\n');
+  });
+
+  it('09.5 a restore elsewhere that is / once resolved (/proc/self/root, /proc/thread-self/root, a link to /) or a directory that holds files is refused on the node, and nothing is overwritten', async () => {
+    const [a] = cluster.nodes;
+    writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 7070\n');
+    const toRoot = path.join(cluster.dir, 'to-root');
+    symlinkSync('/', toRoot);
+    const occupied = path.join(cluster.dir, 'occupied');
+    mkdirSync(occupied);
+    writeFileSync(path.join(occupied, 'keep.txt'), 'keep');
+    for (const [target, why] of [
+      ['/proc/self/root', /is \/ once resolved: that is a restore in place/],
+      ['/proc/thread-self/root', /is \/ once resolved/],
+      [toRoot, /is \/ once resolved/],
+      [occupied, /is not empty/],
+    ] as const) {
+      const view = await runJob(a.direct, {
+        kind: 'restore',
+        snapshot: backupId,
+        target,
+        include: [files],
+        dryRun: false,
+      });
+      expect({ target, status: view.status, error: view.error?.message }).toEqual({
+        target,
+        status: 'failed',
+        error: expect.stringMatching(why),
+      });
+      expect(readFileSync(path.join(files, 'conf', 'app.toml'), 'utf8')).toBe('port = 7070\n');
+    }
+    expect(readFileSync(path.join(occupied, 'keep.txt'), 'utf8')).toBe('keep');
+    expect(existsSync(path.join(occupied, files))).toBe(false);
+    // An empty directory, reached through a link: written where the link leads.
+    const empty = path.join(cluster.dir, 'empty');
+    mkdirSync(empty);
+    symlinkSync(empty, path.join(cluster.dir, 'to-empty'));
+    const view = await runJob(a.direct, {
+      kind: 'restore',
+      snapshot: backupId,
+      target: path.join(cluster.dir, 'to-empty'),
+      include: [files],
+      dryRun: false,
+    });
+    expect(view.status).toBe('succeeded');
+    expect(readFileSync(path.join(empty, files, 'conf', 'app.toml'), 'utf8')).toBe('port = 8080\n');
   });
 
   it('runs the plan’s commands around a backup on the node, and only where its config allows it', async () => {
