@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -31,6 +31,26 @@ async function chooseSnapshot(page: Page) {
   await expect(page.getByRole('heading', { name: 'Source and point in time' })).toBeVisible();
   await page.getByLabel('Source').selectOption({ label: 'site' });
   await page.getByRole('button', { name: 'Next' }).click();
+}
+
+/** From a preview that asks for the typed name: the button waits for it, and the restore is verified. */
+async function confirmAndRestore(page: Page) {
+  const restore = page.getByRole('button', { name: 'Restore' });
+  await expect(restore).toBeDisabled();
+  await page.getByLabel('Type site to confirm').fill('site');
+  await restore.click();
+  const result = page.getByRole('status', { name: 'Restore result' });
+  await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
+  return result;
+}
+
+/** The whole snapshot, to another directory: as far as its preview. */
+async function previewElsewhere(page: Page, dir: string) {
+  await chooseSnapshot(page);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByLabel('Another directory').check();
+  await page.getByLabel('Target directory').fill(dir);
+  await page.getByRole('button', { name: 'Preview' }).click();
 }
 
 test('a backup of the source exists to restore from', async ({ page }) => {
@@ -133,6 +153,73 @@ test('a target that resolves to / is refused: a restore elsewhere can never beco
   }
 });
 
+test('09.5 a target that is / once resolved (/proc/self/root, a link to /) is refused in the preview, and nothing is written', async ({
+  page,
+}) => {
+  const links = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-links-'));
+  try {
+    symlinkSync('/', path.join(links, 'to-root'));
+    writeFileSync(path.join(source, 'docs', 'readme.txt'), 'changed since the backup\n');
+    await signIn(page);
+    await chooseSnapshot(page);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Another directory').check();
+    for (const to of ['/proc/self/root', '/proc/thread-self/root', path.join(links, 'to-root')]) {
+      await page.getByLabel('Target directory').fill(to);
+      await page.getByRole('button', { name: 'Preview' }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'is / once resolved' })).toContainText(to);
+      await expect(page.getByRole('heading', { name: 'Where to restore' })).toBeVisible();
+    }
+    expect(readFileSync(path.join(source, 'docs', 'readme.txt'), 'utf8')).toBe('changed since the backup\n');
+  } finally {
+    writeFileSync(path.join(source, 'docs', 'readme.txt'), readme);
+    rmSync(links, { recursive: true, force: true });
+  }
+});
+
+test('09.5 into a directory that holds files: an operator is refused; an administrator confirms by name, and a safety snapshot of it is taken first', async ({
+  page,
+  browser,
+  app,
+}) => {
+  const full = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-full-'));
+  const operator = { username: 'restorer', password: 'an operator password' };
+  try {
+    writeFileSync(path.join(full, 'notes.txt'), 'the operator’s notes');
+    await signIn(page);
+    await page.goto('/settings/users');
+    const form = page.getByRole('form', { name: 'Add a user' });
+    await form.getByLabel('Username').fill(operator.username);
+    await form.getByLabel('Password').fill(operator.password);
+    await form.getByLabel('Role').selectOption('operator');
+    await form.getByRole('button', { name: 'Add user' }).click();
+    await expect(form.getByRole('status')).toHaveText('User restorer added as operator.');
+
+    const context = await browser.newContext({ baseURL: app.url });
+    const asOperator = await context.newPage();
+    await signIn(asOperator, operator);
+    await previewElsewhere(asOperator, full);
+    await expect(
+      asOperator
+        .getByRole('alert')
+        .filter({ hasText: 'restore into a new or empty directory, or ask an administrator' }),
+    ).toContainText(`The target directory ${full} is not empty`);
+    await context.close();
+    expect(readdirSync(full)).toEqual(['notes.txt']);
+
+    await previewElsewhere(page, full);
+    await expect(page.getByRole('alert').filter({ hasText: 'is not empty' })).toContainText(
+      'A safety snapshot of the directory is taken first',
+    );
+    const result = await confirmAndRestore(page);
+    await expect(result).toContainText('Safety snapshot');
+    expect(readFileSync(path.join(full, source, 'index.html'), 'utf8')).toBe('<h1>site</h1>\n');
+    expect(readFileSync(path.join(full, 'notes.txt'), 'utf8')).toBe('the operator’s notes');
+  } finally {
+    rmSync(full, { recursive: true, force: true });
+  }
+});
+
 test('08.2 a file of the snapshot where the target has a directory: the preview lists it with its file count, and the typed name confirms it', async ({
   page,
 }) => {
@@ -144,19 +231,10 @@ test('08.2 a file of the snapshot where the target has a directory: the preview 
     writeFileSync(path.join(inTheWay, 'a.txt'), 'a');
     writeFileSync(path.join(inTheWay, 'b.txt'), 'b');
     await signIn(page);
-    await chooseSnapshot(page);
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByLabel('Another directory').check();
-    await page.getByLabel('Target directory').fill(elsewhere);
-    await page.getByRole('button', { name: 'Preview' }).click();
+    await previewElsewhere(page, elsewhere);
     const warning = page.getByRole('alert').filter({ hasText: 'replaced by what the snapshot has there' });
     await expect(warning).toContainText(`${inTheWay} (2 files)`);
-    const restore = page.getByRole('button', { name: 'Restore' });
-    await expect(restore).toBeDisabled();
-    await page.getByLabel('Type site to confirm').fill('site');
-    await restore.click();
-    const result = page.getByRole('status', { name: 'Restore result' });
-    await waitFor('the restore to be verified', shows(result, 'Restored and verified'), 30_000);
+    await confirmAndRestore(page);
     expect(readFileSync(inTheWay, 'utf8')).toBe('<h1>site</h1>\n');
   } finally {
     rmSync(elsewhere, { recursive: true, force: true });

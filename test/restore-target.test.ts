@@ -93,3 +93,106 @@ describe('08.3 long names', () => {
     expect(describeTree(src)).toEqual(before);
   });
 });
+
+describe('09.5 a restore target is judged by its real path, not its text', () => {
+  function backedUp() {
+    const repo = initRepo();
+    const src = path.join(tempDir('real-src'), 'app');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'config'), 'from the snapshot');
+    expect(cli(['backup', '--repo', repo, src]).code).toBe(0);
+    // Changed since: a restore in place would put the snapshot's version back.
+    writeFileSync(path.join(src, 'config'), 'live');
+    return { repo, src };
+  }
+
+  it('09.5 --target-must-be refuses a target that is / once resolved, and writes nothing', () => {
+    const { repo, src } = backedUp();
+    const toRoot = path.join(tempDir('to-root'), 'link');
+    symlinkSync('/', toRoot);
+    const viaDots = `${path.dirname(src)}/${'../'.repeat(src.split('/').length)}`;
+    const cases = [
+      ...['/proc/self/root', '/proc/thread-self/root', toRoot, viaDots, `${toRoot}/.`].map((t) => [t, 'empty']),
+      ['/proc/self/root', 'elsewhere'],
+    ];
+    for (const [target, rule] of cases) {
+      const r = cli(['restore', '--repo', repo, 'latest', '--target', target, '--target-must-be', rule]);
+      expect({ target, rule, code: r.code, stderr: r.stderr }).toEqual({
+        target,
+        rule,
+        code: 2,
+        stderr: expect.stringMatching(/is \/ once resolved: that is a restore in place, not one elsewhere/),
+      });
+      expect(readFileSync(path.join(src, 'config'), 'utf8')).toBe('live');
+    }
+  });
+
+  it('09.5 with empty, a directory that holds files is refused untouched; one that does not exist, an empty one and an empty one behind a link are written; with elsewhere, a full one is too', () => {
+    const { repo, src } = backedUp();
+    const occupied = tempDir('occupied');
+    writeFileSync(path.join(occupied, 'keep.txt'), 'keep');
+    const refused = cli(['restore', '--repo', repo, 'latest', '--target', occupied, '--target-must-be', 'empty']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`the restore target ${occupied} is not empty`);
+    expect(readdirSync(occupied)).toEqual(['keep.txt']);
+
+    const preview = resultOf(
+      cli([
+        'restore',
+        '--repo',
+        repo,
+        'latest',
+        '--target',
+        occupied,
+        '--target-must-be',
+        'empty',
+        '--dry-run',
+        '--json',
+      ]),
+    );
+    expect(preview.target).toEqual({ real: occupied, state: 'occupied' });
+
+    const absent = path.join(tempDir('absent'), 'new', 'dir');
+    const empty = tempDir('empty');
+    const behindLink = path.join(tempDir('behind'), 'link');
+    const real = tempDir('real-empty');
+    symlinkSync(real, behindLink);
+    for (const [target, where] of [
+      [absent, absent],
+      [empty, empty],
+      [behindLink, real],
+    ]) {
+      const r = cli(['restore', '--repo', repo, 'latest', '--target', target, '--target-must-be', 'empty', '--json']);
+      expect({ target, code: r.code }).toEqual({ target, code: 0 });
+      expect(readFileSync(path.join(where, src, 'config'), 'utf8')).toBe('from the snapshot');
+    }
+    // The link was followed once, to the directory it named then: the restore wrote there, not through the link.
+    expect(readdirSync(path.dirname(behindLink))).toEqual(['link']);
+
+    const over = cli(['restore', '--repo', repo, 'latest', '--target', occupied, '--target-must-be', 'elsewhere']);
+    expect(over.code).toBe(0);
+    expect(readFileSync(path.join(occupied, src, 'config'), 'utf8')).toBe('from the snapshot');
+    expect(readFileSync(path.join(occupied, 'keep.txt'), 'utf8')).toBe('keep');
+  });
+
+  it('09.5 a target through a link to nothing, or a file, is refused with a clear error', () => {
+    const { repo } = backedUp();
+    const dangling = path.join(tempDir('dangling'), 'link');
+    symlinkSync('/nonexistent-lifeline-target', dangling);
+    const file = path.join(tempDir('file-target'), 'file');
+    writeFileSync(file, 'a file');
+    for (const [target, why] of [
+      [dangling, /a symbolic link to nothing/],
+      [path.join(dangling, 'below'), /a symbolic link to nothing/],
+      [file, /is not a directory/],
+    ] as const) {
+      const r = cli(['restore', '--repo', repo, 'latest', '--target', target, '--target-must-be', 'empty']);
+      expect({ target, code: r.code, stderr: r.stderr }).toEqual({
+        target,
+        code: 2,
+        stderr: expect.stringMatching(why),
+      });
+    }
+    expect(readFileSync(file, 'utf8')).toBe('a file');
+  });
+});

@@ -166,6 +166,9 @@ export const restore: Command = async (ctx, v, args) => {
   if (args.length !== 1)
     throw new EngineError('invalid-argument', 'usage: lifeline restore SNAPSHOT|latest --target DIR');
   if (!v.target) throw new EngineError('invalid-argument', 'give --target DIR ("/" restores in place)');
+  const rule = v['target-must-be'];
+  if (rule !== undefined && rule !== 'empty' && rule !== 'elsewhere')
+    throw new EngineError('invalid-argument', '--target-must-be takes empty or elsewhere');
   const repo = await ctx.open();
   const snapshot = await repo.resolveSnapshot(args[0], { source: v.source as string | undefined });
   const result = await runRestore(repo, {
@@ -175,6 +178,7 @@ export const restore: Command = async (ctx, v, args) => {
     delete: v.delete === true,
     replaceDirectories: v['replace-directories'] === true,
     xattrs: v['no-xattrs'] !== true,
+    targetRule: rule,
     dryRun: v['dry-run'] === true,
     signal: ctx.signal,
     onEvent: ctx.out.event,

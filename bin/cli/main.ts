@@ -58,11 +58,12 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       delete: { type: 'boolean' },
       'replace-directories': { type: 'boolean' },
       'no-xattrs': { type: 'boolean' },
+      'target-must-be': { type: 'string' },
       'dry-run': { type: 'boolean' },
       source: { type: 'string' },
     },
     usage:
-      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--dry-run]',
+      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--target-must-be empty|elsewhere] [--dry-run]',
   },
   verify: {
     run: commands.verify,

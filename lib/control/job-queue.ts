@@ -19,6 +19,7 @@ import { groupsWithNode, setMaintenance } from './failover';
 import { runCli, type CliLine } from './run-cli';
 import { runOnNode, type JobRun } from './run-on-node';
 import { runHook } from '../engine/run-hook';
+import { checkTarget, type TargetInspection } from '../engine/restore/target-check';
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 import { checkNodeSnapshot } from './node-report';
 
@@ -113,6 +114,10 @@ export interface RestoreParams {
   inPlace: boolean;
   /** The user confirmed that files of the snapshot replace directories (the preview listed them). */
   replaceDirectories?: boolean;
+  /** A restore elsewhere into a directory that holds files: an administrator confirmed it, and a safety snapshot
+   *  of the directory is taken first. Otherwise the target must not exist or be empty, as the restore checks on the
+   *  machine it runs on. */
+  overwriteTarget?: boolean;
   safetySnapshot?: string;
   verified?: boolean;
 }
@@ -369,8 +374,17 @@ async function restoreSteps(
     params.safetySnapshot = String(s.id);
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
+  if (!params.inPlace && params.overwriteTarget) {
+    const safety = await targetSafetySnapshot(job, source, repo, params.target);
+    if (!safety.ok) return { status: 'failed', params: JSON.stringify(params), error: safety.error };
+    if (safety.id) params.safetySnapshot = safety.id;
+    if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
+  }
   const target = params.inPlace ? '/' : params.target;
+  // A restore elsewhere is judged again where it runs, on real paths: "/proc/self/root" is / in place.
+  const targetRule = params.overwriteTarget ? 'elsewhere' : 'empty';
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', target];
+  if (!params.inPlace) args.push('--target-must-be', targetRule);
   for (const p of params.include) args.push('--include', p);
   const replaceDirectories = params.replaceDirectories === true;
   if (replaceDirectories) args.push('--replace-directories');
@@ -386,6 +400,7 @@ async function restoreSteps(
             include: params.include,
             dryRun: false,
             replaceDirectories,
+            ...(params.inPlace ? {} : { targetRule }),
           },
           onLine,
         ),
@@ -406,6 +421,48 @@ async function restoreSteps(
   return wasCancelled(run)
     ? { status: 'cancelled', params: JSON.stringify(params), error: null }
     : { status: 'failed', params: JSON.stringify(params), error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** Before an administrator's restore into a directory that holds files: a snapshot of that directory (source key
+ *  `local:restore-target`), so what the restore overwrites can be had back. Only on the dashboard's machine: an
+ *  agent backs up its configured sources only, so on a node such a restore is refused. */
+async function targetSafetySnapshot(
+  job: Job,
+  source: Protected,
+  repo: RepositoryInfo,
+  target: string,
+): Promise<{ ok: true; id?: string } | { ok: false; error: string }> {
+  if (source.node !== LOCAL_NODE)
+    return {
+      ok: false,
+      error:
+        'a restore into a directory that holds files is offered on the dashboard’s own machine only (an agent cannot take a safety snapshot of it): restore into an empty directory on the node',
+    };
+  // The directory the restore will write into: a link in the path is followed, as the restore follows it.
+  let found: TargetInspection;
+  try {
+    found = checkTarget(target, 'elsewhere');
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+  if (found.state === 'absent') return { ok: true };
+  const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', 'restore-target'];
+  args.push('--tag', 'safety', '--tag', `job-${job.id}`, '--cache-dir', path.join(dataDir(), 'cache'), found.real);
+  const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
+  if ((run.code !== 0 && run.code !== 3) || !run.result)
+    return {
+      ok: false,
+      error: `the safety snapshot of ${target} failed, nothing was restored: ${String(run.error?.message ?? run.code)}`,
+    };
+  const s = run.result;
+  rememberSnapshot({
+    id: String(s.id),
+    time: (s.summary as { startedAt: string }).startedAt,
+    source: String(s.source),
+    tags: ['safety', `job-${job.id}`],
+    summary: s.summary as never,
+  });
+  return { ok: true, id: String(s.id) };
 }
 
 /** A CLI interrupted so early that it had not yet set up its own handler dies of the signal: still a cancel. */

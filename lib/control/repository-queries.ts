@@ -55,26 +55,59 @@ export function compareSnapshots(older: string, newer: string): Promise<Answer<D
   return ask('diff', [older, newer], 'cannot compare these snapshots', (r) => r.entries as DiffRow[]);
 }
 
-/** A dry run (on the node the files are on): what restoring `include` (everything when empty) of a snapshot at `target` would create, overwrite
- *  and delete. */
+/** A restore target as the machine it is on resolves it (target-check.ts): its real path, and whether it does not
+ *  exist, is empty, or holds files. */
+export interface PreviewTarget {
+  real: string;
+  state: 'absent' | 'empty' | 'occupied';
+}
+
+export interface RestorePreview {
+  entries: PreviewEntry[];
+  /** For a restore elsewhere. */
+  target?: PreviewTarget;
+}
+
+/** A dry run (on the node the files are on): what restoring `include` (everything when empty) of a snapshot at
+ *  `target` would create, overwrite and delete; for a restore elsewhere, what the target really is (a target that
+ *  is / once resolved is refused). */
 export async function previewRestore(
   snapshot: string,
   target: string,
   include: string[],
   node = LOCAL_NODE,
-): Promise<Answer<PreviewEntry[]>> {
+): Promise<Answer<RestorePreview>> {
+  const elsewhere = target !== '/';
   if (node !== LOCAL_NODE) {
-    const { code, result, error } = await runOnNode(node, { kind: 'restore', snapshot, target, include, dryRun: true })
-      .done;
+    const { code, result, error } = await runOnNode(node, {
+      kind: 'restore',
+      snapshot,
+      target,
+      include,
+      dryRun: true,
+      ...(elsewhere ? { targetRule: 'elsewhere' as const } : {}),
+    }).done;
     if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
-    return { ok: true, data: entriesOf(result) };
+    return { ok: true, data: previewOf(result) };
   }
   return ask(
     'restore',
-    [snapshot, '--target', target, '--dry-run', ...include.flatMap((p) => ['--include', p])],
+    [
+      snapshot,
+      '--target',
+      target,
+      '--dry-run',
+      ...(elsewhere ? ['--target-must-be', 'elsewhere'] : []),
+      ...include.flatMap((p) => ['--include', p]),
+    ],
     'the preview failed',
-    entriesOf,
+    previewOf,
   );
+}
+
+function previewOf(result: CliLine): RestorePreview {
+  const target = result.target as PreviewTarget | undefined;
+  return { entries: entriesOf(result), ...(target ? { target: { real: target.real, state: target.state } } : {}) };
 }
 
 function entriesOf(result: CliLine): PreviewEntry[] {

@@ -37,6 +37,7 @@ export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResul
     verified: result.verified,
     durationMs: result.durationMs,
     warnings: result.warnings,
+    ...(result.target ? { target: result.target } : {}),
     entries,
   };
 }

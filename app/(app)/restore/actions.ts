@@ -9,12 +9,17 @@ import { dataAction } from '@/lib/auth/action';
 import { can } from '@/lib/auth/roles';
 import type { Role } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
-import { snapshots, sources } from '@/lib/db/schema';
+import { LOCAL_NODE, snapshots, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { enqueueRestore, sourceKeyOf } from '@/lib/control/job-queue';
-import { listSnapshotDir, previewRestore, type PreviewEntry } from '@/lib/control/repository-queries';
+import {
+  listSnapshotDir,
+  previewRestore,
+  type PreviewEntry,
+  type RestorePreview,
+} from '@/lib/control/repository-queries';
 
-export type { PreviewEntry };
+export type { PreviewEntry, RestorePreview };
 
 export interface BrowseNode {
   name: string;
@@ -58,6 +63,8 @@ const restoreInput = z
     target: z.string().default(''),
     /** The preview listed directories that files of the snapshot replace, and the user confirmed it. */
     replaceDirectories: z.boolean().default(false),
+    /** The preview found files in the target directory, and an administrator confirmed writing over them. */
+    overwriteTarget: z.boolean().default(false),
   })
   .superRefine((v, ctx) => {
     // Resolved, so that //, /. or /tmp/.. cannot stand for / and turn a restore elsewhere into one in place.
@@ -72,9 +79,30 @@ export const preview = dataAction(restoreInput, 'restore-elsewhere', async (inpu
     return { ok: false, error: 'Only an administrator may restore in place.' };
   const source = snapshotOfSource(input.sourceId, input.snapshot, user.role);
   if (!source) return { ok: false, error: 'That snapshot does not belong to this source.' };
-  // The preview compares with the files where the restore will write: on the source's node.
-  return previewRestore(input.snapshot, input.where === 'original' ? '/' : input.target, input.include, source.node);
+  // The preview compares with the files where the restore will write: on the source's node, which also says what
+  // the target really is (a link, /proc/self/root: / once resolved is refused there).
+  const found = await previewRestore(
+    input.snapshot,
+    input.where === 'original' ? '/' : input.target,
+    input.include,
+    source.node,
+  );
+  if (found.ok && found.data.target?.state === 'occupied') {
+    const refusal = overwriteRefusal(found.data.target.real, source.node, user.role);
+    if (refusal) return { ok: false, error: refusal };
+  }
+  return found;
 });
+
+/** Why this user may not restore into a directory that holds files, or null: only an administrator may (with the
+ *  typed name, after a safety snapshot of it), and only on the dashboard's own machine. */
+function overwriteRefusal(real: string, node: string, role: Role): string | null {
+  if (!can(role, 'restore-in-place'))
+    return `The target directory ${real} is not empty: restore into a new or empty directory, or ask an administrator.`;
+  if (node !== LOCAL_NODE)
+    return `The target directory ${real} on the node is not empty: restore into a new or empty directory there.`;
+  return null;
+}
 
 export const startRestore = dataAction(
   restoreInput.and(z.object({ confirm: z.string().max(100).default('') })),
@@ -88,6 +116,13 @@ export const startRestore = dataAction(
       return { ok: false, error: `Type ${source.name} to confirm a restore in place.` };
     if (input.replaceDirectories && input.confirm !== source.name)
       return { ok: false, error: `Type ${source.name} to confirm that directories are replaced.` };
+    const overwrite = input.where === 'elsewhere' && input.overwriteTarget;
+    if (overwrite) {
+      const refusal = overwriteRefusal(input.target, source.node, user.role);
+      if (refusal) return { ok: false, error: refusal };
+      if (input.confirm !== source.name)
+        return { ok: false, error: `Type ${source.name} to confirm writing over the files in ${input.target}.` };
+    }
     const job = enqueueRestore(
       source.id,
       {
@@ -96,6 +131,7 @@ export const startRestore = dataAction(
         include: input.include,
         inPlace: input.where === 'original',
         replaceDirectories: input.replaceDirectories,
+        overwriteTarget: overwrite,
       },
       user.username,
     );
@@ -104,7 +140,7 @@ export const startRestore = dataAction(
       action: input.where === 'original' ? 'restore in place' : 'restore elsewhere',
       target: source.name,
       ok: true,
-      detail: `snapshot ${input.snapshot.slice(0, 8)} → ${input.where === 'original' ? 'original location' : input.target}`,
+      detail: `snapshot ${input.snapshot.slice(0, 8)} → ${input.where === 'original' ? 'original location' : input.target}${overwrite ? ' (over the files there)' : ''}`,
     });
     return { ok: true, data: job.id };
   },

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useControlEvents, type LiveJob } from '@/components/use-control-events';
 import { formatBytes } from '@/lib/format';
 
-import { browse, preview, startRestore, type BrowseNode, type PreviewEntry } from './actions';
+import { browse, preview, startRestore, type BrowseNode, type PreviewEntry, type RestorePreview } from './actions';
 
 export interface WizardSource {
   id: number;
@@ -39,6 +39,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
   const [where, setWhere] = useState<'original' | 'elsewhere'>('elsewhere');
   const [target, setTarget] = useState('');
   const [entries, setEntries] = useState<PreviewEntry[]>([]);
+  const [targetFound, setTargetFound] = useState<RestorePreview['target']>(undefined);
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -70,7 +71,8 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
     const r = await preview(input());
     setBusy(false);
     if (r?.ok) {
-      setEntries(r.data);
+      setEntries(r.data.entries);
+      setTargetFound(r.data.target);
       setError(null);
       setStep(4);
     } else setError(r?.error ?? 'the preview failed');
@@ -78,7 +80,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
 
   async function go() {
     setBusy(true);
-    const r = await startRestore({ ...input(), confirm, replaceDirectories: replaced.length > 0 });
+    const r = await startRestore({
+      ...input(),
+      confirm,
+      replaceDirectories: replaced.length > 0,
+      overwriteTarget: occupied,
+    });
     setBusy(false);
     if (r?.ok) {
       setJobId(r.data);
@@ -91,7 +98,10 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
   for (const e of entries) counts[e.action]++;
   // Directories the snapshot has a file (or link) in place of: the restore removes them with what they hold.
   const replaced = entries.filter((e) => e.replacesDirectory !== undefined);
-  const mustConfirm = where === 'original' || replaced.length > 0;
+  // A restore elsewhere into a directory that holds files: offered to administrators only (the preview refused it
+  // to others), after a safety snapshot of the directory.
+  const occupied = where === 'elsewhere' && targetFound?.state === 'occupied';
+  const mustConfirm = where === 'original' || replaced.length > 0 || occupied;
   const params = job?.params ? (JSON.parse(job.params) as { verified?: boolean; safetySnapshot?: string }) : null;
 
   return (
@@ -301,6 +311,14 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                   </li>
                 ))}
               </ul>
+            </div>
+          ) : null}
+          {occupied ? (
+            <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">
+              <p className="font-medium">
+                The target directory <span className="font-mono">{targetFound?.real}</span> is not empty: what the
+                restore writes replaces the files there. A safety snapshot of the directory is taken first.
+              </p>
             </div>
           ) : null}
           {mustConfirm ? (

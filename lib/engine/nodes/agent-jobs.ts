@@ -30,6 +30,9 @@ export const agentJobSchema = z.discriminatedUnion('kind', [
     dryRun: z.boolean().default(false),
     /** Let files take the place of directories, which are removed (run-restore.ts). */
     replaceDirectories: z.boolean().default(false),
+    /** For a target other than "/": what it must be once resolved (target-check.ts). Only a control plane whose
+     *  administrator confirmed overwriting sends `elsewhere`. */
+    targetRule: z.enum(['empty', 'elsewhere']).default('empty'),
   }),
 ]);
 

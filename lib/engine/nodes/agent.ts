@@ -357,6 +357,8 @@ export class Agent {
           include: req.include,
           dryRun: req.dryRun,
           replaceDirectories: req.replaceDirectories,
+          // Judged here again, on this machine's real paths: "/proc/self/root" is "/" in place.
+          ...(path.resolve(req.target) === '/' ? {} : { targetRule: req.targetRule }),
           signal,
           onEvent,
         });

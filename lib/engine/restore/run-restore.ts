@@ -13,6 +13,7 @@ import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { applyMetadata, applyXattrs, removeIfDirectory, tempBeside } from './metadata';
 import { openHolders } from './open-holders';
+import { checkTarget, inspectTarget, type TargetInspection, type TargetRule } from './target-check';
 import { restoreFiles, type FileJob } from './restore-files';
 import { isAbove, isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
@@ -29,6 +30,9 @@ export interface RestoreOptions {
   dryRun?: boolean;
   /** Set the extended attributes and ACLs the snapshot records (the default); false leaves them all unset. */
   xattrs?: boolean;
+  /** For a restore elsewhere: what the target must be once its real path is resolved (target-check.ts), which is
+   *  then where the restore writes. A dry run reports it (`target`) and refuses only a target that is `/`. */
+  targetRule?: TargetRule;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -45,11 +49,19 @@ export interface RestoreResult {
   durationMs: number;
   /** What was restored only in part (an extended attribute the target refused), one line per entry. */
   warnings: string[];
+  /** With a target rule: the target's real path and what is there. */
+  target?: TargetInspection;
 }
 
 export async function runRestore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
-  const target = path.resolve(options.target);
+  let target = path.resolve(options.target);
+  let inspected: TargetInspection | undefined;
+  if (options.targetRule) {
+    inspected = options.dryRun ? inspectTarget(target) : checkTarget(target, options.targetRule);
+    if (inspected.state === 'root') checkTarget(target, options.targetRule);
+    target = inspected.real;
+  }
   const include = normaliseIncludes(options.include ?? []);
   const meter = new ProgressMeter('restore', options.onEvent);
   await repo.loadIndex();
@@ -73,6 +85,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
     verified: false,
     durationMs: 0,
     warnings: [],
+    ...(inspected ? { target: inspected } : {}),
   };
   refuseDatabasesInUse(plan);
   const replaced = plan.entries.find((e) => e.replacesDirectory !== undefined);
