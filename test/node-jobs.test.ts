@@ -35,7 +35,7 @@ describe('jobs on a node', () => {
   let backupId: string;
 
   beforeAll(async () => {
-    cluster = await startCluster({ runPlanCommands: ['node-a'] });
+    cluster = await startCluster({ runPlanCommands: ['node-a'], restoreOtherSources: ['node-c'], nodes: 3 });
     files = path.join(cluster.dir, 'node-a-files');
     mkdirSync(path.join(files, 'conf'), { recursive: true });
     writeFileSync(path.join(files, 'conf', 'app.toml'), 'port = 8080\n');
@@ -148,6 +148,23 @@ describe('jobs on a node', () => {
     });
     expect(view.status).toBe('succeeded');
     expect(readFileSync(path.join(empty, files, 'conf', 'app.toml'), 'utf8')).toBe('port = 8080\n');
+  });
+
+  it('09.3 an agent restores only its own sources’ snapshots, unless its own config allows others', async () => {
+    const [, b, c] = cluster.nodes;
+    const into = (name: string) => path.join(cluster.dir, `other-${name}`);
+    const refused = await runJob(b.direct, { kind: 'restore', snapshot: backupId, target: into('b'), dryRun: false });
+    expect(refused.status).toBe('failed');
+    expect(refused.error?.message).toMatch(
+      /snapshot [0-9a-f]{8} is of node-a:files, not of node-b's own sources or its group's shipped data.*"restoreOtherSources": true/,
+    );
+    expect(existsSync(into('b'))).toBe(false);
+    const preview = await runJob(b.direct, { kind: 'restore', snapshot: backupId, target: into('b'), dryRun: true });
+    expect(preview.status).toBe('failed');
+    // node-c's config allows it: the path for moving a dead node's data to its replacement.
+    const allowed = await runJob(c.direct, { kind: 'restore', snapshot: backupId, target: into('c'), dryRun: false });
+    expect(allowed.status).toBe('succeeded');
+    expect(readFileSync(path.join(into('c'), files, 'conf', 'app.toml'), 'utf8')).toBe('port = 8080\n');
   });
 
   it('runs the plan’s commands around a backup on the node, and only where its config allows it', async () => {

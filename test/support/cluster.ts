@@ -76,6 +76,8 @@ export interface ClusterOptions {
   agentReports?: boolean;
   /** Nodes (by name) whose agents run plan commands. */
   runPlanCommands?: string[];
+  /** Nodes (by name) whose agents restore other sources' snapshots. */
+  restoreOtherSources?: string[];
   group?: Partial<Omit<GroupConfig, 'members' | 'id' | 'name' | 'groupKey'>>;
 }
 
@@ -137,6 +139,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       repositoryPassword,
       stateDir: node.stateDir,
       runPlanCommands: options.runPlanCommands?.includes(node.name) ?? false,
+      restoreOtherSources: options.restoreOtherSources?.includes(node.name) ?? false,
       service: {
         command: [process.execPath, NOTES_SERVICE],
         env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
