@@ -25,6 +25,7 @@ async function main() {
       repositoryPassword: 'unused-in-this-benchmark',
       stateDir: path.join(dir, nodeId),
       runPlanCommands: false,
+      restoreOtherSources: false,
       service: {
         command: ['true'],
         env: {},

@@ -121,6 +121,7 @@ export function agentConfig(
     repositoryPassword: credentials.repositoryPassword,
     stateDir: stateDir ?? '/var/lib/lifeline-agent',
     runPlanCommands: false,
+    restoreOtherSources: false,
     service: service ?? {
       command: ['/usr/local/bin/my-service', '--port', '{port}', '--data', '{dataDir}'],
       port: node.servicePort,

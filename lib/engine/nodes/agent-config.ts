@@ -49,6 +49,10 @@ export const agentConfigSchema = z.object({
   /** Run the commands a backup plan sets before and after a backup of this node's sources (off by default:
    *  the dashboard then cannot make this node run a command). */
   runPlanCommands: z.boolean().default(false),
+  /** Restore snapshots of other nodes' sources onto this node (off by default: a control plane, or whoever signs
+   *  as it, can then make this node restore only its own data and its group's shipped data). On for the node that
+   *  replaces a dead one, while it takes over that node's data. */
+  restoreOtherSources: z.boolean().default(false),
   service: serviceConfigSchema,
 });
 

@@ -20,6 +20,7 @@ import { runRestore } from '../restore/run-restore';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
+import { shipSourceKey } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
 import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
 import { openGroupKey } from './group-key';
@@ -310,6 +311,17 @@ export class Agent {
     });
   }
 
+  /** A restore writes as this agent's user: of another node's data, only if this node's own config says so. */
+  private refuseOthersData(id: string, source: string): void {
+    const own = source.startsWith(`${this.config.node}:`);
+    const shipped = this.state.groupId !== null && source === shipSourceKey(this.state.groupId);
+    if (own || shipped || this.config.restoreOtherSources) return;
+    throw new EngineError(
+      'invalid-argument',
+      `snapshot ${id.slice(0, 8)} is of ${source}, not of ${this.config.node}'s own sources or its group's shipped data: the agent restores another's data only if its config says "restoreOtherSources": true`,
+    );
+  }
+
   /** Starts a backup of this node's files or a restore onto it. A restore in place stops the guarded service
    *  while it runs, and starts it again once the restored files are verified. */
   startJob(req: AgentJobRequest): AgentJobView {
@@ -350,6 +362,7 @@ export class Agent {
         return { ...backupResultData(result), ...(post.ok ? {} : { postCommandFailed: post.message }) };
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
+      this.refuseOthersData(snapshot.id, snapshot.source);
       const restore = () =>
         runRestore(repo, {
           snapshot,
