@@ -21,6 +21,8 @@ const SECRETS = {
   ETCD_PASSWORD: 'an etcd password',
   LIFELINE_METRICS_TOKEN: 'a bearer token',
   SMTP_PASS_SECRET: 'an SMTP password',
+  LIFELINE_SMTP_URL: 'smtp://mailer:hunter2@127.0.0.1:2525',
+  DATABASE_URL: 'postgres://app:s3cret@db.internal/app',
 };
 const HARMLESS = { LIFELINE_DATA_DIR_HINT: 'kept', TZ: 'UTC' };
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-child-env-'));

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { dataDir } from '../config';
+import { childEnv } from '../engine/child-env';
 import { probeTcp } from '../engine/nodes/health-probe';
 import { cliPath } from './run-cli';
 
@@ -40,7 +41,7 @@ export function ensureDaemon(name: string, args: string[]): { pid: number; start
   const child = spawn(process.execPath, [cliPath(), ...args], {
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: undefined },
+    env: childEnv({ LIFELINE_EXIT_WITH_PARENT: undefined }),
   });
   closeSync(log);
   child.unref();

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
+import { childEnv } from '../engine/child-env';
+
 export interface CliLine {
   type: 'progress' | 'warning' | 'phase' | 'result' | 'error';
   [key: string]: unknown;
@@ -22,7 +24,7 @@ export function cliPath(): string {
 export function runCli(args: string[], passwordFile: string, onLine?: (line: CliLine) => void): CliRun {
   const child = spawn(process.execPath, [cliPath(), ...args, '--password-file', passwordFile, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LIFELINE_PASSWORD: undefined, LIFELINE_EXIT_WITH_PARENT: '1' },
+    env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1' }),
   });
   let result: CliLine | null = null;
   let error: CliLine | null = null;

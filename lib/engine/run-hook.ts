@@ -2,10 +2,12 @@
 // machine for its own sources, on a node by its agent for the node's.
 import { spawn } from 'node:child_process';
 
+import { childEnv } from './child-env';
+
 export async function runHook(
   command: string,
   timeoutSeconds: number,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = childEnv(),
 ): Promise<{ ok: true } | { ok: false; message: string }> {
   if (!command.trim()) return { ok: true };
   return new Promise((resolve) => {

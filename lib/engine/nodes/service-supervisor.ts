@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 
 import type { ServiceConfig } from './agent-config';
+import { childEnv } from '../child-env';
 import { runHook } from '../run-hook';
 import { probeHttp, probeTcp } from './health-probe';
 
@@ -48,7 +49,7 @@ export async function startService(
   const env = Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, fill(v, vars)]));
   const child = spawn(command, args, {
     cwd: service.cwd,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -80,7 +81,7 @@ export async function stopService(service: ServiceConfig, running: RunningServic
   if (running.child.exitCode !== null || running.child.signalCode !== null) return running.exited;
   const timer = setTimeout(() => running.child.kill('SIGKILL'), service.stopTimeoutMs);
   if (service.stopCommand) {
-    const env = { ...process.env, SERVICE_PID: String(running.child.pid), SERVICE_PORT: String(running.port) };
+    const env = childEnv({ SERVICE_PID: String(running.child.pid), SERVICE_PORT: String(running.port) });
     void runHook(service.stopCommand, Math.ceil(service.stopTimeoutMs / 1000), env).then((r) => {
       // A hook that failed leaves the signal to do the job.
       if (!r.ok) running.child.kill(service.stopSignal);
