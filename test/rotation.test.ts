@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { freePort } from '@/lib/engine/free-port';
 import { CLI, tempDir } from './helpers';
 import { storageHttpServer } from './support/cluster';
 import { listen, startRegisteredAgent, stopControlPlaneParts, type RegisteredAgent } from './support/control-plane';
@@ -55,6 +56,7 @@ describe('09.4 rotating a node’s credentials', () => {
 
     const { rotateNodeCredentials, agentConfig } = await import('@/lib/control/node-registry');
     const rotated = await rotateNodeCredentials(agent.nodeId);
+    expect(rotated.revoked).toEqual({ ok: true });
     expect(await askWith(old, 'storage')).toBe('refused');
     expect(await askWith(old, 'agent')).toBe('refused');
 
@@ -93,5 +95,23 @@ describe('09.4 rotating a node’s credentials', () => {
       renewed.kill('SIGTERM');
       await waitFor('the agent to exit', exitOf(renewed), 20_000);
     }
+  });
+
+  it('09.4 a rotation whose agent cannot be reached says so: that agent obeys the old secret until its config is replaced', async () => {
+    const { registerNode, rotateNodeCredentials } = await import('@/lib/control/node-registry');
+    // A port nobody listens on (a free one: fetch refuses some ports, such as 9, before it tries).
+    const { node } = await registerNode({
+      name: 'rot-away',
+      agentUrl: `http://127.0.0.1:${await freePort()}`,
+      serviceHost: '127.0.0.1',
+      servicePort: 9,
+    });
+    const rotated = await rotateNodeCredentials(node.id);
+    expect(rotated.revoked).toEqual({ ok: false, why: expect.stringMatching(/ECONNREFUSED/) });
+    const { db } = await import('@/lib/db/client');
+    const { nodeEvents } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const events = db().select().from(nodeEvents).where(eq(nodeEvents.nodeId, node.id)).all();
+    expect(events.find((e) => e.kind === 'rotated')?.detail).toMatch(/did not confirm revoking the old secret/);
   });
 });

@@ -9,11 +9,15 @@ import path from 'node:path';
 
 import { eq } from 'drizzle-orm';
 
+import { AgentClient } from '../engine/nodes/agent-client';
 import { newSecret } from '../engine/nodes/signed-request';
 import { db } from '../db/client';
 import { LOCAL_NODE, nodeEvents, nodes, type NodeRow } from '../db/schema';
 import { ensureRepository } from './repository';
 import { runCli } from './run-cli';
+
+/** How long a rotation waits for the agent to confirm that it revoked the old secret. */
+const REVOKE_TIMEOUT_MS = 5000;
 
 /** Source keys begin with a node's name: these are taken by the dashboard's own sources and by shipped data. */
 export const RESERVED_NODE_NAMES = [LOCAL_NODE, 'ship'];
@@ -86,7 +90,12 @@ export async function registerNode(input: {
   };
 }
 
-export async function rotateNodeCredentials(nodeId: string): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
+/** New credentials for a node: the storage API takes only the new secret from now on, and the agent is told, by a
+ *  request signed with the old one, to refuse it (`revoked` says whether it confirmed: an agent that was not
+ *  reached obeys the old secret until its config is replaced). */
+export async function rotateNodeCredentials(
+  nodeId: string,
+): Promise<{ node: NodeRow; credentials: NodeCredentials; revoked: { ok: true } | { ok: false; why: string } }> {
   const existing = db().select().from(nodes).where(eq(nodes.id, nodeId)).get();
   if (!existing) throw new Error('no such node');
   const key = await addRepositoryKey();
@@ -97,10 +106,27 @@ export async function rotateNodeCredentials(nodeId: string): Promise<{ node: Nod
     .returning()
     .get();
   if (existing.repositoryKeyId) await removeRepositoryKey(existing.repositoryKeyId);
-  db().insert(nodeEvents).values({ nodeId, at: Date.now(), kind: 'rotated' }).run();
+  const revoked = await new AgentClient(existing.agentUrl, { nodeId, secret: existing.secret })
+    .revoke(REVOKE_TIMEOUT_MS)
+    .then(
+      () => ({ ok: true as const }),
+      (err: Error) => ({ ok: false as const, why: err.message }),
+    );
+  db()
+    .insert(nodeEvents)
+    .values({
+      nodeId,
+      at: Date.now(),
+      kind: 'rotated',
+      detail: revoked.ok
+        ? 'the agent revoked the old secret'
+        : `the agent did not confirm revoking the old secret (${revoked.why}): it obeys it until its config is replaced`,
+    })
+    .run();
   return {
     node,
     credentials: { nodeId, secret: node.secret, repositoryPassword: key.password, controlPlane: controlPlaneUrl() },
+    revoked,
   };
 }
 

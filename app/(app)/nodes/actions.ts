@@ -158,7 +158,7 @@ export const registerNodeAction = formAction(registerSchema, 'configure', async 
 });
 
 export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', async (input, user) => {
-  const { node, credentials } = await rotateNodeCredentials(input.nodeId);
+  const { node, credentials, revoked } = await rotateNodeCredentials(input.nodeId);
   audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
   if (node.demo) await reconfigureDemoAgent(node, credentials);
   // The node may have been compromised: its groups get a new key for peer questions too, and their coordinators
@@ -175,7 +175,9 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
   return {
     ok: true,
     data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) },
-    message: `New credentials for ${node.name}; the old ones no longer work.`,
+    message: revoked.ok
+      ? `New credentials for ${node.name}; the old ones no longer work, and its agent refuses them.`
+      : `New credentials for ${node.name}; the dashboard refuses the old ones, but its agent did not confirm (${revoked.why}): it obeys the old secret until this config is installed.`,
   };
 });
 

@@ -45,6 +45,11 @@ export class AgentClient {
     return data;
   }
 
+  /** Signed with the secret it revokes (the node's credentials were rotated): the agent refuses it from then on. */
+  revoke(timeoutMs: number): Promise<{ revoked: true }> {
+    return this.call('POST', '/v1/revoke', {}, timeoutMs);
+  }
+
   heartbeat(req: HeartbeatRequest & { leaseUntil: number }, timeoutMs: number): Promise<AgentStatus> {
     return this.call('POST', '/v1/heartbeat', req, timeoutMs);
   }

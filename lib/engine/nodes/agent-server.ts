@@ -46,7 +46,8 @@ export function createAgentServer(agent: Agent): http.Server {
         req.method ?? 'GET',
         url,
         body,
-        (id) => (peer ? agent.groupKey() : id === agent.config.nodeId ? agent.config.secret : null),
+        (id) =>
+          peer ? agent.groupKey() : id === agent.config.nodeId && !agent.secretRevoked() ? agent.config.secret : null,
         nonces,
       );
       if (!auth.ok) {
@@ -98,6 +99,8 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.shipNow();
     case 'POST /v1/apply-now':
       return agent.applyNow(applySchema.parse(json()).snapshot);
+    case 'POST /v1/revoke':
+      return agent.revokeSecret();
     case 'POST /v1/drill':
       return agent.drill();
     case 'POST /v1/failsafe': {

@@ -16,6 +16,9 @@ export interface PersistedState {
   /** Set when this node stops being primary: its data may hold writes that never shipped, so the next apply
    *  keeps the files it replaces. */
   keepNextReplaced: boolean;
+  /** SHA-256 (hex) of secrets the control plane revoked when it rotated this node's credentials: requests signed
+   *  with one are refused, even if a config holding it is put back. */
+  revokedSecrets: string[];
 }
 
 const INITIAL: PersistedState = {
@@ -26,6 +29,7 @@ const INITIAL: PersistedState = {
   dataTime: null,
   servicePid: null,
   keepNextReplaced: false,
+  revokedSecrets: [],
 };
 
 export function readState(stateDir: string): PersistedState {

@@ -7,6 +7,7 @@
 // - the agent never starts the service on its own account (after a restart it waits to be promoted);
 // - role changes (heartbeats, promote, demote) never wait behind data work (shipping, applying, drills, jobs),
 //   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -92,6 +93,10 @@ export class Agent {
 
   async start(): Promise<void> {
     await mkdir(this.config.stateDir, { recursive: true, mode: 0o700 });
+    if (this.secretRevoked())
+      console.error(
+        `${this.config.node}: this config's secret was revoked when the node's credentials were rotated: requests signed with it are refused; install the config the dashboard issued`,
+      );
     await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
@@ -272,6 +277,22 @@ export class Agent {
   /** The agent's own place for staged copies (of live databases), in its private state directory. */
   private get cacheDir(): string {
     return path.join(this.config.stateDir, 'cache');
+  }
+
+  /** Whether the control plane revoked the secret this agent's config holds (a rotation): then no request signed
+   *  with it is obeyed, until the config the dashboard issued with the new one is installed. */
+  secretRevoked(): boolean {
+    return this.state.revokedSecrets.includes(secretDigest(this.config.secret));
+  }
+
+  /** Asked by the control plane, with the secret it revokes, as it rotates this node's credentials. */
+  async revokeSecret(): Promise<{ revoked: true }> {
+    if (!this.secretRevoked())
+      await this.save({ revokedSecrets: [...this.state.revokedSecrets, secretDigest(this.config.secret)] });
+    console.error(
+      `${this.config.node}: the control plane revoked this agent's secret: install the config it issued with the new one`,
+    );
+    return { revoked: true };
   }
 
   groupKey(): string | null {
@@ -608,4 +629,9 @@ async function pruneKept(dir: string, keep: number): Promise<void> {
   const entries = (await readdir(dir).catch(() => [] as string[])).sort();
   for (const old of entries.slice(0, Math.max(0, entries.length - keep)))
     await rm(path.join(dir, old), { recursive: true, force: true });
+}
+
+/** What the agent keeps of a revoked secret: enough to know it again, nothing to sign with. */
+function secretDigest(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
 }
