@@ -175,6 +175,18 @@ describe('07.8 a backup that stalls between its lock check and a write', () => {
     return { code, output };
   }
 
+  it('07.8 stalled while indexing the packs a killed backup left: the index of packs a prune removed meanwhile is undone, and the next backup is whole', async () => {
+    const repo = initRepo();
+    const src = bigSource();
+    expect(cli(['backup', '--repo', repo, src], { LIFELINE_TEST_CRASH_AFTER: 'pack:2' }).signal).toBe('SIGKILL');
+    // The next backup's first index is the one that adopts those packs; the prune meanwhile deletes them.
+    const { code, output } = await stallAt(repo, src, 'index-checked:1');
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/lost its repository lock/);
+    expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
+    expectRecovers(repo, src, TOTAL + 2 * 1024 * 1024);
+  }, 300_000);
+
   for (const point of ['index-checked:2', 'snapshot-checked:1']) {
     it(`07.8 stalled at ${point}: what it writes after its lock was taken is undone, and the next backup is whole`, async () => {
       const repo = initRepo();

@@ -99,7 +99,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
   };
   try {
     await repo.loadIndex();
-    await adoptOrphanPacks(repo);
+    await adoptOrphanPacks(repo, lock);
     const source = sourceKey(options.node ?? os.hostname(), options.sourceName ?? [...paths, ...sqlite].join(','));
     const parent = await findParent(repo, source, options.parent);
     // A damaged index file or snapshot stops nothing: the backup names it and goes on (what only a damaged index

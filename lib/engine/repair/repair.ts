@@ -47,8 +47,11 @@ export async function repairIndex(repo: Repository, options: RepairOptions = {})
     }
     const old = (await repo.storage.list('index')).map((o) => o.name);
     if (!options.dryRun) {
-      await lock.check();
-      await repo.writeIndex(packs, old);
+      await lock.writeUnder(
+        'index-checked',
+        () => repo.writeIndex(packs, old),
+        (id) => repo.deleteIndexFile(id),
+      );
       for (const id of old) {
         lock.assertFresh();
         await repo.storage.delete(`index/${id}`);
@@ -107,9 +110,12 @@ export async function repairSnapshots(repo: Repository, options: RepairOptions =
     if (!writer) return result;
     // The new trees are in indexed packs before any snapshot names them.
     await writer.finish();
-    await lock.check();
     for (const { snapshot, root, entry } of repaired) {
-      entry.newId = await repo.saveSnapshot(repairedCopy(snapshot, root, entry.dropped));
+      entry.newId = await lock.writeUnder(
+        'snapshot-checked',
+        () => repo.saveSnapshot(repairedCopy(snapshot, root, entry.dropped)),
+        (id) => repo.storage.delete(`snapshots/${id}`),
+      );
       lock.assertFresh();
       await repo.storage.delete(`snapshots/${snapshot.id}`);
     }

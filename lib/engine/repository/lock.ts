@@ -181,7 +181,8 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
         try {
           await check();
         } catch (err) {
-          await undo(written).catch(() => undefined);
+          // Only a lost lock undoes the write; a storage error in the check says nothing about it.
+          if (isEngineError(err, 'locked')) await undo(written).catch(() => undefined);
           throw err;
         }
         return written;

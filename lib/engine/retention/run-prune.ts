@@ -181,9 +181,12 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
       else deletions.push(packId);
     }
     // A prune that stalled until its lock was judged stale may no longer have the repository alone: delete nothing.
-    await sweep.check();
     const superseded = repo.indexFileIds();
-    await repo.writeIndex(keptPacks, superseded);
+    await sweep.writeUnder(
+      'index-checked',
+      () => repo.writeIndex(keptPacks, superseded),
+      (id) => repo.deleteIndexFile(id),
+    );
     for (const id of superseded) {
       sweep.assertFresh();
       await repo.storage.delete(`index/${id}`);
