@@ -2,14 +2,14 @@
 // attribute reads back byte for byte, an ACL still grants what the mode alone does not, and what a target refuses
 // is named, never dropped in silence.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { runRestore } from '@/lib/engine';
 import { readXattrs, writeXattrs } from '@/lib/engine/xattrs';
-import { cli, newRepository, PASSWORD, resultOf, tempDir } from './helpers';
+import { CLI, cli, newRepository, PASSWORD, resultOf, tempDir } from './helpers';
 import { forgedDir, forgedFile, forgeSnapshot } from './support/forge';
 import { posixAcl } from './support/posix-acl';
 
@@ -127,6 +127,42 @@ describe('08.4 extended attributes and ACLs in snapshots', () => {
       const plain = cli(['restore', '--repo', repo, 'latest', '--target', bare, '--no-xattrs', '--json']);
       expect(plain.code).toBe(0);
       expect(readXattrs(path.join(bare, src, 'shared.txt'))).toEqual([]);
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    '08.4 without root: a read-only file and directory keep their user attributes (set before the mode takes write permission away)',
+    () => {
+      // The whole round trip as the user nobody, in directories nobody owns.
+      const home = openDir('xattr-nobody');
+      chownSync(home, NOBODY, NOBODY);
+      const src = path.join(home, 'src');
+      mkdirSync(path.join(src, 'sealed'), { recursive: true });
+      writeFileSync(path.join(src, 'sealed', 'frozen.txt'), 'read only');
+      set(path.join(src, 'sealed', 'frozen.txt'), [{ name: 'user.origin', value: b64('kept') }]);
+      set(path.join(src, 'sealed'), [{ name: 'user.kind', value: b64('a read-only directory') }]);
+      chmodSync(path.join(src, 'sealed', 'frozen.txt'), 0o444);
+      for (const p of [src, path.join(src, 'sealed'), path.join(src, 'sealed', 'frozen.txt')])
+        chownSync(p, NOBODY, NOBODY);
+      chmodSync(path.join(src, 'sealed'), 0o555);
+      const asNobody = (args: string[]) =>
+        spawnSync(
+          'setpriv',
+          [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, ...args, '--json'],
+          { encoding: 'utf8', env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, HOME: home } },
+        );
+      const repo = path.join(home, 'repo');
+      expect(asNobody(['init', '--repo', repo]).status).toBe(0);
+      expect(asNobody(['backup', '--repo', repo, src]).status).toBe(0);
+      const target = path.join(home, 'target');
+      const restore = asNobody(['restore', '--repo', repo, 'latest', '--target', target]);
+      expect({ code: restore.status, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(readXattrs(path.join(target, src, 'sealed', 'frozen.txt'))).toEqual([
+        { name: 'user.origin', value: b64('kept') },
+      ]);
+      expect(readXattrs(path.join(target, src, 'sealed'))).toEqual([
+        { name: 'user.kind', value: b64('a read-only directory') },
+      ]);
     },
   );
 

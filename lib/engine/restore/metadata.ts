@@ -18,25 +18,29 @@ function mtimeSeconds(node: TreeNode): number {
   return micros >= 0n ? (Number(micros) + 0.5) / 1e6 : Number(micros) / 1e6;
 }
 
-/** By path; a symbolic link's own times and owner, never its target's. */
-export function applyMetadata(file: string, node: TreeNode): void {
+/** By path; a symbolic link's own times and owner, never its target's. `beforeMode` runs after the owner is set
+ *  and before the mode: where extended attributes go (a change of owner clears a file capability, and without root
+ *  a user attribute needs write permission, which a read-only mode takes away). */
+export function applyMetadata(file: string, node: TreeNode, beforeMode?: () => void): void {
   const at = fsPath(file);
   if (asRoot) bestEffort(() => lchownSync(at, node.uid, node.gid));
+  beforeMode?.();
   if (node.type !== 'symlink') chmodSync(at, node.mode);
   const seconds = mtimeSeconds(node);
   lutimesSync(at, seconds, seconds);
 }
 
-/** On an open file, before it takes its final name. */
-export function applyMetadataToFd(fd: number, node: TreeNode): void {
+/** On an open file, before it takes its final name; `beforeMode` as for applyMetadata. */
+export function applyMetadataToFd(fd: number, node: TreeNode, beforeMode?: () => void): void {
   if (asRoot) bestEffort(() => fchownSync(fd, node.uid, node.gid));
+  beforeMode?.();
   fchmodSync(fd, node.mode);
   const seconds = mtimeSeconds(node);
   futimesSync(fd, seconds, seconds);
 }
 
-/** Sets the node's extended attributes (an access ACL among them, after the mode it agrees with) on `at`, never
- *  through a link; returns what the target refused, said in one line, or null. */
+/** Sets the node's extended attributes (an access ACL among them: the mode set after it agrees with its mask) on
+ *  `at`, never through a link; returns what the target refused, said in one line, or null. */
 export function applyXattrs(at: string, node: TreeNode): string | null {
   if (!node.xattrs?.length) return null;
   const refused = writeXattrs(at, node.xattrs);

@@ -193,7 +193,7 @@ function finish(
     // Before a rename replaces an existing file, the new content must be on disk: otherwise a crash could keep
     // the rename and lose the data, leaving neither the old file nor the new one.
     if (job.node.sqlite || job.exists) fsyncSync(fd);
-    applyMetadataToFd(fd, job.node);
+    applyMetadataToFd(fd, job.node, () => attributes(job.temp, job));
   } finally {
     closeFile(job);
   }
@@ -214,7 +214,6 @@ function finish(
       closeSync(again);
     }
   }
-  attributes(job.temp, job);
   // Rename replaces a file or link; a directory in the way has to go first.
   if (job.exists) removeIfDirectory(job.destination);
   renameSync(fsPath(job.temp), fsPath(job.destination));

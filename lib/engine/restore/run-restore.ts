@@ -145,8 +145,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       } else if (node.type === 'fifo') {
         if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
         replaceWith(entry.destination, (temp) => makeFifo(temp, node.mode & 0o777));
-        applyMetadata(entry.destination, node);
-        attributes(entry.destination, node, entry.destination);
+        applyMetadata(entry.destination, node, () => attributes(entry.destination, node, entry.destination));
       }
     } catch (err) {
       throw isEngineError(err) ? err : fromSystemError(err, displayPath(entry.destination));
@@ -171,8 +170,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       const node = entry.node!;
       if (entry.action === 'overwrite') removeIfDirectory(entry.destination);
       replaceWith(entry.destination, (temp) => symlinkSync(fsPath(node.target!), fsPath(temp)));
-      applyMetadata(entry.destination, node);
-      attributes(entry.destination, node, entry.destination);
+      applyMetadata(entry.destination, node, () => attributes(entry.destination, node, entry.destination));
     } catch (err) {
       throw fromSystemError(err, displayPath(entry.destination));
     }
@@ -183,8 +181,9 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   // above the backed-up paths (/, /srv, …) are only the way there: an existing one keeps its own metadata.
   for (const entry of dirs.reverse()) {
     if (entry.action === 'create' || isUnder(entry.path, options.snapshot.paths)) {
-      applyMetadata(entry.destination, entry.node!);
-      attributes(entry.destination, entry.node!, entry.destination);
+      applyMetadata(entry.destination, entry.node!, () =>
+        attributes(entry.destination, entry.node!, entry.destination),
+      );
     }
   }
   meter.tick(true);
