@@ -23,6 +23,9 @@ const SECRETS = {
   SMTP_PASS_SECRET: 'an SMTP password',
   LIFELINE_SMTP_URL: 'smtp://mailer:hunter2@127.0.0.1:2525',
   DATABASE_URL: 'postgres://app:s3cret@db.internal/app',
+  GIT_REMOTE: 'https://ghp_0123456789@github.com/org/repo.git',
+  MYSQL_PWD: 'a MySQL password',
+  ENCRYPTION_KEY: 'a data key',
 };
 const HARMLESS = { LIFELINE_DATA_DIR_HINT: 'kept', TZ: 'UTC' };
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-child-env-'));

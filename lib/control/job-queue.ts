@@ -424,7 +424,8 @@ async function restoreSteps(
 }
 
 /** Before an administrator's restore into a directory that holds files: a snapshot of that directory (source key
- *  `local:restore-target`), so what the restore overwrites can be had back. Only on the dashboard's machine: an
+ *  `local:restore-target:job-N`, which no source's name can take), so what the restore overwrites can be had
+ *  back. Only on the dashboard's machine: an
  *  agent backs up its configured sources only, so on a node such a restore is refused. */
 async function targetSafetySnapshot(
   job: Job,
@@ -446,7 +447,7 @@ async function targetSafetySnapshot(
     return { ok: false, error: (err as Error).message };
   }
   if (found.state === 'absent') return { ok: true };
-  const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', 'restore-target'];
+  const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', `restore-target:job-${job.id}`];
   args.push('--tag', 'safety', '--tag', `job-${job.id}`, '--cache-dir', path.join(dataDir(), 'cache'), found.real);
   const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
   if ((run.code !== 0 && run.code !== 3) || !run.result)

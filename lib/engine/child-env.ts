@@ -4,11 +4,12 @@
 // descriptor instead (the CLI's --password-file).
 
 /** Names that hold secrets by the usual conventions: passwords, passphrases, secrets, tokens, credentials and
- *  keys (AWS_SECRET_ACCESS_KEY, ETCD_PASSWORD, LIFELINE_ADMIN_PASSWORD, GITHUB_TOKEN…). */
-const SECRET_NAME = /PASS(WORD|PHRASE)?(_|$)|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API|ACCESS|SESSION|AUTH)_?KEY/i;
+ *  keys (AWS_SECRET_ACCESS_KEY, ETCD_PASSWORD, LIFELINE_ADMIN_PASSWORD, GITHUB_TOKEN, MYSQL_PWD, ENCRYPTION_KEY…). */
+const SECRET_NAME =
+  /PASS(WORD|PHRASE)?(_|$)|SECRET|TOKEN|CREDENTIAL|PRIVATE|(^|_)(API|ACCESS|SESSION|AUTH)_?KEY|(^|_)(KEY|PWD)(_|$)/i;
 
-/** A URL with a password in it (smtp://user:password@host, LIFELINE_SMTP_URL). */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i;
+/** A URL with credentials in it: smtp://user:password@host (LIFELINE_SMTP_URL), https://TOKEN@host. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]+@/i;
 
 export function isSecret(name: string, value: string | undefined): boolean {
   return SECRET_NAME.test(name) || URL_WITH_PASSWORD.test(value ?? '');

@@ -46,6 +46,8 @@ const VOUCH_MARGIN_MS = 500;
 
 export class Agent {
   private state: PersistedState;
+  /** The state file's writes, in turn (save). */
+  private saving: Promise<void> = Promise.resolve();
   private readonly lease = new PrimaryLease();
   /** What the status last said of failsafe, so that a change is announced once. */
   private failsafe = false;
@@ -466,7 +468,11 @@ export class Agent {
   private async save(patch: Partial<PersistedState>): Promise<void> {
     if (patch.role !== undefined && patch.role !== this.state.role) this.fencedWhy = null;
     this.state = { ...this.state, ...patch };
-    await writeState(this.config.stateDir, this.state);
+    // One write at a time, each of the state as it is when the write starts: two saves at once (a revocation
+    // during a heartbeat's) cannot leave the older state on disk.
+    const write = this.saving.then(() => writeState(this.config.stateDir, this.state));
+    this.saving = write.catch(() => undefined);
+    await write;
     this.changed();
   }
 

@@ -2,7 +2,7 @@
 // `/proc/thread-self/root`, a link to `/` or `/srv/..` all name `/`, and a restore "elsewhere" into one of them is
 // a restore in place. A restore by someone who may not overwrite goes only into a directory that does not exist
 // yet or is empty.
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { decodeBytes, displayPath, encodeBytes } from '../byte-names';
@@ -40,8 +40,11 @@ export function inspectTarget(target: string): TargetInspection {
     }
   }
   if (missing.length > 0) return { real: path.join(real, ...missing), state: 'absent' };
-  if (real === '/') return { real, state: 'root' };
-  if (!lstatSync(encodeBytes(real)).isDirectory())
+  const found = statSync(encodeBytes(real));
+  const root = statSync('/');
+  // A bind mount of / (a container's /host) is / too, under another name.
+  if (real === '/' || (found.dev === root.dev && found.ino === root.ino)) return { real, state: 'root' };
+  if (!found.isDirectory())
     throw new EngineError('invalid-argument', `the restore target ${displayPath(target)} is not a directory`);
   return { real, state: readdirSync(encodeBytes(real)).length === 0 ? 'empty' : 'occupied' };
 }
@@ -53,7 +56,7 @@ export function checkTarget(target: string, rule: TargetRule): TargetInspection 
   if (found.state === 'root')
     throw new EngineError(
       'invalid-argument',
-      `the restore target ${displayPath(target)} is / once resolved: that is a restore in place, not one elsewhere`,
+      `the restore target ${displayPath(target)} is / once resolved${found.real === '/' ? '' : ` (${displayPath(found.real)} is the same directory as /)`}: that is a restore in place, not one elsewhere`,
     );
   if (rule === 'empty' && found.state === 'occupied')
     throw new EngineError(
