@@ -191,16 +191,19 @@ describe('failover in the control plane', () => {
       durationMs: 0,
     };
     const forged = (source: string, tags: string[], time = new Date()) =>
-      repo.saveSnapshot({
-        time: time.toISOString(),
-        host: 'h',
-        source,
-        paths: [],
-        tags,
-        tree: '0'.repeat(64),
-        summary,
-        warnings: [],
-      });
+      repo.saveSnapshot(
+        {
+          time: time.toISOString(),
+          host: 'h',
+          source,
+          paths: [],
+          tags,
+          tree: '0'.repeat(64),
+          summary,
+          warnings: [],
+        },
+        lock.name,
+      );
     await expect(forged('web-2:files', [])).rejects.toThrow(/may not write snapshots of web-2:files/);
     await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
     await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
@@ -229,7 +232,9 @@ describe('failover in the control plane', () => {
     const pack = await waitFor('a pack in the repository', async () => (await rogue.storage.list('data'))[0], 30_000);
     const forged = encodeIndex(rogue.key.encryption, { supersedes: [], packs: [{ id: pack.name, blobs: [] }] });
     const name = `index/${createHash('sha256').update(forged).digest('hex')}`;
-    await expect(rogue.storage.put(name, forged)).rejects.toThrow(/does not list what the header of pack/);
+    await expect(rogue.storage.put(name, forged, { underLock: lock.name })).rejects.toThrow(
+      /does not list what the header of pack/,
+    );
     expect(await rogue.storage.exists(name)).toBe(false);
     await lock.release();
     const alert = await waitFor(

@@ -21,7 +21,7 @@ export async function adoptOrphanPacks(repo: Repository, lock: HeldLock): Promis
   if (packs.length > 0)
     await lock.writeUnder(
       'index-checked',
-      () => repo.writeIndex(packs),
+      () => repo.writeIndex(packs, [], lock.name),
       (id) => repo.deleteIndexFile(id),
     );
   return packs.length;

@@ -168,7 +168,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     // counts on: better no snapshot than a broken one.
     const id = await lock.writeUnder(
       'snapshot-checked',
-      () => repo.saveSnapshot(snapshot),
+      () => repo.saveSnapshot(snapshot, lock.name),
       (written) => repo.storage.delete(`snapshots/${written}`),
     );
     crashPoint('snapshot');

@@ -111,7 +111,7 @@ describe('06.1 an index a node uploads', () => {
     const upload = (packs: IndexedPack[], supersedes: string[] = []) => {
       const bytes = encodeIndex(repo.key.encryption, { supersedes, packs });
       const name = `index/${createHash('sha256').update(bytes).digest('hex')}`;
-      return access.handle('n1', 'PUT', name, new URLSearchParams(), bytes).then(async (r) => ({
+      return access.handle('n1', 'PUT', name, new URLSearchParams({ lock: lockName }), bytes).then(async (r) => ({
         ...r,
         stored: await storage.exists(name),
       }));
@@ -125,9 +125,8 @@ describe('06.1 an index a node uploads', () => {
       time: Date.now(),
       owner: 'n1',
     });
-    expect((await access.handle('n1', 'PUT', `locks/${'cd'.repeat(16)}`, new URLSearchParams(), lock)).status).toBe(
-      204,
-    );
+    const lockName = `locks/${'cd'.repeat(16)}`;
+    expect((await access.handle('n1', 'PUT', lockName, new URLSearchParams(), lock)).status).toBe(204);
     const shifted = real.map((p) => ({ ...p, blobs: p.blobs.map((b) => ({ ...b, offset: b.offset + 1 })) }));
     const forgeries: [IndexedPack[], string[], RegExp][] = [
       [real.map((p) => ({ id: p.id, blobs: [] })), [], /does not list what the header/],
@@ -152,40 +151,53 @@ describe('06.1 an index a node uploads', () => {
     expect(honest.stored).toBe(true);
   });
 
-  it('07.8 an index or a snapshot is refused once the node’s lock was judged stale and removed, and from a node holding none', async () => {
+  it('07.8 an index or a snapshot is stored only under the lock it names, live and the node’s own: not under one judged stale and removed, even while the node holds another', async () => {
     const storage = new LocalStorage(path.join(dir, 'stalled'));
     const repo = await Repository.init(storage, 'a passphrase', { kdf: { N: 2 ** 10, r: 8, p: 1 } });
     const access = new AppendOnlyAccess(storage, { key: async () => repo.key.encryption });
-    const lock = `locks/${'ef'.repeat(16)}`;
-    const lockBytes = sealLockRecord(repo.key.encryption, {
-      host: 'node-host',
-      pid: 42,
-      exclusive: false,
-      operation: 'backup',
-      time: Date.now(),
-      owner: 'n1',
-    });
-    expect((await access.handle('n1', 'PUT', lock, new URLSearchParams(), lockBytes)).status).toBe(204);
+    const lockBytes = (owner: string) =>
+      sealLockRecord(repo.key.encryption, {
+        host: 'node-host',
+        pid: 42,
+        exclusive: false,
+        operation: 'backup',
+        time: Date.now(),
+        owner,
+      });
+    // n1 holds two locks (a backup and a ship round at once).
+    const backupLock = `locks/${'ef'.repeat(16)}`;
+    const shipLock = `locks/${'ab'.repeat(16)}`;
+    for (const lock of [backupLock, shipLock])
+      expect((await access.handle('n1', 'PUT', lock, new URLSearchParams(), lockBytes('n1'))).status).toBe(204);
     const index = encodeIndex(repo.key.encryption, { supersedes: [], packs: [] });
     const snapshot = randomBytes(300);
     const names = [
       [`index/${createHash('sha256').update(index).digest('hex')}`, index],
       [`snapshots/${createHash('sha256').update(snapshot).digest('hex')}`, snapshot],
     ] as const;
-    // Another node's lock does not count for this one; nor does none.
+    const put = (node: string, name: string, body: Buffer, lock?: string) =>
+      access.handle(node, 'PUT', name, new URLSearchParams(lock ? { lock } : {}), body);
+    // The backup stalled; its lock was judged stale and a prune ran.
+    await storage.delete(backupLock);
     for (const [name, body] of names) {
-      const r = await access.handle('n2', 'PUT', name, new URLSearchParams(), body);
-      expect(r.status).toBe(423);
-      expect(r.body.toString()).toMatch(/holds no lock on the repository/);
-      expect(await storage.exists(name)).toBe(false);
-    }
-    // Judged stale: a prune removed it.
-    await storage.delete(lock);
-    for (const [name, body] of names) {
-      const r = await access.handle('n1', 'PUT', name, new URLSearchParams(), body);
-      expect(r.status).toBe(423);
-      expect(r.body.toString()).toMatch(/its lock was judged stale and removed/);
-      expect(await storage.exists(name)).toBe(false);
+      for (const [node, lock, why] of [
+        ['n1', undefined, /does not hold the lock it is written under \(none named\)/],
+        ['n1', backupLock, /does not hold the lock it is written under .*judged stale and removed/],
+        ['n2', shipLock, /does not hold the lock it is written under/],
+        ['n1', 'locks/../config', /does not hold the lock/],
+      ] as const) {
+        const r = await put(node, name, body, lock);
+        expect({ node, lock, status: r.status, body: r.body.toString() }).toEqual({
+          node,
+          lock,
+          status: 423,
+          body: expect.stringMatching(why),
+        });
+        expect(await storage.exists(name)).toBe(false);
+      }
+      // Under the live lock it names: stored.
+      expect((await put('n1', name, body, shipLock)).status).toBe(204);
+      expect(await storage.exists(name)).toBe(true);
     }
   });
 });

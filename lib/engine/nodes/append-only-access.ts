@@ -3,11 +3,11 @@
 // or config. This is what stands between a compromised node and the backups. What a node adds is opened and
 // checked before it is stored: a lock must be its own, shared and dated now (a forged one would block every
 // backup); an index must say exactly what the headers of the packs it lists say (a forged one could make prune
-// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot); both only while
-// the node holds a lock (one judged stale may have let a prune remove what they refer to). What a node
-// adds counts against its quota (bytes and objects), charged before the write: over it, the upload is refused
-// with 507 and the node's backup fails with `quota-exceeded`, before its index and snapshot, so nothing of it is
-// indexed.
+// delete live packs), and supersede nothing; a snapshot must be of its own sources (checkSnapshot); both only under
+// the lock they name, live and the node's own (one judged stale may have let a prune remove what they refer to).
+// What a node adds counts against its quota (bytes and objects), charged before the write: over it, the upload
+// is refused with 507 and the node's backup fails with `quota-exceeded`, before its index and snapshot, so
+// nothing of it is indexed.
 import { createHash } from 'node:crypto';
 
 import { EngineError, isEngineError } from '../errors';
@@ -84,7 +84,7 @@ export class AppendOnlyAccess {
     try {
       if (method === 'GET') return await this.read(kind, name, query);
       if (!id || !/^[0-9a-f]{64}$|^[0-9a-f]{32}$/.test(id)) return text(400, `bad object name ${name}`);
-      if (method === 'PUT') return await this.add(nodeId, kind, id, name, body);
+      if (method === 'PUT') return await this.add(nodeId, kind, id, name, body, query);
       if (method === 'DELETE') return await this.remove(nodeId, kind, name);
       return text(405, `${method} is not allowed`);
     } catch (err) {
@@ -106,7 +106,14 @@ export class AppendOnlyAccess {
     return { status: 200, body: await this.storage.get(name, range) };
   }
 
-  private async add(nodeId: string, kind: string, id: string, name: string, body: Buffer): Promise<AccessResult> {
+  private async add(
+    nodeId: string,
+    kind: string,
+    id: string,
+    name: string,
+    body: Buffer,
+    query: URLSearchParams,
+  ): Promise<AccessResult> {
     if (kind === 'locks') {
       const owner = this.lockOwners.get(name);
       if (owner && owner !== nodeId) return text(403, 'a node may only write its own locks');
@@ -135,13 +142,6 @@ export class AppendOnlyAccess {
     if (!CONTENT_ADDRESSED.has(kind)) return text(403, `a node may not write ${kind}`);
     if (createHash('sha256').update(body).digest('hex') !== id)
       return text(400, `the bytes sent do not match the name ${name}`);
-    // An index or a snapshot counts on packs a prune could delete the moment the node's lock is judged stale:
-    // a node that stalled until then must not add one when it goes on. (A data pack is only ever extra.)
-    if (kind !== 'data' && !(await this.holdsLock(nodeId)))
-      return text(
-        423,
-        `the node holds no lock on the repository (its lock was judged stale and removed, or never taken): ${name} is refused, since a prune may have removed what it refers to`,
-      );
     if (kind === 'snapshots' && this.options.checkSnapshot) {
       const refusal = await this.options.checkSnapshot(nodeId, id, body);
       if (refusal) return this.refuse(nodeId, name, refusal, 403);
@@ -149,6 +149,18 @@ export class AppendOnlyAccess {
     if (kind === 'index') {
       const refusal = await this.checkIndex(name, id, body);
       if (refusal) return this.refuse(nodeId, name, refusal);
+    }
+    // An index or a snapshot counts on packs a prune could delete the moment the lock it was written under is
+    // judged stale: a node that stalled until then must not add one when it goes on, even if it holds another
+    // lock by now (a ship round beside a backup). So it names the lock, which must be there and its own. (A data
+    // pack is only ever extra.)
+    if (kind !== 'data') {
+      const lock = query.get('lock');
+      if (!lock || !(await this.holdsLock(nodeId, lock)))
+        return text(
+          423,
+          `${name} is refused: the node does not hold the lock it is written under (${lock ?? 'none named'}): the lock was judged stale and removed, so a prune may have removed what it refers to`,
+        );
     }
     // The same name means the same bytes: adding it twice changes nothing, and costs nothing.
     if (await this.storage.exists(name)) return text(204, '');
@@ -166,10 +178,8 @@ export class AppendOnlyAccess {
     return text(204, '');
   }
 
-  private async holdsLock(nodeId: string): Promise<boolean> {
-    for (const { name } of await this.storage.list('locks'))
-      if (this.lockOwners.get(`locks/${name}`) === nodeId) return true;
-    return false;
+  private async holdsLock(nodeId: string, lock: string): Promise<boolean> {
+    return /^locks\/[0-9a-f]{32}$/.test(lock) && this.lockOwners.get(lock) === nodeId && this.storage.exists(lock);
   }
 
   private overQuota(nodeId: string, name: string, why: string): AccessResult {

@@ -2,7 +2,7 @@
 // control plane lets a node read, add new objects and drop its own locks, never delete or rewrite data, so a
 // compromised node cannot destroy backups. The data that travels is already sealed by the engine.
 import { EngineError } from '../errors';
-import type { ObjectInfo, ObjectKind, Storage } from '../repository/storage';
+import type { ObjectInfo, ObjectKind, PutOptions, Storage } from '../repository/storage';
 import { signedFetch, type Credentials } from './signed-request';
 
 export const STORAGE_API_PATH = '/api/agent/storage';
@@ -73,8 +73,12 @@ export class HttpStorage implements Storage {
     return (await this.call('GET', name, { query })).body;
   }
 
-  async put(name: string, data: Uint8Array, options: { exclusive?: boolean } = {}): Promise<void> {
-    await this.call('PUT', name, { body: data, query: options.exclusive ? 'exclusive=1' : undefined });
+  async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const query = new URLSearchParams();
+    if (options.exclusive) query.set('exclusive', '1');
+    // In the signed path: the lock this index or snapshot is written under (append-only-access.ts).
+    if (options.underLock) query.set('lock', options.underLock);
+    await this.call('PUT', name, { body: data, query: query.size > 0 ? query.toString() : undefined });
   }
 
   async delete(name: string): Promise<void> {

@@ -49,7 +49,7 @@ export async function repairIndex(repo: Repository, options: RepairOptions = {})
     if (!options.dryRun) {
       await lock.writeUnder(
         'index-checked',
-        () => repo.writeIndex(packs, old),
+        () => repo.writeIndex(packs, old, lock.name),
         (id) => repo.deleteIndexFile(id),
       );
       for (const id of old) {
@@ -113,7 +113,7 @@ export async function repairSnapshots(repo: Repository, options: RepairOptions =
     for (const { snapshot, root, entry } of repaired) {
       entry.newId = await lock.writeUnder(
         'snapshot-checked',
-        () => repo.saveSnapshot(repairedCopy(snapshot, root, entry.dropped)),
+        () => repo.saveSnapshot(repairedCopy(snapshot, root, entry.dropped), lock.name),
         (id) => repo.storage.delete(`snapshots/${id}`),
       );
       lock.assertFresh();

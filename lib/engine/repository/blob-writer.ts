@@ -108,9 +108,14 @@ export class BlobWriter {
     this.unindexed = [];
     if (packs.length === 0) return;
     try {
-      const write = () => this.repo.writeIndex(packs);
-      if (this.lock) await this.lock.writeUnder('index-checked', write, (id) => this.repo.deleteIndexFile(id));
-      else await write();
+      const lock = this.lock;
+      if (lock)
+        await lock.writeUnder(
+          'index-checked',
+          () => this.repo.writeIndex(packs, [], lock.name),
+          (id) => this.repo.deleteIndexFile(id),
+        );
+      else await this.repo.writeIndex(packs);
     } catch (err) {
       this.failure ??= err;
       return;

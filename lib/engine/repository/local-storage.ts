@@ -4,7 +4,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { EngineError, fromSystemError } from '../errors';
-import { OBJECT_KINDS, type ObjectInfo, type ObjectKind, type Storage } from './storage';
+import { OBJECT_KINDS, type ObjectInfo, type ObjectKind, type PutOptions, type Storage } from './storage';
 
 const TEMP_MARK = '.tmp-';
 /** Temporary files older than this were left by a dead writer and may be removed. */
@@ -82,7 +82,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async put(name: string, data: Uint8Array, options: { exclusive?: boolean } = {}): Promise<void> {
+  async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
     const file = this.pathOf(name);
     const dir = path.dirname(file);
     const temp = path.join(dir, `${path.basename(file)}${TEMP_MARK}${randomBytes(6).toString('hex')}`);

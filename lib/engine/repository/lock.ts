@@ -53,6 +53,8 @@ export function sealLockRecord(key: Buffer, record: LockRecord): Buffer {
 }
 
 export interface HeldLock {
+  /** Its object's name, `locks/<id>`. */
+  readonly name: string;
   /** Fails with `locked` if the lock was lost: its file is gone (judged stale by another process, or removed by
    *  hand), or it went unrefreshed long enough for another process to judge it stale. */
   check(): Promise<void>;
@@ -169,6 +171,7 @@ export async function acquireLock(storage: Storage, key: Buffer, options: LockOp
   let writes = 0;
   stopAvoids(() => writes > 0);
   return {
+    name,
     lost: lost.signal,
     assertFresh,
     check,

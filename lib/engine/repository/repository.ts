@@ -159,8 +159,9 @@ export class Repository {
     return [...this.loadedIndexFiles];
   }
 
-  async writeIndex(packs: IndexedPack[], supersedes: string[] = []): Promise<string> {
-    const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }));
+  /** `underLock`: the lock the writer holds (Storage.put). */
+  async writeIndex(packs: IndexedPack[], supersedes: string[] = [], underLock?: string): Promise<string> {
+    const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }), { underLock });
     for (const pack of packs) this.index.addPack(pack);
     this.loadedIndexFiles.add(id);
     return id;
@@ -222,10 +223,11 @@ export class Repository {
     return tree;
   }
 
-  async saveSnapshot(snapshot: Snapshot): Promise<string> {
+  async saveSnapshot(snapshot: Snapshot, underLock?: string): Promise<string> {
     return this.putNamed(
       'snapshots',
       seal(this.key.encryption, Buffer.from(JSON.stringify(snapshot)), SNAPSHOT_CONTEXT),
+      { underLock },
     );
   }
 
@@ -299,9 +301,13 @@ export class Repository {
     return bytes;
   }
 
-  async putNamed(kind: 'index' | 'snapshots' | 'data', bytes: Buffer): Promise<string> {
+  async putNamed(
+    kind: 'index' | 'snapshots' | 'data',
+    bytes: Buffer,
+    options: { underLock?: string } = {},
+  ): Promise<string> {
     const id = createHash('sha256').update(bytes).digest('hex');
-    await this.storage.put(`${kind}/${id}`, bytes);
+    await this.storage.put(`${kind}/${id}`, bytes, options);
     return id;
   }
 }

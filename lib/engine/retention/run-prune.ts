@@ -184,7 +184,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     const superseded = repo.indexFileIds();
     await sweep.writeUnder(
       'index-checked',
-      () => repo.writeIndex(keptPacks, superseded),
+      () => repo.writeIndex(keptPacks, superseded, sweep.name),
       (id) => repo.deleteIndexFile(id),
     );
     for (const id of superseded) {
