@@ -15,20 +15,24 @@ import { AppendOnlyAccess } from './append-only-access';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-access-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A lock record as a node's backup writes it, sealed with `key`. */
+function nodeLock(key: Buffer, owner: string, patch: Partial<LockRecord> = {}): Buffer {
+  return sealLockRecord(key, {
+    host: 'node-host',
+    pid: 42,
+    exclusive: false,
+    operation: 'backup',
+    time: Date.now(),
+    owner,
+    ...patch,
+  });
+}
+
 describe('a node’s append-only access to the repository', () => {
   const storage = new LocalStorage(path.join(dir, 'repo'));
   const key = randomBytes(32);
   const access = new AppendOnlyAccess(storage, { key: async () => key });
-  const lockOf = (owner: string, patch: Partial<LockRecord> = {}) =>
-    sealLockRecord(key, {
-      host: 'node-host',
-      pid: 42,
-      exclusive: false,
-      operation: 'backup',
-      time: Date.now(),
-      owner,
-      ...patch,
-    });
+  const lockOf = (owner: string, patch: Partial<LockRecord> = {}) => nodeLock(key, owner, patch);
   const q = (s = '') => new URLSearchParams(s);
   const bytes = Buffer.from('sealed pack bytes');
   const id = createHash('sha256').update(bytes).digest('hex');
@@ -117,14 +121,7 @@ describe('06.1 an index a node uploads', () => {
       }));
     };
     // Indexes come from a node holding a lock (07.8).
-    const lock = sealLockRecord(repo.key.encryption, {
-      host: 'node-host',
-      pid: 42,
-      exclusive: false,
-      operation: 'backup',
-      time: Date.now(),
-      owner: 'n1',
-    });
+    const lock = nodeLock(repo.key.encryption, 'n1');
     const lockName = `locks/${'cd'.repeat(16)}`;
     expect((await access.handle('n1', 'PUT', lockName, new URLSearchParams(), lock)).status).toBe(204);
     const shifted = real.map((p) => ({ ...p, blobs: p.blobs.map((b) => ({ ...b, offset: b.offset + 1 })) }));
@@ -155,15 +152,7 @@ describe('06.1 an index a node uploads', () => {
     const storage = new LocalStorage(path.join(dir, 'stalled'));
     const repo = await Repository.init(storage, 'a passphrase', { kdf: { N: 2 ** 10, r: 8, p: 1 } });
     const access = new AppendOnlyAccess(storage, { key: async () => repo.key.encryption });
-    const lockBytes = (owner: string) =>
-      sealLockRecord(repo.key.encryption, {
-        host: 'node-host',
-        pid: 42,
-        exclusive: false,
-        operation: 'backup',
-        time: Date.now(),
-        owner,
-      });
+    const lockBytes = (owner: string) => nodeLock(repo.key.encryption, owner);
     // n1 holds two locks (a backup and a ship round at once).
     const backupLock = `locks/${'ef'.repeat(16)}`;
     const shipLock = `locks/${'ab'.repeat(16)}`;
