@@ -2,13 +2,13 @@
 // setup and seeded admins never collide between files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { test as base } from '@playwright/test';
 
 import { exitOf, waitFor } from '../../test/support/wait';
+import { freePort } from '../../lib/engine/free-port';
 
 export interface App {
   url: string;
@@ -19,16 +19,7 @@ interface Running extends App {
   child: ChildProcess;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort };
 
 export async function startServer(env: Record<string, string>, existingDataDir?: string): Promise<Running> {
   const port = await freePort();
