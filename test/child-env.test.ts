@@ -76,10 +76,15 @@ describe('09.2 secrets stay out of child processes’ environments', () => {
       stopCommand: `env > ${stopped}; kill -TERM "$SERVICE_PID"`,
     });
     const running = await startService(service, { port: service.port, dataDir: service.dataDir });
-    const env = JSON.parse(readFileSync(started, 'utf8')) as Record<string, string>;
+    let env: Record<string, string>;
+    try {
+      env = JSON.parse(readFileSync(started, 'utf8')) as Record<string, string>;
+    } finally {
+      // Stopped whatever the assertions say: a failing test leaves no service running.
+      await stopService(service, running);
+    }
     expectNoSecrets(env);
     expect(env.APP_MODE).toBe('production');
-    await stopService(service, running);
     const stopEnv = parseEnv(readFileSync(stopped, 'utf8'), '\n');
     expectNoSecrets(stopEnv);
     expect(stopEnv.SERVICE_PID).toBe(String(running.child.pid));
