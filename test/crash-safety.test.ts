@@ -118,63 +118,48 @@ function processState(pid: number): string {
   }
 }
 
+/** Stops the backup at `point` (as a process stalls: swapped out, its machine suspended), takes its lock away and
+ *  prunes (as another process that judged the lock stale would: no snapshot uses the backup's packs, so the prune
+ *  deletes them), then lets it go on; returns what it printed and how it ended. */
+async function stallAt(
+  repo: string,
+  src: string,
+  point: string,
+  env: Record<string, string> = {},
+): Promise<{ code: unknown; output: string }> {
+  const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
+    env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, LIFELINE_TEST_STOP_AFTER: point, ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = exitOf(child);
+  await waitFor(`the backup to stall at ${point}`, () => processState(child.pid!) === 'T', 120_000);
+  const locks = path.join(repo, 'locks');
+  for (const name of readdirSync(locks)) rmSync(path.join(locks, name));
+  const prune = await cliAsync(['prune', '--repo', repo, '--json']);
+  expect(prune.code).toBe(0);
+  child.kill('SIGCONT');
+  const code = await waitFor('the backup to end', exited, 120_000);
+  return { code, output };
+}
+
 describe('07.8 a backup whose lock was taken from it', () => {
   it('07.8 a backup that stalled while its lock was judged stale and a prune ran does not bring the lock back, and saves nothing', async () => {
     const repo = initRepo();
     const src = bigSource();
-    // The backup stops itself after its first index (as a process stalls: swapped out, its machine suspended),
-    // and refreshes its lock every 100 ms once it runs again.
-    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
-      env: {
-        ...process.env,
-        LIFELINE_PASSWORD: PASSWORD,
-        LIFELINE_TEST_STOP_AFTER: 'index:1',
-        LIFELINE_TEST_LOCK_REFRESH_MS: '100',
-      },
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = exitOf(child);
-    await waitFor('the backup to stall after its first index', () => processState(child.pid!) === 'T', 120_000);
-    // Meanwhile another process judged its lock stale and removed it, and a prune ran: no snapshot uses the
-    // backup's packs, so the prune deleted them.
-    const locks = path.join(repo, 'locks');
-    for (const name of readdirSync(locks)) rmSync(path.join(locks, name));
-    const prune = await cliAsync(['prune', '--repo', repo, '--json']);
-    expect(prune.code).toBe(0);
-    child.kill('SIGCONT');
-    const code = await waitFor('the backup to end', exited, 120_000);
+    // Stopped after its first index; it refreshes its lock every 100 ms once it runs again.
+    const { code, output } = await stallAt(repo, src, 'index:1', { LIFELINE_TEST_LOCK_REFRESH_MS: '100' });
     expect(code).not.toBe(0);
     expect(output).toMatch(/lost its repository lock/);
     expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
-    expect(readdirSync(locks)).toEqual([]);
+    expect(readdirSync(path.join(repo, 'locks'))).toEqual([]);
     const verify = cli(['verify', '--repo', repo, '--json']);
     expect(resultOf(verify).errors).toEqual([]);
   }, 240_000);
 });
 
 describe('07.8 a backup that stalls between its lock check and a write', () => {
-  /** Stops the backup at `point`, takes its lock away and prunes (as another host that judged the lock stale
-   *  would), then lets it go on; returns what it printed and how it ended. */
-  async function stallAt(repo: string, src: string, point: string): Promise<{ code: unknown; output: string }> {
-    const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, '--json', src], {
-      env: { ...process.env, LIFELINE_PASSWORD: PASSWORD, LIFELINE_TEST_STOP_AFTER: point },
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = exitOf(child);
-    await waitFor(`the backup to stall at ${point}`, () => processState(child.pid!) === 'T', 120_000);
-    const locks = path.join(repo, 'locks');
-    for (const name of readdirSync(locks)) rmSync(path.join(locks, name));
-    const prune = await cliAsync(['prune', '--repo', repo, '--json']);
-    expect(prune.code).toBe(0);
-    child.kill('SIGCONT');
-    const code = await waitFor('the backup to end', exited, 120_000);
-    return { code, output };
-  }
-
   it('07.8 stalled while indexing the packs a killed backup left: the index of packs a prune removed meanwhile is undone, and the next backup is whole', async () => {
     const repo = initRepo();
     const src = bigSource();
