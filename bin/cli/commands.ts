@@ -1,10 +1,11 @@
-// The repository commands: init, backup, snapshots, ls, restore, verify, forget, prune, key.
+// The repository commands: init, backup, snapshots, ls, restore, verify, forget, copy, prune, key.
 import path from 'node:path';
 
 import {
   diffSnapshots,
   EngineError,
   initRepository,
+  runCopy,
   listKeys,
   removeKey,
   runBackup,
@@ -261,6 +262,30 @@ export const forget: Command = async (ctx, v, args) => {
     'forget',
     { dryRun: v['dry-run'] === true, groups, removed: r.removed, damaged: r.damaged, prune: pruned },
     lines.join('\n') || 'no snapshots',
+  );
+  return EXIT.ok;
+};
+
+export const copy: Command = async (ctx, v, args) => {
+  // Both passphrases are checked (scrypt each) before anything is locked.
+  const [from, to] = await Promise.all([ctx.openFrom(), ctx.open()]);
+  const r = await runCopy(from, to, {
+    source: v.source as string | undefined,
+    ids: args,
+    signal: ctx.signal,
+    onSnapshot: (s) =>
+      ctx.out.event({
+        type: 'phase',
+        job: 'copy',
+        phase: `${s.copied ? 'copied' : 'already there'} ${s.from.slice(0, 8)} → ${s.to.slice(0, 8)} (${s.source})`,
+      }),
+  });
+  const copied = r.snapshots.filter((s) => s.copied);
+  ctx.out.result(
+    'copy',
+    { snapshots: r.snapshots, newBlobs: r.newBlobs, newBytes: r.newBytes },
+    // Each snapshot was named on stderr as it was done.
+    `${copied.length} of ${r.snapshots.length} snapshots copied, ${formatBytes(r.newBytes)} added`,
   );
   return EXIT.ok;
 };

@@ -11,12 +11,16 @@ export interface Context {
   passphrase(): string;
   newPassphrase(): string;
   open(): Promise<Repository>;
+  /** The repository a copy reads from (`--from-repo`, with `--from-password-file` or LIFELINE_FROM_PASSWORD). */
+  openFrom(): Promise<Repository>;
 }
 
 export interface CommonFlags {
   repo?: string;
   'password-file'?: string;
   'new-password-file'?: string;
+  'from-repo'?: string;
+  'from-password-file'?: string;
   json?: boolean;
 }
 
@@ -31,6 +35,14 @@ export function makeContext(flags: CommonFlags, signal: AbortSignal): Context {
     passphrase,
     newPassphrase: () => readSecret(flags['new-password-file'], 'LIFELINE_NEW_PASSWORD', '--new-password-file'),
     open: () => openRepository(repoPath, passphrase()),
+    openFrom: () => {
+      const from = flags['from-repo'];
+      if (!from) throw new EngineError('invalid-argument', 'no repository to copy from: give --from-repo DIR');
+      return openRepository(
+        from,
+        readSecret(flags['from-password-file'], 'LIFELINE_FROM_PASSWORD', '--from-password-file'),
+      );
+    },
   };
 }
 

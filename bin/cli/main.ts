@@ -86,6 +86,15 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
     usage:
       'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--prune] [--dry-run]',
   },
+  copy: {
+    run: commands.copy,
+    options: {
+      'from-repo': { type: 'string' },
+      'from-password-file': { type: 'string' },
+      source: { type: 'string' },
+    },
+    usage: 'copy --from-repo DIR --repo DIR [--from-password-file F] [--source KEY] [SNAPSHOT...]',
+  },
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
   repair: {
     run: commands.repair,
@@ -119,6 +128,7 @@ function usage(): string {
     ...[...Object.values(table), ...Object.values(daemonTable)].map((c) => `  lifeline ${c.usage}`),
     '',
     'The passphrase comes from LIFELINE_PASSWORD or --password-file; LIFELINE_REPO may stand for --repo.',
+    "A copy's source passphrase comes from LIFELINE_FROM_PASSWORD or --from-password-file.",
     'Add --json for JSON lines. See docs/cli.md.',
   ].join('\n');
 }

@@ -15,6 +15,9 @@ export class Output {
     if (event.type === 'warning') {
       this.clearBar();
       process.stderr.write(`warning: ${event.path}: ${event.message}\n`);
+    } else if (event.type === 'phase' && event.job === 'copy') {
+      this.clearBar();
+      process.stderr.write(`${event.phase}\n`);
     } else if (event.type === 'progress' && process.stderr.isTTY) {
       process.stderr.write(`\r${progressBar(event, process.stderr.columns ?? 80)}`);
       this.barShown = true;

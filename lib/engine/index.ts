@@ -12,6 +12,7 @@ export { runBackup, scanForBackup, type BackupOptions, type BackupResult } from 
 export { runRestore, type RestoreOptions, type RestoreResult } from './restore/run-restore';
 export { runVerify, type VerifyOptions, type VerifyResult } from './verify/run-verify';
 export { runForget, type ForgetResult } from './retention/run-forget';
+export { runCopy, type CopyResult, type CopiedSnapshot } from './copy/run-copy';
 export { runPrune, type PruneResult } from './retention/run-prune';
 export { applyRetention, type RetentionPolicy } from './retention/policy';
 export { diffSnapshots, type DiffEntry } from './diff/diff-snapshots';

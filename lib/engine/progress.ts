@@ -1,6 +1,6 @@
 // Typed progress of every job, and a meter that turns counters into throttled events with a rate and an ETA.
 
-export type JobKind = 'backup' | 'restore' | 'verify' | 'prune' | 'repair';
+export type JobKind = 'backup' | 'restore' | 'verify' | 'prune' | 'repair' | 'copy';
 
 export interface ProgressEvent {
   type: 'progress';

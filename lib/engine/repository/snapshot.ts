@@ -25,6 +25,8 @@ export interface Snapshot {
   paths: string[];
   tags: string[];
   parent?: string;
+  /** A copy's id of the snapshot it was copied from, in the repository it was copied from (run-copy.ts). */
+  original?: string;
   tree: string;
   summary: SnapshotSummary;
   warnings: string[];
