@@ -133,11 +133,15 @@ describe('failover in the control plane', () => {
     const { snapshots } = await import('@/lib/db/schema');
     const { openRepository } = await import('@/lib/engine');
     const { readFileSync } = await import('node:fs');
+    const { groupRepositoryLocation } = await import('@/lib/control/tenants');
     const repo = repositoryInfo()!;
+    // The group's own repository, opened with the control plane's passphrase.
     const shipped = async () =>
-      (await (await openRepository(repo.location, readFileSync(repo.passwordFile, 'utf8'))).listSnapshots()).filter(
-        (s) => s.source === `ship:${groupId}`,
-      );
+      (
+        await (
+          await openRepository(groupRepositoryLocation(groupId), readFileSync(repo.passwordFile, 'utf8'))
+        ).listSnapshots()
+      ).filter((s) => s.source === `ship:${groupId}`);
     const before = await waitFor(
       `more than ${SHIPS_KEPT} shipped snapshots`,
       async () => {
@@ -167,17 +171,25 @@ describe('failover in the control plane', () => {
   it('refuses a snapshot a node sends for another node’s source or for a group it is not primary of', async () => {
     const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');
     const { Repository } = await import('@/lib/engine/repository/repository');
+    const { groupRepositoryPassword, nodeRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
     const { db } = await import('@/lib/db/client');
     const { failoverGroups } = await import('@/lib/db/schema');
     const { eq } = await import('drizzle-orm');
     const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
     // web-1 was fenced in the failover: it is the standby now.
     const creds = credentialsOf.get('web-1')!;
-    const repo = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword, {
-      lockOwner: creds.nodeId,
-    });
+    const open = (inGroup?: string) =>
+      Repository.open(
+        new HttpStorage(process.env.LIFELINE_URL!, creds, inGroup),
+        inGroup ? groupRepositoryPassword(group.groupKey) : nodeRepositoryPassword(creds.secret),
+        { lockOwner: creds.nodeId },
+      );
+    // Its own repository, and its group's (whose key every member holds).
+    const repo = await open();
+    const groupRepo = await open(groupId);
     // Under a lock of its own, as a backup writes its snapshot (without one, any snapshot is refused: 07.8).
     const lock = await repo.lock({ exclusive: false, operation: 'backup' });
+    const groupLock = await groupRepo.lock({ exclusive: false, operation: 'ship' });
     const summary = {
       files: 0,
       dirs: 0,
@@ -190,8 +202,8 @@ describe('failover in the control plane', () => {
       endedAt: new Date().toISOString(),
       durationMs: 0,
     };
-    const forged = (source: string, tags: string[], time = new Date()) =>
-      repo.saveSnapshot(
+    const forged = (source: string, tags: string[], time = new Date(), into = repo, under = lock) =>
+      into.saveSnapshot(
         {
           time: time.toISOString(),
           host: 'h',
@@ -202,10 +214,16 @@ describe('failover in the control plane', () => {
           summary,
           warnings: [],
         },
-        lock.name,
+        under.name,
       );
     await expect(forged('web-2:files', [])).rejects.toThrow(/may not write snapshots of web-2:files/);
     await expect(forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`])).rejects.toThrow(/may not write/);
+    // In the group's repository, only its primary writes, and only shipped data.
+    await expect(
+      forged(`ship:${groupId}`, ['ship', `epoch:${group.epoch}`], new Date(), groupRepo, groupLock),
+    ).rejects.toThrow(/may not write/);
+    await expect(forged('web-1:files', [], new Date(), groupRepo, groupLock)).rejects.toThrow(/may not write/);
+    await groupLock.release();
     await expect(forged('web-1:files', [], new Date(Date.now() + 24 * 3600_000))).rejects.toThrow(/in the future/);
     await expect(forged('web-1:files', [])).resolves.toMatch(/^[0-9a-f]{64}$/);
     await lock.release();
@@ -224,10 +242,18 @@ describe('failover in the control plane', () => {
     const { encodeIndex } = await import('@/lib/engine/repository/index-file');
     const { createHash } = await import('node:crypto');
     // A rogue node: web-2's own credentials, its own signed requests, and the key every node holds.
+    const { groupRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const { groupKey } = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
     const creds = credentialsOf.get('web-2')!;
-    const rogue = await Repository.open(new HttpStorage(process.env.LIFELINE_URL!, creds), creds.repositoryPassword, {
-      lockOwner: creds.nodeId,
-    });
+    // In the group's repository, where the shipped data's packs are.
+    const rogue = await Repository.open(
+      new HttpStorage(process.env.LIFELINE_URL!, creds, groupId),
+      groupRepositoryPassword(groupKey),
+      { lockOwner: creds.nodeId },
+    );
     const lock = await rogue.lock({ exclusive: false, operation: 'backup' });
     const pack = await waitFor('a pack in the repository', async () => (await rogue.storage.list('data'))[0], 30_000);
     const forged = encodeIndex(rogue.key.encryption, { supersedes: [], packs: [{ id: pack.name, blobs: [] }] });

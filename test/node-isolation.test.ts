@@ -105,6 +105,30 @@ describe('09.1 a rogue node cannot read another node’s data or the control pla
       repo.passwordFile,
     ).done;
     expect(code).toBe(0);
+
+    // A failover group of beta's, with shipped data in its repository.
+    const { failoverGroups, groupMembers } = await import('@/lib/db/schema');
+    const { ensureTenant, groupRepositoryLocation } = await import('@/lib/control/tenants');
+    const { groupRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
+    const groupKey = 'cd'.repeat(32);
+    db()
+      .insert(failoverGroups)
+      .values({
+        id: 'g-beta',
+        name: 'beta',
+        groupKey,
+        endpointHost: '127.0.0.1',
+        endpointPort: 9,
+        createdAt: Date.now(),
+      })
+      .run();
+    db().insert(groupMembers).values({ groupId: 'g-beta', nodeId: beta.nodeId }).run();
+    await ensureTenant({ kind: 'group', groupId: 'g-beta' }, groupRepositoryPassword(groupKey));
+    const shipped = await runCli(
+      ['backup', '--repo', groupRepositoryLocation('g-beta'), '--node', 'ship', '--source', 'g-beta', files],
+      repo.passwordFile,
+    ).done;
+    expect(shipped.code).toBe(0);
   }, 120_000);
 
   it('09.1 no object of another node or of the control plane is served to it, by any path', async () => {
@@ -147,9 +171,24 @@ describe('09.1 a rogue node cannot read another node’s data or the control pla
     expect(listed.filter((n) => foreignNames.has(n))).toEqual([]);
   });
 
+  it('09.1 a group’s repository is served to its members only', async () => {
+    const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');
+    const outsider = new HttpStorage(process.env.LIFELINE_URL!, alpha.credentials, 'g-beta');
+    await expect(outsider.list('snapshots')).rejects.toThrow(/node alpha is not a member of group g-beta/);
+    await expect(outsider.get('config')).rejects.toThrow(/not a member/);
+    const member = new HttpStorage(process.env.LIFELINE_URL!, beta.credentials, 'g-beta');
+    expect(await member.list('snapshots')).toHaveLength(1);
+    // A group id that would walk out of the groups' directory is refused before any repository is looked at.
+    const asBeta = (id: string) => new HttpStorage(process.env.LIFELINE_URL!, beta.credentials, id);
+    for (const id of ['.hidden', '%2e%2e']) await expect(asBeta(id).get('config')).rejects.toThrow(/not a group id/);
+    // Nor may the object's name walk out of the group's repository.
+    await expect(asBeta('g-beta/..').get('config')).rejects.toThrow(/refused GET config: no such object kind: \.\./);
+  });
+
   it('09.1 its repository passphrase opens its own repository and no other on the control plane’s disk', async () => {
     const { openRepository } = await import('@/lib/engine');
-    const password = alpha.credentials.repositoryPassword;
+    const { nodeRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
+    const password = nodeRepositoryPassword(alpha.credentials.secret);
     const repositories = objectFiles(repositoryRoot)
       .filter((f) => path.basename(f) === 'config')
       .map((f) => path.join(repositoryRoot, path.dirname(f)))

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentClient } from '@/lib/engine/nodes/agent-client';
 import type { AgentJobInput, AgentJobView } from '@/lib/engine/nodes/agent-jobs';
 import { HttpStorage } from '@/lib/engine/nodes/http-storage';
-import { openRepository, runBackup } from '@/lib/engine';
+import { nodeRepositoryPassword } from '@/lib/engine/nodes/tenants';
+import { openRepository, runBackup, runCopy } from '@/lib/engine';
 import { Repository } from '@/lib/engine/repository/repository';
 import { signConfig } from '@/lib/engine/repository/config';
 import { serviceHealthy, startCluster, type Cluster } from './support/cluster';
@@ -55,7 +56,7 @@ describe('jobs on a node', () => {
     });
     expect(view.status).toBe('succeeded');
     expect(view.result?.source).toBe('node-a:files');
-    const repo = await openRepository(cluster.repository, 'cluster repository passphrase');
+    const repo = await openRepository(cluster.nodeRepository(cluster.nodes[0]), 'cluster repository passphrase');
     const snapshot = await repo.resolveSnapshot('latest', { source: 'node-a:files' });
     expect(snapshot.id).toBe(view.result?.id);
     backupId = snapshot.id;
@@ -151,18 +152,30 @@ describe('jobs on a node', () => {
   });
 
   it('09.3 an agent restores only its own sources’ snapshots, unless its own config allows others', async () => {
-    const [, b, c] = cluster.nodes;
+    const [a, b, c] = cluster.nodes;
     const into = (name: string) => path.join(cluster.dir, `other-${name}`);
-    const refused = await runJob(b.direct, { kind: 'restore', snapshot: backupId, target: into('b'), dryRun: false });
+    // node-a's snapshot is not in node-b's repository at all.
+    const absent = await runJob(b.direct, { kind: 'restore', snapshot: backupId, target: into('b'), dryRun: false });
+    expect(absent.status).toBe('failed');
+    expect(existsSync(into('b'))).toBe(false);
+    // Copied there by the control plane (the way a dead node's data reaches its replacement), it is still refused.
+    const copyInto = async (node: typeof b) => {
+      const from = await openRepository(cluster.nodeRepository(a), 'cluster repository passphrase');
+      const to = await openRepository(cluster.nodeRepository(node), 'cluster repository passphrase');
+      return (await runCopy(from, to, { ids: [backupId] })).snapshots[0].to;
+    };
+    const inB = await copyInto(b);
+    const refused = await runJob(b.direct, { kind: 'restore', snapshot: inB, target: into('b'), dryRun: false });
     expect(refused.status).toBe('failed');
     expect(refused.error?.message).toMatch(
       /snapshot [0-9a-f]{8} is of node-a:files, not of node-b's own sources or its group's shipped data.*"restoreOtherSources": true/,
     );
     expect(existsSync(into('b'))).toBe(false);
-    const preview = await runJob(b.direct, { kind: 'restore', snapshot: backupId, target: into('b'), dryRun: true });
+    const preview = await runJob(b.direct, { kind: 'restore', snapshot: inB, target: into('b'), dryRun: true });
     expect(preview.status).toBe('failed');
     // node-c's config allows it: the path for moving a dead node's data to its replacement.
-    const allowed = await runJob(c.direct, { kind: 'restore', snapshot: backupId, target: into('c'), dryRun: false });
+    const inC = await copyInto(c);
+    const allowed = await runJob(c.direct, { kind: 'restore', snapshot: inC, target: into('c'), dryRun: false });
     expect(allowed.status).toBe('succeeded');
     expect(readFileSync(path.join(into('c'), files, 'conf', 'app.toml'), 'utf8')).toBe('port = 8080\n');
   });
@@ -223,23 +236,23 @@ describe('jobs on a node', () => {
     const backup = () => runJob(a.direct, { kind: 'backup', paths: [dir], sourceName: 'bytes' });
     const stored = await backup();
     expect({ status: stored.status, warnings: stored.result?.warnings }).toEqual({ status: 'succeeded', warnings: [] });
-    const owner = await openRepository(cluster.repository, 'cluster repository passphrase');
+    const repository = cluster.nodeRepository(a);
+    const owner = await openRepository(repository, 'cluster repository passphrase');
     expect((await owner.resolveSnapshot(stored.result!.id as string)).summary.files).toBe(2);
 
     // A repository the control plane has not listed the feature in: the node may not write the config.
-    const config = readFileSync(path.join(cluster.repository, 'config'));
+    const config = readFileSync(path.join(repository, 'config'));
     const { mac: _, ...unsigned } = owner.config;
     const without = signConfig(owner.key, {
       ...unsigned,
       features: unsigned.features?.filter((f) => f !== 'byte-names'),
     });
-    writeFileSync(path.join(cluster.repository, 'config'), JSON.stringify(without, null, 2));
+    writeFileSync(path.join(repository, 'config'), JSON.stringify(without, null, 2));
     try {
       // The engine as the node runs it, opening the repository afresh through the storage API with its credentials.
-      const { repositoryPassword } = JSON.parse(readFileSync(a.configFile, 'utf8')) as { repositoryPassword: string };
       const asNode = await Repository.open(
         new HttpStorage(cluster.storageUrl, { nodeId: a.nodeId, secret: a.secret }),
-        repositoryPassword,
+        nodeRepositoryPassword(a.secret),
         { lockOwner: a.nodeId },
       );
       const skipped = await runBackup(asNode, { paths: [dir], node: 'node-a', sourceName: 'bytes' });
@@ -249,11 +262,9 @@ describe('jobs on a node', () => {
         ),
       ]);
       expect(skipped.snapshot.summary).toMatchObject({ files: 1, skipped: 1 });
-      expect(JSON.parse(readFileSync(path.join(cluster.repository, 'config'), 'utf8')).features).not.toContain(
-        'byte-names',
-      );
+      expect(JSON.parse(readFileSync(path.join(repository, 'config'), 'utf8')).features).not.toContain('byte-names');
     } finally {
-      writeFileSync(path.join(cluster.repository, 'config'), config);
+      writeFileSync(path.join(repository, 'config'), config);
     }
   });
 });

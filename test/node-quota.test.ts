@@ -31,7 +31,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
   let nodeId: string;
   let sourceId: number;
   let files: string;
-  let creds: { nodeId: string; secret: string; repositoryPassword: string };
+  let creds: { nodeId: string; secret: string };
 
   beforeAll(async () => {
     const { db } = await import('@/lib/db/client');
@@ -78,11 +78,13 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
 
   const backUp = () => runBackupJob(sourceId);
 
-  async function controlPlaneRepository() {
+  /** The node's own repository, opened with the control plane's passphrase. */
+  async function nodeRepository() {
     const { ensureRepository } = await import('@/lib/control/repository');
+    const { nodeRepositoryLocation } = await import('@/lib/control/tenants');
     const { openRepository } = await import('@/lib/engine');
     const info = await ensureRepository();
-    return openRepository(info.location, readFileSync(info.passwordFile, 'utf8'));
+    return openRepository(nodeRepositoryLocation(nodeId), readFileSync(info.passwordFile, 'utf8'));
   }
 
   async function chargedData(): Promise<number> {
@@ -92,7 +94,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
     return db()
       .select()
       .from(nodeObjects)
-      .where(and(eq(nodeObjects.nodeId, nodeId), like(nodeObjects.name, 'data/%')))
+      .where(and(eq(nodeObjects.nodeId, nodeId), like(nodeObjects.name, '%/data/%')))
       .all()
       .reduce((n, o) => n + o.size, 0);
   }
@@ -111,7 +113,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
     // Not one data byte past the limit was stored, and the repository holds nothing of the failed backup that
     // could be mistaken for it: no snapshot, no index entry without its pack.
     expect(await chargedData()).toBeLessThanOrEqual(1 * MiB);
-    const repo = await controlPlaneRepository();
+    const repo = await nodeRepository();
     expect((await repo.listSnapshots()).filter((s) => s.source === 'files-1:files')).toEqual([]);
     expect((await runVerify(repo)).errors).toEqual([]);
     // Said on every channel and in the node's history.
@@ -135,7 +137,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
     expect(done.error).toBeNull();
     expect(done.status).toBe('succeeded');
     const target = tempDir('node-quota-restore');
-    const after = await controlPlaneRepository();
+    const after = await nodeRepository();
     await runRestore(after, { snapshot: await after.resolveSnapshot(done.snapshotId!), target });
     const restored = path.join(target, files.replace(/^\//, ''), 'photos.bin');
     expect(readFileSync(restored).equals(readFileSync(path.join(files, 'photos.bin')))).toBe(true);
@@ -213,7 +215,7 @@ describe('06.4 quotas: what a node may add to the repository, and how fast it ma
     const before = nodeQuota(nodeId).used;
     expect(before.bytes).toBeGreaterThan(4 * MiB);
     // Every snapshot of the node's source forgotten (as its retention would, in time), then a prune.
-    const repo = await controlPlaneRepository();
+    const repo = await nodeRepository();
     for (const s of await repo.listSnapshots())
       if (s.source === 'files-1:files') await repo.storage.delete(`snapshots/${s.id}`);
     await runPrune(repo);

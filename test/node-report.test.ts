@@ -88,8 +88,10 @@ describe('06.3 the dashboard does not take a node’s word for its backups', () 
       })
       .returning()
       .get().id;
-    // Real snapshots in the repository: another source's, and an old one of the rogue node's own source.
-    const repo = await openRepository(repoInfo.location, readFileSync(repoInfo.passwordFile, 'utf8'));
+    // Real snapshots in the node's repository (written with the control plane's key to it): another source's, and
+    // an old one of the rogue node's own source.
+    const { nodeRepositoryLocation } = await import('@/lib/control/tenants');
+    const repo = await openRepository(nodeRepositoryLocation(node.id), readFileSync(repoInfo.passwordFile, 'utf8'));
     const dir = path.join(tempDir('node-report-src'), 'data');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'a.txt'), 'payroll');
@@ -115,10 +117,10 @@ describe('06.3 the dashboard does not take a node’s word for its backups', () 
     expect(recorded?.sourceKey ?? null).not.toBe('rogue-1:files');
   });
 
-  it('refuses a report that names a snapshot the repository does not hold', async () => {
+  it('refuses a report that names a snapshot the node’s repository does not hold', async () => {
     const { job, recorded } = await backupClaiming('ab'.repeat(32), 'rogue-1:files');
     expect(job.status).toBe('failed');
-    expect(job.error).toMatch(/which the repository does not hold/);
+    expect(job.error).toMatch(/which the node's repository does not hold/);
     expect(recorded).toBeUndefined();
   });
 

@@ -97,6 +97,32 @@ describe('09.4 rotating a node’s credentials', () => {
     }
   });
 
+  it('09.4 after a rotation, the key the new secret gives opens the node’s own repository and no other; the old one opens nothing', async () => {
+    const { registerNode, rotateNodeCredentials } = await import('@/lib/control/node-registry');
+    const { ensureRepository } = await import('@/lib/control/repository');
+    const { nodeRepositoryLocation } = await import('@/lib/control/tenants');
+    const { nodeRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
+    const { openRepository } = await import('@/lib/engine');
+    const { node, credentials } = await registerNode({
+      name: 'rot-keys',
+      agentUrl: 'http://127.0.0.1:9',
+      serviceHost: '127.0.0.1',
+      servicePort: 9,
+    });
+    const own = nodeRepositoryLocation(node.id);
+    const before = nodeRepositoryPassword(credentials.secret);
+    await openRepository(own, before);
+    const rotated = await rotateNodeCredentials(node.id);
+    const after = nodeRepositoryPassword(rotated.credentials.secret);
+    await openRepository(own, after);
+    await expect(openRepository(own, before)).rejects.toMatchObject({ code: 'wrong-password' });
+    // Neither opens the control plane's repository or another node's.
+    const main = (await ensureRepository()).location;
+    for (const other of [main, nodeRepositoryLocation(agent.nodeId)])
+      for (const password of [before, after])
+        await expect(openRepository(other, password)).rejects.toMatchObject({ code: 'wrong-password' });
+  }, 60_000);
+
   it('09.4 a rotation whose agent cannot be reached says so: that agent obeys the old secret until its config is replaced', async () => {
     const { registerNode, rotateNodeCredentials } = await import('@/lib/control/node-registry');
     // A port nobody listens on (a free one: fetch refuses some ports, such as 9, before it tries).

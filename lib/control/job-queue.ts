@@ -22,6 +22,7 @@ import { runHook } from '../engine/run-hook';
 import { checkTarget, type TargetInspection } from '../engine/restore/target-check';
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 import { checkNodeSnapshot } from './node-report';
+import { nodeLocation } from './tenants';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -262,12 +263,13 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
     } else {
       // A node's report is checked against the repository; what is recorded is what the repository holds.
       const checked = await checkNodeSnapshot(result.id, {
+        node: source.node,
         source: sourceKeyOf(source),
         tag: `job-${job.id}`,
         since: job.startedAt,
       });
       if (!checked.ok) return { status: 'failed', error: checked.error };
-      rememberSnapshot(checked.snapshot);
+      rememberSnapshot(checked.snapshot, checked.repository);
       summary = checked.snapshot.summary;
     }
     const done = {
@@ -309,7 +311,9 @@ export function partlyRestoredMessage(warnings: unknown): string {
 
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
 async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
-  const args = ['forget', '--repo', repo.location, '--source', sourceKeyOf(source)];
+  const location = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
+  if (!location) return;
+  const args = ['forget', '--repo', location, '--source', sourceKeyOf(source)];
   if (source.plan.keepLast > 0) args.push('--keep-last', String(source.plan.keepLast));
   if (source.plan.keepDaily > 0) args.push('--keep-daily', String(source.plan.keepDaily));
   const { code, result } = await runCli(args, repo.passwordFile).done;
@@ -363,13 +367,14 @@ async function restoreSteps(
     } else {
       // The undo of this restore: it must be the node's snapshot of this source, taken now, not one it names.
       const checked = await checkNodeSnapshot(s.id, {
+        node: source.node,
         source: sourceKeyOf(source),
         tag: 'safety',
         since: job.startedAt,
       });
       if (!checked.ok)
         return { status: 'failed', error: `the safety snapshot failed, nothing was restored: ${checked.error}` };
-      rememberSnapshot(checked.snapshot);
+      rememberSnapshot(checked.snapshot, checked.repository);
     }
     params.safetySnapshot = String(s.id);
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };

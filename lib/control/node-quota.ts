@@ -14,6 +14,7 @@ import { db } from '../db/client';
 import { nodeObjects, nodes } from '../db/schema';
 import { formatBytes } from '../format';
 import { ensureRepository } from './repository';
+import { listTenants } from './tenants';
 
 export interface QuotaLimits {
   bytes: number;
@@ -87,11 +88,12 @@ export const databaseQuota: NodeQuota = {
       if (tx.select({ name: nodeObjects.name }).from(nodeObjects).where(eq(nodeObjects.name, name)).get())
         return { ok: true as const, undo: () => undefined };
       const { limits, used } = nodeQuota(nodeId);
-      const extra = name.startsWith('data/') ? { bytes: 0, objects: 0 } : METADATA_ALLOWANCE;
+      // The object's kind is the part before its id, whatever repository's path comes first.
+      const extra = name.split('/').at(-2) === 'data' ? { bytes: 0, objects: 0 } : METADATA_ALLOWANCE;
       if (used.bytes + size > limits.bytes + extra.bytes)
         return {
           ok: false as const,
-          why: `this node has added ${formatBytes(used.bytes)} of its ${formatBytes(limits.bytes)} quota, and ${formatBytes(size)} more (${name.split('/')[0]}) would pass it: an admin can raise it on the node's page`,
+          why: `this node has added ${formatBytes(used.bytes)} of its ${formatBytes(limits.bytes)} quota, and ${formatBytes(size)} more (${name.split('/').at(-2)}) would pass it: an admin can raise it on the node's page`,
         };
       if (used.objects + 1 > limits.objects + extra.objects)
         return {
@@ -119,9 +121,15 @@ export const databaseQuota: NodeQuota = {
  *  recorded before `settledBefore` (a younger one may be an upload still being written). */
 export async function forgetGoneObjects(settledBefore = Date.now() - IN_FLIGHT_MS): Promise<number> {
   const { location } = await ensureRepository();
-  const storage = storageFor(location);
+  // Records name objects of a node's or group's repository with its tenant path in front (agent-storage.ts); those
+  // without one are of the control plane's repository, where nodes wrote before they had their own.
   const present = new Set<string>();
-  for (const kind of OBJECT_KINDS) for (const o of await storage.list(kind)) present.add(`${kind}/${o.name}`);
+  for (const { prefix, at } of [
+    { prefix: '', at: location },
+    ...listTenants().map((t) => ({ prefix: `${t.path}/`, at: t.location })),
+  ])
+    for (const kind of OBJECT_KINDS)
+      for (const o of await storageFor(at).list(kind)) present.add(`${prefix}${kind}/${o.name}`);
   let gone = 0;
   const settled = db()
     .select({ name: nodeObjects.name })

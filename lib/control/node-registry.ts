@@ -1,20 +1,19 @@
-// Registering nodes: each gets an id, a secret for signed requests, and its own key to the repository (whose
-// access through the control plane is append-only). The credentials are shown once, as the agent's config file,
-// and can be rotated: a new secret and a new repository key, the old key removed.
+// Registering nodes: each gets an id, a secret for signed requests, and a repository of its own (tenants.ts) that
+// it opens with a passphrase derived from its secret, and reaches through the control plane append-only. The
+// credentials are shown once, as the agent's config file, and can be rotated: a new secret, and with it a new key
+// to its repository, the old key removed.
 import 'server-only';
 
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-
 import { eq } from 'drizzle-orm';
 
 import { AgentClient } from '../engine/nodes/agent-client';
 import { newSecret } from '../engine/nodes/signed-request';
 import { db } from '../db/client';
 import { LOCAL_NODE, nodeEvents, nodes, type NodeRow } from '../db/schema';
+import { nodeRepositoryPassword } from '../engine/nodes/tenants';
 import { ensureRepository } from './repository';
-import { runCli } from './run-cli';
+import { addKey, ensureTenant, nodeRepositoryLocation, removeKey } from './tenants';
 
 /** How long a rotation waits for the agent to confirm that it revoked the old secret. */
 const REVOKE_TIMEOUT_MS = 5000;
@@ -25,7 +24,6 @@ export const RESERVED_NODE_NAMES = [LOCAL_NODE, 'ship'];
 export interface NodeCredentials {
   nodeId: string;
   secret: string;
-  repositoryPassword: string;
   controlPlane: string;
 }
 
@@ -34,27 +32,9 @@ export function controlPlaneUrl(): string {
   return process.env.LIFELINE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 }
 
-async function addRepositoryKey(): Promise<{ id: string; password: string }> {
-  const repo = await ensureRepository();
-  const password = randomBytes(24).toString('base64url');
-  const file = path.join(path.dirname(repo.passwordFile), `node-key-${randomBytes(4).toString('hex')}`);
-  writeFileSync(file, password, { mode: 0o600 });
-  try {
-    const { code, result, error } = await runCli(
-      ['key', 'add', '--repo', repo.location, '--new-password-file', file],
-      repo.passwordFile,
-    ).done;
-    if (code !== 0 || !result)
-      throw new Error(`could not add a repository key for the node: ${String(error?.message ?? code)}`);
-    return { id: String(result.id), password };
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
-
-async function removeRepositoryKey(id: string): Promise<void> {
-  const repo = await ensureRepository();
-  await runCli(['key', 'remove', id, '--repo', repo.location], repo.passwordFile).done;
+/** The node's own repository, created if need be: the id of the key its secret opens it with, when one was added. */
+async function ensureNodeRepository(nodeId: string, secret: string): Promise<string | null> {
+  return (await ensureTenant({ kind: 'node', nodeId }, nodeRepositoryPassword(secret))).keyId;
 }
 
 export async function registerNode(input: {
@@ -65,17 +45,12 @@ export async function registerNode(input: {
   demo?: boolean;
 }): Promise<{ node: NodeRow; credentials: NodeCredentials }> {
   if (RESERVED_NODE_NAMES.includes(input.name)) throw new Error(`"${input.name}" is reserved and cannot name a node`);
-  const key = await addRepositoryKey();
+  const id = `node-${randomBytes(6).toString('hex')}`;
+  const secret = newSecret();
+  const keyId = await ensureNodeRepository(id, secret);
   const node = db()
     .insert(nodes)
-    .values({
-      id: `node-${randomBytes(6).toString('hex')}`,
-      secret: newSecret(),
-      repositoryKeyId: key.id,
-      createdAt: Date.now(),
-      demo: input.demo ?? false,
-      ...input,
-    })
+    .values({ id, secret, repositoryKeyId: keyId, createdAt: Date.now(), demo: input.demo ?? false, ...input })
     .returning()
     .get();
   db().insert(nodeEvents).values({ nodeId: node.id, at: Date.now(), kind: 'registered', detail: node.agentUrl }).run();
@@ -84,7 +59,6 @@ export async function registerNode(input: {
     credentials: {
       nodeId: node.id,
       secret: node.secret,
-      repositoryPassword: key.password,
       controlPlane: controlPlaneUrl(),
     },
   };
@@ -98,14 +72,20 @@ export async function rotateNodeCredentials(
 ): Promise<{ node: NodeRow; credentials: NodeCredentials; revoked: { ok: true } | { ok: false; why: string } }> {
   const existing = db().select().from(nodes).where(eq(nodes.id, nodeId)).get();
   if (!existing) throw new Error('no such node');
-  const key = await addRepositoryKey();
+  // The new key first, then the new secret, then the old key out: at no moment does the node's repository lack
+  // the key its current secret opens it with.
+  const secret = newSecret();
+  const repo = await ensureRepository();
+  const location = nodeRepositoryLocation(nodeId);
+  const created = await ensureNodeRepository(nodeId, secret);
+  const keyId = created ?? (await addKey(repo, location, nodeRepositoryPassword(secret)));
   const node = db()
     .update(nodes)
-    .set({ secret: newSecret(), repositoryKeyId: key.id, rotatedAt: Date.now() })
+    .set({ secret, repositoryKeyId: keyId, rotatedAt: Date.now() })
     .where(eq(nodes.id, nodeId))
     .returning()
     .get();
-  if (existing.repositoryKeyId) await removeRepositoryKey(existing.repositoryKeyId);
+  if (existing.repositoryKeyId && created === null) await removeKey(location, existing.repositoryKeyId);
   const revoked = await new AgentClient(existing.agentUrl, { nodeId, secret: existing.secret })
     .revoke(REVOKE_TIMEOUT_MS)
     .then(
@@ -125,7 +105,7 @@ export async function rotateNodeCredentials(
     .run();
   return {
     node,
-    credentials: { nodeId, secret: node.secret, repositoryPassword: key.password, controlPlane: controlPlaneUrl() },
+    credentials: { nodeId, secret: node.secret, controlPlane: controlPlaneUrl() },
     revoked,
   };
 }
@@ -144,7 +124,6 @@ export function agentConfig(
     secret: credentials.secret,
     listen: `${listen.hostname}:${listen.port}`,
     controlPlane: credentials.controlPlane,
-    repositoryPassword: credentials.repositoryPassword,
     stateDir: stateDir ?? '/var/lib/lifeline-agent',
     runPlanCommands: false,
     restoreOtherSources: false,
@@ -160,10 +139,11 @@ export function agentConfig(
   };
 }
 
-/** Forgets a node: its credentials stop working and its repository key is removed. Its backups stay. */
+/** Forgets a node: its credentials stop working and its key to its repository is removed. Its backups stay, in
+ *  its repository, which the control plane's passphrase still opens. */
 export async function removeRegisteredNode(node: NodeRow): Promise<void> {
   db().delete(nodes).where(eq(nodes.id, node.id)).run();
-  if (node.repositoryKeyId) await removeRepositoryKey(node.repositoryKeyId);
+  if (node.repositoryKeyId) await removeKey(nodeRepositoryLocation(node.id), node.repositoryKeyId);
 }
 
 export function nodeSecret(nodeId: string): string | null {

@@ -3,22 +3,32 @@
 // says, so a node cannot credit another source with a backup, or pass off an old snapshot as this job's.
 import 'server-only';
 
+import { eq } from 'drizzle-orm';
+
 import { isEngineError } from '../engine/errors';
+import { tenantPath } from '../engine/nodes/tenants';
 import type { SnapshotRecord } from '../engine/repository/snapshot';
-import { nodesRepository } from './agent-storage';
+import { db } from '../db/client';
+import { nodes } from '../db/schema';
+import { nodeRepository } from './agent-storage';
 
 export async function checkNodeSnapshot(
   reportedId: unknown,
-  expected: { source: string; tag: string; since: number | null },
-): Promise<{ ok: true; snapshot: SnapshotRecord } | { ok: false; error: string }> {
+  expected: { node: string; source: string; tag: string; since: number | null },
+): Promise<{ ok: true; snapshot: SnapshotRecord; repository: string } | { ok: false; error: string }> {
   const id = String(reportedId);
   if (!/^[0-9a-f]{64}$/.test(id)) return { ok: false, error: 'the node reported no valid snapshot id' };
+  const node = db().select({ id: nodes.id }).from(nodes).where(eq(nodes.name, expected.node)).get();
+  if (!node) return { ok: false, error: `node ${expected.node} is no longer registered` };
   let snapshot: SnapshotRecord;
   try {
-    snapshot = await (await nodesRepository()).readSnapshot(id);
+    snapshot = await (await nodeRepository(node.id)).readSnapshot(id);
   } catch (err) {
     if (isEngineError(err, 'not-found') || isEngineError(err, 'corrupt'))
-      return { ok: false, error: `the node reported snapshot ${id.slice(0, 8)}, which the repository does not hold` };
+      return {
+        ok: false,
+        error: `the node reported snapshot ${id.slice(0, 8)}, which the node's repository does not hold`,
+      };
     throw err;
   }
   if (snapshot.source !== expected.source)
@@ -30,5 +40,5 @@ export async function checkNodeSnapshot(
   const startedEarlier = expected.since !== null && Date.parse(snapshot.time) < expected.since - 60_000;
   if (!snapshot.tags.includes(expected.tag) || startedEarlier)
     return { ok: false, error: `the node reported snapshot ${id.slice(0, 8)}, which another job wrote` };
-  return { ok: true, snapshot };
+  return { ok: true, snapshot, repository: tenantPath({ kind: 'node', nodeId: node.id }) };
 }

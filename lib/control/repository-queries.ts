@@ -6,6 +6,7 @@ import { LOCAL_NODE } from '../db/schema';
 import { repositoryInfo } from './repository';
 import { runCli, type CliLine } from './run-cli';
 import { runOnNode } from './run-on-node';
+import { snapshotLocation } from './snapshot-cache';
 
 type Answer<T> = { ok: true; data: T } | { ok: false; error: string };
 
@@ -33,26 +34,32 @@ export interface PreviewEntry {
   replacesDirectory?: number;
 }
 
-/** Runs `lifeline COMMAND --repo <the repository> ARGS…` and returns its result line, or why there is none. */
+/** Runs `lifeline COMMAND --repo <the repository that holds the snapshot> ARGS…` and returns its result line, or
+ *  why there is none. */
 async function ask<T>(
   command: string,
+  snapshot: string,
   args: string[],
   failure: string,
   pick: (result: CliLine) => T,
 ): Promise<Answer<T>> {
   const repo = repositoryInfo();
   if (!repo) return { ok: false, error: 'No repository is configured.' };
-  const { code, result, error } = await runCli([command, '--repo', repo.location, ...args], repo.passwordFile).done;
+  const location = snapshotLocation(snapshot);
+  const { code, result, error } = await runCli([command, '--repo', location, snapshot, ...args], repo.passwordFile)
+    .done;
   if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? failure) };
   return { ok: true, data: pick(result) };
 }
 
 export function listSnapshotDir(snapshot: string, dir: string): Promise<Answer<ListedNode[]>> {
-  return ask('ls', [snapshot, dir], 'cannot list this directory', (r) => r.nodes as ListedNode[]);
+  return ask('ls', snapshot, [dir], 'cannot list this directory', (r) => r.nodes as ListedNode[]);
 }
 
 export function compareSnapshots(older: string, newer: string): Promise<Answer<DiffRow[]>> {
-  return ask('diff', [older, newer], 'cannot compare these snapshots', (r) => r.entries as DiffRow[]);
+  if (snapshotLocation(older) !== snapshotLocation(newer))
+    return Promise.resolve({ ok: false, error: 'these snapshots are in different repositories (of different nodes)' });
+  return ask('diff', older, [newer], 'cannot compare these snapshots', (r) => r.entries as DiffRow[]);
 }
 
 /** A restore target as the machine it is on resolves it (target-check.ts): its real path, and whether it does not
@@ -92,8 +99,8 @@ export async function previewRestore(
   }
   return ask(
     'restore',
+    snapshot,
     [
-      snapshot,
       '--target',
       target,
       '--dry-run',

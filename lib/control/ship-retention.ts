@@ -3,9 +3,13 @@
 // neither floods the snapshot list nor grows the repository.
 import 'server-only';
 
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
 import { shipSourceKey } from '../engine/nodes/agent-protocol';
 import { repositoryInfo } from './repository';
 import { runCli } from './run-cli';
+import { groupRepositoryLocation } from './tenants';
 
 /** Shipped snapshots kept per group: the newest, by time. */
 export const SHIPS_KEPT = 3;
@@ -14,13 +18,14 @@ const rounds = new Map<string, number>();
 
 export async function trimShippedSnapshots(groupId: string): Promise<void> {
   const repo = repositoryInfo();
-  if (!repo) return;
+  // The group's repository is made on its primary's first ship.
+  if (!repo || !existsSync(path.join(groupRepositoryLocation(groupId), 'config'))) return;
   const round = (rounds.get(groupId) ?? 0) + 1;
   rounds.set(groupId, round);
   const args = [
     'forget',
     '--repo',
-    repo.location,
+    groupRepositoryLocation(groupId),
     '--source',
     shipSourceKey(groupId),
     '--keep-last',

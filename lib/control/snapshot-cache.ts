@@ -1,13 +1,15 @@
-// Keeps the snapshots table in step with the repository, which stays the source of truth.
+// Keeps the snapshots table in step with the repositories (the control plane's and each node's), which stay the
+// source of truth.
 import 'server-only';
 
-import { inArray, notInArray } from 'drizzle-orm';
+import { inArray, like } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { snapshots } from '../db/schema';
 import { publish } from './events';
 import type { RepositoryInfo } from './repository';
 import { runCli } from './run-cli';
+import { listTenants, locationOf } from './tenants';
 
 interface CliSnapshot {
   id: string;
@@ -23,9 +25,11 @@ function isShipped(s: CliSnapshot): boolean {
   return s.source.startsWith('ship:');
 }
 
-export function rememberSnapshot(s: CliSnapshot): void {
+/** `repository`: the node repository's tenant path (tenants.ts), or null for the control plane's own. */
+export function rememberSnapshot(s: CliSnapshot, repository: string | null = null): void {
   if (isShipped(s)) return;
   const row = {
+    repository,
     id: s.id,
     sourceKey: s.source,
     time: Date.parse(s.time),
@@ -41,18 +45,41 @@ export function rememberSnapshot(s: CliSnapshot): void {
   publish({ type: 'snapshot', sourceKey: s.source, id: s.id });
 }
 
+/** The location of the repository that holds a cached snapshot (by id or unique prefix): a node's own, or the
+ *  control plane's. */
+export function snapshotLocation(id: string): string {
+  const rows = db()
+    .select({ repository: snapshots.repository })
+    .from(snapshots)
+    .where(like(snapshots.id, `${id.replace(/[^0-9a-f]/g, '')}%`))
+    .limit(2)
+    .all();
+  return locationOf(rows.length === 1 ? rows[0].repository : null);
+}
+
 export function forgetSnapshots(ids: string[]): void {
   if (ids.length > 0) db().delete(snapshots).where(inArray(snapshots.id, ids)).run();
 }
 
-/** Reads the repository's snapshot list and makes the cache match it. */
+/** Reads the snapshot lists of the control plane's repository and of every node's, and makes the cache match them.
+ *  A repository that cannot be read leaves its rows as they are. */
 export async function refreshSnapshots(repo: RepositoryInfo): Promise<void> {
-  const { code, result } = await runCli(['snapshots', '--repo', repo.location], repo.passwordFile).done;
-  if (code !== 0 || !result) return;
-  const list = (result.snapshots as CliSnapshot[]).filter((s) => !isShipped(s));
-  for (const s of list) rememberSnapshot(s);
-  db()
-    .delete(snapshots)
-    .where(notInArray(snapshots.id, list.length ? list.map((s) => s.id) : ['']))
-    .run();
+  const repositories = [
+    { path: null, location: repo.location },
+    ...listTenants().filter((t) => t.tenant.kind === 'node'),
+  ];
+  const seen = new Set<string>();
+  const unread: (string | null)[] = [];
+  for (const r of repositories) {
+    const { code, result } = await runCli(['snapshots', '--repo', r.location], repo.passwordFile).done;
+    if (code !== 0 || !result) {
+      unread.push(r.path);
+      continue;
+    }
+    const list = (result.snapshots as CliSnapshot[]).filter((s) => !isShipped(s));
+    for (const s of list) rememberSnapshot(s, r.path);
+    for (const s of list) seen.add(s.id);
+  }
+  for (const row of db().select({ id: snapshots.id, repository: snapshots.repository }).from(snapshots).all())
+    if (!seen.has(row.id) && !unread.includes(row.repository)) forgetSnapshots([row.id]);
 }

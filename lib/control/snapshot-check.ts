@@ -1,6 +1,6 @@
-// What a node may add to the repository as a snapshot: a backup of one of its own sources (<node>:<source>), or,
-// while it is a group's primary, that group's shipped data tagged with the group's current epoch. Its time may
-// not lie in the future. Anything else is refused before it is stored.
+// What a node may add as a snapshot: to its own repository, a backup of one of its own sources (<node>:<source>);
+// to a group's, while it is the group's primary, the group's shipped data tagged with its current epoch. Its time
+// may not lie in the future. Anything else is refused before it is stored.
 import 'server-only';
 
 import { eq } from 'drizzle-orm';
@@ -8,12 +8,13 @@ import { eq } from 'drizzle-orm';
 import type { Repository } from '../engine/repository/repository';
 import { shipSourceKey } from '../engine/nodes/agent-protocol';
 import type { SnapshotCheck } from '../engine/nodes/append-only-access';
+import type { Tenant } from '../engine/nodes/tenants';
 import { db } from '../db/client';
 import { failoverGroups, nodes } from '../db/schema';
 
 const FUTURE_SLACK_MS = 5 * 60_000;
 
-export function snapshotCheck(repository: () => Promise<Repository>): SnapshotCheck {
+export function snapshotCheck(repository: () => Promise<Repository>, tenant: Tenant): SnapshotCheck {
   return async (nodeId, id, sealed) => {
     const repo = await repository();
     let snapshot;
@@ -27,15 +28,15 @@ export function snapshotCheck(repository: () => Promise<Repository>): SnapshotCh
     if (Date.parse(snapshot.time) > Date.now() + FUTURE_SLACK_MS)
       return `the snapshot's time ${snapshot.time} lies in the future`;
     const refused = `node ${node.name} may not write snapshots of ${snapshot.source}`;
-    // Shipped data first, whatever the node is called (node names cannot be "ship" or "local", see RESERVED_NODE_NAMES).
-    if (snapshot.source.startsWith('ship:')) {
-      const group = db()
-        .select()
-        .from(failoverGroups)
-        .where(eq(failoverGroups.id, snapshot.source.slice(shipSourceKey('').length)))
-        .get();
-      return group && group.primaryNodeId === nodeId && snapshot.tags.includes(`epoch:${group.epoch}`) ? null : refused;
+    if (tenant.kind === 'group') {
+      const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, tenant.groupId)).get();
+      const current =
+        group?.primaryNodeId === nodeId &&
+        snapshot.source === shipSourceKey(group.id) &&
+        snapshot.tags.includes(`epoch:${group.epoch}`);
+      return current ? null : refused;
     }
+    // Node names cannot be "ship" or "local" (RESERVED_NODE_NAMES): no shipped data or dashboard source here.
     return snapshot.source.startsWith(`${node.name}:`) ? null : refused;
   };
 }

@@ -13,6 +13,7 @@ import { plans, sources } from '../db/schema';
 import { ensureDemoCluster } from './demo-cluster';
 import { startAllGroups } from './failover';
 import { markInterrupted } from './job-queue';
+import { migrateToNodeRepositories } from './migrate-repositories';
 import { ensureRepository } from './repository';
 import { startRpoWatch } from './rpo-watch';
 import { syncSchedules } from './scheduler';
@@ -66,4 +67,8 @@ async function start(): Promise<void> {
   // The demo starts beside the server (it needs the server's storage API), not before it.
   void ensureDemoCluster().catch((err) => console.error('could not start the demo cluster:', err));
   void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
+  // Once, for a repository from before per-node repositories; again at the next start if it was cut short.
+  void migrateToNodeRepositories().catch((err) =>
+    console.error('could not move the nodes’ data into their own repositories (tried again at the next start):', err),
+  );
 }

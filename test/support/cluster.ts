@@ -1,5 +1,5 @@
-// A real failover group on loopback for integration tests: a repository served through the control plane's
-// storage API (append-only for nodes), agents as child processes running the CLI, each guarding the demo notes
+// A real failover group on loopback for integration tests: a repository with one of its own for each node and for
+// the group (lib/engine/nodes/tenants.ts), served through the control plane's storage API (append-only for nodes), agents as child processes running the CLI, each guarding the demo notes
 // service, a stable endpoint in front, and the coordinator driving them. Nothing is simulated: a "partition"
 // is a real TCP proxy between the coordinator and an agent that stops forwarding.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
-import { initRepository, writeKeyFile } from '@/lib/engine';
+import { initRepository, writeKeyFile, type Repository } from '@/lib/engine';
 import {
   GroupCoordinator,
   GROUP_DEFAULTS,
@@ -24,10 +24,18 @@ import { AgentClient } from '@/lib/engine/nodes/agent-client';
 import { AppendOnlyAccess } from '@/lib/engine/nodes/append-only-access';
 import { newSecret } from '@/lib/engine/nodes/signed-request';
 import { StorageService } from '@/lib/engine/nodes/storage-service';
-import { storageFor } from '@/lib/engine/repository/open-repository';
+import {
+  groupRepositoryPassword,
+  nodeRepositoryPassword,
+  tenantLocation,
+  tenantPath,
+  type Tenant,
+} from '@/lib/engine/nodes/tenants';
 import { exitOf, waitFor } from './wait';
 
 const PASSWORD = 'cluster repository passphrase';
+/** The group's id: its repository is tenants/groups/notes. */
+const GROUP_ID = 'notes';
 /** A cheap scrypt cost: these repositories live for one test. */
 const TEST_KDF = { N: 2 ** 10, r: 8, p: 1 };
 
@@ -54,7 +62,12 @@ export interface TestNode {
 
 export interface Cluster {
   dir: string;
+  /** The control plane's repository; each node's and the group's are below it (tenants.ts). */
   repository: string;
+  /** A node's own repository: its backups. */
+  nodeRepository(node: TestNode): string;
+  /** The group's repository: the primary's shipped data. */
+  groupRepository: string;
   /** The control plane's storage API (append-only for nodes). */
   storageUrl: string;
   endpoint: StableEndpoint;
@@ -84,7 +97,8 @@ export interface ClusterOptions {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-cluster-'));
   const repository = path.join(dir, 'repository');
-  const repo = await initRepository(repository, PASSWORD, { kdf: TEST_KDF });
+  await initRepository(repository, PASSWORD, { kdf: TEST_KDF });
+  const groupKey = randomBytes(32).toString('hex');
 
   const nodes: TestNode[] = [];
   const serviceLinks = new Map<string, number>();
@@ -117,9 +131,31 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
   }
 
+  // Each node's repository and the group's, each opened by the control plane's passphrase and by its members' own.
+  const opened = new Map<string, Repository>();
+  const makeTenant = async (tenant: Tenant, memberPassword: string) => {
+    const repo = await initRepository(tenantLocation(repository, tenant), PASSWORD, { kdf: TEST_KDF });
+    await writeKeyFile(repo.storage, repo.key, memberPassword, TEST_KDF);
+    opened.set(tenantPath(tenant), repo);
+  };
+  for (const node of nodes)
+    await makeTenant({ kind: 'node', nodeId: node.nodeId }, nodeRepositoryPassword(node.secret));
+  await makeTenant({ kind: 'group', groupId: GROUP_ID }, groupRepositoryPassword(groupKey));
+  const accesses = new Map<string, AppendOnlyAccess>();
   const secrets = new Map(nodes.map((n) => [n.nodeId, n.secret]));
   const storage = new StorageService(
-    new AppendOnlyAccess(storageFor(repository), { key: async () => repo.key.encryption }),
+    async (nodeId, tenant) => {
+      if (tenant.kind === 'node' ? tenant.nodeId !== nodeId : tenant.groupId !== GROUP_ID)
+        return { refused: 'not this node’s repository or group' };
+      const name = tenantPath(tenant);
+      let access = accesses.get(name);
+      if (!access) {
+        const repo = opened.get(name)!;
+        access = new AppendOnlyAccess(repo.storage, { key: async () => repo.key.encryption });
+        accesses.set(name, access);
+      }
+      return access;
+    },
     (id) => secrets.get(id) ?? null,
   );
   const storageServer = storageHttpServer(async () => storage);
@@ -127,8 +163,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const controlPlane = `http://127.0.0.1:${(storageServer.address() as net.AddressInfo).port}`;
 
   for (const node of nodes) {
-    const repositoryPassword = randomBytes(16).toString('hex');
-    await writeKeyFile(repo.storage, repo.key, repositoryPassword, TEST_KDF);
     const dataDir = path.join(dir, node.name, 'service');
     const config = {
       node: node.name,
@@ -136,7 +170,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       secret: node.secret,
       listen: `127.0.0.1:${node.agentPort}`,
       controlPlane,
-      repositoryPassword,
       stateDir: node.stateDir,
       runPlanCommands: options.runPlanCommands?.includes(node.name) ?? false,
       restoreOtherSources: options.restoreOtherSources?.includes(node.name) ?? false,
@@ -181,12 +214,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   // What the dashboard's database keeps of the group, so that a restarted coordinator takes up where it was.
   const saved = { primaryNodeId: null as string | null, epoch: 0, reservedEpoch: 0 };
-  const groupKey = randomBytes(32).toString('hex');
   const newCoordinator = () =>
     new GroupCoordinator(
       {
         ...GROUP_DEFAULTS,
-        id: 'notes',
+        id: GROUP_ID,
         name: 'notes',
         ...saved,
         groupKey,
@@ -237,6 +269,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const cluster: Cluster = {
     dir,
     repository,
+    nodeRepository: (node) => tenantLocation(repository, { kind: 'node', nodeId: node.nodeId }),
+    groupRepository: tenantLocation(repository, { kind: 'group', groupId: GROUP_ID }),
     storageUrl: controlPlane,
     endpoint,
     endpointUrl,

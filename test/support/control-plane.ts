@@ -44,7 +44,7 @@ export async function webhookSink(): Promise<{ type: string; [k: string]: unknow
 
 export interface RegisteredAgent {
   nodeId: string;
-  credentials: { nodeId: string; secret: string; repositoryPassword: string };
+  credentials: { nodeId: string; secret: string };
   /** The node's directory: its service's data under service/, the agent's state under agent/. */
   dir: string;
   agent: ChildProcess;

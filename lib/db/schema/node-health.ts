@@ -35,6 +35,7 @@ export const NODE_EVENT_KINDS = [
   'quota-exceeded',
   'backups-failing',
   'backups-resumed',
+  'repository-moved',
 ] as const;
 
 /** A node's history: up and down, and the roles it took. */

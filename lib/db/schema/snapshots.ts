@@ -14,6 +14,9 @@ export const snapshots = sqliteTable(
     durationMs: integer('duration_ms').notNull(),
     skipped: integer('skipped').notNull(),
     tags: text('tags').notNull().default(''),
+    /** The repository that holds it: a node's own (its tenant path, tenants/nodes/<id>), or null for the control
+     *  plane's. */
+    repository: text('repository'),
   },
   (t) => [index('snapshots_source_idx').on(t.sourceKey, t.endedAt)],
 );

@@ -42,8 +42,9 @@ export const agentConfigSchema = z.object({
   secret: z.string().regex(/^[0-9a-f]{64}$/, 'the secret is 64 hex digits, as issued at registration'),
   listen: hostPort,
   controlPlane: z.url(),
-  /** The passphrase of this node's own key to the repository. */
-  repositoryPassword: z.string().min(8),
+  /** No longer used: the node's passphrase to its own repository is derived from its secret (tenants.ts). Configs
+   *  issued before per-node repositories carry it; it is accepted and ignored. */
+  repositoryPassword: z.string().optional(),
   /** Where the agent keeps its state (role, epoch) and stages incoming data. */
   stateDir: z.string(),
   /** Run the commands a backup plan sets before and after a backup of this node's sources (off by default:

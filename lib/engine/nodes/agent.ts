@@ -29,6 +29,7 @@ import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
 import { HttpStorage } from './http-storage';
 import { runDrill } from './run-drill';
+import { groupRepositoryPassword, nodeRepositoryPassword } from './tenants';
 import {
   checkServiceHealth,
   serviceArgv,
@@ -80,6 +81,8 @@ export class Agent {
   private stopping: Promise<void> = Promise.resolve();
   private restoringInPlace = false;
   private repo: Promise<Repository> | null = null;
+  /** The failover group's repository (tenants.ts), for the group and key it was opened with. */
+  private groupRepo: { groupId: string; key: string; repo: Promise<Repository> } | null = null;
   private readonly ships = new ShipSnapshots();
   private timers: NodeJS.Timeout[] = [];
   private checkingLease = false;
@@ -165,6 +168,7 @@ export class Agent {
       if (req.controlPlane && req.controlPlane !== this.controlPlane) {
         this.controlPlane = req.controlPlane;
         this.repo = null;
+        this.groupRepo = null;
       }
       if (this.state.groupId !== req.groupId) await this.save({ groupId: req.groupId });
       if (req.epoch < this.state.epoch) return this.status();
@@ -313,7 +317,7 @@ export class Agent {
           error: 'this node is not in a failover group yet',
           leftRunning: false,
         };
-      const repo = await this.repository();
+      const repo = await this.groupRepository();
       const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
       if (!newest)
         return {
@@ -552,16 +556,36 @@ export class Agent {
     }
   }
 
+  /** This node's own repository: its backups. */
   private repository(): Promise<Repository> {
     this.repo ??= Repository.open(
       new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }),
-      this.config.repositoryPassword,
+      nodeRepositoryPassword(this.config.secret),
       { lockOwner: this.config.nodeId },
     ).catch((err) => {
       this.repo = null;
       throw err;
     });
     return this.repo;
+  }
+
+  /** The repository of the failover group this node is in: the primary's shipped data. */
+  private groupRepository(): Promise<Repository> {
+    const hb = this.heartbeat;
+    if (!hb) throw new AgentRefusal('this node is not in a failover group yet');
+    if (this.groupRepo?.groupId !== hb.groupId || this.groupRepo.key !== hb.key) {
+      const opened = Repository.open(
+        new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }, hb.groupId),
+        groupRepositoryPassword(hb.key),
+        { lockOwner: this.config.nodeId },
+      );
+      const entry = { groupId: hb.groupId, key: hb.key, repo: opened };
+      opened.catch(() => {
+        if (this.groupRepo === entry) this.groupRepo = null;
+      });
+      this.groupRepo = entry;
+    }
+    return this.groupRepo.repo;
   }
 
   private async dataTick(): Promise<void> {
@@ -583,7 +607,7 @@ export class Agent {
   }
 
   private async ship(signal?: AbortSignal): Promise<void> {
-    const repo = await this.repository();
+    const repo = await this.groupRepository();
     const shipped = await shipData(repo, this.config.service, {
       groupId: this.heartbeat!.groupId,
       node: this.config.node,
@@ -598,7 +622,7 @@ export class Agent {
   }
 
   private async apply(snapshotId?: string, signal?: AbortSignal): Promise<void> {
-    const repo = await this.repository();
+    const repo = await this.groupRepository();
     // Only the current primary's ships: nothing another node wrote can reach a standby's data.
     const newest = await this.ships.newest(repo, this.heartbeat!.groupId, this.heartbeat!.epoch);
     // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.

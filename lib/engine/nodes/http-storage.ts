@@ -13,11 +13,16 @@ const MAX_THROTTLED_MS = 5 * 60_000;
 export class HttpStorage implements Storage {
   readonly location: string;
 
+  private readonly prefix: string;
+
+  /** `group`: a failover group's repository (tenants.ts) instead of the node's own. */
   constructor(
     private readonly controlPlane: string,
     private readonly creds: Credentials,
+    group?: string,
   ) {
-    this.location = `${controlPlane}${STORAGE_API_PATH}`;
+    this.prefix = group === undefined ? STORAGE_API_PATH : `${STORAGE_API_PATH}/groups/${encodeURIComponent(group)}`;
+    this.location = `${controlPlane}${this.prefix}`;
   }
 
   private async call(
@@ -25,7 +30,7 @@ export class HttpStorage implements Storage {
     name: string,
     options: { body?: Uint8Array; headers?: Record<string, string>; query?: string } = {},
   ) {
-    const path = `${STORAGE_API_PATH}/${name}${options.query ? `?${options.query}` : ''}`;
+    const path = `${this.prefix}/${name}${options.query ? `?${options.query}` : ''}`;
     const throttledUntil = Date.now() + MAX_THROTTLED_MS;
     let res;
     for (;;) {

@@ -18,8 +18,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const node = { nodeId: 'n1', secret: newSecret() };
 const storage = new LocalStorage(path.join(dir, 'repo'));
-const service = new StorageService(new AppendOnlyAccess(storage, { key: async () => randomBytes(32) }), (id) =>
-  id === node.nodeId ? node.secret : null,
+const access = new AppendOnlyAccess(storage, { key: async () => randomBytes(32) });
+const service = new StorageService(
+  async (_nodeId, tenant) => (tenant.kind === 'node' ? access : { refused: 'no groups here' }),
+  (id) => (id === node.nodeId ? node.secret : null),
 );
 
 /** A body that records whether anyone read it. */

@@ -3,13 +3,16 @@
 // the largest pack are refused unread), reads the body up to that cap while hashing it, checks the signature, then
 // lets AppendOnlyAccess decide. Each node's request rate is kept (RequestRate): a node already out of requests is
 // answered 429 before its body is read, and only an authentic request takes one (a forger who knows a node's
-// name cannot use up its rate). The dashboard's route handler and the tests' plain HTTP server both call this.
+// name cannot use up its rate). A request reaches the node's own repository, or a group's when its path names
+// one (tenants.ts); which groups a node may reach is the caller's to say. The dashboard's route handler and the
+// tests' plain HTTP server both call this.
 import { createHash } from 'node:crypto';
 
 import { MAX_PACK_BYTES } from '../repository/pack';
 import type { AppendOnlyAccess } from './append-only-access';
 import type { RequestRate } from './request-rate';
 import { STORAGE_API_PATH } from './http-storage';
+import { tenantOfRequest, type Tenant } from './tenants';
 import {
   AUTH_HEADERS,
   checkRequestHeaders,
@@ -25,11 +28,14 @@ export interface StorageReply {
   body: Buffer;
 }
 
+/** The access to a tenant's repository for a node, or why the node may not reach it. */
+export type AccessFor = (nodeId: string, tenant: Tenant) => Promise<AppendOnlyAccess | { refused: string }>;
+
 export class StorageService {
   private readonly nonces = new NonceCache();
 
   constructor(
-    private readonly access: AppendOnlyAccess,
+    private readonly accessFor: AccessFor,
     private readonly secretFor: (nodeId: string) => string | null,
     private readonly rate?: RequestRate,
   ) {}
@@ -83,9 +89,20 @@ export class StorageService {
     const wait = this.rate?.take(auth.nodeId) ?? 0;
     if (wait > 0) return throttled(wait);
     const url = new URL(pathAndQuery, 'http://control-plane');
-    const name = decodeURIComponent(url.pathname.slice(STORAGE_API_PATH.length + 1));
-    const result = await this.access
-      .handle(auth.nodeId, method, name, url.searchParams, Buffer.concat(chunks))
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.slice(STORAGE_API_PATH.length + 1));
+    } catch {
+      return reply(400, Buffer.from('the object name is not valid percent-encoding'), auth);
+    }
+    const target = tenantOfRequest(auth.nodeId, name);
+    if (!target.ok) return reply(400, Buffer.from(target.why), auth);
+    const result = await this.accessFor(auth.nodeId, target.tenant)
+      .then((access) =>
+        'refused' in access
+          ? { status: 403, body: Buffer.from(access.refused) }
+          : access.handle(auth.nodeId, method, target.object, url.searchParams, Buffer.concat(chunks)),
+      )
       .catch((err: Error) => ({ status: 500, body: Buffer.from(err.message) }));
     return reply(result.status, result.body, auth);
   }
