@@ -25,6 +25,7 @@ describe('09.1 moving node data out of the control plane’s repository', () => 
     const { groupRepositoryPassword, nodeRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
     const { newSecret } = await import('@/lib/engine/nodes/signed-request');
     const { openRepository } = await import('@/lib/engine');
+    const { eq } = await import('drizzle-orm');
     const repo = await ensureRepository();
     const passphrase = readFileSync(repo.passwordFile, 'utf8');
     const cli = async (args: string[]) => {
@@ -71,8 +72,19 @@ describe('09.1 moving node data out of the control plane’s repository', () => 
     const ship = await backup('ship', 'g1');
     const own = await backup('local', 'control-plane');
     await refreshSnapshots(repo);
+    // A node registered under the new layout, before the move ran: it is left as it is.
+    const { registerNode } = await import('@/lib/control/node-registry');
+    const fresh = await registerNode({
+      name: 'web-9',
+      agentUrl: 'http://127.0.0.1:9',
+      serviceHost: '127.0.0.1',
+      servicePort: 9,
+    });
 
     await migrateToNodeRepositories();
+    const freshAfter = db().select().from(nodes).where(eq(nodes.id, fresh.node.id)).get()!;
+    expect(freshAfter.repositoryKeyId).toBe(fresh.node.repositoryKeyId);
+    await openRepository(nodeRepositoryLocation(fresh.node.id), nodeRepositoryPassword(fresh.credentials.secret));
 
     // The node's repository holds its two snapshots, opened with the passphrase its secret gives: restored, they
     // are the files as they were.
@@ -103,7 +115,9 @@ describe('09.1 moving node data out of the control plane’s repository', () => 
     );
     // The node's key id is now the one to its own repository (rotation removes it).
     const keys = (await cli(['key', 'list', '--repo', nodeRepositoryLocation(node.id)])).keys as { id: string }[];
-    expect(keys.map((k) => k.id)).toContain(db().select().from(nodes).get()!.repositoryKeyId);
+    expect(keys.map((k) => k.id)).toContain(
+      db().select().from(nodes).where(eq(nodes.id, node.id)).get()!.repositoryKeyId,
+    );
 
     // Run again, it changes nothing.
     await migrateToNodeRepositories();

@@ -19,7 +19,7 @@ import { ensureRepository } from './repository';
 import { runCli } from './run-cli';
 import { getSetting, setSetting } from './settings';
 import { refreshSnapshots } from './snapshot-cache';
-import { ensureTenant, groupRepositoryLocation, nodeRepositoryLocation } from './tenants';
+import { ensureTenant, groupRepositoryLocation, listKeys, nodeRepositoryLocation } from './tenants';
 
 const DONE = 'repository.perNode';
 const LEGACY_KEYS = 'repository.legacyNodeKeys';
@@ -32,10 +32,14 @@ interface Listed {
 export async function migrateToNodeRepositories(): Promise<void> {
   if (getSetting(DONE) === 'done') return;
   const repo = await ensureRepository();
-  // The old keys to remove, recorded before any node row is changed.
+  // The old keys to remove: node keys that are keys of the control plane's repository, recorded before any node
+  // row is changed (a node registered since has its key in its own repository).
   const legacy: Record<string, string> = JSON.parse(getSetting(LEGACY_KEYS) ?? '{}');
+  const mainKeys = new Set((await listKeys(repo.location)).map((k) => k.id));
   const rows = db().select().from(nodes).all();
-  for (const node of rows) if (node.repositoryKeyId && !(node.id in legacy)) legacy[node.id] = node.repositoryKeyId;
+  for (const node of rows)
+    if (node.repositoryKeyId && mainKeys.has(node.repositoryKeyId) && !(node.id in legacy))
+      legacy[node.id] = node.repositoryKeyId;
   setSetting(LEGACY_KEYS, JSON.stringify(legacy));
 
   const listed = await runCli(['snapshots', '--repo', repo.location], repo.passwordFile).done;

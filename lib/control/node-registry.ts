@@ -13,7 +13,7 @@ import { db } from '../db/client';
 import { LOCAL_NODE, nodeEvents, nodes, type NodeRow } from '../db/schema';
 import { nodeRepositoryPassword } from '../engine/nodes/tenants';
 import { ensureRepository } from './repository';
-import { addKey, ensureTenant, nodeRepositoryLocation, removeKey } from './tenants';
+import { addKey, ensureTenant, nodeRepositoryLocation, removeOtherKeys } from './tenants';
 
 /** How long a rotation waits for the agent to confirm that it revoked the old secret. */
 const REVOKE_TIMEOUT_MS = 5000;
@@ -85,7 +85,7 @@ export async function rotateNodeCredentials(
     .where(eq(nodes.id, nodeId))
     .returning()
     .get();
-  if (existing.repositoryKeyId && created === null) await removeKey(location, existing.repositoryKeyId);
+  await removeOtherKeys(location, [keyId]);
   const revoked = await new AgentClient(existing.agentUrl, { nodeId, secret: existing.secret })
     .revoke(REVOKE_TIMEOUT_MS)
     .then(
@@ -143,7 +143,7 @@ export function agentConfig(
  *  its repository, which the control plane's passphrase still opens. */
 export async function removeRegisteredNode(node: NodeRow): Promise<void> {
   db().delete(nodes).where(eq(nodes.id, node.id)).run();
-  if (node.repositoryKeyId) await removeKey(nodeRepositoryLocation(node.id), node.repositoryKeyId);
+  await removeOtherKeys(nodeRepositoryLocation(node.id), []);
 }
 
 export function nodeSecret(nodeId: string): string | null {

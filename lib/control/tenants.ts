@@ -107,6 +107,22 @@ export async function addKey(repo: RepositoryInfo, location: string, password: s
   }
 }
 
+/** The ids of a repository's keys, and which one the control plane's passphrase opened. */
+export async function listKeys(location: string): Promise<{ id: string; current: boolean }[]> {
+  const repo = await ensureRepository();
+  const { code, result, error } = await runCli(['key', 'list', '--repo', location], repo.passwordFile).done;
+  if (code !== 0 || !result)
+    throw new Error(`could not list the keys at ${location}: ${String(error?.message ?? code)}`);
+  return (result.keys as { id: string; current: boolean }[]).map(({ id, current }) => ({ id, current }));
+}
+
+/** Removes every key of a node's or group's repository but the control plane's and those in `keep`: after a
+ *  rotation, no key an old secret gives is left, whatever an interrupted run before may have added. */
+export async function removeOtherKeys(location: string, keep: string[]): Promise<void> {
+  for (const key of await listKeys(location))
+    if (!key.current && !keep.includes(key.id)) await removeKey(location, key.id);
+}
+
 export async function removeKey(location: string, keyId: string): Promise<void> {
   const repo = await ensureRepository();
   const { code, error } = await runCli(['key', 'remove', keyId, '--repo', location], repo.passwordFile).done;

@@ -9,7 +9,7 @@ export const nodes = sqliteTable('nodes', {
   secret: text('secret').notNull(),
   serviceHost: text('service_host').notNull(),
   servicePort: integer('service_port').notNull(),
-  /** The id of this node's own key to the repository (removed when the credentials are rotated). */
+  /** The id of this node's key to its own repository (tenants.ts); a rotation replaces it and removes every other. */
   repositoryKeyId: text('repository_key_id'),
   /** Started and stopped by the demo cluster. */
   demo: integer('demo', { mode: 'boolean' }).notNull().default(false),
