@@ -3,7 +3,7 @@
 // and the failover listed with its measured RTO and RPO; a drill passes and marks the restore as tested; a source
 // on a node is backed up by its agent; large backups and ships pass the storage API whole.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -120,11 +120,20 @@ test('06.5 a source on a node is backed up by that node’s agent, 40 MiB of it,
     await waitFor('the backup on demo-a to finish', visible(row.getByRole('cell', { name: /ago$/ })), 60_000);
     await page.goto('/snapshots');
     await expect(page.getByRole('main')).toContainText('demo-a:orders-on-demo-a');
-    // Read back with the repository and its passphrase alone.
+    // Read back with the repository and its passphrase alone: the node's own repository is below the control
+    // plane's, and the same passphrase opens it; the control plane's own holds none of it.
     const passphrase = readFileSync(path.join(app.dataDir, 'secrets', 'repository.passphrase'), 'utf8');
-    const repo = await openRepository(path.join(app.dataDir, 'repository'), passphrase);
-    const snapshot = (await repo.listSnapshots()).find((s) => s.source === 'demo-a:orders-on-demo-a');
-    await runRestore(repo, { snapshot: snapshot!, target });
+    const main = await openRepository(path.join(app.dataDir, 'repository'), passphrase);
+    expect((await main.listSnapshots()).filter((s) => s.source.startsWith('demo-a:'))).toEqual([]);
+    const nodes = path.join(app.dataDir, 'repository', 'tenants', 'nodes');
+    let found = null;
+    for (const id of readdirSync(nodes)) {
+      const repo = await openRepository(path.join(nodes, id), passphrase);
+      const snapshot = (await repo.listSnapshots()).find((s) => s.source === 'demo-a:orders-on-demo-a');
+      if (snapshot) found = { repo, snapshot };
+    }
+    expect(found).not.toBeNull();
+    await runRestore(found!.repo, { snapshot: found!.snapshot, target });
     const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(digest(readFileSync(path.join(target, dir, 'big.bin')))).toBe(digest(big));
   } finally {
