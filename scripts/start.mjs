@@ -44,18 +44,14 @@ if (process.env.LIFELINE_DEMO !== '0')
     'lifeline: the demo cluster starts with it (LIFELINE_DEMO=0 turns it off); its ports are shown under Nodes',
   );
 // Next.js runs as this process's own child (not through npx), so a signal sent here reaches it.
-const server = spawn(
-  process.execPath,
-  [path.join('node_modules', 'next', 'dist', 'bin', 'next'), 'start', '--hostname', hostname, '--port', port],
-  {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      LIFELINE_DATA_DIR: dataDir,
-      LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}`,
-    },
+const server = spawn(process.execPath, [path.join('scripts', 'serve.mjs'), '--hostname', hostname, '--port', port], {
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    LIFELINE_DATA_DIR: dataDir,
+    LIFELINE_URL: process.env.LIFELINE_URL ?? `http://${hostname}:${port}`,
   },
-);
+});
 
 /** The demo's agents and endpoints run detached so that a dashboard restart leaves them serving; stopping
  *  `npm start` itself stops them too. */

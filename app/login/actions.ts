@@ -5,7 +5,9 @@ import { z } from 'zod';
 
 import { formAction } from '@/lib/auth/action';
 import { startSession } from '@/lib/auth/session';
-import { beginAttempt, clearFailures } from '@/lib/auth/throttle';
+import { clientAddress } from '@/lib/auth/client-address';
+import { HashingBusy } from '@/lib/auth/password';
+import { attemptSucceeded, beginAttempt } from '@/lib/auth/throttle';
 import { audit } from '@/lib/control/audit';
 import { checkCredentials } from '@/lib/control/users';
 
@@ -15,14 +17,29 @@ const signInSchema = z.object({
 });
 
 export const signIn = formAction(signInSchema, null, async ({ username, password }) => {
-  const wait = beginAttempt(username);
-  if (wait > 0) return { ok: false, error: `Too many failed attempts: try again in ${Math.ceil(wait / 1000)} s.` };
-  const user = await checkCredentials(username, password);
+  const address = await clientAddress();
+  const wait = beginAttempt(address, username);
+  if (wait)
+    return {
+      ok: false,
+      error:
+        wait.scope === 'user'
+          ? `Too many failed attempts for this username from your address: try again in ${Math.ceil(wait.waitMs / 1000)} s.`
+          : `Too many failed sign-ins from your address: try again in ${Math.ceil(wait.waitMs / 1000)} s.`,
+    };
+  let user;
+  try {
+    user = await checkCredentials(username, password);
+  } catch (err) {
+    if (err instanceof HashingBusy)
+      return { ok: false, error: 'The server is busy with other sign-ins: try again in a moment.' };
+    throw err;
+  }
   if (!user) {
     audit({ username, action: 'sign-in', ok: false });
     return { ok: false, error: 'Wrong username or password.' };
   }
-  clearFailures(username);
+  attemptSucceeded(address, username);
   await startSession(user.id);
   audit({ username, action: 'sign-in', ok: true });
   redirect('/');

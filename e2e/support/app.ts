@@ -26,14 +26,7 @@ export async function startServer(env: Record<string, string>, existingDataDir?:
   const dataDir = existingDataDir ?? mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-'));
   const child = spawn(
     process.execPath,
-    [
-      path.join('node_modules', 'next', 'dist', 'bin', 'next'),
-      'start',
-      '--hostname',
-      '127.0.0.1',
-      '--port',
-      String(port),
-    ],
+    [path.join('scripts', 'serve.mjs'), '--hostname', '127.0.0.1', '--port', String(port)],
     {
       // The demo cluster only where a spec asks for it (LIFELINE_DEMO: '1').
       env: {

@@ -4,7 +4,7 @@ import 'server-only';
 import { count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
-import { hashPassword, verifyPassword } from '../auth/password';
+import { hashPassword, needsRehash, UNKNOWN_USER_HASH, verifyPassword } from '../auth/password';
 import { db } from '../db/client';
 import { ROLES, users, type User } from '../db/schema';
 
@@ -30,8 +30,10 @@ export async function createUser(input: z.infer<typeof newUserSchema>): Promise<
     .get();
 }
 
-/** Creates the first admin, unless one exists already: two setup requests at once cannot both win. */
+/** Creates the first admin, unless one exists already: two setup requests at once cannot both win. Once there is a
+ *  user, nothing is hashed. */
 export async function createFirstAdmin(username: string, password: string): Promise<User | null> {
+  if (userCount() > 0) return null;
   const passwordHash = await hashPassword(password);
   const sqlite = db().$client;
   return sqlite
@@ -49,11 +51,16 @@ export async function createFirstAdmin(username: string, password: string): Prom
 export async function checkCredentials(username: string, password: string): Promise<User | null> {
   const user = db().select().from(users).where(eq(users.username, username)).get();
   // Hash anyway when the user does not exist, so timing does not tell which usernames are real.
-  const ok = await verifyPassword(
-    password,
-    user?.passwordHash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
-  );
-  return user && ok ? user : null;
+  const ok = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
+  if (!user || !ok) return null;
+  // A hash made with weaker parameters is replaced now that the password is known.
+  if (needsRehash(user.passwordHash))
+    db()
+      .update(users)
+      .set({ passwordHash: await hashPassword(password) })
+      .where(eq(users.id, user.id))
+      .run();
+  return user;
 }
 
 /** LIFELINE_ADMIN_USER and LIFELINE_ADMIN_PASSWORD create the first admin without the setup page. */
