@@ -1,4 +1,4 @@
-// Each spec file gets its own server (`next start` on a free port) with its own data directory, so first-run
+// Each spec file gets its own server (`scripts/serve.mjs`, the built app, on a free port) with its own data directory, so first-run
 // setup and seeded admins never collide between files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
