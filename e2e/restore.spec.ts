@@ -6,7 +6,7 @@ import type { Page } from '@playwright/test';
 
 import { expect, test } from './support/app';
 import { waitFor } from '../test/support/wait';
-import { addSource, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
+import { addSource, addUser, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
@@ -187,13 +187,7 @@ test('09.5 into a directory that holds files: an operator is refused; an adminis
   try {
     writeFileSync(path.join(full, 'notes.txt'), 'the operator’s notes');
     await signIn(page);
-    await page.goto('/settings/users');
-    const form = page.getByRole('form', { name: 'Add a user' });
-    await form.getByLabel('Username').fill(operator.username);
-    await form.getByLabel('Password').fill(operator.password);
-    await form.getByLabel('Role').selectOption('operator');
-    await form.getByRole('button', { name: 'Add user' }).click();
-    await expect(form.getByRole('status')).toHaveText('User restorer added as operator.');
+    await addUser(page, operator, 'operator');
 
     const context = await browser.newContext({ baseURL: app.url });
     const asOperator = await context.newPage();

@@ -15,6 +15,21 @@ export async function signIn(page: Page, who: { username: string; password: stri
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 }
 
+/** Adds a user on the Users page (as an admin) and leaves the page there. */
+export async function addUser(
+  page: Page,
+  who: { username: string; password: string },
+  role: 'admin' | 'operator' | 'viewer',
+): Promise<void> {
+  await page.goto('/settings/users');
+  const form = page.getByRole('form', { name: 'Add a user' });
+  await form.getByLabel('Username').fill(who.username);
+  await form.getByLabel('Password').fill(who.password);
+  await form.getByLabel('Role').selectOption(role);
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByRole('status')).toHaveText(`User ${who.username} added as ${role}.`);
+}
+
 /** Adds a directory source on the Backups page and leaves the page there. */
 export async function addSource(page: Page, name: string, dir: string): Promise<void> {
   await page.goto('/backups');
