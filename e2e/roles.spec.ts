@@ -39,7 +39,7 @@ test('an admin adds a source and a viewer; bad input in the user form is explain
   await form.getByLabel('Role').selectOption('viewer');
   await form.getByRole('button', { name: 'Add user' }).click();
   await expect(form.getByRole('status')).toHaveText('User watcher added as viewer.');
-  await expect(page.getByRole('cell', { name: 'watcher' })).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Users' }).getByText('watcher', { exact: true })).toBeVisible();
 });
 
 test('a viewer sees no Back up now, no forms and no user administration', async ({ browser, app }) => {

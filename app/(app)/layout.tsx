@@ -32,9 +32,9 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
               {label}
             </Link>
           ))}
-          <span className="ml-auto text-sm text-slate-600">
+          <Link href="/settings/account" className="ml-auto text-sm text-slate-600 hover:underline">
             {user.username} · {user.role}
-          </span>
+          </Link>
           <form action={signOut}>
             <button type="submit" className="text-sm text-sky-700 hover:underline">
               Sign out

@@ -1,6 +1,8 @@
 // Server-Sent Events: on connect the jobs in progress and the nodes' latest state, then every change as it
-// happens (jobs, snapshots, node probes, failover steps and events, drills).
-import { currentUser } from '@/lib/auth/session';
+// happens (jobs, snapshots, node probes, failover steps and events, drills). The stream lasts as long as its
+// session: it ends within a second of a sign-out, an expiry, a revocation or a change to the user (a new role
+// reconnects with what that role may see).
+import { currentSession, sessionUser } from '@/lib/auth/session';
 import { subscribe, type ControlEvent } from '@/lib/control/events';
 import { allLiveNodes } from '@/lib/control/failover';
 import { runningJobs } from '@/lib/control/job-queue';
@@ -9,10 +11,12 @@ import { jobForRole } from '@/lib/control/job-view';
 export const dynamic = 'force-dynamic';
 
 const HEARTBEAT_MS = 15_000;
+const SESSION_CHECK_MS = 1000;
 
 export async function GET(request: Request) {
-  const user = await currentUser();
-  if (!user) return Response.json({ error: 'sign in first' }, { status: 401 });
+  const session = await currentSession();
+  if (!session) return Response.json({ error: 'sign in first' }, { status: 401 });
+  const { user, tokenHash } = session;
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream({
@@ -24,18 +28,24 @@ export async function GET(request: Request) {
         send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event),
       );
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
-      cleanup = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-      };
-      request.signal.addEventListener('abort', () => {
+      const end = () => {
         cleanup();
         try {
           controller.close();
         } catch {
           // already closed
         }
-      });
+      };
+      const check = setInterval(() => {
+        const now = sessionUser(tokenHash);
+        if (!now || now.role !== user.role) end();
+      }, SESSION_CHECK_MS);
+      cleanup = () => {
+        clearInterval(heartbeat);
+        clearInterval(check);
+        unsubscribe();
+      };
+      request.signal.addEventListener('abort', end);
     },
     cancel() {
       cleanup();

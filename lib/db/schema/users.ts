@@ -9,6 +9,8 @@ export const users = sqliteTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: text('role', { enum: ROLES }).notNull(),
   createdAt: integer('created_at').notNull(),
+  /** A disabled user cannot sign in, and their sessions are ended. */
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
 });
 
 export type User = typeof users.$inferSelect;

@@ -1,40 +1,64 @@
 import { asc } from 'drizzle-orm';
 
-import { requireUser } from '@/lib/auth/session';
+import { requireUser, sessionsOf } from '@/lib/auth/session';
 import { db } from '@/lib/db/client';
 import { users } from '@/lib/db/schema';
 
 import { AddUserForm } from './add-user-form';
+import { UserControls } from './user-controls';
 
 export default async function UsersPage() {
-  await requireUser('manage-users');
+  const me = await requireUser('manage-users');
   const list = db()
-    .select({ username: users.username, role: users.role, createdAt: users.createdAt })
+    .select({
+      id: users.id,
+      username: users.username,
+      role: users.role,
+      disabled: users.disabled,
+      createdAt: users.createdAt,
+    })
     .from(users)
     .orderBy(asc(users.username))
     .all();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Users</h1>
-      <table className="mt-6 w-full text-left text-sm">
-        <caption className="sr-only">Users</caption>
-        <thead className="text-slate-500">
-          <tr>
-            <th className="py-2">Username</th>
-            <th>Role</th>
-            <th>Since</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((u) => (
-            <tr key={u.username} className="border-t border-slate-200">
-              <td className="py-2 font-medium">{u.username}</td>
-              <td>{u.role}</td>
-              <td>{new Date(u.createdAt).toLocaleDateString()}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <p className="mt-2 text-sm text-slate-600">
+        Every change to a user ends their sessions. There is always an enabled admin: the last one cannot be demoted,
+        disabled or removed.
+      </p>
+      <ul aria-label="Users" className="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+        {list.map((u) => {
+          const sessions = sessionsOf(u.id);
+          return (
+            <li key={u.id} aria-label={`User ${u.username}`} className="px-4">
+              <details>
+                <summary className="flex cursor-pointer flex-wrap items-center gap-x-4 py-3 text-sm">
+                  <span className="font-medium">{u.username}</span>
+                  <span>{u.role}</span>
+                  {u.disabled ? <span className="text-red-700">disabled</span> : null}
+                  <span className="text-slate-500">
+                    {sessions.length} {sessions.length === 1 ? 'session' : 'sessions'} · since{' '}
+                    {new Date(u.createdAt).toLocaleDateString()}
+                  </span>
+                </summary>
+                <UserControls
+                  username={u.username}
+                  role={u.role}
+                  disabled={u.disabled}
+                  self={u.id === me.id}
+                  sessions={sessions.map((s) => ({
+                    id: s.id,
+                    createdAt: new Date(s.createdAt).toLocaleString(),
+                    address: s.address,
+                    userAgent: s.userAgent,
+                  }))}
+                />
+              </details>
+            </li>
+          );
+        })}
+      </ul>
       <section aria-labelledby="add-user" className="mt-10 rounded-lg border border-slate-200 bg-white p-6">
         <h2 id="add-user" className="mb-4 text-lg font-medium">
           Add a user

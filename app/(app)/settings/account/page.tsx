@@ -1,0 +1,43 @@
+import { currentSession, requireUser, sessionsOf } from '@/lib/auth/session';
+
+import { ChangePasswordForm, RevokeOwnSession } from './account-forms';
+
+export default async function AccountPage() {
+  const me = await requireUser();
+  const current = await currentSession();
+  const sessions = sessionsOf(me.id);
+  return (
+    <main className="mx-auto max-w-5xl p-6">
+      <h1 className="text-2xl font-semibold">Your account</h1>
+      <p className="mt-2 text-sm text-slate-600">
+        {me.username} · {me.role}
+      </p>
+      <section aria-labelledby="password" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+        <h2 id="password" className="mb-4 text-lg font-medium">
+          Password
+        </h2>
+        <ChangePasswordForm />
+      </section>
+      <section aria-labelledby="sessions" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+        <h2 id="sessions" className="mb-4 text-lg font-medium">
+          Where you are signed in
+        </h2>
+        <ul aria-label="Your sessions" className="grid gap-2 text-sm">
+          {sessions.map((s) => (
+            <li key={s.id} className="flex flex-wrap items-center gap-2">
+              <span>
+                since {new Date(s.createdAt).toLocaleString()} from {s.address ?? 'an unknown address'}
+                {s.userAgent ? ` · ${s.userAgent.slice(0, 60)}` : ''}
+              </span>
+              {s.tokenHash === current?.tokenHash ? (
+                <span className="text-slate-500">(this browser)</span>
+              ) : (
+                <RevokeOwnSession session={s.id} />
+              )}
+            </li>
+          ))}
+        </ul>
+      </section>
+    </main>
+  );
+}
