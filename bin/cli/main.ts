@@ -177,7 +177,9 @@ async function main(argv: string[]): Promise<number> {
       out.error(err.code, err.message);
       return EXIT_FOR[err.code] ?? EXIT.failed;
     }
-    out.error('internal', `unexpected failure: ${(err as Error)?.stack ?? String(err)}`);
+    // The message for whoever reads the result (the dashboard shows it); the stack for the log, on stderr.
+    out.error('internal', `unexpected failure: ${(err as Error)?.message ?? String(err)}`);
+    if ((err as Error)?.stack) process.stderr.write(`${(err as Error).stack}\n`);
     return EXIT.failed;
   }
 }

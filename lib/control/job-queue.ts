@@ -53,7 +53,15 @@ export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
   return `${source.node}:${source.name}`;
 }
 
-export function enqueueBackup(sourceId: number, requestedBy: string | null): Job {
+/** Queues a backup of a source, unless one is queued already (five clicks on Back up now, or a schedule that fires
+ *  while one waits): then that job is the answer, with `merged`. */
+export function enqueueBackup(sourceId: number, requestedBy: string | null): Job & { merged?: true } {
+  const waiting = db()
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.sourceId, sourceId), eq(jobs.kind, 'backup'), eq(jobs.status, 'queued')))
+    .get();
+  if (waiting) return { ...waiting, merged: true };
   const job = db()
     .insert(jobs)
     .values({ kind: 'backup', sourceId, status: 'queued', requestedBy, createdAt: Date.now() })

@@ -10,6 +10,13 @@ import { snapshotLocation } from './snapshot-cache';
 
 type Answer<T> = { ok: true; data: T } | { ok: false; error: string };
 
+/** What the page shows of a failure: its first line (a usage text or a trace after it is for the log). */
+export function shown(message: unknown, fallback: string): string {
+  return String(message ?? fallback)
+    .split('\n')[0]
+    .slice(0, 500);
+}
+
 export interface ListedNode {
   name: string;
   path: string;
@@ -48,7 +55,7 @@ async function ask<T>(
   const location = snapshotLocation(snapshot);
   const { code, result, error } = await runCli([command, '--repo', location, snapshot, ...args], repo.passwordFile)
     .done;
-  if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? failure) };
+  if (code !== 0 || !result) return { ok: false, error: shown(error?.message, failure) };
   return { ok: true, data: pick(result) };
 }
 
@@ -94,7 +101,7 @@ export async function previewRestore(
       dryRun: true,
       ...(elsewhere ? { targetRule: 'elsewhere' as const } : {}),
     }).done;
-    if (code !== 0 || !result) return { ok: false, error: String(error?.message ?? 'the preview failed') };
+    if (code !== 0 || !result) return { ok: false, error: shown(error?.message, 'the preview failed') };
     return { ok: true, data: previewOf(result) };
   }
   return ask(

@@ -32,7 +32,10 @@ export function nextRun(planId: number): Date | null {
 }
 
 /** Whether a cron expression is one croner accepts; for form validation. */
+/** A five-field cron expression (minute hour day month weekday): croner also takes seconds and years, which would
+ *  queue a backup every second. */
 export function isValidSchedule(expression: string): boolean {
+  if (expression.trim().split(/\s+/).length !== 5) return false;
   try {
     new Cron(expression, { paused: true }).stop();
     return true;

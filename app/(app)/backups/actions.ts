@@ -1,13 +1,13 @@
 'use server';
 
 import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
 
 import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
+import { absolutePath, excludePatterns, safeText } from '@/lib/input';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
@@ -20,8 +20,18 @@ export const backUpNow = formAction(z.object({ sourceId: id }), 'backup', async 
   const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
   if (!source) return { ok: false, error: 'That source no longer exists.' };
   const job = enqueueBackup(sourceId, user!.username);
-  audit({ username: user!.username, action: 'back up now', target: source.name, ok: true });
-  return { ok: true, data: undefined, message: `Backup job ${job.id} queued.` };
+  audit({
+    username: user!.username,
+    action: 'back up now',
+    target: source.name,
+    ok: true,
+    detail: job.merged ? `job ${job.id} was queued already` : undefined,
+  });
+  return {
+    ok: true,
+    data: undefined,
+    message: job.merged ? `Backup job ${job.id} is queued already.` : `Backup job ${job.id} queued.`,
+  };
 });
 
 export const cancel = formAction(z.object({ jobId: id }), 'cancel', async ({ jobId }, user) => {
@@ -40,12 +50,15 @@ const count = z.coerce
 
 /** What a source's policy holds; the same fields when it is added and when it is edited. */
 const policyFields = {
-  excludes: z.string().max(4000).default(''),
+  excludes: excludePatterns,
   schedule: z
     .string()
     .trim()
     .default('')
-    .refine((s) => s === '' || isValidSchedule(s), 'Not a cron expression (for example 0 * * * * for hourly)'),
+    .refine(
+      (s) => s === '' || isValidSchedule(s),
+      'Not a cron expression of five fields, minute to weekday (for example 0 * * * * for hourly)',
+    ),
   timezone: z
     .string()
     .trim()
@@ -61,8 +74,8 @@ const policyFields = {
     .max(60 * 24 * 90, 'At most 90 days'),
   keepLast: count,
   keepDaily: count,
-  preCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
-  postCommand: z.string().trim().max(1000, 'At most 1000 characters').default(''),
+  preCommand: safeText(1000).default(''),
+  postCommand: safeText(1000).default(''),
   commandTimeoutSeconds: z.coerce
     .number({ message: 'A number of seconds' })
     .int('A whole number of seconds')
@@ -81,11 +94,7 @@ const newSourceSchema = z
     kind: z.enum(SOURCE_KINDS),
     /** An existing plan's id, or `new` for a plan of its own made from the policy fields. */
     plan: z.union([z.literal('new'), id]).default('new'),
-    path: z
-      .string()
-      .trim()
-      .min(1, 'Give the path to protect')
-      .refine((p) => path.isAbsolute(p), 'Give an absolute path, starting with /'),
+    path: absolutePath,
     /** `local` (the dashboard's machine) or a registered node's name, whose agent backs the source up. */
     node: z.string().default(LOCAL_NODE),
     ...policyFields,

@@ -8,6 +8,7 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
+import { hostName } from '@/lib/input';
 import { db } from '@/lib/db/client';
 import { failoverGroups, nodes, type FailoverGroup } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
@@ -125,7 +126,7 @@ const registerSchema = z.object({
       (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
       'An http:// or https:// address, for example http://10.0.0.5:7700',
     ),
-  serviceHost: z.string().trim().min(1, 'The host the service listens on').max(255),
+  serviceHost: hostName,
   servicePort: z.coerce
     .number({ message: 'A port number' })
     .int()

@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { dataAction } from '@/lib/auth/action';
 import { can } from '@/lib/auth/roles';
+import { hasUnsafeCharacters } from '@/lib/input';
 import type { Role } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, snapshots, sources } from '@/lib/db/schema';
@@ -29,7 +30,12 @@ export interface BrowseNode {
 }
 
 const snapshotId = z.string().regex(/^[0-9a-f]{64}$/, 'Pick a snapshot');
-const absolutePath = z.string().refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'Give an absolute path');
+const absolutePath = z
+  .string()
+  .refine(
+    (p) => path.isAbsolute(p) && !hasUnsafeCharacters(p) && Buffer.byteLength(p) <= 4096,
+    'Give an absolute path',
+  );
 
 /** The snapshot must be one of this source's: nobody restores another source's data through it. The control
  *  plane's own database (password hashes, settings) is restored by administrators only. */
@@ -60,7 +66,13 @@ const restoreInput = z
     snapshot: snapshotId,
     include: z.array(absolutePath).max(200),
     where: z.enum(['original', 'elsewhere']),
-    target: z.string().default(''),
+    target: z
+      .string()
+      .default('')
+      .refine(
+        (t) => !hasUnsafeCharacters(t) && Buffer.byteLength(t) <= 4096,
+        'Give a directory without control characters',
+      ),
     /** The preview listed directories that files of the snapshot replace, and the user confirmed it. */
     replaceDirectories: z.boolean().default(false),
     /** The preview found files in the target directory, and an administrator confirmed writing over them. */

@@ -1,6 +1,6 @@
 'use server';
 
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
@@ -21,8 +21,20 @@ import { db } from '@/lib/db/client';
 import { ROLES, users } from '@/lib/db/schema';
 
 export const addUser = formAction(newUserSchema, 'manage-users', async (input, user) => {
-  if (db().select().from(users).where(eq(users.username, input.username)).get()) {
-    return { ok: false, error: 'Check the fields marked below.', fieldErrors: { username: 'This username is taken' } };
+  // Usernames differ by more than case: `Admin` beside `admin` would be one to trick the other with.
+  const taken = db()
+    .select({ username: users.username })
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${input.username})`)
+    .get();
+  if (taken) {
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: {
+        username: taken.username === input.username ? 'This username is taken' : `Taken, as ${taken.username}`,
+      },
+    };
   }
   await createUser(input);
   revalidatePath('/settings/users');
