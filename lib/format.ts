@@ -28,3 +28,15 @@ export function formatAge(ms: number): string {
   const h = Math.round(m / 60);
   return h < 48 ? `${h} h` : `${Math.round(h / 24)} d`;
 }
+
+/** A URL as a page shows it: a password in it is replaced by ***. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

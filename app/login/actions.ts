@@ -9,7 +9,7 @@ import { clientAddress } from '@/lib/auth/client-address';
 import { HashingBusy } from '@/lib/auth/password';
 import { attemptSucceeded, beginAttempt } from '@/lib/auth/throttle';
 import { audit } from '@/lib/control/audit';
-import { checkCredentials } from '@/lib/control/users';
+import { checkCredentials, userExists } from '@/lib/control/users';
 
 const signInSchema = z.object({
   username: z.string().trim().min(1, 'Enter your username').max(40),
@@ -36,7 +36,12 @@ export const signIn = formAction(signInSchema, null, async ({ username, password
     throw err;
   }
   if (!user) {
-    audit({ username, action: 'sign-in', ok: false });
+    // A name that is no user's may be a password typed in the wrong field: it is not written down.
+    audit(
+      userExists(username)
+        ? { username, action: 'sign-in', ok: false }
+        : { username: null, action: 'sign-in', ok: false, detail: 'an unknown username' },
+    );
     return { ok: false, error: 'Wrong username or password.' };
   }
   attemptSucceeded(address, username);

@@ -20,6 +20,10 @@ export const usernameSchema = z
 export const newPasswordSchema = z.string().min(10, 'At least 10 characters').max(200, 'At most 200 characters');
 export const newUserSchema = z.object({ username: usernameSchema, password: newPasswordSchema, role: z.enum(ROLES) });
 
+export function userExists(username: string): boolean {
+  return db().select({ id: users.id }).from(users).where(eq(users.username, username)).get() !== undefined;
+}
+
 export function userCount(): number {
   return db().select({ n: count() }).from(users).get()!.n;
 }

@@ -142,12 +142,22 @@ export const updatePlan = formAction(
     db().update(plans).set(policy).where(eq(plans.id, planId)).run();
     syncSchedules();
     revalidatePath('/backups');
+    // Commands run on the machine as the server's user (or a node's agent): a change to them is written down whole.
+    const commands = (['preCommand', 'postCommand'] as const)
+      .filter((k) => policy[k] !== plan[k])
+      .map(
+        (k) =>
+          `${k === 'preCommand' ? 'command before' : 'command after'} ${JSON.stringify(policy[k])} (was ${JSON.stringify(plan[k])})`,
+      );
     audit({
       username: user!.username,
       action: 'change plan',
       target: plan.name,
       ok: true,
-      detail: `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}`,
+      detail: [
+        `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}`,
+        ...commands,
+      ].join('; '),
     });
     return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
   },

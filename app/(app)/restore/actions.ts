@@ -13,6 +13,7 @@ import { db } from '@/lib/db/client';
 import { LOCAL_NODE, snapshots, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
 import { enqueueRestore, sourceKeyOf } from '@/lib/control/job-queue';
+import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import {
   listSnapshotDir,
   previewRestore,
@@ -49,7 +50,8 @@ function snapshotOfSource(sourceId: number, snapshot: string, role: Role) {
 export const browse = dataAction(
   z.object({ snapshot: snapshotId, path: absolutePath }),
   'view',
-  async ({ snapshot, path: dir }) => {
+  async ({ snapshot, path: dir }, user) => {
+    if (!maySeeSnapshot(user.role, snapshot)) return { ok: false, error: 'No such snapshot.' };
     const listing = await listSnapshotDir(snapshot, dir);
     return listing.ok
       ? {

@@ -1,9 +1,10 @@
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, inArray } from 'drizzle-orm';
 import Link from 'next/link';
 
 import { formatBytes } from '@/lib/format';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { requireUser } from '@/lib/auth/session';
+import { maySeeSource } from '@/lib/control/snapshot-access';
 import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
 
@@ -12,19 +13,22 @@ export default async function SnapshotsPage({
 }: {
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
-  await requireUser();
+  const user = await requireUser();
   const sourceKeys = db()
     .selectDistinct({ key: snapshots.sourceKey })
     .from(snapshots)
     .orderBy(snapshots.sourceKey)
     .all()
-    .map((r) => r.key);
+    .map((r) => r.key)
+    .filter((key) => maySeeSource(user.role, key));
   const wanted = (await searchParams).source;
   const source = wanted && sourceKeys.includes(wanted) ? wanted : null;
   const rows = db()
     .select()
     .from(snapshots)
-    .where(source ? eq(snapshots.sourceKey, source) : undefined)
+    .where(
+      source ? eq(snapshots.sourceKey, source) : inArray(snapshots.sourceKey, sourceKeys.length ? sourceKeys : ['']),
+    )
     .orderBy(desc(snapshots.endedAt))
     .limit(500)
     .all();

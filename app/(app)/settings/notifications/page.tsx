@@ -3,6 +3,7 @@ import { desc, eq } from 'drizzle-orm';
 import { ActionButton } from '@/components/action-button';
 import { requireUser } from '@/lib/auth/session';
 import { smtpConfigured } from '@/lib/control/notify';
+import { withoutPassword } from '@/lib/format';
 import { db } from '@/lib/db/client';
 import { deliveries, notificationChannels } from '@/lib/db/schema';
 
@@ -27,7 +28,7 @@ export default async function NotificationsPage() {
         {channels.map((c) => (
           <li key={c.id} className="flex items-center gap-4 rounded border border-slate-200 bg-white px-4 py-2 text-sm">
             <span className="text-xs uppercase text-slate-500">{c.kind}</span>
-            <span className="font-mono">{c.target}</span>
+            <span className="font-mono">{withoutPassword(c.target)}</span>
             <span className="ml-auto">
               <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />
             </span>
@@ -73,7 +74,7 @@ export default async function NotificationsPage() {
               <tr key={d.id} className="border-t border-slate-200">
                 <td className="py-2">{new Date(d.createdAt).toLocaleString()}</td>
                 <td>{d.event}</td>
-                <td className="font-mono text-xs">{target}</td>
+                <td className="font-mono text-xs">{withoutPassword(target)}</td>
                 <td>{d.status}</td>
                 <td>{d.attempts}</td>
                 <td className="text-xs">{d.lastError}</td>

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
 import { listSnapshotDir } from '@/lib/control/repository-queries';
+import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import { formatBytes } from '@/lib/format';
 
 const params = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -21,9 +22,10 @@ export default async function SnapshotPage({
   params: Promise<{ id: string }>;
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
-  await requireUser();
+  const user = await requireUser();
   const parsed = params.safeParse(await p);
-  if (!parsed.success) return <main className="mx-auto max-w-5xl p-6">Not a snapshot id.</main>;
+  if (!parsed.success || !maySeeSnapshot(user.role, parsed.data.id))
+    return <main className="mx-auto max-w-5xl p-6">No such snapshot.</main>;
   const { id } = parsed.data;
   const dir = query.parse({ path: (await searchParams).path ?? '/' }).path;
   const listing = await listSnapshotDir(id, dir);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
 import { compareSnapshots } from '@/lib/control/repository-queries';
+import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import { formatBytes } from '@/lib/format';
 
 const query = z.object({
@@ -14,11 +15,13 @@ export default async function ComparePage({
 }: {
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
-  await requireUser();
+  const user = await requireUser();
   const parsed = query.safeParse(await searchParams);
-  const result = parsed.success
-    ? await compareSnapshots(parsed.data.a, parsed.data.b)
-    : { ok: false as const, error: parsed.error.issues[0].message };
+  const result = !parsed.success
+    ? { ok: false as const, error: parsed.error.issues[0].message }
+    : !maySeeSnapshot(user.role, parsed.data.a) || !maySeeSnapshot(user.role, parsed.data.b)
+      ? { ok: false as const, error: 'No such snapshot.' }
+      : await compareSnapshots(parsed.data.a, parsed.data.b);
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Compare snapshots</h1>
