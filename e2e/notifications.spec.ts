@@ -32,7 +32,9 @@ function receiver(): Promise<{ url: string; received: Record<string, unknown>[];
   );
 }
 
-test('a webhook on 127.0.0.1 gets the test message and the notification of a failed backup', async ({ page }) => {
+test('10.5 a webhook on 127.0.0.1 is refused until an admin allows private addresses for it; then it gets the test message and the notification of a failed backup', async ({
+  page,
+}) => {
   const hook = await receiver();
   try {
     await signIn(page);
@@ -42,10 +44,20 @@ test('a webhook on 127.0.0.1 gets the test message and the notification of a fai
     await form.getByLabel('Webhook URL').fill('not a url');
     await form.getByRole('button', { name: 'Add webhook' }).click();
     await expect(form.getByText(/Give a full URL/)).toBeVisible();
+    // This machine, by default: refused at once, nothing sent (a webhook is no way to probe the local network).
     await form.getByLabel('Webhook URL').fill(hook.url);
     await form.getByRole('button', { name: 'Add webhook' }).click();
     await expect(form.getByRole('status')).toHaveText('Webhook added.');
     await page.getByRole('button', { name: 'Send test' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'Not delivered' })).toBeVisible();
+    await expect(page.getByRole('main')).toContainText('127.0.0.1 is a private or local address');
+    expect(hook.received).toEqual([]);
+    await form.getByLabel('Webhook URL').fill(hook.url);
+    await form.getByLabel(/Allow a private or local address/).check();
+    await form.getByRole('button', { name: 'Add webhook' }).click();
+    await expect(form.getByRole('status')).toHaveText('Webhook added.');
+    await expect(page.getByRole('button', { name: 'Send test' })).toHaveCount(2);
+    await page.getByRole('button', { name: 'Send test' }).last().click();
     await expect(page.getByRole('status').filter({ hasText: 'Delivered.' })).toBeVisible();
     expect(hook.received).toContainEqual(expect.objectContaining({ type: 'test', by: admin.username }));
 
@@ -66,7 +78,11 @@ test('a webhook on 127.0.0.1 gets the test message and the notification of a fai
     await page.goto('/activity?show=failures');
     await expect(page.getByRole('cell', { name: 'backup of doomed: failed' })).toBeVisible();
     await page.goto('/settings/notifications');
-    await expect(page.getByRole('cell', { name: 'job-failed' })).toBeVisible();
+    // One delivery to each webhook: refused to the one not allowed, delivered to the other.
+    const rows = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'job-failed' }) });
+    await expect(rows).toHaveCount(2);
+    await expect(rows.filter({ hasText: 'delivered' })).toHaveCount(1);
+    await expect(rows.filter({ hasText: 'a private or local address' })).toHaveCount(1);
   } finally {
     hook.close();
   }
