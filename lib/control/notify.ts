@@ -2,12 +2,17 @@
 // retried with backoff and logged.
 import 'server-only';
 
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
 import { eq } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 
 import { db } from '../db/client';
 import { deliveries, notificationChannels, type NotificationChannel } from '../db/schema';
+import { AddressRefused, isPrivateAddress, publicOnlyLookup } from './address-policy';
 
 export type NotificationEvent =
   | { type: 'job-failed'; job: number; source: string; error: string }
@@ -41,15 +46,34 @@ export type NotificationEvent =
 const BACKOFF_MS = [0, 1000, 5000, 20000];
 const TIMEOUT_MS = 5000;
 
-/** Null when delivered, else why not. */
-async function postWebhook(url: string, payload: string): Promise<string | null> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: payload,
-    signal: AbortSignal.timeout(TIMEOUT_MS),
+/** Null when delivered, else why not. Throws AddressRefused when the URL reaches a private or local address the
+ *  channel was not allowed (no retry: it will not change). */
+function postWebhook(url: string, payload: string, allowPrivate: boolean): Promise<string | null> {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && net.isIP(host) && isPrivateAddress(host))
+    return Promise.reject(
+      new AddressRefused(`${host} is a private or local address: an admin may allow that for this webhook`),
+    );
+  const send = target.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        timeout: TIMEOUT_MS,
+        ...(allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode && res.statusCode < 300 ? null : `HTTP ${res.statusCode}`));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end(payload);
   });
-  return res.ok ? null : `HTTP ${res.status}`;
 }
 
 /** LIFELINE_SMTP_URL (smtp://user:password@host:port, or smtps://) and LIFELINE_SMTP_FROM turn email on. */
@@ -131,9 +155,19 @@ export async function deliver(channel: NotificationChannel, event: NotificationE
     let error: string | null = null;
     try {
       error =
-        channel.kind === 'email' ? await sendEmail(channel.target, event) : await postWebhook(channel.target, payload);
+        channel.kind === 'email'
+          ? await sendEmail(channel.target, event)
+          : await postWebhook(channel.target, payload, channel.allowPrivate);
     } catch (err) {
       error = (err as Error).message;
+      if (err instanceof AddressRefused) {
+        db()
+          .update(deliveries)
+          .set({ attempts: attempt + 1, lastError: error, status: 'failed' })
+          .where(eq(deliveries.id, row.id))
+          .run();
+        return false;
+      }
     }
     if (error === null) {
       db()

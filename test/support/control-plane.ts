@@ -38,7 +38,10 @@ export async function webhookSink(): Promise<{ type: string; [k: string]: unknow
       });
     }),
   );
-  db().insert(notificationChannels).values({ kind: 'webhook', target: hook, createdAt: Date.now() }).run();
+  db()
+    .insert(notificationChannels)
+    .values({ kind: 'webhook', target: hook, createdAt: Date.now(), allowPrivate: true })
+    .run();
   return received;
 }
 

@@ -8,6 +8,8 @@ export const notificationChannels = sqliteTable('notification_channels', {
   kind: text('kind', { enum: CHANNEL_KINDS }).notNull(),
   target: text('target').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** A webhook may reach a private, loopback or link-local address only when an admin said so (no blind SSRF). */
+  allowPrivate: integer('allow_private', { mode: 'boolean' }).notNull().default(false),
 });
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;

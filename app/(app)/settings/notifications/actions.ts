@@ -16,11 +16,23 @@ const webhookSchema = z.object({
     .trim()
     .url('Give a full URL, such as https://hooks.example.com/lifeline')
     .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), 'Only http and https URLs'),
+  /** A checkbox: on when the webhook may reach this machine or the local network. */
+  allowPrivate: z.literal('on').optional(),
 });
 
-export const addWebhook = formAction(webhookSchema, 'configure', async ({ url }, user) => {
-  db().insert(notificationChannels).values({ kind: 'webhook', target: url, createdAt: Date.now() }).run();
-  audit({ username: user!.username, action: 'add webhook', target: new URL(url).host, ok: true });
+export const addWebhook = formAction(webhookSchema, 'configure', async ({ url, allowPrivate }, user) => {
+  const allow = allowPrivate === 'on';
+  db()
+    .insert(notificationChannels)
+    .values({ kind: 'webhook', target: url, createdAt: Date.now(), allowPrivate: allow })
+    .run();
+  audit({
+    username: user!.username,
+    action: 'add webhook',
+    target: new URL(url).host,
+    ok: true,
+    detail: allow ? 'may reach private and local addresses' : undefined,
+  });
   revalidatePath('/settings/notifications');
   return { ok: true, data: undefined, message: 'Webhook added.' };
 });

@@ -16,6 +16,10 @@ export function AddWebhookForm() {
         error={errors?.url}
         hint="Receives a JSON POST on a failed job, an RPO breach and its recovery."
       />
+      <label className="flex items-center gap-2 text-sm text-slate-700">
+        <input type="checkbox" name="allowPrivate" />
+        Allow a private or local address (this machine, the local network): off, such a webhook is refused
+      </label>
       <div className="w-40">
         <SubmitButton>Add webhook</SubmitButton>
       </div>

@@ -29,6 +29,7 @@ export default async function NotificationsPage() {
           <li key={c.id} className="flex items-center gap-4 rounded border border-slate-200 bg-white px-4 py-2 text-sm">
             <span className="text-xs uppercase text-slate-500">{c.kind}</span>
             <span className="font-mono">{withoutPassword(c.target)}</span>
+            {c.allowPrivate ? <span className="text-xs text-amber-700">may reach private addresses</span> : null}
             <span className="ml-auto">
               <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />
             </span>

@@ -1,0 +1,1 @@
+ALTER TABLE `notification_channels` ADD `allow_private` integer DEFAULT false NOT NULL;
