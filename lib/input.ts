@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** C0 and C1 control characters, DEL, and the bidirectional embeddings, overrides and isolates. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 export const UNSAFE_MESSAGE = 'No control characters or right-to-left overrides';
 
