@@ -1,9 +1,13 @@
 // 10.5: the control plane's own snapshot is the administrators' only; a name typed at sign-in that is no user's (it
 // may be a password) is not written to the audit log; a change to a plan's commands is; a webhook's password is not
-// shown.
+// shown; sources, plans and webhooks can be removed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { waitFor } from '../test/support/wait';
 import { expect, test } from './support/app';
-import { addUser, planRow, SEEDED_ADMIN, signIn, sourceRow, visible } from './support/steps';
+import { addSource, addUser, planRow, SEEDED_ADMIN, signIn, sourceRow, visible } from './support/steps';
 
 test.describe.configure({ mode: 'serial' });
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -87,4 +91,44 @@ test('10.5 a change to a plan’s commands is audited with the commands; a webho
   await page.reload();
   await expect(page.getByRole('main')).toContainText('http://hooks:***@127.0.0.1:9/lifeline');
   expect(await page.content()).not.toContain('s3cret-token');
+});
+
+test('10.5 a source, then its emptied plan, and a webhook are removed (the names typed to confirm); the built-in ones cannot be', async ({
+  page,
+}) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-remove-'));
+  try {
+    await signIn(page);
+    await addSource(page, 'short-lived', dir);
+    await page.goto('/backups');
+    await planRow(page, 'short-lived').getByRole('link', { name: 'short-lived', exact: true }).click();
+    await page.locator('summary', { hasText: 'Remove source short-lived' }).click();
+    const source = page.getByRole('form', { name: 'Remove source short-lived' });
+    await source.getByLabel('Type short-lived to confirm').fill('short');
+    await source.getByRole('button', { name: 'Remove source short-lived' }).click();
+    await expect(source.getByRole('alert')).toHaveText('Type short-lived to confirm.');
+    await source.getByLabel('Type short-lived to confirm').fill('short-lived');
+    await source.getByRole('button', { name: 'Remove source short-lived' }).click();
+    await page.reload();
+    await page.locator('summary', { hasText: 'Remove plan short-lived' }).click();
+    const plan = page.getByRole('form', { name: 'Remove plan short-lived' });
+    await plan.getByLabel('Type short-lived to confirm').fill('short-lived');
+    await plan.getByRole('button', { name: 'Remove plan short-lived' }).click();
+    await expect(page).toHaveURL(/\/backups$/);
+    await expect(sourceRow(page, 'short-lived')).toHaveCount(0);
+    await expect(planRow(page, 'short-lived')).toHaveCount(0);
+    await page.goto('/activity?show=actions');
+    await expect(page.getByRole('main')).toContainText('remove source: short-lived');
+
+    await page.goto('/backups');
+    await planRow(page, 'control-plane').getByRole('link', { name: 'control-plane', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Plan control-plane' })).toBeVisible();
+    await expect(page.locator('summary', { hasText: /^Remove (source|plan)/ })).toHaveCount(0);
+
+    await page.goto('/settings/notifications');
+    await page.getByRole('button', { name: 'Remove' }).first().click();
+    await expect(page.getByRole('main')).not.toContainText('hooks:***@127.0.0.1:9');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
