@@ -72,6 +72,17 @@ export function enqueueBackup(sourceId: number, requestedBy: string | null): Job
   return job;
 }
 
+/** Whether a job of this source is queued or running. */
+export function sourceBusy(sourceId: number): boolean {
+  return (
+    db()
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.sourceId, sourceId), inArray(jobs.status, ['queued', 'running'])))
+      .get() !== undefined
+  );
+}
+
 /** Cancels a queued job at once, a running one by interrupting its process (which then exits cleanly). */
 export function cancelJob(id: number): boolean {
   const job = db().select().from(jobs).where(eq(jobs.id, id)).get();

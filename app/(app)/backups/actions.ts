@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 
 import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
+import { redirect } from 'next/navigation';
 import { z } from 'zod';
 
 import { formAction, type ActionState } from '@/lib/auth/action';
@@ -11,7 +12,7 @@ import { absolutePath, excludePatterns, safeText } from '@/lib/input';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
-import { cancelJob, enqueueBackup } from '@/lib/control/job-queue';
+import { cancelJob, enqueueBackup, sourceBusy } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
 
 const id = z.coerce.number().int().positive();
@@ -211,5 +212,42 @@ export const addSource = formAction(
       detail: node === LOCAL_NODE ? where : `${node}:${where}`,
     });
     return { ok: true, data: undefined, message: `Source ${name} added.` };
+  },
+);
+
+const removeSchema = z.object({ id, confirm: z.string().max(100).default('') });
+
+/** Stops protecting a source: its schedule ends with it; its snapshots stay in the repository (retention no longer
+ *  trims them, forget can). Not a built-in source, and not while a job of it is queued or running. */
+export const removeSource = formAction(removeSchema, 'configure', async ({ id: sourceId, confirm }, user) => {
+  const source = db().select().from(sources).where(eq(sources.id, sourceId)).get();
+  if (!source) return { ok: false, error: 'That source no longer exists.' };
+  if (source.builtIn) return { ok: false, error: 'The control plane’s own source cannot be removed.' };
+  if (confirm !== source.name) return { ok: false, error: `Type ${source.name} to confirm.` };
+  if (sourceBusy(sourceId)) return { ok: false, error: 'A job of this source is queued or running: cancel it first.' };
+  db().delete(sources).where(eq(sources.id, sourceId)).run();
+  syncSchedules();
+  revalidatePath('/backups');
+  audit({ username: user!.username, action: 'remove source', target: source.name, ok: true });
+  return { ok: true, data: undefined, message: `Source ${source.name} removed; its snapshots stay in the repository.` };
+});
+
+/** Removes a plan that protects nothing any more. */
+export const removePlan = formAction(
+  removeSchema,
+  'configure',
+  async ({ id: planId, confirm }, user): Promise<ActionState> => {
+    const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
+    if (!plan) return { ok: false, error: 'That plan no longer exists.' };
+    if (plan.builtIn) return { ok: false, error: 'The control plane’s own plan cannot be removed.' };
+    if (confirm !== plan.name) return { ok: false, error: `Type ${plan.name} to confirm.` };
+    if (db().select().from(sources).where(eq(sources.planId, planId)).get())
+      return { ok: false, error: 'This plan still protects sources: remove them first.' };
+    db().delete(plans).where(eq(plans.id, planId)).run();
+    syncSchedules();
+    revalidatePath('/backups');
+    audit({ username: user!.username, action: 'remove plan', target: plan.name, ok: true });
+    // Its page is gone with it.
+    redirect('/backups');
   },
 );

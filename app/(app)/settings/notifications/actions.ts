@@ -5,6 +5,7 @@ import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
 import { formAction } from '@/lib/auth/action';
+import { withoutPassword } from '@/lib/format';
 import { db } from '@/lib/db/client';
 import { notificationChannels } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
@@ -61,5 +62,24 @@ export const addEmail = formAction(
     audit({ username: user!.username, action: 'add email notifications', target: address, ok: true });
     revalidatePath('/settings/notifications');
     return { ok: true, data: undefined, message: 'Email address added.' };
+  },
+);
+
+/** Stops sending to a channel; its delivery log goes with it. */
+export const removeChannel = formAction(
+  z.object({ channelId: z.coerce.number().int().positive() }),
+  'configure',
+  async ({ channelId }, user) => {
+    const channel = db().select().from(notificationChannels).where(eq(notificationChannels.id, channelId)).get();
+    if (!channel) return { ok: false, error: 'That channel no longer exists.' };
+    db().delete(notificationChannels).where(eq(notificationChannels.id, channelId)).run();
+    audit({
+      username: user!.username,
+      action: `remove ${channel.kind}`,
+      target: withoutPassword(channel.target),
+      ok: true,
+    });
+    revalidatePath('/settings/notifications');
+    return { ok: true, data: undefined, message: 'Removed.' };
   },
 );

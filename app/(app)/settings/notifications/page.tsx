@@ -7,7 +7,7 @@ import { withoutPassword } from '@/lib/format';
 import { db } from '@/lib/db/client';
 import { deliveries, notificationChannels } from '@/lib/db/schema';
 
-import { sendTest } from './actions';
+import { removeChannel, sendTest } from './actions';
 import { AddEmailForm } from './add-email-form';
 import { AddWebhookForm } from './add-webhook-form';
 
@@ -31,7 +31,8 @@ export default async function NotificationsPage() {
             <span className="font-mono">{withoutPassword(c.target)}</span>
             {c.allowPrivate ? <span className="text-xs text-amber-700">may reach private addresses</span> : null}
             <span className="ml-auto">
-              <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />
+              <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />{' '}
+              <ActionButton action={removeChannel} fields={{ channelId: c.id }} label="Remove" tone="danger" />
             </span>
           </li>
         ))}

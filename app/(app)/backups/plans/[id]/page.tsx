@@ -5,6 +5,9 @@ import { requireUser } from '@/lib/auth/session';
 import { db } from '@/lib/db/client';
 import { plans, sources } from '@/lib/db/schema';
 
+import { ConfirmRemove } from '@/components/confirm-remove';
+
+import { removePlan, removeSource } from '../../actions';
 import { EditPlanForm } from './edit-plan-form';
 
 export default async function PlanPage({ params }: { params: Promise<{ id: string }> }) {
@@ -30,6 +33,29 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
       <p className="mt-1 text-sm text-slate-600">
         Protects: {members.map((m) => `${m.name} (${m.node}:${m.path})`).join(', ') || 'no source yet'}
       </p>
+      {plan.builtIn ? null : (
+        <section aria-label="Remove" className="mt-4">
+          {members.map((m) => (
+            <ConfirmRemove
+              key={m.id}
+              action={removeSource}
+              fields={{ id: String(m.id) }}
+              name={m.name}
+              label={`Remove source ${m.name}`}
+              explain="Its schedule ends; its snapshots stay in the repository (forget removes them)."
+            />
+          ))}
+          {members.length === 0 ? (
+            <ConfirmRemove
+              action={removePlan}
+              fields={{ id: String(plan.id) }}
+              name={plan.name}
+              label={`Remove plan ${plan.name}`}
+              explain="The plan protects nothing: it goes, with its schedule."
+            />
+          ) : null}
+        </section>
+      )}
       <section className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
         <EditPlanForm
           planId={plan.id}
