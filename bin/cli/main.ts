@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isEngineError, type EngineErrorCode } from '../../lib/engine';
 import * as commands from './commands';
 import * as daemons from './daemons';
+import { audit } from './audit';
 import { EXIT, type Command } from './commands';
 import { makeContext } from './context';
 import { Output } from './output';
@@ -19,6 +20,11 @@ const common: Options = {
 
 const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage: string }> = {
   agent: { run: daemons.agent, options: { config: { type: 'string' } }, usage: 'agent --config FILE' },
+  audit: {
+    run: audit,
+    options: { db: { type: 'string' }, anchor: { type: 'string' } },
+    usage: 'audit verify --db FILE [--anchor SEQ:HASH]',
+  },
   endpoint: {
     run: daemons.endpoint,
     options: { listen: { type: 'string' }, route: { type: 'string' } },
@@ -169,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const out = new Output(json);
   try {
-    if (daemon) return await daemon.run(parsed.values, out, controller.signal);
+    if (daemon) return await daemon.run({ ...parsed.values, _: parsed.positionals }, out, controller.signal);
     const ctx = makeContext(parsed.values as Parameters<typeof makeContext>[0], controller.signal);
     return await (command as (typeof table)[string]).run(ctx, parsed.values, parsed.positionals);
   } catch (err) {

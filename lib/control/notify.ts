@@ -13,6 +13,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { db } from '../db/client';
 import { deliveries, notificationChannels, type NotificationChannel } from '../db/schema';
 import { AddressRefused, isPrivateAddress, publicOnlyLookup } from './address-policy';
+import { auditHead } from './audit';
 
 export type NotificationEvent =
   | { type: 'job-failed'; job: number; source: string; error: string }
@@ -144,7 +145,8 @@ export function notify(event: NotificationEvent): void {
 }
 
 export async function deliver(channel: NotificationChannel, event: NotificationEvent): Promise<boolean> {
-  const payload = JSON.stringify({ ...event, at: new Date().toISOString(), from: 'lifeline' });
+  // The audit log's head goes out with every notification: a copy the control plane cannot take back (10.7).
+  const payload = JSON.stringify({ ...event, at: new Date().toISOString(), from: 'lifeline', auditHead: auditHead() });
   const row = db()
     .insert(deliveries)
     .values({ channelId: channel.id, event: event.type, payload, status: 'pending', createdAt: Date.now() })

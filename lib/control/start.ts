@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { dataDir } from '../config';
 import { db } from '../db/client';
 import { plans, sources } from '../db/schema';
+import { chainUnchainedRecords } from './audit';
 import { ensureDemoCluster } from './demo-cluster';
 import { startAllGroups } from './failover';
 import { markInterrupted } from './job-queue';
@@ -31,6 +32,7 @@ const CONTROL_PLANE_SOURCE = 'control-plane';
 
 async function start(): Promise<void> {
   db();
+  chainUnchainedRecords();
   await seedAdminFromEnvironment();
   const repo = await ensureRepository();
   markInterrupted();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
+import { verifyAudit } from '@/lib/control/audit';
 import { ACTIVITY_FILTERS, activity } from '@/lib/control/activity';
 
 const query = z.object({ show: z.enum(ACTIVITY_FILTERS).catch('all'), q: z.string().max(100).catch('') });
@@ -13,9 +14,18 @@ export default async function ActivityPage({
   await requireUser();
   const { show, q } = query.parse({ show: (await searchParams).show ?? 'all', q: (await searchParams).q ?? '' });
   const items = activity(show, q);
+  const chain = verifyAudit();
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Activity</h1>
+      <p
+        role={chain.ok ? 'status' : 'alert'}
+        className={`mt-2 text-sm ${chain.ok ? 'text-slate-600' : 'font-medium text-red-700'}`}
+      >
+        {chain.ok
+          ? `The audit log is intact: ${chain.records} records in an unbroken hash chain${chain.head ? `, the last #${chain.head.seq} ${chain.head.hash.slice(0, 16)}` : ''}.`
+          : `The audit log was altered from record ${chain.brokenAt}: ${chain.why}.`}
+      </p>
       <form className="mt-4 flex items-end gap-3" aria-label="Filter activity">
         <div>
           <label htmlFor="activity-show" className="block text-sm font-medium text-slate-700">
