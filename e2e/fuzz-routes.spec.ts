@@ -13,6 +13,8 @@ import { expect, test } from './support/app';
 import { SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
+// Some six hundred requests.
+test.describe.configure({ timeout: 240_000 });
 
 const HOSTILE = [
   '\0',
@@ -71,7 +73,6 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
   app,
   request,
 }) => {
-  test.setTimeout(240_000);
   const tree = routes();
   expect(tree).toEqual(expect.arrayContaining(['/api/events', '/api/agent/storage/[...name]', '/snapshots/[id]']));
   await signIn(page);
