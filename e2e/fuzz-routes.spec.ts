@@ -5,6 +5,7 @@
 // are the other half of 10.6, not here yet.
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -81,7 +82,9 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
   const answers: { url: string; method: string; status: number }[] = [];
   for (const route of tree) {
     for (const value of HOSTILE) {
-      const encoded = encodeURIComponent(value);
+      // In the URL at most 4 kB of a value: past Node's 16 kB header limit the HTTP parser answers 431 and closes the
+      // connection while the client may still be writing (a reset, not an answer); that limit has its own test below.
+      const encoded = encodeURIComponent(value.slice(0, 4_000));
       const url = `${route.replace(/\[(\.\.\.)?[^\]]+\]/g, encoded)}?id=${encoded}&path=${encoded}&source=${encoded}&a=${encoded}&b=${encoded}&show=${encoded}&q=${encoded}`;
       for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
         const variants: Record<string, string>[] = [{ cookie }, {}];
@@ -94,12 +97,7 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
           const res = await request.fetch(url, {
             method,
             headers,
-            // No body beside a 100 kB URL (the server answers 431 before reading it, and may close while it is sent),
-            // and at most 10 kB in one.
-            data:
-              method === 'GET' || value.length > 10_000
-                ? undefined
-                : { value: value.slice(0, 10_000), id: value.slice(0, 10_000) },
+            data: method === 'GET' ? undefined : { value, id: value },
             maxRedirects: 0,
             timeout: 30_000,
           });
@@ -111,4 +109,28 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
   }
   expect(answers.filter((a) => a.status >= 500)).toEqual([]);
   expect(counts(app.dataDir)).toEqual(before);
+});
+
+/** Sends `head` on a raw socket and gives back what the server wrote before it closed, or '' if it reset the connection. */
+function rawExchange(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => socket.end(head));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+test('10.6 a 100 kB URL is refused by the HTTP parser (431 or a closed connection), and the server serves on', async ({
+  app,
+}) => {
+  const answer = await rawExchange(
+    app.url,
+    `GET /snapshots/${'a'.repeat(100_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+  );
+  // Either the 431 came back before the connection closed, or the server closed while the request was still arriving.
+  if (answer) expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+  expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
 });
