@@ -2,15 +2,14 @@
 // gets hostile requests, signed in as an administrator and not: NUL, 100 kB, `../`, shell text, negative and huge
 // numbers, in the path's dynamic segments, the query and the body, with every method. Each is answered below 500,
 // and nothing a user depends on changes (users, sources, plans, jobs, nodes, channels, snapshots). Server actions
-// are the other half of 10.6, not here yet.
+// are the other half of 10.6: fuzz-actions.spec.ts.
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
-import Database from 'better-sqlite3';
-
 import { expect, test } from './support/app';
+import { domainState } from './support/domain-state';
 import { SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -56,19 +55,6 @@ function streamStatus(url: string, cookie: string): Promise<number> {
   });
 }
 
-const TABLES = ['users', 'sources', 'plans', 'jobs', 'nodes', 'notification_channels', 'snapshots', 'failover_groups'];
-
-function counts(dataDir: string): Record<string, number> {
-  const db = new Database(path.join(dataDir, 'lifeline.db'), { readonly: true });
-  try {
-    return Object.fromEntries(
-      TABLES.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
-    );
-  } finally {
-    db.close();
-  }
-}
-
 test('10.6 every route and page answers hostile paths, queries and bodies below 500, and changes nothing', async ({
   page,
   app,
@@ -78,7 +64,7 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
   expect(tree).toEqual(expect.arrayContaining(['/api/events', '/api/agent/storage/[...name]', '/snapshots/[id]']));
   await signIn(page);
   const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
-  const before = counts(app.dataDir);
+  const before = domainState(app.dataDir);
   const answers: { url: string; method: string; status: number }[] = [];
   for (const route of tree) {
     for (const value of HOSTILE) {
@@ -108,7 +94,7 @@ test('10.6 every route and page answers hostile paths, queries and bodies below 
     }
   }
   expect(answers.filter((a) => a.status >= 500)).toEqual([]);
-  expect(counts(app.dataDir)).toEqual(before);
+  expect(domainState(app.dataDir)).toEqual(before);
 });
 
 /** Sends `head` on a raw socket and gives back what the server wrote before it closed, or '' if it reset the connection. */
