@@ -1,16 +1,16 @@
 // Every request to the dashboard passes here first (except the nodes' storage API and static files, see `config`):
-// a Host it does not answer to, or a server action from another origin, is refused (lib/http-security.ts); every
-// answer gets a Content-Security-Policy with a fresh nonce, which Next.js puts on its own scripts, and the other
-// security headers. Requests without a session cookie go to the sign-in page. Pages and actions still check the
+// a Host it does not answer to, a server action from another origin, or one whose body no action could read, is
+// refused (lib/http-security.ts); every answer gets a Content-Security-Policy with a fresh nonce, which Next.js puts
+// on its own scripts, and the other security headers. Requests without a session cookie go to the sign-in page. Pages and actions still check the
 // session itself on the server: this only spares a round trip for the obvious case.
 import { NextResponse, type NextRequest } from 'next/server';
 
-import { contentSecurityPolicy, refuseRequest, securityHeaders } from './lib/http-security';
+import { contentSecurityPolicy, refuseActionBody, refuseRequest, securityHeaders } from './lib/http-security';
 
 const OPEN = ['/login', '/setup', '/api/health'];
 
-export function proxy(request: NextRequest) {
-  const refused = refuseRequest(request, process.env);
+export async function proxy(request: NextRequest) {
+  const refused = refuseRequest(request, process.env) ?? (await refuseActionBody(request));
   if (refused) return secured(new NextResponse(`${refused.message}\n`, { status: refused.status }), null);
   const nonce = Buffer.from(crypto.randomUUID()).toString('base64');
   const policy = contentSecurityPolicy(nonce, process.env);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { allowedHosts, contentSecurityPolicy, refuseRequest, securityHeaders } from './http-security';
+import {
+  ACTION_BODY_LIMIT,
+  allowedHosts,
+  contentSecurityPolicy,
+  refuseActionBody,
+  refuseRequest,
+  securityHeaders,
+} from './http-security';
 
 const request = (method: string, headers: Record<string, string>) => ({
   method,
@@ -57,5 +64,38 @@ describe('10.3 the headers every answer carries', () => {
     expect(securityHeaders({ LIFELINE_URL: 'https://backup.example.com' })['Strict-Transport-Security']).toBe(
       'max-age=31536000',
     );
+  });
+});
+
+describe('10.6 a server action’s body is read before any action runs', () => {
+  const call = (body: BodyInit, headers: Record<string, string> = {}) =>
+    new Request('http://127.0.0.1:3000/backups', {
+      method: 'POST',
+      headers: { 'next-action': '7f00', ...headers },
+      body,
+    });
+  const form = (fields: Record<string, string>) => {
+    const f = new FormData();
+    for (const [k, v] of Object.entries(fields)) f.append(k, v);
+    return f;
+  };
+
+  it('10.6 passes what the browser sends, and requests that are no action', async () => {
+    expect(await refuseActionBody(call('[{"snapshot":"a","path":"/"}]'))).toBeNull();
+    expect(await refuseActionBody(call(form({ 0: '[null,"$K1"]', '1_name': 'x{[' })))).toBeNull();
+    expect(
+      await refuseActionBody(new Request('http://127.0.0.1:3000/backups', { method: 'POST', body: 'x' })),
+    ).toBeNull();
+  });
+
+  it('10.6 refuses a body over the limit with 413, and one that is not JSON or nests too deep with 400', async () => {
+    const big = 'a'.repeat(ACTION_BODY_LIMIT + 1);
+    expect((await refuseActionBody(call(`["${big}"]`)))?.status).toBe(413);
+    expect((await refuseActionBody(call(form({ 0: '[null,"$K1"]', '1_name': big }))))?.status).toBe(413);
+    expect((await refuseActionBody(call('not json')))?.status).toBe(400);
+    expect((await refuseActionBody(call(form({ 0: '[null,"$Q1"]', 1: '[1,2' }))))?.status).toBe(400);
+    expect((await refuseActionBody(call(`${'['.repeat(33)}${']'.repeat(33)}`)))?.status).toBe(400);
+    // Brackets inside strings are text, not nesting.
+    expect(await refuseActionBody(call(`["${'['.repeat(100)}\\"${'{'.repeat(100)}"]`))).toBeNull();
   });
 });

@@ -101,3 +101,63 @@ export function securityHeaders(env: SecurityEnv): Record<string, string> {
   if (env.LIFELINE_URL?.startsWith('https:')) headers['Strict-Transport-Security'] = 'max-age=31536000';
   return headers;
 }
+
+/** Next.js's limit on a server action's body (its default, `serverActions.bodySizeLimit`). */
+export const ACTION_BODY_LIMIT = 1024 * 1024;
+
+/** Deeper than any argument of the dashboard's actions, and shallow enough for React's recursive decoder. */
+const ACTION_JSON_DEPTH = 32;
+
+/** How deep arrays and objects nest in a JSON text (which must parse). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') deepest = Math.max(deepest, ++depth);
+    else if (c === ']' || c === '}') depth--;
+  }
+  return deepest;
+}
+
+/**
+ * Whether a server action's body is one React's decoder can read: at most ACTION_BODY_LIMIT bytes, and each of its
+ * JSON parts JSON nested at most ACTION_JSON_DEPTH deep (the whole body when it is text; the numbered fields of a
+ * multipart body). Next.js answers each of these with a 500; here they get a 413 or a 400 before any action runs.
+ * Other requests pass untouched.
+ */
+export async function refuseActionBody(request: Request): Promise<Refusal> {
+  if (request.method !== 'POST' || !request.headers.get('next-action')) return null;
+  const tooLarge = { status: 413, message: `a form of at most ${ACTION_BODY_LIMIT / 1024 / 1024} MiB` };
+  if (Number(request.headers.get('content-length') ?? 0) > ACTION_BODY_LIMIT) return tooLarge;
+  const body = await request.clone().arrayBuffer();
+  if (body.byteLength > ACTION_BODY_LIMIT) return tooLarge;
+  const notReply = { status: 400, message: 'the body of this request is not a call of an action' };
+  const type = request.headers.get('content-type') ?? '';
+  const parts: string[] = [];
+  if (type.startsWith('multipart/form-data')) {
+    let form: FormData;
+    try {
+      form = await new Response(body, { headers: { 'content-type': type } }).formData();
+    } catch {
+      return notReply;
+    }
+    for (const [name, value] of form) if (/^\d+$/.test(name) && typeof value === 'string') parts.push(value);
+  } else {
+    parts.push(new TextDecoder().decode(body));
+  }
+  for (const part of parts) {
+    try {
+      JSON.parse(part);
+    } catch {
+      return notReply;
+    }
+    if (jsonDepth(part) > ACTION_JSON_DEPTH) return notReply;
+  }
+  return null;
+}

@@ -24,6 +24,8 @@ export function formAction<S extends z.ZodType, T>(
   run: (input: z.infer<S>, user: SignedIn | null) => Promise<ActionState<T>>,
 ) {
   return async (_previous: ActionState<T>, form: FormData): Promise<ActionState<T>> => {
+    // A form is what the page sends; a request made by hand may carry anything in its place.
+    if (!(form instanceof FormData)) return { ok: false, error: 'This action takes a form.' };
     let user: SignedIn | null = null;
     if (permission) {
       user = await currentUser();
