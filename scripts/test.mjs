@@ -21,23 +21,25 @@ function readJson(file) {
   }
 }
 
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return true;
+/** A Debian package a test needs: installed when this runs as root, else a clear message and false. */
+function ensurePackage(file, pkg, need, hint) {
+  if (existsSync(file)) return true;
   const root = process.getuid?.() === 0;
   if (root && existsSync('/usr/bin/apt-get')) {
-    console.log("Chromium is missing: installing Debian's chromium package (needed by the end-to-end tests)");
+    console.log(`${file} is missing: installing Debian's ${pkg} package. ${need}.`);
     run('apt-get update', 'apt-get', ['update', '-qq']);
     if (
-      run('install chromium', 'apt-get', ['install', '-y', '-qq', 'chromium'], { DEBIAN_FRONTEND: 'noninteractive' }) &&
-      existsSync(CHROMIUM)
+      run(`install ${pkg}`, 'apt-get', ['install', '-y', '-qq', pkg], { DEBIAN_FRONTEND: 'noninteractive' }) &&
+      existsSync(file)
     )
       return true;
   }
-  console.error(
-    `The end-to-end tests need Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium (or set CHROMIUM_PATH).`,
-  );
+  console.error(`${need} at ${file}. Install it with: sudo apt-get install -y ${pkg}${hint ?? ''}.`);
   return false;
 }
+
+const ensureChromium = () =>
+  ensurePackage(CHROMIUM, 'chromium', 'The end-to-end tests need Chromium', ' (or set CHROMIUM_PATH)');
 
 mkdirSync('test-results', { recursive: true });
 rmSync('test-results/waits', { recursive: true, force: true });
@@ -49,6 +51,8 @@ else failed++;
 if (run('test hygiene: no sleeps, no retries', 'node', ['scripts/check-tests.mjs'])) passed++;
 else failed++;
 
+// The memory test (11.1) measures the process tree's peak with GNU time; without it that test says so and fails.
+ensurePackage('/usr/bin/time', 'time', 'The memory test (11.1) needs GNU time');
 rmSync('test-results/vitest.json', { force: true });
 run('unit and integration tests', 'npx', [
   'vitest',
