@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "lifeline_native",
-      "sources": ["native/xattr.c"]
+      "sources": ["native/xattr.c", "native/memory.c"]
     }
   ]
 }

@@ -139,13 +139,16 @@ static napi_value set(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+napi_value set_mmap_threshold(napi_env env, napi_callback_info info);  // memory.c
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"list", NULL, list, NULL, NULL, NULL, napi_default, NULL},
       {"get", NULL, get, NULL, NULL, NULL, napi_default, NULL},
       {"set", NULL, set, NULL, NULL, NULL, napi_default, NULL},
+      {"setMmapThreshold", NULL, set_mmap_threshold, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 3, methods);
+  napi_define_properties(env, exports, 4, methods);
   return exports;
 }
 

@@ -1,47 +1,13 @@
 // Extended attributes of files, directories and links (POSIX ACLs among them: system.posix_acl_access and
-// system.posix_acl_default), through the small addon in native/xattr.c, which `npm ci` builds with node-gyp. Links
+// system.posix_acl_default), through the small addon in native/xattr.c (native-addon.ts). Links
 // are never followed. Paths are byte-names.ts strings.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-
 import { decodeBytes, encodeBytes } from './byte-names';
+import { nativeAddon as addon } from './native-addon';
 
 export interface Xattr {
   name: string;
   /** The value, base64. */
   value: string;
-}
-
-interface Addon {
-  list(path: Buffer): Buffer;
-  get(path: Buffer, name: Buffer): Buffer;
-  set(path: Buffer, name: Buffer, value: Buffer): void;
-}
-
-const ADDON = path.join('build', 'Release', 'lifeline_native.node');
-let loaded: { addon: Addon } | { missing: string } | null = null;
-
-/** The addon, found above this file (lib/engine in the sources, dist/ in the CLI's bundle), or why there is none.
- *  Loaded with process.dlopen: no bundler follows it. */
-function addon(): Addon | string {
-  if (!loaded) {
-    let dir = __dirname;
-    let file: string | null = null;
-    for (let i = 0; i < 5 && !file; i++, dir = path.dirname(dir))
-      if (existsSync(path.join(dir, ADDON))) file = path.join(dir, ADDON);
-    if (!file)
-      loaded = { missing: `the native addon (${ADDON}) was not built: run npm ci where a C compiler is installed` };
-    else {
-      const module = { exports: {} as Addon };
-      try {
-        process.dlopen(module, file);
-        loaded = { addon: module.exports };
-      } catch (err) {
-        loaded = { missing: `the native addon cannot be loaded: ${(err as Error).message}` };
-      }
-    }
-  }
-  return 'addon' in loaded ? loaded.addon : loaded.missing;
 }
 
 /** Why extended attributes cannot be read or written on this machine, or null if they can. */

@@ -1,7 +1,10 @@
-// Worker thread body for WorkerFileReader: reads files and sends back their chunk ids and new sealed blobs.
+// Worker thread body for WorkerFileReader: reads files and sends back their new sealed blobs in batches as it goes,
+// then their chunk ids. It waits (blocking this thread only) while more than READER_WINDOW_BYTES of its batches are
+// not yet stored by the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { readFile, type ReaderKeys } from './read-file';
+import type { WorkerMessage } from './file-readers';
+import { type NewBlob, READER_WINDOW_BYTES, type ReaderKeys, readFileInBatches } from './read-file';
 
 const raw = workerData.keys as ReaderKeys;
 const keys: ReaderKeys = {
@@ -11,11 +14,30 @@ const keys: ReaderKeys = {
   chunker: raw.chunker,
 };
 const known = new Set<string>(workerData.known as string[]);
+const stored = new BigInt64Array(workerData.stored as SharedArrayBuffer);
+let sent = 0n;
+
+function send(msg: WorkerMessage, blobs: NewBlob[]): void {
+  parentPort!.postMessage(
+    msg,
+    blobs.map((b) => owned(b)),
+  );
+}
 
 parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: number; detectSqlite: boolean }) => {
-  const result = readFile(msg.file, msg.expectedSize, msg.detectSqlite, keys, known);
-  const transfer = result.kind === 'read' ? result.blobs.map((b) => owned(b)) : [];
-  parentPort!.postMessage({ seq: msg.seq, result }, transfer);
+  const steps = readFileInBatches(msg.file, msg.expectedSize, msg.detectSqlite, keys, known);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) {
+      send({ seq: msg.seq, result: step.value }, step.value.kind === 'read' ? step.value.blobs : []);
+      return;
+    }
+    const bytes = step.value.reduce((n, b) => n + b.sealed.byteLength, 0);
+    send({ seq: msg.seq, blobs: step.value, bytes }, step.value);
+    sent += BigInt(bytes);
+    for (let seen = Atomics.load(stored, 0); sent - seen > BigInt(READER_WINDOW_BYTES); seen = Atomics.load(stored, 0))
+      Atomics.wait(stored, 0, seen);
+  }
 });
 
 /** Sealed blobs of a few KiB share a pooled backing store, which must be copied before it is transferred. */

@@ -1,13 +1,19 @@
 // Where files are read: inline on the calling thread (tests, small jobs), or on a pool of worker threads so
-// that a backup uses every core while the main thread only packs and writes.
+// that a backup uses every core while the main thread only packs and writes. Either way a file's new blobs reach
+// the caller in batches while it is read (`onBlobs`), and the reader goes on only as the caller stores them: what
+// a backup holds in memory does not grow with the size of a file.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import { EngineError } from '../errors';
-import { readFile, type FileResult, type ReaderKeys } from './read-file';
+import { type FileResult, type NewBlob, type ReaderKeys, readFileInBatches } from './read-file';
+
+/** Stores a batch of a file's new blobs; the reader sends the next batch of that file once this resolves. */
+export type BlobSink = (blobs: NewBlob[]) => Promise<void>;
 
 export interface FileReader {
-  read(file: string, expectedSize: number, detectSqlite: boolean): Promise<FileResult>;
+  /** Reads a file; its new blobs go to `onBlobs` as they are made, but for the last few, which come in the result. */
+  read(file: string, expectedSize: number, detectSqlite: boolean, onBlobs: BlobSink): Promise<FileResult>;
   close(): Promise<void>;
 }
 
@@ -24,10 +30,20 @@ export class InlineFileReader implements FileReader {
     this.known = new Set(setup.known);
   }
 
-  async read(file: string, expectedSize: number, detectSqlite: boolean): Promise<FileResult> {
+  async read(file: string, expectedSize: number, detectSqlite: boolean, onBlobs: BlobSink): Promise<FileResult> {
     // Give the event loop a turn between files: progress and cancellation stay live.
     await new Promise((r) => setImmediate(r));
-    return readFile(file, expectedSize, detectSqlite, this.setup.keys, this.known);
+    const steps = readFileInBatches(file, expectedSize, detectSqlite, this.setup.keys, this.known);
+    try {
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
+        await onBlobs(step.value);
+      }
+    } finally {
+      // Closes the file if a batch could not be stored.
+      steps.return({ kind: 'error', message: 'stopped' });
+    }
   }
 
   async close(): Promise<void> {}
@@ -36,6 +52,9 @@ export class InlineFileReader implements FileReader {
 interface Waiting {
   resolve: (r: FileResult) => void;
   reject: (e: unknown) => void;
+  onBlobs: BlobSink;
+  /** The file's batches so far, stored one after the other; its result waits for them. */
+  stored: Promise<void>;
 }
 
 interface Job {
@@ -43,13 +62,22 @@ interface Job {
   waiting: Waiting;
 }
 
+/** What a worker sends: a batch of a file's new blobs, or the file's result. */
+export type WorkerMessage = { seq: number; blobs: NewBlob[]; bytes: number } | { seq: number; result: FileResult };
+
 /** Jobs a worker holds at once: one it works on and one ready, so it never waits for the main thread. */
 const PER_WORKER = 4;
 
 /** Files queue up here and each worker takes the next when it has room, so one large file on one worker does
  *  not leave the other idle behind a fixed share of the work. Results come back with their sealed blobs. */
 export class WorkerFileReader implements FileReader {
-  private readonly workers: { worker: Worker; waiting: Map<number, Waiting>; dead: boolean }[];
+  private readonly workers: {
+    worker: Worker;
+    waiting: Map<number, Waiting>;
+    dead: boolean;
+    /** Sealed bytes of this worker's batches stored so far, which it waits on (Atomics) to go on reading. */
+    stored: BigInt64Array;
+  }[];
   private closing = false;
   private readonly queue: Job[] = [];
   private seq = 0;
@@ -57,13 +85,28 @@ export class WorkerFileReader implements FileReader {
   constructor(setup: ReaderSetup, workerScript: string, size = Math.max(1, os.availableParallelism())) {
     const known = [...setup.known];
     this.workers = Array.from({ length: size }, () => {
-      const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known } });
-      const slot = { worker, waiting: new Map<number, Waiting>(), dead: false };
-      worker.on('message', (msg: { seq: number; result: FileResult }) => {
+      const stored = new BigInt64Array(new SharedArrayBuffer(8));
+      const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known, stored: stored.buffer } });
+      const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored };
+      worker.on('message', (msg: WorkerMessage) => {
         const w = slot.waiting.get(msg.seq);
+        if (!w) return;
+        if ('blobs' in msg) {
+          // Counted as stored even if storing failed: the worker must not wait for ever; the read fails anyway.
+          w.stored = w.stored
+            .then(() => w.onBlobs(msg.blobs))
+            .finally(() => {
+              Atomics.add(stored, 0, BigInt(msg.bytes));
+              Atomics.notify(stored, 0);
+            });
+          return;
+        }
         slot.waiting.delete(msg.seq);
         this.dispatch();
-        w?.resolve(msg.result);
+        w.stored.then(
+          () => w.resolve(msg.result),
+          (err) => w.reject(err),
+        );
       });
       const fail = (why: string, cause?: unknown) => {
         if (slot.dead || this.closing) return;
@@ -80,9 +123,12 @@ export class WorkerFileReader implements FileReader {
     });
   }
 
-  read(file: string, expectedSize: number, detectSqlite: boolean): Promise<FileResult> {
+  read(file: string, expectedSize: number, detectSqlite: boolean, onBlobs: BlobSink): Promise<FileResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ msg: { seq: this.seq++, file, expectedSize, detectSqlite }, waiting: { resolve, reject } });
+      this.queue.push({
+        msg: { seq: this.seq++, file, expectedSize, detectSqlite },
+        waiting: { resolve, reject, onBlobs, stored: Promise.resolve() },
+      });
       this.dispatch();
     });
   }

@@ -30,14 +30,26 @@ export type FileResult =
   | { kind: 'sqlite' }
   | { kind: 'error'; message: string; code?: string };
 
-/** `known` holds the blob ids the repository already has; ids encoded here are added to it. */
-export function readFile(
+/** New blobs are handed on in batches of about this many sealed bytes while the file is still being read, so that
+ *  what a reader holds does not grow with the file's size. */
+export const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
+/** Sealed bytes a reader on another thread may have handed on and not yet seen stored before it waits. */
+export const READER_WINDOW_BYTES = 2 * BLOB_BATCH_BYTES;
+
+/**
+ * Reads a file: yields its new sealed blobs in batches of about BLOB_BATCH_BYTES as it goes, and returns its chunk
+ * ids with the last blobs. `known` holds the blob ids the repository already has. A batch's ids join it once the
+ * batch is taken (the caller stores it before asking for more); those of the last blobs once the whole file is
+ * read, so the blobs of a file that fails half-way after its last batch are dropped, and no later file counts on
+ * them. A caller stops early by not asking for more; the file is closed then too.
+ */
+export function* readFileInBatches(
   file: string,
   expectedSize: number,
   detectSqlite: boolean,
   keys: ReaderKeys,
   known: Set<string>,
-): FileResult {
+): Generator<NewBlob[], FileResult, void> {
   let fd: number;
   try {
     fd = openSync(fsPath(file), 'r');
@@ -46,32 +58,50 @@ export function readFile(
   }
   const chunker = new Chunker(keys.gear, keys.chunker);
   const content: string[] = [];
-  const blobs: NewBlob[] = [];
-  // New ids join `known` only once the whole file is read: the blobs of a file that fails half-way are dropped,
-  // and no later file may count on them.
+  let blobs: NewBlob[] = [];
+  let batchBytes = 0;
   const fresh = new Set<string>();
   const save = (chunk: Buffer) => {
     const id = blobId(keys.id, chunk);
     content.push(id);
     if (known.has(id) || fresh.has(id)) return;
     fresh.add(id);
-    blobs.push({ id, sealed: encodeBlob(keys.encryption, chunk), rawLength: chunk.length });
+    const sealed = encodeBlob(keys.encryption, chunk);
+    blobs.push({ id, sealed, rawLength: chunk.length });
+    batchBytes += sealed.length;
   };
   let size = 0;
+  // One buffer for the whole file (the chunker copies what it keeps), sized to the file where it is small: a 4 MiB
+  // buffer per small file is garbage the collector pays for.
+  const buf = Buffer.allocUnsafe(Math.max(Math.min(READ_BYTES, expectedSize + 1), MIN_READ_BYTES));
   try {
     for (;;) {
-      // Sized to the file where it is small: a 4 MiB buffer per small file is garbage the collector pays for.
-      const want = Math.max(Math.min(READ_BYTES, expectedSize - size + 1), MIN_READ_BYTES);
-      const buf = Buffer.allocUnsafe(want);
-      const n = readSync(fd, buf, 0, want, size);
-      if (n === 0) break;
-      if (detectSqlite && size === 0 && hasSqliteHeader(buf.subarray(0, n))) return { kind: 'sqlite' };
-      size += n;
-      chunker.push(buf.subarray(0, n), save);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, size);
+        if (n === 0) break;
+        if (detectSqlite && size === 0 && hasSqliteHeader(buf.subarray(0, n))) return { kind: 'sqlite' };
+        size += n;
+        chunker.push(buf.subarray(0, n), save);
+      } catch (err) {
+        return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+      }
+      if (batchBytes >= BLOB_BATCH_BYTES) {
+        const batch = blobs;
+        blobs = [];
+        batchBytes = 0;
+        yield batch;
+        for (const b of batch) {
+          known.add(b.id);
+          fresh.delete(b.id);
+        }
+      }
     }
-    chunker.finish(save);
-  } catch (err) {
-    return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+    try {
+      chunker.finish(save);
+    } catch (err) {
+      return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+    }
   } finally {
     closeSync(fd);
   }

@@ -12,6 +12,7 @@ import { BlobWriter } from '../repository/blob-writer';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
 import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, XATTRS_FEATURE, type TreeNode } from '../repository/tree';
+import { boundHeapRetention } from '../memory-policy';
 import { crashPoint } from '../test-hooks';
 import { defaultCacheDir, openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
@@ -19,7 +20,7 @@ import { atSqlitePath, copySqliteConsistently } from '../sources/sqlite-file';
 import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
-import type { FileResult } from './read-file';
+import { BLOB_BATCH_BYTES, READER_WINDOW_BYTES, type FileResult, type NewBlob } from './read-file';
 import { readXattrs, type Xattr, xattrsUnavailable } from '../xattrs';
 
 /** How long a backup waits for a prune's short exclusive window to pass. */
@@ -75,6 +76,7 @@ export async function scanForBackup(
 }
 
 export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  boundHeapRetention();
   const paths = options.paths.map((p) => path.resolve(p));
   const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
   // The scan needs no key: it runs while the lock is taken and the index is read (or, given by the caller,
@@ -201,6 +203,9 @@ const NO_BYTE_NAMES = `its name or link target is not UTF-8, and the repository 
 /** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
 const MAX_FILES_IN_FLIGHT = 128;
 const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
+/** The most a file being read holds at once, however large: a batch being made, and those handed on not yet
+ *  stored. */
+const FILE_BYTES_HELD = BLOB_BATCH_BYTES + READER_WINDOW_BYTES;
 
 class TreeSaver {
   files = 0;
@@ -300,19 +305,20 @@ class TreeSaver {
       this.meter.tick();
       return { node: this.fileNode(entry, size).then((node) => ({ ...node, content: before.content })) };
     }
+    const held = Math.min(size, FILE_BYTES_HELD);
     while (
       this.inFlight >= MAX_FILES_IN_FLIGHT ||
-      (this.inFlight > 0 && this.bytesInFlight + size > MAX_BYTES_IN_FLIGHT)
+      (this.inFlight > 0 && this.bytesInFlight + held > MAX_BYTES_IN_FLIGHT)
     ) {
       await new Promise<void>((r) => this.slotFreed.push(r));
     }
     throwIfAborted(this.signal);
     this.inFlight++;
-    this.bytesInFlight += size;
+    this.bytesInFlight += held;
     const sqlite = entry.sqlite === true || before?.sqlite === true;
     const node = this.readFile(entry, size, sqlite).finally(() => {
       this.inFlight--;
-      this.bytesInFlight -= size;
+      this.bytesInFlight -= held;
       this.reads.delete(node);
       this.slotFreed.shift()?.();
     });
@@ -322,7 +328,7 @@ class TreeSaver {
 
   private async readFile(entry: FsEntry, size: number, sqlite: boolean): Promise<TreeNode | null> {
     this.meter.currentPath = displayPath(entry.path);
-    let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true);
+    let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true, this.store);
     if (result.kind === 'sqlite') {
       result = await this.readSqlite(entry.path);
       if (result.kind === 'read') await this.keep(result);
@@ -358,7 +364,7 @@ class TreeSaver {
         copySqliteConsistently(name, copy, (message) => this.meter.warn(shown, message), shown),
       );
       crashPoint('sqlite-copy');
-      return await this.reader.read(copy, statSync(copy).size, false);
+      return await this.reader.read(copy, statSync(copy).size, false, this.store);
     } catch (err) {
       if (isEngineError(err, 'source-unreadable')) return { kind: 'error', message: err.message };
       throw err;
@@ -368,8 +374,13 @@ class TreeSaver {
   }
 
   private async keep(result: Extract<FileResult, { kind: 'read' }>): Promise<void> {
+    await this.store(result.blobs);
+  }
+
+  /** Puts new blobs sealed by the reader into packs: a file's batches while it is read, then its last ones. */
+  private readonly store = async (blobs: NewBlob[]): Promise<void> => {
     throwIfAborted(this.signal);
-    for (const blob of result.blobs) {
+    for (const blob of blobs) {
       await this.writer.copySealed(
         'data',
         blob.id,
@@ -377,7 +388,7 @@ class TreeSaver {
         blob.rawLength,
       );
     }
-  }
+  };
 
   private fileNode(entry: FsEntry, size: number): Promise<TreeNode> {
     const node: TreeNode = { ...baseNode(entry), size, dev: Number(entry.stat.dev), inode: Number(entry.stat.ino) };

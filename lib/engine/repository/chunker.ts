@@ -39,8 +39,9 @@ function mask(bits: number): number {
   return m | 0;
 }
 
-/** Splits a stream of buffers into chunks; feed with push(), then call finish(). Chunks share memory with the
- *  pushed buffers where they can, so callers must not reuse a buffer after pushing it. */
+/** Splits a stream of buffers into chunks; feed with push(), then call finish(). A chunk handed to `emit` may share
+ *  memory with the buffer just pushed, and is valid only during that call; the chunker keeps a copy of what it
+ *  holds between pushes, so a caller may read into the same buffer again. */
 export class Chunker {
   private readonly maskS: number;
   private readonly maskL: number;
@@ -111,7 +112,7 @@ export class Chunker {
         len = 0;
       }
     }
-    if (start < n) this.parts.push(data.subarray(start));
+    if (start < n) this.parts.push(Buffer.from(data.subarray(start)));
     this.hash = h;
     this.length = len;
   }

@@ -39,7 +39,7 @@ export const MAX_PACK_BYTES =
 
 export class PackBuilder {
   readonly entries: PackEntry[] = [];
-  private readonly parts: Buffer[] = [];
+  private parts: Buffer[] = [];
   size = 0;
 
   add(type: BlobType, id: string, sealed: Buffer, rawLength: number): void {
@@ -66,6 +66,8 @@ export class PackBuilder {
     const trailer = Buffer.alloc(TRAILER_BYTES);
     trailer.writeUInt32LE(sealedHeader.length);
     const bytes = Buffer.concat([...this.parts, sealedHeader, trailer]);
+    // The blobs are in `bytes` now: while the pack is written they are not held twice.
+    this.parts = [];
     return { id: createHash('sha256').update(bytes).digest('hex'), bytes, entries: this.entries };
   }
 }
