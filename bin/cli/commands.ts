@@ -209,7 +209,7 @@ export const verify: Command = async (ctx, v) => {
   const percent =
     readData === undefined ? 0 : readData === true || readData === '' ? 100 : parsePercent(String(readData));
   const subset = v['read-data-subset'] === undefined ? undefined : parseSubset(String(v['read-data-subset']));
-  const repo = await ctx.open();
+  const repo = await ctx.open({ cacheMetadata: false });
   const r = await runVerify(repo, {
     readDataPercent: percent,
     readDataSubset: subset,
@@ -291,7 +291,7 @@ export const copy: Command = async (ctx, v, args) => {
 };
 
 export const prune: Command = async (ctx) => {
-  const repo = await ctx.open();
+  const repo = await ctx.open({ cacheMetadata: false });
   const r = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   ctx.out.result('prune', { ...r }, pruneText(r));
   return EXIT.ok;
@@ -301,7 +301,7 @@ export const repair: Command = async (ctx, v, args) => {
   if (args.length !== 1 || !['index', 'snapshots'].includes(args[0]))
     throw new EngineError('invalid-argument', 'usage: lifeline repair index|snapshots --repo DIR [--dry-run]');
   const dryRun = v['dry-run'] === true;
-  const repo = await ctx.open();
+  const repo = await ctx.open({ cacheMetadata: false });
   const options = { dryRun, signal: ctx.signal, onEvent: ctx.out.event };
   if (args[0] === 'index') {
     const r = await repairIndex(repo, options);

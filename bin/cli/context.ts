@@ -1,6 +1,7 @@
 // What every command needs: the repository location, the passphrase, cancellation on Ctrl-C.
 import { readFileSync } from 'node:fs';
 
+import { defaultCacheDir } from '../../lib/engine/cache-dir';
 import { EngineError, openRepository, type Repository } from '../../lib/engine';
 import { Output } from './output';
 
@@ -10,7 +11,8 @@ export interface Context {
   signal: AbortSignal;
   passphrase(): string;
   newPassphrase(): string;
-  open(): Promise<Repository>;
+  /** `cacheMetadata: false` for checks of the repository's health, which read every object as stored. */
+  open(options?: { cacheMetadata?: boolean }): Promise<Repository>;
   /** The repository a copy reads from (`--from-repo`, with `--from-password-file` or LIFELINE_FROM_PASSWORD). */
   openFrom(): Promise<Repository>;
 }
@@ -21,6 +23,7 @@ export interface CommonFlags {
   'new-password-file'?: string;
   'from-repo'?: string;
   'from-password-file'?: string;
+  'cache-dir'?: string;
   json?: boolean;
 }
 
@@ -28,22 +31,34 @@ export function makeContext(flags: CommonFlags, signal: AbortSignal): Context {
   const repoPath = flags.repo ?? process.env.LIFELINE_REPO;
   if (!repoPath) throw new EngineError('invalid-argument', 'no repository: give --repo DIR or set LIFELINE_REPO');
   const passphrase = () => readSecret(flags['password-file'], 'LIFELINE_PASSWORD', '--password-file');
+  const cacheDir = cacheDirOf(flags);
   return {
     repoPath,
     out: new Output(flags.json === true),
     signal,
     passphrase,
     newPassphrase: () => readSecret(flags['new-password-file'], 'LIFELINE_NEW_PASSWORD', '--new-password-file'),
-    open: () => openRepository(repoPath, passphrase()),
+    open: (options = {}) => openRepository(repoPath, passphrase(), { cacheDir, ...options }),
     openFrom: () => {
       const from = flags['from-repo'];
       if (!from) throw new EngineError('invalid-argument', 'no repository to copy from: give --from-repo DIR');
       return openRepository(
         from,
         readSecret(flags['from-password-file'], 'LIFELINE_FROM_PASSWORD', '--from-password-file'),
+        { cacheDir },
       );
     },
   };
+}
+
+/** `--cache-dir`, else the default one; none where there is no home directory (it only saves time). */
+function cacheDirOf(flags: CommonFlags): string | null {
+  if (flags['cache-dir']) return flags['cache-dir'];
+  try {
+    return defaultCacheDir();
+  } catch {
+    return null;
+  }
 }
 
 function readSecret(file: string | undefined, envName: string, flag: string): string {

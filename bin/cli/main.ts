@@ -14,6 +14,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 const common: Options = {
   repo: { type: 'string', short: 'r' },
   'password-file': { type: 'string' },
+  'cache-dir': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -43,7 +44,6 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       node: { type: 'string' },
       source: { type: 'string' },
       force: { type: 'boolean' },
-      'cache-dir': { type: 'string' },
       'ignore-ctime': { type: 'boolean' },
     },
     usage:

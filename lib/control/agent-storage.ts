@@ -4,6 +4,7 @@
 import 'server-only';
 
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import { and, eq } from 'drizzle-orm';
 
@@ -14,6 +15,7 @@ import { groupRepositoryPassword, nodeRepositoryPassword, tenantPath, type Tenan
 import { KNOWN_FEATURES } from '../engine/repository/config';
 import { storageFor } from '../engine/repository/open-repository';
 import { Repository } from '../engine/repository/repository';
+import { dataDir } from '../config';
 import { db } from '../db/client';
 import { failoverGroups, groupMembers, nodeEvents, nodeLocks, nodes } from '../db/schema';
 import { nodeSecret } from './node-registry';
@@ -98,7 +100,9 @@ function tenantAccess(state: { tenants: Map<string, TenantAccess> }, tenant: Ten
     // Opened once, on the first upload that needs the key (the passphrase's KDF costs about half a second).
     let opened: Promise<Repository> | null = null;
     const repository = () => {
-      opened ??= Repository.open(storageFor(location), readFileSync(repositoryInfo()!.passwordFile, 'utf8'))
+      opened ??= Repository.open(storageFor(location), readFileSync(repositoryInfo()!.passwordFile, 'utf8'), {
+        cacheDir: path.join(dataDir(), 'cache'),
+      })
         .then(async (repo) => {
           // Nodes may not write the config: the features their backups use are listed here, for them.
           for (const feature of KNOWN_FEATURES) await repo.enableFeature(feature);

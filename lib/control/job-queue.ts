@@ -3,11 +3,7 @@
 // (the server stopped while it ran).
 import 'server-only';
 
-import path from 'node:path';
-
 import { and, asc, eq, inArray } from 'drizzle-orm';
-
-import { dataDir } from '../config';
 
 import { db } from '../db/client';
 import { jobs, LOCAL_NODE, plans, sources, type Job, type Plan, type Source } from '../db/schema';
@@ -184,19 +180,7 @@ function backupRun(repo: RepositoryInfo, source: Protected, tag: string): (onLin
       );
   }
   // Copies of live databases are staged in the dashboard's own data directory, never in the temporary one.
-  const args = [
-    'backup',
-    '--repo',
-    repo.location,
-    '--node',
-    source.node,
-    '--source',
-    source.name,
-    '--tag',
-    tag,
-    '--cache-dir',
-    path.join(dataDir(), 'cache'),
-  ];
+  const args = ['backup', '--repo', repo.location, '--node', source.node, '--source', source.name, '--tag', tag];
   for (const pattern of exclude) args.push('--exclude', pattern);
   args.push(...(source.kind === 'sqlite' ? ['--sqlite', source.path] : [source.path]));
   return (onLine) => cliRun(args, repo, onLine);
@@ -472,7 +456,7 @@ async function targetSafetySnapshot(
   }
   if (found.state === 'absent') return { ok: true };
   const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', `restore-target:job-${job.id}`];
-  args.push('--tag', 'safety', '--tag', `job-${job.id}`, '--cache-dir', path.join(dataDir(), 'cache'), found.real);
+  args.push('--tag', 'safety', '--tag', `job-${job.id}`, found.real);
   const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
   if ((run.code !== 0 && run.code !== 3) || !run.result)
     return {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
+import { dataDir } from '../config';
 import { childEnv } from '../engine/child-env';
 
 export interface CliLine {
@@ -21,11 +22,17 @@ export function cliPath(): string {
   return path.join(process.cwd(), 'dist', 'lifeline.cjs');
 }
 
+/** Every run gets the data directory's cache (key hints, staged copies): the server's user may have no home. */
 export function runCli(args: string[], passwordFile: string, onLine?: (line: CliLine) => void): CliRun {
-  const child = spawn(process.execPath, [cliPath(), ...args, '--password-file', passwordFile, '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1' }),
-  });
+  const cache = path.join(dataDir(), 'cache');
+  const child = spawn(
+    process.execPath,
+    [cliPath(), ...args, '--password-file', passwordFile, '--cache-dir', cache, '--json'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1' }),
+    },
+  );
   let result: CliLine | null = null;
   let error: CliLine | null = null;
   let stderr = '';

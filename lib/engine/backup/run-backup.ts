@@ -14,7 +14,8 @@ import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/sna
 import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, XATTRS_FEATURE, type TreeNode } from '../repository/tree';
 import { boundHeapRetention } from '../memory-policy';
 import { crashPoint } from '../test-hooks';
-import { defaultCacheDir, openStaging, type Staging } from './staging';
+import { defaultCacheDir } from '../cache-dir';
+import { openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
 import { atSqlitePath, copySqliteConsistently } from '../sources/sqlite-file';
 import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';

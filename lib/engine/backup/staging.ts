@@ -8,13 +8,6 @@ import path from 'node:path';
 
 import { EngineError } from '../errors';
 
-/** `$XDG_CACHE_HOME/lifeline`, or `~/.cache/lifeline`: the CLI's default for `--cache-dir`. */
-export function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || (os.homedir() ? path.join(os.homedir(), '.cache') : '');
-  if (!base) throw new EngineError('invalid-argument', 'no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME');
-  return path.join(base, 'lifeline');
-}
-
 export interface Staging {
   dir: string;
   remove(): void;

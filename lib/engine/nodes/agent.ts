@@ -561,7 +561,7 @@ export class Agent {
     this.repo ??= Repository.open(
       new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }),
       nodeRepositoryPassword(this.config.secret),
-      { lockOwner: this.config.nodeId },
+      { lockOwner: this.config.nodeId, cacheDir: this.cacheDir },
     ).catch((err) => {
       this.repo = null;
       throw err;
@@ -577,7 +577,7 @@ export class Agent {
       const opened = Repository.open(
         new HttpStorage(this.controlPlane, { nodeId: this.config.nodeId, secret: this.config.secret }, hb.groupId),
         groupRepositoryPassword(hb.key),
-        { lockOwner: this.config.nodeId },
+        { lockOwner: this.config.nodeId, cacheDir: this.cacheDir },
       );
       const entry = { groupId: hb.groupId, key: hb.key, repo: opened };
       opened.catch(() => {

@@ -52,14 +52,19 @@ export async function writeKeyFile(
   return id;
 }
 
-/** Tries the passphrase on every key file; returns the master key and the id of the key file it opened. */
+/** Tries the passphrase on the key files, `hint` first (key-hint.ts); returns the master key, the id of the key
+ *  file it opened and how many were tried (each costs one key derivation). */
 export async function openWithPassphrase(
   storage: Storage,
   passphrase: string,
-): Promise<{ master: MasterKey; keyId: string }> {
-  const keys = await storage.list('keys');
-  if (keys.length === 0) throw new EngineError('corrupt', `the repository at ${storage.location} has no key files`);
-  for (const { name } of keys) {
+  hint: string | null = null,
+): Promise<{ master: MasterKey; keyId: string; tried: number }> {
+  const listed = (await storage.list('keys')).map((k) => k.name);
+  if (listed.length === 0) throw new EngineError('corrupt', `the repository at ${storage.location} has no key files`);
+  const order = hint && listed.includes(hint) ? [hint, ...listed.filter((n) => n !== hint)] : listed;
+  let tried = 0;
+  for (const name of order) {
+    tried++;
     const file = await readKeyFile(storage, name);
     const wrapping = await deriveKey(passphrase, Buffer.from(file.kdf.salt, 'base64'), file.kdf);
     let secret: Buffer;
@@ -71,6 +76,7 @@ export async function openWithPassphrase(
     const parsed = JSON.parse(secret.toString('utf8')) as Record<keyof MasterKey, string>;
     return {
       keyId: name,
+      tried,
       master: {
         encryption: Buffer.from(parsed.encryption, 'base64'),
         id: Buffer.from(parsed.id, 'base64'),

@@ -12,6 +12,8 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 
 export class LocalStorage implements Storage {
   readonly location: string;
+  /** Bytes read by get(), by kind (the first segment of the name): what a job cost the repository's disk. */
+  readonly bytesRead = new Map<string, number>();
 
   constructor(readonly root: string) {
     this.location = path.resolve(root);
@@ -56,8 +58,13 @@ export class LocalStorage implements Storage {
 
   async get(name: string, range?: { offset: number; length?: number }): Promise<Buffer> {
     const file = this.pathOf(name);
+    const counted = (bytes: Buffer) => {
+      const kind = name.slice(0, name.indexOf('/') + 1 || name.length).replace(/\/$/, '');
+      this.bytesRead.set(kind, (this.bytesRead.get(kind) ?? 0) + bytes.length);
+      return bytes;
+    };
     try {
-      if (!range) return await fs.readFile(file);
+      if (!range) return counted(await fs.readFile(file));
       const handle = await fs.open(file, 'r');
       try {
         const { size } = await handle.stat();
@@ -70,7 +77,7 @@ export class LocalStorage implements Storage {
           if (bytesRead === 0) break;
           done += bytesRead;
         }
-        return buf.subarray(0, done);
+        return counted(buf.subarray(0, done));
       } finally {
         await handle.close();
       }

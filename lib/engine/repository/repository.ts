@@ -7,6 +7,9 @@ import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type Chunke
 import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, type RepositoryConfig } from './config';
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
 import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
+import { repositoryCacheDir } from '../cache-dir';
+import { readKeyHint, writeKeyHint } from './key-hint';
+import { MetadataCache } from './metadata-cache';
 import { openWithPassphrase, writeKeyFile } from './keys';
 import { acquireLock, type HeldLock, type LockOptions } from './lock';
 import { fetchPackHeader } from './pack';
@@ -21,6 +24,12 @@ const PACK_CACHE_SIZE = 4;
 export interface OpenOptions {
   /** The node this process writes for, through the control plane's storage API: recorded in its locks. */
   lockOwner?: string;
+  /** Lifeline's cache directory on this machine: the key file that opened the repository last is tried first, and
+   *  index files and snapshots are kept there (metadata-cache.ts). */
+  cacheDir?: string | null;
+  /** False to read index files and snapshots from the repository only: for checks of its health (verify, repair,
+   *  prune), which must see each object as stored. */
+  cacheMetadata?: boolean;
 }
 
 export interface InitOptions {
@@ -35,10 +44,13 @@ export class Repository {
    *  do not parse), by object name, with why. They are left out: one damaged object stops nothing else. Jobs name
    *  them; prune refuses to run until `repair` has dealt with them. */
   readonly damaged = new Map<string, string>();
+  /** Key files tried before one opened with the passphrase (each costs a key derivation); 0 for a new repository. */
+  keysTried = 0;
   private readonly loadedIndexFiles = new Set<string>();
   private readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
   private readonly packCache = new Map<string, Promise<Buffer>>();
+  private readonly cache: MetadataCache | null;
 
   private constructor(
     readonly storage: Storage,
@@ -48,6 +60,9 @@ export class Repository {
     private readonly options: OpenOptions = {},
   ) {
     this.gear = gearTable(key.chunker);
+    const dir =
+      options.cacheDir && options.cacheMetadata !== false && repositoryCacheDir(options.cacheDir, currentConfig.id);
+    this.cache = dir ? new MetadataCache(dir) : null;
   }
 
   static async init(
@@ -82,9 +97,13 @@ export class Repository {
       throw err;
     }
     const config = parseConfig(raw, storage.location);
-    const { master, keyId } = await openWithPassphrase(storage, passphrase);
+    const hint = options.cacheDir ? readKeyHint(options.cacheDir, config.id) : null;
+    const { master, keyId, tried } = await openWithPassphrase(storage, passphrase, hint);
     checkConfigMac(master, config);
-    return new Repository(storage, config, master, keyId, options);
+    if (options.cacheDir && keyId !== hint) await writeKeyHint(options.cacheDir, config.id, keyId);
+    const repo = new Repository(storage, config, master, keyId, options);
+    repo.keysTried = tried;
+    return repo;
   }
 
   get config(): RepositoryConfig {
@@ -126,6 +145,7 @@ export class Repository {
   async loadIndex(): Promise<void> {
     const listed = await this.storage.list('index');
     const present = new Set(listed.map((o) => o.name));
+    this.cache?.keepOnly('index', present);
     if ([...this.loadedIndexFiles].some((name) => !present.has(name))) {
       this.index.clear();
       this.loadedIndexFiles.clear();
@@ -135,7 +155,7 @@ export class Repository {
       if (this.loadedIndexFiles.has(name)) continue;
       let file;
       try {
-        file = decodeIndex(this.key.encryption, await this.readNamed(`index/${name}`), name);
+        file = decodeIndex(this.key.encryption, await this.readCached('index', name), name);
       } catch (err) {
         // Superseded by a prune that is deleting it right now.
         if (isEngineError(err, 'not-found')) continue;
@@ -232,7 +252,7 @@ export class Repository {
   }
 
   async readSnapshot(id: string): Promise<SnapshotRecord> {
-    return this.decodeSnapshot(id, await this.readNamed(`snapshots/${id}`));
+    return this.decodeSnapshot(id, await this.readCached('snapshots', id));
   }
 
   /** Opens a sealed snapshot manifest (fails with `corrupt` if it was not sealed with this repository's key). */
@@ -253,7 +273,9 @@ export class Repository {
   async listSnapshots(): Promise<SnapshotRecord[]> {
     const out: SnapshotRecord[] = [];
     for (const key of this.damaged.keys()) if (key.startsWith('snapshots/')) this.damaged.delete(key);
-    for (const { name } of await this.storage.list('snapshots')) {
+    const listed = await this.storage.list('snapshots');
+    this.cache?.keepOnly('snapshots', new Set(listed.map((o) => o.name)));
+    for (const { name } of listed) {
       try {
         out.push(await this.readSnapshot(name));
       } catch (err) {
@@ -289,6 +311,15 @@ export class Repository {
     return matches[0];
   }
 
+  /** An index file or snapshot: from the cache if it has it, else read from the repository (and checked). */
+  private async readCached(kind: 'index' | 'snapshots', id: string): Promise<Buffer> {
+    const hit = this.cache?.get(kind, id);
+    if (hit) return hit;
+    const bytes = await this.readNamed(`${kind}/${id}`);
+    this.cache?.put(kind, id, bytes);
+    return bytes;
+  }
+
   /** Reads an object stored under the SHA-256 of its bytes and checks that it still matches its name. */
   async readNamed(name: string): Promise<Buffer> {
     const bytes = await this.storage.get(name);
@@ -308,6 +339,7 @@ export class Repository {
   ): Promise<string> {
     const id = createHash('sha256').update(bytes).digest('hex');
     await this.storage.put(`${kind}/${id}`, bytes, options);
+    if (kind !== 'data') this.cache?.put(kind, id, bytes);
     return id;
   }
 }

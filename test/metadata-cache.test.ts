@@ -1,0 +1,141 @@
+// 11.4: a local cache of a repository's index files and snapshots. An unchanged re-backup reads under 1% of those
+// bytes from the repository (counted by the storage backend itself); a damaged or stale cache changes only speed,
+// never a result; checks of the repository's health read the repository, not the cache.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { runBackup, runForget, runPrune } from '@/lib/engine';
+import type { LocalStorage } from '@/lib/engine/repository/local-storage';
+import { openRepository } from '@/lib/engine/repository/open-repository';
+import type { Repository } from '@/lib/engine/repository/repository';
+import { cli, newRepository, PASSWORD, tempDir } from './helpers';
+
+const backUp = (repo: Repository, src: string) => runBackup(repo, { paths: [src], node: 'test', sourceName: 'data' });
+
+/** A tree of a few files, changed a little before each of `count` backups: many snapshots and index files. */
+async function historyOf(count: number) {
+  const { repo, location } = await newRepository();
+  const src = tempDir('src');
+  for (let i = 0; i < 20; i++) writeFileSync(path.join(src, `file-${i}`), `contents ${i}\n`.repeat(200));
+  for (let n = 0; n < count; n++) {
+    writeFileSync(path.join(src, `file-${n % 20}`), `changed in backup ${n}\n`.repeat(300));
+    await backUp(repo, src);
+  }
+  return { location, src, repositoryId: repo.config.id };
+}
+
+const cachedFiles = (cacheDir: string, repositoryId: string, kind: string) => {
+  const dir = path.join(cacheDir, 'repositories', repositoryId, kind);
+  try {
+    return readdirSync(dir).map((name) => path.join(dir, name));
+  } catch {
+    return [];
+  }
+};
+
+function metadataBytes(location: string): number {
+  let total = 0;
+  for (const kind of ['index', 'snapshots'])
+    for (const name of readdirSync(path.join(location, kind)))
+      total += readFileSync(path.join(location, kind, name)).length;
+  return total;
+}
+
+function readFromRepository(storage: unknown): number {
+  const read = (storage as LocalStorage).bytesRead;
+  return (read.get('index') ?? 0) + (read.get('snapshots') ?? 0);
+}
+
+describe('11.4 a cache of index files and snapshots', () => {
+  it('11.4 an unchanged re-backup reads under 1% of the index and snapshot bytes from the repository', async () => {
+    const { location, src } = await historyOf(30);
+    const cacheDir = tempDir('cache');
+    // The first job on this machine fills the cache: it reads them all.
+    const first = await openRepository(location, PASSWORD, { cacheDir });
+    await backUp(first, src);
+    const total = metadataBytes(location);
+    expect(readFromRepository(first.storage)).toBeGreaterThanOrEqual(total * 0.9);
+    // The next, as a new process would: nothing changed, so nothing but the listings is read.
+    const again = await openRepository(location, PASSWORD, { cacheDir });
+    const { snapshot } = await backUp(again, src);
+    expect(snapshot.summary.filesRead).toBe(0);
+    expect(readFromRepository(again.storage)).toBeLessThan(total * 0.01);
+  });
+
+  it('11.4 a damaged cache changes nothing: two backups at once read around it, and it is mended', async () => {
+    const { location, src, repositoryId } = await historyOf(10);
+    const cacheDir = tempDir('cache');
+    await backUp(await openRepository(location, PASSWORD, { cacheDir }), src);
+    const cached = [
+      ...cachedFiles(cacheDir, repositoryId, 'index'),
+      ...cachedFiles(cacheDir, repositoryId, 'snapshots'),
+    ];
+    expect(cached.length).toBeGreaterThan(10);
+    // Every cached file damaged: a byte changed, cut short, or replaced by another object's bytes.
+    cached.forEach((file, i) => {
+      const bytes = readFileSync(file);
+      if (i % 3 === 0) bytes[bytes.length >> 1] ^= 0xff;
+      writeFileSync(
+        file,
+        i % 3 === 1 ? bytes.subarray(0, bytes.length - 7) : i % 3 === 2 ? readFileSync(cached[0]) : bytes,
+      );
+    });
+    const withoutCache = await backUp(await openRepository(location, PASSWORD), src);
+    const [a, b] = await Promise.all(
+      [0, 1].map(async () => backUp(await openRepository(location, PASSWORD, { cacheDir }), src)),
+    );
+    expect(a.snapshot.tree).toBe(withoutCache.snapshot.tree);
+    expect(b.snapshot.tree).toBe(withoutCache.snapshot.tree);
+    for (const file of [
+      ...cachedFiles(cacheDir, repositoryId, 'index'),
+      ...cachedFiles(cacheDir, repositoryId, 'snapshots'),
+    ])
+      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(path.basename(file));
+  });
+
+  it('11.4 what the repository no longer lists is never read from the cache, and is removed', async () => {
+    const { location, src, repositoryId } = await historyOf(8);
+    const cacheDir = tempDir('cache');
+    const repo = await openRepository(location, PASSWORD, { cacheDir });
+    await backUp(repo, src);
+    const before = new Set(cachedFiles(cacheDir, repositoryId, 'snapshots').map((f) => path.basename(f)));
+    // As the CLI runs them: a check of the repository's health reads the repository only.
+    const health = await openRepository(location, PASSWORD, { cacheDir, cacheMetadata: false });
+    await runForget(health, { last: 2 });
+    await runPrune(health);
+    const listed = (dir: string) => readdirSync(path.join(location, dir)).sort();
+    const after = await openRepository(location, PASSWORD, { cacheDir });
+    const snapshots = await after.listSnapshots();
+    await after.loadIndex();
+    expect(snapshots.map((s) => s.id).sort()).toEqual(listed('snapshots'));
+    expect(
+      cachedFiles(cacheDir, repositoryId, 'snapshots')
+        .map((f) => path.basename(f))
+        .sort(),
+    ).toEqual(listed('snapshots'));
+    expect(
+      cachedFiles(cacheDir, repositoryId, 'index')
+        .map((f) => path.basename(f))
+        .sort(),
+    ).toEqual(listed('index'));
+    expect(before.size).toBeGreaterThan(listed('snapshots').length);
+  });
+
+  it('11.4 verify reads the repository, not the cache: a damaged index file is found though the cache has it whole', async () => {
+    const { location, src, repositoryId } = await historyOf(3);
+    const cacheDir = tempDir('cache');
+    await backUp(await openRepository(location, PASSWORD, { cacheDir }), src);
+    const index = readdirSync(path.join(location, 'index'))[0];
+    expect(cachedFiles(cacheDir, repositoryId, 'index').map((f) => path.basename(f))).toContain(index);
+    const stored = path.join(location, 'index', index);
+    const bytes = readFileSync(stored);
+    bytes[10] ^= 0xff;
+    writeFileSync(stored, bytes);
+    const r = cli(['verify', '--repo', location, '--cache-dir', cacheDir, '--json']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain(index.slice(0, 12));
+  });
+});
