@@ -2,12 +2,13 @@
 // bytes from the repository (counted by the storage backend itself); a damaged or stale cache changes only speed,
 // never a result; checks of the repository's health read the repository, not the cache.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { runBackup, runForget, runPrune } from '@/lib/engine';
+import { decodeBlob } from '@/lib/engine/repository/blob-codec';
 import type { LocalStorage } from '@/lib/engine/repository/local-storage';
 import { openRepository } from '@/lib/engine/repository/open-repository';
 import type { Repository } from '@/lib/engine/repository/repository';
@@ -27,10 +28,13 @@ async function historyOf(count: number) {
   return { location, src, repositoryId: repo.config.id };
 }
 
+/** The cached files of a kind (index, snapshots, trees), by path. */
 const cachedFiles = (cacheDir: string, repositoryId: string, kind: string) => {
   const dir = path.join(cacheDir, 'repositories', repositoryId, kind);
   try {
-    return readdirSync(dir).map((name) => path.join(dir, name));
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
   } catch {
     return [];
   }
@@ -63,16 +67,17 @@ describe('11.4 a cache of index files and snapshots', () => {
     const { snapshot } = await backUp(again, src);
     expect(snapshot.summary.filesRead).toBe(0);
     expect(readFromRepository(again.storage)).toBeLessThan(total * 0.01);
+    // The parent's trees too: the first read their packs, this one nothing.
+    expect((first.storage as LocalStorage).bytesRead.get('data')).toBeGreaterThan(0);
+    expect((again.storage as LocalStorage).bytesRead.get('data') ?? 0).toBe(0);
   });
 
   it('11.4 a damaged cache changes nothing: two backups at once read around it, and it is mended', async () => {
     const { location, src, repositoryId } = await historyOf(10);
     const cacheDir = tempDir('cache');
     await backUp(await openRepository(location, PASSWORD, { cacheDir }), src);
-    const cached = [
-      ...cachedFiles(cacheDir, repositoryId, 'index'),
-      ...cachedFiles(cacheDir, repositoryId, 'snapshots'),
-    ];
+    const cached = ['index', 'snapshots', 'trees'].flatMap((kind) => cachedFiles(cacheDir, repositoryId, kind));
+    expect(cachedFiles(cacheDir, repositoryId, 'trees').length).toBeGreaterThan(0);
     expect(cached.length).toBeGreaterThan(10);
     // Every cached file damaged: a byte changed, cut short, or replaced by another object's bytes.
     cached.forEach((file, i) => {
@@ -94,6 +99,11 @@ describe('11.4 a cache of index files and snapshots', () => {
       ...cachedFiles(cacheDir, repositoryId, 'snapshots'),
     ])
       expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(path.basename(file));
+    // The damaged trees the backups needed were read from their packs again and cached whole.
+    const check = await openRepository(location, PASSWORD);
+    const tree = (id: string) => path.join(cacheDir, 'repositories', repositoryId, 'trees', id.slice(0, 2), id);
+    for (const id of [withoutCache.snapshot.tree, a.snapshot.tree])
+      expect(() => decodeBlob(check.key, readFileSync(tree(id)), id)).not.toThrow();
   });
 
   it('11.4 what the repository no longer lists is never read from the cache, and is removed', async () => {
@@ -102,6 +112,11 @@ describe('11.4 a cache of index files and snapshots', () => {
     const repo = await openRepository(location, PASSWORD, { cacheDir });
     await backUp(repo, src);
     const before = new Set(cachedFiles(cacheDir, repositoryId, 'snapshots').map((f) => path.basename(f)));
+    // A tree blob the repository does not have (as one a prune removed would be).
+    const gone = 'ab'.repeat(32);
+    const goneFile = path.join(cacheDir, 'repositories', repositoryId, 'trees', 'ab', gone);
+    mkdirSync(path.dirname(goneFile), { recursive: true });
+    writeFileSync(goneFile, 'a tree no longer in the repository');
     // As the CLI runs them: a check of the repository's health reads the repository only.
     const health = await openRepository(location, PASSWORD, { cacheDir, cacheMetadata: false });
     await runForget(health, { last: 2 });
@@ -122,6 +137,11 @@ describe('11.4 a cache of index files and snapshots', () => {
         .sort(),
     ).toEqual(listed('index'));
     expect(before.size).toBeGreaterThan(listed('snapshots').length);
+    // And no tree whose blob the index no longer has.
+    const trees = cachedFiles(cacheDir, repositoryId, 'trees').map((f) => path.basename(f));
+    expect(trees.length).toBeGreaterThan(0);
+    expect(trees).not.toContain(gone);
+    expect(trees.filter((id) => !after.index.has(id))).toEqual([]);
   });
 
   it('11.4 verify reads the repository, not the cache: a damaged index file is found though the cache has it whole', async () => {
@@ -137,5 +157,38 @@ describe('11.4 a cache of index files and snapshots', () => {
     const r = cli(['verify', '--repo', location, '--cache-dir', cacheDir, '--json']);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain(index.slice(0, 12));
+  });
+});
+
+describe('11.4 a cache that cannot be used', () => {
+  it('11.4 a cache directory that cannot be written or read costs only speed: the backup and restore are whole', async () => {
+    const { location, src, repositoryId } = await historyOf(2);
+    // Not a directory at all, and a repository directory whose every entry is a file in the way.
+    const notADirectory = path.join(tempDir('cache'), 'file');
+    writeFileSync(notADirectory, 'not a directory');
+    const blocked = tempDir('cache');
+    const dir = path.join(blocked, 'repositories', repositoryId);
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['index', 'snapshots', 'trees', 'key-hint'])
+      mkdirSync(path.join(dir, name, 'x'), { recursive: true });
+    writeFileSync(path.join(dir, 'trees', 'ab'), 'a file where a directory goes');
+    for (const cacheDir of [notADirectory, blocked]) {
+      const repo = await openRepository(location, PASSWORD, { cacheDir });
+      writeFileSync(path.join(src, 'file-0'), `changed for ${cacheDir}\n`);
+      const { snapshot } = await backUp(repo, src);
+      expect(snapshot.summary.filesRead).toBe(1);
+      const r = cli([
+        'restore',
+        '--repo',
+        location,
+        '--cache-dir',
+        cacheDir,
+        'latest',
+        '--target',
+        tempDir('t'),
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+    }
   });
 });

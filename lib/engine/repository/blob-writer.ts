@@ -44,7 +44,9 @@ export class BlobWriter {
     this.throwIfFailed();
     if (this.has(id)) return false;
     this.pending.add(id);
-    await this.add(type, id, encodeBlob(this.repo.key.encryption, plaintext), plaintext.length);
+    const sealed = encodeBlob(this.repo.key.encryption, plaintext);
+    if (type === 'tree') this.repo.cacheTree(id, sealed);
+    await this.add(type, id, sealed, plaintext.length);
     return true;
   }
 

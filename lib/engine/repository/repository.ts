@@ -145,8 +145,10 @@ export class Repository {
   async loadIndex(): Promise<void> {
     const listed = await this.storage.list('index');
     const present = new Set(listed.map((o) => o.name));
-    this.cache?.keepOnly('index', present);
-    if ([...this.loadedIndexFiles].some((name) => !present.has(name))) {
+    // Index files gone since the last job here mean a prune ran: cached trees it removed are removed here too.
+    const pruned = (this.cache?.keepOnly('index', present) ?? 0) > 0;
+    const replaced = [...this.loadedIndexFiles].some((name) => !present.has(name));
+    if (replaced) {
       this.index.clear();
       this.loadedIndexFiles.clear();
     }
@@ -166,6 +168,7 @@ export class Repository {
       for (const pack of file.packs) this.index.addPack(pack);
       this.loadedIndexFiles.add(name);
     }
+    if (pruned || replaced) this.cache?.keepTrees((id) => this.index.has(id));
   }
 
   /** Drops everything known and reads the index files as they are now (after another process changed them). */
@@ -204,12 +207,40 @@ export class Repository {
   }
 
   async readBlob(id: string): Promise<Buffer> {
+    return decodeBlob(this.key, await this.readSealed(id), id);
+  }
+
+  /** A blob as stored: sealed, from its pack. */
+  private async readSealed(id: string): Promise<Buffer> {
     const at = this.index.get(id);
     if (!at) throw new EngineError('corrupt', `blob ${id.slice(0, 12)} is referenced but not in the index`);
     const pack = await this.loadPack(at.pack);
     if (at.offset + at.length > pack.length)
       throw new EngineError('corrupt', `pack ${at.pack.slice(0, 12)} is shorter than its index says`);
-    return decodeBlob(this.key, pack.subarray(at.offset, at.offset + at.length), id);
+    return pack.subarray(at.offset, at.offset + at.length);
+  }
+
+  /** Keeps a tree this process sealed for the next job on this machine (the next backup's parent); it is read from
+   *  the cache only once the index lists it, so one whose pack never got written is never used. */
+  cacheTree(id: string, sealed: Buffer): void {
+    this.cache?.putTree(id, sealed);
+  }
+
+  /** A tree blob's plaintext: from the cache while the index has the blob and the copy opens and matches its id,
+   *  else from its pack (and then cached). */
+  private async readTreeBlob(id: string): Promise<Buffer> {
+    const cached = this.cache && this.index.has(id) ? this.cache.getTree(id) : null;
+    if (cached) {
+      try {
+        return decodeBlob(this.key, cached, id);
+      } catch {
+        this.cache!.dropTree(id);
+      }
+    }
+    const sealed = await this.readSealed(id);
+    const plain = decodeBlob(this.key, sealed, id);
+    this.cache?.putTree(id, Buffer.from(sealed));
+    return plain;
   }
 
   /** Whole packs, the few most recently used kept: restores and tree walks read neighbouring blobs of one pack
@@ -229,7 +260,7 @@ export class Repository {
   async readTree(id: string): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
-    const bytes = await this.readBlob(id);
+    const bytes = await this.readTreeBlob(id);
     let tree: Tree;
     try {
       tree = decodeTree(bytes);
