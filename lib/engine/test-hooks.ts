@@ -3,7 +3,8 @@
 // (likewise "index:N" and "snapshot:N"), the way a power cut or the OOM killer would; "index-checked:N" and
 // "snapshot-checked:N" fall between the lock check before such a write and the write itself.
 // LIFELINE_TEST_STOP_AFTER, with the same points, stops it with SIGSTOP instead (a process that stalls, to be
-// continued with SIGCONT).
+// continued with SIGCONT). LIFELINE_TEST_INDEX_PART_BLOBS makes the index files prune and repair write small, so
+// that a test sees several parts without millions of blobs.
 
 export type CrashPoint = 'pack' | 'index' | 'snapshot' | 'sqlite-copy' | 'index-checked' | 'snapshot-checked';
 
@@ -29,4 +30,10 @@ export function crashPoint(point: CrashPoint): void {
   counts.set(point, count);
   if (crash === `${point}:${count}`) process.kill(process.pid, 'SIGKILL');
   if (stop === `${point}:${count}`) stopWhenIdle();
+}
+
+/** Blobs per index file for prune and repair, where a test sets it; else null. */
+export function testIndexPartBlobs(): number | null {
+  const n = Number(process.env.LIFELINE_TEST_INDEX_PART_BLOBS);
+  return Number.isInteger(n) && n > 0 ? n : null;
 }

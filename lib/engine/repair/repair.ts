@@ -47,10 +47,12 @@ export async function repairIndex(repo: Repository, options: RepairOptions = {})
     }
     const old = (await repo.storage.list('index')).map((o) => o.name);
     if (!options.dryRun) {
-      await lock.writeUnder(
-        'index-checked',
-        () => repo.writeIndex(packs, old, lock.name),
-        (id) => repo.deleteIndexFile(id),
+      await repo.writeIndexInParts(packs, old, (part, supersedes) =>
+        lock.writeUnder(
+          'index-checked',
+          () => repo.writeIndex(part, supersedes, lock.name),
+          (id) => repo.deleteIndexFile(id),
+        ),
       );
       for (const id of old) {
         lock.assertFresh();

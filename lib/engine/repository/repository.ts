@@ -8,6 +8,7 @@ import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, 
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
 import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
 import { repositoryCacheDir } from '../cache-dir';
+import { testIndexPartBlobs } from '../test-hooks';
 import { readKeyHint, writeKeyHint } from './key-hint';
 import { MetadataCache } from './metadata-cache';
 import { openWithPassphrase, writeKeyFile } from './keys';
@@ -37,6 +38,9 @@ export interface InitOptions {
   /** Key-derivation cost; tests use a cheaper one, the CLI always the strong default. */
   kdf?: KdfParams;
 }
+
+/** Blobs in one index file written by prune or repair (about 12 MB of JSON before compression). */
+export const INDEX_PART_BLOBS = 100_000;
 
 export class Repository {
   readonly index = new MasterIndex();
@@ -180,6 +184,31 @@ export class Repository {
 
   indexFileIds(): string[] {
     return [...this.loadedIndexFiles];
+  }
+
+  /** Writes an index that replaces others (prune, repair) as index files of at most `partBlobs` blobs each, each
+   *  through `write` (under the caller's lock): one file for millions of blobs would pass V8's limit on a string's
+   *  length (2^29 characters, near 3.6 M blobs). Only the last part names `supersedes`: the files it replaces may go
+   *  once every part is written; a crash between parts leaves them all, and the union is still whole. */
+  async writeIndexInParts(
+    packs: IndexedPack[],
+    supersedes: string[],
+    write: (part: IndexedPack[], supersedes: string[]) => Promise<string>,
+  ): Promise<string[]> {
+    const partBlobs = testIndexPartBlobs() ?? INDEX_PART_BLOBS;
+    const parts: IndexedPack[][] = [[]];
+    let blobs = 0;
+    for (const pack of packs) {
+      if (blobs > 0 && blobs + pack.blobs.length > partBlobs) {
+        parts.push([]);
+        blobs = 0;
+      }
+      parts.at(-1)!.push(pack);
+      blobs += pack.blobs.length;
+    }
+    const written: string[] = [];
+    for (const [i, part] of parts.entries()) written.push(await write(part, i === parts.length - 1 ? supersedes : []));
+    return written;
   }
 
   /** `underLock`: the lock the writer holds (Storage.put). */

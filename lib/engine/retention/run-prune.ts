@@ -182,10 +182,12 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     }
     // A prune that stalled until its lock was judged stale may no longer have the repository alone: delete nothing.
     const superseded = repo.indexFileIds();
-    await sweep.writeUnder(
-      'index-checked',
-      () => repo.writeIndex(keptPacks, superseded, sweep.name),
-      (id) => repo.deleteIndexFile(id),
+    await repo.writeIndexInParts(keptPacks, superseded, (part, supersedes) =>
+      sweep.writeUnder(
+        'index-checked',
+        () => repo.writeIndex(part, supersedes, sweep.name),
+        (id) => repo.deleteIndexFile(id),
+      ),
     );
     for (const id of superseded) {
       sweep.assertFresh();
