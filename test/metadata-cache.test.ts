@@ -192,3 +192,16 @@ describe('11.4 a cache that cannot be used', () => {
     }
   });
 });
+
+describe('11.4 a snapshot read by its id', () => {
+  it('11.4 a snapshot the repository no longer holds is not found, though the cache has it', async () => {
+    const { location, src } = await historyOf(1);
+    const cacheDir = tempDir('cache');
+    const repo = await openRepository(location, PASSWORD, { cacheDir });
+    const { id } = await backUp(repo, src);
+    expect((await repo.readSnapshot(id)).id).toBe(id);
+    await repo.storage.delete(`snapshots/${id}`);
+    const again = await openRepository(location, PASSWORD, { cacheDir });
+    await expect(again.readSnapshot(id)).rejects.toThrow(/missing|no snapshot|not found/);
+  });
+});
