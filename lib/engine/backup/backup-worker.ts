@@ -1,5 +1,5 @@
 // Worker thread body for WorkerFileReader: reads files and sends back their new sealed blobs in batches as it goes,
-// then their chunk ids. It waits (blocking this thread only) while more than READER_WINDOW_BYTES of its batches are
+// then each file's chunk ids. It waits (blocking this thread only) while more than READER_WINDOW_BYTES of its batches are
 // not yet stored by the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -29,7 +29,7 @@ parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: numbe
   for (;;) {
     const step = steps.next();
     if (step.done) {
-      send({ seq: msg.seq, result: step.value }, step.value.kind === 'read' ? step.value.blobs : []);
+      send({ seq: msg.seq, result: step.value }, []);
       return;
     }
     const bytes = step.value.reduce((n, b) => n + b.sealed.byteLength, 0);

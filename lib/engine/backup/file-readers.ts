@@ -53,8 +53,8 @@ interface Waiting {
   resolve: (r: FileResult) => void;
   reject: (e: unknown) => void;
   onBlobs: BlobSink;
-  /** The file's batches so far, stored one after the other; its result waits for them. */
-  stored: Promise<void>;
+  /** Why a batch of the file could not be stored; its result is then this failure. */
+  failure?: unknown;
 }
 
 interface Job {
@@ -69,7 +69,10 @@ export type WorkerMessage = { seq: number; blobs: NewBlob[]; bytes: number } | {
 const PER_WORKER = 4;
 
 /** Files queue up here and each worker takes the next when it has room, so one large file on one worker does
- *  not leave the other idle behind a fixed share of the work. Results come back with their sealed blobs. */
+ *  not leave the other idle behind a fixed share of the work. What a worker sends is handled in the order it sent
+ *  it, on one chain per worker: its batches are stored one after the other, and a file's result is given only once
+ *  everything the worker sent before it is stored. A worker takes a batch's blobs as known as soon as it sent them,
+ *  so a later file may name them: it must not resolve before they are in the writer. */
 export class WorkerFileReader implements FileReader {
   private readonly workers: {
     worker: Worker;
@@ -77,6 +80,8 @@ export class WorkerFileReader implements FileReader {
     dead: boolean;
     /** Sealed bytes of this worker's batches stored so far, which it waits on (Atomics) to go on reading. */
     stored: BigInt64Array;
+    /** Everything this worker sent, handled in order; it never rejects (a failure goes to its file). */
+    chain: Promise<void>;
   }[];
   private closing = false;
   private readonly queue: Job[] = [];
@@ -87,26 +92,27 @@ export class WorkerFileReader implements FileReader {
     this.workers = Array.from({ length: size }, () => {
       const stored = new BigInt64Array(new SharedArrayBuffer(8));
       const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known, stored: stored.buffer } });
-      const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored };
+      const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored, chain: Promise.resolve() };
       worker.on('message', (msg: WorkerMessage) => {
         const w = slot.waiting.get(msg.seq);
         if (!w) return;
         if ('blobs' in msg) {
-          // Counted as stored even if storing failed: the worker must not wait for ever; the read fails anyway.
-          w.stored = w.stored
-            .then(() => w.onBlobs(msg.blobs))
-            .finally(() => {
+          slot.chain = slot.chain.then(async () => {
+            try {
+              if (!w.failure) await w.onBlobs(msg.blobs);
+            } catch (err) {
+              w.failure = err;
+            } finally {
+              // Counted as stored even if storing failed: the worker must not wait for ever; the read fails anyway.
               Atomics.add(stored, 0, BigInt(msg.bytes));
               Atomics.notify(stored, 0);
-            });
+            }
+          });
           return;
         }
         slot.waiting.delete(msg.seq);
         this.dispatch();
-        w.stored.then(
-          () => w.resolve(msg.result),
-          (err) => w.reject(err),
-        );
+        slot.chain = slot.chain.then(() => (w.failure ? w.reject(w.failure) : w.resolve(msg.result)));
       });
       const fail = (why: string, cause?: unknown) => {
         if (slot.dead || this.closing) return;
@@ -127,7 +133,7 @@ export class WorkerFileReader implements FileReader {
     return new Promise((resolve, reject) => {
       this.queue.push({
         msg: { seq: this.seq++, file, expectedSize, detectSqlite },
-        waiting: { resolve, reject, onBlobs, stored: Promise.resolve() },
+        waiting: { resolve, reject, onBlobs },
       });
       this.dispatch();
     });

@@ -25,7 +25,8 @@ export interface NewBlob {
 }
 
 export type FileResult =
-  | { kind: 'read'; size: number; content: string[]; blobs: NewBlob[] }
+  /** Read whole; its new blobs went out in batches as it was read. */
+  | { kind: 'read'; size: number; content: string[] }
   /** The file is a SQLite database: it must be copied consistently instead of read. */
   | { kind: 'sqlite' }
   | { kind: 'error'; message: string; code?: string };
@@ -37,11 +38,11 @@ export const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
 export const READER_WINDOW_BYTES = 2 * BLOB_BATCH_BYTES;
 
 /**
- * Reads a file: yields its new sealed blobs in batches of about BLOB_BATCH_BYTES as it goes, and returns its chunk
- * ids with the last blobs. `known` holds the blob ids the repository already has. A batch's ids join it once the
- * batch is taken (the caller stores it before asking for more); those of the last blobs once the whole file is
- * read, so the blobs of a file that fails half-way after its last batch are dropped, and no later file counts on
- * them. A caller stops early by not asking for more; the file is closed then too.
+ * Reads a file: yields its new sealed blobs in batches of about BLOB_BATCH_BYTES as it goes, the last (smaller)
+ * one once the whole file is read, and returns its chunk ids. `known` holds the blob ids the repository already has;
+ * a batch's ids join it when the caller asks for more (a caller on this thread has stored the batch by then), so
+ * the blobs of a file that fails half-way after its last batch are dropped, and no later file counts on them. A
+ * caller stops early by not asking for more; the file is closed then too.
  */
 export function* readFileInBatches(
   file: string,
@@ -105,6 +106,9 @@ export function* readFileInBatches(
   } finally {
     closeSync(fd);
   }
-  for (const id of fresh) known.add(id);
-  return { kind: 'read', size, content, blobs };
+  if (blobs.length > 0) {
+    yield blobs;
+    for (const b of blobs) known.add(b.id);
+  }
+  return { kind: 'read', size, content };
 }

@@ -332,9 +332,8 @@ class TreeSaver {
     let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true, this.store);
     if (result.kind === 'sqlite') {
       result = await this.readSqlite(entry.path);
-      if (result.kind === 'read') await this.keep(result);
       sqlite = true;
-    } else if (result.kind === 'read') await this.keep(result);
+    }
     if (result.kind === 'error') {
       this.meter.bytesDone += size;
       return this.skip(entry.path, `file not readable, skipped: ${result.message}`);
@@ -374,11 +373,7 @@ class TreeSaver {
     }
   }
 
-  private async keep(result: Extract<FileResult, { kind: 'read' }>): Promise<void> {
-    await this.store(result.blobs);
-  }
-
-  /** Puts new blobs sealed by the reader into packs: a file's batches while it is read, then its last ones. */
+  /** Puts new blobs sealed by the reader into packs: a file's batches, while it is read and at its end. */
   private readonly store = async (blobs: NewBlob[]): Promise<void> => {
     throwIfAborted(this.signal);
     for (const blob of blobs) {

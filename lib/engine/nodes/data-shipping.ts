@@ -74,7 +74,7 @@ export class ShipSnapshots {
     for (const { name } of names) {
       if (this.known.has(name)) continue;
       try {
-        this.known.set(name, await repo.readSnapshot(name));
+        this.known.set(name, await repo.readSnapshot(name, true));
       } catch (err) {
         if (!isEngineError(err, 'not-found')) throw err;
       }

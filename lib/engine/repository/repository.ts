@@ -311,8 +311,13 @@ export class Repository {
     );
   }
 
-  async readSnapshot(id: string): Promise<SnapshotRecord> {
-    return this.decodeSnapshot(id, await this.readCached('snapshots', id));
+  /** `listed`: the name comes from a listing made just now, so a cached copy may stand for it; otherwise a cached
+   *  copy is used only once the repository says it still holds the snapshot. */
+  async readSnapshot(id: string, listed = false): Promise<SnapshotRecord> {
+    const cached = this.cache?.get('snapshots', id);
+    if (cached && !listed && !(await this.storage.exists(`snapshots/${id}`)))
+      throw new EngineError('not-found', `object snapshots/${id} is missing from the repository`);
+    return this.decodeSnapshot(id, cached ?? (await this.readCached('snapshots', id)));
   }
 
   /** Opens a sealed snapshot manifest (fails with `corrupt` if it was not sealed with this repository's key). */
@@ -337,7 +342,7 @@ export class Repository {
     this.cache?.keepOnly('snapshots', new Set(listed.map((o) => o.name)));
     for (const { name } of listed) {
       try {
-        out.push(await this.readSnapshot(name));
+        out.push(await this.readSnapshot(name, true));
       } catch (err) {
         if (isEngineError(err, 'not-found')) continue;
         if (!isEngineError(err, 'corrupt')) throw err;
