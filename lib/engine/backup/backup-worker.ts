@@ -24,7 +24,12 @@ function send(msg: WorkerMessage, blobs: NewBlob[]): void {
   );
 }
 
+/** Whether the backup failed: nothing more it reads would be stored. */
+const stopped = () => Atomics.load(stored, 1) !== 0n;
+const STOPPED = { kind: 'error', message: 'the backup stopped' } as const;
+
 parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: number; detectSqlite: boolean }) => {
+  if (stopped()) return send({ seq: msg.seq, result: STOPPED }, []);
   const steps = readFileInBatches(msg.file, msg.expectedSize, msg.detectSqlite, keys, known);
   for (;;) {
     const step = steps.next();
@@ -35,8 +40,15 @@ parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: numbe
     const bytes = step.value.reduce((n, b) => n + b.sealed.byteLength, 0);
     send({ seq: msg.seq, blobs: step.value, bytes }, step.value);
     sent += BigInt(bytes);
-    for (let seen = Atomics.load(stored, 0); sent - seen > BigInt(READER_WINDOW_BYTES); seen = Atomics.load(stored, 0))
+    for (let seen = Atomics.load(stored, 0); sent - seen > BigInt(READER_WINDOW_BYTES) && !stopped(); ) {
       Atomics.wait(stored, 0, seen);
+      seen = Atomics.load(stored, 0);
+    }
+    if (stopped()) {
+      // Closes the file.
+      steps.return(STOPPED);
+      return send({ seq: msg.seq, result: STOPPED }, []);
+    }
   }
 });
 

@@ -90,7 +90,9 @@ export class WorkerFileReader implements FileReader {
   constructor(setup: ReaderSetup, workerScript: string, size = Math.max(1, os.availableParallelism())) {
     const known = [...setup.known];
     this.workers = Array.from({ length: size }, () => {
-      const stored = new BigInt64Array(new SharedArrayBuffer(8));
+      // [0]: sealed bytes of this worker's batches stored so far; [1]: 1 once the backup has failed, so that the
+      // worker stops reading (a cancel then takes a batch, not the rest of a large file).
+      const stored = new BigInt64Array(new SharedArrayBuffer(16));
       const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known, stored: stored.buffer } });
       const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored, chain: Promise.resolve() };
       worker.on('message', (msg: WorkerMessage) => {
@@ -102,6 +104,7 @@ export class WorkerFileReader implements FileReader {
               if (!w.failure) await w.onBlobs(msg.blobs);
             } catch (err) {
               w.failure = err;
+              this.stopWorkers();
             } finally {
               // Counted as stored even if storing failed: the worker must not wait for ever; the read fails anyway.
               Atomics.add(stored, 0, BigInt(msg.bytes));
@@ -149,8 +152,17 @@ export class WorkerFileReader implements FileReader {
     }
   }
 
+  /** Tells every worker to give up its files: nothing more of this backup will be stored. */
+  private stopWorkers(): void {
+    for (const slot of this.workers) {
+      Atomics.store(slot.stored, 1, 1n);
+      Atomics.notify(slot.stored, 0);
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    this.stopWorkers();
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }
