@@ -84,7 +84,8 @@ describe('11.1 a file read in batches', () => {
     expect(cli(['init', '--repo', repo, '--json']).code).toBe(0);
     // 24 MiB of random bytes written twice: the second copy is read batches after the first (8 MiB each).
     const block = randomFillSync(Buffer.allocUnsafe(24 * MiB));
-    const fd = (mkdirSync(path.dirname(file), { recursive: true }), openSync(file, 'w'));
+    mkdirSync(path.dirname(file), { recursive: true });
+    const fd = openSync(file, 'w');
     writeSync(fd, block);
     writeSync(fd, block);
     closeSync(fd);

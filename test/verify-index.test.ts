@@ -74,6 +74,8 @@ describe('08.7 verify checks the index against the packs', () => {
 describe('08.7 prune and a pack storage has lost', () => {
   it('08.7 prune reports the index entries of a pack missing from storage instead of dropping them silently', async () => {
     const { repo, location } = await backedUp();
+    repo.keepPackEntries();
+    await repo.loadIndex();
     const [lost] = repo.index.packIds().filter((p) => repo.index.packEntries(p)!.some((b) => b.type === 'data'));
     rmSync(path.join(location, 'data', lost.slice(0, 2), lost));
     const warnings: string[] = [];

@@ -3,7 +3,8 @@
 // system when freed; but each time such a buffer is freed it raises the threshold to that buffer's size (up to
 // 32 MiB). After the first pack is freed every chunk comes from heap arenas, one per thread, which fragment and
 // rarely shrink: a backup's resident memory then grows with the data it has moved, not with what it holds. A fixed
-// threshold turns that adjustment off. Measured by test/memory-bound.test.ts and `npm run bench` (11.1).
+// threshold turns that adjustment off. Applied when a repository is opened. Measured by test/memory-bound.test.ts
+// and `npm run bench` (11.1, 11.3).
 import { nativeAddon } from './native-addon';
 
 /** Allocations of this size and above get mappings of their own. */

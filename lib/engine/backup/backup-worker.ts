@@ -3,6 +3,7 @@
 // not yet stored by the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 
+import { BlobKeys, type BlobKeysView } from '../repository/blob-table';
 import type { WorkerMessage } from './file-readers';
 import { type NewBlob, READER_WINDOW_BYTES, type ReaderKeys, readFileInBatches } from './read-file';
 
@@ -13,7 +14,7 @@ const keys: ReaderKeys = {
   gear: new Int32Array(raw.gear),
   chunker: raw.chunker,
 };
-const known = new Set<string>(workerData.known as string[]);
+const known = new BlobKeys(workerData.known as BlobKeysView);
 const stored = new BigInt64Array(workerData.stored as SharedArrayBuffer);
 let sent = 0n;
 

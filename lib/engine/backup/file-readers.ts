@@ -6,6 +6,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import { EngineError } from '../errors';
+import { BlobKeys, type BlobKeysView } from '../repository/blob-table';
 import { type FileResult, type NewBlob, type ReaderKeys, readFileInBatches } from './read-file';
 
 /** Stores a batch of a file's new blobs; the reader sends the next batch of that file once this resolves. */
@@ -19,15 +20,15 @@ export interface FileReader {
 
 export interface ReaderSetup {
   keys: ReaderKeys;
-  /** Blob ids the repository has when the backup starts. */
-  known: Iterable<string>;
+  /** Blob ids the repository has when the backup starts, as shared memory (MasterIndex.shareKeys). */
+  known: BlobKeysView;
 }
 
 export class InlineFileReader implements FileReader {
-  private readonly known: Set<string>;
+  private readonly known: BlobKeys;
 
   constructor(private readonly setup: ReaderSetup) {
-    this.known = new Set(setup.known);
+    this.known = new BlobKeys(setup.known);
   }
 
   async read(file: string, expectedSize: number, detectSqlite: boolean, onBlobs: BlobSink): Promise<FileResult> {
@@ -88,12 +89,13 @@ export class WorkerFileReader implements FileReader {
   private seq = 0;
 
   constructor(setup: ReaderSetup, workerScript: string, size = Math.max(1, os.availableParallelism())) {
-    const known = [...setup.known];
     this.workers = Array.from({ length: size }, () => {
       // [0]: sealed bytes of this worker's batches stored so far; [1]: 1 once the backup has failed, so that the
       // worker stops reading (a cancel then takes a batch, not the rest of a large file).
       const stored = new BigInt64Array(new SharedArrayBuffer(16));
-      const worker = new Worker(workerScript, { workerData: { keys: setup.keys, known, stored: stored.buffer } });
+      const worker = new Worker(workerScript, {
+        workerData: { keys: setup.keys, known: setup.known, stored: stored.buffer },
+      });
       const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored, chain: Promise.resolve() };
       worker.on('message', (msg: WorkerMessage) => {
         const w = slot.waiting.get(msg.seq);

@@ -37,6 +37,12 @@ export const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
 /** Sealed bytes a reader on another thread may have handed on and not yet seen stored before it waits. */
 export const READER_WINDOW_BYTES = 2 * BLOB_BATCH_BYTES;
 
+/** Blob ids a reader need not seal again: the repository's, and those it has handed on (BlobKeys). */
+export interface KnownBlobs {
+  has(id: string): boolean;
+  add(id: string): void;
+}
+
 /**
  * Reads a file: yields its new sealed blobs in batches of about BLOB_BATCH_BYTES as it goes, the last (smaller)
  * one once the whole file is read, and returns its chunk ids. `known` holds the blob ids the repository already has;
@@ -49,7 +55,7 @@ export function* readFileInBatches(
   expectedSize: number,
   detectSqlite: boolean,
   keys: ReaderKeys,
-  known: Set<string>,
+  known: KnownBlobs,
 ): Generator<NewBlob[], FileResult, void> {
   let fd: number;
   try {

@@ -12,7 +12,6 @@ import { BlobWriter } from '../repository/blob-writer';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
 import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, XATTRS_FEATURE, type TreeNode } from '../repository/tree';
-import { boundHeapRetention } from '../memory-policy';
 import { crashPoint } from '../test-hooks';
 import { defaultCacheDir } from '../cache-dir';
 import { openStaging, type Staging } from './staging';
@@ -77,7 +76,6 @@ export async function scanForBackup(
 }
 
 export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
-  boundHeapRetention();
   const paths = options.paths.map((p) => path.resolve(p));
   const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
   // The scan needs no key: it runs while the lock is taken and the index is read (or, given by the caller,
@@ -110,7 +108,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     for (const [name, why] of repo.damaged)
       meter.warn(name, `cannot be read, left out (run verify, then repair): ${why}`);
     // Workers start up while the scan runs.
-    const setup = { keys: repo.readerKeys(), known: repo.index.blobIds() };
+    const setup = { keys: repo.readerKeys(), known: repo.index.shareKeys() };
     reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
     meter.phase('scan');
     const scan = await scanning;

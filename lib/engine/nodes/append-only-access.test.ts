@@ -111,6 +111,8 @@ describe('06.1 an index a node uploads', () => {
       key: async () => repo.key.encryption,
       onRefused: (node, name, why) => refused.push(`${node} ${name}: ${why}`),
     });
+    repo.keepPackEntries();
+    await repo.loadIndex();
     const real = repo.index.packIds().map((id) => ({ id, blobs: repo.index.packEntries(id)! }));
     const upload = (packs: IndexedPack[], supersedes: string[] = []) => {
       const bytes = encodeIndex(repo.key.encryption, { supersedes, packs });

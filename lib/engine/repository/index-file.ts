@@ -4,9 +4,16 @@ import { compress, decompress } from 'zstd-napi';
 import { EngineError } from '../errors';
 import type { BlobType } from './blob-codec';
 import { open, seal } from './crypto';
+import { BlobTable, type BlobKeysView, type BlobTypeCode } from './blob-table';
+import { scanIndexJson } from './index-scan';
 import type { PackEntry } from './pack';
 
 const INDEX_CONTEXT = 'lifeline index';
+const PACK_ID = /^[0-9a-f]{64}$/;
+const TYPE_CODES = new Map<unknown, BlobTypeCode>([
+  ['data', 0],
+  ['tree', 1],
+]);
 
 export interface IndexedPack {
   id: string;
@@ -32,80 +39,178 @@ export function encodeIndex(encryptionKey: Buffer, index: IndexFile): Buffer {
 }
 
 export function decodeIndex(encryptionKey: Buffer, sealed: Buffer, id: string): IndexFile {
+  return parseIndex(openIndex(encryptionKey, sealed, id), id);
+}
+
+/** An index file's JSON, once it opens with the key and decompresses. */
+export function openIndex(encryptionKey: Buffer, sealed: Buffer, id: string): Buffer {
   const plain = open(encryptionKey, sealed, INDEX_CONTEXT, `index ${id.slice(0, 12)}`);
   try {
-    const parsed = JSON.parse(decompress(plain).toString('utf8')) as IndexFile;
-    if (!Array.isArray(parsed.packs) || !Array.isArray(parsed.supersedes)) throw new Error('missing fields');
-    return parsed;
+    return decompress(plain);
   } catch (err) {
-    throw new EngineError('corrupt', `index ${id.slice(0, 12)} is not a valid index`, { cause: err });
+    throw notAnIndex(id, err);
   }
 }
 
-/** Every blob the repository knows, from every index file. */
-export class MasterIndex {
-  private readonly blobs = new Map<string, BlobLocation>();
-  private readonly packs = new Map<string, PackEntry[]>();
+export function parseIndex(json: Buffer, id: string): IndexFile {
+  try {
+    const parsed = JSON.parse(json.toString('utf8')) as IndexFile;
+    if (!Array.isArray(parsed.packs) || !Array.isArray(parsed.supersedes)) throw new Error('missing fields');
+    return parsed;
+  } catch (err) {
+    throw notAnIndex(id, err);
+  }
+}
 
-  addPack(pack: IndexedPack): void {
-    this.packs.set(pack.id, pack.blobs);
-    for (const b of pack.blobs) {
-      if (!this.blobs.has(b.id))
-        this.blobs.set(b.id, {
-          pack: pack.id,
-          type: b.type,
-          offset: b.offset,
-          length: b.length,
-          rawLength: b.rawLength,
-        });
-    }
+function notAnIndex(id: string, cause: unknown): EngineError {
+  return new EngineError('corrupt', `index ${id.slice(0, 12)} is not a valid index`, { cause });
+}
+
+/** Every blob the repository knows, from every index file: a compact table for lookups (blob-table.ts), and, for
+ *  the jobs that go through the repository pack by pack (prune, verify), each pack's entries as listed. */
+export class MasterIndex {
+  private readonly table = new BlobTable();
+  private packs: string[] = [];
+  private readonly packNumbers = new Map<string, number>();
+  private entries: Map<string, PackEntry[]> | null = null;
+
+  get keepsPackEntries(): boolean {
+    return this.entries !== null;
   }
 
-  /** Forgets a pack; blobs it held that another pack also holds stay findable there. */
-  removePack(packId: string): void {
-    const entries = this.packs.get(packId);
-    if (!entries) return;
-    this.packs.delete(packId);
-    const gone = new Set(entries.map((e) => e.id));
-    for (const id of gone) if (this.blobs.get(id)?.pack === packId) this.blobs.delete(id);
-    for (const [pid, blobs] of this.packs) {
-      for (const b of blobs) {
-        if (gone.has(b.id) && !this.blobs.has(b.id))
-          this.blobs.set(b.id, { pack: pid, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
+  /** From now on each pack's entries are kept (about 200 B a blob); the caller reloads the index. */
+  keepPackEntries(): void {
+    this.clear();
+    this.entries = new Map();
+  }
+
+  /** Adds the packs of one index file, all or none: an entry that is not a blob (an id that is not 64 hex digits, a
+   *  type, offset or length out of range) makes the whole file `corrupt`. */
+  addPacks(packs: IndexedPack[], source: string): void {
+    const records = this.table.records;
+    const packCount = this.packs.length;
+    for (const pack of packs) {
+      if (typeof pack.id !== 'string' || !PACK_ID.test(pack.id) || !Array.isArray(pack.blobs))
+        this.refuse(records, packCount, `${source} lists a pack that is not one`);
+      const number = this.packNumber(pack.id);
+      for (const b of pack.blobs) {
+        const type = TYPE_CODES.get(b.type);
+        if (type === undefined || !this.table.add(b.id, number, type, b.offset, b.length, b.rawLength))
+          this.refuse(
+            records,
+            packCount,
+            `${source} lists an entry that is not a blob in pack ${pack.id.slice(0, 12)}`,
+          );
       }
     }
+    if (this.entries) for (const pack of packs) this.entries.set(pack.id, pack.blobs);
+  }
+
+  /** Adds the packs of one index file given as its JSON (openIndex), all or none, as `addPacks` does; read blob by
+   *  blob (index-scan.ts) where the index keeps no pack entries. */
+  addIndexJson(json: Buffer, id: string): void {
+    const source = `index ${id.slice(0, 12)}`;
+    if (!this.entries) {
+      const records = this.table.records;
+      const packCount = this.packs.length;
+      let pack = -1;
+      const scanned = scanIndexJson(json, {
+        pack: (packId) => {
+          if (!PACK_ID.test(packId)) this.refuse(records, packCount, `${source} lists a pack that is not one`);
+          pack = this.packNumber(packId);
+        },
+        blob: (type, bytes, at, idLength, offset, length, rawLength) => {
+          if (
+            type < 0 ||
+            !this.table.addBytes(bytes, at, idLength, pack, type as BlobTypeCode, offset, length, rawLength)
+          )
+            this.refuse(
+              records,
+              packCount,
+              `${source} lists an entry that is not a blob in pack ${this.packs[pack].slice(0, 12)}`,
+            );
+        },
+      });
+      if (scanned) return;
+      this.undo(records, packCount);
+    }
+    this.addPacks(parseIndex(json, id).packs, source);
   }
 
   clear(): void {
-    this.blobs.clear();
-    this.packs.clear();
+    this.table.clear();
+    this.packs = [];
+    this.packNumbers.clear();
+    this.entries?.clear();
   }
 
   has(id: string): boolean {
-    return this.blobs.has(id);
+    return this.table.find(id) >= 0;
   }
 
   get(id: string): BlobLocation | undefined {
-    return this.blobs.get(id);
+    const r = this.table.find(id);
+    if (r < 0) return undefined;
+    const at = this.table.location(r);
+    return {
+      pack: this.packs[at.pack],
+      type: at.type === 1 ? 'tree' : 'data',
+      offset: at.offset,
+      length: at.length,
+      rawLength: at.rawLength,
+    };
   }
 
-  blobIds(): IterableIterator<string> {
-    return this.blobs.keys();
+  /** Lookups for worker threads: the table as it is now, in shared memory. */
+  shareKeys(): BlobKeysView {
+    return this.table.share();
+  }
+
+  /** Each distinct blob id (keepPackEntries only). */
+  *blobIds(): Generator<string> {
+    for (const [pack, entries] of this.packEntryLists())
+      for (const b of entries) if (this.packs[this.table.packOf(this.table.find(b.id))] === pack) yield b.id;
   }
 
   hasPack(id: string): boolean {
-    return this.packs.has(id);
+    return this.packNumbers.has(id);
   }
 
   packIds(): string[] {
-    return [...this.packs.keys()];
+    return [...this.packs];
   }
 
+  /** What the index files list in a pack (keepPackEntries only). */
   packEntries(id: string): PackEntry[] | undefined {
-    return this.packs.get(id);
+    return this.packEntryLists().get(id);
   }
 
   get blobCount(): number {
-    return this.blobs.size;
+    return this.table.distinct();
+  }
+
+  private packEntryLists(): Map<string, PackEntry[]> {
+    if (!this.entries) throw new Error('the index keeps no pack entries: call keepPackEntries() before loading it');
+    return this.entries;
+  }
+
+  private refuse(records: number, packCount: number, why: string): never {
+    this.undo(records, packCount);
+    throw new EngineError('corrupt', why);
+  }
+
+  private undo(records: number, packCount: number): void {
+    this.table.truncate(records);
+    for (const id of this.packs.splice(packCount)) this.packNumbers.delete(id);
+  }
+
+  private packNumber(id: string): number {
+    let n = this.packNumbers.get(id);
+    if (n === undefined) {
+      n = this.packs.length;
+      this.packs.push(id);
+      this.packNumbers.set(id, n);
+    }
+    return n;
   }
 }

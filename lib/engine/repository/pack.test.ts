@@ -46,7 +46,7 @@ describe('packs and indexes', () => {
     const decoded = decodeIndex(master.encryption, sealed, 'x');
     expect(decoded.supersedes).toEqual(['abc']);
     const index = new MasterIndex();
-    for (const p of decoded.packs) index.addPack(p);
+    index.addPacks(decoded.packs, 'index x');
     for (const e of pack.entries)
       expect(index.get(e.id)).toEqual({
         pack: pack.id,
@@ -55,7 +55,8 @@ describe('packs and indexes', () => {
         length: e.length,
         rawLength: e.rawLength,
       });
-    index.removePack(pack.id);
-    expect(index.blobCount).toBe(0);
+    expect(index.blobCount).toBe(pack.entries.length);
+    index.clear();
+    expect(index.has(pack.entries[0].id)).toBe(false);
   });
 });

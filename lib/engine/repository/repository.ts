@@ -6,8 +6,9 @@ import { decodeBlob } from './blob-codec';
 import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
 import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, type RepositoryConfig } from './config';
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
-import { decodeIndex, encodeIndex, MasterIndex, type IndexedPack } from './index-file';
+import { encodeIndex, MasterIndex, openIndex, type IndexedPack } from './index-file';
 import { repositoryCacheDir } from '../cache-dir';
+import { boundHeapRetention } from '../memory-policy';
 import { testIndexPartBlobs } from '../test-hooks';
 import { readKeyHint, writeKeyHint } from './key-hint';
 import { MetadataCache } from './metadata-cache';
@@ -74,6 +75,7 @@ export class Repository {
     passphrase: string,
     options: InitOptions = {},
   ): Promise<Repository> {
+    boundHeapRetention();
     if (await storage.exists('config'))
       throw new EngineError('repository-exists', `a repository already exists at ${storage.location}`);
     const chunker = options.chunker ?? DEFAULT_CHUNKER;
@@ -89,6 +91,8 @@ export class Repository {
   }
 
   static async open(storage: Storage, passphrase: string, options: OpenOptions = {}): Promise<Repository> {
+    // Every job opens a repository: its large short-lived buffers (index files, packs) go back to the system.
+    boundHeapRetention();
     let raw: Buffer;
     try {
       raw = await storage.get('config');
@@ -159,9 +163,8 @@ export class Repository {
     for (const key of this.damaged.keys()) if (key.startsWith('index/')) this.damaged.delete(key);
     for (const { name } of listed) {
       if (this.loadedIndexFiles.has(name)) continue;
-      let file;
       try {
-        file = decodeIndex(this.key.encryption, await this.readCached('index', name), name);
+        this.index.addIndexJson(openIndex(this.key.encryption, await this.readCached('index', name), name), name);
       } catch (err) {
         // Superseded by a prune that is deleting it right now.
         if (isEngineError(err, 'not-found')) continue;
@@ -169,10 +172,17 @@ export class Repository {
         this.damaged.set(`index/${name}`, err.message);
         continue;
       }
-      for (const pack of file.packs) this.index.addPack(pack);
       this.loadedIndexFiles.add(name);
     }
     if (pruned || replaced) this.cache?.keepTrees((id) => this.index.has(id));
+  }
+
+  /** Keeps each pack's entries as the index files list them, for the jobs that go through the repository pack by
+   *  pack (prune, verify); the index is read afresh at the next loadIndex. */
+  keepPackEntries(): void {
+    if (this.index.keepsPackEntries) return;
+    this.index.keepPackEntries();
+    this.loadedIndexFiles.clear();
   }
 
   /** Drops everything known and reads the index files as they are now (after another process changed them). */
@@ -214,7 +224,7 @@ export class Repository {
   /** `underLock`: the lock the writer holds (Storage.put). */
   async writeIndex(packs: IndexedPack[], supersedes: string[] = [], underLock?: string): Promise<string> {
     const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }), { underLock });
-    for (const pack of packs) this.index.addPack(pack);
+    this.index.addPacks(packs, `index ${id.slice(0, 12)}`);
     this.loadedIndexFiles.add(id);
     return id;
   }

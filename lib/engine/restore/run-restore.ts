@@ -7,7 +7,6 @@ import { execFileSync } from 'node:child_process';
 import { displayPath, encodeBytes, fsPath } from '../byte-names';
 import { EngineError, fromSystemError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
-import { boundHeapRetention } from '../memory-policy';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import type { SnapshotRecord } from '../repository/snapshot';
@@ -55,7 +54,6 @@ export interface RestoreResult {
 }
 
 export async function runRestore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
-  boundHeapRetention();
   const started = Date.now();
   let target = path.resolve(options.target);
   let inspected: TargetInspection | undefined;

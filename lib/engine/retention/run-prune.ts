@@ -51,6 +51,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
   const mark = await repo.lock({ exclusive: false, solo: true, operation: 'prune', signal: options.signal, onIgnored });
   try {
     meter.phase('mark');
+    repo.keepPackEntries();
     await repo.reloadIndex();
     const snapshots = await repo.listSnapshots();
     refuseDamage(repo);

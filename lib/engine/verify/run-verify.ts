@@ -37,6 +37,7 @@ export interface VerifyResult {
 
 export async function runVerify(repo: Repository, options: VerifyOptions = {}): Promise<VerifyResult> {
   const meter = new ProgressMeter('verify', options.onEvent);
+  repo.keepPackEntries();
   await repo.loadIndex();
   const errors: string[] = [];
   const stored = new Map((await repo.storage.list('data')).map((p) => [p.name, p.size]));
