@@ -17,7 +17,7 @@ import { defaultCacheDir } from '../cache-dir';
 import { openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
 import { atSqlitePath, copySqliteConsistently } from '../sources/sqlite-file';
-import { scanSources, type FsEntry, type ScanResult } from '../sources/walk';
+import { listDirectory, scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
 import { BLOB_BATCH_BYTES, READER_WINDOW_BYTES, type FileResult, type NewBlob } from './read-file';
@@ -110,10 +110,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     // Workers start up while the scan runs.
     const setup = { keys: repo.readerKeys(), known: repo.index.shareKeys() };
     reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
-    meter.phase('scan');
     const scan = await scanning;
-    meter.filesTotal = scan.files;
-    meter.bytesTotal = scan.bytes;
     meter.phase('save');
     // A lost lock stops the backup at once: what it would still write may already be pruned.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
@@ -124,7 +121,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     const noXattrs = xattrsUnavailable();
     const setupWarnings = noXattrs ? [`extended attributes and ACLs were not backed up: ${noXattrs}`] : [];
     for (const w of setupWarnings) meter.warn('xattrs', w);
-    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scratch, signal, {
+    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scan, scratch, signal, {
       ctime: { record: ctime, compare: ctime && !options.ignoreCtime },
       // Listed in the config only once a name or link target needs it.
       byteNames: () => {
@@ -139,7 +136,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
             return xattrs;
           },
     });
-    const rootNode = await saver.saveDir(scan.root, parent ? parent.tree : null);
+    const rootNode = await (await saver.walkDir(scan.root, parent ? parent.tree : null)).node;
     const written = await saver.writer.finish();
     meter.tick(true);
     const endedAt = new Date();
@@ -178,6 +175,10 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     await saver?.settle();
     throw err;
   } finally {
+    scanning.then(
+      (scan) => scan.stopCounting(),
+      () => undefined,
+    );
     (staging as Staging | null)?.remove();
     await reader?.close();
     await lock.release();
@@ -199,6 +200,8 @@ const NO_XATTRS = `saved without its extended attributes: the repository does no
 const NO_BYTE_NAMED_XATTRS = `saved without those of its extended attributes whose names are not UTF-8: the repository does not list the ${BYTE_NAMES_FEATURE} feature that stores them`;
 const NO_BYTE_NAMES = `its name or link target is not UTF-8, and the repository does not list the ${BYTE_NAMES_FEATURE} feature that stores it: skipped`;
 
+/** Entries walked between two turns of the event loop. */
+const WALK_TURN_ENTRIES = 1000;
 /** Files read but not yet saved at once: bounds memory while keeping every worker busy. */
 const MAX_FILES_IN_FLIGHT = 128;
 const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
@@ -213,6 +216,8 @@ class TreeSaver {
   filesRead = 0;
   readonly warnings: string[] = [];
   private inFlight = 0;
+  private failure: { error: unknown } | null = null;
+  private sinceTurn = 0;
   private readonly reads = new Set<Promise<unknown>>();
   private bytesInFlight = 0;
   private readonly slotFreed: (() => void)[] = [];
@@ -222,6 +227,7 @@ class TreeSaver {
     readonly writer: BlobWriter,
     private readonly reader: FileReader,
     private readonly meter: ProgressMeter,
+    private readonly scan: ScanResult,
     private readonly scratch: () => string,
     private readonly signal: AbortSignal | undefined,
     private readonly features: {
@@ -235,26 +241,48 @@ class TreeSaver {
     },
   ) {}
 
-  /** Walks the scan, handing every file to the reader as soon as it is seen; the directory's tree blob is saved
-   *  once all its entries are. */
-  async saveDir(entry: FsEntry, parentTreeId: string | null): Promise<TreeNode> {
+  /** Walks a directory, depth first: lists it, hands each file to the reader (waiting for a free slot) and walks
+   *  each subdirectory the same way, then returns with its node to come, whose tree blob is saved once all its
+   *  entries are. The walk goes on while files are read: what is held is the directories under way, not the tree. */
+  async walkDir(entry: FsEntry, parentTreeId: string | null): Promise<{ node: Promise<TreeNode> }> {
     throwIfAborted(this.signal);
     const previous = new Map<string, TreeNode>();
     if (parentTreeId && this.repo.index.has(parentTreeId)) {
       for (const node of (await this.repo.readTree(parentTreeId)).nodes) previous.set(node.name, node);
     }
     const pending: Promise<TreeNode | null>[] = [];
-    for (const child of entry.children!.values()) {
+    for (const child of listDirectory(entry, this.scan.rules, (where, why) => this.skip(where, why)) ?? []) {
+      // A failure under way (a file that cannot be stored) ends the walk; and the event loop gets a turn now and
+      // then (a cancel, progress), since unchanged files are handed on without waiting for anything.
+      if (this.failure) throw this.failure.error;
+      if (++this.sinceTurn >= WALK_TURN_ENTRIES) {
+        this.sinceTurn = 0;
+        await new Promise((r) => setImmediate(r));
+        throwIfAborted(this.signal);
+      }
       if (hasRawBytes(child.name) && !(await this.features.byteNames())) {
         this.skip(child.path, NO_BYTE_NAMES);
         continue;
       }
       const before = previous.get(child.name);
       if (child.type === 'dir')
-        pending.push(quiet(this.saveDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)));
-      else if (child.type === 'file') pending.push(quiet((await this.startFile(child, before)).node));
+        pending.push((await this.walkDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)).node);
+      else if (child.type === 'file') pending.push(this.noteFailure((await this.startFile(child, before)).node));
       else pending.push(Promise.resolve(await this.specialNode(child)));
     }
+    previous.clear();
+    return { node: quiet(this.saveTree(entry, pending)) };
+  }
+
+  /** Keeps the first failure of a file for the walk to stop at; handled where it is awaited, later. */
+  private noteFailure<T>(p: Promise<T>): Promise<T> {
+    p.catch((error) => {
+      this.failure ??= { error };
+    });
+    return p;
+  }
+
+  private async saveTree(entry: FsEntry, pending: Promise<TreeNode | null>[]): Promise<TreeNode> {
     const nodes = (await Promise.all(pending)).filter((n): n is TreeNode => n !== null);
     const bytes = encodeTree({ nodes });
     const id = this.repo.blobId(bytes);
@@ -418,6 +446,10 @@ class TreeSaver {
     this.bytes += size;
     this.meter.filesDone++;
     this.meter.bytesDone += size;
+    // Until the count is whole, the totals are at least what is done.
+    const totals = this.scan.totals;
+    this.meter.filesTotal = Math.max(totals.files, this.meter.filesDone);
+    this.meter.bytesTotal = Math.max(totals.bytes, this.meter.bytesDone);
   }
 
   private skip(file: string, message: string): null {

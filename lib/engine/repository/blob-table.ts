@@ -24,6 +24,8 @@ const LOC_WORDS = 3;
 const BUCKET_LOAD = 8;
 const MAX_BUCKET_BITS = 24;
 const TYPE_BIT = 0x8000_0000;
+/** Ids a worker remembers having handed on (BlobKeys.add). */
+const ADDED_LIMIT = 1 << 17;
 
 export type BlobTypeCode = 0 | 1;
 
@@ -324,7 +326,10 @@ export class BlobKeys {
     return this.buckets !== null && parseKey(id, false) && this.buckets.find() >= 0;
   }
 
+  /** Notes an id handed on. Forgotten in bulk past ADDED_LIMIT (a backup of millions of new files would otherwise
+   *  hold every id in every worker): a blob sealed twice is stored once all the same (BlobWriter), only later. */
   add(id: string): void {
+    if (this.added.size >= ADDED_LIMIT) this.added.clear();
     this.added.add(id);
   }
 }

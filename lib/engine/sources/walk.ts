@@ -1,5 +1,8 @@
-// Scans what a backup will save: lstat of every entry under the given paths, excluded entries left out,
-// the files that belong to a SQLite database (-wal, -shm, -journal) passed over. Totals feed the progress.
+// What a backup will save: the given paths placed in one tree (with the directories above them), and each
+// directory's entries listed as the backup comes to it (`listDirectory`: lstat of every entry, excluded entries
+// left out, the files that belong to a SQLite database (-wal, -shm, -journal) passed over). Nothing holds the
+// whole tree: a backup of millions of files holds the directories it is in, not every entry it has seen. Totals
+// for the progress come from a second walk that only counts (`counting`), run alongside, as restic does.
 // Given paths may overlap: each is walked unless one that contains it was, so every file is saved once. The
 // directories above a given path are followed if they are symbolic links (the backup goes through them, and they
 // are stored as the directories they lead to); the given path itself is not (a link given is saved as a link).
@@ -18,24 +21,34 @@ export interface FsEntry {
   path: string;
   type: NodeType;
   stat: BigIntStats;
-  /** Directories: entries by name; only those on the way to a backed-up path for the directories above it. */
+  /** Directories above a given path: the entries on the way to given paths, by name. */
   children?: Map<string, FsEntry>;
   /** Named with --sqlite: always copied through the backup API. */
   sqlite?: boolean;
   /** Walked whole (a given path, or below one), as opposed to a directory only on the way to a given path. */
   whole?: boolean;
-  /** Directories walked whole: their entries could be listed. */
-  listed?: boolean;
+}
+
+/** What decides which entries a directory walked whole lists. */
+export interface WalkRules {
+  exclude: ExcludeMatcher;
+  /** Databases named on their own, which may also lie inside a backed-up directory. */
+  sqlite: Set<string>;
 }
 
 export interface ScanResult {
   root: FsEntry;
-  files: number;
-  bytes: number;
-  /** What the scan skipped, as `path: why`: they go into the snapshot's warnings and its skipped count. */
+  rules: WalkRules;
+  /** What placing the given paths skipped, as `path: why`: they go into the snapshot's warnings and its skipped
+   *  count (what listing a directory skips is said by the backup as it lists it). */
   warnings: string[];
+  /** Files and bytes counted so far; `done` once the count is whole. */
+  totals: { files: number; bytes: number; done: boolean };
+  /** Stops the count (the backup ended first). */
+  stopCounting(): void;
 }
 
+/** Places the given paths and starts counting what lies under them. */
 export async function scanSources(
   paths: string[],
   sqlitePaths: string[],
@@ -44,64 +57,97 @@ export async function scanSources(
   signal?: AbortSignal,
 ): Promise<ScanResult> {
   const root = entryFor('/', '');
-  // Databases named on their own may also lie inside a backed-up directory: marked wherever the walk meets them.
-  const sqlite = new Set(sqlitePaths.map((p) => path.resolve(p)));
-  const result: ScanResult = { root, files: 0, bytes: 0, warnings: [] };
+  const rules: WalkRules = { exclude, sqlite: new Set(sqlitePaths.map((p) => path.resolve(p))) };
+  const warnings: string[] = [];
   const skip = (where: string, why: string) => {
     const shown = displayPath(where);
-    result.warnings.push(`${shown}: ${why}`);
+    warnings.push(`${shown}: ${why}`);
     meter.warn(shown, why);
   };
-  let sinceYield = 0;
-  const visit = async (entry: FsEntry): Promise<void> => {
+  // Sorted by their parts, a path comes after every path that contains it: one already placed covers it.
+  const given = [...new Set([...paths, ...rules.sqlite].map((p) => path.resolve(p)))].sort(byParts);
+  for (const absolute of given) {
+    const entry = placeSource(root, absolute, skip);
+    if (!entry) continue;
     entry.whole = true;
-    if (entry.type === 'file') {
-      result.files++;
-      result.bytes += Number(entry.stat.size);
-    }
-    if (entry.type !== 'dir') return;
-    let raw: Buffer[];
+    if (rules.sqlite.has(absolute)) markSqlite(entry);
+  }
+  const totals = { files: 0, bytes: 0, done: false };
+  const stop = new AbortController();
+  const counting = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  count(root, rules, totals, counting).then(
+    () => {
+      totals.done = true;
+    },
+    () => undefined,
+  );
+  return { root, rules, warnings, totals, stopCounting: () => stop.abort() };
+}
+
+/** The entries of a directory, sorted by name: listed now for one walked whole (each looked at with lstat; those
+ *  that cannot be are skipped, with the reason), those placed for one on the way to given paths. Null if the
+ *  directory cannot be listed (skipped, with the reason). */
+export function listDirectory(
+  entry: FsEntry,
+  rules: WalkRules,
+  skip: (where: string, why: string) => void,
+): FsEntry[] | null {
+  if (!entry.whole) return [...entry.children!.values()];
+  let raw: Buffer[];
+  try {
+    raw = readdirSync(fsPath(entry.path), { encoding: 'buffer' });
+  } catch (err) {
+    skip(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
+    return null;
+  }
+  // Names are bytes: one that is not UTF-8 is kept as byte-names.ts decodes it.
+  const names = raw.map(decodeBytes);
+  const present = new Set(names);
+  names.sort();
+  const entries: FsEntry[] = [];
+  for (const name of names) {
+    const full = path.join(entry.path, name);
+    if (rules.exclude(full) || isSqliteSidecar(entry.path, name, present)) continue;
+    let child: FsEntry;
     try {
-      raw = readdirSync(fsPath(entry.path), { encoding: 'buffer' });
+      child = entryFor(full, name, lstatSync(fsPath(full), { bigint: true }), false);
     } catch (err) {
-      skip(entry.path, `directory not readable, its contents are skipped: ${(err as Error).message}`);
-      return;
+      skip(full, `not readable, skipped: ${(err as Error).message}`);
+      continue;
     }
-    entry.listed = true;
-    // Names are bytes: one that is not UTF-8 is kept as byte-names.ts decodes it.
-    const names = raw.map(decodeBytes);
-    const present = new Set(names);
-    names.sort();
-    for (const name of names) {
-      const full = path.join(entry.path, name);
-      if (exclude(full) || isSqliteSidecar(entry.path, name, present)) continue;
-      let child: FsEntry;
-      try {
-        child = entryFor(full, name);
-      } catch (err) {
-        skip(full, `not readable, skipped: ${(err as Error).message}`);
-        continue;
-      }
-      if (sqlite.has(full)) markSqlite(child);
-      entry.children!.set(name, child);
-      if (++sinceYield >= 2000) {
+    child.whole = true;
+    if (rules.sqlite.has(full)) markSqlite(child);
+    entries.push(child);
+  }
+  return entries;
+}
+
+/** Counts the files and bytes under `entry` into `totals`, depth first, giving the event loop a turn now and then. */
+async function count(
+  entry: FsEntry,
+  rules: WalkRules,
+  totals: ScanResult['totals'],
+  signal: AbortSignal,
+): Promise<void> {
+  let sinceYield = 0;
+  const visit = async (dir: FsEntry): Promise<void> => {
+    for (const child of listDirectory(dir, rules, () => undefined) ?? []) {
+      if (child.type === 'file') {
+        totals.files++;
+        totals.bytes += Number(child.stat.size);
+      } else if (child.type === 'dir') await visit(child);
+      if (++sinceYield >= 500) {
         sinceYield = 0;
         throwIfAborted(signal);
         await new Promise((r) => setImmediate(r));
       }
-      await visit(child);
     }
   };
-
-  // Sorted by their parts, a path comes after every path that contains it: one already walked covers it.
-  const given = [...new Set([...paths, ...sqlite].map((p) => path.resolve(p)))].sort(byParts);
-  for (const absolute of given) {
-    const entry = placeSource(root, absolute, skip);
-    if (!entry) continue;
-    if (sqlite.has(absolute)) markSqlite(entry);
-    await visit(entry);
+  if (entry.type === 'file') {
+    totals.files++;
+    totals.bytes += Number(entry.stat.size);
   }
-  return result;
+  if (entry.type === 'dir') await visit(entry);
 }
 
 function byParts(a: string, b: string): number {
@@ -129,12 +175,12 @@ function placeSource(root: FsEntry, absolute: string, skip: (where: string, why:
         parent.children!.set(part, next);
       }
       if (next.whole) {
+        // Below a directory backed up whole: saved with it (or, if it cannot be listed, skipped with it).
         if (next.type !== 'dir')
           skip(
             absolute,
             `not backed up: it lies below ${next.path}, which is backed up as a ${next.type === 'symlink' ? 'symbolic link' : next.type} (name one or the other)`,
           );
-        else if (!next.listed) skip(absolute, `not backed up: it lies below ${next.path}, which could not be read`);
         return null;
       }
       parent = next;
@@ -160,9 +206,15 @@ function markSqlite(entry: FsEntry): void {
   entry.sqlite = true;
 }
 
-function entryFor(full: string, name: string, stat = lstatSync(fsPath(full), { bigint: true })): FsEntry {
+/** `placed`: a directory that given paths may be placed under (children by name). */
+function entryFor(
+  full: string,
+  name: string,
+  stat = lstatSync(fsPath(full), { bigint: true }),
+  placed = true,
+): FsEntry {
   const type = typeOf(stat);
-  return { name, path: full, type, stat, children: type === 'dir' ? new Map() : undefined };
+  return { name, path: full, type, stat, children: placed && type === 'dir' ? new Map() : undefined };
 }
 
 function typeOf(stat: BigIntStats): NodeType {
