@@ -11,14 +11,15 @@
 // minutes, on the machine docs/benchmarks.md describes. Prints a Markdown table for docs/benchmarks.md and writes
 // bench/many-files-results.json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { measured, requireGnuTime } from './gnu-time.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', 'work-files');
-const GNU_TIME = '/usr/bin/time';
 const RESTIC = process.env.RESTIC_BIN ?? '/usr/bin/restic';
 const CLI = path.join(ROOT, 'bin', 'lifeline.cjs');
 const PASSWORD = 'bench files passphrase';
@@ -27,10 +28,7 @@ const FILES = Number(process.env.BENCH_FILES ?? 3_000_000);
 const PER_DIR = 1000;
 const BUDGET = { firstMs: 30 * 60_000, firstBytes: 2 * 1024 * MiB, againMs: 10 * 60_000 };
 
-if (!existsSync(GNU_TIME)) {
-  console.error(`GNU time is needed at ${GNU_TIME}: sudo apt-get install -y time`);
-  process.exit(2);
-}
+requireGnuTime();
 const withRestic = existsSync(RESTIC);
 if (!withRestic) console.error(`restic not found at ${RESTIC} (sudo apt-get install -y restic): lifeline only`);
 
@@ -46,20 +44,6 @@ function makeTree(root) {
   console.error(`made ${FILES.toLocaleString('en')} files in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function measured(cmd, args, env) {
-  const timeFile = path.join(WORK, 'time.txt');
-  const started = performance.now();
-  const r = spawnSync(GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 256 * MiB,
-  });
-  const wallMs = performance.now() - started;
-  if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args[0]} failed (${r.status}): ${r.stderr.slice(-500)}`);
-  const peak = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) * 1024;
-  return { peakRssBytes: peak, wallMs };
-}
-
 function backups(tool, tree) {
   const repo = path.join(WORK, `repo-${tool}`);
   rmSync(repo, { recursive: true, force: true });
@@ -69,11 +53,11 @@ function backups(tool, tree) {
     env = { LIFELINE_PASSWORD: PASSWORD };
     spawnSync(process.execPath, [CLI, 'init', '--repo', repo], { env: { ...process.env, ...env } });
     const cache = path.join(WORK, 'cache');
-    backup = () => measured(process.execPath, [CLI, 'backup', '--repo', repo, '--cache-dir', cache, tree], env);
+    backup = () => measured(WORK, process.execPath, [CLI, 'backup', '--repo', repo, '--cache-dir', cache, tree], env);
   } else {
     env = { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(WORK, 'restic-cache') };
     spawnSync(RESTIC, ['init', '--repo', repo, '--repository-version', '2'], { env: { ...process.env, ...env } });
-    backup = () => measured(RESTIC, ['backup', '--repo', repo, '--quiet', tree], env);
+    backup = () => measured(WORK, RESTIC, ['backup', '--repo', repo, '--quiet', tree], env);
   }
   const first = backup();
   console.error(

@@ -9,16 +9,15 @@
 // Writes bench/memory-results.json and prints a Markdown table for docs/benchmarks.md. The acceptance: lifeline's
 // peaks for the two sizes differ by less than 16 MiB.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { measured, requireGnuTime } from './gnu-time.mjs';
 import { keystream } from './seeded.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, 'bench', 'work-memory');
-const GNU_TIME = '/usr/bin/time';
 const RESTIC = process.env.RESTIC_BIN ?? '/usr/bin/restic';
 const CLI = path.join(ROOT, 'bin', 'lifeline.cjs');
 const PASSWORD = 'bench memory passphrase';
@@ -26,10 +25,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const sizes = (process.env.BENCH_MEMORY_SIZES ?? '1,8').split(',').map(Number);
 
-if (!existsSync(GNU_TIME)) {
-  console.error(`GNU time is needed at ${GNU_TIME}: sudo apt-get install -y time`);
-  process.exit(2);
-}
+requireGnuTime();
 const withRestic = existsSync(RESTIC);
 if (!withRestic) console.error(`restic not found at ${RESTIC} (sudo apt-get install -y restic): lifeline only`);
 
@@ -47,20 +43,6 @@ function randomFile(file, bytes, seed) {
   }
 }
 
-function measured(cmd, args, env) {
-  const timeFile = path.join(WORK, 'time.txt');
-  const started = performance.now();
-  const r = spawnSync(GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 64 * MiB,
-  });
-  const wallMs = performance.now() - started;
-  if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args[0]} failed (${r.status}): ${r.stderr.slice(-500)}`);
-  const peak = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) * 1024;
-  return { peakRssBytes: peak, wallMs };
-}
-
 function run(tool, file) {
   const repo = path.join(WORK, `repo-${tool}`);
   rmSync(repo, { recursive: true, force: true });
@@ -68,11 +50,11 @@ function run(tool, file) {
     const env = { LIFELINE_PASSWORD: PASSWORD };
     spawnSync(process.execPath, [CLI, 'init', '--repo', repo], { env: { ...process.env, ...env } });
     const cache = path.join(WORK, 'cache');
-    return measured(process.execPath, [CLI, 'backup', '--repo', repo, '--cache-dir', cache, '--json', file], env);
+    return measured(WORK, process.execPath, [CLI, 'backup', '--repo', repo, '--cache-dir', cache, '--json', file], env);
   }
   const env = { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(WORK, 'restic-cache') };
   spawnSync(RESTIC, ['init', '--repo', repo, '--repository-version', '2'], { env: { ...process.env, ...env } });
-  return measured(RESTIC, ['backup', '--repo', repo, '--json', file], env);
+  return measured(WORK, RESTIC, ['backup', '--repo', repo, '--json', file], env);
 }
 
 rmSync(WORK, { recursive: true, force: true });

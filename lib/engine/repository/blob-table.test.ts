@@ -188,3 +188,73 @@ describe('reading an index file blob by blob', () => {
     }
   });
 });
+
+describe('index files that JSON.parse and the scan could read apart', () => {
+  const P = packOf(2);
+  const B = idOf(2);
+  const blob = (id: string, rawLength = 5) =>
+    `{"type":"data","id":"${id}","offset":0,"length":10,"rawLength":${rawLength}}`;
+  const file = (packs: string) => `{"supersedes":[],"packs":[${packs}]}`;
+  /** What an index makes of a file, read with or without each pack's entries kept (the scan, or JSON.parse). */
+  const outcome = (json: string, keepEntries: boolean) => {
+    const index = new MasterIndex();
+    if (keepEntries) index.keepPackEntries();
+    index.addIndexJson(
+      Buffer.from(JSON.stringify({ supersedes: [], packs: [{ id: packOf(9), blobs: [] }] })),
+      'before',
+    );
+    let result: string;
+    try {
+      index.addIndexJson(Buffer.from(json), 'the-file');
+      result = 'accepted';
+    } catch (err) {
+      result = `refused: ${(err as Error).message}`;
+    }
+    return { result, packs: index.packIds(), location: index.get(B) ?? null };
+  };
+
+  it('11.3 a key given twice means the same to the scan as to JSON.parse (the last one counts)', () => {
+    const cases: [string, string][] = [
+      ['a pack id twice, the first not a pack id', file(`{"id":"not-a-pack","blobs":[${blob(B)}],"id":"${P}"}`)],
+      [
+        'packs twice, the first with an entry that is not a blob',
+        `{"supersedes":[],"packs":[{"id":"${P}","blobs":[${blob(B, 2 ** 32)}]}],"packs":[{"id":"${P}","blobs":[${blob(B)}]}]}`,
+      ],
+      [
+        'blobs twice in a pack, the first with a type it does not know',
+        file(
+          `{"id":"${P}","blobs":[{"type":"nope","id":"${B}","offset":0,"length":10,"rawLength":5}],"blobs":[${blob(B)}]}`,
+        ),
+      ],
+    ];
+    for (const [what, json] of cases) {
+      const parsed = outcome(json, true);
+      expect(parsed.result, what).toBe('accepted');
+      expect(outcome(json, false), what).toEqual(parsed);
+    }
+  });
+
+  it('11.3 a pack or entry that is not an object is refused whole, by the scan and by JSON.parse', () => {
+    const cases: [string, string][] = [
+      ['an entry that is null', file(`{"id":"${P}","blobs":[${blob(B)},null]}`)],
+      ['a pack that is null', file(`{"id":"${P}","blobs":[${blob(B)}]},null`)],
+      [
+        'an id that is an array',
+        file(
+          `{"id":"${P}","blobs":[${blob(B)},{"type":"data","id":${JSON.stringify(Array(64).fill('a'))},"offset":0,"length":1,"rawLength":1}]}`,
+        ),
+      ],
+      ['blobs that are not a list', file(`{"id":"${P}","blobs":{"length":1}}`)],
+    ];
+    for (const [what, json] of cases) {
+      for (const keepEntries of [false, true]) {
+        const { result, packs, location } = outcome(json, keepEntries);
+        expect(result, what).toMatch(
+          /refused: index the-file lists (an entry that is not a blob|a pack that is not one)/,
+        );
+        expect(packs, what).toEqual([packOf(9)]);
+        expect(location, what).toBeNull();
+      }
+    }
+  });
+});
