@@ -11,8 +11,11 @@
 // Records are appended in the order packs are added and never change. Lookups go through buckets on the key's top
 // bits (`order` lists the records bucket by bucket, each bucket in the order they were added, so the first pack
 // that listed a blob is the one found), rebuilt in one pass when enough records came after the last build; those
-// that came after are found through a small map until then. A build's arrays are shared memory that is never
-// written again once built: a worker thread can look ids up in them (`BlobKeys`) while the table grows.
+// that came after are found through a small map until then (about 90 bytes each, at most a 32nd of the table). A
+// build's arrays are shared memory that is never written again once built: a worker thread can look ids up in them
+// (`BlobKeys`) while the table grows.
+
+import { MAX_RAW_LENGTH } from './pack';
 
 const SEGMENT_BITS = 16;
 const SEGMENT_RECORDS = 1 << SEGMENT_BITS;
@@ -144,7 +147,7 @@ export class BlobTable {
   }
 
   private addParsed(pack: number, type: BlobTypeCode, offset: number, length: number, rawLength: number): boolean {
-    if (!isUint32(pack) || !isUint32(offset) || !isUint32(length) || !isUint32(rawLength) || rawLength >= TYPE_BIT)
+    if (!isUint32(pack) || !isUint32(offset) || !isUint32(length) || !isUint32(rawLength) || rawLength > MAX_RAW_LENGTH)
       return false;
     const r = this.count;
     if ((r & SEGMENT_MASK) === 0) {
@@ -220,6 +223,14 @@ export class BlobTable {
     if (records >= this.count) return;
     this.count = records;
     this.keySegments.length = this.locSegments.length = Math.ceil(records / SEGMENT_RECORDS);
+    // A shared build may still read the records dropped (a worker's view): the segment records go on being added
+    // to is a copy, never the one shared.
+    const last = this.keySegments.length - 1;
+    if (records < this.builtCount && records % SEGMENT_RECORDS !== 0) {
+      const copy = new Uint32Array(new SharedArrayBuffer(SEGMENT_RECORDS * KEY_WORDS * 4));
+      copy.set(this.keySegments[last]);
+      this.keySegments[last] = copy;
+    }
     while (this.rangeStarts.length > 0 && this.rangeStarts.at(-1)! >= records) {
       this.rangeStarts.pop();
       this.rangePacks.pop();
@@ -260,12 +271,12 @@ export class BlobTable {
     return -1;
   }
 
-  /** Makes every record findable: rebuilds once the records since the last build pass an eighth of it (so a
+  /** Makes every record findable: rebuilds once the records since the last build pass a 32nd of it (so a
    *  table loaded in one go is built once, and one that grows by a backup's packs is rebuilt rarely), else puts
    *  the new ones in the tail map. */
   private catchUp(): void {
     if (this.tailCount === this.count) return;
-    if (this.count - this.builtCount > Math.max(SEGMENT_RECORDS, this.builtCount >>> 3)) {
+    if (this.count - this.builtCount > Math.max(SEGMENT_RECORDS, this.builtCount >>> 5)) {
       this.build();
       return;
     }

@@ -62,6 +62,10 @@ export function parseIndex(json: Buffer, id: string): IndexFile {
   }
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
 function notAnIndex(id: string, cause: unknown): EngineError {
   return new EngineError('corrupt', `index ${id.slice(0, 12)} is not a valid index`, { cause });
 }
@@ -72,7 +76,9 @@ export class MasterIndex {
   private readonly table = new BlobTable();
   private packs: string[] = [];
   private readonly packNumbers = new Map<string, number>();
+  /** With keepPackEntries: what the last index file to list each pack says it holds, and every listing. */
   private entries: Map<string, PackEntry[]> | null = null;
+  private listings: PackEntry[][] = [];
 
   get keepsPackEntries(): boolean {
     return this.entries !== null;
@@ -90,12 +96,16 @@ export class MasterIndex {
     const records = this.table.records;
     const packCount = this.packs.length;
     for (const pack of packs) {
-      if (typeof pack.id !== 'string' || !PACK_ID.test(pack.id) || !Array.isArray(pack.blobs))
+      if (!isObject(pack) || typeof pack.id !== 'string' || !PACK_ID.test(pack.id) || !Array.isArray(pack.blobs))
         this.refuse(records, packCount, `${source} lists a pack that is not one`);
       const number = this.packNumber(pack.id);
       for (const b of pack.blobs) {
-        const type = TYPE_CODES.get(b.type);
-        if (type === undefined || !this.table.add(b.id, number, type, b.offset, b.length, b.rawLength))
+        const type = isObject(b) ? TYPE_CODES.get(b.type) : undefined;
+        if (
+          type === undefined ||
+          typeof b.id !== 'string' ||
+          !this.table.add(b.id, number, type, b.offset, b.length, b.rawLength)
+        )
           this.refuse(
             records,
             packCount,
@@ -103,7 +113,16 @@ export class MasterIndex {
           );
       }
     }
-    if (this.entries) for (const pack of packs) this.entries.set(pack.id, pack.blobs);
+    if (this.entries)
+      for (const pack of packs) {
+        this.entries.set(pack.id, pack.blobs);
+        this.listings.push(pack.blobs);
+      }
+  }
+
+  /** Throws as addPacks would for packs about to be written in an index file, and adds nothing. */
+  static check(packs: IndexedPack[], source: string): void {
+    new MasterIndex().addPacks(packs, source);
   }
 
   /** Adds the packs of one index file given as its JSON (openIndex), all or none, as `addPacks` does; read blob by
@@ -114,23 +133,25 @@ export class MasterIndex {
       const records = this.table.records;
       const packCount = this.packs.length;
       let pack = -1;
+      // Refused only once the scan is through: a key given twice, later in the file, sends it to JSON.parse,
+      // which takes the last one.
+      let problem: string | null = null;
       const scanned = scanIndexJson(json, {
         pack: (packId) => {
-          if (!PACK_ID.test(packId)) this.refuse(records, packCount, `${source} lists a pack that is not one`);
-          pack = this.packNumber(packId);
+          if (problem) return;
+          if (PACK_ID.test(packId)) pack = this.packNumber(packId);
+          else problem = `${source} lists a pack that is not one`;
         },
         blob: (type, bytes, at, idLength, offset, length, rawLength) => {
+          if (problem) return;
           if (
             type < 0 ||
             !this.table.addBytes(bytes, at, idLength, pack, type as BlobTypeCode, offset, length, rawLength)
           )
-            this.refuse(
-              records,
-              packCount,
-              `${source} lists an entry that is not a blob in pack ${this.packs[pack].slice(0, 12)}`,
-            );
+            problem = `${source} lists an entry that is not a blob in pack ${this.packs[pack].slice(0, 12)}`;
         },
       });
+      if (scanned && problem) this.refuse(records, packCount, problem);
       if (scanned) return;
       this.undo(records, packCount);
     }
@@ -142,6 +163,7 @@ export class MasterIndex {
     this.packs = [];
     this.packNumbers.clear();
     this.entries?.clear();
+    this.listings = [];
   }
 
   has(id: string): boolean {
@@ -166,10 +188,16 @@ export class MasterIndex {
     return this.table.share();
   }
 
-  /** Each distinct blob id (keepPackEntries only). */
+  /** Each distinct blob id of every index file (keepPackEntries only). */
   *blobIds(): Generator<string> {
-    for (const [pack, entries] of this.packEntryLists())
-      for (const b of entries) if (this.packs[this.table.packOf(this.table.find(b.id))] === pack) yield b.id;
+    this.packEntryLists();
+    const seen = new Set<string>();
+    for (const entries of this.listings)
+      for (const b of entries) {
+        if (seen.has(b.id)) continue;
+        seen.add(b.id);
+        yield b.id;
+      }
   }
 
   hasPack(id: string): boolean {

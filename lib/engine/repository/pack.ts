@@ -25,6 +25,11 @@ const TYPE_CODES: Record<BlobType, number> = { data: 0, tree: 1 };
 const TRAILER_BYTES = 4;
 /** The largest blob: the chunker's largest chunk may not exceed it (chunker.ts). */
 export const MAX_BLOB_BYTES = 64 * 1024 * 1024;
+/** The largest plaintext any blob may have: a data blob is a chunk (at most MAX_BLOB_BYTES), a tree one string of
+ *  JSON (V8 caps a string near 2^29 characters); the index keeps the type in the top bit of a 32-bit length. */
+export const MAX_RAW_LENGTH = 0x7fff_ffff;
+/** The largest a pack may be: offsets are 32-bit in the index. */
+const MAX_PACK_OFFSET = 0xffff_ffff;
 /** A pack is also written once it holds this many blobs, which bounds its header. */
 export const MAX_PACK_BLOBS = 65_536;
 /** The largest pack a writer produces: one just short of the target, plus the largest blob sealed (a flag byte and
@@ -97,6 +102,8 @@ export function readPackHeader(encryptionKey: Buffer, tail: Buffer, packSize: nu
     if (code !== 0 && code !== 1) throw new EngineError('corrupt', `${what} header names an unknown blob type`);
     const length = header.readUInt32LE(at + 1);
     const rawLength = header.readUInt32LE(at + 5);
+    if (rawLength > MAX_RAW_LENGTH || offset + length > MAX_PACK_OFFSET)
+      throw new EngineError('corrupt', `${what} header lists a blob larger than any blob may be`);
     entries.push({
       type: code === 0 ? 'data' : 'tree',
       id: header.subarray(at + 9, at + ENTRY_BYTES).toString('hex'),

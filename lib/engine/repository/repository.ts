@@ -223,6 +223,8 @@ export class Repository {
 
   /** `underLock`: the lock the writer holds (Storage.put). */
   async writeIndex(packs: IndexedPack[], supersedes: string[] = [], underLock?: string): Promise<string> {
+    // Nothing the index would refuse to read is written.
+    MasterIndex.check(packs, 'the index about to be written');
     const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }), { underLock });
     this.index.addPacks(packs, `index ${id.slice(0, 12)}`);
     this.loadedIndexFiles.add(id);
