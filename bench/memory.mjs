@@ -63,7 +63,7 @@ const rows = [];
 try {
   for (const gib of sizes) {
     const file = path.join(WORK, `random-${gib}g.bin`);
-    randomFile(file, gib * GiB, `memory-${gib}`);
+    randomFile(file, Math.round(gib * GiB), `memory-${gib}`);
     for (const tool of withRestic ? ['lifeline', 'restic'] : ['lifeline']) {
       const m = run(tool, file);
       rows.push({ tool, gib, ...m });

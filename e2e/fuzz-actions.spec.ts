@@ -13,6 +13,7 @@ import path from 'node:path';
 
 import { expect, test } from './support/app';
 import { domainState } from './support/domain-state';
+import { hostileText } from './support/hostile';
 import { ADMIN, SEEDED_ADMIN, signIn } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
@@ -28,20 +29,7 @@ const marker = mkdtempSync(path.join(os.tmpdir(), 'lifeline-fuzz-'));
 const PWNED = path.join(marker, 'pwned');
 test.afterAll(() => rmSync(marker, { recursive: true, force: true }));
 
-const HOSTILE: unknown[] = [
-  '\0',
-  'a'.repeat(100_000),
-  '../../../../etc/passwd',
-  '$(touch PWNED)'.replace('PWNED', PWNED),
-  `\`touch ${PWNED}\`; rm -rf /`,
-  '-1',
-  '99999999999999999999999',
-  '1e309',
-  '<script>alert(1)</script>',
-  '\u202egpj.exe',
-  '* * * * * *',
-  'Mars/Olympus',
-];
+const HOSTILE: unknown[] = hostileText(PWNED);
 /** For actions that take values rather than forms, wrong types too. */
 const HOSTILE_VALUES: unknown[] = [...HOSTILE, -1, 2 ** 64, Number.POSITIVE_INFINITY, Number.NaN, null, true, [], {}];
 

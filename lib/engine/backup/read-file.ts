@@ -61,7 +61,7 @@ export function* readFileInBatches(
   try {
     fd = openSync(fsPath(file), 'r');
   } catch (err) {
-    return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+    return readError(err);
   }
   const chunker = new Chunker(keys.gear, keys.chunker);
   const content: string[] = [];
@@ -91,7 +91,7 @@ export function* readFileInBatches(
         size += n;
         chunker.push(buf.subarray(0, n), save);
       } catch (err) {
-        return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+        return readError(err);
       }
       if (batchBytes >= BLOB_BATCH_BYTES) {
         const batch = blobs;
@@ -107,7 +107,7 @@ export function* readFileInBatches(
     try {
       chunker.finish(save);
     } catch (err) {
-      return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+      return readError(err);
     }
   } finally {
     closeSync(fd);
@@ -117,4 +117,8 @@ export function* readFileInBatches(
     for (const b of blobs) known.add(b.id);
   }
   return { kind: 'read', size, content };
+}
+
+function readError(err: unknown): FileResult {
+  return { kind: 'error', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
 }

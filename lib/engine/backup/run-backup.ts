@@ -121,21 +121,30 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
     const noXattrs = xattrsUnavailable();
     const setupWarnings = noXattrs ? [`extended attributes and ACLs were not backed up: ${noXattrs}`] : [];
     for (const w of setupWarnings) meter.warn('xattrs', w);
-    saver = new TreeSaver(repo, new BlobWriter(repo, lock), reader, meter, scan, scratch, signal, {
-      ctime: { record: ctime, compare: ctime && !options.ignoreCtime },
-      // Listed in the config only once a name or link target needs it.
-      byteNames: () => {
-        byteNames ??= withFeature(repo, BYTE_NAMES_FEATURE, meter);
-        return byteNames;
+    saver = new TreeSaver(
+      repo,
+      new BlobWriter(repo, lock, { forgetIndexed: true }),
+      reader,
+      meter,
+      scan,
+      scratch,
+      signal,
+      {
+        ctime: { record: ctime, compare: ctime && !options.ignoreCtime },
+        // Listed in the config only once a name or link target needs it.
+        byteNames: () => {
+          byteNames ??= withFeature(repo, BYTE_NAMES_FEATURE, meter);
+          return byteNames;
+        },
+        // Likewise, once an entry has extended attributes.
+        xattrs: noXattrs
+          ? null
+          : () => {
+              xattrs ??= withFeature(repo, XATTRS_FEATURE, meter);
+              return xattrs;
+            },
       },
-      // Likewise, once an entry has extended attributes.
-      xattrs: noXattrs
-        ? null
-        : () => {
-            xattrs ??= withFeature(repo, XATTRS_FEATURE, meter);
-            return xattrs;
-          },
-    });
+    );
     const rootNode = await (await saver.walkDir(scan.root, parent ? parent.tree : null)).node;
     const written = await saver.writer.finish();
     meter.tick(true);
@@ -403,6 +412,8 @@ class TreeSaver {
   private readonly store = async (blobs: NewBlob[]): Promise<void> => {
     throwIfAborted(this.signal);
     for (const blob of blobs) {
+      // Sealed twice (by two readers, or by one that forgot it had handed it on): stored once.
+      if (this.writer.has(blob.id)) continue;
       await this.writer.copySealed(
         'data',
         blob.id,

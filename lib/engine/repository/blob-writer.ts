@@ -21,6 +21,7 @@ export interface WriteStats {
 export class BlobWriter {
   readonly stats: WriteStats = { newBlobs: 0, newBytes: 0, packs: 0 };
   private readonly builders: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
+  /** Blobs in packs not yet listed by an index file this writer wrote (from then on the index has them). */
   private readonly pending = new Set<string>();
   private unindexed: IndexedPack[] = [];
   private failure: unknown = null;
@@ -32,6 +33,12 @@ export class BlobWriter {
   constructor(
     private readonly repo: Repository,
     private readonly lock?: HeldLock,
+    private readonly options: {
+      /** Forget a blob once an index file lists it: `has` finds it in the index from then on (a backup of
+       *  millions of new blobs then does not hold every id twice). Not for prune, which moves blobs the index
+       *  lists elsewhere and must copy each once. */
+      forgetIndexed?: boolean;
+    } = {},
   ) {}
 
   /** True if the repository or this writer has the blob. */
@@ -50,8 +57,9 @@ export class BlobWriter {
     return true;
   }
 
-  /** Puts an already sealed blob into a pack unless this writer has it. Backups use it for blobs sealed by their
-   *  readers; prune uses it to move live blobs out of mostly dead packs (so the index is not consulted). */
+  /** Puts an already sealed blob into a pack unless this writer has it in a pack not yet indexed. Backups use it
+   *  for blobs sealed by their readers (after `has`); prune uses it to move live blobs out of mostly dead packs (so
+   *  the index is not consulted). */
   async copySealed(type: BlobType, id: string, sealed: Buffer, rawLength: number): Promise<void> {
     this.throwIfFailed();
     if (this.pending.has(id)) return;
@@ -122,6 +130,7 @@ export class BlobWriter {
       this.failure ??= err;
       return;
     }
+    if (this.options.forgetIndexed) for (const pack of packs) for (const b of pack.blobs) this.pending.delete(b.id);
     crashPoint('index');
   }
 

@@ -22,6 +22,8 @@ import { decodeTree, type Tree } from './tree';
 
 const SNAPSHOT_CONTEXT = 'lifeline snapshot';
 const PACK_CACHE_SIZE = 4;
+/** Decoded trees kept, counted in entries (a tree of a directory of 100,000 files is one tree). */
+const TREE_CACHE_NODES = 100_000;
 
 export interface OpenOptions {
   /** The node this process writes for, through the control plane's storage API: recorded in its locks. */
@@ -54,6 +56,7 @@ export class Repository {
   private readonly loadedIndexFiles = new Set<string>();
   private readonly gear: Int32Array;
   private readonly treeCache = new Map<string, Tree>();
+  private treeCacheNodes = 0;
   private readonly packCache = new Map<string, Promise<Buffer>>();
   private readonly cache: MetadataCache | null;
 
@@ -310,8 +313,14 @@ export class Repository {
         cause: err,
       });
     }
-    if (this.treeCache.size > 10_000) this.treeCache.clear();
-    this.treeCache.set(id, tree);
+    if (this.treeCacheNodes + tree.nodes.length > TREE_CACHE_NODES) {
+      this.treeCache.clear();
+      this.treeCacheNodes = 0;
+    }
+    if (tree.nodes.length <= TREE_CACHE_NODES) {
+      this.treeCache.set(id, tree);
+      this.treeCacheNodes += tree.nodes.length;
+    }
     return tree;
   }
 
