@@ -7,12 +7,22 @@
 // measures the acceptance pair itself, 1 GiB against 8 GiB, against 16 MiB.
 import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { DEFAULT_CHUNKER } from '@/lib/engine/repository/chunker';
 import { CLI, cli, PASSWORD, tempDir } from './helpers';
 
 const GNU_TIME = '/usr/bin/time';
@@ -92,8 +102,11 @@ describe('11.1 a file read in batches', () => {
     const backup = cli(['backup', '--repo', repo, '--json', path.dirname(file)]);
     expect(backup.code, backup.stderr).toBe(0);
     const stored = bytesUnder(path.join(repo, 'data'));
+    // Stored once: 24 MiB, plus the chunks where the copies meet and until the chunker falls back into step, at
+    // most a few of the largest (4 MiB; where they fall depends on the repository's gear table, so on the run).
+    // Stored twice would be 48 MiB.
     expect(stored).toBeGreaterThan(24 * MiB);
-    expect(stored).toBeLessThan(30 * MiB);
+    expect(stored).toBeLessThan(24 * MiB + 3 * DEFAULT_CHUNKER.max);
     const restored = cli(['restore', '--repo', repo, 'latest', '--target', target, '--json']);
     expect(restored.code, restored.stderr).toBe(0);
     const digest = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
