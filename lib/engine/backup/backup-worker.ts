@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { BlobKeys, type BlobKeysView } from '../repository/blob-table';
 import type { WorkerMessage } from './file-readers';
-import { type NewBlob, READER_WINDOW_BYTES, type ReaderKeys, readFileInBatches } from './read-file';
+import { BLOB_BATCH_BYTES, type NewBlob, READER_WINDOW_BYTES, type ReaderKeys, readFileInBatches } from './read-file';
 
 const raw = workerData.keys as ReaderKeys;
 const keys: ReaderKeys = {
@@ -32,15 +32,21 @@ const STOPPED = { kind: 'error', message: 'the backup stopped' } as const;
 parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: number; detectSqlite: boolean }) => {
   if (stopped()) return send({ seq: msg.seq, result: STOPPED }, []);
   const steps = readFileInBatches(msg.file, msg.expectedSize, msg.detectSqlite, keys, known);
+  let step = steps.next();
   for (;;) {
-    const step = steps.next();
-    if (step.done) {
-      send({ seq: msg.seq, result: step.value }, []);
-      return;
-    }
-    const bytes = step.value.reduce((n, b) => n + b.sealed.byteLength, 0);
-    send({ seq: msg.seq, blobs: step.value, bytes }, step.value);
+    if (step.done) return send({ seq: msg.seq, result: step.value }, []);
+    const batch = step.value;
+    const bytes = batch.reduce((n, b) => n + b.sealed.byteLength, 0);
     sent += BigInt(bytes);
+    // A batch short of BLOB_BATCH_BYTES is the file's last (read-file.ts hands on the others once they reach it):
+    // the file's result goes with it, one message instead of two for each small file.
+    if (bytes < BLOB_BATCH_BYTES) {
+      step = steps.next();
+      if (step.done) return send({ seq: msg.seq, blobs: batch, bytes, result: step.value }, batch);
+      send({ seq: msg.seq, blobs: batch, bytes }, batch);
+      continue;
+    }
+    send({ seq: msg.seq, blobs: batch, bytes }, batch);
     for (let seen = Atomics.load(stored, 0); sent - seen > BigInt(READER_WINDOW_BYTES) && !stopped(); ) {
       Atomics.wait(stored, 0, seen);
       seen = Atomics.load(stored, 0);
@@ -50,6 +56,7 @@ parentPort!.on('message', (msg: { seq: number; file: string; expectedSize: numbe
       steps.return(STOPPED);
       return send({ seq: msg.seq, result: STOPPED }, []);
     }
+    step = steps.next();
   }
 });
 

@@ -63,8 +63,10 @@ interface Job {
   waiting: Waiting;
 }
 
-/** What a worker sends: a batch of a file's new blobs, or the file's result. */
-export type WorkerMessage = { seq: number; blobs: NewBlob[]; bytes: number } | { seq: number; result: FileResult };
+/** What a worker sends: a batch of a file's new blobs, the file's result, or both (its last batch and result). */
+export type WorkerMessage =
+  | { seq: number; blobs: NewBlob[]; bytes: number; result?: FileResult }
+  | { seq: number; result: FileResult };
 
 /** Jobs a worker holds at once: one it works on and one ready, so it never waits for the main thread. */
 const PER_WORKER = 4;
@@ -101,23 +103,25 @@ export class WorkerFileReader implements FileReader {
         const w = slot.waiting.get(msg.seq);
         if (!w) return;
         if ('blobs' in msg) {
+          const { blobs, bytes } = msg;
           slot.chain = slot.chain.then(async () => {
             try {
-              if (!w.failure) await w.onBlobs(msg.blobs);
+              if (!w.failure) await w.onBlobs(blobs);
             } catch (err) {
               w.failure = err;
               this.stopWorkers();
             } finally {
               // Counted as stored even if storing failed: the worker must not wait for ever; the read fails anyway.
-              Atomics.add(stored, 0, BigInt(msg.bytes));
+              Atomics.add(stored, 0, BigInt(bytes));
               Atomics.notify(stored, 0);
             }
           });
-          return;
         }
+        const { result } = msg;
+        if (!result) return;
         slot.waiting.delete(msg.seq);
         this.dispatch();
-        slot.chain = slot.chain.then(() => (w.failure ? w.reject(w.failure) : w.resolve(msg.result)));
+        slot.chain = slot.chain.then(() => (w.failure ? w.reject(w.failure) : w.resolve(result)));
       });
       const fail = (why: string, cause?: unknown) => {
         if (slot.dead || this.closing) return;
