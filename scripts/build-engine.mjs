@@ -8,6 +8,7 @@ await build({
   entryPoints: {
     lifeline: 'bin/cli/main.ts',
     'backup-worker': 'lib/engine/backup/backup-worker.ts',
+    'restore-worker': 'lib/engine/restore/restore-worker.ts',
     engine: 'lib/engine/index.ts',
     'notes-service': 'lib/demo/notes-service.ts',
   },

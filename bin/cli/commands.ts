@@ -180,6 +180,8 @@ export const restore: Command = async (ctx, v, args) => {
     replaceDirectories: v['replace-directories'] === true,
     xattrs: v['no-xattrs'] !== true,
     targetRule: rule,
+    readBack: v.verify === true,
+    workerScript: path.join(__dirname, 'restore-worker.cjs'),
     dryRun: v['dry-run'] === true,
     signal: ctx.signal,
     onEvent: ctx.out.event,
@@ -195,7 +197,7 @@ export const restore: Command = async (ctx, v, args) => {
         `would create ${result.created}, overwrite ${result.overwritten}, delete ${result.deleted}`,
       ].join('\n')
     : [
-        `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified, in ${formatDuration(result.durationMs / 1000)}`,
+        `restored snapshot ${snapshot.id.slice(0, 8)}: ${result.filesRestored} files, ${formatBytes(result.bytesRestored)}, ${result.deleted} deleted, verified${result.readBack ? ' and read back' : ''}, in ${formatDuration(result.durationMs / 1000)}`,
         ...result.warnings.map((w) => `warning: ${w}`),
       ].join('\n');
   ctx.out.result('restore', data, text);

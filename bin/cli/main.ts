@@ -66,10 +66,11 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       'no-xattrs': { type: 'boolean' },
       'target-must-be': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      verify: { type: 'boolean' },
       source: { type: 'string' },
     },
     usage:
-      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--target-must-be empty|elsewhere] [--dry-run]',
+      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--target-must-be empty|elsewhere] [--verify] [--dry-run]',
   },
   verify: {
     run: commands.verify,

@@ -35,6 +35,7 @@ export function restoreResultData(snapshot: SnapshotRecord, result: RestoreResul
     filesRestored: result.filesRestored,
     bytesRestored: result.bytesRestored,
     verified: result.verified,
+    readBack: result.readBack,
     durationMs: result.durationMs,
     warnings: result.warnings,
     ...(result.target ? { target: result.target } : {}),

@@ -390,6 +390,7 @@ export class Agent {
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       this.refuseOthersData(snapshot.id, snapshot.source);
+      const restoreWorker = path.join(__dirname, 'restore-worker.cjs');
       const restore = () =>
         runRestore(repo, {
           snapshot,
@@ -399,6 +400,7 @@ export class Agent {
           replaceDirectories: req.replaceDirectories,
           // Judged here again, on this machine's real paths: "/proc/self/root" is "/" in place.
           ...(path.resolve(req.target) === '/' ? {} : { targetRule: req.targetRule }),
+          workerScript: existsSync(restoreWorker) ? restoreWorker : undefined,
           signal,
           onEvent,
         });

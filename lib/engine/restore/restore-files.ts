@@ -1,16 +1,19 @@
 // Writes restored files pack by pack, as restic's restorer does: each pack is read once and every blob in it
-// goes to every place it belongs, whatever file that is. A file is written under a temporary name, read back
-// and checked against its content hashes once its last blob is in, and only then takes its final name.
+// goes to every place it belongs, whatever file that is. Packs are read ahead and decoded on every core
+// (pack-decoders.ts) while this thread writes the packs already decoded, in order. Each blob's plaintext is checked
+// against its id as it is decoded, which is what a restore guarantees: a file is written under a temporary name and
+// takes its final name only once all of its blobs are in, each of them checked. Reading the file back from disk as
+// well (`readBack`) checks the writing itself, at the cost of a second pass over every byte.
 import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 import { displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
 import type { ProgressMeter } from '../progress';
-import { decodeBlob } from '../repository/blob-codec';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import { atSqlitePathSync, checkSqliteIntegrity, SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { applyMetadataToFd, removeIfDirectory, tempBeside } from './metadata';
+import type { PackBlob, PackDecoder } from './pack-decoders';
 
 export interface FileJob {
   node: TreeNode;
@@ -29,15 +32,30 @@ interface Pending extends FileJob {
   created: boolean;
 }
 
+export interface RestoreFilesOptions {
+  decoder: PackDecoder;
+  /** Read every file back from disk and check it against its hashes before it takes its final name. */
+  readBack: boolean;
+  signal?: AbortSignal;
+  /** Sets what a file has beyond its content and mode (extended attributes), on its temporary name `at`. */
+  attributes: (at: string, job: FileJob) => void;
+}
+
+/** A pack on its way: the blobs wanted from it, where each goes, and their plaintexts once decoded. */
+interface PackWork {
+  blobs: PackBlob[];
+  places: { job: Pending; chunk: number; blob: number }[];
+  plaintexts: Promise<Buffer[]>;
+}
+
 export async function restoreFiles(
   repo: Repository,
   jobs: FileJob[],
   meter: ProgressMeter,
-  signal: AbortSignal | undefined,
-  /** Sets what a file has beyond its content and mode (extended attributes), on its temporary name `at`. */
-  attributes: (at: string, job: FileJob) => void,
+  options: RestoreFilesOptions,
 ): Promise<void> {
   const pending: Pending[] = [];
+  const inFlight: PackWork[] = [];
   try {
     // Where each blob goes, grouped by the pack that holds it, packs in the order the files need them.
     const byPack = new Map<string, { job: Pending; chunk: number }[]>();
@@ -53,34 +71,43 @@ export async function restoreFiles(
         }
         places.push({ job: p, chunk });
       });
-      if (p.remaining === 0) finish(repo, p, meter, attributes);
+      if (p.remaining === 0) finish(repo, p, meter, options);
     }
-    const open = new Set<Pending>();
-    for (const [packId, places] of byPack) {
-      throwIfAborted(signal);
-      const pack = await repo.storage.get(`data/${packId}`);
-      const decoded = new Map<string, Buffer>();
-      for (const { job, chunk } of places) {
-        const id = job.node.content![chunk];
-        let plain = decoded.get(id);
-        if (!plain) {
-          const at = repo.index.get(id)!;
-          plain = decodeBlob(repo.key, pack.subarray(at.offset, at.offset + at.length), id);
-          if (plain.length !== job.lengths[chunk])
-            throw new EngineError('corrupt', `blob ${id.slice(0, 12)} has another length than its index says`);
-          decoded.set(id, plain);
-        }
+    const packs = byPack.entries();
+    // One pack more than there are decoding threads: the next one is being read while the others decode.
+    const window = options.decoder.parallelism + 1;
+    const fill = () => {
+      while (inFlight.length < window) {
+        const next = packs.next();
+        if (next.done) return;
+        inFlight.push(startPack(repo, options.decoder, next.value[0], next.value[1]));
+      }
+    };
+    fill();
+    while (inFlight.length > 0) {
+      throwIfAborted(options.signal);
+      const work = inFlight[0];
+      const plaintexts = await work.plaintexts;
+      inFlight.shift();
+      fill();
+      const open = new Set<Pending>();
+      for (const { job, chunk, blob } of work.places) {
+        const plain = plaintexts[blob];
+        if (plain.length !== job.lengths[chunk])
+          throw new EngineError(
+            'corrupt',
+            `blob ${work.blobs[blob].id.slice(0, 12)} has another length than its index says`,
+          );
         writeAt(job, plain, job.offsets[chunk]);
         open.add(job);
         meter.bytesDone += plain.length;
         if (--job.remaining === 0) {
-          finish(repo, job, meter, attributes);
+          finish(repo, job, meter, options);
           open.delete(job);
         }
       }
       // Files that continue in a later pack are closed meanwhile: descriptors stay bounded by one pack's files.
       for (const job of open) closeFile(job);
-      open.clear();
       meter.tick();
     }
   } catch (err) {
@@ -90,6 +117,31 @@ export async function restoreFiles(
     }
     throw err;
   }
+}
+
+/** Reads a pack and has the blobs wanted from it decoded, each once however many places it goes to. */
+function startPack(
+  repo: Repository,
+  decoder: PackDecoder,
+  packId: string,
+  wanted: { job: Pending; chunk: number }[],
+): PackWork {
+  const blobs: PackBlob[] = [];
+  const slot = new Map<string, number>();
+  const places = wanted.map(({ job, chunk }) => {
+    const id = job.node.content![chunk];
+    let blob = slot.get(id);
+    if (blob === undefined) {
+      const at = repo.index.get(id)!;
+      blob = blobs.push({ offset: at.offset, length: at.length, id }) - 1;
+      slot.set(id, blob);
+    }
+    return { job, chunk, blob };
+  });
+  const plaintexts = repo.storage.get(`data/${packId}`).then((pack) => decoder.decode(pack, blobs));
+  // A restore that stops early leaves packs in flight: their failures are of no interest then.
+  plaintexts.catch(() => undefined);
+  return { blobs, places, plaintexts };
 }
 
 /** Works out where each chunk of a file goes and creates its temporary file. */
@@ -161,12 +213,12 @@ function writeRange(job: Pending, data: Buffer, from: number, to: number, offset
   while (done < to) done += writeSync(fd, data, done, to - done, offset + done);
 }
 
-/** Checks a complete file from disk, gives it its metadata and its final name. */
+/** Completes a file: its full size, a read-back if asked for, its metadata and its final name. */
 function finish(
   repo: Repository,
   job: Pending,
   meter: ProgressMeter,
-  attributes: (at: string, job: FileJob) => void,
+  options: Pick<RestoreFilesOptions, 'readBack' | 'attributes'>,
 ): void {
   const fd = fileOf(job);
   try {
@@ -175,25 +227,11 @@ function finish(
       fd,
       job.lengths.reduce((sum, n) => sum + n, 0),
     );
-    job.lengths.forEach((length, i) => {
-      const buf = Buffer.allocUnsafe(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buf, done, length - done, job.offsets[i] + done);
-        if (n === 0) break;
-        done += n;
-      }
-      if (done !== length || repo.blobId(buf) !== job.node.content![i]) {
-        throw new EngineError(
-          'corrupt',
-          `restored file ${displayPath(job.destination)} does not read back as written: the disk returned other bytes`,
-        );
-      }
-    });
+    if (options.readBack) readBack(repo, job, fd);
     // Before a rename replaces an existing file, the new content must be on disk: otherwise a crash could keep
     // the rename and lose the data, leaving neither the old file nor the new one.
     if (job.node.sqlite || job.exists) fsyncSync(fd);
-    applyMetadataToFd(fd, job.node, () => attributes(job.temp, job));
+    applyMetadataToFd(fd, job.node, () => options.attributes(job.temp, job));
   } finally {
     closeFile(job);
   }
@@ -218,4 +256,23 @@ function finish(
   if (job.exists) removeIfDirectory(job.destination);
   renameSync(fsPath(job.temp), fsPath(job.destination));
   meter.filesDone++;
+}
+
+/** Reads a complete file back from disk and checks each chunk against its hash. */
+function readBack(repo: Repository, job: Pending, fd: number): void {
+  job.lengths.forEach((length, i) => {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, job.offsets[i] + done);
+      if (n === 0) break;
+      done += n;
+    }
+    if (done !== length || repo.blobId(buf) !== job.node.content![i]) {
+      throw new EngineError(
+        'corrupt',
+        `restored file ${displayPath(job.destination)} does not read back as written: the disk returned other bytes`,
+      );
+    }
+  });
 }

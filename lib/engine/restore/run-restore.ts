@@ -14,6 +14,7 @@ import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { applyMetadata, applyXattrs, removeIfDirectory, tempBeside } from './metadata';
 import { openHolders } from './open-holders';
 import { checkTarget, inspectTarget, type TargetInspection, type TargetRule } from './target-check';
+import { InlinePackDecoder, WorkerPackDecoder } from './pack-decoders';
 import { restoreFiles, type FileJob } from './restore-files';
 import { isAbove, isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
@@ -33,6 +34,11 @@ export interface RestoreOptions {
   /** For a restore elsewhere: what the target must be once its real path is resolved (target-check.ts), which is
    *  then where the restore writes. A dry run reports it (`target`) and refuses only a target that is `/`. */
   targetRule?: TargetRule;
+  /** Also read every restored file back from disk and check it against its hashes (each blob is checked against
+   *  its id as it is decoded in any case). */
+  readBack?: boolean;
+  /** The restore worker built beside the CLI: blobs are then decoded on every core. Without it, on this thread. */
+  workerScript?: string;
   signal?: AbortSignal;
   onEvent?: EventSink;
 }
@@ -44,8 +50,10 @@ export interface RestoreResult {
   deleted: number;
   filesRestored: number;
   bytesRestored: number;
-  /** Every restored file was read back from disk and matched its content hashes. */
+  /** Every restored byte was checked against its content hash (as it was decoded). */
   verified: boolean;
+  /** Every restored file was also read back from disk and matched its content hashes. */
+  readBack: boolean;
   durationMs: number;
   /** What was restored only in part (an extended attribute the target refused), one line per entry. */
   warnings: string[];
@@ -83,6 +91,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
     filesRestored: 0,
     bytesRestored: 0,
     verified: false,
+    readBack: false,
     durationMs: 0,
     warnings: [],
     ...(inspected ? { target: inspected } : {}),
@@ -151,10 +160,20 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
       throw isEngineError(err) ? err : fromSystemError(err, displayPath(entry.destination));
     }
   }
+  const decoder = options.workerScript
+    ? new WorkerPackDecoder(repo.key, options.workerScript)
+    : new InlinePackDecoder(repo.key);
   try {
-    await restoreFiles(repo, files, meter, options.signal, (at, job) => attributes(at, job.node, job.destination));
+    await restoreFiles(repo, files, meter, {
+      decoder,
+      readBack: options.readBack === true,
+      signal: options.signal,
+      attributes: (at, job) => attributes(at, job.node, job.destination),
+    });
   } catch (err) {
     throw fromSystemError(err, 'the restore target');
+  } finally {
+    await decoder.close();
   }
   for (const { entry, first } of hardLinks) {
     try {
@@ -188,6 +207,7 @@ export async function runRestore(repo: Repository, options: RestoreOptions): Pro
   }
   meter.tick(true);
   result.verified = true;
+  result.readBack = options.readBack === true;
   result.durationMs = Date.now() - started;
   return result;
 }
