@@ -147,8 +147,7 @@ export class BlobTable {
   }
 
   private addParsed(pack: number, type: BlobTypeCode, offset: number, length: number, rawLength: number): boolean {
-    if (!isUint32(pack) || !isUint32(offset) || !isUint32(length) || !isUint32(rawLength) || rawLength > MAX_RAW_LENGTH)
-      return false;
+    if (!isLocation(pack, offset, length, rawLength)) return false;
     const r = this.count;
     if ((r & SEGMENT_MASK) === 0) {
       this.keySegments.push(new Uint32Array(new SharedArrayBuffer(SEGMENT_RECORDS * KEY_WORDS * 4)));
@@ -343,6 +342,15 @@ export class BlobKeys {
     if (this.added.size >= ADDED_LIMIT) this.added.clear();
     this.added.add(id);
   }
+}
+
+/** Whether the table takes a blob with this id and location: `add` gives true for exactly these. */
+export function isBlobRecord(id: string, pack: number, offset: number, length: number, rawLength: number): boolean {
+  return parseKey(id, true) && isLocation(pack, offset, length, rawLength);
+}
+
+function isLocation(pack: number, offset: number, length: number, rawLength: number): boolean {
+  return isUint32(pack) && isUint32(offset) && isUint32(length) && isUint32(rawLength) && rawLength <= MAX_RAW_LENGTH;
 }
 
 function isUint32(n: number): boolean {

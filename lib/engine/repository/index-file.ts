@@ -4,7 +4,7 @@ import { compress, decompress } from 'zstd-napi';
 import { EngineError } from '../errors';
 import type { BlobType } from './blob-codec';
 import { open, seal } from './crypto';
-import { BlobTable, type BlobKeysView, type BlobTypeCode } from './blob-table';
+import { BlobTable, type BlobKeysView, type BlobTypeCode, isBlobRecord } from './blob-table';
 import { scanIndexJson } from './index-scan';
 import type { PackEntry } from './pack';
 
@@ -70,6 +70,25 @@ function notAnIndex(id: string, cause: unknown): EngineError {
   return new EngineError('corrupt', `index ${id.slice(0, 12)} is not a valid index`, { cause });
 }
 
+/** Throws `corrupt` for packs that no index file may list: one that is not a pack, an entry that is not a blob. The
+ *  index refuses to read such a file, and nothing writes one. */
+export function checkIndexPacks(packs: IndexedPack[], source: string): void {
+  for (const pack of packs) {
+    if (!isObject(pack) || typeof pack.id !== 'string' || !PACK_ID.test(pack.id) || !Array.isArray(pack.blobs))
+      throw new EngineError('corrupt', `${source} lists a pack that is not one`);
+    for (const b of pack.blobs) {
+      // Pack number 0 stands for any: the number is the index's own, always in range.
+      if (
+        !isObject(b) ||
+        !TYPE_CODES.has(b.type) ||
+        typeof b.id !== 'string' ||
+        !isBlobRecord(b.id, 0, b.offset, b.length, b.rawLength)
+      )
+        throw new EngineError('corrupt', `${source} lists an entry that is not a blob in pack ${pack.id.slice(0, 12)}`);
+    }
+  }
+}
+
 /** Every blob the repository knows, from every index file: a compact table for lookups (blob-table.ts), and, for
  *  the jobs that go through the repository pack by pack (prune, verify), each pack's entries as listed. */
 export class MasterIndex {
@@ -91,38 +110,19 @@ export class MasterIndex {
   }
 
   /** Adds the packs of one index file, all or none: an entry that is not a blob (an id that is not 64 hex digits, a
-   *  type, offset or length out of range) makes the whole file `corrupt`. */
+   *  type, offset or length out of range) makes the whole file `corrupt` (checkIndexPacks). */
   addPacks(packs: IndexedPack[], source: string): void {
-    const records = this.table.records;
-    const packCount = this.packs.length;
+    checkIndexPacks(packs, source);
     for (const pack of packs) {
-      if (!isObject(pack) || typeof pack.id !== 'string' || !PACK_ID.test(pack.id) || !Array.isArray(pack.blobs))
-        this.refuse(records, packCount, `${source} lists a pack that is not one`);
       const number = this.packNumber(pack.id);
-      for (const b of pack.blobs) {
-        const type = isObject(b) ? TYPE_CODES.get(b.type) : undefined;
-        if (
-          type === undefined ||
-          typeof b.id !== 'string' ||
-          !this.table.add(b.id, number, type, b.offset, b.length, b.rawLength)
-        )
-          this.refuse(
-            records,
-            packCount,
-            `${source} lists an entry that is not a blob in pack ${pack.id.slice(0, 12)}`,
-          );
-      }
+      for (const b of pack.blobs)
+        this.table.add(b.id, number, TYPE_CODES.get(b.type)!, b.offset, b.length, b.rawLength);
     }
     if (this.entries)
       for (const pack of packs) {
         this.entries.set(pack.id, pack.blobs);
         this.listings.push(pack.blobs);
       }
-  }
-
-  /** Throws as addPacks would for packs about to be written in an index file, and adds nothing. */
-  static check(packs: IndexedPack[], source: string): void {
-    new MasterIndex().addPacks(packs, source);
   }
 
   /** Adds the packs of one index file given as its JSON (openIndex), all or none, as `addPacks` does; read blob by

@@ -182,23 +182,17 @@ class Scanner {
 
   /** `{ member, member, ... }`: `member` reads one key and its value. */
   private object(member: () => void): void {
-    this.take(OPEN_BRACE);
-    if (this.peek() === CLOSE_BRACE) {
-      this.p++;
-      return;
-    }
-    for (;;) {
-      member();
-      const next = this.peek();
-      this.p++;
-      if (next === CLOSE_BRACE) return;
-      if (next !== COMMA) throw NOT_SCANNED;
-    }
+    this.sequence(OPEN_BRACE, CLOSE_BRACE, member);
   }
 
   private array(item: () => void): void {
-    this.take(OPEN_BRACKET);
-    if (this.peek() === CLOSE_BRACKET) {
+    this.sequence(OPEN_BRACKET, CLOSE_BRACKET, item);
+  }
+
+  /** `open item, item, ... close`, possibly empty. */
+  private sequence(open: number, close: number, item: () => void): void {
+    this.take(open);
+    if (this.peek() === close) {
       this.p++;
       return;
     }
@@ -206,7 +200,7 @@ class Scanner {
       item();
       const next = this.peek();
       this.p++;
-      if (next === CLOSE_BRACKET) return;
+      if (next === close) return;
       if (next !== COMMA) throw NOT_SCANNED;
     }
   }

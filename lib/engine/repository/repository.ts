@@ -6,7 +6,7 @@ import { decodeBlob } from './blob-codec';
 import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
 import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, type RepositoryConfig } from './config';
 import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
-import { encodeIndex, MasterIndex, openIndex, type IndexedPack } from './index-file';
+import { checkIndexPacks, encodeIndex, MasterIndex, openIndex, type IndexedPack } from './index-file';
 import { repositoryCacheDir } from '../cache-dir';
 import { boundHeapRetention } from '../memory-policy';
 import { testIndexPartBlobs } from '../test-hooks';
@@ -227,7 +227,7 @@ export class Repository {
   /** `underLock`: the lock the writer holds (Storage.put). */
   async writeIndex(packs: IndexedPack[], supersedes: string[] = [], underLock?: string): Promise<string> {
     // Nothing the index would refuse to read is written.
-    MasterIndex.check(packs, 'the index about to be written');
+    checkIndexPacks(packs, 'the index about to be written');
     const id = await this.putNamed('index', encodeIndex(this.key.encryption, { supersedes, packs }), { underLock });
     this.index.addPacks(packs, `index ${id.slice(0, 12)}`);
     this.loadedIndexFiles.add(id);
