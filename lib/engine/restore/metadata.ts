@@ -48,10 +48,15 @@ export function applyXattrs(at: string, node: TreeNode): string | null {
   return `restored without ${refused.length === 1 ? 'an extended attribute' : `${refused.length} extended attributes`}, which the target refused: ${refused.map((r) => `${r.name} (${r.why})`).join(', ')}`;
 }
 
+/** Random once per process, numbered within it: no two temporary names of this process meet, and another
+ *  process's rarely (a file is created with O_EXCL, so one that does meet is never written through). */
+const TEMP_PREFIX = `.lifeline-restore-${randomBytes(6).toString('hex')}-`;
+let tempCount = 0;
+
 /** A temporary name beside `destination`, in the same directory (a rename from it is atomic), of its own length:
  *  one derived from the destination's name could pass the file system's 255-byte limit. */
 export function tempBeside(destination: string): string {
-  return path.join(path.dirname(destination), `.lifeline-restore-${randomBytes(6).toString('hex')}`);
+  return path.join(path.dirname(destination), `${TEMP_PREFIX}${(tempCount++).toString(36)}`);
 }
 
 /** A file or link takes the place of a directory only by removing it; over anything else rename replaces it. */

@@ -45,8 +45,13 @@ export interface RestoreFilesOptions {
 interface PackWork {
   blobs: PackBlob[];
   places: { job: Pending; chunk: number; blob: number }[];
+  /** What it holds in memory at most: its blobs sealed and decoded. */
+  bytes: number;
   plaintexts: Promise<Buffer[]>;
 }
+
+/** Sealed and decoded bytes of the packs in flight, beyond the first. */
+const RESTORE_WINDOW_BYTES = 128 << 20;
 
 export async function restoreFiles(
   repo: Repository,
@@ -74,13 +79,17 @@ export async function restoreFiles(
       if (p.remaining === 0) finish(repo, p, meter, options);
     }
     const packs = byPack.entries();
-    // One pack more than there are decoding threads: the next one is being read while the others decode.
-    const window = options.decoder.parallelism + 1;
+    // One pack more than there are decoding threads, so that the next one is read while the others decode, as
+    // long as what they decode to fits in the window: a pack of text can hold many times its size.
+    const most = options.decoder.parallelism + 1;
+    let pendingPack = packs.next();
     const fill = () => {
-      while (inFlight.length < window) {
-        const next = packs.next();
-        if (next.done) return;
-        inFlight.push(startPack(repo, options.decoder, next.value[0], next.value[1]));
+      while (!pendingPack.done && inFlight.length < most) {
+        const work = plan(repo, pendingPack.value[1]);
+        const held = inFlight.reduce((sum, w) => sum + w.bytes, 0);
+        if (inFlight.length > 0 && held + work.bytes > RESTORE_WINDOW_BYTES) return;
+        inFlight.push(start(repo, options.decoder, pendingPack.value[0], work));
+        pendingPack = packs.next();
       }
     };
     fill();
@@ -119,15 +128,11 @@ export async function restoreFiles(
   }
 }
 
-/** Reads a pack and has the blobs wanted from it decoded, each once however many places it goes to. */
-function startPack(
-  repo: Repository,
-  decoder: PackDecoder,
-  packId: string,
-  wanted: { job: Pending; chunk: number }[],
-): PackWork {
+/** The blobs wanted from a pack, each once however many places it goes to. */
+function plan(repo: Repository, wanted: { job: Pending; chunk: number }[]): Omit<PackWork, 'plaintexts'> {
   const blobs: PackBlob[] = [];
   const slot = new Map<string, number>();
+  let bytes = 0;
   const places = wanted.map(({ job, chunk }) => {
     const id = job.node.content![chunk];
     let blob = slot.get(id);
@@ -135,13 +140,19 @@ function startPack(
       const at = repo.index.get(id)!;
       blob = blobs.push({ offset: at.offset, length: at.length, id }) - 1;
       slot.set(id, blob);
+      bytes += at.length + at.rawLength;
     }
     return { job, chunk, blob };
   });
-  const plaintexts = repo.storage.get(`data/${packId}`).then((pack) => decoder.decode(pack, blobs));
+  return { blobs, places, bytes };
+}
+
+/** Reads a pack and has its wanted blobs decoded. */
+function start(repo: Repository, decoder: PackDecoder, packId: string, work: Omit<PackWork, 'plaintexts'>): PackWork {
+  const plaintexts = repo.storage.get(`data/${packId}`).then((pack) => decoder.decode(pack, work.blobs));
   // A restore that stops early leaves packs in flight: their failures are of no interest then.
   plaintexts.catch(() => undefined);
-  return { blobs, places, plaintexts };
+  return { ...work, plaintexts };
 }
 
 /** Works out where each chunk of a file goes and creates its temporary file. */
