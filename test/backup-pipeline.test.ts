@@ -2,7 +2,7 @@
 // pipelines: a slow disk behind the pack writes, duplicate content across files read by one worker thread, and a
 // backup cancelled in the middle of a large file. Worker threads as the CLI runs them (dist/backup-worker.cjs).
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -66,4 +66,35 @@ describe('11.1 the batch pipeline', () => {
     expect(isEngineError(err, 'cancelled')).toBe(true);
     expect(readdirSync(path.join(location, 'locks'))).toEqual([]);
   }, 120_000);
+});
+
+describe('11.6 previous trees read ahead of the walk', () => {
+  it('11.6 with directories added, removed and changed between backups, each is compared with its own previous tree: only changed files are read, and all restore', async () => {
+    const { repo } = await newRepository();
+    const src = path.join(tempDir('subtrees'), 'data');
+    const fill = (dir: string, tag: string) => {
+      mkdirSync(path.join(src, dir), { recursive: true });
+      // The same names, sizes and times in every directory: only its own previous tree tells them apart.
+      for (let f = 0; f < 3; f++) {
+        const file = path.join(src, dir, `f${f}`);
+        writeFileSync(file, `${tag}-${f}`.padEnd(32, '.'));
+        utimesSync(file, 1_700_000_000, 1_700_000_000);
+      }
+    };
+    for (let d = 10; d < 40; d++) fill(`d${d}`, `first d${d}`);
+    await runBackup(repo, { paths: [src], workerScript: WORKER });
+
+    for (const d of [11, 12, 20, 33]) rmSync(path.join(src, `d${d}`), { recursive: true });
+    fill('d12', 'second d12'); // removed and made again with other content
+    fill('d25x', 'new d25x'); // new, between two that stay
+    writeFileSync(path.join(src, 'd30', 'f1'), 'changed'.padEnd(40, '.'));
+    const { snapshot } = await runBackup(repo, { paths: [src], workerScript: WORKER });
+    // d12's files have the same names, sizes and times as before but a new inode or ctime: read again, as are
+    // d25x's and d30/f1; the 25 directories that stayed as they were are not read.
+    expect(snapshot.summary.filesRead).toBe(3 + 3 + 1);
+
+    const target = tempDir('subtrees-restore');
+    await runRestore(repo, { snapshot: await repo.resolveSnapshot('latest'), target });
+    expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
+  });
 });

@@ -11,7 +11,14 @@ import { ProgressMeter, type EventSink } from '../progress';
 import { BlobWriter } from '../repository/blob-writer';
 import type { Repository } from '../repository/repository';
 import { sourceKey, type Snapshot, type SnapshotRecord } from '../repository/snapshot';
-import { BYTE_NAMES_FEATURE, encodeTree, needsByteNames, XATTRS_FEATURE, type TreeNode } from '../repository/tree';
+import {
+  BYTE_NAMES_FEATURE,
+  encodeTree,
+  needsByteNames,
+  XATTRS_FEATURE,
+  type Tree,
+  type TreeNode,
+} from '../repository/tree';
 import { crashPoint } from '../test-hooks';
 import { defaultCacheDir } from '../cache-dir';
 import { openStaging, type Staging } from './staging';
@@ -145,7 +152,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
             },
       },
     );
-    const rootNode = await (await saver.walkDir(scan.root, parent ? parent.tree : null)).node;
+    const rootNode = await (await saver.walkDir(scan.root, parent ? readPrevious(repo, parent.tree) : null)).node;
     const written = await saver.writer.finish();
     meter.tick(true);
     const endedAt = new Date();
@@ -253,14 +260,19 @@ class TreeSaver {
   /** Walks a directory, depth first: lists it, hands each file to the reader (waiting for a free slot) and walks
    *  each subdirectory the same way, then returns with its node to come, whose tree blob is saved once all its
    *  entries are. The walk goes on while files are read: what is held is the directories under way, not the tree. */
-  async walkDir(entry: FsEntry, parentTreeId: string | null): Promise<{ node: Promise<TreeNode> }> {
+  async walkDir(entry: FsEntry, parentTree: Promise<Tree> | null): Promise<{ node: Promise<TreeNode> }> {
     throwIfAborted(this.signal);
     const previous = new Map<string, TreeNode>();
-    if (parentTreeId && this.repo.index.has(parentTreeId)) {
-      for (const node of (await this.repo.readTree(parentTreeId)).nodes) previous.set(node.name, node);
-    }
+    if (parentTree) for (const node of (await parentTree).nodes) previous.set(node.name, node);
+    const children = listDirectory(entry, this.scan.rules, (where, why) => this.skip(where, why)) ?? [];
+    // The previous trees of the next few subdirectories are read ahead, so that a cold cache or a remote
+    // repository costs one round trip at a time less than one per directory.
+    const subtrees = new SubtreeReader(
+      this.repo,
+      children.filter((c) => c.type === 'dir').map((c) => ({ name: c.name, before: previous.get(c.name) })),
+    );
     const pending: Promise<TreeNode | null>[] = [];
-    for (const child of listDirectory(entry, this.scan.rules, (where, why) => this.skip(where, why)) ?? []) {
+    for (const child of children) {
       // A failure under way (a file that cannot be stored) ends the walk; and the event loop gets a turn now and
       // then (a cancel, progress), since unchanged files are handed on without waiting for anything.
       if (this.failure) throw this.failure.error;
@@ -274,8 +286,7 @@ class TreeSaver {
         continue;
       }
       const before = previous.get(child.name);
-      if (child.type === 'dir')
-        pending.push((await this.walkDir(child, before?.type === 'dir' ? (before.subtree ?? null) : null)).node);
+      if (child.type === 'dir') pending.push((await this.walkDir(child, subtrees.take(child.name))).node);
       else if (child.type === 'file') pending.push(this.noteFailure((await this.startFile(child, before)).node));
       else pending.push(Promise.resolve(await this.specialNode(child)));
     }
@@ -520,4 +531,47 @@ async function withFeature(repo: Repository, feature: string, meter: ProgressMet
     );
     return false;
   }
+}
+
+/** Subdirectories whose previous trees are read ahead of the walk. */
+const SUBTREES_AHEAD = 8;
+
+/** The previous trees of a directory's subdirectories, in walk order, each read a few directories ahead. */
+class SubtreeReader {
+  private readonly started = new Map<number, Promise<Tree> | null>();
+  private readonly position = new Map<string, number>();
+  private ahead = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    /** Each subdirectory's name, in walk order, and what the previous snapshot had under that name. */
+    private readonly dirs: { name: string; before: TreeNode | undefined }[],
+  ) {
+    dirs.forEach((d, i) => this.position.set(d.name, i));
+  }
+
+  /** The named subdirectory's previous tree, or null if it had none. Those the walk passes over are skipped. */
+  take(name: string): Promise<Tree> | null {
+    const at = this.position.get(name);
+    if (at === undefined) return null;
+    for (
+      this.ahead = Math.max(this.ahead, at);
+      this.ahead < Math.min(this.dirs.length, at + SUBTREES_AHEAD);
+      this.ahead++
+    ) {
+      const node = this.dirs[this.ahead].before;
+      this.started.set(this.ahead, node?.type === 'dir' && node.subtree ? readPrevious(this.repo, node.subtree) : null);
+    }
+    const tree = this.started.get(at) ?? null;
+    for (const i of this.started.keys()) if (i <= at) this.started.delete(i);
+    return tree;
+  }
+}
+
+/** A previous tree, if the index still has it; read failures are the walk's when it gets there. */
+function readPrevious(repo: Repository, id: string): Promise<Tree> | null {
+  if (!repo.index.has(id)) return null;
+  const tree = repo.readTree(id);
+  tree.catch(() => undefined);
+  return tree;
 }

@@ -9,6 +9,7 @@
 // repository's health (verify, repair, prune) read the repository itself.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 type CachedKind = 'index' | 'snapshots';
@@ -53,13 +54,10 @@ export class MetadataCache {
 
   /** A tree blob, sealed as the repository stores it; the caller opens it with the key, which checks it against its
    *  id, and drops it (dropTree) if it does not. */
-  getTree(id: string): Buffer | null {
+  async getTree(id: string): Promise<Buffer | null> {
     if (!ID.test(id)) return null;
-    try {
-      return readFileSync(this.treeFile(id));
-    } catch {
-      return null;
-    }
+    // Off the calling thread: a backup reads a tree per directory, and a cold disk would stall its pipeline.
+    return readFile(this.treeFile(id)).catch(() => null);
   }
 
   /** Keeps a sealed tree blob that opened with the key and matched its id. */

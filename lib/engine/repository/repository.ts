@@ -273,7 +273,7 @@ export class Repository {
   /** A tree blob's plaintext: from the cache while the index has the blob and the copy opens and matches its id,
    *  else from its pack (and then cached). */
   private async readTreeBlob(id: string): Promise<Buffer> {
-    const cached = this.cache && this.index.has(id) ? this.cache.getTree(id) : null;
+    const cached = this.cache && this.index.has(id) ? await this.cache.getTree(id) : null;
     if (cached) {
       try {
         return decodeBlob(this.key, cached, id);
