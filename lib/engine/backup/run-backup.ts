@@ -547,7 +547,7 @@ class SubtreeReader {
     /** Each subdirectory's name, in walk order, and what the previous snapshot had under that name. */
     private readonly dirs: { name: string; before: TreeNode | undefined }[],
   ) {
-    dirs.forEach((d, i) => this.position.set(d.name, i));
+    for (const [i, d] of dirs.entries()) this.position.set(d.name, i);
   }
 
   /** The named subdirectory's previous tree, or null if it had none. Those the walk passes over are skipped. */
