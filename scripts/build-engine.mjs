@@ -1,4 +1,4 @@
-// Compiles the engine and the CLI once into dist/ (lifeline.cjs, the worker, and engine.cjs as a library), so
+// Compiles the engine and the CLI once into dist/ (lifeline.cjs, the workers, and engine.cjs as a library), so
 // `lifeline` starts fast and the dashboard and the benchmarks load plain JS.
 // Native modules and the rest of node_modules stay external.
 import { build } from 'esbuild';
@@ -9,6 +9,7 @@ await build({
     lifeline: 'bin/cli/main.ts',
     'backup-worker': 'lib/engine/backup/backup-worker.ts',
     'restore-worker': 'lib/engine/restore/restore-worker.ts',
+    'count-worker': 'lib/engine/sources/count-worker.ts',
     engine: 'lib/engine/index.ts',
     'notes-service': 'lib/demo/notes-service.ts',
   },

@@ -58,6 +58,7 @@ export const backup: Command = async (ctx, v, args) => {
     exclude: list(v.exclude),
     onEvent: ctx.out.event,
     signal: ctx.signal,
+    countWorkerScript: path.join(__dirname, 'count-worker.cjs'),
   };
   // Walk the sources while the passphrase is being checked (scrypt runs off this thread).
   const scan = scanForBackup(what);

@@ -52,6 +52,8 @@ export interface BackupOptions {
   lockWaitMs?: number;
   /** The compiled backup-worker script: files are then read on one worker thread per core, else inline. */
   workerScript?: string;
+  /** The compiled count-worker script: the count for the progress totals then walks on a thread of its own. */
+  countWorkerScript?: string;
   /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
    *  cache directory. */
   cacheDir?: string;
@@ -67,7 +69,7 @@ export interface BackupResult {
 
 /** Walks what a backup will save; may start before the repository is open (see BackupOptions.scan). */
 export async function scanForBackup(
-  options: Pick<BackupOptions, 'paths' | 'sqlite' | 'exclude' | 'onEvent' | 'signal'>,
+  options: Pick<BackupOptions, 'paths' | 'sqlite' | 'exclude' | 'onEvent' | 'signal' | 'countWorkerScript'>,
 ): Promise<ScanResult> {
   const paths = options.paths.map((p) => path.resolve(p));
   const sqlite = (options.sqlite ?? []).map((p) => path.resolve(p));
@@ -79,6 +81,9 @@ export async function scanForBackup(
     compileExcludes(options.exclude ?? []),
     new ProgressMeter('backup', options.onEvent),
     options.signal,
+    options.countWorkerScript
+      ? { script: options.countWorkerScript, excludePatterns: options.exclude ?? [] }
+      : undefined,
   );
 }
 

@@ -374,12 +374,14 @@ export class Agent {
         try {
           // The CLI bundle sits in dist/ beside the worker script built with it.
           const workerScript = path.join(__dirname, 'backup-worker.cjs');
+          const countWorkerScript = path.join(__dirname, 'count-worker.cjs');
           result = await runBackup(repo, {
             ...what,
             node: this.config.node,
             signal,
             onEvent,
             workerScript: existsSync(workerScript) ? workerScript : undefined,
+            countWorkerScript: existsSync(countWorkerScript) ? countWorkerScript : undefined,
             cacheDir: this.cacheDir,
           });
         } finally {

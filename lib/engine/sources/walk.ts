@@ -8,6 +8,7 @@
 // are stored as the directories they lead to); the given path itself is not (a link given is saved as a link).
 import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import { decodeBytes, displayPath, fsPath } from '../byte-names';
 import { EngineError, throwIfAborted } from '../errors';
@@ -48,29 +49,32 @@ export interface ScanResult {
   stopCounting(): void;
 }
 
-/** Places the given paths and starts counting what lies under them. */
+/** The count on a thread of its own (count-worker.ts): the exclude patterns it compiles again, and its script. */
+export interface CountThread {
+  script: string;
+  excludePatterns: readonly string[];
+}
+
+/** Places the given paths and starts counting what lies under them: on a thread of its own if `countThread` is
+ *  given (the count then reads the disk while the backup's walk and the reading go on), else on this one. */
 export async function scanSources(
   paths: string[],
   sqlitePaths: string[],
   exclude: ExcludeMatcher,
   meter: ProgressMeter,
   signal?: AbortSignal,
+  countThread?: CountThread,
 ): Promise<ScanResult> {
-  const root = entryFor('/', '');
   const rules: WalkRules = { exclude, sqlite: new Set(sqlitePaths.map((p) => path.resolve(p))) };
   const warnings: string[] = [];
-  const skip = (where: string, why: string) => {
+  const root = placeSources(paths, rules, (where, why) => {
     const shown = displayPath(where);
     warnings.push(`${shown}: ${why}`);
     meter.warn(shown, why);
-  };
-  // Sorted by their parts, a path comes after every path that contains it: one already placed covers it.
-  const given = [...new Set([...paths, ...rules.sqlite].map((p) => path.resolve(p)))].sort(byParts);
-  for (const absolute of given) {
-    const entry = placeSource(root, absolute, skip);
-    if (!entry) continue;
-    entry.whole = true;
-    if (rules.sqlite.has(absolute)) markSqlite(entry);
+  });
+  if (countThread) {
+    const counter = startCountThread(countThread, paths, rules);
+    return { root, rules, warnings, totals: counter.totals, stopCounting: counter.stop };
   }
   const totals = { files: 0, bytes: 0, done: false };
   const stop = new AbortController();
@@ -82,6 +86,87 @@ export async function scanSources(
     () => undefined,
   );
   return { root, rules, warnings, totals, stopCounting: () => stop.abort() };
+}
+
+/** The given paths in one tree, with the directories above them; `skip` is told what cannot be placed. */
+export function placeSources(paths: string[], rules: WalkRules, skip: (where: string, why: string) => void): FsEntry {
+  const root = entryFor('/', '');
+  // Sorted by their parts, a path comes after every path that contains it: one already placed covers it.
+  const given = [...new Set([...paths, ...rules.sqlite].map((p) => path.resolve(p)))].sort(byParts);
+  for (const absolute of given) {
+    const entry = placeSource(root, absolute, skip);
+    if (!entry) continue;
+    entry.whole = true;
+    if (rules.sqlite.has(absolute)) markSqlite(entry);
+  }
+  return root;
+}
+
+/** What the count thread is given. */
+export interface CountWork {
+  paths: string[];
+  sqlite: string[];
+  exclude: readonly string[];
+  /** Files, bytes, and 1 once the count is whole. */
+  totals: SharedArrayBuffer;
+}
+
+function startCountThread(
+  thread: CountThread,
+  paths: string[],
+  rules: WalkRules,
+): { totals: ScanResult['totals']; stop: () => void } {
+  const shared = new Float64Array(new SharedArrayBuffer(3 * 8));
+  const work: CountWork = {
+    paths,
+    sqlite: [...rules.sqlite],
+    exclude: thread.excludePatterns,
+    totals: shared.buffer as SharedArrayBuffer,
+  };
+  const worker = new Worker(thread.script, { workerData: work });
+  // The count only feeds the progress: it never keeps the process alive, and a failure of it is no one's concern.
+  worker.unref();
+  worker.on('error', () => undefined);
+  const totals = {
+    get files() {
+      return shared[0];
+    },
+    get bytes() {
+      return shared[1];
+    },
+    get done() {
+      return shared[2] === 1;
+    },
+  };
+  return { totals, stop: () => void worker.terminate() };
+}
+
+/** The count itself, as the count thread runs it: totals written to shared memory as they grow. */
+export async function countInto(work: CountWork, exclude: ExcludeMatcher): Promise<void> {
+  const shared = new Float64Array(work.totals);
+  const rules: WalkRules = { exclude, sqlite: new Set(work.sqlite) };
+  const totals = {
+    get files() {
+      return shared[0];
+    },
+    set files(n: number) {
+      shared[0] = n;
+    },
+    get bytes() {
+      return shared[1];
+    },
+    set bytes(n: number) {
+      shared[1] = n;
+    },
+    done: false,
+  };
+  await count(
+    placeSources(work.paths, rules, () => undefined),
+    rules,
+    totals,
+    new AbortController().signal,
+  );
+  shared[2] = 1;
 }
 
 /** The entries of a directory, sorted by name: listed now for one walked whole (each looked at with lstat; those
