@@ -86,3 +86,19 @@ describe('11.5 a key hint', () => {
     expect(readFileSync(hintFile(cacheDir, repo.config.id), 'utf8').trim()).toBe(last);
   });
 });
+
+describe('11.6 the cost of a key', () => {
+  it('11.6 a key made now takes 64 MiB of scrypt memory (N=2^16, r=8, p=2), and one made with the earlier 128 MiB costs still opens', async () => {
+    const location = path.join(tempDir('kdf'), 'repo');
+    expect(cli(['init', '--repo', location]).code).toBe(0);
+    const storage = new LocalStorage(location);
+    const [key] = await storage.list('keys');
+    const kdf = JSON.parse((await storage.get(`keys/${key.name}`)).toString()).kdf;
+    expect({ N: kdf.N, r: kdf.r, p: kdf.p }).toEqual({ N: 2 ** 16, r: 8, p: 2 });
+
+    const repo = await openRepository(location, PASSWORD);
+    await writeKeyFile(storage, repo.key, 'an older passphrase', { N: 2 ** 17, r: 8, p: 1 });
+    const older = await openRepository(location, 'an older passphrase');
+    expect(older.key.encryption.equals(repo.key.encryption)).toBe(true);
+  });
+});
