@@ -3,6 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
+import { ensureCeph } from './radosgw.mjs';
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let passed = 0;
 let failed = 0;
@@ -53,6 +55,13 @@ else failed++;
 
 // The memory test (11.1) measures the process tree's peak with GNU time; without it that test says so and fails.
 ensurePackage('/usr/bin/time', 'time', 'The memory test (11.1) needs GNU time');
+// The S3 tests run against a throw-away radosgw (scripts/radosgw.mjs) from Debian's Ceph packages; without them
+// those tests fail, saying how to install them.
+try {
+  ensureCeph();
+} catch (err) {
+  console.error(err.message);
+}
 rmSync('test-results/vitest.json', { force: true });
 run('unit and integration tests', 'npx', [
   'vitest',

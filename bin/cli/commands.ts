@@ -45,8 +45,8 @@ export const init: Command = async (ctx) => {
   const repo = await initRepository(ctx.repoPath, ctx.passphrase());
   ctx.out.result(
     'init',
-    { repository: path.resolve(ctx.repoPath), id: repo.config.id, format: repo.config.format },
-    `created repository ${repo.config.id.slice(0, 8)} at ${path.resolve(ctx.repoPath)}\nKeep the passphrase safe: without it the data cannot be recovered.`,
+    { repository: repo.storage.location, id: repo.config.id, format: repo.config.format },
+    `created repository ${repo.config.id.slice(0, 8)} at ${repo.storage.location}\nKeep the passphrase safe: without it the data cannot be recovered.`,
   );
   return EXIT.ok;
 };

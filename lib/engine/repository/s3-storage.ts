@@ -1,0 +1,313 @@
+// Storage in an S3 bucket (AWS, Ceph radosgw, any S3-compatible server), through the AWS SDK for JavaScript v3.
+// The same layout as a local repository under an optional prefix (data/<id[0:2]>/<id>, index/, snapshots/, keys/,
+// locks/, config). Every object is written in one PUT; every object but the two that are replaced by design (a
+// lock, when it is refreshed, and the config, when a feature is listed) is written with `If-None-Match: *`, so
+// that nothing already stored is ever overwritten: an object that is there already under a content-addressed
+// name holds the same bytes, and the put is done. Reads of a single blob are ranged GETs. The SDK retries 5xx
+// answers, throttling and dropped connections with exponential backoff and jitter.
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+import { EngineError } from '../errors';
+import { OBJECT_KINDS, type ObjectInfo, type ObjectKind, type PutOptions, type Storage } from './storage';
+
+/** Where an S3 repository is: `s3:http(s)://host[:port]/bucket[/prefix]`. */
+export interface S3Location {
+  endpoint: string;
+  bucket: string;
+  /** Empty, or ending in `/`. */
+  prefix: string;
+}
+
+export interface S3Options {
+  /** `path` (http://host/bucket/key, the default) or `dns` (http://bucket.host/key, virtual-host addressing);
+   *  LIFELINE_S3_BUCKET_LOOKUP sets it for the CLI. */
+  bucketLookup?: 'path' | 'dns';
+  /** Attempts per request, the first included (retries back off exponentially, with jitter). */
+  maxAttempts?: number;
+  /** Test hook: how connections are made (a fixed address for a virtual-host name). */
+  agent?: HttpAgent | HttpsAgent;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+const LOCATION = /^s3:(https?:\/\/[^/?#]+)\/([^/?#]+)(?:\/([^?#]*))?$/;
+/** S3's rule for bucket names (3–63 lowercase letters, digits, dots and hyphens). */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function isS3Location(location: string): boolean {
+  return location.startsWith('s3:');
+}
+
+export function parseS3Location(location: string): S3Location {
+  const m = LOCATION.exec(location);
+  if (!m)
+    throw new EngineError(
+      'invalid-argument',
+      `${location} is not an S3 location: write s3:http(s)://host[:port]/bucket[/prefix]`,
+    );
+  const [, endpoint, bucket, rawPrefix = ''] = m;
+  if (!BUCKET.test(bucket))
+    throw new EngineError(
+      'invalid-argument',
+      `${bucket} is not a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens`,
+    );
+  const parts = rawPrefix.split('/').filter(Boolean);
+  if (parts.some((p) => p === '.' || p === '..'))
+    throw new EngineError('invalid-argument', `the prefix in ${location} may not hold . or .. parts`);
+  return { endpoint, bucket, prefix: parts.length ? `${parts.join('/')}/` : '' };
+}
+
+/** Objects that are replaced by design, written without `If-None-Match`. */
+function isReplaceable(name: string): boolean {
+  return name === 'config' || name.startsWith('locks/');
+}
+
+export class S3Storage implements Storage {
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly endpoint: string;
+
+  constructor(where: S3Location, options: S3Options = {}) {
+    // The SDK warns on Node 20 that its releases after January 2027 need Node 22: the version here is pinned.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    this.bucket = where.bucket;
+    this.prefix = where.prefix;
+    this.endpoint = where.endpoint;
+    this.location = `s3:${where.endpoint}/${where.bucket}${where.prefix ? `/${where.prefix.slice(0, -1)}` : ''}`;
+    const lookup = options.bucketLookup ?? bucketLookupFromEnv();
+    this.client = new S3Client({
+      endpoint: where.endpoint,
+      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      forcePathStyle: lookup === 'path',
+      // Checksums only where S3 requires them: otherwise a body is sent in aws-chunked framing, which
+      // S3-compatible servers refuse (411) or store with the framing inside.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: options.maxAttempts ?? attemptsFromEnv(),
+      retryMode: 'standard',
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: 10_000,
+        requestTimeout: 300_000,
+        ...(options.agent
+          ? where.endpoint.startsWith('https:')
+            ? { httpsAgent: options.agent as HttpsAgent }
+            : { httpAgent: options.agent as HttpAgent }
+          : {}),
+      }),
+    });
+  }
+
+  private key(name: string): string {
+    const slash = name.indexOf('/');
+    const kind = slash < 0 ? name : name.slice(0, slash);
+    const id = slash < 0 ? '' : name.slice(slash + 1);
+    if (kind === 'data' && id && !id.includes('/')) return `${this.prefix}data/${id.slice(0, 2)}/${id}`;
+    return `${this.prefix}${name}`;
+  }
+
+  /** Creates the bucket if it is not there (init only); a bucket that is there is used as it is. */
+  async createLayout(): Promise<void> {
+    if (await this.bucketExists()) return;
+    await this.run(`create bucket ${this.bucket}`, () =>
+      this.client.send(new CreateBucketCommand({ Bucket: this.bucket })),
+    );
+  }
+
+  async list(kind: ObjectKind): Promise<ObjectInfo[]> {
+    if (!OBJECT_KINDS.includes(kind)) throw new EngineError('invalid-argument', `no such kind of object: ${kind}`);
+    const prefix = `${this.prefix}${kind}/`;
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.run(`list ${kind}`, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        // data/<id[0:2]>/<id>: the name is the last part.
+        const name = o.Key.slice(o.Key.lastIndexOf('/') + 1);
+        if (name) out.push({ name, size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async get(name: string, range?: { offset: number; length?: number }): Promise<Buffer> {
+    let Range: string | undefined;
+    if (range) {
+      if (range.length === 0) return Buffer.alloc(0);
+      if (range.offset < 0) Range = `bytes=${range.offset}`;
+      else
+        Range =
+          range.length === undefined
+            ? `bytes=${range.offset}-`
+            : `bytes=${range.offset}-${range.offset + range.length - 1}`;
+    }
+    try {
+      const res = await this.run(name, () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range })),
+      );
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      // A range that starts past the end: nothing there, as a local file read gives.
+      if (err instanceof S3Error && err.status === 416) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const guarded = options.exclusive || !isReplaceable(name);
+    try {
+      await this.run(name, () =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(name),
+            Body: data,
+            ContentLength: data.length,
+            ...(guarded ? { IfNoneMatch: '*' } : {}),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof S3Error && (err.status === 412 || err.s3Code === 'PreconditionFailed')) {
+        if (options.exclusive)
+          throw new EngineError('repository-exists', `object ${name} already exists`, { cause: err });
+        // Named by its content: the object there holds these bytes (a reader checks them against the name).
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.run(name, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
+  }
+
+  /** A GET of one byte rather than a HEAD: an error then comes with its body, so wrong credentials are named as
+   *  such and not as a bare 403. */
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.run(name, () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range: 'bytes=0-0' })),
+      );
+      return true;
+    } catch (err) {
+      if (isEngineError404(err)) return false;
+      // An empty object has no first byte.
+      if (err instanceof S3Error && err.status === 416) return true;
+      throw err;
+    }
+  }
+
+  private async bucketExists(): Promise<boolean> {
+    try {
+      await this.run(`bucket ${this.bucket}`, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 })),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'no-repository') return false;
+      throw err;
+    }
+  }
+
+  /** Runs a request; a failure becomes an engine error that names the cause (where, and what S3 said). */
+  private async run<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw this.explain(err, what);
+    }
+  }
+
+  private explain(err: unknown, what: string): Error {
+    const at = `${this.endpoint} (bucket ${this.bucket})`;
+    if (err instanceof S3ServiceException) {
+      const status = err.$metadata?.httpStatusCode ?? 0;
+      const code = err.name;
+      if (code === 'NoSuchBucket' || (status === 404 && what.startsWith('bucket ')))
+        return new EngineError('no-repository', `S3 bucket ${this.bucket} does not exist at ${this.endpoint}`, {
+          cause: err,
+        });
+      if (code === 'NoSuchKey' || code === 'NotFound' || status === 404)
+        return new S3Error(
+          'not-found',
+          `object ${what} is missing from the repository at ${this.location}`,
+          status,
+          code,
+          err,
+        );
+      if (code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch')
+        return new EngineError(
+          'wrong-password',
+          `S3 at ${at} refused the credentials (${code}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the profile in use`,
+          { cause: err },
+        );
+      if (code === 'AccessDenied' || status === 403)
+        return new EngineError('io', `S3 at ${at} denied access to ${what} (${code})`, { cause: err });
+      return new S3Error('io', `S3 at ${at} failed on ${what}: ${code} (HTTP ${status})`, status, code, err);
+    }
+    const sys = (err as NodeJS.ErrnoException)?.code;
+    if (sys === 'ECONNREFUSED' || sys === 'ENOTFOUND' || sys === 'EHOSTUNREACH' || sys === 'ETIMEDOUT')
+      return new EngineError('io', `cannot reach the S3 endpoint ${this.endpoint}: ${sys}`, { cause: err });
+    if ((err as Error)?.name === 'CredentialsProviderError')
+      return new EngineError(
+        'invalid-argument',
+        `no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials`,
+        { cause: err },
+      );
+    return new EngineError('io', `S3 at ${at} failed on ${what}: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** An S3 failure with its HTTP status and S3 error code kept, for the storage to act on. */
+class S3Error extends EngineError {
+  constructor(
+    code: 'not-found' | 'io',
+    message: string,
+    readonly status: number,
+    readonly s3Code: string,
+    cause: unknown,
+  ) {
+    super(code, message, { cause });
+  }
+}
+
+function isEngineError404(err: unknown): boolean {
+  return err instanceof S3Error && err.code === 'not-found';
+}
+
+function bucketLookupFromEnv(): 'path' | 'dns' {
+  const v = process.env.LIFELINE_S3_BUCKET_LOOKUP;
+  if (v === undefined || v === '' || v === 'path') return 'path';
+  if (v === 'dns') return 'dns';
+  throw new EngineError('invalid-argument', `LIFELINE_S3_BUCKET_LOOKUP is ${v}: give path or dns`);
+}
+
+/** Attempts per request: LIFELINE_S3_MAX_ATTEMPTS, else 6 (about 10 s of backoff before a request fails). */
+function attemptsFromEnv(): number {
+  const v = process.env.LIFELINE_S3_MAX_ATTEMPTS;
+  if (v === undefined || v === '') return 6;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 20)
+    throw new EngineError('invalid-argument', `LIFELINE_S3_MAX_ATTEMPTS is ${v}: give a whole number from 1 to 20`);
+  return n;
+}
