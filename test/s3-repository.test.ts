@@ -1,15 +1,17 @@
 // 12.1 and 12.7: the CLI on a repository in an S3 bucket of a real radosgw, from init to prune, and each way an
 // S3 location can be wrong, each a clear error that names the cause, with nothing written.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '@/lib/engine/free-port';
-import { S3Storage } from '@/lib/engine/repository/s3-storage';
+import { runRestore } from '@/lib/engine';
+import { Repository } from '@/lib/engine/repository/repository';
+import { parseS3Location, S3Storage } from '@/lib/engine/repository/s3-storage';
 
-import { cliAsync, type CliResult, describeTree, resultOf, tempDir } from './helpers';
+import { cliAsync, type CliResult, describeTree, PASSWORD, resultOf, tempDir } from './helpers';
 import { radosgw, type S3Server, s3Env } from './support/radosgw';
 
 let s3: S3Server;
@@ -69,6 +71,19 @@ describe('12.1 a repository in an S3 bucket', () => {
     const withSecond = await run(['snapshots', '--repo', repo], { LIFELINE_PASSWORD: 'a second passphrase' });
     expect(withSecond.code, withSecond.stderr).toBe(0);
     expect((resultOf(withSecond).snapshots as unknown[]).length).toBe(2);
+
+    // One small file restored alone: only the part of its pack that holds it is read (16 MiB packs here).
+    const opened = await Repository.open(
+      new S3Storage(parseS3Location(repo), {
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      }),
+      PASSWORD,
+    );
+    const one = path.join(src, 'nested', 'file7.txt');
+    const partial = tempDir('s3-partial');
+    await runRestore(opened, { snapshot: await opened.resolveSnapshot('latest'), target: partial, include: [one] });
+    expect(readFileSync(path.join(partial, one)).equals(readFileSync(one))).toBe(true);
+    expect((opened.storage as S3Storage).bytesRead.get('data')).toBeLessThan(64 * 1024);
 
     const forgot = await run(['forget', '--repo', repo, '--keep-last', '1', '--prune']);
     expect(forgot.code, forgot.stderr).toBe(0);

@@ -75,6 +75,8 @@ function isReplaceable(name: string): boolean {
 
 export class S3Storage implements Storage {
   readonly location: string;
+  /** Bytes read by get(), by kind (the first segment of the name), as LocalStorage counts them. */
+  readonly bytesRead = new Map<string, number>();
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -162,7 +164,11 @@ export class S3Storage implements Storage {
       const res = await this.run(name, () =>
         this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range })),
       );
-      return Buffer.from(await res.Body!.transformToByteArray());
+      const body = await res.Body!.transformToByteArray();
+      const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+      const kind = name.split('/')[0];
+      this.bytesRead.set(kind, (this.bytesRead.get(kind) ?? 0) + bytes.length);
+      return bytes;
     } catch (err) {
       // A range that starts past the end: nothing there, as a local file read gives.
       if (err instanceof S3Error && err.status === 416) return Buffer.alloc(0);
@@ -203,12 +209,15 @@ export class S3Storage implements Storage {
    *  such and not as a bare 403. */
   async exists(name: string): Promise<boolean> {
     try {
-      await this.run(name, () =>
+      const res = await this.run(name, () =>
         this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range: 'bytes=0-0' })),
       );
+      // Read to the end, or the connection stays taken (and keeps the process from ending).
+      await res.Body?.transformToByteArray();
       return true;
     } catch (err) {
-      if (isEngineError404(err)) return false;
+      // Nothing is in a bucket that is not there (init asks before it creates the bucket).
+      if (isEngineError404(err) || (err instanceof EngineError && err.code === 'no-repository')) return false;
       // An empty object has no first byte.
       if (err instanceof S3Error && err.status === 416) return true;
       throw err;

@@ -147,9 +147,20 @@ function plan(repo: Repository, wanted: { job: Pending; chunk: number }[]): Omit
   return { blobs, places, bytes };
 }
 
-/** Reads a pack and has its wanted blobs decoded. */
+/** Reads the part of a pack that holds its wanted blobs and has them decoded. */
 function start(repo: Repository, decoder: PackDecoder, packId: string, work: Omit<PackWork, 'plaintexts'>): PackWork {
-  const plaintexts = repo.storage.get(`data/${packId}`).then((pack) => decoder.decode(pack, work.blobs));
+  // Only the span of the pack that holds the wanted blobs is read: a partial restore from a remote repository
+  // fetches what it needs, not whole packs.
+  let from = Number.POSITIVE_INFINITY;
+  let to = 0;
+  for (const b of work.blobs) {
+    from = Math.min(from, b.offset);
+    to = Math.max(to, b.offset + b.length);
+  }
+  const blobs = work.blobs.map((b) => ({ ...b, offset: b.offset - from }));
+  const plaintexts = repo.storage
+    .get(`data/${packId}`, { offset: from, length: to - from })
+    .then((span) => decoder.decode(span, blobs));
   // A restore that stops early leaves packs in flight: their failures are of no interest then.
   plaintexts.catch(() => undefined);
   return { ...work, plaintexts };
