@@ -19,6 +19,10 @@ import {
 } from '../../lib/engine';
 import type { ReadDataSubset } from '../../lib/engine/verify/run-verify';
 import { repairIndex, repairSnapshots } from '../../lib/engine/repair/repair';
+import { storageFor } from '../../lib/engine/repository/open-repository';
+import { isS3Location, S3Storage } from '../../lib/engine/repository/s3-storage';
+import type { ObjectLock } from '../../lib/engine/repository/storage';
+import { extendObjectLock, undelete } from '../../lib/engine/retention/object-lock';
 import { removeLocks } from '../../lib/engine/repository/lock';
 import { displayPath, parseDisplayPath } from '../../lib/engine/byte-names';
 import { backupResultData, restoreResultData } from '../../lib/engine/job-results';
@@ -41,12 +45,47 @@ export type Command = (ctx: Context, values: Values, args: string[]) => Promise<
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
 
-export const init: Command = async (ctx) => {
-  const repo = await initRepository(ctx.repoPath, ctx.passphrase());
+export const init: Command = async (ctx, v) => {
+  const lock = objectLockOption(v, ctx.repoPath);
+  const repo = await initRepository(ctx.repoPath, ctx.passphrase(), lock ? { objectLock: lock } : {});
   ctx.out.result(
     'init',
-    { repository: repo.storage.location, id: repo.config.id, format: repo.config.format },
-    `created repository ${repo.config.id.slice(0, 8)} at ${repo.storage.location}\nKeep the passphrase safe: without it the data cannot be recovered.`,
+    {
+      repository: repo.storage.location,
+      id: repo.config.id,
+      format: repo.config.format,
+      ...(lock ? { objectLock: lock } : {}),
+    },
+    `created repository ${repo.config.id.slice(0, 8)} at ${repo.storage.location}${lock ? `\nevery object is kept for ${lock.days} days after it is written (object lock, ${lock.mode} mode); run extend-retention daily` : ''}\nKeep the passphrase safe: without it the data cannot be recovered.`,
+  );
+  return EXIT.ok;
+};
+
+function objectLockOption(v: Values, repo: string): ObjectLock | null {
+  const days = v['object-lock-days'];
+  const mode = v['object-lock-mode'] ?? 'governance';
+  if (days === undefined) {
+    if (v['object-lock-mode'] !== undefined)
+      throw new EngineError('invalid-argument', '--object-lock-mode goes with --object-lock-days N');
+    return null;
+  }
+  if (mode !== 'compliance' && mode !== 'governance')
+    throw new EngineError('invalid-argument', '--object-lock-mode takes compliance or governance');
+  const n = Number(days);
+  if (!Number.isInteger(n) || n < 1)
+    throw new EngineError('invalid-argument', `--object-lock-days takes a whole number of days, not "${days}"`);
+  if (!isS3Location(repo))
+    throw new EngineError('invalid-argument', 'object lock needs a repository in an S3 bucket (--repo s3:…)');
+  return { mode, days: n };
+}
+
+export const extendRetention: Command = async (ctx) => {
+  const repo = await ctx.open({ cacheMetadata: false });
+  const r = await extendObjectLock(repo);
+  ctx.out.result(
+    'extend-retention',
+    { ...r },
+    `${r.extended} of ${r.objects} objects used by the ${r.snapshots} snapshots younger than ${r.days} days are now kept until ${r.until}`,
   );
   return EXIT.ok;
 };
@@ -257,13 +296,22 @@ export const forget: Command = async (ctx, v, args) => {
     lines.push(...r.removed.map((id) => `${v['dry-run'] ? 'would remove' : 'removed'} snapshot ${id.slice(0, 8)}`));
   if (r.damaged.length > 0)
     lines.push(`left alone, since they cannot be read (run verify, then repair): ${r.damaged.join(', ')}`);
+  for (const k of r.retained)
+    lines.push(`kept ${k.id.slice(0, 8)}: the bucket retains it until ${k.until} (object lock)`);
   let pruned = null;
   if (v.prune && !v['dry-run'] && r.removed.length > 0)
     pruned = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   if (pruned) lines.push(pruneText(pruned));
   ctx.out.result(
     'forget',
-    { dryRun: v['dry-run'] === true, groups, removed: r.removed, damaged: r.damaged, prune: pruned },
+    {
+      dryRun: v['dry-run'] === true,
+      groups,
+      removed: r.removed,
+      retained: r.retained,
+      damaged: r.damaged,
+      prune: pruned,
+    },
     lines.join('\n') || 'no snapshots',
   );
   return EXIT.ok;
@@ -301,9 +349,13 @@ export const prune: Command = async (ctx) => {
 };
 
 export const repair: Command = async (ctx, v, args) => {
-  if (args.length !== 1 || !['index', 'snapshots'].includes(args[0]))
-    throw new EngineError('invalid-argument', 'usage: lifeline repair index|snapshots --repo DIR [--dry-run]');
+  if (args.length !== 1 || !['index', 'snapshots', 'undelete'].includes(args[0]))
+    throw new EngineError(
+      'invalid-argument',
+      'usage: lifeline repair index|snapshots --repo DIR [--dry-run] | repair undelete --repo s3:… --as-of TIME [--dry-run]',
+    );
   const dryRun = v['dry-run'] === true;
+  if (args[0] === 'undelete') return repairUndelete(ctx, v, dryRun);
   const repo = await ctx.open({ cacheMetadata: false });
   const options = { dryRun, signal: ctx.signal, onEvent: ctx.out.event };
   if (args[0] === 'index') {
@@ -353,7 +405,10 @@ function pruneText(r: Awaited<ReturnType<typeof runPrune>>): string {
   const missing = r.missingPacks.length
     ? `\n${r.missingPacks.length} pack(s) the index listed are missing from storage (left out of the index): ${r.missingPacks.map((p) => p.slice(0, 12)).join(', ')}; run verify`
     : '';
-  return `prune: ${r.packsDeleted} packs deleted (${formatBytes(r.bytesDeleted)}), ${r.packsRepacked} repacked into ${r.packsWritten}${missing}`;
+  const retained = r.retained.packs
+    ? `\n${r.retained.packs} unused pack(s) (${formatBytes(r.retained.bytes)}) kept: the bucket retains them until ${r.retained.until} at the latest (object lock)`
+    : '';
+  return `prune: ${r.packsDeleted} packs deleted (${formatBytes(r.bytesDeleted)}), ${r.packsRepacked} repacked into ${r.packsWritten}${missing}${retained}`;
 }
 
 export const key: Command = async (ctx, _v, args) => {
@@ -421,4 +476,30 @@ function parsePercent(raw: string): number {
   if (!Number.isFinite(n) || n <= 0 || n > 100)
     throw new EngineError('invalid-argument', `--read-data takes a percentage from 1 to 100, not "${raw}"`);
   return n;
+}
+
+/** Makes an S3 repository with object lock what it was at --as-of, from the versions its bucket kept. Needs no
+ *  passphrase: it works on the objects, and the repository can be opened again afterwards. */
+async function repairUndelete(ctx: Context, v: Values, dryRun: boolean): Promise<number> {
+  const raw = v['as-of'];
+  const asOf = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(asOf))
+    throw new EngineError(
+      'invalid-argument',
+      'give --as-of TIME, a time before the damage (ISO 8601, such as 2026-12-03T10:00:00Z)',
+    );
+  const storage = storageFor(ctx.repoPath);
+  if (!(storage instanceof S3Storage))
+    throw new EngineError('invalid-argument', 'repair undelete works on an S3 repository whose bucket keeps versions');
+  const r = await undelete(storage, asOf, dryRun);
+  ctx.out.result(
+    'repair undelete',
+    { dryRun, ...r },
+    [
+      ...r.restored.map((k) => `${dryRun ? 'would restore' : 'restored'} ${k}`),
+      ...r.hidden.map((k) => `${dryRun ? 'would hide' : 'hid'} ${k} (written after ${r.asOf})`),
+      `${dryRun ? 'would make' : 'made'} the repository what it was at ${r.asOf}: ${r.restored.length} objects restored, ${r.hidden.length} hidden; run verify --read-data next`,
+    ].join('\n'),
+  );
+  return EXIT.ok;
 }

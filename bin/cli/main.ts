@@ -34,7 +34,16 @@ const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage
 };
 
 const table: Record<string, { run: Command; options: Options; usage: string }> = {
-  init: { run: commands.init, options: {}, usage: 'init --repo DIR' },
+  init: {
+    run: commands.init,
+    options: { 'object-lock-days': { type: 'string' }, 'object-lock-mode': { type: 'string' } },
+    usage: 'init --repo DIR|s3:… [--object-lock-days N [--object-lock-mode governance|compliance]]',
+  },
+  'extend-retention': {
+    run: commands.extendRetention,
+    options: {},
+    usage: 'extend-retention --repo s3:…',
+  },
   backup: {
     run: commands.backup,
     options: {
@@ -105,8 +114,8 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
   repair: {
     run: commands.repair,
-    options: { 'dry-run': { type: 'boolean' } },
-    usage: 'repair index|snapshots --repo DIR [--dry-run]',
+    options: { 'dry-run': { type: 'boolean' }, 'as-of': { type: 'string' } },
+    usage: 'repair index|snapshots --repo DIR [--dry-run] | repair undelete --repo s3:… --as-of TIME [--dry-run]',
   },
   unlock: {
     run: commands.unlock,

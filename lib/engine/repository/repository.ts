@@ -17,7 +17,7 @@ import { acquireLock, type HeldLock, type LockOptions } from './lock';
 import { fetchPackHeader } from './pack';
 import type { ReaderKeys } from '../backup/read-file';
 import type { Snapshot, SnapshotRecord } from './snapshot';
-import type { Storage } from './storage';
+import type { ObjectLock, Storage } from './storage';
 import { decodeTree, type Tree } from './tree';
 
 const SNAPSHOT_CONTEXT = 'lifeline snapshot';
@@ -40,6 +40,8 @@ export interface InitOptions {
   chunker?: ChunkerParams;
   /** Key-derivation cost; tests use a cheaper one, the CLI always the strong default. */
   kdf?: KdfParams;
+  /** Keep every object for this long after it is written (S3 object lock, as the bucket's default retention). */
+  objectLock?: ObjectLock;
 }
 
 /** Blobs in one index file written by prune or repair (about 12 MB of JSON before compression). */
@@ -84,7 +86,15 @@ export class Repository {
     const chunker = options.chunker ?? DEFAULT_CHUNKER;
     const problem = validateChunkerParams(chunker);
     if (problem) throw new EngineError('invalid-argument', problem);
-    await storage.createLayout?.();
+    if (options.objectLock) {
+      // Before anything is written: every object of the repository is then retained.
+      if (!isLockable(storage))
+        throw new EngineError(
+          'invalid-argument',
+          `object lock needs a repository in an S3 bucket, not ${storage.location}`,
+        );
+      await storage.enableObjectLock(options.objectLock);
+    } else await storage.createLayout?.();
     const master = generateMasterKey();
     const config = createConfig(master, chunker);
     // The key file goes first: a config without a key would be a repository nobody can open.
@@ -431,3 +441,7 @@ export class Repository {
 }
 
 export type { KdfParams };
+
+function isLockable(storage: Storage): storage is Storage & { enableObjectLock(lock: ObjectLock): Promise<void> } {
+  return typeof (storage as { enableObjectLock?: unknown }).enableObjectLock === 'function';
+}

@@ -9,18 +9,31 @@ import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
+  PutObjectLockConfigurationCommand,
+  PutObjectRetentionCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 import { EngineError } from '../errors';
-import { OBJECT_KINDS, type ObjectInfo, type ObjectKind, type PutOptions, type Storage } from './storage';
+import {
+  OBJECT_KINDS,
+  type ObjectInfo,
+  type ObjectKind,
+  type ObjectLock,
+  type PutOptions,
+  type Storage,
+} from './storage';
 
 /** Where an S3 repository is: `s3:http(s)://host[:port]/bucket[/prefix]`. */
 export interface S3Location {
@@ -81,6 +94,7 @@ export class S3Storage implements Storage {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
+  private lockRule?: Promise<ObjectLock | null>;
 
   constructor(where: S3Location, options: S3Options = {}) {
     // The SDK warns on Node 20 that its releases after January 2027 need Node 22: the version here is pinned.
@@ -224,6 +238,160 @@ export class S3Storage implements Storage {
     }
   }
 
+  /** The bucket's default retention, which S3 gives every object version written to it; null without object lock. */
+  objectLock(): Promise<ObjectLock | null> {
+    this.lockRule ??= this.run(`object lock of bucket ${this.bucket}`, () =>
+      this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
+    ).then(
+      (res) => {
+        const cfg = res.ObjectLockConfiguration;
+        const rule = cfg?.Rule?.DefaultRetention;
+        if (cfg?.ObjectLockEnabled !== 'Enabled' || !rule?.Mode) return null;
+        const days = rule.Days ?? (rule.Years ?? 0) * 365;
+        return { mode: rule.Mode === 'COMPLIANCE' ? 'compliance' : 'governance', days } as ObjectLock;
+      },
+      (err) => {
+        if (err instanceof S3Error && err.status === 404) return null;
+        throw err;
+      },
+    );
+    return this.lockRule;
+  }
+
+  /** Makes the bucket keep every object version for `lock.days` after it is written: creates the bucket with
+   *  object lock if it is not there, and refuses a bucket made without it (S3 turns it on only at creation). */
+  async enableObjectLock(lock: ObjectLock): Promise<void> {
+    if (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > 36_500)
+      throw new EngineError('invalid-argument', `an object lock of ${lock.days} days: give whole days from 1 to 36500`);
+    if (await this.bucketExists()) {
+      const enabled = await this.run(`object lock of bucket ${this.bucket}`, () =>
+        this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
+      ).then(
+        (res) => res.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled',
+        (err) => {
+          if (err instanceof S3Error && err.status === 404) return false;
+          throw err;
+        },
+      );
+      if (!enabled)
+        throw new EngineError(
+          'invalid-argument',
+          `S3 bucket ${this.bucket} at ${this.endpoint} was created without object lock, and S3 turns it on only when a bucket is created: name a new bucket (Lifeline creates it with object lock) or one created with it`,
+        );
+    } else {
+      await this.run(`create bucket ${this.bucket}`, () =>
+        this.client.send(new CreateBucketCommand({ Bucket: this.bucket, ObjectLockEnabledForBucket: true })),
+      );
+    }
+    await this.run(`object lock of bucket ${this.bucket}`, () =>
+      this.client.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket: this.bucket,
+          ObjectLockConfiguration: {
+            ObjectLockEnabled: 'Enabled',
+            Rule: {
+              DefaultRetention: { Mode: lock.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE', Days: lock.days },
+            },
+          },
+        }),
+      ),
+    );
+    this.lockRule = Promise.resolve(lock);
+  }
+
+  /** Until when the object's current version may not be deleted, in ms; null if it is not retained. */
+  async retainedUntil(name: string): Promise<number | null> {
+    if (!(await this.objectLock())) return null;
+    const head = await this.run(name, () =>
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
+    );
+    const until = head.ObjectLockRetainUntilDate?.getTime() ?? null;
+    return until !== null && until > Date.now() ? until : null;
+  }
+
+  /** Keeps the object's current version until `untilMs` at least (a retention is only ever extended). True if it
+   *  was extended, false if it was kept that long already. */
+  async extendRetention(name: string, untilMs: number): Promise<boolean> {
+    const lock = await this.objectLock();
+    if (!lock) throw new EngineError('invalid-argument', `S3 bucket ${this.bucket} has no object lock`);
+    const head = await this.run(name, () =>
+      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
+    );
+    if ((head.ObjectLockRetainUntilDate?.getTime() ?? 0) >= untilMs) return false;
+    await this.run(name, () =>
+      this.client.send(
+        new PutObjectRetentionCommand({
+          Bucket: this.bucket,
+          Key: this.key(name),
+          VersionId: head.VersionId,
+          Retention: {
+            Mode: head.ObjectLockMode ?? (lock.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE'),
+            RetainUntilDate: new Date(untilMs),
+          },
+        }),
+      ),
+    );
+    return true;
+  }
+
+  /** Every version and delete marker under the repository's prefix, with names as the repository knows them. */
+  async listVersions(): Promise<ObjectVersion[]> {
+    const out: ObjectVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      const page = await this.run('list versions', () =>
+        this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: this.prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        ),
+      );
+      for (const v of page.Versions ?? [])
+        if (v.Key && v.VersionId)
+          out.push({
+            key: v.Key,
+            versionId: v.VersionId,
+            modifiedMs: v.LastModified?.getTime() ?? 0,
+            deleteMarker: false,
+            latest: v.IsLatest === true,
+          });
+      for (const m of page.DeleteMarkers ?? [])
+        if (m.Key && m.VersionId)
+          out.push({
+            key: m.Key,
+            versionId: m.VersionId,
+            modifiedMs: m.LastModified?.getTime() ?? 0,
+            deleteMarker: true,
+            latest: m.IsLatest === true,
+          });
+      if (!page.IsTruncated) return out;
+      keyMarker = page.NextKeyMarker;
+      versionMarker = page.NextVersionIdMarker;
+    }
+  }
+
+  /** Makes an earlier version of an object (by its key in the bucket) the current one again: a copy of it. */
+  async restoreVersion(key: string, versionId: string): Promise<void> {
+    await this.run(key, () =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${key.split('/').map(encodeURIComponent).join('/')}?versionId=${encodeURIComponent(versionId)}`,
+        }),
+      ),
+    );
+  }
+
+  /** Hides the current version of an object (by its key in the bucket) behind a delete marker. */
+  async hide(key: string): Promise<void> {
+    await this.run(key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
   private async bucketExists(): Promise<boolean> {
     try {
       await this.run(`bucket ${this.bucket}`, () =>
@@ -285,6 +453,15 @@ export class S3Storage implements Storage {
       cause: err,
     });
   }
+}
+
+/** A version of an object, or a delete marker, in a versioned bucket. */
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  modifiedMs: number;
+  deleteMarker: boolean;
+  latest: boolean;
 }
 
 /** An S3 failure with its HTTP status and S3 error code kept, for the storage to act on. */

@@ -1,5 +1,5 @@
 // The narrow storage interface a repository lives on: named objects, listed, read, written atomically, deleted.
-// A local directory implements it today; S3-compatible storage and a remote repository server slot in later.
+// A local directory, an S3 bucket (s3-storage.ts) and the control plane's storage API (http-storage.ts) implement it.
 
 export const OBJECT_KINDS = ['keys', 'data', 'index', 'snapshots', 'locks'] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
@@ -25,6 +25,26 @@ export interface Storage {
   put(name: string, data: Uint8Array, options?: PutOptions): Promise<void>;
   delete(name: string): Promise<void>;
   exists(name: string): Promise<boolean>;
+}
+
+/** How long a bucket keeps every object version written to it (S3 object lock, as a default retention). */
+export interface ObjectLock {
+  /** Compliance: no one can delete a version or shorten its retention. Governance: a user with the right to
+   *  bypass it can. */
+  mode: 'compliance' | 'governance';
+  days: number;
+}
+
+/** Storage that keeps what it is given for a while (S3 object lock): what deletes must check first. */
+export interface RetainingStorage {
+  objectLock(): Promise<ObjectLock | null>;
+  /** Until when (ms) the object may not be deleted, or null. */
+  retainedUntil(name: string): Promise<number | null>;
+  extendRetention(name: string, untilMs: number): Promise<boolean>;
+}
+
+export function isRetaining(storage: Storage): storage is Storage & RetainingStorage {
+  return typeof (storage as Partial<RetainingStorage>).retainedUntil === 'function';
 }
 
 export interface PutOptions {

@@ -2,11 +2,15 @@
 import { EngineError } from '../errors';
 import type { Repository } from '../repository/repository';
 import type { SnapshotRecord } from '../repository/snapshot';
+import { retainedAmong } from './object-lock';
 import { applyRetention, isEmptyPolicy, type RetentionDecision, type RetentionPolicy } from './policy';
 
 export interface ForgetResult {
   groups: { source: string; decision: RetentionDecision<SnapshotRecord> }[];
   removed: string[];
+  /** Snapshots the policy (or the ids) would remove that the bucket still retains (object lock): kept, with until
+   *  when. */
+  retained: { id: string; until: string }[];
   /** Snapshots that could not be read: no policy can judge them, so they stay (repair snapshots). */
   damaged: string[];
 }
@@ -28,11 +32,8 @@ export async function runForget(
       // Every id is resolved before anything is removed: a typo removes nothing.
       const named = [];
       for (const id of ids) named.push(await repo.resolveSnapshot(id, { source: options.source }));
-      const result: ForgetResult = { groups: [], removed: [], damaged: [...repo.damaged.keys()] };
-      for (const s of new Map(named.map((n) => [n.id, n])).values()) {
-        if (!options.dryRun) await repo.storage.delete(`snapshots/${s.id}`);
-        result.removed.push(s.id);
-      }
+      const result: ForgetResult = { groups: [], removed: [], retained: [], damaged: [...repo.damaged.keys()] };
+      await removeUnlessRetained(repo, [...new Map(named.map((n) => [n.id, n])).keys()], result, options.dryRun);
       return result;
     }
     const bySource = new Map<string, SnapshotRecord[]>();
@@ -40,17 +41,38 @@ export async function runForget(
       if (options.source && s.source !== options.source) continue;
       bySource.set(s.source, [...(bySource.get(s.source) ?? []), s]);
     }
-    const result: ForgetResult = { groups: [], removed: [], damaged: [...repo.damaged.keys()] };
+    const result: ForgetResult = { groups: [], removed: [], retained: [], damaged: [...repo.damaged.keys()] };
+    const remove: string[] = [];
     for (const [source, snapshots] of bySource) {
       const decision = applyRetention(snapshots, policy);
       result.groups.push({ source, decision });
-      for (const s of decision.remove) {
-        if (!options.dryRun) await repo.storage.delete(`snapshots/${s.id}`);
-        result.removed.push(s.id);
-      }
+      remove.push(...decision.remove.map((s) => s.id));
     }
+    await removeUnlessRetained(repo, remove, result, options.dryRun);
     return result;
   } finally {
     await lock.release();
+  }
+}
+
+/** Removes the snapshots, but those the bucket still retains (object lock), which are kept and listed. */
+async function removeUnlessRetained(
+  repo: Repository,
+  ids: string[],
+  result: ForgetResult,
+  dryRun = false,
+): Promise<void> {
+  const retained = await retainedAmong(
+    repo.storage,
+    ids.map((id) => `snapshots/${id}`),
+  );
+  for (const id of ids) {
+    const until = retained.get(`snapshots/${id}`);
+    if (until !== undefined) {
+      result.retained.push({ id, until: new Date(until).toISOString() });
+      continue;
+    }
+    if (!dryRun) await repo.storage.delete(`snapshots/${id}`);
+    result.removed.push(id);
   }
 }

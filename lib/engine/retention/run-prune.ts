@@ -7,6 +7,7 @@ import { decodeBlob } from '../repository/blob-codec';
 import { BlobWriter } from '../repository/blob-writer';
 import type { IndexedPack } from '../repository/index-file';
 import type { Repository } from '../repository/repository';
+import { retainedAmong } from './object-lock';
 import { collectReferences, type References } from '../verify/collect-references';
 
 /** A pack with more unused bytes than this share is repacked; one with none used is deleted. */
@@ -30,6 +31,8 @@ export interface PruneResult {
   /** Packs the index listed that storage has not got: their entries are left out of the new index, and each is
    *  reported (a warning), since the snapshots that need their blobs are damaged (run verify). */
   missingPacks: string[];
+  /** Unused packs kept because the bucket retains them (object lock): how many, their bytes, the latest date. */
+  retained: { packs: number; bytes: number; until: string | null };
 }
 
 export async function runPrune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
@@ -42,6 +45,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
     bytesWritten: 0,
     blobsRemoved: 0,
     missingPacks: [],
+    retained: { packs: 0, bytes: 0, until: null },
   };
   const candidates = new Set<string>();
   let marked: References;
@@ -73,6 +77,21 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
         candidates.add(packId);
         toRepack.push(packId);
       }
+    }
+    // Packs the bucket still retains (object lock) are kept as they are, neither deleted nor repacked: a delete
+    // would only hide them, and free nothing, until their retention ends.
+    const sizes = new Map((await repo.storage.list('data')).map((p) => [p.name, p.size]));
+    for (const [name, until] of await retainedAmong(
+      repo.storage,
+      [...candidates].map((p) => `data/${p}`),
+    )) {
+      const packId = name.slice('data/'.length);
+      candidates.delete(packId);
+      if (toRepack.includes(packId)) toRepack.splice(toRepack.indexOf(packId), 1);
+      result.retained.packs++;
+      result.retained.bytes += sizes.get(packId) ?? 0;
+      if (!result.retained.until || until > Date.parse(result.retained.until))
+        result.retained.until = new Date(until).toISOString();
     }
     meter.phase('repack');
     const writer = new BlobWriter(repo);
