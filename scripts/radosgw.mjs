@@ -184,7 +184,8 @@ export function stopRadosgw(dir = '.radosgw') {
   rmSync(dir, { recursive: true, force: true });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** The command line: start or stop, as the header says. */
+async function main() {
   const [command, dir] = process.argv.slice(2);
   if (command === 'start') {
     const server = await startRadosgw(dir);
@@ -198,4 +199,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error('usage: node scripts/radosgw.mjs start|stop [DIR]');
     process.exit(2);
   }
+}
+
+// Run as a command, not when imported (without a top-level await, so that CommonJS loaders can import it).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
 }

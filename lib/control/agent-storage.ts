@@ -13,7 +13,7 @@ import { RequestRate } from '../engine/nodes/request-rate';
 import { StorageService } from '../engine/nodes/storage-service';
 import { groupRepositoryPassword, nodeRepositoryPassword, tenantPath, type Tenant } from '../engine/nodes/tenants';
 import { KNOWN_FEATURES } from '../engine/repository/config';
-import { storageFor } from '../engine/repository/open-repository';
+import { controlStorage } from './s3-credentials';
 import { Repository } from '../engine/repository/repository';
 import { dataDir } from '../config';
 import { db } from '../db/client';
@@ -100,7 +100,7 @@ function tenantAccess(state: { tenants: Map<string, TenantAccess> }, tenant: Ten
     // Opened once, on the first upload that needs the key (the passphrase's KDF costs about half a second).
     let opened: Promise<Repository> | null = null;
     const repository = () => {
-      opened ??= Repository.open(storageFor(location), readFileSync(repositoryInfo()!.passwordFile, 'utf8'), {
+      opened ??= Repository.open(controlStorage(location), readFileSync(repositoryInfo()!.passwordFile, 'utf8'), {
         cacheDir: path.join(dataDir(), 'cache'),
       })
         .then(async (repo) => {
@@ -116,7 +116,7 @@ function tenantAccess(state: { tenants: Map<string, TenantAccess> }, tenant: Ten
     };
     entry = {
       repository,
-      access: new AppendOnlyAccess(storageFor(location), {
+      access: new AppendOnlyAccess(controlStorage(location), {
         key: async () => (await repository()).key.encryption,
         lockOwners: scopedLockOwners(name),
         checkSnapshot: snapshotCheck(repository, tenant),
@@ -193,9 +193,9 @@ function scopedQuota(tenant: string): NodeQuota {
 /** Forgets the owners of locks that no longer exist (a prune or a stale-lock sweep removed them directly). */
 export async function forgetGoneLocks(): Promise<void> {
   const { location } = await ensureRepository();
-  const present = new Set((await storageFor(location).list('locks')).map((o) => `locks/${o.name}`));
+  const present = new Set((await controlStorage(location).list('locks')).map((o) => `locks/${o.name}`));
   for (const t of listTenants())
-    for (const o of await storageFor(t.location).list('locks')) present.add(`${t.path}/locks/${o.name}`);
+    for (const o of await controlStorage(t.location).list('locks')) present.add(`${t.path}/locks/${o.name}`);
   for (const row of db().select().from(nodeLocks).all())
     if (!present.has(row.name)) db().delete(nodeLocks).where(eq(nodeLocks.name, row.name)).run();
 }

@@ -9,7 +9,7 @@ import { and, count, eq, lt, sum } from 'drizzle-orm';
 
 import type { NodeQuota } from '../engine/nodes/append-only-access';
 import { OBJECT_KINDS } from '../engine/repository/storage';
-import { storageFor } from '../engine/repository/open-repository';
+import { controlStorage } from './s3-credentials';
 import { db } from '../db/client';
 import { nodeObjects, nodes } from '../db/schema';
 import { formatBytes } from '../format';
@@ -129,7 +129,7 @@ export async function forgetGoneObjects(settledBefore = Date.now() - IN_FLIGHT_M
     ...listTenants().map((t) => ({ prefix: `${t.path}/`, at: t.location })),
   ])
     for (const kind of OBJECT_KINDS)
-      for (const o of await storageFor(at).list(kind)) present.add(`${prefix}${kind}/${o.name}`);
+      for (const o of await controlStorage(at).list(kind)) present.add(`${prefix}${kind}/${o.name}`);
   let gone = 0;
   const settled = db()
     .select({ name: nodeObjects.name })

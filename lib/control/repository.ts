@@ -8,7 +8,10 @@ import path from 'node:path';
 
 import { dataDir } from '../config';
 import { runCli } from './run-cli';
-import { getSetting, setSetting } from './settings';
+import { isS3Location, parseS3Location } from '../engine/repository/s3-storage';
+import { isRetaining, OBJECT_KINDS } from '../engine/repository/storage';
+import { controlStorage, removeS3Credentials, type S3Keys, writeS3Credentials } from './s3-credentials';
+import { deleteSetting, getSetting, setSetting } from './settings';
 
 export interface RepositoryInfo {
   location: string;
@@ -47,24 +50,76 @@ export function recoveryKitAcknowledged(): boolean {
   return getSetting('recoveryKit.acknowledged') === 'yes';
 }
 
-/** Switches the control plane to an existing repository, after checking that the passphrase opens it. */
+/** Switches the control plane to an existing repository, after checking that the passphrase opens it; for one in
+ *  S3, with the keys that reach its bucket (kept in a 0600 file, s3-credentials.ts). */
 export async function attachRepository(
   location: string,
   passphrase: string,
-): Promise<{ ok: true } | { ok: false; field: 'location' | 'passphrase' | null; message: string }> {
+  s3?: S3Keys,
+): Promise<{ ok: true } | { ok: false; field: 'location' | 'passphrase' | 'secretAccessKey' | null; message: string }> {
   const secrets = path.join(dataDir(), 'secrets');
   mkdirSync(secrets, { recursive: true, mode: 0o700 });
   const passwordFile = path.join(secrets, `repository-${randomBytes(4).toString('hex')}.passphrase`);
   writeFileSync(passwordFile, passphrase, { mode: 0o600 });
-  const { code, error } = await runCli(['snapshots', '--repo', location], passwordFile).done;
+  const credentials = s3 ? writeS3Credentials(s3) : null;
+  const { code, error } = await runCli(['snapshots', '--repo', location], passwordFile, undefined, credentials).done;
   if (code !== 0) {
     rmSync(passwordFile, { force: true });
+    if (credentials) removeS3Credentials(credentials);
     const message = String(error?.message ?? `exit code ${code}`);
-    return { ok: false, field: code === 10 ? 'location' : code === 12 ? 'passphrase' : null, message };
+    const field =
+      code === 10
+        ? 'location'
+        : code === 12 && error?.code === 'wrong-password' && /credentials/.test(message)
+          ? 'secretAccessKey'
+          : code === 12
+            ? 'passphrase'
+            : null;
+    return { ok: false, field, message };
   }
   setSetting('repository.location', location);
   setSetting('repository.passwordFile', passwordFile);
+  if (credentials) setSetting('repository.s3Credentials', credentials);
+  else deleteSetting('repository.s3Credentials');
   // Whoever attaches a repository holds its passphrase already.
   setSetting('recoveryKit.acknowledged', 'yes');
   return { ok: true };
+}
+
+export interface RepositoryPlace {
+  /** Where it is, in words: a directory on this machine, or a bucket at an S3 endpoint. */
+  place: string;
+  /** Whether losing this machine's disk loses it too. */
+  onThisMachine: boolean;
+  /** Bytes stored (every object of the repository, not those of the nodes' and groups' below it), or null if the
+   *  storage could not be listed. */
+  bytes: number | null;
+  objectLock: { mode: string; days: number } | null;
+  error?: string;
+}
+
+let placeMemo: { location: string; at: number; value: Promise<RepositoryPlace> } | null = null;
+
+/** Where the repository is and how much it holds; listed at most once a minute. */
+export function repositoryPlace(location: string): Promise<RepositoryPlace> {
+  if (placeMemo && placeMemo.location === location && Date.now() - placeMemo.at < 60_000) return placeMemo.value;
+  const value = measurePlace(location);
+  placeMemo = { location, at: Date.now(), value };
+  return value;
+}
+
+async function measurePlace(location: string): Promise<RepositoryPlace> {
+  const s3 = isS3Location(location) ? parseS3Location(location) : null;
+  const place = s3
+    ? `S3 bucket ${s3.bucket}${s3.prefix ? ` (under ${s3.prefix.slice(0, -1)})` : ''} at ${s3.endpoint}`
+    : `a directory on this machine: ${location}`;
+  const storage = controlStorage(location);
+  try {
+    let bytes = 0;
+    for (const kind of OBJECT_KINDS) for (const o of await storage.list(kind)) bytes += o.size;
+    const objectLock = isRetaining(storage) ? await storage.objectLock() : null;
+    return { place, onThisMachine: !s3, bytes, objectLock };
+  } catch (err) {
+    return { place, onThisMachine: !s3, bytes: null, objectLock: null, error: (err as Error).message };
+  }
 }

@@ -6,6 +6,7 @@ import readline from 'node:readline';
 
 import { dataDir } from '../config';
 import { childEnv } from '../engine/child-env';
+import { repositoryCredentialsFile, s3Env } from './s3-credentials';
 
 export interface CliLine {
   type: 'progress' | 'warning' | 'phase' | 'result' | 'error';
@@ -22,15 +23,21 @@ export function cliPath(): string {
   return path.join(process.cwd(), 'dist', 'lifeline.cjs');
 }
 
-/** Every run gets the data directory's cache (key hints, staged copies): the server's user may have no home. */
-export function runCli(args: string[], passwordFile: string, onLine?: (line: CliLine) => void): CliRun {
+/** Every run gets the data directory's cache (key hints, staged copies): the server's user may have no home; and
+ *  the S3 credentials file of the repository in use, if it is in S3 (`s3Credentials` names another, or none). */
+export function runCli(
+  args: string[],
+  passwordFile: string,
+  onLine?: (line: CliLine) => void,
+  s3Credentials: string | null = repositoryCredentialsFile(),
+): CliRun {
   const cache = path.join(dataDir(), 'cache');
   const child = spawn(
     process.execPath,
     [cliPath(), ...args, '--password-file', passwordFile, '--cache-dir', cache, '--json'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1' }),
+      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1', ...s3Env(s3Credentials) }),
     },
   );
   let result: CliLine | null = null;

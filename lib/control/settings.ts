@@ -13,3 +13,7 @@ export function getSetting(key: string): string | null {
 export function setSetting(key: string, value: string): void {
   db().insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
 }
+
+export function deleteSetting(key: string): void {
+  db().delete(settings).where(eq(settings.key, key)).run();
+}

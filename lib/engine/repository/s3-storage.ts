@@ -238,6 +238,23 @@ export class S3Storage implements Storage {
     }
   }
 
+  /** Writes, reads back and deletes a probe object beside the repository (outside its layout): what a connection
+   *  test shows. Fails with the step that failed and why. */
+  async probe(): Promise<{ bucketCreated: boolean; lock: ObjectLock | null }> {
+    const bucketCreated = !(await this.bucketExists());
+    if (bucketCreated) await this.createLayout();
+    const name = `lifeline-probe-${Date.now().toString(36)}`;
+    const bytes = Buffer.from(`written by Lifeline's connection test at ${new Date().toISOString()}`);
+    await this.put(name, bytes, { exclusive: true });
+    const back = await this.get(name);
+    if (!back.equals(bytes))
+      throw new EngineError('io', `S3 at ${this.endpoint} gave back other bytes than were written to ${name}`);
+    await this.delete(name);
+    if (await this.exists(name))
+      throw new EngineError('io', `S3 at ${this.endpoint} still lists ${name} after deleting it`);
+    return { bucketCreated, lock: await this.objectLock() };
+  }
+
   /** The bucket's default retention, which S3 gives every object version written to it; null without object lock. */
   objectLock(): Promise<ObjectLock | null> {
     this.lockRule ??= this.run(`object lock of bucket ${this.bucket}`, () =>

@@ -2,7 +2,8 @@ import { count } from 'drizzle-orm';
 import Link from 'next/link';
 
 import { requireUser } from '@/lib/auth/session';
-import { recoveryKitAcknowledged, repositoryInfo } from '@/lib/control/repository';
+import { recoveryKitAcknowledged, repositoryInfo, repositoryPlace } from '@/lib/control/repository';
+import { formatBytes } from '@/lib/format';
 import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
 
@@ -11,6 +12,7 @@ import { AttachForm } from './attach-form';
 export default async function RepositoryPage() {
   await requireUser('configure');
   const repo = repositoryInfo();
+  const place = repo ? await repositoryPlace(repo.location) : null;
   const n = db().select({ n: count() }).from(snapshots).get()!.n;
   return (
     <main className="mx-auto max-w-3xl p-6">
@@ -18,6 +20,19 @@ export default async function RepositoryPage() {
       <dl className="mt-4 grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
         <dt className="text-slate-500">Location</dt>
         <dd className="font-mono">{repo?.location ?? 'none'}</dd>
+        <dt className="text-slate-500">Place</dt>
+        <dd>
+          {place ? place.place : 'none'}
+          {place?.onThisMachine ? (
+            <span className="ml-2 text-amber-700">(on the dashboard's own disk: no copy off this machine)</span>
+          ) : null}
+        </dd>
+        <dt className="text-slate-500">Size</dt>
+        <dd>{place ? (place.bytes === null ? `unknown: ${place.error}` : formatBytes(place.bytes)) : '—'}</dd>
+        <dt className="text-slate-500">Object lock</dt>
+        <dd>
+          {place?.objectLock ? `every object kept ${place.objectLock.days} days (${place.objectLock.mode})` : 'none'}
+        </dd>
         <dt className="text-slate-500">Snapshots</dt>
         <dd>{n}</dd>
         <dt className="text-slate-500">Recovery kit</dt>

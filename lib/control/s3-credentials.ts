@@ -1,0 +1,60 @@
+// S3 credentials for the control plane's repository: kept as an AWS shared-credentials file of mode 0600 in the
+// data directory's secrets (never in the database, the environment or a page), handed to CLI children by its path
+// (AWS_SHARED_CREDENTIALS_FILE: the SDK reads it) and read here for the storage the server itself opens.
+import 'server-only';
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { dataDir } from '../config';
+import { storageFor } from '../engine/repository/open-repository';
+import { isS3Location, parseS3Location, S3Storage } from '../engine/repository/s3-storage';
+import type { Storage } from '../engine/repository/storage';
+import { getSetting } from './settings';
+
+export interface S3Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export function writeS3Credentials(keys: S3Keys): string {
+  const secrets = path.join(dataDir(), 'secrets');
+  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  const file = path.join(secrets, `s3-${randomBytes(4).toString('hex')}.credentials`);
+  writeFileSync(
+    file,
+    `[default]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\n`,
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+export function removeS3Credentials(file: string): void {
+  rmSync(file, { force: true });
+}
+
+export function readS3Credentials(file: string): S3Keys {
+  const text = readFileSync(file, 'utf8');
+  const value = (name: string) => new RegExp(`^${name}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text)?.[1] ?? '';
+  return { accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
+}
+
+/** What a CLI child needs to reach the repository's bucket with these credentials (none for a directory). */
+export function s3Env(file: string | null): Record<string, string> {
+  // AWS_CONFIG_FILE is pointed away from the server user's own ~/.aws/config, so that no other profile mixes in.
+  return file ? { AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'default', AWS_CONFIG_FILE: '/dev/null' } : {};
+}
+
+/** The credentials file of the repository in use, if it is in S3. */
+export function repositoryCredentialsFile(): string | null {
+  return getSetting('repository.s3Credentials') ?? null;
+}
+
+/** Storage for a location under the control plane's repository (its own, or a node's or group's below it), with
+ *  the repository's S3 credentials when it is in S3. */
+export function controlStorage(location: string): Storage {
+  const file = repositoryCredentialsFile();
+  if (!isS3Location(location) || !file) return storageFor(location);
+  return new S3Storage(parseS3Location(location), { credentials: readS3Credentials(file) });
+}
