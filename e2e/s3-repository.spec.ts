@@ -16,8 +16,7 @@ const RGW_DIR = path.resolve('test-results', 'radosgw-e2e');
 let s3: RadosgwServer;
 // Started as a command (scripts/radosgw.mjs), which writes what it started into its directory.
 test.beforeAll(() => {
-  test.setTimeout(300_000);
-  execFileSync(process.execPath, ['scripts/radosgw.mjs', 'start', RGW_DIR], { stdio: 'ignore', timeout: 280_000 });
+  execFileSync(process.execPath, ['scripts/radosgw.mjs', 'start', RGW_DIR], { stdio: 'ignore', timeout: 170_000 });
   s3 = JSON.parse(readFileSync(path.join(RGW_DIR, 'server.json'), 'utf8')) as RadosgwServer;
 });
 test.afterAll(() => {
