@@ -133,3 +133,78 @@ describe('12.4 object lock', () => {
     expect(local.stderr).toContain('object lock needs a repository in an S3 bucket');
   }, 120_000);
 });
+
+describe('12.4 recovery and maintenance under damage', () => {
+  const storageOf = (bucket: string, prefix = '') =>
+    new S3Storage(
+      { endpoint: s3.endpoint, bucket, prefix },
+      { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+    );
+  const src = () => {
+    const dir = path.join(tempDir('damage-src'), 'data');
+    mkdirSync(dir);
+    for (let i = 0; i < 4; i++) writeFileSync(path.join(dir, `f${i}`), randomBytes(30_000));
+    return dir;
+  };
+
+  it('12.4 repair undelete refuses a bucket that keeps no versions, and deletes nothing there', async () => {
+    const bucket = `plain-${process.pid}`;
+    const repo = `s3:${s3.endpoint}/${bucket}`;
+    expect((await run(['init', '--repo', repo])).code).toBe(0);
+    expect((await run(['backup', '--repo', repo, src()])).code).toBe(0);
+    const asOf = new Date(Date.now() - 60_000).toISOString();
+    const before = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const r = await runText(['repair', 'undelete', '--repo', repo, '--as-of', asOf]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('keeps no versions');
+    const after = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(after.KeyCount).toBe(before.KeyCount);
+  }, 120_000);
+
+  it('12.4 repair undelete touches only its own repository in a shared bucket, and a second run changes nothing', async () => {
+    const bucket = `shared-${process.pid}`;
+    const root = `s3:${s3.endpoint}/${bucket}`;
+    const other = `s3:${s3.endpoint}/${bucket}/other`;
+    expect(
+      (await run(['init', '--repo', root, '--object-lock-days', '1', '--object-lock-mode', 'compliance'])).code,
+    ).toBe(0);
+    expect((await run(['init', '--repo', other])).code).toBe(0);
+    expect((await run(['backup', '--repo', root, src()])).code).toBe(0);
+    const asOf = Date.now();
+    await waitFor('the clock to pass the recovery point', () => Date.now() > asOf + 1_100, 5_000);
+    // Written after T: the other repository's backup, which the root repository's recovery must leave alone.
+    expect((await run(['backup', '--repo', other, src()])).code).toBe(0);
+    const otherSnapshots = (await storageOf(bucket, 'other/').list('snapshots')).map((o) => o.name);
+    expect(otherSnapshots.length).toBe(1);
+    const rootKeys = (await storageOf(bucket).list('snapshots')).map((o) => `snapshots/${o.name}`);
+    for (const key of rootKeys) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+    const first = await run(['repair', 'undelete', '--repo', root, '--as-of', new Date(asOf).toISOString()]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(resultOf(first).restored).toEqual(rootKeys);
+    expect(resultOf(first).hidden).toEqual([]);
+    expect((await storageOf(bucket, 'other/').list('snapshots')).map((o) => o.name)).toEqual(otherSnapshots);
+    const second = await run(['repair', 'undelete', '--repo', root, '--as-of', new Date(asOf).toISOString()]);
+    expect(resultOf(second).restored).toEqual([]);
+    expect(resultOf(second).hidden).toEqual([]);
+  }, 180_000);
+
+  it('12.4 extend-retention goes on past an object that was deleted, extends the rest and names what is missing', async () => {
+    const bucket = `extend-${process.pid}`;
+    const repo = `s3:${s3.endpoint}/${bucket}`;
+    expect(
+      (await run(['init', '--repo', repo, '--object-lock-days', '1', '--object-lock-mode', 'compliance'])).code,
+    ).toBe(0);
+    const dir = src();
+    expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
+    writeFileSync(path.join(dir, 'more'), randomBytes(20 << 20));
+    expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
+    const packs = (await storageOf(bucket).list('data')).map((o) => o.name).sort();
+    expect(packs.length).toBeGreaterThan(1);
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `data/${packs[0].slice(0, 2)}/${packs[0]}` }));
+    const r = await run(['extend-retention', '--repo', repo]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r).missing).toEqual([`data/${packs[0]}`]);
+    expect(resultOf(r).extended).toBe((resultOf(r).objects as number) - 1);
+  }, 180_000);
+});

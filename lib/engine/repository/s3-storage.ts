@@ -375,6 +375,7 @@ export class S3Storage implements Storage {
             modifiedMs: v.LastModified?.getTime() ?? 0,
             deleteMarker: false,
             latest: v.IsLatest === true,
+            etag: v.ETag ?? null,
           });
       for (const m of page.DeleteMarkers ?? [])
         if (m.Key && m.VersionId)
@@ -384,6 +385,7 @@ export class S3Storage implements Storage {
             modifiedMs: m.LastModified?.getTime() ?? 0,
             deleteMarker: true,
             latest: m.IsLatest === true,
+            etag: null,
           });
       if (!page.IsTruncated) return out;
       keyMarker = page.NextKeyMarker;
@@ -479,6 +481,8 @@ export interface ObjectVersion {
   modifiedMs: number;
   deleteMarker: boolean;
   latest: boolean;
+  /** The content's ETag; null for a delete marker. */
+  etag: string | null;
 }
 
 /** An S3 failure with its HTTP status and S3 error code kept, for the storage to act on. */

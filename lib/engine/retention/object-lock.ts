@@ -92,9 +92,8 @@ export async function undelete(storage: S3Storage, asOfMs: number, dryRun = fals
   for (const v of await storage.listVersions()) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
   const result: UndeleteResult = { asOf: new Date(asOfMs).toISOString(), restored: [], hidden: [] };
   for (const [key, versions] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    versions.sort((a, b) => b.modifiedMs - a.modifiedMs);
-    const then = versions.find((v) => v.modifiedMs <= asOfMs);
-    const current = versions.find((v) => v.latest) ?? versions[0];
+    const then = versionAsOf(versions, asOfMs);
+    const current = versions.find((v) => v.latest) ?? versionAsOf(versions, Number.POSITIVE_INFINITY)!;
     if (!then || then.deleteMarker) {
       if (!current.deleteMarker) {
         if (!dryRun) await storage.hide(key);
@@ -107,4 +106,9 @@ export async function undelete(storage: S3Storage, asOfMs: number, dryRun = fals
     result.restored.push(key);
   }
   return result;
+}
+
+/** The version (or delete marker) of one object that was current at `asOfMs`, or undefined if it did not exist. */
+export function versionAsOf(versions: ObjectVersion[], asOfMs: number): ObjectVersion | undefined {
+  return [...versions].sort((a, b) => b.modifiedMs - a.modifiedMs).find((v) => v.modifiedMs <= asOfMs);
 }
