@@ -85,7 +85,7 @@ export const extendRetention: Command = async (ctx) => {
   ctx.out.result(
     'extend-retention',
     { ...r },
-    `${r.extended} of ${r.objects} objects used by the ${r.snapshots} snapshots younger than ${r.days} days are now kept until ${r.until}`,
+    `${r.extended} of ${r.objects} objects used by the ${r.snapshots} snapshots younger than ${r.days} days are now kept until ${r.until}${r.missing.length ? `\n${r.missing.length} are gone (run verify; repair undelete brings them back): ${r.missing.join(', ')}` : ''}`,
   );
   return EXIT.ok;
 };

@@ -12,6 +12,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
   HeadObjectCommand,
@@ -351,8 +352,17 @@ export class S3Storage implements Storage {
     return true;
   }
 
-  /** Every version and delete marker under the repository's prefix, with names as the repository knows them. */
+  /** Every version and delete marker of the repository's objects (its config, keys, packs, index files and
+   *  snapshots; not its locks, nor anything else under the prefix, such as another repository's objects). */
   async listVersions(): Promise<ObjectVersion[]> {
+    const out: ObjectVersion[] = [];
+    for (const under of ['config', 'keys/', 'data/', 'index/', 'snapshots/'])
+      for (const v of await this.listVersionsUnder(`${this.prefix}${under}`))
+        if (under !== 'config' || v.key === `${this.prefix}config`) out.push(v);
+    return out;
+  }
+
+  private async listVersionsUnder(prefix: string): Promise<ObjectVersion[]> {
     const out: ObjectVersion[] = [];
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
@@ -361,7 +371,7 @@ export class S3Storage implements Storage {
         this.client.send(
           new ListObjectVersionsCommand({
             Bucket: this.bucket,
-            Prefix: this.prefix,
+            Prefix: prefix,
             KeyMarker: keyMarker,
             VersionIdMarker: versionMarker,
           }),
@@ -391,6 +401,14 @@ export class S3Storage implements Storage {
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
     }
+  }
+
+  /** Whether the bucket keeps earlier versions of what is deleted or overwritten (versioning enabled). */
+  async keepsVersions(): Promise<boolean> {
+    const res = await this.run(`versioning of bucket ${this.bucket}`, () =>
+      this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket })),
+    );
+    return res.Status === 'Enabled';
   }
 
   /** Makes an earlier version of an object (by its key in the bucket) the current one again: a copy of it. */

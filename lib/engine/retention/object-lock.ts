@@ -5,7 +5,7 @@
 // - `retainedAmong`: forget and prune ask it before deleting, keep what is retained, and say so;
 // - `undelete`: after damage (deletes, overwrites), makes the repository what it was at a time T again, from the
 //   versions the bucket kept.
-import { EngineError } from '../errors';
+import { EngineError, isEngineError } from '../errors';
 import type { Repository } from '../repository/repository';
 import type { ObjectVersion, S3Storage } from '../repository/s3-storage';
 import { isRetaining, type Storage } from '../repository/storage';
@@ -30,6 +30,9 @@ export interface ExtendResult {
   snapshots: number;
   objects: number;
   extended: number;
+  /** Objects that were gone when their retention was to be extended (run verify; repair undelete brings them
+   *  back). */
+  missing: string[];
   until: string;
 }
 
@@ -66,12 +69,22 @@ export async function extendObjectLock(repo: Repository): Promise<ExtendResult> 
     ...[...packs].map((p) => `data/${p}`),
   ];
   let extended = 0;
-  for (const name of names) if (await storage.extendRetention(name, until)) extended++;
+  const missing: string[] = [];
+  for (const name of names) {
+    try {
+      if (await storage.extendRetention(name, until)) extended++;
+    } catch (err) {
+      // Gone since it was listed (deleted, or a prune's superseded index file): the rest is still kept.
+      if (!isEngineError(err, 'not-found')) throw err;
+      missing.push(name);
+    }
+  }
   return {
     days: lock.days,
     snapshots: young.length,
     objects: names.length,
     extended,
+    missing,
     until: new Date(until).toISOString(),
   };
 }
@@ -88,6 +101,12 @@ export interface UndeleteResult {
  *  at or before then becomes current again if it is not (a copy of it), and an object that did not exist then is
  *  hidden. Versions are never removed: running it again, or with another time, is always possible. */
 export async function undelete(storage: S3Storage, asOfMs: number, dryRun = false): Promise<UndeleteResult> {
+  // Without versions a bucket has nothing to go back to, and hiding an object would delete it.
+  if (!(await storage.keepsVersions()))
+    throw new EngineError(
+      'invalid-argument',
+      `S3 bucket ${storage.location} keeps no versions: there is nothing to undelete (object lock keeps them; init --object-lock-days)`,
+    );
   const byKey = new Map<string, ObjectVersion[]>();
   for (const v of await storage.listVersions()) byKey.set(v.key, [...(byKey.get(v.key) ?? []), v]);
   const result: UndeleteResult = { asOf: new Date(asOfMs).toISOString(), restored: [], hidden: [] };
@@ -101,14 +120,20 @@ export async function undelete(storage: S3Storage, asOfMs: number, dryRun = fals
       }
       continue;
     }
-    if (current.versionId === then.versionId) continue;
+    // Already what it was then (the same version, or a copy of it made by an earlier run).
+    if (current.versionId === then.versionId || (!current.deleteMarker && current.etag === then.etag)) continue;
     if (!dryRun) await storage.restoreVersion(key, then.versionId);
     result.restored.push(key);
   }
   return result;
 }
 
-/** The version (or delete marker) of one object that was current at `asOfMs`, or undefined if it did not exist. */
+/** The version (or delete marker) of one object that was current at `asOfMs`, or undefined if it did not exist.
+ *  Of entries with the same time (servers that give times to the second), the current one, else a delete marker,
+ *  counts as the later: an object written and deleted within a second was deleted. */
 export function versionAsOf(versions: ObjectVersion[], asOfMs: number): ObjectVersion | undefined {
-  return [...versions].sort((a, b) => b.modifiedMs - a.modifiedMs).find((v) => v.modifiedMs <= asOfMs);
+  const rank = (v: ObjectVersion) => (v.latest ? 2 : v.deleteMarker ? 1 : 0);
+  return [...versions]
+    .sort((a, b) => b.modifiedMs - a.modifiedMs || rank(b) - rank(a))
+    .find((v) => v.modifiedMs <= asOfMs);
 }
