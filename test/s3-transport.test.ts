@@ -1,7 +1,7 @@
 // 12.1: how the S3 backend talks to the server, seen from a recording proxy in front of a real radosgw (a test
 // double for an unreliable network and for DNS only): answers of 500 and 503 SlowDown are retried with backoff
 // until the work is done, and virtual-host addressing puts the bucket in the host name.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -20,6 +20,8 @@ interface Seen {
   host: string;
   path: string;
   answered: number;
+  contentMd5?: string;
+  bodyMd5?: string;
 }
 
 /** Forwards every request to radosgw as it came (so its signature still holds), except those `fail` picks, which
@@ -30,7 +32,18 @@ function proxy(target: string, fail: (n: number, req: http.IncomingMessage) => n
   const server = http.createServer((req, res) => {
     const n = seen.length;
     const status = fail(n, req);
-    const record: Seen = { method: req.method!, host: req.headers.host!, path: req.url!, answered: status ?? 0 };
+    const record: Seen = {
+      method: req.method!,
+      host: req.headers.host!,
+      path: req.url!,
+      answered: status ?? 0,
+      contentMd5: req.headers['content-md5'] as string | undefined,
+    };
+    const md5 = createHash('md5');
+    req.on('data', (chunk) => md5.update(chunk));
+    req.on('end', () => {
+      record.bodyMd5 = md5.digest('base64');
+    });
     seen.push(record);
     if (status) {
       req.resume();
@@ -89,6 +102,11 @@ describe('12.1 the S3 transport', () => {
     const target = tempDir('s3-retry-target');
     await runRestore(repo, { snapshot: await repo.resolveSnapshot(id), target });
     expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
+    // Every write says what its body hashes to (S3 requires it of writes into a bucket with object lock), and the
+    // server checks it.
+    const puts = p.seen.filter((s) => s.method === 'PUT' && s.answered === 200 && s.path.split('/').length > 2);
+    expect(puts.length).toBeGreaterThan(0);
+    for (const put of puts) expect(put.contentMd5, put.path).toBe(put.bodyMd5);
     const failed = p.seen.filter((s) => s.answered >= 500);
     expect(failed.some((s) => s.answered === 503)).toBe(true);
     expect(failed.some((s) => s.answered === 500 && s.method === 'PUT')).toBe(true);
