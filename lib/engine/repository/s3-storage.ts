@@ -5,6 +5,7 @@
 // that nothing already stored is ever overwritten: an object that is there already under a content-addressed
 // name holds the same bytes, and the put is done. Reads of a single blob are ranged GETs. The SDK retries 5xx
 // answers, throttling and dropped connections with exponential backoff and jitter.
+import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 
@@ -201,6 +202,8 @@ export class S3Storage implements Storage {
             Key: this.key(name),
             Body: data,
             ContentLength: data.length,
+            // S3 requires it of writes into a bucket with object lock; every server checks it.
+            ContentMD5: createHash('md5').update(data).digest('base64'),
             ...(guarded ? { IfNoneMatch: '*' } : {}),
           }),
         ),
