@@ -207,4 +207,45 @@ describe('12.4 recovery and maintenance under damage', () => {
     expect(resultOf(r).missing).toEqual([`data/${packs[0]}`]);
     expect(resultOf(r).extended).toBe((resultOf(r).objects as number) - 1);
   }, 180_000);
+
+  it('12.7 a second repository in a bucket with object lock may not weaken its retention for the first', async () => {
+    const bucket = `weaken-${process.pid}`;
+    const first = await run([
+      'init',
+      '--repo',
+      `s3:${s3.endpoint}/${bucket}/a`,
+      '--object-lock-days',
+      '2',
+      '--object-lock-mode',
+      'compliance',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    for (const [days, mode] of [
+      ['1', 'compliance'],
+      ['2', 'governance'],
+    ]) {
+      const r = await runText([
+        'init',
+        '--repo',
+        `s3:${s3.endpoint}/${bucket}/b`,
+        '--object-lock-days',
+        days,
+        '--object-lock-mode',
+        mode,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('may not weaken that for the others');
+    }
+    expect(await storageOf(bucket, 'b/').list('keys')).toEqual([]);
+    const same = await run([
+      'init',
+      '--repo',
+      `s3:${s3.endpoint}/${bucket}/b`,
+      '--object-lock-days',
+      '2',
+      '--object-lock-mode',
+      'compliance',
+    ]);
+    expect(same.code, same.stderr).toBe(0);
+  }, 120_000);
 });

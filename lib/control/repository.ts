@@ -117,7 +117,8 @@ async function measurePlace(location: string): Promise<RepositoryPlace> {
   try {
     let bytes = 0;
     for (const kind of OBJECT_KINDS) for (const o of await storage.list(kind)) bytes += o.size;
-    const objectLock = isRetaining(storage) ? await storage.objectLock() : null;
+    const found = isRetaining(storage) ? await storage.objectLock() : null;
+    const objectLock = found === 'unreadable' ? null : found;
     return { place, onThisMachine: !s3, bytes, objectLock };
   } catch (err) {
     return { place, onThisMachine: !s3, bytes: null, objectLock: null, error: (err as Error).message };

@@ -96,7 +96,7 @@ export class S3Storage implements Storage {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
-  private lockRule?: Promise<ObjectLock | null>;
+  private lockRule?: Promise<ObjectLock | null | 'unreadable'>;
 
   constructor(where: S3Location, options: S3Options = {}) {
     // The SDK warns on Node 20 that its releases after January 2027 need Node 22: the version here is pinned.
@@ -210,7 +210,14 @@ export class S3Storage implements Storage {
       );
     } catch (err) {
       if (err instanceof S3Error && (err.status === 412 || err.s3Code === 'PreconditionFailed')) {
-        if (options.exclusive)
+        // A retried write whose first attempt landed (its answer lost) meets itself: that is no conflict.
+        if (
+          options.exclusive &&
+          !(await this.get(name).then(
+            (there) => there.equals(data),
+            () => false,
+          ))
+        )
           throw new EngineError('repository-exists', `object ${name} already exists`, { cause: err });
         // Named by its content: the object there holds these bytes (a reader checks them against the name).
         return;
@@ -256,11 +263,14 @@ export class S3Storage implements Storage {
     await this.delete(name);
     if (await this.exists(name))
       throw new EngineError('io', `S3 at ${this.endpoint} still lists ${name} after deleting it`);
-    return { bucketCreated, lock: await this.objectLock() };
+    const lock = await this.objectLock();
+    return { bucketCreated, lock: lock === 'unreadable' ? null : lock };
   }
 
-  /** The bucket's default retention, which S3 gives every object version written to it; null without object lock. */
-  objectLock(): Promise<ObjectLock | null> {
+  /** The bucket's default retention, which S3 gives every object version written to it; null without object lock;
+   *  'unreadable' where the credentials may not read the bucket's setting (then each object's own retention is
+   *  what counts). */
+  objectLock(): Promise<ObjectLock | null | 'unreadable'> {
     this.lockRule ??= this.run(`object lock of bucket ${this.bucket}`, () =>
       this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
     ).then(
@@ -273,6 +283,9 @@ export class S3Storage implements Storage {
       },
       (err) => {
         if (err instanceof S3Error && err.status === 404) return null;
+        if (err instanceof S3Error && err.status === 403) return 'unreadable' as const;
+        // Asked again next time: a failure of the network is not the bucket's setting.
+        this.lockRule = undefined;
         throw err;
       },
     );
@@ -294,6 +307,16 @@ export class S3Storage implements Storage {
           throw err;
         },
       );
+      const current = await this.objectLock();
+      if (
+        current &&
+        current !== 'unreadable' &&
+        (current.days > lock.days || (current.mode === 'compliance' && lock.mode !== 'compliance'))
+      )
+        throw new EngineError(
+          'invalid-argument',
+          `S3 bucket ${this.bucket} already keeps every object ${current.days} days (${current.mode}): a repository here may not weaken that for the others; give at least ${current.days} days${current.mode === 'compliance' ? ' in compliance mode' : ''}`,
+        );
       if (!enabled)
         throw new EngineError(
           'invalid-argument',
@@ -334,7 +357,11 @@ export class S3Storage implements Storage {
    *  was extended, false if it was kept that long already. */
   async extendRetention(name: string, untilMs: number): Promise<boolean> {
     const lock = await this.objectLock();
-    if (!lock) throw new EngineError('invalid-argument', `S3 bucket ${this.bucket} has no object lock`);
+    if (!lock || lock === 'unreadable')
+      throw new EngineError(
+        'invalid-argument',
+        `S3 bucket ${this.bucket} has no object lock${lock ? ' these credentials may read' : ''}`,
+      );
     const head = await this.run(name, () =>
       this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
     );
@@ -477,7 +504,7 @@ export class S3Storage implements Storage {
           { cause: err },
         );
       if (code === 'AccessDenied' || status === 403)
-        return new EngineError('io', `S3 at ${at} denied access to ${what} (${code})`, { cause: err });
+        return new S3Error('io', `S3 at ${at} denied access to ${what} (${code})`, status || 403, code, err);
       return new S3Error('io', `S3 at ${at} failed on ${what}: ${code} (HTTP ${status})`, status, code, err);
     }
     const sys = (err as NodeJS.ErrnoException)?.code;

@@ -37,7 +37,8 @@ export interface ObjectLock {
 
 /** Storage that keeps what it is given for a while (S3 object lock): what deletes must check first. */
 export interface RetainingStorage {
-  objectLock(): Promise<ObjectLock | null>;
+  /** The default retention; null without one; 'unreadable' if these credentials may not read the setting. */
+  objectLock(): Promise<ObjectLock | null | 'unreadable'>;
   /** Until when (ms) the object may not be deleted, or null. */
   retainedUntil(name: string): Promise<number | null>;
   extendRetention(name: string, untilMs: number): Promise<boolean>;

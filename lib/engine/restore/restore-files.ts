@@ -45,8 +45,11 @@ export interface RestoreFilesOptions {
 interface PackWork {
   blobs: PackBlob[];
   places: { job: Pending; chunk: number; blob: number }[];
-  /** What it holds in memory at most: its blobs sealed and decoded. */
+  /** What it holds in memory at most: the span read and its blobs decoded. */
   bytes: number;
+  /** The span of the pack read: from the first wanted blob to the end of the last. */
+  from: number;
+  to: number;
   plaintexts: Promise<Buffer[]>;
 }
 
@@ -140,23 +143,25 @@ function plan(repo: Repository, wanted: { job: Pending; chunk: number }[]): Omit
       const at = repo.index.get(id)!;
       blob = blobs.push({ offset: at.offset, length: at.length, id }) - 1;
       slot.set(id, blob);
-      bytes += at.length + at.rawLength;
+      bytes += at.rawLength;
     }
     return { job, chunk, blob };
   });
-  return { blobs, places, bytes };
+  // What is read is the span from the first wanted blob to the end of the last, gaps included.
+  let from = Number.POSITIVE_INFINITY;
+  let to = 0;
+  for (const b of blobs) {
+    from = Math.min(from, b.offset);
+    to = Math.max(to, b.offset + b.length);
+  }
+  return { blobs, places, bytes: bytes + (to - from), from, to };
 }
 
 /** Reads the part of a pack that holds its wanted blobs and has them decoded. */
 function start(repo: Repository, decoder: PackDecoder, packId: string, work: Omit<PackWork, 'plaintexts'>): PackWork {
   // Only the span of the pack that holds the wanted blobs is read: a partial restore from a remote repository
   // fetches what it needs, not whole packs.
-  let from = Number.POSITIVE_INFINITY;
-  let to = 0;
-  for (const b of work.blobs) {
-    from = Math.min(from, b.offset);
-    to = Math.max(to, b.offset + b.length);
-  }
+  const { from, to } = work;
   const blobs = work.blobs.map((b) => ({ ...b, offset: b.offset - from }));
   const plaintexts = repo.storage
     .get(`data/${packId}`, { offset: from, length: to - from })

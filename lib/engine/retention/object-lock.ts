@@ -40,7 +40,8 @@ export interface ExtendResult {
  *  index file, the keys, the config, and the snapshot itself) to now + that retention. */
 export async function extendObjectLock(repo: Repository): Promise<ExtendResult> {
   const storage = repo.storage;
-  const lock = isRetaining(storage) ? await storage.objectLock() : null;
+  const found = isRetaining(storage) ? await storage.objectLock() : null;
+  const lock = found === 'unreadable' ? null : found;
   if (!isRetaining(storage) || !lock)
     throw new EngineError(
       'invalid-argument',
