@@ -3,13 +3,15 @@ import os from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runBackup } from '../backup/run-backup';
 import { encodeIndex, type IndexedPack } from '../repository/index-file';
 import { LocalStorage } from '../repository/local-storage';
 import { Repository } from '../repository/repository';
 import { sealLockRecord, type LockRecord } from '../repository/lock';
+import { radosgw } from '../../../test/support/radosgw';
+import { S3Storage } from '../repository/s3-storage';
 import { AppendOnlyAccess } from './append-only-access';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-access-'));
@@ -28,10 +30,29 @@ function nodeLock(key: Buffer, owner: string, patch: Partial<LockRecord> = {}): 
   });
 }
 
-describe('a node’s append-only access to the repository', () => {
-  const storage = new LocalStorage(path.join(dir, 'repo'));
+/** The backends a repository a node writes through the storage API may be on (12.1: S3 as a directory). */
+const backends: { name: string; make: () => Promise<LocalStorage | S3Storage> }[] = [
+  { name: 'a local directory', make: async () => new LocalStorage(path.join(dir, 'repo')) },
+  {
+    name: 'an S3 bucket (radosgw)',
+    make: async () => {
+      const s3 = await radosgw();
+      return new S3Storage(
+        { endpoint: s3.endpoint, bucket: `append-only-${process.pid}`, prefix: 'control/' },
+        { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+      );
+    },
+  },
+];
+
+describe.each(backends)('a node’s append-only access to the repository, on $name', ({ make }) => {
+  let storage: LocalStorage | S3Storage;
+  let access: AppendOnlyAccess;
   const key = randomBytes(32);
-  const access = new AppendOnlyAccess(storage, { key: async () => key });
+  beforeAll(async () => {
+    storage = await make();
+    access = new AppendOnlyAccess(storage, { key: async () => key });
+  }, 300_000);
   const lockOf = (owner: string, patch: Partial<LockRecord> = {}) => nodeLock(key, owner, patch);
   const q = (s = '') => new URLSearchParams(s);
   const bytes = Buffer.from('sealed pack bytes');
