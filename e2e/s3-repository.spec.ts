@@ -8,7 +8,8 @@ import path from 'node:path';
 
 import type { RadosgwServer } from '../scripts/radosgw.mjs';
 import { expect, test } from './support/app';
-import { SEEDED_ADMIN, signIn } from './support/steps';
+import { waitFor } from '../test/support/wait';
+import { addSource, SEEDED_ADMIN, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
@@ -85,6 +86,21 @@ test('12.5 attach an S3 repository: the connection test names wrong keys and the
     expect(readFileSync(path.join(secrets, files[0]), 'utf8')).toContain(s3.secretAccessKey);
     for (const f of readdirSync(app.dataDir).filter((f) => f.startsWith('lifeline.db')))
       expect(readFileSync(path.join(app.dataDir, f)).includes(s3.secretAccessKey)).toBe(false);
+
+    // Back up now lands in the bucket: the CLI job reaches it with the kept keys.
+    await addSource(page, 'docs', data);
+    await sourceRow(page, 'docs').getByRole('button', { name: 'Back up now' }).click();
+    await waitFor('the backup into S3 to finish', visible(page.getByText('No job is running.')), 60_000);
+    await page.goto('/snapshots');
+    await expect(page.getByRole('cell', { name: 'local:docs' })).toBeVisible();
+    const listed = JSON.parse(
+      execFileSync(process.execPath, ['bin/lifeline.cjs', 'snapshots', '--repo', location, '--json'], { env })
+        .toString()
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as { snapshots: { source: string }[] };
+    expect(listed.snapshots.map((x) => x.source).sort()).toEqual(['local:docs', 'web1:uploads']);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
