@@ -17,6 +17,7 @@ import { markInterrupted } from './job-queue';
 import { migrateToNodeRepositories } from './migrate-repositories';
 import { ensureRepository } from './repository';
 import { startRpoWatch } from './rpo-watch';
+import { scheduleRetentionMaintenance } from './retention-maintenance';
 import { syncSchedules } from './scheduler';
 import { refreshSnapshots } from './snapshot-cache';
 import { seedAdminFromEnvironment } from './users';
@@ -64,6 +65,7 @@ async function start(): Promise<void> {
       .run();
   }
   syncSchedules();
+  scheduleRetentionMaintenance();
   startRpoWatch();
   await startAllGroups();
   // The demo starts beside the server (it needs the server's storage API), not before it.

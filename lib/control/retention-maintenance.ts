@@ -1,0 +1,38 @@
+// The dashboard's daily maintenance for a repository in an S3 bucket with object lock: `extend-retention`, so that
+// every object a snapshot younger than the bucket's retention uses stays kept for that long again (docs/cli.md,
+// "Repositories in S3"). Each run is audited; a failure is also logged.
+import 'server-only';
+
+import { Cron } from 'croner';
+
+import { isS3Location } from '../engine/repository/s3-storage';
+import { audit } from './audit';
+import { repositoryInfo, repositoryPlace } from './repository';
+import { runCli } from './run-cli';
+
+const holder = globalThis as unknown as { lifelineRetentionCron?: Cron };
+
+/** Daily at 03:30 server time (and never twice at once). */
+export function scheduleRetentionMaintenance(): void {
+  holder.lifelineRetentionCron?.stop();
+  holder.lifelineRetentionCron = new Cron('30 3 * * *', { protect: true }, () => {
+    void extendRepositoryRetention().catch((err) => console.error('extend-retention failed:', err));
+  });
+}
+
+/** Runs extend-retention on the repository in use if its bucket has object lock; null where there is nothing to do
+ *  (a directory, a bucket without object lock). */
+export async function extendRepositoryRetention(): Promise<{ ok: boolean; detail: string } | null> {
+  const repo = repositoryInfo();
+  if (!repo || !isS3Location(repo.location)) return null;
+  const place = await repositoryPlace(repo.location);
+  if (!place.objectLock) return null;
+  const { code, result, error } = await runCli(['extend-retention', '--repo', repo.location], repo.passwordFile).done;
+  const ok = code === 0;
+  const detail = ok
+    ? `${result?.extended} of ${result?.objects} objects kept until ${result?.until}${(result?.missing as string[] | undefined)?.length ? `; gone: ${(result?.missing as string[]).join(', ')}` : ''}`
+    : String(error?.message ?? `exit code ${code}`);
+  audit({ username: null, action: 'extend retention', target: repo.location, ok, detail });
+  if (!ok) console.error(`extend-retention on ${repo.location} failed: ${detail}`);
+  return { ok, detail };
+}
