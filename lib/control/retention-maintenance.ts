@@ -28,9 +28,10 @@ export async function extendRepositoryRetention(): Promise<{ ok: boolean; detail
   const place = await repositoryPlace(repo.location);
   if (!place.objectLock) return null;
   const { code, result, error } = await runCli(['extend-retention', '--repo', repo.location], repo.passwordFile).done;
-  const ok = code === 0;
+  const ok = code === 0 && result !== null;
+  const missing = (result?.missing as string[] | undefined) ?? [];
   const detail = ok
-    ? `${result?.extended} of ${result?.objects} objects kept until ${result?.until}${(result?.missing as string[] | undefined)?.length ? `; gone: ${(result?.missing as string[]).join(', ')}` : ''}`
+    ? `${result.extended} of ${result.objects} objects kept until ${result.until}${missing.length ? `; gone: ${missing.join(', ')}` : ''}`
     : String(error?.message ?? `exit code ${code}`);
   audit({ username: null, action: 'extend retention', target: repo.location, ok, detail });
   if (!ok) console.error(`extend-retention on ${repo.location} failed: ${detail}`);
