@@ -8,7 +8,7 @@
 // Needs Debian's ceph-mon, ceph-osd, radosgw and ceph-common: installed when run as root, a clear message otherwise.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,20 +165,32 @@ rgw enable usage log = false
   return server;
 }
 
-/** Stops the daemons started in `dir`, by the pids they wrote (never by name), and removes it. */
+/** Stops the daemons started in `dir`, by the pids they wrote and by the configuration file they were started with
+ *  (this directory's own: never a daemon of anyone else), and removes it. */
 export function stopRadosgw(dir = '.radosgw') {
   dir = path.resolve(dir);
   const run = path.join(dir, 'run');
+  const pids = new Set();
   for (const name of ['client.rgw', 'osd.0', 'mon.a']) {
     const file = path.join(run, `${name}.pid`);
-    if (!existsSync(file)) continue;
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 1) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+    if (existsSync(file)) pids.add(Number(readFileSync(file, 'utf8').trim()));
+  }
+  // A daemon whose pid file is gone (a start cut short) is still found by its command line.
+  const conf = path.join(dir, 'ceph.conf');
+  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(conf)) pids.add(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  for (const pid of pids) {
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
     }
   }
   rmSync(dir, { recursive: true, force: true });
