@@ -56,5 +56,14 @@ export function repositoryCredentialsFile(): string | null {
 export function controlStorage(location: string): Storage {
   const file = repositoryCredentialsFile();
   if (!isS3Location(location) || !file) return storageFor(location);
-  return new S3Storage(parseS3Location(location), { credentials: readS3Credentials(file) });
+  // One client (and its connections) per location and keys, not one per request of the storage API.
+  const key = `${file}\n${location}`;
+  let storage = s3Storages.get(key);
+  if (!storage) {
+    storage = new S3Storage(parseS3Location(location), { credentials: readS3Credentials(file) });
+    s3Storages.set(key, storage);
+  }
+  return storage;
 }
+
+const s3Storages = new Map<string, S3Storage>();

@@ -271,19 +271,9 @@ export class S3Storage implements Storage {
    *  'unreadable' where the credentials may not read the bucket's setting (then each object's own retention is
    *  what counts). */
   objectLock(): Promise<ObjectLock | null | 'unreadable'> {
-    this.lockRule ??= this.run(`object lock of bucket ${this.bucket}`, () =>
-      this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
-    ).then(
-      (res) => {
-        const cfg = res.ObjectLockConfiguration;
-        const rule = cfg?.Rule?.DefaultRetention;
-        if (cfg?.ObjectLockEnabled !== 'Enabled' || !rule?.Mode) return null;
-        const days = rule.Days ?? (rule.Years ?? 0) * 365;
-        return { mode: rule.Mode === 'COMPLIANCE' ? 'compliance' : 'governance', days } as ObjectLock;
-      },
+    this.lockRule ??= this.readLockConfiguration().then(
+      (found) => (found === 'unreadable' ? found : found.rule),
       (err) => {
-        if (err instanceof S3Error && err.status === 404) return null;
-        if (err instanceof S3Error && err.status === 403) return 'unreadable' as const;
         // Asked again next time: a failure of the network is not the bucket's setting.
         this.lockRule = undefined;
         throw err;
@@ -292,27 +282,36 @@ export class S3Storage implements Storage {
     return this.lockRule;
   }
 
+  /** The bucket's object lock setting as S3 gives it: whether it is on, and its default retention. */
+  private async readLockConfiguration(): Promise<{ enabled: boolean; rule: ObjectLock | null } | 'unreadable'> {
+    try {
+      const res = await this.run(`object lock of bucket ${this.bucket}`, () =>
+        this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
+      );
+      const cfg = res.ObjectLockConfiguration;
+      const enabled = cfg?.ObjectLockEnabled === 'Enabled';
+      const rule = cfg?.Rule?.DefaultRetention;
+      if (!enabled || !rule?.Mode) return { enabled, rule: null };
+      const days = rule.Days ?? (rule.Years ?? 0) * 365;
+      return { enabled, rule: { mode: rule.Mode === 'COMPLIANCE' ? 'compliance' : 'governance', days } };
+    } catch (err) {
+      if (err instanceof S3Error && err.status === 404) return { enabled: false, rule: null };
+      if (err instanceof S3Error && err.status === 403) return 'unreadable';
+      throw err;
+    }
+  }
+
   /** Makes the bucket keep every object version for `lock.days` after it is written: creates the bucket with
    *  object lock if it is not there, and refuses a bucket made without it (S3 turns it on only at creation). */
   async enableObjectLock(lock: ObjectLock): Promise<void> {
     if (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > 36_500)
       throw new EngineError('invalid-argument', `an object lock of ${lock.days} days: give whole days from 1 to 36500`);
     if (await this.bucketExists()) {
-      const enabled = await this.run(`object lock of bucket ${this.bucket}`, () =>
-        this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
-      ).then(
-        (res) => res.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled',
-        (err) => {
-          if (err instanceof S3Error && err.status === 404) return false;
-          throw err;
-        },
-      );
-      const current = await this.objectLock();
-      if (
-        current &&
-        current !== 'unreadable' &&
-        (current.days > lock.days || (current.mode === 'compliance' && lock.mode !== 'compliance'))
-      )
+      const found = await this.readLockConfiguration();
+      if (found === 'unreadable')
+        throw new EngineError('io', `S3 at ${this.endpoint} denied reading the object lock of bucket ${this.bucket}`);
+      const { enabled, rule: current } = found;
+      if (current && (current.days > lock.days || (current.mode === 'compliance' && lock.mode !== 'compliance')))
         throw new EngineError(
           'invalid-argument',
           `S3 bucket ${this.bucket} already keeps every object ${current.days} days (${current.mode}): a repository here may not weaken that for the others; give at least ${current.days} days${current.mode === 'compliance' ? ' in compliance mode' : ''}`,
@@ -407,26 +406,22 @@ export class S3Storage implements Storage {
           }),
         ),
       );
-      for (const v of page.Versions ?? [])
-        if (v.Key && v.VersionId)
-          out.push({
-            key: v.Key,
-            versionId: v.VersionId,
-            modifiedMs: v.LastModified?.getTime() ?? 0,
-            deleteMarker: false,
-            latest: v.IsLatest === true,
-            etag: v.ETag ?? null,
-          });
-      for (const m of page.DeleteMarkers ?? [])
-        if (m.Key && m.VersionId)
-          out.push({
-            key: m.Key,
-            versionId: m.VersionId,
-            modifiedMs: m.LastModified?.getTime() ?? 0,
-            deleteMarker: true,
-            latest: m.IsLatest === true,
-            etag: null,
-          });
+      const add = (
+        v: { Key?: string; VersionId?: string; LastModified?: Date; IsLatest?: boolean; ETag?: string },
+        deleteMarker: boolean,
+      ) => {
+        if (!v.Key || !v.VersionId) return;
+        out.push({
+          key: v.Key,
+          versionId: v.VersionId,
+          modifiedMs: v.LastModified?.getTime() ?? 0,
+          deleteMarker,
+          latest: v.IsLatest === true,
+          etag: deleteMarker ? null : (v.ETag ?? null),
+        });
+      };
+      for (const v of page.Versions ?? []) add(v, false);
+      for (const m of page.DeleteMarkers ?? []) add(m, true);
       if (!page.IsTruncated) return out;
       keyMarker = page.NextKeyMarker;
       versionMarker = page.NextVersionIdMarker;
