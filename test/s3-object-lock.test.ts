@@ -199,7 +199,9 @@ describe('12.4 recovery and maintenance under damage', () => {
     expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
     writeFileSync(path.join(dir, 'more'), randomBytes(20 << 20));
     expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
-    const packs = (await storageOf(bucket).list('data')).map((o) => o.name).sort();
+    // The largest pack holds file data (trees are small): with a tree pack gone the step could not know what is
+    // used, and stops with that said.
+    const packs = (await storageOf(bucket).list('data')).sort((a, b) => b.size - a.size).map((o) => o.name);
     expect(packs.length).toBeGreaterThan(1);
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `data/${packs[0].slice(0, 2)}/${packs[0]}` }));
     const r = await run(['extend-retention', '--repo', repo]);
