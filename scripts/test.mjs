@@ -9,9 +9,15 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let passed = 0;
 let failed = 0;
 
+const started = Date.now();
+/** Each step's wall time, printed at the end: CI has a 15-minute budget, and this shows where it goes. */
+const timings = [];
+
 function run(title, command, args, env = {}) {
   console.log(`\n── ${title}: ${command} ${args.join(' ')}`);
+  const t0 = Date.now();
   const r = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  timings.push(`${title}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return r.status === 0;
 }
 
@@ -103,5 +109,6 @@ if (process.env.SKIP_E2E === '1') {
 // How close each wait came to its timeout in this run (information: timeouts are set from loaded runs).
 run('waits with the least headroom', 'node', ['scripts/wait-report.mjs', '--top', '10']);
 
+console.log(`\nwall time: ${timings.join(' · ')} · total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
