@@ -14,9 +14,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { Repository } from '@/lib/engine/repository/repository';
 import { S3Storage } from '@/lib/engine/repository/s3-storage';
 
-import { cliAsync, type CliResult, describeTree, resultOf, tempDir } from './helpers';
+import { cliAsync, type CliResult, describeTree, PASSWORD, resultOf, tempDir } from './helpers';
 import { radosgw, type S3Server, s3Env } from './support/radosgw';
 import { waitFor } from './support/wait';
 
@@ -208,6 +209,39 @@ describe('12.4 recovery and maintenance under damage', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(resultOf(r).missing).toEqual([`data/${packs[0]}`]);
     expect(resultOf(r).extended).toBe((resultOf(r).objects as number) - 1);
+  }, 180_000);
+
+  it('12.4 extend-retention with a tree gone cannot tell which packs are used: it extends every pack, says so, and exits 3', async () => {
+    const bucket = `extend-tree-${process.pid}`;
+    const repo = `s3:${s3.endpoint}/${bucket}`;
+    expect(
+      (await run(['init', '--repo', repo, '--object-lock-days', '1', '--object-lock-mode', 'compliance'])).code,
+    ).toBe(0);
+    const dir = src();
+    expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
+    writeFileSync(path.join(dir, 'more'), randomBytes(20 << 20));
+    expect((await run(['backup', '--repo', repo, dir])).code).toBe(0);
+    const opened = await Repository.open(storageOf(bucket), PASSWORD);
+    await opened.loadIndex();
+    const [first] = await opened.listSnapshots();
+    const treePack = opened.index.get(first.tree)!.pack;
+    const packs = (await storageOf(bucket).list('data')).map((o) => o.name);
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `data/${treePack.slice(0, 2)}/${treePack}` }));
+    const r = await run(['extend-retention', '--repo', repo]);
+    expect(r.code, r.stderr).toBe(3);
+    const result = resultOf(r);
+    expect(result.incomplete).toMatch(/cannot be read/);
+    expect(result.missing).toEqual([`data/${treePack}`]);
+    // Every object of the repository was looked at, every pack among them, used or not, and all but the one gone
+    // are kept for the retention again (the bucket may keep the date to the second).
+    const storage = storageOf(bucket);
+    const keys = (await storage.list('keys')).length;
+    const indexFiles = (await storage.list('index')).length;
+    expect(result.objects).toBe(1 + keys + indexFiles + 2 + packs.length);
+    expect(result.extended).toBe((result.objects as number) - 1);
+    const until = Date.parse(result.until as string);
+    for (const pack of packs.filter((p) => p !== treePack))
+      expect(await storage.retainedUntil(`data/${pack}`)).toBeGreaterThan(until - 1000);
   }, 180_000);
 
   it('12.7 a second repository in a bucket with object lock may not weaken its retention for the first', async () => {
