@@ -1,0 +1,127 @@
+// Restore and verify read a repository while backups, forget and prune may run. They take a shared lock, as
+// backups do, so that prune's sweep (which deletes and repacks packs under the repository alone) waits for them: a
+// restore started before a prune never finds the packs it planned to read gone, and verify never reports as
+// damage what a prune removed a moment before.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { runBackup, runForget, runPrune, runRestore, runVerify } from '@/lib/engine';
+import { LocalStorage } from '@/lib/engine/repository/local-storage';
+import { Repository } from '@/lib/engine/repository/repository';
+import type { Storage } from '@/lib/engine/repository/storage';
+
+import { newRepository, PASSWORD, tempDir } from './helpers';
+
+/** A directory's storage whose pack reads wait until `open()` is called; `read` resolves at the first one. */
+function gatedStorage(location: string) {
+  const inner = new LocalStorage(location);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let reached!: () => void;
+  const read = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const storage: Storage = {
+    location: inner.location,
+    list: (kind) => inner.list(kind),
+    get: async (name, range) => {
+      if (name.startsWith('data/')) {
+        reached();
+        await gate;
+      }
+      return inner.get(name, range);
+    },
+    put: (name, data, options) => inner.put(name, data, options),
+    delete: (name) => inner.delete(name),
+    exists: (name) => inner.exists(name),
+  };
+  return { storage, open, read };
+}
+
+/** A pruner's view of a directory: once `armed` (prune is about to take the repository alone), `onOtherLock` is
+ *  called when a listing of the locks shows one this view did not write: prune has found a reader's lock and
+ *  waits for it. */
+function watchingStorage(location: string, onOtherLock: () => void) {
+  const inner = new LocalStorage(location);
+  const own = new Set<string>();
+  const view = { armed: false };
+  const storage: Storage = {
+    location: inner.location,
+    list: async (kind) => {
+      const listed = await inner.list(kind);
+      if (kind === 'locks' && view.armed && listed.some((l) => !own.has(`locks/${l.name}`))) onOtherLock();
+      return listed;
+    },
+    get: (name, range) => inner.get(name, range),
+    put: async (name, data, options) => {
+      if (name.startsWith('locks/')) own.add(name);
+      await inner.put(name, data, options);
+    },
+    delete: (name) => inner.delete(name),
+    exists: (name) => inner.exists(name),
+  };
+  return { storage, view };
+}
+
+/** Two snapshots of one directory whose first holds a file the second no longer has: forgetting the first and
+ *  pruning deletes that file's packs. */
+async function twoSnapshots() {
+  const { repo, location } = await newRepository();
+  const src = path.join(tempDir('reader-src'), 'data');
+  mkdirSync(src);
+  const gone = randomBytes(3 << 20);
+  writeFileSync(path.join(src, 'gone'), gone);
+  const { id, snapshot } = await runBackup(repo, { paths: [src] });
+  const first = { ...snapshot, id };
+  writeFileSync(path.join(src, 'gone'), 'now small');
+  await runBackup(repo, { paths: [src] });
+  return { location, first, src, gone };
+}
+
+describe('readers hold a shared lock against prune', () => {
+  it('a restore started before a forget and prune of its snapshot restores every byte; the prune waits for it', async () => {
+    const { location, first, src, gone } = await twoSnapshots();
+    const gated = gatedStorage(location);
+    const reader = await Repository.open(gated.storage, PASSWORD);
+    const target = tempDir('reader-target');
+    const restoring = runRestore(reader, { snapshot: first, target });
+    await gated.read;
+    // The snapshot is forgotten and pruned while the restore is reading: the prune gets as far as its sweep and
+    // finds the restore's lock (the reads go on then), or, without one, deletes the packs and finishes.
+    const watching = watchingStorage(location, () => gated.open());
+    const pruner = await Repository.open(watching.storage, PASSWORD);
+    await runForget(pruner, {}, { ids: [first.id] });
+    const arm = async () => {
+      watching.view.armed = true;
+    };
+    const pruning = runPrune(pruner, { beforeSweep: arm }).finally(() => gated.open());
+    await restoring;
+    expect(readFileSync(path.join(target, src, 'gone')).equals(gone)).toBe(true);
+    const pruned = await pruning;
+    expect(pruned.packsDeleted + pruned.packsRepacked).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('verify started before a forget and prune reports no damage; the prune waits for it', async () => {
+    const { location, first } = await twoSnapshots();
+    const gated = gatedStorage(location);
+    const reader = await Repository.open(gated.storage, PASSWORD);
+    const verifying = runVerify(reader, { readDataPercent: 100 });
+    await gated.read;
+    const watching = watchingStorage(location, () => gated.open());
+    const pruner = await Repository.open(watching.storage, PASSWORD);
+    await runForget(pruner, {}, { ids: [first.id] });
+    const arm = async () => {
+      watching.view.armed = true;
+    };
+    const pruning = runPrune(pruner, { beforeSweep: arm }).finally(() => gated.open());
+    const verified = await verifying;
+    expect(verified.errors).toEqual([]);
+    const pruned = await pruning;
+    expect(pruned.packsDeleted + pruned.packsRepacked).toBeGreaterThan(0);
+  }, 60_000);
+});
