@@ -230,15 +230,16 @@ describe('12.4 recovery and maintenance under damage', () => {
     const r = await run(['extend-retention', '--repo', repo]);
     expect(r.code, r.stderr).toBe(3);
     const result = resultOf(r);
-    expect(result.incomplete).toMatch(/cannot be read/);
-    expect(result.missing).toEqual([`data/${treePack}`]);
-    // Every object of the repository was looked at, every pack among them, used or not, and all but the one gone
-    // are kept for the retention again (the bucket may keep the date to the second).
+    // The gone pack is named; it is no longer listed, so it is not among the objects looked at.
+    expect(result.incomplete).toContain(`data/${treePack} is missing`);
+    expect(result.missing).toEqual([]);
+    // Every object of the repository was looked at, every pack among them, used or not, and each is kept for the
+    // retention again (the bucket may keep the date to the second).
     const storage = storageOf(bucket);
     const keys = (await storage.list('keys')).length;
     const indexFiles = (await storage.list('index')).length;
-    expect(result.objects).toBe(1 + keys + indexFiles + 2 + packs.length);
-    expect(result.extended).toBe((result.objects as number) - 1);
+    expect(result.objects).toBe(1 + keys + indexFiles + 2 + packs.length - 1);
+    expect(result.extended).toBe(result.objects);
     const until = Date.parse(result.until as string);
     for (const pack of packs.filter((p) => p !== treePack))
       expect(await storage.retainedUntil(`data/${pack}`)).toBeGreaterThan(until - 1000);

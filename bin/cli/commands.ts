@@ -82,12 +82,15 @@ function objectLockOption(v: Values, repo: string): ObjectLock | null {
 export const extendRetention: Command = async (ctx) => {
   const repo = await ctx.open({ cacheMetadata: false });
   const r = await extendObjectLock(repo);
+  const what = r.incomplete
+    ? `${r.incomplete}\nso every pack was extended: ${r.extended} of ${r.objects} objects`
+    : `${r.extended} of ${r.objects} objects used by the ${r.snapshots} snapshots younger than ${r.days} days`;
   ctx.out.result(
     'extend-retention',
     { ...r },
-    `${r.extended} of ${r.objects} objects used by the ${r.snapshots} snapshots younger than ${r.days} days are now kept until ${r.until}${r.missing.length ? `\n${r.missing.length} are gone (run verify; repair undelete brings them back): ${r.missing.join(', ')}` : ''}`,
+    `${what} are now kept until ${r.until}${r.missing.length ? `\n${r.missing.length} are gone (run verify; repair undelete brings them back): ${r.missing.join(', ')}` : ''}`,
   );
-  return EXIT.ok;
+  return r.incomplete ? EXIT.partial : EXIT.ok;
 };
 
 export const backup: Command = async (ctx, v, args) => {

@@ -28,10 +28,11 @@ export async function extendRepositoryRetention(): Promise<{ ok: boolean; detail
   const place = await repositoryPlace(repo.location);
   if (!place.objectLock) return null;
   const { code, result, error } = await runCli(['extend-retention', '--repo', repo.location], repo.passwordFile).done;
+  // Exit 3: a snapshot could not be read whole, so every pack was kept; done, but not ok (verify should be run).
   const ok = code === 0 && result !== null;
   const missing = (result?.missing as string[] | undefined) ?? [];
-  const detail = ok
-    ? `${result.extended} of ${result.objects} objects kept until ${result.until}${missing.length ? `; gone: ${missing.join(', ')}` : ''}`
+  const detail = result
+    ? `${result.incomplete ? `${result.incomplete}; every pack kept: ` : ''}${result.extended} of ${result.objects} objects kept until ${result.until}${missing.length ? `; gone: ${missing.join(', ')}` : ''}`
     : String(error?.message ?? `exit code ${code}`);
   audit({ username: null, action: 'extend retention', target: repo.location, ok, detail });
   if (!ok) console.error(`extend-retention on ${repo.location} failed: ${detail}`);

@@ -34,10 +34,14 @@ export interface ExtendResult {
    *  back). */
   missing: string[];
   until: string;
+  /** Why the packs young snapshots use could not be told apart, so that every pack was extended; null if they
+   *  could. */
+  incomplete: string | null;
 }
 
 /** Extends the retention of every object a snapshot younger than the bucket's retention uses (its packs, every
- *  index file, the keys, the config, and the snapshot itself) to now + that retention. */
+ *  index file, the keys, the config, and the snapshot itself) to now + that retention; of every pack when a
+ *  snapshot's trees cannot be read. */
 export async function extendObjectLock(repo: Repository): Promise<ExtendResult> {
   const storage = repo.storage;
   const found = isRetaining(storage) ? await storage.objectLock() : null;
@@ -55,13 +59,16 @@ export async function extendObjectLock(repo: Repository): Promise<ExtendResult> 
     repo,
     young.map((s) => s.tree),
   );
-  if (refs.errors.length > 0)
-    throw new EngineError('corrupt', `snapshots cannot be read whole (run verify): ${refs.errors[0]}`);
+  // With a tree unreadable the packs its files use are unknown: every pack is kept then (keeping too much costs only
+  // space; keeping too little would let a delete take data a young snapshot needs).
+  const incomplete = refs.errors.length > 0 ? `snapshots cannot be read whole (run verify): ${refs.errors[0]}` : null;
   const packs = new Set<string>();
-  for (const id of [...refs.trees, ...refs.data]) {
-    const at = repo.index.get(id);
-    if (at) packs.add(at.pack);
-  }
+  if (incomplete) for (const p of await storage.list('data')) packs.add(p.name);
+  else
+    for (const id of [...refs.trees, ...refs.data]) {
+      const at = repo.index.get(id);
+      if (at) packs.add(at.pack);
+    }
   const names = [
     'config',
     ...(await storage.list('keys')).map((k) => `keys/${k.name}`),
@@ -87,6 +94,7 @@ export async function extendObjectLock(repo: Repository): Promise<ExtendResult> 
     extended,
     missing,
     until: new Date(until).toISOString(),
+    incomplete,
   };
 }
 
