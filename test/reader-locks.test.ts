@@ -3,17 +3,17 @@
 // restore started before a prune never finds the packs it planned to read gone, and verify never reports as
 // damage what a prune removed a moment before.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { runBackup, runForget, runPrune, runRestore, runVerify } from '@/lib/engine';
+import { isEngineError, runBackup, runForget, runPrune, runRestore, runVerify } from '@/lib/engine';
 import { LocalStorage } from '@/lib/engine/repository/local-storage';
 import { Repository } from '@/lib/engine/repository/repository';
 import type { Storage } from '@/lib/engine/repository/storage';
 
-import { newRepository, PASSWORD, tempDir } from './helpers';
+import { cli, newRepository, PASSWORD, tempDir } from './helpers';
 
 /** A directory's storage whose pack reads wait until `open()` is called; `read` resolves at the first one. */
 function gatedStorage(location: string) {
@@ -123,5 +123,29 @@ describe('readers hold a shared lock against prune', () => {
     expect(verified.errors).toEqual([]);
     const pruned = await pruning;
     expect(pruned.packsDeleted + pruned.packsRepacked).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('while a process holds the repository alone, a restore that may not wait is refused, naming it, and writes nothing; --no-lock reads anyway', async () => {
+    const { location, first, src, gone } = await twoSnapshots();
+    const holder = await Repository.open(new LocalStorage(location), PASSWORD);
+    const held = await holder.lock({ exclusive: true, operation: 'prune' });
+    try {
+      const target = tempDir('reader-refused');
+      const reader = await Repository.open(new LocalStorage(location), PASSWORD);
+      await expect(runRestore(reader, { snapshot: first, target, lockWaitMs: 0 })).rejects.toSatisfy(
+        (err) => isEngineError(err, 'locked') && /locked by prune \(pid \d+/.test((err as Error).message),
+      );
+      expect(readdirSync(target)).toEqual([]);
+      // A read-only repository (a mount, a copy on a disk) can be read without a lock; here the held lock shows
+      // that none was waited for.
+      const elsewhere = tempDir('reader-nolock');
+      const r = cli(['restore', '--repo', location, first.id, '--target', elsewhere, '--no-lock', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(elsewhere, src, 'gone')).equals(gone)).toBe(true);
+      const v = cli(['verify', '--repo', location, '--read-data', '--no-lock', '--json']);
+      expect(v.code, v.stderr).toBe(0);
+    } finally {
+      await held.release();
+    }
   }, 60_000);
 });

@@ -226,6 +226,7 @@ export const restore: Command = async (ctx, v, args) => {
     readBack: v.verify === true,
     workerScript: path.join(__dirname, 'restore-worker.cjs'),
     dryRun: v['dry-run'] === true,
+    lock: v['no-lock'] !== true,
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });
@@ -258,6 +259,7 @@ export const verify: Command = async (ctx, v) => {
   const r = await runVerify(repo, {
     readDataPercent: percent,
     readDataSubset: subset,
+    lock: v['no-lock'] !== true,
     signal: ctx.signal,
     onEvent: ctx.out.event,
   });

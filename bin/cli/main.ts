@@ -77,14 +77,19 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       'dry-run': { type: 'boolean' },
       verify: { type: 'boolean' },
       source: { type: 'string' },
+      'no-lock': { type: 'boolean' },
     },
     usage:
-      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--target-must-be empty|elsewhere] [--verify] [--dry-run]',
+      'restore --repo DIR SNAPSHOT|latest --target DIR [--include PATH]... [--delete] [--replace-directories] [--no-xattrs] [--target-must-be empty|elsewhere] [--verify] [--dry-run] [--no-lock]',
   },
   verify: {
     run: commands.verify,
-    options: { 'read-data': { type: 'string' }, 'read-data-subset': { type: 'string' } },
-    usage: 'verify --repo DIR [--read-data[=PERCENT] | --read-data-subset N/T|PERCENT%|SIZE]',
+    options: {
+      'read-data': { type: 'string' },
+      'read-data-subset': { type: 'string' },
+      'no-lock': { type: 'boolean' },
+    },
+    usage: 'verify --repo DIR [--read-data[=PERCENT] | --read-data-subset N/T|PERCENT%|SIZE] [--no-lock]',
   },
   forget: {
     run: commands.forget,

@@ -7,7 +7,7 @@ import os from 'node:os';
 
 import { z } from 'zod';
 
-import { EngineError, isEngineError } from '../errors';
+import { EngineError, fromSystemError, isEngineError } from '../errors';
 import { type CrashPoint, crashPoint, stopAvoids } from '../test-hooks';
 import { open, seal } from './crypto';
 import type { Storage } from './storage';
@@ -81,6 +81,49 @@ export interface LockOptions {
   owner?: string;
   /** Told about lock files that are passed over: unreadable, or dated in the future. */
   onIgnored?: (name: string, why: string) => void;
+}
+
+/** How long a restore or verify waits for a prune's sweep (which holds the repository alone) to finish. */
+export const READER_LOCK_WAIT_MS = 10 * 60_000;
+
+export interface ReaderLockOptions {
+  /** False: read without a lock (a repository this process cannot write, such as a read-only mount). */
+  lock?: boolean;
+  lockWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Runs `read` under a shared lock named `operation`, as backups hold one: prune's sweep, which deletes and
+ *  repacks packs, waits until it is released, so what the reader planned to read stays there. */
+export async function underReaderLock<T>(
+  take: (options: LockOptions) => Promise<HeldLock>,
+  operation: string,
+  options: ReaderLockOptions,
+  read: () => Promise<T>,
+): Promise<T> {
+  if (options.lock === false) return read();
+  let held: HeldLock;
+  try {
+    held = await take({
+      exclusive: false,
+      operation,
+      waitMs: options.lockWaitMs ?? READER_LOCK_WAIT_MS,
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (isEngineError(err, 'locked')) throw err;
+    const failed = fromSystemError(err, 'a lock file');
+    throw new EngineError(
+      failed.code,
+      `${operation} takes a shared lock on the repository and could not write it: ${failed.message} (a repository that cannot be written can be read with --no-lock, while no prune runs)`,
+      { cause: err },
+    );
+  }
+  try {
+    return await read();
+  } finally {
+    await held.release();
+  }
 }
 
 export async function acquireLock(storage: Storage, key: Buffer, options: LockOptions): Promise<HeldLock> {

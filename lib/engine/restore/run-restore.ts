@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { displayPath, encodeBytes, fsPath } from '../byte-names';
 import { EngineError, fromSystemError, isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
+import { type ReaderLockOptions, underReaderLock } from '../repository/lock';
 import type { Repository } from '../repository/repository';
 import type { TreeNode } from '../repository/tree';
 import type { SnapshotRecord } from '../repository/snapshot';
@@ -18,7 +19,7 @@ import { InlinePackDecoder, WorkerPackDecoder } from './pack-decoders';
 import { restoreFiles, type FileJob } from './restore-files';
 import { isAbove, isUnder, normaliseIncludes, planRestore, type PlannedEntry, type RestorePlan } from './plan-restore';
 
-export interface RestoreOptions {
+export interface RestoreOptions extends ReaderLockOptions {
   snapshot: SnapshotRecord;
   /** Each path is restored at target/<its absolute path>; "/" restores in place. */
   target: string;
@@ -39,7 +40,6 @@ export interface RestoreOptions {
   readBack?: boolean;
   /** The restore worker built beside the CLI: blobs are then decoded on every core. Without it, on this thread. */
   workerScript?: string;
-  signal?: AbortSignal;
   onEvent?: EventSink;
 }
 
@@ -61,8 +61,19 @@ export interface RestoreResult {
   target?: TargetInspection;
 }
 
-export async function runRestore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
+/** Restores under a shared lock on the repository (lock.ts, `underReaderLock`): a prune that starts meanwhile
+ *  deletes nothing until it is done. */
+export function runRestore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
+  return underReaderLock(
+    (o) => repo.lock(o),
+    'restore',
+    options,
+    () => restoreLocked(repo, options, started),
+  );
+}
+
+async function restoreLocked(repo: Repository, options: RestoreOptions, started: number): Promise<RestoreResult> {
   let target = path.resolve(options.target);
   let inspected: TargetInspection | undefined;
   if (options.targetRule) {

@@ -7,6 +7,7 @@ import { isEngineError, throwIfAborted } from '../errors';
 import { ProgressMeter, type EventSink } from '../progress';
 import { decodeBlob } from '../repository/blob-codec';
 import { readPackHeader, sameEntries, type PackEntry } from '../repository/pack';
+import { type ReaderLockOptions, underReaderLock } from '../repository/lock';
 import type { Repository } from '../repository/repository';
 import { collectReferences } from './collect-references';
 
@@ -14,12 +15,11 @@ import { collectReferences } from './collect-references';
  *  pack once), or random packs up to a number of bytes. */
 export type ReadDataSubset = { percent: number } | { group: number; of: number } | { bytes: number };
 
-export interface VerifyOptions {
+export interface VerifyOptions extends ReaderLockOptions {
   /** Percentage of packs (0–100) whose data is read and checked; 0 checks structure only. */
   readDataPercent?: number;
   /** Instead of readDataPercent: which packs to read. */
   readDataSubset?: ReadDataSubset;
-  signal?: AbortSignal;
   onEvent?: EventSink;
 }
 
@@ -35,7 +35,18 @@ export interface VerifyResult {
   goodSnapshots: string[];
 }
 
-export async function runVerify(repo: Repository, options: VerifyOptions = {}): Promise<VerifyResult> {
+/** Verifies under a shared lock on the repository (lock.ts, `underReaderLock`): a prune that starts meanwhile
+ *  deletes nothing until it is done, so what it removes is never reported as damage. */
+export function runVerify(repo: Repository, options: VerifyOptions = {}): Promise<VerifyResult> {
+  return underReaderLock(
+    (o) => repo.lock(o),
+    'verify',
+    options,
+    () => verifyLocked(repo, options),
+  );
+}
+
+async function verifyLocked(repo: Repository, options: VerifyOptions): Promise<VerifyResult> {
   const meter = new ProgressMeter('verify', options.onEvent);
   repo.keepPackEntries();
   await repo.loadIndex();
