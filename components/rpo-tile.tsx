@@ -15,6 +15,8 @@ export function RpoTile({
   status,
   nextRunAt,
   lastRtoMs,
+  copies = [],
+  offMachine = true,
 }: {
   name: string;
   ageMs: number | null;
@@ -22,6 +24,10 @@ export function RpoTile({
   status: keyof typeof STYLE;
   nextRunAt: number | null;
   lastRtoMs?: number;
+  /** The source's RPO in each repository for copies. */
+  copies?: { repository: string; offMachine: boolean; ageMs: number | null; status: keyof typeof STYLE }[];
+  /** Whether any copy of it is off the dashboard's machine. */
+  offMachine?: boolean;
 }) {
   const style = STYLE[status];
   return (
@@ -37,6 +43,18 @@ export function RpoTile({
       <p className="text-xs text-slate-600">
         {lastRtoMs === undefined ? 'No restore measured yet' : `Last restore took ${(lastRtoMs / 1000).toFixed(1)} s`}
       </p>
+      {copies.length > 0 ? (
+        <ul aria-label={`Copies of ${name}`} className="mt-2 border-t border-slate-200 pt-2 text-xs">
+          {copies.map((c) => (
+            <li key={c.repository} data-status={c.status}>
+              Copy in {c.repository}
+              {c.offMachine ? ' (off this machine)' : ''}: {c.ageMs === null ? 'none yet' : formatAge(c.ageMs)}
+              {c.status === 'breached' || c.status === 'warning' ? ` · ${STYLE[c.status].text.toLowerCase()}` : ''}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {offMachine ? null : <p className="mt-2 text-xs font-medium text-amber-800">No copy off this machine</p>}
     </article>
   );
 }

@@ -6,28 +6,20 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 
-import type { RadosgwServer } from '../scripts/radosgw.mjs';
 import { expect, test } from './support/app';
+import { radosgwForSpec } from './support/radosgw';
 import { waitFor } from '../test/support/wait';
 import { addSource, SEEDED_ADMIN, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
-const RGW_DIR = path.resolve('test-results', 'radosgw-e2e');
-let s3: RadosgwServer;
-// Started as a command (scripts/radosgw.mjs), which writes what it started into its directory.
-test.beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/radosgw.mjs', 'start', RGW_DIR], { stdio: 'ignore', timeout: 170_000 });
-  s3 = JSON.parse(readFileSync(path.join(RGW_DIR, 'server.json'), 'utf8')) as RadosgwServer;
-});
-test.afterAll(() => {
-  execFileSync(process.execPath, ['scripts/radosgw.mjs', 'stop', RGW_DIR], { stdio: 'ignore' });
-});
+const radosgw = radosgwForSpec('e2e');
 
 test('12.5 attach an S3 repository: the connection test names wrong keys and then passes; the keys stay in a 0600 file; place, size and snapshots show', async ({
   page,
   app,
 }) => {
+  const s3 = radosgw();
   const work = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-s3-'));
   try {
     const bucket = 'dashboard-s3';

@@ -97,6 +97,47 @@ describe('12.1 a repository in an S3 bucket', () => {
   }, 180_000);
 });
 
+describe('12.3 copies out of a bucket reached with keys of its own', () => {
+  it('12.3 copy --from-s3-credentials reads the source bucket with the keys in that file, with none in the environment; a file without keys is refused and nothing is copied', async () => {
+    const from = `s3:${s3.endpoint}/${bucketName()}`;
+    const src = path.join(tempDir('s3-copy-src'), 'data');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'a.bin'), randomBytes(200_000));
+    expect((await run(['init', '--repo', from])).code).toBe(0);
+    expect((await run(['backup', '--repo', from, '--source', 'app', src])).code).toBe(0);
+    const to = path.join(tempDir('s3-copy-to'), 'repo');
+    const noKeys = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: '/dev/null' };
+    expect((await cliAsync(['init', '--repo', to, '--json'], noKeys)).code).toBe(0);
+    const secrets = tempDir('s3-copy-keys');
+    const copyArgs = (file: string) => ['copy', '--from-repo', from, '--repo', to, '--from-s3-credentials', file];
+    const env = { ...noKeys, LIFELINE_FROM_PASSWORD: PASSWORD, AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+
+    const empty = path.join(secrets, 'empty.credentials');
+    writeFileSync(empty, '[default]\naws_access_key_id = only-an-id\n', { mode: 0o600 });
+    const refused = await cliAsync(copyArgs(empty), env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`S3 credentials file ${empty} has no aws_access_key_id and aws_secret_access_key`);
+    const missing = await cliAsync(copyArgs(path.join(secrets, 'none')), env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('none');
+    const listed = await cliAsync(['snapshots', '--repo', to, '--json'], env);
+    expect(resultOf(listed).snapshots).toEqual([]);
+
+    const keys = path.join(secrets, 'from.credentials');
+    writeFileSync(
+      keys,
+      `[default]\naws_access_key_id = ${s3.accessKeyId}\naws_secret_access_key = ${s3.secretAccessKey}\n`,
+      { mode: 0o600 },
+    );
+    const copied = await cliAsync([...copyArgs(keys), '--json'], env);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect((resultOf(copied).snapshots as { copied: boolean }[]).map((x) => x.copied)).toEqual([true]);
+    const target = tempDir('s3-copy-restored');
+    expect((await cliAsync(['restore', '--repo', to, 'latest', '--target', target, '--json'], env)).code).toBe(0);
+    expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
+  }, 120_000);
+});
+
 describe('12.7 an S3 location that is wrong', () => {
   it('12.7 an unreachable endpoint, wrong credentials, a missing bucket and a malformed location each fail with the cause named, and write nothing', async () => {
     const closed = await freePort();

@@ -35,10 +35,10 @@ export default async function OverviewPage() {
           )}
         </p>
       ) : null}
-      {sameMachine ? (
+      {sameMachine && health.some((h) => !h.offMachine) ? (
         <p className="mt-4 rounded-md border border-slate-300 bg-white px-4 py-3 text-sm text-slate-700">
-          The only repository is on the same machine as the data it protects: a lost disk loses both. Copy the
-          repository elsewhere or attach one on another machine.
+          The repository is on the same machine as the data it protects: a lost disk loses both. Give each plan a
+          repository for copies off this machine (Settings → Repository), or attach one on another machine.
         </p>
       ) : null}
       <section aria-labelledby="rpo" className="mt-6">
@@ -55,6 +55,8 @@ export default async function OverviewPage() {
               status={h.status}
               nextRunAt={h.nextRunAt}
               lastRtoMs={charts.lastRtoBySource[h.source.id]}
+              copies={h.copies}
+              offMachine={h.offMachine}
             />
           ))}
         </div>

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { defaultCacheDir } from '../../lib/engine/cache-dir';
 import { EngineError, openRepository, type Repository } from '../../lib/engine';
+import { readCredentialsFile } from '../../lib/engine/repository/s3-credentials-file';
 import { Output } from './output';
 
 export interface Context {
@@ -23,6 +24,7 @@ export interface CommonFlags {
   'new-password-file'?: string;
   'from-repo'?: string;
   'from-password-file'?: string;
+  'from-s3-credentials'?: string;
   'cache-dir'?: string;
   json?: boolean;
 }
@@ -45,7 +47,10 @@ export function makeContext(flags: CommonFlags, signal: AbortSignal): Context {
       return openRepository(
         from,
         readSecret(flags['from-password-file'], 'LIFELINE_FROM_PASSWORD', '--from-password-file'),
-        { cacheDir },
+        {
+          cacheDir,
+          ...(flags['from-s3-credentials'] ? { s3Credentials: readCredentialsFile(flags['from-s3-credentials']) } : {}),
+        },
       );
     },
   };

@@ -112,9 +112,11 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
     options: {
       'from-repo': { type: 'string' },
       'from-password-file': { type: 'string' },
+      'from-s3-credentials': { type: 'string' },
       source: { type: 'string' },
     },
-    usage: 'copy --from-repo DIR --repo DIR [--from-password-file F] [--source KEY] [SNAPSHOT...]',
+    usage:
+      'copy --from-repo DIR --repo DIR [--from-password-file F] [--from-s3-credentials F] [--source KEY] [SNAPSHOT...]',
   },
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
   repair: {

@@ -19,6 +19,8 @@ import { checkTarget, type TargetInspection } from '../engine/restore/target-che
 import { forgetSnapshots, rememberSnapshot } from './snapshot-cache';
 import { checkNodeSnapshot } from './node-report';
 import { nodeLocation } from './tenants';
+import { copyRepository, recordCopy } from './copies';
+import { repositoryCredentialsFile } from './s3-credentials';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -61,6 +63,33 @@ export function enqueueBackup(sourceId: number, requestedBy: string | null): Job
   const job = db()
     .insert(jobs)
     .values({ kind: 'backup', sourceId, status: 'queued', requestedBy, createdAt: Date.now() })
+    .returning()
+    .get();
+  publish({ type: 'job', job });
+  pump();
+  return job;
+}
+
+export interface CopyParams {
+  repositoryId: number;
+}
+
+/** Queues a copy of a source's snapshots into a repository for copies, unless one is queued already. */
+export function enqueueCopy(
+  sourceId: number,
+  repositoryId: number,
+  requestedBy: string | null,
+): Job & { merged?: true } {
+  const params = JSON.stringify({ repositoryId } satisfies CopyParams);
+  const waiting = db()
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.sourceId, sourceId), eq(jobs.kind, 'copy'), eq(jobs.status, 'queued'), eq(jobs.params, params)))
+    .get();
+  if (waiting) return { ...waiting, merged: true };
+  const job = db()
+    .insert(jobs)
+    .values({ kind: 'copy', sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params })
     .returning()
     .get();
   publish({ type: 'job', job });
@@ -207,7 +236,12 @@ function start(job: Job): void {
   publish({ type: 'job', job: started });
   busySources.add(source.id);
   active.add(job.id);
-  const work = job.kind === 'restore' ? restoreJob(started, source, repo) : backupJob(started, source, repo);
+  const work =
+    job.kind === 'restore'
+      ? restoreJob(started, source, repo)
+      : job.kind === 'copy'
+        ? copyJob(started, source, repo)
+        : backupJob(started, source, repo);
   void work
     .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
     .then((outcome) => {
@@ -219,6 +253,9 @@ function start(job: Job): void {
       if (outcome.status === 'failed')
         notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
       if (job.kind === 'backup' && source.node !== LOCAL_NODE) nodeBackupEnded(source.node);
+      // A plan that copies without a schedule of its own copies after each backup.
+      if (job.kind === 'backup' && outcome.status === 'succeeded' && source.plan.copyRepositoryId !== null)
+        if (source.plan.copySchedule === '') enqueueCopy(source.id, source.plan.copyRepositoryId, 'after backup');
       pump();
     });
 }
@@ -291,6 +328,43 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
         error: `the backup succeeded but the post-backup command failed: ${result.postCommandFailed}`,
       };
     return { status: 'succeeded', ...done, error: code === 3 ? skippedMessage(result.warnings) : null };
+  }
+  return wasCancelled(run)
+    ? { status: 'cancelled', error: null }
+    : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** Copies the source's snapshots that the repository for copies does not hold yet (`lifeline copy --source`), from
+ *  the repository its backups go to: the control plane's, or its node's. */
+async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
+  const { repositoryId } = JSON.parse(job.params ?? '{}') as CopyParams;
+  const target = copyRepository(repositoryId);
+  if (!target) return { status: 'failed', error: 'the repository for copies was removed' };
+  const from = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
+  if (!from) return { status: 'failed', error: `node ${source.node} is not registered any more` };
+  const key = sourceKeyOf(source);
+  const args = ['copy', '--from-repo', from, '--repo', target.location, '--from-password-file', repo.passwordFile];
+  const fromKeys = repositoryCredentialsFile();
+  if (fromKeys) args.push('--from-s3-credentials', fromKeys);
+  args.push('--source', key);
+  const run = await tracked(job, (onLine) => {
+    const { child, done } = runCli(args, target.passwordFile, onLine, target.s3Credentials);
+    return { cancel: () => child.kill('SIGINT'), done };
+  });
+  const { code, result, error } = run;
+  if (code === 0 && result) {
+    const held = (result.snapshots as { source: string; time: string; copied: boolean }[]).filter(
+      (s) => s.source === key,
+    );
+    if (held.length > 0) recordCopy(target.id, key, Math.max(...held.map((s) => Date.parse(s.time))));
+    const copied = held.filter((s) => s.copied).length;
+    return {
+      status: 'succeeded',
+      filesDone: copied,
+      filesTotal: held.length,
+      newBytes: Number(result.newBytes),
+      error: null,
+    };
   }
   return wasCancelled(run)
     ? { status: 'cancelled', error: null }

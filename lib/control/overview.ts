@@ -6,6 +6,7 @@ import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import { db } from '../db/client';
 import type { DurationBar } from '../chart-data';
 import {
+  copyStatus,
   drills,
   failoverEvents,
   failoverGroups,
@@ -20,7 +21,19 @@ import { formatBytes } from '../format';
 import { rpoStatus, type RpoStatus } from '../rpo';
 import { rpoSeries, type RpoPoint } from '../rpo-series';
 import { sourceKeyOf } from './job-queue';
+import { listCopyRepositories, isOffMachine } from './copies';
+import { repositoryInfo } from './repository';
 import { nextRun } from './scheduler';
+
+/** A source's RPO in one repository for copies. */
+export interface CopyHealth {
+  repository: string;
+  offMachine: boolean;
+  /** When the newest snapshot there was taken, or null if none is there yet. */
+  newestAt: number | null;
+  ageMs: number | null;
+  status: RpoStatus;
+}
 
 export interface SourceHealth {
   source: Source;
@@ -29,9 +42,19 @@ export interface SourceHealth {
   ageMs: number | null;
   status: RpoStatus;
   nextRunAt: number | null;
+  /** The repository its backups go to, and whether that is off this machine. */
+  repository: { offMachine: boolean };
+  /** Each repository for copies that holds its snapshots, or that its plan copies into. */
+  copies: CopyHealth[];
+  /** Whether any copy of it is off the dashboard's machine (its main repository, or a copy). */
+  offMachine: boolean;
 }
 
 export function sourceHealth(now = Date.now()): SourceHealth[] {
+  const main = repositoryInfo();
+  const mainOff = main ? isOffMachine(main.location) : false;
+  const targets = new Map(listCopyRepositories().map((r) => [r.id, r]));
+  const statuses = db().select().from(copyStatus).all();
   return db()
     .select({ source: sources, plan: plans })
     .from(sources)
@@ -48,6 +71,26 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
         .get();
       const lastBackupAt = newest?.endedAt ?? null;
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
+      const key = sourceKeyOf(source);
+      const held = new Map(statuses.filter((c) => c.sourceKey === key).map((c) => [c.repositoryId, c]));
+      const copyIds = [
+        ...new Set([...(plan.copyRepositoryId === null ? [] : [plan.copyRepositoryId]), ...held.keys()]),
+      ];
+      const copies = copyIds.flatMap((id): CopyHealth[] => {
+        const target = targets.get(id);
+        if (!target) return [];
+        const newestAt = held.get(id)?.newestSnapshotAt ?? null;
+        const age = newestAt === null ? null : Math.max(0, now - newestAt);
+        return [
+          {
+            repository: target.name,
+            offMachine: isOffMachine(target.location),
+            newestAt,
+            ageMs: age,
+            status: rpoStatus(age, plan.rpoTargetMinutes),
+          },
+        ];
+      });
       return {
         source,
         plan,
@@ -55,6 +98,9 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
         ageMs,
         status: rpoStatus(ageMs, plan.rpoTargetMinutes),
         nextRunAt: nextRun(plan.id)?.getTime() ?? null,
+        repository: { offMachine: mainOff },
+        copies,
+        offMachine: (mainOff && lastBackupAt !== null) || copies.some((c) => c.offMachine && c.newestAt !== null),
       };
     });
 }

@@ -8,7 +8,8 @@ import path from 'node:path';
 
 import { dataDir } from '../config';
 import { runCli } from './run-cli';
-import { isS3Location, parseS3Location } from '../engine/repository/s3-storage';
+import { readCredentialsFile } from '../engine/repository/s3-credentials-file';
+import { isS3Location, parseS3Location, S3Storage } from '../engine/repository/s3-storage';
 import { isRetaining, OBJECT_KINDS } from '../engine/repository/storage';
 import { controlStorage, removeS3Credentials, type S3Keys, writeS3Credentials } from './s3-credentials';
 import { deleteSetting, getSetting, setSetting } from './settings';
@@ -98,23 +99,28 @@ export interface RepositoryPlace {
   error?: string;
 }
 
-let placeMemo: { location: string; at: number; value: Promise<RepositoryPlace> } | null = null;
+const placeMemo = new Map<string, { at: number; value: Promise<RepositoryPlace> }>();
 
-/** Where the repository is and how much it holds; listed at most once a minute. */
-export function repositoryPlace(location: string): Promise<RepositoryPlace> {
-  if (placeMemo && placeMemo.location === location && Date.now() - placeMemo.at < 60_000) return placeMemo.value;
-  const value = measurePlace(location);
-  placeMemo = { location, at: Date.now(), value };
+/** Where a repository is and how much it holds; listed at most once a minute. `s3Credentials`: the keys file of a
+ *  repository for copies (by default, the control plane's repository's). */
+export function repositoryPlace(location: string, s3Credentials?: string | null): Promise<RepositoryPlace> {
+  const memo = placeMemo.get(location);
+  if (memo && Date.now() - memo.at < 60_000) return memo.value;
+  const value = measurePlace(location, s3Credentials);
+  placeMemo.set(location, { at: Date.now(), value });
   return value;
 }
 
-async function measurePlace(location: string): Promise<RepositoryPlace> {
+async function measurePlace(location: string, s3Credentials?: string | null): Promise<RepositoryPlace> {
   const s3 = isS3Location(location) ? parseS3Location(location) : null;
   const place = s3
     ? `S3 bucket ${s3.bucket}${s3.prefix ? ` (under ${s3.prefix.slice(0, -1)})` : ''} at ${s3.endpoint}`
     : `a directory on this machine: ${location}`;
-  const storage = controlStorage(location);
   try {
+    const storage =
+      s3 && s3Credentials
+        ? new S3Storage(s3, { credentials: readCredentialsFile(s3Credentials) })
+        : controlStorage(location);
     let bytes = 0;
     for (const kind of OBJECT_KINDS) for (const o of await storage.list(kind)) bytes += o.size;
     const found = isRetaining(storage) ? await storage.objectLock() : null;

@@ -4,19 +4,17 @@
 import 'server-only';
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { dataDir } from '../config';
 import { storageFor } from '../engine/repository/open-repository';
+import { readCredentialsFile, type S3Keys } from '../engine/repository/s3-credentials-file';
+
+export type { S3Keys };
 import { isS3Location, parseS3Location, S3Storage } from '../engine/repository/s3-storage';
 import type { Storage } from '../engine/repository/storage';
 import { getSetting } from './settings';
-
-export interface S3Keys {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
 
 export function writeS3Credentials(keys: S3Keys): string {
   const secrets = path.join(dataDir(), 'secrets');
@@ -32,12 +30,6 @@ export function writeS3Credentials(keys: S3Keys): string {
 
 export function removeS3Credentials(file: string): void {
   rmSync(file, { force: true });
-}
-
-export function readS3Credentials(file: string): S3Keys {
-  const text = readFileSync(file, 'utf8');
-  const value = (name: string) => new RegExp(`^${name}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text)?.[1] ?? '';
-  return { accessKeyId: value('aws_access_key_id'), secretAccessKey: value('aws_secret_access_key') };
 }
 
 /** What a CLI child needs to reach the repository's bucket with these credentials (none for a directory). */
@@ -60,7 +52,7 @@ export function controlStorage(location: string): Storage {
   const key = `${file}\n${location}`;
   let storage = s3Storages.get(key);
   if (!storage) {
-    storage = new S3Storage(parseS3Location(location), { credentials: readS3Credentials(file) });
+    storage = new S3Storage(parseS3Location(location), { credentials: readCredentialsFile(file) });
     s3Storages.set(key, storage);
   }
   return storage;

@@ -1,5 +1,5 @@
-// Runs each plan on its cron schedule (croner, in the plan's time zone or the server's): a backup of every
-// source under it.
+// Runs each plan on its cron schedules (croner, in the plan's time zone or the server's): a backup of every source
+// under it, and, for a plan with a copy schedule, a copy of each into its repository for copies.
 import 'server-only';
 
 import { Cron } from 'croner';
@@ -7,9 +7,10 @@ import { db } from '../db/client';
 import { eq } from 'drizzle-orm';
 
 import { plans, sources } from '../db/schema';
-import { enqueueBackup } from './job-queue';
+import { enqueueBackup, enqueueCopy } from './job-queue';
 
-const holder = globalThis as unknown as { lifelineCrons?: Map<number, Cron> };
+/** Keyed `backup:<plan id>` and `copy:<plan id>`. */
+const holder = globalThis as unknown as { lifelineCrons?: Map<string, Cron> };
 holder.lifelineCrons ??= new Map();
 const crons = holder.lifelineCrons;
 
@@ -18,17 +19,32 @@ export function syncSchedules(): void {
   for (const cron of crons.values()) cron.stop();
   crons.clear();
   for (const plan of db().select().from(plans).all()) {
-    if (!plan.schedule) continue;
-    const run = () => {
-      for (const source of db().select({ id: sources.id }).from(sources).where(eq(sources.planId, plan.id)).all())
-        enqueueBackup(source.id, 'schedule');
-    };
-    crons.set(plan.id, new Cron(plan.schedule, { protect: true, timezone: plan.timezone || undefined }, run));
+    const sourcesOf = () => db().select({ id: sources.id }).from(sources).where(eq(sources.planId, plan.id)).all();
+    const options = { protect: true, timezone: plan.timezone || undefined };
+    if (plan.schedule)
+      crons.set(
+        `backup:${plan.id}`,
+        new Cron(plan.schedule, options, () => {
+          for (const source of sourcesOf()) enqueueBackup(source.id, 'schedule');
+        }),
+      );
+    const copyTo = plan.copyRepositoryId;
+    if (copyTo !== null && plan.copySchedule)
+      crons.set(
+        `copy:${plan.id}`,
+        new Cron(plan.copySchedule, options, () => {
+          for (const source of sourcesOf()) enqueueCopy(source.id, copyTo, 'schedule');
+        }),
+      );
   }
 }
 
 export function nextRun(planId: number): Date | null {
-  return crons.get(planId)?.nextRun() ?? null;
+  return crons.get(`backup:${planId}`)?.nextRun() ?? null;
+}
+
+export function nextCopy(planId: number): Date | null {
+  return crons.get(`copy:${planId}`)?.nextRun() ?? null;
 }
 
 /** Whether a cron expression is one croner accepts; for form validation. */

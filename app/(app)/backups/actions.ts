@@ -12,6 +12,7 @@ import { absolutePath, excludePatterns, safeText } from '@/lib/input';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
+import { copyRepository } from '@/lib/control/copies';
 import { cancelJob, enqueueBackup, sourceBusy } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
 
@@ -82,6 +83,19 @@ const policyFields = {
     .int('A whole number of seconds')
     .min(1, 'At least 1 second')
     .max(3600, 'At most an hour'),
+  /** A repository for copies (Settings → Repository), or empty for none. */
+  copyRepositoryId: z
+    .union([z.literal('').transform(() => null), id])
+    .default(null)
+    .refine((r) => r === null || copyRepository(r) !== undefined, 'That repository for copies no longer exists'),
+  copySchedule: z
+    .string()
+    .trim()
+    .default('')
+    .refine(
+      (s) => s === '' || isValidSchedule(s),
+      'Not a cron expression of five fields, minute to weekday (for example 30 2 * * * for 02:30 daily)',
+    ),
 };
 
 const newSourceSchema = z
@@ -156,13 +170,19 @@ export const updatePlan = formAction(
       target: plan.name,
       ok: true,
       detail: [
-        `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}`,
+        `schedule ${policy.schedule || 'on demand'}, RPO ${policy.rpoTargetMinutes} min, keep last ${policy.keepLast}, daily ${policy.keepDaily}, ${copyText(policy)}`,
         ...commands,
       ].join('; '),
     });
     return { ok: true, data: undefined, message: `Plan ${plan.name} saved.` };
   },
 );
+
+function copyText(policy: { copyRepositoryId: number | null; copySchedule: string }): string {
+  if (policy.copyRepositoryId === null) return 'no copies';
+  const name = copyRepository(policy.copyRepositoryId)?.name ?? String(policy.copyRepositoryId);
+  return `copies to ${name} ${policy.copySchedule ? `on ${policy.copySchedule}` : 'after each backup'}`;
+}
 
 export const addSource = formAction(
   newSourceSchema,

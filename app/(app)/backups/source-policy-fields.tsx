@@ -5,10 +5,53 @@ import { Field } from '@/components/form';
 type Values = Record<string, string | number | undefined>;
 
 /** The fields of a source's policy, in the add and the edit form alike. */
-export function SourcePolicyFields({ values, errors }: { values: Values; errors?: Record<string, string> }) {
+export function SourcePolicyFields({
+  values,
+  errors,
+  copyTargets = [],
+}: {
+  values: Values;
+  errors?: Record<string, string>;
+  /** The repositories for copies there are (Settings → Repository); none: no copy fields. */
+  copyTargets?: { id: number; name: string }[];
+}) {
   const v = (name: string, fallback = '') => String(values[name] ?? fallback);
   return (
     <>
+      {copyTargets.length > 0 ? (
+        <>
+          <div>
+            <label htmlFor="plan-copy-repository" className="block text-sm font-medium text-slate-700">
+              Copy to
+            </label>
+            <select
+              id="plan-copy-repository"
+              name="copyRepositoryId"
+              defaultValue={v('copyRepositoryId')}
+              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+            >
+              <option value="">No copies</option>
+              {copyTargets.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+            {errors?.copyRepositoryId ? (
+              <p className="mt-1 text-sm text-red-600">{errors.copyRepositoryId}</p>
+            ) : (
+              <p className="mt-1 text-sm text-slate-500">A second repository each snapshot is copied into</p>
+            )}
+          </div>
+          <Field
+            label="Copy schedule (cron)"
+            name="copySchedule"
+            defaultValue={v('copySchedule')}
+            error={errors?.copySchedule}
+            hint="Empty: after each successful backup. 30 2 * * * is daily at 02:30."
+          />
+        </>
+      ) : null}
       <Field
         label="Schedule (cron)"
         name="schedule"

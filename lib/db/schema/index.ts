@@ -3,6 +3,7 @@ export * from './sessions';
 export * from './audit-events';
 export * from './login-throttle';
 export * from './settings';
+export * from './copy-repositories';
 export * from './plans';
 export * from './sources';
 export * from './jobs';

@@ -2,7 +2,7 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 import { sources } from './sources';
 
-export const JOB_KINDS = ['backup', 'restore', 'verify', 'prune'] as const;
+export const JOB_KINDS = ['backup', 'restore', 'verify', 'prune', 'copy'] as const;
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 

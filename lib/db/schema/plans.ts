@@ -1,5 +1,7 @@
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
+import { copyRepositories } from './copy-repositories';
+
 /** How one or more sources are protected: when, what to leave out, how long to keep, the RPO target, and
  *  commands around each backup. */
 export const plans = sqliteTable('plans', {
@@ -19,6 +21,10 @@ export const plans = sqliteTable('plans', {
   preCommand: text('pre_command').notNull().default(''),
   postCommand: text('post_command').notNull().default(''),
   commandTimeoutSeconds: integer('command_timeout_seconds').notNull().default(60),
+  /** The second repository this plan's snapshots are copied into; null: no copies. */
+  copyRepositoryId: integer('copy_repository_id').references(() => copyRepositories.id, { onDelete: 'set null' }),
+  /** Cron expression of the copies (read in `timezone`); empty: after each successful backup. */
+  copySchedule: text('copy_schedule').notNull().default(''),
   builtIn: integer('built_in', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull(),
 });

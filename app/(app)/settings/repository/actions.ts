@@ -5,9 +5,12 @@ import path from 'node:path';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 
-import { formAction } from '@/lib/auth/action';
+import { type ActionState, formAction } from '@/lib/auth/action';
 import { audit } from '@/lib/control/audit';
+import { addCopyRepository, copyRepository, removeCopyRepository } from '@/lib/control/copies';
 import { attachRepository, repositoryInfo } from '@/lib/control/repository';
+import type { S3Keys } from '@/lib/control/s3-credentials';
+import { syncSchedules } from '@/lib/control/scheduler';
 import { refreshSnapshots } from '@/lib/control/snapshot-cache';
 import { S3Storage, parseS3Location } from '@/lib/engine/repository/s3-storage';
 
@@ -62,28 +65,39 @@ const s3Schema = z.object({
 
 const attachSchema = z.union([s3Schema, directorySchema]);
 
+type Where = z.infer<typeof attachSchema>;
+
+/** The location the form names, with its S3 keys. */
+function locationOf(input: Where): { location: string; keys?: S3Keys } {
+  if (input.kind !== 's3') return { location: input.location };
+  const prefix = input.prefix.replace(/^\/+|\/+$/g, '');
+  return {
+    location: `s3:${input.endpoint}/${input.bucket}${prefix ? `/${prefix}` : ''}`,
+    keys: { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey },
+  };
+}
+
+/** The connection test: writes, reads and deletes a probe object in the bucket. */
+async function testConnection(location: string, bucket: string, keys: S3Keys): Promise<ActionState> {
+  try {
+    const probe = await new S3Storage(parseS3Location(location), { credentials: keys, maxAttempts: 2 }).probe();
+    return {
+      ok: true,
+      data: undefined,
+      message: `The connection works: wrote, read and deleted a probe object in ${bucket}${probe.bucketCreated ? ' (the bucket was created)' : ''}${probe.lock ? `; the bucket keeps every object ${probe.lock.days} days (object lock, ${probe.lock.mode})` : ''}.`,
+    };
+  } catch (err) {
+    return { ok: false, error: `The connection test failed: ${(err as Error).message}` };
+  }
+}
+
 export const attach = formAction(attachSchema, 'configure', async (input, user) => {
-  let location: string;
-  let keys: { accessKeyId: string; secretAccessKey: string } | undefined;
+  const { location, keys } = locationOf(input);
   if (input.kind === 's3') {
-    const prefix = input.prefix.replace(/^\/+|\/+$/g, '');
-    location = `s3:${input.endpoint}/${input.bucket}${prefix ? `/${prefix}` : ''}`;
-    keys = { accessKeyId: input.accessKeyId, secretAccessKey: input.secretAccessKey };
-    if (input.intent === 'test') {
-      try {
-        const probe = await new S3Storage(parseS3Location(location), { credentials: keys, maxAttempts: 2 }).probe();
-        return {
-          ok: true,
-          data: undefined,
-          message: `The connection works: wrote, read and deleted a probe object in ${input.bucket}${probe.bucketCreated ? ' (the bucket was created)' : ''}${probe.lock ? `; the bucket keeps every object ${probe.lock.days} days (object lock, ${probe.lock.mode})` : ''}.`,
-        };
-      } catch (err) {
-        return { ok: false, error: `The connection test failed: ${(err as Error).message}` };
-      }
-    }
+    if (input.intent === 'test') return testConnection(location, input.bucket, keys!);
     if (!input.passphrase)
       return { ok: false, error: 'Check the fields marked below.', fieldErrors: { passphrase: 'Give the passphrase' } };
-  } else location = input.location;
+  }
   const result = await attachRepository(location, input.passphrase, keys);
   audit({
     username: user!.username,
@@ -103,3 +117,60 @@ export const attach = formAction(attachSchema, 'configure', async (input, user) 
   revalidatePath('/', 'layout');
   return { ok: true, data: undefined, message: `Attached ${location}.` };
 });
+
+const copyName = z
+  .string()
+  .trim()
+  .min(2, 'At least 2 characters')
+  .max(60, 'At most 60 characters')
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'Letters, digits, dot, dash and underscore; start with a letter or digit');
+
+// Without a passphrase a new repository is made there, with the recovery kit's.
+const addCopySchema = z.union([
+  s3Schema.extend({ name: copyName }),
+  directorySchema.extend({ name: copyName, passphrase: z.string().max(1000).default('') }),
+]);
+
+export const addCopyTarget = formAction(addCopySchema, 'configure', async (input, user) => {
+  const { location, keys } = locationOf(input);
+  if (input.kind === 's3' && input.intent === 'test') return testConnection(location, input.bucket, keys!);
+  const result = await addCopyRepository({ name: input.name, location, passphrase: input.passphrase, s3: keys });
+  audit({
+    username: user!.username,
+    action: 'add repository for copies',
+    target: `${input.name} (${location})`,
+    ok: result.ok,
+    detail: result.ok ? (result.created ? 'created with the recovery kit’s passphrase' : 'existing') : result.message,
+  });
+  if (!result.ok) {
+    const field = input.kind === 's3' && result.field === 'location' ? 'bucket' : result.field;
+    return field
+      ? { ok: false, error: 'Check the fields marked below.', fieldErrors: { [field]: result.message } }
+      : { ok: false, error: `The repository could not be added: ${result.message}` };
+  }
+  revalidatePath('/', 'layout');
+  return {
+    ok: true,
+    data: undefined,
+    message: `Added ${input.name}${result.created ? ', a new repository that the recovery kit’s passphrase opens' : ''}. Choose it under a plan’s Copy to.`,
+  };
+});
+
+export const removeCopyTarget = formAction(
+  z.object({ id: z.coerce.number().int().positive(), confirm: z.string().max(100).default('') }),
+  'configure',
+  async ({ id, confirm }, user) => {
+    const target = copyRepository(id);
+    if (!target) return { ok: false, error: 'That repository for copies no longer exists.' };
+    if (confirm !== target.name) return { ok: false, error: `Type ${target.name} to confirm.` };
+    removeCopyRepository(id);
+    syncSchedules();
+    audit({ username: user!.username, action: 'remove repository for copies', target: target.name, ok: true });
+    revalidatePath('/', 'layout');
+    return {
+      ok: true,
+      data: undefined,
+      message: `${target.name} removed: plans no longer copy into it; what it holds stays there.`,
+    };
+  },
+);

@@ -5,12 +5,20 @@ import { useFormStatus } from 'react-dom';
 
 import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
-import { attach } from './actions';
+import type { ActionState } from '@/lib/auth/action';
+
+import { addCopyTarget, attach } from './actions';
 
 type Kind = 'directory' | 's3';
 
-export function AttachForm() {
-  const { state, dispatch, errors, values } = useForm(attach);
+/** Attach the repository backups go to, or (`forCopies`) add a repository for copies: a name, and a passphrase
+ *  only for one that exists already. */
+export function AttachForm({ forCopies = false }: { forCopies?: boolean }) {
+  const action: (state: ActionState<undefined>, form: FormData) => Promise<ActionState<undefined>> = forCopies
+    ? addCopyTarget
+    : attach;
+  const submit = forCopies ? 'Add repository for copies' : 'Attach repository';
+  const { state, dispatch, errors, values } = useForm(action);
   const [kind, setKind] = useState<Kind>(values?.kind === 's3' ? 's3' : 'directory');
   const [resets, setResets] = useState(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new result is what redraws the radios
@@ -28,8 +36,15 @@ export function AttachForm() {
     />
   );
   return (
-    <form action={dispatch} aria-label="Attach a repository" className="space-y-4">
+    <form
+      action={dispatch}
+      aria-label={forCopies ? 'Add a repository for copies' : 'Attach a repository'}
+      className="space-y-4"
+    >
       <FormStatus state={state} />
+      {forCopies ? (
+        <Field label="Name" name="name" defaultValue={values?.name} error={errors?.name} hint="For example: offsite" />
+      ) : null}
       {/* What is sent is the hidden field. The radios have no name, and are drawn anew after each result: a form
           reset (after a connection test) would set them back while the fields below stay. */}
       <input type="hidden" name="kind" value={kind} />
@@ -58,14 +73,21 @@ export function AttachForm() {
           {s3Field('secretAccessKey', 'Secret access key', { type: 'password', autoComplete: 'off' })}
         </>
       )}
-      <Field label="Passphrase" name="passphrase" type="password" autoComplete="off" error={errors?.passphrase} />
+      <Field
+        label={forCopies ? 'Passphrase (of an existing repository)' : 'Passphrase'}
+        name="passphrase"
+        type="password"
+        autoComplete="off"
+        error={errors?.passphrase}
+        hint={forCopies ? 'Empty: a new repository is made there, opened by the recovery kit’s passphrase' : undefined}
+      />
       <div className="flex gap-3">
         {kind === 's3' ? <IntentButton intent="test">Test connection</IntentButton> : null}
         {kind === 's3' ? (
-          <IntentButton intent="attach">Attach repository</IntentButton>
+          <IntentButton intent="attach">{submit}</IntentButton>
         ) : (
-          <div className="w-48">
-            <SubmitButton>Attach repository</SubmitButton>
+          <div className="w-60">
+            <SubmitButton>{submit}</SubmitButton>
           </div>
         )}
       </div>

@@ -5,8 +5,11 @@ import { requireUser } from '@/lib/auth/session';
 import { recoveryKitAcknowledged, repositoryInfo, repositoryPlace } from '@/lib/control/repository';
 import { formatBytes } from '@/lib/format';
 import { db } from '@/lib/db/client';
-import { snapshots } from '@/lib/db/schema';
+import { plans, snapshots } from '@/lib/db/schema';
+import { ConfirmRemove } from '@/components/confirm-remove';
+import { listCopyRepositories } from '@/lib/control/copies';
 
+import { removeCopyTarget } from './actions';
 import { AttachForm } from './attach-form';
 
 export default async function RepositoryPage() {
@@ -14,6 +17,14 @@ export default async function RepositoryPage() {
   const repo = repositoryInfo();
   const place = repo ? await repositoryPlace(repo.location) : null;
   const n = db().select({ n: count() }).from(snapshots).get()!.n;
+  const allPlans = db().select().from(plans).all();
+  const copies = await Promise.all(
+    listCopyRepositories().map(async (repository) => ({
+      repository,
+      place: await repositoryPlace(repository.location, repository.s3Credentials),
+      planNames: allPlans.filter((p) => p.copyRepositoryId === repository.id).map((p) => p.name),
+    })),
+  );
   return (
     <main className="mx-auto max-w-3xl p-6">
       <h1 className="text-2xl font-semibold">Repository</h1>
@@ -46,6 +57,62 @@ export default async function RepositoryPage() {
           )}
         </dd>
       </dl>
+      <section aria-labelledby="copies" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+        <h2 id="copies" className="text-lg font-medium">
+          Repositories for copies
+        </h2>
+        <p className="mt-1 text-sm text-slate-600">
+          A plan can copy each snapshot into a second repository (Copy to, on the plan&apos;s page), after each backup
+          or on a schedule of its own: a copy off this machine survives the loss of its disk. A copy is encrypted again
+          with the second repository&apos;s keys and does not share data with what that repository holds otherwise.
+        </p>
+        {copies.length === 0 ? (
+          <p className="mt-3 text-sm text-slate-500">None yet.</p>
+        ) : (
+          <table className="mt-3 w-full text-left text-sm">
+            <thead className="text-slate-500">
+              <tr>
+                <th className="py-1 font-medium">Name</th>
+                <th className="py-1 font-medium">Place</th>
+                <th className="py-1 font-medium">Size</th>
+                <th className="py-1 font-medium">Plans</th>
+              </tr>
+            </thead>
+            <tbody>
+              {copies.map(({ repository, place, planNames }) => (
+                <tr key={repository.id} className="border-t border-slate-100 align-top">
+                  <td className="py-2 font-medium">{repository.name}</td>
+                  <td className="py-2">
+                    {place.place}
+                    {place.onThisMachine ? <span className="ml-1 text-amber-700">(on this machine)</span> : null}
+                    {place.objectLock
+                      ? ` · object lock: ${place.objectLock.days} days (${place.objectLock.mode})`
+                      : null}
+                  </td>
+                  <td className="py-2">
+                    {place.bytes === null ? `unknown: ${place.error}` : formatBytes(place.bytes)}
+                  </td>
+                  <td className="py-2">{planNames.join(', ') || 'none'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {copies.map(({ repository }) => (
+          <ConfirmRemove
+            key={repository.id}
+            action={removeCopyTarget}
+            fields={{ id: String(repository.id) }}
+            name={repository.name}
+            label={`Remove ${repository.name}`}
+            explain="Plans stop copying into it. What it holds stays there, and can be attached again."
+          />
+        ))}
+        <h3 className="mt-6 font-medium">Add a repository for copies</h3>
+        <div className="mt-3">
+          <AttachForm forCopies />
+        </div>
+      </section>
       <section aria-labelledby="attach" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
         <h2 id="attach" className="text-lg font-medium">
           Attach an existing repository

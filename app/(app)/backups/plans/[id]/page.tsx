@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
 import { requireUser } from '@/lib/auth/session';
+import { listCopyRepositories } from '@/lib/control/copies';
 import { db } from '@/lib/db/client';
 import { plans, sources } from '@/lib/db/schema';
 
@@ -26,7 +27,10 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
     preCommand,
     postCommand,
     commandTimeoutSeconds,
+    copyRepositoryId,
+    copySchedule,
   } = plan;
+  const copyTargets = listCopyRepositories().map(({ id, name }) => ({ id, name }));
   return (
     <main className="mx-auto max-w-4xl p-6">
       <h1 className="text-2xl font-semibold">Plan {plan.name}</h1>
@@ -69,7 +73,10 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
             preCommand,
             postCommand,
             commandTimeoutSeconds,
+            copyRepositoryId: copyRepositoryId ?? '',
+            copySchedule,
           }}
+          copyTargets={copyTargets}
         />
       </section>
     </main>
