@@ -111,12 +111,13 @@ describe('failures leave the repository usable', () => {
     const repo = path.join(tempDir('orphan'), 'repo');
     expect(cli(['init', '--repo', repo]).code).toBe(0);
     const src = source(250);
-    // A stand-in for the dashboard: it starts the backup as the control plane does, then dies at once.
+    // A stand-in for the dashboard: it starts the backup as the control plane does (naming itself as the parent to
+    // outlive), then dies at once, possibly before the CLI has even started up.
     const parent = spawn(
       process.execPath,
       [
         '-e',
-        `const c = require('child_process').spawn(process.execPath, ${JSON.stringify([CLI, 'backup', '--repo', repo, src])}, { stdio: 'ignore', detached: true, env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } }); console.log(c.pid); setTimeout(() => process.exit(0), 300);`,
+        `const c = require('child_process').spawn(process.execPath, ${JSON.stringify([CLI, 'backup', '--repo', repo, src])}, { stdio: 'ignore', detached: true, env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) } }); console.log(c.pid); process.exit(0);`,
       ],
       { env: { ...process.env, LIFELINE_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
