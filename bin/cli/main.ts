@@ -185,10 +185,13 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  if (process.env.LIFELINE_EXIT_WITH_PARENT === '1') {
-    // Run by the dashboard: if it dies, stop cleanly instead of working on for nobody.
-    const parent = process.ppid;
-    setInterval(() => process.ppid !== parent && controller.abort(), 200).unref();
+  const parentPid = Number(process.env.LIFELINE_EXIT_WITH_PARENT);
+  if (Number.isInteger(parentPid) && parentPid > 0) {
+    // Run by the dashboard, which names its pid (it may be gone before this line runs, and the parent then is
+    // whoever reaped this process): if it dies, stop cleanly instead of working on for nobody.
+    const orphaned = () => process.ppid !== parentPid && controller.abort();
+    orphaned();
+    setInterval(orphaned, 200).unref();
   }
   const out = new Output(json);
   try {

@@ -37,7 +37,7 @@ export function runCli(
     [cliPath(), ...args, '--password-file', passwordFile, '--cache-dir', cache, '--json'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: '1', ...s3Env(s3Credentials) }),
+      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: String(process.pid), ...s3Env(s3Credentials) }),
     },
   );
   let result: CliLine | null = null;

@@ -197,7 +197,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const child = spawn(
       process.execPath,
       [path.join(ROOT, 'dist', 'lifeline.cjs'), 'agent', '--config', node.configFile, '--json'],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' } },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) } },
     );
     node.process = child;
     const started = new Promise<void>((resolve, reject) => {

@@ -84,7 +84,7 @@ export async function startRegisteredAgent(name: string): Promise<RegisteredAgen
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
     stdio: 'ignore',
-    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
+    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
   });
   agents.push(agent);
   await waitFor(
