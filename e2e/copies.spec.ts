@@ -7,19 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { radosgwForSpec } from './support/radosgw';
 import { waitFor } from '../test/support/wait';
 import { addSource, planRow, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
-const radosgw = radosgwForSpec('e2e-copies');
-
 test('12.3 a plan copies each backup into a bucket off this machine; the overview shows the RPO per repository, and the flag goes', async ({
   page,
   app,
+  s3,
 }) => {
-  const s3 = radosgw();
   const work = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-copies-'));
   try {
     const data = path.join(work, 'data');

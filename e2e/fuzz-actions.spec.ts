@@ -47,6 +47,8 @@ const POLICY = {
   preCommand: '',
   postCommand: '',
   commandTimeoutSeconds: '60',
+  copyRepositoryId: '',
+  copySchedule: '',
 };
 
 /**
@@ -130,6 +132,14 @@ const CASES: Record<string, Case> = {
   'app/(app)/settings/repository/actions.ts#attach': {
     form: { location: path.join(marker, 'no-repository'), passphrase: 'fuzz' },
     refusedBy: 'location',
+  },
+  'app/(app)/settings/repository/actions.ts#addCopyTarget': {
+    form: { name: 'fuzz-copy', location: path.join(marker, 'no-repository-for-copies'), passphrase: 'fuzz' },
+    refusedBy: 'location',
+  },
+  'app/(app)/settings/repository/actions.ts#removeCopyTarget': {
+    form: { id: NO_ID, confirm: 'fuzz' },
+    refusedBy: 'id',
   },
   'app/(app)/settings/users/actions.ts#addUser': {
     form: { username: 'ADMIN', password: 'a long password', role: 'viewer' },

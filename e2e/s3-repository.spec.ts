@@ -7,19 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { expect, test } from './support/app';
-import { radosgwForSpec } from './support/radosgw';
 import { waitFor } from '../test/support/wait';
 import { addSource, SEEDED_ADMIN, signIn, sourceRow, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 
-const radosgw = radosgwForSpec('e2e');
-
 test('12.5 attach an S3 repository: the connection test names wrong keys and then passes; the keys stay in a 0600 file; place, size and snapshots show', async ({
   page,
   app,
+  s3,
 }) => {
-  const s3 = radosgw();
   const work = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-s3-'));
   try {
     const bucket = 'dashboard-s3';

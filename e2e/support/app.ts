@@ -1,11 +1,13 @@
 // Each spec file gets its own server (`scripts/serve.mjs`, the built app, on a free port) with its own data directory, so first-run
 // setup and seeded admins never collide between files.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { test as base } from '@playwright/test';
+
+import type { RadosgwServer } from '../../scripts/radosgw.mjs';
 
 import { exitOf, waitFor } from '../../test/support/wait';
 import { freePort } from '../../lib/engine/free-port';
@@ -87,9 +89,24 @@ const servers = new Map<string, Promise<Running>>();
 export const test = base.extend<
   { serverEnv: Record<string, string>; app: App },
   // biome-ignore lint/suspicious/noConfusingVoidType: an auto fixture that provides no value is typed void
-  { serverPool: void }
+  { serverPool: void; s3: RadosgwServer }
 >({
   serverEnv: [{}, { option: true }],
+  // A throw-away radosgw, started for the first test that asks for it and shared by every spec file of the worker
+  // (each uses buckets of its own). Started as a command: Playwright's loader cannot import the script.
+  s3: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
+    async ({}, use, workerInfo) => {
+      const dir = path.resolve('test-results', `radosgw-e2e-${workerInfo.workerIndex}`);
+      execFileSync(process.execPath, ['scripts/radosgw.mjs', 'start', dir], { stdio: 'ignore', timeout: 170_000 });
+      try {
+        await use(JSON.parse(readFileSync(path.join(dir, 'server.json'), 'utf8')) as RadosgwServer);
+      } finally {
+        execFileSync(process.execPath, ['scripts/radosgw.mjs', 'stop', dir], { stdio: 'ignore' });
+      }
+    },
+    { scope: 'worker', timeout: 180_000 },
+  ],
   serverPool: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
     async ({}, use) => {

@@ -17,6 +17,8 @@ const QUERIES: Record<string, string> = {
   failover_groups: 'SELECT * FROM failover_groups ORDER BY id',
   group_members: 'SELECT * FROM group_members ORDER BY group_id, node_id',
   notification_channels: 'SELECT * FROM notification_channels ORDER BY id',
+  copy_repositories: 'SELECT * FROM copy_repositories ORDER BY id',
+  copy_status: 'SELECT * FROM copy_status ORDER BY repository_id, source_key',
 };
 
 export function domainState(dataDir: string): Record<string, unknown[]> {
