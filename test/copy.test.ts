@@ -61,7 +61,7 @@ function packBytes(location: string): number {
 }
 
 describe('lifeline copy', () => {
-  it('copies every snapshot with its data into a repository with another key, where each restores byte for byte; run again, it adds nothing', () => {
+  it('12.3 copies every snapshot with its data into a repository with another key, where each restores byte for byte; run again, it adds nothing', () => {
     const a = repository();
     const b = repository(OTHER_PASSWORD);
     const app = tree('copy-app', {
@@ -108,7 +108,7 @@ describe('lifeline copy', () => {
     expect(snapshots(b.args)).toHaveLength(3);
   });
 
-  it('copies only the source or the snapshots named; a name that matches nothing copies nothing', () => {
+  it('12.3 copies only the source or the snapshots named; a name that matches nothing copies nothing', () => {
     const a = repository();
     const b = repository(OTHER_PASSWORD);
     const one = tree('copy-one', { 'a.txt': 'one' });
@@ -132,7 +132,7 @@ describe('lifeline copy', () => {
     ).toEqual([first.id, second.id].sort());
   });
 
-  it('refuses a wrong passphrase for the repository copied from, and a copy of a repository into itself, writing nothing', () => {
+  it('12.3 refuses a wrong passphrase for the repository copied from, and a copy of a repository into itself, writing nothing', () => {
     const a = repository();
     const b = repository(OTHER_PASSWORD);
     const src = tree('copy-refuse', { 'a.txt': 'x' });
@@ -147,7 +147,7 @@ describe('lifeline copy', () => {
     expect(snapshots(a.args)).toHaveLength(1);
   });
 
-  it('a copy killed after its second pack, run again, uploads no blob twice and ends with the same snapshots', () => {
+  it('12.3 a copy killed after its second pack, run again, uploads no blob twice and ends with the same snapshots', () => {
     const a = repository();
     const src = tree('copy-big', {
       ...Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`part-${i}.bin`, randomBytes(10 * 2 ** 20)])),
