@@ -106,7 +106,7 @@ async function falseFailoversUnderFlapping(seconds: number): Promise<{ failedPro
 async function probingCost(agents: number, seconds: number): Promise<{ cpuPercent: number; probes: number }> {
   const host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'agents-host.ts'), String(agents)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: '1' },
+    env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
   });
   const list = await new Promise<{ nodeId: string; secret: string; url: string }[]>((resolve) =>
     readline.createInterface({ input: host.stdout! }).once('line', (l) => resolve(JSON.parse(l))),

@@ -52,7 +52,8 @@ const ensureChromium = () =>
 mkdirSync('test-results', { recursive: true });
 rmSync('test-results/waits', { recursive: true, force: true });
 
-const typesChecked = run('type check', 'npx', ['tsc', '--noEmit']);
+// Next's route types first (as its build makes them), so that tsc checks pages and routes as the build would.
+const typesChecked = run('route types', 'npx', ['next', 'typegen']) && run('type check', 'npx', ['tsc', '--noEmit']);
 if (typesChecked) passed++;
 else failed++;
 if (run('format and lint', 'npx', ['biome', 'check', '.'])) passed++;
@@ -86,6 +87,10 @@ function startBuild() {
   });
   closeSync(out);
   return new Promise((resolve) => {
+    child.on('error', (err) => {
+      console.error(`the app could not be built: ${err.message}`);
+      resolve(false);
+    });
     child.on('close', (code) => {
       console.log(`\n── build the app (beside the vitest run): npx next build\n${readFileSync(log, 'utf8')}`);
       timings.push(`build the app: ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -32,6 +32,8 @@ const running = holder.lifelineRunning;
 /** Jobs started and not finished (a job may be between two child processes, or in a hook). */
 const active = new Set<number>();
 const busySources = new Set<number>();
+/** Copy jobs started and not finished (they run beside the others: pump). */
+const activeCopies = new Set<number>();
 const cancelRequested = new Set<number>();
 
 /** A source with the plan it is protected under. */
@@ -143,10 +145,16 @@ export function runningJobs(): Job[] {
     .all();
 }
 
-/** Starts queued jobs in order, up to MAX_RUNNING, never two at once for one source. */
+/** Starts queued jobs in order: backups and restores up to MAX_RUNNING, never two at once for one source; copies
+ *  one at a time beside them (a first copy of a long history may take hours, and must not hold up backups or an
+ *  urgent restore; it reads under a shared lock, as a backup writes under one). */
 function pump(): void {
   for (const next of db().select().from(jobs).where(eq(jobs.status, 'queued')).orderBy(asc(jobs.id)).all()) {
-    if (active.size >= MAX_RUNNING) return;
+    if (next.kind === 'copy') {
+      if (activeCopies.size === 0) start(next);
+      continue;
+    }
+    if (active.size - activeCopies.size >= MAX_RUNNING) continue;
     if (next.sourceId !== null && busySources.has(next.sourceId)) continue;
     start(next);
   }
@@ -234,7 +242,9 @@ function start(job: Job): void {
     .returning()
     .get();
   publish({ type: 'job', job: started });
-  busySources.add(source.id);
+  const isCopy = job.kind === 'copy';
+  if (isCopy) activeCopies.add(job.id);
+  else busySources.add(source.id);
   active.add(job.id);
   const work =
     job.kind === 'restore'
@@ -248,7 +258,8 @@ function start(job: Job): void {
       running.delete(job.id);
       active.delete(job.id);
       cancelRequested.delete(job.id);
-      busySources.delete(source.id);
+      if (isCopy) activeCopies.delete(job.id);
+      else busySources.delete(source.id);
       finish(job.id, outcome);
       if (outcome.status === 'failed')
         notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
@@ -358,12 +369,24 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
     );
     if (held.length > 0) recordCopy(target.id, key, Math.max(...held.map((s) => Date.parse(s.time))));
     const copied = held.filter((s) => s.copied).length;
+    // The copies are kept by the plan's retention too (what a bucket's object lock still retains stays).
+    let retention: string | null = null;
+    if (source.plan.keepLast > 0 || source.plan.keepDaily > 0) {
+      const forget = await runCli(
+        forgetArgs(source, target.location),
+        target.passwordFile,
+        undefined,
+        target.s3Credentials,
+      ).done;
+      if (forget.code !== 0)
+        retention = `copied, but the retention of the copies failed: ${String(forget.error?.message ?? forget.code)}`;
+    }
     return {
-      status: 'succeeded',
+      status: retention ? 'failed' : 'succeeded',
       filesDone: copied,
       filesTotal: held.length,
       newBytes: Number(result.newBytes),
-      error: null,
+      error: retention,
     };
   }
   return wasCancelled(run)
@@ -386,14 +409,19 @@ export function partlyRestoredMessage(warnings: unknown): string {
   return `restored, but ${list.length} ${list.length === 1 ? 'entry was' : 'entries were'} restored only in part: ${shown}${list.length > 3 ? `; and ${list.length - 3} more` : ''}`;
 }
 
+/** `lifeline forget` of the source's snapshots in a repository, by its plan's retention policy. */
+function forgetArgs(source: Protected, location: string): string[] {
+  const args = ['forget', '--repo', location, '--source', sourceKeyOf(source)];
+  if (source.plan.keepLast > 0) args.push('--keep-last', String(source.plan.keepLast));
+  if (source.plan.keepDaily > 0) args.push('--keep-daily', String(source.plan.keepDaily));
+  return args;
+}
+
 /** Forgets the source's snapshots its retention policy does not keep; prune reclaims their space later. */
 async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
   const location = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
   if (!location) return;
-  const args = ['forget', '--repo', location, '--source', sourceKeyOf(source)];
-  if (source.plan.keepLast > 0) args.push('--keep-last', String(source.plan.keepLast));
-  if (source.plan.keepDaily > 0) args.push('--keep-daily', String(source.plan.keepDaily));
-  const { code, result } = await runCli(args, repo.passwordFile).done;
+  const { code, result } = await runCli(forgetArgs(source, location), repo.passwordFile).done;
   if (code !== 0 || !result) {
     console.error(`retention of ${source.name} after job ${job.id} failed`);
     return;

@@ -44,7 +44,7 @@ export interface SourceHealth {
   nextRunAt: number | null;
   /** The repository its backups go to, and whether that is off this machine. */
   repository: { offMachine: boolean };
-  /** Each repository for copies that holds its snapshots, or that its plan copies into. */
+  /** The repository for copies its plan copies into, if any. */
   copies: CopyHealth[];
   /** Whether any copy of it is off the dashboard's machine (its main repository, or a copy). */
   offMachine: boolean;
@@ -73,9 +73,8 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
       const key = sourceKeyOf(source);
       const held = new Map(statuses.filter((c) => c.sourceKey === key).map((c) => [c.repositoryId, c]));
-      const copyIds = [
-        ...new Set([...(plan.copyRepositoryId === null ? [] : [plan.copyRepositoryId]), ...held.keys()]),
-      ];
+      // The repository the plan copies into now (one it copied into before ages on there, and is not shown).
+      const copyIds = plan.copyRepositoryId === null ? [] : [plan.copyRepositoryId];
       const copies = copyIds.flatMap((id): CopyHealth[] => {
         const target = targets.get(id);
         if (!target) return [];

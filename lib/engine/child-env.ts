@@ -21,6 +21,8 @@ export function isSecret(name: string, value: string | undefined): boolean {
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(process.env)) if (!isSecret(name, value)) env[name] = value;
+  // Whose death a CLI outlives is for its own parent to say, never inherited by what that CLI starts.
+  delete env.LIFELINE_EXIT_WITH_PARENT;
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

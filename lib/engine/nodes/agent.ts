@@ -17,7 +17,8 @@ import { EngineError } from '../errors';
 import { runHook } from '../run-hook';
 import { backupResultData, restoreResultData } from '../job-results';
 import { Repository } from '../repository/repository';
-import { runRestore } from '../restore/run-restore';
+import { type RestoreResult, runRestore } from '../restore/run-restore';
+import { underReaderLock } from '../repository/lock';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
@@ -393,8 +394,9 @@ export class Agent {
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       this.refuseOthersData(snapshot.id, snapshot.source);
       const restoreWorker = path.join(__dirname, 'restore-worker.cjs');
-      const restore = () =>
+      const restore = (lock = true) =>
         runRestore(repo, {
+          lock,
           snapshot,
           target: req.target,
           include: req.include,
@@ -408,24 +410,36 @@ export class Agent {
         });
       if (req.dryRun || path.resolve(req.target) !== '/')
         return restoreResultData(snapshot, await restore(), req.dryRun);
-      return this.dataExclusive(async () => {
-        // Meanwhile no promotion: a service must not start on half-restored files.
-        this.restoringInPlace = true;
-        try {
-          const epoch = this.state.epoch;
-          const wasRunning = this.service !== null;
-          await this.exclusive(() => this.stopOwnService());
-          const result = await restore();
-          await this.exclusive(async () => {
-            if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service)
-              await this.runService();
-          });
-          return restoreResultData(snapshot, result, false);
-        } finally {
-          this.restoringInPlace = false;
-        }
-      });
+      // The repository's lock is taken before the service is stopped: a restore that cannot have it (a prune's
+      // sweep runs) leaves the service running.
+      return this.dataExclusive(() =>
+        underReaderLock(
+          (o) => repo.lock(o),
+          'restore',
+          { signal },
+          () => this.restoreInPlace(() => restore(false)),
+        ),
+      ).then((result) => restoreResultData(snapshot, result, false));
     });
+  }
+
+  /** Stops the service, restores, and starts it again if it ran and this node is still the primary it was. */
+  private async restoreInPlace(restore: () => Promise<RestoreResult>): Promise<RestoreResult> {
+    // Meanwhile no promotion: a service must not start on half-restored files.
+    this.restoringInPlace = true;
+    try {
+      const epoch = this.state.epoch;
+      const wasRunning = this.service !== null;
+      await this.exclusive(() => this.stopOwnService());
+      const result = await restore();
+      await this.exclusive(async () => {
+        if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service)
+          await this.runService();
+      });
+      return result;
+    } finally {
+      this.restoringInPlace = false;
+    }
   }
 
   // --- internals -------------------------------------------------------------------------------------------

@@ -88,6 +88,25 @@ describe.each(backends)('a node’s append-only access to the repository, on $na
     expect(await storage.exists(lock)).toBe(false);
   });
 
+  it('a node at its quota may still take locks (to restore), but at most 16 at once; one released makes room', async () => {
+    const full = new AppendOnlyAccess(storage, {
+      key: async () => key,
+      quota: { reserve: () => ({ ok: false, why: 'the node holds its whole quota' }), forget: () => undefined },
+    });
+    const name = (i: number) => `locks/${(i + 40).toString(16).padStart(2, '0').repeat(16)}`;
+    for (let i = 0; i < 16; i++) expect((await full.handle('n3', 'PUT', name(i), q(), lockOf('n3'))).status).toBe(204);
+    const refused = await full.handle('n3', 'PUT', name(16), q(), lockOf('n3'));
+    expect(refused.status).toBe(429);
+    expect(refused.body.toString()).toContain('at most 16 locks at once');
+    expect(await storage.exists(name(16))).toBe(false);
+    // Another node's locks are its own count.
+    expect((await full.handle('n4', 'PUT', name(17), q(), lockOf('n4'))).status).toBe(204);
+    expect((await full.handle('n3', 'DELETE', name(0), q(), Buffer.alloc(0))).status).toBe(204);
+    expect((await full.handle('n3', 'PUT', name(16), q(), lockOf('n3'))).status).toBe(204);
+    for (let i = 1; i <= 16; i++) await full.handle('n3', 'DELETE', name(i), q(), Buffer.alloc(0));
+    await full.handle('n4', 'DELETE', name(17), q(), Buffer.alloc(0));
+  });
+
   it('reads objects, ranges and listings, and rejects names outside the repository', async () => {
     expect(
       (await access.handle('n1', 'GET', `data/${id}`, q('offset=7&length=4'), Buffer.alloc(0))).body.toString(),

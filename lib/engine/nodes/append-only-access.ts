@@ -19,6 +19,8 @@ import { CLOCK_WINDOW_MS } from './signed-request';
 
 /** A lock record is a few hundred bytes sealed. */
 const MAX_LOCK_BYTES = 4096;
+/** Locks a node may hold at once (a backup, a ship round and a restore or two). */
+const MAX_LOCKS_PER_NODE = 16;
 
 const CONTENT_ADDRESSED = new Set(['data', 'index', 'snapshots']);
 
@@ -126,15 +128,15 @@ export class AppendOnlyAccess {
       if (!owner && (await this.storage.exists(name))) return text(403, 'a node may only write its own locks');
       const refusal = await this.checkLock(nodeId, name, body);
       if (refusal) return this.refuse(nodeId, name, refusal);
-      // A new lock is an object of the node's until it removes it; a refresh of its own costs nothing more.
-      const charge = owner ? null : this.options.quota?.reserve(nodeId, name, body.length);
-      if (charge && !charge.ok) return this.overQuota(nodeId, name, charge.why);
+      // Locks are not charged to the quota (a node at its quota must still be able to restore), but a node may hold
+      // only a few at once, so that it cannot fill the repository with them.
+      if (!owner && (await this.locksHeld(nodeId)) >= MAX_LOCKS_PER_NODE)
+        return this.refuse(nodeId, name, `a node may hold at most ${MAX_LOCKS_PER_NODE} locks at once`, 429);
       try {
         this.lockOwners.set(name, nodeId);
         await this.storage.put(name, body);
       } catch (err) {
         if (!owner) this.lockOwners.delete(name);
-        charge?.undo();
         throw err;
       }
       return text(204, '');
@@ -185,6 +187,14 @@ export class AppendOnlyAccess {
   private overQuota(nodeId: string, name: string, why: string): AccessResult {
     this.options.onOverQuota?.(nodeId, name, why);
     return text(507, `quota-exceeded: ${why}`);
+  }
+
+  /** The node's locks that are in the repository now (one removed behind the API's back is not counted). */
+  private async locksHeld(nodeId: string): Promise<number> {
+    let held = 0;
+    for (const lock of await this.storage.list('locks'))
+      if (this.lockOwners.get(`locks/${lock.name}`) === nodeId) held++;
+    return held;
   }
 
   private refuse(nodeId: string, name: string, why: string, status = 400): AccessResult {

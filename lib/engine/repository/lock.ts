@@ -122,7 +122,8 @@ export async function underReaderLock<T>(
   try {
     return await read();
   } finally {
-    await held.release();
+    // What was read stands: a lock that could not be removed goes stale, and is cleared by whoever finds it.
+    await held.release().catch(() => undefined);
   }
 }
 

@@ -61,14 +61,18 @@ export interface RestoreResult {
   target?: TargetInspection;
 }
 
+const PREVIEW_LOCK_WAIT_MS = 15_000;
+
 /** Restores under a shared lock on the repository (lock.ts, `underReaderLock`): a prune that starts meanwhile
  *  deletes nothing until it is done. */
 export function runRestore(repo: Repository, options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
+  // A preview is answered while someone waits on a page: it waits for a prune's sweep a short while only.
+  const lockWaitMs = options.lockWaitMs ?? (options.dryRun ? PREVIEW_LOCK_WAIT_MS : undefined);
   return underReaderLock(
     (o) => repo.lock(o),
     'restore',
-    options,
+    { ...options, lockWaitMs },
     () => restoreLocked(repo, options, started),
   );
 }
