@@ -6,12 +6,13 @@
 //   node scripts/radosgw.mjs stop [DIR]    stops the daemons started there (by the pids they wrote) and removes DIR
 //
 // Needs Debian's ceph-mon, ceph-osd, radosgw and ceph-common: installed when run as root, a clear message otherwise.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { ensurePackages, freePort, killStarted, listening, until } from './local-servers.mjs';
 
 const PACKAGES = ['ceph-mon', 'ceph-osd', 'radosgw', 'ceph-common'];
 const BINARIES = ['/usr/bin/ceph-mon', '/usr/bin/ceph-osd', '/usr/bin/radosgw', '/usr/bin/radosgw-admin'];
@@ -19,48 +20,7 @@ const START_TIMEOUT_MS = 120_000;
 
 /** Installs the Ceph packages when run as root; otherwise throws, saying how. */
 export function ensureCeph() {
-  if (BINARIES.every((b) => existsSync(b))) return;
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log(`installing Debian's ${PACKAGES.join(', ')} for a local S3 server (radosgw)`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...PACKAGES], { stdio: 'inherit', env });
-    if (BINARIES.every((b) => existsSync(b))) return;
-  }
-  throw new Error(
-    `the S3 tests need a local radosgw: install it with: sudo apt-get install -y --no-install-recommends ${PACKAGES.join(' ')}`,
-  );
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, check, timeoutMs = START_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`radosgw: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function listening(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  ensurePackages(PACKAGES, BINARIES, 'a local S3 server (radosgw)');
 }
 
 /** Starts monitor, OSD and radosgw in `dir`; resolves with the endpoint and an S3 user's keys. */
@@ -141,15 +101,15 @@ rgw enable usage log = false
   );
   ceph('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', path.join(dir, 'monmap')]);
   ceph('ceph-mon', ['-i', 'a']);
-  await until('the monitor', () => listening(monPort));
+  await until('the Ceph monitor', () => listening(monPort), START_TIMEOUT_MS);
   const osdUuid = randomUUID();
   const id = ceph('ceph', ['osd', 'new', osdUuid]).trim();
   mkdirSync(path.join(dir, 'osd', `osd.${id}`), { mode: 0o700 });
   ceph('ceph-osd', ['-i', id, '--mkfs', '--osd-uuid', osdUuid]);
   ceph('ceph-osd', ['-i', id]);
-  await until('the OSD', () => /1 up/.test(ceph('ceph', ['osd', 'stat'])));
+  await until('the Ceph OSD', () => /1 up/.test(ceph('ceph', ['osd', 'stat'])), START_TIMEOUT_MS);
   ceph('radosgw', ['-n', 'client.rgw']);
-  await until('radosgw', () => listening(rgwPort));
+  await until('radosgw', () => listening(rgwPort), START_TIMEOUT_MS);
   const accessKeyId = `LL${randomBytes(9).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(24).toString('base64url');
   ceph('radosgw-admin', [
@@ -176,23 +136,7 @@ export function stopRadosgw(dir = '.radosgw') {
     if (existsSync(file)) pids.add(Number(readFileSync(file, 'utf8').trim()));
   }
   // A daemon whose pid file is gone (a start cut short) is still found by its command line.
-  const conf = path.join(dir, 'ceph.conf');
-  for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(conf)) pids.add(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  for (const pid of pids) {
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  killStarted(path.join(dir, 'ceph.conf'), [...pids]);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 
+import { ensureEtcd } from './etcd.mjs';
 import { ensureCeph } from './radosgw.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -65,10 +66,13 @@ else failed++;
 ensurePackage('/usr/bin/time', 'time', 'The memory test (11.1) needs GNU time');
 // The S3 tests run against a throw-away radosgw (scripts/radosgw.mjs) from Debian's Ceph packages; without them
 // those tests fail, saying how to install them.
-try {
-  ensureCeph();
-} catch (err) {
-  console.error(err.message);
+// Likewise the coordination tests, against a throw-away etcd (scripts/etcd.mjs) from Debian's etcd-server.
+for (const ensure of [ensureCeph, ensureEtcd]) {
+  try {
+    ensure();
+  } catch (err) {
+    console.error(err.message);
+  }
 }
 // The app is built for the end-to-end tests while vitest runs: vitest's tests spend much of their time waiting on
 // processes and sockets, and the build takes the CPU they leave. Its output is shown once vitest is done. Types

@@ -1,0 +1,116 @@
+// Failover coordination on etcd, after Patroni: a group's leader key is held under a lease that its holder renews;
+// another member may create the key only once it is gone (the lease expired, or was revoked on resign), in one
+// transaction that compares the key's create_revision with 0, so that two members can never both hold it. The
+// key's create_revision is the fencing token: it only ever grows, and whatever acts for a primary (the storage
+// API, the endpoints) refuses a token lower than the newest it has seen.
+//
+// Renewals are explicit (no background keepalive): the caller renews on its own monotonic schedule, and a renewal
+// that fails is a lost leadership for it to act on (stop the service) rather than something retried behind its
+// back. This file is the store only; the leader loop is built on it.
+import { Etcd3, type Lease } from 'etcd3';
+
+import { EngineError } from '../errors';
+
+export interface LeaderRecord {
+  /** Who holds the key (a node id). */
+  holder: string;
+  /** The key's create_revision: the fencing token of this leadership. */
+  token: string;
+}
+
+export interface Leadership extends LeaderRecord {
+  /** Renews the lease for another TTL; false when it is gone (expired, revoked): the leadership is lost. */
+  renew(): Promise<boolean>;
+  /** Gives the key up at once (deleted only if it is still this leadership's), and revokes the lease. */
+  resign(): Promise<void>;
+}
+
+export interface EtcdStoreOptions {
+  endpoints: string[];
+  /** Every key the store reads or writes is under this prefix (a group's: per-node credentials are limited to it). */
+  prefix: string;
+  /** How long one request may take before it counts as failed. */
+  requestTimeoutMs?: number;
+}
+
+export class EtcdStore {
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+
+  constructor(options: EtcdStoreOptions) {
+    if (!options.prefix.endsWith('/')) throw new EngineError('invalid-argument', 'an etcd prefix ends with /');
+    this.timeoutMs = options.requestTimeoutMs ?? 2000;
+    this.client = new Etcd3({
+      hosts: options.endpoints,
+      dialTimeout: this.timeoutMs,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+    });
+    this.prefix = options.prefix;
+  }
+
+  /** Tries for the leader key `name` as `holder`, under a lease of `ttlSeconds`: the leadership if the key was
+   *  free, null if someone holds it. */
+  async campaign(name: string, holder: string, ttlSeconds: number): Promise<Leadership | null> {
+    const key = this.prefix + name;
+    const lease = this.client.lease(ttlSeconds, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    try {
+      const leaseId = await lease.grant();
+      const txn = await this.client
+        .if(key, 'Create', '==', 0)
+        .then(this.client.put(key).value(holder).lease(leaseId))
+        .else(this.client.get(key))
+        .commit();
+      if (!txn.succeeded) {
+        await lease.revoke().catch(() => undefined);
+        return null;
+      }
+      const token = String(txn.header.revision);
+      return this.leadership(key, holder, token, lease);
+    } catch (err) {
+      await lease.revoke().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Who holds the leader key `name` now, with its token; null when nobody does. */
+  async leader(name: string): Promise<LeaderRecord | null> {
+    const res = await this.client.get(this.prefix + name).exec();
+    const kv = res.kvs[0];
+    return kv ? { holder: kv.value.toString(), token: String(kv.create_revision) } : null;
+  }
+
+  /** A plain value under the prefix (a member's published replication position, an intention). */
+  async put(name: string, value: string): Promise<void> {
+    await this.client.put(this.prefix + name).value(value);
+  }
+
+  async get(name: string): Promise<string | null> {
+    return this.client.get(this.prefix + name).string();
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private leadership(key: string, holder: string, token: string, lease: Lease): Leadership {
+    return {
+      holder,
+      token,
+      renew: async () => {
+        try {
+          const res = await lease.keepaliveOnce();
+          return Number(res.TTL) > 0;
+        } catch {
+          return false;
+        }
+      },
+      resign: async () => {
+        // Only this leadership's key: one that expired and was taken by another member is not touched.
+        await this.client.if(key, 'Create', '==', Number(token)).then(this.client.delete().key(key)).commit();
+        await lease.revoke().catch(() => undefined);
+      },
+    };
+  }
+}

@@ -1,0 +1,96 @@
+// 13.1, the store under the leader loop: a group's leader key on a real etcd (Debian's etcd-server, started by
+// scripts/etcd.mjs on 127.0.0.1): one holder at a time, taken over only once its lease is gone, with a token that
+// only grows; and a leadership that outlives the loss of one member of three.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
+import { killMember, restartMember, startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
+
+import { tempDir } from './helpers';
+import { waitFor } from './support/wait';
+
+/** The shortest lease etcd grants with the scripts' election timeout (1 s): 1.5 election timeouts, rounded up. */
+const TTL = 2;
+
+describe('13.1 the leader key on etcd', () => {
+  let server: Awaited<ReturnType<typeof startEtcd>>;
+  const stores: EtcdStore[] = [];
+  const store = (prefix: string) => {
+    const s = new EtcdStore({ endpoints: server.endpoints, prefix });
+    stores.push(s);
+    return s;
+  };
+  beforeAll(async () => {
+    server = await startEtcd(tempDir('etcd'), 3);
+  }, 60_000);
+  afterAll(() => {
+    for (const s of stores) s.close();
+    if (server) stopEtcd(server.dir);
+  });
+
+  it('13.1 of two members that try at once one holds the key; the other gets it only once the lease has run out, with a higher token', async () => {
+    const a = store('/groups/g1/');
+    const b = store('/groups/g1/');
+    const [ra, rb] = await Promise.all([a.campaign('leader', 'node-a', TTL), b.campaign('leader', 'node-b', TTL)]);
+    expect([ra, rb].filter(Boolean)).toHaveLength(1);
+    const first = (ra ?? rb)!;
+    const other = ra ? b : a;
+    const otherName = ra ? 'node-b' : 'node-a';
+    expect(await other.leader('leader')).toEqual({ holder: first.holder, token: first.token });
+    expect(await other.campaign('leader', otherName, TTL)).toBeNull();
+    // The holder stops renewing (a stalled agent): its lease runs out, and only then may the other take over.
+    const second = await waitFor(
+      'the lapsed leadership to be taken over',
+      () => other.campaign('leader', otherName, TTL),
+      TTL * 1000 + 5000,
+    );
+    expect(BigInt(second.token)).toBeGreaterThan(BigInt(first.token));
+    expect(await first.renew()).toBe(false);
+    // The old holder's resign must not remove the new holder's key.
+    await first.resign();
+    expect(await a.leader('leader')).toEqual({ holder: otherName, token: second.token });
+    await second.resign();
+    expect(await a.leader('leader')).toBeNull();
+  }, 30_000);
+
+  it('13.1 a leadership renewed in time is kept past its TTL; resign hands the key over at once; groups do not share keys', async () => {
+    const a = store('/groups/g2/');
+    const b = store('/groups/g2/');
+    const elsewhere = store('/groups/g3/');
+    const held = (await a.campaign('leader', 'node-a', TTL))!;
+    expect(held).not.toBeNull();
+    expect(await elsewhere.campaign('leader', 'node-c', TTL)).not.toBeNull();
+    const until = Date.now() + TTL * 1000 * 2;
+    await waitFor(
+      'two TTLs of renewals',
+      async () => {
+        expect(await held.renew()).toBe(true);
+        expect(await b.campaign('leader', 'node-b', TTL)).toBeNull();
+        return Date.now() > until;
+      },
+      TTL * 1000 * 4,
+    );
+    await held.resign();
+    const next = await b.campaign('leader', 'node-b', TTL);
+    expect(next?.holder).toBe('node-b');
+    await next?.resign();
+  }, 30_000);
+
+  it('13.1 the holder keeps the key, and others see it, while one of the three etcd members is down', async () => {
+    const a = store('/groups/g4/');
+    const held = (await a.campaign('leader', 'node-a', TTL))!;
+    killMember(server, 'm0');
+    try {
+      const until = Date.now() + TTL * 1000 * 2;
+      await waitFor(
+        'renewals through the two members left',
+        async () => (await held.renew()) && Date.now() > until,
+        TTL * 1000 * 6,
+      );
+      expect(await store('/groups/g4/').leader('leader')).toEqual({ holder: 'node-a', token: held.token });
+    } finally {
+      await restartMember(server, 'm0');
+    }
+    await held.resign();
+  }, 60_000);
+});
