@@ -25,6 +25,12 @@ export interface Leadership extends LeaderRecord {
   resign(): Promise<void>;
 }
 
+export interface Registration {
+  /** Renews the value's lease and writes `value`; false once the lease is gone (the value with it). */
+  update(value: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 export interface EtcdStoreOptions {
   endpoints: string[];
   /** Every key the store reads or writes is under this prefix (a group's: per-node credentials are limited to it). */
@@ -88,6 +94,36 @@ export class EtcdStore {
 
   async get(name: string): Promise<string | null> {
     return this.client.get(this.prefix + name).string();
+  }
+
+  /** Every value under `under` (below the prefix), by the rest of its key. */
+  async list(under: string): Promise<Map<string, string>> {
+    const all = await this.client
+      .getAll()
+      .prefix(this.prefix + under)
+      .strings();
+    return new Map(Object.entries(all).map(([key, value]) => [key.slice(this.prefix.length + under.length), value]));
+  }
+
+  /** A value that lives as long as its writer renews it (a member's published state: gone with the member). */
+  async register(name: string, value: string, ttlSeconds: number): Promise<Registration> {
+    const key = this.prefix + name;
+    const lease = this.client.lease(ttlSeconds, { autoKeepAlive: false });
+    lease.on('lost', () => undefined);
+    await lease.put(key).value(value);
+    return {
+      update: async (next) => {
+        try {
+          const res = await lease.keepaliveOnce();
+          if (Number(res.TTL) <= 0) return false;
+          await lease.put(key).value(next);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      close: () => lease.revoke().catch(() => undefined),
+    };
   }
 
   close(): void {

@@ -1,0 +1,96 @@
+// 13.1, the leader loop on a real etcd: when the primary stops renewing its key, the freshest standby within the
+// group's maximum lag takes over, with a higher fencing token, and the old primary learns that it lost the key; a
+// standby too far behind never takes over, and says why. Each member's loop is stepped by the test.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
+import { LeaderLoop, type TickResult } from '@/lib/engine/coordination/leader-loop';
+import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
+
+import { tempDir } from './helpers';
+import { waitFor } from './support/wait';
+
+const TTL = 2;
+
+describe('13.1 the leader loop', () => {
+  let server: Awaited<ReturnType<typeof startEtcd>>;
+  const stores: EtcdStore[] = [];
+  beforeAll(async () => {
+    server = await startEtcd(tempDir('etcd-loop'), 1);
+  }, 60_000);
+  afterAll(() => {
+    for (const s of stores) s.close();
+    if (server) stopEtcd(server.dir);
+  });
+
+  /** A member of `group` whose position the test sets, and what its callbacks were told. */
+  const member = (group: string, nodeId: string, position: number, maxLag: number) => {
+    const store = new EtcdStore({ endpoints: server.endpoints, prefix: `/groups/${group}/` });
+    stores.push(store);
+    const told = { promoted: [] as string[], demoted: [] as string[], noCandidate: [] as string[] };
+    const state = { position };
+    const loop = new LeaderLoop({
+      store,
+      nodeId,
+      ttlSeconds: TTL,
+      maxLag,
+      position: async () => state.position,
+      onPromote: async (token) => void told.promoted.push(token),
+      onDemote: async (why) => void told.demoted.push(why),
+      onNoCandidate: (why) => void told.noCandidate.push(why),
+    });
+    return { loop, told, state, store };
+  };
+
+  it('13.1 when the primary stops renewing, the freshest standby within the maximum lag takes over with a higher token; the other defers; the old primary learns it lost the key', async () => {
+    const a = member('g1', 'node-a', 100, 50);
+    const b = member('g1', 'node-b', 100, 50);
+    const c = member('g1', 'node-c', 90, 50);
+    expect(await a.loop.tick()).toBe('promoted');
+    expect(await a.loop.tick()).toBe('leader');
+    expect(await b.loop.tick()).toBe('following');
+    expect(await c.loop.tick()).toBe('following');
+    // node-a stalls: it renews nothing from now on. The standbys go on.
+    const seenByC: TickResult[] = [];
+    await waitFor(
+      'node-b to take over once node-a’s lease has run out',
+      async () => {
+        seenByC.push(await c.loop.tick());
+        return (await b.loop.tick()) === 'promoted';
+      },
+      TTL * 1000 + 5000,
+    );
+    expect(seenByC).not.toContain('promoted');
+    expect(seenByC).toContain('following');
+    expect(await c.loop.tick()).toBe('following');
+    expect(BigInt(b.told.promoted[0])).toBeGreaterThan(BigInt(a.told.promoted[0]));
+    expect(await a.loop.tick()).toBe('demoted');
+    expect(a.told.demoted[0]).toMatch(/leader key was lost/);
+    expect(a.loop.token).toBeNull();
+    // The old primary, back, follows the new one.
+    expect(await a.loop.tick()).toBe('following');
+    expect(await b.store.leader('leader')).toEqual({ holder: 'node-b', token: b.told.promoted[0] });
+    for (const m of [a, b, c]) await m.loop.stop();
+  }, 30_000);
+
+  it('13.1 a standby further behind the primary than the group’s maximum lag never takes the key: no failover, and it says why', async () => {
+    const a = member('g2', 'node-a', 1000, 50);
+    const b = member('g2', 'node-b', 100, 50);
+    expect(await a.loop.tick()).toBe('promoted');
+    expect(await a.loop.tick()).toBe('leader');
+    expect(await b.loop.tick()).toBe('following');
+    await waitFor(
+      'node-a’s lease to run out',
+      async () => (await b.store.leader('leader')) === null,
+      TTL * 1000 + 5000,
+    );
+    for (let i = 0; i < 3; i++) expect(await b.loop.tick()).toBe('not-eligible');
+    expect(b.told.promoted).toEqual([]);
+    expect(b.told.noCandidate[0]).toContain("node-b is 900 behind the primary's last position");
+    expect(await b.store.leader('leader')).toBeNull();
+    // Caught up to within the maximum, it takes over.
+    b.state.position = 960;
+    expect(await b.loop.tick()).toBe('promoted');
+    for (const m of [a, b]) await m.loop.stop();
+  }, 30_000);
+});
