@@ -3,6 +3,7 @@
 // only grows; and a leadership that outlives the loss of one member of three.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { enableAuth, grantPrefix } from '@/lib/engine/coordination/etcd-access';
 import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
 import { killMember, restartMember, startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
@@ -93,4 +94,48 @@ describe('13.1 the leader key on etcd', () => {
     }
     await held.resign();
   }, 60_000);
+});
+
+describe('13.1 a node’s etcd credentials', () => {
+  let server: Awaited<ReturnType<typeof startEtcd>>;
+  const stores: EtcdStore[] = [];
+  beforeAll(async () => {
+    server = await startEtcd(tempDir('etcd-auth'), 1);
+  }, 60_000);
+  afterAll(() => {
+    for (const s of stores) s.close();
+    if (server) stopEtcd(server.dir);
+  });
+
+  it('13.1 reach its own group’s keys only: another group’s leader key and keys outside any group are refused, and nothing is written there', async () => {
+    const admin = { endpoints: server.endpoints, rootPassword: 'root secret' };
+    await enableAuth(admin);
+    await enableAuth(admin);
+    await grantPrefix(admin, '/groups/g1/', 'node-a', 'node-a secret');
+    await grantPrefix(admin, '/groups/g2/', 'node-b', 'node-b secret');
+    const as = (prefix: string, username: string, password: string) => {
+      const s = new EtcdStore({ endpoints: server.endpoints, prefix, auth: { username, password } });
+      stores.push(s);
+      return s;
+    };
+    const own = as('/groups/g1/', 'node-a', 'node-a secret');
+    const held = await own.campaign('leader', 'node-a', 5);
+    expect(held?.holder).toBe('node-a');
+    await own.put('primary-position', '1');
+    // The same node's credentials, aimed at another group and at the root of the keyspace.
+    for (const prefix of ['/groups/g2/', '/']) {
+      const stray = as(prefix, 'node-a', 'node-a secret');
+      await expect(stray.campaign('leader', 'node-a', 5)).rejects.toThrow(/permission denied/);
+      await expect(stray.put('leader', 'node-a')).rejects.toThrow(/permission denied/);
+      await expect(stray.get('leader')).rejects.toThrow(/permission denied/);
+    }
+    const other = as('/groups/g2/', 'node-b', 'node-b secret');
+    expect(await other.leader('leader')).toBeNull();
+    expect(await other.campaign('leader', 'node-b', 5)).not.toBeNull();
+    // Without credentials, nothing at all.
+    const anonymous = new EtcdStore({ endpoints: server.endpoints, prefix: '/groups/g1/' });
+    stores.push(anonymous);
+    await expect(anonymous.get('leader')).rejects.toThrow();
+    await held?.resign();
+  }, 30_000);
 });

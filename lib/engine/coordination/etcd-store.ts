@@ -37,6 +37,8 @@ export interface EtcdStoreOptions {
   prefix: string;
   /** How long one request may take before it counts as failed. */
   requestTimeoutMs?: number;
+  /** The node's own etcd user (etcd-access.ts), where authentication is on. */
+  auth?: { username: string; password: string };
 }
 
 export class EtcdStore {
@@ -49,6 +51,7 @@ export class EtcdStore {
     this.timeoutMs = options.requestTimeoutMs ?? 2000;
     this.client = new Etcd3({
       hosts: options.endpoints,
+      ...(options.auth ? { auth: options.auth } : {}),
       dialTimeout: this.timeoutMs,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
     });
