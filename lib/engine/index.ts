@@ -16,3 +16,4 @@ export { runCopy, type CopyResult, type CopiedSnapshot } from './copy/run-copy';
 export { runPrune, type PruneResult } from './retention/run-prune';
 export { applyRetention, type RetentionPolicy } from './retention/policy';
 export { diffSnapshots, type DiffEntry } from './diff/diff-snapshots';
+export { WatchdogClient, type WatchdogEvent } from './coordination/watchdog-client';
