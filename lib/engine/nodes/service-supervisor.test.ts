@@ -56,4 +56,36 @@ describe('the service supervisor', () => {
     );
     expect(existsSync(path.join(dir, 'data3'))).toBe(true);
   });
+
+  it('13.7 a stop takes the service’s whole process group: a child it started (which would go on serving on its port) is gone too', async () => {
+    const pids = path.join(dir, 'worker.pid');
+    // A wrapper that starts the real server as its child and ignores the stop signal itself, as shells and
+    // process managers in front of a service may.
+    const wrapper = `const c = require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(server)}], { stdio: 'inherit', env: process.env }); require('fs').writeFileSync(${JSON.stringify(pids)}, String(c.pid)); process.on('SIGTERM', () => process.exit(0))`;
+    const service = serviceConfigSchema.parse({
+      command: [process.execPath, '-e', wrapper],
+      env: { PORT: '{port}' },
+      port: await freePort(),
+      health: { httpPath: '/health' },
+      stopTimeoutMs: 2000,
+      dataDir: path.join(dir, 'data4'),
+    });
+    const running = await startService(service, { port: service.port, dataDir: service.dataDir });
+    const worker = Number(readFileSync(pids, 'utf8'));
+    await stopService(service, running);
+    const alive = () => {
+      try {
+        process.kill(worker, 0);
+        return !/^\S+ \S+ Z/.test(readFileSync(`/proc/${worker}/stat`, 'utf8').replace(/\(.*\)/, 'x'));
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive()).toBe(false);
+      expect(await checkServiceHealth(service, service.port)).toBe(false);
+    } finally {
+      if (alive()) process.kill(worker, 'SIGKILL');
+    }
+  });
 });
