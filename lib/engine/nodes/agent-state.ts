@@ -67,7 +67,19 @@ export async function stopLeftover(pid: number | null, argv: string[]): Promise<
     }
   };
   if (!alive()) return;
-  process.kill(pid, 'SIGTERM');
+  // Its whole process group (the supervisor starts a service as the leader of one), or the process alone.
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Gone.
+      }
+    }
+  };
+  signal('SIGTERM');
   for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) process.kill(pid, 'SIGKILL');
+  signal('SIGKILL');
 }

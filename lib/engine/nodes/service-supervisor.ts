@@ -1,5 +1,7 @@
-// Runs the guarded service as a child process: starts it (waiting for its health check), stops it (its stop
-// signal, then SIGKILL after a grace period), checks its health, and reports an exit the moment it happens.
+// Runs the guarded service as a child process in a process group of its own: starts it (waiting for its health
+// check), stops it (its stop signal to the whole group, then SIGKILL to the group after a grace period, and to what
+// is left of it once the service's own process is gone), checks its health, and reports an exit the moment it
+// happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 
@@ -47,10 +49,13 @@ export async function startService(
   await mkdir(vars.dataDir, { recursive: true, mode: 0o700 });
   const [command, ...args] = service.command.map((c) => fill(c, vars));
   const env = Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, fill(v, vars)]));
+  // In a process group of its own, which a stop signals and kills whole: a child the service started (a worker, or
+  // the real server behind a wrapper) must never go on serving after a failover.
   const child = spawn(command, args, {
     cwd: service.cwd,
     env: childEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
@@ -78,18 +83,35 @@ export async function startService(
 /** Stops the service: its stop hook if it has one (given the service's pid), else its stop signal; SIGKILL if it
  *  is still running after its grace period either way. */
 export async function stopService(service: ServiceConfig, running: RunningService): Promise<ServiceExit> {
-  if (running.child.exitCode !== null || running.child.signalCode !== null) return running.exited;
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), service.stopTimeoutMs);
+  if (running.child.exitCode !== null || running.child.signalCode !== null) {
+    // The service's own process is gone; what it started may not be.
+    signalGroup(running, 'SIGKILL');
+    return running.exited;
+  }
+  const timer = setTimeout(() => signalGroup(running, 'SIGKILL'), service.stopTimeoutMs);
   if (service.stopCommand) {
     const env = childEnv({ SERVICE_PID: String(running.child.pid), SERVICE_PORT: String(running.port) });
     void runHook(service.stopCommand, Math.ceil(service.stopTimeoutMs / 1000), env).then((r) => {
       // A hook that failed leaves the signal to do the job.
-      if (!r.ok) running.child.kill(service.stopSignal);
+      if (!r.ok) signalGroup(running, service.stopSignal as NodeJS.Signals);
     });
   } else {
-    running.child.kill(service.stopSignal);
+    signalGroup(running, service.stopSignal as NodeJS.Signals);
   }
   const exit = await running.exited;
   clearTimeout(timer);
+  // Whatever of the group outlived the service's own process (a child that ignored the signal) goes now.
+  signalGroup(running, 'SIGKILL');
   return exit;
+}
+
+/** Signals the service's whole process group (its pid is the group's id: it was started detached). */
+function signalGroup(running: RunningService, signal: NodeJS.Signals): void {
+  const pid = running.child.pid;
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is empty.
+  }
 }
