@@ -14,7 +14,9 @@ import { watchdogDeadlineNs } from '@/lib/engine/coordination/watchdog-deadline'
 import { waitFor } from './support/wait';
 
 const DIST = path.resolve(__dirname, '..', 'dist');
-const TTL_MS = 2000;
+// 4 s: the watchdog kills 3 s after a renewal's send, far past any stall of the stand-in's 200 ms renewals on a
+// loaded machine, so only the faults the tests make can set it off.
+const TTL_MS = 4000;
 
 /** The stand-in agent: a service in a process group of its own (a parent and a child, both sleeping), the watchdog
  *  armed on that group, and a renewal every 200 ms. It prints what it started, as one JSON line. */
