@@ -83,6 +83,18 @@ async function twoSnapshots() {
   return { location, first, src, gone };
 }
 
+/** Forgets snapshot `id` and prunes, from another view of the repository; `open` lets the gated reader go on once
+ *  the prune has found its lock at the sweep (or, without one, once the prune is done). */
+async function forgetAndPrune(location: string, id: string, open: () => void) {
+  const watching = watchingStorage(location, open);
+  const pruner = await Repository.open(watching.storage, PASSWORD);
+  await runForget(pruner, {}, { ids: [id] });
+  const arm = async () => {
+    watching.view.armed = true;
+  };
+  return runPrune(pruner, { beforeSweep: arm }).finally(open);
+}
+
 describe('readers hold a shared lock against prune', () => {
   it('a restore started before a forget and prune of its snapshot restores every byte; the prune waits for it', async () => {
     const { location, first, src, gone } = await twoSnapshots();
@@ -93,13 +105,7 @@ describe('readers hold a shared lock against prune', () => {
     await gated.read;
     // The snapshot is forgotten and pruned while the restore is reading: the prune gets as far as its sweep and
     // finds the restore's lock (the reads go on then), or, without one, deletes the packs and finishes.
-    const watching = watchingStorage(location, () => gated.open());
-    const pruner = await Repository.open(watching.storage, PASSWORD);
-    await runForget(pruner, {}, { ids: [first.id] });
-    const arm = async () => {
-      watching.view.armed = true;
-    };
-    const pruning = runPrune(pruner, { beforeSweep: arm }).finally(() => gated.open());
+    const pruning = forgetAndPrune(location, first.id, gated.open);
     await restoring;
     expect(readFileSync(path.join(target, src, 'gone')).equals(gone)).toBe(true);
     const pruned = await pruning;
@@ -112,13 +118,7 @@ describe('readers hold a shared lock against prune', () => {
     const reader = await Repository.open(gated.storage, PASSWORD);
     const verifying = runVerify(reader, { readDataPercent: 100 });
     await gated.read;
-    const watching = watchingStorage(location, () => gated.open());
-    const pruner = await Repository.open(watching.storage, PASSWORD);
-    await runForget(pruner, {}, { ids: [first.id] });
-    const arm = async () => {
-      watching.view.armed = true;
-    };
-    const pruning = runPrune(pruner, { beforeSweep: arm }).finally(() => gated.open());
+    const pruning = forgetAndPrune(location, first.id, gated.open);
     const verified = await verifying;
     expect(verified.errors).toEqual([]);
     const pruned = await pruning;

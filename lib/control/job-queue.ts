@@ -56,20 +56,7 @@ export function sourceKeyOf(source: Pick<Source, 'node' | 'name'>): string {
 /** Queues a backup of a source, unless one is queued already (five clicks on Back up now, or a schedule that fires
  *  while one waits): then that job is the answer, with `merged`. */
 export function enqueueBackup(sourceId: number, requestedBy: string | null): Job & { merged?: true } {
-  const waiting = db()
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.sourceId, sourceId), eq(jobs.kind, 'backup'), eq(jobs.status, 'queued')))
-    .get();
-  if (waiting) return { ...waiting, merged: true };
-  const job = db()
-    .insert(jobs)
-    .values({ kind: 'backup', sourceId, status: 'queued', requestedBy, createdAt: Date.now() })
-    .returning()
-    .get();
-  publish({ type: 'job', job });
-  pump();
-  return job;
+  return enqueueOnce('backup', sourceId, requestedBy);
 }
 
 export interface CopyParams {
@@ -82,16 +69,27 @@ export function enqueueCopy(
   repositoryId: number,
   requestedBy: string | null,
 ): Job & { merged?: true } {
-  const params = JSON.stringify({ repositoryId } satisfies CopyParams);
-  const waiting = db()
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.sourceId, sourceId), eq(jobs.kind, 'copy'), eq(jobs.status, 'queued'), eq(jobs.params, params)))
-    .get();
+  return enqueueOnce('copy', sourceId, requestedBy, JSON.stringify({ repositoryId } satisfies CopyParams));
+}
+
+/** Queues a job of `kind` for the source, or answers the one of that kind (and params) queued already. */
+function enqueueOnce(
+  kind: 'backup' | 'copy',
+  sourceId: number,
+  requestedBy: string | null,
+  params?: string,
+): Job & { merged?: true } {
+  const same = and(
+    eq(jobs.sourceId, sourceId),
+    eq(jobs.kind, kind),
+    eq(jobs.status, 'queued'),
+    params === undefined ? undefined : eq(jobs.params, params),
+  );
+  const waiting = db().select().from(jobs).where(same).get();
   if (waiting) return { ...waiting, merged: true };
   const job = db()
     .insert(jobs)
-    .values({ kind: 'copy', sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params })
+    .values({ kind, sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params })
     .returning()
     .get();
   publish({ type: 'job', job });
