@@ -46,7 +46,7 @@ describe('13.1 the leader key on etcd', () => {
       TTL * 1000 + 5000,
     );
     expect(BigInt(second.token)).toBeGreaterThan(BigInt(first.token));
-    expect(await first.renew()).toBe(false);
+    expect(await first.renew()).toBe('lost');
     // The old holder's resign must not remove the new holder's key.
     await first.resign();
     expect(await a.leader('leader')).toEqual({ holder: otherName, token: second.token });
@@ -65,7 +65,7 @@ describe('13.1 the leader key on etcd', () => {
     await waitFor(
       'two TTLs of renewals',
       async () => {
-        expect(await held.renew()).toBe(true);
+        expect(await held.renew()).toBe('renewed');
         expect(await b.campaign('leader', 'node-b', TTL)).toBeNull();
         return Date.now() > until;
       },
@@ -85,7 +85,7 @@ describe('13.1 the leader key on etcd', () => {
       const until = Date.now() + TTL * 1000 * 2;
       await waitFor(
         'renewals through the two members left',
-        async () => (await held.renew()) && Date.now() > until,
+        async () => (await held.renew()) === 'renewed' && Date.now() > until,
         TTL * 1000 * 6,
       );
       expect(await store('/groups/g4/').leader('leader')).toEqual({ holder: 'node-a', token: held.token });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
+import { LEADER_KEY } from '@/lib/engine/coordination/group-keys';
 import { LeaderLoop, type TickResult } from '@/lib/engine/coordination/leader-loop';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
@@ -69,7 +70,7 @@ describe('13.1 the leader loop', () => {
     expect(a.loop.token).toBeNull();
     // The old primary, back, follows the new one.
     expect(await a.loop.tick()).toBe('following');
-    expect(await b.store.leader('leader')).toEqual({ holder: 'node-b', token: b.told.promoted[0] });
+    expect(await b.store.leader(LEADER_KEY)).toEqual({ holder: 'node-b', token: b.told.promoted[0] });
     for (const m of [a, b, c]) await m.loop.stop();
   }, 30_000);
 
@@ -81,13 +82,13 @@ describe('13.1 the leader loop', () => {
     expect(await b.loop.tick()).toBe('following');
     await waitFor(
       'node-a’s lease to run out',
-      async () => (await b.store.leader('leader')) === null,
+      async () => (await b.store.leader(LEADER_KEY)) === null,
       TTL * 1000 + 5000,
     );
     for (let i = 0; i < 3; i++) expect(await b.loop.tick()).toBe('not-eligible');
     expect(b.told.promoted).toEqual([]);
     expect(b.told.noCandidate[0]).toContain("node-b is 900 behind the primary's last position");
-    expect(await b.store.leader('leader')).toBeNull();
+    expect(await b.store.leader(LEADER_KEY)).toBeNull();
     // Caught up to within the maximum, it takes over.
     b.state.position = 960;
     expect(await b.loop.tick()).toBe('promoted');

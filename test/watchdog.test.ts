@@ -3,7 +3,6 @@
 // The agent here is a real process (a stand-in that starts a service group and the watchdog, and renews on a
 // timer), killed with SIGKILL or stopped with SIGSTOP as a crash or a stall would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -11,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { watchdogDeadlineNs } from '@/lib/engine/coordination/watchdog-deadline';
 
+import { groupMembers, runs } from './support/processes';
 import { waitFor } from './support/wait';
 
 const DIST = path.resolve(__dirname, '..', 'dist');
@@ -33,31 +33,6 @@ watchdog.ready.then(() => {
   console.log(JSON.stringify({ service: service.pid, watchdog: watchdog.pid }));
 });
 `;
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Every process of the group `pgid` that is still running (zombies, which no longer run, left out). */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) out.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
 
 let started: { agent: ChildProcess; service: number; watchdog: number } | null = null;
 afterEach(() => {
@@ -114,14 +89,14 @@ describe('13.2 the watchdog', () => {
     await waitFor('the service group to be killed', () => groupMembers(service).length === 0, TTL_MS + 3000);
     // Not before the deadline of a renewal sent just before the agent died (at most 200 ms before).
     expect(process.hrtime.bigint()).toBeGreaterThan(watchdogDeadlineNs(killedAt - 200_000_000n, TTL_MS));
-    await waitFor('the watchdog to exit', () => !alive(watchdog), 5000);
+    await waitFor('the watchdog to exit', () => !runs(watchdog), 5000);
   }, 30_000);
 
   it('13.2 an agent stopped with SIGSTOP past the deadline: the watchdog, a process of its own, kills the service', async () => {
     const { agent, service, watchdog } = await startAgent();
     agent.kill('SIGSTOP');
     await waitFor('the service group to be killed', () => groupMembers(service).length === 0, TTL_MS + 3000);
-    expect(alive(watchdog)).toBe(true);
+    expect(runs(watchdog)).toBe(true);
     agent.kill('SIGCONT');
   }, 30_000);
 });

@@ -8,6 +8,9 @@ import { createAgentServer } from '../../lib/engine/nodes/agent-server';
 import { EngineError } from '../../lib/engine/errors';
 import { readRoute, type Route } from '../../lib/engine/failover/route-file';
 import { StableEndpoint } from '../../lib/engine/failover/stable-endpoint';
+import { EtcdStore } from '../../lib/engine/coordination/etcd-store';
+import { DEFAULT_ETCD_ROOT, groupPrefix } from '../../lib/engine/coordination/group-keys';
+import { LeaderFollower } from '../../lib/engine/coordination/leader-follower';
 import { EXIT } from './commands';
 import type { Output } from './output';
 
@@ -50,9 +53,14 @@ export const agent: Daemon = async (v, out, signal) => {
   return EXIT.ok;
 };
 
+const ENDPOINT_USAGE =
+  'usage: lifeline endpoint --listen HOST:PORT (--route FILE | --etcd URL[,URL...] --group ID [--etcd-root /lifeline/] [--etcd-user USER --etcd-password-file FILE])';
+
 export const endpoint: Daemon = async (v, out, signal) => {
-  if (typeof v.listen !== 'string' || typeof v.route !== 'string')
-    throw new EngineError('invalid-argument', 'usage: lifeline endpoint --listen HOST:PORT --route FILE');
+  if (typeof v.listen !== 'string' || (typeof v.route === 'string') === (typeof v.etcd === 'string'))
+    throw new EngineError('invalid-argument', ENDPOINT_USAGE);
+  if (typeof v.etcd === 'string') return endpointOnEtcd(v, out, signal);
+  if (typeof v.route !== 'string') throw new EngineError('invalid-argument', ENDPOINT_USAGE);
   const listen = hostPort(v.listen, '--listen');
   const routeFile = v.route;
   const proxy = new StableEndpoint({ host: listen.host, port: listen.port, holdMs: 30_000 });
@@ -69,8 +77,10 @@ export const endpoint: Daemon = async (v, out, signal) => {
     lastStamp = stamp;
     const route = await readRoute(routeFile);
     if (route && route.version !== current?.version) {
+      // A new route to the same primary keeps its connections; one to another primary cuts them (fencing).
+      const same = current?.target?.host === route.target?.host && current?.target?.port === route.target?.port;
       current = route;
-      proxy.setTarget(route.target, { cutExisting: true });
+      proxy.setTarget(route.target, { cutExisting: !same });
     }
   };
   await poll();
@@ -85,3 +95,50 @@ export const endpoint: Daemon = async (v, out, signal) => {
   await proxy.stop();
   return EXIT.ok;
 };
+
+/** The endpoint following its group's leader key on etcd (leader-follower.ts) instead of the dashboard's route file. */
+async function endpointOnEtcd(v: Values, out: Output, signal: AbortSignal): Promise<number> {
+  const listen = hostPort(v.listen as string, '--listen');
+  if (typeof v.group !== 'string' || !/^[\w-]{1,64}$/.test(v.group))
+    throw new EngineError('invalid-argument', `--group takes the group's id. ${ENDPOINT_USAGE}`);
+  const endpoints = (v.etcd as string).split(',').map((u) => u.trim());
+  for (const url of endpoints)
+    if (!URL.canParse(url)) throw new EngineError('invalid-argument', `--etcd takes URLs, not "${url}"`);
+  const root = typeof v['etcd-root'] === 'string' ? v['etcd-root'] : DEFAULT_ETCD_ROOT;
+  if (!root.startsWith('/') || !root.endsWith('/'))
+    throw new EngineError('invalid-argument', '--etcd-root starts and ends with /');
+  let auth: { username: string; password: string } | undefined;
+  if (typeof v['etcd-user'] === 'string') {
+    const file = v['etcd-password-file'];
+    if (typeof file !== 'string')
+      throw new EngineError('invalid-argument', '--etcd-user needs --etcd-password-file FILE');
+    auth = { username: v['etcd-user'], password: (await fs.readFile(file, 'utf8')).trim() };
+  }
+  const proxy = new StableEndpoint({ host: listen.host, port: listen.port, holdMs: 30_000 });
+  const port = await proxy.start().catch((err: Error) => {
+    throw new EngineError('io', `the endpoint cannot listen on ${v.listen}: ${err.message}`);
+  });
+  const store = new EtcdStore({ endpoints, prefix: groupPrefix(root, v.group), ...(auth ? { auth } : {}) });
+  const follower = new LeaderFollower({
+    store,
+    onRoute: (route, why) => {
+      // Only a change of primary (or of its address) reaches here: those cut what was open (fencing at the door).
+      proxy.setTarget(route?.target ?? null, { cutExisting: true });
+      out.notice(
+        { type: 'route', holder: route?.holder ?? null, token: route?.token ?? null, why },
+        route ? `routing to ${route.holder} (token ${route.token})` : `not routing: ${why}`,
+      );
+    },
+  });
+  follower.start();
+  out.result(
+    'endpoint',
+    { listen: `${listen.host}:${port}`, pid: process.pid },
+    `stable endpoint on ${listen.host}:${port}, following group ${v.group}'s leader key on etcd`,
+  );
+  await untilAborted(signal);
+  follower.stop();
+  store.close();
+  await proxy.stop();
+  return EXIT.ok;
+}

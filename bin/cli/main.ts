@@ -28,8 +28,17 @@ const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage
   },
   endpoint: {
     run: daemons.endpoint,
-    options: { listen: { type: 'string' }, route: { type: 'string' } },
-    usage: 'endpoint --listen HOST:PORT --route FILE',
+    options: {
+      listen: { type: 'string' },
+      route: { type: 'string' },
+      etcd: { type: 'string' },
+      'etcd-root': { type: 'string' },
+      'etcd-user': { type: 'string' },
+      'etcd-password-file': { type: 'string' },
+      group: { type: 'string' },
+    },
+    usage:
+      'endpoint --listen HOST:PORT (--route FILE | --etcd URL[,URL...] --group ID [--etcd-root /lifeline/] [--etcd-user USER --etcd-password-file FILE])',
   },
 };
 

@@ -31,6 +31,13 @@ export class Output {
     else if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Something a long-running command reports as it happens: a JSON line, or the text on stderr. */
+  notice(data: { type: string } & Record<string, unknown>, text: string): void {
+    this.clearBar();
+    if (this.json) this.line(data);
+    else process.stderr.write(`${text}\n`);
+  }
+
   error(code: string, message: string): void {
     this.clearBar();
     if (this.json) this.line({ type: 'error', code, message });

@@ -94,7 +94,116 @@ export interface ClusterOptions {
   group?: Partial<Omit<GroupConfig, 'members' | 'id' | 'name' | 'groupKey'>>;
 }
 
+/** What an etcd-coordinated cluster and a coordinator-driven one share: nodes, repositories, the storage API and
+ *  the agents' configs (with `extraConfig` added to each). */
+export interface ClusterBase {
+  dir: string;
+  repository: string;
+  groupId: string;
+  groupKey: string;
+  nodes: TestNode[];
+  /** Each node's service as the endpoint reaches it (through its serviceLink). */
+  serviceAddress(node: TestNode): { host: string; port: number };
+  storageUrl: string;
+  startAgent(node: TestNode): Promise<void>;
+  /** Stops every agent still running, the links and the storage API, and removes the directory. */
+  stop(): Promise<void>;
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const base = await prepareCluster(options, () => ({}));
+  const { dir, repository, groupKey, nodes, startAgent } = base;
+  await Promise.all(nodes.map(startAgent));
+  const endpoint = new StableEndpoint({ holdMs: 20_000 });
+  const endpointPort = await endpoint.start();
+  const endpointUrl = `http://127.0.0.1:${endpointPort}`;
+  const records: FailoverRecord[] = [];
+  const serviceProbes: Cluster['serviceProbes'] = [];
+
+  // What the dashboard's database keeps of the group, so that a restarted coordinator takes up where it was.
+  const saved = { primaryNodeId: null as string | null, epoch: 0, reservedEpoch: 0 };
+  const newCoordinator = () =>
+    new GroupCoordinator(
+      {
+        ...GROUP_DEFAULTS,
+        id: GROUP_ID,
+        name: 'notes',
+        ...saved,
+        groupKey,
+        healthPath: '/health',
+        maintenance: false,
+        agentReports: options.agentReports ?? true,
+        ...options.group,
+        members: nodes.map((n, i) => ({
+          nodeId: n.nodeId,
+          name: n.name,
+          agentUrl: `http://127.0.0.1:${n.linkPort}`,
+          secret: n.secret,
+          priority: nodes.length - i,
+          service: base.serviceAddress(n),
+        })),
+      },
+      {
+        setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
+        probeEndpoint: async () => {
+          try {
+            const res = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(500) });
+            await res.arrayBuffer();
+            return res.ok;
+          } catch {
+            return false;
+          }
+        },
+        reserveEpoch: (epoch) => {
+          saved.reservedEpoch = epoch;
+        },
+        savePrimary: (primaryNodeId, epoch) => {
+          Object.assign(saved, { primaryNodeId, epoch });
+        },
+        onFailover: (r) => {
+          records.push(r);
+          if (process.env.CLUSTER_DEBUG) console.log('failover record', JSON.stringify(r, null, 1));
+        },
+        onStep: (s) => process.env.CLUSTER_DEBUG && console.log('step', s.step),
+        onProbe: (id, v) => {
+          if (v.serviceProbe) serviceProbes.push({ nodeId: id, ok: v.serviceProbe.ok, at: v.serviceProbe.at });
+          if (process.env.CLUSTER_DEBUG === '2') console.log('probe', id, v.agentUp, v.serviceUp, v.lastError);
+        },
+      },
+    );
+  const coordinator = newCoordinator();
+  coordinator.start();
+
+  const cluster: Cluster = {
+    dir,
+    repository,
+    nodeRepository: (node) => tenantLocation(repository, { kind: 'node', nodeId: node.nodeId }),
+    groupRepository: tenantLocation(repository, { kind: 'group', groupId: GROUP_ID }),
+    storageUrl: base.storageUrl,
+    endpoint,
+    endpointUrl,
+    nodes,
+    coordinator,
+    records,
+    serviceProbes,
+    startAgent,
+    restartCoordinator() {
+      cluster.coordinator = newCoordinator();
+      cluster.coordinator.start();
+    },
+    async stop() {
+      await cluster.coordinator.stop();
+      await base.stop();
+      await endpoint.stop();
+    },
+  };
+  return cluster;
+}
+
+export async function prepareCluster(
+  options: Pick<ClusterOptions, 'nodes' | 'runPlanCommands' | 'restoreOtherSources'>,
+  extraConfig: (node: TestNode) => Record<string, unknown>,
+): Promise<ClusterBase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-cluster-'));
   const repository = path.join(dir, 'repository');
   await initRepository(repository, PASSWORD, { kdf: TEST_KDF });
@@ -182,16 +291,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         sqlite: ['notes.db'],
         paths: ['attachments'],
       },
+      ...extraConfig(node),
     };
     writeFileSync(node.configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     chmodSync(node.configFile, 0o600);
   }
-
-  const endpoint = new StableEndpoint({ holdMs: 20_000 });
-  const endpointPort = await endpoint.start();
-  const endpointUrl = `http://127.0.0.1:${endpointPort}`;
-  const records: FailoverRecord[] = [];
-  const serviceProbes: Cluster['serviceProbes'] = [];
 
   async function startAgent(node: TestNode): Promise<void> {
     const child = spawn(
@@ -210,81 +314,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
     await waitFor(`agent ${node.name} to start`, started, 20_000);
   }
-  await Promise.all(nodes.map(startAgent));
-
-  // What the dashboard's database keeps of the group, so that a restarted coordinator takes up where it was.
-  const saved = { primaryNodeId: null as string | null, epoch: 0, reservedEpoch: 0 };
-  const newCoordinator = () =>
-    new GroupCoordinator(
-      {
-        ...GROUP_DEFAULTS,
-        id: GROUP_ID,
-        name: 'notes',
-        ...saved,
-        groupKey,
-        healthPath: '/health',
-        maintenance: false,
-        agentReports: options.agentReports ?? true,
-        ...options.group,
-        members: nodes.map((n, i) => ({
-          nodeId: n.nodeId,
-          name: n.name,
-          agentUrl: `http://127.0.0.1:${n.linkPort}`,
-          secret: n.secret,
-          priority: nodes.length - i,
-          service: { host: '127.0.0.1', port: serviceLinks.get(n.nodeId)! },
-        })),
-      },
-      {
-        setEndpoint: async (target) => endpoint.setTarget(target, { cutExisting: true }),
-        probeEndpoint: async () => {
-          try {
-            const res = await fetch(`${endpointUrl}/health`, { signal: AbortSignal.timeout(500) });
-            await res.arrayBuffer();
-            return res.ok;
-          } catch {
-            return false;
-          }
-        },
-        reserveEpoch: (epoch) => {
-          saved.reservedEpoch = epoch;
-        },
-        savePrimary: (primaryNodeId, epoch) => {
-          Object.assign(saved, { primaryNodeId, epoch });
-        },
-        onFailover: (r) => {
-          records.push(r);
-          if (process.env.CLUSTER_DEBUG) console.log('failover record', JSON.stringify(r, null, 1));
-        },
-        onStep: (s) => process.env.CLUSTER_DEBUG && console.log('step', s.step),
-        onProbe: (id, v) => {
-          if (v.serviceProbe) serviceProbes.push({ nodeId: id, ok: v.serviceProbe.ok, at: v.serviceProbe.at });
-          if (process.env.CLUSTER_DEBUG === '2') console.log('probe', id, v.agentUp, v.serviceUp, v.lastError);
-        },
-      },
-    );
-  const coordinator = newCoordinator();
-  coordinator.start();
-
-  const cluster: Cluster = {
+  return {
     dir,
     repository,
-    nodeRepository: (node) => tenantLocation(repository, { kind: 'node', nodeId: node.nodeId }),
-    groupRepository: tenantLocation(repository, { kind: 'group', groupId: GROUP_ID }),
-    storageUrl: controlPlane,
-    endpoint,
-    endpointUrl,
+    groupId: GROUP_ID,
+    groupKey,
     nodes,
-    coordinator,
-    records,
-    serviceProbes,
+    serviceAddress: (node) => ({ host: '127.0.0.1', port: serviceLinks.get(node.nodeId)! }),
+    storageUrl: controlPlane,
     startAgent,
-    restartCoordinator() {
-      cluster.coordinator = newCoordinator();
-      cluster.coordinator.start();
-    },
     async stop() {
-      await cluster.coordinator.stop();
       await Promise.all(
         nodes.map(async (n) => {
           if (n.process && n.process.exitCode === null && n.process.signalCode === null) {
@@ -295,12 +334,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           await n.serviceLink.stop();
         }),
       );
-      await endpoint.stop();
       await new Promise((r) => storageServer.close(r));
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  return cluster;
 }
 
 /** The control plane's storage API on a plain HTTP server, as the dashboard's route handler serves it. */

@@ -7,7 +7,7 @@
 // Renewals are explicit (no background keepalive): the caller renews on its own monotonic schedule, and a renewal
 // that fails is a lost leadership for it to act on (stop the service) rather than something retried behind its
 // back. This file is the store only; the leader loop is built on it.
-import { Etcd3, type Lease } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 
 import { EngineError } from '../errors';
 
@@ -19,11 +19,14 @@ export interface LeaderRecord {
 }
 
 export interface Leadership extends LeaderRecord {
-  /** Renews the lease for another TTL; false when it is gone (expired, revoked): the leadership is lost. */
-  renew(): Promise<boolean>;
+  /** Renews the lease for another TTL: 'lost' when it is gone (expired, revoked), 'unreachable' when etcd did not
+   *  answer in time (the lease may still run: the caller keeps to its own deadline). */
+  renew(): Promise<RenewResult>;
   /** Gives the key up at once (deleted only if it is still this leadership's), and revokes the lease. */
   resign(): Promise<void>;
 }
+
+export type RenewResult = 'renewed' | 'lost' | 'unreachable';
 
 export interface Registration {
   /** Renews the value's lease and writes `value`; false once the lease is gone (the value with it). */
@@ -90,6 +93,14 @@ export class EtcdStore {
     return kv ? { holder: kv.value.toString(), token: String(kv.create_revision) } : null;
   }
 
+  /** Deletes the leader key `name` if `holder` holds it: a leadership this process has no lease of (one that a
+   *  previous run of the same member held, and that would otherwise stand until its lease ran out). */
+  async releaseStale(name: string, holder: string): Promise<boolean> {
+    const key = this.prefix + name;
+    const txn = await this.client.if(key, 'Value', '==', holder).then(this.client.delete().key(key)).commit();
+    return txn.succeeded;
+  }
+
   /** A plain value under the prefix (a member's published replication position, an intention). */
   async put(name: string, value: string): Promise<void> {
     await this.client.put(this.prefix + name).value(value);
@@ -138,11 +149,19 @@ export class EtcdStore {
       holder,
       token,
       renew: async () => {
+        // A keep-alive is a stream, which the client gives no deadline: the wait is bounded here.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'unreachable'>((resolve) => {
+          timer = setTimeout(() => resolve('unreachable'), this.timeoutMs);
+        });
+        const answer = lease.keepaliveOnce().then(
+          (res): RenewResult => (Number(res.TTL) > 0 ? 'renewed' : 'lost'),
+          (err): RenewResult => (err instanceof EtcdLeaseInvalidError ? 'lost' : 'unreachable'),
+        );
         try {
-          const res = await lease.keepaliveOnce();
-          return Number(res.TTL) > 0;
-        } catch {
-          return false;
+          return await Promise.race([answer, late]);
+        } finally {
+          clearTimeout(timer);
         }
       },
       resign: async () => {

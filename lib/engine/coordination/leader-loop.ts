@@ -1,30 +1,51 @@
 // One member's side of a failover group's coordination, after Patroni's HA loop, one step per `tick()`:
-// - the primary renews its leader key and publishes its replication position; a renewal that fails is a lost
-//   leadership (`onDemote`: the caller stops its service at once);
+// - the primary renews its leader key and publishes its replication position; a renewal that etcd refuses is a
+//   lost leadership (`onDemote`: the caller stops its service at once); one that gets no answer in time returns
+//   'unreachable', and the caller keeps to its own deadline (the watchdog's) from the last renewal that succeeded;
 // - a standby publishes its own position under a lease (gone with it), follows a leader that holds the key, and
-//   when none does tries for the key only if its lag behind the primary's last published position is within the
-//   group's maximum and no live member has newer data (equal data: the lower node id goes first). With no standby
-//   that qualifies there is no failover: `onNoCandidate` says why, for an alert.
+//   when none does tries for the key only if it may (`eligible`: a service that just failed here, say), if its lag
+//   behind the primary's last published position is within the group's maximum and no live member has newer data
+//   (equal data: the lower node id goes first). With no standby that qualifies there is no failover:
+//   `onNoCandidate` says why, for an alert.
 // The caller runs `tick()` on its own monotonic schedule (at most every TTL/3); a test drives it step by step.
 import type { EtcdStore, Leadership, Registration } from './etcd-store';
+import { LEADER_KEY, MEMBERS_PREFIX, PRIMARY_POSITION_KEY } from './group-keys';
 
 export interface LeaderLoopOptions {
   store: EtcdStore;
   nodeId: string;
   ttlSeconds: number;
-  /** How far (in the position's unit, bytes of WAL) a standby may be behind the primary and still take over. */
+  /** How far (in the position's unit) a standby may be behind the primary and still take over. */
   maxLag: number;
   /** This member's replication position now: how much of the primary's data it holds. */
   position(): Promise<number>;
-  onPromote(token: string): Promise<void>;
+  /** Null when this member may take the key now, else why not. */
+  eligible?(): string | null;
+  /** The key is this member's: `sentNs` is the monotonic time its lease was asked for (the lease runs from no
+   *  earlier than that). */
+  onPromote(token: string, sentNs: bigint): Promise<void>;
+  /** A renewal succeeded: the lease runs at least until `sentNs` + TTL. */
+  onRenewed?(sentNs: bigint): void;
   onDemote(why: string): Promise<void>;
   onNoCandidate?(why: string): void;
 }
 
-export type TickResult = 'leader' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
+export type TickResult = 'leader' | 'unreachable' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
 
 interface Published {
   position: number;
+  /** False while the member may not take the key (a standby defers only to one that may). */
+  eligible?: boolean;
+  /** In the primary's position: the token of the leadership it served under. */
+  token?: string;
+}
+
+/** The primary's last published position, and the token it served under; null before any primary published. */
+export async function lastPrimaryPosition(store: EtcdStore): Promise<{ position: number; token: string | null } | null> {
+  const text = await store.get(PRIMARY_POSITION_KEY);
+  if (!text) return null;
+  const parsed = JSON.parse(text) as Published;
+  return { position: parsed.position, token: parsed.token ?? null };
 }
 
 export class LeaderLoop {
@@ -40,50 +61,67 @@ export class LeaderLoop {
 
   async tick(): Promise<TickResult> {
     const { store, nodeId, ttlSeconds } = this.options;
-    const position = await this.options.position();
-    const mine = JSON.stringify({ position } satisfies Published);
     if (this.leadership) {
-      if (!(await this.leadership.renew())) {
+      const sentNs = process.hrtime.bigint();
+      const renewed = await this.leadership.renew();
+      if (renewed === 'lost') {
         this.leadership = null;
         await this.options.onDemote('the leader key was lost (its lease was not renewed in time)');
         return 'demoted';
       }
-      await store.put('primary-position', mine);
-      await this.publish(mine);
+      if (renewed === 'unreachable') return 'unreachable';
+      this.options.onRenewed?.(sentNs);
+      const position = await this.options.position();
+      await store.put(PRIMARY_POSITION_KEY, JSON.stringify({ position, token: this.leadership.token } satisfies Published));
+      await this.publish(JSON.stringify({ position } satisfies Published));
       return 'leader';
     }
-    await this.publish(mine);
-    if (await store.leader('leader')) return 'following';
-    const last = await store.get('primary-position');
-    const primary = last ? (JSON.parse(last) as Published).position : 0;
+    const position = await this.options.position();
+    const why = this.options.eligible?.() ?? null;
+    await this.publish(JSON.stringify({ position, eligible: why === null } satisfies Published));
+    const leader = await store.leader(LEADER_KEY);
+    // A key in this member's name that it holds no lease of is a previous run's: give it up now rather than
+    // leave the group without a serving primary until its lease runs out.
+    if (leader?.holder === nodeId) await store.releaseStale(LEADER_KEY, nodeId);
+    else if (leader) return 'following';
+    if (why) return 'not-eligible';
+    const primary = (await lastPrimaryPosition(store))?.position ?? 0;
     if (primary - position > this.options.maxLag) {
       this.options.onNoCandidate?.(
         `${nodeId} is ${primary - position} behind the primary's last position, more than the group's maximum lag of ${this.options.maxLag}`,
       );
       return 'not-eligible';
     }
-    for (const [member, value] of await store.list('members/')) {
+    for (const [member, value] of await store.list(MEMBERS_PREFIX)) {
       if (member === nodeId) continue;
-      const theirs = (JSON.parse(value) as Published).position;
-      if (theirs > position || (theirs === position && member < nodeId)) return 'deferring';
+      const theirs = JSON.parse(value) as Published;
+      if (theirs.eligible === false) continue;
+      if (theirs.position > position || (theirs.position === position && member < nodeId)) return 'deferring';
     }
-    const won = await store.campaign('leader', nodeId, ttlSeconds);
+    const sentNs = process.hrtime.bigint();
+    const won = await store.campaign(LEADER_KEY, nodeId, ttlSeconds);
     if (!won) return 'following';
     this.leadership = won;
-    await this.options.onPromote(won.token);
+    await this.options.onPromote(won.token, sentNs);
     return 'promoted';
   }
 
-  /** Gives up the leader key at once (a switchover, a clean stop), and withdraws this member's state. */
-  async stop(): Promise<void> {
-    await this.leadership?.resign();
+  /** Gives up the leader key at once (the service failed, a switchover, a clean stop); the member stays. */
+  async resign(): Promise<void> {
+    const held = this.leadership;
     this.leadership = null;
+    await held?.resign();
+  }
+
+  /** Resigns, and withdraws this member's published state. */
+  async stop(): Promise<void> {
+    await this.resign();
     await this.registration?.close();
     this.registration = null;
   }
 
   private async publish(value: string): Promise<void> {
-    const key = `members/${this.options.nodeId}`;
+    const key = MEMBERS_PREFIX + this.options.nodeId;
     if (this.registration && (await this.registration.update(value))) return;
     this.registration = await this.options.store.register(key, value, this.options.ttlSeconds);
   }

@@ -55,6 +55,18 @@ export const agentConfigSchema = z.object({
    *  replaces a dead one, while it takes over that node's data. */
   restoreOtherSources: z.boolean().default(false),
   service: serviceConfigSchema,
+  /** Coordination on etcd (docs/failover.md): the node takes and renews its group's leader key itself, and roles
+   *  are no longer set by the dashboard's heartbeats. */
+  etcd: z
+    .object({
+      endpoints: z.array(z.url()).min(1),
+      root: z.string().startsWith('/').endsWith('/').default('/lifeline/'),
+      /** The node's own etcd user, limited to its group (etcd-access.ts). */
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+    })
+    .refine((e) => (e.username === undefined) === (e.password === undefined), 'username and password go together')
+    .optional(),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -19,6 +19,8 @@ import { backupResultData, restoreResultData } from '../job-results';
 import { Repository } from '../repository/repository';
 import { type RestoreResult, runRestore } from '../restore/run-restore';
 import { underReaderLock } from '../repository/lock';
+import { AgentCoordination, type GroupView } from '../coordination/agent-coordination';
+import { WatchdogClient } from '../coordination/watchdog-client';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
@@ -45,6 +47,8 @@ export class AgentRefusal extends Error {}
 /** Beyond the end of a failsafe extension this node allowed: the asker's next lease check (every 200 ms) and the
  *  stop of its service. */
 const VOUCH_MARGIN_MS = 500;
+/** How long a standby taking the leader key on etcd may spend applying the newest shipped data before serving. */
+const CATCH_UP_MS = 3000;
 
 export class Agent {
   private state: PersistedState;
@@ -90,6 +94,10 @@ export class Agent {
   private dataRound = false;
   private lastDataRound = 0;
   private controlPlane: string;
+  /** Coordination on etcd (when the config has it): roles come from the group's leader key, not from heartbeats. */
+  private coordination: AgentCoordination | null = null;
+  private watchdog: WatchdogClient | null = null;
+  private failedChecks = 0;
   readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
@@ -106,9 +114,40 @@ export class Agent {
     await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
-    this.timers.push(setInterval(() => void this.checkLease().catch(() => undefined), 200));
+    if (this.config.etcd) await this.startCoordination(this.config.etcd);
+    else this.timers.push(setInterval(() => void this.checkLease().catch(() => undefined), 200));
     this.timers.push(setInterval(() => void this.checkHealth(), 1000));
     this.timers.push(setInterval(() => void this.dataTick(), 250));
+  }
+
+  /** Starts the watchdog beside this agent, then the leader loop on etcd. */
+  private async startCoordination(etcd: NonNullable<AgentConfig['etcd']>): Promise<void> {
+    // The CLI bundle sits in dist/ beside the watchdog built with it.
+    const script = path.join(__dirname, 'watchdog.cjs');
+    if (!existsSync(script))
+      throw new EngineError('invalid-argument', `the watchdog ${script} is missing: run npm run build:engine`);
+    this.watchdog = new WatchdogClient(script, (event) => {
+      if (event.type === 'killed') console.error(`${this.config.node}: the watchdog killed the service: ${event.why}`);
+    });
+    await this.watchdog.ready;
+    this.coordination = new AgentCoordination(
+      {
+        endpoints: etcd.endpoints,
+        root: etcd.root,
+        ...(etcd.username && etcd.password ? { auth: { username: etcd.username, password: etcd.password } } : {}),
+      },
+      this.config.nodeId,
+      this.config.secret,
+      {
+        position: () => (this.state.role === 'primary' && this.service ? Date.now() : (this.state.dataTime ?? 0)),
+        becomePrimary: (epoch, onSpawn) => this.becomePrimary(epoch, onSpawn),
+        stepDown: (why) => this.stepDown(why),
+        setGroup: (group) => void this.followGroup(group),
+        log: (message) => console.error(`${this.config.node}: ${message}`),
+      },
+      this.watchdog,
+    );
+    this.coordination.start();
   }
 
   async stop(): Promise<void> {
@@ -117,6 +156,10 @@ export class Agent {
     this.dataAbort?.abort();
     this.jobs.cancelAll();
     await this.exclusive(() => this.stopOwnService());
+    // The service is gone: only now is the key given up, for a standby to take.
+    await this.coordination?.stop();
+    this.watchdog?.disarm();
+    this.watchdog?.close();
   }
 
   status(): AgentStatus {
@@ -125,7 +168,11 @@ export class Agent {
       nodeId: this.config.nodeId,
       role: this.state.role,
       epoch: this.state.epoch,
-      leaseRemainingMs: this.state.role === 'primary' ? this.lease.remainingMs : 0,
+      leaseRemainingMs: this.coordination
+        ? this.coordination.remainingMs
+        : this.state.role === 'primary'
+          ? this.lease.remainingMs
+          : 0,
       failsafe: this.failsafe,
       service: {
         state: this.serviceState,
@@ -138,7 +185,7 @@ export class Agent {
         snapshot: this.state.snapshot,
         dataTime: this.state.dataTime,
         lastShipAt: this.lastShipAt,
-        lastError: this.fencedWhy ?? this.lastError,
+        lastError: this.fencedWhy ?? this.lastError ?? this.coordination?.lastError ?? null,
       },
       version: this.version,
     };
@@ -161,6 +208,8 @@ export class Agent {
 
   onHeartbeat(req: HeartbeatRequest, leaseUntil: number): Promise<AgentStatus> {
     this.lastHeardControlPlane = Date.now();
+    // On etcd the group's leader key decides roles: a heartbeat is only a question.
+    if (this.coordination) return Promise.resolve(this.status());
     return this.exclusive(async () => {
       // Peers, group key, intervals and the control plane's address are taken from any authentic heartbeat;
       // its role instruction only when it is not older than this node's epoch (one sent before a promotion
@@ -192,6 +241,7 @@ export class Agent {
   }
 
   promote(epoch: number, leaseMs: number): Promise<AgentStatus> {
+    if (this.coordination) return Promise.reject(this.etcdRefusal());
     this.promoting++;
     return this.exclusive(async () => {
       if (epoch <= this.state.epoch)
@@ -235,6 +285,7 @@ export class Agent {
   }
 
   demote(epoch: number): Promise<AgentStatus> {
+    if (this.coordination) return Promise.reject(this.etcdRefusal());
     return this.exclusive(async () => {
       if (epoch < this.state.epoch)
         throw new AgentRefusal(`epoch ${epoch} is older than this node's ${this.state.epoch}`);
@@ -246,6 +297,76 @@ export class Agent {
       });
       return this.status();
     });
+  }
+
+  private etcdRefusal(): AgentRefusal {
+    return new AgentRefusal(
+      `${this.config.node} follows its group's leader key in etcd: it takes or gives up the primary role itself`,
+    );
+  }
+
+  /** Taking the leader key on etcd: catches up on the newest shipped data (within CATCH_UP_MS), then serves. */
+  private becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node');
+      // Only the node that served the newest epoch may serve its own data as it is: it holds writes that were never
+      // shipped. Any other catches up first.
+      const newest = this.state.role === 'primary' && this.state.epoch >= (this.heartbeat?.epoch ?? 0);
+      if (!newest && this.heartbeat) {
+        let done = false;
+        const catchUp = this.dataExclusive((signal) => this.apply(undefined, signal)).finally(() => {
+          done = true;
+        });
+        const timer = setTimeout(() => this.dataAbort?.abort(), CATCH_UP_MS);
+        await Promise.race([catchUp.catch(() => undefined), new Promise((r) => setTimeout(r, CATCH_UP_MS + 5000))]);
+        clearTimeout(timer);
+        // An apply that did not stop may still be replacing the data files: no service on them.
+        if (!done) throw new AgentRefusal('the data being applied did not stop in time');
+      }
+      await this.save({ role: 'primary', epoch });
+      this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
+      this.failedChecks = 0;
+      if (this.service) return;
+      try {
+        this.serviceState = 'starting';
+        this.changed();
+        await this.runService(onSpawn);
+      } catch (err) {
+        this.serviceState = 'stopped';
+        await this.save({ role: 'standby' });
+        throw err;
+      }
+    });
+  }
+
+  /** Giving up the leader key on etcd (or losing it): the service stops at once, not behind queued work. */
+  private async stepDown(why: string): Promise<void> {
+    await this.stopOwnService();
+    await this.exclusive(async () => {
+      const wasPrimary = this.state.role === 'primary';
+      await this.save({ role: 'standby', keepNextReplaced: this.state.keepNextReplaced || wasPrimary });
+    });
+    this.fencedWhy = why;
+    this.changed();
+  }
+
+  /** The group as etcd describes it, in the shape the data work reads (the heartbeat's, on the coordinator). */
+  private async followGroup(group: GroupView | null): Promise<void> {
+    this.heartbeat = group && {
+      groupId: group.groupId,
+      role: this.state.role,
+      epoch: group.epoch,
+      leaseMs: group.settings.ttlSeconds * 1000,
+      shippingIntervalMs: group.settings.shippingIntervalMs,
+      peers: [],
+      groupKey: '',
+      key: group.key,
+    };
+    if (group && this.state.groupId !== group.groupId) await this.save({ groupId: group.groupId });
+    // Another node served after this one (a newer epoch): this node's data is stale, and the next apply replaces
+    // it, keeping it aside (the writes it never shipped stay recoverable by hand).
+    if (group && group.epoch > this.state.epoch && this.state.role === 'primary' && !this.coordination?.isLeader)
+      await this.exclusive(() => this.save({ role: 'standby', keepNextReplaced: true }));
   }
 
   /** A switchover's final sync on the primary: ship now, so the standby can take every acknowledged write. */
@@ -466,13 +587,14 @@ export class Agent {
   }
 
   /** Starts the guarded service on its own port and data, and watches it. */
-  private async runService(): Promise<void> {
+  private async runService(onSpawn?: (pgid: number) => void): Promise<void> {
     // A stop still under way (a lapsed lease) holds the port: wait for it.
     await this.stopping;
-    const running = await startService(this.config.service, {
-      port: this.config.service.port,
-      dataDir: this.config.service.dataDir,
-    });
+    const running = await startService(
+      this.config.service,
+      { port: this.config.service.port, dataDir: this.config.service.dataDir },
+      onSpawn,
+    );
     this.service = running;
     this.fencedWhy = null;
     this.watchService(running);
@@ -507,6 +629,7 @@ export class Agent {
       this.healthy = false;
       this.lastExit = exit;
       this.changed();
+      void this.coordination?.serviceFailed(`it exited with ${exit.signal ?? `code ${exit.code}`}`);
       await this.exclusive(() => this.save({ servicePid: null }));
     });
   }
@@ -539,6 +662,10 @@ export class Agent {
   private async checkHealth(): Promise<void> {
     if (!this.service || this.serviceState !== 'running') return;
     const healthy = await checkServiceHealth(this.config.service, this.config.service.port, 800);
+    this.failedChecks = healthy ? 0 : this.failedChecks + 1;
+    const downAfter = this.coordination && this.heartbeat ? (this.coordination.downAfter ?? 3) : 0;
+    if (downAfter && this.failedChecks === downAfter)
+      void this.coordination?.serviceFailed(`it failed ${downAfter} health checks in a row`);
     if (healthy !== this.healthy && this.service) {
       this.healthy = healthy;
       this.changed();

@@ -45,6 +45,8 @@ export async function checkServiceHealth(service: ServiceConfig, port: number, t
 export async function startService(
   service: ServiceConfig,
   vars: { port: number; dataDir: string },
+  /** Told the service's process group as soon as it exists, before it is healthy (the watchdog guards it). */
+  onSpawn?: (pgid: number) => void,
 ): Promise<RunningService> {
   await mkdir(vars.dataDir, { recursive: true, mode: 0o700 });
   const [command, ...args] = service.command.map((c) => fill(c, vars));
@@ -57,6 +59,7 @@ export async function startService(
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
+  if (child.pid) onSpawn?.(child.pid);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const exited = new Promise<ServiceExit>((resolve) => {

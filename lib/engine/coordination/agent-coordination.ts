@@ -1,0 +1,297 @@
+// A node's agent on etcd: finds its group (nodes/<id>/group), reads the group's settings and its sealed key, and
+// runs the leader loop on its own monotonic schedule: the primary renews every `renewMs`, a standby looks at the
+// leader key every `renewMs` or 500 ms, whichever is sooner, so that a primary that resigns is replaced at once.
+//
+// While this node is primary, its service runs only as long as the lease may: the watchdog (a process of its own)
+// is armed with the service's process group and fed the send time of every renewal that succeeded, and this loop
+// keeps the same deadline itself, so an agent that merely cannot reach etcd stops its service in time too.
+// A service that fails (it exits, or fails `downAfter` health checks) gives up the key at once, and this node
+// stays out of the next election for two TTLs, so that a standby takes over instead of a restart in place.
+import { openGroupKey } from '../nodes/group-key';
+import { EtcdStore } from './etcd-store';
+import {
+  CONFIG_KEY,
+  groupPrefix,
+  NODE_GROUP_KEY,
+  nodePrefix,
+  parseGroupSettings,
+  sealedKeyName,
+  LEADER_KEY,
+  type GroupSettings,
+} from './group-keys';
+import { LeaderLoop, lastPrimaryPosition } from './leader-loop';
+import type { WatchdogClient } from './watchdog-client';
+import { watchdogDeadlineNs } from './watchdog-deadline';
+
+export interface EtcdConnection {
+  endpoints: string[];
+  /** Below which the groups and nodes live (group-keys.ts). */
+  root: string;
+  auth?: { username: string; password: string };
+}
+
+/** What this node knows of its group from etcd. */
+export interface GroupView {
+  groupId: string;
+  /** The group key, opened with this node's secret. */
+  key: string;
+  settings: GroupSettings;
+  /** The epoch of the newest leader this node has seen (settings.epochBase + the leader key's token). */
+  epoch: number;
+}
+
+/** What the agent does for the loop. */
+export interface CoordinatedNode {
+  /** How much of the primary's data this node holds (milliseconds of data time). */
+  position(): number;
+  /** Starts the service as primary of `epoch` (`onSpawn` is told its process group the moment it exists); resolves
+   *  once it serves, or throws (it could not start). */
+  becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<void>;
+  /** Stops the service: this node is no longer primary. */
+  stepDown(why: string): Promise<void>;
+  /** The group this node is in changed (or it left every group: null). */
+  setGroup(group: GroupView | null): void;
+  /** Told of every outcome worth a line in the agent's log. */
+  log(message: string): void;
+}
+
+/** A failed service keeps its node out of elections this many TTLs. */
+const COOLDOWN_TTLS = 2;
+/** How often the settings and the node's group are read again. */
+const SETTINGS_EVERY_MS = 2000;
+
+export class AgentCoordination {
+  private readonly nodeStore: EtcdStore;
+  private groupStore: EtcdStore | null = null;
+  private loop: LeaderLoop | null = null;
+  private group: GroupView | null = null;
+  private settingsReadAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** The monotonic deadline of the service while this node is primary, else null. */
+  private deadlineNs: bigint | null = null;
+  private failedAt: bigint | null = null;
+  /** The send time of the newest renewal that succeeded, for a watchdog armed later (a service still starting). */
+  private lastRenewalNs: bigint | null = null;
+  /** A step-down under way. */
+  private losing: Promise<void> | null = null;
+  /** What the last tick did, and when the loop last reached etcd. */
+  lastResult = 'starting';
+  lastError: string | null = null;
+
+  constructor(
+    private readonly connection: EtcdConnection,
+    private readonly nodeId: string,
+    private readonly secret: string,
+    private readonly node: CoordinatedNode,
+    private readonly watchdog: WatchdogClient | null,
+  ) {
+    this.nodeStore = new EtcdStore({ ...this.storeOptions(), prefix: nodePrefix(connection.root, nodeId) });
+  }
+
+  get isLeader(): boolean {
+    return this.loop?.token != null;
+  }
+
+  /** The group's failed health checks in a row before its primary gives up the key. */
+  get downAfter(): number | null {
+    return this.group?.settings.downAfter ?? null;
+  }
+
+  /** Milliseconds left before this primary's service must stop, 0 for a standby. */
+  get remainingMs(): number {
+    if (this.deadlineNs === null) return 0;
+    return Math.max(0, Number(this.deadlineNs - process.hrtime.bigint()) / 1e6);
+  }
+
+  start(): void {
+    this.deadlineTimer = setInterval(() => void this.enforceDeadline(), 100);
+    const step = async () => {
+      if (this.stopped) return;
+      await this.tick();
+      if (this.stopped) return;
+      const every = this.group?.settings.renewMs ?? 1000;
+      this.timer = setTimeout(() => void step(), this.isLeader ? every : Math.min(every, 500));
+    };
+    void step();
+  }
+
+  /** The service failed (it exited, or failed its health checks): give up the key now, so that a standby takes
+   *  over, and stay out of the next election. */
+  async serviceFailed(why: string): Promise<void> {
+    this.failedAt = process.hrtime.bigint();
+    if (!this.isLeader) return;
+    await this.loseLeadership(`the service failed (${why}): gave up the leader key`, true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.deadlineTimer) clearInterval(this.deadlineTimer);
+    await this.loop?.stop().catch(() => undefined);
+    this.deadlineNs = null;
+    this.groupStore?.close();
+    this.nodeStore.close();
+  }
+
+  private storeOptions() {
+    return {
+      endpoints: this.connection.endpoints,
+      ...(this.connection.auth ? { auth: this.connection.auth } : {}),
+      requestTimeoutMs: 1500,
+    };
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (!this.isLeader && Date.now() - this.settingsReadAt >= SETTINGS_EVERY_MS) await this.readGroup();
+      if (!this.loop || !this.group) return;
+      await this.followLeader();
+      this.lastResult = await this.loop.tick();
+      this.lastError = null;
+    } catch (err) {
+      this.lastResult = 'unreachable';
+      this.lastError = `etcd: ${(err as Error).message}`;
+    }
+  }
+
+  /** Reads which group this node is in, and that group's settings and key; starts a loop for a new group. */
+  private async readGroup(): Promise<void> {
+    const groupId = await this.nodeStore.get(NODE_GROUP_KEY);
+    this.settingsReadAt = Date.now();
+    if (groupId !== this.group?.groupId) await this.leaveGroup();
+    if (!groupId) return;
+    this.groupStore ??= new EtcdStore({ ...this.storeOptions(), prefix: groupPrefix(this.connection.root, groupId) });
+    const settings = parseGroupSettings(await this.groupStore.get(CONFIG_KEY));
+    const sealed = await this.groupStore.get(sealedKeyName(this.nodeId));
+    if (!settings || !sealed || !settings.members[this.nodeId]) {
+      this.lastError = `group ${groupId} has no settings or key for this node in etcd yet`;
+      return;
+    }
+    const key = openGroupKey(this.secret, sealed);
+    const changed =
+      !this.group || this.group.key !== key || JSON.stringify(this.group.settings) !== JSON.stringify(settings);
+    this.group = { groupId, key, settings, epoch: this.group?.epoch ?? 0 };
+    if (changed) this.node.setGroup(this.group);
+    // A loop per group and settings (read only while this node is no leader): a new TTL applies to the next lease.
+    if (!this.loop || changed) {
+      await this.loop?.stop().catch(() => undefined);
+      this.loop = this.newLoop(groupId, settings);
+    }
+  }
+
+  private newLoop(groupId: string, settings: GroupSettings): LeaderLoop {
+    return new LeaderLoop({
+      store: this.groupStore!,
+      nodeId: this.nodeId,
+      ttlSeconds: settings.ttlSeconds,
+      maxLag: settings.maxLagMs,
+      position: async () => this.node.position(),
+      eligible: () => {
+        if (this.failedAt === null) return null;
+        const cooldownNs = BigInt(COOLDOWN_TTLS * settings.ttlSeconds) * 1_000_000_000n;
+        return process.hrtime.bigint() - this.failedAt < cooldownNs
+          ? 'its service failed moments ago: another member goes first'
+          : null;
+      },
+      onPromote: async (token, sentNs) => {
+        // The group's epoch moves on once the service serves: until then the node catches up on the data of the
+        // epoch before (becomePrimary).
+        const epoch = settings.epochBase + Number(token);
+        this.lastRenewalNs = sentNs;
+        this.deadlineNs = watchdogDeadlineNs(sentNs, settings.ttlSeconds * 1000);
+        // Not awaited: the service may take a while to start, and the loop must go on renewing meanwhile.
+        void this.serve(groupId, token, epoch);
+      },
+      onRenewed: (sentNs) => this.renewed(sentNs),
+      onDemote: async (why) => this.loseLeadership(why, false),
+      onNoCandidate: (why) => {
+        this.lastError = `no failover: ${why}`;
+      },
+    });
+  }
+
+  /** Starts the service for the leadership of `token`; stops it again if that leadership ended meanwhile. */
+  private async serve(groupId: string, token: string, epoch: number): Promise<void> {
+    const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
+    try {
+      await this.node.becomePrimary(epoch, (pgid) => {
+        this.watchdog?.arm(pgid);
+        if (this.lastRenewalNs !== null) this.watchdog?.renewed(this.lastRenewalNs, ttlMs);
+      });
+    } catch (err) {
+      this.failedAt = process.hrtime.bigint();
+      if (this.loop?.token === token)
+        await this.loseLeadership(`could not start the service: ${(err as Error).message}`, true);
+      return;
+    }
+    if (this.loop?.token !== token) {
+      await this.node.stepDown('the leader key was lost while the service started');
+      this.watchdog?.disarm();
+      return;
+    }
+    if (this.group && epoch > this.group.epoch) {
+      this.group = { ...this.group, epoch };
+      this.node.setGroup(this.group);
+    }
+    this.node.log(`${groupId}: took the leader key (epoch ${epoch}); the service serves`);
+  }
+
+  /** The epoch of the newest primary: whoever holds the key now, or else the last to publish its position (only
+   *  that primary's ships apply on a standby, and a node that served an older epoch knows its data is stale). */
+  private async followLeader(): Promise<void> {
+    if (this.isLeader || !this.group) return;
+    const leader = await this.groupStore!.leader(LEADER_KEY);
+    const token = leader?.token ?? (await lastPrimaryPosition(this.groupStore!))?.token;
+    if (!token) return;
+    const epoch = this.group.settings.epochBase + Number(token);
+    if (epoch > this.group.epoch) {
+      this.group = { ...this.group, epoch };
+      this.node.setGroup(this.group);
+    }
+  }
+
+  private renewed(sentNs: bigint): void {
+    // A renewal that was under way when the leadership was given up extends nothing.
+    if (!this.isLeader || this.losing) return;
+    const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
+    const next = watchdogDeadlineNs(sentNs, ttlMs);
+    if (this.deadlineNs === null || next > this.deadlineNs) this.deadlineNs = next;
+    if (this.lastRenewalNs === null || sentNs > this.lastRenewalNs) this.lastRenewalNs = sentNs;
+    this.watchdog?.renewed(sentNs, ttlMs);
+  }
+
+  /** Past the deadline of the last renewal: the lease may run out any moment, so the service stops now. */
+  private async enforceDeadline(): Promise<void> {
+    if (this.deadlineNs === null || process.hrtime.bigint() < this.deadlineNs) return;
+    await this.loseLeadership('no renewal of the leader key in time (etcd could not be reached)', true);
+  }
+
+  /** Stops the service first (nothing may keep a fenced primary serving), then gives up the key if asked. */
+  private loseLeadership(why: string, resign: boolean): Promise<void> {
+    this.losing ??= (async () => {
+      this.deadlineNs = null;
+      this.lastRenewalNs = null;
+      try {
+        await this.node.stepDown(why);
+        this.watchdog?.disarm();
+        this.node.log(why);
+        if (resign) await this.loop?.resign().catch(() => undefined);
+      } finally {
+        this.losing = null;
+      }
+    })();
+    return this.losing;
+  }
+
+  private async leaveGroup(): Promise<void> {
+    if (this.isLeader) await this.loseLeadership('this node left its group', true);
+    await this.loop?.stop().catch(() => undefined);
+    this.loop = null;
+    this.groupStore?.close();
+    this.groupStore = null;
+    this.group = null;
+    this.node.setGroup(null);
+  }
+}

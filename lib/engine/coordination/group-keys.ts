@@ -1,0 +1,66 @@
+// Where a failover group lives in etcd, below the root prefix (default /lifeline/):
+//   nodes/<node id>/group          the id of the group the node is in (written by the dashboard)
+//   groups/<id>/config             the group's members and timings (GroupSettings; written by the dashboard)
+//   groups/<id>/keys/<node id>     the group key, sealed with that member's secret (group-key.ts)
+//   groups/<id>/intent/...         what the dashboard asks for (a switchover), never an order a node must obey
+//   groups/<id>/run/leader         the leader key: the primary's node id, under its lease; create_revision = token
+//   groups/<id>/run/primary-position  the primary's replication position, as it last published it
+//   groups/<id>/run/members/<id>   each live member's published state, under its own lease
+// A node's etcd user reads its group's prefix and its own nodes/ key, and writes only under run/.
+import { z } from 'zod';
+
+export const DEFAULT_ETCD_ROOT = '/lifeline/';
+
+export const LEADER_KEY = 'run/leader';
+export const PRIMARY_POSITION_KEY = 'run/primary-position';
+export const MEMBERS_PREFIX = 'run/members/';
+export const CONFIG_KEY = 'config';
+export const sealedKeyName = (nodeId: string) => `keys/${nodeId}`;
+
+export const groupPrefix = (root: string, groupId: string) => `${root}groups/${groupId}/`;
+export const nodePrefix = (root: string, nodeId: string) => `${root}nodes/${nodeId}/`;
+export const NODE_GROUP_KEY = 'group';
+
+/** A group's settings as the agents and endpoints read them from etcd. */
+export const groupSettingsSchema = z.object({
+  /** The leader key's lease. */
+  ttlSeconds: z.number().int().min(3).max(60),
+  /** How often the primary renews (at most TTL/3) and a standby looks at the leader key. */
+  renewMs: z.number().int().min(100),
+  /** Failed health checks in a row before the primary gives up the key. */
+  downAfter: z.number().int().min(2),
+  probeIntervalMs: z.number().int().min(500).max(10_000),
+  /** How far behind the primary's last published position (milliseconds of data) a standby may take over. */
+  maxLagMs: z.number().int().min(0),
+  shippingIntervalMs: z.number().int().min(1000),
+  /** Added to the leader key's create_revision to make the group's epoch, so that epochs keep growing across the
+   *  move from the dashboard's coordinator to etcd. */
+  epochBase: z.number().int().min(0),
+  /** Each member's service address, as the endpoints reach it. */
+  members: z.record(z.string(), z.object({ host: z.string(), port: z.number().int().min(1).max(65535) })),
+});
+
+export type GroupSettings = z.infer<typeof groupSettingsSchema>;
+
+export const GROUP_SETTINGS_DEFAULTS = {
+  ttlSeconds: 6,
+  renewMs: 2000,
+  downAfter: 3,
+  probeIntervalMs: 1000,
+  maxLagMs: 30_000,
+  shippingIntervalMs: 5000,
+  epochBase: 0,
+} as const;
+
+/** Parses a group's settings as read from etcd; null (and why) for a value that does not hold. */
+export function parseGroupSettings(text: string | null): GroupSettings | null {
+  if (text === null) return null;
+  try {
+    const parsed = groupSettingsSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return null;
+    // Renewals at most every TTL/3: two may be lost before the lease runs out.
+    return parsed.data.renewMs > (parsed.data.ttlSeconds * 1000) / 3 ? null : parsed.data;
+  } catch {
+    return null;
+  }
+}

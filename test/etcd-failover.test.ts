@@ -1,0 +1,216 @@
+// 13.1 and 13.2 with every part real: agents (the CLI, each with its watchdog) guarding the notes service,
+// coordinating on a real etcd with no dashboard and no coordinator, a stable endpoint process following the
+// leader key, and the data shipped through the storage API. Faults are real: a SIGKILL of the service, a SIGSTOP
+// or SIGKILL of the primary's agent, an endpoint cut off from etcd by a TCP proxy that stops forwarding.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
+import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
+import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
+
+import { tempDir } from './helpers';
+import { serviceHealthy, type TestNode } from './support/cluster';
+import { type EtcdCluster, startEtcdCluster } from './support/etcd-cluster';
+import { runs } from './support/processes';
+import { waitFor } from './support/wait';
+
+async function through(url: string, path: string, init?: RequestInit): Promise<Response | null> {
+  try {
+    const res = await fetch(url + path, { ...init, signal: AbortSignal.timeout(1000) });
+    return res;
+  } catch {
+    return null;
+  }
+}
+
+/** Write `seq` through `url` (the notes service's API): true once the service acknowledged it. */
+async function write(url: string, seq: number): Promise<boolean> {
+  const res = await through(url, '/writes', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ seq }),
+  });
+  await res?.arrayBuffer();
+  return res?.status === 201;
+}
+
+/** Whether the service behind `url` holds write `seq`. */
+async function holds(url: string, seq: number): Promise<boolean> {
+  const res = await through(url, '/writes/missing', { method: 'POST', body: JSON.stringify({ seqs: [seq] }) });
+  if (!res?.ok) return false;
+  return ((await res.json()) as { missing: number }).missing === 0;
+}
+
+describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
+  let server: Awaited<ReturnType<typeof startEtcd>>;
+  beforeAll(async () => {
+    server = await startEtcd(tempDir('etcd-failover'), 1);
+  }, 60_000);
+  afterAll(() => {
+    if (server) stopEtcd(server.dir);
+  });
+
+  /** A two-node group with a primary serving through the endpoint, and a write the standby holds. */
+  async function running(): Promise<{
+    cluster: EtcdCluster;
+    endpointUrl: string;
+    primary: TestNode;
+    standby: TestNode;
+    first: { holder: string; token: string };
+  }> {
+    const cluster = await startEtcdCluster({ etcd: server.endpoints });
+    const endpoint = await cluster.startEndpoint();
+    const first = await waitFor('a member to take the leader key', () => cluster.leader(), 20_000);
+    const primary = cluster.nodeById(first.holder);
+    const standby = cluster.nodes.find((n) => n !== primary)!;
+    await waitFor('a write through the endpoint', () => write(endpoint.url, 1), 20_000);
+    const written = Date.now();
+    await waitFor(
+      'the standby to apply data from after the write',
+      async () => ((await standby.direct.status()).data.dataTime ?? 0) > written,
+      20_000,
+    );
+    return { cluster, endpointUrl: endpoint.url, primary, standby, first };
+  }
+
+  /** Sends `signal` to the primary's agent, and expects its service gone before the standby holds the key (each
+   *  step checks the service first and the key second), and the endpoint serving the data again. */
+  async function expectTakeoverAfterServiceGone(
+    cluster: EtcdCluster,
+    endpointUrl: string,
+    primary: TestNode,
+    standby: TestNode,
+    signal: NodeJS.Signals,
+  ): Promise<void> {
+    const servicePid = (await primary.direct.status()).service.pid!;
+    primary.process!.kill(signal);
+    const order = await waitFor(
+      'the standby to take the key',
+      async () => {
+        const serviceGone = !runs(servicePid);
+        const l = await cluster.leader();
+        return l?.holder === standby.nodeId && { serviceGone };
+      },
+      30_000,
+    );
+    expect(order.serviceGone).toBe(true);
+    await waitFor('the endpoint to serve again', () => holds(endpointUrl, 1), 20_000);
+  }
+
+  it('13.1 the primary’s service crashes: its agent gives up the key, the standby takes it with a higher token and serves the data through the endpoint; the old service stays down', async () => {
+    const { cluster, endpointUrl, primary, standby, first } = await running();
+    try {
+      // Roles are etcd's: the control plane's old orders are refused.
+      await expect(standby.direct.promote(99, 6000)).rejects.toThrow(/follows its group's leader key in etcd/);
+      const before: AgentStatus = await primary.direct.status();
+      process.kill(before.service.pid!, 'SIGKILL');
+      const next = await waitFor(
+        'the standby to hold the key',
+        async () => {
+          const l = await cluster.leader();
+          return l?.holder === standby.nodeId && l;
+        },
+        20_000,
+      );
+      expect(BigInt(next.token)).toBeGreaterThan(BigInt(first.token));
+      await waitFor('the endpoint to serve the write again', () => holds(endpointUrl, 1), 20_000);
+      expect(await write(endpointUrl, 2)).toBe(true);
+      const old = await primary.direct.status();
+      expect(old.role).toBe('standby');
+      expect(old.service.state).not.toBe('running');
+      expect(await serviceHealthy(primary.servicePort)).toBe(false);
+      expect((await standby.direct.status()).epoch).toBe(Number(next.token));
+    } finally {
+      await cluster.stop();
+    }
+  }, 90_000);
+
+  it('13.2 the primary’s agent is stopped (SIGSTOP) past the TTL: its watchdog kills the service before a standby can take the key; resumed, the agent stays a standby', async () => {
+    const { cluster, endpointUrl, primary, standby } = await running();
+    try {
+      await expectTakeoverAfterServiceGone(cluster, endpointUrl, primary, standby, 'SIGSTOP');
+      primary.process!.kill('SIGCONT');
+      await waitFor(
+        'the resumed agent to say it is a standby',
+        async () => (await primary.direct.status()).role === 'standby',
+        20_000,
+      );
+      const old = await primary.direct.status();
+      expect(old.service.state).not.toBe('running');
+      expect(await serviceHealthy(primary.servicePort)).toBe(false);
+      expect((await cluster.leader())?.holder).toBe(standby.nodeId);
+    } finally {
+      primary.process?.kill('SIGCONT');
+      await cluster.stop();
+    }
+  }, 90_000);
+
+  it('13.2 the primary’s agent is killed: the watchdog outlives it and kills the service before a standby can take the key', async () => {
+    const { cluster, endpointUrl, primary, standby } = await running();
+    try {
+      await expectTakeoverAfterServiceGone(cluster, endpointUrl, primary, standby, 'SIGKILL');
+    } finally {
+      await cluster.stop();
+    }
+  }, 90_000);
+
+  it('13.1 a node that served an older epoch comes back as a standby: it applies the newer primary’s data before it can take over, and keeps its own aside', async () => {
+    const { cluster, endpointUrl, primary, standby } = await running();
+    try {
+      await expectTakeoverAfterServiceGone(cluster, endpointUrl, primary, standby, 'SIGKILL');
+      await waitFor('a write to the new primary', () => write(endpointUrl, 2), 20_000);
+      const written = Date.now();
+      // The old primary's agent starts again from its state, which still says it was primary.
+      await cluster.startAgent(primary);
+      await waitFor(
+        'the old primary to apply data from after the new write',
+        async () => {
+          const s = await primary.direct.status();
+          return s.role === 'standby' && (s.data.dataTime ?? 0) > written;
+        },
+        30_000,
+      );
+      expect(readdirSync(path.join(primary.stateDir, 'replaced'))).toHaveLength(1);
+      // The new primary's service fails: the old one takes over with every write.
+      process.kill((await standby.direct.status()).service.pid!, 'SIGKILL');
+      await waitFor(
+        'the old primary to hold the key again',
+        async () => (await cluster.leader())?.holder === primary.nodeId,
+        20_000,
+      );
+      await waitFor('the endpoint to serve write 2', () => holds(endpointUrl, 2), 20_000);
+      expect(await holds(endpointUrl, 1)).toBe(true);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('13.2 an endpoint that cannot read etcd stops routing, and routes again once it can', async () => {
+    const cluster = await startEtcdCluster({ etcd: server.endpoints });
+    const cut = new StableEndpoint({ holdMs: 60_000 });
+    try {
+      const port = await cut.start();
+      const etcd = new URL(server.endpoints[0]);
+      cut.setTarget({ host: etcd.hostname, port: Number(etcd.port) });
+      const endpoint = await cluster.startEndpoint([`http://127.0.0.1:${port}`]);
+      await waitFor('a member to take the leader key', () => cluster.leader(), 20_000);
+      await waitFor('the endpoint to serve', async () => (await through(endpoint.url, '/health'))?.ok, 20_000);
+      cut.setTarget(null, { cutExisting: true });
+      await waitFor(
+        'the endpoint to stop routing',
+        () => endpoint.routes.at(-1)?.why.includes('etcd could not be read in time'),
+        20_000,
+      );
+      expect(await through(endpoint.url, '/health')).toBeNull();
+      // The primary itself never lost etcd: it serves on, and the endpoint routes to it again.
+      cut.setTarget({ host: etcd.hostname, port: Number(etcd.port) });
+      await waitFor('the endpoint to serve again', async () => (await through(endpoint.url, '/health'))?.ok, 20_000);
+    } finally {
+      await cut.stop();
+      await cluster.stop();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,131 @@
+// A failover group coordinated on a real etcd, for integration tests: the nodes, repositories and storage API of
+// cluster.ts, each agent (a child process running the CLI) with the etcd section in its config and the watchdog
+// beside it, the group's settings and sealed keys written to etcd as the dashboard writes them, and the stable
+// endpoint as its own process (`lifeline endpoint --etcd`) following the leader key. No coordinator runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import readline from 'node:readline';
+
+import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
+import {
+  CONFIG_KEY,
+  GROUP_SETTINGS_DEFAULTS,
+  groupPrefix,
+  LEADER_KEY,
+  NODE_GROUP_KEY,
+  nodePrefix,
+  sealedKeyName,
+  type GroupSettings,
+} from '@/lib/engine/coordination/group-keys';
+import { freePort } from '@/lib/engine/free-port';
+import { sealGroupKey } from '@/lib/engine/nodes/group-key';
+import { type ClusterBase, prepareCluster, type TestNode } from './cluster';
+import { exitOf, waitFor } from './wait';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface EtcdEndpoint {
+  url: string;
+  process: ChildProcess;
+  /** Every route the endpoint announced, in order. */
+  routes: { holder: string | null; token: string | null; why: string }[];
+}
+
+export interface EtcdCluster extends ClusterBase {
+  /** Reads and writes the group's keys as the dashboard does (no authentication: the tests' etcd has none). */
+  store: EtcdStore;
+  /** The etcd root this cluster's keys live under: every cluster has its own. */
+  root: string;
+  settings: GroupSettings;
+  /** Starts a `lifeline endpoint --etcd` process; `etcdUrls` defaults to the cluster's. */
+  startEndpoint(etcdUrls?: string[]): Promise<EtcdEndpoint>;
+  /** Who holds the leader key now. */
+  leader(): Promise<{ holder: string; token: string } | null>;
+  nodeById(nodeId: string): TestNode;
+}
+
+export interface EtcdClusterOptions {
+  etcd: string[];
+  nodes?: number;
+  settings?: Partial<Omit<GroupSettings, 'members'>>;
+}
+
+export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
+  const root = `/t-${randomBytes(4).toString('hex')}/`;
+  const base = await prepareCluster({ nodes: options.nodes }, () => ({ etcd: { endpoints: options.etcd, root } }));
+  const settings: GroupSettings = {
+    ...GROUP_SETTINGS_DEFAULTS,
+    ttlSeconds: 3,
+    renewMs: 1000,
+    shippingIntervalMs: 1000,
+    ...options.settings,
+    members: Object.fromEntries(base.nodes.map((n) => [n.nodeId, base.serviceAddress(n)])),
+  };
+  // What the dashboard writes: the group's settings, each member's sealed key, and each node's group.
+  const admin = new EtcdStore({ endpoints: options.etcd, prefix: root });
+  const store = new EtcdStore({ endpoints: options.etcd, prefix: groupPrefix(root, base.groupId) });
+  await store.put(CONFIG_KEY, JSON.stringify(settings));
+  for (const node of base.nodes) {
+    await store.put(sealedKeyName(node.nodeId), sealGroupKey(node.secret, base.groupKey));
+    await admin.put(nodePrefix('', node.nodeId) + NODE_GROUP_KEY, base.groupId);
+  }
+  admin.close();
+  await Promise.all(base.nodes.map(base.startAgent));
+
+  const endpoints: EtcdEndpoint[] = [];
+  const cluster: EtcdCluster = {
+    ...base,
+    store,
+    root,
+    settings,
+    leader: () => store.leader(LEADER_KEY),
+    nodeById: (nodeId) => base.nodes.find((n) => n.nodeId === nodeId)!,
+    async startEndpoint(etcdUrls = options.etcd) {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, 'dist', 'lifeline.cjs'),
+          'endpoint',
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--etcd',
+          etcdUrls.join(','),
+          '--etcd-root',
+          root,
+          '--group',
+          base.groupId,
+          '--json',
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
+        },
+      );
+      const endpoint: EtcdEndpoint = { url: `http://127.0.0.1:${port}`, process: child, routes: [] };
+      endpoints.push(endpoint);
+      const started = new Promise<void>((resolve, reject) => {
+        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+          const msg = JSON.parse(line) as { type: string; message?: string } & EtcdEndpoint['routes'][number];
+          if (msg.type === 'result') resolve();
+          if (msg.type === 'route') endpoint.routes.push({ holder: msg.holder, token: msg.token, why: msg.why });
+          if (msg.type === 'error') reject(new Error(msg.message));
+        });
+        child.once('exit', (code) => reject(new Error(`the endpoint exited with ${code}`)));
+      });
+      await waitFor('the endpoint to listen', started, 20_000);
+      return endpoint;
+    },
+    async stop() {
+      for (const e of endpoints)
+        if (e.process.exitCode === null && e.process.signalCode === null) {
+          e.process.kill('SIGTERM');
+          await waitFor('the endpoint to exit', exitOf(e.process), 20_000);
+        }
+      await base.stop();
+      store.close();
+    },
+  };
+  return cluster;
+}
