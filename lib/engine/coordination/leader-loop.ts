@@ -41,7 +41,9 @@ interface Published {
 }
 
 /** The primary's last published position, and the token it served under; null before any primary published. */
-export async function lastPrimaryPosition(store: EtcdStore): Promise<{ position: number; token: string | null } | null> {
+export async function lastPrimaryPosition(
+  store: EtcdStore,
+): Promise<{ position: number; token: string | null } | null> {
   const text = await store.get(PRIMARY_POSITION_KEY);
   if (!text) return null;
   const parsed = JSON.parse(text) as Published;
@@ -72,7 +74,10 @@ export class LeaderLoop {
       if (renewed === 'unreachable') return 'unreachable';
       this.options.onRenewed?.(sentNs);
       const position = await this.options.position();
-      await store.put(PRIMARY_POSITION_KEY, JSON.stringify({ position, token: this.leadership.token } satisfies Published));
+      await store.put(
+        PRIMARY_POSITION_KEY,
+        JSON.stringify({ position, token: this.leadership.token } satisfies Published),
+      );
       await this.publish(JSON.stringify({ position } satisfies Published));
       return 'leader';
     }
