@@ -7,13 +7,23 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { EtcdStore } from '@/lib/engine/coordination/etcd-store';
+import { LEADER_KEY } from '@/lib/engine/coordination/group-keys';
 import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
 import { tempDir } from './helpers';
-import { serviceHealthy, type TestNode } from './support/cluster';
-import { type EtcdCluster, startEtcdCluster } from './support/etcd-cluster';
+import { serviceHealthy, startCluster, type TestNode } from './support/cluster';
+import {
+  type EtcdCluster,
+  type EtcdEndpoint,
+  spawnEtcdEndpoint,
+  startEtcdCluster,
+  stopEndpoints,
+  testRoot,
+  writeGroup,
+} from './support/etcd-cluster';
 import { runs } from './support/processes';
 import { waitFor } from './support/wait';
 
@@ -184,6 +194,82 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
       await waitFor('the endpoint to serve write 2', () => holds(endpointUrl, 2), 20_000);
       expect(await holds(endpointUrl, 1)).toBe(true);
     } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('13.3 a running group moves from the dashboard’s coordinator to etcd without a failover: the primary’s service keeps its process and acknowledges every write through the move; a crash then fails over on etcd', async () => {
+    const cluster = await startCluster();
+    const root = testRoot();
+    let store: EtcdStore | null = null;
+    const endpoints: EtcdEndpoint[] = [];
+    const load = { seq: 0, acked: 0, failed: [] as number[], stop: false };
+    try {
+      const primary = await waitFor(
+        'the coordinator to start a primary',
+        async () => {
+          for (const n of cluster.nodes) if ((await n.direct.status()).service.state === 'running') return n;
+          return null;
+        },
+        30_000,
+      );
+      const standby = cluster.nodes.find((n) => n !== primary)!;
+      const before = await primary.direct.status();
+      const running = (async () => {
+        while (!load.stop) {
+          const seq = ++load.seq;
+          if (await write(cluster.endpointUrl, seq)) load.acked++;
+          else load.failed.push(seq);
+        }
+      })();
+      await waitFor('writes through the endpoint', () => load.acked >= 10, 20_000);
+      ({ store } = await writeGroup(server.endpoints, root, cluster.base, { epochBase: before.epoch }));
+      const etcd = { endpoints: server.endpoints, root };
+      // Hostile or broken orders change nothing: a bad address, a root outside the rules, a user with no password.
+      for (const bad of [
+        { endpoints: ['not a url'], root },
+        { endpoints: server.endpoints, root: 'no-slashes' },
+        { endpoints: server.endpoints, root, username: 'node' },
+      ])
+        await expect(primary.direct.coordinateOnEtcd(bad)).rejects.toThrow(/Invalid|expected|go together/);
+      expect((await primary.direct.status()).coordination).toBe('dashboard');
+      const moved = await primary.direct.coordinateOnEtcd(etcd);
+      await standby.direct.coordinateOnEtcd(etcd);
+      await cluster.coordinator.stop();
+      const leader = await waitFor('the primary to hold the leader key', () => store!.leader(LEADER_KEY), 20_000);
+      expect(leader.holder).toBe(primary.nodeId);
+      const switchedAt = Date.now();
+      const ackedThen = load.acked;
+      // Past two leases' worth of time on etcd alone, it serves on: renewals, not the old lease, keep it up.
+      await waitFor(
+        'writes to go on past two TTLs after the move',
+        () => Date.now() - switchedAt > 2 * 3000 && load.acked > ackedThen + 20,
+        30_000,
+      );
+      load.stop = true;
+      await running;
+      expect(load.failed).toEqual([]);
+      const after = await primary.direct.status();
+      expect(after.service.pid).toBe(before.service.pid);
+      expect(after.coordination).toBe('etcd');
+      expect(moved.service.pid).toBe(before.service.pid);
+      expect(after.epoch).toBe(before.epoch + Number(leader.token));
+      // On etcd now: the old orders are refused, and a crash fails over with no coordinator.
+      await expect(standby.direct.promote(after.epoch + 1, 6000)).rejects.toThrow(/leader key in etcd/);
+      const endpoint = await spawnEtcdEndpoint(server.endpoints, root, cluster.base.groupId);
+      endpoints.push(endpoint);
+      await waitFor('the etcd endpoint to serve', () => holds(endpoint.url, 1), 20_000);
+      process.kill(after.service.pid!, 'SIGKILL');
+      await waitFor(
+        'the standby to take the key',
+        async () => (await store!.leader(LEADER_KEY))?.holder === standby.nodeId,
+        20_000,
+      );
+      await waitFor('the etcd endpoint to serve on the standby', () => write(endpoint.url, 1_000_000), 20_000);
+    } finally {
+      load.stop = true;
+      await stopEndpoints(endpoints);
+      store?.close();
       await cluster.stop();
     }
   }, 120_000);

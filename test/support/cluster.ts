@@ -61,6 +61,8 @@ export interface TestNode {
 }
 
 export interface Cluster {
+  /** What it shares with an etcd-coordinated cluster. */
+  base: ClusterBase;
   dir: string;
   /** The control plane's repository; each node's and the group's are below it (tenants.ts). */
   repository: string;
@@ -175,6 +177,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   coordinator.start();
 
   const cluster: Cluster = {
+    base,
     dir,
     repository,
     nodeRepository: (node) => tenantLocation(repository, { kind: 'node', nodeId: node.nodeId }),

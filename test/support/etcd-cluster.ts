@@ -51,26 +51,40 @@ export interface EtcdClusterOptions {
   settings?: Partial<Omit<GroupSettings, 'members'>>;
 }
 
-export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
-  const root = `/t-${randomBytes(4).toString('hex')}/`;
-  const base = await prepareCluster({ nodes: options.nodes }, () => ({ etcd: { endpoints: options.etcd, root } }));
-  const settings: GroupSettings = {
+/** A root of its own under which a test's groups live in a shared etcd. */
+export const testRoot = () => `/t-${randomBytes(4).toString('hex')}/`;
+
+/** Writes what the dashboard writes for a group: its settings, each member's sealed key, and each node's group.
+ *  Returns a store on the group's prefix. */
+export async function writeGroup(
+  etcd: string[],
+  root: string,
+  base: ClusterBase,
+  settings: Partial<Omit<GroupSettings, 'members'>> = {},
+): Promise<{ store: EtcdStore; settings: GroupSettings }> {
+  const full: GroupSettings = {
     ...GROUP_SETTINGS_DEFAULTS,
     ttlSeconds: 3,
     renewMs: 1000,
     shippingIntervalMs: 1000,
-    ...options.settings,
+    ...settings,
     members: Object.fromEntries(base.nodes.map((n) => [n.nodeId, base.serviceAddress(n)])),
   };
-  // What the dashboard writes: the group's settings, each member's sealed key, and each node's group.
-  const admin = new EtcdStore({ endpoints: options.etcd, prefix: root });
-  const store = new EtcdStore({ endpoints: options.etcd, prefix: groupPrefix(root, base.groupId) });
-  await store.put(CONFIG_KEY, JSON.stringify(settings));
+  const admin = new EtcdStore({ endpoints: etcd, prefix: root });
+  const store = new EtcdStore({ endpoints: etcd, prefix: groupPrefix(root, base.groupId) });
+  await store.put(CONFIG_KEY, JSON.stringify(full));
   for (const node of base.nodes) {
     await store.put(sealedKeyName(node.nodeId), sealGroupKey(node.secret, base.groupKey));
     await admin.put(nodePrefix('', node.nodeId) + NODE_GROUP_KEY, base.groupId);
   }
   admin.close();
+  return { store, settings: full };
+}
+
+export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
+  const root = testRoot();
+  const base = await prepareCluster({ nodes: options.nodes }, () => ({ etcd: { endpoints: options.etcd, root } }));
+  const { store, settings } = await writeGroup(options.etcd, root, base, options.settings);
   await Promise.all(base.nodes.map(base.startAgent));
 
   const endpoints: EtcdEndpoint[] = [];
@@ -82,50 +96,60 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Etc
     leader: () => store.leader(LEADER_KEY),
     nodeById: (nodeId) => base.nodes.find((n) => n.nodeId === nodeId)!,
     async startEndpoint(etcdUrls = options.etcd) {
-      const port = await freePort();
-      const child = spawn(
-        process.execPath,
-        [
-          path.join(ROOT, 'dist', 'lifeline.cjs'),
-          'endpoint',
-          '--listen',
-          `127.0.0.1:${port}`,
-          '--etcd',
-          etcdUrls.join(','),
-          '--etcd-root',
-          root,
-          '--group',
-          base.groupId,
-          '--json',
-        ],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
-        },
-      );
-      const endpoint: EtcdEndpoint = { url: `http://127.0.0.1:${port}`, process: child, routes: [] };
+      const endpoint = await spawnEtcdEndpoint(etcdUrls, root, base.groupId);
       endpoints.push(endpoint);
-      const started = new Promise<void>((resolve, reject) => {
-        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-          const msg = JSON.parse(line) as { type: string; message?: string } & EtcdEndpoint['routes'][number];
-          if (msg.type === 'result') resolve();
-          if (msg.type === 'route') endpoint.routes.push({ holder: msg.holder, token: msg.token, why: msg.why });
-          if (msg.type === 'error') reject(new Error(msg.message));
-        });
-        child.once('exit', (code) => reject(new Error(`the endpoint exited with ${code}`)));
-      });
-      await waitFor('the endpoint to listen', started, 20_000);
       return endpoint;
     },
     async stop() {
-      for (const e of endpoints)
-        if (e.process.exitCode === null && e.process.signalCode === null) {
-          e.process.kill('SIGTERM');
-          await waitFor('the endpoint to exit', exitOf(e.process), 20_000);
-        }
+      await stopEndpoints(endpoints);
       await base.stop();
       store.close();
     },
   };
   return cluster;
+}
+
+export async function stopEndpoints(endpoints: EtcdEndpoint[]): Promise<void> {
+  for (const e of endpoints)
+    if (e.process.exitCode === null && e.process.signalCode === null) {
+      e.process.kill('SIGTERM');
+      await waitFor('the endpoint to exit', exitOf(e.process), 20_000);
+    }
+}
+
+/** A `lifeline endpoint --etcd` process following `groupId`'s leader key under `root`. */
+export async function spawnEtcdEndpoint(etcdUrls: string[], root: string, groupId: string): Promise<EtcdEndpoint> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'dist', 'lifeline.cjs'),
+      'endpoint',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--etcd',
+      etcdUrls.join(','),
+      '--etcd-root',
+      root,
+      '--group',
+      groupId,
+      '--json',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
+    },
+  );
+  const endpoint: EtcdEndpoint = { url: `http://127.0.0.1:${port}`, process: child, routes: [] };
+  const started = new Promise<void>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as { type: string; message?: string } & EtcdEndpoint['routes'][number];
+      if (msg.type === 'result') resolve();
+      if (msg.type === 'route') endpoint.routes.push({ holder: msg.holder, token: msg.token, why: msg.why });
+      if (msg.type === 'error') reject(new Error(msg.message));
+    });
+    child.once('exit', (code) => reject(new Error(`the endpoint exited with ${code}`)));
+  });
+  await waitFor('the endpoint to listen', started, 20_000);
+  return endpoint;
 }

@@ -86,7 +86,11 @@ export class AgentCoordination {
     private readonly secret: string,
     private readonly node: CoordinatedNode,
     private readonly watchdog: WatchdogClient | null,
+    /** This node serves as primary already (moved from the dashboard's coordinator), with this long left on the
+     *  lease the coordinator granted: it takes the key first, and stops the service if it cannot by then. */
+    private incumbent: { remainingMs: number } | null = null,
   ) {
+    if (incumbent) this.deadlineNs = process.hrtime.bigint() + BigInt(Math.round(incumbent.remainingMs * 1e6));
     this.nodeStore = new EtcdStore({ ...this.storeOptions(), prefix: nodePrefix(connection.root, nodeId) });
   }
 
@@ -178,6 +182,7 @@ export class AgentCoordination {
     if (!this.loop || changed) {
       await this.loop?.stop().catch(() => undefined);
       this.loop = this.newLoop(groupId, settings);
+      this.incumbent = null;
     }
   }
 
@@ -209,6 +214,7 @@ export class AgentCoordination {
       onNoCandidate: (why) => {
         this.lastError = `no failover: ${why}`;
       },
+      incumbent: this.incumbent !== null,
     });
   }
 

@@ -28,6 +28,9 @@ export interface LeaderLoopOptions {
   onRenewed?(sentNs: bigint): void;
   onDemote(why: string): Promise<void>;
   onNoCandidate?(why: string): void;
+  /** This member already serves as primary (the group moves here from the dashboard's coordinator): its first
+   *  try for the key skips the checks a standby makes. */
+  incumbent?: boolean;
 }
 
 export type TickResult = 'leader' | 'unreachable' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
@@ -53,8 +56,11 @@ export async function lastPrimaryPosition(
 export class LeaderLoop {
   private leadership: Leadership | null = null;
   private registration: Registration | null = null;
+  private incumbent: boolean;
 
-  constructor(private readonly options: LeaderLoopOptions) {}
+  constructor(private readonly options: LeaderLoopOptions) {
+    this.incumbent = options.incumbent ?? false;
+  }
 
   /** The fencing token while this member holds the leader key, else null. */
   get token(): string | null {
@@ -62,7 +68,7 @@ export class LeaderLoop {
   }
 
   async tick(): Promise<TickResult> {
-    const { store, nodeId, ttlSeconds } = this.options;
+    const { store, nodeId } = this.options;
     if (this.leadership) {
       const sentNs = process.hrtime.bigint();
       const renewed = await this.leadership.renew();
@@ -89,6 +95,10 @@ export class LeaderLoop {
     // leave the group without a serving primary until its lease runs out.
     if (leader?.holder === nodeId) await store.releaseStale(LEADER_KEY, nodeId);
     else if (leader) return 'following';
+    if (this.incumbent) {
+      this.incumbent = false;
+      return this.campaign();
+    }
     if (why) return 'not-eligible';
     const primary = (await lastPrimaryPosition(store))?.position ?? 0;
     if (primary - position > this.options.maxLag) {
@@ -103,8 +113,12 @@ export class LeaderLoop {
       if (theirs.eligible === false) continue;
       if (theirs.position > position || (theirs.position === position && member < nodeId)) return 'deferring';
     }
+    return this.campaign();
+  }
+
+  private async campaign(): Promise<TickResult> {
     const sentNs = process.hrtime.bigint();
-    const won = await store.campaign(LEADER_KEY, nodeId, ttlSeconds);
+    const won = await this.options.store.campaign(LEADER_KEY, this.options.nodeId, this.options.ttlSeconds);
     if (!won) return 'following';
     this.leadership = won;
     await this.options.onPromote(won.token, sentNs);

@@ -65,6 +65,13 @@ export class AgentClient {
   demote(epoch: number, timeoutMs = 10_000): Promise<AgentStatus> {
     return this.call('POST', '/v1/demote', { epoch }, timeoutMs);
   }
+  /** Moves the node to coordination on etcd; `sealedPassword` is sealed with its secret (sealForNode). */
+  coordinateOnEtcd(
+    etcd: { endpoints: string[]; root: string; username?: string; sealedPassword?: string },
+    timeoutMs = 15_000,
+  ): Promise<AgentStatus> {
+    return this.call('POST', '/v1/coordination', etcd, timeoutMs);
+  }
   shipNow(timeoutMs = 30_000): Promise<AgentStatus> {
     return this.call('POST', '/v1/ship-now', {}, timeoutMs);
   }

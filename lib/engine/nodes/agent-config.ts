@@ -36,6 +36,18 @@ export const serviceConfigSchema = z.object({
     .default([]),
 });
 
+export const etcdSettingsSchema = z
+  .object({
+    endpoints: z.array(z.url()).min(1).max(16),
+    root: z.string().startsWith('/').endsWith('/').max(200).default('/lifeline/'),
+    /** The node's own etcd user, limited to its group (etcd-access.ts). */
+    username: z.string().min(1).max(128).optional(),
+    password: z.string().min(1).max(256).optional(),
+  })
+  .refine((e) => (e.username === undefined) === (e.password === undefined), 'username and password go together');
+
+export type EtcdSettings = z.infer<typeof etcdSettingsSchema>;
+
 export const agentConfigSchema = z.object({
   node: z.string().min(1).max(64),
   nodeId: z.string().min(1),
@@ -56,17 +68,9 @@ export const agentConfigSchema = z.object({
   restoreOtherSources: z.boolean().default(false),
   service: serviceConfigSchema,
   /** Coordination on etcd (docs/failover.md): the node takes and renews its group's leader key itself, and roles
-   *  are no longer set by the dashboard's heartbeats. */
-  etcd: z
-    .object({
-      endpoints: z.array(z.url()).min(1),
-      root: z.string().startsWith('/').endsWith('/').default('/lifeline/'),
-      /** The node's own etcd user, limited to its group (etcd-access.ts). */
-      username: z.string().min(1).optional(),
-      password: z.string().min(1).optional(),
-    })
-    .refine((e) => (e.username === undefined) === (e.password === undefined), 'username and password go together')
-    .optional(),
+   *  are no longer set by the dashboard's heartbeats. Without it here, the dashboard can move the node to etcd
+   *  (POST /v1/coordination), and the agent keeps that in its state. */
+  etcd: etcdSettingsSchema.optional(),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

@@ -6,6 +6,7 @@
 //   POST /v1/ship-now   primary: ship the data now (a switchover's final sync)
 //   POST /v1/apply-now  standby: apply the newest shipped data now
 //   POST /v1/drill      restore the newest shipped data into a scratch place, start it there, measure, tear down
+//   POST /v1/coordination  move to coordination on etcd (the password sealed with the node's secret); for good
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
 //   POST /v1/jobs       start a backup of this node's files or a restore onto it (agent-jobs.ts)
 //   GET  /v1/jobs/ID    its progress, then its result;  POST /v1/jobs/ID/cancel stops it
@@ -44,6 +45,8 @@ export interface AgentStatus {
   epoch: number;
   /** Milliseconds left on the primary's lease; 0 for a standby. */
   leaseRemainingMs: number;
+  /** Who decides this node's role: the dashboard's coordinator (heartbeats), or the group's leader key on etcd. */
+  coordination: 'dashboard' | 'etcd';
   /** True while the primary serves on through a control-plane outage that its peers confirm. */
   failsafe: boolean;
   service: {

@@ -23,6 +23,14 @@ const heartbeatSchema = z.object({
 const promoteSchema = z.object({ epoch: z.number().int().min(1), leaseMs: z.number().int().min(500) });
 const demoteSchema = z.object({ epoch: z.number().int().min(0) });
 const applySchema = z.object({ snapshot: z.string().optional() });
+const coordinationSchema = z
+  .object({
+    endpoints: z.array(z.url()).min(1).max(16),
+    root: z.string().startsWith('/').endsWith('/').max(200),
+    username: z.string().min(1).max(128).optional(),
+    sealedPassword: z.string().min(1).max(1024).optional(),
+  })
+  .refine((e) => (e.username === undefined) === (e.sealedPassword === undefined), 'username and password go together');
 
 const MAX_BODY = 64 * 1024;
 
@@ -99,6 +107,8 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.shipNow();
     case 'POST /v1/apply-now':
       return agent.applyNow(applySchema.parse(json()).snapshot);
+    case 'POST /v1/coordination':
+      return agent.coordinateOnEtcd(coordinationSchema.parse(json()));
     case 'POST /v1/revoke':
       return agent.revokeSecret();
     case 'POST /v1/drill':

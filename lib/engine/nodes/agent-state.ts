@@ -4,6 +4,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { writeFileAtomic } from '../atomic-file';
+import type { EtcdSettings } from './agent-config';
 import type { Role } from './agent-protocol';
 
 export interface PersistedState {
@@ -19,6 +20,9 @@ export interface PersistedState {
   /** SHA-256 (hex) of secrets the control plane revoked when it rotated this node's credentials: requests signed
    *  with one are refused, even if a config holding it is put back. */
   revokedSecrets: string[];
+  /** Where the group's coordination on etcd is, once the control plane moved this node there (POST
+   *  /v1/coordination): from then on the leader key decides this node's role, also after a restart. */
+  etcd: EtcdSettings | null;
 }
 
 const INITIAL: PersistedState = {
@@ -30,6 +34,7 @@ const INITIAL: PersistedState = {
   servicePid: null,
   keepNextReplaced: false,
   revokedSecrets: [],
+  etcd: null,
 };
 
 export function readState(stateDir: string): PersistedState {

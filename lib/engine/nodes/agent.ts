@@ -22,12 +22,12 @@ import { underReaderLock } from '../repository/lock';
 import { AgentCoordination, type GroupView } from '../coordination/agent-coordination';
 import { WatchdogClient } from '../coordination/watchdog-client';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
-import type { AgentConfig } from './agent-config';
+import type { AgentConfig, EtcdSettings } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
 import { shipSourceKey } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
 import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
-import { openGroupKey } from './group-key';
+import { openForNode, openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
 import { HttpStorage } from './http-storage';
@@ -98,6 +98,8 @@ export class Agent {
   private coordination: AgentCoordination | null = null;
   private watchdog: WatchdogClient | null = null;
   private failedChecks = 0;
+  /** The lease check of coordination by the dashboard (none on etcd). */
+  private leaseTimer: NodeJS.Timeout | null = null;
   readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
@@ -114,14 +116,44 @@ export class Agent {
     await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
-    if (this.config.etcd) await this.startCoordination(this.config.etcd);
-    else this.timers.push(setInterval(() => void this.checkLease().catch(() => undefined), 200));
+    const etcd = this.config.etcd ?? this.state.etcd;
+    if (etcd) await this.startCoordination(etcd, null);
+    else this.leaseTimer = setInterval(() => void this.checkLease().catch(() => undefined), 200);
     this.timers.push(setInterval(() => void this.checkHealth(), 1000));
     this.timers.push(setInterval(() => void this.dataTick(), 250));
   }
 
+  /** Moves this node from the dashboard's coordinator to etcd, for good (kept in its state). A primary that serves
+   *  goes on serving: it takes the leader key first, with no failover, and stops if it cannot within its lease. */
+  coordinateOnEtcd(req: {
+    endpoints: string[];
+    root: string;
+    username?: string;
+    sealedPassword?: string;
+  }): Promise<AgentStatus> {
+    return this.exclusive(async () => {
+      const etcd: EtcdSettings = {
+        endpoints: req.endpoints,
+        root: req.root,
+        ...(req.username && req.sealedPassword
+          ? { username: req.username, password: openForNode(this.config.secret, req.sealedPassword) }
+          : {}),
+      };
+      if (this.coordination) {
+        if (JSON.stringify(etcd) === JSON.stringify(this.config.etcd ?? this.state.etcd)) return this.status();
+        throw new AgentRefusal(`${this.config.node} coordinates on etcd already, with other settings`);
+      }
+      await this.save({ etcd });
+      if (this.leaseTimer) clearInterval(this.leaseTimer);
+      this.leaseTimer = null;
+      const serving = this.state.role === 'primary' && this.service !== null;
+      await this.startCoordination(etcd, serving ? { remainingMs: this.lease.remainingMs } : null);
+      return this.status();
+    });
+  }
+
   /** Starts the watchdog beside this agent, then the leader loop on etcd. */
-  private async startCoordination(etcd: NonNullable<AgentConfig['etcd']>): Promise<void> {
+  private async startCoordination(etcd: EtcdSettings, incumbent: { remainingMs: number } | null): Promise<void> {
     // The CLI bundle sits in dist/ beside the watchdog built with it.
     const script = path.join(__dirname, 'watchdog.cjs');
     if (!existsSync(script))
@@ -146,12 +178,14 @@ export class Agent {
         log: (message) => console.error(`${this.config.node}: ${message}`),
       },
       this.watchdog,
+      incumbent,
     );
     this.coordination.start();
   }
 
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.changed();
     this.dataAbort?.abort();
     this.jobs.cancelAll();
@@ -173,6 +207,7 @@ export class Agent {
         : this.state.role === 'primary'
           ? this.lease.remainingMs
           : 0,
+      coordination: this.coordination ? 'etcd' : 'dashboard',
       failsafe: this.failsafe,
       service: {
         state: this.serviceState,
@@ -326,7 +361,11 @@ export class Agent {
       await this.save({ role: 'primary', epoch });
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       this.failedChecks = 0;
-      if (this.service) return;
+      // A primary moved to etcd serves on: its running service is what the watchdog guards from now on.
+      if (this.service) {
+        if (this.service.child.pid) onSpawn(this.service.child.pid);
+        return;
+      }
       try {
         this.serviceState = 'starting';
         this.changed();

@@ -13,6 +13,15 @@ export function sealGroupKey(nodeSecret: string, groupKey: string): string {
   return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64');
 }
 
+/** Any short secret (a node's etcd password) sealed the same way, for the node alone to open. */
+export function sealForNode(nodeSecret: string, text: string): string {
+  return sealGroupKey(nodeSecret, Buffer.from(text, 'utf8').toString('hex'));
+}
+
+export function openForNode(nodeSecret: string, sealed: string): string {
+  return Buffer.from(openGroupKey(nodeSecret, sealed), 'hex').toString('utf8');
+}
+
 export function openGroupKey(nodeSecret: string, sealed: string): string {
   const bytes = Buffer.from(sealed, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', wrapKey(nodeSecret), bytes.subarray(0, 12));
