@@ -25,10 +25,6 @@ let storageServer: http.Server;
 const credentialsOf = new Map<string, RegisteredAgent['credentials']>();
 
 afterAll(async () => {
-  const { stopGroupAndEndpoint } = await import('@/lib/control/failover');
-  const { db } = await import('@/lib/db/client');
-  const { failoverGroups } = await import('@/lib/db/schema');
-  for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
   await stopControlPlaneParts();
 });
 

@@ -4,7 +4,8 @@ import 'server-only';
 import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { auditEvents, drills, failoverEvents, failoverGroups, jobs, nodes, sources } from '../db/schema';
+import { auditEvents, drills, failoverEvents, failoverGroups, jobs, sources } from '../db/schema';
+import { nodeNames } from './node-registry';
 
 export const ACTIVITY_FILTERS = ['all', 'jobs', 'actions', 'failovers', 'failures'] as const;
 export type ActivityFilter = (typeof ACTIVITY_FILTERS)[number];
@@ -68,13 +69,7 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
 
 /** Failovers, switchovers and drills, as the activity feed lists them. */
 function failovers(): ActivityItem[] {
-  const names = new Map(
-    db()
-      .select({ id: nodes.id, name: nodes.name })
-      .from(nodes)
-      .all()
-      .map((n) => [n.id, n.name]),
-  );
+  const names = nodeNames();
   const name = (id: string | null) => (id ? (names.get(id) ?? 'a removed node') : 'none');
   const events = db()
     .select({ e: failoverEvents, group: failoverGroups.name })

@@ -32,6 +32,18 @@ export function daemonPid(name: string): number | null {
   }
 }
 
+/** The arguments (after the CLI's path) the daemon `name` runs with, or null when it does not run. */
+export function daemonArgs(name: string): string[] | null {
+  const pid = daemonPid(name);
+  if (!pid) return null;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return argv.slice(argv.indexOf(cliPath()) + 1);
+  } catch {
+    return null;
+  }
+}
+
 /** Starts `lifeline <args>` detached unless it already runs; its output goes to <data>/run/<name>.log. */
 export function ensureDaemon(name: string, args: string[]): { pid: number; started: boolean } {
   const running = daemonPid(name);

@@ -25,7 +25,8 @@ import {
 } from '../db/schema';
 import { forgetGoneLocks } from './agent-storage';
 import { forgetGoneObjects } from './node-quota';
-import { ensureDaemon, runDir, stopDaemon } from './daemons';
+import { daemonArgs, ensureDaemon, runDir, stopDaemon } from './daemons';
+import { closeGroupStore, endpointEtcdArgs, etcdLeader, importHistory } from './etcd';
 import { ConflictError } from './errors';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
@@ -93,9 +94,18 @@ export async function startGroup(
     .where(eq(groupMembers.groupId, groupId))
     .all();
   const file = routeFile(group);
+  const onEtcd = group.coordination === 'etcd';
   // The endpoint runs on its own, so clients keep their address while the dashboard restarts; while the dashboard
-  // runs, it restarts the endpoint if it dies (the new one reads the same route file).
-  const endpointArgs = ['endpoint', '--listen', `${group.endpointHost}:${group.endpointPort}`, '--route', file];
+  // runs, it restarts the endpoint if it dies (the new one reads the same route file, or follows the leader key).
+  const endpointArgs = [
+    'endpoint',
+    '--listen',
+    `${group.endpointHost}:${group.endpointPort}`,
+    ...(onEtcd ? endpointEtcdArgs(group) : ['--route', file]),
+  ];
+  // One that runs with other arguments (the group moved to etcd) is replaced.
+  const running = daemonArgs(endpointDaemonName(group));
+  if (running && running.join('\0') !== endpointArgs.join('\0')) await stopDaemon(endpointDaemonName(group));
   ensureDaemon(endpointDaemonName(group), endpointArgs);
   const live = new Map<string, NodeLive>();
   const ships = new ShipWatch();
@@ -125,6 +135,7 @@ export async function startGroup(
       leaseMs: group.leaseMs,
       maintenance: group.maintenance,
       controlPlaneUrl: controlPlaneUrl(),
+      ...(onEtcd ? { leaderOnEtcd: () => etcdLeader(group.id) } : {}),
     },
     {
       setEndpoint: async (target) => void (await writeRoute(file, target)),
@@ -170,6 +181,11 @@ export async function startGroup(
   runtime.coordinator = coordinator;
   coordinator.start();
   runtime.timers.push(intervalTimer(() => trimShippedSnapshots(group.id), 60_000));
+  if (onEtcd) {
+    // Failovers the members made, also while the dashboard was down, as they wrote them on etcd.
+    void importHistory(group).catch((err) => console.error(`could not read ${group.name}'s history on etcd:`, err));
+    runtime.timers.push(intervalTimer(() => importHistory(group), 2000));
+  }
   runtime.timers.push(
     intervalTimer(async () => {
       if (ensureDaemon(endpointDaemonName(group), endpointArgs).started)
@@ -193,6 +209,7 @@ export async function stopGroup(groupId: string): Promise<void> {
   runtimes().delete(groupId);
   for (const t of runtime.timers) t.stop();
   await runtime.coordinator.stop();
+  closeGroupStore(groupId);
 }
 
 /** Stops the group's endpoint process too: for removing a group, or the demo's shutdown. */

@@ -149,3 +149,14 @@ export async function removeRegisteredNode(node: NodeRow): Promise<void> {
 export function nodeSecret(nodeId: string): string | null {
   return db().select({ secret: nodes.secret }).from(nodes).where(eq(nodes.id, nodeId)).get()?.secret ?? null;
 }
+
+/** Every node's name, by id. */
+export function nodeNames(): Map<string, string> {
+  return new Map(
+    db()
+      .select({ id: nodes.id, name: nodes.name })
+      .from(nodes)
+      .all()
+      .map((n) => [n.id, n.name]),
+  );
+}

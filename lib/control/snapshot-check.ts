@@ -1,5 +1,6 @@
 // What a node may add as a snapshot: to its own repository, a backup of one of its own sources (<node>:<source>);
-// to a group's, while it is the group's primary, the group's shipped data tagged with its current epoch. Its time
+// to a group's, while it is the group's primary (on etcd: while it holds the leader key), the group's shipped data
+// tagged with its current epoch (on etcd: made from the key's token). Its time
 // may not lie in the future. Anything else is refused before it is stored.
 import 'server-only';
 
@@ -11,6 +12,7 @@ import type { SnapshotCheck } from '../engine/nodes/append-only-access';
 import type { Tenant } from '../engine/nodes/tenants';
 import { db } from '../db/client';
 import { failoverGroups, nodes } from '../db/schema';
+import { etcdLeader } from './etcd';
 
 const FUTURE_SLACK_MS = 5 * 60_000;
 
@@ -30,10 +32,13 @@ export function snapshotCheck(repository: () => Promise<Repository>, tenant: Ten
     const refused = `node ${node.name} may not write snapshots of ${snapshot.source}`;
     if (tenant.kind === 'group') {
       const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, tenant.groupId)).get();
-      const current =
-        group?.primaryNodeId === nodeId &&
-        snapshot.source === shipSourceKey(group.id) &&
-        snapshot.tags.includes(`epoch:${group.epoch}`);
+      if (!group || snapshot.source !== shipSourceKey(group.id)) return refused;
+      // On etcd the primary is whoever holds the leader key, and the key's token is the epoch its data carries.
+      const primary =
+        group.coordination === 'etcd'
+          ? await etcdLeader(group.id).catch(() => null)
+          : { nodeId: group.primaryNodeId, epoch: group.epoch };
+      const current = primary?.nodeId === nodeId && snapshot.tags.includes(`epoch:${primary.epoch}`);
       return current ? null : refused;
     }
     // Node names cannot be "ship" or "local" (RESERVED_NODE_NAMES): no shipped data or dashboard source here.

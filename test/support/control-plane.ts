@@ -95,8 +95,13 @@ export async function startRegisteredAgent(name: string): Promise<RegisteredAgen
   return { nodeId: node.id, credentials, dir, agent };
 }
 
-/** Stops every agent started here (SIGTERM, then waits for each to exit) and closes every server. */
+/** Stops every failover group (its coordinator and endpoint), every agent started here (SIGTERM, then waits for
+ *  each to exit), and closes every server. */
 export async function stopControlPlaneParts(): Promise<void> {
+  const { stopGroupAndEndpoint } = await import('@/lib/control/failover');
+  const { db } = await import('@/lib/db/client');
+  const { failoverGroups } = await import('@/lib/db/schema');
+  for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
   for (const agent of agents.splice(0)) {
     agent.kill('SIGTERM');
     await waitFor('an agent to exit', exitOf(agent), 20_000);

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 import { failoverGroups } from './failover-groups';
 
@@ -27,9 +27,15 @@ export const failoverEvents = sqliteTable(
     clientGapMs: integer('client_gap_ms'),
     /** JSON array of { step, at }. */
     timeline: text('timeline').notNull(),
+    /** On etcd: the token of the leadership this event records (from the group's history there), so that each is
+     *  recorded once, also when the dashboard was down at the time. */
+    etcdToken: text('etcd_token'),
     createdAt: integer('created_at').notNull(),
   },
-  (t) => [index('failover_events_group_idx').on(t.groupId, t.createdAt)],
+  (t) => [
+    index('failover_events_group_idx').on(t.groupId, t.createdAt),
+    uniqueIndex('failover_events_etcd_token_idx').on(t.groupId, t.etcdToken),
+  ],
 );
 
 export const drills = sqliteTable('drills', {

@@ -26,6 +26,11 @@ export const failoverGroups = sqliteTable('failover_groups', {
   drillSchedule: text('drill_schedule'),
   restoreTestedAt: integer('restore_tested_at'),
   demo: integer('demo', { mode: 'boolean' }).notNull().default(false),
+  /** Who decides failovers: the dashboard's coordinator, or the members themselves through the group's leader
+   *  key on etcd (docs/failover.md). A group moves to etcd once, with no failover. */
+  coordination: text('coordination', { enum: ['dashboard', 'etcd'] })
+    .notNull()
+    .default('dashboard'),
   createdAt: integer('created_at').notNull(),
 });
 

@@ -17,6 +17,8 @@ import {
   parseGroupSettings,
   sealedKeyName,
   LEADER_KEY,
+  historyKeyName,
+  type FailoverHistory,
   type GroupSettings,
 } from './group-keys';
 import { LeaderLoop, lastPrimaryPosition } from './leader-loop';
@@ -45,8 +47,9 @@ export interface CoordinatedNode {
   /** How much of the primary's data this node holds (milliseconds of data time). */
   position(): number;
   /** Starts the service as primary of `epoch` (`onSpawn` is told its process group the moment it exists); resolves
-   *  once it serves, or throws (it could not start). */
-  becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<void>;
+   *  once it serves, with the time of the data it serves (null: its own, as it was), or throws (it could not
+   *  start). */
+  becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<{ dataTime: number | null }>;
   /** Stops the service: this node is no longer primary. */
   stepDown(why: string): Promise<void>;
   /** The group this node is in changed (or it left every group: null). */
@@ -74,6 +77,8 @@ export class AgentCoordination {
   private failedAt: bigint | null = null;
   /** The send time of the newest renewal that succeeded, for a watchdog armed later (a service still starting). */
   private lastRenewalNs: bigint | null = null;
+  /** The group is moving here with this node serving: its first leadership is no failover. */
+  private moving: boolean;
   /** A step-down under way. */
   private losing: Promise<void> | null = null;
   /** What the last tick did, and when the loop last reached etcd. */
@@ -90,6 +95,7 @@ export class AgentCoordination {
      *  lease the coordinator granted: it takes the key first, and stops the service if it cannot by then. */
     private incumbent: { remainingMs: number } | null = null,
   ) {
+    this.moving = incumbent !== null;
     if (incumbent) this.deadlineNs = process.hrtime.bigint() + BigInt(Math.round(incumbent.remainingMs * 1e6));
     this.nodeStore = new EtcdStore({ ...this.storeOptions(), prefix: nodePrefix(connection.root, nodeId) });
   }
@@ -126,6 +132,8 @@ export class AgentCoordination {
   async serviceFailed(why: string): Promise<void> {
     this.failedAt = process.hrtime.bigint();
     if (!this.isLeader) return;
+    // The outage starts now: said before the key is given up, for the member that takes over to measure from.
+    await this.loop?.markDown(why, Date.now()).catch(() => undefined);
     await this.loseLeadership(`the service failed (${why}): gave up the leader key`, true);
   }
 
@@ -221,8 +229,13 @@ export class AgentCoordination {
   /** Starts the service for the leadership of `token`; stops it again if that leadership ended meanwhile. */
   private async serve(groupId: string, token: string, epoch: number): Promise<void> {
     const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
+    const moved = this.moving;
+    this.moving = false;
+    // Read before this node publishes a position of its own as primary.
+    const previous = await lastPrimaryPosition(this.groupStore!).catch(() => null);
+    let served: { dataTime: number | null };
     try {
-      await this.node.becomePrimary(epoch, (pgid) => {
+      served = await this.node.becomePrimary(epoch, (pgid) => {
         this.watchdog?.arm(pgid);
         if (this.lastRenewalNs !== null) this.watchdog?.renewed(this.lastRenewalNs, ttlMs);
       });
@@ -242,6 +255,22 @@ export class AgentCoordination {
       this.node.setGroup(this.group);
     }
     this.node.log(`${groupId}: took the leader key (epoch ${epoch}); the service serves`);
+    const history: FailoverHistory = {
+      holder: this.nodeId,
+      token,
+      epoch,
+      cause: moved ? 'moved' : previous ? 'failover' : 'start',
+      servingAt: Date.now(),
+      dataTime: served.dataTime,
+      previous: previous && {
+        holder: previous.holder,
+        token: previous.token,
+        at: previous.at,
+        downAt: previous.downAt ?? null,
+        why: previous.why ?? null,
+      },
+    };
+    await this.groupStore?.put(historyKeyName(token), JSON.stringify(history)).catch(() => undefined);
   }
 
   /** The epoch of the newest primary: whoever holds the key now, or else the last to publish its position (only

@@ -26,15 +26,33 @@ export async function enableAuth(admin: EtcdAdmin): Promise<void> {
   }
 }
 
-/** Gives `username` (made with `password` if new) read and write on `prefix` and nothing else. */
+export interface PrefixGrant {
+  prefix: string;
+  permission: 'Read' | 'Readwrite';
+}
+
+/** Gives `username` (made with `password` if new, else given it) read and write on `prefix` and nothing else. */
 export async function grantPrefix(admin: EtcdAdmin, prefix: string, username: string, password: string): Promise<void> {
+  await grantPrefixes(admin, [{ prefix, permission: 'Readwrite' }], username, password);
+}
+
+/** Gives `username` (made with `password` if new, else given it) exactly `grants`: its role is made afresh. */
+export async function grantPrefixes(
+  admin: EtcdAdmin,
+  grants: PrefixGrant[],
+  username: string,
+  password: string,
+): Promise<void> {
   const root = client(admin.endpoints, { username: 'root', password: admin.rootPassword });
   try {
     const role = root.role(`prefix-${username}`);
-    if (!(await root.getRoles()).some((r) => r.name === role.name)) await role.create();
-    await role.grant({ permission: 'Readwrite', range: Range.prefix(prefix) });
-    if (!(await root.getUsers()).some((u) => u.name === username)) await root.user(username).create(password);
-    await root.user(username).addRole(role);
+    if ((await root.getRoles()).some((r) => r.name === role.name)) await role.delete();
+    await role.create();
+    for (const g of grants) await role.grant({ permission: g.permission, range: Range.prefix(g.prefix) });
+    const user = root.user(username);
+    if ((await root.getUsers()).some((u) => u.name === username)) await user.setPassword(password);
+    else await user.create(password);
+    await user.addRole(role);
   } finally {
     root.close();
   }

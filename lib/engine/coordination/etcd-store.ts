@@ -106,6 +106,10 @@ export class EtcdStore {
     await this.client.put(this.prefix + name).value(value);
   }
 
+  async delete(name: string): Promise<void> {
+    await this.client.delete().key(this.prefix + name);
+  }
+
   async get(name: string): Promise<string | null> {
     return this.client.get(this.prefix + name).string();
   }

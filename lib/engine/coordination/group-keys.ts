@@ -6,6 +6,8 @@
 //   groups/<id>/run/leader         the leader key: the primary's node id, under its lease; create_revision = token
 //   groups/<id>/run/primary-position  the primary's replication position, as it last published it
 //   groups/<id>/run/members/<id>   each live member's published state, under its own lease
+//   groups/<id>/run/history/<token>  each leadership as its holder began to serve (FailoverHistory), for the
+//                                  dashboard to record, also when it was down at the time
 // A node's etcd user reads its group's prefix and its own nodes/ key, and writes only under run/.
 import { z } from 'zod';
 
@@ -15,6 +17,24 @@ export const LEADER_KEY = 'run/leader';
 export const PRIMARY_POSITION_KEY = 'run/primary-position';
 export const MEMBERS_PREFIX = 'run/members/';
 export const CONFIG_KEY = 'config';
+export const HISTORY_PREFIX = 'run/history/';
+/** History keys sort by token: zero-padded. */
+export const historyKeyName = (token: string) => HISTORY_PREFIX + token.padStart(20, '0');
+
+/** A leadership's start, written by the member that took the key once its service served. */
+export interface FailoverHistory {
+  holder: string;
+  token: string;
+  epoch: number;
+  /** 'moved': a serving primary took the key as its group moved to etcd; 'start': no primary before it. */
+  cause: 'failover' | 'start' | 'moved';
+  /** When its service answered (its wall clock). */
+  servingAt: number;
+  /** The time of the data it started from; null when it served its own data as it was. */
+  dataTime: number | null;
+  /** The previous primary, as it last published itself. */
+  previous: { holder: string; token: string; at: number; downAt: number | null; why: string | null } | null;
+}
 export const sealedKeyName = (nodeId: string) => `keys/${nodeId}`;
 
 export const groupPrefix = (root: string, groupId: string) => `${root}groups/${groupId}/`;

@@ -39,18 +39,25 @@ interface Published {
   position: number;
   /** False while the member may not take the key (a standby defers only to one that may). */
   eligible?: boolean;
-  /** In the primary's position: the token of the leadership it served under. */
-  token?: string;
 }
 
-/** The primary's last published position, and the token it served under; null before any primary published. */
-export async function lastPrimaryPosition(
-  store: EtcdStore,
-): Promise<{ position: number; token: string | null } | null> {
+/** What the primary publishes at each renewal, and once more when its service fails. */
+export interface PrimaryPosition {
+  position: number;
+  holder: string;
+  /** The leadership it serves under. */
+  token: string;
+  /** When it published this (its wall clock): the primary was alive then. */
+  at: number;
+  /** When its service failed, and why, if it did and the agent could still say so. */
+  downAt?: number;
+  why?: string;
+}
+
+/** The primary's last published position; null before any primary published. */
+export async function lastPrimaryPosition(store: EtcdStore): Promise<PrimaryPosition | null> {
   const text = await store.get(PRIMARY_POSITION_KEY);
-  if (!text) return null;
-  const parsed = JSON.parse(text) as Published;
-  return { position: parsed.position, token: parsed.token ?? null };
+  return text ? (JSON.parse(text) as PrimaryPosition) : null;
 }
 
 export class LeaderLoop {
@@ -80,10 +87,7 @@ export class LeaderLoop {
       if (renewed === 'unreachable') return 'unreachable';
       this.options.onRenewed?.(sentNs);
       const position = await this.options.position();
-      await store.put(
-        PRIMARY_POSITION_KEY,
-        JSON.stringify({ position, token: this.leadership.token } satisfies Published),
-      );
+      await this.publishPrimary({ position });
       await this.publish(JSON.stringify({ position } satisfies Published));
       return 'leader';
     }
@@ -123,6 +127,18 @@ export class LeaderLoop {
     this.leadership = won;
     await this.options.onPromote(won.token, sentNs);
     return 'promoted';
+  }
+
+  /** Says, while still the leader, that the service failed at `at`: the outage's start for whoever takes over. */
+  async markDown(why: string, at: number): Promise<void> {
+    await this.publishPrimary({ position: await this.options.position(), downAt: at, why });
+  }
+
+  private async publishPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
+    const held = this.leadership;
+    if (!held) return;
+    const value: PrimaryPosition = { ...fields, holder: this.options.nodeId, token: held.token, at: Date.now() };
+    await this.options.store.put(PRIMARY_POSITION_KEY, JSON.stringify(value));
   }
 
   /** Gives up the leader key at once (the service failed, a switchover, a clean stop); the member stays. */

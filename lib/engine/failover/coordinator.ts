@@ -48,6 +48,9 @@ export interface GroupConfig {
   agentReports?: boolean;
   /** The control plane's URL, sent with every heartbeat so that agents find its storage API if it moves. */
   controlPlaneUrl?: string;
+  /** The group is coordinated on etcd: who holds its leader key (and with which epoch). The coordinator then only
+   *  watches, for the dashboard's tiles: it decides, fences, promotes and routes nothing. */
+  leaderOnEtcd?: () => Promise<{ nodeId: string; epoch: number } | null>;
 }
 
 export const GROUP_DEFAULTS = {
@@ -156,7 +159,7 @@ export class GroupCoordinator {
 
   start(): void {
     const primary = this.primary();
-    void this.hooks.setEndpoint(primary ? primary.config.service : null);
+    if (!this.config.leaderOnEtcd) void this.hooks.setEndpoint(primary ? primary.config.service : null);
     const tick = () => {
       if (this.stopped) return;
       void this.probeAll().finally(() => {
@@ -228,10 +231,11 @@ export class GroupCoordinator {
   }
 
   private async probeAll(): Promise<void> {
+    if (this.config.leaderOnEtcd) await this.followEtcd(this.config.leaderOnEtcd);
     const leaseUntil = Date.now() + this.config.leaseMs;
     await Promise.all([...this.members.values()].map((m) => this.probe(m, leaseUntil)));
     const primary = this.primary();
-    if (this.stopped || this.busy || this.config.maintenance) return;
+    if (this.stopped || this.busy || this.config.maintenance || this.config.leaderOnEtcd) return;
     if (!primary) {
       // A group starts on its preferred member: until each agent has answered or is known to be down (for up to
       // a lease), one slow to answer its first probe is not passed over.
@@ -245,6 +249,20 @@ export class GroupCoordinator {
         primary.lastServiceOkAt ?? primary.service.failingSince ?? Date.now(),
       );
     }
+  }
+
+  /** On etcd, the primary is whoever holds the leader key: the tiles follow it (an unreadable etcd changes
+   *  nothing here; the endpoints judge that for themselves). */
+  private async followEtcd(leader: NonNullable<GroupConfig['leaderOnEtcd']>): Promise<void> {
+    const now = await leader().catch(() => undefined);
+    if (now === undefined) return;
+    const nodeId = now && this.members.has(now.nodeId) ? now.nodeId : null;
+    const epoch = now?.epoch ?? this.config.epoch;
+    if (nodeId === this.config.primaryNodeId && epoch === this.config.epoch) return;
+    this.config.primaryNodeId = nodeId;
+    this.config.epoch = epoch;
+    this.config.reservedEpoch = Math.max(this.config.reservedEpoch, epoch);
+    this.hooks.savePrimary(nodeId, epoch);
   }
 
   private async probe(m: MemberRuntime, leaseUntil: number): Promise<void> {
@@ -328,7 +346,8 @@ export class GroupCoordinator {
         this.heard(m, status);
         const exit = status.service.lastExit;
         const isPrimary = m.config.nodeId === this.config.primaryNodeId;
-        if (isPrimary && status.service.state === 'exited' && exit && !this.busy && !this.config.maintenance) {
+        const decides = !this.busy && !this.config.maintenance && !this.config.leaderOnEtcd;
+        if (isPrimary && status.service.state === 'exited' && exit && decides) {
           void this.failover(`the service process exited (${exit.signal ?? `code ${exit.code}`})`, exit.at);
         }
       } catch {
@@ -341,6 +360,8 @@ export class GroupCoordinator {
   // --- failover and switchover ----------------------------------------------------------------------------------
 
   private exclusive(fn: () => Promise<FailoverRecord | null>): Promise<FailoverRecord | null> {
+    if (this.config.leaderOnEtcd)
+      return Promise.reject(new Error(`${this.config.name} is coordinated on etcd: its members decide failovers`));
     // A stopped coordinator decides nothing: its successor may already be running.
     if (this.stopped) return Promise.resolve(null);
     if (this.busy) return this.busy.then(() => null);

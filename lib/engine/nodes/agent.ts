@@ -341,7 +341,7 @@ export class Agent {
   }
 
   /** Taking the leader key on etcd: catches up on the newest shipped data (within CATCH_UP_MS), then serves. */
-  private becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<void> {
+  private becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<{ dataTime: number | null }> {
     return this.exclusive(async () => {
       if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node');
       // Only the node that served the newest epoch may serve its own data as it is: it holds writes that were never
@@ -358,13 +358,14 @@ export class Agent {
         // An apply that did not stop may still be replacing the data files: no service on them.
         if (!done) throw new AgentRefusal('the data being applied did not stop in time');
       }
+      const dataTime = newest ? null : this.state.dataTime;
       await this.save({ role: 'primary', epoch });
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       this.failedChecks = 0;
       // A primary moved to etcd serves on: its running service is what the watchdog guards from now on.
       if (this.service) {
         if (this.service.child.pid) onSpawn(this.service.child.pid);
-        return;
+        return { dataTime };
       }
       try {
         this.serviceState = 'starting';
@@ -375,6 +376,7 @@ export class Agent {
         await this.save({ role: 'standby' });
         throw err;
       }
+      return { dataTime };
     });
   }
 

@@ -1,0 +1,347 @@
+// The dashboard's side of coordination on etcd (docs/failover.md): where etcd is (Settings → Coordination), moving
+// a running group there with no failover, following who holds each group's leader key for the tiles, checking a
+// node's shipped data against the key's token, and recording the failovers the members wrote in the group's
+// history, also those that happened while the dashboard was down. The dashboard writes settings and intentions
+// only; the members decide.
+import 'server-only';
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { and, eq } from 'drizzle-orm';
+
+import { enableAuth, grantPrefixes } from '../engine/coordination/etcd-access';
+import { EtcdStore } from '../engine/coordination/etcd-store';
+import {
+  CONFIG_KEY,
+  DEFAULT_ETCD_ROOT,
+  GROUP_SETTINGS_DEFAULTS,
+  groupPrefix,
+  HISTORY_PREFIX,
+  LEADER_KEY,
+  NODE_GROUP_KEY,
+  nodePrefix,
+  parseGroupSettings,
+  sealedKeyName,
+  type FailoverHistory,
+  type GroupSettings,
+} from '../engine/coordination/group-keys';
+import { AgentClient } from '../engine/nodes/agent-client';
+import { sealForNode, sealGroupKey } from '../engine/nodes/group-key';
+import { dataDir } from '../config';
+import { db } from '../db/client';
+import { failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
+import { publish } from './events';
+import { nodeNames } from './node-registry';
+import { notify } from './notify';
+import { deleteSetting, getSetting, setSetting } from './settings';
+
+export interface EtcdControl {
+  endpoints: string[];
+  root: string;
+  /** etcd's root user's password, when etcd authenticates (then every node gets a user of its own). */
+  rootPassword: string | null;
+}
+
+const ENDPOINTS_SETTING = 'etcd.endpoints';
+const ROOT_SETTING = 'etcd.root';
+
+function secretsDir(): string {
+  const dir = path.join(dataDir(), 'secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+const rootPasswordFile = () => path.join(secretsDir(), 'etcd-root.password');
+const endpointPasswordFile = (group: Pick<FailoverGroup, 'id'>) =>
+  path.join(secretsDir(), `etcd-endpoint-${group.id}.password`);
+
+function writeSecret(file: string, value: string): void {
+  writeFileSync(file, value, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+/** Where etcd is, or null while it is not set up. */
+export function etcdControl(): EtcdControl | null {
+  const endpoints = getSetting(ENDPOINTS_SETTING);
+  if (!endpoints) return null;
+  const file = rootPasswordFile();
+  return {
+    endpoints: JSON.parse(endpoints) as string[],
+    root: getSetting(ROOT_SETTING) ?? DEFAULT_ETCD_ROOT,
+    rootPassword: existsSync(file) ? readFileSync(file, 'utf8') : null,
+  };
+}
+
+function store(control: EtcdControl, prefix: string): EtcdStore {
+  return new EtcdStore({
+    endpoints: control.endpoints,
+    prefix,
+    ...(control.rootPassword ? { auth: { username: 'root', password: control.rootPassword } } : {}),
+  });
+}
+
+/** Tries etcd as given (a write, a read and a delete of a probe key under the root; with a root password,
+ *  authentication is turned on first), and keeps the settings only if that worked. */
+export async function saveEtcdSettings(input: EtcdControl): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    if (input.rootPassword) await enableAuth({ endpoints: input.endpoints, rootPassword: input.rootPassword });
+    const probe = store(input, input.root);
+    try {
+      const value = randomBytes(8).toString('hex');
+      await probe.put('probe', value);
+      if ((await probe.get('probe')) !== value) return { ok: false, error: 'etcd did not give back what was written' };
+      await probe.delete('probe');
+    } finally {
+      probe.close();
+    }
+  } catch (err) {
+    return { ok: false, error: `etcd did not answer as expected: ${(err as Error).message}` };
+  }
+  setSetting(ENDPOINTS_SETTING, JSON.stringify(input.endpoints));
+  setSetting(ROOT_SETTING, input.root);
+  if (input.rootPassword) writeSecret(rootPasswordFile(), input.rootPassword);
+  else rmSync(rootPasswordFile(), { force: true });
+  return { ok: true };
+}
+
+/** Forgets etcd: only while no group is coordinated there. */
+export function forgetEtcdSettings(): { ok: true } | { ok: false; error: string } {
+  const on = db().select().from(failoverGroups).where(eq(failoverGroups.coordination, 'etcd')).all();
+  if (on.length > 0)
+    return { ok: false, error: `${on.map((g) => g.name).join(', ')} coordinate on etcd: etcd stays configured` };
+  deleteSetting(ENDPOINTS_SETTING);
+  deleteSetting(ROOT_SETTING);
+  rmSync(rootPasswordFile(), { force: true });
+  return { ok: true };
+}
+
+/** The group's settings as the members read them, from its timings in the database. */
+function settingsOf(group: FailoverGroup, members: { id: string; serviceHost: string; servicePort: number }[]) {
+  const ttlSeconds = Math.min(60, Math.max(3, Math.round(group.leaseMs / 1000)));
+  const settings: GroupSettings = {
+    ...GROUP_SETTINGS_DEFAULTS,
+    ttlSeconds,
+    renewMs: Math.floor((ttlSeconds * 1000) / 3),
+    downAfter: Math.max(2, group.downAfter),
+    probeIntervalMs: Math.min(10_000, Math.max(500, group.probeIntervalMs)),
+    shippingIntervalMs: Math.max(1000, group.shippingIntervalMs),
+    // Epochs go on from the highest the coordinator handed out.
+    epochBase: group.reservedEpoch,
+    members: Object.fromEntries(members.map((m) => [m.id, { host: m.serviceHost, port: m.servicePort }])),
+  };
+  return settings;
+}
+
+/** Moves a running group from the dashboard's coordinator to etcd, with no failover: the group's settings, keys
+ *  and (with authentication) each member's own etcd user go to etcd; then the primary is told first (it takes
+ *  the key while it serves), then the standbys; then the coordinator stops and the endpoint follows the key. */
+export async function moveGroupToEtcd(
+  group: FailoverGroup,
+  restartGroup: () => Promise<void>,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  const control = etcdControl();
+  if (!control) return { ok: false, error: 'Set up etcd first (Settings → Coordination).' };
+  if (group.coordination === 'etcd') return { ok: true };
+  const members = db()
+    .select()
+    .from(groupMembers)
+    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
+    .where(eq(groupMembers.groupId, group.id))
+    .all()
+    .map((m) => m.nodes);
+  const prefix = groupPrefix(control.root, group.id);
+  const groupStore = store(control, prefix);
+  const rootStore = store(control, control.root);
+  const credentials = new Map<string, { username: string; password: string }>();
+  try {
+    await groupStore.put(CONFIG_KEY, JSON.stringify(settingsOf(group, members)));
+    for (const node of members) {
+      await groupStore.put(sealedKeyName(node.id), sealGroupKey(node.secret, group.groupKey));
+      await rootStore.put(nodePrefix('', node.id) + NODE_GROUP_KEY, group.id);
+      if (control.rootPassword) {
+        const username = `node-${node.id}`;
+        const password = randomBytes(24).toString('base64url');
+        await grantPrefixes(
+          { endpoints: control.endpoints, rootPassword: control.rootPassword },
+          [
+            { prefix, permission: 'Read' },
+            { prefix: `${prefix}run/`, permission: 'Readwrite' },
+            { prefix: nodePrefix(control.root, node.id), permission: 'Read' },
+          ],
+          username,
+          password,
+        );
+        credentials.set(node.id, { username, password });
+      }
+    }
+    if (control.rootPassword) {
+      const password = randomBytes(24).toString('base64url');
+      await grantPrefixes(
+        { endpoints: control.endpoints, rootPassword: control.rootPassword },
+        [{ prefix, permission: 'Read' }],
+        `endpoint-${group.id}`,
+        password,
+      );
+      writeSecret(endpointPasswordFile(group), password);
+    }
+  } catch (err) {
+    return { ok: false, error: `Could not write the group to etcd: ${(err as Error).message}` };
+  } finally {
+    groupStore.close();
+    rootStore.close();
+  }
+  // The primary first: it takes the key as it serves; a standby told first could take it instead.
+  const ordered = [...members].sort(
+    (a, b) => Number(b.id === group.primaryNodeId) - Number(a.id === group.primaryNodeId),
+  );
+  for (const node of ordered) {
+    const own = credentials.get(node.id);
+    const client = new AgentClient(node.agentUrl, { nodeId: node.id, secret: node.secret });
+    try {
+      await client.coordinateOnEtcd({
+        endpoints: control.endpoints,
+        root: control.root,
+        ...(own ? { username: own.username, sealedPassword: sealForNode(node.secret, own.password) } : {}),
+      });
+    } catch (err) {
+      return {
+        ok: false,
+        error: `${node.name} did not move to etcd: ${(err as Error).message}. Members moved so far follow the leader key; move the group again once ${node.name} answers.`,
+      };
+    }
+  }
+  db().update(failoverGroups).set({ coordination: 'etcd' }).where(eq(failoverGroups.id, group.id)).run();
+  await restartGroup();
+  return { ok: true };
+}
+
+/** The arguments of the group's endpoint process on etcd. */
+export function endpointEtcdArgs(group: FailoverGroup): string[] {
+  const control = etcdControl();
+  if (!control) throw new Error(`${group.name} coordinates on etcd, and etcd is not set up`);
+  return [
+    '--etcd',
+    control.endpoints.join(','),
+    '--etcd-root',
+    control.root,
+    '--group',
+    group.id,
+    ...(control.rootPassword
+      ? ['--etcd-user', `endpoint-${group.id}`, '--etcd-password-file', endpointPasswordFile(group)]
+      : []),
+  ];
+}
+
+/** One store per group on etcd, for the dashboard's reads (kept: a client per read would be slow). */
+const stores = new Map<string, EtcdStore>();
+
+function groupStoreOf(groupId: string): EtcdStore | null {
+  const control = etcdControl();
+  if (!control) return null;
+  let s = stores.get(groupId);
+  if (!s) {
+    s = store(control, groupPrefix(control.root, groupId));
+    stores.set(groupId, s);
+  }
+  return s;
+}
+
+export function closeGroupStore(groupId: string): void {
+  stores.get(groupId)?.close();
+  stores.delete(groupId);
+}
+
+/** Who holds the group's leader key, with the epoch that makes; null when nobody does. */
+export async function etcdLeader(groupId: string): Promise<{ nodeId: string; epoch: number; token: string } | null> {
+  const s = groupStoreOf(groupId);
+  if (!s) throw new Error('etcd is not set up');
+  const leader = await s.leader(LEADER_KEY);
+  if (!leader) return null;
+  const settings = parseGroupSettings(await s.get(CONFIG_KEY));
+  return { nodeId: leader.holder, token: leader.token, epoch: (settings?.epochBase ?? 0) + Number(leader.token) };
+}
+
+/** Records each leadership in the group's history on etcd not recorded yet: a failover, with RTO from the
+ *  previous primary's failure (or its last sign of life) to the new one serving, and RPO from then back to the
+ *  time of the data it started from. Returns how many it recorded. */
+export async function importHistory(group: FailoverGroup): Promise<number> {
+  const s = groupStoreOf(group.id);
+  if (!s) return 0;
+  const names = nodeNames();
+  let recorded = 0;
+  for (const text of (await s.list(HISTORY_PREFIX)).values()) {
+    let h: FailoverHistory;
+    try {
+      h = JSON.parse(text) as FailoverHistory;
+    } catch {
+      continue;
+    }
+    if (h.cause === 'moved' || !names.has(h.holder)) continue;
+    const seen = db()
+      .select({ id: failoverEvents.id })
+      .from(failoverEvents)
+      .where(and(eq(failoverEvents.groupId, group.id), eq(failoverEvents.etcdToken, h.token)))
+      .get();
+    if (seen) continue;
+    const outageStartedAt = h.previous ? (h.previous.downAt ?? h.previous.at) : h.servingAt;
+    const rtoMs = Math.max(0, h.servingAt - outageStartedAt);
+    const rpoMs = h.dataTime === null ? 0 : Math.max(0, outageStartedAt - h.dataTime);
+    const fromNodeId = h.previous && names.has(h.previous.holder) ? h.previous.holder : null;
+    const reason = h.previous?.why
+      ? `the service failed (${h.previous.why})`
+      : h.previous
+        ? 'the primary stopped renewing the leader key'
+        : 'the group had no primary';
+    const timeline = [
+      ...(h.previous
+        ? [{ step: `${names.get(h.previous.holder) ?? '?'} last renewed the leader key`, at: h.previous.at }]
+        : []),
+      ...(h.previous?.downAt ? [{ step: `its service failed: ${h.previous.why}`, at: h.previous.downAt }] : []),
+      { step: `${names.get(h.holder)} took the leader key (epoch ${h.epoch}) and serves`, at: h.servingAt },
+    ].sort((a, b) => a.at - b.at);
+    const kind = h.cause === 'start' ? 'start' : 'failover';
+    const row = db()
+      .insert(failoverEvents)
+      .values({
+        groupId: group.id,
+        kind,
+        reason,
+        fromNodeId: fromNodeId === h.holder ? null : fromNodeId,
+        toNodeId: h.holder,
+        ok: true,
+        outageStartedAt,
+        rtoMs,
+        rpoMs,
+        dataTime: h.dataTime,
+        timeline: JSON.stringify(timeline),
+        etcdToken: h.token,
+        createdAt: h.servingAt,
+      })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row) continue;
+    db()
+      .insert(nodeEvents)
+      .values({ nodeId: h.holder, at: h.servingAt, kind: 'promoted', detail: `${kind} of ${group.name} on etcd` })
+      .run();
+    if (kind === 'failover')
+      notify({
+        type: 'failover',
+        group: group.name,
+        kind,
+        fromNode: fromNodeId ? (names.get(fromNodeId) ?? null) : null,
+        toNode: names.get(h.holder) ?? null,
+        ok: true,
+        rtoMs,
+        rpoMs,
+        lostWrites: null,
+        error: null,
+      });
+    publish({ type: 'failover', groupId: group.id, eventId: row.id });
+    recorded++;
+  }
+  return recorded;
+}

@@ -1,0 +1,174 @@
+// 13.3 in the control plane on a real database and a real etcd with authentication on: etcd set up as the
+// dashboard does it (a wrong address is refused and nothing kept), a running group moved there with no failover
+// (same service process; shipping goes on, its snapshots checked against the leader key's token), and a failover
+// that happens while the dashboard's side of the group is down, recorded with its RTO and RPO once it is back.
+import type http from 'node:http';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort } from '@/lib/engine/free-port';
+import { probeHttp } from '@/lib/engine/nodes/health-probe';
+import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
+
+import { tempDir } from './helpers';
+import { storageHttpServer } from './support/cluster';
+import { listen, startRegisteredAgent, stopControlPlaneParts, type RegisteredAgent } from './support/control-plane';
+import { waitFor } from './support/wait';
+
+process.env.LIFELINE_DATA_DIR = tempDir('control-etcd');
+
+const ROOT_PASSWORD = 'etcd root password for the test';
+
+let server: Awaited<ReturnType<typeof startEtcd>>;
+let storageServer: http.Server;
+const started: RegisteredAgent[] = [];
+
+afterAll(async () => {
+  await stopControlPlaneParts();
+  if (server) stopEtcd(server.dir);
+});
+
+describe('13.3 a group in the control plane moves to etcd', () => {
+  let groupId: string;
+  let endpointPort: number;
+
+  beforeAll(async () => {
+    const { agentStorage } = await import('@/lib/control/agent-storage');
+    const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
+    server = await startEtcd(tempDir('control-etcd-etcd'), 1);
+    storageServer = storageHttpServer(agentStorage);
+    process.env.LIFELINE_URL = await listen(storageServer);
+    for (const name of ['db-1', 'db-2']) started.push(await startRegisteredAgent(name));
+    endpointPort = await freePort();
+    const group = createFailoverGroup({
+      name: 'db',
+      endpointHost: '127.0.0.1',
+      endpointPort,
+      healthPath: '/health',
+      shippingIntervalMs: 1000,
+      memberIds: started.map((a) => a.nodeId),
+    });
+    groupId = group.id;
+    await startGroup(group.id);
+  }, 90_000);
+
+  const group = async () => {
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    return db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
+  };
+
+  const agentOf = async (nodeId: string) => {
+    const { AgentClient } = await import('@/lib/engine/nodes/agent-client');
+    const { db } = await import('@/lib/db/client');
+    const { nodes } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const node = db().select().from(nodes).where(eq(nodes.id, nodeId)).get()!;
+    return new AgentClient(node.agentUrl, { nodeId, secret: node.secret });
+  };
+
+  it('13.3 etcd is kept only once it answers; a running group moves there with no failover, and ships on under the key’s token', async () => {
+    const { etcdControl, saveEtcdSettings, moveGroupToEtcd, etcdLeader } = await import('@/lib/control/etcd');
+    const { startGroup } = await import('@/lib/control/failover');
+    const unused = await freePort();
+    const refused = await saveEtcdSettings({
+      endpoints: [`http://127.0.0.1:${unused}`],
+      root: '/lifeline/',
+      rootPassword: null,
+    });
+    expect(refused.ok).toBe(false);
+    expect(etcdControl()).toBeNull();
+    expect(await moveGroupToEtcd(await group(), () => startGroup(groupId))).toEqual({
+      ok: false,
+      error: 'Set up etcd first (Settings → Coordination).',
+    });
+    expect(
+      await saveEtcdSettings({ endpoints: server.endpoints, root: '/lifeline/', rootPassword: ROOT_PASSWORD }),
+    ).toEqual({ ok: true });
+
+    const before = await waitFor('a primary', async () => (await group()).primaryNodeId, 30_000);
+    const primary = await agentOf(before);
+    const pid = (await primary.status()).service.pid;
+    expect(pid).not.toBeNull();
+    expect(await moveGroupToEtcd(await group(), () => startGroup(groupId))).toEqual({ ok: true });
+    expect((await group()).coordination).toBe('etcd');
+    const leader = await etcdLeader(groupId);
+    expect(leader?.nodeId).toBe(before);
+    const status = await primary.status();
+    expect(status.coordination).toBe('etcd');
+    expect(status.service.pid).toBe(pid);
+    expect(status.epoch).toBe(leader!.epoch);
+    // Shipping goes on: the storage API takes the primary's data under the key's token.
+    const shippedAfter = Date.now();
+    await waitFor(
+      'a ship under the new epoch',
+      async () => {
+        const s = await primary.status();
+        return (s.data.lastShipAt ?? 0) > shippedAfter && s.data.lastError === null;
+      },
+      30_000,
+    );
+    await waitFor(
+      'the endpoint to follow the key',
+      async () => (await probeHttp(`http://127.0.0.1:${endpointPort}/health`, 1000)).ok,
+      20_000,
+    );
+    // The dashboard follows the key for its tiles.
+    expect((await group()).primaryNodeId).toBe(before);
+  }, 90_000);
+
+  it('13.3 a failover while the dashboard’s side is down is made by the members, and recorded with its RTO and RPO when it is back', async () => {
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const { startGroup, stopGroup } = await import('@/lib/control/failover');
+    const { db } = await import('@/lib/db/client');
+    const { failoverEvents } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const old = (await group()).primaryNodeId!;
+    const standby = started.find((a) => a.nodeId !== old)!;
+    const eventsBefore = db().select().from(failoverEvents).where(eq(failoverEvents.groupId, groupId)).all().length;
+    await stopGroup(groupId);
+    const crashedAt = Date.now();
+    process.kill((await (await agentOf(old)).status()).service.pid!, 'SIGKILL');
+    await waitFor(
+      'the standby to take the key',
+      async () => (await etcdLeader(groupId))?.nodeId === standby.nodeId,
+      30_000,
+    );
+    await waitFor(
+      'the endpoint to serve again',
+      async () => (await probeHttp(`http://127.0.0.1:${endpointPort}/health`, 1000)).ok,
+      20_000,
+    );
+    expect(db().select().from(failoverEvents).where(eq(failoverEvents.groupId, groupId)).all()).toHaveLength(
+      eventsBefore,
+    );
+    await startGroup(groupId);
+    const event = await waitFor(
+      'the failover to be recorded',
+      () =>
+        db()
+          .select()
+          .from(failoverEvents)
+          .where(eq(failoverEvents.groupId, groupId))
+          .all()
+          .find((e) => e.toNodeId === standby.nodeId && e.etcdToken !== null),
+      20_000,
+    );
+    expect(event.kind).toBe('failover');
+    expect(event.fromNodeId).toBe(old);
+    expect(event.reason).toMatch(/service failed/);
+    expect(event.outageStartedAt).toBeGreaterThanOrEqual(crashedAt);
+    expect(event.rtoMs).toBeGreaterThanOrEqual(0);
+    expect(event.rtoMs).toBeLessThan(30_000);
+    expect(event.rpoMs).not.toBeNull();
+    await waitFor(
+      'the tiles to name the new primary',
+      async () => (await group()).primaryNodeId === standby.nodeId,
+      20_000,
+    );
+    // Read again: recorded once.
+    const { importHistory } = await import('@/lib/control/etcd');
+    expect(await importHistory(await group())).toBe(0);
+  }, 90_000);
+});
