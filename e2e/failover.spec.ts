@@ -12,23 +12,19 @@ import Database from 'better-sqlite3';
 import { openRepository, runRestore } from '../lib/engine';
 import { waitFor } from '../test/support/wait';
 import { expect, test } from './support/app';
-import { demoEndpoint, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
+import {
+  demoEndpoint,
+  demoGroupServing,
+  endpointServes,
+  SEEDED_ADMIN,
+  shows,
+  signIn,
+  sourceRow,
+  visible,
+} from './support/steps';
 
 test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
 test.describe.configure({ mode: 'serial' });
-
-async function endpointServes(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/writes`, {
-      method: 'POST',
-      body: JSON.stringify({ seq: 1_000_000 + Math.floor(Math.random() * 1e6) }),
-      signal: AbortSignal.timeout(2000),
-    });
-    return res.status === 201;
-  } catch {
-    return false;
-  }
-}
 
 test('the demo cluster starts with a primary serving behind the endpoint', async ({ page }) => {
   await signIn(page);
@@ -43,12 +39,7 @@ test('the demo cluster starts with a primary serving behind the endpoint', async
 test('killing the primary: the page shows it down, the standby takes over, the endpoint serves, RTO and RPO are listed', async ({
   page,
 }) => {
-  await signIn(page);
-  await page.goto('/nodes');
-  const group = page.getByRole('region', { name: 'Group demo-notes' });
-  const a = group.getByRole('article', { name: 'Node demo-a' });
-  const b = group.getByRole('article', { name: 'Node demo-b' });
-  await waitFor('demo-a to serve', shows(a, 'Serving'), 60_000);
+  const { group, a, b } = await demoGroupServing(page);
   // Let the standby receive shipped data first, as it would in steady state.
   await waitFor('shipped data on demo-b', shows(b, /Data from\s*\d+ s ago/), 30_000);
   const endpoint = await demoEndpoint(page);

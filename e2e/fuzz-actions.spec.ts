@@ -109,6 +109,14 @@ const CASES: Record<string, Case> = {
   'app/(app)/nodes/actions.ts#setDrillSchedule': { form: { groupId: NO_GROUP, schedule: '' }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#removeGroup': { form: { groupId: NO_GROUP, confirm: 'fuzz' }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#removeNode': { form: { nodeId: NO_NODE, confirm: 'fuzz' }, refusedBy: 'nodeId' },
+  'app/(app)/nodes/actions.ts#moveToEtcd': { form: { groupId: NO_GROUP }, refusedBy: 'groupId' },
+  // Nothing listens on port 1: the settings are tried, refused, and not kept.
+  'app/(app)/settings/coordination/actions.ts#saveCoordination': {
+    form: { endpoints: 'http://127.0.0.1:1', root: '/lifeline/', rootPassword: '' },
+    refusedBy: 'endpoints',
+  },
+  // With no etcd set up, forgetting it changes nothing; it takes nothing from the request.
+  'app/(app)/settings/coordination/actions.ts#forgetCoordination': { none: true },
   'app/(app)/restore/actions.ts#browse': { value: { snapshot: NO_SNAPSHOT, path: '/' }, refusedBy: 'snapshot' },
   'app/(app)/restore/actions.ts#preview': { value: RESTORE, refusedBy: 'snapshot' },
   'app/(app)/restore/actions.ts#startRestore': { value: { ...RESTORE, confirm: '' }, refusedBy: 'snapshot' },

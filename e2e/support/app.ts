@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { test as base } from '@playwright/test';
 
+import type { EtcdServer } from '../../scripts/etcd.mjs';
 import type { RadosgwServer } from '../../scripts/radosgw.mjs';
 
 import { exitOf, waitFor } from '../../test/support/wait';
@@ -89,7 +90,7 @@ const servers = new Map<string, Promise<Running>>();
 export const test = base.extend<
   { serverEnv: Record<string, string>; app: App },
   // biome-ignore lint/suspicious/noConfusingVoidType: an auto fixture that provides no value is typed void
-  { serverPool: void; s3: RadosgwServer }
+  { serverPool: void; s3: RadosgwServer; etcd: EtcdServer }
 >({
   serverEnv: [{}, { option: true }],
   // A throw-away radosgw, started for the first test that asks for it and shared by every spec file of the worker
@@ -106,6 +107,20 @@ export const test = base.extend<
       }
     },
     { scope: 'worker', timeout: 180_000 },
+  ],
+  // A throw-away one-member etcd, the same way.
+  etcd: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
+    async ({}, use, workerInfo) => {
+      const dir = path.resolve('test-results', `etcd-e2e-${workerInfo.workerIndex}`);
+      execFileSync(process.execPath, ['scripts/etcd.mjs', 'start', dir], { stdio: 'ignore', timeout: 110_000 });
+      try {
+        await use(JSON.parse(readFileSync(path.join(dir, 'server.json'), 'utf8')) as EtcdServer);
+      } finally {
+        execFileSync(process.execPath, ['scripts/etcd.mjs', 'stop', dir], { stdio: 'ignore' });
+      }
+    },
+    { scope: 'worker', timeout: 120_000 },
   ],
   serverPool: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern

@@ -2,6 +2,7 @@
 import type { Locator, Page } from '@playwright/test';
 
 import { expect } from './app';
+import { waitFor } from '../../test/support/wait';
 
 export const ADMIN = { username: 'admin', password: 'an admin password' };
 /** Server environment that creates ADMIN at start, skipping the setup page. */
@@ -50,6 +51,31 @@ export function sourceRow(page: Page, name: string) {
 /** The demo cluster's stable endpoint, as the Nodes page shows it (http://HOST:PORT). */
 export async function demoEndpoint(page: Page): Promise<string> {
   return (await page.getByRole('region', { name: 'Demo cluster' }).locator('.font-mono').first().textContent())!.trim();
+}
+
+/** Signs in, opens the Nodes page, and waits for demo-a to serve: the demo group's region and its two nodes. */
+export async function demoGroupServing(page: Page) {
+  await signIn(page);
+  await page.goto('/nodes');
+  const group = page.getByRole('region', { name: 'Group demo-notes' });
+  const a = group.getByRole('article', { name: 'Node demo-a' });
+  const b = group.getByRole('article', { name: 'Node demo-b' });
+  await waitFor('demo-a to serve', shows(a, 'Serving'), 60_000);
+  return { group, a, b };
+}
+
+/** Whether a write through the demo's endpoint `url` is acknowledged now (a fresh sequence number each time). */
+export async function endpointServes(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/writes`, {
+      method: 'POST',
+      body: JSON.stringify({ seq: 1_000_000 + Math.floor(Math.random() * 1e9) }),
+      signal: AbortSignal.timeout(2000),
+    });
+    return res.status === 201;
+  } catch {
+    return false;
+  }
 }
 
 export function planRow(page: Page, name: string) {

@@ -266,7 +266,23 @@ export async function etcdLeader(groupId: string): Promise<{ nodeId: string; epo
 /** Records each leadership in the group's history on etcd not recorded yet: a failover, with RTO from the
  *  previous primary's failure (or its last sign of life) to the new one serving, and RPO from then back to the
  *  time of the data it started from. Returns how many it recorded. */
-export async function importHistory(group: FailoverGroup): Promise<number> {
+export function importHistory(
+  group: FailoverGroup,
+  /** The demo's write load, which counts the acknowledged writes a failover lost. */
+  measure?: (outageAt: number, resumedAt: number) => Promise<{ lostWrites: number | null; clientGapMs: number | null }>,
+): Promise<number> {
+  // One reading at a time per group: a slow one (a measurement) is not overtaken by the next.
+  let running = importing.get(group.id);
+  if (!running) {
+    running = readHistory(group, measure).finally(() => importing.delete(group.id));
+    importing.set(group.id, running);
+  }
+  return running;
+}
+
+const importing = new Map<string, Promise<number>>();
+
+async function readHistory(group: FailoverGroup, measure: Parameters<typeof importHistory>[1]): Promise<number> {
   const s = groupStoreOf(group.id);
   if (!s) return 0;
   const names = nodeNames();
@@ -302,6 +318,11 @@ export async function importHistory(group: FailoverGroup): Promise<number> {
       { step: `${names.get(h.holder)} took the leader key (epoch ${h.epoch}) and serves`, at: h.servingAt },
     ].sort((a, b) => a.at - b.at);
     const kind = h.cause === 'start' ? 'start' : 'failover';
+    // Only a failover that just happened can be measured by a load that runs now.
+    const cost =
+      kind === 'failover' && measure && Date.now() - h.servingAt < 60_000
+        ? await measure(outageStartedAt, h.servingAt).catch(() => null)
+        : null;
     const row = db()
       .insert(failoverEvents)
       .values({
@@ -315,6 +336,8 @@ export async function importHistory(group: FailoverGroup): Promise<number> {
         rtoMs,
         rpoMs,
         dataTime: h.dataTime,
+        lostWrites: cost?.lostWrites ?? null,
+        clientGapMs: cost?.clientGapMs ?? null,
         timeline: JSON.stringify(timeline),
         etcdToken: h.token,
         createdAt: h.servingAt,
@@ -337,7 +360,7 @@ export async function importHistory(group: FailoverGroup): Promise<number> {
         ok: true,
         rtoMs,
         rpoMs,
-        lostWrites: null,
+        lostWrites: cost?.lostWrites ?? null,
         error: null,
       });
     publish({ type: 'failover', groupId: group.id, eventId: row.id });

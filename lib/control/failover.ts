@@ -183,8 +183,11 @@ export async function startGroup(
   runtime.timers.push(intervalTimer(() => trimShippedSnapshots(group.id), 60_000));
   if (onEtcd) {
     // Failovers the members made, also while the dashboard was down, as they wrote them on etcd.
-    void importHistory(group).catch((err) => console.error(`could not read ${group.name}'s history on etcd:`, err));
-    runtime.timers.push(intervalTimer(() => importHistory(group), 2000));
+    const measure = load ? (from: number, to: number) => load.measure(from, to) : undefined;
+    void importHistory(group, measure).catch((err) =>
+      console.error(`could not read ${group.name}'s history on etcd:`, err),
+    );
+    runtime.timers.push(intervalTimer(() => importHistory(group, measure), 2000));
   }
   runtime.timers.push(
     intervalTimer(async () => {

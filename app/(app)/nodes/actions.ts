@@ -25,6 +25,7 @@ import {
   startGroup,
   switchover,
 } from '@/lib/control/failover';
+import { moveGroupToEtcd } from '@/lib/control/etcd';
 import { setNodeQuota } from '@/lib/control/node-quota';
 import { isValidSchedule } from '@/lib/control/scheduler';
 import {
@@ -59,6 +60,23 @@ export const switchOver = formAction(z.object({ groupId, nodeId }), 'failover', 
   return record.ok
     ? { ok: true, data: undefined, message: `Switched over in ${((record.rtoMs ?? 0) / 1000).toFixed(1)} s.` }
     : { ok: false, error: `The switchover failed: ${record.error}` };
+});
+
+export const moveToEtcd = formAction(z.object({ groupId }), 'configure', async (input, user) => {
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
+  if (!group) return { ok: false, error: 'That group no longer exists.' };
+  const result = await moveGroupToEtcd(group, () => startGroup(group.id));
+  audit({
+    username: user!.username,
+    action: 'move group to etcd',
+    target: group.name,
+    ok: result.ok,
+    detail: result.ok ? undefined : result.error,
+  });
+  revalidatePath('/nodes');
+  return result.ok
+    ? { ok: true, data: undefined, message: `${group.name} coordinates on etcd: its members decide failovers now.` }
+    : { ok: false, error: result.error };
 });
 
 export const toggleMaintenance = formAction(

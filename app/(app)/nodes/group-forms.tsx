@@ -4,7 +4,7 @@ import { useState } from 'react';
 
 import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
-import { createGroup, setDrillSchedule } from './actions';
+import { createGroup, moveToEtcd, setDrillSchedule } from './actions';
 
 /** A new failover group: a primary, its standbys (in order of priority), the endpoint and the health check. */
 export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }[] }) {
@@ -81,5 +81,27 @@ export function DrillScheduleForm({ groupId, schedule }: { groupId: string; sche
       </button>
       <FormStatus state={state} />
     </form>
+  );
+}
+
+/** Moves a group to coordination on etcd, after saying what that changes. */
+export function MoveToEtcdForm({ groupId, name }: { groupId: string; name: string }) {
+  const { state, dispatch } = useForm(moveToEtcd);
+  return (
+    <details className="mt-3 text-sm">
+      <summary className="cursor-pointer text-sky-700">Coordinate on etcd</summary>
+      <form action={dispatch} aria-label={`Move ${name} to etcd`} className="mt-2 max-w-xl space-y-2">
+        <input type="hidden" name="groupId" value={groupId} />
+        <p className="text-slate-600">
+          The members then take and renew the group's leader key on etcd themselves, and fail over without this
+          dashboard. The primary keeps serving through the move (no failover); the endpoint is restarted to follow the
+          key, so clients may see one refused connection. There is no way back to the dashboard's coordinator.
+        </p>
+        <FormStatus state={state} />
+        <button type="submit" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800">
+          Move {name} to etcd
+        </button>
+      </form>
+    </details>
   );
 }

@@ -5,10 +5,11 @@ import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { demoEnabled } from '@/lib/control/demo-cluster';
+import { etcdControl } from '@/lib/control/etcd';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
 import { drillNow, failPrimary, removeGroup, switchOver, toggleMaintenance } from './actions';
-import { CreateGroupForm, DrillScheduleForm } from './group-forms';
+import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
 function seconds(ms: number | null): string {
@@ -24,15 +25,19 @@ function GroupSection({
   names,
   mayFailover,
   mayConfigure,
+  etcdReady,
 }: {
   view: GroupView;
   names: Record<string, string>;
   mayFailover: boolean;
   mayConfigure: boolean;
+  /** etcd is set up (Settings → Coordination): groups may move there. */
+  etcdReady: boolean;
 }) {
   const { group } = view;
   const primary = group.primaryNodeId ? names[group.primaryNodeId] : null;
   const standbys = view.members.filter((m) => m.id !== group.primaryNodeId);
+  const onEtcd = group.coordination === 'etcd';
   return (
     <section aria-label={`Group ${group.name}`} className="mt-6 rounded-lg border border-slate-200 bg-white p-4">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -40,11 +45,14 @@ function GroupSection({
         <p className="text-sm text-slate-600">
           Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>{' '}
           {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch{' '}
-          {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s
+          {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s ·{' '}
+          {group.coordination === 'etcd' ? 'coordinated on etcd' : 'coordinated by this dashboard'}
         </p>
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        {group.maintenance ? (
+        {onEtcd ? (
+          'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. '
+        ) : group.maintenance ? (
           <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong>
         ) : (
           'Automatic failover on. '
@@ -55,22 +63,39 @@ function GroupSection({
       </p>
       {mayFailover ? (
         <div className="mt-3 flex flex-wrap items-center gap-3">
-          {standbys.map((s) => (
-            <ActionButton
-              key={s.id}
-              action={switchOver}
-              fields={{ groupId: group.id, nodeId: s.id }}
-              label={`Switch over to ${s.name}`}
-            />
-          ))}
+          {onEtcd
+            ? null
+            : standbys.map((s) => (
+                <ActionButton
+                  key={s.id}
+                  action={switchOver}
+                  fields={{ groupId: group.id, nodeId: s.id }}
+                  label={`Switch over to ${s.name}`}
+                />
+              ))}
           <ActionButton action={drillNow} fields={{ groupId: group.id }} label="Run DR drill" tone="link" />
-          <ActionButton
-            action={toggleMaintenance}
-            fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }}
-            label={group.maintenance ? 'End maintenance' : 'Maintenance mode'}
-            tone="link"
-          />
+          {onEtcd ? null : (
+            <ActionButton
+              action={toggleMaintenance}
+              fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }}
+              label={group.maintenance ? 'End maintenance' : 'Maintenance mode'}
+              tone="link"
+            />
+          )}
         </div>
+      ) : null}
+      {mayConfigure && !onEtcd ? (
+        etcdReady ? (
+          <MoveToEtcdForm groupId={group.id} name={group.name} />
+        ) : (
+          <p className="mt-3 text-sm text-slate-600">
+            To fail over without this dashboard, set up etcd in{' '}
+            <a className="text-sky-700 hover:underline" href="/settings/coordination">
+              Settings → Coordination
+            </a>
+            .
+          </p>
+        )
       ) : null}
       {mayConfigure ? <DrillScheduleForm groupId={group.id} schedule={group.drillSchedule} /> : null}
       <NodeTiles groupId={group.id} members={view.members} initial={view.live} />
@@ -169,6 +194,7 @@ export default async function NodesPage() {
   const { groups, ungrouped, names } = nodesPage();
   const demo = groups.find((g) => g.group.demo);
   const mayFailover = can(user.role, 'failover');
+  const etcdReady = etcdControl() !== null;
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -198,6 +224,7 @@ export default async function NodesPage() {
           names={names}
           mayFailover={mayFailover}
           mayConfigure={can(user.role, 'configure')}
+          etcdReady={etcdReady}
         />
       ))}
       {ungrouped.length > 0 ? (

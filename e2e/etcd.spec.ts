@@ -1,0 +1,61 @@
+// 13.3 in a real browser: etcd set up in Settings → Coordination (a wrong address refused with etcd's own words,
+// nothing kept), the demo group moved there while its write load runs, with no failover (the same primary serves
+// on, the endpoint serves), and a crash of the primary then handled by the members themselves: the page names the
+// new primary and lists the failover, with RTO and RPO, from the group's history on etcd.
+import { freePort } from '../lib/engine/free-port';
+import { waitFor } from '../test/support/wait';
+import { expect, test } from './support/app';
+import { demoEndpoint, demoGroupServing, endpointServes, SEEDED_ADMIN, shows } from './support/steps';
+
+test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
+test.describe.configure({ timeout: 180_000 });
+
+test('13.3 the demo group moves to etcd with no failover, and its members then fail over by themselves', async ({
+  page,
+  etcd,
+}) => {
+  const { group, a, b } = await demoGroupServing(page);
+  await expect(group.getByRole('link', { name: 'Settings → Coordination' })).toBeVisible();
+
+  await page.goto('/settings/coordination');
+  const form = page.getByRole('form', { name: 'etcd' });
+  await form.getByLabel('etcd members').fill(`http://127.0.0.1:${await freePort()}`);
+  await form.getByLabel('Root password').fill('the etcd root password');
+  await form.getByRole('button', { name: 'Test and save' }).click();
+  await expect(form.getByRole('alert')).toContainText('etcd did not answer as expected');
+  await expect(page.getByRole('region', { name: 'etcd settings' })).toContainText('Not set up.');
+  await form.getByLabel('etcd members').fill(etcd.endpoints.join(', '));
+  await form.getByLabel('Root password').fill('the etcd root password');
+  await form.getByRole('button', { name: 'Test and save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'etcd answered' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'etcd settings' })).toContainText('with authentication');
+
+  await page.goto('/nodes');
+  await waitFor('demo-b to hold shipped data', shows(b, /Data from\s*\d+ s ago/), 30_000);
+  const endpoint = await demoEndpoint(page);
+  const failovers = group.getByRole('table', { name: 'Failovers of demo-notes' }).getByRole('row');
+  const rowsBefore = await failovers.count();
+  await group.getByText('Coordinate on etcd').click();
+  await group.getByRole('button', { name: 'Move demo-notes to etcd' }).click();
+  // The form goes with the move: the group now says where it is coordinated.
+  await expect(group).toContainText('coordinated on etcd', { timeout: 30_000 });
+  // No failover: demo-a still serves, nothing is listed, and the endpoint (now following the key) serves.
+  await expect(a).toContainText('Serving');
+  await expect(group.getByRole('button', { name: /Switch over to/ })).toHaveCount(0);
+  await waitFor('the endpoint to serve through etcd', () => endpointServes(endpoint), 20_000);
+  await page.reload();
+  await expect(group).toContainText('coordinated on etcd');
+  expect(await failovers.count()).toBe(rowsBefore);
+
+  await page.getByRole('button', { name: 'Fail primary' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
+  await waitFor('demo-b to serve', shows(b, 'Serving'), 30_000);
+  await expect(b).toContainText('primary');
+  await waitFor('the endpoint to serve on demo-b', () => endpointServes(endpoint), 20_000);
+  const row = failovers.filter({ hasText: 'demo-a → demo-b' });
+  await waitFor('the failover in the table', shows(row, 'failover'), 30_000);
+  const cells = row.getByRole('cell');
+  await expect(cells.nth(3)).toHaveText(/^\d+\.\d\d s$/);
+  await expect(cells.nth(4)).toHaveText(/^\d+\.\d\d s$/);
+  await expect(cells.nth(5)).toHaveText(/^\d+$/);
+});
