@@ -69,8 +69,8 @@ describe('13.3 a group in the control plane moves to etcd', () => {
   };
 
   it('13.3 etcd is kept only once it answers; a running group moves there with no failover, and ships on under the key’s token', async () => {
-    const { etcdControl, saveEtcdSettings, moveGroupToEtcd, etcdLeader } = await import('@/lib/control/etcd');
-    const { startGroup } = await import('@/lib/control/failover');
+    const { etcdControl, saveEtcdSettings, etcdLeader } = await import('@/lib/control/etcd');
+    const { migrateToEtcd } = await import('@/lib/control/failover');
     const unused = await freePort();
     const refused = await saveEtcdSettings({
       endpoints: [`http://127.0.0.1:${unused}`],
@@ -79,7 +79,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     });
     expect(refused.ok).toBe(false);
     expect(etcdControl()).toBeNull();
-    expect(await moveGroupToEtcd(await group(), () => startGroup(groupId))).toEqual({
+    expect(await migrateToEtcd(await group())).toEqual({
       ok: false,
       error: 'Set up etcd first (Settings → Coordination).',
     });
@@ -91,7 +91,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     const primary = await agentOf(before);
     const pid = (await primary.status()).service.pid;
     expect(pid).not.toBeNull();
-    expect(await moveGroupToEtcd(await group(), () => startGroup(groupId))).toEqual({ ok: true });
+    expect(await migrateToEtcd(await group())).toEqual({ ok: true });
     expect((await group()).coordination).toBe('etcd');
     const leader = await etcdLeader(groupId);
     expect(leader?.nodeId).toBe(before);
@@ -171,4 +171,36 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     const { importHistory } = await import('@/lib/control/etcd');
     expect(await importHistory(await group())).toBe(0);
   }, 90_000);
+
+  it('13.3 a switchover on etcd is asked of the members and recorded with its RTO; one to a node outside the group is refused', async () => {
+    const { switchover } = await import('@/lib/control/failover');
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const { db } = await import('@/lib/db/client');
+    const { failoverEvents } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const from = await waitFor('the tiles to name a primary', async () => (await group()).primaryNodeId, 20_000);
+    // The old primary of the test before must be a standby with data before it can take over.
+    const to = started.find((a) => a.nodeId !== from)!.nodeId;
+    await waitFor(
+      'the other node to hold data',
+      async () => (await (await agentOf(to)).status()).data.dataTime,
+      30_000,
+    );
+    const refused = await switchover(groupId, 'node-000000000000');
+    expect(refused?.ok).toBe(false);
+    expect(refused?.error).toMatch(/not a live member/);
+    const record = await switchover(groupId, to);
+    expect(record?.error).toBeUndefined();
+    expect(record?.ok).toBe(true);
+    expect((await etcdLeader(groupId))?.nodeId).toBe(to);
+    const event = db()
+      .select()
+      .from(failoverEvents)
+      .where(eq(failoverEvents.groupId, groupId))
+      .all()
+      .find((e) => e.kind === 'switchover' && e.toNodeId === to);
+    expect(event?.fromNodeId).toBe(from);
+    expect(event?.rtoMs).toBe(record?.rtoMs);
+    expect(event?.rpoMs).toBe(0);
+  }, 120_000);
 });

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { EtcdStore } from '@/lib/engine/coordination/etcd-store';
-import { LEADER_KEY } from '@/lib/engine/coordination/group-keys';
+import {
+  historyKeyName,
+  intentResultName,
+  LEADER_KEY,
+  SWITCHOVER_INTENT_KEY,
+} from '@/lib/engine/coordination/group-keys';
 import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
@@ -34,6 +39,16 @@ async function through(url: string, path: string, init?: RequestInit): Promise<R
   } catch {
     return null;
   }
+}
+
+/** GET /primary on a node's agent (or another method or path), unsigned, as a load balancer asks it. */
+async function primaryCheck(
+  node: TestNode,
+  method = 'GET',
+  path = '/primary',
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${node.agentPort}${path}`, { method, signal: AbortSignal.timeout(2000) });
+  return { status: res.status, body: await res.text() };
 }
 
 /** Write `seq` through `url` (the notes service's API): true once the service acknowledged it. */
@@ -115,6 +130,11 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
     try {
       // Roles are etcd's: the control plane's old orders are refused.
       await expect(standby.direct.promote(99, 6000)).rejects.toThrow(/follows its group's leader key in etcd/);
+      // The open GET /primary, for load balancers, says who serves, and nothing else.
+      expect(await primaryCheck(primary)).toEqual({ status: 200, body: '' });
+      expect(await primaryCheck(standby)).toEqual({ status: 503, body: '' });
+      expect(await primaryCheck(primary, 'POST')).toEqual({ status: 405, body: '' });
+      expect((await primaryCheck(primary, 'GET', '/primary/../v1/status')).status).toBe(401);
       const before: AgentStatus = await primary.direct.status();
       process.kill(before.service.pid!, 'SIGKILL');
       const next = await waitFor(
@@ -133,6 +153,12 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
       expect(old.service.state).not.toBe('running');
       expect(await serviceHealthy(primary.servicePort)).toBe(false);
       expect((await standby.direct.status()).epoch).toBe(Number(next.token));
+      await waitFor(
+        'GET /primary to name the standby',
+        async () => (await primaryCheck(standby)).status === 200,
+        10_000,
+      );
+      expect((await primaryCheck(primary)).status).toBe(503);
     } finally {
       await cluster.stop();
     }
@@ -270,6 +296,92 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
       load.stop = true;
       await stopEndpoints(endpoints);
       store?.close();
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('13.3 a switchover is an intention: the primary holds clients, stops, ships its last data and hands the key to the standby named; no acknowledged write is lost', async () => {
+    const { cluster, endpointUrl, primary, standby } = await running();
+    const load = { seq: 10, acked: [] as number[], stop: false };
+    try {
+      // One the primary cannot act on: it says why, and serves on.
+      const bad = { id: '0123456789abcdef', to: 'no-such-node', at: Date.now() };
+      await cluster.store.put(SWITCHOVER_INTENT_KEY, JSON.stringify(bad));
+      const refused = await waitFor('the refusal', () => cluster.store.get(intentResultName(bad.id)), 20_000);
+      expect(JSON.parse(refused).error).toMatch(/not a live member/);
+      expect((await cluster.leader())?.holder).toBe(primary.nodeId);
+      const writing = (async () => {
+        while (!load.stop) {
+          const seq = ++load.seq;
+          if (await write(endpointUrl, seq)) load.acked.push(seq);
+        }
+      })();
+      await waitFor('writes through the endpoint', () => load.acked.length >= 20, 20_000);
+      const before = (await cluster.leader())!;
+      const intent = { id: 'fedcba9876543210', to: standby.nodeId, at: Date.now() };
+      await cluster.store.put(SWITCHOVER_INTENT_KEY, JSON.stringify(intent));
+      const next = await waitFor(
+        'the standby to hold the key',
+        async () => {
+          const l = await cluster.leader();
+          return l?.holder === standby.nodeId && l;
+        },
+        30_000,
+      );
+      expect(BigInt(next.token)).toBeGreaterThan(BigInt(before.token));
+      const ackedThen = load.acked.length;
+      await waitFor('writes acknowledged by the new primary', () => load.acked.length > ackedThen + 20, 30_000);
+      load.stop = true;
+      await writing;
+      // Every write the old primary acknowledged is on the new one.
+      const res = await fetch(`${endpointUrl}/writes/missing`, {
+        method: 'POST',
+        body: JSON.stringify({ seqs: load.acked }),
+      });
+      expect(await res.json()).toEqual({ missing: 0 });
+      const history = JSON.parse((await cluster.store.get(historyKeyName(next.token)))!);
+      expect(history.cause).toBe('switchover');
+      expect(history.previous.holder).toBe(primary.nodeId);
+      const old = await primary.direct.status();
+      expect(old.role).toBe('standby');
+      expect(await serviceHealthy(primary.servicePort)).toBe(false);
+    } finally {
+      load.stop = true;
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('13.1 with ships far apart, when the primary’s node is lost, a standby that holds the last ship takes over: its lag is what it missed of the shipped data, not the time since', async () => {
+    const cluster = await startEtcdCluster({
+      etcd: server.endpoints,
+      settings: { shippingIntervalMs: 8000, maxLagMs: 3000 },
+    });
+    try {
+      const first = await waitFor('a member to take the leader key', () => cluster.leader(), 20_000);
+      const primary = cluster.nodeById(first.holder);
+      const standby = cluster.nodes.find((n) => n !== primary)!;
+      // Between two ships, well past the maximum lag after the last one, which the standby holds.
+      await waitFor(
+        'the standby to hold the last ship, 4 to 6 s after it',
+        async () => {
+          const p = await primary.direct.status();
+          if (p.data.snapshot === null) return false;
+          // The standby applies every interval too, at its own moments: it is asked to apply the last one now.
+          let s = await standby.direct.status();
+          if (s.data.snapshot !== p.data.snapshot) s = await standby.direct.applyNow(undefined);
+          const since = Date.now() - (p.data.dataTime ?? Date.now());
+          return s.data.snapshot === p.data.snapshot && since > 4000 && since < 6000;
+        },
+        60_000,
+      );
+      // The primary's node is lost (its agent killed): nothing more is said for it than its last renewal.
+      primary.process!.kill('SIGKILL');
+      await waitFor(
+        'the standby to take the key',
+        async () => (await cluster.leader())?.holder === standby.nodeId,
+        20_000,
+      );
+    } finally {
       await cluster.stop();
     }
   }, 120_000);

@@ -23,8 +23,11 @@ import {
   NODE_GROUP_KEY,
   nodePrefix,
   parseGroupSettings,
+  intentResultName,
   sealedKeyName,
+  SWITCHOVER_INTENT_KEY,
   type FailoverHistory,
+  type SwitchoverIntent,
   type GroupSettings,
 } from '../engine/coordination/group-keys';
 import { AgentClient } from '../engine/nodes/agent-client';
@@ -85,6 +88,19 @@ function store(control: EtcdControl, prefix: string): EtcdStore {
 /** Tries etcd as given (a write, a read and a delete of a probe key under the root; with a root password,
  *  authentication is turned on first), and keeps the settings only if that worked. */
 export async function saveEtcdSettings(input: EtcdControl): Promise<{ ok: true } | { ok: false; error: string }> {
+  // The members of a group on etcd hold these settings (and their users) themselves: they stay as they are.
+  const current = etcdControl();
+  const on = db().select().from(failoverGroups).where(eq(failoverGroups.coordination, 'etcd')).all();
+  const same =
+    current &&
+    JSON.stringify(current.endpoints) === JSON.stringify(input.endpoints) &&
+    current.root === input.root &&
+    current.rootPassword === input.rootPassword;
+  if (on.length > 0 && !same)
+    return {
+      ok: false,
+      error: `${on.map((g) => g.name).join(', ')} coordinate on etcd with the settings saved: they cannot change now`,
+    };
   try {
     if (input.rootPassword) await enableAuth({ endpoints: input.endpoints, rootPassword: input.rootPassword });
     const probe = store(input, input.root);
@@ -127,6 +143,8 @@ function settingsOf(group: FailoverGroup, members: { id: string; serviceHost: st
     downAfter: Math.max(2, group.downAfter),
     probeIntervalMs: Math.min(10_000, Math.max(500, group.probeIntervalMs)),
     shippingIntervalMs: Math.max(1000, group.shippingIntervalMs),
+    // A standby may have missed one ship, and no more (positions are times of shipped data).
+    maxLagMs: Math.max(GROUP_SETTINGS_DEFAULTS.maxLagMs, 2 * group.shippingIntervalMs),
     // Epochs go on from the highest the coordinator handed out.
     epochBase: group.reservedEpoch,
     members: Object.fromEntries(members.map((m) => [m.id, { host: m.serviceHost, port: m.servicePort }])),
@@ -134,16 +152,20 @@ function settingsOf(group: FailoverGroup, members: { id: string; serviceHost: st
   return settings;
 }
 
-/** Moves a running group from the dashboard's coordinator to etcd, with no failover: the group's settings, keys
- *  and (with authentication) each member's own etcd user go to etcd; then the primary is told first (it takes
- *  the key while it serves), then the standbys; then the coordinator stops and the endpoint follows the key. */
+/** Moves a running group from the dashboard's coordinator to etcd, with no failover. In turn:
+ *  1. the group's settings and keys go to etcd, and (with authentication) a user for each member not moved yet;
+ *  2. the coordinator stops deciding (its heartbeats go on renewing the primary's lease);
+ *  3. the primary is told (it takes the key while it serves) and the move waits until it holds the key;
+ *  4. the group is marked as on etcd, the standbys are told, and the group restarts: the coordinator only watches,
+ *     the endpoint follows the key.
+ *  A member already on etcd is left as it is, so a move that stopped part-way is finished by moving again. */
 export async function moveGroupToEtcd(
   group: FailoverGroup,
-  restartGroup: () => Promise<void>,
+  hooks: { pauseDecisions(): void; restartGroup(): Promise<void> },
+  waitForKeyMs = 20_000,
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const control = etcdControl();
   if (!control) return { ok: false, error: 'Set up etcd first (Settings → Coordination).' };
-  if (group.coordination === 'etcd') return { ok: true };
   const members = db()
     .select()
     .from(groupMembers)
@@ -151,6 +173,21 @@ export async function moveGroupToEtcd(
     .where(eq(groupMembers.groupId, group.id))
     .all()
     .map((m) => m.nodes);
+  const clients = new Map(members.map((n) => [n.id, new AgentClient(n.agentUrl, { nodeId: n.id, secret: n.secret })]));
+  // Every member must answer first: which are on etcd already, and which one serves.
+  const onEtcd = new Set<string>();
+  let serving: string | null = null;
+  for (const node of members) {
+    try {
+      const status = await clients.get(node.id)!.status();
+      if (status.coordination === 'etcd') onEtcd.add(node.id);
+      if (status.role === 'primary' && status.service.state === 'running') serving = node.id;
+    } catch (err) {
+      return { ok: false, error: `${node.name} does not answer (${(err as Error).message}): nothing was changed.` };
+    }
+  }
+  if (!serving && !onEtcd.size)
+    return { ok: false, error: 'No member serves as primary right now: move the group once one does.' };
   const prefix = groupPrefix(control.root, group.id);
   const groupStore = store(control, prefix);
   const rootStore = store(control, control.root);
@@ -158,6 +195,7 @@ export async function moveGroupToEtcd(
   try {
     await groupStore.put(CONFIG_KEY, JSON.stringify(settingsOf(group, members)));
     for (const node of members) {
+      if (onEtcd.has(node.id)) continue;
       await groupStore.put(sealedKeyName(node.id), sealGroupKey(node.secret, group.groupKey));
       await rootStore.put(nodePrefix('', node.id) + NODE_GROUP_KEY, group.id);
       if (control.rootPassword) {
@@ -176,7 +214,7 @@ export async function moveGroupToEtcd(
         credentials.set(node.id, { username, password });
       }
     }
-    if (control.rootPassword) {
+    if (control.rootPassword && !existsSync(endpointPasswordFile(group))) {
       const password = randomBytes(24).toString('base64url');
       await grantPrefixes(
         { endpoints: control.endpoints, rootPassword: control.rootPassword },
@@ -192,28 +230,52 @@ export async function moveGroupToEtcd(
     groupStore.close();
     rootStore.close();
   }
-  // The primary first: it takes the key as it serves; a standby told first could take it instead.
-  const ordered = [...members].sort(
-    (a, b) => Number(b.id === group.primaryNodeId) - Number(a.id === group.primaryNodeId),
-  );
-  for (const node of ordered) {
+  const tell = async (node: (typeof members)[number]) => {
+    if (onEtcd.has(node.id)) return;
     const own = credentials.get(node.id);
-    const client = new AgentClient(node.agentUrl, { nodeId: node.id, secret: node.secret });
+    await clients.get(node.id)!.coordinateOnEtcd({
+      endpoints: control.endpoints,
+      root: control.root,
+      ...(own ? { username: own.username, sealedPassword: sealForNode(node.secret, own.password) } : {}),
+    });
+    onEtcd.add(node.id);
+  };
+  hooks.pauseDecisions();
+  // The primary first, and it must hold the key before anyone else is told: a standby told first, or while the
+  // primary has not taken the key yet, could take it.
+  const primary = members.find((n) => n.id === serving);
+  if (primary && !onEtcd.has(primary.id)) {
     try {
-      await client.coordinateOnEtcd({
-        endpoints: control.endpoints,
-        root: control.root,
-        ...(own ? { username: own.username, sealedPassword: sealForNode(node.secret, own.password) } : {}),
-      });
+      await tell(primary);
     } catch (err) {
+      return { ok: false, error: `${primary.name} did not move to etcd: ${(err as Error).message}` };
+    }
+    const deadline = Date.now() + waitForKeyMs;
+    let holder: string | null = null;
+    while (Date.now() < deadline) {
+      holder = (await etcdLeader(group.id).catch(() => null))?.nodeId ?? null;
+      if (holder) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (holder !== primary.id)
       return {
         ok: false,
-        error: `${node.name} did not move to etcd: ${(err as Error).message}. Members moved so far follow the leader key; move the group again once ${node.name} answers.`,
+        error: `${primary.name} moved to etcd but did not take the leader key in time (${holder ? `${holder} holds it` : 'nobody holds it'}): it stops serving when its lease ends. Check etcd, then move the group again.`,
+      };
+  }
+  db().update(failoverGroups).set({ coordination: 'etcd' }).where(eq(failoverGroups.id, group.id)).run();
+  for (const node of members) {
+    try {
+      await tell(node);
+    } catch (err) {
+      await hooks.restartGroup();
+      return {
+        ok: false,
+        error: `${node.name} did not move to etcd: ${(err as Error).message}. The group is on etcd; move it again once ${node.name} answers.`,
       };
     }
   }
-  db().update(failoverGroups).set({ coordination: 'etcd' }).where(eq(failoverGroups.id, group.id)).run();
-  await restartGroup();
+  await hooks.restartGroup();
   return { ok: true };
 }
 
@@ -301,23 +363,29 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
       .where(and(eq(failoverEvents.groupId, group.id), eq(failoverEvents.etcdToken, h.token)))
       .get();
     if (seen) continue;
-    const outageStartedAt = h.previous ? (h.previous.downAt ?? h.previous.at) : h.servingAt;
+    const outageStartedAt = h.previous ? (h.previous.handoffAt ?? h.previous.downAt ?? h.previous.at) : h.servingAt;
     const rtoMs = Math.max(0, h.servingAt - outageStartedAt);
     const rpoMs = h.dataTime === null ? 0 : Math.max(0, outageStartedAt - h.dataTime);
     const fromNodeId = h.previous && names.has(h.previous.holder) ? h.previous.holder : null;
-    const reason = h.previous?.why
-      ? `the service failed (${h.previous.why})`
-      : h.previous
-        ? 'the primary stopped renewing the leader key'
-        : 'the group had no primary';
+    const reason =
+      h.cause === 'switchover'
+        ? `a switchover to ${names.get(h.holder)}`
+        : h.previous?.why
+          ? `the service failed (${h.previous.why})`
+          : h.previous
+            ? 'the primary stopped renewing the leader key'
+            : 'the group had no primary';
     const timeline = [
       ...(h.previous
         ? [{ step: `${names.get(h.previous.holder) ?? '?'} last renewed the leader key`, at: h.previous.at }]
         : []),
       ...(h.previous?.downAt ? [{ step: `its service failed: ${h.previous.why}`, at: h.previous.downAt }] : []),
+      ...(h.previous?.handoffAt
+        ? [{ step: 'it held clients, stopped its service and shipped its last data', at: h.previous.handoffAt }]
+        : []),
       { step: `${names.get(h.holder)} took the leader key (epoch ${h.epoch}) and serves`, at: h.servingAt },
     ].sort((a, b) => a.at - b.at);
-    const kind = h.cause === 'start' ? 'start' : 'failover';
+    const kind = h.cause === 'start' ? 'start' : h.cause === 'switchover' ? 'switchover' : 'failover';
     // Only a failover that just happened can be measured by a load that runs now.
     const cost =
       kind === 'failover' && measure && Date.now() - h.servingAt < 60_000
@@ -350,7 +418,7 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
       .insert(nodeEvents)
       .values({ nodeId: h.holder, at: h.servingAt, kind: 'promoted', detail: `${kind} of ${group.name} on etcd` })
       .run();
-    if (kind === 'failover')
+    if (kind !== 'start')
       notify({
         type: 'failover',
         group: group.name,
@@ -367,4 +435,36 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
     recorded++;
   }
   return recorded;
+}
+
+/** A switchover on etcd, as an intention: the primary hands the key to `toNodeId` (its clients held, its service
+ *  stopped, its last data shipped), and only that member takes it. Waits for the outcome: the event recorded, or
+ *  why it did not happen. */
+export async function requestSwitchover(
+  group: FailoverGroup,
+  toNodeId: string,
+  timeoutMs = 60_000,
+): Promise<{ ok: true; rtoMs: number | null } | { ok: false; error: string }> {
+  const s = groupStoreOf(group.id);
+  if (!s) return { ok: false, error: 'etcd is not set up' };
+  const id = randomBytes(8).toString('hex');
+  const intent: SwitchoverIntent = { id, to: toNodeId, at: Date.now() };
+  await s.put(SWITCHOVER_INTENT_KEY, JSON.stringify(intent));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const result = await s.get(intentResultName(id)).catch(() => null);
+    if (result) return { ok: false, error: (JSON.parse(result) as { error: string }).error };
+    const leader = await s.leader(LEADER_KEY).catch(() => null);
+    if (leader?.holder === toNodeId) {
+      await importHistory(group);
+      const event = db()
+        .select()
+        .from(failoverEvents)
+        .where(and(eq(failoverEvents.groupId, group.id), eq(failoverEvents.etcdToken, leader.token)))
+        .get();
+      if (event) return { ok: true, rtoMs: event.rtoMs };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { ok: false, error: `the switchover did not happen within ${Math.round(timeoutMs / 1000)} s` };
 }

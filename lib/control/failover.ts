@@ -26,7 +26,14 @@ import {
 import { forgetGoneLocks } from './agent-storage';
 import { forgetGoneObjects } from './node-quota';
 import { daemonArgs, ensureDaemon, runDir, stopDaemon } from './daemons';
-import { closeGroupStore, endpointEtcdArgs, etcdLeader, importHistory } from './etcd';
+import {
+  closeGroupStore,
+  endpointEtcdArgs,
+  etcdLeader,
+  importHistory,
+  moveGroupToEtcd,
+  requestSwitchover,
+} from './etcd';
 import { ConflictError } from './errors';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
@@ -300,7 +307,37 @@ export function groupRunning(groupId: string): boolean {
 export async function switchover(groupId: string, toNodeId: string): Promise<FailoverRecord | null> {
   const runtime = runtimes().get(groupId);
   if (!runtime) throw new Error('the group is not running');
-  return runtime.coordinator.switchover(toNodeId);
+  if (runtime.group.coordination !== 'etcd') return runtime.coordinator.switchover(toNodeId);
+  // On etcd the dashboard asks; the members do it.
+  const at = Date.now();
+  const result = await requestSwitchover(runtime.group, toNodeId);
+  return {
+    kind: 'switchover',
+    reason: 'asked for on the dashboard',
+    fromNodeId: runtime.coordinator.primaryNodeId,
+    toNodeId,
+    ok: result.ok,
+    ...(result.ok ? {} : { error: result.error }),
+    outageStartedAt: at,
+    timeline: [],
+    rtoMs: result.ok ? result.rtoMs : null,
+    rpoMs: result.ok ? 0 : null,
+    dataTime: null,
+  };
+}
+
+/** The group's coordinator decides nothing more until it is restarted (it still probes and renews leases): for
+ *  moving the group to etcd. */
+export function pauseDecisions(groupId: string): void {
+  runtimes().get(groupId)?.coordinator.update({ maintenance: true });
+}
+
+/** Moves a running group to etcd (lib/control/etcd.ts), with no failover. */
+export function migrateToEtcd(group: FailoverGroup) {
+  return moveGroupToEtcd(group, {
+    pauseDecisions: () => pauseDecisions(group.id),
+    restartGroup: () => startGroup(group.id),
+  });
 }
 
 export function setMaintenance(groupId: string, on: boolean): void {

@@ -19,13 +19,13 @@ import {
   createFailoverGroup,
   groupsWithNode,
   memberOf,
+  migrateToEtcd,
   removeFailoverGroup,
   runDrill,
   setMaintenance,
   startGroup,
   switchover,
 } from '@/lib/control/failover';
-import { moveGroupToEtcd } from '@/lib/control/etcd';
 import { setNodeQuota } from '@/lib/control/node-quota';
 import { isValidSchedule } from '@/lib/control/scheduler';
 import {
@@ -65,7 +65,7 @@ export const switchOver = formAction(z.object({ groupId, nodeId }), 'failover', 
 export const moveToEtcd = formAction(z.object({ groupId }), 'configure', async (input, user) => {
   const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
   if (!group) return { ok: false, error: 'That group no longer exists.' };
-  const result = await moveGroupToEtcd(group, () => startGroup(group.id));
+  const result = await migrateToEtcd(group);
   audit({
     username: user!.username,
     action: 'move group to etcd',

@@ -51,7 +51,7 @@ function GroupSection({
       </div>
       <p className="mt-1 text-sm text-slate-600">
         {onEtcd ? (
-          'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. '
+          'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. A switchover is asked of the primary, which hands over with its last data. '
         ) : group.maintenance ? (
           <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong>
         ) : (
@@ -63,16 +63,14 @@ function GroupSection({
       </p>
       {mayFailover ? (
         <div className="mt-3 flex flex-wrap items-center gap-3">
-          {onEtcd
-            ? null
-            : standbys.map((s) => (
-                <ActionButton
-                  key={s.id}
-                  action={switchOver}
-                  fields={{ groupId: group.id, nodeId: s.id }}
-                  label={`Switch over to ${s.name}`}
-                />
-              ))}
+          {standbys.map((s) => (
+            <ActionButton
+              key={s.id}
+              action={switchOver}
+              fields={{ groupId: group.id, nodeId: s.id }}
+              label={`Switch over to ${s.name}`}
+            />
+          ))}
           <ActionButton action={drillNow} fields={{ groupId: group.id }} label="Run DR drill" tone="link" />
           {onEtcd ? null : (
             <ActionButton

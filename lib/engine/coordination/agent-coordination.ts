@@ -18,7 +18,12 @@ import {
   sealedKeyName,
   LEADER_KEY,
   historyKeyName,
+  intentResultName,
+  MEMBERS_PREFIX,
+  SWITCHOVER_INTENT_KEY,
+  switchoverIntentSchema,
   type FailoverHistory,
+  type SwitchoverIntent,
   type GroupSettings,
 } from './group-keys';
 import { LeaderLoop, lastPrimaryPosition } from './leader-loop';
@@ -49,7 +54,15 @@ export interface CoordinatedNode {
   /** Starts the service as primary of `epoch` (`onSpawn` is told its process group the moment it exists); resolves
    *  once it serves, with the time of the data it serves (null: its own, as it was), or throws (it could not
    *  start). */
-  becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<{ dataTime: number | null }>;
+  becomePrimary(
+    epoch: number,
+    onSpawn: (pgid: number) => void,
+    /** A switchover's: the time of the previous primary's last data, which this node must hold before serving. */
+    requireDataTime?: number,
+  ): Promise<{ dataTime: number | null }>;
+  /** A switchover, on the primary: stops the service and ships its last data; on a failure to ship, starts the
+   *  service again (`onSpawn` as above) and throws. */
+  handOver(onSpawn: (pgid: number) => void): Promise<{ dataTime: number }>;
   /** Stops the service: this node is no longer primary. */
   stepDown(why: string): Promise<void>;
   /** The group this node is in changed (or it left every group: null). */
@@ -60,6 +73,8 @@ export interface CoordinatedNode {
 
 /** A failed service keeps its node out of elections this many TTLs. */
 const COOLDOWN_TTLS = 2;
+/** An intention older than this is not acted on (the dashboard waits no longer for it). */
+const INTENT_FRESH_MS = 60_000;
 /** How often the settings and the node's group are read again. */
 const SETTINGS_EVERY_MS = 2000;
 
@@ -79,6 +94,9 @@ export class AgentCoordination {
   private lastRenewalNs: bigint | null = null;
   /** The group is moving here with this node serving: its first leadership is no failover. */
   private moving: boolean;
+  /** A switchover this node hands over in, and the last intention it acted on. */
+  private handingOver = false;
+  private handledIntent: string | null = null;
   /** A step-down under way. */
   private losing: Promise<void> | null = null;
   /** What the last tick did, and when the loop last reached etcd. */
@@ -116,7 +134,7 @@ export class AgentCoordination {
   }
 
   start(): void {
-    this.deadlineTimer = setInterval(() => void this.enforceDeadline(), 100);
+    this.deadlineTimer = setInterval(() => void this.enforceDeadline().catch((err) => this.failed(err)), 100);
     const step = async () => {
       if (this.stopped) return;
       await this.tick();
@@ -137,9 +155,20 @@ export class AgentCoordination {
     await this.loseLeadership(`the service failed (${why}): gave up the leader key`, true);
   }
 
-  async stop(): Promise<void> {
+  /** No more elections or renewals from this node (its agent stops): the deadline still holds. */
+  halt(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Something that went wrong outside a tick: said, and the tick's next round goes on. */
+  private failed(err: unknown): void {
+    this.lastError = (err as Error).message;
+    this.node.log(`coordination: ${(err as Error).message}`);
+  }
+
+  async stop(): Promise<void> {
+    this.halt();
     if (this.deadlineTimer) clearInterval(this.deadlineTimer);
     await this.loop?.stop().catch(() => undefined);
     this.deadlineNs = null;
@@ -162,6 +191,7 @@ export class AgentCoordination {
       await this.followLeader();
       this.lastResult = await this.loop.tick();
       this.lastError = null;
+      await this.followIntent();
     } catch (err) {
       this.lastResult = 'unreachable';
       this.lastError = `etcd: ${(err as Error).message}`;
@@ -208,14 +238,14 @@ export class AgentCoordination {
           ? 'its service failed moments ago: another member goes first'
           : null;
       },
-      onPromote: async (token, sentNs) => {
+      onPromote: async (token, sentNs, handoff) => {
         // The group's epoch moves on once the service serves: until then the node catches up on the data of the
         // epoch before (becomePrimary).
         const epoch = settings.epochBase + Number(token);
         this.lastRenewalNs = sentNs;
         this.deadlineNs = watchdogDeadlineNs(sentNs, settings.ttlSeconds * 1000);
         // Not awaited: the service may take a while to start, and the loop must go on renewing meanwhile.
-        void this.serve(groupId, token, epoch);
+        void this.serve(groupId, token, epoch, handoff?.position).catch((err) => this.failed(err));
       },
       onRenewed: (sentNs) => this.renewed(sentNs),
       onDemote: async (why) => this.loseLeadership(why, false),
@@ -227,7 +257,7 @@ export class AgentCoordination {
   }
 
   /** Starts the service for the leadership of `token`; stops it again if that leadership ended meanwhile. */
-  private async serve(groupId: string, token: string, epoch: number): Promise<void> {
+  private async serve(groupId: string, token: string, epoch: number, handoffPosition?: number): Promise<void> {
     const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
     const moved = this.moving;
     this.moving = false;
@@ -235,10 +265,7 @@ export class AgentCoordination {
     const previous = await lastPrimaryPosition(this.groupStore!).catch(() => null);
     let served: { dataTime: number | null };
     try {
-      served = await this.node.becomePrimary(epoch, (pgid) => {
-        this.watchdog?.arm(pgid);
-        if (this.lastRenewalNs !== null) this.watchdog?.renewed(this.lastRenewalNs, ttlMs);
-      });
+      served = await this.node.becomePrimary(epoch, (pgid) => this.guard(pgid, ttlMs), handoffPosition);
     } catch (err) {
       this.failedAt = process.hrtime.bigint();
       if (this.loop?.token === token)
@@ -259,7 +286,7 @@ export class AgentCoordination {
       holder: this.nodeId,
       token,
       epoch,
-      cause: moved ? 'moved' : previous ? 'failover' : 'start',
+      cause: moved ? 'moved' : handoffPosition !== undefined ? 'switchover' : previous ? 'failover' : 'start',
       servingAt: Date.now(),
       dataTime: served.dataTime,
       previous: previous && {
@@ -268,9 +295,69 @@ export class AgentCoordination {
         at: previous.at,
         downAt: previous.downAt ?? null,
         why: previous.why ?? null,
+        handoffAt: previous.handoff?.to === this.nodeId ? previous.handoff.at : null,
       },
     };
     await this.groupStore?.put(historyKeyName(token), JSON.stringify(history)).catch(() => undefined);
+  }
+
+  /** Arms the watchdog with a service just spawned, from the newest renewal; with none (the leadership ended
+   *  meanwhile), its deadline has passed and it kills the service at once. */
+  private guard(pgid: number, ttlMs: number): void {
+    this.watchdog?.arm(pgid);
+    this.watchdog?.renewed(this.isLeader && !this.losing ? (this.lastRenewalNs ?? 0n) : 0n, ttlMs);
+  }
+
+  /** The same, for a service the agent starts again on its own account (after an in-place restore). */
+  guardSpawn(pgid: number): void {
+    this.guard(pgid, (this.group?.settings.ttlSeconds ?? 3) * 1000);
+  }
+
+  /** As primary: a switchover the dashboard asks for, once per intention, and only a fresh one. */
+  private async followIntent(): Promise<void> {
+    if (!this.isLeader || this.handingOver || !this.groupStore) return;
+    const text = await this.groupStore.get(SWITCHOVER_INTENT_KEY);
+    if (!text) return;
+    let intent: SwitchoverIntent;
+    try {
+      intent = switchoverIntentSchema.parse(JSON.parse(text));
+    } catch {
+      return;
+    }
+    if (intent.id === this.handledIntent || Math.abs(Date.now() - intent.at) > INTENT_FRESH_MS) return;
+    this.handledIntent = intent.id;
+    if (intent.to === this.nodeId) return;
+    this.handingOver = true;
+    void this.handOver(intent).finally(() => {
+      this.handingOver = false;
+    });
+  }
+
+  /** Hands the key to `intent.to`: the endpoints hold clients and the other members wait; the service stops and
+   *  its last data is shipped; then the key is given up for `to` alone to take (leader-loop.ts). */
+  private async handOver(intent: SwitchoverIntent): Promise<void> {
+    const store = this.groupStore!;
+    const failed = (error: string) =>
+      store.put(intentResultName(intent.id), JSON.stringify({ ok: false, error })).catch(() => undefined);
+    const members = await store.list(MEMBERS_PREFIX).catch(() => new Map<string, string>());
+    if (!members.has(intent.to) || !this.group?.settings.members[intent.to])
+      return failed(`${intent.to} is not a live member of the group`);
+    const ttlMs = (this.group.settings.ttlSeconds ?? 3) * 1000;
+    await this.loop!.startHandoff(intent.id, intent.to);
+    let last: { dataTime: number };
+    try {
+      last = await this.node.handOver((pgid) => this.guard(pgid, ttlMs));
+    } catch (err) {
+      await this.loop?.cancelHandoff().catch(() => undefined);
+      return failed(`the last data could not be shipped: ${(err as Error).message}`);
+    }
+    await this.loop!.finishHandoff(last.dataTime);
+    this.deadlineNs = null;
+    this.lastRenewalNs = null;
+    this.watchdog?.disarm();
+    await this.loop?.resign().catch(() => undefined);
+    await this.node.stepDown(`switched over to ${intent.to}`);
+    this.node.log(`handed the leader key to ${intent.to} (switchover)`);
   }
 
   /** The epoch of the newest primary: whoever holds the key now, or else the last to publish its position (only

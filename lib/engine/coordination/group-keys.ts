@@ -18,6 +18,17 @@ export const PRIMARY_POSITION_KEY = 'run/primary-position';
 export const MEMBERS_PREFIX = 'run/members/';
 export const CONFIG_KEY = 'config';
 export const HISTORY_PREFIX = 'run/history/';
+/** A switchover the dashboard asks for: {"id", "to", "at"} (SwitchoverIntent). */
+export const SWITCHOVER_INTENT_KEY = 'intent/switchover';
+/** What became of an intention, by its id, when it did not happen: {"ok": false, "error"}. */
+export const intentResultName = (id: string) => `run/intents/${id}`;
+
+export const switchoverIntentSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  to: z.string().min(1).max(64),
+  at: z.number().int(),
+});
+export type SwitchoverIntent = z.infer<typeof switchoverIntentSchema>;
 /** History keys sort by token: zero-padded. */
 export const historyKeyName = (token: string) => HISTORY_PREFIX + token.padStart(20, '0');
 
@@ -26,14 +37,23 @@ export interface FailoverHistory {
   holder: string;
   token: string;
   epoch: number;
-  /** 'moved': a serving primary took the key as its group moved to etcd; 'start': no primary before it. */
-  cause: 'failover' | 'start' | 'moved';
+  /** 'moved': a serving primary took the key as its group moved to etcd; 'start': no primary before it;
+   *  'switchover': the previous primary handed it over, with its last data. */
+  cause: 'failover' | 'start' | 'moved' | 'switchover';
   /** When its service answered (its wall clock). */
   servingAt: number;
   /** The time of the data it started from; null when it served its own data as it was. */
   dataTime: number | null;
   /** The previous primary, as it last published itself. */
-  previous: { holder: string; token: string; at: number; downAt: number | null; why: string | null } | null;
+  previous: {
+    holder: string;
+    token: string;
+    at: number;
+    downAt: number | null;
+    why: string | null;
+    /** In a switchover: when the previous primary began handing over (clients were held from then). */
+    handoffAt?: number | null;
+  } | null;
 }
 export const sealedKeyName = (nodeId: string) => `keys/${nodeId}`;
 
@@ -50,7 +70,8 @@ export const groupSettingsSchema = z.object({
   /** Failed health checks in a row before the primary gives up the key. */
   downAfter: z.number().int().min(2),
   probeIntervalMs: z.number().int().min(500).max(10_000),
-  /** How far behind the primary's last published position (milliseconds of data) a standby may take over. */
+  /** How far behind the primary's last published position (the time of the data it last shipped) a standby may
+   *  be and take over, in milliseconds of data: at least one shipping interval, to allow one missed ship. */
   maxLagMs: z.number().int().min(0),
   shippingIntervalMs: z.number().int().min(1000),
   /** Added to the leader key's create_revision to make the group's epoch, so that epochs keep growing across the

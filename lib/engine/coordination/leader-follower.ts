@@ -5,7 +5,8 @@
 // reads etcd again (13.2).
 import type { Target } from '../failover/stable-endpoint';
 import type { EtcdStore } from './etcd-store';
-import { CONFIG_KEY, LEADER_KEY, parseGroupSettings, type GroupSettings } from './group-keys';
+import { CONFIG_KEY, historyKeyName, LEADER_KEY, parseGroupSettings, type GroupSettings } from './group-keys';
+import { lastPrimaryPosition, liveHandoff } from './leader-loop';
 import { watchdogDeadlineNs } from './watchdog-deadline';
 
 export interface Route {
@@ -61,12 +62,22 @@ export class LeaderFollower {
       // The settings (members' addresses, TTL) change rarely: read every 8th time, and at first.
       if (this.reads++ % 8 === 0 || !this.settings)
         this.settings = parseGroupSettings(await this.options.store.get(CONFIG_KEY)) ?? this.settings;
-      const leader = await this.options.store.leader(LEADER_KEY);
+      const { store } = this.options;
+      const leader = await store.leader(LEADER_KEY);
+      const token = leader ? BigInt(leader.token) : null;
+      // A new holder is routed to once its service serves (it says so in the group's history); a switchover
+      // under way holds clients until the next primary serves.
+      const serving =
+        leader && token !== this.highest ? (await store.get(historyKeyName(leader.token))) !== null : true;
+      const last = leader ? await lastPrimaryPosition(store) : null;
+      // Only the current holder's handoff: the next primary may not have published its own position yet.
+      const handoff = last && last.token === leader?.token ? liveHandoff(last) : null;
       if (this.lastReadNs === null || sentNs > this.lastReadNs) this.lastReadNs = sentNs;
-      if (!leader) return this.set(null, 'no member holds the leader key');
-      const token = BigInt(leader.token);
+      if (!leader || token === null) return this.set(null, 'no member holds the leader key');
       if (token < this.highest) return;
+      if (!serving) return this.set(null, `${leader.holder} holds the leader key and is starting its service`);
       this.highest = token;
+      if (handoff) return this.set(null, `a switchover to ${handoff.to} is under way`);
       const target = this.settings?.members[leader.holder];
       if (!target) return this.set(null, `${leader.holder} holds the leader key but has no service address`);
       this.set({ holder: leader.holder, token: leader.token, target }, `${leader.holder} holds the leader key`);

@@ -22,8 +22,9 @@ export interface LeaderLoopOptions {
   /** Null when this member may take the key now, else why not. */
   eligible?(): string | null;
   /** The key is this member's: `sentNs` is the monotonic time its lease was asked for (the lease runs from no
-   *  earlier than that). */
-  onPromote(token: string, sentNs: bigint): Promise<void>;
+   *  earlier than that). `handoff`: it was handed over in a switchover, with the previous primary's last data at
+   *  `position`, which this member must hold before it serves. */
+  onPromote(token: string, sentNs: bigint, handoff: { position: number } | null): Promise<void>;
   /** A renewal succeeded: the lease runs at least until `sentNs` + TTL. */
   onRenewed?(sentNs: bigint): void;
   onDemote(why: string): Promise<void>;
@@ -52,6 +53,27 @@ export interface PrimaryPosition {
   /** When its service failed, and why, if it did and the agent could still say so. */
   downAt?: number;
   why?: string;
+  /** A switchover under way: the primary hands the key to `to`, who alone may take it, once `ready` (the service
+   *  stopped, its last data shipped: `position` is then that data's time). */
+  handoff?: Handoff;
+}
+
+export interface Handoff {
+  /** The intention's id (the dashboard's). */
+  id: string;
+  to: string;
+  ready: boolean;
+  /** When it began (the primary's clock). */
+  at: number;
+}
+
+/** A handoff older than this is void: the named standby did not take the key, and any member may. */
+export const HANDOFF_MS = 30_000;
+
+/** The handoff under way in a primary's position, if any and not void. */
+export function liveHandoff(last: PrimaryPosition | null): Handoff | null {
+  const h = last?.handoff;
+  return h && Math.abs(Date.now() - h.at) < HANDOFF_MS ? h : null;
 }
 
 /** The primary's last published position; null before any primary published. */
@@ -64,6 +86,9 @@ export class LeaderLoop {
   private leadership: Leadership | null = null;
   private registration: Registration | null = null;
   private incumbent: boolean;
+  /** A switchover this member, as primary, is handing the key over in. */
+  private handoff: Handoff | null = null;
+  private finalPosition: number | null = null;
 
   constructor(private readonly options: LeaderLoopOptions) {
     this.incumbent = options.incumbent ?? false;
@@ -98,13 +123,25 @@ export class LeaderLoop {
     // A key in this member's name that it holds no lease of is a previous run's: give it up now rather than
     // leave the group without a serving primary until its lease runs out.
     if (leader?.holder === nodeId) await store.releaseStale(LEADER_KEY, nodeId);
-    else if (leader) return 'following';
+    else if (leader && this.incumbent) {
+      // Serving, it found the key taken by another: it stops at once.
+      this.incumbent = false;
+      await this.options.onDemote(`${leader.holder} holds the leader key`);
+      return 'demoted';
+    } else if (leader) return 'following';
     if (this.incumbent) {
       this.incumbent = false;
       return this.campaign();
     }
+    const last = await lastPrimaryPosition(store);
+    // A switchover: only the member it names takes the key, once the primary has stopped and shipped its last.
+    const handoff = liveHandoff(last);
+    if (handoff) {
+      if (handoff.to !== nodeId || !handoff.ready) return 'deferring';
+      return this.campaign({ position: last!.position });
+    }
     if (why) return 'not-eligible';
-    const primary = (await lastPrimaryPosition(store))?.position ?? 0;
+    const primary = last?.position ?? 0;
     if (primary - position > this.options.maxLag) {
       this.options.onNoCandidate?.(
         `${nodeId} is ${primary - position} behind the primary's last position, more than the group's maximum lag of ${this.options.maxLag}`,
@@ -120,13 +157,37 @@ export class LeaderLoop {
     return this.campaign();
   }
 
-  private async campaign(): Promise<TickResult> {
+  private async campaign(handoff: { position: number } | null = null): Promise<TickResult> {
     const sentNs = process.hrtime.bigint();
     const won = await this.options.store.campaign(LEADER_KEY, this.options.nodeId, this.options.ttlSeconds);
     if (!won) return 'following';
     this.leadership = won;
-    await this.options.onPromote(won.token, sentNs);
+    this.handoff = null;
+    this.finalPosition = null;
+    await this.options.onPromote(won.token, sentNs, handoff);
     return 'promoted';
+  }
+
+  /** Starts handing the key to `to` (a switchover): from now on no other member takes it, and the endpoints
+   *  hold new connections. */
+  async startHandoff(id: string, to: string): Promise<void> {
+    this.handoff = { id, to, ready: false, at: Date.now() };
+    await this.publishPrimary({ position: await this.options.position() });
+  }
+
+  /** The service is stopped and its last data, of time `position`, shipped: `to` may take the key. */
+  async finishHandoff(position: number): Promise<void> {
+    if (!this.handoff) return;
+    this.handoff = { ...this.handoff, ready: true };
+    this.finalPosition = position;
+    await this.publishPrimary({ position });
+  }
+
+  /** The handoff did not happen (the last ship failed): the primary serves on. */
+  async cancelHandoff(): Promise<void> {
+    this.handoff = null;
+    this.finalPosition = null;
+    await this.publishPrimary({ position: await this.options.position() });
   }
 
   /** Says, while still the leader, that the service failed at `at`: the outage's start for whoever takes over. */
@@ -137,7 +198,15 @@ export class LeaderLoop {
   private async publishPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
     const held = this.leadership;
     if (!held) return;
-    const value: PrimaryPosition = { ...fields, holder: this.options.nodeId, token: held.token, at: Date.now() };
+    const value: PrimaryPosition = {
+      ...fields,
+      // While a handoff is ready, the position is that of the last data shipped.
+      ...(this.finalPosition !== null ? { position: this.finalPosition } : {}),
+      ...(this.handoff ? { handoff: this.handoff } : {}),
+      holder: this.options.nodeId,
+      token: held.token,
+      at: Date.now(),
+    };
     await this.options.store.put(PRIMARY_POSITION_KEY, JSON.stringify(value));
   }
 

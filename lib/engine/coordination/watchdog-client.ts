@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import readline from 'node:readline';
 
 export interface WatchdogEvent {
-  type: 'ready' | 'killed';
+  type: 'ready' | 'killed' | 'exited';
   [key: string]: unknown;
 }
 
@@ -17,6 +17,7 @@ export class WatchdogClient {
     this.child = spawn(process.execPath, [script], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.unref();
     this.child.stdin!.on('error', () => undefined);
+    this.child.once('exit', (code, signal) => onEvent({ type: 'exited', code, signal }));
     let readyNow!: () => void;
     this.ready = new Promise((resolve) => {
       readyNow = resolve;

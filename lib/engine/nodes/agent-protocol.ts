@@ -1,4 +1,5 @@
-// The agent's API, shared by the agent and the control plane: every route is signed (signed-request.ts).
+// The agent's API, shared by the agent and the control plane: every route is signed (signed-request.ts), but one:
+//   GET  /primary       open, for load balancers: 200 while this node serves as primary, else 503, no body
 //   POST /v1/heartbeat  the control plane's probe; renews the primary's lease and tells each node its role
 //   GET  /v1/watch      long poll: answers as soon as the node's state changes (a crash is reported at once)
 //   POST /v1/promote    start guarding as primary with a new epoch

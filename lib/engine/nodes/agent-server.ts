@@ -37,6 +37,14 @@ const MAX_BODY = 64 * 1024;
 export function createAgentServer(agent: Agent): http.Server {
   const nonces = new NonceCache();
   return http.createServer((req, res) => {
+    // The one open route, for load balancers (haproxy's httpchk): 200 while this node serves as its group's
+    // primary, else 503; no body, nothing else said. Anything else sent to it is refused the same way.
+    if (req.url === '/primary' || req.url?.startsWith('/primary?')) {
+      req.resume();
+      const status = req.method === 'GET' || req.method === 'HEAD' ? (agent.servesAsPrimary() ? 200 : 503) : 405;
+      res.writeHead(status, { 'content-length': '0', 'cache-control': 'no-store' }).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

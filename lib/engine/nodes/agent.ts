@@ -143,6 +143,8 @@ export class Agent {
         if (JSON.stringify(etcd) === JSON.stringify(this.config.etcd ?? this.state.etcd)) return this.status();
         throw new AgentRefusal(`${this.config.node} coordinates on etcd already, with other settings`);
       }
+      // The watchdog first: until it runs, the lease of the dashboard's coordinator goes on guarding the service.
+      await this.startWatchdog();
       await this.save({ etcd });
       if (this.leaseTimer) clearInterval(this.leaseTimer);
       this.leaseTimer = null;
@@ -153,15 +155,39 @@ export class Agent {
   }
 
   /** Starts the watchdog beside this agent, then the leader loop on etcd. */
-  private async startCoordination(etcd: EtcdSettings, incumbent: { remainingMs: number } | null): Promise<void> {
+  /** Starts the watchdog beside this agent, and waits until it listens (or fails, saying why). */
+  private async startWatchdog(): Promise<WatchdogClient> {
+    if (this.watchdog) return this.watchdog;
     // The CLI bundle sits in dist/ beside the watchdog built with it.
     const script = path.join(__dirname, 'watchdog.cjs');
     if (!existsSync(script))
       throw new EngineError('invalid-argument', `the watchdog ${script} is missing: run npm run build:engine`);
-    this.watchdog = new WatchdogClient(script, (event) => {
+    const watchdog = new WatchdogClient(script, (event) => {
       if (event.type === 'killed') console.error(`${this.config.node}: the watchdog killed the service: ${event.why}`);
+      if (event.type === 'exited' && this.watchdog === watchdog) {
+        // Only the agent's own deadline guards the service now; the next start of the service has a new one.
+        console.error(`${this.config.node}: the watchdog exited (${event.signal ?? `code ${event.code}`})`);
+        this.watchdog = null;
+      }
     });
-    await this.watchdog.ready;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AgentRefusal('the watchdog did not start within 10 s')), 10_000);
+    });
+    try {
+      await Promise.race([watchdog.ready, late]);
+    } catch (err) {
+      watchdog.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.watchdog = watchdog;
+    return watchdog;
+  }
+
+  private async startCoordination(etcd: EtcdSettings, incumbent: { remainingMs: number } | null): Promise<void> {
+    const watchdog = await this.startWatchdog();
     this.coordination = new AgentCoordination(
       {
         endpoints: etcd.endpoints,
@@ -172,12 +198,16 @@ export class Agent {
       this.config.secret,
       {
         position: () => (this.state.role === 'primary' && this.service ? Date.now() : (this.state.dataTime ?? 0)),
-        becomePrimary: (epoch, onSpawn) => this.becomePrimary(epoch, onSpawn),
+        becomePrimary: (epoch, onSpawn, requireDataTime) => this.becomePrimary(epoch, onSpawn, requireDataTime),
+        handOver: (onSpawn) => this.handOver(onSpawn),
         stepDown: (why) => this.stepDown(why),
-        setGroup: (group) => void this.followGroup(group),
+        setGroup: (group) =>
+          void this.followGroup(group).catch((err: Error) =>
+            console.error(`${this.config.node}: could not follow its group: ${err.message}`),
+          ),
         log: (message) => console.error(`${this.config.node}: ${message}`),
       },
-      this.watchdog,
+      watchdog,
       incumbent,
     );
     this.coordination.start();
@@ -189,8 +219,9 @@ export class Agent {
     this.changed();
     this.dataAbort?.abort();
     this.jobs.cancelAll();
+    // No more elections from here, then the service stops, and only then is the key given up for a standby.
+    this.coordination?.halt();
     await this.exclusive(() => this.stopOwnService());
-    // The service is gone: only now is the key given up, for a standby to take.
     await this.coordination?.stop();
     this.watchdog?.disarm();
     this.watchdog?.close();
@@ -224,6 +255,15 @@ export class Agent {
       },
       version: this.version,
     };
+  }
+
+  /** Whether this node serves as its group's primary now: it holds the role (on etcd: the leader key, with time
+   *  left before its deadline; else a lease that runs), and its service runs and passed its last health check. */
+  servesAsPrimary(): boolean {
+    if (this.state.role !== 'primary' || !this.service || this.serviceState !== 'running' || !this.healthy)
+      return false;
+    if (this.coordination) return this.coordination.isLeader && this.coordination.remainingMs > 0;
+    return this.lease.valid(Date.now()) || this.failsafe;
   }
 
   /** Resolves when the state changes past `since`, or after `timeoutMs`. */
@@ -341,7 +381,11 @@ export class Agent {
   }
 
   /** Taking the leader key on etcd: catches up on the newest shipped data (within CATCH_UP_MS), then serves. */
-  private becomePrimary(epoch: number, onSpawn: (pgid: number) => void): Promise<{ dataTime: number | null }> {
+  private becomePrimary(
+    epoch: number,
+    onSpawn: (pgid: number) => void,
+    requireDataTime?: number,
+  ): Promise<{ dataTime: number | null }> {
     return this.exclusive(async () => {
       if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node');
       // Only the node that served the newest epoch may serve its own data as it is: it holds writes that were never
@@ -349,15 +393,27 @@ export class Agent {
       const newest = this.state.role === 'primary' && this.state.epoch >= (this.heartbeat?.epoch ?? 0);
       if (!newest && this.heartbeat) {
         let done = false;
-        const catchUp = this.dataExclusive((signal) => this.apply(undefined, signal)).finally(() => {
-          done = true;
-        });
+        const catchUp = this.dataExclusive((signal) => this.apply(undefined, signal, 'newest'))
+          .catch((err: Error) => {
+            // It serves on the data it has, within the group's maximum lag: the apply may fail because the
+            // storage API is away with the dashboard, and a failover must not wait for that.
+            console.error(`${this.config.node}: could not apply the newest shipped data first: ${err.message}`);
+          })
+          .finally(() => {
+            done = true;
+          });
         const timer = setTimeout(() => this.dataAbort?.abort(), CATCH_UP_MS);
         await Promise.race([catchUp.catch(() => undefined), new Promise((r) => setTimeout(r, CATCH_UP_MS + 5000))]);
         clearTimeout(timer);
         // An apply that did not stop may still be replacing the data files: no service on them.
         if (!done) throw new AgentRefusal('the data being applied did not stop in time');
       }
+      // The key may have been lost while catching up: no service then.
+      if (this.coordination && !this.coordination.isLeader)
+        throw new AgentRefusal('the leader key was lost before the service started');
+      // A switchover promises every acknowledged write: without the previous primary's last data, no service.
+      if (requireDataTime !== undefined && (this.state.dataTime ?? 0) < requireDataTime)
+        throw new AgentRefusal("the previous primary's last shipped data has not been applied here yet");
       const dataTime = newest ? null : this.state.dataTime;
       await this.save({ role: 'primary', epoch });
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
@@ -377,6 +433,22 @@ export class Agent {
         throw err;
       }
       return { dataTime };
+    });
+  }
+
+  /** A switchover on etcd, on the primary: the service stops, then its last data is shipped. If that ship fails,
+   *  the service starts again (this node still holds the key) and the switchover fails. */
+  private handOver(onSpawn: (pgid: number) => void): Promise<{ dataTime: number }> {
+    return this.exclusive(async () => {
+      if (this.state.role !== 'primary' || !this.service) throw new AgentRefusal('this node does not serve');
+      await this.stopOwnService();
+      try {
+        await this.dataExclusive((signal) => this.ship(signal));
+      } catch (err) {
+        await this.runService(onSpawn);
+        throw err;
+      }
+      return { dataTime: this.state.dataTime! };
     });
   }
 
@@ -595,8 +667,10 @@ export class Agent {
       await this.exclusive(() => this.stopOwnService());
       const result = await restore();
       await this.exclusive(async () => {
-        if (wasRunning && this.state.role === 'primary' && this.state.epoch === epoch && !this.service)
-          await this.runService();
+        if (!wasRunning || this.state.role !== 'primary' || this.state.epoch !== epoch || this.service) return;
+        // On etcd only while this node still holds the key, and under the watchdog.
+        if (this.coordination && !this.coordination.isLeader) return;
+        await this.runService(this.coordination ? (pgid) => this.coordination?.guardSpawn(pgid) : undefined);
       });
       return result;
     } finally {
@@ -634,7 +708,12 @@ export class Agent {
     const running = await startService(
       this.config.service,
       { port: this.config.service.port, dataDir: this.config.service.dataDir },
-      onSpawn,
+      (pgid) => {
+        // Known from the moment it exists: an agent that dies while it starts leaves nothing a restart misses.
+        this.state.servicePid = pgid;
+        void this.save({ servicePid: pgid }).catch(() => undefined);
+        onSpawn?.(pgid);
+      },
     );
     this.service = running;
     this.fencedWhy = null;
@@ -670,7 +749,9 @@ export class Agent {
       this.healthy = false;
       this.lastExit = exit;
       this.changed();
-      void this.coordination?.serviceFailed(`it exited with ${exit.signal ?? `code ${exit.code}`}`);
+      void this.coordination
+        ?.serviceFailed(`it exited with ${exit.signal ?? `code ${exit.code}`}`)
+        .catch((err: Error) => console.error(`${this.config.node}: ${err.message}`));
       await this.exclusive(() => this.save({ servicePid: null }));
     });
   }
@@ -706,7 +787,9 @@ export class Agent {
     this.failedChecks = healthy ? 0 : this.failedChecks + 1;
     const downAfter = this.coordination && this.heartbeat ? (this.coordination.downAfter ?? 3) : 0;
     if (downAfter && this.failedChecks === downAfter)
-      void this.coordination?.serviceFailed(`it failed ${downAfter} health checks in a row`);
+      void this.coordination
+        ?.serviceFailed(`it failed ${downAfter} health checks in a row`)
+        .catch((err: Error) => console.error(`${this.config.node}: ${err.message}`));
     if (healthy !== this.healthy && this.service) {
       this.healthy = healthy;
       this.changed();
@@ -807,10 +890,11 @@ export class Agent {
     await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
   }
 
-  private async apply(snapshotId?: string, signal?: AbortSignal): Promise<void> {
+  private async apply(snapshotId?: string, signal?: AbortSignal, epoch?: 'newest'): Promise<void> {
     const repo = await this.groupRepository();
-    // Only the current primary's ships: nothing another node wrote can reach a standby's data.
-    const newest = await this.ships.newest(repo, this.heartbeat!.groupId, this.heartbeat!.epoch);
+    // Only the current primary's ships: nothing another node wrote can reach a standby's data. (Taking the key on
+    // etcd: the newest ship of the highest epoch that shipped, where only the key's holder could ship.)
+    const newest = await this.ships.newest(repo, this.heartbeat!.groupId, epoch ?? this.heartbeat!.epoch);
     // A named snapshot (a switchover's final sync) must be there; the newest is then at least as new.
     if (snapshotId && !this.ships.has(snapshotId))
       throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);

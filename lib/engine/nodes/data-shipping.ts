@@ -69,7 +69,9 @@ export class ShipSnapshots {
   }
 
   /** The newest snapshot shipped for the group by the primary of `epoch` (null: by any primary). */
-  async newest(repo: Repository, groupId: string, epoch: number | null): Promise<SnapshotRecord | null> {
+  /** The newest ship of `groupId` from its highest epoch that shipped anything (`epoch` "newest"), of `epoch`, or
+   *  of any epoch (null). */
+  async newest(repo: Repository, groupId: string, epoch: number | null | 'newest'): Promise<SnapshotRecord | null> {
     const names = await repo.storage.list('snapshots');
     for (const { name } of names) {
       if (this.known.has(name)) continue;
@@ -82,9 +84,16 @@ export class ShipSnapshots {
     const present = new Set(names.map((n) => n.name));
     for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
     const key = shipSourceKey(groupId);
+    const epochOf = (s: SnapshotRecord) =>
+      Number(s.tags.find((t) => t.startsWith('epoch:'))?.slice('epoch:'.length) ?? Number.NaN);
+    let wanted = epoch;
+    if (wanted === 'newest') {
+      wanted = -1;
+      for (const s of this.known.values()) if (s.source === key && epochOf(s) > wanted) wanted = epochOf(s);
+    }
     let best: SnapshotRecord | null = null;
     for (const s of this.known.values())
-      if (s.source === key && (epoch === null || s.tags.includes(epochTag(epoch))) && (!best || s.time > best.time))
+      if (s.source === key && (wanted === null || s.tags.includes(epochTag(wanted))) && (!best || s.time > best.time))
         best = s;
     return best;
   }
