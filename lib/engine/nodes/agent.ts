@@ -197,7 +197,9 @@ export class Agent {
       this.config.nodeId,
       this.config.secret,
       {
-        position: () => (this.state.role === 'primary' && this.service ? Date.now() : (this.state.dataTime ?? 0)),
+        // The time of the data this node holds as shipped: a primary's last ship, a standby's last apply. A
+        // standby's lag is then what it missed of what was shipped, whatever the shipping interval.
+        position: () => this.state.dataTime ?? 0,
         becomePrimary: (epoch, onSpawn, requireDataTime) => this.becomePrimary(epoch, onSpawn, requireDataTime),
         handOver: (onSpawn) => this.handOver(onSpawn),
         stepDown: (why) => this.stepDown(why),
