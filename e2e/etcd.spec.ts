@@ -1,7 +1,8 @@
 // 13.3 in a real browser: etcd set up in Settings → Coordination (a wrong address refused with etcd's own words,
 // nothing kept), the demo group moved there while its write load runs, with no failover (the same primary serves
-// on, the endpoint serves), and a crash of the primary then handled by the members themselves: the page names the
-// new primary and lists the failover, with RTO and RPO, from the group's history on etcd.
+// on, the endpoint serves), a switchover asked of the members from the page, and a crash of the primary then
+// handled by the members themselves: the page names the new primary and lists the switchover and the failover,
+// with RTO and RPO, from the group's history on etcd.
 import { freePort } from '../lib/engine/free-port';
 import { waitFor } from '../test/support/wait';
 import { expect, test } from './support/app';
@@ -10,7 +11,7 @@ import { demoEndpoint, demoGroupServing, endpointServes, SEEDED_ADMIN, shows } f
 test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
 test.describe.configure({ timeout: 180_000 });
 
-test('13.3 the demo group moves to etcd with no failover, and its members then fail over by themselves', async ({
+test('13.3 the demo group moves to etcd with no failover; a switchover is asked of its members, and they fail over by themselves', async ({
   page,
   etcd,
 }) => {
@@ -41,18 +42,30 @@ test('13.3 the demo group moves to etcd with no failover, and its members then f
   await expect(group).toContainText('coordinated on etcd', { timeout: 30_000 });
   // No failover: demo-a still serves, nothing is listed, and the endpoint (now following the key) serves.
   await expect(a).toContainText('Serving');
-  await expect(group.getByRole('button', { name: /Switch over to/ })).toHaveCount(0);
   await waitFor('the endpoint to serve through etcd', () => endpointServes(endpoint), 20_000);
   await page.reload();
   await expect(group).toContainText('coordinated on etcd');
   expect(await failovers.count()).toBe(rowsBefore);
 
+  // A switchover is asked of the members: demo-a hands over to demo-b with its last data.
+  await waitFor('demo-b to hold shipped data on etcd', shows(b, /Data from\s*\d+ s ago/), 30_000);
+  await group.getByRole('button', { name: 'Switch over to demo-b' }).click();
+  // The button goes with the switch (the page offers the way back): the roles and the table say what happened.
+  await waitFor('demo-b to serve', shows(b, 'Serving'), 30_000);
+  await waitFor(
+    'the switchover in the table',
+    shows(failovers.filter({ hasText: 'demo-a → demo-b' }), 'switchover'),
+    30_000,
+  );
+
+  // Then demo-b's service is killed: demo-a takes over by itself.
+  await waitFor('demo-a to hold shipped data again', shows(a, /Data from\s*\d+ s ago/), 30_000);
   await page.getByRole('button', { name: 'Fail primary' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'SIGKILL' })).toBeVisible();
-  await waitFor('demo-b to serve', shows(b, 'Serving'), 30_000);
-  await expect(b).toContainText('primary');
-  await waitFor('the endpoint to serve on demo-b', () => endpointServes(endpoint), 20_000);
-  const row = failovers.filter({ hasText: 'demo-a → demo-b' });
+  await waitFor('demo-a to serve', shows(a, 'Serving'), 30_000);
+  await expect(a).toContainText('primary');
+  await waitFor('the endpoint to serve on demo-a', () => endpointServes(endpoint), 20_000);
+  const row = failovers.filter({ hasText: 'demo-b → demo-a' });
   await waitFor('the failover in the table', shows(row, 'failover'), 30_000);
   const cells = row.getByRole('cell');
   await expect(cells.nth(3)).toHaveText(/^\d+\.\d\d s$/);
