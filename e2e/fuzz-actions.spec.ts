@@ -110,6 +110,10 @@ const CASES: Record<string, Case> = {
   'app/(app)/nodes/actions.ts#removeGroup': { form: { groupId: NO_GROUP, confirm: 'fuzz' }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#removeNode': { form: { nodeId: NO_NODE, confirm: 'fuzz' }, refusedBy: 'nodeId' },
   'app/(app)/nodes/actions.ts#moveToEtcd': { form: { groupId: NO_GROUP }, refusedBy: 'groupId' },
+  'app/(app)/nodes/actions.ts#forceFailoverTo': {
+    form: { groupId: NO_GROUP, nodeId: NO_NODE, confirm: 'fuzz' },
+    refusedBy: 'groupId',
+  },
   // Nothing listens on port 1: the settings are tried, refused, and not kept.
   'app/(app)/settings/coordination/actions.ts#saveCoordination': {
     form: { endpoints: 'http://127.0.0.1:1', root: '/lifeline/', rootPassword: '' },

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 import { ensureEtcd } from './etcd.mjs';
+import { ensureHaproxy } from './haproxy.mjs';
 import { ensureCeph } from './radosgw.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -66,8 +67,9 @@ else failed++;
 ensurePackage('/usr/bin/time', 'time', 'The memory test (11.1) needs GNU time');
 // The S3 tests run against a throw-away radosgw (scripts/radosgw.mjs) from Debian's Ceph packages; without them
 // those tests fail, saying how to install them.
-// Likewise the coordination tests, against a throw-away etcd (scripts/etcd.mjs) from Debian's etcd-server.
-for (const ensure of [ensureCeph, ensureEtcd]) {
+// Likewise the coordination tests, against a throw-away etcd (scripts/etcd.mjs) from Debian's etcd-server, and
+// the load-balancer example, with Debian's haproxy.
+for (const ensure of [ensureCeph, ensureEtcd, ensureHaproxy]) {
   try {
     ensure();
   } catch (err) {

@@ -29,7 +29,7 @@ describe('13.1 the leader loop', () => {
     const store = new EtcdStore({ endpoints: server.endpoints, prefix: `/groups/${group}/` });
     stores.push(store);
     const told = { promoted: [] as string[], demoted: [] as string[], noCandidate: [] as string[] };
-    const state = { position };
+    const state = { position, forced: false };
     const loop = new LeaderLoop({
       store,
       nodeId,
@@ -39,6 +39,7 @@ describe('13.1 the leader loop', () => {
       onPromote: async (token) => void told.promoted.push(token),
       onDemote: async (why) => void told.demoted.push(why),
       onNoCandidate: (why) => void told.noCandidate.push(why),
+      forced: async () => state.forced,
     });
     return { loop, told, state, store };
   };
@@ -92,6 +93,27 @@ describe('13.1 the leader loop', () => {
     // Caught up to within the maximum, it takes over.
     b.state.position = 960;
     expect(await b.loop.tick()).toBe('promoted');
+    for (const m of [a, b]) await m.loop.stop();
+  }, 30_000);
+
+  it('13.1 an admin may force a failover to a standby too far behind: it takes the free key, and only then', async () => {
+    const a = member('g3', 'node-a', 1000, 50);
+    const b = member('g3', 'node-b', 100, 50);
+    expect(await a.loop.tick()).toBe('promoted');
+    expect(await a.loop.tick()).toBe('leader');
+    // Forced while the primary holds the key: it follows.
+    b.state.forced = true;
+    expect(await b.loop.tick()).toBe('following');
+    b.state.forced = false;
+    await waitFor(
+      'node-a’s lease to run out',
+      async () => (await b.store.leader(LEADER_KEY)) === null,
+      TTL * 1000 + 5000,
+    );
+    expect(await b.loop.tick()).toBe('not-eligible');
+    b.state.forced = true;
+    expect(await b.loop.tick()).toBe('promoted');
+    expect((await b.store.leader(LEADER_KEY))?.holder).toBe('node-b');
     for (const m of [a, b]) await m.loop.stop();
   }, 30_000);
 });

@@ -23,6 +23,7 @@ import {
   NODE_GROUP_KEY,
   nodePrefix,
   parseGroupSettings,
+  FORCE_INTENT_KEY,
   intentResultName,
   sealedKeyName,
   SWITCHOVER_INTENT_KEY,
@@ -134,7 +135,10 @@ export function forgetEtcdSettings(): { ok: true } | { ok: false; error: string 
 }
 
 /** The group's settings as the members read them, from its timings in the database. */
-function settingsOf(group: FailoverGroup, members: { id: string; serviceHost: string; servicePort: number }[]) {
+function settingsOf(
+  group: FailoverGroup,
+  members: { id: string; serviceHost: string; servicePort: number; agentUrl: string }[],
+) {
   const ttlSeconds = Math.min(60, Math.max(3, Math.round(group.leaseMs / 1000)));
   const settings: GroupSettings = {
     ...GROUP_SETTINGS_DEFAULTS,
@@ -148,6 +152,7 @@ function settingsOf(group: FailoverGroup, members: { id: string; serviceHost: st
     // Epochs go on from the highest the coordinator handed out.
     epochBase: group.reservedEpoch,
     members: Object.fromEntries(members.map((m) => [m.id, { host: m.serviceHost, port: m.servicePort }])),
+    agents: Object.fromEntries(members.map((m) => [m.id, m.agentUrl])),
   };
   return settings;
 }
@@ -440,16 +445,29 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
 /** A switchover on etcd, as an intention: the primary hands the key to `toNodeId` (its clients held, its service
  *  stopped, its last data shipped), and only that member takes it. Waits for the outcome: the event recorded, or
  *  why it did not happen. */
-export async function requestSwitchover(
+export function requestSwitchover(group: FailoverGroup, toNodeId: string, timeoutMs = 60_000) {
+  return askMembers(group, SWITCHOVER_INTENT_KEY, toNodeId, timeoutMs);
+}
+
+/** A failover an admin forces to `toNodeId` when no standby qualifies (each is too far behind): it takes the key
+ *  once nobody holds it, whatever its lag, so writes it never received are lost. */
+export function forceFailover(group: FailoverGroup, toNodeId: string, timeoutMs = 60_000) {
+  return askMembers(group, FORCE_INTENT_KEY, toNodeId, timeoutMs);
+}
+
+/** Writes an intention naming `toNodeId` under `key`, and waits until that member holds the key and its
+ *  leadership is recorded, or a member says why it will not be. */
+async function askMembers(
   group: FailoverGroup,
+  key: string,
   toNodeId: string,
-  timeoutMs = 60_000,
+  timeoutMs: number,
 ): Promise<{ ok: true; rtoMs: number | null } | { ok: false; error: string }> {
   const s = groupStoreOf(group.id);
   if (!s) return { ok: false, error: 'etcd is not set up' };
   const id = randomBytes(8).toString('hex');
   const intent: SwitchoverIntent = { id, to: toNodeId, at: Date.now() };
-  await s.put(SWITCHOVER_INTENT_KEY, JSON.stringify(intent));
+  await s.put(key, JSON.stringify(intent));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const result = await s.get(intentResultName(id)).catch(() => null);
@@ -466,5 +484,5 @@ export async function requestSwitchover(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { ok: false, error: `the switchover did not happen within ${Math.round(timeoutMs / 1000)} s` };
+  return { ok: false, error: `it did not happen within ${Math.round(timeoutMs / 1000)} s` };
 }

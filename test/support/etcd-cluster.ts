@@ -49,6 +49,8 @@ export interface EtcdClusterOptions {
   etcd: string[];
   nodes?: number;
   settings?: Partial<Omit<GroupSettings, 'members'>>;
+  /** Where each node's agent reaches etcd (a proxy a test can cut); the cluster's endpoints by default. */
+  etcdFor?: (node: TestNode) => string[];
 }
 
 /** A root of its own under which a test's groups live in a shared etcd. */
@@ -67,6 +69,7 @@ export async function writeGroup(
     ttlSeconds: 3,
     renewMs: 1000,
     shippingIntervalMs: 1000,
+    agents: Object.fromEntries(base.nodes.map((n) => [n.nodeId, `http://127.0.0.1:${n.agentPort}`])),
     ...settings,
     members: Object.fromEntries(base.nodes.map((n) => [n.nodeId, base.serviceAddress(n)])),
   };
@@ -83,7 +86,9 @@ export async function writeGroup(
 
 export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
   const root = testRoot();
-  const base = await prepareCluster({ nodes: options.nodes }, () => ({ etcd: { endpoints: options.etcd, root } }));
+  const base = await prepareCluster({ nodes: options.nodes }, (node) => ({
+    etcd: { endpoints: options.etcdFor?.(node) ?? options.etcd, root },
+  }));
   const { store, settings } = await writeGroup(options.etcd, root, base, options.settings);
   await Promise.all(base.nodes.map(base.startAgent));
 

@@ -15,6 +15,7 @@ import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
 import { ConflictError } from '@/lib/control/errors';
+import { forceFailover } from '@/lib/control/etcd';
 import {
   createFailoverGroup,
   groupsWithNode,
@@ -44,6 +45,32 @@ function groupName(id: string): string {
     db().select({ name: failoverGroups.name }).from(failoverGroups).where(eq(failoverGroups.id, id)).get()?.name ?? id
   );
 }
+
+export const forceFailoverTo = formAction(
+  z.object({ groupId, nodeId, confirm: z.string().trim().max(100) }),
+  'configure',
+  async (input, user) => {
+    const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, input.groupId)).get();
+    if (!group) return { ok: false, error: 'That group no longer exists.' };
+    if (group.coordination !== 'etcd')
+      return { ok: false, error: 'Only a group on etcd takes a forced failover: use a switchover.' };
+    const node = db().select().from(nodes).where(eq(nodes.id, input.nodeId)).get();
+    if (!node || !memberOf(input.groupId, input.nodeId)) return { ok: false, error: 'That node is not in this group.' };
+    if (input.confirm !== node.name) return { ok: false, error: `Type ${node.name} to confirm.` };
+    const result = await forceFailover(group, node.id);
+    audit({
+      username: user!.username,
+      action: 'forced failover',
+      target: `${group.name} to ${node.name}`,
+      ok: result.ok,
+      detail: result.ok ? undefined : result.error,
+    });
+    revalidatePath('/nodes');
+    return result.ok
+      ? { ok: true, data: undefined, message: `${node.name} took over.` }
+      : { ok: false, error: `The forced failover did not happen: ${result.error}` };
+  },
+);
 
 export const switchOver = formAction(z.object({ groupId, nodeId }), 'failover', async (input, user) => {
   if (!memberOf(input.groupId, input.nodeId)) return { ok: false, error: 'That node is not in this group.' };

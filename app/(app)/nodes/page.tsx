@@ -8,7 +8,7 @@ import { demoEnabled } from '@/lib/control/demo-cluster';
 import { etcdControl } from '@/lib/control/etcd';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
-import { drillNow, failPrimary, removeGroup, switchOver, toggleMaintenance } from './actions';
+import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggleMaintenance } from './actions';
 import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
@@ -82,6 +82,18 @@ function GroupSection({
           )}
         </div>
       ) : null}
+      {mayConfigure && onEtcd && !group.primaryNodeId
+        ? view.members.map((m) => (
+            <ConfirmRemove
+              key={m.id}
+              action={forceFailoverTo}
+              fields={{ groupId: group.id, nodeId: m.id }}
+              name={m.name}
+              label={`Force a failover to ${m.name}`}
+              explain={`Nobody serves, and no standby qualifies to take over by itself (the reason is on each node's tile: most often, too far behind the last primary's data). ${m.name} then takes the key with the data it holds: writes it never received are lost.`}
+            />
+          ))
+        : null}
       {mayConfigure && !onEtcd ? (
         etcdReady ? (
           <MoveToEtcdForm groupId={group.id} name={group.name} />

@@ -7,6 +7,7 @@
 // keeps the same deadline itself, so an agent that merely cannot reach etcd stops its service in time too.
 // A service that fails (it exits, or fails `downAfter` health checks) gives up the key at once, and this node
 // stays out of the next election for two TTLs, so that a standby takes over instead of a restart in place.
+import { membersConfirmNotPrimary } from '../nodes/failsafe';
 import { openGroupKey } from '../nodes/group-key';
 import { EtcdStore } from './etcd-store';
 import {
@@ -17,6 +18,7 @@ import {
   parseGroupSettings,
   sealedKeyName,
   LEADER_KEY,
+  FORCE_INTENT_KEY,
   historyKeyName,
   intentResultName,
   MEMBERS_PREFIX,
@@ -75,6 +77,10 @@ export interface CoordinatedNode {
 const COOLDOWN_TTLS = 2;
 /** An intention older than this is not acted on (the dashboard waits no longer for it). */
 const INTENT_FRESH_MS = 60_000;
+/** How late a renewal may be before the primary asks the other members whether it may serve on. */
+const RENEWAL_OVERDUE_MS = 250;
+/** How often a primary cut off from etcd asks the other members (askFailsafe). */
+const FAILSAFE_EVERY_MS = 400;
 /** How often the settings and the node's group are read again. */
 const SETTINGS_EVERY_MS = 2000;
 
@@ -86,6 +92,9 @@ export class AgentCoordination {
   private settingsReadAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private failsafeTimer: NodeJS.Timeout | null = null;
+  /** The end of the last failsafe extension (13.4). */
+  private failsafeUntilNs: bigint | null = null;
   private stopped = false;
   /** The monotonic deadline of the service while this node is primary, else null. */
   private deadlineNs: bigint | null = null;
@@ -135,6 +144,7 @@ export class AgentCoordination {
 
   start(): void {
     this.deadlineTimer = setInterval(() => void this.enforceDeadline().catch((err) => this.failed(err)), 100);
+    this.failsafeTimer = setInterval(() => void this.askFailsafe().catch((err) => this.failed(err)), FAILSAFE_EVERY_MS);
     const step = async () => {
       if (this.stopped) return;
       await this.tick();
@@ -159,6 +169,41 @@ export class AgentCoordination {
   halt(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.failsafeTimer) clearInterval(this.failsafeTimer);
+  }
+
+  /** True while this primary serves on the other members' word, etcd being out of its reach (13.4). */
+  get inFailsafe(): boolean {
+    return this.failsafeUntilNs !== null && process.hrtime.bigint() < this.failsafeUntilNs;
+  }
+
+  /** Patroni's failsafe (13.4): a primary whose renewals get no answer asks every other member whether it is
+   *  primary, every FAILSAFE_EVERY_MS once a renewal is overdue (each question may take up to a second, and the
+   *  next does not wait for it). Only if every member answers no may it serve on,
+   *  for half a TTL from the question's send time: each of them promised not to serve that long after answering.
+   *  Etcd lost for all (quorum gone) keeps the primary serving; a primary cut off alone gets a no from nobody that
+   *  took the key, and stops at its deadline. */
+  private async askFailsafe(): Promise<void> {
+    const group = this.group;
+    if (!this.isLeader || this.losing || this.handingOver || !group || this.lastRenewalNs === null) return;
+    const ttlMs = group.settings.ttlSeconds * 1000;
+    const sentNs = process.hrtime.bigint();
+    // Only once a renewal is overdue: a healthy one takes milliseconds, every renewMs.
+    if (Number(sentNs - this.lastRenewalNs) / 1e6 < group.settings.renewMs + RENEWAL_OVERDUE_MS) return;
+    const others = Object.entries(group.settings.agents)
+      .filter(([id]) => id !== this.nodeId)
+      .map(([, url]) => ({ url }));
+    // A member with no agent address cannot be asked: no failsafe then.
+    if (others.length !== Object.keys(group.settings.members).length - 1) return;
+    const extensionMs = ttlMs / 2;
+    if (!(await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, 1000))) return;
+    if (!this.isLeader || this.losing || this.deadlineNs === null) return;
+    const untilNs = sentNs + BigInt(Math.round(extensionMs * 1e6));
+    if (untilNs <= this.deadlineNs) return;
+    this.deadlineNs = untilNs;
+    this.failsafeUntilNs = untilNs;
+    // The watchdog's deadline is a renewal's send time plus TTL − max(1 s, TTL/4): the one that ends here.
+    this.watchdog?.renewed(untilNs - watchdogDeadlineNs(0n, ttlMs), ttlMs);
   }
 
   /** Something that went wrong outside a tick: said, and the tick's next round goes on. */
@@ -253,6 +298,7 @@ export class AgentCoordination {
         this.lastError = `no failover: ${why}`;
       },
       incumbent: this.incumbent !== null,
+      forced: () => this.forcedHere(),
     });
   }
 
@@ -305,12 +351,31 @@ export class AgentCoordination {
    *  meanwhile), its deadline has passed and it kills the service at once. */
   private guard(pgid: number, ttlMs: number): void {
     this.watchdog?.arm(pgid);
-    this.watchdog?.renewed(this.isLeader && !this.losing ? (this.lastRenewalNs ?? 0n) : 0n, ttlMs);
+    // The deadline this node keeps itself (its last renewal's, or a failsafe extension's), as a renewal's send time.
+    const deadline = this.isLeader && !this.losing ? this.deadlineNs : null;
+    this.watchdog?.renewed(deadline === null ? 0n : deadline - watchdogDeadlineNs(0n, ttlMs), ttlMs);
   }
 
   /** The same, for a service the agent starts again on its own account (after an in-place restore). */
   guardSpawn(pgid: number): void {
     this.guard(pgid, (this.group?.settings.ttlSeconds ?? 3) * 1000);
+  }
+
+  /** Whether an admin forced a failover to this node just now (an intention naming it, fresh, not acted on). */
+  private async forcedHere(): Promise<boolean> {
+    const text = await this.groupStore?.get(FORCE_INTENT_KEY);
+    if (!text) return false;
+    let intent: SwitchoverIntent;
+    try {
+      intent = switchoverIntentSchema.parse(JSON.parse(text));
+    } catch {
+      return false;
+    }
+    if (intent.to !== this.nodeId || intent.id === this.handledIntent) return false;
+    if (Math.abs(Date.now() - intent.at) > INTENT_FRESH_MS) return false;
+    this.handledIntent = intent.id;
+    this.node.log('an admin forced a failover to this node: taking the key without the lag check');
+    return true;
   }
 
   /** As primary: a switchover the dashboard asks for, once per intention, and only a fresh one. */

@@ -20,6 +20,8 @@ export const CONFIG_KEY = 'config';
 export const HISTORY_PREFIX = 'run/history/';
 /** A switchover the dashboard asks for: {"id", "to", "at"} (SwitchoverIntent). */
 export const SWITCHOVER_INTENT_KEY = 'intent/switchover';
+/** A failover an admin forces to one member when none qualifies (it may lose data): {"id", "to", "at"}. */
+export const FORCE_INTENT_KEY = 'intent/force';
 /** What became of an intention, by its id, when it did not happen: {"ok": false, "error"}. */
 export const intentResultName = (id: string) => `run/intents/${id}`;
 
@@ -79,6 +81,8 @@ export const groupSettingsSchema = z.object({
   epochBase: z.number().int().min(0),
   /** Each member's service address, as the endpoints reach it. */
   members: z.record(z.string(), z.object({ host: z.string(), port: z.number().int().min(1).max(65535) })),
+  /** Each member's agent, for the failsafe question of a primary cut off from etcd. */
+  agents: z.record(z.string(), z.url()).default({}),
 });
 
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;

@@ -32,6 +32,9 @@ export interface LeaderLoopOptions {
   /** This member already serves as primary (the group moves here from the dashboard's coordinator): its first
    *  try for the key skips the checks a standby makes. */
   incumbent?: boolean;
+  /** True when an admin forced a failover to this member (no standby qualified): it takes the free key without
+   *  the lag and freshness checks. */
+  forced?(): Promise<boolean>;
 }
 
 export type TickResult = 'leader' | 'unreachable' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
@@ -140,6 +143,7 @@ export class LeaderLoop {
       if (handoff.to !== nodeId || !handoff.ready) return 'deferring';
       return this.campaign({ position: last!.position });
     }
+    if (await this.options.forced?.()) return this.campaign();
     if (why) return 'not-eligible';
     const primary = last?.position ?? 0;
     if (primary - position > this.options.maxLag) {

@@ -122,8 +122,15 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
     case 'POST /v1/drill':
       return agent.drill();
     case 'POST /v1/failsafe': {
+      const asked = json() as { leaseMs?: unknown; etcd?: unknown; extensionMs?: unknown };
+      if (asked.etcd === true) {
+        const extensionMs = Number(asked.extensionMs);
+        if (!Number.isFinite(extensionMs) || extensionMs <= 0 || extensionMs > 60_000)
+          throw new AgentRefusal('extensionMs is a number of milliseconds up to 60000');
+        return agent.failsafeAnswerOnEtcd(extensionMs);
+      }
       // The asker's lease: how long its extension may run on this node's word (an older asker sends none).
-      const leaseMs = Number((json() as { leaseMs?: unknown }).leaseMs);
+      const leaseMs = Number(asked.leaseMs);
       return agent.failsafeAnswer(Number.isFinite(leaseMs) && leaseMs > 0 ? Math.min(leaseMs, 600_000) : 0);
     }
     case 'POST /v1/jobs':

@@ -61,6 +61,8 @@ export class Agent {
   /** When this node last confirmed a peer's failsafe question, and the longest lease it knew then: a primary may
    *  serve on that word for half a lease, so this node must not serve until then (promote). */
   private vouched: { at: number; leaseMs: number } | null = null;
+  /** On etcd: until when this node promised a primary cut off from etcd not to serve (failsafeAnswerOnEtcd). */
+  private vouchedUntil: number | null = null;
   /** Promotions under way: from the arrival of one, this node confirms nobody's outage. */
   private promoting = 0;
   private heartbeat: (HeartbeatRequest & { key: string }) | null = null;
@@ -225,8 +227,11 @@ export class Agent {
     this.coordination?.halt();
     await this.exclusive(() => this.stopOwnService());
     await this.coordination?.stop();
-    this.watchdog?.disarm();
-    this.watchdog?.close();
+    // Its exit is expected now: not reported as a loss.
+    const watchdog = this.watchdog;
+    this.watchdog = null;
+    watchdog?.disarm();
+    watchdog?.close();
   }
 
   status(): AgentStatus {
@@ -241,7 +246,7 @@ export class Agent {
           ? this.lease.remainingMs
           : 0,
       coordination: this.coordination ? 'etcd' : 'dashboard',
-      failsafe: this.failsafe,
+      failsafe: this.coordination ? this.coordination.inFailsafe : this.failsafe,
       service: {
         state: this.serviceState,
         pid: this.service?.child.pid ?? null,
@@ -410,6 +415,12 @@ export class Agent {
         // An apply that did not stop may still be replacing the data files: no service on them.
         if (!done) throw new AgentRefusal('the data being applied did not stop in time');
       }
+      // A primary cut off from etcd may serve on this node's word until then: the service waits for it (holding
+      // the key meanwhile, this node answers that it is primary, so that primary stops).
+      if (this.vouchedUntil) {
+        const wait = this.vouchedUntil + VOUCH_MARGIN_MS - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       // The key may have been lost while catching up: no service then.
       if (this.coordination && !this.coordination.isLeader)
         throw new AgentRefusal('the leader key was lost before the service started');
@@ -515,6 +526,21 @@ export class Agent {
     if (!this.heartbeat || ago > Math.min(askerLeaseMs || leaseMs, this.heartbeat.leaseMs) / 4)
       this.vouched = { at: now, leaseMs: Math.max(leaseMs, this.vouched?.leaseMs ?? 0) };
     return { heardControlPlaneMsAgo: ago };
+  }
+
+  /** On etcd: whether this node is primary (it holds the key, serves, or is starting to). If not, it promises not
+   *  to serve for `extensionMs` from now (plus a margin): the asker, cut off from etcd, serves on that long. */
+  failsafeAnswerOnEtcd(extensionMs: number): { primary: boolean } {
+    const primary =
+      !this.coordination ||
+      this.coordination.isLeader ||
+      this.promoting > 0 ||
+      (this.state.role === 'primary' && this.service !== null);
+    if (!primary) {
+      const until = Date.now() + extensionMs;
+      if (!this.vouchedUntil || until > this.vouchedUntil) this.vouchedUntil = until;
+    }
+    return { primary };
   }
 
   /** The agent's own place for staged copies (of live databases), in its private state directory. */

@@ -4,6 +4,33 @@
 // be asked, means this node may be cut off alone, and the answer extends nothing.
 import { signedFetch } from './signed-request';
 
+/** On etcd (13.4, Patroni's failsafe): a primary that cannot reach etcd asks every other member whether it is
+ *  primary. Only if each answers, and none is, may it serve on for `extensionMs` from the question's send time;
+ *  each member that said no promises not to serve for that long after its answer (Agent.failsafeAnswer). */
+export async function membersConfirmNotPrimary(
+  self: string,
+  groupKey: string,
+  members: { url: string }[],
+  extensionMs: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  if (members.length === 0) return false;
+  const answers = await Promise.all(
+    members.map(async (member) => {
+      try {
+        const res = await signedFetch({ nodeId: self, secret: groupKey }, member.url, 'POST', '/v1/failsafe', {
+          body: JSON.stringify({ etcd: true, extensionMs }),
+          timeoutMs,
+        });
+        return res.status === 200 && (JSON.parse(res.body.toString('utf8')) as { primary?: boolean }).primary === false;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return answers.every(Boolean);
+}
+
 export async function peersConfirmOutage(
   self: string,
   groupKey: string,
