@@ -37,7 +37,7 @@ describe('13.6 haproxy in front of a group, by GET /primary', () => {
       const [a, b] = cluster.nodes;
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      haproxy = spawn(HAPROXY, ['-f', CONFIG, '-db'], {
+      haproxy = spawn(HAPROXY, ['-f', CONFIG, '-db', '-q'], {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: {
           ...process.env,

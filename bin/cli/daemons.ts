@@ -81,6 +81,11 @@ export const endpoint: Daemon = async (v, out, signal) => {
       const same = current?.target?.host === route.target?.host && current?.target?.port === route.target?.port;
       current = route;
       proxy.setTarget(route.target, { cutExisting: !same });
+      const to = route.target ? `${route.target.host}:${route.target.port}` : null;
+      out.notice(
+        { type: 'route', version: route.version, target: to, kept: same },
+        to ? `routing to ${to}${same ? ' (connections kept)' : ''}` : 'holding new connections: no primary',
+      );
     }
   };
   await poll();
