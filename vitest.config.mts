@@ -16,9 +16,9 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     // Most files wait on processes, sockets and timers more than they compute: three at once on two cores (vitest's
-    // default is one fewer than the cores, so one here) took CI's vitest from about 430 s to 190 s; with the tests on
-    // etcd (mostly waiting out leases), four take it from 420 s to 350 s.
-    maxWorkers: 4,
+    // default is one fewer than the cores, so one here) took CI's vitest from about 430 s to 190 s. Four gained
+    // nothing in CI (435 s against 421 s, the app's build running beside): the two cores are busy by then.
+    maxWorkers: 3,
     // Every wait for a state names its own timeout (test/support/wait.ts); these only backstop a test that hangs
     // outside them. Nothing is retried: a flaky test is a bug.
     retry: 0,

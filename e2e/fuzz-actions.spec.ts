@@ -109,6 +109,10 @@ const CASES: Record<string, Case> = {
   'app/(app)/nodes/actions.ts#setDrillSchedule': { form: { groupId: NO_GROUP, schedule: '' }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#removeGroup': { form: { groupId: NO_GROUP, confirm: 'fuzz' }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#removeNode': { form: { nodeId: NO_NODE, confirm: 'fuzz' }, refusedBy: 'nodeId' },
+  'app/(app)/nodes/actions.ts#deleteKeptData': {
+    form: { nodeId: NO_NODE, name: '2026-12-03T00-00-00-000Z-epoch-1', confirm: 'fuzz' },
+    refusedBy: 'nodeId',
+  },
   'app/(app)/nodes/actions.ts#moveToEtcd': { form: { groupId: NO_GROUP }, refusedBy: 'groupId' },
   'app/(app)/nodes/actions.ts#forceFailoverTo': {
     form: { groupId: NO_GROUP, nodeId: NO_NODE, confirm: 'fuzz' },

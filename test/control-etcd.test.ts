@@ -12,7 +12,13 @@ import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
 import { tempDir } from './helpers';
 import { storageHttpServer } from './support/cluster';
-import { listen, startRegisteredAgent, stopControlPlaneParts, type RegisteredAgent } from './support/control-plane';
+import {
+  listen,
+  startRegisteredAgent,
+  stopControlPlaneParts,
+  webhookSink,
+  type RegisteredAgent,
+} from './support/control-plane';
 import { waitFor } from './support/wait';
 
 process.env.LIFELINE_DATA_DIR = tempDir('control-etcd');
@@ -22,6 +28,7 @@ const ROOT_PASSWORD = 'etcd root password for the test';
 let server: Awaited<ReturnType<typeof startEtcd>>;
 let storageServer: http.Server;
 const started: RegisteredAgent[] = [];
+let received: { type: string; [k: string]: unknown }[] = [];
 
 afterAll(async () => {
   await stopControlPlaneParts();
@@ -36,6 +43,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     const { agentStorage } = await import('@/lib/control/agent-storage');
     const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
     server = await startEtcd(tempDir('control-etcd-etcd'), 1);
+    received = await webhookSink();
     storageServer = storageHttpServer(agentStorage);
     process.env.LIFELINE_URL = await listen(storageServer);
     for (const name of ['db-1', 'db-2']) started.push(await startRegisteredAgent(name));
@@ -203,4 +211,49 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(event?.rtoMs).toBe(record?.rtoMs);
     expect(event?.rpoMs).toBe(0);
   }, 120_000);
+
+  it('13.1 when nobody holds a group’s key and every standby said why it may not take it, an admin is alerted once, with the reasons', async () => {
+    const { checkCandidates, etcdControl } = await import('@/lib/control/etcd');
+    const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');
+    const { groupPrefix, NO_CANDIDATE_PREFIX } = await import('@/lib/engine/coordination/group-keys');
+    const { db } = await import('@/lib/db/client');
+    const { failoverGroups } = await import('@/lib/db/schema');
+    // A group of its own on etcd, with nobody holding its key; a member says why it will not take it, as agents do.
+    const ghost = { ...db().select().from(failoverGroups).get()!, id: 'group-0000000000aa', name: 'ghost' };
+    const control = etcdControl()!;
+    const store = new EtcdStore({
+      endpoints: control.endpoints,
+      prefix: groupPrefix(control.root, ghost.id),
+      auth: { username: 'root', password: control.rootPassword! },
+    });
+    try {
+      expect(await checkCandidates(ghost)).toBeNull();
+      const why = 'db-2 is 90000 behind the primary’s last position, more than the group’s maximum lag of 30000';
+      await store.put(`${NO_CANDIDATE_PREFIX}${started[1].nodeId}`, JSON.stringify({ why, at: Date.now() }));
+      expect(await checkCandidates(ghost)).toEqual([`db-2: ${why}`]);
+      const alert = await waitFor(
+        'the alert',
+        () => received.find((n) => n.type === 'no-failover' && n.group === 'ghost'),
+        10_000,
+      );
+      expect(alert.reasons).toEqual([`db-2: ${why}`]);
+      // Said again, not alerted again (one per group every ten minutes).
+      expect(await checkCandidates(ghost)).toEqual([`db-2: ${why}`]);
+      await waitFor(
+        'the deliveries to settle',
+        async () => {
+          const { deliveries } = await import('@/lib/db/schema');
+          return db()
+            .select()
+            .from(deliveries)
+            .all()
+            .every((d) => d.status !== 'pending');
+        },
+        10_000,
+      );
+      expect(received.filter((n) => n.type === 'no-failover' && n.group === 'ghost')).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
 });

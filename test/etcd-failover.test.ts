@@ -1,9 +1,11 @@
-// 13.1 and 13.2 with every part real: agents (the CLI, each with its watchdog) guarding the notes service,
+// 13.1, 13.2 and 13.3 with every part real: agents (the CLI, each with its watchdog) guarding the notes service,
 // coordinating on a real etcd with no dashboard and no coordinator, a stable endpoint process following the
 // leader key, and the data shipped through the storage API. Faults are real: a SIGKILL of the service, a SIGSTOP
 // or SIGKILL of the primary's agent, an endpoint cut off from etcd by a TCP proxy that stops forwarding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { MAINTENANCE_KEY } from '@/lib/engine/coordination/group-keys';
+import { lastPrimaryPosition } from '@/lib/engine/coordination/leader-loop';
 import { StableEndpoint } from '@/lib/engine/failover/stable-endpoint';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
@@ -18,6 +20,7 @@ import {
   runningGroup,
   through,
   write,
+  takesKey,
 } from './support/etcd-group';
 import { waitFor } from './support/wait';
 
@@ -123,4 +126,44 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
       await cluster.stop();
     }
   }, 90_000);
+
+  it('13.3 maintenance is an intention: while it is on, a crash of the primary’s service fails nothing over; once it is off, the standby takes over', async () => {
+    const { cluster, primary, standby } = await runningGroup(server.endpoints);
+    try {
+      const first = (await cluster.leader())!;
+      /** Waits until the primary has published its position twice after `since` (two ticks of its loop). */
+      const twoTicksAfter = async (what: string, since: number) => {
+        let seen = 0;
+        let last = since;
+        await waitFor(
+          what,
+          async () => {
+            const at = (await lastPrimaryPosition(cluster.store))?.at ?? 0;
+            if (at > last) {
+              seen++;
+              last = at;
+            }
+            return seen >= 2;
+          },
+          20_000,
+        );
+      };
+      await cluster.store.put(MAINTENANCE_KEY, JSON.stringify({ on: true, at: Date.now() }));
+      await twoTicksAfter('the primary to read the maintenance', Date.now());
+      process.kill((await primary.direct.status()).service.pid!, 'SIGKILL');
+      const crashedAt = Date.now();
+      await waitFor(
+        'the primary to see its service gone',
+        async () => (await primary.direct.status()).service.state === 'exited',
+        10_000,
+      );
+      await twoTicksAfter('two renewals after the crash', crashedAt);
+      expect(await cluster.leader()).toEqual(first);
+      expect((await standby.direct.status()).service.state).not.toBe('running');
+      await cluster.store.put(MAINTENANCE_KEY, JSON.stringify({ on: false, at: Date.now() }));
+      await takesKey(cluster, standby);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
 });

@@ -26,7 +26,7 @@ import {
   testRoot,
   writeGroup,
 } from './support/etcd-cluster';
-import { expectTakeoverAfterServiceGone, holds, runningGroup, write } from './support/etcd-group';
+import { expectTakeoverAfterServiceGone, holds, runningGroup, takesKey, write } from './support/etcd-group';
 import { waitFor } from './support/wait';
 
 describe('13.1 and 13.3 handing over on etcd', () => {
@@ -55,6 +55,12 @@ describe('13.1 and 13.3 handing over on etcd', () => {
         30_000,
       );
       expect(readdirSync(path.join(primary.stateDir, 'replaced'))).toHaveLength(1);
+      // 13.7: the set is kept until an admin deletes it, with its size; a name that is not one is refused.
+      const [kept] = (await primary.direct.status()).data.kept;
+      expect(kept.bytes).toBeGreaterThan(0);
+      for (const bad of ['../agent-state.json', '.', 'no-such-set'])
+        await expect(primary.direct.deleteKept(bad)).rejects.toThrow(/no data kept under the name/);
+      expect(readdirSync(path.join(primary.stateDir, 'replaced'))).toEqual([kept.name]);
       // The new primary's service fails: the old one takes over with every write.
       process.kill((await standby.direct.status()).service.pid!, 'SIGKILL');
       await waitFor(
@@ -64,6 +70,8 @@ describe('13.1 and 13.3 handing over on etcd', () => {
       );
       await waitFor('the endpoint to serve write 2', () => holds(endpointUrl, 2), 20_000);
       expect(await holds(endpointUrl, 1)).toBe(true);
+      expect((await primary.direct.deleteKept(kept.name)).data.kept).toEqual([]);
+      expect(readdirSync(path.join(primary.stateDir, 'replaced'))).toEqual([]);
     } finally {
       await cluster.stop();
     }
@@ -221,11 +229,7 @@ describe('13.1 and 13.3 handing over on etcd', () => {
       );
       // The primary's node is lost (its agent killed): nothing more is said for it than its last renewal.
       primary.process!.kill('SIGKILL');
-      await waitFor(
-        'the standby to take the key',
-        async () => (await cluster.leader())?.holder === standby.nodeId,
-        20_000,
-      );
+      await takesKey(cluster, standby);
     } finally {
       await cluster.stop();
     }

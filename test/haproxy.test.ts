@@ -12,7 +12,7 @@ import { ensureHaproxy, HAPROXY } from '@/scripts/haproxy.mjs';
 
 import { tempDir } from './helpers';
 import { startEtcdCluster } from './support/etcd-cluster';
-import { holds, write } from './support/etcd-group';
+import { holds, takesKey, write } from './support/etcd-group';
 import { exitOf, waitFor } from './support/wait';
 
 const CONFIG = path.resolve(__dirname, '..', 'docs', 'examples', 'haproxy.cfg');
@@ -52,11 +52,7 @@ describe('13.6 haproxy in front of a group, by GET /primary', () => {
       // It went to the primary: the standby's service does not even run.
       expect(await holds(`http://127.0.0.1:${primary.servicePort}`, 1)).toBe(true);
       process.kill((await primary.direct.status()).service.pid!, 'SIGKILL');
-      await waitFor(
-        'the standby to take the key',
-        async () => (await cluster.leader())?.holder === standby.nodeId,
-        20_000,
-      );
+      await takesKey(cluster, standby);
       await waitFor('a write through haproxy again', () => write(url, 2), 20_000);
       expect(await holds(`http://127.0.0.1:${standby.servicePort}`, 2)).toBe(true);
       expect(await holds(url, 2)).toBe(true);

@@ -20,6 +20,8 @@ import {
   groupPrefix,
   HISTORY_PREFIX,
   LEADER_KEY,
+  MAINTENANCE_KEY,
+  NO_CANDIDATE_PREFIX,
   NODE_GROUP_KEY,
   nodePrefix,
   parseGroupSettings,
@@ -485,4 +487,39 @@ async function askMembers(
     await new Promise((r) => setTimeout(r, 200));
   }
   return { ok: false, error: `it did not happen within ${Math.round(timeoutMs / 1000)} s` };
+}
+
+/** When each group on etcd was last reported as having no candidate (one alert per group every ten minutes). */
+const noCandidateAlerted = new Map<string, number>();
+
+/** Alerts when nobody holds the group's key and every standby said, within the last 30 s, why it may not take
+ *  it: a failover that will not happen by itself. Returns the reasons, or null while there is no such state. */
+export async function checkCandidates(group: FailoverGroup): Promise<string[] | null> {
+  const s = groupStoreOf(group.id);
+  if (!s || (await s.leader(LEADER_KEY))) return null;
+  const names = nodeNames();
+  const reasons: string[] = [];
+  for (const [nodeId, text] of await s.list(NO_CANDIDATE_PREFIX)) {
+    try {
+      const said = JSON.parse(text) as { why: string; at: number };
+      if (Date.now() - said.at < 30_000) reasons.push(`${names.get(nodeId) ?? nodeId}: ${said.why}`);
+    } catch {
+      // Not ours to read.
+    }
+  }
+  if (reasons.length === 0) return null;
+  const last = noCandidateAlerted.get(group.id) ?? 0;
+  if (Date.now() - last > 10 * 60_000) {
+    noCandidateAlerted.set(group.id, Date.now());
+    notify({ type: 'no-failover', group: group.name, reasons });
+  }
+  return reasons;
+}
+
+/** Maintenance on etcd: while on, no member takes the key by itself, and the primary keeps it through a failure
+ *  of its service (an admin's switchover or forced failover still work). */
+export async function setMaintenanceOnEtcd(group: FailoverGroup, on: boolean): Promise<void> {
+  const s = groupStoreOf(group.id);
+  if (!s) throw new Error('etcd is not set up');
+  await s.put(MAINTENANCE_KEY, JSON.stringify({ on, at: Date.now() }));
 }

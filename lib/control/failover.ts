@@ -27,7 +27,9 @@ import { forgetGoneLocks } from './agent-storage';
 import { forgetGoneObjects } from './node-quota';
 import { daemonArgs, ensureDaemon, runDir, stopDaemon } from './daemons';
 import {
+  checkCandidates,
   closeGroupStore,
+  setMaintenanceOnEtcd,
   endpointEtcdArgs,
   etcdLeader,
   importHistory,
@@ -195,6 +197,7 @@ export async function startGroup(
       console.error(`could not read ${group.name}'s history on etcd:`, err),
     );
     runtime.timers.push(intervalTimer(() => importHistory(group, measure), 2000));
+    runtime.timers.push(intervalTimer(() => checkCandidates(group), 5000));
   }
   runtime.timers.push(
     intervalTimer(async () => {
@@ -340,9 +343,12 @@ export function migrateToEtcd(group: FailoverGroup) {
   });
 }
 
-export function setMaintenance(groupId: string, on: boolean): void {
+export async function setMaintenance(groupId: string, on: boolean): Promise<void> {
   db().update(failoverGroups).set({ maintenance: on }).where(eq(failoverGroups.id, groupId)).run();
-  runtimes().get(groupId)?.coordinator.update({ maintenance: on });
+  const runtime = runtimes().get(groupId);
+  // On etcd an intention the members follow; the coordinator only watches there.
+  if (runtime?.group.coordination === 'etcd') await setMaintenanceOnEtcd(runtime.group, on);
+  runtime?.coordinator.update({ maintenance: on });
 }
 
 /** A DR drill on a standby (the healthiest with data, or the node given): restore the newest shipped data into a

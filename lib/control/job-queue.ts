@@ -434,11 +434,11 @@ async function restoreJob(job: Job, source: Protected, repo: RepositoryInfo): Pr
   const params = JSON.parse(job.params ?? '{}') as RestoreParams;
   const held =
     params.inPlace && source.node !== LOCAL_NODE ? groupsWithNode(source.node).filter((g) => !g.maintenance) : [];
-  for (const g of held) setMaintenance(g.id, true);
+  for (const g of held) await setMaintenance(g.id, true);
   try {
     return await restoreSteps(job, source, repo, params);
   } finally {
-    for (const g of held) setMaintenance(g.id, false);
+    for (const g of held) await setMaintenance(g.id, false).catch((err) => console.error(err));
   }
 }
 

@@ -160,3 +160,8 @@ export function nodeNames(): Map<string, string> {
       .map((n) => [n.id, n.name]),
   );
 }
+
+/** A signed client to the node's agent. */
+export function agentOf(node: NodeRow): AgentClient {
+  return new AgentClient(node.agentUrl, { nodeId: node.id, secret: node.secret });
+}

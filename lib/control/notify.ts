@@ -32,6 +32,8 @@ export type NotificationEvent =
       error: string | null;
     }
   | { type: 'drill-failed'; group: string; node: string; error: string }
+  /** On etcd: nobody serves, and no standby may take over by itself (an admin may force a failover). */
+  | { type: 'no-failover'; group: string; reasons: string[] }
   | { type: 'node-down'; node: string; since: number }
   | { type: 'shipping-stalled'; group: string; node: string; sinceSeconds: number; error: string | null }
   | { type: 'shipping-resumed'; group: string; node: string }
@@ -117,6 +119,8 @@ function subjectOf(event: NotificationEvent): string {
         : `Lifeline: the ${event.kind} of ${event.group} failed: ${event.error}`;
     case 'drill-failed':
       return `Lifeline: the DR drill of ${event.group} on ${event.node} failed: ${event.error}`;
+    case 'no-failover':
+      return `Lifeline: nobody serves ${event.group}, and no standby may take over: ${event.reasons.join('; ')}. An admin may force a failover on the Nodes page`;
     case 'node-down':
       return `Lifeline: node ${event.node} is down`;
     case 'shipping-stalled':

@@ -90,3 +90,12 @@ export async function expectTakeoverAfterServiceGone(
   expect(order.serviceGone).toBe(true);
   await waitFor('the endpoint to serve again', () => holds(endpointUrl, 1), 20_000);
 }
+
+/** Waits until `node` holds the cluster's leader key. */
+export function takesKey(cluster: EtcdCluster, node: TestNode, timeoutMs = 20_000): Promise<true> {
+  return waitFor(
+    `${node.name} to take the key`,
+    async () => (await cluster.leader())?.holder === node.nodeId,
+    timeoutMs,
+  );
+}

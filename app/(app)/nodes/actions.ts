@@ -31,6 +31,7 @@ import { setNodeQuota } from '@/lib/control/node-quota';
 import { isValidSchedule } from '@/lib/control/scheduler';
 import {
   agentConfig,
+  agentOf,
   registerNode,
   removeRegisteredNode,
   RESERVED_NODE_NAMES,
@@ -110,7 +111,11 @@ export const toggleMaintenance = formAction(
   z.object({ groupId, on: z.enum(['0', '1']) }),
   'failover',
   async (input, user) => {
-    setMaintenance(input.groupId, input.on === '1');
+    try {
+      await setMaintenance(input.groupId, input.on === '1');
+    } catch (err) {
+      return { ok: false, error: `Maintenance was not changed on etcd: ${(err as Error).message}` };
+    }
     audit({
       username: user!.username,
       action: input.on === '1' ? 'maintenance on' : 'maintenance off',
@@ -404,6 +409,28 @@ export const removeGroup = formAction(
       data: undefined,
       message: `Group ${group.name} removed. Its primary keeps serving on its own address; its endpoint is stopped.`,
     };
+  },
+);
+
+export const deleteKeptData = formAction(
+  z.object({
+    nodeId,
+    name: z.string().regex(/^[\w-][\w.-]{0,199}$/, 'Not a set of kept data'),
+    confirm: z.string().trim().max(100),
+  }),
+  'configure',
+  async (input, user): Promise<ActionState> => {
+    const node = db().select().from(nodes).where(eq(nodes.id, input.nodeId)).get();
+    if (!node) return { ok: false, error: 'That node no longer exists.' };
+    if (input.confirm !== node.name) return { ok: false, error: `Type ${node.name} to confirm.` };
+    try {
+      await agentOf(node).deleteKept(input.name);
+    } catch (err) {
+      return { ok: false, error: `The agent did not delete it: ${(err as Error).message}` };
+    }
+    audit({ username: user!.username, action: 'delete kept data', target: `${node.name}: ${input.name}`, ok: true });
+    revalidatePath(`/nodes/${node.id}`);
+    return { ok: true, data: undefined, message: `${input.name} deleted from ${node.name}.` };
   },
 );
 

@@ -50,10 +50,10 @@ function GroupSection({
         </p>
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        {onEtcd ? (
-          'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. A switchover is asked of the primary, which hands over with its last data. '
-        ) : group.maintenance ? (
+        {group.maintenance ? (
           <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong>
+        ) : onEtcd ? (
+          'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. A switchover is asked of the primary, which hands over with its last data. '
         ) : (
           'Automatic failover on. '
         )}
@@ -72,14 +72,12 @@ function GroupSection({
             />
           ))}
           <ActionButton action={drillNow} fields={{ groupId: group.id }} label="Run DR drill" tone="link" />
-          {onEtcd ? null : (
-            <ActionButton
-              action={toggleMaintenance}
-              fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }}
-              label={group.maintenance ? 'End maintenance' : 'Maintenance mode'}
-              tone="link"
-            />
-          )}
+          <ActionButton
+            action={toggleMaintenance}
+            fields={{ groupId: group.id, on: group.maintenance ? '0' : '1' }}
+            label={group.maintenance ? 'End maintenance' : 'Maintenance mode'}
+            tone="link"
+          />
         </div>
       ) : null}
       {mayConfigure && onEtcd && !group.primaryNodeId

@@ -19,9 +19,11 @@ import {
   sealedKeyName,
   LEADER_KEY,
   FORCE_INTENT_KEY,
+  MAINTENANCE_KEY,
   historyKeyName,
   intentResultName,
   MEMBERS_PREFIX,
+  NO_CANDIDATE_PREFIX,
   SWITCHOVER_INTENT_KEY,
   switchoverIntentSchema,
   type FailoverHistory,
@@ -67,6 +69,8 @@ export interface CoordinatedNode {
   handOver(onSpawn: (pgid: number) => void): Promise<{ dataTime: number }>;
   /** Stops the service: this node is no longer primary. */
   stepDown(why: string): Promise<void>;
+  /** Whether the service runs (or is starting) on this node now. */
+  serving(): boolean;
   /** The group this node is in changed (or it left every group: null). */
   setGroup(group: GroupView | null): void;
   /** Told of every outcome worth a line in the agent's log. */
@@ -103,6 +107,10 @@ export class AgentCoordination {
   private lastRenewalNs: bigint | null = null;
   /** The group is moving here with this node serving: its first leadership is no failover. */
   private moving: boolean;
+  private noCandidateSaidAt = 0;
+  /** The group is in maintenance; and how many ticks in a row this primary found its service down outside it. */
+  private paused = false;
+  private downTicks = 0;
   /** A switchover this node hands over in, and the last intention it acted on. */
   private handingOver = false;
   private handledIntent: string | null = null;
@@ -159,7 +167,8 @@ export class AgentCoordination {
    *  over, and stay out of the next election. */
   async serviceFailed(why: string): Promise<void> {
     this.failedAt = process.hrtime.bigint();
-    if (!this.isLeader) return;
+    // In maintenance the primary keeps the key: an admin decides what happens.
+    if (!this.isLeader || this.paused) return;
     // The outage starts now: said before the key is given up, for the member that takes over to measure from.
     await this.loop?.markDown(why, Date.now()).catch(() => undefined);
     await this.loseLeadership(`the service failed (${why}): gave up the leader key`, true);
@@ -234,9 +243,15 @@ export class AgentCoordination {
       if (!this.isLeader && Date.now() - this.settingsReadAt >= SETTINGS_EVERY_MS) await this.readGroup();
       if (!this.loop || !this.group) return;
       await this.followLeader();
+      this.paused = await this.readMaintenance();
       this.lastResult = await this.loop.tick();
       this.lastError = null;
       await this.followIntent();
+      // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
+      if (this.isLeader && !this.paused && !this.handingOver && !this.node.serving()) {
+        this.downTicks += 1;
+        if (this.downTicks >= 2) await this.serviceFailed('its service is not running');
+      } else this.downTicks = 0;
     } catch (err) {
       this.lastResult = 'unreachable';
       this.lastError = `etcd: ${(err as Error).message}`;
@@ -296,9 +311,17 @@ export class AgentCoordination {
       onDemote: async (why) => this.loseLeadership(why, false),
       onNoCandidate: (why) => {
         this.lastError = `no failover: ${why}`;
+        // Said on etcd too (at most every 10 s), for the dashboard to alert an admin.
+        const now = Date.now();
+        if (now - this.noCandidateSaidAt < 10_000) return;
+        this.noCandidateSaidAt = now;
+        void this.groupStore
+          ?.put(NO_CANDIDATE_PREFIX + this.nodeId, JSON.stringify({ why, at: now }))
+          .catch(() => undefined);
       },
       incumbent: this.incumbent !== null,
       forced: () => this.forcedHere(),
+      paused: () => this.paused,
     });
   }
 
@@ -359,6 +382,17 @@ export class AgentCoordination {
   /** The same, for a service the agent starts again on its own account (after an in-place restore). */
   guardSpawn(pgid: number): void {
     this.guard(pgid, (this.group?.settings.ttlSeconds ?? 3) * 1000);
+  }
+
+  /** Whether the group is in maintenance (an intention the dashboard writes). */
+  private async readMaintenance(): Promise<boolean> {
+    const text = await this.groupStore?.get(MAINTENANCE_KEY);
+    if (!text) return false;
+    try {
+      return (JSON.parse(text) as { on?: unknown }).on === true;
+    } catch {
+      return false;
+    }
   }
 
   /** Whether an admin forced a failover to this node just now (an intention naming it, fresh, not acted on). */

@@ -18,8 +18,13 @@ export const PRIMARY_POSITION_KEY = 'run/primary-position';
 export const MEMBERS_PREFIX = 'run/members/';
 export const CONFIG_KEY = 'config';
 export const HISTORY_PREFIX = 'run/history/';
+/** Each standby that may not take the free key says why here ({"why", "at"}), for the dashboard's alert. */
+export const NO_CANDIDATE_PREFIX = 'run/no-candidate/';
 /** A switchover the dashboard asks for: {"id", "to", "at"} (SwitchoverIntent). */
 export const SWITCHOVER_INTENT_KEY = 'intent/switchover';
+/** Maintenance: {"on": true|false, "at"}. While on, no member takes the key by itself and the primary keeps it
+ *  through a failure of its service (an admin's switchover or forced failover still work). */
+export const MAINTENANCE_KEY = 'intent/maintenance';
 /** A failover an admin forces to one member when none qualifies (it may lose data): {"id", "to", "at"}. */
 export const FORCE_INTENT_KEY = 'intent/force';
 /** What became of an intention, by its id, when it did not happen: {"ok": false, "error"}. */

@@ -35,6 +35,8 @@ export interface LeaderLoopOptions {
   /** True when an admin forced a failover to this member (no standby qualified): it takes the free key without
    *  the lag and freshness checks. */
   forced?(): Promise<boolean>;
+  /** True while the group is in maintenance: no member takes the key by itself. */
+  paused?(): boolean;
 }
 
 export type TickResult = 'leader' | 'unreachable' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
@@ -144,6 +146,7 @@ export class LeaderLoop {
       return this.campaign({ position: last!.position });
     }
     if (await this.options.forced?.()) return this.campaign();
+    if (this.options.paused?.()) return 'deferring';
     if (why) return 'not-eligible';
     const primary = last?.position ?? 0;
     if (primary - position > this.options.maxLag) {

@@ -72,6 +72,10 @@ export class AgentClient {
   ): Promise<AgentStatus> {
     return this.call('POST', '/v1/coordination', etcd, timeoutMs);
   }
+  /** Deletes one set of data the node kept from when it was fenced. */
+  deleteKept(name: string, timeoutMs = 30_000): Promise<AgentStatus> {
+    return this.call('POST', '/v1/kept/delete', { name }, timeoutMs);
+  }
   shipNow(timeoutMs = 30_000): Promise<AgentStatus> {
     return this.call('POST', '/v1/ship-now', {}, timeoutMs);
   }

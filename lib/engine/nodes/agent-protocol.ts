@@ -8,6 +8,7 @@
 //   POST /v1/apply-now  standby: apply the newest shipped data now
 //   POST /v1/drill      restore the newest shipped data into a scratch place, start it there, measure, tear down
 //   POST /v1/coordination  move to coordination on etcd (the password sealed with the node's secret); for good
+//   POST /v1/kept/delete  deletes one set of data kept from when this node was fenced ({"name"})
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
 //   POST /v1/jobs       start a backup of this node's files or a restore onto it (agent-jobs.ts)
 //   GET  /v1/jobs/ID    its progress, then its result;  POST /v1/jobs/ID/cancel stops it
@@ -63,6 +64,9 @@ export interface AgentStatus {
     dataTime: number | null;
     lastShipAt: number | null;
     lastError: string | null;
+    /** The data this node held when it was fenced, each set kept (under <stateDir>/replaced/) until an admin
+     *  deletes it: the writes it never shipped are there. */
+    kept: { name: string; bytes: number }[];
   };
   /** Grows on every change, for /v1/watch. */
   version: number;

@@ -9,7 +9,7 @@
 //   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
@@ -100,6 +100,8 @@ export class Agent {
   private coordination: AgentCoordination | null = null;
   private watchdog: WatchdogClient | null = null;
   private failedChecks = 0;
+  /** The data sets kept from when this node was fenced (<stateDir>/replaced/), with their sizes. */
+  private kept: { name: string; bytes: number }[] = [];
   /** The lease check of coordination by the dashboard (none on etcd). */
   private leaseTimer: NodeJS.Timeout | null = null;
   readonly jobs = new AgentJobs();
@@ -116,6 +118,7 @@ export class Agent {
         `${this.config.node}: this config's secret was revoked when the node's credentials were rotated: requests signed with it are refused; install the config the dashboard issued`,
       );
     await stopLeftover(this.state.servicePid, serviceArgv(this.config.service));
+    await this.refreshKept();
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
     const etcd = this.config.etcd ?? this.state.etcd;
@@ -205,6 +208,8 @@ export class Agent {
         becomePrimary: (epoch, onSpawn, requireDataTime) => this.becomePrimary(epoch, onSpawn, requireDataTime),
         handOver: (onSpawn) => this.handOver(onSpawn),
         stepDown: (why) => this.stepDown(why),
+        // A service stopped on purpose (an in-place restore) is not a failure to give the key up for.
+        serving: () => this.service !== null || this.serviceState === 'starting' || this.restoringInPlace,
         setGroup: (group) =>
           void this.followGroup(group).catch((err: Error) =>
             console.error(`${this.config.node}: could not follow its group: ${err.message}`),
@@ -259,6 +264,7 @@ export class Agent {
         dataTime: this.state.dataTime,
         lastShipAt: this.lastShipAt,
         lastError: this.fencedWhy ?? this.lastError ?? this.coordination?.lastError ?? null,
+        kept: this.kept,
       },
       version: this.version,
     };
@@ -541,6 +547,27 @@ export class Agent {
       if (!this.vouchedUntil || until > this.vouchedUntil) this.vouchedUntil = until;
     }
     return { primary };
+  }
+
+  private get keptDir(): string {
+    return path.join(this.config.stateDir, 'replaced');
+  }
+
+  private async refreshKept(): Promise<void> {
+    const names = (await readdir(this.keptDir).catch(() => [] as string[])).sort();
+    this.kept = await Promise.all(
+      names.map(async (name) => ({ name, bytes: await sizeOf(path.join(this.keptDir, name)) })),
+    );
+    this.changed();
+  }
+
+  /** An admin deletes one set of data kept from when this node was fenced, by its name. */
+  async deleteKept(name: string): Promise<AgentStatus> {
+    if (!/^[\w.-]{1,200}$/.test(name) || name.startsWith('.') || !this.kept.some((k) => k.name === name))
+      throw new AgentRefusal(`no data kept under the name ${JSON.stringify(name.slice(0, 200))}`);
+    await rm(path.join(this.keptDir, name), { recursive: true, force: true });
+    await this.refreshKept();
+    return this.status();
   }
 
   /** The agent's own place for staged copies (of live databases), in its private state directory. */
@@ -946,17 +973,21 @@ export class Agent {
     );
     this.lastError = null;
     await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
-    if (keep) await pruneKept(path.dirname(keep), 3);
+    if (keep) await this.refreshKept();
   }
 }
 
 export type { Role };
 
-/** Keeps the newest `keep` directories of data a fenced primary held, and removes older ones. */
-async function pruneKept(dir: string, keep: number): Promise<void> {
-  const entries = (await readdir(dir).catch(() => [] as string[])).sort();
-  for (const old of entries.slice(0, Math.max(0, entries.length - keep)))
-    await rm(path.join(dir, old), { recursive: true, force: true });
+/** The bytes under `dir`, counted without following links. */
+async function sizeOf(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await sizeOf(full);
+    else total += (await lstat(full).catch(() => null))?.size ?? 0;
+  }
+  return total;
 }
 
 /** What the agent keeps of a revoked secret: enough to know it again, nothing to sign with. */

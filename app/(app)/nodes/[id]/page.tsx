@@ -9,12 +9,13 @@ import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { FAILURES_IN_A_ROW, nodeBackupStreak } from '@/lib/control/node-backup-watch';
 import { nodeQuota, QUOTA_DEFAULTS } from '@/lib/control/node-quota';
+import { agentOf } from '@/lib/control/node-registry';
 import { recentSamples } from '@/lib/control/node-samples';
 import { db } from '@/lib/db/client';
 import { nodeEvents, nodes } from '@/lib/db/schema';
 import { formatBytes } from '@/lib/format';
 
-import { removeNode } from '../actions';
+import { deleteKeptData, removeNode } from '../actions';
 import { QuotaForm } from './quota-form';
 import { RotateCredentialsForm } from './rotate-credentials-form';
 
@@ -35,6 +36,12 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
   const backups = nodeBackupStreak(node.name);
   const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(3));
   const usedPercent = Math.min(100, Math.round((100 * quota.used.bytes) / quota.limits.bytes));
+  const kept =
+    (
+      await agentOf(node)
+        .status(1500)
+        .catch(() => null)
+    )?.data.kept ?? null;
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -75,6 +82,38 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
           ))}
         </tbody>
       </table>
+      <section aria-label="Data kept from fencing" className="mt-8">
+        <h2 className="font-medium">Data kept from when this node was fenced</h2>
+        {kept === null ? (
+          <p className="mt-1 text-sm text-slate-600">The agent does not answer: what it keeps is not known now.</p>
+        ) : kept.length === 0 ? (
+          <p className="mt-1 text-sm text-slate-600">None.</p>
+        ) : (
+          <>
+            <p className="mt-1 text-sm text-slate-600">
+              When this node stopped being primary, its data files were moved aside before the new primary's data
+              replaced them: any write it took that was never shipped is there. Each set stays until an admin deletes
+              it.
+            </p>
+            <ul className="mt-2 text-sm">
+              {kept.map((k) => (
+                <li key={k.name}>
+                  <span className="font-mono">{k.name}</span> · {formatBytes(k.bytes)}
+                  {can(user.role, 'configure') ? (
+                    <ConfirmRemove
+                      action={deleteKeptData}
+                      fields={{ nodeId: node.id, name: k.name }}
+                      name={node.name}
+                      label={`Delete ${k.name}`}
+                      explain="The files are deleted from the node for good: any write in them that was never shipped is lost."
+                    />
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
       <section aria-label="Storage quota" className="mt-8">
         <h2 className="font-medium">Storage quota</h2>
         <p className="mt-1 text-sm text-slate-700">
