@@ -204,7 +204,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const out = new Output(json);
   try {
-    if (daemon) return await daemon.run({ ...parsed.values, _: parsed.positionals }, out, controller.signal);
+    if (daemon) {
+      const code = await daemon.run({ ...parsed.values, _: parsed.positionals }, out, controller.signal);
+      // Its shutdown is done (for an agent: the service stopped, the key given up, the state saved): what its
+      // clients leave behind (etcd's reconnect timers) must not keep the process up for seconds more.
+      setImmediate(() => process.exit(code));
+      return code;
+    }
     const ctx = makeContext(parsed.values as Parameters<typeof makeContext>[0], controller.signal);
     return await (command as (typeof table)[string]).run(ctx, parsed.values, parsed.positionals);
   } catch (err) {
