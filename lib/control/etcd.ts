@@ -33,13 +33,12 @@ import {
   type SwitchoverIntent,
   type GroupSettings,
 } from '../engine/coordination/group-keys';
-import { AgentClient } from '../engine/nodes/agent-client';
 import { sealForNode, sealGroupKey } from '../engine/nodes/group-key';
 import { dataDir } from '../config';
 import { db } from '../db/client';
 import { failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
 import { publish } from './events';
-import { nodeNames } from './node-registry';
+import { agentOf, nodeNames } from './node-registry';
 import { notify } from './notify';
 import { deleteSetting, getSetting, setSetting } from './settings';
 
@@ -180,7 +179,7 @@ export async function moveGroupToEtcd(
     .where(eq(groupMembers.groupId, group.id))
     .all()
     .map((m) => m.nodes);
-  const clients = new Map(members.map((n) => [n.id, new AgentClient(n.agentUrl, { nodeId: n.id, secret: n.secret })]));
+  const clients = new Map(members.map((n) => [n.id, agentOf(n)]));
   // Every member must answer first: which are on etcd already, and which one serves.
   const onEtcd = new Set<string>();
   let serving: string | null = null;

@@ -4,10 +4,11 @@ import 'server-only';
 
 import { eq } from 'drizzle-orm';
 
-import { AgentClient } from '../engine/nodes/agent-client';
+import type { AgentClient } from '../engine/nodes/agent-client';
 import type { AgentJobInput } from '../engine/nodes/agent-jobs';
 import { db } from '../db/client';
 import { nodes } from '../db/schema';
+import { agentOf } from './node-registry';
 import type { CliLine } from './run-cli';
 
 export interface JobRun {
@@ -21,7 +22,7 @@ const UNREACHABLE_MS = 30_000;
 
 export function nodeClient(name: string): AgentClient | null {
   const node = db().select().from(nodes).where(eq(nodes.name, name)).get();
-  return node ? new AgentClient(node.agentUrl, { nodeId: node.id, secret: node.secret }) : null;
+  return node ? agentOf(node) : null;
 }
 
 export function runOnNode(nodeName: string, request: AgentJobInput, onLine?: (line: CliLine) => void): JobRun {

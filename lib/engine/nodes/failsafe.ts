@@ -4,25 +4,26 @@
 // be asked, means this node may be cut off alone, and the answer extends nothing.
 import { signedFetch } from './signed-request';
 
-/** On etcd (13.4, Patroni's failsafe): a primary that cannot reach etcd asks every other member whether it is
- *  primary. Only if each answers, and none is, may it serve on for `extensionMs` from the question's send time;
- *  each member that said no promises not to serve for that long after its answer (Agent.failsafeAnswer). */
-export async function membersConfirmNotPrimary(
+/** Asks every member the failsafe question (`body`, signed with the group key) at once; true only if every one
+ *  answers 200 and `confirms` its answer. A member that cannot be asked confirms nothing. */
+async function allConfirm(
   self: string,
   groupKey: string,
   members: { url: string }[],
-  extensionMs: number,
+  body: Record<string, unknown>,
   timeoutMs: number,
+  confirms: (answer: Record<string, unknown>) => boolean,
 ): Promise<boolean> {
+  // Nobody to confirm it: a group has two members at least, so an empty list is a stale view, not proof.
   if (members.length === 0) return false;
   const answers = await Promise.all(
     members.map(async (member) => {
       try {
         const res = await signedFetch({ nodeId: self, secret: groupKey }, member.url, 'POST', '/v1/failsafe', {
-          body: JSON.stringify({ etcd: true, extensionMs }),
+          body: JSON.stringify(body),
           timeoutMs,
         });
-        return res.status === 200 && (JSON.parse(res.body.toString('utf8')) as { primary?: boolean }).primary === false;
+        return res.status === 200 && confirms(JSON.parse(res.body.toString('utf8')) as Record<string, unknown>);
       } catch {
         return false;
       }
@@ -31,31 +32,32 @@ export async function membersConfirmNotPrimary(
   return answers.every(Boolean);
 }
 
-export async function peersConfirmOutage(
+/** On etcd (13.4, Patroni's failsafe): a primary that cannot reach etcd asks every other member whether it is
+ *  primary. Only if each answers, and none is, may it serve on for `extensionMs` from the question's send time;
+ *  each member that said no promises not to serve for that long after its answer (Agent.failsafeAnswerOnEtcd). */
+export function membersConfirmNotPrimary(
+  self: string,
+  groupKey: string,
+  members: { url: string }[],
+  extensionMs: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  return allConfirm(self, groupKey, members, { etcd: true, extensionMs }, timeoutMs, (a) => a.primary === false);
+}
+
+export function peersConfirmOutage(
   self: string,
   groupKey: string,
   peers: { url: string }[],
   leaseMs: number,
   timeoutMs: number,
 ): Promise<boolean> {
-  // Nobody to confirm it: a group has two members at least, so an empty list is a stale view, not proof.
-  if (peers.length === 0) return false;
-  const answers = await Promise.all(
-    peers.map(async (peer) => {
-      try {
-        const res = await signedFetch({ nodeId: self, secret: groupKey }, peer.url, 'POST', '/v1/failsafe', {
-          body: JSON.stringify({ leaseMs }),
-          timeoutMs,
-        });
-        if (res.status !== 200) return false;
-        return (
-          (JSON.parse(res.body.toString('utf8')) as { heardControlPlaneMsAgo: number }).heardControlPlaneMsAgo >
-          leaseMs / 2
-        );
-      } catch {
-        return false;
-      }
-    }),
+  return allConfirm(
+    self,
+    groupKey,
+    peers,
+    { leaseMs },
+    timeoutMs,
+    (a) => (a.heardControlPlaneMsAgo as number) > leaseMs / 2,
   );
-  return answers.every(Boolean);
 }
