@@ -85,6 +85,8 @@ const INTENT_FRESH_MS = 60_000;
 const RENEWAL_OVERDUE_MS = 250;
 /** How often a primary cut off from etcd asks the other members (askFailsafe). */
 const FAILSAFE_EVERY_MS = 400;
+/** The shortest wait for the members' answers: a question asked with less time left than this is still asked. */
+const MIN_QUESTION_MS = 200;
 /** How often the settings and the node's group are read again. */
 const SETTINGS_EVERY_MS = 2000;
 
@@ -99,6 +101,8 @@ export class AgentCoordination {
   private failsafeTimer: NodeJS.Timeout | null = null;
   /** The end of the last failsafe extension (13.4). */
   private failsafeUntilNs: bigint | null = null;
+  /** The failsafe's last outcome that was logged: said once per change, not every question. */
+  private failsafeSaid: 'confirmed' | 'unconfirmed' | null = null;
   private stopped = false;
   /** The monotonic deadline of the service while this node is primary, else null. */
   private deadlineNs: bigint | null = null;
@@ -187,8 +191,8 @@ export class AgentCoordination {
   }
 
   /** Patroni's failsafe (13.4): a primary whose renewals get no answer asks every other member whether it is
-   *  primary, every FAILSAFE_EVERY_MS once a renewal is overdue (each question may take up to a second, and the
-   *  next does not wait for it). Only if every member answers no may it serve on,
+   *  primary, every FAILSAFE_EVERY_MS once a renewal is overdue (each question waits for its answers until the
+   *  deadline, and the next does not wait for it). Only if every member answers no may it serve on,
    *  for half a TTL from the question's send time: each of them promised not to serve that long after answering.
    *  Etcd lost for all (quorum gone) keeps the primary serving; a primary cut off alone gets a no from nobody that
    *  took the key, and stops at its deadline. */
@@ -205,10 +209,25 @@ export class AgentCoordination {
     // A member with no agent address cannot be asked: no failsafe then.
     if (others.length !== Object.keys(group.settings.members).length - 1) return;
     const extensionMs = ttlMs / 2;
-    if (!(await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, 1000))) return;
+    // An answer is worth having until the deadline (the extension counts from the question's send time), however
+    // slow a loaded member is to give it.
+    const waitMs = Math.round(Math.max(MIN_QUESTION_MS, Math.min(extensionMs, this.remainingMs)));
+    const confirmed = await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, waitMs);
+    const tookMs = Number(process.hrtime.bigint() - sentNs) / 1e6;
+    if (!confirmed) {
+      if (this.failsafeSaid !== 'unconfirmed')
+        this.node.log(
+          `failsafe: not every member answered that it is not primary (asked for ${Math.round(tookMs)} ms)`,
+        );
+      this.failsafeSaid = 'unconfirmed';
+      return;
+    }
     if (!this.isLeader || this.losing || this.deadlineNs === null) return;
     const untilNs = sentNs + BigInt(Math.round(extensionMs * 1e6));
     if (untilNs <= this.deadlineNs) return;
+    if (this.failsafeSaid !== 'confirmed')
+      this.node.log(`failsafe: every member answered that it is not primary (in ${Math.round(tookMs)} ms): serving on`);
+    this.failsafeSaid = 'confirmed';
     this.deadlineNs = untilNs;
     this.failsafeUntilNs = untilNs;
     // The watchdog's deadline is a renewal's send time plus TTL − max(1 s, TTL/4): the one that ends here.
@@ -476,6 +495,7 @@ export class AgentCoordination {
   private renewed(sentNs: bigint): void {
     // A renewal that was under way when the leadership was given up extends nothing.
     if (!this.isLeader || this.losing) return;
+    this.failsafeSaid = null;
     const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
     const next = watchdogDeadlineNs(sentNs, ttlMs);
     if (this.deadlineNs === null || next > this.deadlineNs) this.deadlineNs = next;
