@@ -47,6 +47,17 @@ test('13.3 the demo group moves to etcd with no failover; a switchover is asked 
   await expect(group).toContainText('coordinated on etcd');
   expect(await failovers.count()).toBe(rowsBefore);
 
+  // 13.7 its timings: a renewal slower than a third of the TTL is refused next to its field; then saved on etcd.
+  await group.getByText('Timings', { exact: true }).click();
+  const timings = group.getByRole('form', { name: 'Timings of demo-notes' });
+  await timings.getByLabel('TTL of the leader key (s)').fill('9');
+  await timings.getByLabel('Renew every (s)').fill('4');
+  await timings.getByRole('button', { name: 'Save timings' }).click();
+  await expect(timings.getByText('At most a third of the TTL')).toBeVisible();
+  await timings.getByLabel('Renew every (s)').fill('3');
+  await timings.getByRole('button', { name: 'Save timings' }).click();
+  await expect(timings.getByRole('status')).toContainText('Timings saved on etcd');
+
   // A switchover is asked of the members: demo-a hands over to demo-b with its last data.
   await waitFor('demo-b to hold shipped data on etcd', shows(b, /Data from\s*\d+ s ago/), 30_000);
   await group.getByRole('button', { name: 'Switch over to demo-b' }).click();

@@ -114,6 +114,17 @@ const CASES: Record<string, Case> = {
     refusedBy: 'nodeId',
   },
   'app/(app)/nodes/actions.ts#moveToEtcd': { form: { groupId: NO_GROUP }, refusedBy: 'groupId' },
+  'app/(app)/nodes/actions.ts#setGroupTimings': {
+    form: {
+      groupId: NO_GROUP,
+      ttlSeconds: '9',
+      renewSeconds: '3',
+      downAfter: '3',
+      probeSeconds: '1',
+      maxLagSeconds: '10',
+    },
+    refusedBy: 'groupId',
+  },
   'app/(app)/nodes/actions.ts#forceFailoverTo': {
     form: { groupId: NO_GROUP, nodeId: NO_NODE, confirm: 'fuzz' },
     refusedBy: 'groupId',

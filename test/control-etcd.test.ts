@@ -212,6 +212,44 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(event?.rpoMs).toBe(0);
   }, 120_000);
 
+  it('13.7 timings saved for a running group on etcd reach both members with no failover; the primary keeps its lease’s TTL until its next leadership', async () => {
+    const { saveGroupTimings, switchover } = await import('@/lib/control/failover');
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const before = (await etcdLeader(groupId))!;
+    const primary = await agentOf(before.nodeId);
+    const standbyId = started.find((a) => a.nodeId !== before.nodeId)!.nodeId;
+    const standby = await agentOf(standbyId);
+    const leaseTtl = (await primary.status()).timings!.ttlSeconds;
+    expect(leaseTtl).not.toBe(9);
+    const saved = await saveGroupTimings(groupId, {
+      leaseMs: 9000,
+      renewMs: 1500,
+      downAfter: 4,
+      probeIntervalMs: 700,
+      maxLagMs: 20_000,
+    });
+    expect(saved.ok).toBe(true);
+    const wanted = { ttlSeconds: 9, renewMs: 1500, downAfter: 4, probeIntervalMs: 700, maxLagMs: 20_000 };
+    await waitFor(
+      'the standby to apply the new timings',
+      async () => JSON.stringify((await standby.status()).timings) === JSON.stringify(wanted),
+      20_000,
+    );
+    await waitFor(
+      'the primary to apply them, but its lease’s TTL',
+      async () => {
+        const t = (await primary.status()).timings!;
+        return t.renewMs === 1500 && t.downAfter === 4 && t.probeIntervalMs === 700 && t.ttlSeconds === leaseTtl;
+      },
+      20_000,
+    );
+    expect(await etcdLeader(groupId)).toEqual(before);
+    // Its next leadership (a switchover back) runs on the new TTL.
+    expect((await switchover(groupId, standbyId))?.ok).toBe(true);
+    expect((await standby.status()).timings).toEqual(wanted);
+    expect((await saveGroupTimings('group-000000000000', wanted as never)).ok).toBe(false);
+  }, 120_000);
+
   it('13.1 when nobody holds a group’s key and every standby said why it may not take it, an admin is alerted once, with the reasons', async () => {
     const { checkCandidates, etcdControl } = await import('@/lib/control/etcd');
     const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');

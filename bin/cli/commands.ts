@@ -110,6 +110,7 @@ export const backup: Command = async (ctx, v, args) => {
     scan,
     // The bundled CLI sits in dist/ beside the worker script built with it.
     workerScript: path.join(__dirname, 'backup-worker.cjs'),
+    sqliteWorkerScript: path.join(__dirname, 'sqlite-copy-worker.cjs'),
     paths: args,
     sqlite: list(v.sqlite),
     exclude: list(v.exclude),

@@ -33,6 +33,7 @@ import {
   type SwitchoverIntent,
   type GroupSettings,
 } from '../engine/coordination/group-keys';
+import type { GroupTimings } from '../engine/nodes/agent-protocol';
 import { sealForNode, sealGroupKey } from '../engine/nodes/group-key';
 import { dataDir } from '../config';
 import { db } from '../db/client';
@@ -135,21 +136,35 @@ export function forgetEtcdSettings(): { ok: true } | { ok: false; error: string 
   return { ok: true };
 }
 
+/** The group's timings as the members read them on etcd, from the database (a group made before it moved to
+ *  etcd has no renewal or lag of its own: a third of the TTL, and two ships). */
+export function timingsOf(
+  group: Pick<
+    FailoverGroup,
+    'leaseMs' | 'renewMs' | 'downAfter' | 'probeIntervalMs' | 'maxLagMs' | 'shippingIntervalMs'
+  >,
+): GroupTimings {
+  const ttlSeconds = Math.min(60, Math.max(3, Math.round(group.leaseMs / 1000)));
+  const renewMax = Math.floor((ttlSeconds * 1000) / 3);
+  return {
+    ttlSeconds,
+    renewMs: Math.min(renewMax, group.renewMs ?? renewMax),
+    downAfter: Math.max(2, group.downAfter),
+    probeIntervalMs: Math.min(10_000, Math.max(500, group.probeIntervalMs)),
+    // A standby may have missed one ship, and no more (positions are times of shipped data).
+    maxLagMs: group.maxLagMs ?? Math.max(GROUP_SETTINGS_DEFAULTS.maxLagMs, 2 * group.shippingIntervalMs),
+  };
+}
+
 /** The group's settings as the members read them, from its timings in the database. */
 function settingsOf(
   group: FailoverGroup,
   members: { id: string; serviceHost: string; servicePort: number; agentUrl: string }[],
 ) {
-  const ttlSeconds = Math.min(60, Math.max(3, Math.round(group.leaseMs / 1000)));
   const settings: GroupSettings = {
     ...GROUP_SETTINGS_DEFAULTS,
-    ttlSeconds,
-    renewMs: Math.floor((ttlSeconds * 1000) / 3),
-    downAfter: Math.max(2, group.downAfter),
-    probeIntervalMs: Math.min(10_000, Math.max(500, group.probeIntervalMs)),
+    ...timingsOf(group),
     shippingIntervalMs: Math.max(1000, group.shippingIntervalMs),
-    // A standby may have missed one ship, and no more (positions are times of shipped data).
-    maxLagMs: Math.max(GROUP_SETTINGS_DEFAULTS.maxLagMs, 2 * group.shippingIntervalMs),
     // Epochs go on from the highest the coordinator handed out.
     epochBase: group.reservedEpoch,
     members: Object.fromEntries(members.map((m) => [m.id, { host: m.serviceHost, port: m.servicePort }])),
@@ -513,6 +528,16 @@ export async function checkCandidates(group: FailoverGroup): Promise<string[] | 
     notify({ type: 'no-failover', group: group.name, reasons });
   }
   return reasons;
+}
+
+/** Writes the group's timings (from the database) into its settings on etcd, the rest as it is there: standbys
+ *  take them at once, the primary too except for the TTL, which applies from the next leadership. */
+export async function writeTimingsToEtcd(group: FailoverGroup): Promise<void> {
+  const s = groupStoreOf(group.id);
+  if (!s) throw new Error('etcd is not set up');
+  const current = parseGroupSettings(await s.get(CONFIG_KEY));
+  if (!current) throw new Error('the group has no settings on etcd');
+  await s.put(CONFIG_KEY, JSON.stringify({ ...current, ...timingsOf(group) } satisfies GroupSettings));
 }
 
 /** Maintenance on etcd: while on, no member takes the key by itself, and the primary keeps it through a failure

@@ -35,6 +35,7 @@ import {
   importHistory,
   moveGroupToEtcd,
   requestSwitchover,
+  writeTimingsToEtcd,
 } from './etcd';
 import { ConflictError } from './errors';
 import { publish } from './events';
@@ -305,6 +306,27 @@ export function liveNodes(groupId: string): NodeLive[] {
 
 export function groupRunning(groupId: string): boolean {
   return runtimes().has(groupId);
+}
+
+/** Saves a group's timings (13.7; the action checked their bounds). On etcd they are written there first (if etcd
+ *  cannot be written nothing changes) and the members take them; the dashboard's coordinator restarts the group
+ *  with them. */
+export async function saveGroupTimings(
+  groupId: string,
+  timings: Pick<FailoverGroup, 'leaseMs' | 'renewMs' | 'downAfter' | 'probeIntervalMs' | 'maxLagMs'>,
+): Promise<{ ok: true; group: FailoverGroup; changed: FailoverGroup } | { ok: false; error: string }> {
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
+  if (!group) return { ok: false, error: 'That group no longer exists.' };
+  const changed: FailoverGroup = { ...group, ...timings };
+  if (group.coordination === 'etcd')
+    try {
+      await writeTimingsToEtcd(changed);
+    } catch (err) {
+      return { ok: false, error: `etcd could not be written, nothing was changed: ${(err as Error).message}` };
+    }
+  db().update(failoverGroups).set(timings).where(eq(failoverGroups.id, groupId)).run();
+  if (group.coordination !== 'etcd') await startGroup(groupId);
+  return { ok: true, group, changed };
 }
 
 export async function switchover(groupId: string, toNodeId: string): Promise<FailoverRecord | null> {

@@ -15,7 +15,7 @@ import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
 import { ConflictError } from '@/lib/control/errors';
-import { forceFailover } from '@/lib/control/etcd';
+import { forceFailover, timingsOf } from '@/lib/control/etcd';
 import {
   createFailoverGroup,
   groupsWithNode,
@@ -23,6 +23,7 @@ import {
   migrateToEtcd,
   removeFailoverGroup,
   runDrill,
+  saveGroupTimings,
   setMaintenance,
   startGroup,
   switchover,
@@ -237,6 +238,7 @@ const limit = (what: string, min: number, max: number, whole: boolean) =>
   z
     .string()
     .trim()
+    .default('')
     .transform((v, ctx) => {
       if (v === '') return null;
       const n = Number(v.replaceAll(',', ''));
@@ -388,6 +390,73 @@ export const setDrillSchedule = formAction(
       ok: true,
       data: undefined,
       message: input.schedule ? `Drills run on ${input.schedule}.` : 'Drills run by hand only.',
+    };
+  },
+);
+
+/** Seconds typed in a form; empty: the default. */
+const optionalSeconds = (min: number, max: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .default('')
+    .transform((v, ctx) => {
+      if (v === '') return null;
+      const n = Number(v);
+      if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: 'A number of seconds' });
+      else if (n < min || n > max) ctx.addIssue({ code: 'custom', message: `${what}: from ${min} to ${max} s` });
+      return n;
+    });
+
+/** A group's timings (13.7). On etcd, the members take them within seconds, the primary keeping its lease's TTL
+ *  until its next leadership; the dashboard's coordinator restarts the group with them. */
+export const setGroupTimings = formAction(
+  z
+    .object({
+      groupId,
+      ttlSeconds: z.coerce
+        .number({ message: 'A number of seconds' })
+        .int('Whole seconds')
+        .min(3, 'At least 3 s')
+        .max(60, 'At most 60 s'),
+      renewSeconds: optionalSeconds(0.1, 20, 'Renewal'),
+      downAfter: z.coerce
+        .number({ message: 'A number of checks' })
+        .int('A whole number of checks')
+        .min(2, 'At least 2')
+        .max(100, 'At most 100'),
+      probeSeconds: z.coerce
+        .number({ message: 'A number of seconds' })
+        .min(0.5, 'At least 0.5 s')
+        .max(10, 'At most 10 s'),
+      maxLagSeconds: optionalSeconds(0, 86_400, 'Maximum lag'),
+    })
+    .refine((t) => t.renewSeconds === null || t.renewSeconds * 3 <= t.ttlSeconds, {
+      path: ['renewSeconds'],
+      message: 'At most a third of the TTL: the key must survive two lost renewals',
+    }),
+  'configure',
+  async (input, user) => {
+    const saved = await saveGroupTimings(input.groupId, {
+      leaseMs: input.ttlSeconds * 1000,
+      renewMs: input.renewSeconds === null ? null : Math.round(input.renewSeconds * 1000),
+      downAfter: input.downAfter,
+      probeIntervalMs: Math.round(input.probeSeconds * 1000),
+      maxLagMs: input.maxLagSeconds === null ? null : Math.round(input.maxLagSeconds * 1000),
+    });
+    if (!saved.ok) return saved;
+    const { group, changed } = saved;
+    const t = timingsOf(changed);
+    const detail = `TTL ${t.ttlSeconds} s, renew every ${t.renewMs} ms, down after ${t.downAfter}, probe every ${t.probeIntervalMs} ms, maximum lag ${t.maxLagMs} ms`;
+    audit({ username: user!.username, action: 'group timings', target: group.name, ok: true, detail });
+    revalidatePath('/nodes');
+    return {
+      ok: true,
+      data: undefined,
+      message:
+        group.coordination === 'etcd'
+          ? 'Timings saved on etcd: the members apply them within seconds, and the primary its new TTL from its next leadership.'
+          : 'Timings saved: the group runs with them now.',
     };
   },
 );

@@ -4,7 +4,7 @@ import { useState } from 'react';
 
 import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
-import { createGroup, moveToEtcd, setDrillSchedule } from './actions';
+import { createGroup, moveToEtcd, setDrillSchedule, setGroupTimings } from './actions';
 
 /** A new failover group: a primary, its standbys (in order of priority), the endpoint and the health check. */
 export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }[] }) {
@@ -101,6 +101,78 @@ export function MoveToEtcdForm({ groupId, name }: { groupId: string; name: strin
         <button type="submit" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800">
           Move {name} to etcd
         </button>
+      </form>
+    </details>
+  );
+}
+
+/** A group's timings (13.7): on etcd all five; under the dashboard's coordinator the lease, the probes and the
+ *  failed checks in a row (renewals and the lag guard are etcd's). */
+export function TimingsForm({
+  groupId,
+  name,
+  onEtcd,
+  timings,
+}: {
+  groupId: string;
+  name: string;
+  onEtcd: boolean;
+  timings: { ttlSeconds: number; renewMs: number; downAfter: number; probeIntervalMs: number; maxLagMs: number };
+}) {
+  const { state, dispatch, errors, values } = useForm(setGroupTimings);
+  return (
+    <details className="mt-3 text-sm">
+      <summary className="cursor-pointer text-sky-700">Timings</summary>
+      <form action={dispatch} aria-label={`Timings of ${name}`} className="mt-2 max-w-xl space-y-2">
+        <input type="hidden" name="groupId" value={groupId} />
+        <p className="text-slate-600">
+          {onEtcd
+            ? 'A primary that cannot renew its leader key stops its service before the TTL runs out, and a standby takes the key after it. Standbys apply new timings within seconds; the primary keeps its TTL until its next leadership.'
+            : 'The lease of the primary, and the health checks that decide a failover.'}
+        </p>
+        <div className="grid grid-cols-2 gap-2">
+          <Field
+            label={onEtcd ? 'TTL of the leader key (s)' : 'Lease (s)'}
+            name="ttlSeconds"
+            inputMode="numeric"
+            defaultValue={values?.ttlSeconds ?? String(timings.ttlSeconds)}
+            error={errors?.ttlSeconds}
+          />
+          {onEtcd ? (
+            <Field
+              label="Renew every (s)"
+              name="renewSeconds"
+              inputMode="decimal"
+              defaultValue={values?.renewSeconds ?? String(timings.renewMs / 1000)}
+              error={errors?.renewSeconds}
+            />
+          ) : null}
+          <Field
+            label="Health check every (s)"
+            name="probeSeconds"
+            inputMode="decimal"
+            defaultValue={values?.probeSeconds ?? String(timings.probeIntervalMs / 1000)}
+            error={errors?.probeSeconds}
+          />
+          <Field
+            label="Down after failed checks"
+            name="downAfter"
+            inputMode="numeric"
+            defaultValue={values?.downAfter ?? String(timings.downAfter)}
+            error={errors?.downAfter}
+          />
+          {onEtcd ? (
+            <Field
+              label="Maximum lag of a standby (s)"
+              name="maxLagSeconds"
+              inputMode="decimal"
+              defaultValue={values?.maxLagSeconds ?? String(timings.maxLagMs / 1000)}
+              error={errors?.maxLagSeconds}
+            />
+          ) : null}
+        </div>
+        <FormStatus state={state} />
+        <SubmitButton>Save timings</SubmitButton>
       </form>
     </details>
   );

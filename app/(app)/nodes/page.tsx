@@ -5,11 +5,11 @@ import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { demoEnabled } from '@/lib/control/demo-cluster';
-import { etcdControl } from '@/lib/control/etcd';
+import { etcdControl, timingsOf } from '@/lib/control/etcd';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
 import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggleMaintenance } from './actions';
-import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm } from './group-forms';
+import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, TimingsForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
 function seconds(ms: number | null): string {
@@ -106,6 +106,9 @@ function GroupSection({
         )
       ) : null}
       {mayConfigure ? <DrillScheduleForm groupId={group.id} schedule={group.drillSchedule} /> : null}
+      {mayConfigure ? (
+        <TimingsForm groupId={group.id} name={group.name} onEtcd={onEtcd} timings={timingsOf(group)} />
+      ) : null}
       <NodeTiles groupId={group.id} members={view.members} initial={view.live} />
       <FailoverSteps groupId={group.id} />
       <h3 className="mt-5 font-medium">Failovers</h3>

@@ -21,6 +21,10 @@ export const failoverGroups = sqliteTable('failover_groups', {
   downAfter: integer('down_after').notNull().default(3),
   upAfter: integer('up_after').notNull().default(2),
   leaseMs: integer('lease_ms').notNull().default(6000),
+  /** On etcd: how often the primary renews its leader key (null: a third of the lease). */
+  renewMs: integer('renew_ms'),
+  /** On etcd: how far behind the primary's data a standby may be and still take the key (null: two ships). */
+  maxLagMs: integer('max_lag_ms'),
   maintenance: integer('maintenance', { mode: 'boolean' }).notNull().default(false),
   /** Cron expression for DR drills, or null for drills by hand only. */
   drillSchedule: text('drill_schedule'),

@@ -23,7 +23,7 @@ import { crashPoint } from '../test-hooks';
 import { defaultCacheDir } from '../cache-dir';
 import { openStaging, type Staging } from './staging';
 import { compileExcludes } from '../sources/exclude';
-import { atSqlitePath, copySqliteConsistently } from '../sources/sqlite-file';
+import { atSqlitePath, copySqliteConsistently, copySqliteOnThread } from '../sources/sqlite-file';
 import { listDirectory, scanSources, type FsEntry, type ScanResult } from '../sources/walk';
 import { adoptOrphanPacks } from './adopt-orphan-packs';
 import { InlineFileReader, WorkerFileReader, type FileReader } from './file-readers';
@@ -54,6 +54,8 @@ export interface BackupOptions {
   workerScript?: string;
   /** The compiled count-worker script: the count for the progress totals then walks on a thread of its own. */
   countWorkerScript?: string;
+  /** The compiled sqlite-copy-worker script: each live database is then copied on a thread of its own. */
+  sqliteWorkerScript?: string;
   /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
    *  cache directory. */
   cacheDir?: string;
@@ -156,6 +158,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
               return xattrs;
             },
       },
+      options.sqliteWorkerScript,
     );
     const rootNode = await (await saver.walkDir(scan.root, parent ? readPrevious(repo, parent.tree) : null)).node;
     const written = await saver.writer.finish();
@@ -260,6 +263,7 @@ class TreeSaver {
        *  read (the native addon is missing). */
       xattrs: (() => Promise<boolean>) | null;
     },
+    private readonly sqliteWorkerScript?: string,
   ) {}
 
   /** Walks a directory, depth first: lists it, hands each file to the reader (waiting for a free slot) and walks
@@ -412,7 +416,9 @@ class TreeSaver {
       // Created 0600 before SQLite writes into it: the copy is as private as the database it is of.
       writeFileSync(copy, '', { mode: 0o600 });
       await atSqlitePath(file, (name) =>
-        copySqliteConsistently(name, copy, (message) => this.meter.warn(shown, message), shown),
+        this.sqliteWorkerScript
+          ? copySqliteOnThread(this.sqliteWorkerScript, name, copy, (message) => this.meter.warn(shown, message), shown)
+          : copySqliteConsistently(name, copy, (message) => this.meter.warn(shown, message), shown),
       );
       crashPoint('sqlite-copy');
       return await this.reader.read(copy, statSync(copy).size, false, this.store);

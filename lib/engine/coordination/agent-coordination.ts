@@ -103,6 +103,8 @@ export class AgentCoordination {
   private failsafeUntilNs: bigint | null = null;
   /** The failsafe's last outcome that was logged: said once per change, not every question. */
   private failsafeSaid: 'confirmed' | 'unconfirmed' | null = null;
+  /** The settings the current loop was made with: its lease has their TTL, whatever etcd says since. */
+  private loopSettings: GroupSettings | null = null;
   private stopped = false;
   /** The monotonic deadline of the service while this node is primary, else null. */
   private deadlineNs: bigint | null = null;
@@ -148,6 +150,37 @@ export class AgentCoordination {
     return this.group?.settings.downAfter ?? null;
   }
 
+  /** The TTL of this node's lease (the one its loop campaigns and renews with): every deadline counts from it.
+   *  A new TTL on etcd applies from the next loop, made once this node holds no key. */
+  private get leaseTtlMs(): number {
+    return ((this.loopSettings ?? this.group?.settings)?.ttlSeconds ?? 3) * 1000;
+  }
+
+  /** How often the key is renewed: the group's setting, but never slower than a third of the lease's TTL. */
+  private get renewMs(): number {
+    const set = this.group?.settings.renewMs ?? 1000;
+    return Math.min(set, Math.floor(this.leaseTtlMs / 3));
+  }
+
+  /** The timings this node applies now (13.7): its lease's TTL, and the group's other settings as last read. */
+  get timings(): {
+    ttlSeconds: number;
+    renewMs: number;
+    downAfter: number;
+    probeIntervalMs: number;
+    maxLagMs: number;
+  } | null {
+    const settings = this.group?.settings;
+    if (!settings) return null;
+    return {
+      ttlSeconds: this.leaseTtlMs / 1000,
+      renewMs: this.renewMs,
+      downAfter: settings.downAfter,
+      probeIntervalMs: settings.probeIntervalMs,
+      maxLagMs: (this.loopSettings ?? settings).maxLagMs,
+    };
+  }
+
   /** Milliseconds left before this primary's service must stop, 0 for a standby. */
   get remainingMs(): number {
     if (this.deadlineNs === null) return 0;
@@ -161,7 +194,7 @@ export class AgentCoordination {
       if (this.stopped) return;
       await this.tick();
       if (this.stopped) return;
-      const every = this.group?.settings.renewMs ?? 1000;
+      const every = this.renewMs;
       this.timer = setTimeout(() => void step(), this.isLeader ? every : Math.min(every, 500));
     };
     void step();
@@ -199,10 +232,10 @@ export class AgentCoordination {
   private async askFailsafe(): Promise<void> {
     const group = this.group;
     if (!this.isLeader || this.losing || this.handingOver || !group || this.lastRenewalNs === null) return;
-    const ttlMs = group.settings.ttlSeconds * 1000;
+    const ttlMs = this.leaseTtlMs;
     const sentNs = process.hrtime.bigint();
     // Only once a renewal is overdue: a healthy one takes milliseconds, every renewMs.
-    if (Number(sentNs - this.lastRenewalNs) / 1e6 < group.settings.renewMs + RENEWAL_OVERDUE_MS) return;
+    if (Number(sentNs - this.lastRenewalNs) / 1e6 < this.renewMs + RENEWAL_OVERDUE_MS) return;
     const others = Object.entries(group.settings.agents)
       .filter(([id]) => id !== this.nodeId)
       .map(([, url]) => ({ url }));
@@ -259,12 +292,15 @@ export class AgentCoordination {
 
   private async tick(): Promise<void> {
     try {
-      if (!this.isLeader && Date.now() - this.settingsReadAt >= SETTINGS_EVERY_MS) await this.readGroup();
+      // A leader renews first, and reads the settings after: its renewals never wait on other reads.
+      const settingsDue = Date.now() - this.settingsReadAt >= SETTINGS_EVERY_MS;
+      if (!this.isLeader && settingsDue) await this.readGroup();
       if (!this.loop || !this.group) return;
       await this.followLeader();
       this.paused = await this.readMaintenance();
       this.lastResult = await this.loop.tick();
       this.lastError = null;
+      if (this.isLeader && settingsDue) await this.readGroup();
       await this.followIntent();
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
       if (this.isLeader && !this.paused && !this.handingOver && !this.node.serving()) {
@@ -277,17 +313,19 @@ export class AgentCoordination {
     }
   }
 
-  /** Reads which group this node is in, and that group's settings and key; starts a loop for a new group. */
+  /** Reads which group this node is in, and that group's settings and key; starts a loop for a new group, or for
+   *  new settings. The leader takes new timings at once, but keeps its loop (and its lease's TTL) and its group. */
   private async readGroup(): Promise<void> {
     const groupId = await this.nodeStore.get(NODE_GROUP_KEY);
     this.settingsReadAt = Date.now();
+    if (this.isLeader && groupId !== this.group?.groupId) return;
     if (groupId !== this.group?.groupId) await this.leaveGroup();
     if (!groupId) return;
     this.groupStore ??= new EtcdStore({ ...this.storeOptions(), prefix: groupPrefix(this.connection.root, groupId) });
     const settings = parseGroupSettings(await this.groupStore.get(CONFIG_KEY));
     const sealed = await this.groupStore.get(sealedKeyName(this.nodeId));
     if (!settings || !sealed || !settings.members[this.nodeId]) {
-      this.lastError = `group ${groupId} has no settings or key for this node in etcd yet`;
+      if (!this.isLeader) this.lastError = `group ${groupId} has no settings or key for this node in etcd yet`;
       return;
     }
     const key = openGroupKey(this.secret, sealed);
@@ -295,10 +333,11 @@ export class AgentCoordination {
       !this.group || this.group.key !== key || JSON.stringify(this.group.settings) !== JSON.stringify(settings);
     this.group = { groupId, key, settings, epoch: this.group?.epoch ?? 0 };
     if (changed) this.node.setGroup(this.group);
-    // A loop per group and settings (read only while this node is no leader): a new TTL applies to the next lease.
-    if (!this.loop || changed) {
+    // A loop per group and settings, made while this node holds no key: a new TTL applies to the next lease.
+    if (!this.loop || (!this.isLeader && JSON.stringify(this.loopSettings) !== JSON.stringify(settings))) {
       await this.loop?.stop().catch(() => undefined);
       this.loop = this.newLoop(groupId, settings);
+      this.loopSettings = settings;
       this.incumbent = null;
     }
   }
@@ -346,7 +385,7 @@ export class AgentCoordination {
 
   /** Starts the service for the leadership of `token`; stops it again if that leadership ended meanwhile. */
   private async serve(groupId: string, token: string, epoch: number, handoffPosition?: number): Promise<void> {
-    const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
+    const ttlMs = this.leaseTtlMs;
     const moved = this.moving;
     this.moving = false;
     // Read before this node publishes a position of its own as primary.
@@ -400,7 +439,7 @@ export class AgentCoordination {
 
   /** The same, for a service the agent starts again on its own account (after an in-place restore). */
   guardSpawn(pgid: number): void {
-    this.guard(pgid, (this.group?.settings.ttlSeconds ?? 3) * 1000);
+    this.guard(pgid, this.leaseTtlMs);
   }
 
   /** Whether the group is in maintenance (an intention the dashboard writes). */
@@ -460,7 +499,7 @@ export class AgentCoordination {
     const members = await store.list(MEMBERS_PREFIX).catch(() => new Map<string, string>());
     if (!members.has(intent.to) || !this.group?.settings.members[intent.to])
       return failed(`${intent.to} is not a live member of the group`);
-    const ttlMs = (this.group.settings.ttlSeconds ?? 3) * 1000;
+    const ttlMs = this.leaseTtlMs;
     await this.loop!.startHandoff(intent.id, intent.to);
     let last: { dataTime: number };
     try {
@@ -496,7 +535,7 @@ export class AgentCoordination {
     // A renewal that was under way when the leadership was given up extends nothing.
     if (!this.isLeader || this.losing) return;
     this.failsafeSaid = null;
-    const ttlMs = (this.group?.settings.ttlSeconds ?? 3) * 1000;
+    const ttlMs = this.leaseTtlMs;
     const next = watchdogDeadlineNs(sentNs, ttlMs);
     if (this.deadlineNs === null || next > this.deadlineNs) this.deadlineNs = next;
     if (this.lastRenewalNs === null || sentNs > this.lastRenewalNs) this.lastRenewalNs = sentNs;
@@ -530,6 +569,7 @@ export class AgentCoordination {
     if (this.isLeader) await this.loseLeadership('this node left its group', true);
     await this.loop?.stop().catch(() => undefined);
     this.loop = null;
+    this.loopSettings = null;
     this.groupStore?.close();
     this.groupStore = null;
     this.group = null;

@@ -40,6 +40,17 @@ export interface HeartbeatRequest {
   controlPlane?: string;
 }
 
+/** A failover group's timings on etcd (13.7): the lease's TTL, how often the key is renewed, the failed health
+ *  checks in a row that make a primary give up the key, how often they run, and how far behind (milliseconds of
+ *  data) a standby may be and still take the key. */
+export interface GroupTimings {
+  ttlSeconds: number;
+  renewMs: number;
+  downAfter: number;
+  probeIntervalMs: number;
+  maxLagMs: number;
+}
+
 export interface AgentStatus {
   node: string;
   nodeId: string;
@@ -51,6 +62,8 @@ export interface AgentStatus {
   coordination: 'dashboard' | 'etcd';
   /** True while the primary serves on through a control-plane outage that its peers confirm. */
   failsafe: boolean;
+  /** On etcd: the timings this node applies now (its lease's TTL, and the group's settings as last read). */
+  timings: GroupTimings | null;
   service: {
     state: ServiceState;
     pid: number | null;

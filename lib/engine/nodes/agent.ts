@@ -92,6 +92,7 @@ export class Agent {
   private groupRepo: { groupId: string; key: string; repo: Promise<Repository> } | null = null;
   private readonly ships = new ShipSnapshots();
   private timers: NodeJS.Timeout[] = [];
+  private healthTimer: NodeJS.Timeout | null = null;
   private checkingLease = false;
   private dataRound = false;
   private lastDataRound = 0;
@@ -124,7 +125,7 @@ export class Agent {
     const etcd = this.config.etcd ?? this.state.etcd;
     if (etcd) await this.startCoordination(etcd, null);
     else this.leaseTimer = setInterval(() => void this.checkLease().catch(() => undefined), 200);
-    this.timers.push(setInterval(() => void this.checkHealth(), 1000));
+    this.scheduleHealthCheck();
     this.timers.push(setInterval(() => void this.dataTick(), 250));
   }
 
@@ -224,6 +225,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
+    if (this.healthTimer) clearTimeout(this.healthTimer);
+    this.healthTimer = null;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.changed();
     this.dataAbort?.abort();
@@ -252,6 +255,7 @@ export class Agent {
           : 0,
       coordination: this.coordination ? 'etcd' : 'dashboard',
       failsafe: this.coordination ? this.coordination.inFailsafe : this.failsafe,
+      timings: this.coordination?.timings ?? null,
       service: {
         state: this.serviceState,
         pid: this.service?.child.pid ?? null,
@@ -662,16 +666,14 @@ export class Agent {
         let result;
         let post: Awaited<ReturnType<typeof runHook>>;
         try {
-          // The CLI bundle sits in dist/ beside the worker script built with it.
-          const workerScript = path.join(__dirname, 'backup-worker.cjs');
-          const countWorkerScript = path.join(__dirname, 'count-worker.cjs');
           result = await runBackup(repo, {
             ...what,
             node: this.config.node,
             signal,
             onEvent,
-            workerScript: existsSync(workerScript) ? workerScript : undefined,
-            countWorkerScript: existsSync(countWorkerScript) ? countWorkerScript : undefined,
+            workerScript: WORKERS.backup,
+            countWorkerScript: WORKERS.count,
+            sqliteWorkerScript: WORKERS.sqlite,
             cacheDir: this.cacheDir,
           });
         } finally {
@@ -682,7 +684,6 @@ export class Agent {
       }
       const snapshot = await repo.resolveSnapshot(req.snapshot);
       this.refuseOthersData(snapshot.id, snapshot.source);
-      const restoreWorker = path.join(__dirname, 'restore-worker.cjs');
       const restore = (lock = true) =>
         runRestore(repo, {
           lock,
@@ -693,7 +694,7 @@ export class Agent {
           replaceDirectories: req.replaceDirectories,
           // Judged here again, on this machine's real paths: "/proc/self/root" is "/" in place.
           ...(path.resolve(req.target) === '/' ? {} : { targetRule: req.targetRule }),
-          workerScript: existsSync(restoreWorker) ? restoreWorker : undefined,
+          workerScript: WORKERS.restore,
           signal,
           onEvent,
         });
@@ -836,6 +837,14 @@ export class Agent {
     return stop;
   }
 
+  /** Health checks one after another, as often as the group's timings say (on etcd), else every second. */
+  private scheduleHealthCheck(): void {
+    this.healthTimer = setTimeout(async () => {
+      await this.checkHealth().catch(() => undefined);
+      if (this.healthTimer) this.scheduleHealthCheck();
+    }, this.coordination?.timings?.probeIntervalMs ?? 1000);
+  }
+
   private async checkHealth(): Promise<void> {
     if (!this.service || this.serviceState !== 'running') return;
     const healthy = await checkServiceHealth(this.config.service, this.config.service.port, 800);
@@ -939,6 +948,8 @@ export class Agent {
       parent: this.state.snapshot,
       signal,
       cacheDir: this.cacheDir,
+      workerScript: WORKERS.backup,
+      sqliteWorkerScript: WORKERS.sqlite,
     });
     this.lastShipAt = Date.now();
     this.lastError = null;
@@ -970,6 +981,7 @@ export class Agent {
       this.config.service.dataDir,
       signal,
       keep,
+      WORKERS.restore,
     );
     this.lastError = null;
     await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
@@ -978,6 +990,22 @@ export class Agent {
 }
 
 export type { Role };
+
+/** The worker scripts built beside the agent in dist/ (absent when the agent runs from source): data work hashes,
+ *  compresses, seals and decrypts on worker threads, never on the thread that renews the lease and answers the
+ *  failsafe question. */
+const WORKERS = (() => {
+  const script = (name: string) => {
+    const file = path.join(__dirname, name);
+    return existsSync(file) ? file : undefined;
+  };
+  return {
+    backup: script('backup-worker.cjs'),
+    count: script('count-worker.cjs'),
+    restore: script('restore-worker.cjs'),
+    sqlite: script('sqlite-copy-worker.cjs'),
+  };
+})();
 
 /** The bytes under `dir`, counted without following links. */
 async function sizeOf(dir: string): Promise<number> {

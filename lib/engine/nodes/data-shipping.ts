@@ -43,6 +43,10 @@ export async function shipData(
     parent: string | null;
     signal?: AbortSignal;
     cacheDir: string;
+    /** The compiled backup-worker and sqlite-copy-worker scripts: the databases are copied, and the files hashed,
+     *  compressed and sealed, off the caller's thread. */
+    workerScript?: string;
+    sqliteWorkerScript?: string;
   },
 ): Promise<Shipped> {
   const result = await runBackup(repo, {
@@ -54,6 +58,8 @@ export async function shipData(
     tags: [SHIP_TAG, `node:${options.node}`, epochTag(options.epoch)],
     parent: options.parent,
     signal: options.signal,
+    workerScript: options.workerScript,
+    sqliteWorkerScript: options.sqliteWorkerScript,
     // A prune's exclusive window is short; the next round ships anyway.
     lockWaitMs: 2000,
   });
@@ -110,18 +116,20 @@ export async function applyShipped(
   dataDir = service.dataDir,
   signal?: AbortSignal,
   keepPreviousIn?: string,
+  /** The compiled restore-worker script: packs are decrypted and checked off the caller's thread. */
+  workerScript?: string,
 ): Promise<Shipped> {
   const staging = path.join(stagingRoot, `apply-${Date.now()}`);
   await fs.rm(staging, { recursive: true, force: true });
   try {
     await repo.loadIndex();
     try {
-      await runRestore(repo, { snapshot, target: staging, signal });
+      await runRestore(repo, { snapshot, target: staging, signal, workerScript });
     } catch (err) {
       // A prune replaced packs since the index was read: read it afresh once.
       if (!isEngineError(err, 'not-found')) throw err;
       await repo.reloadIndex();
-      await runRestore(repo, { snapshot, target: staging, signal });
+      await runRestore(repo, { snapshot, target: staging, signal, workerScript });
     }
     await fs.mkdir(dataDir, { recursive: true });
     signal?.throwIfAborted();

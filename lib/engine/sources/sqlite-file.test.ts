@@ -1,22 +1,27 @@
 // 07.10: how a live database is copied. Writes come from a second connection in this process, between the copy's
 // steps (the copy yields to the event loop after each), so that every step boundary sees one.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { copySqliteConsistently } from './sqlite-file';
+import { pace } from '@/test/support/wait';
 
-function database(journal: 'DELETE' | 'WAL'): string {
+import { copySqliteConsistently, copySqliteOnThread } from './sqlite-file';
+
+/** The worker script as the engine's build makes it (vitest's setup builds it). */
+const SQLITE_WORKER = path.resolve(__dirname, '..', '..', '..', 'dist', 'sqlite-copy-worker.cjs');
+
+function database(journal: 'DELETE' | 'WAL', rows = 4000): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'lifeline-copy-')), 'app.db');
   const db = new Database(file);
   db.pragma(`journal_mode = ${journal}`);
   db.exec('CREATE TABLE filler (b BLOB); CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)');
   const fill = db.prepare('INSERT INTO filler VALUES (?)');
   db.transaction(() => {
-    for (let i = 0; i < 4000; i++) fill.run(Buffer.alloc(4000, i % 251));
+    for (let i = 0; i < rows; i++) fill.run(Buffer.alloc(4000, i % 251));
   })();
   db.close();
   return file;
@@ -66,5 +71,61 @@ describe('07.10 copying a live SQLite database', () => {
     const db = new Database(copy, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
+  });
+});
+
+describe('13.7 copying a live SQLite database on a thread of its own', () => {
+  it('13.7 the caller’s thread runs on while a large database in WAL mode is copied in its one step; the copy is whole', async () => {
+    const file = database('WAL', 15_000);
+    let turns = 0;
+    let copying = true;
+    const turn = () => {
+      if (!copying) return;
+      turns++;
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+    try {
+      await copySqliteOnThread(SQLITE_WORKER, file, `${file}.copy`);
+    } finally {
+      copying = false;
+    }
+    // Copied inline, the step would hold this thread from its start to its end: a turn or two at most.
+    expect(turns).toBeGreaterThan(10);
+    const db = new Database(`${file}.copy`, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((db.prepare('SELECT count(*) AS c FROM filler').get() as { c: number }).c).toBe(15_000);
+    db.close();
+  });
+
+  it('13.7 its warnings reach the caller, and a file that is no database is refused as unreadable', async () => {
+    const file = database('DELETE');
+    const writer = new Database(file);
+    writer.pragma('busy_timeout = 5000');
+    const bump = writer.prepare('UPDATE counter SET n = n + 1');
+    let copying = true;
+    // Writes spaced out a little: the copy's steps run on the other thread meanwhile.
+    const writing = (async () => {
+      while (copying) {
+        bump.run();
+        await pace(1);
+      }
+    })();
+    const warnings: string[] = [];
+    try {
+      await copySqliteOnThread(SQLITE_WORKER, file, `${file}.copy`, (m) => warnings.push(m));
+    } finally {
+      copying = false;
+      await writing;
+      writer.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/writes restarted the copy 3 times/);
+    const notDb = path.join(path.dirname(file), 'notes.txt');
+    writeFileSync(notDb, 'not a database, only words '.repeat(100));
+    await expect(copySqliteOnThread(SQLITE_WORKER, notDb, `${notDb}.copy`)).rejects.toMatchObject({
+      code: 'source-unreadable',
+      message: expect.stringContaining('notes.txt'),
+    });
   });
 });

@@ -1,11 +1,12 @@
 // SQLite databases as backup sources: found by their header, copied consistently through SQLite's online
 // backup API while other connections keep writing, and never by copying the live file.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
 import { fsPath, hasRawBytes } from '../byte-names';
-import { EngineError } from '../errors';
+import { EngineError, type EngineErrorCode } from '../errors';
 
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /** Files beside a database that belong to it and must not be copied raw. */
@@ -95,6 +96,42 @@ export async function atSqlitePath<T>(file: string, use: (name: string) => Promi
   } finally {
     closeSync(fd);
   }
+}
+
+/** copySqliteConsistently on a worker thread of its own (the compiled sqlite-copy-worker script), so that the
+ *  caller's thread goes on while a large database is copied. */
+export function copySqliteOnThread(
+  script: string,
+  source: string,
+  dest: string,
+  onWarning?: (message: string) => void,
+  shownAs = source,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script, { workerData: { source, dest, shownAs } });
+    let settled = false;
+    worker.on('message', (msg: { warning?: string; done?: true; error?: { code: string | null; message: string } }) => {
+      if (msg.warning) onWarning?.(msg.warning);
+      else if (msg.done) {
+        settled = true;
+        resolve();
+      } else if (msg.error) {
+        settled = true;
+        reject(
+          msg.error.code
+            ? new EngineError(msg.error.code as EngineErrorCode, msg.error.message)
+            : new Error(msg.error.message),
+        );
+      }
+    });
+    worker.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`the SQLite copy of ${shownAs} stopped (exit code ${code})`));
+    });
+  });
 }
 
 export function atSqlitePathSync<T>(file: string, use: (name: string) => T): T {
