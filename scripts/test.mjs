@@ -107,7 +107,7 @@ function startBuild() {
 }
 
 rmSync('test-results/vitest.json', { force: true });
-run('unit and integration tests', 'npx', [
+const vitestOk = run('unit and integration tests', 'npx', [
   'vitest',
   'run',
   '--reporter=default',
@@ -119,6 +119,11 @@ if (vitest) {
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0);
   if (vitest.numTotalTests === 0) failed++;
+  // A hook that failed (an afterAll, say) fails its file and vitest's run, with every test in it passed.
+  else if (!vitestOk && vitest.numFailedTests + (vitest.numRuntimeErrorTestSuites ?? 0) === 0) {
+    console.error('vitest failed outside any test (a hook, or an unhandled error): counted as one failure');
+    failed++;
+  }
 } else {
   console.error('vitest produced no report');
   failed++;

@@ -250,6 +250,64 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect((await saveGroupTimings('group-000000000000', wanted as never)).ok).toBe(false);
   }, 120_000);
 
+  it('13.1 the storage API takes a ship only from the holder of the leader key, tagged with the epoch of its token: the standby’s, and the holder’s of an older epoch, are refused and nothing is written', async () => {
+    const { Repository } = await import('@/lib/engine/repository/repository');
+    const { HttpStorage } = await import('@/lib/engine/nodes/http-storage');
+    const { groupRepositoryPassword } = await import('@/lib/engine/nodes/tenants');
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const { key, epoch, holder, standby } = await (async () => {
+      const leader = (await etcdLeader(groupId))!;
+      return {
+        key: (await group()).groupKey,
+        epoch: leader.epoch,
+        holder: started.find((a) => a.nodeId === leader.nodeId)!,
+        standby: started.find((a) => a.nodeId !== leader.nodeId)!,
+      };
+    })();
+    const open = (as: RegisteredAgent) =>
+      Repository.open(
+        new HttpStorage(process.env.LIFELINE_URL!, as.credentials, groupId),
+        groupRepositoryPassword(key),
+        { lockOwner: as.nodeId },
+      );
+    /** The snapshots in the group's repository made here (host "h"; the agents ship on meanwhile). */
+    const forgedHere = async () => {
+      const repo = await open(holder);
+      const ids = (await repo.storage.list('snapshots')).map((n) => n.name);
+      const all = await Promise.all(ids.map(async (id) => ({ id, host: (await repo.readSnapshot(id)).host })));
+      return all.filter((s) => s.host === 'h').map((s) => s.id);
+    };
+    const ship = async (as: RegisteredAgent, shipEpoch: number) => {
+      const repo = await open(as);
+      const lock = await repo.lock({ exclusive: false, operation: 'ship' });
+      const now = new Date().toISOString();
+      try {
+        return await repo.saveSnapshot(
+          {
+            time: now,
+            host: 'h',
+            source: `ship:${groupId}`,
+            paths: [],
+            tags: ['ship', `epoch:${shipEpoch}`],
+            tree: '0'.repeat(64),
+            summary: {
+              ...{ files: 0, dirs: 0, bytes: 0, filesRead: 0, newBytes: 0, newBlobs: 0, skipped: 0 },
+              ...{ startedAt: now, endedAt: now, durationMs: 0 },
+            },
+            warnings: [],
+          },
+          lock.name,
+        );
+      } finally {
+        await lock.release();
+      }
+    };
+    await expect(ship(standby, epoch)).rejects.toThrow(/may not write snapshots/);
+    await expect(ship(holder, epoch - 1)).rejects.toThrow(/may not write snapshots/);
+    // Nothing was written (the holder's own ships under its token go on being taken: the first test checks them).
+    expect(await forgedHere()).toEqual([]);
+  }, 60_000);
+
   it('13.1 when nobody holds a group’s key and every standby said why it may not take it, an admin is alerted once, with the reasons', async () => {
     const { checkCandidates, etcdControl } = await import('@/lib/control/etcd');
     const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');

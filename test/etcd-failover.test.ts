@@ -72,6 +72,42 @@ describe('13.1 and 13.2 failover on etcd, with no dashboard', () => {
     }
   }, 90_000);
 
+  it('13.6 with an endpoint beside every agent, any of them serves the primary; after a crash, each routes to the new one', async () => {
+    const cluster = await startEtcdCluster({ etcd: server.endpoints, endpointsBesideAgents: true });
+    try {
+      const urls = [...cluster.agentEndpoints.values()];
+      expect(urls).toHaveLength(2);
+      const first = await waitFor('a member to take the leader key', () => cluster.leader(), 20_000);
+      const primary = cluster.nodeById(first.holder);
+      const standby = cluster.nodes.find((n) => n !== primary)!;
+      for (const [i, url] of urls.entries())
+        await waitFor(`a write through endpoint ${i + 1}`, () => write(url, i + 1), 20_000);
+      const written = Date.now();
+      await waitFor(
+        'the standby to apply the writes',
+        async () => ((await standby.direct.status()).data.dataTime ?? 0) > written,
+        20_000,
+      );
+      for (const node of cluster.nodes)
+        expect((await node.direct.status()).endpoint).toEqual({
+          address: cluster.agentEndpoints.get(node.name)!.replace('http://', ''),
+          routesTo: primary.nodeId,
+        });
+      process.kill((await primary.direct.status()).service.pid!, 'SIGKILL');
+      await takesKey(cluster, standby);
+      // Each endpoint, the one beside the old primary too, serves the data from the new one.
+      for (const [i, url] of urls.entries())
+        await waitFor(
+          `endpoint ${i + 1} to serve the new primary`,
+          async () => (await holds(url, 1)) && (await holds(url, 2)),
+          20_000,
+        );
+      for (const node of cluster.nodes) expect((await node.direct.status()).endpoint?.routesTo).toBe(standby.nodeId);
+    } finally {
+      await cluster.stop();
+    }
+  }, 90_000);
+
   it('13.2 the primary’s agent is stopped (SIGSTOP) past the TTL: its watchdog kills the service before a standby can take the key; resumed, the agent stays a standby', async () => {
     const { cluster, endpointUrl, primary, standby } = await runningGroup(server.endpoints);
     try {

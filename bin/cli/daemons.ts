@@ -8,9 +8,8 @@ import { createAgentServer } from '../../lib/engine/nodes/agent-server';
 import { EngineError } from '../../lib/engine/errors';
 import { readRoute, type Route } from '../../lib/engine/failover/route-file';
 import { StableEndpoint } from '../../lib/engine/failover/stable-endpoint';
-import { EtcdStore } from '../../lib/engine/coordination/etcd-store';
 import { DEFAULT_ETCD_ROOT, groupPrefix } from '../../lib/engine/coordination/group-keys';
-import { LeaderFollower } from '../../lib/engine/coordination/leader-follower';
+import { FollowingEndpoint } from '../../lib/engine/coordination/following-endpoint';
 import { EXIT } from './commands';
 import type { Output } from './output';
 
@@ -119,31 +118,22 @@ async function endpointOnEtcd(v: Values, out: Output, signal: AbortSignal): Prom
       throw new EngineError('invalid-argument', '--etcd-user needs --etcd-password-file FILE');
     auth = { username: v['etcd-user'], password: (await fs.readFile(file, 'utf8')).trim() };
   }
-  const proxy = new StableEndpoint({ host: listen.host, port: listen.port, holdMs: 30_000 });
-  const port = await proxy.start().catch((err: Error) => {
+  const endpoint = new FollowingEndpoint(listen, (route, why) =>
+    out.notice(
+      { type: 'route', holder: route?.holder ?? null, token: route?.token ?? null, why },
+      route ? `routing to ${route.holder} (token ${route.token})` : `not routing: ${why}`,
+    ),
+  );
+  const port = await endpoint.start().catch((err: Error) => {
     throw new EngineError('io', `the endpoint cannot listen on ${v.listen}: ${err.message}`);
   });
-  const store = new EtcdStore({ endpoints, prefix: groupPrefix(root, v.group), ...(auth ? { auth } : {}) });
-  const follower = new LeaderFollower({
-    store,
-    onRoute: (route, why) => {
-      // Only a change of primary (or of its address) reaches here: those cut what was open (fencing at the door).
-      proxy.setTarget(route?.target ?? null, { cutExisting: true });
-      out.notice(
-        { type: 'route', holder: route?.holder ?? null, token: route?.token ?? null, why },
-        route ? `routing to ${route.holder} (token ${route.token})` : `not routing: ${why}`,
-      );
-    },
-  });
-  follower.start();
+  endpoint.follow({ endpoints, prefix: groupPrefix(root, v.group), ...(auth ? { auth } : {}) });
   out.result(
     'endpoint',
     { listen: `${listen.host}:${port}`, pid: process.pid },
     `stable endpoint on ${listen.host}:${port}, following group ${v.group}'s leader key on etcd`,
   );
   await untilAborted(signal);
-  follower.stop();
-  store.close();
-  await proxy.stop();
+  await endpoint.stop();
   return EXIT.ok;
 }

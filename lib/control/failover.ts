@@ -50,7 +50,7 @@ interface GroupRuntime {
   group: FailoverGroup;
   coordinator: GroupCoordinator;
   live: Map<string, NodeLive>;
-  timers: { stop(): void }[];
+  timers: { stop(): void | Promise<void> }[];
   /** The demo's write load through this group's endpoint, which measures lost writes. */
   load: WriteLoad | null;
 }
@@ -93,6 +93,8 @@ export async function startAllGroups(): Promise<void> {
 export async function startGroup(
   groupId: string,
   load: WriteLoad | null = runtimes().get(groupId)?.load ?? null,
+  /** The lease the running coordinator granted, when the group restarts with a shorter one. */
+  priorLeaseMs?: number,
 ): Promise<void> {
   await stopGroup(groupId);
   const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
@@ -143,6 +145,7 @@ export async function startGroup(
       probeTimeoutMs: Math.min(1000, group.probeIntervalMs),
       detector: { ...DEFAULT_DETECTOR, downAfter: group.downAfter, upAfter: group.upAfter },
       leaseMs: group.leaseMs,
+      ...(priorLeaseMs && priorLeaseMs > group.leaseMs ? { priorLeaseMs } : {}),
       maintenance: group.maintenance,
       controlPlaneUrl: controlPlaneUrl(),
       ...(onEtcd ? { leaderOnEtcd: () => etcdLeader(group.id) } : {}),
@@ -211,17 +214,31 @@ export async function startGroup(
   runtimes().set(groupId, runtime);
 }
 
-function intervalTimer(fn: () => Promise<unknown>, ms: number): { stop(): void } {
-  const timer = setInterval(() => void fn().catch((err) => console.error(err)), ms);
+/** Runs `fn` every `ms`, one run at a time; stopping waits for a run under way (it may be writing into the data
+ *  directory, which a caller may remove next). */
+function intervalTimer(fn: () => Promise<unknown>, ms: number): { stop(): Promise<void> } {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    running ??= fn()
+      .catch((err) => console.error(err))
+      .finally(() => {
+        running = null;
+      });
+  }, ms);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 export async function stopGroup(groupId: string): Promise<void> {
   const runtime = runtimes().get(groupId);
   if (!runtime) return;
   runtimes().delete(groupId);
-  for (const t of runtime.timers) t.stop();
+  await Promise.all(runtime.timers.map((t) => t.stop()));
   await runtime.coordinator.stop();
   closeGroupStore(groupId);
 }
@@ -314,9 +331,19 @@ export function groupRunning(groupId: string): boolean {
 export async function saveGroupTimings(
   groupId: string,
   timings: Pick<FailoverGroup, 'leaseMs' | 'renewMs' | 'downAfter' | 'probeIntervalMs' | 'maxLagMs'>,
-): Promise<{ ok: true; group: FailoverGroup; changed: FailoverGroup } | { ok: false; error: string }> {
+): Promise<
+  | { ok: true; group: FailoverGroup; changed: FailoverGroup }
+  | { ok: false; error: string; fieldErrors?: Record<string, string> }
+> {
   const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
   if (!group) return { ok: false, error: 'That group no longer exists.' };
+  // Under the dashboard's coordinator each health check renews the primary's lease: three fit in one.
+  if (group.coordination !== 'etcd' && timings.probeIntervalMs * 3 > timings.leaseMs)
+    return {
+      ok: false,
+      error: 'Check the fields marked below.',
+      fieldErrors: { probeSeconds: 'At most a third of the lease: each check renews it' },
+    };
   const changed: FailoverGroup = { ...group, ...timings };
   if (group.coordination === 'etcd')
     try {
@@ -325,7 +352,8 @@ export async function saveGroupTimings(
       return { ok: false, error: `etcd could not be written, nothing was changed: ${(err as Error).message}` };
     }
   db().update(failoverGroups).set(timings).where(eq(failoverGroups.id, groupId)).run();
-  if (group.coordination !== 'etcd') await startGroup(groupId);
+  // A running group restarts with them; a primary may serve on the lease granted before for that long.
+  if (group.coordination !== 'etcd' && groupRunning(groupId)) await startGroup(groupId, undefined, group.leaseMs);
   return { ok: true, group, changed };
 }
 

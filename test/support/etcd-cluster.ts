@@ -43,6 +43,8 @@ export interface EtcdCluster extends ClusterBase {
   /** Who holds the leader key now. */
   leader(): Promise<{ holder: string; token: string } | null>;
   nodeById(nodeId: string): TestNode;
+  /** With `endpointsBesideAgents`: the address of the endpoint each agent runs (by node name). */
+  agentEndpoints: Map<string, string>;
 }
 
 export interface EtcdClusterOptions {
@@ -51,6 +53,8 @@ export interface EtcdClusterOptions {
   settings?: Partial<Omit<GroupSettings, 'members'>>;
   /** Where each node's agent reaches etcd (a proxy a test can cut); the cluster's endpoints by default. */
   etcdFor?: (node: TestNode) => string[];
+  /** Each agent runs an endpoint beside itself (its config's `endpoint`). */
+  endpointsBesideAgents?: boolean;
 }
 
 /** A root of its own under which a test's groups live in a shared etcd. */
@@ -86,9 +90,18 @@ export async function writeGroup(
 
 export async function startEtcdCluster(options: EtcdClusterOptions): Promise<EtcdCluster> {
   const root = testRoot();
-  const base = await prepareCluster({ nodes: options.nodes }, (node) => ({
-    etcd: { endpoints: options.etcdFor?.(node) ?? options.etcd, root },
-  }));
+  const agentEndpoints = new Map<string, string>();
+  const ports = new Map<string, number>();
+  for (let i = 0; i < (options.nodes ?? 2); i++)
+    if (options.endpointsBesideAgents) ports.set(`node-${String.fromCharCode(97 + i)}`, await freePort());
+  const base = await prepareCluster({ nodes: options.nodes }, (node) => {
+    const port = ports.get(node.name);
+    if (port) agentEndpoints.set(node.name, `http://127.0.0.1:${port}`);
+    return {
+      etcd: { endpoints: options.etcdFor?.(node) ?? options.etcd, root },
+      ...(port ? { endpoint: { listen: `127.0.0.1:${port}` } } : {}),
+    };
+  });
   const { store, settings } = await writeGroup(options.etcd, root, base, options.settings);
   await Promise.all(base.nodes.map(base.startAgent));
 
@@ -100,6 +113,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Etc
     settings,
     leader: () => store.leader(LEADER_KEY),
     nodeById: (nodeId) => base.nodes.find((n) => n.nodeId === nodeId)!,
+    agentEndpoints,
     async startEndpoint(etcdUrls = options.etcd) {
       const endpoint = await spawnEtcdEndpoint(etcdUrls, root, base.groupId);
       endpoints.push(endpoint);

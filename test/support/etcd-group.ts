@@ -3,18 +3,12 @@
 import { expect } from 'vitest';
 
 import type { TestNode } from './cluster';
+import { through, write } from './notes-client';
 import { type EtcdCluster, startEtcdCluster } from './etcd-cluster';
 import { runs } from './processes';
 import { waitFor } from './wait';
 
-export async function through(url: string, path: string, init?: RequestInit): Promise<Response | null> {
-  try {
-    const res = await fetch(url + path, { ...init, signal: AbortSignal.timeout(1000) });
-    return res;
-  } catch {
-    return null;
-  }
-}
+export { through, write };
 
 /** GET /primary on a node's agent (or another method or path), unsigned, as a load balancer asks it. */
 export async function primaryCheck(
@@ -24,17 +18,6 @@ export async function primaryCheck(
 ): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${node.agentPort}${path}`, { method, signal: AbortSignal.timeout(2000) });
   return { status: res.status, body: await res.text() };
-}
-
-/** Write `seq` through `url` (the notes service's API): true once the service acknowledged it. */
-export async function write(url: string, seq: number): Promise<boolean> {
-  const res = await through(url, '/writes', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ seq }),
-  });
-  await res?.arrayBuffer();
-  return res?.status === 201;
 }
 
 /** Whether the service behind `url` holds write `seq`. */

@@ -105,6 +105,9 @@ export class AgentCoordination {
   private failsafeSaid: 'confirmed' | 'unconfirmed' | null = null;
   /** The settings the current loop was made with: its lease has their TTL, whatever etcd says since. */
   private loopSettings: GroupSettings | null = null;
+  private readingTimings = false;
+  /** Failsafe questions waiting for their answers. */
+  private questionsOut = 0;
   private stopped = false;
   /** The monotonic deadline of the service while this node is primary, else null. */
   private deadlineNs: bigint | null = null;
@@ -243,9 +246,15 @@ export class AgentCoordination {
     if (others.length !== Object.keys(group.settings.members).length - 1) return;
     const extensionMs = ttlMs / 2;
     // An answer is worth having until the deadline (the extension counts from the question's send time), however
-    // slow a loaded member is to give it.
+    // slow a loaded member is to give it; but no more than two questions wait at once, not to pile up on it.
+    if (this.questionsOut >= 2) return;
     const waitMs = Math.round(Math.max(MIN_QUESTION_MS, Math.min(extensionMs, this.remainingMs)));
-    const confirmed = await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, waitMs);
+    this.questionsOut++;
+    const confirmed = await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, waitMs).finally(
+      () => {
+        this.questionsOut--;
+      },
+    );
     const tookMs = Number(process.hrtime.bigint() - sentNs) / 1e6;
     if (!confirmed) {
       if (this.failsafeSaid !== 'unconfirmed')
@@ -292,15 +301,15 @@ export class AgentCoordination {
 
   private async tick(): Promise<void> {
     try {
-      // A leader renews first, and reads the settings after: its renewals never wait on other reads.
       const settingsDue = Date.now() - this.settingsReadAt >= SETTINGS_EVERY_MS;
       if (!this.isLeader && settingsDue) await this.readGroup();
+      // A leader reads its group's timings beside its loop: its renewals never wait on that read.
+      else if (settingsDue) void this.refreshTimings();
       if (!this.loop || !this.group) return;
       await this.followLeader();
       this.paused = await this.readMaintenance();
       this.lastResult = await this.loop.tick();
       this.lastError = null;
-      if (this.isLeader && settingsDue) await this.readGroup();
       await this.followIntent();
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
       if (this.isLeader && !this.paused && !this.handingOver && !this.node.serving()) {
@@ -313,19 +322,38 @@ export class AgentCoordination {
     }
   }
 
+  /** The leader's read of its group's settings: new timings apply at once, but it keeps its loop (and its lease's
+   *  TTL), its group and its key. One read at a time; a read that fails changes nothing. */
+  private async refreshTimings(): Promise<void> {
+    if (this.readingTimings || !this.group || !this.groupStore) return;
+    this.readingTimings = true;
+    this.settingsReadAt = Date.now();
+    try {
+      const settings = parseGroupSettings(await this.groupStore.get(CONFIG_KEY));
+      const group = this.group;
+      if (!settings?.members[this.nodeId] || !this.isLeader || this.group !== group) return;
+      if (JSON.stringify(settings) === JSON.stringify(group.settings)) return;
+      this.group = { ...group, settings };
+      this.node.setGroup(this.group);
+    } catch {
+      // etcd is out of reach: the renewals say so.
+    } finally {
+      this.readingTimings = false;
+    }
+  }
+
   /** Reads which group this node is in, and that group's settings and key; starts a loop for a new group, or for
-   *  new settings. The leader takes new timings at once, but keeps its loop (and its lease's TTL) and its group. */
+   *  new settings (a new TTL applies to the next lease). Only while this node holds no key. */
   private async readGroup(): Promise<void> {
     const groupId = await this.nodeStore.get(NODE_GROUP_KEY);
     this.settingsReadAt = Date.now();
-    if (this.isLeader && groupId !== this.group?.groupId) return;
     if (groupId !== this.group?.groupId) await this.leaveGroup();
     if (!groupId) return;
     this.groupStore ??= new EtcdStore({ ...this.storeOptions(), prefix: groupPrefix(this.connection.root, groupId) });
     const settings = parseGroupSettings(await this.groupStore.get(CONFIG_KEY));
     const sealed = await this.groupStore.get(sealedKeyName(this.nodeId));
     if (!settings || !sealed || !settings.members[this.nodeId]) {
-      if (!this.isLeader) this.lastError = `group ${groupId} has no settings or key for this node in etcd yet`;
+      this.lastError = `group ${groupId} has no settings or key for this node in etcd yet`;
       return;
     }
     const key = openGroupKey(this.secret, sealed);
@@ -333,8 +361,8 @@ export class AgentCoordination {
       !this.group || this.group.key !== key || JSON.stringify(this.group.settings) !== JSON.stringify(settings);
     this.group = { groupId, key, settings, epoch: this.group?.epoch ?? 0 };
     if (changed) this.node.setGroup(this.group);
-    // A loop per group and settings, made while this node holds no key: a new TTL applies to the next lease.
-    if (!this.loop || (!this.isLeader && JSON.stringify(this.loopSettings) !== JSON.stringify(settings))) {
+    // A loop per group and settings, made while this node holds no key.
+    if (!this.loop || JSON.stringify(this.loopSettings) !== JSON.stringify(settings)) {
       await this.loop?.stop().catch(() => undefined);
       this.loop = this.newLoop(groupId, settings);
       this.loopSettings = settings;

@@ -69,28 +69,26 @@ export const nodePrefix = (root: string, nodeId: string) => `${root}nodes/${node
 export const NODE_GROUP_KEY = 'group';
 
 /** A group's settings as the agents and endpoints read them from etcd. */
-export const groupSettingsSchema = z
-  .object({
-    /** The leader key's lease. */
-    ttlSeconds: z.number().int().min(3).max(60),
-    /** How often the primary renews (at most TTL/3) and a standby looks at the leader key. */
-    renewMs: z.number().int().min(100),
-    /** Failed health checks in a row before the primary gives up the key. */
-    downAfter: z.number().int().min(2),
-    probeIntervalMs: z.number().int().min(500).max(10_000),
-    /** How far behind the primary's last published position (the time of the data it last shipped) a standby may
-     *  be and take over, in milliseconds of data: at least one shipping interval, to allow one missed ship. */
-    maxLagMs: z.number().int().min(0),
-    shippingIntervalMs: z.number().int().min(1000),
-    /** Added to the leader key's create_revision to make the group's epoch, so that epochs keep growing across the
-     *  move from the dashboard's coordinator to etcd. */
-    epochBase: z.number().int().min(0),
-    /** Each member's service address, as the endpoints reach it. */
-    members: z.record(z.string(), z.object({ host: z.string(), port: z.number().int().min(1).max(65535) })),
-    /** Each member's agent, for the failsafe question of a primary cut off from etcd. */
-    agents: z.record(z.string(), z.url()).default({}),
-  })
-  .refine((s) => s.renewMs * 3 <= s.ttlSeconds * 1000, 'the key is renewed at most every third of its TTL');
+export const groupSettingsSchema = z.object({
+  /** The leader key's lease. */
+  ttlSeconds: z.number().int().min(3).max(60),
+  /** How often the primary renews (at most TTL/3) and a standby looks at the leader key. */
+  renewMs: z.number().int().min(100),
+  /** Failed health checks in a row before the primary gives up the key. */
+  downAfter: z.number().int().min(2),
+  probeIntervalMs: z.number().int().min(500).max(10_000),
+  /** How far behind the primary's last published position (the time of the data it last shipped) a standby may
+   *  be and take over, in milliseconds of data: at least one shipping interval, to allow one missed ship. */
+  maxLagMs: z.number().int().min(0),
+  shippingIntervalMs: z.number().int().min(1000),
+  /** Added to the leader key's create_revision to make the group's epoch, so that epochs keep growing across the
+   *  move from the dashboard's coordinator to etcd. */
+  epochBase: z.number().int().min(0),
+  /** Each member's service address, as the endpoints reach it. */
+  members: z.record(z.string(), z.object({ host: z.string(), port: z.number().int().min(1).max(65535) })),
+  /** Each member's agent, for the failsafe question of a primary cut off from etcd. */
+  agents: z.record(z.string(), z.url()).default({}),
+});
 
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;
 

@@ -43,6 +43,9 @@ export interface GroupConfig {
   probeTimeoutMs: number;
   detector: DetectorOptions;
   leaseMs: number;
+  /** The lease the coordinator before this one granted, when the group restarts with a shorter one: a primary
+   *  that cannot be asked may serve on that long after this coordinator started. */
+  priorLeaseMs?: number;
   maintenance: boolean;
   /** Act on crashes the agents report at once (default); false leaves detection to the probes alone. */
   agentReports?: boolean;
@@ -240,7 +243,7 @@ export class GroupCoordinator {
       // A group starts on its preferred member: until each agent has answered or is known to be down (for up to
       // a lease), one slow to answer its first probe is not passed over.
       const undecided = [...this.members.values()].some((m) => m.agent.state === 'unknown');
-      if (undecided && Date.now() < this.startedAt + this.config.leaseMs) return;
+      if (undecided && Date.now() < this.startedAt + this.inheritedLeaseMs) return;
       if (Date.now() >= this.retryAt)
         void this.failover('the group has no primary: promoting the freshest healthy member');
     } else if (primary.service.state === 'down') {
@@ -510,6 +513,11 @@ export class GroupCoordinator {
     }
   }
 
+  /** The longest lease a coordinator before this one may have granted. */
+  private get inheritedLeaseMs(): number {
+    return Math.max(this.config.leaseMs, this.config.priorLeaseMs ?? 0);
+  }
+
   /** Before `next` is promoted, when some other member may be a primary this coordinator has not fenced (one that
    *  cannot be asked): it may serve on a lease a previous coordinator granted, which ends at the latest a lease
    *  after this one started. (Serving on in failsafe needs `next`'s word, and `next` itself starts serving only
@@ -518,7 +526,7 @@ export class GroupCoordinator {
     const unsure = [...this.members.values()].filter(
       (m) => m !== next && !(m.heardAt >= this.startedAt && m.status?.role === 'standby'),
     );
-    const wait = this.startedAt + this.config.leaseMs + LEASE_MARGIN_MS - Date.now();
+    const wait = this.startedAt + this.inheritedLeaseMs + LEASE_MARGIN_MS - Date.now();
     if (unsure.length === 0 || wait <= 0) return;
     step(
       `${unsure.map((m) => m.config.name).join(', ')} cannot be asked: waiting ${wait} ms until any lease a previous control plane granted has run out`,

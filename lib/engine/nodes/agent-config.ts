@@ -71,6 +71,9 @@ export const agentConfigSchema = z.object({
    *  are no longer set by the dashboard's heartbeats. Without it here, the dashboard can move the node to etcd
    *  (POST /v1/coordination), and the agent keeps that in its state. */
   etcd: etcdSettingsSchema.optional(),
+  /** A stable endpoint run by the agent, following its group's leader key on etcd (13.6: one beside every agent;
+   *  clients are given every address, and any one serves). Needs coordination on etcd. */
+  endpoint: z.object({ listen: hostPort }).optional(),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

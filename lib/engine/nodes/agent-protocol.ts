@@ -64,6 +64,8 @@ export interface AgentStatus {
   failsafe: boolean;
   /** On etcd: the timings this node applies now (its lease's TTL, and the group's settings as last read). */
   timings: GroupTimings | null;
+  /** The endpoint this agent runs beside itself (its config's `endpoint`), and the member it routes to now. */
+  endpoint: { address: string; routesTo: string | null } | null;
   service: {
     state: ServiceState;
     pid: number | null;

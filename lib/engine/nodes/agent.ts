@@ -19,7 +19,9 @@ import { backupResultData, restoreResultData } from '../job-results';
 import { Repository } from '../repository/repository';
 import { type RestoreResult, runRestore } from '../restore/run-restore';
 import { underReaderLock } from '../repository/lock';
-import { AgentCoordination, type GroupView } from '../coordination/agent-coordination';
+import { AgentCoordination, type EtcdConnection, type GroupView } from '../coordination/agent-coordination';
+import { FollowingEndpoint } from '../coordination/following-endpoint';
+import { groupPrefix } from '../coordination/group-keys';
 import { WatchdogClient } from '../coordination/watchdog-client';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig, EtcdSettings } from './agent-config';
@@ -99,8 +101,13 @@ export class Agent {
   private controlPlane: string;
   /** Coordination on etcd (when the config has it): roles come from the group's leader key, not from heartbeats. */
   private coordination: AgentCoordination | null = null;
+  private etcdConnection: EtcdConnection | null = null;
+  /** The endpoint beside this agent (its config's `endpoint`). */
+  private endpoint: FollowingEndpoint | null = null;
   private watchdog: WatchdogClient | null = null;
   private failedChecks = 0;
+  /** This run of failed checks was reported to the coordination (serviceFailed). */
+  private saidDown = false;
   /** The data sets kept from when this node was fenced (<stateDir>/replaced/), with their sizes. */
   private kept: { name: string; bytes: number }[] = [];
   /** The lease check of coordination by the dashboard (none on etcd). */
@@ -122,6 +129,7 @@ export class Agent {
     await this.refreshKept();
     this.state.servicePid = null;
     await writeState(this.config.stateDir, this.state);
+    if (this.config.endpoint) await this.startEndpoint(this.config.endpoint.listen);
     const etcd = this.config.etcd ?? this.state.etcd;
     if (etcd) await this.startCoordination(etcd, null);
     else this.leaseTimer = setInterval(() => void this.checkLease().catch(() => undefined), 200);
@@ -192,14 +200,34 @@ export class Agent {
     return watchdog;
   }
 
+  /** The endpoint beside this agent (its config's `endpoint`): it listens at once, and routes once this node
+   *  is in a group on etcd. */
+  private async startEndpoint(listen: string): Promise<void> {
+    const at = listen.lastIndexOf(':');
+    const endpoint = new FollowingEndpoint(
+      { host: listen.slice(0, at), port: Number(listen.slice(at + 1)) },
+      (route, why) => {
+        console.error(
+          `${this.config.node}: endpoint ${route ? `routing to ${route.holder} (token ${route.token})` : `not routing: ${why}`}`,
+        );
+        this.changed();
+      },
+    );
+    await endpoint.start().catch((err: Error) => {
+      throw new EngineError('io', `the endpoint cannot listen on ${listen}: ${err.message}`);
+    });
+    this.endpoint = endpoint;
+  }
+
   private async startCoordination(etcd: EtcdSettings, incumbent: { remainingMs: number } | null): Promise<void> {
     const watchdog = await this.startWatchdog();
+    this.etcdConnection = {
+      endpoints: etcd.endpoints,
+      root: etcd.root,
+      ...(etcd.username && etcd.password ? { auth: { username: etcd.username, password: etcd.password } } : {}),
+    };
     this.coordination = new AgentCoordination(
-      {
-        endpoints: etcd.endpoints,
-        root: etcd.root,
-        ...(etcd.username && etcd.password ? { auth: { username: etcd.username, password: etcd.password } } : {}),
-      },
+      this.etcdConnection,
       this.config.nodeId,
       this.config.secret,
       {
@@ -235,6 +263,7 @@ export class Agent {
     this.coordination?.halt();
     await this.exclusive(() => this.stopOwnService());
     await this.coordination?.stop();
+    await this.endpoint?.stop();
     // Its exit is expected now: not reported as a loss.
     const watchdog = this.watchdog;
     this.watchdog = null;
@@ -256,6 +285,10 @@ export class Agent {
       coordination: this.coordination ? 'etcd' : 'dashboard',
       failsafe: this.coordination ? this.coordination.inFailsafe : this.failsafe,
       timings: this.coordination?.timings ?? null,
+      endpoint: this.endpoint && {
+        address: this.config.endpoint!.listen,
+        routesTo: this.endpoint.route?.holder ?? null,
+      },
       service: {
         state: this.serviceState,
         pid: this.service?.child.pid ?? null,
@@ -499,6 +532,16 @@ export class Agent {
       key: group.key,
     };
     if (group && this.state.groupId !== group.groupId) await this.save({ groupId: group.groupId });
+    const etcd = this.etcdConnection;
+    this.endpoint?.follow(
+      group && etcd
+        ? {
+            endpoints: etcd.endpoints,
+            prefix: groupPrefix(etcd.root, group.groupId),
+            ...(etcd.auth ? { auth: etcd.auth } : {}),
+          }
+        : null,
+    );
     // Another node served after this one (a newer epoch): this node's data is stale, and the next apply replaces
     // it, keeping it aside (the writes it never shipped stay recoverable by hand).
     if (group && group.epoch > this.state.epoch && this.state.role === 'primary' && !this.coordination?.isLeader)
@@ -773,6 +816,9 @@ export class Agent {
     );
     this.service = running;
     this.fencedWhy = null;
+    // A new process: its checks count from nothing.
+    this.failedChecks = 0;
+    this.saidDown = false;
     this.watchService(running);
     this.serviceState = 'running';
     this.healthy = true;
@@ -849,11 +895,15 @@ export class Agent {
     if (!this.service || this.serviceState !== 'running') return;
     const healthy = await checkServiceHealth(this.config.service, this.config.service.port, 800);
     this.failedChecks = healthy ? 0 : this.failedChecks + 1;
+    if (healthy) this.saidDown = false;
     const downAfter = this.coordination && this.heartbeat ? (this.coordination.downAfter ?? 3) : 0;
-    if (downAfter && this.failedChecks === downAfter)
+    // Reached (or passed, if the group's setting came down meanwhile): said once per run of failures.
+    if (downAfter && this.failedChecks >= downAfter && !this.saidDown) {
+      this.saidDown = true;
       void this.coordination
-        ?.serviceFailed(`it failed ${downAfter} health checks in a row`)
+        ?.serviceFailed(`it failed ${this.failedChecks} health checks in a row`)
         .catch((err: Error) => console.error(`${this.config.node}: ${err.message}`));
+    }
     if (healthy !== this.healthy && this.service) {
       this.healthy = healthy;
       this.changed();
