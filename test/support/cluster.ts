@@ -107,6 +107,10 @@ export interface ClusterBase {
   /** Each node's service as the endpoint reaches it (through its serviceLink). */
   serviceAddress(node: TestNode): { host: string; port: number };
   storageUrl: string;
+  /** Takes the storage API down (as when the dashboard's process is killed: every connection cut), and brings it
+   *  back on the same port. */
+  storageDown(): Promise<void>;
+  storageUp(): Promise<void>;
   startAgent(node: TestNode): Promise<void>;
   /** Stops every agent still running, the links and the storage API, and removes the directory. */
   stop(): Promise<void>;
@@ -272,7 +276,8 @@ export async function prepareCluster(
   );
   const storageServer = storageHttpServer(async () => storage);
   await new Promise<void>((resolve) => storageServer.listen(0, '127.0.0.1', resolve));
-  const controlPlane = `http://127.0.0.1:${(storageServer.address() as net.AddressInfo).port}`;
+  const storagePort = (storageServer.address() as net.AddressInfo).port;
+  const controlPlane = `http://127.0.0.1:${storagePort}`;
 
   for (const node of nodes) {
     const dataDir = path.join(dir, node.name, 'service');
@@ -325,6 +330,14 @@ export async function prepareCluster(
     nodes,
     serviceAddress: (node) => ({ host: '127.0.0.1', port: serviceLinks.get(node.nodeId)! }),
     storageUrl: controlPlane,
+    async storageDown() {
+      const closed = new Promise((r) => storageServer.close(r));
+      storageServer.closeAllConnections();
+      await closed;
+    },
+    async storageUp() {
+      await new Promise<void>((resolve) => storageServer.listen(storagePort, '127.0.0.1', resolve));
+    },
     startAgent,
     async stop() {
       await Promise.all(
@@ -337,7 +350,7 @@ export async function prepareCluster(
           await n.serviceLink.stop();
         }),
       );
-      await new Promise((r) => storageServer.close(r));
+      if (storageServer.listening) await new Promise((r) => storageServer.close(r));
       rmSync(dir, { recursive: true, force: true });
     },
   };

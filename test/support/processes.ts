@@ -29,3 +29,19 @@ export function groupMembers(pgid: number): number[] {
       return s !== null && s.state !== 'Z' && s.pgid === pgid;
     });
 }
+
+/** The processes whose parent is `pid` and whose command line contains `marker`. */
+export function childrenOf(pid: number, marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => {
+      try {
+        const text = readFileSync(`/proc/${child}/stat`, 'utf8');
+        const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === pid && readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+}
