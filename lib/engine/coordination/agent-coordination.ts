@@ -307,8 +307,11 @@ export class AgentCoordination {
       else if (settingsDue) void this.refreshTimings();
       if (!this.loop || !this.group) return;
       await this.followLeader();
-      this.paused = await this.readMaintenance();
+      // A standby's election needs to know of maintenance first; a leader renews first, whatever else is slow.
+      const wasLeader = this.isLeader;
+      if (!wasLeader) this.paused = await this.readMaintenance();
       this.lastResult = await this.loop.tick();
+      if (wasLeader) this.paused = await this.readMaintenance();
       this.lastError = null;
       await this.followIntent();
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.

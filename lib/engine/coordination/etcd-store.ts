@@ -34,6 +34,9 @@ export interface Registration {
   close(): Promise<void>;
 }
 
+/** The pause before a renewal that failed at once is tried again on another member. */
+const RETRY_PAUSE_MS = 100;
+
 export interface EtcdStoreOptions {
   endpoints: string[];
   /** Every key the store reads or writes is under this prefix (a group's: per-node credentials are limited to it). */
@@ -132,8 +135,7 @@ export class EtcdStore {
     return {
       update: async (next) => {
         try {
-          const res = await lease.keepaliveOnce();
-          if (Number(res.TTL) <= 0) return false;
+          if ((await this.keepAlive(lease, this.timeoutMs)) !== 'renewed') return false;
           await lease.put(key).value(next);
           return true;
         } catch {
@@ -148,24 +150,39 @@ export class EtcdStore {
     this.client.close();
   }
 
+  /** One keep-alive of `lease`, bounded by `ms`. It is a stream, which the client gives no deadline of its own: with
+   *  one, a stream stuck on a member that is gone fails, and the client marks that member failed and picks
+   *  another next time. */
+  private async keepAlive(lease: Lease, ms: number): Promise<RenewResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'unreachable'>((resolve) => {
+      timer = setTimeout(() => resolve('unreachable'), ms);
+    });
+    const answer = lease.keepaliveOnce({ deadline: Date.now() + ms }).then(
+      (res): RenewResult => (Number(res.TTL) > 0 ? 'renewed' : 'lost'),
+      (err): RenewResult => (err instanceof EtcdLeaseInvalidError ? 'lost' : 'unreachable'),
+    );
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private leadership(key: string, holder: string, token: string, lease: Lease): Leadership {
     return {
       holder,
       token,
       renew: async () => {
-        // A keep-alive is a stream, which the client gives no deadline: the wait is bounded here.
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'unreachable'>((resolve) => {
-          timer = setTimeout(() => resolve('unreachable'), this.timeoutMs);
-        });
-        const answer = lease.keepaliveOnce().then(
-          (res): RenewResult => (Number(res.TTL) > 0 ? 'renewed' : 'lost'),
-          (err): RenewResult => (err instanceof EtcdLeaseInvalidError ? 'lost' : 'unreachable'),
-        );
-        try {
-          return await Promise.race([answer, late]);
-        } finally {
-          clearTimeout(timer);
+        // Within one bound: an attempt on a member that is gone (refused, or past its deadline) is tried again on
+        // another, so that the loss of one member of three costs a renewal nothing.
+        const until = Date.now() + this.timeoutMs;
+        for (;;) {
+          const started = Date.now();
+          const result = await this.keepAlive(lease, until - started);
+          if (result !== 'unreachable' || until - Date.now() < RETRY_PAUSE_MS) return result;
+          // A refusal comes at once: not tried again in a spin.
+          if (Date.now() - started < RETRY_PAUSE_MS) await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
         }
       },
       resign: async () => {
