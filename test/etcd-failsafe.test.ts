@@ -121,7 +121,19 @@ describe('13.4 the failsafe through the loss of etcd', () => {
         async () => (await cluster.leader())?.holder === standby.nodeId,
         30_000,
       );
+      const taken = (await cluster.leader())!;
       await waitFor('writes acknowledged by the standby', () => next.acks.length >= 10, 30_000);
+      // It keeps the key and its service through the wait before serving (it promised the old primary) and after:
+      // a primary still starting is not one whose service is down.
+      const servingFrom = performance.now();
+      const { pid } = (await standby.direct.status()).service;
+      await waitFor(
+        'two TTLs of the new primary serving',
+        () => performance.now() - servingFrom > 2 * SETTINGS.ttlSeconds * 1000,
+        4 * SETTINGS.ttlSeconds * 1000,
+      );
+      expect(await cluster.leader()).toEqual(taken);
+      expect((await standby.direct.status()).service).toMatchObject({ state: 'running', pid });
       await Promise.all([old.stop(), next.stop()]);
       // Every write the old primary acknowledged came before the first the new one acknowledged.
       expect(old.acks.length).toBeGreaterThan(0);
