@@ -317,7 +317,8 @@ export class AgentCoordination {
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
       if (this.isLeader && !this.paused && !this.handingOver && !this.node.serving()) {
         this.downTicks += 1;
-        if (this.downTicks >= 2) await this.serviceFailed('its service is not running');
+        // Not awaited: giving the key up waits for the node's role changes, and renewals must not wait on them.
+        if (this.downTicks >= 2) void this.serviceFailed('its service is not running').catch((err) => this.failed(err));
       } else this.downTicks = 0;
     } catch (err) {
       this.lastResult = 'unreachable';

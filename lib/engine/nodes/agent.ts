@@ -67,6 +67,8 @@ export class Agent {
   private vouchedUntil: number | null = null;
   /** Promotions under way: from the arrival of one, this node confirms nobody's outage. */
   private promoting = 0;
+  /** Starts as primary on etcd under way (becomePrimary), from the key taken to the service running. */
+  private becoming = 0;
   private heartbeat: (HeartbeatRequest & { key: string }) | null = null;
   private service: RunningService | null = null;
   private serviceState: ServiceState = 'stopped';
@@ -238,7 +240,8 @@ export class Agent {
         handOver: (onSpawn) => this.handOver(onSpawn),
         stepDown: (why) => this.stepDown(why),
         // A service stopped on purpose (an in-place restore) is not a failure to give the key up for.
-        serving: () => this.service !== null || this.serviceState === 'starting' || this.restoringInPlace,
+        serving: () =>
+          this.service !== null || this.serviceState === 'starting' || this.restoringInPlace || this.becoming > 0,
         setGroup: (group) =>
           void this.followGroup(group).catch((err: Error) =>
             console.error(`${this.config.node}: could not follow its group: ${err.message}`),
@@ -436,6 +439,10 @@ export class Agent {
     onSpawn: (pgid: number) => void,
     requireDataTime?: number,
   ): Promise<{ dataTime: number | null }> {
+    // From here until the service runs (or the start fails) the node is starting as primary, not down: it may wait
+    // in the queue, catch up, and wait out a failsafe promise it made first.
+    this.becoming++;
+    this.changed();
     return this.exclusive(async () => {
       if (this.restoringInPlace) throw new AgentRefusal('an in-place restore is running on this node');
       // Only the node that served the newest epoch may serve its own data as it is: it holds writes that were never
@@ -489,6 +496,9 @@ export class Agent {
         throw err;
       }
       return { dataTime };
+    }).finally(() => {
+      this.becoming--;
+      this.changed();
     });
   }
 
