@@ -1,17 +1,26 @@
 // `npm run bench:failover`: failover trials on a real two-node group (agents and notes services as processes,
 // the stable endpoint, a write load through it), with the defaults (probe every 1 s, down after 3, shipping
-// every 5 s, lease 6 s). Three measurements:
+// every 5 s, lease 6 s). Four measurements:
 //   1. RTO, RPO and lost writes over TRIALS failovers when the agent reports the crash at once;
 //   2. the same with probes alone (the agent's crash report ignored);
-//   3. false failovers under a flapping service, and the control plane's CPU while probing 100 agents at 1 s.
-// Prints a Markdown table for docs/benchmarks.md. FAILOVER_TRIALS (default 20) sets the number of trials.
+//   3. false failovers under a flapping service, and the control plane's CPU while probing 100 agents at 1 s;
+//   4. on etcd (13.8; TTL 6 s, a three-member etcd, three nodes, three endpoints): the RTO a client sees through
+//      an endpoint when the primary's service crashes with its agent alive, and when the primary's whole node
+//      is lost (agent, watchdog and service killed at once).
+// Prints a Markdown table for docs/benchmarks.md. FAILOVER_TRIALS (default 20) sets the number of trials;
+// FAILOVER_PARTS=etcd runs the fourth alone.
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
 import { WriteLoad } from '@/lib/demo/write-load';
 import { GroupCoordinator, GROUP_DEFAULTS } from '@/lib/engine/failover/coordinator';
-import { startCluster, type Cluster } from '@/test/support/cluster';
+import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
+import { startCluster, type Cluster, type TestNode } from '@/test/support/cluster';
+import { client } from '@/test/support/chaos-clients';
+import { startEtcdCluster } from '@/test/support/etcd-cluster';
+import { childrenOf } from '@/test/support/processes';
 import { waitFor } from '@/test/support/wait';
 
 const TRIALS = Number(process.env.FAILOVER_TRIALS ?? 20);
@@ -159,7 +168,58 @@ async function probingCost(agents: number, seconds: number): Promise<{ cpuPercen
   return { cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, probes: done };
 }
 
+/** 4: RTO on etcd, as a client writing through an endpoint every 20 ms sees it: the longest wait between two
+ *  acknowledged writes across the fault. */
+async function etcdTrials(fault: 'service' | 'node'): Promise<number[]> {
+  const server = await startEtcd(path.join(os.tmpdir(), `lifeline-bench-etcd-${process.pid}`), 3);
+  const cluster = await startEtcdCluster({
+    etcd: server.endpoints,
+    nodes: 3,
+    settings: { ttlSeconds: 6, renewMs: 2000, shippingIntervalMs: 1000 },
+  });
+  const endpoint = await cluster.startEndpoint();
+  const writer = client(endpoint.url, 'endpoint', 1, 20);
+  const rtos: number[] = [];
+  try {
+    for (let i = 0; i < TRIALS; i++) {
+      const leader = await waitFor('a member to hold the key', () => cluster.leader(), 60_000);
+      const since = Date.now();
+      await waitFor(
+        'every standby to hold fresh data',
+        async () => {
+          for (const n of cluster.nodes.filter((n) => n.nodeId !== leader.holder)) {
+            const s = await n.direct.status().catch(() => null);
+            if (s?.role !== 'standby' || (s.data.dataTime ?? 0) <= since) return false;
+          }
+          return true;
+        },
+        60_000,
+      );
+      await sleep(Math.random() * 1000);
+      const primary: TestNode = cluster.nodeById(leader.holder);
+      const pid = (await primary.direct.status()).service.pid!;
+      const t0 = performance.now();
+      if (fault === 'node') {
+        const watchdogs = childrenOf(primary.process!.pid!, 'watchdog.cjs');
+        primary.process!.kill('SIGKILL');
+        for (const w of watchdogs) process.kill(w, 'SIGKILL');
+      }
+      process.kill(-pid, 'SIGKILL');
+      await waitFor('a write through the endpoint', () => writer.servedSince(t0), 60_000);
+      rtos.push(writer.longestGapSince(t0));
+      console.log(`  ${fault} lost: served again after ${(rtos.at(-1)! / 1000).toFixed(2)} s`);
+      if (fault === 'node') await cluster.startAgent(primary);
+    }
+  } finally {
+    await writer.stop();
+    await cluster.stop();
+    stopEtcd(server.dir);
+  }
+  return rtos;
+}
+
 async function main() {
+  if (process.env.FAILOVER_PARTS === 'etcd') return etcdOnly();
   console.log(
     `failover benchmark: ${TRIALS} trials each, defaults ${JSON.stringify({ probeIntervalMs: GROUP_DEFAULTS.probeIntervalMs, downAfter: GROUP_DEFAULTS.detector.downAfter, shippingIntervalMs: GROUP_DEFAULTS.shippingIntervalMs, leaseMs: GROUP_DEFAULTS.leaseMs })}`,
   );
@@ -171,6 +231,10 @@ async function main() {
   const flapping = await falseFailoversUnderFlapping(60);
   console.log('probing 100 agents at 1 s (30 s):');
   const cost = await probingCost(100, 30);
+  console.log('on etcd, the service crashes (agent alive):');
+  const etcdService = await etcdTrials('service');
+  console.log('on etcd, the whole node is lost:');
+  const etcdNode = await etcdTrials('node');
 
   const row = (name: string, trials: Trial[]) => {
     const rto = stats(trials.map((t) => t.rtoMs));
@@ -190,6 +254,26 @@ async function main() {
   console.log(
     `probing 100 agents every 1 s: ${cost.probes} probes in 30 s, ${cost.cpuPercent.toFixed(1)} % of one core`,
   );
+  etcdTable(etcdService, etcdNode);
+}
+
+async function etcdOnly() {
+  console.log(`failover benchmark on etcd: ${TRIALS} trials each`);
+  console.log('the service crashes (agent alive):');
+  const service = await etcdTrials('service');
+  console.log('the whole node is lost:');
+  etcdTable(service, await etcdTrials('node'));
+}
+
+function etcdTable(service: number[], node: number[]): void {
+  const row = (name: string, rtos: number[], target: string) => {
+    const { median, worst } = stats(rtos);
+    return `| ${name} | ${rtos.length} | ${(median / 1000).toFixed(2)} s | ${(worst / 1000).toFixed(2)} s | ${target} |`;
+  };
+  console.log('\n| on etcd (TTL 6 s) | trials | RTO median | worst | target (median) |');
+  console.log('|---|---|---|---|---|');
+  console.log(row('service crash, agent alive', service, '2 s'));
+  console.log(row('whole node lost', node, 'TTL + 2 s = 8 s'));
 }
 
 main().then(
