@@ -357,6 +357,21 @@ export async function saveGroupTimings(
   return { ok: true, group, changed };
 }
 
+/** After a node's credentials were rotated: the node may have been compromised, so each of its groups gets a new
+ *  group key (for the members' signed questions, and the group repository's passphrase), and its coordinator
+ *  restarts with the new secret. */
+export async function rekeyGroupsOf(nodeId: string): Promise<void> {
+  for (const g of db().select().from(failoverGroups).all()) {
+    if (!memberOf(g.id, nodeId)) continue;
+    db()
+      .update(failoverGroups)
+      .set({ groupKey: randomBytes(32).toString('hex') })
+      .where(eq(failoverGroups.id, g.id))
+      .run();
+    await startGroup(g.id);
+  }
+}
+
 export async function switchover(groupId: string, toNodeId: string): Promise<FailoverRecord | null> {
   const runtime = runtimes().get(groupId);
   if (!runtime) throw new Error('the group is not running');

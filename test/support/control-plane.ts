@@ -50,6 +50,9 @@ export interface RegisteredAgent {
   credentials: { nodeId: string; secret: string };
   /** The node's directory: its service's data under service/, the agent's state under agent/. */
   dir: string;
+  /** Its agent's config file. */
+  configFile: string;
+  agentPort: number;
   agent: ChildProcess;
 }
 
@@ -57,7 +60,6 @@ export interface RegisteredAgent {
  *  agent until it listens. The control plane's storage API must be at LIFELINE_URL. */
 export async function startRegisteredAgent(name: string): Promise<RegisteredAgent> {
   const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
-  const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
   const agentPort = await freePort();
   const servicePort = await freePort();
   const { node, credentials } = await registerNode({
@@ -82,17 +84,31 @@ export async function startRegisteredAgent(name: string): Promise<RegisteredAgen
   );
   const file = path.join(process.env.LIFELINE_DATA_DIR!, `${name}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const agent = spawn(process.execPath, [CLI, 'agent', '--config', file], {
+  const agent = await runAgent(file, agentPort);
+  return { nodeId: node.id, credentials, dir, configFile: file, agentPort, agent };
+}
+
+async function runAgent(configFile: string, agentPort: number): Promise<ChildProcess> {
+  const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
+  const agent = spawn(process.execPath, [CLI, 'agent', '--config', configFile], {
     stdio: 'ignore',
     env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
   });
   agents.push(agent);
   await waitFor(
-    `agent ${name} to listen`,
+    `the agent of ${path.basename(configFile)} to listen`,
     async () => (await probeTcp({ host: '127.0.0.1', port: agentPort }, 1000)).ok,
     20_000,
   );
-  return { nodeId: node.id, credentials, dir, agent };
+  return agent;
+}
+
+/** Stops a registered node's agent (SIGTERM) and runs it again from its config file, as an operator does after
+ *  installing a new config. */
+export async function restartRegisteredAgent(registered: RegisteredAgent): Promise<void> {
+  registered.agent.kill('SIGTERM');
+  await waitFor('the agent to exit', exitOf(registered.agent), 20_000);
+  registered.agent = await runAgent(registered.configFile, registered.agentPort);
 }
 
 /** Stops every failover group (its coordinator and endpoint), every agent started here (SIGTERM, then waits for

@@ -1,7 +1,5 @@
 'use server';
 
-import { randomBytes } from 'node:crypto';
-
 import { eq } from 'drizzle-orm';
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
@@ -21,6 +19,7 @@ import {
   groupsWithNode,
   memberOf,
   migrateToEtcd,
+  rekeyGroupsOf,
   removeFailoverGroup,
   runDrill,
   saveGroupTimings,
@@ -213,17 +212,7 @@ export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', a
   const { node, credentials, revoked } = await rotateNodeCredentials(input.nodeId);
   audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
   if (node.demo) await reconfigureDemoAgent(node, credentials);
-  // The node may have been compromised: its groups get a new key for peer questions too, and their coordinators
-  // restart with the new secret.
-  for (const g of db().select().from(failoverGroups).all()) {
-    if (!memberOf(g.id, node.id)) continue;
-    db()
-      .update(failoverGroups)
-      .set({ groupKey: randomBytes(32).toString('hex') })
-      .where(eq(failoverGroups.id, g.id))
-      .run();
-    await startGroup(g.id);
-  }
+  await rekeyGroupsOf(node.id);
   return {
     ok: true,
     data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) },
