@@ -195,6 +195,9 @@ async function etcdTrials(fault: 'service' | 'node'): Promise<number[]> {
         },
         60_000,
       );
+      // Every standby may take over (none in the cooldown after a failure of its own, which a trial before
+      // may have caused): the RTO of one failure, not of three in a row.
+      await waitFor('every standby to be eligible', () => cluster.allMayTakeOver(leader.holder), 60_000);
       await sleep(Math.random() * 1000);
       const primary: TestNode = cluster.nodeById(leader.holder);
       const pid = (await primary.direct.status()).service.pid!;

@@ -104,6 +104,8 @@ describe('13.8 chaos: faults on every part, one at a time', () => {
       throw new Error(`${err.message}; the standbys: ${JSON.stringify(Object.fromEntries(seen))}`);
     });
     await waitFor('every endpoint to serve', () => through.every((c) => c.servedSince(sinceMono)), SERVED_AGAIN_MS);
+    // None in the cooldown after a failure of its own (a trial before may have caused one): one fault at a time.
+    await waitFor('every standby to be eligible', () => cluster.allMayTakeOver(leader.holder), 60_000);
     const now = await cluster.leader();
     return now ?? leader;
   }

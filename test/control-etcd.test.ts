@@ -308,6 +308,32 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(await forgedHere()).toEqual([]);
   }, 60_000);
 
+  it('09.4 on etcd, a standby’s rotated credentials give the group a new key, sealed for each member there: the primary ships with it and the standby, on its new config, applies it', async () => {
+    const { rotateNodeCredentials } = await import('@/lib/control/node-registry');
+    const { rekeyGroupsOf } = await import('@/lib/control/failover');
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const { restartRegisteredAgent } = await import('./support/control-plane');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const leader = (await etcdLeader(groupId))!;
+    const standby = started.find((a) => a.nodeId !== leader.nodeId)!;
+    const { credentials } = await rotateNodeCredentials(standby.nodeId);
+    await rekeyGroupsOf(standby.nodeId);
+    writeFileSync(
+      standby.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(standby.configFile, 'utf8')), secret: credentials.secret }),
+      { mode: 0o600 },
+    );
+    await restartRegisteredAgent(standby);
+    const rotatedAt = Date.now();
+    await waitFor(
+      'the standby to apply what the primary shipped with the new key',
+      async () => ((await (await agentOf(standby.nodeId)).status()).data.dataTime ?? 0) > rotatedAt,
+      30_000,
+    );
+    expect((await (await agentOf(leader.nodeId)).status()).data.lastError).toBeNull();
+    expect(await etcdLeader(groupId)).toEqual(leader);
+  }, 90_000);
+
   it('13.1 when nobody holds a group’s key and every standby said why it may not take it, an admin is alerted once, with the reasons', async () => {
     const { checkCandidates, etcdControl } = await import('@/lib/control/etcd');
     const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');

@@ -540,6 +540,21 @@ export async function writeTimingsToEtcd(group: FailoverGroup): Promise<void> {
   await s.put(CONFIG_KEY, JSON.stringify({ ...current, ...timingsOf(group) } satisfies GroupSettings));
 }
 
+/** Writes the group's key for each member, sealed with its secret (after a member's credentials were rotated,
+ *  which gives the group a new key): each member reads it within seconds. */
+export async function resealGroupKey(group: FailoverGroup): Promise<void> {
+  const s = groupStoreOf(group.id);
+  if (!s) throw new Error('etcd is not set up');
+  const members = db()
+    .select()
+    .from(groupMembers)
+    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
+    .where(eq(groupMembers.groupId, group.id))
+    .all()
+    .map((m) => m.nodes);
+  for (const node of members) await s.put(sealedKeyName(node.id), sealGroupKey(node.secret, group.groupKey));
+}
+
 /** Maintenance on etcd: while on, no member takes the key by itself, and the primary keeps it through a failure
  *  of its service (an admin's switchover or forced failover still work). */
 export async function setMaintenanceOnEtcd(group: FailoverGroup, on: boolean): Promise<void> {

@@ -4,6 +4,7 @@
 import 'server-only';
 
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { Cron } from 'croner';
@@ -12,6 +13,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { GroupCoordinator, type FailoverRecord, type MemberView } from '../engine/failover/coordinator';
 import { writeRoute } from '../engine/failover/route-file';
 import { DEFAULT_DETECTOR, probeHttp, probeTcp } from '../engine/nodes/health-probe';
+import { groupRepositoryPassword } from '../engine/nodes/tenants';
 import type { WriteLoad } from '../demo/write-load';
 import { db } from '../db/client';
 import {
@@ -35,6 +37,7 @@ import {
   importHistory,
   moveGroupToEtcd,
   requestSwitchover,
+  resealGroupKey,
   writeTimingsToEtcd,
 } from './etcd';
 import { ConflictError } from './errors';
@@ -45,6 +48,8 @@ import { downsampleSamples, recordSample } from './node-samples';
 import { notify } from './notify';
 import { trimShippedSnapshots } from './ship-retention';
 import { ShipWatch } from './ship-watch';
+import { ensureRepository } from './repository';
+import { addKey, groupRepositoryLocation, removeOtherKeys } from './tenants';
 
 interface GroupRuntime {
   group: FailoverGroup;
@@ -363,11 +368,18 @@ export async function saveGroupTimings(
 export async function rekeyGroupsOf(nodeId: string): Promise<void> {
   for (const g of db().select().from(failoverGroups).all()) {
     if (!memberOf(g.id, nodeId)) continue;
-    db()
-      .update(failoverGroups)
-      .set({ groupKey: randomBytes(32).toString('hex') })
-      .where(eq(failoverGroups.id, g.id))
-      .run();
+    const groupKey = randomBytes(32).toString('hex');
+    // The group's repository takes the new key's passphrase before any member has it, and loses the others once
+    // the group has the new key: a member that has the repository open goes on (its master key is the same), and
+    // nothing opens it with the old passphrase again.
+    const location = groupRepositoryLocation(g.id);
+    const keyId = existsSync(path.join(location, 'config'))
+      ? await addKey(await ensureRepository(), location, groupRepositoryPassword(groupKey))
+      : null;
+    db().update(failoverGroups).set({ groupKey }).where(eq(failoverGroups.id, g.id)).run();
+    // On etcd the members read it there, sealed with each one's secret (the rotated node's new one).
+    if (g.coordination === 'etcd') await resealGroupKey({ ...g, groupKey });
+    if (keyId) await removeOtherKeys(location, [keyId]);
     await startGroup(g.id);
   }
 }

@@ -13,6 +13,7 @@ import {
   GROUP_SETTINGS_DEFAULTS,
   groupPrefix,
   LEADER_KEY,
+  MEMBERS_PREFIX,
   NODE_GROUP_KEY,
   nodePrefix,
   sealedKeyName,
@@ -45,6 +46,9 @@ export interface EtcdCluster extends ClusterBase {
   nodeById(nodeId: string): TestNode;
   /** With `endpointsBesideAgents`: the address of the endpoint each agent runs (by node name). */
   agentEndpoints: Map<string, string>;
+  /** Whether every member but `leader` says (on etcd) that it may take the key: none in its cooldown after a
+   *  failure of its own service. */
+  allMayTakeOver(leader: string): Promise<boolean>;
 }
 
 export interface EtcdClusterOptions {
@@ -114,6 +118,15 @@ export async function startEtcdCluster(options: EtcdClusterOptions): Promise<Etc
     leader: () => store.leader(LEADER_KEY),
     nodeById: (nodeId) => base.nodes.find((n) => n.nodeId === nodeId)!,
     agentEndpoints,
+    async allMayTakeOver(leader) {
+      const published = await store.list(MEMBERS_PREFIX);
+      return base.nodes
+        .filter((n) => n.nodeId !== leader)
+        .every((n) => {
+          const entry = published.get(n.nodeId);
+          return entry !== undefined && (JSON.parse(entry) as { eligible?: boolean }).eligible === true;
+        });
+    },
     async startEndpoint(etcdUrls = options.etcd) {
       const endpoint = await spawnEtcdEndpoint(etcdUrls, root, base.groupId);
       endpoints.push(endpoint);

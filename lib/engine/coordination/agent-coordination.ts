@@ -326,18 +326,21 @@ export class AgentCoordination {
     }
   }
 
-  /** The leader's read of its group's settings: new timings apply at once, but it keeps its loop (and its lease's
-   *  TTL), its group and its key. One read at a time; a read that fails changes nothing. */
+  /** The leader's read of its group's settings and key: new timings and a new key apply at once, but it keeps its
+   *  loop (and its lease's TTL) and its group. One read at a time; a read that fails changes nothing. */
   private async refreshTimings(): Promise<void> {
     if (this.readingTimings || !this.group || !this.groupStore) return;
     this.readingTimings = true;
     this.settingsReadAt = Date.now();
     try {
       const settings = parseGroupSettings(await this.groupStore.get(CONFIG_KEY));
+      // A new group key too (a member's credentials were rotated): kept only if it opens with this node's secret.
+      const sealed = await this.groupStore.get(sealedKeyName(this.nodeId));
       const group = this.group;
-      if (!settings?.members[this.nodeId] || !this.isLeader || this.group !== group) return;
-      if (JSON.stringify(settings) === JSON.stringify(group.settings)) return;
-      this.group = { ...group, settings };
+      if (!settings?.members[this.nodeId] || !sealed || !this.isLeader || this.group !== group) return;
+      const key = openGroupKey(this.secret, sealed);
+      if (key === group.key && JSON.stringify(settings) === JSON.stringify(group.settings)) return;
+      this.group = { ...group, key, settings };
       this.node.setGroup(this.group);
     } catch {
       // etcd is out of reach: the renewals say so.
