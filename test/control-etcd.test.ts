@@ -308,7 +308,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(await forgedHere()).toEqual([]);
   }, 60_000);
 
-  it('09.4 on etcd, a standby’s rotated credentials give the group a new key, sealed for each member there: the primary ships with it and the standby, on its new config, applies it', async () => {
+  it('09.4 on etcd, a standby’s rotated credentials give the group a new key sealed for each member, and its etcd user a new password (the old one is refused): the primary ships with the new key and the standby, on its new config, applies it', async () => {
     const { rotateNodeCredentials } = await import('@/lib/control/node-registry');
     const { rekeyGroupsOf } = await import('@/lib/control/failover');
     const { etcdLeader } = await import('@/lib/control/etcd');
@@ -316,11 +316,35 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     const { readFileSync, writeFileSync } = await import('node:fs');
     const leader = (await etcdLeader(groupId))!;
     const standby = started.find((a) => a.nodeId !== leader.nodeId)!;
+    const { rotateNodeEtcdUser, etcdControl } = await import('@/lib/control/etcd');
+    const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');
+    const { nodePrefix } = await import('@/lib/engine/coordination/group-keys');
+    const path = await import('node:path');
+    // The etcd user the move gave it, as its agent keeps it.
+    const old = JSON.parse(readFileSync(path.join(standby.dir, 'agent', 'agent-state.json'), 'utf8')).etcd as {
+      username: string;
+      password: string;
+    };
     const { credentials } = await rotateNodeCredentials(standby.nodeId);
     await rekeyGroupsOf(standby.nodeId);
+    const etcd = (await rotateNodeEtcdUser(standby.nodeId))!;
+    expect(etcd.username).toBe(old.username);
+    const asNode = (password: string) =>
+      new EtcdStore({
+        endpoints: etcdControl()!.endpoints,
+        prefix: nodePrefix(etcdControl()!.root, standby.nodeId),
+        auth: { username: etcd.username, password },
+      });
+    // The old password opens nothing any more; the one in the new config does.
+    const refused = asNode(old.password);
+    await expect(refused.get('group')).rejects.toThrow();
+    refused.close();
+    const allowed = asNode(etcd.password);
+    expect(await allowed.get('group')).toBe(groupId);
+    allowed.close();
     writeFileSync(
       standby.configFile,
-      JSON.stringify({ ...JSON.parse(readFileSync(standby.configFile, 'utf8')), secret: credentials.secret }),
+      JSON.stringify({ ...JSON.parse(readFileSync(standby.configFile, 'utf8')), secret: credentials.secret, etcd }),
       { mode: 0o600 },
     );
     await restartRegisteredAgent(standby);

@@ -147,11 +147,18 @@ export async function failDemoPrimary(): Promise<{ ok: true; nodeId: string } | 
 }
 
 /** After a rotation: the demo agent's config gets the new credentials, and the agent restarts with them. */
-export async function reconfigureDemoAgent(node: NodeRow, credentials: NodeCredentials): Promise<void> {
+export async function reconfigureDemoAgent(
+  node: NodeRow,
+  credentials: NodeCredentials,
+  /** Its new etcd settings, when its etcd password was rotated with its credentials. */
+  etcd: Record<string, unknown> | null = null,
+): Promise<void> {
   const config = JSON.parse(readFileSync(configFile(node.name), 'utf8')) as Record<string, unknown>;
-  writeFileSync(configFile(node.name), JSON.stringify({ ...config, secret: credentials.secret }, null, 2), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    configFile(node.name),
+    JSON.stringify({ ...config, secret: credentials.secret, ...(etcd ? { etcd } : {}) }, null, 2),
+    { mode: 0o600 },
+  );
   await restartDemoAgent(node.id);
 }
 

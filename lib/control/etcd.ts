@@ -219,21 +219,7 @@ export async function moveGroupToEtcd(
       if (onEtcd.has(node.id)) continue;
       await groupStore.put(sealedKeyName(node.id), sealGroupKey(node.secret, group.groupKey));
       await rootStore.put(nodePrefix('', node.id) + NODE_GROUP_KEY, group.id);
-      if (control.rootPassword) {
-        const username = `node-${node.id}`;
-        const password = randomBytes(24).toString('base64url');
-        await grantPrefixes(
-          { endpoints: control.endpoints, rootPassword: control.rootPassword },
-          [
-            { prefix, permission: 'Read' },
-            { prefix: `${prefix}run/`, permission: 'Readwrite' },
-            { prefix: nodePrefix(control.root, node.id), permission: 'Read' },
-          ],
-          username,
-          password,
-        );
-        credentials.set(node.id, { username, password });
-      }
+      if (control.rootPassword) credentials.set(node.id, await grantNodeUser(control, group.id, node.id));
     }
     if (control.rootPassword && !existsSync(endpointPasswordFile(group))) {
       const password = randomBytes(24).toString('base64url');
@@ -538,6 +524,48 @@ export async function writeTimingsToEtcd(group: FailoverGroup): Promise<void> {
   const current = parseGroupSettings(await s.get(CONFIG_KEY));
   if (!current) throw new Error('the group has no settings on etcd');
   await s.put(CONFIG_KEY, JSON.stringify({ ...current, ...timingsOf(group) } satisfies GroupSettings));
+}
+
+/** The etcd user of a member of a group on etcd, with a new password: it reads its group and its own `nodes/` key,
+ *  and writes only its group's `run/`. */
+async function grantNodeUser(
+  control: EtcdControl,
+  groupId: string,
+  nodeId: string,
+): Promise<{ username: string; password: string }> {
+  const prefix = groupPrefix(control.root, groupId);
+  const username = `node-${nodeId}`;
+  const password = randomBytes(24).toString('base64url');
+  await grantPrefixes(
+    { endpoints: control.endpoints, rootPassword: control.rootPassword! },
+    [
+      { prefix, permission: 'Read' },
+      { prefix: `${prefix}run/`, permission: 'Readwrite' },
+      { prefix: nodePrefix(control.root, nodeId), permission: 'Read' },
+    ],
+    username,
+    password,
+  );
+  return { username, password };
+}
+
+/** After a node's credentials were rotated: if it is in a group on etcd (with authentication), its etcd user gets a
+ *  new password at once (the old one, in the agent's state, stops working), and the settings its new config needs
+ *  are returned; null when there is nothing to rotate. */
+export async function rotateNodeEtcdUser(
+  nodeId: string,
+): Promise<{ endpoints: string[]; root: string; username: string; password: string } | null> {
+  const control = etcdControl();
+  if (!control?.rootPassword) return null;
+  const group = db()
+    .select()
+    .from(groupMembers)
+    .innerJoin(failoverGroups, eq(groupMembers.groupId, failoverGroups.id))
+    .where(and(eq(groupMembers.nodeId, nodeId), eq(failoverGroups.coordination, 'etcd')))
+    .get();
+  if (!group) return null;
+  const user = await grantNodeUser(control, group.failover_groups.id, nodeId);
+  return { endpoints: control.endpoints, root: control.root, ...user };
 }
 
 /** Writes the group's key for each member, sealed with its secret (after a member's credentials were rotated,

@@ -13,7 +13,7 @@ import { audit } from '@/lib/control/audit';
 import { failDemoPrimary, reconfigureDemoAgent } from '@/lib/control/demo-cluster';
 import { portFree } from '@/lib/control/daemons';
 import { ConflictError } from '@/lib/control/errors';
-import { forceFailover, timingsOf } from '@/lib/control/etcd';
+import { forceFailover, rotateNodeEtcdUser, timingsOf } from '@/lib/control/etcd';
 import {
   createFailoverGroup,
   groupsWithNode,
@@ -211,14 +211,18 @@ export const registerNodeAction = formAction(registerSchema, 'configure', async 
 export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', async (input, user) => {
   const { node, credentials, revoked } = await rotateNodeCredentials(input.nodeId);
   audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
-  if (node.demo) await reconfigureDemoAgent(node, credentials);
   await rekeyGroupsOf(node.id);
+  // On etcd its user's password goes too: the new one is in this config only.
+  const etcd = await rotateNodeEtcdUser(node.id);
+  if (node.demo) await reconfigureDemoAgent(node, credentials, etcd);
   return {
     ok: true,
-    data: { config: JSON.stringify(agentConfig(node, credentials), null, 2) },
-    message: revoked.ok
-      ? `New credentials for ${node.name}; the old ones no longer work, and its agent refuses them.`
-      : `New credentials for ${node.name}; the dashboard refuses the old ones, but its agent did not confirm (${revoked.why}): it obeys the old secret until this config is installed.`,
+    data: { config: JSON.stringify({ ...agentConfig(node, credentials), ...(etcd ? { etcd } : {}) }, null, 2) },
+    message: `${
+      revoked.ok
+        ? `New credentials for ${node.name}; the old ones no longer work, and its agent refuses them.`
+        : `New credentials for ${node.name}; the dashboard refuses the old ones, but its agent did not confirm (${revoked.why}): it obeys the old secret until this config is installed.`
+    }${etcd ? ' Its etcd password changed too: until this config is installed it cannot reach etcd, and if it is its group’s primary, a standby takes over.' : ''}`,
   };
 });
 
