@@ -354,7 +354,11 @@ describe('13.3 a group in the control plane moves to etcd', () => {
       async () => ((await (await agentOf(standby.nodeId)).status()).data.dataTime ?? 0) > rotatedAt,
       30_000,
     );
-    expect((await (await agentOf(leader.nodeId)).status()).data.lastError).toBeNull();
+    await waitFor(
+      'the primary to ship without an error',
+      async () => (await (await agentOf(leader.nodeId)).status()).data.lastError === null,
+      20_000,
+    );
     expect(await etcdLeader(groupId)).toEqual(leader);
   }, 90_000);
 

@@ -377,10 +377,15 @@ export async function rekeyGroupsOf(nodeId: string): Promise<void> {
       ? await addKey(await ensureRepository(), location, groupRepositoryPassword(groupKey))
       : null;
     db().update(failoverGroups).set({ groupKey }).where(eq(failoverGroups.id, g.id)).run();
-    // On etcd the members read it there, sealed with each one's secret (the rotated node's new one).
-    if (g.coordination === 'etcd') await resealGroupKey({ ...g, groupKey });
+    try {
+      // On etcd the members read it there, sealed with each one's secret (the rotated node's new one).
+      if (g.coordination === 'etcd') await resealGroupKey({ ...g, groupKey });
+    } finally {
+      // The members are given the new key (heartbeats, or etcd) whatever else failed.
+      await startGroup(g.id);
+    }
+    // Last: a member that opens the repository again before it has the new key fails once, and tries again.
     if (keyId) await removeOtherKeys(location, [keyId]);
-    await startGroup(g.id);
   }
 }
 

@@ -44,16 +44,33 @@ export function client(url: string, by: string, firstSeq: number, everyMs = WRIT
   };
 }
 
-/** Every pair of services that acknowledged writes in overlapping intervals: sorted by acknowledgment, each change
- *  of service must come after the last write the one before acknowledged (the next's first write was sent later). */
+/** Two failovers (a service handing over and getting the key back) take longer than this: a service that
+ *  acknowledges again sooner after another began to was serving beside it. */
+const MIN_FAILBACK_MS = 2000;
+
+/** Every sign of two services acknowledging writes in overlapping intervals. Sorted by acknowledgment, the writes
+ *  fall into runs, one service each: a run must begin after the run before it ended (its first write was sent
+ *  after the last acknowledgment before it), and a service may not come back after another's run sooner than two
+ *  failovers take (A, B, A, B… within milliseconds is two services serving, whatever the order of single writes). */
 export function overlaps(acks: Ack[]): string[] {
   const sorted = [...acks].sort((a, b) => a.acked - b.acked);
+  const runs: { by: string; first: Ack; last: Ack }[] = [];
+  for (const ack of sorted) {
+    const run = runs.at(-1);
+    if (run?.by === ack.by) run.last = ack;
+    else runs.push({ by: ack.by, first: ack, last: ack });
+  }
   const found: string[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const [before, next] = [sorted[i - 1], sorted[i]];
-    if (before.by !== next.by && before.acked >= next.sent)
+  for (let i = 1; i < runs.length; i++) {
+    const [before, next] = [runs[i - 1], runs[i]];
+    if (before.last.acked >= next.first.sent)
       found.push(
-        `${before.by} acknowledged a write at ${before.acked.toFixed(0)} ms, after ${next.by} was sent one at ${next.sent.toFixed(0)} ms that it acknowledged`,
+        `${before.by} acknowledged a write at ${before.last.acked.toFixed(0)} ms, after ${next.by} was sent one at ${next.first.sent.toFixed(0)} ms that it acknowledged`,
+      );
+    const back = runs[i + 1];
+    if (back?.by === before.by && back.first.acked - next.first.acked < MIN_FAILBACK_MS)
+      found.push(
+        `${before.by} acknowledged again at ${back.first.acked.toFixed(0)} ms, ${(back.first.acked - next.first.acked).toFixed(0)} ms after ${next.by} began to`,
       );
   }
   return found;

@@ -210,19 +210,42 @@ export const registerNodeAction = formAction(registerSchema, 'configure', async 
 
 export const rotateCredentials = formAction(z.object({ nodeId }), 'configure', async (input, user) => {
   const { node, credentials, revoked } = await rotateNodeCredentials(input.nodeId);
-  audit({ username: user!.username, action: 'rotate node credentials', target: node.name, ok: true });
-  await rekeyGroupsOf(node.id);
+  // The new secret is in force from here: whatever fails next, the config that carries it is shown.
+  const problems: string[] = [];
+  const attempt = async <T>(what: string, step: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await step();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  await attempt('its groups could not all be given a new key', () => rekeyGroupsOf(node.id));
   // On etcd its user's password goes too: the new one is in this config only.
-  const etcd = await rotateNodeEtcdUser(node.id);
-  if (node.demo) await reconfigureDemoAgent(node, credentials, etcd);
+  const etcd = await attempt('its etcd password could not be changed', () => rotateNodeEtcdUser(node.id));
+  if (node.demo)
+    await attempt('its demo agent could not be restarted', () => reconfigureDemoAgent(node, credentials, etcd));
+  audit({
+    username: user!.username,
+    action: 'rotate node credentials',
+    target: node.name,
+    ok: problems.length === 0,
+    ...(problems.length ? { detail: problems.join('; ') } : {}),
+  });
   return {
     ok: true,
     data: { config: JSON.stringify({ ...agentConfig(node, credentials), ...(etcd ? { etcd } : {}) }, null, 2) },
-    message: `${
+    message: [
       revoked.ok
         ? `New credentials for ${node.name}; the old ones no longer work, and its agent refuses them.`
-        : `New credentials for ${node.name}; the dashboard refuses the old ones, but its agent did not confirm (${revoked.why}): it obeys the old secret until this config is installed.`
-    }${etcd ? ' Its etcd password changed too: until this config is installed it cannot reach etcd, and if it is its group’s primary, a standby takes over.' : ''}`,
+        : `New credentials for ${node.name}; the dashboard refuses the old ones, but its agent did not confirm (${revoked.why}): it obeys the old secret until this config is installed.`,
+      etcd
+        ? 'Its etcd password changed too: until this config is installed it cannot reach etcd. If it is its group’s primary, a standby takes over, and the writes it acknowledged since its last ship are not on the standby (switch over first to keep them).'
+        : '',
+      problems.length ? `Not done: ${problems.join('; ')}. Rotate again once that is fixed.` : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
   };
 });
 

@@ -83,6 +83,17 @@ const COOLDOWN_TTLS = 2;
 const INTENT_FRESH_MS = 60_000;
 /** How late a renewal may be before the primary asks the other members whether it may serve on. */
 const RENEWAL_OVERDUE_MS = 250;
+/** `promise`'s value, or undefined if it takes longer than `ms` (it goes on, unheeded). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    }),
+  ]);
+}
+
 /** How often a primary cut off from etcd asks the other members (askFailsafe). */
 const FAILSAFE_EVERY_MS = 400;
 /** The shortest wait for the members' answers: a question asked with less time left than this is still asked. */
@@ -106,6 +117,8 @@ export class AgentCoordination {
   /** The settings the current loop was made with: its lease has their TTL, whatever etcd says since. */
   private loopSettings: GroupSettings | null = null;
   private readingTimings = false;
+  /** Leaderships whose service is being started (serve). */
+  private starting = 0;
   /** Failsafe questions waiting for their answers. */
   private questionsOut = 0;
   private stopped = false;
@@ -311,14 +324,16 @@ export class AgentCoordination {
       const wasLeader = this.isLeader;
       if (!wasLeader) this.paused = await this.readMaintenance();
       this.lastResult = await this.loop.tick();
-      if (wasLeader) this.paused = await this.readMaintenance();
+      // Bounded for a leader, whose next renewal waits for this tick: a slow read keeps the last answer.
+      if (wasLeader) this.paused = (await within(this.readMaintenance(), this.renewMs / 2)) ?? this.paused;
       this.lastError = null;
       await this.followIntent();
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
-      if (this.isLeader && !this.paused && !this.handingOver && !this.node.serving()) {
+      if (this.isLeader && !this.paused && !this.handingOver && this.starting === 0 && !this.node.serving()) {
         this.downTicks += 1;
-        // Not awaited: giving the key up waits for the node's role changes, and renewals must not wait on them.
-        if (this.downTicks >= 2) void this.serviceFailed('its service is not running').catch((err) => this.failed(err));
+        // Once, and not awaited: giving the key up waits for the node's role changes, and renewals must not.
+        if (this.downTicks === 2)
+          void this.serviceFailed('its service is not running').catch((err) => this.failed(err));
       } else this.downTicks = 0;
     } catch (err) {
       this.lastResult = 'unreachable';
@@ -397,8 +412,14 @@ export class AgentCoordination {
         const epoch = settings.epochBase + Number(token);
         this.lastRenewalNs = sentNs;
         this.deadlineNs = watchdogDeadlineNs(sentNs, settings.ttlSeconds * 1000);
-        // Not awaited: the service may take a while to start, and the loop must go on renewing meanwhile.
-        void this.serve(groupId, token, epoch, handoff?.position).catch((err) => this.failed(err));
+        // Not awaited: the service may take a while to start, and the loop must go on renewing meanwhile. Until
+        // it runs (or fails to), this primary is starting, not down.
+        this.starting++;
+        void this.serve(groupId, token, epoch, handoff?.position)
+          .catch((err) => this.failed(err))
+          .finally(() => {
+            this.starting--;
+          });
       },
       onRenewed: (sentNs) => this.renewed(sentNs),
       onDemote: async (why) => this.loseLeadership(why, false),

@@ -36,6 +36,8 @@ export interface Registration {
 
 /** The pause before a renewal that failed at once is tried again on another member. */
 const RETRY_PAUSE_MS = 100;
+/** The shortest attempt at a renewal worth making. */
+const MIN_ATTEMPT_MS = 300;
 
 export interface EtcdStoreOptions {
   endpoints: string[];
@@ -176,13 +178,17 @@ export class EtcdStore {
       renew: async () => {
         // Within one bound: an attempt on a member that is gone (refused, or past its deadline) is tried again on
         // another, so that the loss of one member of three costs a renewal nothing.
+        // Each attempt gets a third of the bound: one that hangs on a member that does not answer leaves time to
+        // try the others.
         const until = Date.now() + this.timeoutMs;
+        const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.floor(this.timeoutMs / 3));
         for (;;) {
           const started = Date.now();
-          const result = await this.keepAlive(lease, until - started);
-          if (result !== 'unreachable' || until - Date.now() < RETRY_PAUSE_MS) return result;
+          const result = await this.keepAlive(lease, Math.min(attemptMs, until - started));
+          if (result !== 'unreachable') return result;
           // A refusal comes at once: not tried again in a spin.
           if (Date.now() - started < RETRY_PAUSE_MS) await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+          if (until - Date.now() < MIN_ATTEMPT_MS) return result;
         }
       },
       resign: async () => {
