@@ -1044,8 +1044,9 @@ export class Agent {
       WORKERS.restore,
     );
     this.lastError = null;
-    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
+    // The kept set is listed before the new data's time is saved: whoever sees that time sees the set too.
     if (keep) await this.refreshKept();
+    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
   }
 }
 
