@@ -187,13 +187,7 @@ export async function moveGroupToEtcd(
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const control = etcdControl();
   if (!control) return { ok: false, error: 'Set up etcd first (Settings → Coordination).' };
-  const members = db()
-    .select()
-    .from(groupMembers)
-    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
-    .where(eq(groupMembers.groupId, group.id))
-    .all()
-    .map((m) => m.nodes);
+  const members = membersOf(group.id);
   const clients = new Map(members.map((n) => [n.id, agentOf(n)]));
   // Every member must answer first: which are on etcd already, and which one serves.
   const onEtcd = new Set<string>();
@@ -568,18 +562,23 @@ export async function rotateNodeEtcdUser(
   return { endpoints: control.endpoints, root: control.root, ...user };
 }
 
+/** The nodes of a group. */
+function membersOf(groupId: string) {
+  return db()
+    .select()
+    .from(groupMembers)
+    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
+    .where(eq(groupMembers.groupId, groupId))
+    .all()
+    .map((m) => m.nodes);
+}
+
 /** Writes the group's key for each member, sealed with its secret (after a member's credentials were rotated,
  *  which gives the group a new key): each member reads it within seconds. */
 export async function resealGroupKey(group: FailoverGroup): Promise<void> {
   const s = groupStoreOf(group.id);
   if (!s) throw new Error('etcd is not set up');
-  const members = db()
-    .select()
-    .from(groupMembers)
-    .innerJoin(nodes, eq(groupMembers.nodeId, nodes.id))
-    .where(eq(groupMembers.groupId, group.id))
-    .all()
-    .map((m) => m.nodes);
+  const members = membersOf(group.id);
   for (const node of members) await s.put(sealedKeyName(node.id), sealGroupKey(node.secret, group.groupKey));
 }
 
