@@ -3,7 +3,7 @@
 // is left of it once the service's own process is gone), checks its health, and reports an exit the moment it
 // happens.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 
 import type { ServiceConfig } from './agent-config';
 import { childEnv } from '../child-env';
@@ -89,7 +89,9 @@ export async function stopService(service: ServiceConfig, running: RunningServic
   if (running.child.exitCode !== null || running.child.signalCode !== null) {
     // The service's own process is gone; what it started may not be.
     signalGroup(running, 'SIGKILL');
-    return running.exited;
+    const exit = await running.exited;
+    await groupGone(running);
+    return exit;
   }
   const timer = setTimeout(() => signalGroup(running, 'SIGKILL'), service.stopTimeoutMs);
   if (service.stopCommand) {
@@ -105,7 +107,42 @@ export async function stopService(service: ServiceConfig, running: RunningServic
   clearTimeout(timer);
   // Whatever of the group outlived the service's own process (a child that ignored the signal) goes now.
   signalGroup(running, 'SIGKILL');
+  await groupGone(running);
   return exit;
+}
+
+/** Resolves once no process of the service's group runs any more (a killed process dies when it is next
+ *  scheduled, which on a loaded machine is not at once), or after `boundMs`. A stop that returned while a child
+ *  still ran could let it answer one more request after the node gave up the primary's role. Reads /proc; where
+ *  there is none, it returns at once. */
+async function groupGone(running: RunningService, boundMs = 5000): Promise<void> {
+  const pgid = running.child.pid;
+  if (!pgid) return;
+  const deadline = Date.now() + boundMs;
+  while (Date.now() < deadline && (await groupRuns(pgid))) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Whether a process of group `pgid` runs: in /proc, a process in that group whose state is not zombie or dead. */
+async function groupRuns(pgid: number): Promise<boolean> {
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return false;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so read after its last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
 }
 
 /** Signals the service's whole process group (its pid is the group's id: it was started detached). */
