@@ -1,6 +1,8 @@
-// 13.1, the store under the leader loop: a group's leader key on a real etcd (Debian's etcd-server, started by
-// scripts/etcd.mjs on 127.0.0.1): one holder at a time, taken over only once its lease is gone, with a token that
-// only grows; and a leadership that outlives the loss of one member of three.
+// 13.1 and 13.5, the store under the leader loop, as a contract that etcd (Debian's etcd-server, started by
+// scripts/etcd.mjs on 127.0.0.1) and the embedded store for one machine (`lifeline store`) both keep: a group's
+// leader key has one holder at a time, is taken over only once its lease is gone, with a token that only grows;
+// node credentials reach their own group's keys only. etcd's leadership also outlives the loss of one member of
+// three; the embedded store's outlives a restart of its process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { enableAuth, grantPrefix } from '@/lib/engine/coordination/etcd-access';
@@ -8,13 +10,42 @@ import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
 import { killMember, restartMember, startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
 import { tempDir } from './helpers';
+import { type RunningStore, startStore } from './support/embedded-store';
 import { waitFor } from './support/wait';
 
 /** The shortest lease etcd grants with the scripts' election timeout (1 s): 1.5 election timeouts, rounded up. */
 const TTL = 2;
 
-describe('13.1 the leader key on etcd', () => {
-  let server: Awaited<ReturnType<typeof startEtcd>>;
+interface Backend {
+  endpoints: string[];
+  stop(): Promise<void> | void;
+  /** etcd's cluster, to kill a member of. */
+  etcd?: Awaited<ReturnType<typeof startEtcd>>;
+  /** The embedded store's process, to restart. */
+  embedded?: RunningStore;
+}
+
+const BACKENDS: { item: string; name: string; start(members: number): Promise<Backend> }[] = [
+  {
+    item: '13.1',
+    name: 'etcd',
+    start: async (members) => {
+      const etcd = await startEtcd(tempDir('etcd'), members);
+      return { endpoints: etcd.endpoints, etcd, stop: () => stopEtcd(etcd.dir) };
+    },
+  },
+  {
+    item: '13.5',
+    name: 'the embedded store',
+    start: async () => {
+      const embedded = await startStore(tempDir('store'));
+      return { endpoints: [embedded.url], embedded, stop: () => embedded.kill() };
+    },
+  },
+];
+
+describe.each(BACKENDS)('$item the leader key on $name', (backend) => {
+  let server: Backend;
   const stores: EtcdStore[] = [];
   const store = (prefix: string) => {
     const s = new EtcdStore({ endpoints: server.endpoints, prefix });
@@ -22,11 +53,11 @@ describe('13.1 the leader key on etcd', () => {
     return s;
   };
   beforeAll(async () => {
-    server = await startEtcd(tempDir('etcd'), 3);
+    server = await backend.start(3);
   }, 60_000);
-  afterAll(() => {
+  afterAll(async () => {
     for (const s of stores) s.close();
-    if (server) stopEtcd(server.dir);
+    await server?.stop();
   });
 
   it('13.1 of two members that try at once one holds the key; the other gets it only once the lease has run out, with a higher token', async () => {
@@ -77,34 +108,62 @@ describe('13.1 the leader key on etcd', () => {
     await next?.resign();
   }, 30_000);
 
-  it('13.1 the holder keeps the key, and others see it, while one of the three etcd members is down', async () => {
-    const a = store('/groups/g4/');
-    const held = (await a.campaign('leader', 'node-a', TTL))!;
-    killMember(server, 'm0');
-    try {
-      const until = Date.now() + TTL * 1000 * 2;
-      await waitFor(
-        'renewals through the two members left',
-        async () => (await held.renew()) === 'renewed' && Date.now() > until,
-        TTL * 1000 * 6,
-      );
-      expect(await store('/groups/g4/').leader('leader')).toEqual({ holder: 'node-a', token: held.token });
-    } finally {
-      await restartMember(server, 'm0');
-    }
-    await held.resign();
-  }, 60_000);
+  it.runIf(backend.name === 'etcd')(
+    '13.1 the holder keeps the key, and others see it, while one of the three etcd members is down',
+    async () => {
+      const etcd = server.etcd!;
+      const a = store('/groups/g4/');
+      const held = (await a.campaign('leader', 'node-a', TTL))!;
+      killMember(etcd, 'm0');
+      try {
+        const until = Date.now() + TTL * 1000 * 2;
+        await waitFor(
+          'renewals through the two members left',
+          async () => (await held.renew()) === 'renewed' && Date.now() > until,
+          TTL * 1000 * 6,
+        );
+        expect(await store('/groups/g4/').leader('leader')).toEqual({ holder: 'node-a', token: held.token });
+      } finally {
+        await restartMember(etcd, 'm0');
+      }
+      await held.resign();
+    },
+    60_000,
+  );
+
+  it.runIf(backend.name === 'the embedded store')(
+    '13.5 a restart of the store (killed) keeps the holder, its token and every key; the lease runs a full TTL again, and tokens only grow',
+    async () => {
+      const embedded = server.embedded!;
+      const a = store('/groups/g5/');
+      const held = (await a.campaign('leader', 'node-a', TTL))!;
+      await a.put('intent/maintenance', 'on');
+      await embedded.kill();
+      await embedded.restart();
+      // The same client reconnects by itself.
+      expect(await held.renew()).toBe('renewed');
+      expect(await a.leader('leader')).toEqual({ holder: 'node-a', token: held.token });
+      expect(await a.get('intent/maintenance')).toBe('on');
+      const b = store('/groups/g5/');
+      expect(await b.campaign('leader', 'node-b', TTL)).toBeNull();
+      // Left alone, the lease runs out once more, and the next holder's token is higher than any before the restart.
+      const next = await waitFor('the lease to run out', () => b.campaign('leader', 'node-b', TTL), TTL * 1000 + 5000);
+      expect(BigInt(next.token)).toBeGreaterThan(BigInt(held.token));
+      await next.resign();
+    },
+    60_000,
+  );
 });
 
-describe('13.1 a node’s etcd credentials', () => {
-  let server: Awaited<ReturnType<typeof startEtcd>>;
+describe.each(BACKENDS)('$item a node’s credentials on $name', (backend) => {
+  let server: Backend;
   const stores: EtcdStore[] = [];
   beforeAll(async () => {
-    server = await startEtcd(tempDir('etcd-auth'), 1);
+    server = await backend.start(1);
   }, 60_000);
-  afterAll(() => {
+  afterAll(async () => {
     for (const s of stores) s.close();
-    if (server) stopEtcd(server.dir);
+    await server?.stop();
   });
 
   it('13.1 reach its own group’s keys only: another group’s leader key and keys outside any group are refused, and nothing is written there', async () => {

@@ -1,4 +1,5 @@
-// The long-running commands: `lifeline agent` (on each node) and `lifeline endpoint` (the stable service address).
+// The long-running commands: `lifeline agent` (on each node), `lifeline endpoint` (the stable service address) and
+// `lifeline store` (the embedded coordination store, for one machine without etcd).
 // Each prints one "ready" result line once it listens, then runs until SIGINT or SIGTERM.
 import { promises as fs } from 'node:fs';
 
@@ -10,6 +11,7 @@ import { readRoute, type Route } from '../../lib/engine/failover/route-file';
 import { StableEndpoint } from '../../lib/engine/failover/stable-endpoint';
 import { DEFAULT_ETCD_ROOT, groupPrefix } from '../../lib/engine/coordination/group-keys';
 import { FollowingEndpoint } from '../../lib/engine/coordination/following-endpoint';
+import { EmbeddedStore } from '../../lib/engine/coordination/embedded-store';
 import { EXIT } from './commands';
 import type { Output } from './output';
 
@@ -137,3 +139,20 @@ async function endpointOnEtcd(v: Values, out: Output, signal: AbortSignal): Prom
   await endpoint.stop();
   return EXIT.ok;
 }
+
+/** The embedded coordination store (embedded-store.ts): etcd's API for one machine, its state in --dir. */
+export const store: Daemon = async (v, out, signal) => {
+  if (typeof v.dir !== 'string' || typeof v.listen !== 'string')
+    throw new EngineError('invalid-argument', 'usage: lifeline store --dir DIR --listen HOST:PORT');
+  const listen = hostPort(v.listen, '--listen');
+  const server = new EmbeddedStore({ dir: v.dir, host: listen.host, port: listen.port });
+  const port = await server.start();
+  out.result(
+    'store',
+    { listen: `${listen.host}:${port}`, url: `http://${listen.host}:${port}`, pid: process.pid },
+    `coordination store on ${listen.host}:${port} (etcd's API, one machine), its state in ${v.dir}`,
+  );
+  await untilAborted(signal);
+  await server.close();
+  return EXIT.ok;
+};

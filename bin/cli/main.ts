@@ -40,6 +40,11 @@ const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage
     usage:
       'endpoint --listen HOST:PORT (--route FILE | --etcd URL[,URL...] --group ID [--etcd-root /lifeline/] [--etcd-user USER --etcd-password-file FILE])',
   },
+  store: {
+    run: daemons.store,
+    options: { dir: { type: 'string' }, listen: { type: 'string' } },
+    usage: 'store --dir DIR --listen HOST:PORT',
+  },
 };
 
 const table: Record<string, { run: Command; options: Options; usage: string }> = {
