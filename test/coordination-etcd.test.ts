@@ -3,6 +3,7 @@
 // leader key has one holder at a time, is taken over only once its lease is gone, with a token that only grows;
 // node credentials reach their own group's keys only. etcd's leadership also outlives the loss of one member of
 // three; the embedded store's outlives a restart of its process.
+import { Etcd3, Range } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { enableAuth, grantPrefix } from '@/lib/engine/coordination/etcd-access';
@@ -166,7 +167,7 @@ describe.each(BACKENDS)('$item a node’s credentials on $name', (backend) => {
     await server?.stop();
   });
 
-  it('13.1 reach its own group’s keys only: another group’s leader key and keys outside any group are refused, and nothing is written there', async () => {
+  it('13.1 reach its own group’s keys only: another group’s leader key and keys outside any group are refused, and nothing is written there; it cannot make users or roles, nor grant itself more', async () => {
     const admin = { endpoints: server.endpoints, rootPassword: 'root secret' };
     await enableAuth(admin);
     await enableAuth(admin);
@@ -191,6 +192,19 @@ describe.each(BACKENDS)('$item a node’s credentials on $name', (backend) => {
     const other = as('/groups/g2/', 'node-b', 'node-b secret');
     expect(await other.leader('leader')).toBeNull();
     expect(await other.campaign('leader', 'node-b', 5)).not.toBeNull();
+    // Nor can it give itself more: users, roles and their grants are root's alone.
+    const nodeClient = new Etcd3({ hosts: server.endpoints, auth: { username: 'node-a', password: 'node-a secret' } });
+    try {
+      await expect(
+        nodeClient.role('prefix-node-a').grant({ permission: 'Readwrite', range: Range.prefix('/') }),
+      ).rejects.toThrow(/permission denied/);
+      await expect(nodeClient.user('node-a').addRole('root')).rejects.toThrow(/permission denied/);
+      await expect(nodeClient.user('intruder').create('secret')).rejects.toThrow(/permission denied/);
+    } finally {
+      nodeClient.close();
+    }
+    await expect(as('/groups/g2/', 'node-a', 'node-a secret').get('leader')).rejects.toThrow(/permission denied/);
+    await expect(as('/groups/g1/', 'intruder', 'secret').get('leader')).rejects.toThrow();
     // Without credentials, nothing at all.
     const anonymous = new EtcdStore({ endpoints: server.endpoints, prefix: '/groups/g1/' });
     stores.push(anonymous);
