@@ -8,7 +8,8 @@ import { waitFor } from '../test/support/wait';
 import { expect, test } from './support/app';
 import { demoEndpoint, demoGroupServing, endpointServes, SEEDED_ADMIN, shows } from './support/steps';
 
-test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
+// The demo starts on the dashboard's coordinator here: this spec moves it to etcd itself.
+test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1', LIFELINE_DEMO_COORDINATION: 'dashboard' } });
 test.describe.configure({ timeout: 180_000 });
 
 test('13.3 the demo group moves to etcd with no failover; a switchover is asked of its members, and they fail over by themselves', async ({

@@ -23,7 +23,9 @@ import {
   visible,
 } from './support/steps';
 
-test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' } });
+// On the dashboard's own coordinator: the live failover steps and drills through it (demo-coordination.spec.ts has
+// the demo on etcd).
+test.use({ serverEnv: { ...SEEDED_ADMIN, LIFELINE_DEMO: '1', LIFELINE_DEMO_COORDINATION: 'dashboard' } });
 test.describe.configure({ mode: 'serial' });
 
 test('the demo cluster starts with a primary serving behind the endpoint', async ({ page }) => {

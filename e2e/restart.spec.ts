@@ -7,7 +7,16 @@ import { expect, test as base } from '@playwright/test';
 
 import { startServer, stopServer } from './support/app';
 import { pace, waitFor } from '../test/support/wait';
-import { addSource, demoEndpoint, SEEDED_ADMIN, shows, signIn, sourceRow, visible } from './support/steps';
+import {
+  addSource,
+  demoEndpoint,
+  endpointServes,
+  SEEDED_ADMIN,
+  shows,
+  signIn,
+  sourceRow,
+  visible,
+} from './support/steps';
 
 /** Processes whose command line names the data directory (the server, or a CLI it started). */
 function processesUsing(dataDir: string): number {
@@ -65,20 +74,40 @@ test('a job running when the server dies is marked interrupted on the next start
   }
 });
 
-test('05.1 the guarded service keeps serving while the dashboard is down and restarts, and no failover happens', async ({
+test('05.1 and 13.5 the guarded service keeps serving while the dashboard is down and restarts, and no failover happens; the demo’s embedded store runs on untouched', async ({
   browser,
 }) => {
-  const env = { ...SEEDED_ADMIN, LIFELINE_DEMO: '1' };
+  // The demo on the embedded store, as it runs where etcd is not installed.
+  const env = { ...SEEDED_ADMIN, LIFELINE_DEMO: '1', LIFELINE_DEMO_COORDINATION: 'store' };
   let server = await startServer(env);
   try {
     let page = await (await browser.newContext({ baseURL: server.url })).newPage();
     await signIn(page);
     await page.goto('/nodes');
-    const demoA = () =>
-      page.getByRole('region', { name: 'Group demo-notes' }).getByRole('article', { name: 'Node demo-a' });
+    const group = () => page.getByRole('region', { name: 'Group demo-notes' });
+    const demoA = () => group().getByRole('article', { name: 'Node demo-a' });
     await waitFor('demo-a to serve', shows(demoA(), 'Serving'), 60_000);
+    // The page is not live for this: read it again until the move is done.
+    await waitFor(
+      'the demo group to move to its store',
+      async () => {
+        await page.reload();
+        return ((await group().textContent()) ?? '').includes('coordinated on etcd');
+      },
+      60_000,
+    );
     const endpoint = await demoEndpoint(page);
+    // The move ends with the endpoint replaced by one that follows the leader key.
+    const endpointPid = path.join(server.dataDir, 'run', 'endpoint-demo-notes.pid');
+    await waitFor(
+      'the endpoint to follow the leader key and serve',
+      async () =>
+        readFileSync(`/proc/${readFileSync(endpointPid, 'utf8')}/cmdline`, 'utf8').includes('--etcd') &&
+        (await endpointServes(endpoint)),
+      30_000,
+    );
     await page.context().close();
+    const storePid = readFileSync(path.join(server.dataDir, 'run', 'demo-store.pid'), 'utf8');
 
     // Writes through the endpoint, every 50 ms, for the whole outage of the dashboard and well past the 6 s lease:
     // every one of them is acknowledged.
@@ -101,6 +130,9 @@ test('05.1 the guarded service keeps serving while the dashboard is down and res
     expect(ok).toBeGreaterThan(0);
 
     server = await startServer(env, server.dataDir);
+    // The store is its own process: the dashboard's death and start did not touch it.
+    expect(readFileSync(path.join(server.dataDir, 'run', 'demo-store.pid'), 'utf8')).toBe(storePid);
+    expect(readFileSync(`/proc/${storePid}/cmdline`, 'utf8')).toContain('store');
     page = await (await browser.newContext({ baseURL: server.url })).newPage();
     await signIn(page);
     await page.goto('/nodes');

@@ -21,12 +21,13 @@ function pidFile(name: string): string {
   return path.join(runDir(), `${name}.pid`);
 }
 
-export function daemonPid(name: string): number | null {
+/** The daemon `name`'s pid while it runs: `program` is what its command line holds (the CLI's path by default). */
+export function daemonPid(name: string, program = cliPath()): number | null {
   try {
     const pid = Number(readFileSync(pidFile(name), 'utf8'));
     process.kill(pid, 0);
-    // A reused pid would not be running our CLI.
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cliPath()) ? pid : null;
+    // A reused pid would not be running that program.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program) ? pid : null;
   } catch {
     return null;
   }
@@ -44,13 +45,15 @@ export function daemonArgs(name: string): string[] | null {
   }
 }
 
-/** Starts `lifeline <args>` detached unless it already runs; its output goes to <data>/run/<name>.log. */
-export function ensureDaemon(name: string, args: string[]): { pid: number; started: boolean } {
-  const running = daemonPid(name);
+/** Starts `lifeline <args>` (or `program <args>`) detached unless it already runs; its output goes to
+ *  <data>/run/<name>.log. */
+export function ensureDaemon(name: string, args: string[], program?: string): { pid: number; started: boolean } {
+  const running = daemonPid(name, program);
   if (running) return { pid: running, started: false };
   mkdirSync(runDir(), { recursive: true, mode: 0o700 });
   const log = openSync(path.join(runDir(), `${name}.log`), 'a', 0o600);
-  const child = spawn(process.execPath, [cliPath(), ...args], {
+  const [command, argv] = program ? [program, args] : [process.execPath, [cliPath(), ...args]];
+  const child = spawn(command, argv, {
     detached: true,
     stdio: ['ignore', log, log],
     env: childEnv({ LIFELINE_EXIT_WITH_PARENT: undefined }),

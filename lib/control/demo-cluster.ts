@@ -1,6 +1,7 @@
 // The demo cluster that `npm start` runs unless LIFELINE_DEMO=0: two nodes (agents as detached child processes,
 // each with its own directory under <data>/demo) guarding the notes service shipped with the project, a stable
-// endpoint in front, a steady write load through it, a backup plan and the failover group, all registered.
+// endpoint in front, a steady write load through it, a backup plan and the failover group, all registered; the
+// group then moves to its own coordination store (demo-coordination.ts: one etcd member, or the embedded store).
 // Ports are picked free on first start and kept while they stay free.
 import 'server-only';
 
@@ -15,12 +16,15 @@ import { db } from '../db/client';
 import { failoverGroups, nodes, plans, sources, type NodeRow } from '../db/schema';
 import { freePort } from '../engine/free-port';
 import { daemonPid, ensureDaemon, portFree, stopDaemon, waitForPort } from './daemons';
-import { createFailoverGroup, primaryServicePid, startGroup } from './failover';
+import { ensureDemoStore } from './demo-coordination';
+import { createFailoverGroup, migrateToEtcd, primaryServicePid, startGroup } from './failover';
 import { agentConfig, registerNode, type NodeCredentials } from './node-registry';
 
 export const DEMO_GROUP = 'demo-notes';
 /** In order of priority: demo-a starts as primary. */
 const DEMO_NODES = ['demo-a', 'demo-b'];
+/** How long the demo group may take to have a primary that can move to the demo's store. */
+const MOVE_TIMEOUT_MS = 60_000;
 
 export function demoEnabled(): boolean {
   return process.env.LIFELINE_DEMO !== '0';
@@ -116,10 +120,25 @@ export async function ensureDemoCluster(): Promise<void> {
       .get();
   }
   ensureDemoPlan();
+  const coordinated = await ensureDemoStore();
   const load = new WriteLoad(`http://${group.endpointHost}:${group.endpointPort}`, { intervalMs: 100 });
   await startGroup(group.id, load);
   await waitForPort(group.endpointHost, group.endpointPort);
   load.start();
+  if (coordinated && group.coordination !== 'etcd') await moveDemoGroup(group.id);
+}
+
+/** Moves the demo group to its store once a member serves (the dashboard's coordinator picks the first primary).
+ *  A move cut short is finished at the next start. */
+async function moveDemoGroup(groupId: string): Promise<void> {
+  const deadline = Date.now() + MOVE_TIMEOUT_MS;
+  for (;;) {
+    const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!;
+    const moved = await migrateToEtcd(group);
+    if (moved.ok) return;
+    if (Date.now() > deadline) throw new Error(`the demo group did not move to its store: ${moved.error}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** A scheduled backup of the demo's data (both nodes' databases, found by their SQLite header). */
