@@ -212,6 +212,73 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(event?.rpoMs).toBe(0);
   }, 120_000);
 
+  it('13.3 a drill on etcd is an intention: the standby runs it and writes its result, which the dashboard records; the primary refuses one; one that ends while the dashboard’s side is down is recorded once it is back', async () => {
+    const { runDrill, startGroup, stopGroup } = await import('@/lib/control/failover');
+    const { drillOnEtcd, etcdControl, etcdLeader, importDrills } = await import('@/lib/control/etcd');
+    const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');
+    const { DRILLS_PREFIX, groupPrefix } = await import('@/lib/engine/coordination/group-keys');
+    const { db } = await import('@/lib/db/client');
+    const { drills } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    // The holder of the key, once the tiles name it too (the dashboard picks a standby from what they show).
+    const primary = await waitFor(
+      'the tiles to name the holder of the key',
+      async () => {
+        const holder = (await etcdLeader(groupId))?.nodeId;
+        return holder && (await group()).primaryNodeId === holder && holder;
+      },
+      20_000,
+    );
+    const standby = started.find((a) => a.nodeId !== primary)!.nodeId;
+    await waitFor(
+      'the standby to hold data',
+      async () => (await (await agentOf(standby)).status()).data.dataTime,
+      30_000,
+    );
+    const rows = () => db().select().from(drills).where(eq(drills.groupId, groupId)).all();
+    const before = rows().length;
+
+    const result = await runDrill(groupId, standby);
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const recorded = rows().slice(before);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ nodeId: standby, ok: true, error: null });
+    expect(recorded[0].intentId).toMatch(/^[0-9a-f]{16}$/);
+    expect(recorded[0].timeToReadyMs).toBeGreaterThan(0);
+    expect((await group()).restoreTestedAt).toBeGreaterThanOrEqual(recorded[0].startedAt);
+    // The primary, named in an intention, refuses: its service is the one that serves.
+    const refused = await drillOnEtcd(await group(), primary);
+    expect(refused).toMatchObject({ nodeId: primary, ok: false, error: expect.stringMatching(/serves as primary/) });
+
+    // Asked, then the dashboard's side goes down before the result: it is recorded when the group starts again.
+    const control = etcdControl()!;
+    const store = new EtcdStore({
+      endpoints: control.endpoints,
+      prefix: groupPrefix(control.root, groupId),
+      auth: { username: 'root', password: control.rootPassword! },
+    });
+    try {
+      const known = new Set((await store.list(DRILLS_PREFIX)).keys());
+      const pending = await drillOnEtcd(await group(), standby, 0);
+      expect(pending).toHaveProperty('pending');
+      await stopGroup(groupId);
+      await waitFor(
+        'the standby to write its result',
+        async () => [...(await store.list(DRILLS_PREFIX)).keys()].some((id) => !known.has(id)),
+        60_000,
+      );
+      const count = rows().length;
+      await startGroup(groupId);
+      await waitFor('the drill to be recorded', () => rows().length === count + 1, 20_000);
+      expect(rows().at(-1)).toMatchObject({ nodeId: standby, ok: true });
+      // Read again: recorded once.
+      expect(await importDrills(await group())).toBe(0);
+    } finally {
+      store.close();
+    }
+  }, 150_000);
+
   it('13.7 timings saved for a running group on etcd reach both members with no failover; the primary keeps its lease’s TTL until its next leadership', async () => {
     const { saveGroupTimings, switchover } = await import('@/lib/control/failover');
     const { etcdLeader } = await import('@/lib/control/etcd');

@@ -16,6 +16,9 @@ import { EtcdStore } from '../engine/coordination/etcd-store';
 import {
   CONFIG_KEY,
   DEFAULT_ETCD_ROOT,
+  DRILL_INTENT_KEY,
+  drillRecordSchema,
+  DRILLS_PREFIX,
   GROUP_SETTINGS_DEFAULTS,
   groupPrefix,
   HISTORY_PREFIX,
@@ -38,6 +41,7 @@ import { sealForNode, sealGroupKey } from '../engine/nodes/group-key';
 import { dataDir } from '../config';
 import { db } from '../db/client';
 import { failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
+import { type DrillOutcome, recordDrill } from './drills';
 import { publish } from './events';
 import { agentOf, nodeNames } from './node-registry';
 import { notify } from './notify';
@@ -481,6 +485,72 @@ async function askMembers(
     await new Promise((r) => setTimeout(r, 200));
   }
   return { ok: false, error: `it did not happen within ${Math.round(timeoutMs / 1000)} s` };
+}
+
+/** How long the dashboard waits for a drill's result (a drill restores the newest shipped data and starts the
+ *  service on a scratch port); a later result is recorded when it is read. */
+const DRILL_WAIT_MS = 120_000;
+
+/** A DR drill on etcd, as an intention: `nodeId` runs it (a primary refuses) and writes its result, which is
+ *  recorded here (once: importDrills skips it). `pending` when no result came within the wait: it is recorded
+ *  when it is read later. */
+export async function drillOnEtcd(
+  group: FailoverGroup,
+  nodeId: string,
+  timeoutMs = DRILL_WAIT_MS,
+): Promise<DrillOutcome | { pending: string }> {
+  const s = groupStoreOf(group.id);
+  if (!s) return { pending: 'etcd is not set up' };
+  const id = randomBytes(8).toString('hex');
+  const intent: SwitchoverIntent = { id, to: nodeId, at: Date.now() };
+  await s.put(DRILL_INTENT_KEY, JSON.stringify(intent));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await s.get(DRILLS_PREFIX + id).catch(() => null);
+    const outcome = text ? drillOutcome(id, text) : null;
+    if (outcome) {
+      recordDrill(group, outcome);
+      return outcome;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    pending: `${nodeNames().get(nodeId) ?? nodeId} wrote no result within ${Math.round(timeoutMs / 1000)} s: it is recorded when it does`,
+  };
+}
+
+/** A drill result as a member wrote it, if it is well-formed and from a member that is the one it names. */
+function drillOutcome(intentId: string, text: string): DrillOutcome | null {
+  try {
+    const r = drillRecordSchema.parse(JSON.parse(text));
+    return {
+      nodeId: r.node,
+      ok: r.ok,
+      snapshotId: r.snapshot,
+      dataTime: r.dataTime,
+      timeToReadyMs: r.timeToReadyMs,
+      error: r.error ?? null,
+      startedAt: r.startedAt,
+      intentId,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Records the drills the group's members wrote on etcd that are not recorded yet (those that ended while the
+ *  dashboard was down or waited no longer). Returns how many it recorded. */
+export async function importDrills(group: FailoverGroup): Promise<number> {
+  const s = groupStoreOf(group.id);
+  if (!s) return 0;
+  const members = new Set(membersOf(group.id).map((n) => n.id));
+  let recorded = 0;
+  for (const [id, text] of await s.list(DRILLS_PREFIX)) {
+    const outcome = drillOutcome(id, text);
+    // Only a member's drill of the group counts.
+    if (outcome && members.has(outcome.nodeId) && recordDrill(group, outcome)) recorded++;
+  }
+  return recorded;
 }
 
 /** When each group on etcd was last reported as having no candidate (one alert per group every ten minutes). */

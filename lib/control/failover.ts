@@ -16,15 +16,7 @@ import { DEFAULT_DETECTOR, probeHttp, probeTcp } from '../engine/nodes/health-pr
 import { groupRepositoryPassword } from '../engine/nodes/tenants';
 import type { WriteLoad } from '../demo/write-load';
 import { db } from '../db/client';
-import {
-  drills,
-  failoverEvents,
-  failoverGroups,
-  groupMembers,
-  nodeEvents,
-  nodes,
-  type FailoverGroup,
-} from '../db/schema';
+import { failoverEvents, failoverGroups, groupMembers, nodeEvents, nodes, type FailoverGroup } from '../db/schema';
 import { forgetGoneLocks } from './agent-storage';
 import { forgetGoneObjects } from './node-quota';
 import { daemonArgs, ensureDaemon, runDir, stopDaemon } from './daemons';
@@ -34,12 +26,15 @@ import {
   setMaintenanceOnEtcd,
   endpointEtcdArgs,
   etcdLeader,
+  drillOnEtcd,
+  importDrills,
   importHistory,
   moveGroupToEtcd,
   requestSwitchover,
   resealGroupKey,
   writeTimingsToEtcd,
 } from './etcd';
+import { type DrillOutcome, recordDrill } from './drills';
 import { ConflictError } from './errors';
 import { publish } from './events';
 import { nodeLive, type NodeLive } from './node-live';
@@ -206,6 +201,7 @@ export async function startGroup(
       console.error(`could not read ${group.name}'s history on etcd:`, err),
     );
     runtime.timers.push(intervalTimer(() => importHistory(group, measure), 2000));
+    runtime.timers.push(intervalTimer(() => importDrills(group), 5000));
     runtime.timers.push(intervalTimer(() => checkCandidates(group), 5000));
   }
   runtime.timers.push(
@@ -434,7 +430,8 @@ export async function setMaintenance(groupId: string, on: boolean): Promise<void
 }
 
 /** A DR drill on a standby (the healthiest with data, or the node given): restore the newest shipped data into a
- *  scratch place, start the service there, time it until healthy, tear it down. */
+ *  scratch place, start the service there, time it until healthy, tear it down. On etcd it is an intention the
+ *  member acts on (drillOnEtcd); the dashboard only records what it wrote. */
 export async function runDrill(
   groupId: string,
   nodeId: string | null,
@@ -447,45 +444,43 @@ export async function runDrill(
   );
   const target = candidates.sort((a, b) => (b.dataTime ?? 0) - (a.dataTime ?? 0))[0];
   const startedAt = Date.now();
-  let result: { ok: boolean; snapshot: string | null; dataTime: number | null; timeToReadyMs: number; error?: string };
-  if (!target)
-    result = { ok: false, snapshot: null, dataTime: null, timeToReadyMs: 0, error: 'no healthy standby to drill on' };
-  else {
+  const failed = (error: string): DrillOutcome => ({
+    nodeId: target?.nodeId ?? '',
+    ok: false,
+    snapshotId: null,
+    dataTime: null,
+    timeToReadyMs: null,
+    error,
+    startedAt,
+  });
+  let outcome: DrillOutcome;
+  if (!target) outcome = failed('no healthy standby to drill on');
+  else if (runtime.group.coordination === 'etcd') {
+    // Recorded as it is read.
+    const asked = await drillOnEtcd(runtime.group, target.nodeId);
+    if ('pending' in asked) return { ok: false, error: asked.pending };
+    return asked.ok
+      ? { ok: true, timeToReadyMs: asked.timeToReadyMs ?? undefined }
+      : { ok: false, error: asked.error ?? undefined };
+  } else {
     const client = runtime.coordinator.client(target.nodeId)!;
-    result = await client.drill().catch((err: Error) => ({
-      ok: false,
-      snapshot: null,
-      dataTime: null,
-      timeToReadyMs: Date.now() - startedAt,
-      error: err.message,
-    }));
+    outcome = await client.drill().then(
+      (r): DrillOutcome => ({
+        nodeId: target.nodeId,
+        ok: r.ok,
+        snapshotId: r.snapshot,
+        dataTime: r.dataTime,
+        timeToReadyMs: r.timeToReadyMs,
+        error: r.error ?? null,
+        startedAt,
+      }),
+      (err: Error) => failed(err.message),
+    );
   }
-  db()
-    .insert(drills)
-    .values({
-      groupId,
-      nodeId: target?.nodeId ?? '',
-      ok: result.ok,
-      snapshotId: result.snapshot,
-      dataTime: result.dataTime,
-      timeToReadyMs: result.ok ? result.timeToReadyMs : null,
-      error: result.error ?? null,
-      startedAt,
-    })
-    .run();
-  if (result.ok)
-    db().update(failoverGroups).set({ restoreTestedAt: Date.now() }).where(eq(failoverGroups.id, groupId)).run();
-  else
-    notify({
-      type: 'drill-failed',
-      group: runtime.group.name,
-      node: target
-        ? (db().select().from(nodes).where(eq(nodes.id, target.nodeId)).get()?.name ?? target.nodeId)
-        : 'none',
-      error: result.error ?? 'unknown',
-    });
-  publish({ type: 'drill', groupId, ok: result.ok });
-  return result.ok ? { ok: true, timeToReadyMs: result.timeToReadyMs } : { ok: false, error: result.error };
+  recordDrill(runtime.group, outcome);
+  return outcome.ok
+    ? { ok: true, timeToReadyMs: outcome.timeToReadyMs ?? undefined }
+    : { ok: false, error: outcome.error ?? undefined };
 }
 
 /** The pid of the service the group's primary runs (the demo's "Fail primary" kills it). */

@@ -50,6 +50,8 @@ export const drills = sqliteTable('drills', {
   timeToReadyMs: integer('time_to_ready_ms'),
   error: text('error'),
   startedAt: integer('started_at').notNull(),
+  /** On etcd, the drill intention's id: its result is recorded once, however often it is read. */
+  intentId: text('intent_id').unique(),
 });
 
 export type FailoverEvent = typeof failoverEvents.$inferSelect;

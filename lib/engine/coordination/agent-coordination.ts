@@ -7,11 +7,15 @@
 // keeps the same deadline itself, so an agent that merely cannot reach etcd stops its service in time too.
 // A service that fails (it exits, or fails `downAfter` health checks) gives up the key at once, and this node
 // stays out of the next election for two TTLs, so that a standby takes over instead of a restart in place.
+import type { DrillResult } from '../nodes/agent-protocol';
 import { membersConfirmNotPrimary } from '../nodes/failsafe';
 import { openGroupKey } from '../nodes/group-key';
 import { EtcdStore } from './etcd-store';
 import {
   CONFIG_KEY,
+  DRILL_INTENT_KEY,
+  DRILLS_PREFIX,
+  type DrillRecord,
   groupPrefix,
   NODE_GROUP_KEY,
   nodePrefix,
@@ -75,6 +79,8 @@ export interface CoordinatedNode {
   setGroup(group: GroupView | null): void;
   /** Told of every outcome worth a line in the agent's log. */
   log(message: string): void;
+  /** A DR drill on this node, from the group's newest shipped data (it only reads it). */
+  drill(): Promise<DrillResult>;
 }
 
 /** A failed service keeps its node out of elections this many TTLs. */
@@ -136,6 +142,9 @@ export class AgentCoordination {
   /** A switchover this node hands over in, and the last intention it acted on. */
   private handingOver = false;
   private handledIntent: string | null = null;
+  /** The last drill intention acted on, and whether a drill runs now. */
+  private handledDrill: string | null = null;
+  private drilling = false;
   /** A step-down under way. */
   private losing: Promise<void> | null = null;
   /** What the last tick did, and when the loop last reached etcd. */
@@ -328,6 +337,7 @@ export class AgentCoordination {
       if (wasLeader) this.paused = (await within(this.readMaintenance(), this.renewMs / 2)) ?? this.paused;
       this.lastError = null;
       await this.followIntent();
+      await this.followDrillIntent();
       // Out of maintenance, a primary whose service is down gives the key up, as it would have at the failure.
       if (this.isLeader && !this.paused && !this.handingOver && this.starting === 0 && !this.node.serving()) {
         this.downTicks += 1;
@@ -509,16 +519,21 @@ export class AgentCoordination {
     }
   }
 
+  /** The intention under `key`, if there is a well-formed one. */
+  private async readIntent(key: string): Promise<SwitchoverIntent | null> {
+    const text = await this.groupStore?.get(key);
+    if (!text) return null;
+    try {
+      return switchoverIntentSchema.parse(JSON.parse(text));
+    } catch {
+      return null;
+    }
+  }
+
   /** Whether an admin forced a failover to this node just now (an intention naming it, fresh, not acted on). */
   private async forcedHere(): Promise<boolean> {
-    const text = await this.groupStore?.get(FORCE_INTENT_KEY);
-    if (!text) return false;
-    let intent: SwitchoverIntent;
-    try {
-      intent = switchoverIntentSchema.parse(JSON.parse(text));
-    } catch {
-      return false;
-    }
+    const intent = await this.readIntent(FORCE_INTENT_KEY);
+    if (!intent) return false;
     if (intent.to !== this.nodeId || intent.id === this.handledIntent) return false;
     if (Math.abs(Date.now() - intent.at) > INTENT_FRESH_MS) return false;
     this.handledIntent = intent.id;
@@ -529,14 +544,8 @@ export class AgentCoordination {
   /** As primary: a switchover the dashboard asks for, once per intention, and only a fresh one. */
   private async followIntent(): Promise<void> {
     if (!this.isLeader || this.handingOver || !this.groupStore) return;
-    const text = await this.groupStore.get(SWITCHOVER_INTENT_KEY);
-    if (!text) return;
-    let intent: SwitchoverIntent;
-    try {
-      intent = switchoverIntentSchema.parse(JSON.parse(text));
-    } catch {
-      return;
-    }
+    const intent = await this.readIntent(SWITCHOVER_INTENT_KEY);
+    if (!intent) return;
     if (intent.id === this.handledIntent || Math.abs(Date.now() - intent.at) > INTENT_FRESH_MS) return;
     this.handledIntent = intent.id;
     if (intent.to === this.nodeId) return;
@@ -544,6 +553,64 @@ export class AgentCoordination {
     void this.handOver(intent).finally(() => {
       this.handingOver = false;
     });
+  }
+
+  /** A drill the dashboard asks of this node, once per intention and only a fresh one: run beside the loop (a
+   *  drill takes as long as a restore), its result written for the dashboard. A primary refuses: drills run on a
+   *  standby, never touching the service that serves. */
+  private async followDrillIntent(): Promise<void> {
+    if (this.drilling || !this.groupStore) return;
+    const intent = await this.readIntent(DRILL_INTENT_KEY);
+    if (!intent) return;
+    if (intent.to !== this.nodeId || intent.id === this.handledDrill) return;
+    if (Math.abs(Date.now() - intent.at) > INTENT_FRESH_MS) return;
+    this.handledDrill = intent.id;
+    const store = this.groupStore;
+    const startedAt = Date.now();
+    const write = (record: DrillRecord) =>
+      store
+        .put(DRILLS_PREFIX + intent.id, JSON.stringify(record))
+        .catch((err: Error) => this.node.log(`could not write the drill's result: ${err.message}`));
+    if (this.isLeader) {
+      await write({
+        node: this.nodeId,
+        ok: false,
+        snapshot: null,
+        dataTime: null,
+        timeToReadyMs: 0,
+        error: 'this node serves as primary: a drill runs on a standby',
+        startedAt,
+      });
+      return;
+    }
+    this.drilling = true;
+    this.node.log('a drill was asked of this node: restoring the newest shipped data on a scratch port');
+    void this.node
+      .drill()
+      .catch(
+        (err: Error): DrillResult => ({
+          ok: false,
+          snapshot: null,
+          dataTime: null,
+          timeToReadyMs: Date.now() - startedAt,
+          error: err.message,
+          leftRunning: false,
+        }),
+      )
+      .then((r) =>
+        write({
+          node: this.nodeId,
+          ok: r.ok,
+          snapshot: r.snapshot,
+          dataTime: r.dataTime,
+          timeToReadyMs: r.timeToReadyMs,
+          ...(r.error ? { error: r.error.slice(0, 2000) } : {}),
+          startedAt,
+        }),
+      )
+      .finally(() => {
+        this.drilling = false;
+      });
   }
 
   /** Hands the key to `intent.to`: the endpoints hold clients and the other members wait; the service stops and

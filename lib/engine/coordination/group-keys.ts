@@ -2,12 +2,13 @@
 //   nodes/<node id>/group          the id of the group the node is in (written by the dashboard)
 //   groups/<id>/config             the group's members and timings (GroupSettings; written by the dashboard)
 //   groups/<id>/keys/<node id>     the group key, sealed with that member's secret (group-key.ts)
-//   groups/<id>/intent/...         what the dashboard asks for (a switchover), never an order a node must obey
+//   groups/<id>/intent/...         what the dashboard asks for (a switchover, a drill), never an order a node must obey
 //   groups/<id>/run/leader         the leader key: the primary's node id, under its lease; create_revision = token
 //   groups/<id>/run/primary-position  the primary's replication position, as it last published it
 //   groups/<id>/run/members/<id>   each live member's published state, under its own lease
 //   groups/<id>/run/history/<token>  each leadership as its holder began to serve (FailoverHistory), for the
 //                                  dashboard to record, also when it was down at the time
+//   groups/<id>/run/drills/<id>    each drill's result, by the intention's id, written by the member that ran it
 // A node's etcd user reads its group's prefix and its own nodes/ key, and writes only under run/.
 import { z } from 'zod';
 
@@ -27,6 +28,10 @@ export const SWITCHOVER_INTENT_KEY = 'intent/switchover';
 export const MAINTENANCE_KEY = 'intent/maintenance';
 /** A failover an admin forces to one member when none qualifies (it may lose data): {"id", "to", "at"}. */
 export const FORCE_INTENT_KEY = 'intent/force';
+/** A DR drill the dashboard asks of one standby: {"id", "to", "at"} (SwitchoverIntent's shape). */
+export const DRILL_INTENT_KEY = 'intent/drill';
+/** Each drill's result, written by the member that ran it (or refused it), by the intention's id: DrillRecord. */
+export const DRILLS_PREFIX = 'run/drills/';
 /** What became of an intention, by its id, when it did not happen: {"ok": false, "error"}. */
 export const intentResultName = (id: string) => `run/intents/${id}`;
 
@@ -36,6 +41,19 @@ export const switchoverIntentSchema = z.object({
   at: z.number().int(),
 });
 export type SwitchoverIntent = z.infer<typeof switchoverIntentSchema>;
+
+/** A drill's result as its member writes it under DRILLS_PREFIX. */
+export const drillRecordSchema = z.object({
+  node: z.string().min(1).max(64),
+  ok: z.boolean(),
+  snapshot: z.string().max(128).nullable(),
+  dataTime: z.number().int().nullable(),
+  timeToReadyMs: z.number().int().nonnegative(),
+  error: z.string().max(2000).optional(),
+  /** When the member began it (its clock). */
+  startedAt: z.number().int(),
+});
+export type DrillRecord = z.infer<typeof drillRecordSchema>;
 /** History keys sort by token: zero-padded. */
 export const historyKeyName = (token: string) => HISTORY_PREFIX + token.padStart(20, '0');
 

@@ -247,6 +247,7 @@ export class Agent {
             console.error(`${this.config.node}: could not follow its group: ${err.message}`),
           ),
         log: (message) => console.error(`${this.config.node}: ${message}`),
+        drill: () => this.drill(),
       },
       watchdog,
       incumbent,
