@@ -3,6 +3,10 @@
 // leader key has one holder at a time, is taken over only once its lease is gone, with a token that only grows;
 // node credentials reach their own group's keys only. etcd's leadership also outlives the loss of one member of
 // three; the embedded store's outlives a restart of its process.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
 import { Etcd3, Range } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,7 +14,7 @@ import { enableAuth, grantPrefix } from '@/lib/engine/coordination/etcd-access';
 import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
 import { killMember, restartMember, startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
-import { tempDir } from './helpers';
+import { CLI, tempDir } from './helpers';
 import { type RunningStore, startStore } from './support/embedded-store';
 import { waitFor } from './support/wait';
 
@@ -133,9 +137,18 @@ describe.each(BACKENDS)('$item the leader key on $name', (backend) => {
   );
 
   it.runIf(backend.name === 'the embedded store')(
-    '13.5 a restart of the store (killed) keeps the holder, its token and every key; the lease runs a full TTL again, and tokens only grow',
+    '13.5 a restart of the store (killed) keeps the holder, its token and every key; the lease runs a full TTL again, and tokens only grow; its files are the owner’s alone, and a second store on them is refused',
     async () => {
       const embedded = server.embedded!;
+      // Its state holds password hashes: the owner's alone. One process per state directory.
+      expect(statSync(embedded.dir).mode & 0o777).toBe(0o700);
+      for (const f of readdirSync(embedded.dir)) expect(statSync(path.join(embedded.dir, f)).mode & 0o777).toBe(0o600);
+      const second = spawnSync(process.execPath, [CLI, 'store', '--dir', embedded.dir, '--listen', '127.0.0.1:0'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(second.status).not.toBe(0);
+      expect(second.stderr).toMatch(/locked/);
       const a = store('/groups/g5/');
       const held = (await a.campaign('leader', 'node-a', TTL))!;
       await a.put('intent/maintenance', 'on');
@@ -205,6 +218,26 @@ describe.each(BACKENDS)('$item a node’s credentials on $name', (backend) => {
     }
     await expect(as('/groups/g2/', 'node-a', 'node-a secret').get('leader')).rejects.toThrow(/permission denied/);
     await expect(as('/groups/g1/', 'intruder', 'secret').get('leader')).rejects.toThrow();
+    // Nor tie a key of its own to another group's leader lease (to keep it alive, or to stand in its revoke): lease
+    // ids are no secret.
+    const bClient = new Etcd3({ hosts: server.endpoints, auth: { username: 'node-b', password: 'node-b secret' } });
+    const aClient = new Etcd3({ hosts: server.endpoints, auth: { username: 'node-a', password: 'node-a secret' } });
+    try {
+      const bLease = bClient.lease(5, { autoKeepAlive: false });
+      bLease.on('lost', () => undefined);
+      await bLease.put('/groups/g2/run/members/node-b').value('1');
+      const id = await bLease.grant();
+      await expect(aClient.put('/groups/g1/run/borrowed').value('x').lease(id).exec()).rejects.toThrow(
+        /permission denied/,
+      );
+      expect(await aClient.get('/groups/g1/run/borrowed').string()).toBeNull();
+      expect(Number((await bLease.keepaliveOnce()).TTL)).toBeGreaterThan(0);
+      await bLease.revoke();
+      expect(await bClient.get('/groups/g2/run/members/node-b').string()).toBeNull();
+    } finally {
+      aClient.close();
+      bClient.close();
+    }
     // Without credentials, nothing at all.
     const anonymous = new EtcdStore({ endpoints: server.endpoints, prefix: '/groups/g1/' });
     stores.push(anonymous);
