@@ -145,6 +145,14 @@ export const store: Daemon = async (v, out, signal) => {
   if (typeof v.dir !== 'string' || typeof v.listen !== 'string')
     throw new EngineError('invalid-argument', 'usage: lifeline store --dir DIR --listen HOST:PORT');
   const listen = hostPort(v.listen, '--listen');
+  // It speaks plain gRPC: on a machine's own loopback, not on a network.
+  if (!['127.0.0.1', 'localhost', '::1'].includes(listen.host))
+    out.notice(
+      { type: 'warning', message: 'listening beyond loopback' },
+      `warning: the store listens on ${listen.host} without TLS: anyone who reaches it sees passwords and tokens in transit; keep it on 127.0.0.1`,
+    );
+  // Its files hold password hashes: the owner's alone.
+  process.umask(0o077);
   const server = new EmbeddedStore({ dir: v.dir, host: listen.host, port: listen.port });
   const port = await server.start();
   out.result(

@@ -92,6 +92,8 @@ async function ensureNode(name: string): Promise<NodeRow> {
 
 export async function ensureDemoCluster(): Promise<void> {
   if (!demoEnabled()) return;
+  // First: its ports are kept from the first start, before the nodes pick free ones.
+  const coordinated = await ensureDemoStore();
   const members = [];
   for (const name of DEMO_NODES) {
     const node = await ensureNode(name);
@@ -120,7 +122,6 @@ export async function ensureDemoCluster(): Promise<void> {
       .get();
   }
   ensureDemoPlan();
-  const coordinated = await ensureDemoStore();
   const load = new WriteLoad(`http://${group.endpointHost}:${group.endpointPort}`, { intervalMs: 100 });
   await startGroup(group.id, load);
   await waitForPort(group.endpointHost, group.endpointPort);

@@ -5,8 +5,9 @@
 // its state in SQLite, written before each answer: a restart keeps every key and the revision (the fencing tokens
 // only ever grow), and gives every lease a full TTL again, as an etcd leader change does. It is one process on one
 // machine: it makes no claim to survive that machine's loss. Where etcd is installed, use etcd.
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 
 import * as grpc from '@grpc/grpc-js';
@@ -51,6 +52,8 @@ const MIN_TTL = 1;
 const MAX_TTL = 9_000_000_000;
 /** How often expired leases are swept. */
 const SWEEP_MS = 100;
+/** An auth token unused this long ends (etcd's simple tokens last five minutes). */
+const TOKEN_IDLE_MS = 5 * 60_000;
 
 function protoPath(): string {
   // etcd's own definition of its API, as the etcd3 client ships it.
@@ -80,10 +83,13 @@ function hashPassword(password: string): string {
   return `${salt.toString('hex')}:${scryptSync(password, salt, 32).toString('hex')}`;
 }
 
-function passwordMatches(password: string, stored: string): boolean {
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
+
+/** Off the event loop's thread: a flood of sign-ins must not hold up keep-alives. */
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
   const [salt, hash] = stored.split(':');
   const expected = Buffer.from(hash, 'hex');
-  return timingSafeEqual(scryptSync(password, Buffer.from(salt, 'hex'), expected.length), expected);
+  return timingSafeEqual(await scryptAsync(password, Buffer.from(salt, 'hex'), expected.length), expected);
 }
 
 export interface EmbeddedStoreOptions {
@@ -99,14 +105,22 @@ export class EmbeddedStore {
   private readonly server = new grpc.Server();
   /** Lease id → its TTL (seconds) and when it runs out (monotonic ms). */
   private readonly leases = new Map<string, { ttl: number; expires: number }>();
-  /** Auth token → user name; tokens live as long as the process (clients authenticate again after a restart). */
-  private readonly tokens = new Map<string, string>();
+  /** Auth token → its user and when it was last used (monotonic ms). A token idle for TOKEN_IDLE_MS ends, as
+   *  do all at a restart: the client authenticates again. */
+  private readonly tokens = new Map<string, { user: string; used: number }>();
+  /** What an unknown user's password is checked against: the same work as for a known one. */
+  private readonly decoy = hashPassword(randomBytes(16).toString('hex'));
   private readonly memberId: string;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    this.db = new Database(path.join(options.dir, 'store.db'));
+    // It holds password hashes: the owner's alone, whatever the umask made of a directory that was there.
+    chmodSync(options.dir, 0o700);
+    const file = path.join(options.dir, 'store.db');
+    this.db = new Database(file);
+    // One process per state directory: a second one fails here with "database is locked".
+    this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`
@@ -118,6 +132,7 @@ export class EmbeddedStore {
       CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, perms TEXT NOT NULL);
       INSERT OR IGNORE INTO meta VALUES ('revision', '1'), ('auth', 'off'), ('next-lease', '1');
     `);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     if (!this.meta('member')) this.setMeta('member', String(BigInt(`0x${randomBytes(7).toString('hex')}`)));
     this.memberId = this.meta('member')!;
     // After a restart every lease runs a full TTL again: its holder may have renewed just before the stop.
@@ -191,14 +206,18 @@ export class EmbeddedStore {
     const impl: grpc.UntypedServiceImplementation = {};
     for (const method of methods) {
       impl[method] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const fail = (err: unknown) => {
+          if (err instanceof StoreError) callback({ code: err.code, details: err.message });
+          else callback({ code: grpc.status.INTERNAL, details: `etcdserver: ${(err as Error).message}` });
+        };
         try {
           // biome-ignore lint/suspicious/noExplicitAny: dispatch by the RPC's name.
           const fn = (this as any)[`rpc${method}`] as (req: unknown, user: string | null) => unknown;
           const user = method === 'Authenticate' ? null : this.caller(call.metadata);
-          callback(null, fn.call(this, call.request, user));
+          // Every method answers at once but Authenticate, whose password check runs off this thread.
+          Promise.resolve(fn.call(this, call.request, user)).then((answer) => callback(null, answer), fail);
         } catch (err) {
-          if (err instanceof StoreError) callback({ code: err.code, details: err.message });
-          else callback({ code: grpc.status.INTERNAL, details: `etcdserver: ${(err as Error).message}` });
+          fail(err);
         }
       };
     }
@@ -210,9 +229,10 @@ export class EmbeddedStore {
     if (this.meta('auth') !== 'on') return null;
     const token = metadata.get('token')[0];
     if (token === undefined) throw new StoreError(grpc.status.INVALID_ARGUMENT, 'etcdserver: user name is empty');
-    const user = this.tokens.get(String(token));
-    if (!user) throw new StoreError(grpc.status.UNAUTHENTICATED, 'etcdserver: invalid auth token');
-    return user;
+    const session = this.tokens.get(String(token));
+    if (!session) throw new StoreError(grpc.status.UNAUTHENTICATED, 'etcdserver: invalid auth token');
+    session.used = performance.now();
+    return session.user;
   }
 
   private keepAliveStream(call: grpc.ServerDuplexStream<{ ID: string }, unknown>): void {
@@ -224,7 +244,9 @@ export class EmbeddedStore {
       return;
     }
     call.on('data', (req: { ID: string }) => {
-      // A lease that is gone (or not the caller's to renew) answers a TTL of 0, as etcd does.
+      // A lease past its time is revoked, not renewed (here, outside any transaction), as etcd does.
+      if (this.leases.has(req.ID) && !this.live(req.ID)) this.revokeLease(req.ID);
+      // A lease that is gone (or not the caller's to renew) answers a TTL of 0.
       const lease = this.live(req.ID) && this.mayUseLease(user, req.ID) ? this.leases.get(req.ID) : undefined;
       if (lease) lease.expires = performance.now() + lease.ttl * 1000;
       call.write({ header: this.header(), ID: req.ID, TTL: lease ? String(lease.ttl) : '0' });
@@ -289,17 +311,18 @@ export class EmbeddedStore {
     return { ...result, header: this.header() };
   }
 
-  /** Whether lease `id` runs; one past its time is revoked here, before the sweep gets to it (as etcd refuses to
-   *  renew an expired lease). */
+  /** Whether lease `id` runs: one past its time does not, though the sweep may not have revoked it yet. Only
+   *  a check: it may run inside a write, which a revocation must never be part of (a refused write would roll
+   *  the revocation back). */
   private live(id: string): boolean {
     const lease = this.leases.get(id);
-    if (lease && lease.expires <= performance.now()) this.revokeLease(id);
-    return this.leases.has(id);
+    return lease !== undefined && lease.expires > performance.now();
   }
 
   private sweep(): void {
     const now = performance.now();
     for (const [id, lease] of this.leases) if (lease.expires <= now) this.revokeLease(id);
+    for (const [token, session] of this.tokens) if (now - session.used > TOKEN_IDLE_MS) this.tokens.delete(token);
   }
 
   private revokeLease(id: string): void {
@@ -366,7 +389,7 @@ export class EmbeddedStore {
   ) {
     this.check(user, 'Read', req.key, req.range_end);
     let kvs = this.rows(req.key, req.range_end);
-    if (req.sort_order === 'DESCEND') kvs = kvs.reverse();
+    if (req.sort_order === 'Descend') kvs = kvs.reverse();
     const count = kvs.length;
     const limit = Number(req.limit);
     const more = limit > 0 && count > limit;
@@ -380,7 +403,7 @@ export class EmbeddedStore {
   }
 
   rpcPut(req: { key: Bytes; value: Bytes; lease: string; prev_kv: boolean }, user: string | null) {
-    this.check(user, 'Write', req.key, Buffer.alloc(0));
+    this.checkPut(user, req);
     return this.write((next, changed) => this.put(req, next, changed));
   }
 
@@ -420,11 +443,18 @@ export class EmbeddedStore {
     return this.write((next, changed) => this.txn(req, next, changed));
   }
 
+  /** A put writes its key, and attaches it to its lease only if the caller may write every key on that lease
+   *  already: a node must not tie its key to another group's leader lease (to renew it, or to block its revoke). */
+  private checkPut(user: string | null, req: { key: Bytes; lease: string }): void {
+    this.check(user, 'Write', req.key, Buffer.alloc(0));
+    if (req.lease && req.lease !== '0' && !this.mayUseLease(user, req.lease)) throw PERMISSION_DENIED();
+  }
+
   private checkTxn(user: string | null, req: TxnRequest): void {
     for (const c of req.compare) this.check(user, 'Read', c.key, c.range_end);
     for (const op of [...req.success, ...req.failure]) {
       if (op.request_range) this.check(user, 'Read', op.request_range.key, op.request_range.range_end);
-      if (op.request_put) this.check(user, 'Write', op.request_put.key, Buffer.alloc(0));
+      if (op.request_put) this.checkPut(user, op.request_put);
       if (op.request_delete_range)
         this.check(user, 'Write', op.request_delete_range.key, op.request_delete_range.range_end);
       if (op.request_txn) this.checkTxn(user, op.request_txn);
@@ -446,8 +476,9 @@ export class EmbeddedStore {
 
   private compare(c: Compare): boolean {
     const kvs = this.rows(c.key, c.range_end);
-    // A key that does not exist compares as zeros and an empty value, as in etcd.
-    const subjects = kvs.length > 0 || c.range_end.length > 0 ? kvs : [null];
+    // No key there: a value compare fails (no value is not an empty one); the others compare with zeros, as in etcd.
+    if (kvs.length === 0 && c.target === 'Value') return false;
+    const subjects = kvs.length > 0 ? kvs : [null];
     return subjects.every((kv) => {
       let order: number;
       switch (c.target) {
@@ -484,13 +515,14 @@ export class EmbeddedStore {
   rpcLeaseGrant(req: { TTL: string; ID: string }) {
     const ttl = Math.min(MAX_TTL, Math.max(MIN_TTL, Number(req.TTL)));
     const wanted = req.ID && req.ID !== '0' ? req.ID : '';
-    if (wanted && this.leases.has(wanted))
-      throw new StoreError(grpc.status.FAILED_PRECONDITION, 'etcdserver: lease already exists');
     const id = this.db.transaction(() => {
-      // Ids never repeat, across restarts too: a holder of an old id must never renew someone else's lease.
+      // Ids never repeat, across restarts too: a holder of an old id must never renew someone else's lease. So
+      // an id asked for must be one never given.
       const next = this.meta('next-lease')!;
+      if (wanted && (!/^\d{1,19}$/.test(wanted) || BigInt(wanted) < BigInt(next)))
+        throw new StoreError(grpc.status.FAILED_PRECONDITION, 'etcdserver: lease already exists');
       const chosen = wanted || next;
-      if (BigInt(chosen) >= BigInt(next)) this.setMeta('next-lease', String(BigInt(chosen) + 1n));
+      this.setMeta('next-lease', String(BigInt(chosen) + 1n));
       this.db.prepare('INSERT INTO leases VALUES (?, ?)').run(chosen, ttl);
       return chosen;
     })();
@@ -542,21 +574,21 @@ export class EmbeddedStore {
     return { header: this.header(), enabled: this.meta('auth') === 'on', authRevision: '1' };
   }
 
-  rpcAuthenticate(req: { name: string; password: string }) {
+  async rpcAuthenticate(req: { name: string; password: string }) {
     if (this.meta('auth') !== 'on')
       throw new StoreError(grpc.status.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled');
     const row = this.db.prepare('SELECT password FROM users WHERE name = ?').get(req.name) as
       | { password: string }
       | undefined;
     // The same work whether or not the user exists.
-    const ok = passwordMatches(req.password, row?.password ?? hashPassword(''));
+    const ok = await passwordMatches(req.password, row?.password ?? this.decoy);
     if (!row || !ok)
       throw new StoreError(
         grpc.status.INVALID_ARGUMENT,
         'etcdserver: authentication failed, invalid user ID or password',
       );
     const token = randomBytes(24).toString('hex');
-    this.tokens.set(token, req.name);
+    this.tokens.set(token, { user: req.name, used: performance.now() });
     return { header: this.header(), token };
   }
 
@@ -573,7 +605,7 @@ export class EmbeddedStore {
 
   /** Ends every session of `name` (its password or its existence changed). */
   private dropTokens(name: string): void {
-    for (const [token, user] of this.tokens) if (user === name) this.tokens.delete(token);
+    for (const [token, session] of this.tokens) if (session.user === name) this.tokens.delete(token);
   }
 
   rpcUserAdd(req: { name: string; password: string }, user: string | null) {

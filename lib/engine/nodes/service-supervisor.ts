@@ -119,7 +119,15 @@ async function groupGone(running: RunningService, boundMs = 5000): Promise<void>
   const pgid = running.child.pid;
   if (!pgid) return;
   const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline && (await groupRuns(pgid))) await new Promise((r) => setTimeout(r, 10));
+  while (await groupRuns(pgid)) {
+    if (Date.now() >= deadline) {
+      console.error(`processes of the service's group ${pgid} still run ${boundMs} ms after SIGKILL`);
+      return;
+    }
+    // Again: a process the group forked after the last signal has not had one.
+    signalGroup(running, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Whether a process of group `pgid` runs: in /proc, a process in that group whose state is not zombie or dead. */
