@@ -1,8 +1,7 @@
-// `npm test`: the type check, unit and integration tests (vitest), and the built app in a real Chromium
-// (Playwright), which starts as soon as the app is built, beside vitest. Ends with one line "N passed, N failed"
-// over all of them and a non-zero exit on any failure.
+// `npm test`: the type check, unit and integration tests (vitest), then the built app in a real Chromium
+// (Playwright). Ends with one line "N passed, N failed" over all of them and a non-zero exit on any failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 import { ensureEtcd } from './etcd.mjs';
 import { ensureHaproxy } from './haproxy.mjs';
@@ -22,38 +21,6 @@ function run(title, command, args, env = {}) {
   const r = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   timings.push(`${title}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return r.status === 0;
-}
-
-/** `command args` beside whatever else runs, its output into `log` (printed when it ends, under its title). */
-function runBeside(title, command, args, log) {
-  const t0 = Date.now();
-  const out = openSync(log, 'w');
-  const child = spawn(command, args, { stdio: ['ignore', out, out], env: process.env });
-  closeSync(out);
-  return new Promise((resolve) => {
-    child.on('error', (err) => {
-      console.error(`${title} could not start: ${err.message}`);
-      resolve(false);
-    });
-    child.on('close', (code) => {
-      timings.push(`${title} (beside vitest): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      resolve(code === 0);
-    });
-  });
-}
-
-/** `command args` with its output shown as it comes, without holding up what runs beside it. */
-function runShown(title, command, args) {
-  console.log(`\n── ${title}: ${command} ${args.join(' ')}`);
-  const t0 = Date.now();
-  const child = spawn(command, args, { stdio: 'inherit', env: process.env });
-  return new Promise((resolve) => {
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => {
-      timings.push(`${title}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      resolve(code === 0);
-    });
-  });
 }
 
 function readJson(file) {
@@ -109,16 +76,11 @@ for (const ensure of [ensureCeph, ensureEtcd, ensureHaproxy]) {
     console.error(err.message);
   }
 }
-// The app is built for the end-to-end tests while vitest runs, and the end-to-end tests run as soon as it is
-// built: both suites spend much of their time waiting on processes, sockets and the browser, and share the CPU
-// well (CI went from about 15 minutes to TODO). Their output is shown once vitest is done. Types were checked
-// above, so the build does not check them again (next.config.ts).
+// The app is built for the end-to-end tests while vitest runs: vitest's tests spend much of their time waiting on
+// processes and sockets, and the build takes the CPU they leave. Its output is shown once vitest is done. Types
+// were checked above, so the build does not check them again (next.config.ts).
 const e2eWanted = process.env.SKIP_E2E !== '1' && ensureChromium();
 const appBuild = e2eWanted ? startBuild() : null;
-rmSync('test-results/e2e.json', { force: true });
-const e2eRun = appBuild?.then((built) =>
-  built ? runBeside('end-to-end tests', 'npx', ['playwright', 'test'], 'test-results/e2e.log') : false,
-);
 
 function startBuild() {
   if (!run('build the engine', 'node', ['scripts/build-engine.mjs'])) return Promise.resolve(false);
@@ -136,14 +98,16 @@ function startBuild() {
       resolve(false);
     });
     child.on('close', (code) => {
-      timings.push(`build the app (beside vitest): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      console.log(`\n── build the app (beside the vitest run): npx next build\n${readFileSync(log, 'utf8')}`);
+      // Its log was last written when it ended (this process waits on vitest meanwhile, and hears of it later).
+      timings.push(`build the app (beside vitest): ${((statSync(log).mtimeMs - t0) / 1000).toFixed(0)} s`);
       resolve(code === 0);
     });
   });
 }
 
 rmSync('test-results/vitest.json', { force: true });
-const vitestOk = await runShown('unit and integration tests', 'npx', [
+const vitestOk = run('unit and integration tests', 'npx', [
   'vitest',
   'run',
   '--reporter=default',
@@ -167,21 +131,11 @@ if (vitest) {
 
 if (process.env.SKIP_E2E === '1') {
   console.log('\nSKIP_E2E=1: end-to-end tests not run');
-} else if (!e2eWanted) {
-  failed++;
-} else if (!(await appBuild)) {
-  console.log(
-    `\n── build the app (beside the vitest run): npx next build\n${readFileSync('test-results/build.log', 'utf8')}`,
-  );
+} else if (!e2eWanted || !(await appBuild)) {
   failed++;
 } else {
-  await e2eRun;
-  console.log(
-    `\n── build the app (beside the vitest run): npx next build\n${readFileSync('test-results/build.log', 'utf8')}`,
-  );
-  console.log(
-    `\n── end-to-end tests (beside the vitest run): npx playwright test\n${readFileSync('test-results/e2e.log', 'utf8')}`,
-  );
+  rmSync('test-results/e2e.json', { force: true });
+  run('end-to-end tests', 'npx', ['playwright', 'test']);
   const e2e = readJson('test-results/e2e.json');
   if (e2e?.stats) {
     passed += e2e.stats.expected;
