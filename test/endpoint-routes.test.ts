@@ -79,7 +79,9 @@ describe('13.6 the endpoint’s routes', () => {
     expect(closed).toBe(false);
     // Another primary: the open connection is cut, a new one reaches it.
     await writeRoute(file, { host: '127.0.0.1', port: b.port });
+    // The cut and the endpoint's line about it come in either order.
     await waitFor('the connection to the old primary to be cut', () => closed, 10_000);
+    await waitFor('the third route', () => routes.length === 3, 10_000);
     expect(routes[2].kept).toBe(false);
     const next = net.connect(port, '127.0.0.1');
     expect(await ask(next, 'three')).toBe('b:three');
