@@ -58,7 +58,12 @@ export interface RegisteredAgent {
 
 /** Registers a node running the notes service, writes the agent config the control plane issues, and runs the
  *  agent until it listens. The control plane's storage API must be at LIFELINE_URL. */
-export async function startRegisteredAgent(name: string): Promise<RegisteredAgent> {
+/** Registers node `name` and runs its agent from the config the dashboard issues, guarding the notes service (or,
+ *  with `service`, what that says in its place). */
+export async function startRegisteredAgent(
+  name: string,
+  service?: (port: number, dir: string) => Record<string, unknown>,
+): Promise<RegisteredAgent> {
   const { agentConfig, registerNode } = await import('@/lib/control/node-registry');
   const agentPort = await freePort();
   const servicePort = await freePort();
@@ -72,7 +77,7 @@ export async function startRegisteredAgent(name: string): Promise<RegisteredAgen
   const config = agentConfig(
     node,
     credentials,
-    {
+    service?.(servicePort, dir) ?? {
       command: [process.execPath, NOTES_SERVICE],
       env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
       port: servicePort,

@@ -1,0 +1,94 @@
+// 14.1 a service's health is defined once, in its node's config: the dashboard's probes follow it. A third-party
+// service checked by TCP (its config says so) that answers 404 on /health starts as primary at once, and a crash
+// of it fails over to the standby, the endpoint serving again, both recorded as they went.
+import type http from 'node:http';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort } from '@/lib/engine/free-port';
+
+import { tempDir } from './helpers';
+import { storageHttpServer } from './support/cluster';
+import { listen, startRegisteredAgent, stopControlPlaneParts, type RegisteredAgent } from './support/control-plane';
+import { waitFor } from './support/wait';
+
+process.env.LIFELINE_DATA_DIR = tempDir('group-health');
+
+/** A service that serves, but has no /health: every request is answered 404 (as many a third-party server does). */
+const NO_HEALTH = `require('http').createServer((q, s) => { s.statusCode = 404; s.end('not found'); }).listen(Number(process.env.PORT), process.env.HOST)`;
+
+let storageServer: http.Server;
+const started: RegisteredAgent[] = [];
+
+afterAll(async () => {
+  await stopControlPlaneParts();
+  storageServer?.close();
+});
+
+describe('14.1 the health check is the node’s own', () => {
+  let groupId: string;
+  let endpointPort: number;
+
+  beforeAll(async () => {
+    const { agentStorage } = await import('@/lib/control/agent-storage');
+    storageServer = storageHttpServer(agentStorage);
+    process.env.LIFELINE_URL = await listen(storageServer);
+    // api-2's service listens on every interface (14.4).
+    for (const [name, host] of [
+      ['api-1', '127.0.0.1'],
+      ['api-2', '0.0.0.0'],
+    ])
+      started.push(
+        await startRegisteredAgent(name, (port, dir) => ({
+          command: [process.execPath, '-e', NO_HEALTH],
+          env: { PORT: '{port}', HOST: host },
+          port,
+          // Checked by TCP: the config's default, said here as a user would.
+          health: { tcp: true },
+          dataDir: `${dir}/service`,
+        })),
+      );
+  }, 60_000);
+
+  it('14.1 a service checked by TCP that answers 404 on /health starts as primary at once and fails over through the endpoint', async () => {
+    const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
+    const { db } = await import('@/lib/db/client');
+    const { failoverEvents, failoverGroups } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    endpointPort = await freePort();
+    const group = createFailoverGroup({
+      name: 'api',
+      endpointHost: '127.0.0.1',
+      endpointPort,
+      // What the group form proposed (its default), beside the node's own TCP check.
+      healthPath: '/health',
+      shippingIntervalMs: 1000,
+      memberIds: started.map((a) => a.nodeId),
+    });
+    groupId = group.id;
+    await startGroup(groupId);
+    const events = () => db().select().from(failoverEvents).where(eq(failoverEvents.groupId, groupId)).all();
+    // The start is recorded once the first request through the endpoint went well, by the node's own check.
+    const start = await waitFor('the start to be recorded', () => events().find((e) => e.kind === 'start'), 30_000);
+    expect(start.error).toBeNull();
+    expect(start.ok).toBe(true);
+    const through = await fetch(`http://127.0.0.1:${endpointPort}/health`);
+    expect(through.status).toBe(404);
+
+    const primary = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get()!.primaryNodeId!;
+    const { AgentClient } = await import('@/lib/engine/nodes/agent-client');
+    const { nodes } = await import('@/lib/db/schema');
+    const row = db().select().from(nodes).where(eq(nodes.id, primary)).get()!;
+    const status = await new AgentClient(row.agentUrl, { nodeId: row.id, secret: row.secret }).status();
+    process.kill(status.service.pid!, 'SIGKILL');
+    const failover = await waitFor(
+      'the failover to be recorded',
+      () => events().find((e) => e.kind === 'failover'),
+      30_000,
+    );
+    expect(failover.error).toBeNull();
+    expect(failover.ok).toBe(true);
+    expect(failover.toNodeId).not.toBe(primary);
+    expect((await fetch(`http://127.0.0.1:${endpointPort}/`)).status).toBe(404);
+  }, 90_000);
+});
