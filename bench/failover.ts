@@ -142,7 +142,6 @@ async function probingCost(agents: number, seconds: number): Promise<{ cpuPercen
           epoch: 0,
           reservedEpoch: 0,
           groupKey: '00'.repeat(32),
-          healthPath: null,
           maintenance: true,
         },
         {

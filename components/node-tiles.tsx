@@ -89,6 +89,11 @@ export function NodeTiles({
                 Serving in failsafe mode: the control plane is unreachable, and every peer confirms it.
               </p>
             ) : null}
+            {n?.exposed ? (
+              <p role="alert" className="mt-2 text-xs font-medium text-amber-800">
+                Warning: {n.exposed}.
+              </p>
+            ) : null}
             {n?.shippingStalled ? (
               <p className="mt-2 text-xs font-medium text-red-700">
                 Shipping stalled: the standbys have had no new data for three intervals.

@@ -100,7 +100,6 @@ const CASES: Record<string, Case> = {
     form: {
       name: 'fuzz-group',
       endpoint: '127.0.0.1:1',
-      healthPath: '/health',
       shippingSeconds: '5',
       members: `${NO_NODE},node-000000000001`,
     },

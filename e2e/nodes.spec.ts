@@ -41,6 +41,9 @@ async function registerAndRun(page: import('@playwright/test').Page, name: strin
   await expect(form.getByRole('status')).toHaveText(`Node ${name} registered.`);
   const config = JSON.parse((await form.getByLabel('Agent config').textContent())!);
   expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
+  // 14.3 the directories it proposes are the node's own: two nodes on one machine need no edit there.
+  expect(config.stateDir).toBe(`/var/lib/lifeline/${name}/agent`);
+  expect(config.service.dataDir).toBe(`/var/lib/lifeline/${name}/service`);
   // The operator completes the service section: here, the notes service shipped with the project.
   config.stateDir = path.join(dir, name, 'agent');
   config.service = {

@@ -52,7 +52,6 @@ describe('13.3 a group in the control plane moves to etcd', () => {
       name: 'db',
       endpointHost: '127.0.0.1',
       endpointPort,
-      healthPath: '/health',
       shippingIntervalMs: 1000,
       memberIds: started.map((a) => a.nodeId),
     });

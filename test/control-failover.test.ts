@@ -52,7 +52,6 @@ describe('failover in the control plane', () => {
       name: 'web',
       endpointHost: '127.0.0.1',
       endpointPort,
-      healthPath: '/health',
       shippingIntervalMs: 1000,
       memberIds: ids,
     });
@@ -286,7 +285,6 @@ describe('failover in the control plane', () => {
         name: 'web-again',
         endpointHost: '127.0.0.1',
         endpointPort: 9,
-        healthPath: null,
         shippingIntervalMs: 5000,
         memberIds,
       });

@@ -60,8 +60,6 @@ describe('14.1 the health check is the node’s own', () => {
       name: 'api',
       endpointHost: '127.0.0.1',
       endpointPort,
-      // What the group form proposed (its default), beside the node's own TCP check.
-      healthPath: '/health',
       shippingIntervalMs: 1000,
       memberIds: started.map((a) => a.nodeId),
     });
@@ -80,6 +78,8 @@ describe('14.1 the health check is the node’s own', () => {
     const { nodes } = await import('@/lib/db/schema');
     const row = db().select().from(nodes).where(eq(nodes.id, primary)).get()!;
     const status = await new AgentClient(row.agentUrl, { nodeId: row.id, secret: row.secret }).status();
+    expect(status.service.health).toEqual({ tcp: true });
+    expect(status.service.exposed).toBeNull();
     process.kill(status.service.pid!, 'SIGKILL');
     const failover = await waitFor(
       'the failover to be recorded',
@@ -91,4 +91,22 @@ describe('14.1 the health check is the node’s own', () => {
     expect(failover.toNodeId).not.toBe(primary);
     expect((await fetch(`http://127.0.0.1:${endpointPort}/`)).status).toBe(404);
   }, 90_000);
+
+  it('14.4 a service that listens on every interface is named in its agent’s status (which the node’s tile shows), with why and what to do', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { nodes } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const { AgentClient } = await import('@/lib/engine/nodes/agent-client');
+    const row = db().select().from(nodes).where(eq(nodes.name, 'api-2')).get()!;
+    const client = new AgentClient(row.agentUrl, { nodeId: row.id, secret: row.secret });
+    const status = await waitFor(
+      'api-2 to serve',
+      async () => {
+        const s = await client.status();
+        return s.service.state === 'running' && s;
+      },
+      30_000,
+    );
+    expect(status.service.exposed).toMatch(/every interface \(0\.0\.0\.0:\d+\).*past its fencing/);
+  }, 60_000);
 });

@@ -34,7 +34,6 @@ describe('09.4 rotating the credentials of a group’s member', () => {
       name: 'rg',
       endpointHost: '127.0.0.1',
       endpointPort: await freePort(),
-      healthPath: '/health',
       shippingIntervalMs: 1000,
       memberIds: started.map((a) => a.nodeId),
     });

@@ -108,7 +108,6 @@ export async function ensureDemoCluster(): Promise<void> {
       name: DEMO_GROUP,
       endpointHost: '127.0.0.1',
       endpointPort: await freePort(),
-      healthPath: '/health',
       shippingIntervalMs: 5000,
       memberIds: members.map((m) => m.node.id),
       demo: true,

@@ -139,7 +139,6 @@ export async function startGroup(
       epoch: group.epoch,
       reservedEpoch: group.reservedEpoch,
       groupKey: group.groupKey,
-      healthPath: group.healthPath,
       shippingIntervalMs: group.shippingIntervalMs,
       probeIntervalMs: group.probeIntervalMs,
       probeTimeoutMs: Math.min(1000, group.probeIntervalMs),
@@ -152,11 +151,13 @@ export async function startGroup(
     },
     {
       setEndpoint: async (target) => void (await writeRoute(file, target)),
-      probeEndpoint: async () => {
+      // The serving node's own health check, through the endpoint.
+      probeEndpoint: async (health) => {
         const target = { host: group.endpointHost, port: group.endpointPort };
-        const result = group.healthPath
-          ? await probeHttp(`http://${target.host}:${target.port}${group.healthPath}`, 500)
-          : await probeTcp(target, 500);
+        const result =
+          'httpPath' in health
+            ? await probeHttp(`http://${target.host}:${target.port}${health.httpPath}`, 500)
+            : await probeTcp(target, 500);
         return result.ok;
       },
       reserveEpoch: (epoch) => {
@@ -502,7 +503,6 @@ export function createFailoverGroup(input: {
   name: string;
   endpointHost: string;
   endpointPort: number;
-  healthPath: string | null;
   shippingIntervalMs: number;
   memberIds: string[];
   demo?: boolean;
@@ -529,7 +529,6 @@ export function createFailoverGroup(input: {
         groupKey: randomBytes(32).toString('hex'),
         endpointHost: input.endpointHost,
         endpointPort: input.endpointPort,
-        healthPath: input.healthPath,
         shippingIntervalMs: input.shippingIntervalMs,
         demo: input.demo ?? false,
         createdAt: Date.now(),

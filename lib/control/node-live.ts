@@ -17,6 +17,8 @@ export interface NodeLive {
   snapshot: string | null;
   dataTime: number | null;
   failsafe: boolean;
+  /** The node's service listens on every interface: clients could bypass the endpoint (listen-check.ts). */
+  exposed: string | null;
   /** The primary has shipped nothing for three shipping intervals (ship-watch.ts). */
   shippingStalled: boolean;
   error: string | null;
@@ -44,6 +46,7 @@ export function nodeLive(
     snapshot: s?.data.snapshot ?? null,
     dataTime: s?.data.dataTime ?? null,
     failsafe: s?.failsafe ?? false,
+    exposed: s?.service.exposed ?? null,
     shippingStalled,
     error: view.lastError ?? s?.data.lastError ?? null,
   };

@@ -110,7 +110,8 @@ export async function rotateNodeCredentials(
   };
 }
 
-/** The agent's config file for a node: credentials plus the service section the operator completes. */
+/** The agent's config file for a node: credentials plus the service section the operator completes. Its
+ *  directories are the node's own (by its name), so that two nodes on one machine do not share them. */
 export function agentConfig(
   node: NodeRow,
   credentials: NodeCredentials,
@@ -124,7 +125,7 @@ export function agentConfig(
     secret: credentials.secret,
     listen: `${listen.hostname}:${listen.port}`,
     controlPlane: credentials.controlPlane,
-    stateDir: stateDir ?? '/var/lib/lifeline-agent',
+    stateDir: stateDir ?? `/var/lib/lifeline/${node.name}/agent`,
     runPlanCommands: false,
     restoreOtherSources: false,
     service: service ?? {
@@ -132,7 +133,7 @@ export function agentConfig(
       port: node.servicePort,
       host: node.serviceHost,
       health: { httpPath: '/health' },
-      dataDir: '/var/lib/my-service',
+      dataDir: `/var/lib/lifeline/${node.name}/service`,
       sqlite: ['main.db'],
       paths: ['uploads'],
     },

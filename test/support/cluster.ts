@@ -136,7 +136,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         name: 'notes',
         ...saved,
         groupKey,
-        healthPath: '/health',
         maintenance: false,
         agentReports: options.agentReports ?? true,
         ...options.group,

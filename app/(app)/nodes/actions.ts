@@ -303,11 +303,6 @@ const hostPort = z
 const groupSchema = z.object({
   name,
   endpoint: hostPort,
-  healthPath: z
-    .string()
-    .trim()
-    .default('')
-    .refine((p) => p === '' || p.startsWith('/'), 'A path starting with /, or empty for a TCP check'),
   shippingSeconds: z.coerce
     .number({ message: 'A number of seconds' })
     .int('Whole seconds')
@@ -354,7 +349,6 @@ export const createGroup = formAction(groupSchema, 'configure', async (input, us
       name: input.name,
       endpointHost: host,
       endpointPort: port,
-      healthPath: input.healthPath || null,
       shippingIntervalMs: input.shippingSeconds * 1000,
       memberIds: input.members,
     });

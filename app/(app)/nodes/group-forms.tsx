@@ -26,13 +26,6 @@ export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }
           hint="The stable address clients use, on this machine"
         />
         <Field
-          label="Health path"
-          name="healthPath"
-          defaultValue={values?.healthPath ?? '/health'}
-          error={errors?.healthPath}
-          hint="An HTTP path that answers 2xx when the service is healthy; empty for a TCP check"
-        />
-        <Field
           label="Shipping interval (seconds)"
           name="shippingSeconds"
           inputMode="numeric"

@@ -15,7 +15,6 @@ export const failoverGroups = sqliteTable('failover_groups', {
   groupKey: text('group_key').notNull(),
   endpointHost: text('endpoint_host').notNull(),
   endpointPort: integer('endpoint_port').notNull(),
-  healthPath: text('health_path'),
   shippingIntervalMs: integer('shipping_interval_ms').notNull().default(5000),
   probeIntervalMs: integer('probe_interval_ms').notNull().default(1000),
   downAfter: integer('down_after').notNull().default(3),

@@ -4,7 +4,7 @@
 // and records the timeline with the measured RTO and RPO. It is framework-free: the control plane supplies
 // persistence, the endpoint and where events go (hooks), so tests drive it with real agents and no dashboard.
 import { AgentCallError, AgentClient } from '../nodes/agent-client';
-import type { AgentStatus } from '../nodes/agent-protocol';
+import type { AgentStatus, ServiceHealth } from '../nodes/agent-protocol';
 import { sealGroupKey } from '../nodes/group-key';
 import {
   DEFAULT_DETECTOR,
@@ -37,7 +37,6 @@ export interface GroupConfig {
   reservedEpoch: number;
   /** Shared by the members for failsafe questions (hex). */
   groupKey: string;
-  healthPath: string | null;
   shippingIntervalMs: number;
   probeIntervalMs: number;
   probeTimeoutMs: number;
@@ -101,8 +100,9 @@ export interface MemberView {
 export interface CoordinatorHooks {
   /** Routes the stable endpoint to `target` (null: hold new connections), cutting connections to the old one. */
   setEndpoint(target: Target | null): Promise<void>;
-  /** One request through the stable endpoint: true if the service answered well. */
-  probeEndpoint(): Promise<boolean>;
+  /** One request through the stable endpoint, checked as `health` says (the serving node's own definition): true
+   *  if the service answered well. */
+  probeEndpoint(health: ServiceHealth): Promise<boolean>;
   /** Stores an epoch before a promotion with it is sent, so that no epoch is ever handed out twice. */
   reserveEpoch(epoch: number): void;
   /** Stores the group's primary and the epoch it was promoted with (null: none, during a failover). */
@@ -111,6 +111,12 @@ export interface CoordinatorHooks {
   onNodeState?(nodeId: string, state: 'up' | 'down', at: number): void;
   onFailover?(record: FailoverRecord): void;
   onStep?(step: TimelineStep, kind: FailoverRecord['kind']): void;
+}
+
+/** How a member's service is checked: as its agent last reported from its config; a port that accepts a connection
+ *  until it has reported. */
+function healthOf(m: MemberRuntime): ServiceHealth {
+  return m.status?.service.health ?? { tcp: true };
 }
 
 interface MemberRuntime {
@@ -156,7 +162,7 @@ export class GroupCoordinator {
   }
 
   /** Settings that can change while running (maintenance, intervals); members are fixed per coordinator. */
-  update(patch: Partial<Pick<GroupConfig, 'maintenance' | 'shippingIntervalMs' | 'healthPath'>>): void {
+  update(patch: Partial<Pick<GroupConfig, 'maintenance' | 'shippingIntervalMs'>>): void {
     this.config = { ...this.config, ...patch };
   }
 
@@ -305,7 +311,7 @@ export class GroupCoordinator {
             error: err.message,
           }),
         ),
-      isPrimary ? this.probeService(m.config.service) : Promise.resolve(null),
+      isPrimary ? this.probeService(m) : Promise.resolve(null),
     ]);
     if (agentResult.ok) {
       this.heard(m, (agentResult as { status: AgentStatus }).status);
@@ -333,9 +339,12 @@ export class GroupCoordinator {
     return status;
   }
 
-  private probeService(target: Target): Promise<ProbeResult> {
-    if (this.config.healthPath)
-      return probeHttp(`http://${target.host}:${target.port}${this.config.healthPath}`, this.config.probeTimeoutMs);
+  /** The member's service, checked as its own config says (its agent reports how): one definition of health. */
+  private probeService(m: MemberRuntime): Promise<ProbeResult> {
+    const target = m.config.service;
+    const health = healthOf(m);
+    if ('httpPath' in health)
+      return probeHttp(`http://${target.host}:${target.port}${health.httpPath}`, this.config.probeTimeoutMs);
     return probeTcp(target, this.config.probeTimeoutMs);
   }
 
@@ -605,7 +614,7 @@ export class GroupCoordinator {
     step(`promoted ${next.config.name} (epoch ${epoch})`);
     await this.hooks.setEndpoint(next.config.service);
     step('endpoint switched');
-    const firstGood = await this.firstGoodRequest();
+    const firstGood = await this.firstGoodRequest(healthOf(next));
     if (firstGood === null) {
       step('no good request through the endpoint within 30 s');
       return this.record({
@@ -629,10 +638,10 @@ export class GroupCoordinator {
     });
   }
 
-  private async firstGoodRequest(): Promise<number | null> {
+  private async firstGoodRequest(health: ServiceHealth): Promise<number | null> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !this.stopped) {
-      if (await this.hooks.probeEndpoint()) return Date.now();
+      if (await this.hooks.probeEndpoint(health)) return Date.now();
       await new Promise((r) => setTimeout(r, 25));
     }
     return null;

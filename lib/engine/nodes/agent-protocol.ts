@@ -26,6 +26,9 @@ export type Role = (typeof ROLES)[number];
 export const SERVICE_STATES = ['stopped', 'starting', 'running', 'exited'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
 
+/** How a service's health is checked: an HTTP path that answers 2xx, or a TCP connection that is accepted. */
+export type ServiceHealth = { httpPath: string } | { tcp: true };
+
 export interface HeartbeatRequest {
   groupId: string;
   role: Role;
@@ -70,7 +73,12 @@ export interface AgentStatus {
     state: ServiceState;
     pid: number | null;
     address: string;
+    /** How the service's health is checked, as the node's config says: the one definition, which the
+     *  dashboard's probes follow too. */
+    health: ServiceHealth;
     healthy: boolean;
+    /** Why clients could bypass the endpoint (the service listens on every interface), or null. */
+    exposed: string | null;
     lastExit: { at: number; code: number | null; signal: string | null } | null;
   };
   data: {

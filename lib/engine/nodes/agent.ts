@@ -33,6 +33,7 @@ import { openForNode, openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
 import { HttpStorage } from './http-storage';
+import { exposedWarning } from './listen-check';
 import { runDrill } from './run-drill';
 import { groupRepositoryPassword, nodeRepositoryPassword } from './tenants';
 import {
@@ -73,6 +74,8 @@ export class Agent {
   private service: RunningService | null = null;
   private serviceState: ServiceState = 'stopped';
   private healthy = false;
+  /** The service listens on every interface (listen-check.ts): said in the status and the log. */
+  private exposed: string | null = null;
   private lastExit: ServiceExit | null = null;
   private lastShipAt: number | null = null;
   private lastError: string | null = null;
@@ -297,7 +300,9 @@ export class Agent {
         state: this.serviceState,
         pid: this.service?.child.pid ?? null,
         address: `${this.config.service.host}:${this.config.service.port}`,
+        health: this.config.service.health,
         healthy: this.healthy,
+        exposed: this.exposed,
         lastExit: this.lastExit,
       },
       data: {
@@ -834,6 +839,11 @@ export class Agent {
     this.serviceState = 'running';
     this.healthy = true;
     await this.save({ servicePid: running.child.pid ?? null });
+    // Healthy, so it listens now: where?
+    const exposed = await exposedWarning(this.config.service.port);
+    if (exposed && exposed !== this.exposed) console.error(`${this.config.node}: warning: ${exposed}`);
+    this.exposed = exposed;
+    this.changed();
   }
 
   private changed(): void {

@@ -1,0 +1,1 @@
+ALTER TABLE `failover_groups` DROP COLUMN `health_path`;
