@@ -2,17 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { cli, cliAsync, describeTree, PASSWORD, CLI, resultOf, tempDir } from './helpers';
 import { exitOf, pace, waitFor } from './support/wait';
 import { spawn } from 'node:child_process';
 
-/** About 90 MB of incompressible files: six packs of 16 MiB, so a crash can fall between packs and indexes. */
-function bigSource(): string {
+/** Packs of 4 MiB in this file's backups (a quarter of the usual): as many packs and indexes, and a crash between
+ *  them, for a quarter of the data. The CLI's children read it from the environment. */
+const PACK = 4 * 1024 * 1024;
+process.env.LIFELINE_TEST_PACK_BYTES = String(PACK);
+afterAll(() => {
+  delete process.env.LIFELINE_TEST_PACK_BYTES;
+});
+const MiB = 1024 * 1024;
+
+/** About 22.5 MiB of incompressible files (or `partMiB` each): about six packs, so a crash can fall between packs
+ *  and indexes (an index every four packs). */
+function bigSource(partMiB = 2.5): string {
   const src = path.join(tempDir('crash-src'), 'data');
   mkdirSync(src);
-  for (let i = 0; i < 9; i++) writeFileSync(path.join(src, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
+  for (let i = 0; i < 9; i++) writeFileSync(path.join(src, `part-${i}.bin`), randomBytes(partMiB * MiB));
   for (let i = 0; i < 200; i++) writeFileSync(path.join(src, `small-${i}.txt`), `file ${i}\n`.repeat(i + 1));
   return src;
 }
@@ -38,7 +48,7 @@ function expectRecovers(repo: string, src: string, maxNewBytes: number): void {
   expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
 }
 
-const TOTAL = 9 * 10 * 1024 * 1024;
+const TOTAL = 9 * 2.5 * MiB;
 
 describe('a backup killed with SIGKILL leaves a valid repository', () => {
   it('after the second pack, before any index: the packs are adopted and reused', () => {
@@ -48,7 +58,8 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
     expect(crashed.signal).toBe('SIGKILL');
     expect(readdirSync(path.join(repo, 'index'))).toEqual([]);
     expect(readdirSync(path.join(repo, 'locks'))).toHaveLength(1);
-    expectRecovers(repo, src, TOTAL - 30 * 1024 * 1024);
+    // The two packs written are reused (each at least a pack's target).
+    expectRecovers(repo, src, TOTAL - (2 * PACK - MiB));
   });
 
   it('after the first index file', () => {
@@ -56,7 +67,8 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
     const src = bigSource();
     expect(cli(['backup', '--repo', repo, src], { LIFELINE_TEST_CRASH_AFTER: 'index:1' }).signal).toBe('SIGKILL');
     expect(readdirSync(path.join(repo, 'snapshots'))).toEqual([]);
-    expectRecovers(repo, src, TOTAL - 60 * 1024 * 1024);
+    // The four packs the first index lists are reused.
+    expectRecovers(repo, src, TOTAL - (4 * PACK - MiB));
   });
 
   it('after the snapshot, before the lock is released', () => {
@@ -69,7 +81,8 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
 
   it('at a random moment', async () => {
     const repo = initRepo();
-    const src = bigSource();
+    // 90 MiB: long enough that a kill between 0.3 and 1 s lands while it runs.
+    const src = bigSource(10);
     const child = spawn(process.execPath, [CLI, 'backup', '--repo', repo, src], {
       env: { ...process.env, LIFELINE_PASSWORD: PASSWORD },
       stdio: 'ignore',
@@ -79,7 +92,7 @@ describe('a backup killed with SIGKILL leaves a valid repository', () => {
     await pace(delay);
     child.kill('SIGKILL');
     await waitFor('the killed backup to exit', exited, 20_000);
-    expectRecovers(repo, src, TOTAL + 2 * 1024 * 1024);
+    expectRecovers(repo, src, 9 * 10 * MiB + 2 * MiB);
   });
 });
 
