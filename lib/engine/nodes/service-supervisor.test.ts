@@ -57,6 +57,22 @@ describe('the service supervisor', () => {
     expect(existsSync(path.join(dir, 'data3'))).toBe(true);
   });
 
+  it('14.2 a service that fails to start is explained by the first error line of its output, a long trace after it notwithstanding', async () => {
+    const trace = Array.from({ length: 300 }, (_, i) => `    at frame ${i} (/srv/app/index.js:${i}:7)`).join('\\n');
+    const service = serviceConfigSchema.parse({
+      command: [
+        process.execPath,
+        '-e',
+        `console.log('starting'); console.error('Error: cannot open /srv/app/config.yml: no such file'); console.error('${trace}'); process.exit(1)`,
+      ],
+      port: await freePort(),
+      dataDir: path.join(dir, 'data5'),
+    });
+    await expect(startService(service, { port: service.port, dataDir: service.dataDir })).rejects.toThrow(
+      /did not start: it exited: Error: cannot open \/srv\/app\/config\.yml: no such file/,
+    );
+  });
+
   it('13.7 a stop takes the service’s whole process group: every child it started (which would go on serving on its port) is gone when the stop returns', async () => {
     const pids = path.join(dir, 'worker.pid');
     // A wrapper that starts the real server and a few more workers as its children, as a pre-forking server does,
