@@ -1,7 +1,11 @@
 // 14.1 a service's health is defined once, in its node's config: the dashboard's probes follow it. A third-party
 // service checked by TCP (its config says so) that answers 404 on /health starts as primary at once, and a crash
-// of it fails over to the standby, the endpoint serving again, both recorded as they went.
+// of it fails over to the standby, the endpoint serving again, both recorded as they went. 14.4 one that listens
+// on every interface is named. 14.2 one that fails to start is tried again until it starts, each failure
+// explained by its own output.
+import { writeFileSync } from 'node:fs';
 import type http from 'node:http';
+import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -109,4 +113,58 @@ describe('14.1 the health check is the node’s own', () => {
     );
     expect(status.service.exposed).toMatch(/every interface \(0\.0\.0\.0:\d+\).*past its fencing/);
   }, 60_000);
+});
+
+describe('14.2 a service that fails to start', () => {
+  it('14.2 is tried again, with backoff, until it starts: each failed start is recorded with the error its output named', async () => {
+    const { createFailoverGroup, startGroup } = await import('@/lib/control/failover');
+    const { db } = await import('@/lib/db/client');
+    const { failoverEvents } = await import('@/lib/db/schema');
+    const { eq } = await import('drizzle-orm');
+    // A service that needs a file that is not there yet (its operator is still writing it), and says so first.
+    const ready = path.join(tempDir('late-config'), 'config.yml');
+    const late = `const fs = require('fs'); if (!fs.existsSync(process.env.READY)) { console.error('Error: cannot read ' + process.env.READY + ': not there yet'); for (let i = 0; i < 200; i++) console.error('    at frame ' + i); process.exit(1); } require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
+    const members: RegisteredAgent[] = [];
+    for (const name of ['late-1', 'late-2'])
+      members.push(
+        await startRegisteredAgent(name, (port, dir) => ({
+          command: [process.execPath, '-e', late],
+          env: { PORT: '{port}', READY: ready },
+          port,
+          dataDir: `${dir}/service`,
+        })),
+      );
+    const port = await freePort();
+    const group = createFailoverGroup({
+      name: 'late',
+      endpointHost: '127.0.0.1',
+      endpointPort: port,
+      shippingIntervalMs: 1000,
+      memberIds: members.map((m) => m.nodeId),
+    });
+    await startGroup(group.id);
+    const events = () => db().select().from(failoverEvents).where(eq(failoverEvents.groupId, group.id)).all();
+    const failed = await waitFor(
+      'a failed start to be recorded',
+      () => events().find((e) => e.kind === 'start' && !e.ok),
+      30_000,
+    );
+    expect(failed.error).toMatch(/Error: cannot read .*config\.yml: not there yet/);
+    // The node kept the whole output, for its page.
+    const { AgentClient } = await import('@/lib/engine/nodes/agent-client');
+    const { nodes } = await import('@/lib/db/schema');
+    const tried = db().select().from(nodes).where(eq(nodes.id, failed.toNodeId!)).get()!;
+    const output = await new AgentClient(tried.agentUrl, { nodeId: tried.id, secret: tried.secret }).serviceOutput();
+    expect(output.file).toMatch(/service\.log$/);
+    expect(output.tail).toContain('not there yet');
+    expect(output.tail).toContain('at frame 199');
+    writeFileSync(ready, 'ready: true\n');
+    const started = await waitFor(
+      'a start tried again to succeed',
+      () => events().find((e) => e.kind === 'start' && e.ok),
+      90_000,
+    );
+    expect(started.id).toBeGreaterThan(failed.id);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+  }, 150_000);
 });

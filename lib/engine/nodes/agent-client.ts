@@ -72,6 +72,10 @@ export class AgentClient {
   ): Promise<AgentStatus> {
     return this.call('POST', '/v1/coordination', etcd, timeoutMs);
   }
+  /** The guarded service's output as the node keeps it: its last `bytes` and the file it is in. */
+  serviceOutput(bytes = 16 * 1024, timeoutMs = 3000): Promise<{ file: string; tail: string }> {
+    return this.call('GET', `/v1/service/output?bytes=${bytes}`, undefined, timeoutMs);
+  }
   /** Deletes one set of data the node kept from when it was fenced. */
   deleteKept(name: string, timeoutMs = 30_000): Promise<AgentStatus> {
     return this.call('POST', '/v1/kept/delete', { name }, timeoutMs);

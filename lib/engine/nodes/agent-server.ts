@@ -117,6 +117,8 @@ async function route(agent: Agent, method: string, url: string, body: Buffer): P
       return agent.applyNow(applySchema.parse(json()).snapshot);
     case 'POST /v1/coordination':
       return agent.coordinateOnEtcd(coordinationSchema.parse(json()));
+    case 'GET /v1/service/output':
+      return agent.serviceOutput(Number(searchParams.get('bytes') ?? 16 * 1024) || 16 * 1024);
     case 'POST /v1/kept/delete':
       return agent.deleteKept(z.object({ name: z.string().max(200) }).parse(json()).name);
     case 'POST /v1/revoke':

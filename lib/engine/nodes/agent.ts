@@ -34,6 +34,7 @@ import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
 import { HttpStorage } from './http-storage';
 import { exposedWarning } from './listen-check';
+import { ServiceLog } from './service-log';
 import { runDrill } from './run-drill';
 import { groupRepositoryPassword, nodeRepositoryPassword } from './tenants';
 import {
@@ -74,6 +75,8 @@ export class Agent {
   private service: RunningService | null = null;
   private serviceState: ServiceState = 'stopped';
   private healthy = false;
+  /** The service's stdout and stderr, kept in the state directory (rotated, capped). */
+  private readonly serviceLog: ServiceLog;
   /** The service listens on every interface (listen-check.ts): said in the status and the log. */
   private exposed: string | null = null;
   private lastExit: ServiceExit | null = null;
@@ -122,6 +125,13 @@ export class Agent {
   constructor(readonly config: AgentConfig) {
     this.state = readState(config.stateDir);
     this.controlPlane = config.controlPlane;
+    this.serviceLog = new ServiceLog(path.join(config.stateDir, 'service.log'));
+  }
+
+  /** The service's output as the node keeps it: the file, and its last `bytes`. */
+  async serviceOutput(bytes = 16 * 1024): Promise<{ file: string; tail: string }> {
+    const n = Math.max(1, Math.min(Math.floor(bytes) || 16 * 1024, 256 * 1024));
+    return { file: this.serviceLog.file, tail: await this.serviceLog.tail(n) };
   }
 
   async start(): Promise<void> {
@@ -829,6 +839,7 @@ export class Agent {
         void this.save({ servicePid: pgid }).catch(() => undefined);
         onSpawn?.(pgid);
       },
+      this.serviceLog,
     );
     this.service = running;
     this.fencedWhy = null;

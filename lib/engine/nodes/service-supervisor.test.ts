@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { serviceConfigSchema } from './agent-config';
 import { freePort } from '../free-port';
+import { ServiceLog } from './service-log';
 import { checkServiceHealth, startService, stopService } from './service-supervisor';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-supervisor-'));
@@ -57,7 +58,8 @@ describe('the service supervisor', () => {
     expect(existsSync(path.join(dir, 'data3'))).toBe(true);
   });
 
-  it('14.2 a service that fails to start is explained by the first error line of its output, a long trace after it notwithstanding', async () => {
+  it('14.2 a service that fails to start is explained by the first error line of its whole output, a long trace after it notwithstanding, and the node keeps all of it', async () => {
+    const log = new ServiceLog(path.join(dir, 'service.log'));
     const trace = Array.from({ length: 300 }, (_, i) => `    at frame ${i} (/srv/app/index.js:${i}:7)`).join('\\n');
     const service = serviceConfigSchema.parse({
       command: [
@@ -68,9 +70,14 @@ describe('the service supervisor', () => {
       port: await freePort(),
       dataDir: path.join(dir, 'data5'),
     });
-    await expect(startService(service, { port: service.port, dataDir: service.dataDir })).rejects.toThrow(
-      /did not start: it exited: Error: cannot open \/srv\/app\/config\.yml: no such file/,
+    const failed = startService(service, { port: service.port, dataDir: service.dataDir }, undefined, log);
+    await expect(failed).rejects.toThrow(
+      /did not start: it exited: Error: cannot open \/srv\/app\/config\.yml: no such file \(its whole output: .*service\.log\)/,
     );
+    const kept = await log.tail(64 * 1024);
+    expect(kept).toContain('starting');
+    expect(kept).toContain('Error: cannot open /srv/app/config.yml');
+    expect(kept.trimEnd().endsWith('at frame 299 (/srv/app/index.js:299:7)')).toBe(true);
   });
 
   it('13.7 a stop takes the service’s whole process group: every child it started (which would go on serving on its port) is gone when the stop returns', async () => {

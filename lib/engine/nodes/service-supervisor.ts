@@ -9,6 +9,7 @@ import type { ServiceConfig } from './agent-config';
 import { childEnv } from '../child-env';
 import { runHook } from '../run-hook';
 import { probeHttp, probeTcp } from './health-probe';
+import { type ServiceLog, StartOutput } from './service-log';
 
 export interface ServiceExit {
   at: number;
@@ -47,6 +48,8 @@ export async function startService(
   vars: { port: number; dataDir: string },
   /** Told the service's process group as soon as it exists, before it is healthy (the watchdog guards it). */
   onSpawn?: (pgid: number) => void,
+  /** Where its output goes on the node (without one, only a failed start's error keeps any of it). */
+  log?: ServiceLog,
 ): Promise<RunningService> {
   await mkdir(vars.dataDir, { recursive: true, mode: 0o700 });
   const [command, ...args] = service.command.map((c) => fill(c, vars));
@@ -56,16 +59,22 @@ export async function startService(
   const child = spawn(command, args, {
     cwd: service.cwd,
     env: childEnv(env),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   if (child.pid) onSpawn?.(child.pid);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // Both streams, read always (a service whose pipe fills up would block), kept on the node in order.
+  const output = new StartOutput();
+  for (const stream of [child.stdout!, child.stderr!])
+    stream.on('data', (d: Buffer) => {
+      log?.write(d);
+      output.add(d.toString('utf8'));
+    });
   const exited = new Promise<ServiceExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ at: Date.now(), code, signal }));
     child.once('error', (err) => {
-      stderr += err.message;
+      output.add(`error: ${err.message}\n`);
       resolve({ at: Date.now(), code: null, signal: null });
     });
   });
@@ -78,9 +87,16 @@ export async function startService(
     await new Promise((r) => setTimeout(r, 50));
   }
   await stopService(service, running);
+  // What it printed last, before saying why: its pipes close once it is gone (bounded: a process it left behind
+  // may hold them open).
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+  clearTimeout(timer);
   const why = gone ? 'it exited' : `it was not healthy within ${service.startTimeoutMs} ms`;
-  const errorLine = stderr.split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0];
-  throw new Error(`the service did not start: ${why}${errorLine ? `: ${errorLine.trim()}` : ''}`);
+  const errorLine = output.errorLine();
+  throw new Error(
+    `the service did not start: ${why}${errorLine ? `: ${errorLine}` : ''}${log ? ` (its whole output: ${log.file})` : ''}`,
+  );
 }
 
 /** Stops the service: its stop hook if it has one (given the service's pid), else its stop signal; SIGKILL if it

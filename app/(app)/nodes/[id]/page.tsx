@@ -42,6 +42,12 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         .status(1500)
         .catch(() => null)
     )?.data.kept ?? null;
+  // The service's output may carry what its operator would not show everyone: operators and admins only.
+  const output = can(user.role, 'failover')
+    ? await agentOf(node)
+        .serviceOutput(8 * 1024, 1500)
+        .catch(() => null)
+    : undefined;
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -114,6 +120,26 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
           </>
         )}
       </section>
+      {output === undefined ? null : (
+        <section aria-label="Service output" className="mt-8">
+          <h2 className="font-medium">Service output (the last 8 KB)</h2>
+          {output === null ? (
+            <p className="mt-1 text-sm text-slate-600">The agent does not answer: its output is not known now.</p>
+          ) : output.tail === '' ? (
+            <p className="mt-1 text-sm text-slate-600">Nothing yet.</p>
+          ) : (
+            <>
+              <p className="mt-1 text-sm text-slate-600">
+                The service's stdout and stderr, kept on the node in <span className="font-mono">{output.file}</span>{' '}
+                (rotated at 1 MiB, the previous file kept as <span className="font-mono">.1</span>).
+              </p>
+              <pre className="mt-2 max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-slate-950 p-3 text-xs text-slate-100">
+                {output.tail}
+              </pre>
+            </>
+          )}
+        </section>
+      )}
       <section aria-label="Storage quota" className="mt-8">
         <h2 className="font-medium">Storage quota</h2>
         <p className="mt-1 text-sm text-slate-700">
