@@ -111,6 +111,8 @@ test('06.4 an admin sets a node’s storage quota on its page: a bad value is re
   await signIn(page);
   await page.goto('/nodes');
   await page.getByRole('link', { name: 'db-2' }).first().click();
+  // 14.2 db-2 serves since the switchover: its service's output, as the node keeps it.
+  await expect(page.getByRole('region', { name: 'Service output' })).toContainText('notes: listening on port');
   const section = page.getByRole('region', { name: 'Storage quota' });
   await expect(section).toContainText('of 100.0 GiB');
   await expect(section).toContainText('up to 6,000 requests a minute');

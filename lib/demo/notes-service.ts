@@ -58,7 +58,9 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(port, process.env.HOST ?? '127.0.0.1');
+server.listen(port, process.env.HOST ?? '127.0.0.1', () =>
+  console.log(`notes: listening on port ${port}, ${(total.get() as { n: number }).n} writes in ${file}`),
+);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     server.close();
