@@ -4,7 +4,7 @@
 // and records the timeline with the measured RTO and RPO. It is framework-free: the control plane supplies
 // persistence, the endpoint and where events go (hooks), so tests drive it with real agents and no dashboard.
 import { AgentCallError, AgentClient } from '../nodes/agent-client';
-import type { AgentStatus, ServiceHealth } from '../nodes/agent-protocol';
+import { type AgentStatus, checkedHealth, type ServiceHealth } from '../nodes/agent-protocol';
 import { sealGroupKey } from '../nodes/group-key';
 import {
   DEFAULT_DETECTOR,
@@ -113,10 +113,11 @@ export interface CoordinatorHooks {
   onStep?(step: TimelineStep, kind: FailoverRecord['kind']): void;
 }
 
-/** How a member's service is checked: as its agent last reported from its config; a port that accepts a connection
- *  until it has reported. */
+/** How a member's service is checked: as its agent last reported from its config, if that is a well-formed check
+ *  on the service's own address (an agent is not trusted to point the dashboard's probes elsewhere); a port that
+ *  accepts a connection until then. */
 function healthOf(m: MemberRuntime): ServiceHealth {
-  return m.status?.service.health ?? { tcp: true };
+  return checkedHealth(m.status?.service?.health) ?? { tcp: true };
 }
 
 interface MemberRuntime {

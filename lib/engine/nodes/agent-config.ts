@@ -4,6 +4,8 @@ import { statSync, readFileSync } from 'node:fs';
 
 import { z } from 'zod';
 
+import { HEALTH_PATH } from './agent-protocol';
+
 import { EngineError } from '../errors';
 
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected HOST:PORT');
@@ -21,7 +23,14 @@ export const serviceConfigSchema = z.object({
   port: z.number().int().min(1).max(65535),
   host: z.string().default('127.0.0.1'),
   health: z
-    .union([z.object({ httpPath: z.string().startsWith('/') }), z.object({ tcp: z.literal(true) })])
+    .union([
+      z.object({
+        httpPath: z
+          .string()
+          .regex(HEALTH_PATH, "a path on the service's own host: starting with one /, without @, #, \\ or spaces"),
+      }),
+      z.object({ tcp: z.literal(true) }),
+    ])
     .default({ tcp: true }),
   startTimeoutMs: z.number().int().positive().default(15_000),
   /** The service's data directory ({dataDir} in the command) and the SQLite databases in it that are shipped

@@ -29,6 +29,18 @@ export type ServiceState = (typeof SERVICE_STATES)[number];
 /** How a service's health is checked: an HTTP path that answers 2xx, or a TCP connection that is accepted. */
 export type ServiceHealth = { httpPath: string } | { tcp: true };
 
+/** A health path that stays on the service's own host and port once put after it in a URL: it starts with one
+ *  '/', and has no '@', '#', '\\' or white space (`http://host:port@elsewhere/…` would go elsewhere). */
+export const HEALTH_PATH = /^\/(?!\/)[^@#\\\s]{0,500}$/;
+
+/** `health` as reported by an agent, if it is one of the two shapes with a safe path; null otherwise. */
+export function checkedHealth(health: unknown): ServiceHealth | null {
+  if (typeof health !== 'object' || health === null) return null;
+  const h = health as { httpPath?: unknown; tcp?: unknown };
+  if (typeof h.httpPath === 'string') return HEALTH_PATH.test(h.httpPath) ? { httpPath: h.httpPath } : null;
+  return h.tcp === true ? { tcp: true } : null;
+}
+
 export interface HeartbeatRequest {
   groupId: string;
   role: Role;

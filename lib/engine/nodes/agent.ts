@@ -850,11 +850,13 @@ export class Agent {
     this.serviceState = 'running';
     this.healthy = true;
     await this.save({ servicePid: running.child.pid ?? null });
-    // Healthy, so it listens now: where?
-    const exposed = await exposedWarning(this.config.service.port);
-    if (exposed && exposed !== this.exposed) console.error(`${this.config.node}: warning: ${exposed}`);
-    this.exposed = exposed;
-    this.changed();
+    // Healthy, so it listens now: where? Beside the promotion, which does not wait for it.
+    void exposedWarning(this.config.service.port).then((exposed) => {
+      if (this.service !== running) return;
+      if (exposed && exposed !== this.exposed) console.error(`${this.config.node}: warning: ${exposed}`);
+      this.exposed = exposed;
+      this.changed();
+    });
   }
 
   private changed(): void {
@@ -881,6 +883,7 @@ export class Agent {
       this.service = null;
       this.serviceState = 'exited';
       this.healthy = false;
+      this.exposed = null;
       this.lastExit = exit;
       this.changed();
       void this.coordination
@@ -902,6 +905,7 @@ export class Agent {
       await stopService(this.config.service, running);
       this.serviceState = 'stopped';
       this.healthy = false;
+      this.exposed = null;
       await this.save({ servicePid: null });
     })();
     const stopping = stop.then(

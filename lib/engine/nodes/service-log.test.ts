@@ -45,3 +45,35 @@ describe('the service’s output on its node', () => {
     expect(quiet.errorLine()).toBe('no');
   });
 });
+
+describe('the service’s output on its node, under pressure', () => {
+  it('14.2 output that comes faster than the disk takes is dropped past a bound, and the log says how much', async () => {
+    const log = new ServiceLog(path.join(dir, 'c.log'), 64 * 1024 * 1024);
+    // Written in one go: nothing of it reaches the disk before the last write, as with a disk that stalls.
+    const chunk = Buffer.alloc(512 * 1024, 'y');
+    for (let i = 0; i < 10; i++) log.write(chunk);
+    // The disk catches up; what comes next is kept, after a line saying what was lost.
+    await log.tail(1);
+    log.write(Buffer.from('after\n'));
+    const tail = await log.tail(64 * 1024 * 1024);
+    expect(tail.length).toBeLessThanOrEqual(4 * 1024 * 1024 + 200);
+    expect(tail).toMatch(/\[lifeline: \d+ bytes of output dropped: the disk did not keep up\]\nafter\n$/);
+  });
+
+  it('14.2 a log file removed by hand is started again, and nothing after it is lost', async () => {
+    const log = new ServiceLog(path.join(dir, 'd.log'), 100);
+    log.write(Buffer.from('x'.repeat(90)));
+    await log.tail(1);
+    rmSync(log.file);
+    log.write(Buffer.from('y'.repeat(50)));
+    log.write(Buffer.from('z'.repeat(30)));
+    expect(await log.tail(1000)).toMatch(/z{30}$/);
+    expect(readFileSync(log.file, 'utf8')).toContain('z'.repeat(30));
+  });
+
+  it('14.2 a failed start’s error line carries no password of a URL (every role reads it)', () => {
+    const out = new StartOutput();
+    out.add('Error: connect ECONNREFUSED postgres://app:s3cret@db.internal:5432/app\n');
+    expect(out.errorLine()).toBe('Error: connect ECONNREFUSED postgres://…@db.internal:5432/app');
+  });
+});

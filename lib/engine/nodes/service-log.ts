@@ -6,19 +6,46 @@ import { appendFile, open, rename, stat } from 'node:fs/promises';
 
 /** The cap of each of the two files. */
 export const SERVICE_LOG_BYTES = 1024 * 1024;
+/** The most output waiting to be written (a slow or stalled disk): past it, output is dropped, and the log says
+ *  how much, rather than the agent's memory growing with a chatty service. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 export class ServiceLog {
   private queue: Promise<void> = Promise.resolve();
   private size = -1;
+  private pending = 0;
+  private dropped = 0;
 
   constructor(
     readonly file: string,
     private readonly maxBytes = SERVICE_LOG_BYTES,
   ) {}
 
-  /** Appends `chunk`, after every chunk before it. */
+  /** Appends `chunk`, after every chunk before it (or counts it as dropped while too much waits). */
   write(chunk: Buffer): void {
-    this.queue = this.queue.then(() => this.append(chunk)).catch(() => undefined);
+    if (this.pending + chunk.length > MAX_PENDING_BYTES) {
+      this.dropped += chunk.length;
+      return;
+    }
+    this.pending += chunk.length;
+    // Where output was dropped, the log says so, in its place.
+    const dropped = this.dropped;
+    this.dropped = 0;
+    this.queue = this.queue
+      .then(async () => {
+        if (dropped > 0)
+          await this.append(
+            Buffer.from(`\n[lifeline: ${dropped} bytes of output dropped: the disk did not keep up]\n`),
+          );
+        await this.append(chunk);
+      })
+      .catch(() => {
+        // Read the file's size again next time: it may have been removed or rotated by hand.
+        this.size = -1;
+      })
+      .finally(() => {
+        this.pending -= chunk.length;
+      });
   }
 
   private async append(chunk: Buffer): Promise<void> {
@@ -28,7 +55,10 @@ export class ServiceLog {
         () => 0,
       );
     if (this.size > 0 && this.size + chunk.length > this.maxBytes) {
-      await rename(this.file, `${this.file}.1`);
+      // A file removed by hand meanwhile is simply started again.
+      await rename(this.file, `${this.file}.1`).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
       this.size = 0;
     }
     // A chunk larger than the cap keeps its end.
@@ -76,6 +106,8 @@ export class StartOutput {
   errorLine(): string | null {
     const lines = (text: string) => text.split('\n').map((l) => l.trim());
     const named = (text: string) => lines(text).find((l) => /error|fatal|exception|cannot|denied|refused/i.test(l));
-    return named(this.head) ?? named(this.tail) ?? lines(this.tail).filter(Boolean).at(-1) ?? null;
+    const line = named(this.head) ?? named(this.tail) ?? lines(this.tail).filter(Boolean).at(-1) ?? null;
+    // It goes where every role reads (the failover's record): no password of a URL in it.
+    return line?.replace(/\/\/[^/\s:@]+:[^@\s]*@/g, '//…@') ?? null;
   }
 }
