@@ -126,7 +126,15 @@ describe('13.4 the failsafe through the loss of etcd', () => {
       // It keeps the key and its service through the wait before serving (it promised the old primary) and after:
       // a primary still starting is not one whose service is down.
       const servingFrom = performance.now();
-      const { pid } = (await standby.direct.status()).service;
+      // Its service answers writes a moment before its agent has seen it healthy: the pid once the agent says so.
+      const { pid } = await waitFor(
+        'the new primary’s agent to say its service runs',
+        async () => {
+          const { service } = await standby.direct.status();
+          return service.state === 'running' && service.pid !== null && service;
+        },
+        10_000,
+      );
       await waitFor(
         'two TTLs of the new primary serving',
         () => performance.now() - servingFrom > 2 * SETTINGS.ttlSeconds * 1000,
