@@ -1,81 +1,50 @@
 // Bringing your own nodes: register two nodes (their credentials are shown once, as agent configs), run their
 // agents with those configs, put them in a failover group, and watch the first one serve behind the endpoint.
 // Rotating a node's credentials locks out the old ones.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { expect, freePort, test } from './support/app';
-import { exitOf, waitFor } from '../test/support/wait';
+import { createGroup, registerAndRun, type RunningNode, stopAgents } from './support/nodes';
+import { waitFor } from '../test/support/wait';
 import { SEEDED_ADMIN, shows, signIn, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
 
-const agents: ChildProcess[] = [];
-const servicePorts = new Map<string, number>();
+const nodes = new Map<string, RunningNode>();
 let dir: string;
 
 test.beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-nodes-'));
 });
 test.afterAll(async () => {
-  for (const a of agents) {
-    a.kill('SIGTERM');
-    await waitFor('an agent to exit', exitOf(a), 20_000);
-  }
+  await stopAgents(nodes.values());
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Registers a node in the dashboard and starts its agent with the config the page showed. */
-async function registerAndRun(page: import('@playwright/test').Page, name: string): Promise<void> {
-  const agentPort = await freePort();
-  const servicePort = await freePort();
-  servicePorts.set(name, servicePort);
-  const form = page.getByRole('region', { name: 'Register a node' });
-  await form.getByLabel('Name').fill(name);
-  await form.getByLabel('Agent address').fill(`http://127.0.0.1:${agentPort}`);
-  await form.getByLabel('Service port').fill(String(servicePort));
-  await form.getByRole('button', { name: 'Register node' }).click();
-  await expect(form.getByRole('status')).toHaveText(`Node ${name} registered.`);
-  const config = JSON.parse((await form.getByLabel('Agent config').textContent())!);
-  expect(config.secret).toMatch(/^[0-9a-f]{64}$/);
-  // 14.3 the directories it proposes are the node's own: two nodes on one machine need no edit there.
-  expect(config.stateDir).toBe(`/var/lib/lifeline/${name}/agent`);
-  expect(config.service.dataDir).toBe(`/var/lib/lifeline/${name}/service`);
-  // The operator completes the service section: here, the notes service shipped with the project.
-  config.stateDir = path.join(dir, name, 'agent');
-  config.service = {
+/** Registers a node guarding the notes service shipped with the project, and runs its agent. */
+async function register(page: import('@playwright/test').Page, name: string): Promise<void> {
+  const node = await registerAndRun(page, dir, name, () => ({
     command: [process.execPath, path.resolve('dist/notes-service.cjs')],
     env: { PORT: '{port}', NOTES_DB: '{dataDir}/notes.db' },
-    port: servicePort,
     health: { httpPath: '/health' },
-    dataDir: path.join(dir, name, 'service'),
     sqlite: ['notes.db'],
-  };
-  const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const agent = spawn(process.execPath, ['dist/lifeline.cjs', 'agent', '--config', file], { stdio: 'ignore' });
-  agents.push(agent);
+  }));
+  nodes.set(name, node);
 }
 
 test('register two nodes, run their agents, and group them: the first serves behind the endpoint', async ({ page }) => {
   await signIn(page);
   await page.goto('/nodes');
-  await registerAndRun(page, 'db-1');
+  await register(page, 'db-1');
   await page.reload();
-  await registerAndRun(page, 'db-2');
+  await register(page, 'db-2');
   await page.reload();
 
   const endpointPort = await freePort();
-  const create = page.getByRole('region', { name: 'Create a failover group' });
-  await create.getByLabel('Group name').fill('orders');
-  await create.getByLabel('Endpoint').fill(`127.0.0.1:${endpointPort}`);
-  await create.getByLabel('Shipping interval (seconds)').fill('2');
-  await create.getByRole('checkbox', { name: 'db-1' }).check();
-  await create.getByRole('checkbox', { name: 'db-2' }).check();
-  await create.getByRole('button', { name: 'Create group' }).click();
+  await createGroup(page, 'orders', endpointPort, ['db-1', 'db-2']);
   // The group appears, and its members are no longer offered for a new group.
   const group = page.getByRole('region', { name: 'Group orders' });
   await expect(group).toBeVisible();
@@ -174,7 +143,7 @@ test('removing the group asks for its name, stops its endpoint and leaves the pr
   await form.getByRole('button', { name: 'Remove this group' }).click();
   await expect(page.getByRole('region', { name: 'Group orders' })).toHaveCount(0);
   // db-2 was primary: it still answers on its own address.
-  expect((await fetch(`http://127.0.0.1:${servicePorts.get('db-2')}/health`)).ok).toBe(true);
+  expect((await fetch(`http://127.0.0.1:${nodes.get('db-2')!.servicePort}/health`)).ok).toBe(true);
 
   await page.getByRole('link', { name: 'db-1' }).click();
   await page.locator('summary', { hasText: 'Remove this node' }).click();
