@@ -7,6 +7,10 @@ const EXPECT_TIMEOUT_MS = 20_000;
 // server with its own data directory (e2e/support/app.ts). Timeouts: every wait for a state names its own
 // (test/support/wait.ts); the test timeout only backstops a test that hangs outside them. Nothing is retried: a
 // flaky test is a bug.
+// Keys made by the app and the agents under test are cheap to open (lib/engine/repository/crypto.ts, newKeyKdf):
+// the workers and every process they start inherit this.
+process.env.LIFELINE_TEST_KDF = 'cheap';
+
 export default defineConfig({
   testDir: 'e2e',
   // Playwright empties its output folder when it starts: keep it apart from the other runners' results.

@@ -56,6 +56,12 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     sequence: { sequencer: LongestFirst },
     // Backups stage database copies in the user's cache directory: the tests' own, not the home directory's.
-    env: { TZ: 'UTC', XDG_CACHE_HOME: path.join(os.tmpdir(), `lifeline-test-cache-${process.pid}`) },
+    // Keys made by the tests' processes are cheap to open (crypto.ts, newKeyKdf): the cost of a real key is tested
+    // once, in test/key-hint.test.ts.
+    env: {
+      TZ: 'UTC',
+      XDG_CACHE_HOME: path.join(os.tmpdir(), `lifeline-test-cache-${process.pid}`),
+      LIFELINE_TEST_KDF: 'cheap',
+    },
   },
 });

@@ -64,6 +64,13 @@ export interface KdfParams {
  *  so this memory is the floor of every command's peak; keys made with other costs keep theirs. */
 export const STRONG_KDF: KdfParams = { N: 2 ** 16, r: 8, p: 2 };
 
+/** The cost of a key made now: STRONG_KDF, unless LIFELINE_TEST_KDF=cheap (2^10 × 8, one lane), which the test
+ *  suites set so that the hundreds of repositories their processes make and open do not spend minutes of CPU in
+ *  scrypt. A key keeps the cost it was made with, so this never weakens a key that exists. */
+export function newKeyKdf(): KdfParams {
+  return process.env.LIFELINE_TEST_KDF === 'cheap' ? { N: 2 ** 10, r: 8, p: 1 } : STRONG_KDF;
+}
+
 export function deriveKey(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
   const maxmem = 128 * params.N * params.r * params.p + 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {

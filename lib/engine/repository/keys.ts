@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 
 import { EngineError } from '../errors';
-import { deriveKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
+import { deriveKey, open, seal, newKeyKdf, type KdfParams, type MasterKey } from './crypto';
 import type { Storage } from './storage';
 
 const KEY_CONTEXT = 'lifeline key';
@@ -29,7 +29,7 @@ export async function writeKeyFile(
   storage: Storage,
   master: MasterKey,
   passphrase: string,
-  kdf: KdfParams = STRONG_KDF,
+  kdf: KdfParams = newKeyKdf(),
 ): Promise<string> {
   if (passphrase.length === 0) throw new EngineError('invalid-argument', 'the passphrase must not be empty');
   const salt = randomBytes(32);

@@ -5,7 +5,7 @@ import { EngineError, isEngineError } from '../errors';
 import { decodeBlob } from './blob-codec';
 import { Chunker, DEFAULT_CHUNKER, gearTable, validateChunkerParams, type ChunkerParams } from './chunker';
 import { checkConfigMac, createConfig, KNOWN_FEATURES, parseConfig, signConfig, type RepositoryConfig } from './config';
-import { blobId, generateMasterKey, open, seal, STRONG_KDF, type KdfParams, type MasterKey } from './crypto';
+import { blobId, generateMasterKey, open, seal, newKeyKdf, type KdfParams, type MasterKey } from './crypto';
 import { checkIndexPacks, encodeIndex, MasterIndex, openIndex, type IndexedPack } from './index-file';
 import { repositoryCacheDir } from '../cache-dir';
 import { boundHeapRetention } from '../memory-policy';
@@ -98,7 +98,7 @@ export class Repository {
     const master = generateMasterKey();
     const config = createConfig(master, chunker);
     // The key file goes first: a config without a key would be a repository nobody can open.
-    const keyId = await writeKeyFile(storage, master, passphrase, options.kdf ?? STRONG_KDF);
+    const keyId = await writeKeyFile(storage, master, passphrase, options.kdf ?? newKeyKdf());
     await storage.put('config', Buffer.from(JSON.stringify(config, null, 2)), { exclusive: true });
     return new Repository(storage, config, master, keyId);
   }
