@@ -1,0 +1,210 @@
+// The primary's outbox of committed frames (Litestream's "shadow WAL"): the follower hands each batch here before
+// the log may restart, and standbys are served from here at their own pace, never from the live log. One file per
+// log of the generation, each the primary's log byte for byte from its header, so each checks out on its own
+// (salts, checksum chain); an index file names them in order and where each began.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+import { EngineError } from '../errors';
+import { readRange, replaceFileSync } from './sync-files';
+import type { WalBatch, WalPosition } from './wal-follower';
+import { samePosition } from './wal-follower';
+import { frameBytes, frameOffset, headerChecksum, parseWalHeader, scanFrames, WAL_HEADER_BYTES } from './wal-format';
+
+interface StoredLog {
+  file: string;
+  salt1: number;
+  salt2: number;
+  pageSize: number;
+  /** The position the log follows (the end of the log before it, or the generation's start). */
+  after: WalPosition;
+}
+
+interface StoreIndex {
+  generation: string;
+  /** Where the generation starts: a base holds the database to there. */
+  start: WalPosition;
+  logs: StoredLog[];
+}
+
+export class FrameStore {
+  private index: StoreIndex | null;
+  /** The end of the frames kept, read from the files once. */
+  private kept: WalPosition | null | undefined;
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.index = existsSync(this.indexPath) ? (JSON.parse(readFileSync(this.indexPath, 'utf8')) as StoreIndex) : null;
+  }
+
+  private get indexPath(): string {
+    return path.join(this.dir, 'index.json');
+  }
+
+  private saveIndex(): void {
+    replaceFileSync(this.indexPath, JSON.stringify(this.index));
+  }
+
+  get generation(): string | null {
+    return this.index?.generation ?? null;
+  }
+
+  /** The position through which frames are kept. */
+  end(): WalPosition | null {
+    if (this.kept === undefined) {
+      const last = this.index?.logs.at(-1);
+      this.kept = !this.index ? null : last ? this.logEnd(last) : this.index.start;
+    }
+    return this.kept;
+  }
+
+  private logEnd(log: StoredLog): WalPosition {
+    const bytes = readRange(path.join(this.dir, log.file), 0);
+    const header = parseWalHeader(bytes)!;
+    const scan = scanFrames(header, bytes.subarray(WAL_HEADER_BYTES), 1, headerChecksum(header));
+    return {
+      generation: this.index!.generation,
+      log: { salt1: log.salt1, salt2: log.salt2, pageSize: log.pageSize },
+      frame: scan.commitFrame,
+      checksum: scan.commitChecksum,
+    };
+  }
+
+  /** Starts a generation at `start`, dropping the previous one's frames. `baseLog` is the part of the current log
+   *  the base carries (the follower wrote it beside the base file): the generation's first log begins with it. */
+  begin(start: WalPosition, baseLog: string | null): void {
+    for (const log of this.index?.logs ?? []) rmSync(path.join(this.dir, log.file), { force: true });
+    this.index = { generation: start.generation, start, logs: [] };
+    if (start.log !== null && baseLog !== null) {
+      const file = 'log-000001.wal';
+      const bytes = readFileSync(baseLog);
+      const fd = openSync(path.join(this.dir, file), 'w', 0o600);
+      try {
+        writeSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const header = parseWalHeader(bytes)!;
+      this.index.logs.push({
+        file,
+        salt1: header.salt1,
+        salt2: header.salt2,
+        pageSize: header.pageSize,
+        after: { ...start, frame: 0, checksum: headerChecksum(header) },
+      });
+    }
+    this.saveIndex();
+    this.kept = undefined;
+  }
+
+  /** Keeps a batch: its frames appended to its log's file (a new file for a new log), synced before it returns. */
+  append(batch: WalBatch): void {
+    const index = this.index;
+    if (!index || batch.generation !== index.generation)
+      throw new EngineError('invalid-argument', 'the frames are of another generation than the store');
+    const end = this.end()!;
+    if (!samePosition(batch.after, end))
+      throw new EngineError('invalid-argument', 'the frames do not continue the frames kept');
+    const header = parseWalHeader(batch.header)!;
+    const last = index.logs.at(-1);
+    const sameLog = last !== undefined && last.salt1 === header.salt1 && last.salt2 === header.salt2;
+    if (sameLog) {
+      const file = path.join(this.dir, last.file);
+      const fd = openSync(file, 'r+');
+      try {
+        // A batch torn by a crash here is cut away: the frames go where they belong.
+        const offset = frameOffset(header, batch.after.frame + 1);
+        writeSync(fd, batch.frames, 0, batch.frames.length, offset);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.kept = batch.end;
+      return;
+    }
+    const file = `log-${String(index.logs.length + 1).padStart(6, '0')}.wal`;
+    const fd = openSync(path.join(this.dir, file), 'w', 0o600);
+    try {
+      writeSync(fd, batch.header, 0, WAL_HEADER_BYTES, 0);
+      writeSync(fd, batch.frames, 0, batch.frames.length, WAL_HEADER_BYTES);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    index.logs.push({
+      file,
+      salt1: header.salt1,
+      salt2: header.salt2,
+      pageSize: header.pageSize,
+      after: batch.after,
+    });
+    this.saveIndex();
+    this.kept = batch.end;
+  }
+
+  /** The frames after `from` (a replica's position), at most about `maxBytes` of them, ending at a commit; null
+   *  when it has them all. Refuses a position the store does not hold (another generation, or frames it dropped):
+   *  that replica needs a new base. */
+  read(from: WalPosition, maxBytes = 4 * 1024 * 1024): WalBatch | null {
+    const index = this.index;
+    if (!index || from.generation !== index.generation)
+      throw new EngineError('not-found', 'the frames of that generation are not kept here: a new base is needed');
+    const logs = index.logs;
+    // Where `from` is: inside a kept log, or at the end of one that the next log follows (or the start).
+    let i = from.log === null ? -1 : logs.findIndex((l) => l.salt1 === from.log!.salt1 && l.salt2 === from.log!.salt2);
+    let firstFrame: number;
+    let after = from;
+    if (i === -1) {
+      // The start of the generation, or the end of a log no longer kept: only what the next log follows.
+      i = logs.findIndex((l) => samePosition(l.after, from));
+      if (i === -1) {
+        if (samePosition(this.end()!, from)) return null;
+        throw new EngineError('not-found', 'that position is not among the frames kept here: a new base is needed');
+      }
+      firstFrame = 1;
+      after = logs[i].after;
+    } else firstFrame = from.frame + 1;
+    for (;;) {
+      const log = logs[i];
+      const file = path.join(this.dir, log.file);
+      const headerBytes = readRange(file, 0, WAL_HEADER_BYTES);
+      const header = parseWalHeader(headerBytes)!;
+      if (firstFrame > 1 && !this.chainMatches(file, header, after))
+        throw new EngineError('not-found', 'that position is not among the frames kept here: a new base is needed');
+      const size = frameBytes(header);
+      const chain = firstFrame === 1 ? headerChecksum(header) : after.checksum;
+      // Whole transactions, about maxBytes of them (one longer transaction whole).
+      for (let want = Math.max(size, Math.floor(maxBytes / size) * size); ; want *= 2) {
+        const bytes = readRange(file, frameOffset(header, firstFrame), want);
+        const scan = scanFrames(header, bytes, firstFrame, chain);
+        if (scan.commitFrame >= firstFrame)
+          return {
+            generation: index.generation,
+            header: headerBytes,
+            after,
+            frames: bytes.subarray(0, (scan.commitFrame - firstFrame + 1) * size),
+            end: {
+              generation: index.generation,
+              log: { salt1: log.salt1, salt2: log.salt2, pageSize: log.pageSize },
+              frame: scan.commitFrame,
+              checksum: scan.commitChecksum,
+            },
+          };
+        if (bytes.length < want) break;
+      }
+      // This log is read to its end: the next one follows it.
+      if (i + 1 >= logs.length) return null;
+      i++;
+      firstFrame = 1;
+      after = logs[i].after;
+    }
+  }
+
+  private chainMatches(file: string, header: ReturnType<typeof parseWalHeader> & object, at: WalPosition): boolean {
+    const frame = readRange(file, frameOffset(header, at.frame), 24);
+    return (
+      frame.length === 24 && frame.readUInt32BE(16) === at.checksum.s1 && frame.readUInt32BE(20) === at.checksum.s2
+    );
+  }
+}

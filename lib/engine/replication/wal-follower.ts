@@ -1,0 +1,451 @@
+// The primary's side of WAL replication (Litestream's method): follow a live SQLite database's write-ahead log and
+// hand on its committed frames in order, while the service keeps writing through its own connections.
+//
+// The follower holds a read transaction at all times, which keeps the log from restarting under it: SQLite copies
+// no frame past a reader's snapshot into the database file, and restarts the log only once every frame is there
+// and no reader still uses it. It makes the checkpoints itself (PASSIVE: they never wait, and never make the
+// service's writers wait), then takes a new read transaction on a second connection before it ends the old one, so
+// there is never a moment without one. If that checkpoint copied the whole log, which it can only do when the log
+// ends where the follower has read it to, the new transaction reads the file alone, and the service's next write
+// restarts the log: the next log then follows the end of one the follower read whole ("sealed"), without a gap.
+// Anything else that changes the log under it (the follower was away while the log restarted) breaks the chain: a
+// new generation, which replicas start from a new base.
+//
+// The service's own PASSIVE checkpoints (SQLite's automatic ones) do no harm; its RESTART and TRUNCATE
+// checkpoints wait on the follower's read transaction and give up with SQLITE_BUSY (docs/failover.md).
+import { randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
+
+import Database from 'better-sqlite3';
+
+import { EngineError } from '../errors';
+import { readRange, syncPath } from './sync-files';
+import {
+  type Checksum,
+  frameBytes,
+  frameOffset,
+  headerChecksum,
+  parseWalHeader,
+  sameLog,
+  scanFrames,
+  WAL_HEADER_BYTES,
+  type WalHeader,
+} from './wal-format';
+
+/** Which log a position is in: its salts (a restarted log has new ones) and page size. */
+export interface LogId {
+  salt1: number;
+  salt2: number;
+  pageSize: number;
+}
+
+/** A place in the primary's history: after frame `frame` of log `log` (0: after its header), where the checksum
+ *  chain is `checksum`. `log` is null before the database's first log (its file alone holds everything). */
+export interface WalPosition {
+  generation: string;
+  log: LogId | null;
+  frame: number;
+  checksum: Checksum;
+}
+
+/** Committed frames that continue `after`: in its log (the frames after `after.frame`), or, where `header` names
+ *  another log, frames 1… of that next log, which follows `after` without a gap. */
+export interface WalBatch {
+  generation: string;
+  /** The 32 bytes of the log's header. */
+  header: Buffer;
+  after: WalPosition;
+  /** Whole frames, as SQLite wrote them; the last one ends a transaction. */
+  frames: Buffer;
+  end: WalPosition;
+}
+
+/** The chain is broken (the log changed while the follower was away): replicas need a new base. */
+export class GenerationLost extends Error {}
+
+const BUSY_TIMEOUT_MS = 5000;
+/** How long the follower waits for the write lock to seal a log (it tries again at its next checkpoint). */
+const SEAL_WAIT_MS = 250;
+
+function logId(header: WalHeader): LogId {
+  return { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize };
+}
+
+export function samePosition(a: WalPosition, b: WalPosition): boolean {
+  return (
+    a.generation === b.generation &&
+    a.frame === b.frame &&
+    a.checksum.s1 === b.checksum.s1 &&
+    a.checksum.s2 === b.checksum.s2 &&
+    (a.log === null ? b.log === null : b.log !== null && a.log.salt1 === b.log.salt1 && a.log.salt2 === b.log.salt2)
+  );
+}
+
+/** The header of the log at `walPath` and its bytes, or null where it has none that checks out. */
+function readHeader(walPath: string): { header: WalHeader; bytes: Buffer } | null {
+  let fd: number;
+  try {
+    fd = openSync(walPath, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const bytes = readRange(fd, 0, WAL_HEADER_BYTES);
+    const header = parseWalHeader(bytes);
+    return header ? { header, bytes } : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class WalFollower {
+  readonly walPath: string;
+  /** Two read-only connections, one of which holds the read transaction at any time. Read-only, they never
+   *  checkpoint, even as the last connections to close (which would otherwise copy the log into the file and
+   *  remove it). */
+  private readers: Database.Database[] = [];
+  private holder = 0;
+  /** Makes the follower's checkpoints (a connection in a transaction cannot). */
+  private checkpointer: Database.Database | null = null;
+  /** Takes the write lock for the moment a log is sealed. */
+  private locker: Database.Database | null = null;
+  private position: WalPosition | null = null;
+  /** The end of a log the follower read to its end and saw wholly copied into the database file: a new log may
+   *  follow it without a gap. */
+  private sealed: WalPosition | null = null;
+
+  constructor(
+    readonly dbPath: string,
+    /** The database's name in messages. */
+    readonly shownAs = dbPath,
+  ) {
+    this.walPath = `${dbPath}-wal`;
+  }
+
+  /** Opens the database and takes the read transaction; refuses a database it cannot follow, saying why. */
+  open(): void {
+    const head = readHeaderOfDatabase(this.dbPath, this.shownAs);
+    // Bytes 18 and 19: 2 for WAL, 1 for a rollback journal.
+    if (head[18] !== 2 || head[19] !== 2)
+      throw new EngineError(
+        'invalid-argument',
+        `${this.shownAs} is not in WAL mode: replication follows its write-ahead log, so the service must set PRAGMA journal_mode=WAL (once; it is kept in the file)`,
+      );
+    try {
+      this.checkpointer = new Database(this.dbPath, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      // A read here opens the log, making its file where there is none: a read-only connection that finds no log
+      // file reads the database as if it had none, holding nothing that keeps a checkpoint off its snapshot.
+      this.checkpointer.prepare('SELECT count(*) FROM sqlite_master').get();
+      for (let i = 0; i < 2; i++)
+        this.readers.push(new Database(this.dbPath, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS }));
+      this.beginRead(this.readers[0]);
+      if (this.readers[0].pragma('journal_mode', { simple: true }) !== 'wal')
+        throw new EngineError('invalid-argument', `${this.shownAs}: its log could not be opened for reading`);
+      this.locker = new Database(this.dbPath, { fileMustExist: true, timeout: SEAL_WAIT_MS });
+    } catch (err) {
+      this.close();
+      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+        throw new EngineError(
+          'database-in-use',
+          `${this.shownAs} is locked by the service: replication cannot follow a database opened with PRAGMA locking_mode=EXCLUSIVE (it keeps the log to itself); use the normal locking mode`,
+        );
+      throw err;
+    }
+  }
+
+  private beginRead(reader: Database.Database): void {
+    reader.exec('BEGIN');
+    // A read transaction starts at its first read.
+    reader.prepare('SELECT count(*) FROM sqlite_master').get();
+  }
+
+  /** Begins a new generation, and writes its base: a copy of the database file to `baseFile` and, where there is a
+   *  log, the log up to the returned position to `baseFile`-wal (a replica keeps the primary's log byte for byte
+   *  from its start, so the base carries the part of it that the file already holds). Laid over the file, the log's
+   *  part gives the database at the returned position. */
+  beginGeneration(baseFile: string): WalPosition {
+    const generation = randomBytes(8).toString('hex');
+    const baseLog = `${baseFile}-wal`;
+    // The service may restart the log while its part is copied (once it is sealed): then again.
+    for (let attempt = 1; ; attempt++) {
+      rmSync(baseLog, { force: true });
+      this.sealed = null;
+      const current = readHeader(this.walPath);
+      this.position = current
+        ? { generation, log: logId(current.header), frame: 0, checksum: headerChecksum(current.header) }
+        : { generation, log: null, frame: 0, checksum: { s1: 0, s2: 0 } };
+      try {
+        // The frames read here are in the log's part already.
+        this.checkpoint(() => {});
+      } catch (err) {
+        // The log restarted before it was read (the snapshot the follower opened with read the file alone).
+        if (!(err instanceof GenerationLost) || attempt === 5) throw err;
+        continue;
+      }
+      const at: WalPosition = this.position;
+      if (at.log === null) break;
+      const header = readHeader(this.walPath)?.header;
+      if (header && sameLog(header, { ...header, ...at.log })) {
+        copyPrefix(this.walPath, baseLog, frameOffset(header, at.frame + 1));
+        if (sameHeader(baseLog, header) && chainAt(baseLog, header, at.frame, at.checksum)) break;
+      }
+      if (attempt === 5)
+        throw new EngineError(
+          'database-in-use',
+          `${this.shownAs}: its log changed while its base was copied, five times`,
+        );
+    }
+    // The file is copied last: no checkpoint copies a frame past the read transaction into it meanwhile, and the
+    // frames up to it are in the log's part, laid over the copy again, so a page caught mid-write is replaced whole.
+    copyFileSync(this.dbPath, baseFile);
+    syncPath(baseFile);
+    return this.position!;
+  }
+
+  /** Takes up a generation where it was left (after the agent restarted), and checkpoints, handing on the frames
+   *  past it: only if the log is still the one it was in and holds the same frames up to `position`. Otherwise
+   *  GenerationLost. */
+  resume(position: WalPosition, handOn: (batch: WalBatch) => void): void {
+    const current = readHeader(this.walPath);
+    const same =
+      position.log === null
+        ? current === null
+        : current !== null &&
+          sameLog(current.header, { ...current.header, ...position.log }) &&
+          chainAt(this.walPath, current.header, position.frame, position.checksum);
+    if (!same) throw new GenerationLost('the log changed while the follower was away');
+    this.position = position;
+    this.sealed = null;
+    this.checkpoint(handOn);
+  }
+
+  /** The committed frames after the position, at most about `maxBytes` of them (whole transactions; one longer
+   *  transaction is read whole), or null when there are none. Advances the position. */
+  poll(maxBytes = 8 * 1024 * 1024): WalBatch | null {
+    const at = this.position;
+    if (!at) throw new Error('no generation: beginGeneration or resume first');
+    // A new log (or none: a TRUNCATE checkpoint emptied the file) follows without a gap only the end of a log the
+    // follower saw wholly in the database file, or no log at all.
+    const continues = at.log === null || (this.sealed !== null && samePosition(this.sealed, at));
+    const current = readHeader(this.walPath);
+    if (!current) {
+      if (continues) return null;
+      throw new GenerationLost('the log was emptied before the follower had read it to its end');
+    }
+    const { header } = current;
+    const inSameLog = at.log !== null && sameLog(header, { ...header, ...at.log });
+    if (!inSameLog && !continues)
+      throw new GenerationLost('the log restarted before the follower had read it to its end');
+    const firstFrame = inSameLog ? at.frame + 1 : 1;
+    const chain = inSameLog ? at.checksum : headerChecksum(header);
+    const frames = this.readCommitted(header, firstFrame, chain, maxBytes);
+    if (!frames) return null;
+    const end: WalPosition = {
+      generation: at.generation,
+      log: logId(header),
+      frame: frames.commitFrame,
+      checksum: frames.commitChecksum,
+    };
+    this.position = end;
+    return { generation: at.generation, header: current.bytes, after: at, frames: frames.bytes, end };
+  }
+
+  /** Reads committed frames from `firstFrame` (chain `from`): whole transactions, about `maxBytes` of them. */
+  private readCommitted(
+    header: WalHeader,
+    firstFrame: number,
+    from: Checksum,
+    maxBytes: number,
+  ): { bytes: Buffer; commitFrame: number; commitChecksum: Checksum } | null {
+    const size = frameBytes(header);
+    const fd = openSync(this.walPath, 'r');
+    try {
+      const available = fstatSync(fd).size - frameOffset(header, firstFrame);
+      if (available < size) return null;
+      // Read in steps until a commit is found within the budget (a transaction longer than it is read whole).
+      let want = Math.min(available, Math.max(size, Math.floor(maxBytes / size) * size));
+      for (;;) {
+        const bytes = readRange(fd, frameOffset(header, firstFrame), want - (want % size));
+        const scan = scanFrames(header, bytes, firstFrame, from);
+        if (scan.commitFrame >= firstFrame) {
+          const length = (scan.commitFrame - firstFrame + 1) * size;
+          return {
+            bytes: bytes.subarray(0, length),
+            commitFrame: scan.commitFrame,
+            commitChecksum: scan.commitChecksum,
+          };
+        }
+        // No commit yet: the frames read are all valid and more are there, or the transaction is still open.
+        if (scan.validFrames * size < bytes.length || want >= available) return null;
+        want = Math.min(available, want * 2);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The position the frames handed on so far end at. */
+  get at(): WalPosition | null {
+    return this.position;
+  }
+
+  /** SQLite's PASSIVE checkpoint: it copies every frame no reader still needs, waiting on nobody. */
+  private passive(): { whole: boolean; frames: number } {
+    const [result] = this.checkpointer!.pragma('wal_checkpoint(PASSIVE)') as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }[];
+    return { whole: result.busy === 0 && result.log === result.checkpointed, frames: result.log };
+  }
+
+  /** Notes the log as sealed where a checkpoint copied all of it, it is still the log the follower is in, and it
+   *  ends where the follower has read to. (A new snapshot reads the file alone, and so lets the log restart, only
+   *  where every frame is in the file; the old snapshot, held until then, is never past what the follower has read,
+   *  so such a log ends where it has read to.) A seal stays while the follower has not moved: a log that restarted
+   *  after it, and that the follower has not read yet, may be what this checkpoint saw. One case is missed: a
+   *  checkpoint of the service's own that completes the log between this one and the new snapshot. The restart
+   *  that may follow is then taken for a gap, and a new generation begins: costly, not wrong. */
+  private sealIf(checkpoint: { whole: boolean; frames: number }): boolean {
+    const at = this.position;
+    const current = readHeader(this.walPath);
+    const sealedNow =
+      checkpoint.whole &&
+      at !== null &&
+      at.log !== null &&
+      current !== null &&
+      sameLog(current.header, { ...current.header, ...at.log }) &&
+      at.frame === checkpoint.frames;
+    if (sealedNow) this.sealed = at;
+    else if (!(this.sealed && at && samePosition(this.sealed, at))) this.sealed = null;
+    return sealedNow;
+  }
+
+  /** Moves the read transaction to the newest snapshot: the new one first, then the old one ends, so there is never
+   *  a moment without one. */
+  private moveRead(): void {
+    const next = 1 - this.holder;
+    this.beginRead(this.readers[next]);
+    this.readers[this.holder].exec('COMMIT');
+    this.holder = next;
+  }
+
+  private drain(handOn: (batch: WalBatch) => void): void {
+    if (this.position) for (let batch = this.poll(); batch; batch = this.poll()) handOn(batch);
+  }
+
+  /** Checkpoints the log under the follower's control and seals it where it can: hands every committed frame to
+   *  `handOn` (which must keep them before it returns), checkpoints what it can without holding anyone up, then,
+   *  holding the write lock for a moment (the service's writers wait: a few milliseconds, for the frames written
+   *  since), hands on the rest and checkpoints it. Returns whether the log is now sealed: every frame handed on
+   *  and in the database file, so the service's next write restarts it, the next log following without a gap.
+   *  False when the service held the write lock past 250 ms, or a reader of its own kept the checkpoint short:
+   *  the log just goes on, and the next checkpoint tries again. */
+  checkpoint(handOn: (batch: WalBatch) => void): boolean {
+    if (this.readers.length !== 2 || !this.checkpointer || !this.locker) throw new Error('the follower is not open');
+    this.drain(handOn);
+    // Without the write lock: the service may write on. If this checkpoint copies the whole log, the log ends
+    // where the follower has read to, and the new snapshot may read the file alone (letting the log restart).
+    this.sealIf(this.passive());
+    this.moveRead();
+    try {
+      this.locker.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
+      throw err;
+    }
+    try {
+      this.drain(handOn);
+      // The snapshot at the log's end (no writer now), so the checkpoint may copy it all.
+      this.moveRead();
+      const sealed = this.sealIf(this.passive());
+      // Where it is all in the file, the new snapshot reads the file alone: the service's next write restarts the log.
+      this.moveRead();
+      return sealed;
+    } finally {
+      this.locker.exec('COMMIT');
+    }
+  }
+
+  /** Frames in the log file (committed or not, read or not): how long the log has grown. */
+  logFrames(): number {
+    const current = readHeader(this.walPath);
+    if (!current) return 0;
+    const fd = openSync(this.walPath, 'r');
+    try {
+      return Math.max(0, Math.floor((fstatSync(fd).size - WAL_HEADER_BYTES) / frameBytes(current.header)));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Closes: the writing connections first, so that a read-only one is the last. */
+  close(): void {
+    if (this.locker?.inTransaction) this.locker.exec('ROLLBACK');
+    this.locker?.close();
+    this.locker = null;
+    this.checkpointer?.close();
+    this.checkpointer = null;
+    for (const reader of this.readers) {
+      if (reader.inTransaction) reader.exec('COMMIT');
+      reader.close();
+    }
+    this.readers = [];
+  }
+}
+
+/** Whether the log file at `file` begins with `header`'s salts. */
+function sameHeader(file: string, header: WalHeader): boolean {
+  const current = readHeader(file);
+  return current !== null && sameLog(current.header, header);
+}
+
+/** Copies the first `length` bytes of `source` to `dest`, synced. */
+function copyPrefix(source: string, dest: string, length: number): void {
+  const from = openSync(source, 'r');
+  try {
+    const bytes = readRange(from, 0, length);
+    if (bytes.length !== length) throw new Error(`${source} is shorter than ${length} bytes`);
+    writeFileSync(dest, bytes, { mode: 0o600 });
+  } finally {
+    closeSync(from);
+  }
+  syncPath(dest);
+}
+
+/** Whether the chain through frame `frame` of the log is `checksum`. */
+function chainAt(walPath: string, header: WalHeader, frame: number, checksum: Checksum): boolean {
+  if (frame === 0) {
+    const h = headerChecksum(header);
+    return h.s1 === checksum.s1 && h.s2 === checksum.s2;
+  }
+  const fd = openSync(walPath, 'r');
+  try {
+    const bytes = readRange(fd, frameOffset(header, 1), frame * frameBytes(header));
+    const scan = scanFrames(header, bytes, 1, headerChecksum(header));
+    if (scan.validFrames < frame) return false;
+    // The chain through `frame` is the one stored in its own header.
+    const at = (frame - 1) * frameBytes(header);
+    return bytes.readUInt32BE(at + 16) === checksum.s1 && bytes.readUInt32BE(at + 20) === checksum.s2;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readHeaderOfDatabase(dbPath: string, shownAs: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(dbPath, 'r');
+  } catch (err) {
+    throw new EngineError('not-found', `${shownAs} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    const head = readRange(fd, 0, 100);
+    if (head.length < 100 || head.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0')
+      throw new EngineError('invalid-argument', `${shownAs} is not a SQLite database`);
+    return head;
+  } finally {
+    closeSync(fd);
+  }
+}

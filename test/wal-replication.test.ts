@@ -1,0 +1,303 @@
+// 15.1 WAL-level replication of SQLite, on real databases: a service writing from a process of its own (with its
+// automatic checkpoints and TRUNCATE checkpoints of its own), the follower handing its committed frames on, and a
+// copy laying them down. The copy, opened by SQLite, is the primary's database at the last commit it was given.
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+import { isEngineError } from '@/lib/engine/errors';
+import { FrameStore } from '@/lib/engine/replication/frame-store';
+import { GenerationLost, type WalBatch, WalFollower, type WalPosition } from '@/lib/engine/replication/wal-follower';
+import { frameBytes, parseWalHeader } from '@/lib/engine/replication/wal-format';
+import { WalReplica } from '@/lib/engine/replication/wal-replica';
+
+import { tempDir } from './helpers';
+import { exitOf, waitFor } from './support/wait';
+
+const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
+
+function newDatabase(dir: string, walMode = true): string {
+  const file = path.join(dir, 'app.db');
+  const db = new Database(file);
+  if (walMode) db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, txn INTEGER, body BLOB)');
+  db.close();
+  return file;
+}
+
+function rows(file: string): { id: number; txn: number; body: Buffer }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT id, txn, body FROM t ORDER BY id').all() as { id: number; txn: number; body: Buffer }[];
+  } finally {
+    db.close();
+  }
+}
+
+function integrity(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('integrity_check', { simple: true }) as string;
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens a copy of the replica's files (the database and its log) as SQLite would after a promotion there. */
+function snapshotOfReplica(replicaDb: string, into: string): string {
+  const file = path.join(into, 'promoted.db');
+  copyFileSync(replicaDb, file);
+  if (existsSync(`${replicaDb}-wal`)) copyFileSync(`${replicaDb}-wal`, `${file}-wal`);
+  return file;
+}
+
+function startWriter(db: string, transactions: number) {
+  const child = spawn(process.execPath, [WRITER, db, String(transactions)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  return {
+    child,
+    result: () => JSON.parse(out) as { rows: number; truncateBusy: number },
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('15.1 WAL-level replication', () => {
+  it('15.1 the copy is the primary’s database at every commit it was given, through the log’s restarts and the service’s own checkpoints', async () => {
+    const dir = tempDir('wal-follow');
+    const db = newDatabase(dir);
+    const replica = new WalReplica(path.join(tempDir('wal-replica'), 'app.db'));
+    const store = new FrameStore(path.join(tempDir('wal-store'), 'app.db'));
+    const follower = new WalFollower(db);
+    follower.open();
+    const base = path.join(dir, 'base.db');
+    const start = follower.beginGeneration(base);
+    store.begin(start, existsSync(`${base}-wal`) ? `${base}-wal` : null);
+    replica.installBase(base, start);
+
+    const writer = startWriter(db, 1500);
+    const logs = new Set<string>();
+    const keep = (batch: WalBatch) => {
+      logs.add(`${batch.end.log?.salt1}:${batch.end.log?.salt2}`);
+      store.append(batch);
+    };
+    // The copy takes what the store has at its own pace (every fifth round here): it is behind, often by logs.
+    const catchUp = () => {
+      for (let b = store.read(replica.position()!, 64 * 1024); b; b = store.read(replica.position()!, 64 * 1024))
+        replica.apply(b);
+    };
+    let wholeCheckpoints = 0;
+    const midway: string[] = [];
+    try {
+      for (let round = 0; writer.child.exitCode === null; round++) {
+        const batch = follower.poll(256 * 1024);
+        if (batch) keep(batch);
+        // The follower checkpoints once the log is 200 frames long (the agent: a few MB).
+        if (follower.logFrames() > 200 && follower.checkpoint(keep)) wholeCheckpoints++;
+        if (round % 5 === 0) catchUp();
+        // Now and then, the copy as a promotion would open it: a database that checks out, whose rows are whole
+        // transactions (a prefix of the primary's, checked at the end).
+        if (logs.size > (midway.length + 1) * 3 && midway.length < 3)
+          midway.push(snapshotOfReplica(replica.dbPath, tempDir('wal-midway')));
+        await tick();
+      }
+      await waitFor('the writer to exit', exitOf(writer.child), 60_000);
+      for (let batch = follower.poll(); batch; batch = follower.poll()) keep(batch);
+      catchUp();
+    } finally {
+      follower.close();
+    }
+    const { rows: written, truncateBusy } = writer.result();
+    expect(writer.child.exitCode).toBe(0);
+    // The log restarted many times under the follower, each time after it had read it to its end.
+    expect(wholeCheckpoints).toBeGreaterThan(3);
+    expect(logs.size).toBeGreaterThan(3);
+    // The service's own TRUNCATE checkpoints waited on the follower's read transaction, and gave up (30 asked).
+    expect(truncateBusy).toBeGreaterThan(0);
+
+    expect(replica.position()).toEqual(store.end());
+    replica.promote();
+    expect(existsSync(replica.walPath)).toBe(false);
+    const primary = rows(db);
+    expect(primary.length).toBe(written);
+    expect(integrity(replica.dbPath)).toBe('ok');
+    expect(rows(replica.dbPath)).toEqual(primary);
+    expect(midway.length).toBeGreaterThan(0);
+    for (const file of midway) {
+      expect(integrity(file)).toBe('ok');
+      const part = rows(file);
+      expect(part).toEqual(primary.slice(0, part.length));
+      // Whole transactions only: the last one copied has all its rows.
+      const last = part.at(-1);
+      if (last)
+        expect(part.filter((r) => r.txn === last.txn).length).toBe(primary.filter((r) => r.txn === last.txn).length);
+    }
+  }, 120_000);
+
+  it('15.1 a database not in WAL mode, or held in locking_mode=EXCLUSIVE, is refused with a message that says what to change', async () => {
+    const journal = newDatabase(tempDir('wal-journal'), false);
+    const refusal = (() => {
+      try {
+        new WalFollower(journal, 'notes.db').open();
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(isEngineError(refusal, 'invalid-argument')).toBe(true);
+    expect((refusal as Error).message).toBe(
+      'notes.db is not in WAL mode: replication follows its write-ahead log, so the service must set PRAGMA journal_mode=WAL (once; it is kept in the file)',
+    );
+
+    const exclusive = newDatabase(tempDir('wal-exclusive'));
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const db = new (require('better-sqlite3'))(process.argv[1]);
+         db.pragma('locking_mode = EXCLUSIVE');
+         db.prepare('INSERT INTO t (txn) VALUES (1)').run();
+         process.stdout.write('holding\\n');
+         process.stdin.resume();`,
+        exclusive,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'], cwd: path.resolve(import.meta.dirname, '..') },
+    );
+    try {
+      let said = '';
+      holder.stdout.on('data', (d) => {
+        said += d;
+      });
+      await waitFor('the service to hold the database', () => said.includes('holding'), 20_000);
+      const follower = new WalFollower(exclusive, 'notes.db');
+      // Its busy timeout (5 s) runs out first.
+      const err = (() => {
+        try {
+          follower.open();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isEngineError(err, 'database-in-use')).toBe(true);
+      expect((err as Error).message).toContain('locking_mode=EXCLUSIVE');
+    } finally {
+      holder.stdin.end();
+      await waitFor('the holder to exit', exitOf(holder), 20_000);
+    }
+  }, 60_000);
+
+  it('15.1 the copy refuses a gap, frames of another generation, and a frame altered on the way, writing nothing; a frame torn by a crash is not part of it', async () => {
+    const dir = tempDir('wal-refuse');
+    const db = newDatabase(dir);
+    const replica = new WalReplica(path.join(tempDir('wal-refuse-replica'), 'app.db'));
+    const follower = new WalFollower(db);
+    follower.open();
+    const base = path.join(dir, 'base.db');
+    replica.installBase(base, follower.beginGeneration(base));
+    const app = new Database(db);
+    const write = (n: number) => {
+      for (let i = 0; i < n; i++) app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(i, Buffer.alloc(100, i));
+    };
+    try {
+      write(3);
+      const first = follower.poll(1)!;
+      write(3);
+      const second = follower.poll(1)!;
+      expect(first && second).toBeTruthy();
+      const before = replica.position()!;
+      const files = () => (existsSync(replica.walPath) ? readFileSync(replica.walPath) : Buffer.alloc(0));
+      const untouched = files();
+
+      const refused = (batch: WalBatch, code: string, message: RegExp) => {
+        let err: unknown;
+        try {
+          replica.apply(batch);
+        } catch (e) {
+          err = e;
+        }
+        expect(isEngineError(err)).toBe(true);
+        expect((err as { code: string }).code).toBe(code);
+        expect((err as Error).message).toMatch(message);
+        expect(replica.position()).toEqual(before);
+        expect(files().equals(untouched)).toBe(true);
+      };
+      refused(second, 'invalid-argument', /a gap, or frames already applied/);
+      refused(
+        { ...first, generation: 'another', after: { ...first.after, generation: 'another' } },
+        'invalid-argument',
+        /generation another/,
+      );
+      const altered = Buffer.from(first.frames);
+      altered[altered.length - 10] ^= 1;
+      refused({ ...first, frames: altered }, 'corrupt', /do not check out/);
+
+      expect(replica.apply(first)).toEqual(first.end);
+      // A crash while the next batch was written: half a frame at the end of the copy's log.
+      const size = frameBytes(parseWalHeader(second.header)!);
+      writeFileSync(replica.walPath, second.frames.subarray(0, size / 2), { flag: 'a' });
+      expect(replica.position()).toEqual(first.end);
+      expect(replica.apply(second)).toEqual(second.end);
+      for (let b = follower.poll(); b; b = follower.poll()) replica.apply(b);
+    } finally {
+      app.close();
+      follower.close();
+    }
+    replica.promote();
+    expect(rows(replica.dbPath)).toEqual(rows(db));
+  });
+
+  it('15.1 a follower that was away takes up its generation where the log is unchanged, and starts a new one where it restarted; closing it never removes the log', async () => {
+    const dir = tempDir('wal-resume');
+    const db = newDatabase(dir);
+    const replica = new WalReplica(path.join(tempDir('wal-resume-replica'), 'app.db'));
+    const openApp = () => {
+      const conn = new Database(db);
+      conn.pragma('wal_autocheckpoint = 0');
+      return conn;
+    };
+    let app = openApp();
+    const write = (n: number) => {
+      for (let i = 0; i < n; i++) app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(i, Buffer.alloc(300, i));
+    };
+    let follower = new WalFollower(db);
+    follower.open();
+    const base = path.join(dir, 'base.db');
+    replica.installBase(base, follower.beginGeneration(base));
+    write(5);
+    for (let b = follower.poll(); b; b = follower.poll()) replica.apply(b);
+    const left: WalPosition = follower.at!;
+    const logBytes = statSync(`${db}-wal`).size;
+    app.close();
+    follower.close();
+    // The follower's connections closed after the service's (the last to close checkpoints and removes the log,
+    // unless it is read-only), yet the log is there, frames and all.
+    expect(statSync(`${db}-wal`).size).toBe(logBytes);
+    app = openApp();
+
+    write(4);
+    follower = new WalFollower(db);
+    follower.open();
+    follower.resume(left, (b) => replica.apply(b));
+    write(2);
+    for (let b = follower.poll(); b; b = follower.poll()) replica.apply(b);
+    follower.close();
+    const copy = snapshotOfReplica(replica.dbPath, tempDir('wal-resume-copy'));
+    expect(rows(copy)).toEqual(rows(db));
+
+    // Away again, while the service checkpoints with TRUNCATE (nobody holds it back now) and writes on.
+    const away = follower.at!;
+    const [result] = app.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    expect(result.busy).toBe(0);
+    write(3);
+    follower = new WalFollower(db);
+    follower.open();
+    expect(() => follower.resume(away, (b) => replica.apply(b))).toThrow(GenerationLost);
+    follower.close();
+    app.close();
+  });
+});
