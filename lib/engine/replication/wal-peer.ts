@@ -1,0 +1,198 @@
+// Frames from node to node, never through the dashboard: a standby asks its group's primary for the frames after
+// its copy's position (POST /v1/wal/pull, signed with the group key, as peers sign the failsafe question), and the
+// answer, signed back with the same key, carries them with the primary's fencing token (the revision of the leader
+// key it holds, or its epoch). A standby takes frames only from the token it knows to be the current primary's:
+// a primary that was replaced cannot feed it. The position it asks from is also its acknowledgment: the primary
+// learns from it how far each standby has come.
+import type http from 'node:http';
+
+import { z } from 'zod';
+
+import { AUTH_HEADERS, type NonceCache, signedFetch, signResponse, verifyRequest } from '../nodes/signed-request';
+import type { FrameStore } from './frame-store';
+import type { WalBatch, WalPosition } from './wal-follower';
+
+export const WAL_PULL_PATH = '/v1/wal/pull';
+/** The most frames one answer carries (whole transactions: one longer transaction is sent whole). */
+export const PULL_MAX_BYTES = 4 * 1024 * 1024;
+
+const checksum = z.object({ s1: z.number().int().min(0).max(0xffffffff), s2: z.number().int().min(0).max(0xffffffff) });
+export const positionSchema = z.object({
+  generation: z.string().regex(/^[0-9a-f]{16}$/),
+  log: z
+    .object({
+      salt1: z.number().int().min(0).max(0xffffffff),
+      salt2: z.number().int().min(0).max(0xffffffff),
+      pageSize: z.number().int().min(512).max(65536),
+    })
+    .nullable(),
+  frame: z.number().int().min(0),
+  checksum,
+});
+
+export const pullRequestSchema = z.object({
+  /** The database, by its name in the service's config (`service.sqlite`). */
+  db: z.string().min(1).max(4096),
+  /** Where the standby's copy is: the frames after it are asked for, and everything up to it is acknowledged. */
+  from: positionSchema,
+  /** The fencing token of the primary the standby follows: a primary with another answers 409. */
+  token: z.number().int().min(0),
+});
+export type PullRequest = z.infer<typeof pullRequestSchema>;
+
+const answerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('frames'),
+    token: z.number().int(),
+    header: z.string(),
+    after: positionSchema,
+    end: positionSchema,
+  }),
+  /** The standby has every frame the primary has. */
+  z.object({ kind: z.literal('current'), token: z.number().int(), end: positionSchema.nullable() }),
+  /** The position is not among the frames kept (another generation, or dropped): a new base is needed. */
+  z.object({ kind: z.literal('base-needed'), token: z.number().int(), why: z.string() }),
+  /** This node is not the primary of that token: the standby follows someone else. */
+  z.object({ kind: z.literal('not-primary'), token: z.number().int().nullable(), why: z.string() }),
+]);
+export type PullAnswer =
+  | { kind: 'frames'; token: number; batch: WalBatch }
+  | { kind: 'current'; token: number; end: WalPosition | null }
+  | { kind: 'base-needed'; token: number; why: string }
+  | { kind: 'not-primary'; token: number | null; why: string };
+
+/** An answer as bytes: its JSON, a newline, then the frames (only for `frames`). */
+export function encodeAnswer(answer: PullAnswer): Buffer {
+  if (answer.kind !== 'frames') return Buffer.from(`${JSON.stringify(answer)}\n`);
+  const { batch } = answer;
+  const meta = {
+    kind: 'frames',
+    token: answer.token,
+    header: batch.header.toString('base64'),
+    after: batch.after,
+    end: batch.end,
+  };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), batch.frames]);
+}
+
+export function decodeAnswer(bytes: Buffer): PullAnswer {
+  const newline = bytes.indexOf(0x0a);
+  if (newline === -1) throw new Error('the answer has no header line');
+  const meta = answerSchema.parse(JSON.parse(bytes.subarray(0, newline).toString('utf8')));
+  if (meta.kind !== 'frames') return meta;
+  const header = Buffer.from(meta.header, 'base64');
+  return {
+    kind: 'frames',
+    token: meta.token,
+    batch: {
+      generation: meta.end.generation,
+      header,
+      after: meta.after,
+      frames: bytes.subarray(newline + 1),
+      end: meta.end,
+    },
+  };
+}
+
+/** The primary's answer to a pull, from its store of frames. `token` is its fencing token while it is primary,
+ *  null while it is not. */
+export function answerPull(store: FrameStore | null, request: PullRequest, token: number | null): PullAnswer {
+  if (token === null || token !== request.token)
+    return {
+      kind: 'not-primary',
+      token,
+      why:
+        token === null
+          ? 'this node is not the primary'
+          : `this node is the primary of token ${token}, not ${request.token}`,
+    };
+  if (!store || store.generation === null)
+    return { kind: 'base-needed', token, why: 'this primary has no generation of that database yet' };
+  try {
+    const batch = store.read(request.from as WalPosition, PULL_MAX_BYTES);
+    return batch ? { kind: 'frames', token, batch } : { kind: 'current', token, end: store.end() };
+  } catch (err) {
+    return { kind: 'base-needed', token, why: (err as Error).message };
+  }
+}
+
+/** Asks `primaryUrl`'s agent for the frames after `request.from`; the answer must be signed with the group key
+ *  and carry the token asked for (anything else is an error, and nothing is taken from it). */
+export async function pullFrames(
+  primaryUrl: string,
+  self: { nodeId: string; groupKey: string },
+  request: PullRequest,
+  timeoutMs = 10_000,
+): Promise<PullAnswer> {
+  const res = await signedFetch({ nodeId: self.nodeId, secret: self.groupKey }, primaryUrl, 'POST', WAL_PULL_PATH, {
+    body: JSON.stringify(request),
+    headers: { 'content-type': 'application/json' },
+    timeoutMs,
+  });
+  if (res.status !== 200)
+    throw new Error(`the primary answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
+  const answer = decodeAnswer(res.body);
+  if ((answer.kind === 'frames' || answer.kind === 'current') && answer.token !== request.token)
+    throw new Error(`frames from token ${answer.token}, not the primary's ${request.token}: refused`);
+  return answer;
+}
+
+/** What the agent gives the peer route: the group key, its fencing token while it is primary, the store of each
+ *  database it follows, and where to note how far a standby has come. */
+export interface WalPeerSource {
+  groupKey(): string | null;
+  token(): number | null;
+  store(db: string): FrameStore | null;
+  acknowledged(nodeId: string, db: string, position: WalPosition): void;
+}
+
+const MAX_REQUEST_BYTES = 16 * 1024;
+
+/** Serves POST /v1/wal/pull: only to a request signed with the group key, and signed back with it. */
+export function serveWalPull(
+  source: WalPeerSource,
+  nonces: NonceCache,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_REQUEST_BYTES) req.destroy();
+    else chunks.push(c);
+  });
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+    const key = source.groupKey();
+    const auth = verifyRequest(headers, req.method ?? 'GET', req.url ?? '/', body, () => key, nonces);
+    if (!auth.ok) {
+      res.writeHead(401, { 'content-type': 'text/plain' }).end(`not authenticated (${auth.reason})`);
+      return;
+    }
+    const send = (status: number, bytes: Buffer) =>
+      res
+        .writeHead(status, {
+          'content-type': 'application/octet-stream',
+          [AUTH_HEADERS.signature]: signResponse(auth.secret, auth.nonce, status, bytes),
+        })
+        .end(bytes);
+    if (req.method !== 'POST') {
+      send(405, Buffer.from('POST only\n'));
+      return;
+    }
+    let request: PullRequest;
+    try {
+      request = pullRequestSchema.parse(JSON.parse(body.toString('utf8')));
+    } catch (err) {
+      send(400, Buffer.from(`a pull is {db, from, token}: ${(err as Error).message.slice(0, 300)}\n`));
+      return;
+    }
+    const token = source.token();
+    const answer = answerPull(token === null ? null : source.store(request.db), request, token);
+    if (answer.kind === 'frames' || answer.kind === 'current')
+      source.acknowledged(auth.nodeId, request.db, request.from as WalPosition);
+    send(200, encodeAnswer(answer));
+  });
+}
