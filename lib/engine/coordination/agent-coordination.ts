@@ -272,16 +272,20 @@ export class AgentCoordination {
     if (this.questionsOut >= 2) return;
     const waitMs = Math.round(Math.max(MIN_QUESTION_MS, Math.min(extensionMs, this.remainingMs)));
     this.questionsOut++;
-    const confirmed = await membersConfirmNotPrimary(this.nodeId, group.key, others, extensionMs, waitMs).finally(
-      () => {
-        this.questionsOut--;
-      },
-    );
+    const { confirmed, refusals } = await membersConfirmNotPrimary(
+      this.nodeId,
+      group.key,
+      others,
+      extensionMs,
+      waitMs,
+    ).finally(() => {
+      this.questionsOut--;
+    });
     const tookMs = Number(process.hrtime.bigint() - sentNs) / 1e6;
     if (!confirmed) {
       if (this.failsafeSaid !== 'unconfirmed')
         this.node.log(
-          `failsafe: not every member answered that it is not primary (asked for ${Math.round(tookMs)} ms)`,
+          `failsafe: not every member answered that it is not primary (asked for ${Math.round(tookMs)} ms: ${refusals.join('; ')})`,
         );
       this.failsafeSaid = 'unconfirmed';
       return;

@@ -4,8 +4,9 @@
 // be asked, means this node may be cut off alone, and the answer extends nothing.
 import { signedFetch } from './signed-request';
 
-/** Asks every member the failsafe question (`body`, signed with the group key) at once; true only if every one
- *  answers 200 and `confirms` its answer. A member that cannot be asked confirms nothing. */
+/** Asks every member the failsafe question (`body`, signed with the group key) at once; confirmed only if every
+ *  one answers 200 and `confirms` its answer. A member that cannot be asked confirms nothing. Each member that did
+ *  not confirm is named with why (its answer, its status, or the error), for the log. */
 async function allConfirm(
   self: string,
   groupKey: string,
@@ -13,23 +14,27 @@ async function allConfirm(
   body: Record<string, unknown>,
   timeoutMs: number,
   confirms: (answer: Record<string, unknown>) => boolean,
-): Promise<boolean> {
+): Promise<{ confirmed: boolean; refusals: string[] }> {
   // Nobody to confirm it: a group has two members at least, so an empty list is a stale view, not proof.
-  if (members.length === 0) return false;
-  const answers = await Promise.all(
-    members.map(async (member) => {
+  if (members.length === 0) return { confirmed: false, refusals: ['no member to ask'] };
+  const refusals = await Promise.all(
+    members.map(async (member): Promise<string | null> => {
       try {
         const res = await signedFetch({ nodeId: self, secret: groupKey }, member.url, 'POST', '/v1/failsafe', {
           body: JSON.stringify(body),
           timeoutMs,
         });
-        return res.status === 200 && confirms(JSON.parse(res.body.toString('utf8')) as Record<string, unknown>);
-      } catch {
-        return false;
+        if (res.status !== 200) return `${member.url} answered ${res.status}`;
+        const answer = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
+        return confirms(answer) ? null : `${member.url} answered ${JSON.stringify(answer)}`;
+      } catch (err) {
+        const e = err as Error & { cause?: { code?: string } };
+        return `${member.url}: ${e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message)}`;
       }
     }),
   );
-  return answers.every(Boolean);
+  const named = refusals.filter((r): r is string => r !== null);
+  return { confirmed: named.length === 0, refusals: named };
 }
 
 /** On etcd (13.4, Patroni's failsafe): a primary that cannot reach etcd asks every other member whether it is
@@ -41,7 +46,7 @@ export function membersConfirmNotPrimary(
   members: { url: string }[],
   extensionMs: number,
   timeoutMs: number,
-): Promise<boolean> {
+): Promise<{ confirmed: boolean; refusals: string[] }> {
   return allConfirm(self, groupKey, members, { etcd: true, extensionMs }, timeoutMs, (a) => a.primary === false);
 }
 
@@ -59,5 +64,5 @@ export function peersConfirmOutage(
     { leaseMs },
     timeoutMs,
     (a) => (a.heardControlPlaneMsAgo as number) > leaseMs / 2,
-  );
+  ).then((r) => r.confirmed);
 }
