@@ -12,6 +12,7 @@ await build({
     'count-worker': 'lib/engine/sources/count-worker.ts',
     'sqlite-copy-worker': 'lib/engine/sources/sqlite-copy-worker.ts',
     'replicator-worker': 'lib/engine/replication/replicator-worker.ts',
+    'puller-worker': 'lib/engine/replication/puller-worker.ts',
     watchdog: 'lib/engine/coordination/watchdog-main.ts',
     engine: 'lib/engine/index.ts',
     'notes-service': 'lib/demo/notes-service.ts',

@@ -13,28 +13,16 @@ import { WalReplica } from '@/lib/engine/replication/wal-replica';
 import { Replicator } from '@/lib/engine/replication/replicator';
 
 import { tempDir } from './helpers';
+import { walDatabase, walRows } from './support/wal-database';
 import { exitOf, waitFor } from './support/wait';
 
 const SCRIPT = path.resolve(import.meta.dirname, '..', 'dist', 'replicator-worker.cjs');
 const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
 
-function rows(file: string): unknown[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare('SELECT id, txn, body FROM t ORDER BY id').all();
-  } finally {
-    db.close();
-  }
-}
-
 describe('15.1 the replicator thread', () => {
   it('15.1 keeps every committed frame while the service writes, and a standby pulling through it ends with the primary’s database; after a restart it takes up the same generation', async () => {
     const dir = tempDir('replicator');
-    const db = path.join(dir, 'app.db');
-    const setup = new Database(db);
-    setup.pragma('journal_mode = WAL');
-    setup.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, txn INTEGER, body BLOB)');
-    setup.close();
+    const db = walDatabase(dir);
     const options = {
       dbPath: db,
       shownAs: 'app.db',
@@ -96,6 +84,6 @@ describe('15.1 the replicator thread', () => {
     app.close();
     replica.promote();
     expect(errors).toEqual([]);
-    expect(rows(replica.dbPath)).toEqual(rows(db));
+    expect(walRows(replica.dbPath)).toEqual(walRows(db));
   }, 120_000);
 });

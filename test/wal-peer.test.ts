@@ -12,6 +12,7 @@ import { NonceCache, signResponse, AUTH_HEADERS, verifyRequest } from '@/lib/eng
 import { FrameStore } from '@/lib/engine/replication/frame-store';
 import { WalFollower, type WalPosition } from '@/lib/engine/replication/wal-follower';
 import {
+  answerFrom,
   encodeAnswer,
   type PullRequest,
   pullFrames,
@@ -70,7 +71,7 @@ describe('15.1 frames from node to node', () => {
     const source: WalPeerSource = {
       groupKey: () => GROUP_KEY,
       token: () => 7,
-      store: (db) => (db === 'notes.db' ? p.store : null),
+      answer: answerFrom((db) => (db === 'notes.db' ? p.store : null)),
       acknowledged: (nodeId, db, position) => {
         expect([nodeId, db]).toEqual(['standby-1', 'notes.db']);
         acks.push(position);
@@ -101,7 +102,7 @@ describe('15.1 frames from node to node', () => {
     const source: WalPeerSource = {
       groupKey: () => GROUP_KEY,
       token: () => 7,
-      store: () => p.store,
+      answer: answerFrom(() => p.store),
       acknowledged: (_node, _db, position) => {
         acks.push(position);
       },

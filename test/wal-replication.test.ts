@@ -15,27 +15,10 @@ import { frameBytes, parseWalHeader } from '@/lib/engine/replication/wal-format'
 import { WalReplica } from '@/lib/engine/replication/wal-replica';
 
 import { tempDir } from './helpers';
+import { walDatabase, walRows } from './support/wal-database';
 import { exitOf, waitFor } from './support/wait';
 
 const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
-
-function newDatabase(dir: string, walMode = true): string {
-  const file = path.join(dir, 'app.db');
-  const db = new Database(file);
-  if (walMode) db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, txn INTEGER, body BLOB)');
-  db.close();
-  return file;
-}
-
-function rows(file: string): { id: number; txn: number; body: Buffer }[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare('SELECT id, txn, body FROM t ORDER BY id').all() as { id: number; txn: number; body: Buffer }[];
-  } finally {
-    db.close();
-  }
-}
 
 function integrity(file: string): string {
   const db = new Database(file, { readonly: true });
@@ -71,7 +54,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe('15.1 WAL-level replication', () => {
   it('15.1 the copy is the primary’s database at every commit it was given, through the log’s restarts and the service’s own checkpoints', async () => {
     const dir = tempDir('wal-follow');
-    const db = newDatabase(dir);
+    const db = walDatabase(dir);
     const replica = new WalReplica(path.join(tempDir('wal-replica'), 'app.db'));
     const store = new FrameStore(path.join(tempDir('wal-store'), 'app.db'));
     const follower = new WalFollower(db);
@@ -124,14 +107,14 @@ describe('15.1 WAL-level replication', () => {
     expect(replica.position()).toEqual(store.end());
     replica.promote();
     expect(existsSync(replica.walPath)).toBe(false);
-    const primary = rows(db);
+    const primary = walRows(db);
     expect(primary.length).toBe(written);
     expect(integrity(replica.dbPath)).toBe('ok');
-    expect(rows(replica.dbPath)).toEqual(primary);
+    expect(walRows(replica.dbPath)).toEqual(primary);
     expect(midway.length).toBeGreaterThan(0);
     for (const file of midway) {
       expect(integrity(file)).toBe('ok');
-      const part = rows(file);
+      const part = walRows(file);
       expect(part).toEqual(primary.slice(0, part.length));
       // Whole transactions only: the last one copied has all its rows.
       const last = part.at(-1);
@@ -141,7 +124,7 @@ describe('15.1 WAL-level replication', () => {
   }, 120_000);
 
   it('15.1 a database not in WAL mode, or held in locking_mode=EXCLUSIVE, is refused with a message that says what to change', async () => {
-    const journal = newDatabase(tempDir('wal-journal'), false);
+    const journal = walDatabase(tempDir('wal-journal'), false);
     const refusal = (() => {
       try {
         new WalFollower(journal, 'notes.db').open();
@@ -154,7 +137,7 @@ describe('15.1 WAL-level replication', () => {
       'notes.db is not in WAL mode: replication follows its write-ahead log, so the service must set PRAGMA journal_mode=WAL (once; it is kept in the file)',
     );
 
-    const exclusive = newDatabase(tempDir('wal-exclusive'));
+    const exclusive = walDatabase(tempDir('wal-exclusive'));
     const holder = spawn(
       process.execPath,
       [
@@ -193,7 +176,7 @@ describe('15.1 WAL-level replication', () => {
 
   it('15.1 the copy refuses a gap, frames of another generation, and a frame altered on the way, writing nothing; a frame torn by a crash is not part of it', async () => {
     const dir = tempDir('wal-refuse');
-    const db = newDatabase(dir);
+    const db = walDatabase(dir);
     const replica = new WalReplica(path.join(tempDir('wal-refuse-replica'), 'app.db'));
     const follower = new WalFollower(db);
     follower.open();
@@ -248,12 +231,12 @@ describe('15.1 WAL-level replication', () => {
       follower.close();
     }
     replica.promote();
-    expect(rows(replica.dbPath)).toEqual(rows(db));
+    expect(walRows(replica.dbPath)).toEqual(walRows(db));
   });
 
   it('15.1 a follower that was away takes up its generation where the log is unchanged, and starts a new one where it restarted; closing it never removes the log', async () => {
     const dir = tempDir('wal-resume');
-    const db = newDatabase(dir);
+    const db = walDatabase(dir);
     const replica = new WalReplica(path.join(tempDir('wal-resume-replica'), 'app.db'));
     const openApp = () => {
       const conn = new Database(db);
@@ -287,7 +270,7 @@ describe('15.1 WAL-level replication', () => {
     for (let b = follower.poll(); b; b = follower.poll()) replica.apply(b);
     follower.close();
     const copy = snapshotOfReplica(replica.dbPath, tempDir('wal-resume-copy'));
-    expect(rows(copy)).toEqual(rows(db));
+    expect(walRows(copy)).toEqual(walRows(db));
 
     // Away again, while the service checkpoints with TRUNCATE (nobody holds it back now) and writes on.
     const away = follower.at!;

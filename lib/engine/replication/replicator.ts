@@ -39,6 +39,11 @@ export interface ReplicatorEvents {
   error: [Error];
 }
 
+/** An error a worker thread reported (its engine code kept), as the main thread raises it. */
+export function workerError(msg: { code: string | null; message: string }): Error {
+  return msg.code ? new EngineError(msg.code as EngineErrorCode, msg.message) : new Error(msg.message);
+}
+
 export class Replicator extends EventEmitter<ReplicatorEvents> {
   private readonly worker: Worker;
   private nextId = 1;
@@ -70,10 +75,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
             this.answers.delete(msg.id);
             break;
           case 'error':
-            this.emit(
-              'error',
-              msg.code ? new EngineError(msg.code as EngineErrorCode, msg.message) : new Error(msg.message),
-            );
+            this.emit('error', workerError(msg));
             break;
           case 'stopped':
             this.position = msg.position;

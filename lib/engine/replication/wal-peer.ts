@@ -137,13 +137,19 @@ export async function pullFrames(
   return answer;
 }
 
-/** What the agent gives the peer route: the group key, its fencing token while it is primary, the store of each
- *  database it follows, and where to note how far a standby has come. */
+/** What the agent gives the peer route: the group key, its fencing token while it is primary, the answer to a
+ *  pull of a database it follows (answerPull on its store, wherever that is kept), and where to note how far a
+ *  standby has come. */
 export interface WalPeerSource {
   groupKey(): string | null;
   token(): number | null;
-  store(db: string): FrameStore | null;
+  answer(request: PullRequest, token: number): Promise<PullAnswer> | PullAnswer;
   acknowledged(nodeId: string, db: string, position: WalPosition): void;
+}
+
+/** A source's answers from stores at hand (`stores` by database name). */
+export function answerFrom(stores: (db: string) => FrameStore | null): WalPeerSource['answer'] {
+  return (request, token) => answerPull(stores(request.db), request, token);
 }
 
 const MAX_REQUEST_BYTES = 16 * 1024;
@@ -190,9 +196,16 @@ export function serveWalPull(
       return;
     }
     const token = source.token();
-    const answer = answerPull(token === null ? null : source.store(request.db), request, token);
-    if (answer.kind === 'frames' || answer.kind === 'current')
-      source.acknowledged(auth.nodeId, request.db, request.from as WalPosition);
-    send(200, encodeAnswer(answer));
+    const answering =
+      token === null || token !== request.token
+        ? answerPull(null, request, token)
+        : Promise.resolve(source.answer(request, token)).catch(
+            (err: Error): PullAnswer => ({ kind: 'base-needed', token, why: err.message }),
+          );
+    void Promise.resolve(answering).then((answer) => {
+      if (answer.kind === 'frames' || answer.kind === 'current')
+        source.acknowledged(auth.nodeId, request.db, request.from as WalPosition);
+      send(200, encodeAnswer(answer));
+    });
   });
 }

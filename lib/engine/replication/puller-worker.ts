@@ -1,0 +1,119 @@
+// Worker thread body for ReplicaPuller: on a standby, pulls one database's frames from the primary it follows
+// and lays them onto the copy (wal-replica.ts), continuously, on this thread: applying never holds up the agent's
+// thread, so a standby busy applying still answers its health checks and its peers.
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { isEngineError } from '../errors';
+import { pullFrames } from './wal-peer';
+import { WalReplica } from './wal-replica';
+import type { PullerMessage, PullerOptions, PullerRequest, Primary } from './puller';
+
+const options = workerData as PullerOptions;
+const port = parentPort!;
+const say = (message: PullerMessage) => port.postMessage(message);
+const replica = new WalReplica(options.dbPath);
+
+let primary: Primary | null = null;
+/** Pulling waits for the agent: a base to install, or a primary to follow. */
+let waiting: 'base' | 'primary' | null = 'primary';
+let stopped = false;
+let running = false;
+let wake: (() => void) | null = null;
+
+const pause = (ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+
+async function loop(): Promise<void> {
+  if (running) return;
+  running = true;
+  let failures = 0;
+  try {
+    while (!stopped) {
+      const from = replica.position();
+      if (!from) waiting = 'base';
+      if (waiting || !primary || !from) {
+        await pause(60_000);
+        continue;
+      }
+      const following = primary;
+      try {
+        const answer = await pullFrames(
+          following.url,
+          { nodeId: options.nodeId, groupKey: following.groupKey },
+          { db: options.db, from, token: following.token },
+          options.timeoutMs,
+        );
+        failures = 0;
+        // The agent may have named another primary, or asked for a stop, while the pull was out.
+        if (stopped || primary !== following) continue;
+        if (answer.kind === 'frames') {
+          say({ kind: 'position', position: replica.apply(answer.batch), primaryEnd: null });
+        } else if (answer.kind === 'current') {
+          say({ kind: 'position', position: from, primaryEnd: answer.end });
+          await pause(options.pollMs);
+        } else if (answer.kind === 'base-needed') {
+          waiting = 'base';
+          say({ kind: 'base-needed', why: answer.why, generation: from.generation });
+        } else {
+          waiting = 'primary';
+          say({ kind: 'not-primary', why: answer.why });
+        }
+      } catch (err) {
+        failures++;
+        say({
+          kind: 'error',
+          code: isEngineError(err) ? err.code : null,
+          message: err instanceof Error ? err.message : String(err),
+        });
+        // A primary out of reach, or frames refused: again, later and later (up to 5 s).
+        await pause(Math.min(5000, options.pollMs * 2 ** Math.min(failures, 8)));
+      }
+    }
+  } finally {
+    running = false;
+  }
+}
+
+port.on('message', (request: PullerRequest) => {
+  try {
+    switch (request.kind) {
+      case 'follow':
+        primary = request.primary;
+        if (waiting === 'primary') waiting = null;
+        break;
+      case 'install-base':
+        replica.installBase(request.baseFile, request.position);
+        waiting = primary ? null : 'primary';
+        say({ kind: 'position', position: request.position, primaryEnd: null });
+        break;
+      case 'promote': {
+        stopped = true;
+        primary = null;
+        const position = replica.promote();
+        say({ kind: 'promoted', position });
+        break;
+      }
+      case 'stop':
+        stopped = true;
+        say({ kind: 'stopped', position: replica.position() });
+        break;
+    }
+  } catch (err) {
+    say({
+      kind: 'error',
+      code: isEngineError(err) ? err.code : null,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+  wake?.();
+  if (!stopped) void loop();
+});
+
+say({ kind: 'position', position: replica.position(), primaryEnd: null });
+void loop();

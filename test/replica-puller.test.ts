@@ -1,0 +1,113 @@
+// 15.1 Both sides on their own threads, as the agents run them: the primary's replicator behind the peer route
+// on 127.0.0.1, a service writing from a process of its own, and a standby's puller laying the frames down as
+// they come. It follows only the primary it is told to (token and all), and asks for a base when the primary
+// starts a new generation.
+import { copyFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { NonceCache } from '@/lib/engine/nodes/signed-request';
+import { ReplicaPuller } from '@/lib/engine/replication/puller';
+import { Replicator } from '@/lib/engine/replication/replicator';
+import { samePosition, type WalPosition } from '@/lib/engine/replication/wal-follower';
+import { decodeAnswer, serveWalPull } from '@/lib/engine/replication/wal-peer';
+
+import { tempDir } from './helpers';
+import { walDatabase, walRows } from './support/wal-database';
+import { exitOf, waitFor } from './support/wait';
+
+const DIST = path.resolve(import.meta.dirname, '..', 'dist');
+const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
+const GROUP_KEY = 'c3'.repeat(32);
+const TOKEN = 3;
+
+const servers: http.Server[] = [];
+afterAll(async () => {
+  for (const s of servers) await new Promise((resolve) => s.close(resolve));
+});
+
+/** The base files of a generation, copied aside as the agent restores them from the repository. */
+function stagedBase(baseFile: string, into: string): string {
+  const staged = path.join(into, 'base.db');
+  copyFileSync(baseFile, staged);
+  if (existsSync(`${baseFile}-wal`)) copyFileSync(`${baseFile}-wal`, `${staged}-wal`);
+  return staged;
+}
+
+describe('15.1 a standby’s puller and the primary’s replicator', () => {
+  it('15.1 the standby follows the primary it is told to, lays frames down while the service writes, ends with its database, and asks for a base when a new generation begins', async () => {
+    const dir = tempDir('puller-primary');
+    const db = walDatabase(dir);
+    const replicator = new Replicator(path.join(DIST, 'replicator-worker.cjs'), {
+      dbPath: db,
+      shownAs: 'app.db',
+      storeDir: path.join(dir, 'frames'),
+      pollMs: 5,
+      checkpointFrames: 200,
+    });
+    const generations: { position: WalPosition; baseFile: string }[] = [];
+    replicator.on('generation', (g) => generations.push(g));
+    const server = http.createServer((req, res) =>
+      serveWalPull(
+        {
+          groupKey: () => GROUP_KEY,
+          token: () => TOKEN,
+          answer: async (request, token) => decodeAnswer(await replicator.answer(request, token)),
+          acknowledged: () => {},
+        },
+        nonces,
+        req,
+        res,
+      ),
+    );
+    const nonces = new NonceCache();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const puller = new ReplicaPuller(path.join(DIST, 'puller-worker.cjs'), {
+      nodeId: 'standby-1',
+      db: 'app.db',
+      dbPath: path.join(tempDir('puller-standby'), 'app.db'),
+      pollMs: 20,
+      timeoutMs: 5000,
+    });
+    const said = { notPrimary: [] as string[], baseNeeded: [] as string[], errors: [] as string[] };
+    puller.on('not-primary', (why) => said.notPrimary.push(why));
+    puller.on('base-needed', (why) => said.baseNeeded.push(why));
+    puller.on('error', (err) => said.errors.push(err.message));
+
+    await waitFor('the primary’s first generation', () => generations.length === 1, 10_000);
+    puller.installBase(stagedBase(generations[0].baseFile, tempDir('puller-base')), generations[0].position);
+    // Told to follow a primary by a token that is not the current one: it is refused, and takes nothing.
+    puller.follow({ url, token: TOKEN - 1, groupKey: GROUP_KEY });
+    await waitFor('the refusal', () => said.notPrimary.length > 0, 10_000);
+    expect(said.notPrimary[0]).toBe(`this node is the primary of token ${TOKEN}, not ${TOKEN - 1}`);
+    expect(puller.position).toEqual(generations[0].position);
+
+    puller.follow({ url, token: TOKEN, groupKey: GROUP_KEY });
+    const writer = spawn(process.execPath, [WRITER, db, '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitFor('the writer to exit', exitOf(writer), 60_000);
+    expect(writer.exitCode).toBe(0);
+    await waitFor(
+      'the standby to have every frame the primary kept',
+      () =>
+        puller.position !== null && replicator.position !== null && samePosition(puller.position, replicator.position),
+      30_000,
+    );
+
+    // A new generation on the primary (a new base): the standby says it needs that base.
+    replicator.newBase();
+    await waitFor('the standby to ask for a base', () => said.baseNeeded.length > 0, 10_000);
+    expect(said.errors).toEqual([]);
+
+    const final = await puller.promote();
+    await replicator.stop();
+    expect(final?.generation).toBe(generations[0].position.generation);
+    expect(walRows(puller.options.dbPath)).toEqual(walRows(db));
+  }, 120_000);
+});
