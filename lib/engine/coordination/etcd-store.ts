@@ -7,7 +7,8 @@
 // Renewals are explicit (no background keepalive): the caller renews on its own monotonic schedule, and a renewal
 // that fails is a lost leadership for it to act on (stop the service) rather than something retried behind its
 // back. This file is the store only; the leader loop is built on it.
-import { Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
+import { Etcd3, EtcdLeaseInvalidError, isRecoverableError, type Lease } from 'etcd3';
 
 import { EngineError } from '../errors';
 
@@ -38,6 +39,8 @@ export interface Registration {
 const RETRY_PAUSE_MS = 100;
 /** The shortest attempt at a renewal worth making. */
 const MIN_ATTEMPT_MS = 300;
+/** How long a member that keeps failing is passed over before it is tried again. */
+const MEMBER_PASSED_OVER_MS = 200;
 
 export interface EtcdStoreOptions {
   endpoints: string[];
@@ -62,6 +65,15 @@ export class EtcdStore {
       ...(options.auth ? { auth: options.auth } : {}),
       dialTimeout: this.timeoutMs,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+      // A member that failed three calls in a row is passed over for a moment only (the client's default is five
+      // seconds): etcd back after an outage is read again at once, well within a lease's TTL.
+      faultHandling: {
+        host: () =>
+          circuitBreaker(handleWhen(isRecoverableError), {
+            halfOpenAfter: MEMBER_PASSED_OVER_MS,
+            breaker: new ConsecutiveBreaker(3),
+          }),
+      },
     });
     this.prefix = options.prefix;
   }
