@@ -14,7 +14,7 @@ import { Replicator } from '@/lib/engine/replication/replicator';
 
 import { tempDir } from './helpers';
 import { walDatabase, walRows } from './support/wal-database';
-import { exitOf, waitFor } from './support/wait';
+import { exitOf, pace, waitFor } from './support/wait';
 
 const SCRIPT = path.resolve(import.meta.dirname, '..', 'dist', 'replicator-worker.cjs');
 const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
@@ -55,7 +55,7 @@ describe('15.1 the replicator thread', () => {
     // The standby pulls while the service writes.
     while (writer.exitCode === null) {
       expect((await catchUp()).kind).toBe('current');
-      await new Promise((resolve) => setImmediate(resolve));
+      await pace(5);
     }
     await waitFor('the writer to exit', exitOf(writer), 60_000);
     expect(writer.exitCode).toBe(0);

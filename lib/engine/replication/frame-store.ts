@@ -6,7 +6,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rm
 import path from 'node:path';
 
 import { EngineError } from '../errors';
-import { readRange, replaceFileSync } from './sync-files';
+import { readRange, replaceFileSync, syncPath } from './sync-files';
 import type { WalBatch, WalPosition } from './wal-follower';
 import { samePosition } from './wal-follower';
 import { frameBytes, frameOffset, headerChecksum, parseWalHeader, scanFrames, WAL_HEADER_BYTES } from './wal-format';
@@ -98,7 +98,10 @@ export class FrameStore {
     this.kept = undefined;
   }
 
-  /** Keeps a batch: its frames appended to its log's file (a new file for a new log), synced before it returns. */
+  /** Keeps a batch: its frames written to its log's file (a new file, and the index, synced, for a new log). The
+   *  frames of a log already kept are left to the page cache, which survives the agent, until sync(): a machine
+   *  that crashes loses at most the end of a log, which the store then no longer has (its chain says where it
+   *  ends), and a standby further on than that asks for a new base. Nothing of the database is lost with it. */
   append(batch: WalBatch): void {
     const index = this.index;
     if (!index || batch.generation !== index.generation)
@@ -116,7 +119,6 @@ export class FrameStore {
         // A batch torn by a crash here is cut away: the frames go where they belong.
         const offset = frameOffset(header, batch.after.frame + 1);
         writeSync(fd, batch.frames, 0, batch.frames.length, offset);
-        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -141,6 +143,12 @@ export class FrameStore {
     });
     this.saveIndex();
     this.kept = batch.end;
+  }
+
+  /** Puts the current log's file on disk. */
+  sync(): void {
+    const last = this.index?.logs.at(-1);
+    if (last) syncPath(path.join(this.dir, last.file));
   }
 
   /** The frames after `from` (a replica's position), at most about `maxBytes` of them, ending at a commit; null

@@ -18,6 +18,9 @@ const say = (message: ReplicatorMessage) => port.postMessage(message);
 const store = new FrameStore(options.storeDir);
 const follower = new WalFollower(options.dbPath, options.shownAs);
 let stopped = false;
+/** The store's current log is put on disk this often (frame-store.ts: what a machine crash costs). */
+const SYNC_EVERY_MS = 1000;
+let syncedAt = 0;
 let timer: NodeJS.Timeout | null = null;
 
 const keep = (batch: WalBatch) => store.append(batch);
@@ -42,6 +45,10 @@ function round(): void {
       moved = true;
     }
     if (moved) say({ kind: 'position', position: store.end()! });
+    if (Date.now() - syncedAt >= SYNC_EVERY_MS) {
+      store.sync();
+      syncedAt = Date.now();
+    }
   } catch (err) {
     if (!(err instanceof GenerationLost)) throw err;
     newGeneration(err.message);

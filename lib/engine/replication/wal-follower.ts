@@ -65,7 +65,9 @@ export class GenerationLost extends Error {}
 
 const BUSY_TIMEOUT_MS = 5000;
 /** How long the follower waits for the write lock to seal a log (it tries again at its next checkpoint). */
-const SEAL_WAIT_MS = 250;
+const SEAL_WAIT_MS = 100;
+/** After the write lock was not had in time, the follower checkpoints without it for this long. */
+const SEAL_RETRY_MS = 1000;
 
 function logId(header: WalHeader): LogId {
   return { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize };
@@ -290,6 +292,9 @@ export class WalFollower {
     return this.position;
   }
 
+  /** When the write lock was last not had in time (checkpoint). */
+  private sealMissedAt = 0;
+
   /** SQLite's PASSIVE checkpoint: it copies every frame no reader still needs, waiting on nobody. */
   private passive(): { whole: boolean; frames: number } {
     const [result] = this.checkpointer!.pragma('wal_checkpoint(PASSIVE)') as {
@@ -340,20 +345,24 @@ export class WalFollower {
    *  holding the write lock for a moment (the service's writers wait: a few milliseconds, for the frames written
    *  since), hands on the rest and checkpoints it. Returns whether the log is now sealed: every frame handed on
    *  and in the database file, so the service's next write restarts it, the next log following without a gap.
-   *  False when the service held the write lock past 250 ms, or a reader of its own kept the checkpoint short:
+   *  False when the service held the write lock past 100 ms (the lock is then not tried for a second), or a reader
+   *  of its own kept the checkpoint short:
    *  the log just goes on, and the next checkpoint tries again. */
   checkpoint(handOn: (batch: WalBatch) => void): boolean {
     if (this.readers.length !== 2 || !this.checkpointer || !this.locker) throw new Error('the follower is not open');
     this.drain(handOn);
     // Without the write lock: the service may write on. If this checkpoint copies the whole log, the log ends
     // where the follower has read to, and the new snapshot may read the file alone (letting the log restart).
-    this.sealIf(this.passive());
+    const sealed = this.sealIf(this.passive());
     this.moveRead();
+    if (sealed || Date.now() - this.sealMissedAt < SEAL_RETRY_MS) return sealed;
     try {
       this.locker.exec('BEGIN IMMEDIATE');
     } catch (err) {
-      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
-      throw err;
+      if (!(err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw err;
+      // The service's writers kept the lock: not again at once (each try holds up this thread).
+      this.sealMissedAt = Date.now();
+      return false;
     }
     try {
       this.drain(handOn);
@@ -368,16 +377,12 @@ export class WalFollower {
     }
   }
 
-  /** Frames in the log file (committed or not, read or not): how long the log has grown. */
+  /** How long the current log has grown, in frames the follower has handed on (the file itself keeps the size
+   *  it once reached, a restarted log writing over it from the start); 0 once it is sealed. */
   logFrames(): number {
-    const current = readHeader(this.walPath);
-    if (!current) return 0;
-    const fd = openSync(this.walPath, 'r');
-    try {
-      return Math.max(0, Math.floor((fstatSync(fd).size - WAL_HEADER_BYTES) / frameBytes(current.header)));
-    } finally {
-      closeSync(fd);
-    }
+    const at = this.position;
+    if (!at?.log || (this.sealed && samePosition(this.sealed, at))) return 0;
+    return at.frame;
   }
 
   /** Closes: the writing connections first, so that a read-only one is the last. */
