@@ -69,32 +69,72 @@ function startMember(dir, member, cluster, state) {
 }
 
 /** Starts `members` members in `dir`; resolves with their client URLs once the cluster is healthy. */
+/** Whether process `pid` still runs (a zombie, killed and not yet reaped, does not). */
+function runs(pid) {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The end of a member's log, for an error that says why it did not start. */
+function logTail(dir, member) {
+  try {
+    return readFileSync(path.join(dir, `${member.name}.log`), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Waits until every member is healthy; a member that exited meanwhile ends the wait at once, with its log's end. */
+async function untilHealthy(dir, list) {
+  for (const m of list)
+    await until(
+      `etcd member ${m.name}`,
+      async () => {
+        if (!runs(m.pid)) throw new Error(`etcd member ${m.name} exited: ${logTail(dir, m)}`);
+        return healthy(m.clientUrl);
+      },
+      START_TIMEOUT_MS,
+    );
+}
+
 export async function startEtcd(dir = '.etcd', members = 1) {
   ensureEtcd();
   dir = path.resolve(dir);
-  stopEtcd(dir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const list = [];
-  for (let i = 0; i < members; i++) {
-    const name = `m${i}`;
-    list.push({
-      name,
-      dataDir: path.join(dir, name),
-      clientUrl: `http://127.0.0.1:${await freePort()}`,
-      peerUrl: `http://127.0.0.1:${await freePort()}`,
-    });
-  }
-  const cluster = list.map((m) => `${m.name}=${m.peerUrl}`).join(',');
-  try {
-    for (const m of list) m.pid = startMember(dir, m, cluster, 'new');
-    for (const m of list) await until(`etcd member ${m.name}`, () => healthy(m.clientUrl), START_TIMEOUT_MS);
-  } catch (err) {
+  // A port found free can be taken by another process before etcd binds it (tests start servers side by side):
+  // a member that exits at once is started again, on new ports.
+  for (let attempt = 1; ; attempt++) {
     stopEtcd(dir);
-    throw err;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const list = [];
+    for (let i = 0; i < members; i++) {
+      const name = `m${i}`;
+      list.push({
+        name,
+        dataDir: path.join(dir, name),
+        clientUrl: `http://127.0.0.1:${await freePort()}`,
+        peerUrl: `http://127.0.0.1:${await freePort()}`,
+      });
+    }
+    const cluster = list.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+    try {
+      for (const m of list) m.pid = startMember(dir, m, cluster, 'new');
+      await untilHealthy(dir, list);
+    } catch (err) {
+      stopEtcd(dir);
+      if (attempt < 3 && /exited/.test(err.message)) continue;
+      throw err;
+    }
+    const server = { dir, cluster, endpoints: list.map((m) => m.clientUrl), members: list };
+    writeFileSync(path.join(dir, 'server.json'), JSON.stringify(server, null, 2));
+    return server;
   }
-  const server = { dir, cluster, endpoints: list.map((m) => m.clientUrl), members: list };
-  writeFileSync(path.join(dir, 'server.json'), JSON.stringify(server, null, 2));
-  return server;
 }
 
 /** Kills one member (SIGKILL: the loss of its machine); its data stays for `restartMember`. */
@@ -114,7 +154,7 @@ export async function restartMember(server, name) {
   if (!member) throw new Error(`no etcd member ${name}`);
   member.pid = startMember(server.dir, member, server.cluster, 'existing');
   writeFileSync(path.join(server.dir, 'server.json'), JSON.stringify(server, null, 2));
-  await until(`etcd member ${name}`, () => healthy(member.clientUrl), START_TIMEOUT_MS);
+  await untilHealthy(server.dir, [member]);
 }
 
 /** Stops every member started in `dir` (by pid file, and by its data directory on the command line) and removes
