@@ -53,9 +53,9 @@ async function loop(): Promise<void> {
         // The agent may have named another primary, or asked for a stop, while the pull was out.
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
-          say({ kind: 'position', position: replica.apply(answer.batch), primaryEnd: null });
+          say({ kind: 'position', position: replica.apply(answer.batch) });
         } else if (answer.kind === 'current') {
-          say({ kind: 'position', position: from, primaryEnd: answer.end });
+          say({ kind: 'position', position: from });
           await pause(options.pollMs);
         } else if (answer.kind === 'base-needed') {
           waiting = 'base';
@@ -90,7 +90,7 @@ port.on('message', (request: PullerRequest) => {
       case 'install-base':
         replica.installBase(request.baseFile, request.position);
         waiting = primary ? null : 'primary';
-        say({ kind: 'position', position: request.position, primaryEnd: null });
+        say({ kind: 'position', position: request.position });
         break;
       case 'promote': {
         stopped = true;
@@ -115,5 +115,5 @@ port.on('message', (request: PullerRequest) => {
   if (!stopped) void loop();
 });
 
-say({ kind: 'position', position: replica.position(), primaryEnd: null });
+say({ kind: 'position', position: replica.position() });
 void loop();

@@ -34,8 +34,8 @@ export type PullerRequest =
   | { kind: 'stop' };
 
 export type PullerMessage =
-  /** The copy's position, and, when it has every frame, where the primary's end (the same, or null: not known). */
-  | { kind: 'position'; position: WalPosition | null; primaryEnd: WalPosition | null }
+  /** The copy's position. */
+  | { kind: 'position'; position: WalPosition | null }
   | { kind: 'base-needed'; why: string; generation: string }
   | { kind: 'not-primary'; why: string }
   | { kind: 'promoted'; position: WalPosition | null }
@@ -53,8 +53,6 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
   private readonly worker: Worker;
   /** The copy's position as last reported. */
   position: WalPosition | null = null;
-  /** When the copy last had every frame the primary had (for the lag), and the primary's end then. */
-  currentAt: number | null = null;
   private readonly ended: Promise<WalPosition | null>;
   private promoted: ((position: WalPosition | null) => void) | null = null;
 
@@ -69,7 +67,6 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
         switch (msg.kind) {
           case 'position':
             this.position = msg.position;
-            if (msg.primaryEnd) this.currentAt = Date.now();
             this.emit('position', msg.position);
             break;
           case 'base-needed':

@@ -188,7 +188,7 @@ export class WalFollower {
       const at: WalPosition = this.position;
       if (at.log === null) break;
       const header = readHeader(this.walPath)?.header;
-      if (header && sameLog(header, { ...header, ...at.log })) {
+      if (header && sameLog(header, at.log)) {
         copyPrefix(this.walPath, baseLog, frameOffset(header, at.frame + 1));
         if (sameHeader(baseLog, header) && chainAt(baseLog, header, at.frame, at.checksum)) break;
       }
@@ -214,7 +214,7 @@ export class WalFollower {
       position.log === null
         ? current === null
         : current !== null &&
-          sameLog(current.header, { ...current.header, ...position.log }) &&
+          sameLog(current.header, position.log) &&
           chainAt(this.walPath, current.header, position.frame, position.checksum);
     if (!same) throw new GenerationLost('the log changed while the follower was away');
     this.position = position;
@@ -236,7 +236,7 @@ export class WalFollower {
       throw new GenerationLost('the log was emptied before the follower had read it to its end');
     }
     const { header } = current;
-    const inSameLog = at.log !== null && sameLog(header, { ...header, ...at.log });
+    const inSameLog = at.log !== null && sameLog(header, at.log);
     if (!inSameLog && !continues)
       throw new GenerationLost('the log restarted before the follower had read it to its end');
     const firstFrame = inSameLog ? at.frame + 1 : 1;
@@ -320,7 +320,7 @@ export class WalFollower {
       at !== null &&
       at.log !== null &&
       current !== null &&
-      sameLog(current.header, { ...current.header, ...at.log }) &&
+      sameLog(current.header, at.log) &&
       at.frame === checkpoint.frames;
     if (sealedNow) this.sealed = at;
     else if (!(this.sealed && at && samePosition(this.sealed, at))) this.sealed = null;

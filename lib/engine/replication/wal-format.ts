@@ -110,6 +110,9 @@ export function scanFrames(header: WalHeader, frames: Uint8Array, firstIndex: nu
 }
 
 /** Two headers name the same log: a restarted log has new salts. */
-export function sameLog(a: WalHeader, b: WalHeader): boolean {
+export function sameLog(
+  a: Pick<WalHeader, 'salt1' | 'salt2' | 'pageSize'>,
+  b: Pick<WalHeader, 'salt1' | 'salt2' | 'pageSize'>,
+): boolean {
   return a.salt1 === b.salt1 && a.salt2 === b.salt2 && a.pageSize === b.pageSize;
 }
