@@ -188,6 +188,24 @@ describe('lifeline CLI', () => {
     expect(cli(['restore', '--repo', repo, 'latest', '--target', target]).code).toBe(0);
     expect(describeTree(path.join(target, src))).toEqual(describeTree(src));
   });
+
+  it('15.2 forget judges only the snapshots with --tag, and per value of the tag that --group-by-tag names', () => {
+    const repo = initRepo();
+    const src = source();
+    const backup = (...tags: string[]) =>
+      resultOf(cli(['backup', '--repo', repo, '--json', ...tags.flatMap((t) => ['--tag', t]), src])).id as string;
+    const ships = [backup('ship'), backup('ship'), backup('ship')];
+    const a = [backup('base', 'db:a.db'), backup('base', 'db:a.db'), backup('base', 'db:a.db')];
+    const b = [backup('base', 'db:b.db')];
+    const kept = () =>
+      (resultOf(cli(['snapshots', '--repo', repo, '--json'])).snapshots as { id: string }[]).map((s) => s.id);
+
+    expect(cli(['forget', '--repo', repo, '--tag', 'base', '--group-by-tag', 'db:', '--keep-last', '2']).code).toBe(0);
+    // Each database keeps its newest two bases; the ships, without the tag, are not judged at all.
+    expect(kept().sort()).toEqual([...ships, a[1], a[2], ...b].sort());
+    expect(cli(['forget', '--repo', repo, '--tag', 'ship', '--keep-last', '1']).code).toBe(0);
+    expect(kept().sort()).toEqual([ships[2], a[1], a[2], ...b].sort());
+  });
 });
 
 function dataBytes(repo: string): number {

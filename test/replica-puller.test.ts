@@ -14,7 +14,7 @@ import { NonceCache } from '@/lib/engine/nodes/signed-request';
 import { ReplicaPuller } from '@/lib/engine/replication/puller';
 import { Replicator } from '@/lib/engine/replication/replicator';
 import { samePosition, type WalPosition } from '@/lib/engine/replication/wal-follower';
-import { decodeAnswer, serveWalPull } from '@/lib/engine/replication/wal-peer';
+import { serveWalPull } from '@/lib/engine/replication/wal-peer';
 
 import { tempDir } from './helpers';
 import { walDatabase, walRows } from './support/wal-database';
@@ -49,14 +49,14 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
       pollMs: 5,
       checkpointFrames: 200,
     });
-    const generations: { position: WalPosition; baseFile: string }[] = [];
-    replicator.on('generation', (g) => generations.push(g));
+    const generations: { position: WalPosition; baseDir: string }[] = [];
+    replicator.on('base', (g) => generations.push(g));
     const server = http.createServer((req, res) =>
       serveWalPull(
         {
           groupKey: () => GROUP_KEY,
           token: () => TOKEN,
-          answer: async (request, token) => decodeAnswer(await replicator.answer(request, token)),
+          answer: (request, token) => replicator.answer(request, token),
           acknowledged: () => {},
         },
         nonces,
@@ -82,7 +82,12 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     puller.on('error', (err) => said.errors.push(err.message));
 
     await waitFor('the primary’s first generation', () => generations.length === 1, 10_000);
-    puller.installBase(stagedBase(generations[0].baseFile, tempDir('puller-base')), generations[0].position);
+    // With no base yet, it said so.
+    expect(said.baseNeeded).toEqual(['this copy has no base yet']);
+    await puller.installBase(
+      stagedBase(path.join(generations[0].baseDir, 'base.db'), tempDir('puller-base')),
+      generations[0].position,
+    );
     // Told to follow a primary by a token that is not the current one: it is refused, and takes nothing.
     puller.follow({ url, token: TOKEN - 1, groupKey: GROUP_KEY });
     await waitFor('the refusal', () => said.notPrimary.length > 0, 10_000);
@@ -92,17 +97,21 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     puller.follow({ url, token: TOKEN, groupKey: GROUP_KEY });
     const writer = spawn(process.execPath, [WRITER, db, '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitFor('the writer to exit', exitOf(writer), 60_000);
+    const writerExited = Date.now();
     expect(writer.exitCode).toBe(0);
     await waitFor(
-      'the standby to have every frame the primary kept',
-      () =>
-        puller.position !== null && replicator.position !== null && samePosition(puller.position, replicator.position),
+      'the standby to have everything committed before the writer exited',
+      () => (puller.caughtUpAt ?? 0) > writerExited,
       30_000,
     );
+    expect(samePosition(puller.position!, replicator.position!)).toBe(true);
 
+    // Every transaction the service committed is in the copy: the primary read its log to the end after the
+    // writer exited, and said when.
+    expect(puller.caughtUpAt).toBeGreaterThan(writerExited);
     // A new generation on the primary (a new base): the standby says it needs that base.
     replicator.newBase();
-    await waitFor('the standby to ask for a base', () => said.baseNeeded.length > 0, 10_000);
+    await waitFor('the standby to ask for a base', () => said.baseNeeded.length > 1, 10_000);
     expect(said.errors).toEqual([]);
 
     const final = await puller.promote();

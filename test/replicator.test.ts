@@ -8,7 +8,6 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { type WalPosition, samePosition } from '@/lib/engine/replication/wal-follower';
-import { decodeAnswer } from '@/lib/engine/replication/wal-peer';
 import { WalReplica } from '@/lib/engine/replication/wal-replica';
 import { Replicator } from '@/lib/engine/replication/replicator';
 
@@ -34,7 +33,7 @@ describe('15.1 the replicator thread', () => {
     const start = (): { replicator: Replicator; generations: WalPosition[] } => {
       const replicator = new Replicator(SCRIPT, options);
       const generations: WalPosition[] = [];
-      replicator.on('generation', (g) => generations.push(g.position));
+      replicator.on('base', (g) => generations.push(g.position));
       replicator.on('error', (err) => errors.push(err.message));
       return { replicator, generations };
     };
@@ -42,10 +41,12 @@ describe('15.1 the replicator thread', () => {
     let { replicator, generations } = start();
     await waitFor('the first generation', () => generations.length === 1, 10_000);
     const replica = new WalReplica(path.join(tempDir('replicator-standby'), 'app.db'));
-    replica.installBase(path.join(options.storeDir, 'base.db'), generations[0]);
+    replica.installBase(path.join(options.storeDir, 'bases', generations[0].generation, 'base.db'), generations[0]);
+    // As the agent says once the base is in the repository: its files go.
+    replicator.shipped(generations[0].generation);
     const catchUp = async () => {
       for (;;) {
-        const answer = decodeAnswer(await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1));
+        const answer = await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1);
         if (answer.kind !== 'frames') return answer;
         replica.apply(answer.batch);
       }

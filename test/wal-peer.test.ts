@@ -151,7 +151,7 @@ describe('15.1 frames from node to node', () => {
           new NonceCache(),
         );
         if (!auth.ok) throw new Error('the test’s own request is signed');
-        const bytes = encodeAnswer({ kind: 'frames', token: 6, batch: p.store.read(from)! });
+        const bytes = encodeAnswer({ kind: 'frames', token: 6, batch: p.store.read(from)!, at: null });
         res.writeHead(200, { [AUTH_HEADERS.signature]: signResponse(GROUP_KEY, auth.nonce, 200, bytes) }).end(bytes);
       });
     });

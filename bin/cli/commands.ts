@@ -287,6 +287,8 @@ export const forget: Command = async (ctx, v, args) => {
   const r = await runForget(repo, policy, {
     dryRun: v['dry-run'] === true,
     source: v.source as string | undefined,
+    tag: v.tag as string | undefined,
+    groupByTag: v['group-by-tag'] as string | undefined,
     ids: args,
   });
   const groups = r.groups.map((g) => ({

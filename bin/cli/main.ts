@@ -115,11 +115,13 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       'keep-monthly': { type: 'string' },
       'keep-yearly': { type: 'string' },
       source: { type: 'string' },
+      tag: { type: 'string' },
+      'group-by-tag': { type: 'string' },
       prune: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     },
     usage:
-      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--prune] [--dry-run]',
+      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--source KEY] [--tag TAG] [--group-by-tag PREFIX] [--prune] [--dry-run]',
   },
   copy: {
     run: commands.copy,

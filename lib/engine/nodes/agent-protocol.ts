@@ -16,6 +16,14 @@
 /** Shipped snapshots carry this tag and the source key ship:<group id>. */
 export const SHIP_TAG = 'ship';
 
+/** Log replication's bases (a database's file and the part of its log it starts from, at a known position) are
+ *  shipped under the same source key, tagged "base", `db:<the database's name in the service's config>` and
+ *  `generation:<id>`. */
+export const BASE_TAG = 'base';
+export const BASE_DB_TAG_PREFIX = 'db:';
+export const baseDbTag = (db: string) => `${BASE_DB_TAG_PREFIX}${db}`;
+export const generationTag = (generation: string) => `generation:${generation}`;
+
 export function shipSourceKey(groupId: string): string {
   return `ship:${groupId}`;
 }

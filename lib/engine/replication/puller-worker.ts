@@ -36,7 +36,10 @@ async function loop(): Promise<void> {
   try {
     while (!stopped) {
       const from = replica.position();
-      if (!from) waiting = 'base';
+      if (!from && waiting !== 'base') {
+        waiting = 'base';
+        say({ kind: 'base-needed', why: 'this copy has no base yet', generation: null });
+      }
       if (waiting || !primary || !from) {
         await pause(60_000);
         continue;
@@ -53,9 +56,9 @@ async function loop(): Promise<void> {
         // The agent may have named another primary, or asked for a stop, while the pull was out.
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
-          say({ kind: 'position', position: replica.apply(answer.batch) });
+          say({ kind: 'position', position: replica.apply(answer.batch), at: answer.at });
         } else if (answer.kind === 'current') {
-          say({ kind: 'position', position: from });
+          say({ kind: 'position', position: from, at: answer.at });
           await pause(options.pollMs);
         } else if (answer.kind === 'base-needed') {
           waiting = 'base';
@@ -88,9 +91,18 @@ port.on('message', (request: PullerRequest) => {
         if (waiting === 'primary') waiting = null;
         break;
       case 'install-base':
-        replica.installBase(request.baseFile, request.position);
+        try {
+          replica.installBase(request.baseFile, request.position);
+        } catch (err) {
+          say({
+            kind: 'installed',
+            error: { code: isEngineError(err) ? err.code : null, message: (err as Error).message },
+          });
+          break;
+        }
         waiting = primary ? null : 'primary';
-        say({ kind: 'position', position: request.position });
+        say({ kind: 'position', position: request.position, at: null });
+        say({ kind: 'installed', error: null });
         break;
       case 'promote': {
         stopped = true;
@@ -115,5 +127,5 @@ port.on('message', (request: PullerRequest) => {
   if (!stopped) void loop();
 });
 
-say({ kind: 'position', position: replica.position() });
+say({ kind: 'position', position: replica.position(), at: null });
 void loop();

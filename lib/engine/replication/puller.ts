@@ -34,11 +34,13 @@ export type PullerRequest =
   | { kind: 'stop' };
 
 export type PullerMessage =
-  /** The copy's position. */
-  | { kind: 'position'; position: WalPosition | null }
-  | { kind: 'base-needed'; why: string; generation: string }
+  /** The copy's position; `at`, where it holds everything the primary had committed by then (its clock). */
+  | { kind: 'position'; position: WalPosition | null; at: number | null }
+  | { kind: 'base-needed'; why: string; generation: string | null }
   | { kind: 'not-primary'; why: string }
   | { kind: 'promoted'; position: WalPosition | null }
+  /** A base was installed (error null), or refused. */
+  | { kind: 'installed'; error: { code: string | null; message: string } | null }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null };
 
@@ -53,8 +55,12 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
   private readonly worker: Worker;
   /** The copy's position as last reported. */
   position: WalPosition | null = null;
+  /** The copy holds every transaction the primary had committed by this time (the primary's clock); null until a
+   *  pull reached the primary's end since the copy's base. */
+  caughtUpAt: number | null = null;
   private readonly ended: Promise<WalPosition | null>;
   private promoted: ((position: WalPosition | null) => void) | null = null;
+  private readonly installing: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(
     script: string,
@@ -67,8 +73,15 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
         switch (msg.kind) {
           case 'position':
             this.position = msg.position;
+            if (msg.at !== null) this.caughtUpAt = Math.max(msg.at, this.caughtUpAt ?? 0);
             this.emit('position', msg.position);
             break;
+          case 'installed': {
+            const done = this.installing.shift();
+            if (msg.error) done?.reject(workerError(msg.error));
+            else done?.resolve();
+            break;
+          }
           case 'base-needed':
             this.emit('base-needed', msg.why);
             break;
@@ -100,9 +113,17 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
     this.worker.postMessage({ kind: 'follow', primary } satisfies PullerRequest);
   }
 
-  /** Installs a base (files restored from the group's repository, moved into place) at `position`. */
-  installBase(baseFile: string, position: WalPosition): void {
+  /** Installs a base (files restored from the group's repository, moved into place) at `position`; resolves once
+   *  it is the copy, rejects if it was refused (the copy is then left asking for a base). */
+  installBase(baseFile: string, position: WalPosition): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.installing.push({ resolve, reject }));
     this.worker.postMessage({ kind: 'install-base', baseFile, position } satisfies PullerRequest);
+    return Promise.race([
+      done,
+      this.ended.then(() => {
+        throw new Error('the puller stopped before the base was installed');
+      }),
+    ]);
   }
 
   /** Stops pulling and makes the copy a plain database for the service; returns where it ended. */

@@ -1,14 +1,15 @@
 // Worker thread body for Replicator: follows one database's log on the primary (wal-follower.ts), keeps the
 // frames in its store (frame-store.ts) and answers the standbys' pulls from it. SQLite calls and file reads block
 // this thread only, never the one that renews the leader key and answers the failsafe question.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { isEngineError } from '../errors';
 import { FrameStore } from './frame-store';
 import { GenerationLost, type WalBatch, WalFollower } from './wal-follower';
-import { answerPull, encodeAnswer, type PullRequest } from './wal-peer';
+import { replaceFileSync, syncPath } from './sync-files';
+import { answerPull, type PullRequest } from './wal-peer';
 import type { ReplicatorMessage, ReplicatorOptions, ReplicatorRequest } from './replicator';
 
 const options = workerData as ReplicatorOptions;
@@ -22,18 +23,36 @@ let stopped = false;
 const SYNC_EVERY_MS = 1000;
 let syncedAt = 0;
 let timer: NodeJS.Timeout | null = null;
+/** When the store last held everything committed in the log (the start of the round that read it to its end). */
+let caughtUpAt: number | null = null;
+/** When the position was last said: said at least this often, moved or not, so the agent's time goes on. */
+const SAY_EVERY_MS = 500;
+let saidAt = 0;
 
 const keep = (batch: WalBatch) => store.append(batch);
 
-/** A new generation: a base, and the store starts over from it. */
+/** A new generation: a base, and the store starts over from it. The base is written to a directory of its own
+ *  (bases/<generation>: base.db, base.db-wal where the log has a part, position.json), which stays until the agent
+ *  has shipped it and removes it: the next generation never writes over a base being read. */
 function newGeneration(why: string): void {
-  const base = path.join(options.storeDir, 'base.db');
-  const start = follower.beginGeneration(base);
+  const bases = path.join(options.storeDir, 'bases');
+  const next = path.join(bases, 'next');
+  rmSync(next, { recursive: true, force: true });
+  mkdirSync(next, { recursive: true, mode: 0o700 });
+  const startedAt = Date.now();
+  const start = follower.beginGeneration(path.join(next, 'base.db'));
+  replaceFileSync(path.join(next, 'position.json'), JSON.stringify(start));
+  const dir = path.join(bases, start.generation);
+  renameSync(next, dir);
+  syncPath(bases);
+  const base = path.join(dir, 'base.db');
   store.begin(start, start.log !== null && existsSync(`${base}-wal`) ? `${base}-wal` : null);
-  say({ kind: 'generation', position: start, baseFile: base, why });
+  caughtUpAt = startedAt;
+  say({ kind: 'generation', position: start, baseDir: dir, why });
 }
 
 function round(): void {
+  const startedAt = Date.now();
   try {
     let moved = false;
     for (let batch = follower.poll(); batch; batch = follower.poll()) {
@@ -44,7 +63,11 @@ function round(): void {
       follower.checkpoint(keep);
       moved = true;
     }
-    if (moved) say({ kind: 'position', position: store.end()! });
+    caughtUpAt = startedAt;
+    if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
+      say({ kind: 'position', position: store.end()!, at: startedAt });
+      saidAt = startedAt;
+    }
     if (Date.now() - syncedAt >= SYNC_EVERY_MS) {
       store.sync();
       syncedAt = Date.now();
@@ -80,7 +103,8 @@ function stop(): void {
   stopped = true;
   if (timer) clearTimeout(timer);
   follower.close();
-  say({ kind: 'stopped', position: store.end() });
+  store.sync();
+  say({ kind: 'stopped', position: store.end(), at: caughtUpAt });
   port.close();
 }
 
@@ -96,9 +120,28 @@ port.on('message', (request: ReplicatorRequest) => {
     return;
   }
   if (request.kind === 'pull') {
-    const bytes = encodeAnswer(answerPull(store, request.request as PullRequest, request.token));
-    const copy = new Uint8Array(bytes);
-    port.postMessage({ kind: 'answer', id: request.id, bytes: copy } satisfies ReplicatorMessage, [copy.buffer]);
+    const answer = answerPull(store, request.request as PullRequest, request.token, caughtUpAt);
+    port.postMessage({ kind: 'answer', id: request.id, answer } satisfies ReplicatorMessage);
+    return;
+  }
+  if (request.kind === 'flush') {
+    // Everything the log holds now, kept and put on disk (the service has stopped: a switchover's last frames).
+    try {
+      if (!stopped) round();
+      store.sync();
+      port.postMessage({ kind: 'flushed', id: request.id, at: caughtUpAt } satisfies ReplicatorMessage);
+    } catch (err) {
+      fail(err);
+    }
+    return;
+  }
+  if (request.kind === 'shipped') {
+    // A base the agent has put in the repository: no longer needed here (nor any older one).
+    for (const name of readdirSync(path.join(options.storeDir, 'bases'), { withFileTypes: true }))
+      if (name.name !== store.generation && name.name !== 'next')
+        rmSync(path.join(options.storeDir, 'bases', name.name), { recursive: true, force: true });
+    if (request.generation === store.generation)
+      rmSync(path.join(options.storeDir, 'bases', request.generation), { recursive: true, force: true });
     return;
   }
   if (request.kind === 'new-base') {
@@ -115,8 +158,17 @@ try {
   const kept = store.end();
   if (kept) {
     try {
+      const startedAt = Date.now();
       follower.resume(kept, keep);
-      say({ kind: 'resumed', position: store.end()! });
+      caughtUpAt = startedAt;
+      // The base of this generation, if the agent had not shipped it yet.
+      const base = path.join(options.storeDir, 'bases', store.generation!);
+      say({
+        kind: 'resumed',
+        position: store.end()!,
+        at: caughtUpAt,
+        baseDir: existsSync(path.join(base, 'position.json')) ? base : null,
+      });
     } catch (err) {
       if (!(err instanceof GenerationLost)) throw err;
       newGeneration(err.message);

@@ -1,13 +1,16 @@
 // The primary's replication of one SQLite database, on a worker thread of its own (replicator-worker.ts, built
 // as dist/replicator-worker.cjs): it follows the database's log while the service writes, keeps the committed
 // frames in a store under the agent's state directory, and answers the standbys' pulls from there. The agent
-// hears of each new generation (whose base it ships to the group's repository) and of each position reached.
+// hears of each new generation (whose base it ships to the group's repository, then says so: the base's files are
+// removed) and of each position reached, with the time the log was last read to its end.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { EngineError, type EngineErrorCode } from '../errors';
 import type { WalPosition } from './wal-follower';
-import type { PullRequest } from './wal-peer';
+import type { PullAnswer, PullRequest } from './wal-peer';
 
 export interface ReplicatorOptions {
   dbPath: string;
@@ -23,18 +26,29 @@ export interface ReplicatorOptions {
 export type ReplicatorRequest =
   | { kind: 'stop' }
   | { kind: 'pull'; id: number; request: PullRequest; token: number }
-  | { kind: 'new-base' };
+  | { kind: 'new-base' }
+  | { kind: 'flush'; id: number }
+  /** The base of `generation` is in the repository: its files may go. */
+  | { kind: 'shipped'; generation: string };
+
+/** A generation's base: a directory holding base.db, base.db-wal (where the log has a part) and position.json. */
+export interface BaseFiles {
+  position: WalPosition;
+  baseDir: string;
+}
 
 export type ReplicatorMessage =
-  | { kind: 'generation'; position: WalPosition; baseFile: string; why: string }
-  | { kind: 'resumed'; position: WalPosition }
-  | { kind: 'position'; position: WalPosition }
-  | { kind: 'answer'; id: number; bytes: Uint8Array }
+  | { kind: 'generation'; position: WalPosition; baseDir: string; why: string }
+  | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
+  | { kind: 'position'; position: WalPosition; at: number }
+  | { kind: 'answer'; id: number; answer: PullAnswer }
+  | { kind: 'flushed'; id: number; at: number | null }
   | { kind: 'error'; code: string | null; message: string }
-  | { kind: 'stopped'; position: WalPosition | null };
+  | { kind: 'stopped'; position: WalPosition | null; at: number | null };
 
 export interface ReplicatorEvents {
-  generation: [{ position: WalPosition; baseFile: string; why: string }];
+  /** A base to ship: a new generation's, or (after a restart) the current one's, not yet shipped. */
+  base: [BaseFiles & { why: string }];
   position: [WalPosition];
   error: [Error];
 }
@@ -47,10 +61,15 @@ export function workerError(msg: { code: string | null; message: string }): Erro
 export class Replicator extends EventEmitter<ReplicatorEvents> {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly answers = new Map<number, (bytes: Buffer) => void>();
+  private readonly answers = new Map<number, (answer: PullAnswer) => void>();
+  private readonly flushes = new Map<number, (at: number | null) => void>();
   private readonly stopped: Promise<WalPosition | null>;
   /** The end of the frames kept: what a standby that has them all has. */
   position: WalPosition | null = null;
+  /** When the frames kept last held everything committed in the log (this machine's clock); null until then. */
+  caughtUpAt: number | null = null;
+  /** The generation whose base was last announced. */
+  generation: string | null = null;
 
   constructor(
     script: string,
@@ -63,22 +82,37 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
         switch (msg.kind) {
           case 'generation':
             this.position = msg.position;
-            this.emit('generation', msg);
+            this.generation = msg.position.generation;
+            this.emit('base', { position: msg.position, baseDir: msg.baseDir, why: msg.why });
+            this.emit('position', msg.position);
             break;
           case 'resumed':
+            this.position = msg.position;
+            this.caughtUpAt = msg.at;
+            this.generation = msg.position.generation;
+            if (msg.baseDir) this.emit('base', { ...readBase(msg.baseDir), why: 'not shipped before a restart' });
+            this.emit('position', msg.position);
+            break;
           case 'position':
             this.position = msg.position;
+            this.caughtUpAt = msg.at;
             this.emit('position', msg.position);
             break;
           case 'answer':
-            this.answers.get(msg.id)?.(Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength));
+            this.answers.get(msg.id)?.(revive(msg.answer));
             this.answers.delete(msg.id);
+            break;
+          case 'flushed':
+            if (msg.at !== null) this.caughtUpAt = msg.at;
+            this.flushes.get(msg.id)?.(msg.at);
+            this.flushes.delete(msg.id);
             break;
           case 'error':
             this.emit('error', workerError(msg));
             break;
           case 'stopped':
             this.position = msg.position;
+            if (msg.at !== null) this.caughtUpAt = msg.at;
             resolve(msg.position);
             break;
         }
@@ -91,13 +125,36 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
     });
   }
 
-  /** The answer to a standby's pull, as bytes to send (wal-peer.ts), from the frames kept. */
-  answer(request: PullRequest, token: number): Promise<Buffer> {
+  /** The answer to a standby's pull (wal-peer.ts), from the frames kept. */
+  answer(request: PullRequest, token: number): Promise<PullAnswer> {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.answers.set(id, resolve);
-      this.worker.postMessage({ kind: 'pull', id, request, token } satisfies ReplicatorRequest);
-    });
+    return Promise.race([
+      new Promise<PullAnswer>((resolve) => {
+        this.answers.set(id, resolve);
+        this.worker.postMessage({ kind: 'pull', id, request, token } satisfies ReplicatorRequest);
+      }),
+      this.stopped.then(
+        (): PullAnswer => ({ kind: 'base-needed', token, why: `the replication of ${this.options.shownAs} stopped` }),
+      ),
+    ]);
+  }
+
+  /** Reads the log to its end now and puts the frames on disk; resolves with the time it was read from (every
+   *  transaction committed before then is kept), or null if the thread has ended. */
+  flush(): Promise<number | null> {
+    const id = this.nextId++;
+    return Promise.race([
+      new Promise<number | null>((resolve) => {
+        this.flushes.set(id, resolve);
+        this.worker.postMessage({ kind: 'flush', id } satisfies ReplicatorRequest);
+      }),
+      this.stopped.then(() => null),
+    ]);
+  }
+
+  /** The base of `generation` is in the repository: its files may go. */
+  shipped(generation: string): void {
+    this.worker.postMessage({ kind: 'shipped', generation } satisfies ReplicatorRequest);
   }
 
   /** Starts a new generation (a new base): on a schedule, or for a standby whose position is no longer kept. */
@@ -105,11 +162,25 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
     this.worker.postMessage({ kind: 'new-base' } satisfies ReplicatorRequest);
   }
 
-  /** Keeps what the log holds now, lets go of the database, and ends the thread. Returns where the frames end. */
+  /** Keeps what the log holds now, lets go of the database, and ends the thread. Returns where the frames end
+   *  (`caughtUpAt` is then when the log was last read to its end). */
   async stop(): Promise<WalPosition | null> {
     this.worker.postMessage({ kind: 'stop' } satisfies ReplicatorRequest);
     const position = await this.stopped;
     await this.worker.terminate();
     return position;
   }
+}
+
+/** A base's files as the worker left them (position.json beside base.db). */
+export function readBase(baseDir: string): BaseFiles {
+  return { baseDir, position: JSON.parse(readFileSync(path.join(baseDir, 'position.json'), 'utf8')) as WalPosition };
+}
+
+/** An answer as it crossed from the worker: its frames' bytes as a Buffer again (a Uint8Array once cloned). */
+function revive(answer: PullAnswer): PullAnswer {
+  if (answer.kind !== 'frames') return answer;
+  const { batch } = answer;
+  const buffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return { ...answer, batch: { ...batch, header: buffer(batch.header), frames: buffer(batch.frames) } };
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 import { AUTH_HEADERS, type NonceCache, signedFetch, signResponse, verifyRequest } from '../nodes/signed-request';
 import type { FrameStore } from './frame-store';
-import type { WalBatch, WalPosition } from './wal-follower';
+import { samePosition, type WalBatch, type WalPosition } from './wal-follower';
 
 export const WAL_PULL_PATH = '/v1/wal/pull';
 /** The most frames one answer carries (whole transactions: one longer transaction is sent whole). */
@@ -40,6 +40,10 @@ export const pullRequestSchema = z.object({
 });
 export type PullRequest = z.infer<typeof pullRequestSchema>;
 
+/** When the primary last read its log to the end (its clock): with the frames up to `end`, a standby holds every
+ *  transaction committed before then. Null where the answer does not reach that end. */
+const caughtUpSchema = z.number().int().nullable();
+
 const answerSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('frames'),
@@ -47,17 +51,18 @@ const answerSchema = z.discriminatedUnion('kind', [
     header: z.string(),
     after: positionSchema,
     end: positionSchema,
+    at: caughtUpSchema,
   }),
   /** The standby has every frame the primary has. */
-  z.object({ kind: z.literal('current'), token: z.number().int(), end: positionSchema.nullable() }),
+  z.object({ kind: z.literal('current'), token: z.number().int(), end: positionSchema.nullable(), at: caughtUpSchema }),
   /** The position is not among the frames kept (another generation, or dropped): a new base is needed. */
   z.object({ kind: z.literal('base-needed'), token: z.number().int(), why: z.string() }),
   /** This node is not the primary of that token: the standby follows someone else. */
   z.object({ kind: z.literal('not-primary'), token: z.number().int().nullable(), why: z.string() }),
 ]);
 export type PullAnswer =
-  | { kind: 'frames'; token: number; batch: WalBatch }
-  | { kind: 'current'; token: number; end: WalPosition | null }
+  | { kind: 'frames'; token: number; batch: WalBatch; at: number | null }
+  | { kind: 'current'; token: number; end: WalPosition | null; at: number | null }
   | { kind: 'base-needed'; token: number; why: string }
   | { kind: 'not-primary'; token: number | null; why: string };
 
@@ -71,6 +76,7 @@ export function encodeAnswer(answer: PullAnswer): Buffer {
     header: batch.header.toString('base64'),
     after: batch.after,
     end: batch.end,
+    at: answer.at,
   };
   return Buffer.concat([Buffer.from(`${JSON.stringify(meta)}\n`), batch.frames]);
 }
@@ -84,6 +90,7 @@ export function decodeAnswer(bytes: Buffer): PullAnswer {
   return {
     kind: 'frames',
     token: meta.token,
+    at: meta.at,
     batch: {
       generation: meta.end.generation,
       header,
@@ -95,8 +102,13 @@ export function decodeAnswer(bytes: Buffer): PullAnswer {
 }
 
 /** The primary's answer to a pull, from its store of frames. `token` is its fencing token while it is primary,
- *  null while it is not. */
-export function answerPull(store: FrameStore | null, request: PullRequest, token: number | null): PullAnswer {
+ *  null while it is not; `caughtUpAt`, when the store last held everything committed in the log. */
+export function answerPull(
+  store: FrameStore | null,
+  request: PullRequest,
+  token: number | null,
+  caughtUpAt: number | null = null,
+): PullAnswer {
   if (token === null || token !== request.token)
     return {
       kind: 'not-primary',
@@ -109,8 +121,10 @@ export function answerPull(store: FrameStore | null, request: PullRequest, token
   if (!store || store.generation === null)
     return { kind: 'base-needed', token, why: 'this primary has no generation of that database yet' };
   try {
+    const end = store.end();
     const batch = store.read(request.from as WalPosition, PULL_MAX_BYTES);
-    return batch ? { kind: 'frames', token, batch } : { kind: 'current', token, end: store.end() };
+    if (!batch) return { kind: 'current', token, end, at: caughtUpAt };
+    return { kind: 'frames', token, batch, at: end && samePosition(batch.end, end) ? caughtUpAt : null };
   } catch (err) {
     return { kind: 'base-needed', token, why: (err as Error).message };
   }

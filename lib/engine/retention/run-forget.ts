@@ -19,7 +19,16 @@ export interface ForgetResult {
 export async function runForget(
   repo: Repository,
   policy: RetentionPolicy,
-  options: { dryRun?: boolean; source?: string; ids?: string[] } = {},
+  options: {
+    dryRun?: boolean;
+    source?: string;
+    /** Only snapshots carrying this tag are judged (restic's --tag). */
+    tag?: string;
+    /** Snapshots are judged per source and per value of their tag that starts with this prefix (its own group for
+     *  those without one), instead of per source alone. */
+    groupByTag?: string;
+    ids?: string[];
+  } = {},
 ): Promise<ForgetResult> {
   const ids = options.ids ?? [];
   if (ids.length > 0 && !isEmptyPolicy(policy))
@@ -39,7 +48,10 @@ export async function runForget(
     const bySource = new Map<string, SnapshotRecord[]>();
     for (const s of await repo.listSnapshots()) {
       if (options.source && s.source !== options.source) continue;
-      bySource.set(s.source, [...(bySource.get(s.source) ?? []), s]);
+      if (options.tag && !s.tags.includes(options.tag)) continue;
+      const prefix = options.groupByTag;
+      const group = prefix ? `${s.source} ${s.tags.find((t) => t.startsWith(prefix)) ?? ''}`.trimEnd() : s.source;
+      bySource.set(group, [...(bySource.get(group) ?? []), s]);
     }
     const result: ForgetResult = { groups: [], removed: [], retained: [], damaged: [...repo.damaged.keys()] };
     const remove: string[] = [];

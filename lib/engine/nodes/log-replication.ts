@@ -1,0 +1,360 @@
+// Log replication of the service's SQLite databases for the agent (docs/failover.md): while this node is primary,
+// a replicator per database follows its log and answers the standbys' pulls (POST /v1/wal/pull) with the fencing
+// token of its leadership; while it is a standby, a puller per database lays the primary's frames onto its copy.
+// Each generation's base goes through the group's repository: the primary ships it, a standby that needs one
+// restores the newest of the primary's, beside its database, and installs it.
+//
+// A primary that stops serving (a switchover, a failed service, a lost key) keeps answering pulls with the token of
+// the leadership it had, from what its log held when the service stopped, until a newer primary is known: a
+// standby taking over can still take the last frames of a primary whose agent is alive.
+import { createHash } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { databasePaths } from './data-shipping';
+import type { ServiceConfig } from './agent-config';
+import { type Primary, ReplicaPuller } from '../replication/puller';
+import { type BaseFiles, Replicator } from '../replication/replicator';
+import type { WalPosition } from '../replication/wal-follower';
+import type { PullAnswer, PullRequest } from '../replication/wal-peer';
+
+/** How often a replicator reads its database's log, and an idle puller asks again. */
+const POLL_MS = 100;
+/** A log this long (in frames, about 4 MB of 4 KB pages) is checkpointed by the replicator. */
+const CHECKPOINT_FRAMES = 1000;
+/** A replicator or puller that failed is started again after this long. */
+const RETRY_MS = 1000;
+/** A standby that finds no base for the primary it follows looks again after this long. */
+const BASE_RETRY_MS = 2000;
+
+export interface LogReplicationHooks {
+  /** Puts a generation's base in the group's repository (one at a time); resolves once it is there. */
+  shipBase(db: string, base: BaseFiles): Promise<void>;
+  /** Restores the newest base of `db` that the primary of `token` shipped into `dir` (a new directory beside the
+   *  database); null when there is none yet. */
+  fetchBase(db: string, token: number, dir: string): Promise<BaseFiles | null>;
+  /** The copy of `db` at `dbPath` is about to be replaced by a base: keep it aside where it must be. */
+  beforeReplace(db: string, dbPath: string): Promise<void>;
+  log(message: string): void;
+  changed(): void;
+}
+
+export interface DatabaseReplication {
+  db: string;
+  role: 'primary' | 'standby';
+  generation: string | null;
+  /** The frame its log position is at (a count within the current log, not a total). */
+  frame: number | null;
+  /** Every transaction committed on the primary by this time is here (the primary's clock). */
+  caughtUpAt: number | null;
+  error: string | null;
+}
+
+interface Database {
+  db: string;
+  dbPath: string;
+  storeDir: string;
+  replicator: Replicator | null;
+  puller: ReplicaPuller | null;
+  error: string | null;
+  /** A base being fetched or installed for the copy. */
+  fetching: boolean;
+}
+
+export class LogReplication {
+  private readonly dbs: Database[];
+  /** The token of the leadership this node replicates as primary (kept after it stops serving, see above). */
+  private leading: number | null = null;
+  private primary: Primary | null = null;
+  private stopped = false;
+  /** Bases shipped one at a time, the newest of each database only. */
+  private shipping: Promise<void> = Promise.resolve();
+  private readonly pendingBases = new Map<string, BaseFiles>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly options: {
+      nodeId: string;
+      stateDir: string;
+      service: ServiceConfig;
+      workers: { replicator: string; puller: string };
+      hooks: LogReplicationHooks;
+    },
+  ) {
+    const paths = databasePaths(options.service);
+    this.dbs = options.service.sqlite.map((db, i) => ({
+      db,
+      dbPath: paths[i],
+      storeDir: path.join(options.stateDir, 'replication', storeName(db)),
+      replicator: null,
+      puller: null,
+      error: null,
+      fetching: false,
+    }));
+  }
+
+  /** The token this node answers pulls with: its leadership's, while it replicates as primary. */
+  get token(): number | null {
+    return this.leading;
+  }
+
+  /** Replicates as primary of `token`: a replicator for each database (the service runs on them). */
+  lead(token: number): void {
+    this.leading = token;
+    this.primary = null;
+    for (const d of this.dbs) {
+      void this.stopPuller(d);
+      this.startReplicator(d);
+    }
+    this.options.hooks.changed();
+  }
+
+  /** The service stopped (this node hands over, or lost its role): reads each log to its end and keeps answering
+   *  pulls from there. Resolves with the time the logs were read from (every transaction committed before it is
+   *  kept), or null if a database's could not be read. */
+  async flush(): Promise<number | null> {
+    const times = await Promise.all(this.dbs.map((d) => d.replicator?.flush() ?? null));
+    return times.some((t) => t === null) ? null : Math.min(...(times as number[]));
+  }
+
+  /** Follows `primary` as a standby (null: none known, or this node itself): a puller for each database. A
+   *  leadership of this node's own older than the primary's ends here. */
+  follow(primary: Primary | null): void {
+    if (this.stopped) return;
+    if (this.leading !== null && primary !== null && primary.token > this.leading) void this.stopLeading();
+    if (this.leading !== null) return;
+    const same =
+      this.primary?.url === primary?.url &&
+      this.primary?.token === primary?.token &&
+      this.primary?.groupKey === primary?.groupKey;
+    this.primary = primary;
+    for (const d of this.dbs) {
+      const puller = this.startPuller(d);
+      if (!same) puller.follow(primary);
+    }
+  }
+
+  /** Stops replicating as primary. */
+  async stopLeading(): Promise<void> {
+    this.leading = null;
+    await Promise.all(
+      this.dbs.map(async (d) => {
+        const replicator = d.replicator;
+        d.replicator = null;
+        await replicator?.stop();
+      }),
+    );
+    this.options.hooks.changed();
+  }
+
+  /** Makes each copy a plain database for the service (this node takes over): its pullers stop. Returns where each
+   *  copy ended (null: it had no base). */
+  async promote(): Promise<{ db: string; position: WalPosition | null }[]> {
+    this.primary = null;
+    const ended = await Promise.all(
+      this.dbs.map(async (d) => {
+        const puller = d.puller;
+        d.puller = null;
+        // A copy with no puller (this node served it last) is a plain database already.
+        return { db: d.db, position: puller ? await puller.promote() : null };
+      }),
+    );
+    this.options.hooks.changed();
+    return ended;
+  }
+
+  /** Every transaction committed on the primary by this time is in this node's databases (the primary's clock);
+   *  null until that is known for each of them. */
+  dataTime(): number | null {
+    let oldest: number | null = null;
+    for (const d of this.dbs) {
+      const at = this.leading !== null ? d.replicator?.caughtUpAt : d.puller?.caughtUpAt;
+      if (at === null || at === undefined) return null;
+      oldest = oldest === null ? at : Math.min(oldest, at);
+    }
+    return oldest;
+  }
+
+  /** Resolves true once dataTime() reaches `time`, false after `timeoutMs`. */
+  async reach(time: number, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while ((this.dataTime() ?? 0) < time) {
+      if (Date.now() >= until || this.stopped) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
+  }
+
+  view(): DatabaseReplication[] {
+    return this.dbs.map((d) => {
+      const primary = d.replicator !== null;
+      const position = primary ? d.replicator!.position : (d.puller?.position ?? null);
+      return {
+        db: d.db,
+        role: primary ? 'primary' : 'standby',
+        generation: position?.generation ?? null,
+        frame: position?.frame ?? null,
+        caughtUpAt: (primary ? d.replicator!.caughtUpAt : d.puller?.caughtUpAt) ?? null,
+        error: d.error,
+      };
+    });
+  }
+
+  /** A standby's pull, answered from the replicator of its database. */
+  answer(request: PullRequest, token: number): Promise<PullAnswer> | PullAnswer {
+    const replicator = this.dbs.find((d) => d.db === request.db)?.replicator;
+    if (!replicator)
+      return { kind: 'base-needed', token, why: `${request.db} is not a database this primary replicates` };
+    return replicator.answer(request, token);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    await this.stopLeading();
+    await Promise.all(this.dbs.map((d) => this.stopPuller(d)));
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------
+
+  private later(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private startReplicator(d: Database): void {
+    if (d.replicator || this.stopped) return;
+    const replicator = new Replicator(this.options.workers.replicator, {
+      dbPath: d.dbPath,
+      shownAs: d.db,
+      storeDir: d.storeDir,
+      pollMs: POLL_MS,
+      checkpointFrames: CHECKPOINT_FRAMES,
+    });
+    d.replicator = replicator;
+    replicator.on('position', () => {
+      if (d.error) {
+        d.error = null;
+        this.options.hooks.changed();
+      }
+    });
+    replicator.on('base', (base) => {
+      this.options.hooks.log(`${d.db}: generation ${base.position.generation} (${base.why}): shipping its base`);
+      this.shipBase(d, base);
+    });
+    replicator.on('error', (err) => {
+      d.error = err.message;
+      this.options.hooks.log(`${d.db}: replication stopped: ${err.message}`);
+      this.options.hooks.changed();
+      // A thread that failed has ended: again, while this node still leads.
+      if (d.replicator === replicator) d.replicator = null;
+      void replicator.stop().catch(() => undefined);
+      this.later(() => {
+        if (this.leading !== null) this.startReplicator(d);
+      }, RETRY_MS);
+    });
+  }
+
+  private shipBase(d: Database, base: BaseFiles): void {
+    this.pendingBases.set(d.db, base);
+    this.shipping = this.shipping.then(async () => {
+      const next = this.pendingBases.get(d.db);
+      if (!next || this.stopped) return;
+      this.pendingBases.delete(d.db);
+      try {
+        await this.options.hooks.shipBase(d.db, next);
+        d.replicator?.shipped(next.position.generation);
+        this.options.hooks.log(`${d.db}: the base of generation ${next.position.generation} is in the repository`);
+      } catch (err) {
+        d.error = `its base could not be shipped: ${(err as Error).message}`;
+        this.options.hooks.log(`${d.db}: ${d.error}`);
+        this.options.hooks.changed();
+        // Again later, unless a newer one came meanwhile.
+        this.later(() => {
+          if (!this.pendingBases.has(d.db) && d.replicator?.generation === next.position.generation)
+            this.shipBase(d, next);
+        }, BASE_RETRY_MS);
+      }
+    });
+  }
+
+  private startPuller(d: Database): ReplicaPuller {
+    if (d.puller) return d.puller;
+    const puller = new ReplicaPuller(this.options.workers.puller, {
+      nodeId: this.options.nodeId,
+      db: d.db,
+      dbPath: d.dbPath,
+      pollMs: POLL_MS,
+      timeoutMs: 5000,
+    });
+    d.puller = puller;
+    puller.follow(this.primary);
+    puller.on('position', () => {
+      if (d.error) d.error = null;
+      this.options.hooks.changed();
+    });
+    puller.on('base-needed', (why) => {
+      this.options.hooks.log(`${d.db}: a base is needed (${why})`);
+      void this.fetchBase(d, puller);
+    });
+    puller.on('not-primary', (why) => {
+      d.error = `the node followed is not the primary: ${why}`;
+      this.options.hooks.changed();
+    });
+    puller.on('error', (err) => {
+      d.error = err.message;
+      this.options.hooks.changed();
+    });
+    return puller;
+  }
+
+  private async stopPuller(d: Database): Promise<void> {
+    const puller = d.puller;
+    d.puller = null;
+    await puller?.stop();
+  }
+
+  /** Restores the primary's newest base of `d` beside it and installs it; again later while there is none. */
+  private async fetchBase(d: Database, puller: ReplicaPuller): Promise<void> {
+    if (d.fetching) return;
+    d.fetching = true;
+    const dir = path.join(path.dirname(d.dbPath), `.lifeline-base-${storeName(d.db)}`);
+    try {
+      // Only from a primary other than this node: a node that served last keeps its own data.
+      const primary = this.primary;
+      if (!primary || d.puller !== puller) return;
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const found = await this.options.hooks.fetchBase(d.db, primary.token, dir);
+      // The copy is of that generation already, and the primary has none of its frames: it has a newer one.
+      const base = found?.position.generation === puller.position?.generation ? null : found;
+      if (!base) {
+        d.error = 'waiting for the primary to ship a base';
+        this.options.hooks.changed();
+        this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
+        return;
+      }
+      if (d.puller !== puller || this.primary !== primary) return;
+      await this.options.hooks.beforeReplace(d.db, d.dbPath);
+      await puller.installBase(path.join(base.baseDir, 'base.db'), base.position);
+      this.options.hooks.log(`${d.db}: installed the base of generation ${base.position.generation}`);
+    } catch (err) {
+      d.error = `a base could not be installed: ${(err as Error).message}`;
+      this.options.hooks.log(`${d.db}: ${d.error}`);
+      this.options.hooks.changed();
+      this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
+    } finally {
+      d.fetching = false;
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
+
+/** A database's name as a file name of its own: readable, and distinct for distinct names. */
+function storeName(db: string): string {
+  const readable = db.replace(/[^\w.-]+/g, '_').slice(0, 60);
+  return `${readable}-${createHash('sha256').update(db).digest('hex').slice(0, 8)}`;
+}
