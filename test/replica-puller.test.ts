@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { NonceCache } from '@/lib/engine/nodes/signed-request';
 import { ReplicaPuller } from '@/lib/engine/replication/puller';
-import { Replicator } from '@/lib/engine/replication/replicator';
+import { BASE_LOG, Replicator } from '@/lib/engine/replication/replicator';
 import { samePosition, type WalPosition } from '@/lib/engine/replication/wal-follower';
 import { serveWalPull } from '@/lib/engine/replication/wal-peer';
 
@@ -30,11 +30,12 @@ afterAll(async () => {
   for (const s of servers) await new Promise((resolve) => s.close(resolve));
 });
 
-/** The base files of a generation, copied aside as the agent restores them from the repository. */
-function stagedBase(baseFile: string, into: string): string {
+/** The base files of a generation, copied aside as the agent restores them from the repository, its log part
+ *  beside the file under the name the copy keeps it by. */
+function stagedBase(baseDir: string, into: string): string {
   const staged = path.join(into, 'base.db');
-  copyFileSync(baseFile, staged);
-  if (existsSync(`${baseFile}-wal`)) copyFileSync(`${baseFile}-wal`, `${staged}-wal`);
+  copyFileSync(path.join(baseDir, 'base.db'), staged);
+  if (existsSync(path.join(baseDir, BASE_LOG))) copyFileSync(path.join(baseDir, BASE_LOG), `${staged}-wal`);
   return staged;
 }
 
@@ -83,11 +84,9 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
 
     await waitFor('the primary’s first generation', () => generations.length === 1, 10_000);
     // With no base yet, it said so.
+    await waitFor('the standby to ask for a base', () => said.baseNeeded.length === 1, 10_000);
     expect(said.baseNeeded).toEqual(['this copy has no base yet']);
-    await puller.installBase(
-      stagedBase(path.join(generations[0].baseDir, 'base.db'), tempDir('puller-base')),
-      generations[0].position,
-    );
+    await puller.installBase(stagedBase(generations[0].baseDir, tempDir('puller-base')), generations[0].position);
     // Told to follow a primary by a token that is not the current one: it is refused, and takes nothing.
     puller.follow({ url, token: TOKEN - 1, groupKey: GROUP_KEY });
     await waitFor('the refusal', () => said.notPrimary.length > 0, 10_000);

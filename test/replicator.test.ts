@@ -2,6 +2,7 @@
 // the database while a service writes from a process of its own, and a standby that pulls through it ends with the
 // primary's database. Stopped and started again (an agent restart), it takes up the same generation.
 import { spawn } from 'node:child_process';
+import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -9,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type WalPosition, samePosition } from '@/lib/engine/replication/wal-follower';
 import { WalReplica } from '@/lib/engine/replication/wal-replica';
-import { Replicator } from '@/lib/engine/replication/replicator';
+import { BASE_LOG, Replicator } from '@/lib/engine/replication/replicator';
 
 import { tempDir } from './helpers';
 import { walDatabase, walRows } from './support/wal-database';
@@ -41,7 +42,10 @@ describe('15.1 the replicator thread', () => {
     let { replicator, generations } = start();
     await waitFor('the first generation', () => generations.length === 1, 10_000);
     const replica = new WalReplica(path.join(tempDir('replicator-standby'), 'app.db'));
-    replica.installBase(path.join(options.storeDir, 'bases', generations[0].generation, 'base.db'), generations[0]);
+    const baseDir = path.join(options.storeDir, 'bases', generations[0].generation);
+    if (existsSync(path.join(baseDir, BASE_LOG)))
+      renameSync(path.join(baseDir, BASE_LOG), path.join(baseDir, 'base.db-wal'));
+    replica.installBase(path.join(baseDir, 'base.db'), generations[0]);
     // As the agent says once the base is in the repository: its files go.
     replicator.shipped(generations[0].generation);
     const catchUp = async () => {
@@ -86,5 +90,65 @@ describe('15.1 the replicator thread', () => {
     replica.promote();
     expect(errors).toEqual([]);
     expect(walRows(replica.dbPath)).toEqual(walRows(db));
+  }, 120_000);
+
+  it('15.2 a new generation, with its base, begins once the frames kept outgrow the database, and once the base is as old as the group asks; the newest base and the frames after it give the primary’s database', async () => {
+    const dir = tempDir('replicator-bases');
+    const db = walDatabase(dir);
+    const start = (options: { baseEveryMs?: number; storeLimitBytes?: number }) => {
+      const replicator = new Replicator(SCRIPT, {
+        dbPath: db,
+        shownAs: 'app.db',
+        storeDir: path.join(dir, 'frames'),
+        pollMs: 5,
+        checkpointFrames: 50,
+        ...options,
+      });
+      const bases: { position: WalPosition; baseDir: string; why: string }[] = [];
+      replicator.on('base', (b) => bases.push(b));
+      return { replicator, bases };
+    };
+
+    // Frames past the database's size: a new base, so a new standby never downloads more frames than a base.
+    let { replicator, bases } = start({ storeLimitBytes: 1 });
+    await waitFor('the first generation', () => bases.length === 1, 10_000);
+    const writer = spawn(process.execPath, [WRITER, db, '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitFor('the writer to exit', exitOf(writer), 60_000);
+    expect(writer.exitCode).toBe(0);
+    await waitFor('a generation begun for the frames kept', () => bases.length > 1, 10_000);
+    expect(bases[1].why).toMatch(/^the frames kept since its base \(\d+ MiB\) outgrew \d+ MiB$/);
+    await replicator.stop();
+
+    // A base as old as the group asks: a new one.
+    ({ replicator, bases } = start({ baseEveryMs: 200 }));
+    await waitFor(
+      'a generation begun for the base’s age',
+      () => bases.some((b) => /old: a new one is due$/.test(b.why)),
+      10_000,
+    );
+    const app = new Database(db);
+    for (let i = 0; i < 30; i++) app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(-2, Buffer.alloc(300, i));
+    app.close();
+
+    // A new standby: the newest base, then the frames after it.
+    await replicator.stop();
+    const newest = bases.at(-1)!;
+    const replica = new WalReplica(path.join(tempDir('replicator-new-standby'), 'app.db'));
+    if (existsSync(path.join(newest.baseDir, BASE_LOG)))
+      renameSync(path.join(newest.baseDir, BASE_LOG), path.join(newest.baseDir, 'base.db-wal'));
+    replica.installBase(path.join(newest.baseDir, 'base.db'), newest.position);
+    ({ replicator } = start({}));
+    for (;;) {
+      const answer = await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1);
+      if (answer.kind !== 'frames') {
+        expect(answer.kind).toBe('current');
+        break;
+      }
+      replica.apply(answer.batch);
+    }
+    await replicator.stop();
+    replica.promote();
+    expect(walRows(replica.dbPath)).toEqual(walRows(db));
+    expect(walRows(db).filter((r) => r.txn === -2)).toHaveLength(30);
   }, 120_000);
 });

@@ -53,6 +53,8 @@ export interface GroupView {
   settings: GroupSettings;
   /** The epoch of the newest leader this node has seen (settings.epochBase + the leader key's token). */
   epoch: number;
+  /** The node that leads in that epoch (it holds the key, or held it last), when known. */
+  primary: string | null;
 }
 
 /** What the agent does for the loop. */
@@ -395,7 +397,7 @@ export class AgentCoordination {
     const key = openGroupKey(this.secret, sealed);
     const changed =
       !this.group || this.group.key !== key || JSON.stringify(this.group.settings) !== JSON.stringify(settings);
-    this.group = { groupId, key, settings, epoch: this.group?.epoch ?? 0 };
+    this.group = { groupId, key, settings, epoch: this.group?.epoch ?? 0, primary: this.group?.primary ?? null };
     if (changed) this.node.setGroup(this.group);
     // A loop per group and settings, made while this node holds no key.
     if (!this.loop || JSON.stringify(this.loopSettings) !== JSON.stringify(settings)) {
@@ -475,7 +477,7 @@ export class AgentCoordination {
       return;
     }
     if (this.group && epoch > this.group.epoch) {
-      this.group = { ...this.group, epoch };
+      this.group = { ...this.group, epoch, primary: this.nodeId };
       this.node.setGroup(this.group);
     }
     this.node.log(`${groupId}: took the leader key (epoch ${epoch}); the service serves`);
@@ -649,11 +651,13 @@ export class AgentCoordination {
   private async followLeader(): Promise<void> {
     if (this.isLeader || !this.group) return;
     const leader = await this.groupStore!.leader(LEADER_KEY);
-    const token = leader?.token ?? (await lastPrimaryPosition(this.groupStore!))?.token;
+    const last = leader ? null : await lastPrimaryPosition(this.groupStore!);
+    const token = leader?.token ?? last?.token;
     if (!token) return;
     const epoch = this.group.settings.epochBase + Number(token);
-    if (epoch > this.group.epoch) {
-      this.group = { ...this.group, epoch };
+    const primary = leader?.holder ?? last?.holder ?? null;
+    if (epoch > this.group.epoch || (epoch === this.group.epoch && primary !== this.group.primary)) {
+      this.group = { ...this.group, epoch, primary };
       this.node.setGroup(this.group);
     }
   }

@@ -104,8 +104,20 @@ export const groupSettingsSchema = z.object({
   epochBase: z.number().int().min(0),
   /** Each member's service address, as the endpoints reach it. */
   members: z.record(z.string(), z.object({ host: z.string(), port: z.number().int().min(1).max(65535) })),
-  /** Each member's agent, for the failsafe question of a primary cut off from etcd. */
+  /** Each member's agent, for the failsafe question of a primary cut off from etcd, and for standbys to pull the
+   *  primary's log from. */
   agents: z.record(z.string(), z.url()).default({}),
+  /** How the service's SQLite databases reach the standbys: "log", their write-ahead log frame by frame from node
+   *  to node (docs/failover.md), or "copies", a whole copy through the repository every shipping interval. Its
+   *  other data paths are shipped as copies either way. */
+  replication: z.enum(['log', 'copies']).default('copies'),
+  /** With log replication, how often the primary begins a new generation, whose base it ships to the repository
+   *  (a new standby starts from the newest base and the frames after it). */
+  baseIntervalHours: z
+    .number()
+    .min(0.01)
+    .max(24 * 30)
+    .default(6),
 });
 
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;
@@ -118,6 +130,8 @@ export const GROUP_SETTINGS_DEFAULTS = {
   maxLagMs: 30_000,
   shippingIntervalMs: 5000,
   epochBase: 0,
+  replication: 'copies',
+  baseIntervalHours: 6,
 } as const;
 
 /** Parses a group's settings as read from etcd; null (and why) for a value that does not hold. */

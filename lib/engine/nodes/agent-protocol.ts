@@ -10,8 +10,11 @@
 //   POST /v1/coordination  move to coordination on etcd (the password sealed with the node's secret); for good
 //   POST /v1/kept/delete  deletes one set of data kept from when this node was fenced ({"name"})
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
+//   POST /v1/wal/pull   between peers: a standby pulls the primary's log frames (log replication, wal-peer.ts)
 //   POST /v1/jobs       start a backup of this node's files or a restore onto it (agent-jobs.ts)
 //   GET  /v1/jobs/ID    its progress, then its result;  POST /v1/jobs/ID/cancel stops it
+
+import type { DatabaseReplication } from './log-replication';
 
 /** Shipped snapshots carry this tag and the source key ship:<group id>. */
 export const SHIP_TAG = 'ship';
@@ -110,6 +113,8 @@ export interface AgentStatus {
     /** The data this node held when it was fenced, each set kept (under <stateDir>/replaced/) until an admin
      *  deletes it: the writes it never shipped are there. */
     kept: { name: string; bytes: number }[];
+    /** With log replication (a group on etcd that asks for it): each database's replication on this node. */
+    replication: DatabaseReplication[] | null;
   };
   /** Grows on every change, for /v1/watch. */
   version: number;

@@ -1,9 +1,10 @@
-// The agent's HTTP face: every request must be signed by the control plane (or, for /v1/failsafe, by a peer
-// with the group key), and every answer is signed back. Anything else gets 401 and changes nothing.
+// The agent's HTTP face: every request must be signed by the control plane (or, for /v1/failsafe and
+// /v1/wal/pull, by a peer with the group key), and every answer is signed back. Anything else gets 401 and changes nothing.
 import http from 'node:http';
 
 import { z } from 'zod';
 
+import { serveWalPull, WAL_PULL_PATH } from '../replication/wal-peer';
 import { type Agent, AgentRefusal } from './agent';
 import { agentJobSchema } from './agent-jobs';
 import { ROLES } from './agent-protocol';
@@ -43,6 +44,11 @@ export function createAgentServer(agent: Agent): http.Server {
       req.resume();
       const status = req.method === 'GET' || req.method === 'HEAD' ? (agent.servesAsPrimary() ? 200 : 503) : 405;
       res.writeHead(status, { 'content-length': '0', 'cache-control': 'no-store' }).end();
+      return;
+    }
+    // Between peers: a standby pulls the primary's log (signed with the group key, wal-peer.ts).
+    if (req.url === WAL_PULL_PATH) {
+      serveWalPull(agent.walPeer, nonces, req, res);
       return;
     }
     const chunks: Buffer[] = [];

@@ -12,7 +12,11 @@ export interface PersistedState {
   epoch: number;
   groupId: string | null;
   snapshot: string | null;
+  /** With log replication: the time of the other data paths' last ship or apply; else of all the data. */
   dataTime: number | null;
+  /** With log replication: every transaction the primary had committed by this time is in this node's databases
+   *  (as last saved: the copies on disk are at least that new). */
+  logTime: number | null;
   servicePid: number | null;
   /** Set when this node stops being primary: its data may hold writes that never shipped, so the next apply
    *  keeps the files it replaces. */
@@ -31,6 +35,7 @@ const INITIAL: PersistedState = {
   groupId: null,
   snapshot: null,
   dataTime: null,
+  logTime: null,
   servicePid: null,
   keepNextReplaced: false,
   revokedSecrets: [],

@@ -9,7 +9,7 @@
 //   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
@@ -21,14 +21,18 @@ import { type RestoreResult, runRestore } from '../restore/run-restore';
 import { underReaderLock } from '../repository/lock';
 import { AgentCoordination, type EtcdConnection, type GroupView } from '../coordination/agent-coordination';
 import { FollowingEndpoint } from '../coordination/following-endpoint';
-import { groupPrefix } from '../coordination/group-keys';
+import { GROUP_SETTINGS_DEFAULTS, groupPrefix } from '../coordination/group-keys';
 import { WatchdogClient } from '../coordination/watchdog-client';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig, EtcdSettings } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
-import { shipSourceKey } from './agent-protocol';
+import { BASE_TAG, baseDbTag, generationTag, shipSourceKey } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
-import { applyShipped, shipData, ShipSnapshots } from './data-shipping';
+import { applyShipped, dataPaths, epochTag, shipData, ShipSnapshots } from './data-shipping';
+import { LogReplication } from './log-replication';
+import { readBase, type BaseFiles } from '../replication/replicator';
+import type { PullRequest, WalPeerSource } from '../replication/wal-peer';
+import type { WalPosition } from '../replication/wal-follower';
 import { openForNode, openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
@@ -120,6 +124,14 @@ export class Agent {
   private kept: { name: string; bytes: number }[] = [];
   /** The lease check of coordination by the dashboard (none on etcd). */
   private leaseTimer: NodeJS.Timeout | null = null;
+  /** The group as etcd last described it. */
+  private group: GroupView | null = null;
+  /** Log replication of the service's databases, while the group on etcd asks for it (log-replication.ts). */
+  private replication: LogReplication | null = null;
+  /** Where the databases replaced by bases go while keepNextReplaced holds, and which went there. */
+  private keptAside: { dir: string; parts: Set<string> } | null = null;
+  /** How far each standby has acknowledged each database (the position it last pulled from), by node id. */
+  private readonly acknowledged = new Map<string, Map<string, WalPosition>>();
   readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
@@ -248,7 +260,7 @@ export class Agent {
       {
         // The time of the data this node holds as shipped: a primary's last ship, a standby's last apply. A
         // standby's lag is then what it missed of what was shipped, whatever the shipping interval.
-        position: () => this.state.dataTime ?? 0,
+        position: () => this.dataTime() ?? 0,
         becomePrimary: (epoch, onSpawn, requireDataTime) => this.becomePrimary(epoch, onSpawn, requireDataTime),
         handOver: (onSpawn) => this.handOver(onSpawn),
         stepDown: (why) => this.stepDown(why),
@@ -280,6 +292,7 @@ export class Agent {
     this.coordination?.halt();
     await this.exclusive(() => this.stopOwnService());
     await this.coordination?.stop();
+    await this.replication?.stop();
     await this.endpoint?.stop();
     // Its exit is expected now: not reported as a loss.
     const watchdog = this.watchdog;
@@ -317,10 +330,11 @@ export class Agent {
       },
       data: {
         snapshot: this.state.snapshot,
-        dataTime: this.state.dataTime,
+        dataTime: this.dataTime(),
         lastShipAt: this.lastShipAt,
         lastError: this.fencedWhy ?? this.lastError ?? this.coordination?.lastError ?? null,
         kept: this.kept,
+        replication: this.replication?.view() ?? null,
       },
       version: this.version,
     };
@@ -464,7 +478,21 @@ export class Agent {
       // Only the node that served the newest epoch may serve its own data as it is: it holds writes that were never
       // shipped. Any other catches up first.
       const newest = this.state.role === 'primary' && this.state.epoch >= (this.heartbeat?.epoch ?? 0);
-      if (!newest && this.heartbeat) {
+      const replication = this.replication;
+      if (!newest && replication?.following) {
+        // The databases: the frames the primary still has (its agent answers while it lives, also once its service
+        // stopped), up to the previous primary's last data in a switchover; then the copies become plain files.
+        const caughtUp = await replication.reach(
+          requireDataTime ?? Date.now(),
+          CATCH_UP_MS,
+          requireDataTime === undefined,
+        );
+        if (!caughtUp && requireDataTime !== undefined)
+          throw new AgentRefusal("the previous primary's last frames have not been applied here yet");
+        if (!caughtUp)
+          console.error(`${this.config.node}: takes over without the primary's last frames (it is out of reach)`);
+      }
+      if (!newest && this.heartbeat && (!replication || this.config.service.paths.length > 0)) {
         let done = false;
         const catchUp = this.dataExclusive((signal) => this.apply(undefined, signal, 'newest'))
           .catch((err: Error) => {
@@ -491,15 +519,24 @@ export class Agent {
       if (this.coordination && !this.coordination.isLeader)
         throw new AgentRefusal('the leader key was lost before the service started');
       // A switchover promises every acknowledged write: without the previous primary's last data, no service.
-      if (requireDataTime !== undefined && (this.state.dataTime ?? 0) < requireDataTime)
+      if (requireDataTime !== undefined && (this.dataTime() ?? 0) < requireDataTime)
         throw new AgentRefusal("the previous primary's last shipped data has not been applied here yet");
-      const dataTime = newest ? null : this.state.dataTime;
-      await this.save({ role: 'primary', epoch });
+      const dataTime = newest ? null : this.dataTime();
+      // The copies of the databases become the service's plain files, each ending at a commit of the primary's
+      // (the frames were checked against its checksum chain as they came).
+      if (replication && !newest) {
+        for (const { db, position } of await replication.promote())
+          console.error(
+            `${this.config.node}: ${db}: serves its copy, ${position ? `generation ${position.generation}, frame ${position.frame} of its log` : 'which had no base (an empty database)'}`,
+          );
+      }
+      await this.save({ role: 'primary', epoch, ...(replication && !newest ? { logTime: dataTime } : {}) });
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       this.failedChecks = 0;
       // A primary moved to etcd serves on: its running service is what the watchdog guards from now on.
       if (this.service) {
         if (this.service.child.pid) onSpawn(this.service.child.pid);
+        replication?.lead(epoch, this.baseEveryMs());
         return { dataTime };
       }
       try {
@@ -511,6 +548,8 @@ export class Agent {
         await this.save({ role: 'standby' });
         throw err;
       }
+      // Its databases are followed from here; copies just promoted are checked whole, beside the service.
+      replication?.lead(epoch, this.baseEveryMs(), !newest);
       return { dataTime };
     }).finally(() => {
       this.becoming--;
@@ -525,18 +564,27 @@ export class Agent {
       if (this.state.role !== 'primary' || !this.service) throw new AgentRefusal('this node does not serve');
       await this.stopOwnService();
       try {
-        await this.dataExclusive((signal) => this.ship(signal));
+        // The databases' logs read to their end (the standby pulls the last frames from here); the other paths
+        // shipped.
+        const logTime = this.replication ? await this.replication.flush() : null;
+        if (this.replication && logTime === null)
+          throw new AgentRefusal('the last frames of a database could not be read (see its replication error)');
+        if (logTime !== null) await this.save({ logTime });
+        if (!this.replication || this.config.service.paths.length > 0)
+          await this.dataExclusive((signal) => this.ship(signal));
       } catch (err) {
         await this.runService(onSpawn);
         throw err;
       }
-      return { dataTime: this.state.dataTime! };
+      return { dataTime: this.dataTime()! };
     });
   }
 
   /** Giving up the leader key on etcd (or losing it): the service stops at once, not behind queued work. */
   private async stepDown(why: string): Promise<void> {
     await this.stopOwnService();
+    // What the logs hold now is kept, for a standby taking over to pull while this agent lives.
+    void this.replication?.flush().catch(() => undefined);
     await this.exclusive(async () => {
       const wasPrimary = this.state.role === 'primary';
       await this.save({ role: 'standby', keepNextReplaced: this.state.keepNextReplaced || wasPrimary });
@@ -547,6 +595,7 @@ export class Agent {
 
   /** The group as etcd describes it, in the shape the data work reads (the heartbeat's, on the coordinator). */
   private async followGroup(group: GroupView | null): Promise<void> {
+    this.group = group;
     this.heartbeat = group && {
       groupId: group.groupId,
       role: this.state.role,
@@ -571,7 +620,163 @@ export class Agent {
     // Another node served after this one (a newer epoch): this node's data is stale, and the next apply replaces
     // it, keeping it aside (the writes it never shipped stay recoverable by hand).
     if (group && group.epoch > this.state.epoch && this.state.role === 'primary' && !this.coordination?.isLeader)
-      await this.exclusive(() => this.save({ role: 'standby', keepNextReplaced: true }));
+      await this.exclusive(() => this.save({ role: 'standby', keepNextReplaced: true, logTime: null }));
+    // The newest view, not this call's: calls of followGroup overlap (each waits on the state file).
+    await this.followReplication(this.group);
+  }
+
+  /** Log replication as the group asks for it: a standby follows the primary's agent (by the leadership's token);
+   *  a primary's own replication starts as its service serves (becomePrimary). */
+  private async followReplication(group: GroupView | null): Promise<void> {
+    const wanted = group?.settings.replication === 'log' && this.config.service.sqlite.length > 0;
+    if (!wanted) {
+      const replication = this.replication;
+      this.replication = null;
+      await replication?.stop();
+      return;
+    }
+    const replication = this.startReplication();
+    if (!replication || !group) return;
+    const holder = group.primary;
+    const url = holder && holder !== this.config.nodeId ? group.settings.agents[holder] : undefined;
+    if (this.coordination?.isLeader) return;
+    replication.follow(url ? { url, token: group.epoch, groupKey: group.key } : null);
+  }
+
+  /** How often the primary begins a new generation of each database, whose base it ships (15.2). */
+  private baseEveryMs(): number {
+    return (this.group?.settings.baseIntervalHours ?? GROUP_SETTINGS_DEFAULTS.baseIntervalHours) * 3_600_000;
+  }
+
+  private startReplication(): LogReplication | null {
+    if (this.replication) return this.replication;
+    if (!WORKERS.replicator || !WORKERS.puller) {
+      this.lastError = 'log replication needs the agent built with its workers (npm run build:engine)';
+      return null;
+    }
+    this.replication = new LogReplication({
+      nodeId: this.config.nodeId,
+      stateDir: this.config.stateDir,
+      service: this.config.service,
+      workers: { replicator: WORKERS.replicator, puller: WORKERS.puller },
+      hooks: {
+        shipBase: (db, base) => this.shipBase(db, base),
+        fetchBase: (db, token, dir) => this.fetchBase(db, token, dir),
+        beforeReplace: (db, dbPath) => this.keepAside(db, dbPath),
+        log: (message) => console.error(`${this.config.node}: ${message}`),
+        changed: () => this.changed(),
+      },
+    });
+    return this.replication;
+  }
+
+  /** The time up to which this node holds the primary's data: with log replication, every transaction the
+   *  primary had committed by then is in its databases (the other paths go as copies, as often as they ship). */
+  private dataTime(): number | null {
+    if (!this.replication) return this.state.dataTime;
+    return this.replication.dataTime() ?? this.state.logTime;
+  }
+
+  /** What the peer route (POST /v1/wal/pull) serves from: pulls signed with the group key, answered while this node
+   *  replicates as primary, with its leadership's token. */
+  readonly walPeer: WalPeerSource = {
+    groupKey: () => this.group?.key ?? null,
+    token: () => this.replication?.token ?? null,
+    answer: (request: PullRequest, token: number) =>
+      this.replication
+        ? this.replication.answer(request, token)
+        : { kind: 'not-primary', token: null, why: 'this node does not replicate its databases' },
+    acknowledged: (nodeId, db, position) => {
+      let dbs = this.acknowledged.get(nodeId);
+      if (!dbs) this.acknowledged.set(nodeId, (dbs = new Map()));
+      dbs.set(db, position);
+    },
+  };
+
+  /** Ships a generation's base to the group's repository (log replication). */
+  private shipBase(db: string, base: BaseFiles): Promise<void> {
+    return this.dataExclusive(async (signal) => {
+      const group = this.group;
+      if (!group) throw new AgentRefusal('this node is not in a group');
+      const repo = await this.groupRepository();
+      await runBackup(repo, {
+        cacheDir: this.cacheDir,
+        paths: [base.baseDir],
+        node: 'ship',
+        sourceName: group.groupId,
+        tags: [
+          BASE_TAG,
+          baseDbTag(db),
+          generationTag(base.position.generation),
+          `node:${this.config.node}`,
+          epochTag(this.state.epoch),
+        ],
+        parent: null,
+        signal,
+        workerScript: WORKERS.backup,
+        lockWaitMs: 2000,
+      });
+    });
+  }
+
+  /** Restores the newest base of `db` that the primary of `token` shipped into `dir`; null if there is none. */
+  private fetchBase(db: string, token: number, dir: string): Promise<BaseFiles | null> {
+    return this.dataExclusive(async (signal) => {
+      const group = this.group;
+      if (!group) return null;
+      const repo = await this.groupRepository();
+      const base = await this.ships.newestBase(repo, group.groupId, db, token);
+      if (!base) return null;
+      await repo.loadIndex();
+      await runRestore(repo, { snapshot: base, target: dir, signal, workerScript: WORKERS.restore });
+      // The base's directory, as the primary had it, under the target.
+      return readBase(path.join(dir, base.paths[0]));
+    });
+  }
+
+  /** Before a base replaces a database's copy on a node that served last: the copy (with its log) is kept aside,
+   *  as an apply keeps a fenced primary's files. */
+  private async keepAside(db: string, dbPath: string): Promise<void> {
+    if (!this.state.keepNextReplaced) return;
+    const aside = this.keepSet().dir;
+    await mkdir(aside, { recursive: true, mode: 0o700 });
+    for (const suffix of ['', '-wal', '-shm'])
+      await rename(dbPath + suffix, path.join(aside, db.replaceAll('/', '_') + suffix)).catch(
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        },
+      );
+    await this.keptPart(db);
+  }
+
+  /** The set the data replaced after this node was fenced goes to: one per fencing, its databases (each as its
+   *  base replaces it, with log replication) and its other paths (as the first ship is applied) together. */
+  private keepSet(): { dir: string; parts: Set<string> } {
+    this.keptAside ??= {
+      dir: path.join(this.keptDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-epoch-${this.state.epoch}`),
+      parts: new Set(),
+    };
+    return this.keptAside;
+  }
+
+  /** A part of the data was kept aside: once every part was, nothing more is. */
+  private async keptPart(part: string): Promise<void> {
+    const set = this.keepSet();
+    set.parts.add(part);
+    await this.refreshKept();
+    const parts = [
+      ...(this.replication ? this.config.service.sqlite : []),
+      ...(!this.replication || this.config.service.paths.length > 0 ? ['paths'] : []),
+    ];
+    if (parts.every((p) => set.parts.has(p))) {
+      this.keptAside = null;
+      await this.save({ keepNextReplaced: false });
+    }
+  }
+
+  /** What ships carry: everything, or with log replication the paths alone. */
+  private shippedPart(): AgentConfig['service'] {
+    return this.replication ? { ...this.config.service, sqlite: [] } : this.config.service;
   }
 
   /** A switchover's final sync on the primary: ship now, so the standby can take every acknowledged write. */
@@ -1013,7 +1218,11 @@ export class Agent {
     this.dataRound = true;
     this.lastDataRound = Date.now();
     try {
+      // With log replication, only the other paths (if any) go as copies.
+      const copies = !this.replication || this.config.service.paths.length > 0;
+      await this.saveLogTime();
       await this.dataExclusive(async (signal) => {
+        if (!copies) return;
         if (this.state.role === 'primary' && this.service && this.serviceState === 'running') await this.ship(signal);
         else if (this.state.role === 'standby' && !this.service) await this.apply(undefined, signal);
       });
@@ -1025,9 +1234,18 @@ export class Agent {
     }
   }
 
+  /** Keeps the databases' replication time in the state file (every data round, when it moved): after a restart
+   *  the copies on disk are at least that new. */
+  private async saveLogTime(): Promise<void> {
+    const logTime = this.replication?.dataTime() ?? null;
+    if (logTime !== null && logTime > (this.state.logTime ?? 0)) await this.save({ logTime });
+  }
+
   private async ship(signal?: AbortSignal): Promise<void> {
+    // With log replication the databases go frame by frame: a ship carries the other paths alone, if they exist.
+    if (this.replication && !dataPaths(this.config.service).some((p) => existsSync(p))) return;
     const repo = await this.groupRepository();
-    const shipped = await shipData(repo, this.config.service, {
+    const shipped = await shipData(repo, this.shippedPart(), {
       groupId: this.heartbeat!.groupId,
       node: this.config.node,
       epoch: this.state.epoch,
@@ -1052,16 +1270,10 @@ export class Agent {
       throw new AgentRefusal(`snapshot ${snapshotId.slice(0, 8)} has not reached the repository`);
     if (!newest || newest.id === this.state.snapshot) return;
     if (this.state.dataTime !== null && Date.parse(newest.summary.startedAt) < this.state.dataTime) return;
-    const keep = this.state.keepNextReplaced
-      ? path.join(
-          this.config.stateDir,
-          'replaced',
-          `${new Date().toISOString().replace(/[:.]/g, '-')}-epoch-${this.state.epoch}`,
-        )
-      : undefined;
+    const keep = this.state.keepNextReplaced ? this.keepSet().dir : undefined;
     const applied = await applyShipped(
       repo,
-      this.config.service,
+      this.shippedPart(),
       newest,
       path.join(this.config.stateDir, 'incoming'),
       this.config.service.dataDir,
@@ -1071,8 +1283,8 @@ export class Agent {
     );
     this.lastError = null;
     // The kept set is listed before the new data's time is saved: whoever sees that time sees the set too.
-    if (keep) await this.refreshKept();
-    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, keepNextReplaced: false });
+    if (keep) await this.keptPart('paths');
+    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime });
   }
 }
 
@@ -1091,6 +1303,8 @@ const WORKERS = (() => {
     count: script('count-worker.cjs'),
     restore: script('restore-worker.cjs'),
     sqlite: script('sqlite-copy-worker.cjs'),
+    replicator: script('replicator-worker.cjs'),
+    puller: script('puller-worker.cjs'),
   };
 })();
 

@@ -11,7 +11,7 @@ import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
-import { SHIP_TAG, shipSourceKey } from './agent-protocol';
+import { BASE_TAG, baseDbTag, SHIP_TAG, shipSourceKey } from './agent-protocol';
 
 export interface Shipped {
   snapshot: string;
@@ -74,10 +74,8 @@ export class ShipSnapshots {
     return this.known.has(id);
   }
 
-  /** The newest snapshot shipped for the group by the primary of `epoch` (null: by any primary). */
-  /** The newest ship of `groupId` from its highest epoch that shipped anything (`epoch` "newest"), of `epoch`, or
-   *  of any epoch (null). */
-  async newest(repo: Repository, groupId: string, epoch: number | null | 'newest'): Promise<SnapshotRecord | null> {
+  /** Reads the manifests not read yet, and forgets those that are gone. */
+  private async read(repo: Repository): Promise<void> {
     const names = await repo.storage.list('snapshots');
     for (const { name } of names) {
       if (this.known.has(name)) continue;
@@ -89,17 +87,40 @@ export class ShipSnapshots {
     }
     const present = new Set(names.map((n) => n.name));
     for (const id of this.known.keys()) if (!present.has(id)) this.known.delete(id);
+  }
+
+  /** The newest ship of `groupId` from its highest epoch that shipped anything (`epoch` "newest"), of `epoch`, or
+   *  of any epoch (null). */
+  async newest(repo: Repository, groupId: string, epoch: number | null | 'newest'): Promise<SnapshotRecord | null> {
+    await this.read(repo);
     const key = shipSourceKey(groupId);
+    const ships = [...this.known.values()].filter((s) => s.source === key && s.tags.includes(SHIP_TAG));
     const epochOf = (s: SnapshotRecord) =>
       Number(s.tags.find((t) => t.startsWith('epoch:'))?.slice('epoch:'.length) ?? Number.NaN);
     let wanted = epoch;
     if (wanted === 'newest') {
       wanted = -1;
-      for (const s of this.known.values()) if (s.source === key && epochOf(s) > wanted) wanted = epochOf(s);
+      for (const s of ships) if (epochOf(s) > wanted) wanted = epochOf(s);
     }
     let best: SnapshotRecord | null = null;
+    for (const s of ships)
+      if ((wanted === null || s.tags.includes(epochTag(wanted))) && (!best || s.time > best.time)) best = s;
+    return best;
+  }
+
+  /** The newest base of database `db` (log replication) shipped by the primary of `epoch`. */
+  async newestBase(repo: Repository, groupId: string, db: string, epoch: number): Promise<SnapshotRecord | null> {
+    await this.read(repo);
+    const key = shipSourceKey(groupId);
+    let best: SnapshotRecord | null = null;
     for (const s of this.known.values())
-      if (s.source === key && (wanted === null || s.tags.includes(epochTag(wanted))) && (!best || s.time > best.time))
+      if (
+        s.source === key &&
+        s.tags.includes(BASE_TAG) &&
+        s.tags.includes(baseDbTag(db)) &&
+        s.tags.includes(epochTag(epoch)) &&
+        (!best || s.time > best.time)
+      )
         best = s;
     return best;
   }

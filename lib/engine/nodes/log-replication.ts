@@ -8,24 +8,31 @@
 // the leadership it had, from what its log held when the service stopped, until a newer primary is known: a
 // standby taking over can still take the last frames of a primary whose agent is alive.
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { databasePaths } from './data-shipping';
 import type { ServiceConfig } from './agent-config';
 import { type Primary, ReplicaPuller } from '../replication/puller';
-import { type BaseFiles, Replicator } from '../replication/replicator';
+import { BASE_LOG, type BaseFiles, Replicator } from '../replication/replicator';
 import type { WalPosition } from '../replication/wal-follower';
+import { WalReplica } from '../replication/wal-replica';
 import type { PullAnswer, PullRequest } from '../replication/wal-peer';
 
 /** How often a replicator reads its database's log, and an idle puller asks again. */
 const POLL_MS = 100;
 /** A log this long (in frames, about 4 MB of 4 KB pages) is checkpointed by the replicator. */
 const CHECKPOINT_FRAMES = 1000;
+const WAITING_FOR_BASE = 'waiting for the primary to ship a base';
+/** A new generation begins once the frames kept since the base outgrow this, or the database's size if larger. */
+const STORE_LIMIT_BYTES = 256 * 2 ** 20;
 /** A replicator or puller that failed is started again after this long. */
 const RETRY_MS = 1000;
 /** A standby that finds no base for the primary it follows looks again after this long. */
 const BASE_RETRY_MS = 2000;
+/** How long a primary that stopped goes on answering pulls once a newer one took the key: longer than the newer
+ *  one's wait for the last frames (the agent's CATCH_UP_MS). */
+const HAND_ON_MS = 6000;
 
 export interface LogReplicationHooks {
   /** Puts a generation's base in the group's repository (one at a time); resolves once it is there. */
@@ -48,6 +55,7 @@ export interface DatabaseReplication {
   /** Every transaction committed on the primary by this time is here (the primary's clock). */
   caughtUpAt: number | null;
   error: string | null;
+  integrity: string | null;
 }
 
 interface Database {
@@ -59,6 +67,10 @@ interface Database {
   error: string | null;
   /** A base being fetched or installed for the copy. */
   fetching: boolean;
+  /** The copy asked for a base and has none installed since. */
+  needsBase: boolean;
+  /** integrity_check's word on a copy this node promoted: "ok", or the problems; null before (or never asked). */
+  integrity: string | null;
 }
 
 export class LogReplication {
@@ -66,6 +78,10 @@ export class LogReplication {
   /** The token of the leadership this node replicates as primary (kept after it stops serving, see above). */
   private leading: number | null = null;
   private primary: Primary | null = null;
+  /** A newer primary known while this node still answers pulls of its own leadership (HAND_ON_MS). */
+  private newer: Primary | null = null;
+  private handingOn = false;
+  private baseEveryMs = 0;
   private stopped = false;
   /** Bases shipped one at a time, the newest of each database only. */
   private shipping: Promise<void> = Promise.resolve();
@@ -90,6 +106,8 @@ export class LogReplication {
       puller: null,
       error: null,
       fetching: false,
+      needsBase: false,
+      integrity: null,
     }));
   }
 
@@ -98,13 +116,18 @@ export class LogReplication {
     return this.leading;
   }
 
-  /** Replicates as primary of `token`: a replicator for each database (the service runs on them). */
-  lead(token: number): void {
+  /** Replicates as primary of `token`: a replicator for each database (the service runs on them), beginning a new
+   *  generation every `baseEveryMs`. With `checkIntegrity` (copies just promoted), SQLite's integrity_check runs on
+   *  each, beside the service. */
+  lead(token: number, baseEveryMs: number, checkIntegrity = false): void {
     this.leading = token;
+    this.baseEveryMs = baseEveryMs;
     this.primary = null;
+    this.newer = null;
     for (const d of this.dbs) {
       void this.stopPuller(d);
-      this.startReplicator(d);
+      if (checkIntegrity) d.integrity = null;
+      this.startReplicator(d, checkIntegrity);
     }
     this.options.hooks.changed();
   }
@@ -121,8 +144,20 @@ export class LogReplication {
    *  leadership of this node's own older than the primary's ends here. */
   follow(primary: Primary | null): void {
     if (this.stopped) return;
-    if (this.leading !== null && primary !== null && primary.token > this.leading) void this.stopLeading();
-    if (this.leading !== null) return;
+    if (this.leading !== null) {
+      // A newer primary takes its last frames from here while it catches up: this leadership ends after that.
+      if (primary !== null && primary.token > this.leading && !this.handingOn) {
+        this.handingOn = true;
+        const ended = this.leading;
+        this.later(() => {
+          this.handingOn = false;
+          // Unless this node leads again meanwhile.
+          if (this.leading === ended) void this.stopLeading().then(() => this.follow(this.newer));
+        }, HAND_ON_MS);
+      }
+      this.newer = primary;
+      return;
+    }
     const same =
       this.primary?.url === primary?.url &&
       this.primary?.token === primary?.token &&
@@ -130,8 +165,15 @@ export class LogReplication {
     this.primary = primary;
     for (const d of this.dbs) {
       const puller = this.startPuller(d);
-      if (!same) puller.follow(primary);
+      if (same) continue;
+      puller.follow(primary);
+      if (d.needsBase) void this.fetchBase(d, puller);
     }
+  }
+
+  /** Whether this node follows a primary (other than itself) now. */
+  get following(): boolean {
+    return this.primary !== null;
   }
 
   /** Stops replicating as primary. */
@@ -155,8 +197,11 @@ export class LogReplication {
       this.dbs.map(async (d) => {
         const puller = d.puller;
         d.puller = null;
-        // A copy with no puller (this node served it last) is a plain database already.
-        return { db: d.db, position: puller ? await puller.promote() : null };
+        if (puller) return { db: d.db, position: await puller.promote() };
+        // No puller ran on it (this node served it last): whatever copy's note is there goes, so that the files
+        // are never taken for a copy once the service has written to them.
+        await rm(new WalReplica(d.dbPath).notePath, { force: true });
+        return { db: d.db, position: null };
       }),
     );
     this.options.hooks.changed();
@@ -175,14 +220,29 @@ export class LogReplication {
     return oldest;
   }
 
-  /** Resolves true once dataTime() reaches `time`, false after `timeoutMs`. */
-  async reach(time: number, timeoutMs: number): Promise<boolean> {
+  /** Resolves true once dataTime() reaches `time`; false after `timeoutMs`, or (`untilUnreachable`) as soon as
+   *  every puller has failed to reach the primary since the call (it is gone: nothing more will come). */
+  async reach(time: number, timeoutMs: number, untilUnreachable = false): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while ((this.dataTime() ?? 0) < time) {
-      if (Date.now() >= until || this.stopped) return false;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const failed = new Set<ReplicaPuller>();
+    if (this.dbs.every((d) => !d.puller)) return (this.dataTime() ?? 0) >= time;
+    const listeners = this.dbs.flatMap((d) => {
+      const puller = d.puller;
+      if (!puller) return [];
+      const onError = () => failed.add(puller);
+      puller.on('error', onError);
+      return [() => puller.off('error', onError)];
+    });
+    try {
+      while ((this.dataTime() ?? 0) < time) {
+        if (Date.now() >= until || this.stopped) return false;
+        if (untilUnreachable && listeners.length > 0 && failed.size === listeners.length) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return true;
+    } finally {
+      for (const off of listeners) off();
     }
-    return true;
   }
 
   view(): DatabaseReplication[] {
@@ -196,6 +256,7 @@ export class LogReplication {
         frame: position?.frame ?? null,
         caughtUpAt: (primary ? d.replicator!.caughtUpAt : d.puller?.caughtUpAt) ?? null,
         error: d.error,
+        integrity: d.integrity,
       };
     });
   }
@@ -225,7 +286,7 @@ export class LogReplication {
     this.timers.add(timer);
   }
 
-  private startReplicator(d: Database): void {
+  private startReplicator(d: Database, checkIntegrity = false): void {
     if (d.replicator || this.stopped) return;
     const replicator = new Replicator(this.options.workers.replicator, {
       dbPath: d.dbPath,
@@ -233,8 +294,18 @@ export class LogReplication {
       storeDir: d.storeDir,
       pollMs: POLL_MS,
       checkpointFrames: CHECKPOINT_FRAMES,
+      checkIntegrity,
+      baseEveryMs: this.baseEveryMs,
+      storeLimitBytes: STORE_LIMIT_BYTES,
     });
     d.replicator = replicator;
+    replicator.on('integrity', (result) => {
+      d.integrity = result.ok ? 'ok' : result.problems.join('; ');
+      this.options.hooks.log(
+        `${d.db}: integrity_check after the promotion: ${result.ok ? 'ok' : `PROBLEMS: ${d.integrity}`}`,
+      );
+      this.options.hooks.changed();
+    });
     replicator.on('position', () => {
       if (d.error) {
         d.error = null;
@@ -253,7 +324,7 @@ export class LogReplication {
       if (d.replicator === replicator) d.replicator = null;
       void replicator.stop().catch(() => undefined);
       this.later(() => {
-        if (this.leading !== null) this.startReplicator(d);
+        if (this.leading !== null) this.startReplicator(d, checkIntegrity && d.integrity === null);
       }, RETRY_MS);
     });
   }
@@ -298,6 +369,7 @@ export class LogReplication {
     });
     puller.on('base-needed', (why) => {
       this.options.hooks.log(`${d.db}: a base is needed (${why})`);
+      d.needsBase = true;
       void this.fetchBase(d, puller);
     });
     puller.on('not-primary', (why) => {
@@ -332,14 +404,19 @@ export class LogReplication {
       // The copy is of that generation already, and the primary has none of its frames: it has a newer one.
       const base = found?.position.generation === puller.position?.generation ? null : found;
       if (!base) {
-        d.error = 'waiting for the primary to ship a base';
+        if (d.error !== WAITING_FOR_BASE) this.options.hooks.log(`${d.db}: ${WAITING_FOR_BASE}`);
+        d.error = WAITING_FOR_BASE;
         this.options.hooks.changed();
         this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
         return;
       }
       if (d.puller !== puller || this.primary !== primary) return;
       await this.options.hooks.beforeReplace(d.db, d.dbPath);
-      await puller.installBase(path.join(base.baseDir, 'base.db'), base.position);
+      // The base's log part goes beside its file under the name SQLite gives a log, as the copy keeps it.
+      const baseFile = path.join(base.baseDir, 'base.db');
+      if (base.position.log !== null) await rename(path.join(base.baseDir, BASE_LOG), `${baseFile}-wal`);
+      await puller.installBase(baseFile, base.position);
+      d.needsBase = false;
       this.options.hooks.log(`${d.db}: installed the base of generation ${base.position.generation}`);
     } catch (err) {
       d.error = `a base could not be installed: ${(err as Error).message}`;

@@ -2,7 +2,17 @@
 // the log may restart, and standbys are served from here at their own pace, never from the live log. One file per
 // log of the generation, each the primary's log byte for byte from its header, so each checks out on its own
 // (salts, checksum chain); an index file names them in order and where each began.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 import { EngineError } from '../errors';
@@ -24,6 +34,8 @@ interface StoreIndex {
   generation: string;
   /** Where the generation starts: a base holds the database to there. */
   start: WalPosition;
+  /** When it began (this machine's clock). */
+  startedAt?: number;
   logs: StoredLog[];
 }
 
@@ -48,6 +60,26 @@ export class FrameStore {
   get generation(): string | null {
     return this.index?.generation ?? null;
   }
+
+  /** When the current generation began (null: none, or a store from before this was kept). */
+  get startedAt(): number | null {
+    return this.index?.startedAt ?? null;
+  }
+
+  /** The bytes of the frames kept (every log's file). */
+  bytes(): number {
+    const logs = this.index?.logs ?? [];
+    if (this.closed?.logs !== logs.length) {
+      let sum = 0;
+      for (const log of logs.slice(0, -1)) sum += statSync(path.join(this.dir, log.file)).size;
+      this.closed = { logs: logs.length, bytes: sum };
+    }
+    const last = logs.at(-1);
+    return this.closed.bytes + (last ? statSync(path.join(this.dir, last.file)).size : 0);
+  }
+
+  /** The size of every log's file but the last, for as many logs as there were. */
+  private closed: { logs: number; bytes: number } | null = null;
 
   /** The position through which frames are kept. */
   end(): WalPosition | null {
@@ -74,7 +106,7 @@ export class FrameStore {
    *  the base carries (the follower wrote it beside the base file): the generation's first log begins with it. */
   begin(start: WalPosition, baseLog: string | null): void {
     for (const log of this.index?.logs ?? []) rmSync(path.join(this.dir, log.file), { force: true });
-    this.index = { generation: start.generation, start, logs: [] };
+    this.index = { generation: start.generation, start, startedAt: Date.now(), logs: [] };
     if (start.log !== null && baseLog !== null) {
       const file = 'log-000001.wal';
       const bytes = readFileSync(baseLog);

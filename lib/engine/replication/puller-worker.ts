@@ -107,8 +107,12 @@ port.on('message', (request: PullerRequest) => {
       case 'promote': {
         stopped = true;
         primary = null;
-        const position = replica.promote();
-        say({ kind: 'promoted', position });
+        try {
+          say({ kind: 'promoted', position: replica.promote(), error: null });
+        } catch (err) {
+          const error = { code: isEngineError(err) ? err.code : null, message: (err as Error).message };
+          say({ kind: 'promoted', position: null, error });
+        }
         break;
       }
       case 'stop':

@@ -38,7 +38,7 @@ export type PullerMessage =
   | { kind: 'position'; position: WalPosition | null; at: number | null }
   | { kind: 'base-needed'; why: string; generation: string | null }
   | { kind: 'not-primary'; why: string }
-  | { kind: 'promoted'; position: WalPosition | null }
+  | { kind: 'promoted'; position: WalPosition | null; error: { code: string | null; message: string } | null }
   /** A base was installed (error null), or refused. */
   | { kind: 'installed'; error: { code: string | null; message: string } | null }
   | { kind: 'error'; code: string | null; message: string }
@@ -59,7 +59,7 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
    *  pull reached the primary's end since the copy's base. */
   caughtUpAt: number | null = null;
   private readonly ended: Promise<WalPosition | null>;
-  private promoted: ((position: WalPosition | null) => void) | null = null;
+  private promoted: ((outcome: WalPosition | null | Error) => void) | null = null;
   private readonly installing: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(
@@ -90,7 +90,7 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             break;
           case 'promoted':
             this.position = msg.position;
-            this.promoted?.(msg.position);
+            this.promoted?.(msg.error ? workerError(msg.error) : msg.position);
             resolve(msg.position);
             break;
           case 'error':
@@ -126,15 +126,17 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
     ]);
   }
 
-  /** Stops pulling and makes the copy a plain database for the service; returns where it ended. */
+  /** Stops pulling and makes the copy a plain database for the service; returns where it ended. Throws if the
+   *  copy could not be made one (its log could not be checkpointed into its file). */
   async promote(): Promise<WalPosition | null> {
-    const done = new Promise<WalPosition | null>((resolve) => {
+    const done = new Promise<WalPosition | null | Error>((resolve) => {
       this.promoted = resolve;
     });
     this.worker.postMessage({ kind: 'promote' } satisfies PullerRequest);
-    const position = await Promise.race([done, this.ended]);
+    const outcome = await Promise.race([done, this.ended]);
     await this.worker.terminate();
-    return position;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
   }
 
   async stop(): Promise<WalPosition | null> {

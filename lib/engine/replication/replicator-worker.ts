@@ -1,16 +1,18 @@
 // Worker thread body for Replicator: follows one database's log on the primary (wal-follower.ts), keeps the
 // frames in its store (frame-store.ts) and answers the standbys' pulls from it. SQLite calls and file reads block
 // this thread only, never the one that renews the leader key and answers the failsafe question.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+
+import Database from 'better-sqlite3';
 
 import { isEngineError } from '../errors';
 import { FrameStore } from './frame-store';
 import { GenerationLost, type WalBatch, WalFollower } from './wal-follower';
 import { replaceFileSync, syncPath } from './sync-files';
 import { answerPull, type PullRequest } from './wal-peer';
-import type { ReplicatorMessage, ReplicatorOptions, ReplicatorRequest } from './replicator';
+import { BASE_LOG, type ReplicatorMessage, type ReplicatorOptions, type ReplicatorRequest } from './replicator';
 
 const options = workerData as ReplicatorOptions;
 const port = parentPort!;
@@ -32,7 +34,7 @@ let saidAt = 0;
 const keep = (batch: WalBatch) => store.append(batch);
 
 /** A new generation: a base, and the store starts over from it. The base is written to a directory of its own
- *  (bases/<generation>: base.db, base.db-wal where the log has a part, position.json), which stays until the agent
+ *  (bases/<generation>: base.db, base.log where the log has a part, position.json), which stays until the agent
  *  has shipped it and removes it: the next generation never writes over a base being read. */
 function newGeneration(why: string): void {
   const bases = path.join(options.storeDir, 'bases');
@@ -46,7 +48,10 @@ function newGeneration(why: string): void {
   renameSync(next, dir);
   syncPath(bases);
   const base = path.join(dir, 'base.db');
-  store.begin(start, start.log !== null && existsSync(`${base}-wal`) ? `${base}-wal` : null);
+  const baseLog = start.log !== null && existsSync(`${base}-wal`) ? path.join(dir, BASE_LOG) : null;
+  // Named so that a backup of the directory takes it as a file of its own, not a database's sidecar to pass over.
+  if (baseLog) renameSync(`${base}-wal`, baseLog);
+  store.begin(start, baseLog);
   caughtUpAt = startedAt;
   say({ kind: 'generation', position: start, baseDir: dir, why });
 }
@@ -64,6 +69,11 @@ function round(): void {
       moved = true;
     }
     caughtUpAt = startedAt;
+    const why = newBaseDue();
+    if (why) {
+      newGeneration(why);
+      return;
+    }
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
       say({ kind: 'position', position: store.end()!, at: startedAt });
       saidAt = startedAt;
@@ -76,6 +86,32 @@ function round(): void {
     if (!(err instanceof GenerationLost)) throw err;
     newGeneration(err.message);
   }
+}
+
+/** SQLite's own check of the whole database, on a connection of its own (a read: the service writes on). */
+function checkIntegrity(): void {
+  const db = new Database(options.dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.pragma('integrity_check(20)') as { integrity_check: string }[];
+    const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+    say({ kind: 'integrity', ok: problems.length === 0, problems });
+  } finally {
+    db.close();
+  }
+}
+
+/** Why a new generation is due now (15.2), or null. */
+function newBaseDue(): string | null {
+  const age = Date.now() - (store.startedAt ?? Date.now());
+  if (options.baseEveryMs && age >= options.baseEveryMs)
+    return `its base is ${Math.round(age / 60_000)} minutes old: a new one is due`;
+  if (options.storeLimitBytes) {
+    const limit = Math.max(options.storeLimitBytes, statSync(options.dbPath).size);
+    const kept = store.bytes();
+    if (kept > limit)
+      return `the frames kept since its base (${Math.round(kept / 2 ** 20)} MiB) outgrew ${Math.round(limit / 2 ** 20)} MiB`;
+  }
+  return null;
 }
 
 function schedule(): void {
@@ -174,6 +210,7 @@ try {
       newGeneration(err.message);
     }
   } else newGeneration('the first');
+  if (options.checkIntegrity) checkIntegrity();
   schedule();
 } catch (err) {
   fail(err);

@@ -21,6 +21,13 @@ export interface ReplicatorOptions {
   pollMs: number;
   /** The log's length, in frames, at which the follower checkpoints it (about 4 MB at 1000 frames of 4 KB). */
   checkpointFrames: number;
+  /** Runs SQLite's integrity_check on the database once replication has begun (a copy just promoted). */
+  checkIntegrity?: boolean;
+  /** A new generation (a new base) begins once the current one is this old (15.2: every N hours)... */
+  baseEveryMs?: number;
+  /** ...or once the frames kept since its base outgrow this many bytes or the database's size, whichever is more:
+   *  a new standby then downloads no more frames than a base's worth. */
+  storeLimitBytes?: number;
 }
 
 export type ReplicatorRequest =
@@ -31,7 +38,9 @@ export type ReplicatorRequest =
   /** The base of `generation` is in the repository: its files may go. */
   | { kind: 'shipped'; generation: string };
 
-/** A generation's base: a directory holding base.db, base.db-wal (where the log has a part) and position.json. */
+/** A generation's base: a directory holding base.db, base.log (the part of the log the base carries, where there
+ *  is one) and position.json. */
+export const BASE_LOG = 'base.log';
 export interface BaseFiles {
   position: WalPosition;
   baseDir: string;
@@ -43,6 +52,7 @@ export type ReplicatorMessage =
   | { kind: 'position'; position: WalPosition; at: number }
   | { kind: 'answer'; id: number; answer: PullAnswer }
   | { kind: 'flushed'; id: number; at: number | null }
+  | { kind: 'integrity'; ok: boolean; problems: string[] }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null; at: number | null };
 
@@ -50,6 +60,8 @@ export interface ReplicatorEvents {
   /** A base to ship: a new generation's, or (after a restart) the current one's, not yet shipped. */
   base: [BaseFiles & { why: string }];
   position: [WalPosition];
+  /** The result of integrity_check (checkIntegrity): ok, or the first problems SQLite found. */
+  integrity: [{ ok: boolean; problems: string[] }];
   error: [Error];
 }
 
@@ -101,6 +113,9 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
           case 'answer':
             this.answers.get(msg.id)?.(revive(msg.answer));
             this.answers.delete(msg.id);
+            break;
+          case 'integrity':
+            this.emit('integrity', { ok: msg.ok, problems: msg.problems });
             break;
           case 'flushed':
             if (msg.at !== null) this.caughtUpAt = msg.at;
