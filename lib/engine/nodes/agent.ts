@@ -687,9 +687,9 @@ export class Agent {
         ? this.replication.answer(request, token)
         : { kind: 'not-primary', token: null, why: 'this node does not replicate its databases' },
     acknowledged: (nodeId, db, position) => {
-      let dbs = this.acknowledged.get(nodeId);
-      if (!dbs) this.acknowledged.set(nodeId, (dbs = new Map()));
+      const dbs = this.acknowledged.get(nodeId) ?? new Map<string, WalPosition>();
       dbs.set(db, position);
+      this.acknowledged.set(nodeId, dbs);
     },
   };
 
