@@ -124,6 +124,10 @@ const CASES: Record<string, Case> = {
     },
     refusedBy: 'groupId',
   },
+  'app/(app)/nodes/actions.ts#setGroupReplication': {
+    form: { groupId: NO_GROUP, replication: 'log', baseIntervalHours: '6' },
+    refusedBy: 'groupId',
+  },
   'app/(app)/nodes/actions.ts#forceFailoverTo': {
     form: { groupId: NO_GROUP, nodeId: NO_NODE, confirm: 'fuzz' },
     refusedBy: 'groupId',

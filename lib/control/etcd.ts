@@ -173,6 +173,7 @@ function settingsOf(
     epochBase: group.reservedEpoch,
     members: Object.fromEntries(members.map((m) => [m.id, { host: m.serviceHost, port: m.servicePort }])),
     agents: Object.fromEntries(members.map((m) => [m.id, m.agentUrl])),
+    ...replicationOf(group),
   };
   return settings;
 }
@@ -587,7 +588,15 @@ export async function writeTimingsToEtcd(group: FailoverGroup): Promise<void> {
   if (!s) throw new Error('etcd is not set up');
   const current = parseGroupSettings(await s.get(CONFIG_KEY));
   if (!current) throw new Error('the group has no settings on etcd');
-  await s.put(CONFIG_KEY, JSON.stringify({ ...current, ...timingsOf(group) } satisfies GroupSettings));
+  await s.put(
+    CONFIG_KEY,
+    JSON.stringify({ ...current, ...timingsOf(group), ...replicationOf(group) } satisfies GroupSettings),
+  );
+}
+
+/** How the group's databases reach its standbys, as the members read it on etcd. */
+function replicationOf(group: Pick<FailoverGroup, 'replication' | 'baseIntervalHours'>) {
+  return { replication: group.replication, baseIntervalHours: group.baseIntervalHours };
 }
 
 /** The etcd user of a member of a group on etcd, with a new password: it reads its group and its own `nodes/` key,

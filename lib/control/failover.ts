@@ -359,6 +359,24 @@ export async function saveGroupTimings(
   return { ok: true, group, changed };
 }
 
+/** How a group on etcd replicates its databases (docs/failover.md): written to etcd first (the members follow it
+ *  within seconds), then to the database. */
+export async function saveGroupReplication(
+  groupId: string,
+  replication: Pick<FailoverGroup, 'replication' | 'baseIntervalHours'>,
+): Promise<{ ok: true; group: FailoverGroup } | { ok: false; error: string }> {
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
+  if (!group) return { ok: false, error: 'That group no longer exists.' };
+  if (group.coordination === 'etcd')
+    try {
+      await writeTimingsToEtcd({ ...group, ...replication });
+    } catch (err) {
+      return { ok: false, error: `etcd could not be written, nothing was changed: ${(err as Error).message}` };
+    }
+  db().update(failoverGroups).set(replication).where(eq(failoverGroups.id, groupId)).run();
+  return { ok: true, group };
+}
+
 /** After a node's credentials were rotated: the node may have been compromised, so each of its groups gets a new
  *  group key (for the members' signed questions, and the group repository's passphrase), and its coordinator
  *  restarts with the new secret. */
@@ -506,6 +524,8 @@ export function createFailoverGroup(input: {
   shippingIntervalMs: number;
   memberIds: string[];
   demo?: boolean;
+  /** On etcd (once moved there): "log" unless said otherwise. */
+  replication?: FailoverGroup['replication'];
 }): FailoverGroup {
   return db().$client.transaction(() => {
     if (new Set(input.memberIds).size !== input.memberIds.length)
@@ -531,6 +551,7 @@ export function createFailoverGroup(input: {
         endpointPort: input.endpointPort,
         shippingIntervalMs: input.shippingIntervalMs,
         demo: input.demo ?? false,
+        replication: input.replication ?? 'log',
         createdAt: Date.now(),
       })
       .returning()

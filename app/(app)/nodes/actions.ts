@@ -22,6 +22,7 @@ import {
   rekeyGroupsOf,
   removeFailoverGroup,
   runDrill,
+  saveGroupReplication,
   saveGroupTimings,
   setMaintenance,
   startGroup,
@@ -467,6 +468,39 @@ export const setGroupTimings = formAction(
         group.coordination === 'etcd'
           ? 'Timings saved on etcd: the members apply them within seconds, and the primary its new TTL from its next leadership.'
           : 'Timings saved: the group runs with them now.',
+    };
+  },
+);
+
+export const setGroupReplication = formAction(
+  z.object({
+    groupId,
+    replication: z.enum(['log', 'copies'], { message: 'Log or copies' }),
+    baseIntervalHours: z.coerce
+      .number({ message: 'A number of hours' })
+      .min(0.1, 'At least 0.1 h')
+      .max(720, 'At most 720 h (30 days)'),
+  }),
+  'configure',
+  async (input, user) => {
+    const saved = await saveGroupReplication(input.groupId, {
+      replication: input.replication,
+      baseIntervalHours: input.baseIntervalHours,
+    });
+    if (!saved.ok) return saved;
+    const detail =
+      input.replication === 'log'
+        ? `log replication, a new base every ${input.baseIntervalHours} h`
+        : 'whole copies every shipping interval';
+    audit({ username: user!.username, action: 'group replication', target: saved.group.name, ok: true, detail });
+    revalidatePath('/nodes');
+    return {
+      ok: true,
+      data: undefined,
+      message:
+        saved.group.coordination === 'etcd'
+          ? `Saved on etcd: the members replicate with ${detail} within seconds.`
+          : `Saved: the group replicates with ${detail} once it coordinates on etcd (until then it ships copies).`,
     };
   },
 );

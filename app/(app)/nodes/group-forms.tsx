@@ -4,7 +4,7 @@ import { useState } from 'react';
 
 import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
-import { createGroup, moveToEtcd, setDrillSchedule, setGroupTimings } from './actions';
+import { createGroup, moveToEtcd, setDrillSchedule, setGroupReplication, setGroupTimings } from './actions';
 
 /** A new failover group: a primary, its standbys (in order of priority), the endpoint and the health check. */
 export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }[] }) {
@@ -94,6 +94,60 @@ export function MoveToEtcdForm({ groupId, name }: { groupId: string; name: strin
         <button type="submit" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800">
           Move {name} to etcd
         </button>
+      </form>
+    </details>
+  );
+}
+
+/** How the group's SQLite databases reach its standbys (docs/failover.md): their log, frame by frame, or whole
+ *  copies every shipping interval; with the log, how often a new base is shipped. */
+export function ReplicationForm({
+  groupId,
+  name,
+  onEtcd,
+  replication,
+  baseIntervalHours,
+}: {
+  groupId: string;
+  name: string;
+  onEtcd: boolean;
+  replication: 'log' | 'copies';
+  baseIntervalHours: number;
+}) {
+  const { state, dispatch, errors, values } = useForm(setGroupReplication);
+  const chosen = values?.replication ?? replication;
+  return (
+    <details className="mt-3 text-sm">
+      <summary className="cursor-pointer text-sky-700">Replication</summary>
+      <form action={dispatch} aria-label={`Replication of ${name}`} className="mt-2 max-w-xl space-y-2">
+        <input type="hidden" name="groupId" value={groupId} />
+        <p className="text-slate-600">
+          {onEtcd
+            ? 'Log replication sends each transaction of the service’s SQLite databases from the primary to the standbys as it is written (a switchover loses nothing, a crash at most the last moment); copies ship each database whole every shipping interval, losing what was written since. The service’s other data paths are shipped as copies either way.'
+            : 'Log replication runs once the group coordinates on etcd; until then the databases are shipped as copies.'}
+        </p>
+        <fieldset className="space-y-1">
+          <legend className="sr-only">How the databases are replicated</legend>
+          <label className="mr-4 inline-flex items-center gap-1">
+            <input type="radio" name="replication" value="log" defaultChecked={chosen === 'log'} /> Log, frame by frame
+          </label>
+          <label className="inline-flex items-center gap-1">
+            <input type="radio" name="replication" value="copies" defaultChecked={chosen === 'copies'} /> Whole copies
+          </label>
+          {errors?.replication ? <p className="text-red-600">{errors.replication}</p> : null}
+        </fieldset>
+        <div className="w-64">
+          <Field
+            label="New base every (hours)"
+            name="baseIntervalHours"
+            inputMode="decimal"
+            defaultValue={values?.baseIntervalHours ?? String(baseIntervalHours)}
+            error={errors?.baseIntervalHours}
+            hint="A new standby starts from the newest base and the frames after it"
+          />
+        </div>
+        <FormStatus state={state} />
+        <SubmitButton>Save replication</SubmitButton>
       </form>
     </details>
   );

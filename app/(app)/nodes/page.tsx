@@ -9,7 +9,7 @@ import { etcdControl, timingsOf } from '@/lib/control/etcd';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
 import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggleMaintenance } from './actions';
-import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, TimingsForm } from './group-forms';
+import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, ReplicationForm, TimingsForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 
 function seconds(ms: number | null): string {
@@ -45,8 +45,11 @@ function GroupSection({
         <p className="text-sm text-slate-600">
           Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>{' '}
           {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch{' '}
-          {group.epoch} · shipping every {group.shippingIntervalMs / 1000} s ·{' '}
-          {group.coordination === 'etcd' ? 'coordinated on etcd' : 'coordinated by this dashboard'}
+          {group.epoch} ·{' '}
+          {onEtcd && group.replication === 'log'
+            ? 'log replication'
+            : `shipping every ${group.shippingIntervalMs / 1000} s`}{' '}
+          · {group.coordination === 'etcd' ? 'coordinated on etcd' : 'coordinated by this dashboard'}
         </p>
       </div>
       <p className="mt-1 text-sm text-slate-600">
@@ -108,6 +111,15 @@ function GroupSection({
       {mayConfigure ? <DrillScheduleForm groupId={group.id} schedule={group.drillSchedule} /> : null}
       {mayConfigure ? (
         <TimingsForm groupId={group.id} name={group.name} onEtcd={onEtcd} timings={timingsOf(group)} />
+      ) : null}
+      {mayConfigure ? (
+        <ReplicationForm
+          groupId={group.id}
+          name={group.name}
+          onEtcd={onEtcd}
+          replication={group.replication}
+          baseIntervalHours={group.baseIntervalHours}
+        />
       ) : null}
       <NodeTiles groupId={group.id} members={view.members} initial={view.live} />
       <FailoverSteps groupId={group.id} />

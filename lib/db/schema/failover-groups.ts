@@ -1,4 +1,4 @@
-import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 import { nodes } from './nodes';
 
@@ -34,6 +34,13 @@ export const failoverGroups = sqliteTable('failover_groups', {
   coordination: text('coordination', { enum: ['dashboard', 'etcd'] })
     .notNull()
     .default('dashboard'),
+  /** On etcd: how the service's SQLite databases reach the standbys, "log" (frame by frame from node to node) or
+   *  "copies" (a whole copy every shipping interval); docs/failover.md. New groups replicate their log. */
+  replication: text('replication', { enum: ['log', 'copies'] })
+    .notNull()
+    .default('copies'),
+  /** With log replication: how often the primary begins a new generation and ships its base. */
+  baseIntervalHours: real('base_interval_hours').notNull().default(6),
   createdAt: integer('created_at').notNull(),
 });
 

@@ -632,14 +632,19 @@ export class Agent {
     if (!wanted) {
       const replication = this.replication;
       this.replication = null;
-      await replication?.stop();
+      await replication?.stop(true);
       return;
     }
     const replication = this.startReplication();
     if (!replication || !group) return;
+    if (this.coordination?.isLeader) {
+      // A primary serving as the group turned to log replication: its databases are followed from now.
+      if (this.state.role === 'primary' && this.service && this.becoming === 0 && replication.token === null)
+        replication.lead(this.state.epoch, this.baseEveryMs());
+      return;
+    }
     const holder = group.primary;
     const url = holder && holder !== this.config.nodeId ? group.settings.agents[holder] : undefined;
-    if (this.coordination?.isLeader) return;
     replication.follow(url ? { url, token: group.epoch, groupKey: group.key } : null);
   }
 

@@ -269,11 +269,14 @@ export class LogReplication {
     return replicator.answer(request, token);
   }
 
-  async stop(): Promise<void> {
+  /** Stops every thread. With `forGood` (the group no longer replicates its log), a standby's copies stop being
+   *  copies: their notes go, so that they are never taken up again once shipped copies have replaced them. */
+  async stop(forGood = false): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     await this.stopLeading();
     await Promise.all(this.dbs.map((d) => this.stopPuller(d)));
+    if (forGood) for (const d of this.dbs) await rm(new WalReplica(d.dbPath).notePath, { force: true });
   }
 
   // --- internals -------------------------------------------------------------------------------------------
