@@ -54,6 +54,8 @@ describe('13.3 a group in the control plane moves to etcd', () => {
       endpointPort,
       shippingIntervalMs: 1000,
       memberIds: started.map((a) => a.nodeId),
+      // Whole copies on etcd, checked against the key's token (log replication: test/log-replication.test.ts).
+      replication: 'copies',
     });
     groupId = group.id;
     await startGroup(group.id);

@@ -6,7 +6,7 @@
 // the new primary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SWITCHOVER_INTENT_KEY } from '@/lib/engine/coordination/group-keys';
+import { DRILL_INTENT_KEY, DRILLS_PREFIX, SWITCHOVER_INTENT_KEY } from '@/lib/engine/coordination/group-keys';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { signRequest } from '@/lib/engine/nodes/signed-request';
 import { pullFrames, WAL_PULL_PATH } from '@/lib/engine/replication/wal-peer';
@@ -119,6 +119,12 @@ describe('15.1 log replication between the agents', () => {
       expect((await pullFrames(primaryAgent, member, { ...pull, db: '../../etc/passwd', token })).kind).toBe(
         'base-needed',
       );
+
+      // A DR drill on the standby restores the newest base from the repository and starts the service on it.
+      const drill = { id: 'd1b2c3d4e5f60718', to: standby.nodeId, at: Date.now() };
+      await cluster.store.put(DRILL_INTENT_KEY, JSON.stringify(drill));
+      const drilled = await waitFor('the drill’s result', () => cluster.store.get(DRILLS_PREFIX + drill.id), 60_000);
+      expect(JSON.parse(drilled)).toMatchObject({ node: standby.nodeId, ok: true });
 
       // A switchover: the primary stops, its log is read to the end, the standby pulls the last frames and serves.
       await cluster.store.put(

@@ -332,7 +332,7 @@ export class Agent {
         snapshot: this.state.snapshot,
         dataTime: this.dataTime(),
         lastShipAt: this.lastShipAt,
-        lastError: this.fencedWhy ?? this.lastError ?? this.coordination?.lastError ?? null,
+        lastError: this.fencedWhy ?? this.lastError ?? this.replicationError() ?? this.coordination?.lastError ?? null,
         kept: this.kept,
         replication: this.replication?.view() ?? null,
       },
@@ -648,6 +648,12 @@ export class Agent {
     replication.follow(url ? { url, token: group.epoch, groupKey: group.key } : null);
   }
 
+  /** The first database's replication error, named, for the node's tile. */
+  private replicationError(): string | null {
+    const failing = this.replication?.view().find((d) => d.error !== null);
+    return failing ? `${failing.db}: ${failing.error}` : null;
+  }
+
   /** How often the primary begins a new generation of each database, whose base it ships (15.2). */
   private baseEveryMs(): number {
     return (this.group?.settings.baseIntervalHours ?? GROUP_SETTINGS_DEFAULTS.baseIntervalHours) * 3_600_000;
@@ -891,6 +897,19 @@ export class Agent {
           leftRunning: false,
         };
       const repo = await this.groupRepository();
+      const scratch = path.join(this.config.stateDir, `drill-${Date.now()}`);
+      if (this.replication) {
+        // The databases from their newest bases, the other paths from their newest ship.
+        const groupId = this.heartbeat.groupId;
+        const bases = [];
+        for (const db of this.config.service.sqlite) {
+          const snapshot = await this.ships.newestBase(repo, groupId, db, null);
+          if (snapshot) bases.push({ db, snapshot });
+        }
+        const ship = this.config.service.paths.length > 0 ? await this.ships.newest(repo, groupId, null) : null;
+        if (bases.length === this.config.service.sqlite.length)
+          return runDrill(repo, this.config.service, { ship, bases }, scratch, signal);
+      }
       const newest = await this.ships.newest(repo, this.heartbeat.groupId, null);
       if (!newest)
         return {
@@ -901,13 +920,7 @@ export class Agent {
           error: 'nothing has been shipped for this group yet',
           leftRunning: false,
         };
-      return runDrill(
-        repo,
-        this.config.service,
-        newest,
-        path.join(this.config.stateDir, `drill-${Date.now()}`),
-        signal,
-      );
+      return runDrill(repo, this.config.service, newest, scratch, signal);
     });
   }
 

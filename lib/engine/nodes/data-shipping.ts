@@ -108,8 +108,13 @@ export class ShipSnapshots {
     return best;
   }
 
-  /** The newest base of database `db` (log replication) shipped by the primary of `epoch`. */
-  async newestBase(repo: Repository, groupId: string, db: string, epoch: number): Promise<SnapshotRecord | null> {
+  /** The newest base of database `db` (log replication) shipped by the primary of `epoch` (null: by any). */
+  async newestBase(
+    repo: Repository,
+    groupId: string,
+    db: string,
+    epoch: number | null,
+  ): Promise<SnapshotRecord | null> {
     await this.read(repo);
     const key = shipSourceKey(groupId);
     let best: SnapshotRecord | null = null;
@@ -118,7 +123,7 @@ export class ShipSnapshots {
         s.source === key &&
         s.tags.includes(BASE_TAG) &&
         s.tags.includes(baseDbTag(db)) &&
-        s.tags.includes(epochTag(epoch)) &&
+        (epoch === null || s.tags.includes(epochTag(epoch))) &&
         (!best || s.time > best.time)
       )
         best = s;
