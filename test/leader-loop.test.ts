@@ -29,7 +29,7 @@ describe('13.1 the leader loop', () => {
     const store = new EtcdStore({ endpoints: server.endpoints, prefix: `/groups/${group}/` });
     stores.push(store);
     const told = { promoted: [] as string[], demoted: [] as string[], noCandidate: [] as string[] };
-    const state = { position, forced: false };
+    const state = { position, forced: false, synchronous: undefined as string | null | undefined };
     const loop = new LeaderLoop({
       store,
       nodeId,
@@ -40,6 +40,7 @@ describe('13.1 the leader loop', () => {
       onDemote: async (why) => void told.demoted.push(why),
       onNoCandidate: (why) => void told.noCandidate.push(why),
       forced: async () => state.forced,
+      synchronous: () => state.synchronous,
     });
     return { loop, told, state, store };
   };
@@ -94,6 +95,35 @@ describe('13.1 the leader loop', () => {
     b.state.position = 960;
     expect(await b.loop.tick()).toBe('promoted');
     for (const m of [a, b]) await m.loop.stop();
+  }, 30_000);
+
+  it('15.3 in a synchronous group only the standby the primary named synchronous takes the key, however fresh the others look; degraded (none named), the freshest does', async () => {
+    const a = member('g4', 'node-a', 1000, 50);
+    const b = member('g4', 'node-b', 990, 50);
+    const c = member('g4', 'node-c', 1000, 50);
+    expect(await a.loop.tick()).toBe('promoted');
+    // node-a names node-b synchronous (it acknowledged every write node-a's clients were answered for).
+    a.state.synchronous = 'node-b';
+    await a.loop.publishNow();
+    for (const m of [b, c]) expect(await m.loop.tick()).toBe('following');
+    await waitFor(
+      'node-a’s lease to run out',
+      async () => (await b.store.leader(LEADER_KEY)) === null,
+      TTL * 1000 + 5000,
+    );
+    // node-c published a newer position, but it is not the synchronous standby: it never takes the key.
+    expect(await c.loop.tick()).toBe('not-eligible');
+    expect(c.told.noCandidate.at(-1)).toBe(
+      'the group replicates synchronously and node-b is its synchronous standby: only it holds every acknowledged write',
+    );
+    expect(await b.loop.tick()).toBe('promoted');
+    await a.loop.stop();
+    // node-b leads, degraded (its standby does not answer): the freshest member may take over after it.
+    b.state.synchronous = null;
+    await b.loop.publishNow();
+    await b.loop.stop();
+    await waitFor('node-c to take the free key', async () => (await c.loop.tick()) === 'promoted', TTL * 1000 + 5000);
+    await c.loop.stop();
   }, 30_000);
 
   it('13.1 an admin may force a failover to a standby too far behind: it takes the free key, and only then', async () => {

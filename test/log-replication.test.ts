@@ -6,7 +6,12 @@
 // the new primary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DRILL_INTENT_KEY, DRILLS_PREFIX, SWITCHOVER_INTENT_KEY } from '@/lib/engine/coordination/group-keys';
+import {
+  DRILL_INTENT_KEY,
+  DRILLS_PREFIX,
+  PRIMARY_POSITION_KEY,
+  SWITCHOVER_INTENT_KEY,
+} from '@/lib/engine/coordination/group-keys';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { signRequest } from '@/lib/engine/nodes/signed-request';
 import { pullFrames, WAL_PULL_PATH } from '@/lib/engine/replication/wal-peer';
@@ -161,4 +166,55 @@ describe('15.1 log replication between the agents', () => {
       await cluster.stop();
     }
   }, 180_000);
+
+  it('15.3 and 15.5 a synchronous group answers a write only once its synchronous standby holds it: the primary’s whole node killed at random moments under load, five times, the standby takes over with every acknowledged write; with no standby answering, the group degrades to asynchronous and writes go on', async () => {
+    const cluster = await startEtcdCluster({
+      etcd: server.endpoints,
+      settings: { replication: 'log', synchronous: 'on', synchronousTimeoutMs: 1500 },
+    });
+    const endpoint = await cluster.startEndpoint();
+    const load = writer(endpoint.url, 0);
+    /** The synchronous standby the primary last named, as the members read it on etcd. */
+    const named = async () =>
+      (JSON.parse((await cluster.store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null })
+        .synchronous;
+    try {
+      for (let round = 1; round <= 5; round++) {
+        const primary = cluster.nodeById((await waitFor('a primary', () => cluster.leader(), 30_000)).holder);
+        const standby = cluster.nodes.find((n) => n !== primary)!;
+        const before = load.acked.length;
+        await waitFor('writes through the endpoint', () => load.acked.length >= before + 10, 30_000);
+        await waitFor(
+          `${standby.name} to be named synchronous`,
+          async () => (await named()) === standby.nodeId,
+          30_000,
+        );
+        // Killed at a moment of the load's choosing: its agent and its service at once, as a machine is lost.
+        const pause = 200 + Math.floor(Math.random() * 1500);
+        const since = load.acked.length;
+        await waitFor(`${pause} ms more of writes`, () => load.acked.length > since + pause / 50, 30_000);
+        const servicePid = (await primary.direct.status()).service.pid!;
+        primary.process!.kill('SIGKILL');
+        process.kill(servicePid, 'SIGKILL');
+        await takesKey(cluster, standby, 30_000);
+        const ackedThen = load.acked.length;
+        await waitFor('writes acknowledged by the new primary', () => load.acked.length > ackedThen + 5, 30_000);
+        expect(await missing(endpoint.url, [...load.acked])).toBe(0);
+        // The lost node comes back as a standby, installs the new primary's base, and is named synchronous.
+        await cluster.startAgent(primary);
+      }
+
+      // With its standby gone, the primary degrades to asynchronous within the bound, says so, and writes go on.
+      const primary = cluster.nodeById((await cluster.leader())!.holder);
+      const standby = cluster.nodes.find((n) => n !== primary)!;
+      await waitFor(`${standby.name} to be named synchronous`, async () => (await named()) === standby.nodeId, 30_000);
+      standby.process!.kill('SIGKILL');
+      await waitFor('the group to degrade to asynchronous', async () => (await named()) === null, 30_000);
+      const ackedThen = load.acked.length;
+      await waitFor('writes acknowledged with no standby', () => load.acked.length > ackedThen + 20, 30_000);
+    } finally {
+      await load.stop();
+      await cluster.stop();
+    }
+  }, 300_000);
 });

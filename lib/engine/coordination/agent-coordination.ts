@@ -77,6 +77,8 @@ export interface CoordinatedNode {
   stepDown(why: string): Promise<void>;
   /** Whether the service runs (or is starting) on this node now. */
   serving(): boolean;
+  /** As primary of a synchronous group: the standby it names synchronous (null: none); undefined otherwise. */
+  synchronousStandby?(): string | null | undefined;
   /** The group this node is in changed (or it left every group: null). */
   setGroup(group: GroupView | null): void;
   /** Told of every outcome worth a line in the agent's log. */
@@ -170,6 +172,12 @@ export class AgentCoordination {
 
   get isLeader(): boolean {
     return this.loop?.token != null;
+  }
+
+  /** Publishes this primary's position, with the synchronous standby it names, now; throws unless etcd took it. */
+  async publishPosition(): Promise<void> {
+    if (!this.loop || !this.isLeader) throw new Error('this node does not hold the leader key');
+    await this.loop.publishNow();
   }
 
   /** The group's failed health checks in a row before its primary gives up the key. */
@@ -452,6 +460,7 @@ export class AgentCoordination {
       incumbent: this.incumbent !== null,
       forced: () => this.forcedHere(),
       paused: () => this.paused,
+      synchronous: () => this.node.synchronousStandby?.(),
     });
   }
 

@@ -118,6 +118,12 @@ export const groupSettingsSchema = z.object({
     .min(0.01)
     .max(24 * 30)
     .default(6),
+  /** With log replication (15.3): "on", the endpoints hold each response until the synchronous standby holds every
+   *  transaction committed before it, and only that standby may take the key; past `synchronousTimeoutMs` without
+   *  its word the group degrades to asynchronous (and says so) until a standby catches up; "strict", responses
+   *  wait instead; "off", asynchronous. */
+  synchronous: z.enum(['off', 'on', 'strict']).default('off'),
+  synchronousTimeoutMs: z.number().int().min(100).max(60_000).default(2000),
 });
 
 export type GroupSettings = z.infer<typeof groupSettingsSchema>;
@@ -132,6 +138,8 @@ export const GROUP_SETTINGS_DEFAULTS = {
   epochBase: 0,
   replication: 'copies',
   baseIntervalHours: 6,
+  synchronous: 'off',
+  synchronousTimeoutMs: 2000,
 } as const;
 
 /** Parses a group's settings as read from etcd; null (and why) for a value that does not hold. */

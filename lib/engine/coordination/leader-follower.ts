@@ -39,6 +39,11 @@ export class LeaderFollower {
     return this.route;
   }
 
+  /** The group's settings as last read. */
+  get groupSettings(): GroupSettings | null {
+    return this.settings;
+  }
+
   start(): void {
     const pollMs = this.options.pollMs ?? 250;
     const step = async () => {

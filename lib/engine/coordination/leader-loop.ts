@@ -6,7 +6,10 @@
 //   when none does tries for the key only if it may (`eligible`: a service that just failed here, say), if its lag
 //   behind the primary's last published position is within the group's maximum and no live member has newer data
 //   (equal data: the lower node id goes first). With no standby that qualifies there is no failover:
-//   `onNoCandidate` says why, for an alert.
+//   `onNoCandidate` says why, for an alert;
+// - in a synchronous group, the primary names its synchronous standby with its position (before any write that
+//   standby acknowledged is acknowledged to a client), and no other member takes the key by itself while it is
+//   named: only it holds every acknowledged write (15.3).
 // The caller runs `tick()` on its own monotonic schedule (at most every TTL/3); a test drives it step by step.
 import type { EtcdStore, Leadership, Registration } from './etcd-store';
 import { LEADER_KEY, MEMBERS_PREFIX, PRIMARY_POSITION_KEY } from './group-keys';
@@ -37,6 +40,9 @@ export interface LeaderLoopOptions {
   forced?(): Promise<boolean>;
   /** True while the group is in maintenance: no member takes the key by itself. */
   paused?(): boolean;
+  /** On the primary of a synchronous group: the standby it names synchronous (null: none, it is degraded to
+   *  asynchronous); undefined where the group is not synchronous. */
+  synchronous?(): string | null | undefined;
 }
 
 export type TickResult = 'leader' | 'unreachable' | 'promoted' | 'demoted' | 'following' | 'deferring' | 'not-eligible';
@@ -61,6 +67,8 @@ export interface PrimaryPosition {
   /** A switchover under way: the primary hands the key to `to`, who alone may take it, once `ready` (the service
    *  stopped, its last data shipped: `position` is then that data's time). */
   handoff?: Handoff;
+  /** In a synchronous group: the standby that holds every write the primary acknowledged (null: degraded). */
+  synchronous?: string | null;
 }
 
 export interface Handoff {
@@ -148,6 +156,15 @@ export class LeaderLoop {
     if (await this.options.forced?.()) return this.campaign();
     if (this.options.paused?.()) return 'deferring';
     if (why) return 'not-eligible';
+    const synchronous = last?.synchronous;
+    if (synchronous && synchronous !== nodeId) {
+      this.options.onNoCandidate?.(
+        `the group replicates synchronously and ${synchronous} is its synchronous standby: only it holds every acknowledged write`,
+      );
+      return 'not-eligible';
+    }
+    // The synchronous standby holds every acknowledged write: it defers to no one.
+    if (synchronous === nodeId) return this.campaign();
     const primary = last?.position ?? 0;
     if (primary - position > this.options.maxLag) {
       this.options.onNoCandidate?.(
@@ -197,6 +214,12 @@ export class LeaderLoop {
     await this.publishPrimary({ position: await this.options.position() });
   }
 
+  /** Publishes the primary's position (with its synchronous standby) now; throws if etcd did not take it. */
+  async publishNow(): Promise<void> {
+    if (!this.leadership) throw new Error('this member does not hold the leader key');
+    await this.publishPrimary({ position: await this.options.position() });
+  }
+
   /** Says, while still the leader, that the service failed at `at`: the outage's start for whoever takes over. */
   async markDown(why: string, at: number): Promise<void> {
     await this.publishPrimary({ position: await this.options.position(), downAt: at, why });
@@ -210,6 +233,7 @@ export class LeaderLoop {
       // While a handoff is ready, the position is that of the last data shipped.
       ...(this.finalPosition !== null ? { position: this.finalPosition } : {}),
       ...(this.handoff ? { handoff: this.handoff } : {}),
+      ...(this.options.synchronous?.() !== undefined ? { synchronous: this.options.synchronous?.() ?? null } : {}),
       holder: this.options.nodeId,
       token: held.token,
       at: Date.now(),

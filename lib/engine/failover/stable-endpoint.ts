@@ -14,6 +14,9 @@ export interface EndpointOptions {
   port?: number;
   /** How long a connection may wait for a primary before it is closed. */
   holdMs?: number;
+  /** Asked before each part of a response from the primary is passed on (synchronous replication): resolves true
+   *  to pass it on, false to cut the connection instead (the primary changed). None: everything passes at once. */
+  gate?: () => Promise<boolean> | true;
 }
 
 export class StableEndpoint {
@@ -110,7 +113,23 @@ export class StableEndpoint {
     client.on('close', close);
     upstream.on('close', close);
     client.pipe(upstream);
-    upstream.pipe(client);
+    const gate = this.options.gate;
+    if (!gate) upstream.pipe(client);
+    else {
+      // Each part of the response waits for the gate, in order; the next is read once it has been passed on.
+      upstream.on('data', (chunk: Buffer) => {
+        upstream.pause();
+        const pass = (open: boolean) => {
+          if (!open) return close();
+          if (client.write(chunk)) upstream.resume();
+          else client.once('drain', () => upstream.resume());
+        };
+        const verdict = gate();
+        if (verdict === true) pass(true);
+        else verdict.then(pass, () => close());
+      });
+      upstream.on('end', () => client.end());
+    }
     client.resume();
   }
 }

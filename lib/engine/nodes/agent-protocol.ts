@@ -11,6 +11,8 @@
 //   POST /v1/kept/delete  deletes one set of data kept from when this node was fenced ({"name"})
 //   POST /v1/failsafe   between peers: "have you heard from the control plane lately?"
 //   POST /v1/wal/pull   between peers: a standby pulls the primary's log frames (log replication, wal-peer.ts)
+//   GET  /v1/wal/synced open, for the endpoints of a synchronous group: 200 once the synchronous standby holds
+//                       every transaction committed before the request (or the group is not synchronous), else 503
 //   POST /v1/jobs       start a backup of this node's files or a restore onto it (agent-jobs.ts)
 //   GET  /v1/jobs/ID    its progress, then its result;  POST /v1/jobs/ID/cancel stops it
 

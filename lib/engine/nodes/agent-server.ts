@@ -4,7 +4,7 @@ import http from 'node:http';
 
 import { z } from 'zod';
 
-import { serveWalPull, WAL_PULL_PATH } from '../replication/wal-peer';
+import { SYNCED_PATH, serveWalPull, WAL_PULL_PATH } from '../replication/wal-peer';
 import { type Agent, AgentRefusal } from './agent';
 import { agentJobSchema } from './agent-jobs';
 import { ROLES } from './agent-protocol';
@@ -34,9 +34,12 @@ const coordinationSchema = z
   .refine((e) => (e.username === undefined) === (e.sealedPassword === undefined), 'username and password go together');
 
 const MAX_BODY = 64 * 1024;
+/** Callers of the synchronous barrier held at once, at most. */
+const SYNC_WAITERS = 1024;
 
 export function createAgentServer(agent: Agent): http.Server {
   const nonces = new NonceCache();
+  let syncWaiters = 0;
   return http.createServer((req, res) => {
     // The one open route, for load balancers (haproxy's httpchk): 200 while this node serves as its group's
     // primary, else 503; no body, nothing else said. Anything else sent to it is refused the same way.
@@ -44,6 +47,27 @@ export function createAgentServer(agent: Agent): http.Server {
       req.resume();
       const status = req.method === 'GET' || req.method === 'HEAD' ? (agent.servesAsPrimary() ? 200 : 503) : 405;
       res.writeHead(status, { 'content-length': '0', 'cache-control': 'no-store' }).end();
+      return;
+    }
+    // Open too, for the endpoints of a synchronous group: 200 once the synchronous standby holds every transaction
+    // committed before the request (or the group is asynchronous, or just degraded to it), 503 when the caller must
+    // not go on; the body says which. It tells nothing else, and holds at most SYNC_WAITERS callers at once.
+    if (req.url === SYNCED_PATH) {
+      req.resume();
+      if (req.method !== 'GET' || syncWaiters >= SYNC_WAITERS) {
+        res.writeHead(req.method !== 'GET' ? 405 : 503, { 'cache-control': 'no-store' }).end();
+        return;
+      }
+      syncWaiters++;
+      agent
+        .synced()
+        .catch(() => 'waiting' as const)
+        .then((outcome) => {
+          syncWaiters--;
+          res
+            .writeHead(outcome === 'waiting' ? 503 : 200, { 'content-type': 'text/plain', 'cache-control': 'no-store' })
+            .end(outcome);
+        });
       return;
     }
     // Between peers: a standby pulls the primary's log (signed with the group key, wal-peer.ts).

@@ -32,7 +32,6 @@ import { applyShipped, dataPaths, epochTag, shipData, ShipSnapshots } from './da
 import { LogReplication } from './log-replication';
 import { readBase, type BaseFiles } from '../replication/replicator';
 import type { PullRequest, WalPeerSource } from '../replication/wal-peer';
-import type { WalPosition } from '../replication/wal-follower';
 import { openForNode, openGroupKey } from './group-key';
 import { peersConfirmOutage } from './failsafe';
 import { PrimaryLease, QUESTION_TIMEOUT_MS } from './primary-lease';
@@ -130,8 +129,6 @@ export class Agent {
   private replication: LogReplication | null = null;
   /** Where the databases replaced by bases go while keepNextReplaced holds, and which went there. */
   private keptAside: { dir: string; parts: Set<string> } | null = null;
-  /** How far each standby has acknowledged each database (the position it last pulled from), by node id. */
-  private readonly acknowledged = new Map<string, Map<string, WalPosition>>();
   readonly jobs = new AgentJobs();
 
   constructor(readonly config: AgentConfig) {
@@ -273,6 +270,7 @@ export class Agent {
           ),
         log: (message) => console.error(`${this.config.node}: ${message}`),
         drill: () => this.drill(),
+        synchronousStandby: () => this.synchronousStandby(),
       },
       watchdog,
       incumbent,
@@ -674,6 +672,10 @@ export class Agent {
         shipBase: (db, base) => this.shipBase(db, base),
         fetchBase: (db, token, dir) => this.fetchBase(db, token, dir),
         beforeReplace: (db, dbPath) => this.keepAside(db, dbPath),
+        publishSynchronous: async () => {
+          if (!this.coordination) throw new AgentRefusal('synchronous replication needs coordination on etcd');
+          await this.coordination.publishPosition();
+        },
         log: (message) => console.error(`${this.config.node}: ${message}`),
         changed: () => this.changed(),
       },
@@ -693,16 +695,27 @@ export class Agent {
   readonly walPeer: WalPeerSource = {
     groupKey: () => this.group?.key ?? null,
     token: () => this.replication?.token ?? null,
-    answer: (request: PullRequest, token: number) =>
+    answer: (request: PullRequest, token: number, nodeId: string) =>
       this.replication
-        ? this.replication.answer(request, token)
+        ? this.replication.answer(request, token, nodeId)
         : { kind: 'not-primary', token: null, why: 'this node does not replicate its databases' },
-    acknowledged: (nodeId, db, position) => {
-      const dbs = this.acknowledged.get(nodeId) ?? new Map<string, WalPosition>();
-      dbs.set(db, position);
-      this.acknowledged.set(nodeId, dbs);
-    },
   };
+
+  /** As primary of a synchronous group: the standby it names synchronous; undefined where the group is not. */
+  synchronousStandby(): string | null | undefined {
+    if (this.group?.settings.synchronous === undefined || this.group.settings.synchronous === 'off') return undefined;
+    return this.replication?.synchronousStandby ?? null;
+  }
+
+  /** The barrier of synchronous replication (GET /v1/wal/synced, for the endpoints): "synced" once the synchronous
+   *  standby holds every transaction committed before the call; "degraded" (the group said asynchronous first) or
+   *  "off": go on; "waiting": do not (strict mode past the bound, or this node does not replicate as primary). */
+  async synced(): Promise<'synced' | 'degraded' | 'off' | 'waiting'> {
+    const settings = this.group?.settings;
+    if (settings?.replication !== 'log' || settings.synchronous === 'off') return 'off';
+    if (!this.replication) return 'waiting';
+    return this.replication.barrier(settings.synchronous, settings.synchronousTimeoutMs);
+  }
 
   /** Ships a generation's base to the group's repository (log replication). */
   private shipBase(db: string, base: BaseFiles): Promise<void> {

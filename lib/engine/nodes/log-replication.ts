@@ -26,6 +26,8 @@ const CHECKPOINT_FRAMES = 1000;
 const WAITING_FOR_BASE = 'waiting for the primary to ship a base';
 /** A new generation begins once the frames kept since the base outgrow this, or the database's size if larger. */
 const STORE_LIMIT_BYTES = 256 * 2 ** 20;
+/** How long a primary holds a standby's pull for frames to come. */
+const LONG_POLL_MS = 1000;
 /** A replicator or puller that failed is started again after this long. */
 const RETRY_MS = 1000;
 /** A standby that finds no base for the primary it follows looks again after this long. */
@@ -42,6 +44,10 @@ export interface LogReplicationHooks {
   fetchBase(db: string, token: number, dir: string): Promise<BaseFiles | null>;
   /** The copy of `db` at `dbPath` is about to be replaced by a base: keep it aside where it must be. */
   beforeReplace(db: string, dbPath: string): Promise<void>;
+  /** Says which standby is synchronous now (synchronousStandby; null: none, the group is asynchronous) where the
+   *  other members read it (on etcd, with the primary's position); resolves once it is there, throws if it could
+   *  not be said. */
+  publishSynchronous(): Promise<void>;
   log(message: string): void;
   changed(): void;
 }
@@ -120,6 +126,12 @@ export class LogReplication {
    *  generation every `baseEveryMs`. With `checkIntegrity` (copies just promoted), SQLite's integrity_check runs on
    *  each, beside the service. */
   lead(token: number, baseEveryMs: number, checkIntegrity = false): void {
+    // A new leadership names its synchronous standby afresh.
+    if (this.leading !== token) {
+      this.synchronous = null;
+      this.degraded = false;
+      this.acks.clear();
+    }
     this.leading = token;
     this.baseEveryMs = baseEveryMs;
     this.primary = null;
@@ -262,11 +274,154 @@ export class LogReplication {
   }
 
   /** A standby's pull, answered from the replicator of its database. */
-  answer(request: PullRequest, token: number): Promise<PullAnswer> | PullAnswer {
+  async answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> {
     const replicator = this.dbs.find((d) => d.db === request.db)?.replicator;
     if (!replicator)
       return { kind: 'base-needed', token, why: `${request.db} is not a database this primary replicates` };
-    return replicator.answer(request, token);
+    // The position it pulls from is the standby's acknowledgment, taken as the pull arrives (the 'acked' event).
+    return (await replicator.pull(request, token, nodeId)).answer;
+  }
+
+  // --- synchronous replication (15.3) ----------------------------------------------------------------------
+
+  /** Per standby, per database: every transaction committed before this time (this node's clock) is there. */
+  private readonly acks = new Map<string, Map<string, number>>();
+  private readonly ackWaiters = new Set<() => void>();
+  /** The standby the primary named synchronous (on etcd, through hooks.publishSynchronous): only it counts, and
+   *  only it may take the key. Null: none named yet, or the group degraded to asynchronous. */
+  private synchronous: string | null = null;
+  private degraded = false;
+  /** The flush times of the last barrier: a standby past them, while degraded, is named again. */
+  private lastBarrier: Map<string, number> | null = null;
+  private naming: Promise<void> | null = null;
+  private flushing: Promise<Map<string, number> | null> | null = null;
+  private nextFlush: Promise<Map<string, number> | null> | null = null;
+
+  /** The standby named synchronous, while this node replicates as primary. */
+  get synchronousStandby(): string | null {
+    return this.leading === null ? null : this.synchronous;
+  }
+
+  private acknowledge(nodeId: string, db: string, at: number): void {
+    const dbs = this.acks.get(nodeId) ?? new Map<string, number>();
+    if (at <= (dbs.get(db) ?? 0)) return;
+    dbs.set(db, at);
+    this.acks.set(nodeId, dbs);
+    for (const wake of this.ackWaiters) wake();
+    // Degraded: the first standby that holds everything of the last barrier is named synchronous again.
+    if (this.degraded && this.lastBarrier && !this.naming && this.holdsAll(nodeId, this.lastBarrier)) {
+      const naming = this.name(nodeId).catch((err: Error) =>
+        this.options.hooks.log(`could not name ${nodeId} the synchronous standby: ${err.message}`),
+      );
+      this.naming = naming.finally(() => {
+        this.naming = null;
+      });
+    }
+  }
+
+  private holdsAll(nodeId: string, times: Map<string, number>): boolean {
+    const dbs = this.acks.get(nodeId);
+    return dbs !== undefined && [...times].every(([db, time]) => (dbs.get(db) ?? 0) >= time);
+  }
+
+  private async name(nodeId: string | null): Promise<void> {
+    const before = { synchronous: this.synchronous, degraded: this.degraded };
+    this.synchronous = nodeId;
+    this.degraded = nodeId === null;
+    try {
+      await this.options.hooks.publishSynchronous();
+    } catch (err) {
+      this.synchronous = before.synchronous;
+      this.degraded = before.degraded;
+      throw err;
+    }
+    this.options.hooks.log(
+      nodeId === null
+        ? 'synchronous replication degraded to asynchronous: no standby acknowledged in time'
+        : `${nodeId} is the synchronous standby`,
+    );
+    this.options.hooks.changed();
+  }
+
+  /** Reads every database's log to its end, from a flush that begins after the call (calls share flushes). */
+  private flushAfterNow(): Promise<Map<string, number> | null> {
+    if (!this.flushing) {
+      const flush = (async () => {
+        const times = new Map<string, number>();
+        for (const d of this.dbs) {
+          const at = await d.replicator?.flush();
+          if (at === null || at === undefined) return null;
+          times.set(d.db, at);
+        }
+        return times;
+      })();
+      this.flushing = flush.finally(() => {
+        this.flushing = null;
+      });
+      return this.flushing;
+    }
+    this.nextFlush ??= this.flushing.then(() => {
+      this.nextFlush = null;
+      return this.flushAfterNow();
+    });
+    return this.nextFlush;
+  }
+
+  /** The barrier of synchronous replication: resolves "synced" once the synchronous standby (or, with none named,
+   *  the first standby, which is then named) holds every transaction committed before the call. Past `boundMs`
+   *  without: "degraded" (mode "on": the group is said asynchronous first, then the caller goes on), or "waiting"
+   *  (mode "strict", or this node does not lead: the caller must not go on). While degraded, "degraded" at once. */
+  async barrier(mode: 'on' | 'strict', boundMs: number): Promise<'synced' | 'degraded' | 'waiting'> {
+    if (this.leading === null) return 'waiting';
+    const times = await this.flushAfterNow();
+    if (!times) return 'waiting';
+    this.lastBarrier = times;
+    if (this.degraded && mode === 'on') return 'degraded';
+    const named = this.synchronous;
+    const who = await this.firstToHold(times, named, boundMs);
+    if (who) {
+      // Named (on etcd) before the caller goes on: only that standby may take the key from then.
+      if (who !== named) {
+        try {
+          await this.name(who);
+        } catch {
+          return 'waiting';
+        }
+      }
+      return 'synced';
+    }
+    if (mode === 'strict' || this.leading === null) return 'waiting';
+    try {
+      if (!this.degraded) await this.name(null);
+    } catch {
+      return 'waiting';
+    }
+    return 'degraded';
+  }
+
+  /** The standby (`only`, or any) that first holds everything up to `times`, within `boundMs`; null if none. */
+  private async firstToHold(times: Map<string, number>, only: string | null, boundMs: number): Promise<string | null> {
+    const find = () => {
+      if (only !== null) return this.holdsAll(only, times) ? only : null;
+      for (const nodeId of this.acks.keys()) if (this.holdsAll(nodeId, times)) return nodeId;
+      return null;
+    };
+    let found = find();
+    if (found) return found;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        found = find();
+        if (found) done();
+      };
+      const timer = setTimeout(() => done(), boundMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.ackWaiters.delete(wake);
+        resolve();
+      };
+      this.ackWaiters.add(wake);
+    });
+    return found;
   }
 
   /** Stops every thread. With `forGood` (the group no longer replicates its log), a standby's copies stop being
@@ -302,6 +457,7 @@ export class LogReplication {
       storeLimitBytes: STORE_LIMIT_BYTES,
     });
     d.replicator = replicator;
+    replicator.on('acked', (nodeId, at) => this.acknowledge(nodeId, d.db, at));
     replicator.on('integrity', (result) => {
       d.integrity = result.ok ? 'ok' : result.problems.join('; ');
       this.options.hooks.log(
@@ -362,6 +518,7 @@ export class LogReplication {
       db: d.db,
       dbPath: d.dbPath,
       pollMs: POLL_MS,
+      waitMs: LONG_POLL_MS,
       timeoutMs: 5000,
     });
     d.puller = puller;

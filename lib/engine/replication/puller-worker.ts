@@ -45,11 +45,13 @@ async function loop(): Promise<void> {
         continue;
       }
       const following = primary;
+      const sentAt = Date.now();
       try {
+        // Held by the primary until frames come (up to waitMs): they are laid down as soon as they are written.
         const answer = await pullFrames(
           following.url,
           { nodeId: options.nodeId, groupKey: following.groupKey },
-          { db: options.db, from, token: following.token },
+          { db: options.db, from, token: following.token, ...(options.waitMs ? { waitMs: options.waitMs } : {}) },
           options.timeoutMs,
         );
         failures = 0;
@@ -59,7 +61,8 @@ async function loop(): Promise<void> {
           say({ kind: 'position', position: replica.apply(answer.batch), at: answer.at });
         } else if (answer.kind === 'current') {
           say({ kind: 'position', position: from, at: answer.at });
-          await pause(options.pollMs);
+          // A primary that did not hold the pull (it stopped writing for good): not asked again at once.
+          if (Date.now() - sentAt < options.pollMs) await pause(options.pollMs);
         } else if (answer.kind === 'base-needed') {
           waiting = 'base';
           say({ kind: 'base-needed', why: answer.why, generation: from.generation });

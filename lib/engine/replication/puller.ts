@@ -15,8 +15,10 @@ export interface PullerOptions {
   db: string;
   /** The copy's database file on this node. */
   dbPath: string;
-  /** How long to wait before asking again when the copy has every frame. */
+  /** How long to wait before asking again when the copy has every frame and the primary did not hold the pull. */
   pollMs: number;
+  /** How long the primary may hold a pull for frames to come (a long poll; 0: none). */
+  waitMs?: number;
   timeoutMs: number;
 }
 

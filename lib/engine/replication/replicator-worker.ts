@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 
 import { isEngineError } from '../errors';
 import { FrameStore } from './frame-store';
-import { GenerationLost, type WalBatch, WalFollower } from './wal-follower';
+import { GenerationLost, samePosition, type WalBatch, WalFollower, type WalPosition } from './wal-follower';
 import { replaceFileSync, syncPath } from './sync-files';
 import { answerPull, type PullRequest } from './wal-peer';
 import { BASE_LOG, type ReplicatorMessage, type ReplicatorOptions, type ReplicatorRequest } from './replicator';
@@ -33,6 +33,52 @@ let saidAt = 0;
 
 const keep = (batch: WalBatch) => store.append(batch);
 
+/** The ends of the last rounds, each with the time its round began: a pull from one of them acknowledges every
+ *  transaction committed before that time (ackedAt). */
+const ENDS_KEPT = 4096;
+let ends: { position: WalPosition; at: number }[] = [];
+
+function noteEnd(position: WalPosition, at: number): void {
+  const last = ends.at(-1);
+  if (last && samePosition(last.position, position)) last.at = at;
+  else ends.push({ position, at });
+  if (ends.length > ENDS_KEPT) ends = ends.slice(-ENDS_KEPT / 2);
+}
+
+function ackedAt(from: WalPosition): number | null {
+  for (let i = ends.length - 1; i >= 0; i--) if (samePosition(ends[i].position, from)) return ends[i].at;
+  return null;
+}
+
+/** Pulls held for frames to come (a long poll), answered after the round that brings some, or at their time. */
+let held: {
+  id: number;
+  request: PullRequest;
+  token: number;
+  by: string;
+  ackedAt: number | null;
+  until: number;
+}[] = [];
+
+/** Says that standby `by` holds every transaction committed before `at`. */
+function acked(by: string, at: number | null): void {
+  if (at !== null) port.postMessage({ kind: 'acked', by, at } satisfies ReplicatorMessage);
+}
+
+function answer(id: number, request: PullRequest, token: number, acked: number | null): void {
+  const reply = answerPull(store, request, token, caughtUpAt);
+  port.postMessage({ kind: 'answer', id, answer: reply, ackedAt: acked } satisfies ReplicatorMessage);
+}
+
+function answerHeld(moved: boolean): void {
+  const now = Date.now();
+  const still: typeof held = [];
+  for (const pull of held)
+    if (moved || stopped || now >= pull.until) answer(pull.id, pull.request, pull.token, pull.ackedAt);
+    else still.push(pull);
+  held = still;
+}
+
 /** A new generation: a base, and the store starts over from it. The base is written to a directory of its own
  *  (bases/<generation>: base.db, base.log where the log has a part, position.json), which stays until the agent
  *  has shipped it and removes it: the next generation never writes over a base being read. */
@@ -53,7 +99,11 @@ function newGeneration(why: string): void {
   if (baseLog) renameSync(`${base}-wal`, baseLog);
   store.begin(start, baseLog);
   caughtUpAt = startedAt;
+  ends = [];
+  noteEnd(start, startedAt);
   say({ kind: 'generation', position: start, baseDir: dir, why });
+  // Held pulls are of the previous generation: they are answered that a base is needed.
+  answerHeld(true);
 }
 
 function round(): void {
@@ -69,11 +119,13 @@ function round(): void {
       moved = true;
     }
     caughtUpAt = startedAt;
+    noteEnd(store.end()!, startedAt);
     const why = newBaseDue();
     if (why) {
       newGeneration(why);
       return;
     }
+    answerHeld(moved);
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
       say({ kind: 'position', position: store.end()!, at: startedAt });
       saidAt = startedAt;
@@ -140,6 +192,7 @@ function stop(): void {
   if (timer) clearTimeout(timer);
   follower.close();
   store.sync();
+  answerHeld(true);
   say({ kind: 'stopped', position: store.end(), at: caughtUpAt });
   port.close();
 }
@@ -156,8 +209,21 @@ port.on('message', (request: ReplicatorRequest) => {
     return;
   }
   if (request.kind === 'pull') {
-    const answer = answerPull(store, request.request as PullRequest, request.token, caughtUpAt);
-    port.postMessage({ kind: 'answer', id: request.id, answer } satisfies ReplicatorMessage);
+    const pull = request.request as PullRequest;
+    // The position it pulls from is the standby's acknowledgment, taken (and said) as it arrives.
+    const at = ackedAt(pull.from as WalPosition);
+    acked(request.by, at);
+    const waitMs = pull.waitMs ?? 0;
+    if (waitMs > 0 && !stopped && answerPull(store, pull, request.token, caughtUpAt).kind === 'current')
+      held.push({
+        id: request.id,
+        request: pull,
+        token: request.token,
+        by: request.by,
+        ackedAt: at,
+        until: Date.now() + waitMs,
+      });
+    else answer(request.id, pull, request.token, at);
     return;
   }
   if (request.kind === 'flush') {
@@ -165,6 +231,10 @@ port.on('message', (request: ReplicatorRequest) => {
     try {
       if (!stopped) round();
       store.sync();
+      // A standby whose held pull is at the end after this round holds everything committed before it.
+      const end = store.end();
+      for (const pull of held)
+        if (end && samePosition(pull.request.from as WalPosition, end)) acked(pull.by, caughtUpAt);
       port.postMessage({ kind: 'flushed', id: request.id, at: caughtUpAt } satisfies ReplicatorMessage);
     } catch (err) {
       fail(err);

@@ -32,7 +32,8 @@ export interface ReplicatorOptions {
 
 export type ReplicatorRequest =
   | { kind: 'stop' }
-  | { kind: 'pull'; id: number; request: PullRequest; token: number }
+  /** A pull by standby `by`. */
+  | { kind: 'pull'; id: number; request: PullRequest; token: number; by: string }
   | { kind: 'new-base' }
   | { kind: 'flush'; id: number }
   /** The base of `generation` is in the repository: its files may go. */
@@ -50,8 +51,13 @@ export type ReplicatorMessage =
   | { kind: 'generation'; position: WalPosition; baseDir: string; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
   | { kind: 'position'; position: WalPosition; at: number }
-  | { kind: 'answer'; id: number; answer: PullAnswer }
+  /** `ackedAt`: the pull's position held every transaction committed before then (null: not one of the last
+   *  rounds' ends). */
+  | { kind: 'answer'; id: number; answer: PullAnswer; ackedAt: number | null }
   | { kind: 'flushed'; id: number; at: number | null }
+  /** Standby `by` holds every transaction committed before `at` (its pull's position, as the pull arrived; or a
+   *  held pull still at the end after a flush). */
+  | { kind: 'acked'; by: string; at: number }
   | { kind: 'integrity'; ok: boolean; problems: string[] }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null; at: number | null };
@@ -60,6 +66,8 @@ export interface ReplicatorEvents {
   /** A base to ship: a new generation's, or (after a restart) the current one's, not yet shipped. */
   base: [BaseFiles & { why: string }];
   position: [WalPosition];
+  /** Standby `nodeId` holds every transaction committed before `at` (this machine's clock). */
+  acked: [string, number];
   /** The result of integrity_check (checkIntegrity): ok, or the first problems SQLite found. */
   integrity: [{ ok: boolean; problems: string[] }];
   error: [Error];
@@ -73,7 +81,7 @@ export function workerError(msg: { code: string | null; message: string }): Erro
 export class Replicator extends EventEmitter<ReplicatorEvents> {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly answers = new Map<number, (answer: PullAnswer) => void>();
+  private readonly answers = new Map<number, (answer: { answer: PullAnswer; ackedAt: number | null }) => void>();
   private readonly flushes = new Map<number, (at: number | null) => void>();
   private readonly stopped: Promise<WalPosition | null>;
   /** The end of the frames kept: what a standby that has them all has. */
@@ -111,8 +119,11 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
             this.emit('position', msg.position);
             break;
           case 'answer':
-            this.answers.get(msg.id)?.(revive(msg.answer));
+            this.answers.get(msg.id)?.({ answer: revive(msg.answer), ackedAt: msg.ackedAt });
             this.answers.delete(msg.id);
+            break;
+          case 'acked':
+            this.emit('acked', msg.by, msg.at);
             break;
           case 'integrity':
             this.emit('integrity', { ok: msg.ok, problems: msg.problems });
@@ -140,18 +151,25 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
     });
   }
 
-  /** The answer to a standby's pull (wal-peer.ts), from the frames kept. */
-  answer(request: PullRequest, token: number): Promise<PullAnswer> {
+  /** The answer to a standby's pull (wal-peer.ts), from the frames kept (held up to the pull's `waitMs` for frames
+   *  to come); and when the transactions its position holds were all committed by (its acknowledgment). */
+  pull(request: PullRequest, token: number, by = ''): Promise<{ answer: PullAnswer; ackedAt: number | null }> {
     const id = this.nextId++;
     return Promise.race([
-      new Promise<PullAnswer>((resolve) => {
+      new Promise<{ answer: PullAnswer; ackedAt: number | null }>((resolve) => {
         this.answers.set(id, resolve);
-        this.worker.postMessage({ kind: 'pull', id, request, token } satisfies ReplicatorRequest);
+        this.worker.postMessage({ kind: 'pull', id, request, token, by } satisfies ReplicatorRequest);
       }),
-      this.stopped.then(
-        (): PullAnswer => ({ kind: 'base-needed', token, why: `the replication of ${this.options.shownAs} stopped` }),
-      ),
+      this.stopped.then(() => ({
+        answer: { kind: 'base-needed', token, why: `the replication of ${this.options.shownAs} stopped` } as PullAnswer,
+        ackedAt: null,
+      })),
     ]);
+  }
+
+  /** The answer alone. */
+  async answer(request: PullRequest, token: number): Promise<PullAnswer> {
+    return (await this.pull(request, token)).answer;
   }
 
   /** Reads the log to its end now and puts the frames on disk; resolves with the time it was read from (every

@@ -13,6 +13,11 @@ import type { FrameStore } from './frame-store';
 import { samePosition, type WalBatch, type WalPosition } from './wal-follower';
 
 export const WAL_PULL_PATH = '/v1/wal/pull';
+/** The barrier of synchronous replication on the primary's agent (open, GET): the endpoints ask it before they
+ *  pass a response on. */
+export const SYNCED_PATH = '/v1/wal/synced';
+/** The longest a primary holds a pull for frames to come. */
+export const MAX_WAIT_MS = 5000;
 /** The most frames one answer carries (whole transactions: one longer transaction is sent whole). */
 export const PULL_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -37,6 +42,8 @@ export const pullRequestSchema = z.object({
   from: positionSchema,
   /** The fencing token of the primary the standby follows: a primary with another answers 409. */
   token: z.number().int().min(0),
+  /** With none after `from`, the primary may hold the pull this long for frames to come (a long poll). */
+  waitMs: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
 });
 export type PullRequest = z.infer<typeof pullRequestSchema>;
 
@@ -141,7 +148,7 @@ export async function pullFrames(
   const res = await signedFetch({ nodeId: self.nodeId, secret: self.groupKey }, primaryUrl, 'POST', WAL_PULL_PATH, {
     body: JSON.stringify(request),
     headers: { 'content-type': 'application/json' },
-    timeoutMs,
+    timeoutMs: timeoutMs + (request.waitMs ?? 0),
   });
   if (res.status !== 200)
     throw new Error(`the primary answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`);
@@ -152,13 +159,13 @@ export async function pullFrames(
 }
 
 /** What the agent gives the peer route: the group key, its fencing token while it is primary, the answer to a
- *  pull of a database it follows (answerPull on its store, wherever that is kept), and where to note how far a
- *  standby has come. */
+ *  pull of a database it follows by a member (answerPull on its store, wherever that is kept: the pull's position
+ *  is that member's acknowledgment), and, if it wants them, each acknowledgment of an answered pull. */
 export interface WalPeerSource {
   groupKey(): string | null;
   token(): number | null;
-  answer(request: PullRequest, token: number): Promise<PullAnswer> | PullAnswer;
-  acknowledged(nodeId: string, db: string, position: WalPosition): void;
+  answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> | PullAnswer;
+  acknowledged?(nodeId: string, db: string, position: WalPosition): void;
 }
 
 /** A source's answers from stores at hand (`stores` by database name). */
@@ -213,12 +220,12 @@ export function serveWalPull(
     const answering =
       token === null || token !== request.token
         ? answerPull(null, request, token)
-        : Promise.resolve(source.answer(request, token)).catch(
+        : Promise.resolve(source.answer(request, token, auth.nodeId)).catch(
             (err: Error): PullAnswer => ({ kind: 'base-needed', token, why: err.message }),
           );
     void Promise.resolve(answering).then((answer) => {
       if (answer.kind === 'frames' || answer.kind === 'current')
-        source.acknowledged(auth.nodeId, request.db, request.from as WalPosition);
+        source.acknowledged?.(auth.nodeId, request.db, request.from as WalPosition);
       send(200, encodeAnswer(answer));
     });
   });
