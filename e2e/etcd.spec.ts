@@ -59,6 +59,21 @@ test('13.3 the demo group moves to etcd with no failover; a switchover is asked 
   await timings.getByRole('button', { name: 'Save timings' }).click();
   await expect(timings.getByRole('status')).toContainText('Timings saved on etcd');
 
+  // 15.3 its replication: the demo replicates its log; an admin makes it synchronous (a bound out of range is
+  // refused next to its field). The switchover and the failover below then run synchronous.
+  await expect(group).toContainText('log replication');
+  await group.getByText('Replication', { exact: true }).click();
+  const replication = group.getByRole('form', { name: 'Replication of demo-notes' });
+  await replication.getByLabel('once a standby holds it', { exact: true }).check();
+  await replication.getByLabel('Degrade to asynchronous after (s)').fill('0');
+  await replication.getByRole('button', { name: 'Save replication' }).click();
+  await expect(replication.getByText('At least 0.1 s')).toBeVisible();
+  await replication.getByLabel('Degrade to asynchronous after (s)').fill('2');
+  await replication.getByRole('button', { name: 'Save replication' }).click();
+  await expect(replication.getByRole('status')).toContainText('Saved on etcd');
+  await expect(group).toContainText('log replication (synchronous)');
+  await waitFor('the endpoint to serve, synchronously', () => endpointServes(endpoint), 20_000);
+
   // A switchover is asked of the members: demo-a hands over to demo-b with its last data.
   await waitFor('demo-b to hold shipped data on etcd', shows(b, /Data from\s*\d+ s ago/), 30_000);
   await group.getByRole('button', { name: 'Switch over to demo-b' }).click();

@@ -125,7 +125,13 @@ const CASES: Record<string, Case> = {
     refusedBy: 'groupId',
   },
   'app/(app)/nodes/actions.ts#setGroupReplication': {
-    form: { groupId: NO_GROUP, replication: 'log', baseIntervalHours: '6' },
+    form: {
+      groupId: NO_GROUP,
+      replication: 'log',
+      baseIntervalHours: '6',
+      synchronous: 'on',
+      synchronousTimeoutSeconds: '2',
+    },
     refusedBy: 'groupId',
   },
   'app/(app)/nodes/actions.ts#forceFailoverTo': {

@@ -25,6 +25,7 @@ import {
   LEADER_KEY,
   MAINTENANCE_KEY,
   NO_CANDIDATE_PREFIX,
+  PRIMARY_POSITION_KEY,
   NODE_GROUP_KEY,
   nodePrefix,
   parseGroupSettings,
@@ -595,8 +596,44 @@ export async function writeTimingsToEtcd(group: FailoverGroup): Promise<void> {
 }
 
 /** How the group's databases reach its standbys, as the members read it on etcd. */
-function replicationOf(group: Pick<FailoverGroup, 'replication' | 'baseIntervalHours'>) {
-  return { replication: group.replication, baseIntervalHours: group.baseIntervalHours };
+function replicationOf(
+  group: Pick<FailoverGroup, 'replication' | 'baseIntervalHours' | 'synchronous' | 'synchronousTimeoutMs'>,
+) {
+  return {
+    replication: group.replication,
+    baseIntervalHours: group.baseIntervalHours,
+    synchronous: group.synchronous,
+    synchronousTimeoutMs: group.synchronousTimeoutMs,
+  };
+}
+
+/** Each synchronous group's last state as alerted: whether it had a synchronous standby. */
+const synchronousSaid = new Map<string, boolean>();
+
+/** Alerts when a synchronous group's primary says it has no synchronous standby (degraded to asynchronous: a
+ *  crash of the primary may lose acknowledged writes), and when one is named again. Returns whether it is
+ *  degraded now (null: not a synchronous group with a primary). */
+export async function checkSynchronous(group: FailoverGroup): Promise<boolean | null> {
+  const s = groupStoreOf(group.id);
+  if (!s || group.replication !== 'log' || group.synchronous === 'off') return null;
+  const leader = await s.leader(LEADER_KEY);
+  const text = leader ? await s.get(PRIMARY_POSITION_KEY) : null;
+  if (!leader || !text) return null;
+  const published = JSON.parse(text) as { token?: string; synchronous?: string | null };
+  // The current holder's word only, and only once it said anything of it.
+  if (published.token !== leader.token || published.synchronous === undefined) return null;
+  const degraded = published.synchronous === null;
+  const before = synchronousSaid.get(group.id);
+  synchronousSaid.set(group.id, !degraded);
+  if (before === undefined ? degraded : before === degraded) {
+    const node = nodeNames().get(leader.holder) ?? leader.holder;
+    notify(
+      degraded
+        ? { type: 'synchronous-degraded', group: group.name, node }
+        : { type: 'synchronous-restored', group: group.name, node: nodeNames().get(published.synchronous!) ?? '' },
+    );
+  }
+  return degraded;
 }
 
 /** The etcd user of a member of a group on etcd, with a new password: it reads its group and its own `nodes/` key,

@@ -22,6 +22,7 @@ import { forgetGoneObjects } from './node-quota';
 import { daemonArgs, ensureDaemon, runDir, stopDaemon } from './daemons';
 import {
   checkCandidates,
+  checkSynchronous,
   closeGroupStore,
   setMaintenanceOnEtcd,
   endpointEtcdArgs,
@@ -204,6 +205,7 @@ export async function startGroup(
     runtime.timers.push(intervalTimer(() => importHistory(group, measure), 2000));
     runtime.timers.push(intervalTimer(() => importDrills(group), 5000));
     runtime.timers.push(intervalTimer(() => checkCandidates(group), 5000));
+    runtime.timers.push(intervalTimer(() => checkSynchronous(group), 5000));
   }
   runtime.timers.push(
     intervalTimer(async () => {
@@ -363,7 +365,7 @@ export async function saveGroupTimings(
  *  within seconds), then to the database. */
 export async function saveGroupReplication(
   groupId: string,
-  replication: Pick<FailoverGroup, 'replication' | 'baseIntervalHours'>,
+  replication: Pick<FailoverGroup, 'replication' | 'baseIntervalHours' | 'synchronous' | 'synchronousTimeoutMs'>,
 ): Promise<{ ok: true; group: FailoverGroup } | { ok: false; error: string }> {
   const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
   if (!group) return { ok: false, error: 'That group no longer exists.' };

@@ -37,6 +37,10 @@ export type NotificationEvent =
   | { type: 'node-down'; node: string; since: number }
   | { type: 'shipping-stalled'; group: string; node: string; sinceSeconds: number; error: string | null }
   | { type: 'shipping-resumed'; group: string; node: string }
+  /** A synchronous group's primary (`node`) has no standby acknowledging in time: it replicates asynchronously. */
+  | { type: 'synchronous-degraded'; group: string; node: string }
+  /** It has a synchronous standby (`node`) again. */
+  | { type: 'synchronous-restored'; group: string; node: string }
   /** A node uploaded something the storage API refused for what it holds: a fault, or a compromised node. */
   | { type: 'node-refused'; node: string; object: string; reason: string }
   /** A node's upload went over its quota: its backup or shipping failed. */
@@ -127,6 +131,10 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: ${event.node} has shipped nothing to the standbys of ${event.group} for ${event.sinceSeconds} s${event.error ? `: ${event.error}` : ''}`;
     case 'shipping-resumed':
       return `Lifeline: ${event.node} ships to the standbys of ${event.group} again`;
+    case 'synchronous-degraded':
+      return `Lifeline: ${event.group} replicates asynchronously: no standby of its primary ${event.node} acknowledged in time, so a crash of ${event.node} may lose acknowledged writes`;
+    case 'synchronous-restored':
+      return `Lifeline: ${event.group} replicates synchronously again, to ${event.node}`;
     case 'node-refused':
       return `Lifeline: node ${event.node} sent ${event.object}, refused: ${event.reason}`;
     case 'quota-exceeded':

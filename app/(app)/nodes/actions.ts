@@ -480,17 +480,28 @@ export const setGroupReplication = formAction(
       .number({ message: 'A number of hours' })
       .min(0.1, 'At least 0.1 h')
       .max(720, 'At most 720 h (30 days)'),
+    synchronous: z.enum(['off', 'on', 'strict'], { message: 'Off, on or strict' }),
+    synchronousTimeoutSeconds: z.coerce
+      .number({ message: 'A number of seconds' })
+      .min(0.1, 'At least 0.1 s')
+      .max(60, 'At most 60 s'),
   }),
   'configure',
   async (input, user) => {
     const saved = await saveGroupReplication(input.groupId, {
       replication: input.replication,
       baseIntervalHours: input.baseIntervalHours,
+      synchronous: input.synchronous,
+      synchronousTimeoutMs: Math.round(input.synchronousTimeoutSeconds * 1000),
     });
     if (!saved.ok) return saved;
+    const sync =
+      input.synchronous === 'off'
+        ? 'asynchronous'
+        : `synchronous${input.synchronous === 'strict' ? ' (strict)' : `, degrading after ${input.synchronousTimeoutSeconds} s`}`;
     const detail =
       input.replication === 'log'
-        ? `log replication, a new base every ${input.baseIntervalHours} h`
+        ? `log replication, ${sync}, a new base every ${input.baseIntervalHours} h`
         : 'whole copies every shipping interval';
     audit({ username: user!.username, action: 'group replication', target: saved.group.name, ok: true, detail });
     revalidatePath('/nodes');

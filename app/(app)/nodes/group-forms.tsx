@@ -107,15 +107,20 @@ export function ReplicationForm({
   onEtcd,
   replication,
   baseIntervalHours,
+  synchronous,
+  synchronousTimeoutMs,
 }: {
   groupId: string;
   name: string;
   onEtcd: boolean;
   replication: 'log' | 'copies';
   baseIntervalHours: number;
+  synchronous: 'off' | 'on' | 'strict';
+  synchronousTimeoutMs: number;
 }) {
   const { state, dispatch, errors, values } = useForm(setGroupReplication);
   const chosen = values?.replication ?? replication;
+  const sync = values?.synchronous ?? synchronous;
   return (
     <details className="mt-3 text-sm">
       <summary className="cursor-pointer text-sky-700">Replication</summary>
@@ -136,6 +141,34 @@ export function ReplicationForm({
           </label>
           {errors?.replication ? <p className="text-red-600">{errors.replication}</p> : null}
         </fieldset>
+        <fieldset className="space-y-1">
+          <legend className="font-medium text-slate-700">With log replication, a write is answered</legend>
+          <label className="mr-4 inline-flex items-center gap-1">
+            <input type="radio" name="synchronous" value="off" defaultChecked={sync === 'off'} /> at once (asynchronous)
+          </label>
+          <label className="mr-4 inline-flex items-center gap-1">
+            <input type="radio" name="synchronous" value="on" defaultChecked={sync === 'on'} /> once a standby holds it
+          </label>
+          <label className="inline-flex items-center gap-1">
+            <input type="radio" name="synchronous" value="strict" defaultChecked={sync === 'strict'} /> only once a
+            standby holds it (strict)
+          </label>
+          {errors?.synchronous ? <p className="text-red-600">{errors.synchronous}</p> : null}
+        </fieldset>
+        <p className="text-slate-600">
+          Synchronous: every write answered through the endpoint is on the synchronous standby, and only it may take
+          over. Without a standby answering in time, the group replicates asynchronously and alerts (strict: writes
+          wait). Clients on the service’s own port are not covered.
+        </p>
+        <div className="w-64">
+          <Field
+            label="Degrade to asynchronous after (s)"
+            name="synchronousTimeoutSeconds"
+            inputMode="decimal"
+            defaultValue={values?.synchronousTimeoutSeconds ?? String(synchronousTimeoutMs / 1000)}
+            error={errors?.synchronousTimeoutSeconds}
+          />
+        </div>
         <div className="w-64">
           <Field
             label="New base every (hours)"

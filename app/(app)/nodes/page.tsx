@@ -47,7 +47,7 @@ function GroupSection({
           {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch{' '}
           {group.epoch} ·{' '}
           {onEtcd && group.replication === 'log'
-            ? 'log replication'
+            ? `log replication${group.synchronous === 'off' ? '' : ' (synchronous)'}`
             : `shipping every ${group.shippingIntervalMs / 1000} s`}{' '}
           · {group.coordination === 'etcd' ? 'coordinated on etcd' : 'coordinated by this dashboard'}
         </p>
@@ -119,6 +119,8 @@ function GroupSection({
           onEtcd={onEtcd}
           replication={group.replication}
           baseIntervalHours={group.baseIntervalHours}
+          synchronous={group.synchronous}
+          synchronousTimeoutMs={group.synchronousTimeoutMs}
         />
       ) : null}
       <NodeTiles groupId={group.id} members={view.members} initial={view.live} />

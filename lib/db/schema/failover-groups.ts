@@ -41,6 +41,12 @@ export const failoverGroups = sqliteTable('failover_groups', {
     .default('copies'),
   /** With log replication: how often the primary begins a new generation and ships its base. */
   baseIntervalHours: real('base_interval_hours').notNull().default(6),
+  /** With log replication: "on", the endpoints answer a write only once a standby holds it, degrading to
+   *  asynchronous after `synchronousTimeoutMs` without one; "strict", writes wait; "off" (docs/failover.md). */
+  synchronous: text('synchronous', { enum: ['off', 'on', 'strict'] })
+    .notNull()
+    .default('off'),
+  synchronousTimeoutMs: integer('synchronous_timeout_ms').notNull().default(2000),
   createdAt: integer('created_at').notNull(),
 });
 

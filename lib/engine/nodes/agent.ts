@@ -722,6 +722,10 @@ export class Agent {
     return this.dataExclusive(async (signal) => {
       const group = this.group;
       if (!group) throw new AgentRefusal('this node is not in a group');
+      // Only the key's holder may add to the group's repository: a base of a leadership that ended is not sent
+      // (the storage API would refuse it, and alert).
+      if (!this.coordination?.isLeader || this.state.role !== 'primary')
+        throw new AgentRefusal('this node no longer holds the leader key: its base is not shipped');
       const repo = await this.groupRepository();
       await runBackup(repo, {
         cacheDir: this.cacheDir,

@@ -502,10 +502,10 @@ export class LogReplication {
         d.error = `its base could not be shipped: ${(err as Error).message}`;
         this.options.hooks.log(`${d.db}: ${d.error}`);
         this.options.hooks.changed();
-        // Again later, unless a newer one came meanwhile.
+        // Again later, unless a newer one came meanwhile, or this node no longer leads.
         this.later(() => {
-          if (!this.pendingBases.has(d.db) && d.replicator?.generation === next.position.generation)
-            this.shipBase(d, next);
+          const current = d.replicator?.generation === next.position.generation;
+          if (!this.pendingBases.has(d.db) && current && this.leading !== null && !this.newer) this.shipBase(d, next);
         }, BASE_RETRY_MS);
       }
     });
