@@ -474,4 +474,63 @@ describe('13.3 a group in the control plane moves to etcd', () => {
       store.close();
     }
   }, 60_000);
+
+  it('15.3 a running group on etcd turns to synchronous log replication with no failover: its standby is named synchronous; with the standby’s agent gone the group degrades and an admin is alerted, and again when it is back', async () => {
+    const { saveGroupReplication } = await import('@/lib/control/failover');
+    const { etcdLeader } = await import('@/lib/control/etcd');
+    const { restartRegisteredAgent } = await import('./support/control-plane');
+    const { write } = await import('./support/notes-client');
+    const { PRIMARY_POSITION_KEY, groupPrefix } = await import('@/lib/engine/coordination/group-keys');
+    const { EtcdStore } = await import('@/lib/engine/coordination/etcd-store');
+    const { etcdControl } = await import('@/lib/control/etcd');
+    const leader = (await etcdLeader(groupId))!;
+    const standby = started.find((a) => a.nodeId !== leader.nodeId)!;
+    const control = etcdControl()!;
+    const store = new EtcdStore({
+      endpoints: control.endpoints,
+      prefix: groupPrefix(control.root, groupId),
+      auth: { username: 'root', password: control.rootPassword! },
+    });
+    const named = async () =>
+      (JSON.parse((await store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null }).synchronous;
+    const load = { seq: 100_000, acked: 0, stop: false };
+    const writing = (async () => {
+      while (!load.stop) if (await write(`http://127.0.0.1:${endpointPort}`, ++load.seq)) load.acked++;
+    })();
+    try {
+      const saved = await saveGroupReplication(groupId, {
+        replication: 'log',
+        baseIntervalHours: 6,
+        synchronous: 'on',
+        synchronousTimeoutMs: 1000,
+      });
+      expect(saved.ok).toBe(true);
+      await waitFor('the standby to be named synchronous', async () => (await named()) === standby.nodeId, 60_000);
+      // No failover: the same leadership throughout.
+      expect(await etcdLeader(groupId)).toEqual(leader);
+
+      standby.agent.kill('SIGKILL');
+      await waitFor('the group to degrade to asynchronous', async () => (await named()) === null, 30_000);
+      const degraded = await waitFor(
+        'the alert',
+        () => received.find((n) => n.type === 'synchronous-degraded'),
+        20_000,
+      );
+      expect(degraded.group).toBe('db');
+      const ackedThen = load.acked;
+      await waitFor('writes answered without a standby', () => load.acked > ackedThen + 10, 20_000);
+
+      await restartRegisteredAgent(standby);
+      await waitFor('the standby to be named again', async () => (await named()) === standby.nodeId, 60_000);
+      await waitFor(
+        'the alert that it is synchronous again',
+        () => received.find((n) => n.type === 'synchronous-restored'),
+        20_000,
+      );
+    } finally {
+      load.stop = true;
+      await writing;
+      store.close();
+    }
+  }, 180_000);
 });

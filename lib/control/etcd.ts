@@ -613,9 +613,11 @@ const synchronousSaid = new Map<string, boolean>();
 /** Alerts when a synchronous group's primary says it has no synchronous standby (degraded to asynchronous: a
  *  crash of the primary may lose acknowledged writes), and when one is named again. Returns whether it is
  *  degraded now (null: not a synchronous group with a primary). */
-export async function checkSynchronous(group: FailoverGroup): Promise<boolean | null> {
-  const s = groupStoreOf(group.id);
-  if (!s || group.replication !== 'log' || group.synchronous === 'off') return null;
+export async function checkSynchronous(groupId: string): Promise<boolean | null> {
+  // Read afresh: its replication is changed while the group runs.
+  const group = db().select().from(failoverGroups).where(eq(failoverGroups.id, groupId)).get();
+  const s = groupStoreOf(groupId);
+  if (!group || !s || group.replication !== 'log' || group.synchronous === 'off') return null;
   const leader = await s.leader(LEADER_KEY);
   const text = leader ? await s.get(PRIMARY_POSITION_KEY) : null;
   if (!leader || !text) return null;

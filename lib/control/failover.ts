@@ -205,7 +205,7 @@ export async function startGroup(
     runtime.timers.push(intervalTimer(() => importHistory(group, measure), 2000));
     runtime.timers.push(intervalTimer(() => importDrills(group), 5000));
     runtime.timers.push(intervalTimer(() => checkCandidates(group), 5000));
-    runtime.timers.push(intervalTimer(() => checkSynchronous(group), 5000));
+    runtime.timers.push(intervalTimer(() => checkSynchronous(group.id), 5000));
   }
   runtime.timers.push(
     intervalTimer(async () => {

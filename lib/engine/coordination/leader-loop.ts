@@ -233,7 +233,7 @@ export class LeaderLoop {
       // While a handoff is ready, the position is that of the last data shipped.
       ...(this.finalPosition !== null ? { position: this.finalPosition } : {}),
       ...(this.handoff ? { handoff: this.handoff } : {}),
-      ...(this.options.synchronous?.() !== undefined ? { synchronous: this.options.synchronous?.() ?? null } : {}),
+      ...(this.options.synchronous?.() !== undefined ? { synchronous: this.options.synchronous?.() } : {}),
       holder: this.options.nodeId,
       token: held.token,
       at: Date.now(),

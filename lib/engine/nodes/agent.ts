@@ -701,10 +701,11 @@ export class Agent {
         : { kind: 'not-primary', token: null, why: 'this node does not replicate its databases' },
   };
 
-  /** As primary of a synchronous group: the standby it names synchronous; undefined where the group is not. */
+  /** As primary of a synchronous group: the standby it names synchronous (null: degraded to asynchronous);
+   *  undefined where the group is not synchronous, or none was named yet. */
   synchronousStandby(): string | null | undefined {
     if (this.group?.settings.synchronous === undefined || this.group.settings.synchronous === 'off') return undefined;
-    return this.replication?.synchronousStandby ?? null;
+    return this.replication?.synchronousStandby;
   }
 
   /** The barrier of synchronous replication (GET /v1/wal/synced, for the endpoints): "synced" once the synchronous

@@ -297,9 +297,11 @@ export class LogReplication {
   private flushing: Promise<Map<string, number> | null> | null = null;
   private nextFlush: Promise<Map<string, number> | null> | null = null;
 
-  /** The standby named synchronous, while this node replicates as primary. */
-  get synchronousStandby(): string | null {
-    return this.leading === null ? null : this.synchronous;
+  /** While this node replicates as primary: the standby it named synchronous; null while it is degraded to
+   *  asynchronous; undefined before it named any (no write was answered synchronously yet). */
+  get synchronousStandby(): string | null | undefined {
+    if (this.leading === null) return undefined;
+    return this.degraded ? null : (this.synchronous ?? undefined);
   }
 
   private acknowledge(nodeId: string, db: string, at: number): void {
