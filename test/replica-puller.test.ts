@@ -52,11 +52,13 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     });
     const generations: { position: WalPosition; baseDir: string }[] = [];
     replicator.on('base', (g) => generations.push(g));
+    /** The token the primary answers with: none until it serves (a node that just took the key). */
+    let leading: number | null = TOKEN;
     const server = http.createServer((req, res) =>
       serveWalPull(
         {
           groupKey: () => GROUP_KEY,
-          token: () => TOKEN,
+          token: () => leading,
           answer: (request, token) => replicator.answer(request, token),
           acknowledged: () => {},
         },
@@ -93,7 +95,13 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     expect(said.notPrimary[0]).toBe(`this node is the primary of token ${TOKEN}, not ${TOKEN - 1}`);
     expect(puller.position).toEqual(generations[0].position);
 
+    // Told to follow the node that took the key before it replicates: refused while it does not, and taken up, with
+    // no word from the agent, once it does.
+    leading = null;
     puller.follow({ url, token: TOKEN, groupKey: GROUP_KEY });
+    await waitFor('the refusal of a node that does not replicate yet', () => said.notPrimary.length > 1, 10_000);
+    expect(said.notPrimary.at(-1)).toBe('this node is not the primary');
+    leading = TOKEN;
     const writer = spawn(process.execPath, [WRITER, db, '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitFor('the writer to exit', exitOf(writer), 60_000);
     const writerExited = Date.now();
