@@ -54,7 +54,7 @@ async function loop(): Promise<void> {
           { db: options.db, from, token: following.token, ...(options.waitMs ? { waitMs: options.waitMs } : {}) },
           options.timeoutMs,
         );
-        failures = 0;
+        if (answer.kind !== 'not-primary') failures = 0;
         // The agent may have named another primary, or asked for a stop, while the pull was out.
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
@@ -67,8 +67,11 @@ async function loop(): Promise<void> {
           waiting = 'base';
           say({ kind: 'base-needed', why: answer.why, generation: from.generation });
         } else {
-          waiting = 'primary';
+          // Not (yet, or any more) the primary of that token: a node that took the key replicates only once its
+          // service serves. Asked again, later and later, until the agent names another primary.
+          failures++;
           say({ kind: 'not-primary', why: answer.why });
+          await pause(Math.min(5000, options.pollMs * 2 ** Math.min(failures, 8)));
         }
       } catch (err) {
         failures++;
