@@ -77,4 +77,46 @@ describe('stable endpoint', () => {
     await closed;
     expect(socket.destroyed).toBe(true);
   });
+
+  it('15.3 with a gate, no part of a response reaches the client before the gate lets it through, and every part does, in order, also when the server closes the connection right after its last part', async () => {
+    let serverClosed = false;
+    const server = http.createServer((req, res) => {
+      req.socket.once('close', () => {
+        serverClosed = true;
+      });
+      res.writeHead(200, { connection: 'close', 'content-type': 'text/plain' });
+      res.write('part one;');
+      setImmediate(() => res.end('part two'));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const target = { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
+    const held: (() => void)[] = [];
+    const endpoint = new StableEndpoint({
+      gate: () => new Promise<boolean>((resolve) => held.push(() => resolve(true))),
+    });
+    endpoints.push(endpoint);
+    const port = await endpoint.start();
+    endpoint.setTarget(target);
+
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => (received += d.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.on('end', () => resolve()));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await waitFor('the first part at the gate', () => held.length === 1, 5000);
+    // The server has answered and closed its end; the client has nothing yet.
+    await waitFor('the server to answer and close', () => serverClosed, 5000);
+    expect(received).toBe('');
+    // Let each part through as it comes to the gate, until the client sees the end.
+    let done = false;
+    void ended.then(() => {
+      done = true;
+    });
+    while (!done) {
+      await waitFor('a part at the gate, or the end', () => held.length > 0 || done, 5000);
+      held.shift()?.();
+    }
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n[\s\S]*part one;[\s\S]*part two[\s\S]*$/);
+  });
 });
