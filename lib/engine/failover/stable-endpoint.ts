@@ -111,24 +111,48 @@ export class StableEndpoint {
     };
     upstream.on('error', close);
     client.on('close', close);
-    upstream.on('close', close);
     client.pipe(upstream);
     const gate = this.options.gate;
-    if (!gate) upstream.pipe(client);
-    else {
-      // Each part of the response waits for the gate, in order; the next is read once it has been passed on.
+    if (!gate) {
+      upstream.on('close', close);
+      upstream.pipe(client);
+    } else {
+      // Each part of the response waits for the gate, in order, and the next is read once it has been passed on;
+      // the primary's end of the connection (and its close) reach the client only after the parts before it.
+      let passed: Promise<boolean> = Promise.resolve(true);
+      const passOn = async (chunk: Buffer, open: boolean): Promise<boolean> => {
+        if (!open) return false;
+        const verdict = gate();
+        if (!(verdict === true || (await verdict))) {
+          close();
+          return false;
+        }
+        if (!client.write(chunk))
+          await new Promise<void>((resolve) => {
+            client.once('drain', resolve);
+            client.once('close', resolve);
+          });
+        upstream.resume();
+        return true;
+      };
       upstream.on('data', (chunk: Buffer) => {
         upstream.pause();
-        const pass = (open: boolean) => {
-          if (!open) return close();
-          if (client.write(chunk)) upstream.resume();
-          else client.once('drain', () => upstream.resume());
-        };
-        const verdict = gate();
-        if (verdict === true) pass(true);
-        else verdict.then(pass, () => close());
+        passed = passed
+          .then((open) => passOn(chunk, open))
+          .catch(() => {
+            close();
+            return false;
+          });
       });
-      upstream.on('end', () => client.end());
+      upstream.on('end', () => void passed.then((open) => open && client.end()));
+      upstream.on(
+        'close',
+        () =>
+          void passed.then(() => {
+            this.open.delete(pair);
+            client.end();
+          }),
+      );
     }
     client.resume();
   }
