@@ -225,7 +225,17 @@ export class LeaderLoop {
     await this.publishPrimary({ position: await this.options.position(), downAt: at, why });
   }
 
-  private async publishPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
+  /** The primary's position, published in turn: each value is made as its turn comes, so a later one (a naming of
+   *  the synchronous standby) is never overwritten by one made before it. */
+  private publishPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
+    const turn = this.publishing.then(() => this.putPrimary(fields));
+    this.publishing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private publishing: Promise<void> = Promise.resolve();
+
+  private async putPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
     const held = this.leadership;
     if (!held) return;
     const value: PrimaryPosition = {

@@ -329,7 +329,11 @@ export class Agent {
       data: {
         snapshot: this.state.snapshot,
         dataTime: this.dataTime(),
-        lastShipAt: this.lastShipAt,
+        // With log replication, a primary ships as its replicators read its logs.
+        lastShipAt:
+          this.replication && this.state.role === 'primary'
+            ? (this.replication.dataTime() ?? this.lastShipAt)
+            : this.lastShipAt,
         lastError: this.fencedWhy ?? this.lastError ?? this.replicationError() ?? this.coordination?.lastError ?? null,
         kept: this.kept,
         replication: this.replication?.view() ?? null,
@@ -477,7 +481,8 @@ export class Agent {
       // shipped. Any other catches up first.
       const newest = this.state.role === 'primary' && this.state.epoch >= (this.heartbeat?.epoch ?? 0);
       const replication = this.replication;
-      if (!newest && replication?.following) {
+      const followed = replication?.following === true;
+      if (!newest && followed) {
         // The databases: the frames the primary still has (its agent answers while it lives, also once its service
         // stopped), up to the previous primary's last data in a switchover; then the copies become plain files.
         const caughtUp = await replication.reach(
@@ -523,7 +528,15 @@ export class Agent {
       // The copies of the databases become the service's plain files, each ending at a commit of the primary's
       // (the frames were checked against its checksum chain as they came).
       if (replication && !newest) {
-        for (const { db, position } of await replication.promote())
+        const copies = await replication.promote();
+        // A standby that never installed a base of the primary it followed, and has no file of its own, has no
+        // copy: it must not serve an empty database in the primary's place.
+        const none = copies
+          .filter((c) => c.position === null && !existsSync(path.resolve(this.config.service.dataDir, c.db)))
+          .map((c) => c.db);
+        if (followed && none.length > 0)
+          throw new AgentRefusal(`no copy of ${none.join(', ')} here yet (no base was installed): it cannot take over`);
+        for (const { db, position } of copies)
           console.error(
             `${this.config.node}: ${db}: serves its copy, ${position ? `generation ${position.generation}, frame ${position.frame} of its log` : 'which had no base (an empty database)'}`,
           );
@@ -534,7 +547,7 @@ export class Agent {
       // A primary moved to etcd serves on: its running service is what the watchdog guards from now on.
       if (this.service) {
         if (this.service.child.pid) onSpawn(this.service.child.pid);
-        replication?.lead(epoch, this.baseEveryMs());
+        this.replication?.lead(epoch, this.baseEveryMs());
         return { dataTime };
       }
       try {
@@ -543,11 +556,14 @@ export class Agent {
         await this.runService(onSpawn);
       } catch (err) {
         this.serviceState = 'stopped';
-        await this.save({ role: 'standby' });
+        // Copies promoted here may be the only ones of the writes they hold: a base that replaces them later keeps
+        // them aside.
+        await this.save({ role: 'standby', ...(replication && !newest ? { keepNextReplaced: true } : {}) });
         throw err;
       }
-      // Its databases are followed from here; copies just promoted are checked whole, beside the service.
-      replication?.lead(epoch, this.baseEveryMs(), !newest);
+      // Its databases are followed from here; copies just promoted are checked whole, beside the service. (The
+      // group's replication may have been set up while this ran: the agent's own, as it is now.)
+      this.replication?.lead(epoch, this.baseEveryMs(), !newest);
       return { dataTime };
     }).finally(() => {
       this.becoming--;
@@ -637,8 +653,7 @@ export class Agent {
     if (!replication || !group) return;
     if (this.coordination?.isLeader) {
       // A primary serving as the group turned to log replication: its databases are followed from now.
-      if (this.state.role === 'primary' && this.service && this.becoming === 0 && replication.token === null)
-        replication.lead(this.state.epoch, this.baseEveryMs());
+      if (this.shouldLead()) replication.lead(this.state.epoch, this.baseEveryMs());
       return;
     }
     const holder = group.primary;
@@ -650,6 +665,20 @@ export class Agent {
   private replicationError(): string | null {
     const failing = this.replication?.view().find((d) => d.error !== null);
     return failing ? `${failing.db}: ${failing.error}` : null;
+  }
+
+  /** Whether this node should replicate its databases as primary and does not: it holds the key, serves, and is
+   *  not in the middle of taking over (which leads once its service serves). */
+  private shouldLead(): boolean {
+    return (
+      this.replication !== null &&
+      this.replication.token === null &&
+      this.coordination?.isLeader === true &&
+      this.state.role === 'primary' &&
+      this.service !== null &&
+      this.serviceState === 'running' &&
+      this.becoming === 0
+    );
   }
 
   /** How often the primary begins a new generation of each database, whose base it ships (15.2). */
@@ -705,6 +734,9 @@ export class Agent {
    *  undefined where the group is not synchronous, or none was named yet. */
   synchronousStandby(): string | null | undefined {
     if (this.group?.settings.synchronous === undefined || this.group.settings.synchronous === 'off') return undefined;
+    // Taking over, before it serves: it names itself, so that no other member takes the key by itself if its start
+    // fails (its copies may be the only ones of every acknowledged write).
+    if (this.becoming > 0 && this.replication?.token === null) return this.config.nodeId;
     return this.replication?.synchronousStandby;
   }
 
@@ -1249,6 +1281,9 @@ export class Agent {
   }
 
   private async dataTick(): Promise<void> {
+    // A primary that serves replicates its databases, whatever order its group's settings and its leadership
+    // came in.
+    if (this.shouldLead()) this.replication?.lead(this.state.epoch, this.baseEveryMs());
     const hb = this.heartbeat;
     if (!hb || this.dataRound || Date.now() - this.lastDataRound < hb.shippingIntervalMs) return;
     this.dataRound = true;

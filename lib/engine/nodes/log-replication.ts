@@ -8,6 +8,7 @@
 // the leadership it had, from what its log held when the service stopped, until a newer primary is known: a
 // standby taking over can still take the last frames of a primary whose agent is alive.
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -75,6 +76,8 @@ interface Database {
   fetching: boolean;
   /** The copy asked for a base and has none installed since. */
   needsBase: boolean;
+  /** Settles once the base being fetched (if any) is installed or given up. */
+  fetchDone: Promise<void>;
   /** integrity_check's word on a copy this node promoted: "ok", or the problems; null before (or never asked). */
   integrity: string | null;
 }
@@ -113,6 +116,7 @@ export class LogReplication {
       error: null,
       fetching: false,
       needsBase: false,
+      fetchDone: Promise.resolve(),
       integrity: null,
     }));
   }
@@ -133,12 +137,18 @@ export class LogReplication {
       this.acks.clear();
     }
     this.leading = token;
+    this.servedUntil = null;
     this.baseEveryMs = baseEveryMs;
     this.primary = null;
     this.newer = null;
     for (const d of this.dbs) {
       void this.stopPuller(d);
-      if (checkIntegrity) d.integrity = null;
+      if (checkIntegrity) {
+        d.integrity = null;
+        // Copies just promoted: whatever this node kept of an earlier leadership's frames is of other data. A new
+        // generation begins.
+        if (!d.replicator) rmSync(d.storeDir, { recursive: true, force: true });
+      }
       this.startReplicator(d, checkIntegrity);
     }
     this.options.hooks.changed();
@@ -149,8 +159,14 @@ export class LogReplication {
    *  kept), or null if a database's could not be read. */
   async flush(): Promise<number | null> {
     const times = await Promise.all(this.dbs.map((d) => d.replicator?.flush() ?? null));
-    return times.some((t) => t === null) ? null : Math.min(...(times as number[]));
+    const at = times.some((t) => t === null) ? null : Math.min(...(times as number[]));
+    // Its data ends there: the position this node publishes no longer grows with the rounds of its replicators.
+    this.servedUntil = at;
+    return at;
   }
+
+  /** When a primary's service stopped, the time its logs were read to the end (flush): its data time from then. */
+  private servedUntil: number | null = null;
 
   /** Follows `primary` as a standby (null: none known, or this node itself): a puller for each database. A
    *  leadership of this node's own older than the primary's ends here. */
@@ -170,10 +186,7 @@ export class LogReplication {
       this.newer = primary;
       return;
     }
-    const same =
-      this.primary?.url === primary?.url &&
-      this.primary?.token === primary?.token &&
-      this.primary?.groupKey === primary?.groupKey;
+    const same = samePrimary(this.primary, primary);
     this.primary = primary;
     for (const d of this.dbs) {
       const puller = this.startPuller(d);
@@ -209,6 +222,8 @@ export class LogReplication {
       this.dbs.map(async (d) => {
         const puller = d.puller;
         d.puller = null;
+        // A base being fetched and installed ends first: never a copy half replaced.
+        await d.fetchDone;
         if (puller) return { db: d.db, position: await puller.promote() };
         // No puller ran on it (this node served it last): whatever copy's note is there goes, so that the files
         // are never taken for a copy once the service has written to them.
@@ -223,6 +238,7 @@ export class LogReplication {
   /** Every transaction committed on the primary by this time is in this node's databases (the primary's clock);
    *  null until that is known for each of them. */
   dataTime(): number | null {
+    if (this.leading !== null && this.servedUntil !== null) return this.servedUntil;
     let oldest: number | null = null;
     for (const d of this.dbs) {
       const at = this.leading !== null ? d.replicator?.caughtUpAt : d.puller?.caughtUpAt;
@@ -275,9 +291,11 @@ export class LogReplication {
 
   /** A standby's pull, answered from the replicator of its database. */
   async answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> {
-    const replicator = this.dbs.find((d) => d.db === request.db)?.replicator;
-    if (!replicator)
-      return { kind: 'base-needed', token, why: `${request.db} is not a database this primary replicates` };
+    const d = this.dbs.find((x) => x.db === request.db);
+    if (!d) return { kind: 'base-needed', token, why: `${request.db} is not a database this primary replicates` };
+    const replicator = d.replicator;
+    // Started again after an error: the standby asks again (its position may well still be kept).
+    if (!replicator) throw new Error(`the replication of ${d.db} is starting again: ${d.error ?? 'try later'}`);
     // The position it pulls from is the standby's acknowledgment, taken as the pull arrives (the 'acked' event).
     return (await replicator.pull(request, token, nodeId)).answer;
   }
@@ -298,11 +316,16 @@ export class LogReplication {
   private nextFlush: Promise<Map<string, number> | null> | null = null;
 
   /** While this node replicates as primary: the standby it named synchronous; null while it is degraded to
-   *  asynchronous; undefined before it named any (no write was answered synchronously yet). */
+   *  asynchronous; undefined before it named any (no write was answered synchronously yet). A naming being
+   *  published is said already: every position published from then on carries it. */
   get synchronousStandby(): string | null | undefined {
     if (this.leading === null) return undefined;
+    if (this.publishing) return this.publishing.nodeId;
     return this.degraded ? null : (this.synchronous ?? undefined);
   }
+
+  /** The naming being published (name()). */
+  private publishing: { nodeId: string | null } | null = null;
 
   private acknowledge(nodeId: string, db: string, at: number): void {
     const dbs = this.acks.get(nodeId) ?? new Map<string, number>();
@@ -326,17 +349,25 @@ export class LogReplication {
     return dbs !== undefined && [...times].every(([db, time]) => (dbs.get(db) ?? 0) >= time);
   }
 
-  private async name(nodeId: string | null): Promise<void> {
-    const before = { synchronous: this.synchronous, degraded: this.degraded };
-    this.synchronous = nodeId;
-    this.degraded = nodeId === null;
+  /** Names `nodeId` the synchronous standby (null: degrades), one naming at a time: the barriers decide on it
+   *  only once it is on etcd (a barrier waits for a naming under way, nameThen). */
+  private name(nodeId: string | null): Promise<void> {
+    const naming = this.namingDone.then(() => this.publishName(nodeId));
+    this.namingDone = naming.catch(() => undefined);
+    return naming;
+  }
+
+  private namingDone: Promise<void> = Promise.resolve();
+
+  private async publishName(nodeId: string | null): Promise<void> {
+    this.publishing = { nodeId };
     try {
       await this.options.hooks.publishSynchronous();
-    } catch (err) {
-      this.synchronous = before.synchronous;
-      this.degraded = before.degraded;
-      throw err;
+    } finally {
+      this.publishing = null;
     }
+    this.synchronous = nodeId;
+    this.degraded = nodeId === null;
     this.options.hooks.log(
       nodeId === null
         ? 'synchronous replication degraded to asynchronous: no standby acknowledged in time'
@@ -378,6 +409,8 @@ export class LogReplication {
     const times = await this.flushAfterNow();
     if (!times) return 'waiting';
     this.lastBarrier = times;
+    // A naming under way decides what counts: its outcome on etcd, not what it may become.
+    await this.namingDone;
     if (this.degraded && mode === 'on') return 'degraded';
     const named = this.synchronous;
     const who = await this.firstToHold(times, named, boundMs);
@@ -552,9 +585,16 @@ export class LogReplication {
   }
 
   /** Restores the primary's newest base of `d` beside it and installs it; again later while there is none. */
-  private async fetchBase(d: Database, puller: ReplicaPuller): Promise<void> {
-    if (d.fetching) return;
+  private fetchBase(d: Database, puller: ReplicaPuller): Promise<void> {
+    if (d.fetching) return d.fetchDone;
     d.fetching = true;
+    d.fetchDone = this.fetchBaseOnce(d, puller).finally(() => {
+      d.fetching = false;
+    });
+    return d.fetchDone;
+  }
+
+  private async fetchBaseOnce(d: Database, puller: ReplicaPuller): Promise<void> {
     const dir = path.join(path.dirname(d.dbPath), `.lifeline-base-${storeName(d.db)}`);
     try {
       // Only from a primary other than this node: a node that served last keeps its own data.
@@ -572,7 +612,12 @@ export class LogReplication {
         this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
         return;
       }
-      if (d.puller !== puller || this.primary !== primary) return;
+      if (d.puller !== puller) return;
+      if (!samePrimary(this.primary, primary)) {
+        // Another primary since: its base, not this one.
+        this.later(() => void this.fetchBase(d, puller), 0);
+        return;
+      }
       await this.options.hooks.beforeReplace(d.db, d.dbPath);
       // The base's log part goes beside its file under the name SQLite gives a log, as the copy keeps it.
       const baseFile = path.join(base.baseDir, 'base.db');
@@ -586,10 +631,13 @@ export class LogReplication {
       this.options.hooks.changed();
       this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
     } finally {
-      d.fetching = false;
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
+}
+
+function samePrimary(a: Primary | null, b: Primary | null): boolean {
+  return a?.url === b?.url && a?.token === b?.token && a?.groupKey === b?.groupKey;
 }
 
 /** A database's name as a file name of its own: readable, and distinct for distinct names. */

@@ -160,10 +160,9 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
         this.answers.set(id, resolve);
         this.worker.postMessage({ kind: 'pull', id, request, token, by } satisfies ReplicatorRequest);
       }),
-      this.stopped.then(() => ({
-        answer: { kind: 'base-needed', token, why: `the replication of ${this.options.shownAs} stopped` } as PullAnswer,
-        ackedAt: null,
-      })),
+      this.stopped.then((): never => {
+        throw new Error(`the replication of ${this.options.shownAs} stopped`);
+      }),
     ]);
   }
 

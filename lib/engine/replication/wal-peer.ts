@@ -220,13 +220,16 @@ export function serveWalPull(
     const answering =
       token === null || token !== request.token
         ? answerPull(null, request, token)
-        : Promise.resolve(source.answer(request, token, auth.nodeId)).catch(
-            (err: Error): PullAnswer => ({ kind: 'base-needed', token, why: err.message }),
-          );
-    void Promise.resolve(answering).then((answer) => {
-      if (answer.kind === 'frames' || answer.kind === 'current')
-        source.acknowledged?.(auth.nodeId, request.db, request.from as WalPosition);
-      send(200, encodeAnswer(answer));
-    });
+        : Promise.resolve(source.answer(request, token, auth.nodeId));
+    // A primary that cannot answer now (its replication starts again) says so: the standby asks again later, and
+    // keeps its copy (a base is asked for only where the frames after its position are not kept).
+    void Promise.resolve(answering).then(
+      (answer) => {
+        if (answer.kind === 'frames' || answer.kind === 'current')
+          source.acknowledged?.(auth.nodeId, request.db, request.from as WalPosition);
+        send(200, encodeAnswer(answer));
+      },
+      (err: Error) => send(503, Buffer.from(`${err.message.slice(0, 300)}\n`)),
+    );
   });
 }
