@@ -62,7 +62,8 @@ describe('15.1 WAL-level replication', () => {
     store.begin(start, existsSync(`${base}-wal`) ? `${base}-wal` : null);
     replica.installBase(base, start);
 
-    const writer = startWriter(db, 500);
+    // Three seconds of writes: the log restarts many times, even on a loaded machine.
+    const writer = startWriter(db, 1500);
     const logs = new Set<string>();
     const keep = (batch: WalBatch) => {
       logs.add(`${batch.end.log?.salt1}:${batch.end.log?.salt2}`);
