@@ -3,7 +3,9 @@
 // log of the generation, each the primary's log byte for byte from its header, so each checks out on its own
 // (salts, checksum chain); an index file names them in order and where each began.
 import {
+  chmodSync,
   closeSync,
+  copyFileSync,
   existsSync,
   fsyncSync,
   mkdirSync,
@@ -36,6 +38,8 @@ interface StoreIndex {
   start: WalPosition;
   /** When it began (this machine's clock). */
   startedAt?: number;
+  /** The bytes of the part of the log the base carries (the first log's file as the generation began). */
+  baseBytes?: number;
   logs: StoredLog[];
 }
 
@@ -64,6 +68,11 @@ export class FrameStore {
   /** When the current generation began (null: none, or a store from before this was kept). */
   get startedAt(): number | null {
     return this.index?.startedAt ?? null;
+  }
+
+  /** The bytes of the frames kept since the generation began (the base's part of the log not counted). */
+  framesBytes(): number {
+    return Math.max(0, this.bytes() - (this.index?.baseBytes ?? 0));
   }
 
   /** The bytes of the frames kept (every log's file). */
@@ -109,15 +118,12 @@ export class FrameStore {
     this.index = { generation: start.generation, start, startedAt: Date.now(), logs: [] };
     if (start.log !== null && baseLog !== null) {
       const file = 'log-000001.wal';
-      const bytes = readFileSync(baseLog);
-      const fd = openSync(path.join(this.dir, file), 'w', 0o600);
-      try {
-        writeSync(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      const header = parseWalHeader(bytes)!;
+      // Copied by the kernel, not through memory: the log's part may be as large as the log.
+      copyFileSync(baseLog, path.join(this.dir, file));
+      chmodSync(path.join(this.dir, file), 0o600);
+      syncPath(path.join(this.dir, file));
+      const header = parseWalHeader(readRange(baseLog, 0, WAL_HEADER_BYTES))!;
+      this.index.baseBytes = statSync(path.join(this.dir, file)).size;
       this.index.logs.push({
         file,
         salt1: header.salt1,

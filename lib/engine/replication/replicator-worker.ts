@@ -159,7 +159,8 @@ function newBaseDue(): string | null {
     return `its base is ${Math.round(age / 60_000)} minutes old: a new one is due`;
   if (options.storeLimitBytes) {
     const limit = Math.max(options.storeLimitBytes, statSync(options.dbPath).size);
-    const kept = store.bytes();
+    // The frames since the base: the base's own part of the log (however long the log was) is not counted.
+    const kept = store.framesBytes();
     if (kept > limit)
       return `the frames kept since its base (${Math.round(kept / 2 ** 20)} MiB) outgrew ${Math.round(limit / 2 ** 20)} MiB`;
   }
