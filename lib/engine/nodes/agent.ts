@@ -774,7 +774,10 @@ export class Agent {
         ],
         parent: null,
         signal,
+        // The base's file is a SQLite database: its copy runs on a thread of its own, never on the one that renews
+        // the leader key (a 250 MiB base copied here held it past the lease).
         workerScript: WORKERS.backup,
+        sqliteWorkerScript: WORKERS.sqlite,
         lockWaitMs: 2000,
       });
     });
