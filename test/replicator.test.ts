@@ -2,7 +2,7 @@
 // the database while a service writes from a process of its own, and a standby that pulls through it ends with the
 // primary's database. Stopped and started again (an agent restart), it takes up the same generation.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type WalPosition, samePosition } from '@/lib/engine/replication/wal-follower';
 import { WalReplica } from '@/lib/engine/replication/wal-replica';
-import { BASE_LOG, Replicator } from '@/lib/engine/replication/replicator';
+import { BASE_LOG, type BaseFiles, Replicator } from '@/lib/engine/replication/replicator';
 
 import { tempDir } from './helpers';
 import { walDatabase, walRows } from './support/wal-database';
@@ -31,10 +31,10 @@ describe('15.1 the replicator thread', () => {
       checkpointFrames: 200,
     };
     const errors: string[] = [];
-    const start = (): { replicator: Replicator; generations: WalPosition[] } => {
+    const start = (): { replicator: Replicator; generations: BaseFiles[] } => {
       const replicator = new Replicator(SCRIPT, options);
-      const generations: WalPosition[] = [];
-      replicator.on('base', (g) => generations.push(g.position));
+      const generations: BaseFiles[] = [];
+      replicator.on('base', (g) => generations.push(g));
       replicator.on('error', (err) => errors.push(err.message));
       return { replicator, generations };
     };
@@ -45,11 +45,11 @@ describe('15.1 the replicator thread', () => {
     /** Installs the newest generation's base, as the agent does from the repository, and lets its files go. */
     const installNewest = () => {
       const newest = generations.at(-1)!;
-      const baseDir = path.join(options.storeDir, 'bases', newest.generation);
+      const { baseDir } = newest;
       if (existsSync(path.join(baseDir, BASE_LOG)))
         renameSync(path.join(baseDir, BASE_LOG), path.join(baseDir, 'base.db-wal'));
-      replica.installBase(path.join(baseDir, 'base.db'), newest);
-      replicator.shipped(newest.generation);
+      replica.installBase(path.join(baseDir, 'base.db'), newest.position);
+      replicator.shipped(newest);
     };
     installNewest();
     const catchUp = async () => {
@@ -57,7 +57,7 @@ describe('15.1 the replicator thread', () => {
         const answer = await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1);
         // A new generation (a seal missed on a loaded machine: docs/failover.md): the standby starts from its base.
         const newest = generations.at(-1);
-        if (answer.kind === 'base-needed' && newest && newest.generation !== replica.position()!.generation) {
+        if (answer.kind === 'base-needed' && newest && newest.position.generation !== replica.position()!.generation) {
           installNewest();
           continue;
         }
@@ -110,7 +110,7 @@ describe('15.1 the replicator thread', () => {
     expect(walRows(replica.dbPath)).toEqual(walRows(db));
   }, 120_000);
 
-  it('15.2 a new generation, with its base, begins once the frames kept outgrow the database, and once the base is as old as the group asks; the newest base and the frames after it give the primary’s database', async () => {
+  it('15.2 a base is taken within the generation once the frames kept outgrow the database, and once the base is as old as the group asks: a standby that follows along needs none of them; once two newer bases are shipped the frames before the older go, and a standby left behind starts from the newest base and the frames after it', async () => {
     const dir = tempDir('replicator-bases');
     const db = walDatabase(dir);
     const start = (options: { baseEveryMs?: number; storeLimitBytes?: number }) => {
@@ -122,57 +122,101 @@ describe('15.1 the replicator thread', () => {
         checkpointFrames: 50,
         ...options,
       });
-      const bases: { position: WalPosition; baseDir: string; why: string }[] = [];
+      const bases: BaseFiles[] = [];
       replicator.on('base', (b) => bases.push(b));
       return { replicator, bases };
+    };
+    /** A standby's copy from `base` (its files copied, as each standby restores them from the repository). */
+    const standbyFrom = (base: BaseFiles) => {
+      const replica = new WalReplica(path.join(tempDir('replicator-standby'), 'app.db'));
+      const staged = path.join(tempDir('replicator-staged'), 'base.db');
+      copyFileSync(path.join(base.baseDir, 'base.db'), staged);
+      if (existsSync(path.join(base.baseDir, BASE_LOG)))
+        copyFileSync(path.join(base.baseDir, BASE_LOG), `${staged}-wal`);
+      replica.installBase(staged, base.position);
+      return replica;
+    };
+    /** Pulls until the standby has every frame kept, or is told it needs a base (that answer is returned). */
+    const catchUp = async (replicator: Replicator, replica: WalReplica) => {
+      for (;;) {
+        const answer = await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1);
+        if (answer.kind !== 'frames') return answer;
+        replica.apply(answer.batch);
+      }
+    };
+    const write = (rows: number, txn: number) => {
+      const app = new Database(db);
+      for (let i = 0; i < rows; i++)
+        app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(txn, Buffer.alloc(3000, i));
+      app.close();
     };
 
     // Frames past the database's size: a new base, so a new standby never downloads more frames than a base.
     let { replicator, bases } = start({ storeLimitBytes: 1 });
-    await waitFor('the first generation', () => bases.length === 1, 10_000);
+    await waitFor('the first base', () => bases.length === 1, 10_000);
+    const first = bases[0];
+    const following = standbyFrom(first);
+    const behind = standbyFrom(first);
     const writer = spawn(process.execPath, [WRITER, db, '300'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // The standby following along is never asked to start over.
+    while (writer.exitCode === null) {
+      expect((await catchUp(replicator, following)).kind).toBe('current');
+      await pace(5);
+    }
     await waitFor('the writer to exit', exitOf(writer), 60_000);
     expect(writer.exitCode).toBe(0);
-    await waitFor('a generation begun for the frames kept', () => bases.length > 1, 10_000);
+    await waitFor('a base taken for the frames kept', () => bases.length > 1, 10_000);
     expect(bases[1].why).toMatch(/^the frames kept since its base \(\d+ MiB\) outgrew \d+ MiB$/);
-    // A new base counts no frames yet, however long the log it carries a part of: no generation follows until
-    // frames do (a round read to the end, then another).
+    // Of the same generation: the history goes on.
+    expect(new Set(bases.map((b) => b.position.generation))).toEqual(new Set([first.position.generation]));
+    // A new base counts no frames yet, however long the log it carries a part of: no base follows until frames do
+    // (a round read to the end, then another).
     await replicator.flush();
     const after = bases.length;
     await replicator.flush();
     expect(bases.length).toBe(after);
     await replicator.stop();
 
-    // A base as old as the group asks: a new one.
+    // A base as old as the group asks: a new one, of the same generation.
     ({ replicator, bases } = start({ baseEveryMs: 200 }));
     await waitFor(
-      'a generation begun for the base’s age',
-      () => bases.some((b) => /old: a new one is due$/.test(b.why)),
+      'a base taken for its age',
+      () => bases.filter((b) => /old: a new one is due$/.test(b.why)).length >= 2,
       10_000,
     );
-    const app = new Database(db);
-    for (let i = 0; i < 30; i++) app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(-2, Buffer.alloc(300, i));
-    app.close();
+    // Writes between them, across several logs (each restarts once sealed, every 50 frames).
+    write(300, -2);
+    await waitFor('a base taken after the writes', () => bases.length > 3, 10_000);
+    expect(bases.every((b) => b.position.generation === first.position.generation)).toBe(true);
+    expect((await catchUp(replicator, following)).kind).toBe('current');
 
-    // A new standby: the newest base, then the frames after it.
+    // The two newest shipped: the frames before the older of them go, and the standby left at the first base is
+    // told to start from a base of the primary's generation.
+    const [older, newest] = bases.slice(-2);
+    replicator.shipped(older);
+    replicator.shipped(newest);
+    await waitFor(
+      'the frames before the older shipped base to go',
+      async () => {
+        const answer = await replicator.answer({ db: 'app.db', from: behind.position()!, token: 1 }, 1);
+        return answer.kind === 'base-needed' && answer;
+      },
+      10_000,
+    ).then((answer) => expect(answer.generation).toBe(first.position.generation));
+    // The bases shipped are no longer kept by the primary.
+    expect(existsSync(older.baseDir)).toBe(false);
     await replicator.stop();
-    const newest = bases.at(-1)!;
-    const replica = new WalReplica(path.join(tempDir('replicator-new-standby'), 'app.db'));
-    if (existsSync(path.join(newest.baseDir, BASE_LOG)))
-      renameSync(path.join(newest.baseDir, BASE_LOG), path.join(newest.baseDir, 'base.db-wal'));
-    replica.installBase(path.join(newest.baseDir, 'base.db'), newest.position);
+    const last = bases.at(-1)!;
+    const fresh = standbyFrom(last === newest ? newest : last);
+    write(30, -3);
     ({ replicator } = start({}));
-    for (;;) {
-      const answer = await replicator.answer({ db: 'app.db', from: replica.position()!, token: 1 }, 1);
-      if (answer.kind !== 'frames') {
-        expect(answer.kind).toBe('current');
-        break;
-      }
-      replica.apply(answer.batch);
-    }
+    expect((await catchUp(replicator, fresh)).kind).toBe('current');
+    expect((await catchUp(replicator, following)).kind).toBe('current');
     await replicator.stop();
-    replica.promote();
-    expect(walRows(replica.dbPath)).toEqual(walRows(db));
-    expect(walRows(db).filter((r) => r.txn === -2)).toHaveLength(30);
+    fresh.promote();
+    following.promote();
+    expect(walRows(fresh.dbPath)).toEqual(walRows(db));
+    expect(walRows(following.dbPath)).toEqual(walRows(db));
+    expect(walRows(db).filter((r) => r.txn === -3)).toHaveLength(30);
   }, 120_000);
 });
