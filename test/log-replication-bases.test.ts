@@ -123,7 +123,8 @@ describe('15.1 and 15.2 which base a standby starts from', () => {
       workers: WORKERS,
       hooks: {
         shipBase: async () => {},
-        fetchBase: async (name, token, into) => repository.fetch(name, (meta) => meta.token === token, into),
+        fetchBase: async (name, generation, into) =>
+          repository.fetch(name, (meta) => meta.generation === generation, into),
         beforeReplace: async () => {},
         publishSynchronous: async () => {},
         log: () => {},

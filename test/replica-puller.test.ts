@@ -79,15 +79,16 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
       pollMs: 20,
       timeoutMs: 5000,
     });
-    const said = { notPrimary: [] as string[], baseNeeded: [] as string[], errors: [] as string[] };
+    const said = { notPrimary: [] as string[], baseNeeded: [] as [string, string | null][], errors: [] as string[] };
     puller.on('not-primary', (why) => said.notPrimary.push(why));
-    puller.on('base-needed', (why) => said.baseNeeded.push(why));
+    puller.on('base-needed', (why, generation) => said.baseNeeded.push([why, generation]));
     puller.on('error', (err) => said.errors.push(err.message));
 
     await waitFor('the primary’s first generation', () => generations.length === 1, 10_000);
-    // With no base yet, it said so.
+    // With no base yet, it asks the primary, which names the generation to start from.
+    puller.follow({ url, token: TOKEN, groupKey: GROUP_KEY });
     await waitFor('the standby to ask for a base', () => said.baseNeeded.length === 1, 10_000);
-    expect(said.baseNeeded).toEqual(['this copy has no base yet']);
+    expect(said.baseNeeded).toEqual([['this copy has no base yet', generations[0].position.generation]]);
     await puller.installBase(stagedBase(generations[0].baseDir, tempDir('puller-base')), generations[0].position);
     // Told to follow a primary by a token that is not the current one: it is refused, and takes nothing.
     puller.follow({ url, token: TOKEN - 1, groupKey: GROUP_KEY });
@@ -116,8 +117,8 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     // Every transaction the service committed is in the copy: the primary read its log to the end after the
     // writer exited, and said when.
     expect(puller.caughtUpAt).toBeGreaterThan(writerExited);
-    // A new generation on the primary (a new base): the standby says it needs that base.
-    replicator.newBase();
+    // A new generation on the primary: the standby says it needs its base.
+    replicator.newGeneration();
     await waitFor('the standby to ask for a base', () => said.baseNeeded.length > 1, 10_000);
     expect(said.errors).toEqual([]);
 

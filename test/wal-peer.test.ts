@@ -49,7 +49,7 @@ function primaryWith(rows: number) {
   const store = new FrameStore(path.join(dir, 'frames'));
   const base = path.join(dir, 'base.db');
   const start = follower.beginGeneration(base);
-  store.begin(start, start.log ? `${base}-wal` : null);
+  store.begin(start, start.log ? `${base}-wal` : null, 'base');
   for (let i = 1; i <= rows; i++) app.prepare('INSERT INTO notes (body) VALUES (?)').run(`note ${i}`);
   for (let b = follower.poll(); b; b = follower.poll()) store.append(b);
   return { file, app, follower, store, base, start };

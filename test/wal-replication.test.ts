@@ -59,7 +59,7 @@ describe('15.1 WAL-level replication', () => {
     follower.open();
     const base = path.join(dir, 'base.db');
     const start = follower.beginGeneration(base);
-    store.begin(start, existsSync(`${base}-wal`) ? `${base}-wal` : null);
+    store.begin(start, existsSync(`${base}-wal`) ? `${base}-wal` : null, 'base');
     replica.installBase(base, start);
 
     const writer = startWriter(db, 500);

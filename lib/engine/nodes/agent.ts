@@ -699,7 +699,7 @@ export class Agent {
       workers: { replicator: WORKERS.replicator, puller: WORKERS.puller },
       hooks: {
         shipBase: (db, base) => this.shipBase(db, base),
-        fetchBase: (db, token, dir) => this.fetchBase(db, token, dir),
+        fetchBase: (db, generation, dir) => this.fetchBase(db, generation, dir),
         beforeReplace: (db, dbPath) => this.keepAside(db, dbPath),
         publishSynchronous: async () => {
           if (!this.coordination) throw new AgentRefusal('synchronous replication needs coordination on etcd');
@@ -783,13 +783,13 @@ export class Agent {
     });
   }
 
-  /** Restores the newest base of `db` that the primary of `token` shipped into `dir`; null if there is none. */
-  private fetchBase(db: string, token: number, dir: string): Promise<BaseFiles | null> {
+  /** Restores the newest base of `db` of `generation` into `dir`; null if there is none. */
+  private fetchBase(db: string, generation: string, dir: string): Promise<BaseFiles | null> {
     return this.dataExclusive(async (signal) => {
       const group = this.group;
       if (!group) return null;
       const repo = await this.groupRepository();
-      const base = await this.ships.newestBase(repo, group.groupId, db, token);
+      const base = await this.ships.newestBase(repo, group.groupId, db, generation);
       if (!base) return null;
       await repo.loadIndex();
       await runRestore(repo, { snapshot: base, target: dir, signal, workerScript: WORKERS.restore });

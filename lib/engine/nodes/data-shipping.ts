@@ -11,7 +11,7 @@ import type { SnapshotRecord } from '../repository/snapshot';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
-import { BASE_TAG, baseDbTag, SHIP_TAG, shipSourceKey } from './agent-protocol';
+import { BASE_TAG, baseDbTag, generationTag, SHIP_TAG, shipSourceKey } from './agent-protocol';
 
 export interface Shipped {
   snapshot: string;
@@ -108,12 +108,12 @@ export class ShipSnapshots {
     return best;
   }
 
-  /** The newest base of database `db` (log replication) shipped by the primary of `epoch` (null: by any). */
+  /** The newest base of database `db` (log replication) of `generation` (null: of any). */
   async newestBase(
     repo: Repository,
     groupId: string,
     db: string,
-    epoch: number | null,
+    generation: string | null,
   ): Promise<SnapshotRecord | null> {
     await this.read(repo);
     const key = shipSourceKey(groupId);
@@ -123,7 +123,7 @@ export class ShipSnapshots {
         s.source === key &&
         s.tags.includes(BASE_TAG) &&
         s.tags.includes(baseDbTag(db)) &&
-        (epoch === null || s.tags.includes(epochTag(epoch))) &&
+        (generation === null || s.tags.includes(generationTag(generation))) &&
         (!best || s.time > best.time)
       )
         best = s;

@@ -40,9 +40,9 @@ const HAND_ON_MS = 6000;
 export interface LogReplicationHooks {
   /** Puts a generation's base in the group's repository (one at a time); resolves once it is there. */
   shipBase(db: string, base: BaseFiles): Promise<void>;
-  /** Restores the newest base of `db` that the primary of `token` shipped into `dir` (a new directory beside the
+  /** Restores the newest base of `db` of `generation` (the primary's) into `dir` (a new directory beside the
    *  database); null when there is none yet. */
-  fetchBase(db: string, token: number, dir: string): Promise<BaseFiles | null>;
+  fetchBase(db: string, generation: string, dir: string): Promise<BaseFiles | null>;
   /** The copy of `db` at `dbPath` is about to be replaced by a base: keep it aside where it must be. */
   beforeReplace(db: string, dbPath: string): Promise<void>;
   /** Says which standby is synchronous now (synchronousStandby; null: none, the group is asynchronous) where the
@@ -74,8 +74,6 @@ interface Database {
   error: string | null;
   /** A base being fetched or installed for the copy. */
   fetching: boolean;
-  /** The copy asked for a base and has none installed since. */
-  needsBase: boolean;
   /** Settles once the base being fetched (if any) is installed or given up. */
   fetchDone: Promise<void>;
   /** integrity_check's word on a copy this node promoted: "ok", or the problems; null before (or never asked). */
@@ -115,7 +113,6 @@ export class LogReplication {
       puller: null,
       error: null,
       fetching: false,
-      needsBase: false,
       fetchDone: Promise.resolve(),
       integrity: null,
     }));
@@ -189,10 +186,9 @@ export class LogReplication {
     const same = samePrimary(this.primary, primary);
     this.primary = primary;
     for (const d of this.dbs) {
+      // A puller asks a new primary itself, for frames or for the generation of the base it needs.
       const puller = this.startPuller(d);
-      if (same) continue;
-      puller.follow(primary);
-      if (d.needsBase) void this.fetchBase(d, puller);
+      if (!same) puller.follow(primary);
     }
   }
 
@@ -249,7 +245,8 @@ export class LogReplication {
   }
 
   /** Resolves true once dataTime() reaches `time`; false after `timeoutMs`, or (`untilUnreachable`) as soon as
-   *  every puller has failed to reach the primary since the call (it is gone: nothing more will come). */
+   *  every puller has failed to reach the primary, or been told it is not the primary, since the call (nothing more
+   *  will come). The pullers ask at once, not after the pause a failed pull left them in. */
   async reach(time: number, timeoutMs: number, untilUnreachable = false): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     const failed = new Set<ReplicaPuller>();
@@ -257,9 +254,16 @@ export class LogReplication {
     const listeners = this.dbs.flatMap((d) => {
       const puller = d.puller;
       if (!puller) return [];
-      const onError = () => failed.add(puller);
-      puller.on('error', onError);
-      return [() => puller.off('error', onError)];
+      const onFailure = () => failed.add(puller);
+      puller.on('error', onFailure);
+      puller.on('not-primary', onFailure);
+      puller.ask();
+      return [
+        () => {
+          puller.off('error', onFailure);
+          puller.off('not-primary', onFailure);
+        },
+      ];
     });
     try {
       while ((this.dataTime() ?? 0) < time) {
@@ -292,7 +296,13 @@ export class LogReplication {
   /** A standby's pull, answered from the replicator of its database. */
   async answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> {
     const d = this.dbs.find((x) => x.db === request.db);
-    if (!d) return { kind: 'base-needed', token, why: `${request.db} is not a database this primary replicates` };
+    if (!d)
+      return {
+        kind: 'base-needed',
+        token,
+        why: `${request.db} is not a database this primary replicates`,
+        generation: null,
+      };
     const replicator = d.replicator;
     // Started again after an error: the standby asks again (its position may well still be kept).
     if (!replicator) throw new Error(`the replication of ${d.db} is starting again: ${d.error ?? 'try later'}`);
@@ -531,7 +541,7 @@ export class LogReplication {
       this.pendingBases.delete(d.db);
       try {
         await this.options.hooks.shipBase(d.db, next);
-        d.replicator?.shipped(next.position.generation);
+        d.replicator?.shipped(next);
         this.options.hooks.log(`${d.db}: the base of generation ${next.position.generation} is in the repository`);
       } catch (err) {
         d.error = `its base could not be shipped: ${(err as Error).message}`;
@@ -562,10 +572,9 @@ export class LogReplication {
       if (d.error) d.error = null;
       this.options.hooks.changed();
     });
-    puller.on('base-needed', (why) => {
+    puller.on('base-needed', (why, generation) => {
       this.options.hooks.log(`${d.db}: a base is needed (${why})`);
-      d.needsBase = true;
-      void this.fetchBase(d, puller);
+      void this.fetchBase(d, puller, generation);
     });
     puller.on('not-primary', (why) => {
       d.error = `the node followed is not the primary: ${why}`;
@@ -584,55 +593,56 @@ export class LogReplication {
     await puller?.stop();
   }
 
-  /** Restores the primary's newest base of `d` beside it and installs it; again later while there is none. */
-  private fetchBase(d: Database, puller: ReplicaPuller): Promise<void> {
+  /** Restores the newest base of `generation` (the primary's) of `d` beside it and installs it. Where there is none
+   *  (or it could not be had), the puller asks the primary again later: for the generation it has then. */
+  private fetchBase(d: Database, puller: ReplicaPuller, generation: string | null): Promise<void> {
     if (d.fetching) return d.fetchDone;
     d.fetching = true;
-    d.fetchDone = this.fetchBaseOnce(d, puller).finally(() => {
+    d.fetchDone = this.fetchBaseOnce(d, puller, generation).finally(() => {
       d.fetching = false;
     });
     return d.fetchDone;
   }
 
-  private async fetchBaseOnce(d: Database, puller: ReplicaPuller): Promise<void> {
+  private async fetchBaseOnce(d: Database, puller: ReplicaPuller, generation: string | null): Promise<void> {
     const dir = path.join(path.dirname(d.dbPath), `.lifeline-base-${storeName(d.db)}`);
+    // A puller replaced, or no primary to follow (a new one is asked by the puller itself): nothing to do.
+    const current = () => d.puller === puller && this.primary !== null;
+    const askAgain = () => this.later(() => current() && puller.ask(), BASE_RETRY_MS);
     try {
       // Only from a primary other than this node: a node that served last keeps its own data.
-      const primary = this.primary;
-      if (!primary || d.puller !== puller) return;
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const found = await this.options.hooks.fetchBase(d.db, primary.token, dir);
-      // The copy is of that generation already, and the primary has none of its frames: it has a newer one.
-      const base = found?.position.generation === puller.position?.generation ? null : found;
+      if (!current()) return;
+      const base = generation && (await this.fetchInto(d, generation, dir));
       if (!base) {
         if (d.error !== WAITING_FOR_BASE) this.options.hooks.log(`${d.db}: ${WAITING_FOR_BASE}`);
         d.error = WAITING_FOR_BASE;
         this.options.hooks.changed();
-        this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
+        askAgain();
         return;
       }
-      if (d.puller !== puller) return;
-      if (!samePrimary(this.primary, primary)) {
-        // Another primary since: its base, not this one.
-        this.later(() => void this.fetchBase(d, puller), 0);
-        return;
-      }
+      if (!current()) return;
       await this.options.hooks.beforeReplace(d.db, d.dbPath);
       // The base's log part goes beside its file under the name SQLite gives a log, as the copy keeps it.
       const baseFile = path.join(base.baseDir, 'base.db');
       if (base.position.log !== null) await rename(path.join(base.baseDir, BASE_LOG), `${baseFile}-wal`);
       await puller.installBase(baseFile, base.position);
-      d.needsBase = false;
-      this.options.hooks.log(`${d.db}: installed the base of generation ${base.position.generation}`);
+      this.options.hooks.log(
+        `${d.db}: installed a base of generation ${base.position.generation} (frame ${base.position.frame} of its log)`,
+      );
     } catch (err) {
       d.error = `a base could not be installed: ${(err as Error).message}`;
       this.options.hooks.log(`${d.db}: ${d.error}`);
       this.options.hooks.changed();
-      this.later(() => void this.fetchBase(d, puller), BASE_RETRY_MS);
+      askAgain();
     } finally {
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  private async fetchInto(d: Database, generation: string, dir: string): Promise<BaseFiles | null> {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return this.options.hooks.fetchBase(d.db, generation, dir);
   }
 }
 

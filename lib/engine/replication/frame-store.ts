@@ -21,7 +21,15 @@ import { EngineError } from '../errors';
 import { readRange, replaceFileSync, syncPath } from './sync-files';
 import type { WalBatch, WalPosition } from './wal-follower';
 import { samePosition } from './wal-follower';
-import { frameBytes, frameOffset, headerChecksum, parseWalHeader, scanFrames, WAL_HEADER_BYTES } from './wal-format';
+import {
+  FRAME_HEADER_BYTES,
+  frameBytes,
+  frameOffset,
+  headerChecksum,
+  parseWalHeader,
+  scanFrames,
+  WAL_HEADER_BYTES,
+} from './wal-format';
 
 interface StoredLog {
   file: string;
@@ -32,14 +40,30 @@ interface StoredLog {
   after: WalPosition;
 }
 
+/** A base of the generation: the database at `position`, which a standby may start from. */
+interface StoredBase {
+  /** Its name (the directory the worker wrote it to). */
+  id: string;
+  position: WalPosition;
+  /** When it was taken (this machine's clock). */
+  at: number;
+  /** It is in the group's repository. */
+  shipped: boolean;
+}
+
 interface StoreIndex {
   generation: string;
-  /** Where the generation starts: a base holds the database to there. */
+  /** Where the frames kept start: a base holds the database to there. */
   start: WalPosition;
-  /** When it began (this machine's clock). */
+  /** When the newest base was taken (this machine's clock). */
   startedAt?: number;
-  /** The bytes of the part of the log the base carries (the first log's file as the generation began). */
+  /** The bytes of the part of the log the newest base carries (of the log's file it is in: `baseLog`). */
   baseBytes?: number;
+  baseLog?: string;
+  /** The bases taken of the generation that still matter, oldest first. */
+  bases?: StoredBase[];
+  /** The number the next log's file is named by. */
+  nextLog?: number;
   logs: StoredLog[];
 }
 
@@ -65,30 +89,45 @@ export class FrameStore {
     return this.index?.generation ?? null;
   }
 
-  /** When the current generation began (null: none, or a store from before this was kept). */
+  /** When the newest base was taken (null: none, or a store from before this was kept). */
   get startedAt(): number | null {
     return this.index?.startedAt ?? null;
   }
 
-  /** The bytes of the frames kept since the generation began (the base's part of the log not counted). */
+  /** The bytes of the frames kept since the newest base (its part of the log not counted). */
   framesBytes(): number {
-    return Math.max(0, this.bytes() - (this.index?.baseBytes ?? 0));
-  }
-
-  /** The bytes of the frames kept (every log's file). */
-  bytes(): number {
     const logs = this.index?.logs ?? [];
-    if (this.closed?.logs !== logs.length) {
-      let sum = 0;
-      for (const log of logs.slice(0, -1)) sum += statSync(path.join(this.dir, log.file)).size;
-      this.closed = { logs: logs.length, bytes: sum };
-    }
-    const last = logs.at(-1);
-    return this.closed.bytes + (last ? statSync(path.join(this.dir, last.file)).size : 0);
+    const from = Math.max(
+      0,
+      logs.findIndex((l) => l.file === this.index?.baseLog),
+    );
+    return Math.max(0, this.bytes(from) - (this.index?.baseBytes ?? 0));
   }
 
-  /** The size of every log's file but the last, for as many logs as there were. */
-  private closed: { logs: number; bytes: number } | null = null;
+  /** The bytes of the frames kept (every log's file, from the `from`th on). */
+  bytes(from = 0): number {
+    let sum = 0;
+    const logs = this.index?.logs ?? [];
+    for (const [i, log] of logs.entries()) {
+      if (i < from) continue;
+      const last = i === logs.length - 1;
+      // A log followed by another is never written again.
+      let size = last ? undefined : this.closedSizes.get(log.file);
+      if (size === undefined) {
+        size = statSync(path.join(this.dir, log.file)).size;
+        if (!last) this.closedSizes.set(log.file, size);
+      }
+      sum += size;
+    }
+    return sum;
+  }
+
+  private readonly closedSizes = new Map<string, number>();
+
+  /** The bases that still matter, oldest first. */
+  get bases(): readonly StoredBase[] {
+    return this.index?.bases ?? [];
+  }
 
   /** The position through which frames are kept. */
   end(): WalPosition | null {
@@ -113,11 +152,21 @@ export class FrameStore {
 
   /** Starts a generation at `start`, dropping the previous one's frames. `baseLog` is the part of the current log
    *  the base carries (the follower wrote it beside the base file): the generation's first log begins with it. */
-  begin(start: WalPosition, baseLog: string | null): void {
+  begin(start: WalPosition, baseLog: string | null, baseId: string): void {
     for (const log of this.index?.logs ?? []) rmSync(path.join(this.dir, log.file), { force: true });
-    this.index = { generation: start.generation, start, startedAt: Date.now(), logs: [] };
+    this.closedSizes.clear();
+    const at = Date.now();
+    this.index = {
+      generation: start.generation,
+      start,
+      startedAt: at,
+      bases: [{ id: baseId, position: start, at, shipped: false }],
+      nextLog: 1,
+      logs: [],
+    };
     if (start.log !== null && baseLog !== null) {
-      const file = 'log-000001.wal';
+      const file = this.nextLogFile();
+      this.index.baseLog = file;
       // Copied by the kernel, not through memory: the log's part may be as large as the log.
       copyFileSync(baseLog, path.join(this.dir, file));
       chmodSync(path.join(this.dir, file), 0o600);
@@ -134,6 +183,65 @@ export class FrameStore {
     }
     this.saveIndex();
     this.kept = undefined;
+  }
+
+  /** The name of the next log's file (never one a log had: the oldest logs go once bases make them needless). */
+  private nextLogFile(): string {
+    const index = this.index!;
+    // A store from before the count was kept: after its last log's number.
+    index.nextLog ??= Number(index.logs.at(-1)?.file.match(/\d+/)?.[0] ?? 0) + 1;
+    return `log-${String(index.nextLog++).padStart(6, '0')}.wal`;
+  }
+
+  /** A base of the generation was taken at `position` (the end of the frames kept): the frames since it are counted
+   *  from there. */
+  addBase(id: string, position: WalPosition): void {
+    const index = this.index;
+    if (!index || position.generation !== index.generation || !samePosition(position, this.end()!))
+      throw new EngineError('invalid-argument', 'a base must be taken at the end of the frames kept');
+    const at = Date.now();
+    index.bases = [...(index.bases ?? []), { id, position, at, shipped: false }];
+    index.startedAt = at;
+    const log =
+      position.log && index.logs.find((l) => l.salt1 === position.log!.salt1 && l.salt2 === position.log!.salt2);
+    index.baseLog = log ? log.file : undefined;
+    // The log's header and its frames up to the base's position (each a frame header and a page).
+    index.baseBytes = log ? WAL_HEADER_BYTES + position.frame * (FRAME_HEADER_BYTES + log.pageSize) : 0;
+    this.saveIndex();
+  }
+
+  /** Base `id` is in the group's repository. Once two bases are, the frames before the older of them go (a standby
+   *  that is restoring it still finds the frames after it): a standby further behind starts from the newest base.
+   *  Returns the ids of the bases no longer needed here. */
+  shipped(id: string): string[] {
+    const index = this.index;
+    const bases = index?.bases ?? [];
+    const base = bases.find((b) => b.id === id);
+    if (!index || !base) return [];
+    base.shipped = true;
+    const shipped = bases.filter((b) => b.shipped);
+    const keepFrom = shipped.length >= 2 ? shipped.at(-2)! : null;
+    let dropped: string[] = [];
+    if (keepFrom?.position.log) {
+      const { salt1, salt2 } = keepFrom.position.log;
+      const first = index.logs.findIndex((l) => l.salt1 === salt1 && l.salt2 === salt2);
+      if (first > 0) {
+        // The index first: a log it no longer names is never read, whether or not its file is gone yet.
+        const gone = index.logs.slice(0, first);
+        index.logs = index.logs.slice(first);
+        index.start = keepFrom.position;
+        dropped = bases.filter((b) => b !== keepFrom && bases.indexOf(b) < bases.indexOf(keepFrom)).map((b) => b.id);
+        index.bases = bases.filter((b) => !dropped.includes(b.id));
+        this.saveIndex();
+        for (const log of gone) {
+          rmSync(path.join(this.dir, log.file), { force: true });
+          this.closedSizes.delete(log.file);
+        }
+        return [...dropped, id];
+      }
+    }
+    this.saveIndex();
+    return [id];
   }
 
   /** Keeps a batch: its frames written to its log's file (a new file, and the index, synced, for a new log). The
@@ -163,7 +271,7 @@ export class FrameStore {
       this.kept = batch.end;
       return;
     }
-    const file = `log-${String(index.logs.length + 1).padStart(6, '0')}.wal`;
+    const file = this.nextLogFile();
     const fd = openSync(path.join(this.dir, file), 'w', 0o600);
     try {
       writeSync(fd, batch.header, 0, WAL_HEADER_BYTES, 0);

@@ -35,12 +35,9 @@ async function loop(): Promise<void> {
   let failures = 0;
   try {
     while (!stopped) {
+      // With no base yet, the primary is asked all the same: it answers with the generation to start from.
       const from = replica.position();
-      if (!from && waiting !== 'base') {
-        waiting = 'base';
-        say({ kind: 'base-needed', why: 'this copy has no base yet', generation: null });
-      }
-      if (waiting || !primary || !from) {
+      if (waiting || !primary) {
         await pause(60_000);
         continue;
       }
@@ -58,14 +55,16 @@ async function loop(): Promise<void> {
         // The agent may have named another primary, or asked for a stop, while the pull was out.
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
+          if (!from) throw new Error('the primary sent frames to a copy that has no base');
           say({ kind: 'position', position: replica.apply(answer.batch), at: answer.at });
         } else if (answer.kind === 'current') {
           say({ kind: 'position', position: from, at: answer.at });
           // A primary that did not hold the pull (it stopped writing for good): not asked again at once.
           if (Date.now() - sentAt < options.pollMs) await pause(options.pollMs);
         } else if (answer.kind === 'base-needed') {
+          // Until the agent has installed one, or asks again (it found none of that generation).
           waiting = 'base';
-          say({ kind: 'base-needed', why: answer.why, generation: from.generation });
+          say({ kind: 'base-needed', why: answer.why, generation: answer.generation });
         } else {
           // Not (yet, or any more) the primary of that token: a node that took the key replicates only once its
           // service serves. Asked again, later and later, until the agent names another primary.
@@ -93,8 +92,13 @@ port.on('message', (request: PullerRequest) => {
   try {
     switch (request.kind) {
       case 'follow':
+        // Another primary may have another generation: it is asked.
         primary = request.primary;
-        if (waiting === 'primary') waiting = null;
+        if (waiting === 'primary' || waiting === 'base') waiting = null;
+        break;
+      case 'ask':
+        // At once (the agent found no base of the generation it was told of, or must know if the primary is there).
+        if (waiting === 'base') waiting = null;
         break;
       case 'install-base':
         try {

@@ -31,6 +31,8 @@ export interface Primary {
 
 export type PullerRequest =
   | { kind: 'follow'; primary: Primary | null }
+  /** Asks the primary now: again for a base's generation, or out of a pause after a failed pull. */
+  | { kind: 'ask' }
   | { kind: 'install-base'; baseFile: string; position: WalPosition }
   | { kind: 'promote' }
   | { kind: 'stop' };
@@ -38,6 +40,7 @@ export type PullerRequest =
 export type PullerMessage =
   /** The copy's position; `at`, where it holds everything the primary had committed by then (its clock). */
   | { kind: 'position'; position: WalPosition | null; at: number | null }
+  /** `generation`: the primary's, whose newest base the copy may start from (null: it has none yet). */
   | { kind: 'base-needed'; why: string; generation: string | null }
   | { kind: 'not-primary'; why: string }
   | { kind: 'promoted'; position: WalPosition | null; error: { code: string | null; message: string } | null }
@@ -48,7 +51,8 @@ export type PullerMessage =
 
 export interface PullerEvents {
   position: [WalPosition | null];
-  'base-needed': [string];
+  /** Why, and the primary's generation (null: it has none yet). */
+  'base-needed': [string, string | null];
   'not-primary': [string];
   error: [Error];
 }
@@ -85,7 +89,7 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             break;
           }
           case 'base-needed':
-            this.emit('base-needed', msg.why);
+            this.emit('base-needed', msg.why, msg.generation);
             break;
           case 'not-primary':
             this.emit('not-primary', msg.why);
@@ -113,6 +117,11 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
 
   follow(primary: Primary | null): void {
     this.worker.postMessage({ kind: 'follow', primary } satisfies PullerRequest);
+  }
+
+  /** Asks the primary now (see PullerRequest 'ask'). */
+  ask(): void {
+    this.worker.postMessage({ kind: 'ask' } satisfies PullerRequest);
   }
 
   /** Installs a base (files restored from the group's repository, moved into place) at `position`; resolves once

@@ -79,30 +79,52 @@ function answerHeld(moved: boolean): void {
   held = still;
 }
 
-/** A new generation: a base, and the store starts over from it. The base is written to a directory of its own
- *  (bases/<generation>: base.db, base.log where the log has a part, position.json), which stays until the agent
- *  has shipped it and removes it: the next generation never writes over a base being read. */
-function newGeneration(why: string): void {
+/** Writes a base with `take` into a directory of its own, bases/<generation>-<time> (base.db, base.log where the
+ *  log has a part, position.json), which stays until the agent has shipped it (or a newer one) and removes it:
+ *  a later base never writes over one being read. */
+function writeBase(take: (baseFile: string) => WalPosition): {
+  position: WalPosition;
+  dir: string;
+  baseLog: string | null;
+} {
   const bases = path.join(options.storeDir, 'bases');
   const next = path.join(bases, 'next');
   rmSync(next, { recursive: true, force: true });
   mkdirSync(next, { recursive: true, mode: 0o700 });
-  const startedAt = Date.now();
-  const start = follower.beginGeneration(path.join(next, 'base.db'));
-  replaceFileSync(path.join(next, 'position.json'), JSON.stringify(start));
-  const dir = path.join(bases, start.generation);
+  const position = take(path.join(next, 'base.db'));
+  replaceFileSync(path.join(next, 'position.json'), JSON.stringify(position));
+  const dir = path.join(bases, `${position.generation}-${Date.now()}`);
   renameSync(next, dir);
   syncPath(bases);
   const base = path.join(dir, 'base.db');
-  const baseLog = start.log !== null && existsSync(`${base}-wal`) ? path.join(dir, BASE_LOG) : null;
+  const baseLog = position.log !== null && existsSync(`${base}-wal`) ? path.join(dir, BASE_LOG) : null;
   // Named so that a backup of the directory takes it as a file of its own, not a database's sidecar to pass over.
   if (baseLog) renameSync(`${base}-wal`, baseLog);
-  store.begin(start, baseLog);
+  return { position, dir, baseLog };
+}
+
+/** A new generation (the first, or the log's chain was broken): a base, and the store starts over from it. */
+function newGeneration(why: string): void {
+  const startedAt = Date.now();
+  const { position: start, dir, baseLog } = writeBase((file) => follower.beginGeneration(file));
+  store.begin(start, baseLog, path.basename(dir));
   caughtUpAt = startedAt;
   ends = [];
   noteEnd(start, startedAt);
-  say({ kind: 'generation', position: start, baseDir: dir, why });
+  say({ kind: 'base', position: start, baseDir: dir, why });
   // Held pulls are of the previous generation: they are answered that a base is needed.
+  answerHeld(true);
+}
+
+/** A new base of the generation, where the follower is (15.2): the standbys that follow along go on as they were;
+ *  a new one starts from it, and once it is shipped the frames before older bases may go. */
+function newBase(why: string): void {
+  const startedAt = Date.now();
+  const { position, dir } = writeBase((file) => follower.takeBase(file, keep));
+  store.addBase(path.basename(dir), position);
+  caughtUpAt = startedAt;
+  noteEnd(position, startedAt);
+  say({ kind: 'base', position, baseDir: dir, why });
   answerHeld(true);
 }
 
@@ -121,10 +143,7 @@ function round(): void {
     caughtUpAt = startedAt;
     noteEnd(store.end()!, startedAt);
     const why = newBaseDue();
-    if (why) {
-      newGeneration(why);
-      return;
-    }
+    if (why) newBase(why);
     answerHeld(moved);
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
       say({ kind: 'position', position: store.end()!, at: startedAt });
@@ -212,7 +231,7 @@ port.on('message', (request: ReplicatorRequest) => {
   if (request.kind === 'pull') {
     const pull = request.request as PullRequest;
     // The position it pulls from is the standby's acknowledgment, taken (and said) as it arrives.
-    const at = ackedAt(pull.from as WalPosition);
+    const at = pull.from ? ackedAt(pull.from as WalPosition) : null;
     acked(request.by, at);
     const waitMs = pull.waitMs ?? 0;
     if (waitMs > 0 && !stopped && answerPull(store, pull, request.token, caughtUpAt).kind === 'current')
@@ -235,7 +254,7 @@ port.on('message', (request: ReplicatorRequest) => {
       // A standby whose held pull is at the end after this round holds everything committed before it.
       const end = store.end();
       for (const pull of held)
-        if (end && samePosition(pull.request.from as WalPosition, end)) acked(pull.by, caughtUpAt);
+        if (end && pull.request.from && samePosition(pull.request.from as WalPosition, end)) acked(pull.by, caughtUpAt);
       port.postMessage({ kind: 'flushed', id: request.id, at: caughtUpAt } satisfies ReplicatorMessage);
     } catch (err) {
       fail(err);
@@ -243,17 +262,20 @@ port.on('message', (request: ReplicatorRequest) => {
     return;
   }
   if (request.kind === 'shipped') {
-    // A base the agent has put in the repository: no longer needed here (nor any older one).
-    for (const name of readdirSync(path.join(options.storeDir, 'bases'), { withFileTypes: true }))
-      if (name.name !== store.generation && name.name !== 'next')
-        rmSync(path.join(options.storeDir, 'bases', name.name), { recursive: true, force: true });
-    if (request.generation === store.generation)
-      rmSync(path.join(options.storeDir, 'bases', request.generation), { recursive: true, force: true });
+    // A base the agent has put in the repository: its files, and those of every older base, no longer needed here.
+    try {
+      store.shipped(request.id);
+      for (const name of readdirSync(path.join(options.storeDir, 'bases')))
+        if (name !== 'next' && (name <= request.id || !name.startsWith(`${store.generation}-`)))
+          rmSync(path.join(options.storeDir, 'bases', name), { recursive: true, force: true });
+    } catch (err) {
+      fail(err);
+    }
     return;
   }
-  if (request.kind === 'new-base') {
+  if (request.kind === 'new-generation') {
     try {
-      newGeneration('a new base was asked for');
+      newGeneration('a new generation was asked for');
     } catch (err) {
       fail(err);
     }
@@ -268,13 +290,14 @@ try {
       const startedAt = Date.now();
       follower.resume(kept, keep);
       caughtUpAt = startedAt;
-      // The base of this generation, if the agent had not shipped it yet.
-      const base = path.join(options.storeDir, 'bases', store.generation!);
+      // The newest base of this generation, if the agent had not shipped it yet.
+      const unshipped = store.bases.at(-1);
+      const base = unshipped && !unshipped.shipped ? path.join(options.storeDir, 'bases', unshipped.id) : null;
       say({
         kind: 'resumed',
         position: store.end()!,
         at: caughtUpAt,
-        baseDir: existsSync(path.join(base, 'position.json')) ? base : null,
+        baseDir: base && existsSync(path.join(base, 'position.json')) ? base : null,
       });
     } catch (err) {
       if (!(err instanceof GenerationLost)) throw err;

@@ -23,7 +23,7 @@ export interface ReplicatorOptions {
   checkpointFrames: number;
   /** Runs SQLite's integrity_check on the database once replication has begun (a copy just promoted). */
   checkIntegrity?: boolean;
-  /** A new generation (a new base) begins once the current one is this old (15.2: every N hours)... */
+  /** A new base of the generation is taken once the newest is this old (15.2: every N hours)... */
   baseEveryMs?: number;
   /** ...or once the frames kept since its base outgrow this many bytes or the database's size, whichever is more:
    *  a new standby then downloads no more frames than a base's worth. */
@@ -34,13 +34,13 @@ export type ReplicatorRequest =
   | { kind: 'stop' }
   /** A pull by standby `by`. */
   | { kind: 'pull'; id: number; request: PullRequest; token: number; by: string }
-  | { kind: 'new-base' }
+  | { kind: 'new-generation' }
   | { kind: 'flush'; id: number }
-  /** The base of `generation` is in the repository: its files may go. */
-  | { kind: 'shipped'; generation: string };
+  /** Base `id` (its directory's name) is in the repository: its files, and older bases', may go. */
+  | { kind: 'shipped'; id: string };
 
-/** A generation's base: a directory holding base.db, base.log (the part of the log the base carries, where there
- *  is one) and position.json. */
+/** A base of a generation, the database at `position`: a directory holding base.db, base.log (the part of the log
+ *  the base carries, where there is one) and position.json. */
 export const BASE_LOG = 'base.log';
 export interface BaseFiles {
   position: WalPosition;
@@ -48,7 +48,8 @@ export interface BaseFiles {
 }
 
 export type ReplicatorMessage =
-  | { kind: 'generation'; position: WalPosition; baseDir: string; why: string }
+  /** A base to ship: a new generation's, or one taken within the generation. */
+  | { kind: 'base'; position: WalPosition; baseDir: string; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
   | { kind: 'position'; position: WalPosition; at: number }
   /** `ackedAt`: the pull's position held every transaction committed before then (null: not one of the last
@@ -63,7 +64,7 @@ export type ReplicatorMessage =
   | { kind: 'stopped'; position: WalPosition | null; at: number | null };
 
 export interface ReplicatorEvents {
-  /** A base to ship: a new generation's, or (after a restart) the current one's, not yet shipped. */
+  /** A base to ship: a new generation's, one taken within it, or (after a restart) the newest, not yet shipped. */
   base: [BaseFiles & { why: string }];
   position: [WalPosition];
   /** Standby `nodeId` holds every transaction committed before `at` (this machine's clock). */
@@ -88,7 +89,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
   position: WalPosition | null = null;
   /** When the frames kept last held everything committed in the log (this machine's clock); null until then. */
   caughtUpAt: number | null = null;
-  /** The generation whose base was last announced. */
+  /** The generation of the base last announced. */
   generation: string | null = null;
 
   constructor(
@@ -100,7 +101,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
     this.stopped = new Promise((resolve) => {
       this.worker.on('message', (msg: ReplicatorMessage) => {
         switch (msg.kind) {
-          case 'generation':
+          case 'base':
             this.position = msg.position;
             this.generation = msg.position.generation;
             this.emit('base', { position: msg.position, baseDir: msg.baseDir, why: msg.why });
@@ -184,14 +185,15 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
     ]);
   }
 
-  /** The base of `generation` is in the repository: its files may go. */
-  shipped(generation: string): void {
-    this.worker.postMessage({ kind: 'shipped', generation } satisfies ReplicatorRequest);
+  /** `base` is in the repository: its files, and older bases', may go, and the frames before the older of the
+   *  two newest shipped. */
+  shipped(base: BaseFiles): void {
+    this.worker.postMessage({ kind: 'shipped', id: path.basename(base.baseDir) } satisfies ReplicatorRequest);
   }
 
-  /** Starts a new generation (a new base): on a schedule, or for a standby whose position is no longer kept. */
-  newBase(): void {
-    this.worker.postMessage({ kind: 'new-base' } satisfies ReplicatorRequest);
+  /** Starts a new generation, with its base: the standbys all start from it. */
+  newGeneration(): void {
+    this.worker.postMessage({ kind: 'new-generation' } satisfies ReplicatorRequest);
   }
 
   /** Keeps what the log holds now, lets go of the database, and ends the thread. Returns where the frames end

@@ -68,6 +68,8 @@ const BUSY_TIMEOUT_MS = 5000;
 const SEAL_WAIT_MS = 100;
 /** After the write lock was not had in time, the follower checkpoints without it for this long. */
 const SEAL_RETRY_MS = 1000;
+/** How long a base waits for the write lock (SEAL_WAIT_MS at a time), for the moment its position is fixed. */
+const BASE_LOCK_WAIT_MS = 5000;
 
 function logId(header: WalHeader): LogId {
   return { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize };
@@ -168,24 +170,51 @@ export class WalFollower {
    *  part gives the database at the returned position. */
   beginGeneration(baseFile: string): WalPosition {
     const generation = randomBytes(8).toString('hex');
+    // The current log's frames, read from its start, are in the log's part: none is handed on.
+    return this.writeBase(
+      baseFile,
+      () => {},
+      () => {
+        this.sealed = null;
+        const current = readHeader(this.walPath);
+        this.position = current
+          ? { generation, log: logId(current.header), frame: 0, checksum: headerChecksum(current.header) }
+          : { generation, log: null, frame: 0, checksum: { s1: 0, s2: 0 } };
+      },
+    );
+  }
+
+  /** Writes a base of the current generation where the follower is (handing `handOn` the frames it reads up to
+   *  there), as beginGeneration does: a standby that installs it goes on with the frames after it, as one that
+   *  followed all along does. GenerationLost if the log changed under the follower. */
+  takeBase(baseFile: string, handOn: (batch: WalBatch) => void): WalPosition {
+    return this.writeBase(baseFile, handOn);
+  }
+
+  /** Reads the log to its end (handing the frames to `handOn`) and moves the read transaction there, both under the
+   *  write lock, so that the snapshot it holds is exactly the base's position (no checkpoint copies a later frame
+   *  into the file while it is copied); then copies the log's part and the file. `start` (a new generation) places
+   *  the follower at the start of the current log first, at each attempt. */
+  private writeBase(baseFile: string, handOn: (batch: WalBatch) => void, start?: () => void): WalPosition {
     const baseLog = `${baseFile}-wal`;
-    // The service may restart the log while its part is copied (once it is sealed): then again.
+    // The service may restart the log while its part is copied (a log read to its end and wholly in the file, which
+    // the snapshot then reads alone): then again, from the new log.
     for (let attempt = 1; ; attempt++) {
       rmSync(baseLog, { force: true });
-      this.sealed = null;
-      const current = readHeader(this.walPath);
-      this.position = current
-        ? { generation, log: logId(current.header), frame: 0, checksum: headerChecksum(current.header) }
-        : { generation, log: null, frame: 0, checksum: { s1: 0, s2: 0 } };
       try {
-        // The frames read here are in the log's part already.
-        this.checkpoint(() => {});
+        start?.();
+        // Most frames are read before the lock, so that the service's writers wait for the last few only.
+        this.drain(handOn);
+        this.underWriteLock(() => {
+          this.drain(handOn);
+          this.moveRead();
+        });
       } catch (err) {
-        // The log restarted before it was read (the snapshot the follower opened with read the file alone).
-        if (!(err instanceof GenerationLost) || attempt === 5) throw err;
+        // A new generation's log restarted before it was read (the snapshot read the file alone): again.
+        if (!start || !(err instanceof GenerationLost) || attempt === 5) throw err;
         continue;
       }
-      const at: WalPosition = this.position;
+      const at = this.position!;
       if (at.log === null) break;
       const header = readHeader(this.walPath)?.header;
       if (header && sameLog(header, at.log)) {
@@ -198,11 +227,39 @@ export class WalFollower {
           `${this.shownAs}: its log changed while its base was copied, five times`,
         );
     }
-    // The file is copied last: no checkpoint copies a frame past the read transaction into it meanwhile, and the
-    // frames up to it are in the log's part, laid over the copy again, so a page caught mid-write is replaced whole.
+    // The file is copied last: no checkpoint copies a frame past the read transaction (the base's position) into it
+    // meanwhile, and the frames up to it are in the log's part, laid over the copy again, so a page caught
+    // mid-write is replaced whole.
     copyFileSync(this.dbPath, baseFile);
     syncPath(baseFile);
     return this.position!;
+  }
+
+  /** Runs `fn` holding the database's write lock (the service's writers wait meanwhile), trying for it for up to
+   *  BASE_LOCK_WAIT_MS. */
+  private underWriteLock(fn: () => void): void {
+    if (!this.locker) throw new Error('the follower is not open');
+    const until = Date.now() + BASE_LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        this.locker.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (err) {
+        if (!(err as { code?: string }).code?.startsWith('SQLITE_BUSY') || Date.now() >= until) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+            throw new EngineError(
+              'database-in-use',
+              `${this.shownAs}: the service held its write lock for ${BASE_LOCK_WAIT_MS / 1000} s: no base could be taken`,
+            );
+          throw err;
+        }
+      }
+    }
+    try {
+      fn();
+    } finally {
+      this.locker.exec('COMMIT');
+    }
   }
 
   /** Takes up a generation where it was left (after the agent restarted), and checkpoints, handing on the frames

@@ -38,8 +38,9 @@ export const positionSchema = z.object({
 export const pullRequestSchema = z.object({
   /** The database, by its name in the service's config (`service.sqlite`). */
   db: z.string().min(1).max(4096),
-  /** Where the standby's copy is: the frames after it are asked for, and everything up to it is acknowledged. */
-  from: positionSchema,
+  /** Where the standby's copy is: the frames after it are asked for, and everything up to it is acknowledged. Null:
+   *  it has no base yet (the answer names the primary's generation, whose newest base it restores). */
+  from: positionSchema.nullable(),
   /** The fencing token of the primary the standby follows: a primary with another answers 409. */
   token: z.number().int().min(0),
   /** With none after `from`, the primary may hold the pull this long for frames to come (a long poll). */
@@ -62,15 +63,25 @@ const answerSchema = z.discriminatedUnion('kind', [
   }),
   /** The standby has every frame the primary has. */
   z.object({ kind: z.literal('current'), token: z.number().int(), end: positionSchema.nullable(), at: caughtUpSchema }),
-  /** The position is not among the frames kept (another generation, or dropped): a new base is needed. */
-  z.object({ kind: z.literal('base-needed'), token: z.number().int(), why: z.string() }),
+  /** The position is not among the frames kept (another generation, or dropped): a new base is needed, the newest
+   *  of the primary's generation (null: it has none yet). */
+  z.object({
+    kind: z.literal('base-needed'),
+    token: z.number().int(),
+    why: z.string(),
+    generation: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/)
+      .nullable()
+      .default(null),
+  }),
   /** This node is not the primary of that token: the standby follows someone else. */
   z.object({ kind: z.literal('not-primary'), token: z.number().int().nullable(), why: z.string() }),
 ]);
 export type PullAnswer =
   | { kind: 'frames'; token: number; batch: WalBatch; at: number | null }
   | { kind: 'current'; token: number; end: WalPosition | null; at: number | null }
-  | { kind: 'base-needed'; token: number; why: string }
+  | { kind: 'base-needed'; token: number; why: string; generation: string | null }
   | { kind: 'not-primary'; token: number | null; why: string };
 
 /** An answer as bytes: its JSON, a newline, then the frames (only for `frames`). */
@@ -126,14 +137,21 @@ export function answerPull(
           : `this node is the primary of token ${token}, not ${request.token}`,
     };
   if (!store || store.generation === null)
-    return { kind: 'base-needed', token, why: 'this primary has no generation of that database yet' };
+    return {
+      kind: 'base-needed',
+      token,
+      why: 'this primary has no generation of that database yet',
+      generation: null,
+    };
+  if (!request.from)
+    return { kind: 'base-needed', token, why: 'this copy has no base yet', generation: store.generation };
   try {
     const end = store.end();
     const batch = store.read(request.from as WalPosition, PULL_MAX_BYTES);
     if (!batch) return { kind: 'current', token, end, at: caughtUpAt };
     return { kind: 'frames', token, batch, at: end && samePosition(batch.end, end) ? caughtUpAt : null };
   } catch (err) {
-    return { kind: 'base-needed', token, why: (err as Error).message };
+    return { kind: 'base-needed', token, why: (err as Error).message, generation: store.generation };
   }
 }
 
@@ -226,7 +244,7 @@ export function serveWalPull(
     void Promise.resolve(answering).then(
       (answer) => {
         if (answer.kind === 'frames' || answer.kind === 'current')
-          source.acknowledged?.(auth.nodeId, request.db, request.from as WalPosition);
+          if (request.from) source.acknowledged?.(auth.nodeId, request.db, request.from as WalPosition);
         send(200, encodeAnswer(answer));
       },
       (err: Error) => send(503, Buffer.from(`${err.message.slice(0, 300)}\n`)),
