@@ -96,6 +96,10 @@ test('13.3 the demo group moves to etcd with no failover; a switchover is asked 
   await waitFor('the failover in the table', shows(row, 'failover'), 30_000);
   const cells = row.getByRole('cell');
   await expect(cells.nth(3)).toHaveText(/^\d+\.\d\d s$/);
-  await expect(cells.nth(4)).toHaveText(/^\d+\.\d\d s$/);
+  // 15.4 beside the RPO, how old each part of the data was when demo-b failed.
+  await expect(cells.nth(4)).toHaveText(/^\d+\.\d\d s/);
+  await expect(cells.nth(4).getByRole('list', { name: 'How old each copy was' })).toHaveText(
+    /^notes\.db: \d+\.\d\d s$/,
+  );
   await expect(cells.nth(5)).toHaveText(/^\d+$/);
 });

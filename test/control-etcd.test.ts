@@ -127,7 +127,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect((await group()).primaryNodeId).toBe(before);
   }, 90_000);
 
-  it('13.3 a failover while the dashboard’s side is down is made by the members, and recorded with its RTO and RPO when it is back', async () => {
+  it('13.3 and 15.4 a failover while the dashboard’s side is down is made by the members, and recorded with its RTO and RPO (and how old each part of the data was) when it is back', async () => {
     const { etcdLeader } = await import('@/lib/control/etcd');
     const { startGroup, stopGroup } = await import('@/lib/control/failover');
     const { db } = await import('@/lib/db/client');
@@ -171,6 +171,10 @@ describe('13.3 a group in the control plane moves to etcd', () => {
     expect(event.rtoMs).toBeGreaterThanOrEqual(0);
     expect(event.rtoMs).toBeLessThan(30_000);
     expect(event.rpoMs).not.toBeNull();
+    // 15.4 How old each part of the data was, as the new primary said (these agents ship one database).
+    const parts = JSON.parse(event.dataParts!) as { part: string; ageMs: number | null }[];
+    expect(parts.map((p) => p.part)).toEqual(['notes.db']);
+    expect(parts[0].ageMs).toBe(event.rpoMs);
     await waitFor(
       'the tiles to name the new primary',
       async () => (await group()).primaryNodeId === standby.nodeId,

@@ -1,4 +1,4 @@
-// 15.1 and 15.2 on a group that replicates its databases' log, every part real: agents (the CLI, with their
+// 15.1, 15.2 and 15.4 on a group that replicates its databases' log, every part real: agents (the CLI, with their
 // watchdogs) guarding the notes service, a real etcd, the endpoint process, the storage API for the bases. The
 // standby pulls the primary's frames from the primary's agent as they are written; each generation's base goes
 // through the group's repository. A client writes through the endpoint all along and counts what was
@@ -6,9 +6,14 @@
 // the new primary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 import {
   DRILL_INTENT_KEY,
   DRILLS_PREFIX,
+  type FailoverHistory,
+  HISTORY_PREFIX,
   PRIMARY_POSITION_KEY,
   SWITCHOVER_INTENT_KEY,
 } from '@/lib/engine/coordination/group-keys';
@@ -131,6 +136,29 @@ describe('15.1 log replication between the agents', () => {
       const drilled = await waitFor('the drill’s result', () => cluster.store.get(DRILLS_PREFIX + drill.id), 60_000);
       expect(JSON.parse(drilled)).toMatchObject({ node: standby.nodeId, ok: true });
 
+      // 15.4 The other data paths go as copies, changes only: a file that did not change is left as it was.
+      const files = (node: TestNode) => path.join(cluster.dir, node.name, 'service', 'attachments');
+      mkdirSync(files(primary), { recursive: true });
+      writeFileSync(path.join(files(primary), 'kept.txt'), 'unchanged\n');
+      writeFileSync(path.join(files(primary), 'changed.txt'), 'first\n');
+      await waitFor(
+        'the attachments on the standby',
+        () => existsSync(path.join(files(standby), 'changed.txt')),
+        30_000,
+      );
+      const keptInode = statSync(path.join(files(standby), 'kept.txt')).ino;
+      writeFileSync(path.join(files(primary), 'changed.txt'), 'second\n');
+      writeFileSync(path.join(files(primary), 'added.txt'), 'added\n');
+      // (A ship under way may have read the changed file before it changed: the next one has it.)
+      await waitFor(
+        'the changes on the standby',
+        () =>
+          existsSync(path.join(files(standby), 'added.txt')) &&
+          readFileSync(path.join(files(standby), 'changed.txt'), 'utf8') === 'second\n',
+        30_000,
+      );
+      expect(statSync(path.join(files(standby), 'kept.txt')).ino).toBe(keptInode);
+
       // A switchover: the primary stops, its log is read to the end, the standby pulls the last frames and serves.
       await cluster.store.put(
         SWITCHOVER_INTENT_KEY,
@@ -140,6 +168,13 @@ describe('15.1 log replication between the agents', () => {
       const ackedThen = load.acked.length;
       await waitFor('writes acknowledged by the new primary', () => load.acked.length > ackedThen + 20, 30_000);
       expect(await missing(endpointUrl, [...load.acked])).toBe(0);
+      // The switchover's record says how old each part of the data was: the database to the last frame, the
+      // attachments as of their last ship.
+      const history = [...(await cluster.store.list(HISTORY_PREFIX)).values()]
+        .map((text) => JSON.parse(text) as FailoverHistory)
+        .find((h) => h.holder === standby.nodeId && h.cause === 'switchover');
+      expect(history?.parts?.map((p) => p.part)).toEqual(['notes.db', 'attachments']);
+      for (const part of history!.parts!) expect(part.dataTime).toBeGreaterThan(0);
       // The copy it serves was checked whole once promoted.
       await waitFor(
         'the promoted copy’s integrity_check',

@@ -373,6 +373,12 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
     const outageStartedAt = h.previous ? (h.previous.handoffAt ?? h.previous.downAt ?? h.previous.at) : h.servingAt;
     const rtoMs = Math.max(0, h.servingAt - outageStartedAt);
     const rpoMs = h.dataTime === null ? 0 : Math.max(0, outageStartedAt - h.dataTime);
+    const dataParts = h.parts
+      ? h.parts.map((p) => ({
+          part: p.part,
+          ageMs: p.dataTime === null ? null : Math.max(0, outageStartedAt - p.dataTime),
+        }))
+      : null;
     const fromNodeId = h.previous && names.has(h.previous.holder) ? h.previous.holder : null;
     const reason =
       h.cause === 'switchover'
@@ -411,6 +417,7 @@ async function readHistory(group: FailoverGroup, measure: Parameters<typeof impo
         rtoMs,
         rpoMs,
         dataTime: h.dataTime,
+        dataParts: dataParts && JSON.stringify(dataParts),
         lostWrites: cost?.lostWrites ?? null,
         clientGapMs: cost?.clientGapMs ?? null,
         timeline: JSON.stringify(timeline),

@@ -19,6 +19,12 @@ import { daemonPid } from './daemons';
 import { endpointDaemonName, groupRunning, liveNodes } from './failover';
 import type { NodeLive } from './node-live';
 
+/** A part of a service's data and how old its copy was when the outage began (null: there was none). */
+export interface DataPartAge {
+  part: string;
+  ageMs: number | null;
+}
+
 export interface NodeSummary {
   id: string;
   name: string;
@@ -34,7 +40,11 @@ export interface GroupView {
   live: NodeLive[];
   running: boolean;
   endpointRunning: boolean;
-  events: (Omit<FailoverEvent, 'timeline'> & { timeline: { step: string; at: number }[] })[];
+  events: (Omit<FailoverEvent, 'timeline' | 'dataParts'> & {
+    timeline: { step: string; at: number }[];
+    /** How old each part of the data was (15.4), where the new primary said. */
+    dataParts: DataPartAge[] | null;
+  })[];
   drills: Drill[];
 }
 
@@ -80,7 +90,11 @@ export function nodesPage(): { groups: GroupView[]; ungrouped: NodeSummary[]; na
         live: liveNodes(group.id),
         running: groupRunning(group.id),
         endpointRunning: daemonPid(endpointDaemonName(group)) !== null,
-        events: events.map((e) => ({ ...e, timeline: JSON.parse(e.timeline) as { step: string; at: number }[] })),
+        events: events.map((e) => ({
+          ...e,
+          timeline: JSON.parse(e.timeline) as { step: string; at: number }[],
+          dataParts: e.dataParts ? (JSON.parse(e.dataParts) as DataPartAge[]) : null,
+        })),
         drills: db().select().from(drills).where(eq(drills.groupId, group.id)).orderBy(desc(drills.id)).limit(10).all(),
       };
     });

@@ -156,7 +156,18 @@ function GroupSection({
                   {e.fromNodeId ? (names[e.fromNodeId] ?? '?') : '—'} → {e.toNodeId ? (names[e.toNodeId] ?? '?') : '—'}
                 </td>
                 <td className="whitespace-nowrap">{seconds(e.rtoMs)}</td>
-                <td className="whitespace-nowrap">{seconds(e.rpoMs)}</td>
+                <td className="whitespace-nowrap">
+                  {seconds(e.rpoMs)}
+                  {e.dataParts && e.kind !== 'start' ? (
+                    <ul aria-label="How old each copy was" className="text-xs text-slate-500">
+                      {e.dataParts.map((p) => (
+                        <li key={p.part}>
+                          {p.part}: {p.ageMs === null ? 'no copy' : seconds(p.ageMs)}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                </td>
                 <td>{e.lostWrites ?? '—'}</td>
                 <td>
                   <details>

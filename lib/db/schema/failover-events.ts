@@ -22,6 +22,9 @@ export const failoverEvents = sqliteTable(
     rtoMs: integer('rto_ms'),
     rpoMs: integer('rpo_ms'),
     dataTime: integer('data_time'),
+    /** JSON array of { part, ageMs }: how old the copy of each part of the data (each database, each other path)
+     *  was when the outage began (null: no copy of it). Recorded where the new primary said (on etcd). */
+    dataParts: text('data_parts'),
     /** Measured by the demo's write load: acknowledged writes lost, and the gap a client saw. */
     lostWrites: integer('lost_writes'),
     clientGapMs: integer('client_gap_ms'),

@@ -30,6 +30,7 @@ import {
   NO_CANDIDATE_PREFIX,
   SWITCHOVER_INTENT_KEY,
   switchoverIntentSchema,
+  type DataPart,
   type FailoverHistory,
   type SwitchoverIntent,
   type GroupSettings,
@@ -62,14 +63,14 @@ export interface CoordinatedNode {
   /** How much of the primary's data this node holds (milliseconds of data time). */
   position(): number;
   /** Starts the service as primary of `epoch` (`onSpawn` is told its process group the moment it exists); resolves
-   *  once it serves, with the time of the data it serves (null: its own, as it was), or throws (it could not
-   *  start). */
+   *  once it serves, with the time of the data it serves (null: its own, as it was) and of each part of it, or
+   *  throws (it could not start). */
   becomePrimary(
     epoch: number,
     onSpawn: (pgid: number) => void,
     /** A switchover's: the time of the previous primary's last data, which this node must hold before serving. */
     requireDataTime?: number,
-  ): Promise<{ dataTime: number | null }>;
+  ): Promise<{ dataTime: number | null; parts?: DataPart[] | null }>;
   /** A switchover, on the primary: stops the service and ships its last data; on a failure to ship, starts the
    *  service again (`onSpawn` as above) and throws. */
   handOver(onSpawn: (pgid: number) => void): Promise<{ dataTime: number }>;
@@ -471,7 +472,7 @@ export class AgentCoordination {
     this.moving = false;
     // Read before this node publishes a position of its own as primary.
     const previous = await lastPrimaryPosition(this.groupStore!).catch(() => null);
-    let served: { dataTime: number | null };
+    let served: { dataTime: number | null; parts?: DataPart[] | null };
     try {
       served = await this.node.becomePrimary(epoch, (pgid) => this.guard(pgid, ttlMs), handoffPosition);
     } catch (err) {
@@ -497,6 +498,7 @@ export class AgentCoordination {
       cause: moved ? 'moved' : handoffPosition !== undefined ? 'switchover' : previous ? 'failover' : 'start',
       servingAt: Date.now(),
       dataTime: served.dataTime,
+      parts: served.parts ?? null,
       previous: previous && {
         holder: previous.holder,
         token: previous.token,

@@ -58,6 +58,13 @@ export type DrillRecord = z.infer<typeof drillRecordSchema>;
 export const historyKeyName = (token: string) => HISTORY_PREFIX + token.padStart(20, '0');
 
 /** A leadership's start, written by the member that took the key once its service served. */
+/** A part of a service's data (a database, or another path, as its config names it) and the time of the
+ *  primary's data the copy held (null: no copy). */
+export interface DataPart {
+  part: string;
+  dataTime: number | null;
+}
+
 export interface FailoverHistory {
   holder: string;
   token: string;
@@ -69,6 +76,8 @@ export interface FailoverHistory {
   servingAt: number;
   /** The time of the data it started from; null when it served its own data as it was. */
   dataTime: number | null;
+  /** The same for each part of the data (each database, each other path): how old each copy was (15.4). */
+  parts?: DataPart[] | null;
   /** The previous primary, as it last published itself. */
   previous: {
     holder: string;

@@ -12,6 +12,9 @@ export interface PersistedState {
   epoch: number;
   groupId: string | null;
   snapshot: string | null;
+  /** The ship last applied here, while the data directory's other paths are still as that apply left them (null
+   *  once this node served, or while an apply is under way): the next apply may then change only what changed. */
+  appliedSnapshot: string | null;
   /** With log replication: the time of the other data paths' last ship or apply; else of all the data. */
   dataTime: number | null;
   /** With log replication: every transaction the primary had committed by this time is in this node's databases
@@ -34,6 +37,7 @@ const INITIAL: PersistedState = {
   epoch: 0,
   groupId: null,
   snapshot: null,
+  appliedSnapshot: null,
   dataTime: null,
   logTime: null,
   servicePid: null,

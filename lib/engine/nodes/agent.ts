@@ -21,14 +21,14 @@ import { type RestoreResult, runRestore } from '../restore/run-restore';
 import { underReaderLock } from '../repository/lock';
 import { AgentCoordination, type EtcdConnection, type GroupView } from '../coordination/agent-coordination';
 import { FollowingEndpoint } from '../coordination/following-endpoint';
-import { GROUP_SETTINGS_DEFAULTS, groupPrefix } from '../coordination/group-keys';
+import { type DataPart, GROUP_SETTINGS_DEFAULTS, groupPrefix } from '../coordination/group-keys';
 import { WatchdogClient } from '../coordination/watchdog-client';
 import { AgentJobs, type AgentJobRequest, type AgentJobView } from './agent-jobs';
 import type { AgentConfig, EtcdSettings } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
 import { BASE_TAG, baseDbTag, generationTag, shipSourceKey } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
-import { applyShipped, dataPaths, epochTag, shipData, ShipSnapshots } from './data-shipping';
+import { applyShipped, applyShippedChanges, dataPaths, epochTag, shipData, ShipSnapshots } from './data-shipping';
 import { LogReplication } from './log-replication';
 import { readBase, type BaseFiles } from '../replication/replicator';
 import type { PullRequest, WalPeerSource } from '../replication/wal-peer';
@@ -418,7 +418,7 @@ export class Agent {
       // Bounded: a restore job waiting for this queue must not hold the promotion up for ever.
       this.dataAbort?.abort();
       await Promise.race([this.dataCurrent, new Promise((r) => setTimeout(r, 5000))]);
-      await this.save({ role: 'primary', epoch });
+      await this.save({ role: 'primary', epoch, appliedSnapshot: null });
       this.failsafe = false;
       // Set before the service starts too: the lease check must not find an old, lapsed lease on it.
       this.lease.reset();
@@ -470,7 +470,7 @@ export class Agent {
     epoch: number,
     onSpawn: (pgid: number) => void,
     requireDataTime?: number,
-  ): Promise<{ dataTime: number | null }> {
+  ): Promise<{ dataTime: number | null; parts: DataPart[] | null }> {
     // From here until the service runs (or the start fails) the node is starting as primary, not down: it may wait
     // in the queue, catch up, and wait out a failsafe promise it made first.
     this.becoming++;
@@ -525,6 +525,8 @@ export class Agent {
       if (requireDataTime !== undefined && (this.dataTime() ?? 0) < requireDataTime)
         throw new AgentRefusal("the previous primary's last shipped data has not been applied here yet");
       const dataTime = newest ? null : this.dataTime();
+      // How new each part of the data it starts from is (15.4): a failover reports each one's age.
+      const parts = newest ? null : this.dataParts();
       // The copies of the databases become the service's plain files, each ending at a commit of the primary's
       // (the frames were checked against its checksum chain as they came).
       if (replication && !newest) {
@@ -541,14 +543,19 @@ export class Agent {
             `${this.config.node}: ${db}: serves its copy, ${position ? `generation ${position.generation}, frame ${position.frame} of its log` : 'which had no base (an empty database)'}`,
           );
       }
-      await this.save({ role: 'primary', epoch, ...(replication && !newest ? { logTime: dataTime } : {}) });
+      await this.save({
+        role: 'primary',
+        epoch,
+        appliedSnapshot: null,
+        ...(replication && !newest ? { logTime: dataTime } : {}),
+      });
       this.lastDataRound = Date.now() - (this.heartbeat?.shippingIntervalMs ?? 0) + 1000;
       this.failedChecks = 0;
       // A primary moved to etcd serves on: its running service is what the watchdog guards from now on.
       if (this.service) {
         if (this.service.child.pid) onSpawn(this.service.child.pid);
         this.replication?.lead(epoch, this.baseEveryMs());
-        return { dataTime };
+        return { dataTime, parts };
       }
       try {
         this.serviceState = 'starting';
@@ -564,7 +571,7 @@ export class Agent {
       // Its databases are followed from here; copies just promoted are checked whole, beside the service. (The
       // group's replication may have been set up while this ran: the agent's own, as it is now.)
       this.replication?.lead(epoch, this.baseEveryMs(), !newest);
-      return { dataTime };
+      return { dataTime, parts };
     }).finally(() => {
       this.becoming--;
       this.changed();
@@ -710,6 +717,24 @@ export class Agent {
       },
     });
     return this.replication;
+  }
+
+  /** Each part of the data (every database, every other path) and the time of the primary's it holds: with log
+   *  replication, each database's own; the other paths (and, without it, everything) as of the last copy applied.
+   *  Null where there is none (a path that was never shipped). */
+  private dataParts(): DataPart[] {
+    const replicated = this.replication?.view();
+    const copied = this.state.dataTime;
+    return [
+      ...this.config.service.sqlite.map((part) => ({
+        part,
+        dataTime: replicated ? (replicated.find((d) => d.db === part)?.caughtUpAt ?? this.state.logTime) : copied,
+      })),
+      ...this.config.service.paths.map((part) => ({
+        part,
+        dataTime: existsSync(path.resolve(this.config.service.dataDir, part)) ? copied : null,
+      })),
+    ];
   }
 
   /** The time up to which this node holds the primary's data: with log replication, every transaction the
@@ -1331,7 +1356,7 @@ export class Agent {
     });
     this.lastShipAt = Date.now();
     this.lastError = null;
-    await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime });
+    await this.save({ snapshot: shipped.snapshot, dataTime: shipped.dataTime, appliedSnapshot: null });
   }
 
   private async apply(snapshotId?: string, signal?: AbortSignal, epoch?: 'newest'): Promise<void> {
@@ -1345,20 +1370,38 @@ export class Agent {
     if (!newest || newest.id === this.state.snapshot) return;
     if (this.state.dataTime !== null && Date.parse(newest.summary.startedAt) < this.state.dataTime) return;
     const keep = this.state.keepNextReplaced ? this.keepSet().dir : undefined;
-    const applied = await applyShipped(
-      repo,
-      this.shippedPart(),
-      newest,
-      path.join(this.config.stateDir, 'incoming'),
-      this.config.service.dataDir,
-      signal,
-      keep,
-      WORKERS.restore,
-    );
+    const staging = path.join(this.config.stateDir, 'incoming');
+    // The files as the last apply left them: only what changed since is applied (15.4). Marked first: a crash
+    // midway leaves a mix of old and new files, which the next apply replaces whole.
+    const previous =
+      !keep && this.state.appliedSnapshot === this.state.snapshot ? this.ships.get(this.state.snapshot) : null;
+    if (previous) await this.save({ appliedSnapshot: null });
+    const applied =
+      (previous &&
+        (await applyShippedChanges(
+          repo,
+          this.shippedPart(),
+          previous,
+          newest,
+          staging,
+          this.config.service.dataDir,
+          signal,
+          WORKERS.restore,
+        ))) ||
+      (await applyShipped(
+        repo,
+        this.shippedPart(),
+        newest,
+        staging,
+        this.config.service.dataDir,
+        signal,
+        keep,
+        WORKERS.restore,
+      ));
     this.lastError = null;
     // The kept set is listed before the new data's time is saved: whoever sees that time sees the set too.
     if (keep) await this.keptPart('paths');
-    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime });
+    await this.save({ snapshot: applied.snapshot, dataTime: applied.dataTime, appliedSnapshot: applied.snapshot });
   }
 }
 

@@ -5,10 +5,14 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import { runBackup } from '../backup/run-backup';
+import { fsPath } from '../byte-names';
 import { isEngineError } from '../errors';
 import type { Repository } from '../repository/repository';
 import type { SnapshotRecord } from '../repository/snapshot';
+import type { TreeNode } from '../repository/tree';
+import { applyMetadata } from '../restore/metadata';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
+import { diffSnapshots } from '../diff/diff-snapshots';
 import { runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
 import { BASE_TAG, baseDbTag, generationTag, SHIP_TAG, shipSourceKey } from './agent-protocol';
@@ -72,6 +76,11 @@ export class ShipSnapshots {
 
   has(id: string): boolean {
     return this.known.has(id);
+  }
+
+  /** A ship read before (null: not known, or gone). */
+  get(id: string | null): SnapshotRecord | null {
+    return (id && this.known.get(id)) || null;
   }
 
   /** Reads the manifests not read yet, and forgets those that are gone. */
@@ -182,6 +191,121 @@ export async function applyShipped(
     await fs.rm(staging, { recursive: true, force: true });
   }
   return { snapshot: snapshot.id, dataTime: Date.parse(snapshot.summary.startedAt) };
+}
+
+/** More changed entries than this in one ship: it is applied whole (each entry's path is matched against every
+ *  other as the restore is planned). */
+const MAX_CHANGES = 2000;
+
+/** Applies a ship as the changes since `previous`, the ship applied last (15.4): only the files that changed are
+ *  restored, staged and each renamed into place on its own; what is gone is removed; every other file stays as it
+ *  is. A crash midway leaves each file whole, old or new: the next apply must then be whole (`applyShipped`).
+ *  Returns null, having changed nothing, where the changes cannot be told apart: the ships back up other paths, or
+ *  too much changed. */
+export async function applyShippedChanges(
+  repo: Repository,
+  service: ServiceConfig,
+  previous: SnapshotRecord,
+  snapshot: SnapshotRecord,
+  stagingRoot: string,
+  dataDir = service.dataDir,
+  signal?: AbortSignal,
+  workerScript?: string,
+): Promise<(Shipped & { changed: number; removed: number }) | null> {
+  const roots = [...snapshot.paths].sort();
+  if (roots.join('\n') !== [...previous.paths].sort().join('\n')) return null;
+  const wanted = [
+    ...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })),
+    ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] })),
+  ];
+  // Where each of the snapshot's paths lands here.
+  const placeOf = (p: string): { dest: string; sidecars: readonly string[] } | null => {
+    for (const root of roots) {
+      if (p !== root && !p.startsWith(`${root}/`)) continue;
+      const entry = wanted.find((w) => root.endsWith(`/${w.rel}`));
+      if (!entry) return null;
+      return {
+        dest: path.resolve(dataDir, entry.rel) + p.slice(root.length),
+        sidecars: p === root ? entry.sidecars : [],
+      };
+    }
+    return null;
+  };
+  const diff = (await diffSnapshots(repo, previous.tree, snapshot.tree)).filter((d) => placeOf(d.path) !== null);
+  if (diff.length > MAX_CHANGES) return null;
+  // The topmost of each: a directory added or removed goes whole.
+  const topmost = (entries: typeof diff) => {
+    const dirs = entries.filter((d) => d.type === 'dir').map((d) => `${d.path}/`);
+    return entries.filter((d) => !dirs.some((dir) => d.path.startsWith(dir)));
+  };
+  const put = topmost(diff.filter((d) => d.change !== 'removed'));
+  const removed = topmost(diff.filter((d) => d.change === 'removed'));
+  const staging = path.join(stagingRoot, `apply-${Date.now()}`);
+  await fs.rm(staging, { recursive: true, force: true });
+  try {
+    if (put.length > 0) {
+      const include = put.map((d) => d.path);
+      await repo.loadIndex();
+      try {
+        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript });
+      } catch (err) {
+        if (!isEngineError(err, 'not-found')) throw err;
+        await repo.reloadIndex();
+        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript });
+      }
+    }
+    signal?.throwIfAborted();
+    const aside = path.join(staging, '.replaced');
+    await fs.mkdir(aside, { recursive: true, mode: 0o700 });
+    let n = 0;
+    // What is replaced or removed moves aside first (removed with the staging directory): a file is never half
+    // old, half new.
+    const moveAside = (file: string) => fs.rename(fsPath(file), path.join(aside, String(n++))).catch(ignoreMissing);
+    for (const d of removed) {
+      const place = placeOf(d.path)!;
+      for (const suffix of ['', ...place.sidecars]) await moveAside(place.dest + suffix);
+    }
+    for (const d of put) {
+      const place = placeOf(d.path)!;
+      await fs.mkdir(fsPath(path.dirname(place.dest)), { recursive: true });
+      const existing = await fs.lstat(fsPath(place.dest)).catch(() => null);
+      // A file renames over a file in one step; a directory, or anything in the place of one, moves aside first.
+      if (existing && (existing.isDirectory() || d.type === 'dir')) await moveAside(place.dest);
+      for (const suffix of place.sidecars) await moveAside(place.dest + suffix);
+      await fs.rename(fsPath(path.join(staging, d.path)), fsPath(place.dest));
+    }
+    // The directories whose entries changed: put on disk, and given the snapshot's mode and time again (the
+    // renames changed their time).
+    const parents = new Set([...put, ...removed].map((d) => path.posix.dirname(d.path)).filter((p) => placeOf(p)));
+    for (const dir of parents) {
+      const dest = placeOf(dir)!.dest;
+      const handle = await fs.open(fsPath(dest), 'r');
+      await handle.sync().finally(() => handle.close());
+      const node = await nodeAt(repo, snapshot.tree, dir);
+      if (node?.type === 'dir') applyMetadata(dest, node);
+    }
+  } finally {
+    await fs.rm(staging, { recursive: true, force: true });
+  }
+  return {
+    snapshot: snapshot.id,
+    dataTime: Date.parse(snapshot.summary.startedAt),
+    changed: put.length,
+    removed: removed.length,
+  };
+}
+
+/** The entry at `p` (absolute, as backed up) in the tree `root`; null where there is none. */
+async function nodeAt(repo: Repository, root: string, p: string): Promise<TreeNode | null> {
+  let tree: string | undefined = root;
+  let node: TreeNode | null = null;
+  for (const name of p.split('/').filter(Boolean)) {
+    if (!tree) return null;
+    node = (await repo.readTree(tree)).nodes.find((n) => n.name === name) ?? null;
+    if (!node) return null;
+    tree = node.subtree;
+  }
+  return node;
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

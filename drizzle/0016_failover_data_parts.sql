@@ -1,0 +1,1 @@
+ALTER TABLE `failover_events` ADD `data_parts` text;
