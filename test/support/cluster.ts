@@ -358,13 +358,18 @@ export async function prepareCluster(
 /** The control plane's storage API on a plain HTTP server, as the dashboard's route handler serves it. */
 export function storageHttpServer(service: () => Promise<StorageService>): http.Server {
   return http.createServer(async (req, res) => {
-    const reply = await (await service()).handle(
-      req.method ?? 'GET',
-      req.url ?? '/',
-      { get: (n) => (req.headers[n] as string | undefined) ?? null },
-      req,
-    );
-    res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
+    try {
+      const reply = await (await service()).handle(
+        req.method ?? 'GET',
+        req.url ?? '/',
+        { get: (n) => (req.headers[n] as string | undefined) ?? null },
+        req,
+      );
+      res.writeHead(reply.status, reply.headers).end(reply.status === 204 ? undefined : reply.body);
+    } catch {
+      // The request could not be read (a node killed mid-upload aborts it): nothing was stored, nobody to answer.
+      res.destroy();
+    }
   });
 }
 
