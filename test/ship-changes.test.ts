@@ -1,11 +1,12 @@
 // 15.4 The service's other data paths (uploads and the like) go to a standby as changes: the primary's ship reads
 // only the files that changed since its last one, and the standby's apply restores only those, each renamed into
 // place on its own, and removes what is gone; the files that did not change are not touched. A real repository,
-// real files on both sides.
+// real files on both sides. And a fenced primary's files, kept aside by the first apply, each under a name of its own.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import type { ServiceConfig } from '@/lib/engine/nodes/agent-config';
@@ -134,6 +135,51 @@ describe('15.4 other data paths ship as changes', () => {
       /an entry named "\.\.", which a restore would not write/,
     );
     expect(describeTree(path.dirname(standby))).toEqual(before);
+  });
+
+  it('a fenced primary’s files replaced by the first apply are kept aside, each under a name of its own (a/b.db and a_b.db are two)', async () => {
+    const { repo } = await newRepository();
+    const withDbs = (dataDir: string) =>
+      ({ dataDir, sqlite: ['a/b.db', 'a_b.db'], paths: [] }) as unknown as ServiceConfig;
+    const makeDbs = (dataDir: string, label: string) => {
+      mkdirSync(path.join(dataDir, 'a'), { recursive: true });
+      for (const rel of ['a/b.db', 'a_b.db']) {
+        const db = new Database(path.join(dataDir, rel));
+        db.exec('CREATE TABLE t (v TEXT)');
+        db.prepare('INSERT INTO t VALUES (?)').run(`${label} ${rel}`);
+        db.close();
+      }
+    };
+    const read = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT v FROM t').get() as { v: string }).v;
+      } finally {
+        db.close();
+      }
+    };
+    const primary = path.join(tempDir('kept-primary'), 'service');
+    const fenced = path.join(tempDir('kept-fenced'), 'service');
+    makeDbs(primary, 'new primary');
+    makeDbs(fenced, 'fenced');
+    const ship = await repo.readSnapshot(
+      (
+        await shipData(repo, withDbs(primary), {
+          groupId: 'g1',
+          node: 'n',
+          epoch: 2,
+          parent: null,
+          cacheDir: tempDir('c'),
+        })
+      ).snapshot,
+    );
+    const kept = tempDir('kept-set');
+    await applyShipped(repo, withDbs(fenced), ship, tempDir('s'), fenced, undefined, kept);
+    expect(read(path.join(fenced, 'a/b.db'))).toBe('new primary a/b.db');
+    expect(read(path.join(fenced, 'a_b.db'))).toBe('new primary a_b.db');
+    const names = readdirSync(kept).filter((n) => n.endsWith('.db'));
+    expect(names).toHaveLength(2);
+    expect(names.map((n) => read(path.join(kept, n))).sort()).toEqual(['fenced a/b.db', 'fenced a_b.db']);
   });
 
   it('15.4 ships of other paths than the last are applied whole: the changes cannot be told apart', async () => {
