@@ -28,7 +28,15 @@ import type { AgentConfig, EtcdSettings } from './agent-config';
 import type { AgentStatus, DrillResult, HeartbeatRequest, Role, ServiceState } from './agent-protocol';
 import { BASE_TAG, baseDbTag, generationTag, shipSourceKey } from './agent-protocol';
 import { readState, stopLeftover, writeState, type PersistedState } from './agent-state';
-import { applyShipped, applyShippedChanges, dataPaths, epochTag, shipData, ShipSnapshots } from './data-shipping';
+import {
+  applyShipped,
+  applyShippedChanges,
+  dataPaths,
+  epochTag,
+  keptName,
+  shipData,
+  ShipSnapshots,
+} from './data-shipping';
 import { LogReplication } from './log-replication';
 import { readBase, type BaseFiles } from '../replication/replicator';
 import type { PullRequest, WalPeerSource } from '../replication/wal-peer';
@@ -830,11 +838,9 @@ export class Agent {
     const aside = this.keepSet().dir;
     await mkdir(aside, { recursive: true, mode: 0o700 });
     for (const suffix of ['', '-wal', '-shm'])
-      await rename(dbPath + suffix, path.join(aside, db.replaceAll('/', '_') + suffix)).catch(
-        (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-        },
-      );
+      await rename(dbPath + suffix, path.join(aside, keptName(db) + suffix)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     await this.keptPart(db);
   }
 

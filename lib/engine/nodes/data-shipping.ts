@@ -182,7 +182,7 @@ export async function applyShipped(
       await fs.mkdir(path.dirname(dest), { recursive: true });
       // What is replaced moves aside first (kept, or removed with the staging directory): never half of each.
       for (const suffix of ['', ...entry.sidecars])
-        await fs.rename(dest + suffix, path.join(aside, entry.rel.replaceAll('/', '_') + suffix)).catch(ignoreMissing);
+        await fs.rename(dest + suffix, path.join(aside, keptName(entry.rel) + suffix)).catch(ignoreMissing);
       await fs.rename(path.join(staging, shipped), dest);
     }
     const dir = await fs.open(dataDir, 'r');
@@ -306,6 +306,12 @@ async function nodeAt(repo: Repository, root: string, p: string): Promise<TreeNo
     tree = node.subtree;
   }
   return node;
+}
+
+/** A path of the service's data (relative to its data directory) as the name of its file in a kept set: one name
+ *  of its own for each path ("a/b.db" and "a_b.db" are two), readable. */
+export function keptName(rel: string): string {
+  return encodeURIComponent(rel);
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
