@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 
 import {
@@ -19,7 +20,16 @@ import {
 } from '@/lib/engine/coordination/group-keys';
 import type { AgentStatus } from '@/lib/engine/nodes/agent-protocol';
 import { signRequest } from '@/lib/engine/nodes/signed-request';
-import { pullFrames, WAL_PULL_PATH } from '@/lib/engine/replication/wal-peer';
+import {
+  decodeAnswer,
+  type PullAnswer,
+  type PullRequest,
+  pullFrames,
+  SYNCED_PATH,
+  WAL_PULL_PATH,
+} from '@/lib/engine/replication/wal-peer';
+import type { WalPosition } from '@/lib/engine/replication/wal-follower';
+import { WalReplica } from '@/lib/engine/replication/wal-replica';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
 import { tempDir } from './helpers';
@@ -252,4 +262,136 @@ describe('15.1 log replication between the agents', () => {
       await cluster.stop();
     }
   }, 300_000);
+
+  it('15.3 a strict group of three: its synchronous standby lost, the other standby, which holds every write, is named in its place and writes go on; with none left, writes wait: a flood of callers of the open barrier from one address is refused at once past a few, and pulls in a standby’s name from another address do not count as its acknowledgment', async () => {
+    const cluster = await startEtcdCluster({
+      etcd: server.endpoints,
+      nodes: 3,
+      settings: { replication: 'log', synchronous: 'strict', synchronousTimeoutMs: 1500 },
+    });
+    const endpoint = await cluster.startEndpoint();
+    const load = writer(endpoint.url, 0);
+    const named = async () =>
+      (JSON.parse((await cluster.store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null })
+        .synchronous;
+    try {
+      const primary = cluster.nodeById((await waitFor('a primary', () => cluster.leader(), 30_000)).holder);
+      await waitFor('writes through the endpoint', () => load.acked.length >= 20, 30_000);
+      const first = await waitFor(
+        'a standby named synchronous',
+        async () => {
+          const id = await named();
+          return id && id !== primary.nodeId ? cluster.nodeById(id) : null;
+        },
+        30_000,
+      );
+      const other = cluster.nodes.find((n) => n !== primary && n !== first)!;
+      // Both standbys hold every write; the one named is lost.
+      first.process!.kill('SIGKILL');
+      await waitFor(`${other.name} to be named in its place`, async () => (await named()) === other.nodeId, 30_000);
+      const ackedThen = load.acked.length;
+      await waitFor('writes acknowledged once the other is named', () => load.acked.length > ackedThen + 20, 30_000);
+
+      // The other lost too: strict, writes wait (the group never says it is asynchronous).
+      other.process!.kill('SIGKILL');
+      const barrier = `http://127.0.0.1:${primary.agentPort}${SYNCED_PATH}`;
+      await waitFor(
+        'the barrier to hold callers',
+        async () => {
+          const res = await askFrom('127.0.0.3', barrier);
+          return res.status === 503 && res.body === 'waiting';
+        },
+        30_000,
+      );
+      expect(await named()).not.toBeNull();
+      // Every write answered before the barrier held its callers was answered by then (each waits the bound, at
+      // most, before it is told to wait): from here on, none is.
+      const ackedWhileWaiting = load.acked.length;
+      // A flood from one address: a few are held (then told to wait), the rest refused at once, with nothing said;
+      // a caller from another address is still held, not refused.
+      const flood = await Promise.all([
+        ...Array.from({ length: 40 }, () => askFrom('127.0.0.2', barrier)),
+        askFrom('127.0.0.3', barrier),
+      ]);
+      const fromThere = flood.slice(0, 40);
+      expect(fromThere.filter((r) => r.body === 'waiting')).toHaveLength(8);
+      expect(fromThere.filter((r) => r.status === 503 && r.body === '')).toHaveLength(32);
+      expect(flood[40]).toEqual({ status: 503, body: 'waiting' });
+      expect(load.acked.length).toBe(ackedWhileWaiting);
+
+      // A member's key in an attacker's hands, on another machine: it pulls in the name of the standby named
+      // synchronous, from where that standby's copy ended up to the primary's end. It is answered (the group key
+      // opens the frames to any member), but its pulls do not count as that standby's acknowledgment: writes still
+      // wait.
+      const lost = await named();
+      const lostNode = cluster.nodeById(lost!);
+      let from: WalPosition | null = new WalReplica(
+        path.join(cluster.dir, lostNode.name, 'service', 'notes.db'),
+      ).position();
+      const token = Number((await cluster.leader())!.token) + cluster.settings.epochBase;
+      let answers = 0;
+      for (;;) {
+        const answer = await pullFrom('127.0.0.2', `http://127.0.0.1:${primary.agentPort}`, {
+          nodeId: lost!,
+          groupKey: cluster.groupKey,
+          request: { db: 'notes.db', from, token },
+        });
+        answers++;
+        if (answer.kind !== 'frames') {
+          expect(answer.kind).toBe('current');
+          break;
+        }
+        from = answer.batch.end;
+      }
+      expect(answers).toBeGreaterThan(0);
+      // The barrier is asked again after the pulls: its answer is still to wait, and no write was answered.
+      expect(await askFrom('127.0.0.3', barrier)).toEqual({ status: 503, body: 'waiting' });
+      expect(load.acked.length).toBe(ackedWhileWaiting);
+    } finally {
+      await load.stop();
+      await cluster.stop();
+    }
+  }, 300_000);
 });
+
+/** A pull signed with the group key in `nodeId`'s name, sent from `localAddress`. */
+function pullFrom(
+  localAddress: string,
+  agentUrl: string,
+  pull: { nodeId: string; groupKey: string; request: PullRequest },
+): Promise<PullAnswer> {
+  const body = JSON.stringify(pull.request);
+  const headers = signRequest({ nodeId: pull.nodeId, secret: pull.groupKey }, 'POST', WAL_PULL_PATH, body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      new URL(WAL_PULL_PATH, agentUrl),
+      { method: 'POST', localAddress, agent: false, headers: { ...headers, 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
+          else resolve(decodeAnswer(Buffer.concat(chunks)));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A GET of `url` sent from `localAddress` (any of 127.0.0.0/8 reaches this machine's loopback). */
+function askFrom(localAddress: string, url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { localAddress, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
