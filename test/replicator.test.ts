@@ -169,6 +169,18 @@ describe('15.1 the replicator thread', () => {
     expect(bases[1].why).toMatch(/^the frames kept since its base \(\d+ MiB\) outgrew \d+ MiB$/);
     // Of the same generation: the history goes on.
     expect(new Set(bases.map((b) => b.position.generation))).toEqual(new Set([first.position.generation]));
+    // Each base, taken while the service wrote, is the database at its position on its own (its file copied while
+    // the writes went on holds nothing past it): whole, and every transaction up to some point, none after.
+    for (const base of bases.slice(1)) {
+      const alone = standbyFrom(base);
+      alone.promote();
+      const check = new Database(alone.dbPath, { readonly: true });
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      check.close();
+      const rows = walRows(alone.dbPath);
+      expect(rows.map((r) => r.id)).toEqual(rows.map((_, i) => i + 1));
+      expect(rows.every((r, i) => i === 0 || r.txn >= rows[i - 1].txn)).toBe(true);
+    }
     // A new base counts no frames yet, however long the log it carries a part of: no base follows until frames do
     // (a round read to the end, then another).
     await replicator.flush();

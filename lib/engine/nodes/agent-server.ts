@@ -34,12 +34,15 @@ const coordinationSchema = z
   .refine((e) => (e.username === undefined) === (e.sealedPassword === undefined), 'username and password go together');
 
 const MAX_BODY = 64 * 1024;
-/** Callers of the synchronous barrier held at once, at most. */
+/** Callers of the synchronous barrier held at once, at most, and from one address (an endpoint asks once at a time,
+ *  twice while a barrier is under way: a caller past that is not one of them). */
 const SYNC_WAITERS = 1024;
+const SYNC_WAITERS_PER_ADDRESS = 8;
 
 export function createAgentServer(agent: Agent): http.Server {
   const nonces = new NonceCache();
   let syncWaiters = 0;
+  const syncWaitersFrom = new Map<string, number>();
   return http.createServer((req, res) => {
     // The one open route, for load balancers (haproxy's httpchk): 200 while this node serves as its group's
     // primary, else 503; no body, nothing else said. Anything else sent to it is refused the same way.
@@ -51,19 +54,27 @@ export function createAgentServer(agent: Agent): http.Server {
     }
     // Open too, for the endpoints of a synchronous group: 200 once the synchronous standby holds every transaction
     // committed before the request (or the group is asynchronous, or just degraded to it), 503 when the caller must
-    // not go on; the body says which. It tells nothing else, and holds at most SYNC_WAITERS callers at once.
+    // not go on; the body says which. It tells nothing else, and holds at most SYNC_WAITERS callers at once, and
+    // SYNC_WAITERS_PER_ADDRESS from one address (a flood from one place does not crowd out the endpoints; its cost
+    // is bounded anyway: callers share each read of the logs).
     if (req.url === SYNCED_PATH) {
       req.resume();
-      if (req.method !== 'GET' || syncWaiters >= SYNC_WAITERS) {
+      const from = req.socket.remoteAddress ?? '';
+      const fromThere = syncWaitersFrom.get(from) ?? 0;
+      if (req.method !== 'GET' || syncWaiters >= SYNC_WAITERS || fromThere >= SYNC_WAITERS_PER_ADDRESS) {
         res.writeHead(req.method !== 'GET' ? 405 : 503, { 'cache-control': 'no-store' }).end();
         return;
       }
       syncWaiters++;
+      syncWaitersFrom.set(from, fromThere + 1);
       agent
         .synced()
         .catch(() => 'waiting' as const)
         .then((outcome) => {
           syncWaiters--;
+          const left = (syncWaitersFrom.get(from) ?? 1) - 1;
+          if (left > 0) syncWaitersFrom.set(from, left);
+          else syncWaitersFrom.delete(from);
           res
             .writeHead(outcome === 'waiting' ? 503 : 200, { 'content-type': 'text/plain', 'cache-control': 'no-store' })
             .end(outcome);

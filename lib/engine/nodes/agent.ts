@@ -8,6 +8,7 @@
 // - role changes (heartbeats, promote, demote) never wait behind data work (shipping, applying, drills, jobs),
 //   and a lapsed lease stops the service directly: a hung storage call cannot keep a fenced primary serving.
 import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -757,11 +758,40 @@ export class Agent {
   readonly walPeer: WalPeerSource = {
     groupKey: () => this.group?.key ?? null,
     token: () => this.replication?.token ?? null,
-    answer: (request: PullRequest, token: number, nodeId: string) =>
+    answer: (request: PullRequest, token: number, by: string | null) =>
       this.replication
-        ? this.replication.answer(request, token, nodeId)
+        ? this.replication.answer(request, token, by)
         : { kind: 'not-primary', token: null, why: 'this node does not replicate its databases' },
+    acknowledger: (nodeId, address) => this.acknowledger(nodeId, address),
   };
+
+  /** A pull signed as `nodeId` counts as its acknowledgment (synchronous replication) only from the address of its
+   *  agent, as the group's settings name it: the group key that signs it is every member's. */
+  private async acknowledger(nodeId: string, address: string | undefined): Promise<string | null> {
+    const url = this.group?.settings.agents[nodeId];
+    if (!url || !address) return null;
+    const from = address.replace(/^::ffff:/, '');
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (host === from) return nodeId;
+    let known = this.memberAddresses.get(host);
+    if (!known || known.until < Date.now()) {
+      const found = await lookup(host, { all: true }).catch(() => []);
+      known = { addresses: found.map((a) => a.address), until: Date.now() + 60_000 };
+      this.memberAddresses.set(host, known);
+    }
+    if (known.addresses.includes(from)) return nodeId;
+    const warned = `${nodeId} ${from}`;
+    if (!this.warnedAcks.has(warned)) {
+      this.warnedAcks.add(warned);
+      console.error(
+        `${this.config.node}: a pull signed as ${nodeId} came from ${from}, not from its agent's address (${host}): answered, not counted as its acknowledgment`,
+      );
+    }
+    return null;
+  }
+
+  private readonly memberAddresses = new Map<string, { addresses: string[]; until: number }>();
+  private readonly warnedAcks = new Set<string>();
 
   /** As primary of a synchronous group: the standby it names synchronous (null: degraded to asynchronous);
    *  undefined where the group is not synchronous, or none was named yet. */

@@ -293,8 +293,9 @@ export class LogReplication {
     });
   }
 
-  /** A standby's pull, answered from the replicator of its database. */
-  async answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> {
+  /** A standby's pull, answered from the replicator of its database; its position is the acknowledgment of
+   *  member `by` (null: of nobody). */
+  async answer(request: PullRequest, token: number, by: string | null): Promise<PullAnswer> {
     const d = this.dbs.find((x) => x.db === request.db);
     if (!d)
       return {
@@ -307,7 +308,7 @@ export class LogReplication {
     // Started again after an error: the standby asks again (its position may well still be kept).
     if (!replicator) throw new Error(`the replication of ${d.db} is starting again: ${d.error ?? 'try later'}`);
     // The position it pulls from is the standby's acknowledgment, taken as the pull arrives (the 'acked' event).
-    return (await replicator.pull(request, token, nodeId)).answer;
+    return (await replicator.pull(request, token, by ?? '')).answer;
   }
 
   // --- synchronous replication (15.3) ----------------------------------------------------------------------
@@ -416,14 +417,20 @@ export class LogReplication {
    *  (mode "strict", or this node does not lead: the caller must not go on). While degraded, "degraded" at once. */
   async barrier(mode: 'on' | 'strict', boundMs: number): Promise<'synced' | 'degraded' | 'waiting'> {
     if (this.leading === null) return 'waiting';
-    const times = await this.flushAfterNow();
-    if (!times) return 'waiting';
+    const started = Date.now();
+    // The logs read to their end, within the bound: a replicator that is down (or stuck) replicates nothing.
+    const times = await Promise.race([this.flushAfterNow(), new Promise<null>((r) => setTimeout(r, boundMs, null))]);
+    if (!times) return mode === 'on' && this.leading !== null ? this.degrade() : 'waiting';
     this.lastBarrier = times;
     // A naming under way decides what counts: its outcome on etcd, not what it may become.
     await this.namingDone;
     if (this.degraded && mode === 'on') return 'degraded';
     const named = this.synchronous;
-    const who = await this.firstToHold(times, named, boundMs);
+    // The one named, within the bound; past it, any other standby that holds as much takes its place (the one
+    // named is gone, or too slow), before the group is said asynchronous (or, strict, writes wait).
+    const who =
+      (await this.firstToHold(times, named, Math.max(0, boundMs - (Date.now() - started)))) ??
+      (named !== null ? await this.firstToHold(times, null, 0) : null);
     if (who) {
       // Named (on etcd) before the caller goes on: only that standby may take the key from then.
       if (who !== named) {
@@ -436,6 +443,11 @@ export class LogReplication {
       return 'synced';
     }
     if (mode === 'strict' || this.leading === null) return 'waiting';
+    return this.degrade();
+  }
+
+  /** Says the group asynchronous (on etcd) before the caller goes on. */
+  private async degrade(): Promise<'degraded' | 'waiting'> {
     try {
       if (!this.degraded) await this.name(null);
     } catch {

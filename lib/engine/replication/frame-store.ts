@@ -28,6 +28,7 @@ import {
   headerChecksum,
   parseWalHeader,
   scanFrames,
+  scanLogFile,
   WAL_HEADER_BYTES,
 } from './wal-format';
 
@@ -139,9 +140,9 @@ export class FrameStore {
   }
 
   private logEnd(log: StoredLog): WalPosition {
-    const bytes = readRange(path.join(this.dir, log.file), 0);
-    const header = parseWalHeader(bytes)!;
-    const scan = scanFrames(header, bytes.subarray(WAL_HEADER_BYTES), 1, headerChecksum(header));
+    const file = path.join(this.dir, log.file);
+    const header = parseWalHeader(readRange(file, 0, WAL_HEADER_BYTES))!;
+    const scan = scanLogFile(file, header, 1, headerChecksum(header));
     return {
       generation: this.index!.generation,
       log: { salt1: log.salt1, salt2: log.salt2, pageSize: log.pageSize },
@@ -193,17 +194,17 @@ export class FrameStore {
     return `log-${String(index.nextLog++).padStart(6, '0')}.wal`;
   }
 
-  /** A base of the generation was taken at `position` (the end of the frames kept): the frames since it are counted
-   *  from there. */
+  /** A base of the generation was taken at `position` (among the frames kept): the frames since it are counted from
+   *  there. */
   addBase(id: string, position: WalPosition): void {
     const index = this.index;
-    if (!index || position.generation !== index.generation || !samePosition(position, this.end()!))
-      throw new EngineError('invalid-argument', 'a base must be taken at the end of the frames kept');
+    const log =
+      position.log && index?.logs.find((l) => l.salt1 === position.log!.salt1 && l.salt2 === position.log!.salt2);
+    if (!index || position.generation !== index.generation || (position.log !== null && !log))
+      throw new EngineError('invalid-argument', 'a base must be taken at a position among the frames kept');
     const at = Date.now();
     index.bases = [...(index.bases ?? []), { id, position, at, shipped: false }];
     index.startedAt = at;
-    const log =
-      position.log && index.logs.find((l) => l.salt1 === position.log!.salt1 && l.salt2 === position.log!.salt2);
     index.baseLog = log ? log.file : undefined;
     // The log's header and its frames up to the base's position (each a frame header and a page).
     index.baseBytes = log ? WAL_HEADER_BYTES + position.frame * (FRAME_HEADER_BYTES + log.pageSize) : 0;

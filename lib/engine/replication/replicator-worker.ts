@@ -2,6 +2,7 @@
 // frames in its store (frame-store.ts) and answers the standbys' pulls from it. SQLite calls and file reads block
 // this thread only, never the one that renews the leader key and answers the failsafe question.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -62,7 +63,8 @@ let held: {
 
 /** Says that standby `by` holds every transaction committed before `at`. */
 function acked(by: string, at: number | null): void {
-  if (at !== null) port.postMessage({ kind: 'acked', by, at } satisfies ReplicatorMessage);
+  // A pull by nobody in particular (its source's address is not its member's) acknowledges nothing.
+  if (at !== null && by !== '') port.postMessage({ kind: 'acked', by, at } satisfies ReplicatorMessage);
 }
 
 function answer(id: number, request: PullRequest, token: number, acked: number | null): void {
@@ -79,34 +81,41 @@ function answerHeld(moved: boolean): void {
   held = still;
 }
 
-/** Writes a base with `take` into a directory of its own, bases/<generation>-<time> (base.db, base.log where the
- *  log has a part, position.json), which stays until the agent has shipped it (or a newer one) and removes it:
- *  a later base never writes over one being read. */
-function writeBase(take: (baseFile: string) => WalPosition): {
-  position: WalPosition;
-  dir: string;
-  baseLog: string | null;
-} {
+/** Where a base is written before it is complete (bases/.taking-<time>): never taken for one. */
+const TAKING = '.taking-';
+
+function takingDir(): string {
+  const dir = path.join(options.storeDir, 'bases', `${TAKING}${Date.now()}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Completes a base written to `taking`: its position beside it, and the directory renamed to one of its own,
+ *  bases/<generation>-<time> (base.db, base.log where the log has a part, position.json), which stays until the
+ *  agent has shipped it (or a newer one) and removes it: a later base never writes over one being read. */
+function completeBase(taking: string, position: WalPosition): { dir: string; baseLog: string | null } {
+  replaceFileSync(path.join(taking, 'position.json'), JSON.stringify(position));
   const bases = path.join(options.storeDir, 'bases');
-  const next = path.join(bases, 'next');
-  rmSync(next, { recursive: true, force: true });
-  mkdirSync(next, { recursive: true, mode: 0o700 });
-  const position = take(path.join(next, 'base.db'));
-  replaceFileSync(path.join(next, 'position.json'), JSON.stringify(position));
   const dir = path.join(bases, `${position.generation}-${Date.now()}`);
-  renameSync(next, dir);
+  renameSync(taking, dir);
   syncPath(bases);
   const base = path.join(dir, 'base.db');
   const baseLog = position.log !== null && existsSync(`${base}-wal`) ? path.join(dir, BASE_LOG) : null;
   // Named so that a backup of the directory takes it as a file of its own, not a database's sidecar to pass over.
   if (baseLog) renameSync(`${base}-wal`, baseLog);
-  return { position, dir, baseLog };
+  return { dir, baseLog };
 }
 
 /** A new generation (the first, or the log's chain was broken): a base, and the store starts over from it. */
 function newGeneration(why: string): void {
   const startedAt = Date.now();
-  const { position: start, dir, baseLog } = writeBase((file) => follower.beginGeneration(file));
+  // A base of the previous generation being copied is given up.
+  if (taking) taking.cancelled = true;
+  taking = null;
+  const written = takingDir();
+  const start = follower.beginGeneration(path.join(written, 'base.db'));
+  const { dir, baseLog } = completeBase(written, start);
   store.begin(start, baseLog, path.basename(dir));
   caughtUpAt = startedAt;
   ends = [];
@@ -116,16 +125,36 @@ function newGeneration(why: string): void {
   answerHeld(true);
 }
 
+/** A base of the generation being taken (its database file is copied by the kernel, off this thread: the rounds
+ *  go on, reading the log and answering pulls, but make no checkpoint until it is done). */
+let taking: { cancelled: boolean } | null = null;
+
 /** A new base of the generation, where the follower is (15.2): the standbys that follow along go on as they were;
  *  a new one starts from it, and once it is shipped the frames before older bases may go. */
 function newBase(why: string): void {
-  const startedAt = Date.now();
-  const { position, dir } = writeBase((file) => follower.takeBase(file, keep));
-  store.addBase(path.basename(dir), position);
-  caughtUpAt = startedAt;
-  noteEnd(position, startedAt);
-  say({ kind: 'base', position, baseDir: dir, why });
-  answerHeld(true);
+  if (taking) return;
+  const written = takingDir();
+  const position = follower.takeBase(path.join(written, 'base.db'), keep);
+  const under = { cancelled: false };
+  taking = under;
+  copyFile(options.dbPath, path.join(written, 'base.db'))
+    .then(() => {
+      if (under.cancelled || stopped) throw new Error('given up');
+      syncPath(path.join(written, 'base.db'));
+      const { dir } = completeBase(written, position);
+      store.addBase(path.basename(dir), position);
+      say({ kind: 'base', position, baseDir: dir, why });
+    })
+    .catch((err: Error) => {
+      rmSync(written, { recursive: true, force: true });
+      if (!under.cancelled && !stopped) fail(err);
+    })
+    .finally(() => {
+      if (taking === under) {
+        taking = null;
+        follower.unpin();
+      }
+    });
 }
 
 function round(): void {
@@ -142,7 +171,7 @@ function round(): void {
     }
     caughtUpAt = startedAt;
     noteEnd(store.end()!, startedAt);
-    const why = newBaseDue();
+    const why = taking ? null : newBaseDue();
     if (why) newBase(why);
     answerHeld(moved);
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
@@ -266,7 +295,7 @@ port.on('message', (request: ReplicatorRequest) => {
     try {
       store.shipped(request.id);
       for (const name of readdirSync(path.join(options.storeDir, 'bases')))
-        if (name !== 'next' && (name <= request.id || !name.startsWith(`${store.generation}-`)))
+        if (!name.startsWith(TAKING) && (name <= request.id || !name.startsWith(`${store.generation}-`)))
           rmSync(path.join(options.storeDir, 'bases', name), { recursive: true, force: true });
     } catch (err) {
       fail(err);
@@ -283,6 +312,11 @@ port.on('message', (request: ReplicatorRequest) => {
 });
 
 try {
+  // What a base being taken when the thread last ended left.
+  mkdirSync(path.join(options.storeDir, 'bases'), { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(path.join(options.storeDir, 'bases')))
+    if (name.startsWith(TAKING) || name === 'next')
+      rmSync(path.join(options.storeDir, 'bases', name), { recursive: true, force: true });
   follower.open();
   const kept = store.end();
   if (kept) {

@@ -21,6 +21,51 @@ export function readRange(file: string | number, offset: number, length?: number
   }
 }
 
+/** How much of a file the steps below hold in memory at once. */
+const CHUNK_BYTES = 8 * 2 ** 20;
+
+/** Copies the first `length` bytes of `source` to a new file `dest` (mode 0600), a chunk at a time, synced. Throws
+ *  if the source is shorter. */
+export function copyPrefix(source: string, dest: string, length: number): void {
+  const from = openSync(source, 'r');
+  try {
+    const to = openSync(dest, 'w', 0o600);
+    try {
+      for (let done = 0; done < length; ) {
+        const chunk = readRange(from, done, Math.min(CHUNK_BYTES, length - done));
+        if (chunk.length === 0) throw new Error(`${source} is shorter than ${length} bytes`);
+        writeSync(to, chunk, 0, chunk.length, done);
+        done += chunk.length;
+      }
+      fsyncSync(to);
+    } finally {
+      closeSync(to);
+    }
+  } finally {
+    closeSync(from);
+  }
+}
+
+/** Calls `each` with the bytes of `file` (or an open descriptor) from `offset` on, `chunkBytes` at a time (the last
+ *  chunk shorter), until the end or until `each` returns false. */
+export function readChunks(
+  file: string | number,
+  offset: number,
+  chunkBytes: number,
+  each: (bytes: Buffer, at: number) => boolean,
+): void {
+  const fd = typeof file === 'number' ? file : openSync(file, 'r');
+  try {
+    for (let at = offset; ; ) {
+      const bytes = readRange(fd, at, chunkBytes);
+      if (bytes.length === 0 || !each(bytes, at) || bytes.length < chunkBytes) return;
+      at += bytes.length;
+    }
+  } finally {
+    if (typeof file !== 'number') closeSync(fd);
+  }
+}
+
 export function syncPath(file: string): void {
   const fd = openSync(file, 'r');
   try {

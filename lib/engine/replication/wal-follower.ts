@@ -14,14 +14,15 @@
 // The service's own PASSIVE checkpoints (SQLite's automatic ones) do no harm; its RESTART and TRUNCATE
 // checkpoints wait on the follower's read transaction and give up with SQLITE_BUSY (docs/failover.md).
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, fstatSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, openSync, rmSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
 
 import { EngineError } from '../errors';
-import { readRange, syncPath } from './sync-files';
+import { copyPrefix, readRange, syncPath } from './sync-files';
 import {
   type Checksum,
+  chainThrough,
   frameBytes,
   frameOffset,
   headerChecksum,
@@ -169,6 +170,8 @@ export class WalFollower {
    *  from its start, so the base carries the part of it that the file already holds). Laid over the file, the log's
    *  part gives the database at the returned position. */
   beginGeneration(baseFile: string): WalPosition {
+    // A base being copied is given up: the read transaction moves.
+    this.pinned = false;
     const generation = randomBytes(8).toString('hex');
     // The current log's frames, read from its start, are in the log's part: none is handed on.
     return this.writeBase(
@@ -184,18 +187,36 @@ export class WalFollower {
     );
   }
 
-  /** Writes a base of the current generation where the follower is (handing `handOn` the frames it reads up to
-   *  there), as beginGeneration does: a standby that installs it goes on with the frames after it, as one that
-   *  followed all along does. GenerationLost if the log changed under the follower. */
+  /** Begins a base of the current generation where the follower is (handing `handOn` the frames it reads up to
+   *  there): writes the log's part to `baseFile`-wal and returns the base's position. The caller then copies the
+   *  database file to `baseFile` (off this thread if it likes: polls go on meanwhile) and calls `unpin()`: until
+   *  then the read transaction stays at the base's position and the follower makes no checkpoint, so the file
+   *  holds nothing past it. A standby that installs the base goes on with the frames after it, as one that followed
+   *  all along does. GenerationLost if the log changed under the follower. */
   takeBase(baseFile: string, handOn: (batch: WalBatch) => void): WalPosition {
-    return this.writeBase(baseFile, handOn);
+    const position = this.writeBase(baseFile, handOn, undefined, false);
+    this.pinned = true;
+    return position;
   }
+
+  /** A base's file is copied (or given up): the follower checkpoints again. */
+  unpin(): void {
+    this.pinned = false;
+  }
+
+  /** A base's file is being copied: the read transaction must not move (takeBase). */
+  private pinned = false;
 
   /** Reads the log to its end (handing the frames to `handOn`) and moves the read transaction there, both under the
    *  write lock, so that the snapshot it holds is exactly the base's position (no checkpoint copies a later frame
    *  into the file while it is copied); then copies the log's part and the file. `start` (a new generation) places
    *  the follower at the start of the current log first, at each attempt. */
-  private writeBase(baseFile: string, handOn: (batch: WalBatch) => void, start?: () => void): WalPosition {
+  private writeBase(
+    baseFile: string,
+    handOn: (batch: WalBatch) => void,
+    start?: () => void,
+    copyFile = true,
+  ): WalPosition {
     const baseLog = `${baseFile}-wal`;
     // The service may restart the log while its part is copied (a log read to its end and wholly in the file, which
     // the snapshot then reads alone): then again, from the new log.
@@ -230,8 +251,10 @@ export class WalFollower {
     // The file is copied last: no checkpoint copies a frame past the read transaction (the base's position) into it
     // meanwhile, and the frames up to it are in the log's part, laid over the copy again, so a page caught
     // mid-write is replaced whole.
-    copyFileSync(this.dbPath, baseFile);
-    syncPath(baseFile);
+    if (copyFile) {
+      copyFileSync(this.dbPath, baseFile);
+      syncPath(baseFile);
+    }
     return this.position!;
   }
 
@@ -408,6 +431,8 @@ export class WalFollower {
   checkpoint(handOn: (batch: WalBatch) => void): boolean {
     if (this.readers.length !== 2 || !this.checkpointer || !this.locker) throw new Error('the follower is not open');
     this.drain(handOn);
+    // A base's file is being copied: the read transaction stays where it is.
+    if (this.pinned) return false;
     // Without the write lock: the service may write on. If this checkpoint copies the whole log, the log ends
     // where the follower has read to, and the new snapshot may read the file alone (letting the log restart).
     const sealed = this.sealIf(this.passive());
@@ -463,36 +488,10 @@ function sameHeader(file: string, header: WalHeader): boolean {
   return current !== null && sameLog(current.header, header);
 }
 
-/** Copies the first `length` bytes of `source` to `dest`, synced. */
-function copyPrefix(source: string, dest: string, length: number): void {
-  const from = openSync(source, 'r');
-  try {
-    const bytes = readRange(from, 0, length);
-    if (bytes.length !== length) throw new Error(`${source} is shorter than ${length} bytes`);
-    writeFileSync(dest, bytes, { mode: 0o600 });
-  } finally {
-    closeSync(from);
-  }
-  syncPath(dest);
-}
-
 /** Whether the chain through frame `frame` of the log is `checksum`. */
 function chainAt(walPath: string, header: WalHeader, frame: number, checksum: Checksum): boolean {
-  if (frame === 0) {
-    const h = headerChecksum(header);
-    return h.s1 === checksum.s1 && h.s2 === checksum.s2;
-  }
-  const fd = openSync(walPath, 'r');
-  try {
-    const bytes = readRange(fd, frameOffset(header, 1), frame * frameBytes(header));
-    const scan = scanFrames(header, bytes, 1, headerChecksum(header));
-    if (scan.validFrames < frame) return false;
-    // The chain through `frame` is the one stored in its own header.
-    const at = (frame - 1) * frameBytes(header);
-    return bytes.readUInt32BE(at + 16) === checksum.s1 && bytes.readUInt32BE(at + 20) === checksum.s2;
-  } finally {
-    closeSync(fd);
-  }
+  const chain = chainThrough(walPath, header, frame);
+  return chain !== null && chain.s1 === checksum.s1 && chain.s2 === checksum.s2;
 }
 
 function readHeaderOfDatabase(dbPath: string, shownAs: string): Buffer {

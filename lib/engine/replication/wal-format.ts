@@ -5,11 +5,15 @@
 // Replication reads committed frames in order and moves them verbatim, so a replica's log checks out exactly as
 // the primary's did, and its chain proves that nothing was skipped, reordered or altered on the way.
 
+import { readChunks, readRange } from './sync-files';
+
 export const WAL_HEADER_BYTES = 32;
 export const FRAME_HEADER_BYTES = 24;
 const MAGIC_LE = 0x377f0682;
 const MAGIC_BE = 0x377f0683;
 const WAL_VERSION = 3007000;
+/** How much of a log scanLogFile reads at once. */
+const SCAN_CHUNK_BYTES = 8 * 2 ** 20;
 
 export interface WalHeader {
   /** Whether checksums read their 32-bit words big-endian (the magic's low bit). */
@@ -107,6 +111,50 @@ export function scanFrames(header: WalHeader, frames: Uint8Array, firstIndex: nu
     }
   }
   return scan;
+}
+
+/** scanFrames over a log's file from frame `firstIndex` (chain `from`) to its end, or through frame `lastIndex`,
+ *  a few MiB at a time: the memory it takes does not grow with the log. */
+export function scanLogFile(
+  file: string | number,
+  header: WalHeader,
+  firstIndex: number,
+  from: Checksum,
+  lastIndex = Number.POSITIVE_INFINITY,
+): FrameScan {
+  const size = frameBytes(header);
+  const chunkFrames = Math.max(1, Math.floor(SCAN_CHUNK_BYTES / size));
+  const total: FrameScan = { commitFrame: firstIndex - 1, commitChecksum: from, commitPages: 0, validFrames: 0 };
+  let next = firstIndex;
+  let chain = from;
+  readChunks(file, frameOffset(header, firstIndex), chunkFrames * size, (bytes) => {
+    const whole = Math.min(Math.floor(bytes.length / size), lastIndex - next + 1);
+    if (whole <= 0) return false;
+    const scan = scanFrames(header, bytes.subarray(0, whole * size), next, chain);
+    total.validFrames += scan.validFrames;
+    if (scan.commitFrame >= next) {
+      total.commitFrame = scan.commitFrame;
+      total.commitChecksum = scan.commitChecksum;
+      total.commitPages = scan.commitPages;
+    }
+    if (scan.validFrames < whole) return false;
+    // The chain through the last frame read is the one stored in its header.
+    const last = (whole - 1) * size;
+    chain = { s1: bytes.readUInt32BE(last + 16), s2: bytes.readUInt32BE(last + 20) };
+    next += whole;
+    return next <= lastIndex;
+  });
+  return total;
+}
+
+/** The chain through frame `index` of a log's file that checks out from its header to there (null: it does not,
+ *  or the file ends before it). */
+export function chainThrough(file: string | number, header: WalHeader, index: number): Checksum | null {
+  if (index === 0) return headerChecksum(header);
+  const scan = scanLogFile(file, header, 1, headerChecksum(header), index);
+  if (scan.validFrames < index) return null;
+  const frame = readRange(file, frameOffset(header, index), FRAME_HEADER_BYTES);
+  return { s1: frame.readUInt32BE(16), s2: frame.readUInt32BE(20) };
 }
 
 /** Two headers name the same log: a restarted log has new salts. */

@@ -182,8 +182,13 @@ export async function pullFrames(
 export interface WalPeerSource {
   groupKey(): string | null;
   token(): number | null;
-  answer(request: PullRequest, token: number, nodeId: string): Promise<PullAnswer> | PullAnswer;
+  /** `by`: the member the pull's position counts as the acknowledgment of (null: none, see `acknowledger`). */
+  answer(request: PullRequest, token: number, by: string | null): Promise<PullAnswer> | PullAnswer;
   acknowledged?(nodeId: string, db: string, position: WalPosition): void;
+  /** Whose acknowledgment a pull signed as `nodeId`, from `address`, is: every member holds the group key, so a
+   *  source may count it only where it comes from that member's own address (null: it counts for nobody; the pull
+   *  is answered all the same). Without it, the name signed. */
+  acknowledger?(nodeId: string, address: string | undefined): Promise<string | null> | string | null;
 }
 
 /** A source's answers from stores at hand (`stores` by database name). */
@@ -238,7 +243,9 @@ export function serveWalPull(
     const answering =
       token === null || token !== request.token
         ? answerPull(null, request, token)
-        : Promise.resolve(source.answer(request, token, auth.nodeId));
+        : Promise.resolve(source.acknowledger?.(auth.nodeId, req.socket.remoteAddress) ?? auth.nodeId).then((by) =>
+            source.answer(request, token, by),
+          );
     // A primary that cannot answer now (its replication starts again) says so: the standby asks again later, and
     // keeps its copy (a base is asked for only where the frames after its position are not kept).
     void Promise.resolve(answering).then(

@@ -29,6 +29,7 @@ import {
   headerChecksum,
   parseWalHeader,
   scanFrames,
+  scanLogFile,
   WAL_HEADER_BYTES,
   type WalHeader,
 } from './wal-format';
@@ -71,9 +72,8 @@ export class WalReplica {
   installBase(baseFile: string, position: WalPosition): void {
     const baseLog = `${baseFile}-wal`;
     if (position.log !== null) {
-      const bytes = readFileSync(baseLog);
-      const header = parseWalHeader(bytes);
-      const scan = header && scanFrames(header, bytes.subarray(WAL_HEADER_BYTES), 1, headerChecksum(header));
+      const header = parseWalHeader(readRange(baseLog, 0, WAL_HEADER_BYTES));
+      const scan = header && scanLogFile(baseLog, header, 1, headerChecksum(header));
       if (
         !header ||
         !scan ||
@@ -108,27 +108,25 @@ export class WalReplica {
   private readPosition(): WalPosition | null {
     const note = this.note();
     if (!note?.whole) return null;
-    const log = this.readLog();
-    if (!log) return note.position;
-    const scan = scanFrames(log.header, log.frames, 1, headerChecksum(log.header));
+    const header = this.readLogHeader();
+    if (!header) return note.position;
+    const scan = scanLogFile(this.walPath, header, 1, headerChecksum(header));
     return {
       generation: note.generation,
-      log: { salt1: log.header.salt1, salt2: log.header.salt2, pageSize: log.header.pageSize },
+      log: { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize },
       frame: scan.commitFrame,
       checksum: scan.commitChecksum,
     };
   }
 
-  private readLog(): { header: WalHeader; frames: Buffer } | null {
-    let bytes: Buffer;
+  /** The copy's log's header; null where it has no log, or none that checks out. */
+  private readLogHeader(): WalHeader | null {
     try {
-      bytes = readRange(this.walPath, 0);
+      return parseWalHeader(readRange(this.walPath, 0, WAL_HEADER_BYTES));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    const header = parseWalHeader(bytes);
-    return header ? { header, frames: bytes.subarray(WAL_HEADER_BYTES) } : null;
   }
 
   /** Lays a batch onto the copy. It must continue the copy's position exactly (same generation, log, frame and
