@@ -125,6 +125,14 @@ export class FrameStore {
 
   private readonly closedSizes = new Map<string, number>();
 
+  /** Where `log` is among the logs kept, in order: -1 for none (the generation's start, before any log), null for
+   *  a log not kept (dropped, or of another generation). */
+  logIndex(log: WalPosition['log']): number | null {
+    if (log === null) return -1;
+    const i = this.index?.logs.findIndex((l) => l.salt1 === log.salt1 && l.salt2 === log.salt2) ?? -1;
+    return i === -1 ? null : i;
+  }
+
   /** The bases that still matter, oldest first. */
   get bases(): readonly StoredBase[] {
     return this.index?.bases ?? [];

@@ -34,8 +34,8 @@ let saidAt = 0;
 
 const keep = (batch: WalBatch) => store.append(batch);
 
-/** The ends of the last rounds, each with the time its round began: a pull from one of them acknowledges every
- *  transaction committed before that time (ackedAt). */
+/** The ends of the last rounds, each with the time its round began: a pull from one of them, or past it,
+ *  acknowledges every transaction committed before that time (ackedAt). */
 const ENDS_KEPT = 4096;
 let ends: { position: WalPosition; at: number }[] = [];
 
@@ -46,8 +46,19 @@ function noteEnd(position: WalPosition, at: number): void {
   if (ends.length > ENDS_KEPT) ends = ends.slice(-ENDS_KEPT / 2);
 }
 
-function ackedAt(from: WalPosition): number | null {
-  for (let i = ends.length - 1; i >= 0; i--) if (samePosition(ends[i].position, from)) return ends[i].at;
+/** The time before which every transaction was committed at or before `position`: the start of the newest round
+ *  whose end it holds (an end in its log at or before its frame, or in a log before its own). Null where none of
+ *  the rounds kept is known to be held. */
+function ackedAt(position: WalPosition): number | null {
+  const mine = store.logIndex(position.log);
+  if (mine === null) return null;
+  for (let i = ends.length - 1; i >= 0; i--) {
+    const end = ends[i].position;
+    if (end.generation !== position.generation) continue;
+    const theirs = store.logIndex(end.log);
+    if (theirs === null) continue;
+    if (theirs === mine ? end.frame <= position.frame : theirs < mine) return ends[i].at;
+  }
   return null;
 }
 
@@ -69,6 +80,9 @@ function acked(by: string, at: number | null): void {
 
 function answer(id: number, request: PullRequest, token: number, acked: number | null): void {
   const reply = answerPull(store, request, token, caughtUpAt);
+  // Frames that stop short of the end (a pull's worth): the standby holds what was committed before the newest
+  // round whose end they reach.
+  if (reply.kind === 'frames' && reply.at === null) reply.at = ackedAt(reply.batch.end);
   port.postMessage({ kind: 'answer', id, answer: reply, ackedAt: acked } satisfies ReplicatorMessage);
 }
 
