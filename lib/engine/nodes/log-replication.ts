@@ -529,7 +529,7 @@ export class LogReplication {
       }
     });
     replicator.on('base', (base) => {
-      this.options.hooks.log(`${d.db}: generation ${base.position.generation} (${base.why}): shipping its base`);
+      this.options.hooks.log(`${d.db}: a base of generation ${base.position.generation} (${base.why}): shipping it`);
       this.shipBase(d, base);
     });
     replicator.on('error', (err) => {
