@@ -2,7 +2,7 @@
 // pipelines: a slow disk behind the pack writes, duplicate content across files read by one worker thread, and a
 // backup cancelled in the middle of a large file. Worker threads as the CLI runs them (dist/backup-worker.cjs).
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { LocalStorage } from '@/lib/engine/repository/local-storage';
 import { Repository } from '@/lib/engine/repository/repository';
 import type { PutOptions } from '@/lib/engine/repository/storage';
 import { describeTree, newRepository, PASSWORD, tempDir } from './helpers';
-import { pace } from './support/wait';
+import { pace, waitFor } from './support/wait';
 
 const WORKER = path.resolve(__dirname, '..', 'dist', 'backup-worker.cjs');
 const MiB = 1024 * 1024;
@@ -36,7 +36,39 @@ class SlowPackStorage extends LocalStorage {
   }
 }
 
+/** The nice value of each of this process's threads, by thread id (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNice(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return out;
+}
+
 describe('11.1 the batch pipeline', () => {
+  it('15.5 a backup in the background (an agent’s ship or base, beside the service and its replication) reads on threads at the lowest CPU priority, and the caller’s thread keeps its own', async () => {
+    const { location } = await newRepository();
+    const repo = await Repository.open(new SlowPackStorage(location, 100), PASSWORD);
+    const src = tempDir('background');
+    writeFileSync(path.join(src, 'big.bin'), randomBytes(48 * MiB));
+    const before = threadNice().get(process.pid);
+    const backup = runBackup(repo, { paths: [src], workerScript: WORKER, background: true });
+    const lowered = await waitFor(
+      'a thread of the backup at the lowest priority',
+      () => [...threadNice().values()].filter((n) => n === 19).length,
+      20_000,
+    );
+    expect(lowered).toBeGreaterThan(0);
+    expect(threadNice().get(process.pid)).toBe(before);
+    await backup;
+    expect(threadNice().get(process.pid)).toBe(before);
+  });
+
   it('11.1 a file whose content another file read before it holds, on one worker behind a slow disk, backs up whole', async () => {
     const { location } = await newRepository();
     const src = tempDir('dupes');

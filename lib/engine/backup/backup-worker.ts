@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { BlobKeys, type BlobKeysView } from '../repository/blob-table';
+import { lowerThreadPriority } from '../thread-priority';
 import type { WorkerMessage } from './file-readers';
 import { BLOB_BATCH_BYTES, type NewBlob, READER_WINDOW_BYTES, type ReaderKeys, readFileInBatches } from './read-file';
 
@@ -15,6 +16,7 @@ const keys: ReaderKeys = {
   chunker: raw.chunker,
 };
 const known = new BlobKeys(workerData.known as BlobKeysView);
+if (workerData.background) lowerThreadPriority();
 const stored = new BigInt64Array(workerData.stored as SharedArrayBuffer);
 let sent = 0n;
 

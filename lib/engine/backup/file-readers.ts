@@ -90,13 +90,19 @@ export class WorkerFileReader implements FileReader {
   private readonly queue: Job[] = [];
   private seq = 0;
 
-  constructor(setup: ReaderSetup, workerScript: string, size = Math.max(1, os.availableParallelism())) {
+  constructor(
+    setup: ReaderSetup,
+    workerScript: string,
+    size = Math.max(1, os.availableParallelism()),
+    /** The threads run at the lowest CPU priority (runBackup's `background`). */
+    background = false,
+  ) {
     this.workers = Array.from({ length: size }, () => {
       // [0]: sealed bytes of this worker's batches stored so far; [1]: 1 once the backup has failed, so that the
       // worker stops reading (a cancel then takes a batch, not the rest of a large file).
       const stored = new BigInt64Array(new SharedArrayBuffer(16));
       const worker = new Worker(workerScript, {
-        workerData: { keys: setup.keys, known: setup.known, stored: stored.buffer },
+        workerData: { keys: setup.keys, known: setup.known, stored: stored.buffer, background },
       });
       const slot = { worker, waiting: new Map<number, Waiting>(), dead: false, stored, chain: Promise.resolve() };
       worker.on('message', (msg: WorkerMessage) => {

@@ -56,6 +56,9 @@ export interface BackupOptions {
   countWorkerScript?: string;
   /** The compiled sqlite-copy-worker script: each live database is then copied on a thread of its own. */
   sqliteWorkerScript?: string;
+  /** Work that must give way to everything else on the machine (an agent's ships, beside the service and its
+   *  replication): the worker threads run at the lowest CPU priority. */
+  background?: boolean;
   /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
    *  cache directory. */
   cacheDir?: string;
@@ -123,7 +126,9 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
       meter.warn(name, `cannot be read, left out (run verify, then repair): ${why}`);
     // Workers start up while the scan runs.
     const setup = { keys: repo.readerKeys(), known: repo.index.shareKeys() };
-    reader = options.workerScript ? new WorkerFileReader(setup, options.workerScript) : new InlineFileReader(setup);
+    reader = options.workerScript
+      ? new WorkerFileReader(setup, options.workerScript, undefined, options.background)
+      : new InlineFileReader(setup);
     const scan = await scanning;
     meter.phase('save');
     // A lost lock stops the backup at once: what it would still write may already be pruned.
@@ -159,6 +164,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
             },
       },
       options.sqliteWorkerScript,
+      options.background === true,
     );
     const rootNode = await (await saver.walkDir(scan.root, parent ? readPrevious(repo, parent.tree) : null)).node;
     const written = await saver.writer.finish();
@@ -264,6 +270,7 @@ class TreeSaver {
       xattrs: (() => Promise<boolean>) | null;
     },
     private readonly sqliteWorkerScript?: string,
+    private readonly background = false,
   ) {}
 
   /** Walks a directory, depth first: lists it, hands each file to the reader (waiting for a free slot) and walks
@@ -417,7 +424,14 @@ class TreeSaver {
       writeFileSync(copy, '', { mode: 0o600 });
       await atSqlitePath(file, (name) =>
         this.sqliteWorkerScript
-          ? copySqliteOnThread(this.sqliteWorkerScript, name, copy, (message) => this.meter.warn(shown, message), shown)
+          ? copySqliteOnThread(
+              this.sqliteWorkerScript,
+              name,
+              copy,
+              (message) => this.meter.warn(shown, message),
+              shown,
+              this.background,
+            )
           : copySqliteConsistently(name, copy, (message) => this.meter.warn(shown, message), shown),
       );
       crashPoint('sqlite-copy');

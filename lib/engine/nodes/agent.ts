@@ -842,6 +842,8 @@ export class Agent {
         workerScript: WORKERS.backup,
         sqliteWorkerScript: WORKERS.sqlite,
         lockWaitMs: 2000,
+        // Beside the service and its replication, whose threads keep their priority: a base gives way.
+        background: true,
       });
     });
   }
@@ -855,7 +857,7 @@ export class Agent {
       const base = await this.ships.newestBase(repo, group.groupId, db, generation);
       if (!base) return null;
       await repo.loadIndex();
-      await runRestore(repo, { snapshot: base, target: dir, signal, workerScript: WORKERS.restore });
+      await runRestore(repo, { snapshot: base, target: dir, signal, workerScript: WORKERS.restore, background: true });
       // The base's directory, as the primary had it, under the target.
       return readBase(path.join(dir, base.paths[0]));
     });

@@ -64,6 +64,8 @@ export async function shipData(
     signal: options.signal,
     workerScript: options.workerScript,
     sqliteWorkerScript: options.sqliteWorkerScript,
+    // Beside the service and its replication: ships give way.
+    background: true,
     // A prune's exclusive window is short; the next round ships anyway.
     lockWaitMs: 2000,
   });
@@ -159,12 +161,12 @@ export async function applyShipped(
   try {
     await repo.loadIndex();
     try {
-      await runRestore(repo, { snapshot, target: staging, signal, workerScript });
+      await runRestore(repo, { snapshot, target: staging, signal, workerScript, background: true });
     } catch (err) {
       // A prune replaced packs since the index was read: read it afresh once.
       if (!isEngineError(err, 'not-found')) throw err;
       await repo.reloadIndex();
-      await runRestore(repo, { snapshot, target: staging, signal, workerScript });
+      await runRestore(repo, { snapshot, target: staging, signal, workerScript, background: true });
     }
     await fs.mkdir(dataDir, { recursive: true });
     signal?.throwIfAborted();
@@ -247,11 +249,11 @@ export async function applyShippedChanges(
       const include = put.map((d) => d.path);
       await repo.loadIndex();
       try {
-        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript });
+        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript, background: true });
       } catch (err) {
         if (!isEngineError(err, 'not-found')) throw err;
         await repo.reloadIndex();
-        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript });
+        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript, background: true });
       }
     }
     signal?.throwIfAborted();

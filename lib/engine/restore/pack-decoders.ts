@@ -66,11 +66,17 @@ export class WorkerPackDecoder implements PackDecoder {
   private next = 0;
   private closing = false;
 
-  constructor(keys: BlobKeyPair, workerScript: string, size = Math.max(1, os.availableParallelism())) {
+  constructor(
+    keys: BlobKeyPair,
+    workerScript: string,
+    size = Math.max(1, os.availableParallelism()),
+    /** The threads run at the lowest CPU priority (runRestore's `background`). */
+    background = false,
+  ) {
     this.parallelism = size;
     this.workers = Array.from({ length: size }, () => {
       const worker = new Worker(workerScript, {
-        workerData: { keys: { encryption: keys.encryption, id: keys.id } },
+        workerData: { keys: { encryption: keys.encryption, id: keys.id }, background },
       });
       const slot = { worker, waiting: new Map<number, Waiting>(), dead: false };
       worker.on('message', (reply: DecodeReply) => {

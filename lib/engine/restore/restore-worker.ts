@@ -3,8 +3,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { isEngineError } from '../errors';
+import { lowerThreadPriority } from '../thread-priority';
 import { type DecodeReply, decodePackBlobs, type PackBlob } from './pack-decoders';
 
+if (workerData.background) lowerThreadPriority();
 const keys = {
   encryption: Buffer.from(workerData.keys.encryption),
   id: Buffer.from(workerData.keys.id),

@@ -40,6 +40,9 @@ export interface RestoreOptions extends ReaderLockOptions {
   readBack?: boolean;
   /** The restore worker built beside the CLI: blobs are then decoded on every core. Without it, on this thread. */
   workerScript?: string;
+  /** Work that must give way to everything else on the machine (a standby's applies and bases, beside its
+   *  replication): the worker threads run at the lowest CPU priority. */
+  background?: boolean;
   onEvent?: EventSink;
 }
 
@@ -176,7 +179,7 @@ async function restoreLocked(repo: Repository, options: RestoreOptions, started:
     }
   }
   const decoder = options.workerScript
-    ? new WorkerPackDecoder(repo.key, options.workerScript)
+    ? new WorkerPackDecoder(repo.key, options.workerScript, undefined, options.background)
     : new InlinePackDecoder(repo.key);
   try {
     await restoreFiles(repo, files, meter, {

@@ -4,9 +4,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { isEngineError } from '../errors';
+import { lowerThreadPriority } from '../thread-priority';
 import { copySqliteConsistently } from './sqlite-file';
 
-const { source, dest, shownAs } = workerData as { source: string; dest: string; shownAs: string };
+const { source, dest, shownAs, background } = workerData as {
+  source: string;
+  dest: string;
+  shownAs: string;
+  background?: boolean;
+};
+if (background) lowerThreadPriority();
 
 copySqliteConsistently(source, dest, (warning) => parentPort!.postMessage({ warning }), shownAs).then(
   () => parentPort!.postMessage({ done: true }),

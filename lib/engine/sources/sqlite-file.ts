@@ -106,9 +106,11 @@ export function copySqliteOnThread(
   dest: string,
   onWarning?: (message: string) => void,
   shownAs = source,
+  /** The thread runs at the lowest CPU priority (runBackup's `background`). */
+  background = false,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(script, { workerData: { source, dest, shownAs } });
+    const worker = new Worker(script, { workerData: { source, dest, shownAs, background } });
     let settled = false;
     worker.on('message', (msg: { warning?: string; done?: true; error?: { code: string | null; message: string } }) => {
       if (msg.warning) onWarning?.(msg.warning);
