@@ -59,6 +59,9 @@ export interface BackupOptions {
   /** Work that must give way to everything else on the machine (an agent's ships, beside the service and its
    *  replication): the worker threads run at the lowest CPU priority. */
   background?: boolean;
+  /** The files are not written while they are read (a replication base): a SQLite database among them is read as
+   *  it is, not copied consistently first. */
+  stillFiles?: boolean;
   /** Lifeline's directory on this machine for copies made before reading (staging.ts); by default the user's
    *  cache directory. */
   cacheDir?: string;
@@ -165,6 +168,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
       },
       options.sqliteWorkerScript,
       options.background === true,
+      options.stillFiles !== true,
     );
     const rootNode = await (await saver.walkDir(scan.root, parent ? readPrevious(repo, parent.tree) : null)).node;
     const written = await saver.writer.finish();
@@ -271,6 +275,8 @@ class TreeSaver {
     },
     private readonly sqliteWorkerScript?: string,
     private readonly background = false,
+    /** A file that is a SQLite database is copied consistently before it is read. */
+    private readonly detectSqlite = true,
   ) {}
 
   /** Walks a directory, depth first: lists it, hands each file to the reader (waiting for a free slot) and walks
@@ -391,7 +397,9 @@ class TreeSaver {
 
   private async readFile(entry: FsEntry, size: number, sqlite: boolean): Promise<TreeNode | null> {
     this.meter.currentPath = displayPath(entry.path);
-    let result = sqlite ? ({ kind: 'sqlite' } as const) : await this.reader.read(entry.path, size, true, this.store);
+    let result = sqlite
+      ? ({ kind: 'sqlite' } as const)
+      : await this.reader.read(entry.path, size, this.detectSqlite, this.store);
     if (result.kind === 'sqlite') {
       result = await this.readSqlite(entry.path);
       sqlite = true;

@@ -844,6 +844,8 @@ export class Agent {
         lockWaitMs: 2000,
         // Beside the service and its replication, whose threads keep their priority: a base gives way.
         background: true,
+        // Nothing writes a base's file: it is read as it is, not copied first.
+        stillFiles: true,
       });
     });
   }

@@ -522,6 +522,11 @@ export class LogReplication {
       );
       this.options.hooks.changed();
     });
+    replicator.on('slow', ({ ms, steps }) =>
+      this.options.hooks.log(
+        `${d.db}: a round of its replication took ${ms} ms${steps.length ? ` (${steps.join(', ')})` : ''}: standbys waited`,
+      ),
+    );
     replicator.on('position', () => {
       if (d.error) {
         d.error = null;

@@ -171,34 +171,58 @@ function newBase(why: string): void {
     });
 }
 
+/** A round longer than this is said, with its slow steps: pulls wait while a round runs. */
+const SLOW_ROUND_MS = 500;
+/** At most one word on slow rounds this often. */
+const SLOW_SAID_EVERY_MS = 10_000;
+let slowSaidAt = 0;
+
 function round(): void {
   const startedAt = Date.now();
+  const steps: string[] = [];
+  /** Runs a step of the round, noting it where it took a while. */
+  const step = <T>(name: string, fn: () => T): T => {
+    const began = Date.now();
+    try {
+      return fn();
+    } finally {
+      const ms = Date.now() - began;
+      if (ms >= SLOW_ROUND_MS / 5) steps.push(`${name} ${ms} ms`);
+    }
+  };
   try {
     let moved = false;
-    for (let batch = follower.poll(); batch; batch = follower.poll()) {
-      keep(batch);
-      moved = true;
-    }
+    step('reading the log', () => {
+      for (let batch = follower.poll(); batch; batch = follower.poll()) {
+        keep(batch);
+        moved = true;
+      }
+    });
     if (follower.logFrames() >= options.checkpointFrames) {
-      follower.checkpoint(keep);
+      step('checkpointing', () => follower.checkpoint(keep));
       moved = true;
     }
     caughtUpAt = startedAt;
     noteEnd(store.end()!, startedAt);
     const why = taking ? null : newBaseDue();
-    if (why) newBase(why);
+    if (why) step('taking a base', () => newBase(why));
     answerHeld(moved);
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
       say({ kind: 'position', position: store.end()!, at: startedAt });
       saidAt = startedAt;
     }
     if (Date.now() - syncedAt >= SYNC_EVERY_MS) {
-      store.sync();
+      step('syncing the frames to disk', () => store.sync());
       syncedAt = Date.now();
     }
   } catch (err) {
     if (!(err instanceof GenerationLost)) throw err;
-    newGeneration(err.message);
+    step('beginning a generation', () => newGeneration(err.message));
+  }
+  const ms = Date.now() - startedAt;
+  if (ms >= SLOW_ROUND_MS && startedAt - slowSaidAt >= SLOW_SAID_EVERY_MS) {
+    slowSaidAt = startedAt;
+    say({ kind: 'slow', ms, steps });
   }
 }
 

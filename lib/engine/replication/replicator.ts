@@ -60,6 +60,8 @@ export type ReplicatorMessage =
    *  held pull still at the end after a flush). */
   | { kind: 'acked'; by: string; at: number }
   | { kind: 'integrity'; ok: boolean; problems: string[] }
+  /** A round of reading the log took `ms` (its slow steps named): pulls waited meanwhile. */
+  | { kind: 'slow'; ms: number; steps: string[] }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null; at: number | null };
 
@@ -71,6 +73,8 @@ export interface ReplicatorEvents {
   acked: [string, number];
   /** The result of integrity_check (checkIntegrity): ok, or the first problems SQLite found. */
   integrity: [{ ok: boolean; problems: string[] }];
+  /** A slow round (at most one said every 10 s). */
+  slow: [{ ms: number; steps: string[] }];
   error: [Error];
 }
 
@@ -128,6 +132,9 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
             break;
           case 'integrity':
             this.emit('integrity', { ok: msg.ok, problems: msg.problems });
+            break;
+          case 'slow':
+            this.emit('slow', { ms: msg.ms, steps: msg.steps });
             break;
           case 'flushed':
             if (msg.at !== null) this.caughtUpAt = msg.at;
