@@ -62,6 +62,9 @@ describe('13.4 the failsafe through the loss of etcd', () => {
         },
         20_000,
       );
+      // The standby vouches for the primary only once it has read its group from etcd (the group key that signs the
+      // failsafe question comes with it): on a loaded machine its first read may come after the primary serves.
+      await waitFor('the standby to follow the group', () => cluster.allMayTakeOver(first.holder), 30_000);
       for (const m of ['m1', 'm2']) {
         killMember(server, m);
         down.add(m);

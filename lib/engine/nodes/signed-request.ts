@@ -176,7 +176,9 @@ export async function signedFetch(
   if (
     !verifyResponse(creds.secret, auth[AUTH_HEADERS.nonce], res.status, body, res.headers.get(AUTH_HEADERS.signature))
   ) {
-    throw new Error(`the answer from ${baseUrl} is not signed by node ${creds.nodeId}`);
+    // A refusal (401) is never signed: its reason is said, as it cannot be trusted either way.
+    const said = res.status === 401 ? `: it answered 401 (${body.toString('utf8').trim().slice(0, 120)})` : '';
+    throw new Error(`the answer from ${baseUrl} is not signed by node ${creds.nodeId}${said}`);
   }
   return { status: res.status, body, headers: res.headers };
 }
