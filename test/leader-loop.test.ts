@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { EtcdStore } from '@/lib/engine/coordination/etcd-store';
-import { LEADER_KEY } from '@/lib/engine/coordination/group-keys';
-import { LeaderLoop, type TickResult } from '@/lib/engine/coordination/leader-loop';
+import { LEADER_KEY, PRIMARY_POSITION_KEY } from '@/lib/engine/coordination/group-keys';
+import { LeaderLoop, type PrimaryPosition, type TickResult } from '@/lib/engine/coordination/leader-loop';
 import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 
 import { tempDir } from './helpers';
@@ -75,6 +75,25 @@ describe('13.1 the leader loop', () => {
     expect(await b.store.leader(LEADER_KEY)).toEqual({ holder: 'node-b', token: b.told.promoted[0] });
     for (const m of [a, b, c]) await m.loop.stop();
   }, 30_000);
+
+  it('13.1 a primary whose service failed says so in its published position until it gives up the key: a renewal or a naming published in between keeps the failure and its time', async () => {
+    const a = member('g-down', 'node-a', 100, 50);
+    expect(await a.loop.tick()).toBe('promoted');
+    const failedAt = Date.now();
+    await a.loop.markDown('it exited with SIGKILL', failedAt);
+    // The next renewal (its agent had not given up the key yet), and a naming of the synchronous standby.
+    expect(await a.loop.tick()).toBe('leader');
+    a.state.synchronous = 'node-b';
+    await a.loop.publishNow();
+    const published = JSON.parse((await a.store.get(PRIMARY_POSITION_KEY))!) as PrimaryPosition;
+    expect(published).toMatchObject({
+      holder: 'node-a',
+      downAt: failedAt,
+      why: 'it exited with SIGKILL',
+      synchronous: 'node-b',
+    });
+    await a.loop.resign();
+  });
 
   it('13.1 a standby further behind the primary than the group’s maximum lag never takes the key: no failover, and it says why', async () => {
     const a = member('g2', 'node-a', 1000, 50);
