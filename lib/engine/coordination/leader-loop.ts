@@ -186,6 +186,7 @@ export class LeaderLoop {
     const won = await this.options.store.campaign(LEADER_KEY, this.options.nodeId, this.options.ttlSeconds);
     if (!won) return 'following';
     this.leadership = won;
+    this.down = null;
     this.handoff = null;
     this.finalPosition = null;
     await this.options.onPromote(won.token, sentNs, handoff);
@@ -222,12 +223,16 @@ export class LeaderLoop {
 
   /** Says, while still the leader, that the service failed at `at`: the outage's start for whoever takes over. */
   async markDown(why: string, at: number): Promise<void> {
-    await this.publishPrimary({ position: await this.options.position(), downAt: at, why });
+    this.down = { downAt: at, why };
+    await this.publishPrimary({ position: await this.options.position() });
   }
+
+  /** The failure of this leadership's service, once said: every position it publishes from then on says it too. */
+  private down: { downAt: number; why: string } | null = null;
 
   /** The primary's position, published in turn: each value is made as its turn comes, so a later one (a naming of
    *  the synchronous standby) is never overwritten by one made before it. */
-  private publishPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
+  private publishPrimary(fields: Pick<PrimaryPosition, 'position'>): Promise<void> {
     const turn = this.publishing.then(() => this.putPrimary(fields));
     this.publishing = turn.catch(() => undefined);
     return turn;
@@ -235,11 +240,12 @@ export class LeaderLoop {
 
   private publishing: Promise<void> = Promise.resolve();
 
-  private async putPrimary(fields: Pick<PrimaryPosition, 'position' | 'downAt' | 'why'>): Promise<void> {
+  private async putPrimary(fields: Pick<PrimaryPosition, 'position'>): Promise<void> {
     const held = this.leadership;
     if (!held) return;
     const value: PrimaryPosition = {
       ...fields,
+      ...(this.down ?? {}),
       // While a handoff is ready, the position is that of the last data shipped.
       ...(this.finalPosition !== null ? { position: this.finalPosition } : {}),
       ...(this.handoff ? { handoff: this.handoff } : {}),
