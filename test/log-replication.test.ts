@@ -219,10 +219,7 @@ describe('15.1 log replication between the agents', () => {
     });
     const endpoint = await cluster.startEndpoint();
     const load = writer(endpoint.url, 0);
-    /** The synchronous standby the primary last named, as the members read it on etcd. */
-    const named = async () =>
-      (JSON.parse((await cluster.store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null })
-        .synchronous;
+    const named = () => namedSynchronous(cluster);
     try {
       for (let round = 1; round <= 5; round++) {
         const primary = cluster.nodeById((await waitFor('a primary', () => cluster.leader(), 30_000)).holder);
@@ -271,9 +268,7 @@ describe('15.1 log replication between the agents', () => {
     });
     const endpoint = await cluster.startEndpoint();
     const load = writer(endpoint.url, 0);
-    const named = async () =>
-      (JSON.parse((await cluster.store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null })
-        .synchronous;
+    const named = () => namedSynchronous(cluster);
     try {
       const primary = cluster.nodeById((await waitFor('a primary', () => cluster.leader(), 30_000)).holder);
       await waitFor('writes through the endpoint', () => load.acked.length >= 20, 30_000);
@@ -378,6 +373,12 @@ function pullFrom(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** The synchronous standby the primary last named, as the members read it on etcd. */
+async function namedSynchronous(cluster: EtcdCluster): Promise<string | null | undefined> {
+  return (JSON.parse((await cluster.store.get(PRIMARY_POSITION_KEY)) ?? '{}') as { synchronous?: string | null })
+    .synchronous;
 }
 
 /** A GET of `url` sent from `localAddress` (any of 127.0.0.0/8 reaches this machine's loopback). */

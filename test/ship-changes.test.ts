@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import type { ServiceConfig } from '@/lib/engine/nodes/agent-config';
+import type { Repository } from '@/lib/engine/repository/repository';
 import { applyShipped, applyShippedChanges, shipData } from '@/lib/engine/nodes/data-shipping';
 
 import { describeTree, newRepository, tempDir } from './helpers';
@@ -18,6 +19,11 @@ import { forgedDir, forgedFile, forgeSnapshot } from './support/forge';
 function service(dataDir: string): ServiceConfig {
   // With log replication a ship carries the other paths alone: no database.
   return { dataDir, sqlite: [], paths: ['attachments', 'settings.json', 'not-yet'] } as unknown as ServiceConfig;
+}
+
+/** A ship of group g1's primary, as the agent ships (the last one's id as `parent`: only what changed is read). */
+function shipOnce(repo: Repository, of: ServiceConfig, parent: string | null = null) {
+  return shipData(repo, of, { groupId: 'g1', node: 'node-a', epoch: 1, parent, cacheDir: tempDir('ship-cache') });
 }
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -38,14 +44,7 @@ describe('15.4 other data paths ship as changes', () => {
     put('attachments/old-dir/inside.txt', 'a directory removed whole\n');
     put('attachments/becomes-dir', 'a file that becomes a directory\n');
     put('settings.json', '{"theme":"light"}\n');
-    const ship = (parent: string | null) =>
-      shipData(repo, service(primary), {
-        groupId: 'g1',
-        node: 'node-a',
-        epoch: 1,
-        parent,
-        cacheDir: tempDir('ship-cache'),
-      });
+    const ship = (parent: string | null) => shipOnce(repo, service(primary), parent);
 
     const first = await ship(null);
     const firstRecord = await repo.readSnapshot(first.snapshot);
@@ -104,17 +103,7 @@ describe('15.4 other data paths ship as changes', () => {
     const primary = path.join(tempDir('ship-primary'), 'service');
     mkdirSync(path.join(primary, 'attachments'), { recursive: true });
     writeFileSync(path.join(primary, 'attachments', 'a.txt'), 'honest\n');
-    const honest = await repo.readSnapshot(
-      (
-        await shipData(repo, service(primary), {
-          groupId: 'g1',
-          node: 'n',
-          epoch: 1,
-          parent: null,
-          cacheDir: tempDir('c'),
-        })
-      ).snapshot,
-    );
+    const honest = await repo.readSnapshot((await shipOnce(repo, service(primary))).snapshot);
     const standby = path.join(tempDir('ship-standby'), 'service');
     await applyShipped(repo, service(standby), honest, tempDir('s'), standby);
     const before = describeTree(path.dirname(standby));
@@ -162,17 +151,7 @@ describe('15.4 other data paths ship as changes', () => {
     const fenced = path.join(tempDir('kept-fenced'), 'service');
     makeDbs(primary, 'new primary');
     makeDbs(fenced, 'fenced');
-    const ship = await repo.readSnapshot(
-      (
-        await shipData(repo, withDbs(primary), {
-          groupId: 'g1',
-          node: 'n',
-          epoch: 2,
-          parent: null,
-          cacheDir: tempDir('c'),
-        })
-      ).snapshot,
-    );
+    const ship = await repo.readSnapshot((await shipOnce(repo, withDbs(primary))).snapshot);
     const kept = tempDir('kept-set');
     await applyShipped(repo, withDbs(fenced), ship, tempDir('s'), fenced, undefined, kept);
     expect(read(path.join(fenced, 'a/b.db'))).toBe('new primary a/b.db');
@@ -190,8 +169,7 @@ describe('15.4 other data paths ship as changes', () => {
       mkdirSync(path.join(dir, 'attachments'), { recursive: true });
       writeFileSync(path.join(dir, 'attachments', 'a.txt'), dir);
     }
-    const ship = (dataDir: string) =>
-      shipData(repo, service(dataDir), { groupId: 'g1', node: 'n', epoch: 1, parent: null, cacheDir: tempDir('c') });
+    const ship = (dataDir: string) => shipOnce(repo, service(dataDir));
     const first = await repo.readSnapshot((await ship(primary)).snapshot);
     // A new primary's data directory is elsewhere: its paths differ.
     const second = await repo.readSnapshot((await ship(other)).snapshot);

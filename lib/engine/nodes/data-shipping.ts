@@ -13,7 +13,7 @@ import type { TreeNode } from '../repository/tree';
 import { applyMetadata } from '../restore/metadata';
 import { SQLITE_SIDECARS } from '../sources/sqlite-file';
 import { diffSnapshots } from '../diff/diff-snapshots';
-import { runRestore } from '../restore/run-restore';
+import { type RestoreOptions, runRestore } from '../restore/run-restore';
 import type { ServiceConfig } from './agent-config';
 import { BASE_TAG, baseDbTag, generationTag, SHIP_TAG, shipSourceKey } from './agent-protocol';
 
@@ -159,22 +159,11 @@ export async function applyShipped(
   const staging = path.join(stagingRoot, `apply-${Date.now()}`);
   await fs.rm(staging, { recursive: true, force: true });
   try {
-    await repo.loadIndex();
-    try {
-      await runRestore(repo, { snapshot, target: staging, signal, workerScript, background: true });
-    } catch (err) {
-      // A prune replaced packs since the index was read: read it afresh once.
-      if (!isEngineError(err, 'not-found')) throw err;
-      await repo.reloadIndex();
-      await runRestore(repo, { snapshot, target: staging, signal, workerScript, background: true });
-    }
+    await restoreShipped(repo, { snapshot, target: staging, signal, workerScript });
     await fs.mkdir(dataDir, { recursive: true });
     signal?.throwIfAborted();
     // Shipped paths are the primary's (its data directory); each lands at the same relative place in ours.
-    const wanted = [
-      ...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })),
-      ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] })),
-    ];
+    const wanted = shippedParts(service);
     const aside = keepPreviousIn ?? path.join(staging, '.replaced');
     await fs.mkdir(aside, { recursive: true, mode: 0o700 });
     for (const shipped of snapshot.paths) {
@@ -193,6 +182,27 @@ export async function applyShipped(
     await fs.rm(staging, { recursive: true, force: true });
   }
   return { snapshot: snapshot.id, dataTime: Date.parse(snapshot.summary.startedAt) };
+}
+
+/** What a ship holds, each path (relative to the data directory) with the files beside it that go with it. */
+function shippedParts(service: ServiceConfig): { rel: string; sidecars: readonly string[] }[] {
+  return [
+    ...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })),
+    ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] })),
+  ];
+}
+
+/** Restores (a part of) a ship into a staging directory, its worker threads giving way to the service: if a
+ *  prune replaced packs since the index was read, the index is read afresh once. */
+async function restoreShipped(repo: Repository, options: RestoreOptions): Promise<void> {
+  await repo.loadIndex();
+  try {
+    await runRestore(repo, { ...options, background: true });
+  } catch (err) {
+    if (!isEngineError(err, 'not-found')) throw err;
+    await repo.reloadIndex();
+    await runRestore(repo, { ...options, background: true });
+  }
 }
 
 /** More changed entries than this in one ship: it is applied whole (each entry's path is matched against every
@@ -216,10 +226,7 @@ export async function applyShippedChanges(
 ): Promise<(Shipped & { changed: number; removed: number }) | null> {
   const roots = [...snapshot.paths].sort();
   if (roots.join('\n') !== [...previous.paths].sort().join('\n')) return null;
-  const wanted = [
-    ...service.sqlite.map((rel) => ({ rel, sidecars: SQLITE_SIDECARS })),
-    ...service.paths.map((rel) => ({ rel, sidecars: [] as readonly string[] })),
-  ];
+  const wanted = shippedParts(service);
   // Where each of the snapshot's paths lands here.
   const placeOf = (p: string): { dest: string; sidecars: readonly string[] } | null => {
     for (const root of roots) {
@@ -246,15 +253,7 @@ export async function applyShippedChanges(
   await fs.rm(staging, { recursive: true, force: true });
   try {
     if (put.length > 0) {
-      const include = put.map((d) => d.path);
-      await repo.loadIndex();
-      try {
-        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript, background: true });
-      } catch (err) {
-        if (!isEngineError(err, 'not-found')) throw err;
-        await repo.reloadIndex();
-        await runRestore(repo, { snapshot, target: staging, include, signal, workerScript, background: true });
-      }
+      await restoreShipped(repo, { snapshot, target: staging, include: put.map((d) => d.path), signal, workerScript });
     }
     signal?.throwIfAborted();
     const aside = path.join(staging, '.replaced');
