@@ -308,7 +308,7 @@ export class LogReplication {
     // Started again after an error: the standby asks again (its position may well still be kept).
     if (!replicator) throw new Error(`the replication of ${d.db} is starting again: ${d.error ?? 'try later'}`);
     // The position it pulls from is the standby's acknowledgment, taken as the pull arrives (the 'acked' event).
-    return (await replicator.pull(request, token, by ?? '')).answer;
+    return (await replicator.pull(request, token, by)).answer;
   }
 
   // --- synchronous replication (15.3) ----------------------------------------------------------------------
@@ -419,7 +419,11 @@ export class LogReplication {
     if (this.leading === null) return 'waiting';
     const started = Date.now();
     // The logs read to their end, within the bound: a replicator that is down (or stuck) replicates nothing.
-    const times = await Promise.race([this.flushAfterNow(), new Promise<null>((r) => setTimeout(r, boundMs, null))]);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<null>((r) => {
+      timer = setTimeout(r, boundMs, null);
+    });
+    const times = await Promise.race([this.flushAfterNow(), bound]).finally(() => clearTimeout(timer));
     if (!times) return mode === 'on' && this.leading !== null ? this.degrade() : 'waiting';
     this.lastBarrier = times;
     // A naming under way decides what counts: its outcome on etcd, not what it may become.

@@ -67,15 +67,15 @@ let held: {
   id: number;
   request: PullRequest;
   token: number;
-  by: string;
+  by: string | null;
   ackedAt: number | null;
   until: number;
 }[] = [];
 
 /** Says that standby `by` holds every transaction committed before `at`. */
-function acked(by: string, at: number | null): void {
+function acked(by: string | null, at: number | null): void {
   // A pull by nobody in particular (its source's address is not its member's) acknowledges nothing.
-  if (at !== null && by !== '') port.postMessage({ kind: 'acked', by, at } satisfies ReplicatorMessage);
+  if (at !== null && by !== null) port.postMessage({ kind: 'acked', by, at } satisfies ReplicatorMessage);
 }
 
 function answer(id: number, request: PullRequest, token: number, acked: number | null): void {

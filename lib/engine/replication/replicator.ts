@@ -32,8 +32,8 @@ export interface ReplicatorOptions {
 
 export type ReplicatorRequest =
   | { kind: 'stop' }
-  /** A pull by standby `by`. */
-  | { kind: 'pull'; id: number; request: PullRequest; token: number; by: string }
+  /** A pull by standby `by` (null: by a member whose acknowledgment it is not). */
+  | { kind: 'pull'; id: number; request: PullRequest; token: number; by: string | null }
   | { kind: 'new-generation' }
   | { kind: 'flush'; id: number }
   /** Base `id` (its directory's name) is in the repository: its files, and older bases', may go. */
@@ -161,7 +161,11 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
 
   /** The answer to a standby's pull (wal-peer.ts), from the frames kept (held up to the pull's `waitMs` for frames
    *  to come); and when the transactions its position holds were all committed by (its acknowledgment). */
-  pull(request: PullRequest, token: number, by = ''): Promise<{ answer: PullAnswer; ackedAt: number | null }> {
+  pull(
+    request: PullRequest,
+    token: number,
+    by: string | null = null,
+  ): Promise<{ answer: PullAnswer; ackedAt: number | null }> {
     const id = this.nextId++;
     return Promise.race([
       new Promise<{ answer: PullAnswer; ackedAt: number | null }>((resolve) => {
