@@ -233,6 +233,66 @@ describe('15.1 WAL-level replication', () => {
     expect(walRows(replica.dbPath)).toEqual(walRows(db));
   });
 
+  it('15.1 a log that the service’s own checkpoint completes between the follower’s checkpoint and its new read transaction, then restarts, is followed on: no new generation, and the copy is the database', () => {
+    // The order the scheduler of a loaded machine gives now and then, made certain here: the follower's checkpoint
+    // is kept short by a reader of the service's, which then ends, and the service's own checkpoint copies the rest
+    // before the follower takes its new read transaction (which then reads the file alone).
+    const dir = tempDir('wal-race');
+    const db = walDatabase(dir);
+    const replica = new WalReplica(path.join(tempDir('wal-race-replica'), 'app.db'));
+    const app = new Database(db);
+    app.pragma('wal_autocheckpoint = 0');
+    const write = (txn: number) =>
+      app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(txn, Buffer.alloc(3000, txn));
+    const follower = new WalFollower(db);
+    follower.open();
+    try {
+      const base = path.join(dir, 'base.db');
+      replica.installBase(base, follower.beginGeneration(base));
+      const keep = (b: WalBatch) => replica.apply(b);
+      write(1);
+      // A reader of the service's, at the first write.
+      const reader = new Database(db, { readonly: true });
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM t').get();
+      write(2);
+      // The service holds its write lock through the follower's checkpoint: the follower checkpoints without it
+      // (and does not try again for a second).
+      app.exec('BEGIN IMMEDIATE');
+      follower.checkpoint(keep);
+      app.exec('COMMIT');
+      const logBefore = parseWalHeader(readFileSync(`${db}-wal`).subarray(0, 32))!;
+
+      const hooked = follower as unknown as { passive: () => { whole: boolean; frames: number } };
+      const passive = hooked.passive.bind(follower);
+      hooked.passive = () => {
+        const result = passive();
+        hooked.passive = passive;
+        // Kept short by the reader; the reader ends, and the service's checkpoint copies what is left.
+        expect(result.whole).toBe(false);
+        reader.exec('COMMIT');
+        reader.close();
+        const [own] = app.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+        expect(own.checkpointed).toBe(own.log);
+        return result;
+      };
+      expect(follower.checkpoint(keep)).toBe(false);
+      // The service's next write restarts the log.
+      write(3);
+      const logAfter = parseWalHeader(readFileSync(`${db}-wal`).subarray(0, 32))!;
+      expect(logAfter.salt1).toBe(logBefore.salt1 + 1);
+      for (let b = follower.poll(); b; b = follower.poll()) keep(b);
+      write(4);
+      for (let b = follower.poll(); b; b = follower.poll()) keep(b);
+    } finally {
+      follower.close();
+    }
+    const copy = snapshotOfReplica(replica.dbPath, tempDir('wal-race-copy'));
+    expect(walRows(copy).map((r) => r.txn)).toEqual([1, 2, 3, 4]);
+    expect(walRows(copy)).toEqual(walRows(db));
+    app.close();
+  });
+
   it('15.1 a follower that was away takes up its generation where the log is unchanged, and starts a new one where it restarted; closing it never removes the log', async () => {
     const dir = tempDir('wal-resume');
     const db = walDatabase(dir);
