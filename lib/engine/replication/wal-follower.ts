@@ -5,10 +5,10 @@
 // no frame past a reader's snapshot into the database file, and restarts the log only once every frame is there
 // and no reader still uses it. It makes the checkpoints itself (PASSIVE: they never wait, and never make the
 // service's writers wait), then takes a new read transaction on a second connection before it ends the old one, so
-// there is never a moment without one. If that checkpoint copied the whole log, which it can only do when the log
-// ends where the follower has read it to, the new transaction reads the file alone, and the service's next write
-// restarts the log: the next log then follows the end of one the follower read whole ("sealed"), without a gap.
-// Anything else that changes the log under it (the follower was away while the log restarted) breaks the chain: a
+// there is never a moment without one. If that checkpoint (or one of the service's, a moment later) copied the whole
+// log, which it can only do when the log ends where the follower has read it to, the new transaction reads the file
+// alone, and the service's next write restarts the log: the next log then follows the end of one the follower read
+// whole, without a gap (its first salt is one more). Anything else that changes the log under it (the follower was away while the log restarted) breaks the chain: a
 // new generation, which replicas start from a new base.
 //
 // The service's own PASSIVE checkpoints (SQLite's automatic ones) do no harm; its RESTART and TRUNCATE
@@ -119,6 +119,17 @@ export class WalFollower {
   /** The end of a log the follower read to its end and saw wholly copied into the database file: a new log may
    *  follow it without a gap. */
   private sealed: WalPosition | null = null;
+  /** Whether the follower has read the log's committed frames to their end since the current read transaction
+   *  began (and since its position was last placed). */
+  private readToEnd = false;
+  /** For the previous read transaction and the current one: whether each began once the follower had read past the
+   *  one before it (readToEnd). A log can restart only once every frame in it is in the database file, and never
+   *  past a read transaction that still uses it; one that began after the follower read past the one before it
+   *  finds at most the frames the follower has read in the file. So a log that restarts while such transactions are
+   *  held ends where the follower has read to, whether or not the follower's own checkpoint saw it whole (the
+   *  service's checkpoint may complete it a moment later): the next log follows without a gap. A restart shows no
+   *  later than in the read transaction after the one it happened under, hence both. */
+  private readsFollow: [boolean, boolean] = [false, false];
 
   constructor(
     readonly dbPath: string,
@@ -178,7 +189,7 @@ export class WalFollower {
       baseFile,
       () => {},
       () => {
-        this.sealed = null;
+        this.placed();
         const current = readHeader(this.walPath);
         this.position = current
           ? { generation, log: logId(current.header), frame: 0, checksum: headerChecksum(current.header) }
@@ -298,8 +309,26 @@ export class WalFollower {
           chainAt(this.walPath, current.header, position.frame, position.checksum);
     if (!same) throw new GenerationLost('the log changed while the follower was away');
     this.position = position;
-    this.sealed = null;
+    this.placed();
     this.checkpoint(handOn);
+  }
+
+  /** The position was placed (a generation's start, or taken up again): nothing is known of the read transactions
+   *  held until then. */
+  private placed(): void {
+    this.sealed = null;
+    this.readToEnd = false;
+    this.readsFollow = [false, false];
+  }
+
+  /** Whether `header`, a log other than the position's, is the one that restarted it, following without a gap: the
+   *  position's log was sealed, or it restarted (once: its first salt is one more) under read transactions that
+   *  each began once the follower had read past the one before (readsFollow). */
+  private followsOn(header: WalHeader | null): boolean {
+    const at = this.position!;
+    if (at.log === null || (this.sealed !== null && samePosition(this.sealed, at))) return true;
+    const [previous, current] = this.readsFollow;
+    return previous && current && (header === null || header.salt1 === (at.log.salt1 + 1) >>> 0);
   }
 
   /** The committed frames after the position, at most about `maxBytes` of them (whole transactions; one longer
@@ -308,21 +337,25 @@ export class WalFollower {
     const at = this.position;
     if (!at) throw new Error('no generation: beginGeneration or resume first');
     // A new log (or none: a TRUNCATE checkpoint emptied the file) follows without a gap only the end of a log the
-    // follower saw wholly in the database file, or no log at all.
-    const continues = at.log === null || (this.sealed !== null && samePosition(this.sealed, at));
+    // follower had read to its end (followsOn), or no log at all.
     const current = readHeader(this.walPath);
     if (!current) {
-      if (continues) return null;
-      throw new GenerationLost('the log was emptied before the follower had read it to its end');
+      if (!this.followsOn(null))
+        throw new GenerationLost('the log was emptied before the follower had read it to its end');
+      this.readToEnd = true;
+      return null;
     }
     const { header } = current;
     const inSameLog = at.log !== null && sameLog(header, at.log);
-    if (!inSameLog && !continues)
+    if (!inSameLog && !this.followsOn(header))
       throw new GenerationLost('the log restarted before the follower had read it to its end');
     const firstFrame = inSameLog ? at.frame + 1 : 1;
     const chain = inSameLog ? at.checksum : headerChecksum(header);
     const frames = this.readCommitted(header, firstFrame, chain, maxBytes);
-    if (!frames) return null;
+    if (!frames) {
+      this.readToEnd = true;
+      return null;
+    }
     const end: WalPosition = {
       generation: at.generation,
       log: logId(header),
@@ -389,9 +422,9 @@ export class WalFollower {
    *  ends where the follower has read to. (A new snapshot reads the file alone, and so lets the log restart, only
    *  where every frame is in the file; the old snapshot, held until then, is never past what the follower has read,
    *  so such a log ends where it has read to.) A seal stays while the follower has not moved: a log that restarted
-   *  after it, and that the follower has not read yet, may be what this checkpoint saw. One case is missed: a
-   *  checkpoint of the service's own that completes the log between this one and the new snapshot. The restart
-   *  that may follow is then taken for a gap, and a new generation begins: costly, not wrong. */
+   *  after it, and that the follower has not read yet, may be what this checkpoint saw. A checkpoint of the
+   *  service's own that completes the log between this one and the new snapshot is not seen here: readsFollow
+   *  covers it. */
   private sealIf(checkpoint: { whole: boolean; frames: number }): boolean {
     const at = this.position;
     const current = readHeader(this.walPath);
@@ -411,9 +444,12 @@ export class WalFollower {
    *  a moment without one. */
   private moveRead(): void {
     const next = 1 - this.holder;
+    const follows = this.readToEnd;
     this.beginRead(this.readers[next]);
     this.readers[this.holder].exec('COMMIT');
     this.holder = next;
+    this.readsFollow = [this.readsFollow[1], follows];
+    this.readToEnd = false;
   }
 
   private drain(handOn: (batch: WalBatch) => void): void {
@@ -451,6 +487,9 @@ export class WalFollower {
       // The snapshot at the log's end (no writer now), so the checkpoint may copy it all.
       this.moveRead();
       const sealed = this.sealIf(this.passive());
+      // Nothing new (the lock is held), but read to the end all the same: the new read transaction begins past the
+      // one it replaces (readsFollow).
+      this.drain(handOn);
       // Where it is all in the file, the new snapshot reads the file alone: the service's next write restarts the log.
       this.moveRead();
       return sealed;
