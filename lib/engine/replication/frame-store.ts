@@ -7,7 +7,6 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -82,8 +81,23 @@ export class FrameStore {
     return path.join(this.dir, 'index.json');
   }
 
+  /** Logs' files written since they were last put on disk. */
+  private readonly unsynced = new Set<string>();
+  /** The index names a log it has not saved yet. */
+  private indexBehind = false;
+
+  /** Saves the index, once every log's file it names is on disk (a machine crash never leaves it naming frames that
+   *  are not there). */
   private saveIndex(): void {
+    for (const file of this.unsynced) syncPath(path.join(this.dir, file));
+    this.unsynced.clear();
     replaceFileSync(this.indexPath, JSON.stringify(this.index));
+    this.indexBehind = false;
+  }
+
+  /** Whether a new log is kept that the saved index does not name yet (sync() saves it). */
+  get unsaved(): boolean {
+    return this.indexBehind;
   }
 
   get generation(): string | null {
@@ -164,6 +178,7 @@ export class FrameStore {
   begin(start: WalPosition, baseLog: string | null, baseId: string): void {
     for (const log of this.index?.logs ?? []) rmSync(path.join(this.dir, log.file), { force: true });
     this.closedSizes.clear();
+    this.unsynced.clear();
     const at = Date.now();
     this.index = {
       generation: start.generation,
@@ -253,10 +268,12 @@ export class FrameStore {
     return [id];
   }
 
-  /** Keeps a batch: its frames written to its log's file (a new file, and the index, synced, for a new log). The
-   *  frames of a log already kept are left to the page cache, which survives the agent, until sync(): a machine
-   *  that crashes loses at most the end of a log, which the store then no longer has (its chain says where it
-   *  ends), and a standby further on than that asks for a new base. Nothing of the database is lost with it. */
+  /** Keeps a batch: its frames written to its log's file (a new file for a new log, which the index names in
+   *  memory at once, and on disk at the next sync(): the standbys are answered first). The frames are left to the
+   *  page cache, which survives the agent, until sync(): a machine that crashes loses at most the end of the
+   *  frames kept (the saved index names only logs on disk; the last one's chain says where it ends), and a standby
+   *  further on than that asks for a new base. Nothing of the database is lost with it. An agent that crashes
+   *  between the two finds its new log unnamed: its follower then begins a new generation. */
   append(batch: WalBatch): void {
     const index = this.index;
     if (!index || batch.generation !== index.generation)
@@ -277,6 +294,7 @@ export class FrameStore {
       } finally {
         closeSync(fd);
       }
+      this.unsynced.add(last.file);
       this.kept = batch.end;
       return;
     }
@@ -285,10 +303,10 @@ export class FrameStore {
     try {
       writeSync(fd, batch.header, 0, WAL_HEADER_BYTES, 0);
       writeSync(fd, batch.frames, 0, batch.frames.length, WAL_HEADER_BYTES);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    this.unsynced.add(file);
     index.logs.push({
       file,
       salt1: header.salt1,
@@ -296,14 +314,15 @@ export class FrameStore {
       pageSize: header.pageSize,
       after: batch.after,
     });
-    this.saveIndex();
+    this.indexBehind = true;
     this.kept = batch.end;
   }
 
-  /** Puts the current log's file on disk. */
+  /** Puts the frames kept on disk, and the index where it names a new log. */
   sync(): void {
-    const last = this.index?.logs.at(-1);
-    if (last) syncPath(path.join(this.dir, last.file));
+    if (this.indexBehind) this.saveIndex();
+    for (const file of this.unsynced) syncPath(path.join(this.dir, file));
+    this.unsynced.clear();
   }
 
   /** The frames after `from` (a replica's position), at most about `maxBytes` of them, ending at a commit; null

@@ -86,7 +86,15 @@ function answer(id: number, request: PullRequest, token: number, acked: number |
   port.postMessage({ kind: 'answer', id, answer: reply, ackedAt: acked } satisfies ReplicatorMessage);
 }
 
-function answerHeld(moved: boolean): void {
+/** The end of the frames kept when the held pulls were last looked at. */
+let heldEnd: WalPosition | null = null;
+
+/** Answers the held pulls if frames were kept since they were last looked at (`moved`: at any rate), else those
+ *  whose time is up. */
+function answerHeld(moved = false): void {
+  const end = store.end();
+  moved ||= end !== null && (heldEnd === null || !samePosition(heldEnd, end));
+  heldEnd = end;
   const now = Date.now();
   const still: typeof held = [];
   for (const pull of held)
@@ -171,13 +179,31 @@ function newBase(why: string): void {
     });
 }
 
+/** How much of the log a round reads before it answers the pulls held: a burst of writes, or a disk that stalls
+ *  the writes to the store, is handed on in parts, the next round at once. */
+const ROUND_BYTES = 4 * 2 ** 20;
+
+/** Reads the log into the store, about `limit` bytes of it at most (whole transactions); says whether it read to
+ *  the end. */
+function readLog(limit: number): boolean {
+  for (let bytes = 0; bytes < limit; ) {
+    const batch = follower.poll();
+    if (!batch) return true;
+    keep(batch);
+    bytes += batch.frames.length;
+  }
+  return false;
+}
+
 /** A round longer than this is said, with its slow steps: pulls wait while a round runs. */
 const SLOW_ROUND_MS = 500;
 /** At most one word on slow rounds this often. */
 const SLOW_SAID_EVERY_MS = 10_000;
 let slowSaidAt = 0;
 
-function round(): void {
+/** A round: the log read (up to ROUND_BYTES, or `whole`), the held pulls answered, then what makes no standby wait
+ *  (a checkpoint, the store put on disk, a base). Returns whether it read the log to its end. */
+function round(whole = false): boolean {
   const startedAt = Date.now();
   const steps: string[] = [];
   /** Runs a step of the round, noting it where it took a while. */
@@ -190,31 +216,29 @@ function round(): void {
       if (ms >= SLOW_ROUND_MS / 5) steps.push(`${name} ${ms} ms`);
     }
   };
+  let toEnd = true;
   try {
-    let moved = false;
-    step('reading the log', () => {
-      for (let batch = follower.poll(); batch; batch = follower.poll()) {
-        keep(batch);
-        moved = true;
-      }
-    });
-    if (follower.logFrames() >= options.checkpointFrames) {
-      step('checkpointing', () => follower.checkpoint(keep));
-      moved = true;
+    const before = store.end();
+    toEnd = step('reading the log', () => readLog(whole ? Number.POSITIVE_INFINITY : ROUND_BYTES));
+    if (toEnd) {
+      caughtUpAt = startedAt;
+      noteEnd(store.end()!, startedAt);
     }
-    caughtUpAt = startedAt;
-    noteEnd(store.end()!, startedAt);
-    const why = taking ? null : newBaseDue();
-    if (why) step('taking a base', () => newBase(why));
+    const moved = !samePosition(before!, store.end()!);
+    // The standbys first: nothing after this makes them wait (frames a checkpoint reads go out with the next round).
     answerHeld(moved);
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
-      say({ kind: 'position', position: store.end()!, at: startedAt });
+      say({ kind: 'position', position: store.end()!, at: caughtUpAt });
       saidAt = startedAt;
     }
-    if (Date.now() - syncedAt >= SYNC_EVERY_MS) {
+    if (toEnd && follower.logFrames() >= options.checkpointFrames)
+      step('checkpointing', () => follower.checkpoint(keep));
+    if (store.unsaved || Date.now() - syncedAt >= SYNC_EVERY_MS) {
       step('syncing the frames to disk', () => store.sync());
       syncedAt = Date.now();
     }
+    const why = taking || !toEnd ? null : newBaseDue();
+    if (why) step('taking a base', () => newBase(why));
   } catch (err) {
     if (!(err instanceof GenerationLost)) throw err;
     step('beginning a generation', () => newGeneration(err.message));
@@ -224,6 +248,7 @@ function round(): void {
     slowSaidAt = startedAt;
     say({ kind: 'slow', ms, steps });
   }
+  return toEnd;
 }
 
 /** SQLite's own check of the whole database, on a connection of its own (a read: the service writes on). */
@@ -253,16 +278,16 @@ function newBaseDue(): string | null {
   return null;
 }
 
-function schedule(): void {
+function schedule(ms: number): void {
   if (stopped) return;
   timer = setTimeout(() => {
     try {
-      round();
-      schedule();
+      // The rest of a log read in part, at once (pulls that came meanwhile are answered first).
+      schedule(round() ? options.pollMs : 0);
     } catch (err) {
       fail(err);
     }
-  }, options.pollMs);
+  }, ms);
 }
 
 function fail(err: unknown): void {
@@ -289,7 +314,7 @@ port.on('message', (request: ReplicatorRequest) => {
     if (!stopped) {
       // What the log holds now is kept before the follower lets go of it.
       try {
-        round();
+        round(true);
       } catch {}
       stop();
     }
@@ -316,7 +341,7 @@ port.on('message', (request: ReplicatorRequest) => {
   if (request.kind === 'flush') {
     // Everything the log holds now, kept and put on disk (the service has stopped: a switchover's last frames).
     try {
-      if (!stopped) round();
+      if (!stopped) round(true);
       store.sync();
       // A standby whose held pull is at the end after this round holds everything committed before it.
       const end = store.end();
@@ -377,7 +402,7 @@ try {
     }
   } else newGeneration('the first');
   if (options.checkIntegrity) checkIntegrity();
-  schedule();
+  schedule(options.pollMs);
 } catch (err) {
   fail(err);
 }

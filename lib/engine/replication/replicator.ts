@@ -51,7 +51,7 @@ export type ReplicatorMessage =
   /** A base to ship: a new generation's, or one taken within the generation. */
   | { kind: 'base'; position: WalPosition; baseDir: string; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
-  | { kind: 'position'; position: WalPosition; at: number }
+  | { kind: 'position'; position: WalPosition; at: number | null }
   /** `ackedAt`: the pull's position held every transaction committed before then (null: not one of the last
    *  rounds' ends). */
   | { kind: 'answer'; id: number; answer: PullAnswer; ackedAt: number | null }
