@@ -597,6 +597,11 @@ export class LogReplication {
       this.options.hooks.log(`${d.db}: a base is needed (${why})`);
       void this.fetchBase(d, puller, generation);
     });
+    puller.on('slow', ({ ms, steps }) =>
+      this.options.hooks.log(
+        `${d.db}: laying frames down on its copy took ${ms} ms${steps.length ? ` (${steps.join(', ')})` : ''}: it fell behind meanwhile`,
+      ),
+    );
     puller.on('not-primary', (why) => {
       d.error = `the node followed is not the primary: ${why}`;
       this.options.hooks.changed();

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { isEngineError } from '../errors';
 import { pullFrames } from './wal-peer';
+import type { WalBatch, WalPosition } from './wal-follower';
 import { WalReplica } from './wal-replica';
 import type { PullerMessage, PullerOptions, PullerRequest, Primary } from './puller';
 
@@ -19,6 +20,26 @@ let waiting: 'base' | 'primary' | null = 'primary';
 let stopped = false;
 let running = false;
 let wake: (() => void) | null = null;
+
+/** An apply longer than this is said, with its slow steps, at most once every SLOW_SAID_EVERY_MS. */
+const SLOW_APPLY_MS = 500;
+const SLOW_SAID_EVERY_MS = 10_000;
+let slowSaidAt = 0;
+
+/** Lays a batch down on the copy, saying so where it was slow. */
+function apply(batch: WalBatch): WalPosition {
+  const began = Date.now();
+  const position = replica.apply(batch);
+  const ms = Date.now() - began;
+  if (ms >= SLOW_APPLY_MS && began - slowSaidAt >= SLOW_SAID_EVERY_MS) {
+    slowSaidAt = began;
+    const steps = Object.entries(replica.lastApplySteps)
+      .filter(([, stepMs]) => stepMs >= SLOW_APPLY_MS / 5)
+      .map(([name, stepMs]) => `${name} ${stepMs} ms`);
+    say({ kind: 'slow', ms, steps });
+  }
+  return position;
+}
 
 const pause = (ms: number) =>
   new Promise<void>((resolve) => {
@@ -56,7 +77,7 @@ async function loop(): Promise<void> {
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
           if (!from) throw new Error('the primary sent frames to a copy that has no base');
-          say({ kind: 'position', position: replica.apply(answer.batch), at: answer.at });
+          say({ kind: 'position', position: apply(answer.batch), at: answer.at });
         } else if (answer.kind === 'current') {
           say({ kind: 'position', position: from, at: answer.at });
           // A primary that did not hold the pull (it stopped writing for good): not asked again at once.

@@ -46,6 +46,8 @@ export type PullerMessage =
   | { kind: 'promoted'; position: WalPosition | null; error: { code: string | null; message: string } | null }
   /** A base was installed (error null), or refused. */
   | { kind: 'installed'; error: { code: string | null; message: string } | null }
+  /** Laying a batch down took `ms` (its slow steps named): the copy fell behind meanwhile. */
+  | { kind: 'slow'; ms: number; steps: string[] }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null };
 
@@ -54,6 +56,8 @@ export interface PullerEvents {
   /** Why, and the primary's generation (null: it has none yet). */
   'base-needed': [string, string | null];
   'not-primary': [string];
+  /** A slow apply (at most one said every 10 s). */
+  slow: [{ ms: number; steps: string[] }];
   error: [Error];
 }
 
@@ -93,6 +97,9 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             break;
           case 'not-primary':
             this.emit('not-primary', msg.why);
+            break;
+          case 'slow':
+            this.emit('slow', { ms: msg.ms, steps: msg.steps });
             break;
           case 'promoted':
             this.position = msg.position;

@@ -102,6 +102,9 @@ export class WalReplica {
     return this.known;
   }
 
+  /** How long the steps of the last apply took (ms). */
+  lastApplySteps: Record<string, number> = {};
+
   /** The position as the files give it (once: then kept as the copy changes). */
   private known: WalPosition | null | undefined;
 
@@ -162,7 +165,9 @@ export class WalReplica {
       scan.commitChecksum.s2 !== batch.end.checksum.s2
     )
       throw new EngineError('corrupt', 'the frames do not check out against their log (salts, checksum chain, commit)');
+    const began = Date.now();
     if (newLog) this.checkpointLog(at);
+    const checkpointed = Date.now();
     const fd = openSync(this.walPath, newLog ? 'w' : 'r+', 0o600);
     try {
       // A frame torn by a crash here before is not part of the log: the batch goes where it would have.
@@ -175,6 +180,10 @@ export class WalReplica {
       closeSync(fd);
     }
     if (newLog) syncPath(path.dirname(this.walPath));
+    this.lastApplySteps = {
+      "checkpointing the copy's log": checkpointed - began,
+      'writing the frames to disk': Date.now() - checkpointed,
+    };
     this.known = batch.end;
     return batch.end;
   }
