@@ -13,6 +13,7 @@ await build({
     'sqlite-copy-worker': 'lib/engine/sources/sqlite-copy-worker.ts',
     'replicator-worker': 'lib/engine/replication/replicator-worker.ts',
     'puller-worker': 'lib/engine/replication/puller-worker.ts',
+    'copy-checkpoint-worker': 'lib/engine/replication/copy-checkpoint-worker.ts',
     watchdog: 'lib/engine/coordination/watchdog-main.ts',
     engine: 'lib/engine/index.ts',
     'notes-service': 'lib/demo/notes-service.ts',

@@ -2,7 +2,7 @@
 // automatic checkpoints and TRUNCATE checkpoints of its own), the follower handing its committed frames on, and a
 // copy laying them down. The copy, opened by SQLite, is the primary's database at the last commit it was given.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -12,7 +12,7 @@ import { isEngineError } from '@/lib/engine/errors';
 import { FrameStore } from '@/lib/engine/replication/frame-store';
 import { GenerationLost, type WalBatch, WalFollower, type WalPosition } from '@/lib/engine/replication/wal-follower';
 import { frameBytes, parseWalHeader } from '@/lib/engine/replication/wal-format';
-import { WalReplica } from '@/lib/engine/replication/wal-replica';
+import { checkpointCopy, WalReplica } from '@/lib/engine/replication/wal-replica';
 
 import { tempDir } from './helpers';
 import { walDatabase, walRows } from './support/wal-database';
@@ -29,8 +29,11 @@ function integrity(file: string): string {
   }
 }
 
-/** Opens a copy of the replica's files (the database and its log) as SQLite would after a promotion there. */
-function snapshotOfReplica(replicaDb: string, into: string): string {
+/** A copy of the replica's files (the database and its log) as SQLite would open them after a promotion there: the
+ *  logs that came while its log waited checkpointed in order first, as a promotion does. */
+function snapshotOfReplica(replica: WalReplica, into: string): string {
+  replica.settle();
+  const replicaDb = replica.dbPath;
   const file = path.join(into, 'promoted.db');
   copyFileSync(replicaDb, file);
   if (existsSync(`${replicaDb}-wal`)) copyFileSync(`${replicaDb}-wal`, `${file}-wal`);
@@ -84,8 +87,9 @@ describe('15.1 WAL-level replication', () => {
         if (round % 5 === 0) catchUp();
         // Now and then, the copy as a promotion would open it: a database that checks out, whose rows are whole
         // transactions (a prefix of the primary's, checked at the end).
-        if (logs.size > (midway.length + 1) * 3 && midway.length < 3)
-          midway.push(snapshotOfReplica(replica.dbPath, tempDir('wal-midway')));
+        if (logs.size > (midway.length + 1) * 3 && midway.length < 3) {
+          midway.push(snapshotOfReplica(replica, tempDir('wal-midway')));
+        }
         // The follower reads the log every 5 ms, as the agent's replicator does.
         await pace(5);
       }
@@ -233,6 +237,86 @@ describe('15.1 WAL-level replication', () => {
     expect(walRows(replica.dbPath)).toEqual(walRows(db));
   });
 
+  it('15.1 the frames of the next logs are laid down beside the copy’s log while it waits to be checkpointed; a crash at any step of its checkpoint leaves the copy at its position, and a promotion makes it the primary’s database', () => {
+    const dir = tempDir('wal-behind');
+    const db = walDatabase(dir);
+    const replicaDir = tempDir('wal-behind-replica');
+    const replica = new WalReplica(path.join(replicaDir, 'app.db'));
+    const app = new Database(db);
+    app.pragma('wal_autocheckpoint = 0');
+    let txn = 0;
+    const write = () => app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(++txn, Buffer.alloc(2000, txn));
+    const follower = new WalFollower(db);
+    follower.open();
+    const logFiles = (d: string) =>
+      readdirSync(d)
+        .filter((name) => name.startsWith('app.db-wal'))
+        .sort();
+    try {
+      const base = path.join(dir, 'base.db');
+      replica.installBase(base, follower.beginGeneration(base));
+      const keep = (b: WalBatch) => replica.apply(b);
+      const follow = () => {
+        for (let b = follower.poll(); b; b = follower.poll()) keep(b);
+      };
+      // The primary's log restarts three times (its follower's checkpoint seals it; the next write restarts it).
+      for (let restart = 0; restart < 3; restart++) {
+        write();
+        write();
+        follow();
+        expect(follower.checkpoint(keep)).toBe(true);
+      }
+      write();
+      follow();
+      // The copy's log, and the three logs after it, none checkpointed here.
+      expect(logFiles(replicaDir)).toEqual(['app.db-wal', 'app.db-wal.1', 'app.db-wal.2', 'app.db-wal.3']);
+      expect(replica.waiting).toBe(true);
+      const at = replica.position()!;
+      expect(at).toEqual(follower.at);
+      const rows = walRows(db);
+
+      // Crashes, each on a copy of the standby's files: (1) the copy's log checkpointed into the file and removed,
+      // the next not yet in its place; (2) that, and a fourth log torn as its header was written.
+      const crashed = (name: string, step: (copyDb: string) => void) => {
+        const copyDir = tempDir(`wal-behind-${name}`);
+        cpSync(replicaDir, copyDir, { recursive: true });
+        step(path.join(copyDir, 'app.db'));
+        return new WalReplica(path.join(copyDir, 'app.db'));
+      };
+      const removed = crashed('removed', (copyDb) => checkpointCopy(copyDb));
+      expect(existsSync(removed.walPath)).toBe(false);
+      const torn = crashed('torn', (copyDb) => {
+        checkpointCopy(copyDb);
+        writeFileSync(`${copyDb}-wal.4`, Buffer.alloc(12, 7));
+      });
+      for (const copy of [removed, torn]) {
+        expect(copy.position()).toEqual(at);
+        expect(copy.promote()).toEqual(at);
+        expect(walRows(copy.dbPath)).toEqual(rows);
+      }
+      // The torn log is no part of the copy.
+      expect(existsSync(`${torn.dbPath}-wal.4`)).toBe(false);
+
+      // The standby's own: its log checkpointed (as the puller's thread does), then the next takes its place, while
+      // frames of the newest log go on being laid down.
+      checkpointCopy(replica.dbPath);
+      expect(replica.waiting).toBe(false);
+      write();
+      follow();
+      replica.advance();
+      expect(logFiles(replicaDir)).toEqual(['app.db-wal', 'app.db-wal.2', 'app.db-wal.3']);
+      expect(replica.position()).toEqual(follower.at);
+      expect(new WalReplica(replica.dbPath).position()).toEqual(follower.at);
+    } finally {
+      follower.close();
+    }
+    replica.promote();
+    expect(logFiles(replicaDir)).toEqual([]);
+    expect(walRows(replica.dbPath)).toEqual(walRows(db));
+    expect(walRows(replica.dbPath).length).toBe(txn);
+    app.close();
+  });
+
   it('15.1 a log that the service’s own checkpoint completes between the follower’s checkpoint and its new read transaction, then restarts, is followed on: no new generation, and the copy is the database', () => {
     // The order the scheduler of a loaded machine gives now and then, made certain here: the follower's checkpoint
     // is kept short by a reader of the service's, which then ends, and the service's own checkpoint copies the rest
@@ -287,7 +371,7 @@ describe('15.1 WAL-level replication', () => {
     } finally {
       follower.close();
     }
-    const copy = snapshotOfReplica(replica.dbPath, tempDir('wal-race-copy'));
+    const copy = snapshotOfReplica(replica, tempDir('wal-race-copy'));
     expect(walRows(copy).map((r) => r.txn)).toEqual([1, 2, 3, 4]);
     expect(walRows(copy)).toEqual(walRows(db));
     app.close();
@@ -328,7 +412,7 @@ describe('15.1 WAL-level replication', () => {
     write(2);
     for (let b = follower.poll(); b; b = follower.poll()) replica.apply(b);
     follower.close();
-    const copy = snapshotOfReplica(replica.dbPath, tempDir('wal-resume-copy'));
+    const copy = snapshotOfReplica(replica, tempDir('wal-resume-copy'));
     expect(walRows(copy)).toEqual(walRows(db));
 
     // Away again, while the service checkpoints with TRUNCATE (nobody holds it back now) and writes on.

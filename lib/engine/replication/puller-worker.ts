@@ -1,9 +1,13 @@
 // Worker thread body for ReplicaPuller: on a standby, pulls one database's frames from the primary it follows
 // and lays them onto the copy (wal-replica.ts), continuously, on this thread: applying never holds up the agent's
-// thread, so a standby busy applying still answers its health checks and its peers.
-import { parentPort, workerData } from 'node:worker_threads';
+// thread, so a standby busy applying still answers its health checks and its peers. When the primary's log
+// restarts, the copy's log is checkpointed into its file on a thread of its own (copy-checkpoint-worker.ts) while
+// this one goes on laying down the frames of the next logs.
+import path from 'node:path';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { isEngineError } from '../errors';
+import type { CopyCheckpointResult } from './copy-checkpoint-worker';
 import { pullFrames } from './wal-peer';
 import type { WalBatch, WalPosition } from './wal-follower';
 import { WalReplica } from './wal-replica';
@@ -39,6 +43,66 @@ function apply(batch: WalBatch): WalPosition {
     say({ kind: 'slow', ms, steps });
   }
   return position;
+}
+
+/** Logs that may wait behind the copy's log (about 4 MB each) before frames wait for its checkpoint. */
+const MAX_BEHIND = 16;
+/** The thread that checkpoints the copy's log (started when first needed). */
+let checkpointer: Worker | null = null;
+/** The checkpoint running there: true once it is done and the next log took the log's place, false if it failed
+ *  (said; tried again after the next frames). */
+let checkpointing: Promise<boolean> | null = null;
+
+/** No new checkpoint starts (a base is being installed, or the copy promoted or left). */
+let held = false;
+
+/** Checkpoints the copy's log off this thread where a newer log waits behind it; resolves as checkpointing. */
+function checkpointBehind(): Promise<boolean> {
+  if (checkpointing) return checkpointing;
+  if (held) return Promise.resolve(false);
+  try {
+    // A checkpoint that completed before the thread last ended, but whose next log had not taken its place.
+    replica.advance();
+    if (!replica.waiting) return Promise.resolve(true);
+  } catch (err) {
+    say({ kind: 'error', code: isEngineError(err) ? err.code : null, message: (err as Error).message });
+    return Promise.resolve(false);
+  }
+  checkpointer ??= new Worker(path.join(__dirname, 'copy-checkpoint-worker.cjs'), {
+    workerData: { dbPath: options.dbPath },
+  });
+  const thread = checkpointer;
+  checkpointing = new Promise<CopyCheckpointResult>((resolve) => {
+    const failed = (err: Error) => {
+      if (checkpointer === thread) checkpointer = null;
+      resolve({ ms: 0, error: { code: null, message: err.message } });
+    };
+    thread.once('error', failed);
+    thread.once('message', (result: CopyCheckpointResult) => {
+      thread.off('error', failed);
+      resolve(result);
+    });
+    thread.postMessage('checkpoint');
+  }).then((result) => {
+    checkpointing = null;
+    if (result.error) {
+      say({ kind: 'error', ...result.error });
+      return false;
+    }
+    if (result.ms >= SLOW_APPLY_MS && Date.now() - slowSaidAt >= SLOW_SAID_EVERY_MS) {
+      slowSaidAt = Date.now();
+      say({ kind: 'slow', ms: result.ms, steps: [`checkpointing the copy's log, beside the frames laid down`] });
+    }
+    try {
+      replica.advance();
+    } catch (err) {
+      say({ kind: 'error', code: null, message: (err as Error).message });
+      return false;
+    }
+    void checkpointBehind();
+    return true;
+  });
+  return checkpointing;
 }
 
 const pause = (ms: number) =>
@@ -77,7 +141,12 @@ async function loop(): Promise<void> {
         if (stopped || primary !== following) continue;
         if (answer.kind === 'frames') {
           if (!from) throw new Error('the primary sent frames to a copy that has no base');
+          // Too many logs wait behind the copy's log: the frames wait for its checkpoint.
+          while (replica.behind >= MAX_BEHIND && !stopped)
+            if (!(await checkpointBehind())) await pause(options.pollMs * 10);
+          if (stopped || primary !== following) continue;
           say({ kind: 'position', position: apply(answer.batch), at: answer.at });
+          void checkpointBehind();
         } else if (answer.kind === 'current') {
           say({ kind: 'position', position: from, at: answer.at });
           // A primary that did not hold the pull (it stopped writing for good): not asked again at once.
@@ -109,7 +178,19 @@ async function loop(): Promise<void> {
   }
 }
 
+/** Lets the checkpoint running end, and starts none until `held` is cleared. */
+async function holdCheckpoints(): Promise<void> {
+  held = true;
+  while (checkpointing) await checkpointing;
+}
+
+/** Requests are handled one at a time, in order (some wait for a checkpoint to end). */
+let handling = Promise.resolve();
 port.on('message', (request: PullerRequest) => {
+  handling = handling.then(() => handle(request));
+});
+
+async function handle(request: PullerRequest): Promise<void> {
   try {
     switch (request.kind) {
       case 'follow':
@@ -123,6 +204,7 @@ port.on('message', (request: PullerRequest) => {
         break;
       case 'install-base':
         try {
+          await holdCheckpoints();
           replica.installBase(request.baseFile, request.position);
         } catch (err) {
           say({
@@ -130,6 +212,8 @@ port.on('message', (request: PullerRequest) => {
             error: { code: isEngineError(err) ? err.code : null, message: (err as Error).message },
           });
           break;
+        } finally {
+          held = false;
         }
         waiting = primary ? null : 'primary';
         say({ kind: 'position', position: request.position, at: null });
@@ -139,6 +223,8 @@ port.on('message', (request: PullerRequest) => {
         stopped = true;
         primary = null;
         try {
+          // Every log still waiting is checkpointed by promote() itself.
+          await holdCheckpoints();
           say({ kind: 'promoted', position: replica.promote(), error: null });
         } catch (err) {
           const error = { code: isEngineError(err) ? err.code : null, message: (err as Error).message };
@@ -148,6 +234,7 @@ port.on('message', (request: PullerRequest) => {
       }
       case 'stop':
         stopped = true;
+        await holdCheckpoints();
         say({ kind: 'stopped', position: replica.position() });
         break;
     }
@@ -160,7 +247,9 @@ port.on('message', (request: PullerRequest) => {
   }
   wake?.();
   if (!stopped) void loop();
-});
+}
 
 say({ kind: 'position', position: replica.position(), at: null });
 void loop();
+// Logs left waiting when the thread last ended.
+void checkpointBehind();

@@ -2,7 +2,10 @@
 // file and, beside it, the primary's current log byte for byte as far as it has come. SQLite itself checks the
 // copy's log when it opens it (salts and checksum chain, committed transactions only), so a frame torn by a crash
 // here is simply not part of it, and the copy's position is read from its own files, not from a note that could
-// disagree with them. When the primary's log restarts, the copy's log is first checkpointed into its file.
+// disagree with them. When the primary's log restarts, the copy's log must be checkpointed into its file before the
+// next log can take its place: the frames of the next logs are laid down beside it meanwhile (<db>-wal.<n>, in
+// order), while a thread of the puller's checkpoints it (checkpointCopy), so the copy never stops taking frames for
+// a checkpoint; the oldest of them then becomes the copy's log (advance).
 //
 // Nothing but the agent opens these files while the node is a standby; promoting it checkpoints the copy into a
 // plain database file for the service to open.
@@ -12,6 +15,7 @@ import {
   fsyncSync,
   ftruncateSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -87,6 +91,8 @@ export class WalReplica {
     }
     this.known = undefined;
     writeNote(this.notePath, { generation: position.generation, position, whole: false });
+    for (const n of this.pendingLogs()) rmSync(this.pendingPath(n), { force: true });
+    this.pending = [];
     for (const side of ['-wal', '-shm']) rmSync(`${this.dbPath}${side}`, { force: true });
     if (position.log !== null) renameSync(baseLog, this.walPath);
     renameSync(baseFile, this.dbPath);
@@ -111,24 +117,70 @@ export class WalReplica {
   private readPosition(): WalPosition | null {
     const note = this.note();
     if (!note?.whole) return null;
-    const header = this.readLogHeader();
-    if (!header) return note.position;
-    const scan = scanLogFile(this.walPath, header, 1, headerChecksum(header));
-    return {
-      generation: note.generation,
-      log: { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize },
-      frame: scan.commitFrame,
-      checksum: scan.commitChecksum,
-    };
+    // The newest log laid down: one whose header a crash tore as it was begun is not part of the copy.
+    const pending = this.pendingLogs();
+    while (pending.length > 0) {
+      const end = logEnd(this.pendingPath(pending.at(-1)!), note.generation);
+      if (end) return end;
+      rmSync(this.pendingPath(pending.pop()!), { force: true });
+    }
+    const end = logEnd(this.walPath, note.generation);
+    if (end) return end;
+    // The copy's log is checkpointed and removed only once a newer log is there: where none is, nor a log of its
+    // own, the file holds more than the note says. It takes a new base.
+    if (!existsSync(this.walPath) && note.position.log !== null && this.hadPending) return null;
+    return note.position;
   }
 
-  /** The copy's log's header; null where it has no log, or none that checks out. */
-  private readLogHeader(): WalHeader | null {
-    try {
-      return parseWalHeader(readRange(this.walPath, 0, WAL_HEADER_BYTES));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+  /** Logs that came while the copy's log waited to be checkpointed (<db>-wal.<n>), oldest first; frames are laid
+   *  on the newest. Read from the directory once. */
+  private pending: number[] | undefined;
+  /** There were such logs when the copy was first read (readPosition). */
+  private hadPending = false;
+
+  private pendingLogs(): number[] {
+    if (this.pending === undefined) {
+      const prefix = `${path.basename(this.walPath)}.`;
+      this.pending = namesIn(path.dirname(this.walPath))
+        .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+        .map((name) => Number(name.slice(prefix.length)))
+        .sort((a, b) => a - b);
+      this.hadPending = this.pending.length > 0;
+    }
+    return this.pending;
+  }
+
+  private pendingPath(n: number): string {
+    return `${this.walPath}.${n}`;
+  }
+
+  /** Whether the copy's log waits to be checkpointed into its file (checkpointCopy): a newer log is laid beside it. */
+  get waiting(): boolean {
+    return this.pendingLogs().length > 0 && existsSync(this.walPath);
+  }
+
+  /** How many logs wait behind the copy's log. */
+  get behind(): number {
+    return this.pendingLogs().length;
+  }
+
+  /** Once the copy's log is checkpointed into its file and removed (checkpointCopy), the oldest newer log becomes
+   *  the copy's log. Called by the thread that lays frames down (never a rename under a write), only while no
+   *  checkpoint of the copy runs elsewhere (SQLite may remove the log it checkpointed as it closes). */
+  advance(): void {
+    const pending = this.pendingLogs();
+    if (pending.length === 0 || existsSync(this.walPath)) return;
+    renameSync(this.pendingPath(pending[0]), this.walPath);
+    pending.shift();
+    syncPath(path.dirname(this.walPath));
+  }
+
+  /** Checkpoints every waiting log, here, one after another. */
+  settle(): void {
+    this.advance();
+    while (this.waiting) {
+      checkpointCopy(this.dbPath);
+      this.advance();
     }
   }
 
@@ -166,9 +218,17 @@ export class WalReplica {
     )
       throw new EngineError('corrupt', 'the frames do not check out against their log (salts, checksum chain, commit)');
     const began = Date.now();
-    if (newLog) this.checkpointLog(at);
-    const checkpointed = Date.now();
-    const fd = openSync(this.walPath, newLog ? 'w' : 'r+', 0o600);
+    // A new log goes beside the copy's log (and any before it that wait): the copy's log is checkpointed into the
+    // file off this path (checkpointCopy, then advance). Only a copy with no log at all takes it as its log, its
+    // position noted first (a header torn by a crash leaves the copy there).
+    const pending = this.pendingLogs();
+    let file = pending.length > 0 ? this.pendingPath(pending.at(-1)!) : this.walPath;
+    if (newLog && (pending.length > 0 || existsSync(this.walPath))) {
+      const n = (pending.at(-1) ?? 0) + 1;
+      pending.push(n);
+      file = this.pendingPath(n);
+    } else if (newLog) writeNote(this.notePath, { ...this.note()!, position: at });
+    const fd = openSync(file, newLog ? 'w' : 'r+', 0o600);
     try {
       // A frame torn by a crash here before is not part of the log: the batch goes where it would have.
       const offset = newLog ? 0 : frameOffset(header, firstFrame);
@@ -180,42 +240,75 @@ export class WalReplica {
       closeSync(fd);
     }
     if (newLog) syncPath(path.dirname(this.walPath));
-    this.lastApplySteps = {
-      "checkpointing the copy's log": checkpointed - began,
-      'writing the frames to disk': Date.now() - checkpointed,
-    };
+    this.lastApplySteps = { 'writing the frames to disk': Date.now() - began };
     this.known = batch.end;
     return batch.end;
   }
 
-  /** Copies the copy's log into its file (SQLite's own checkpoint, which a crash leaves to finish on the next open)
-   *  and notes where it stood, so that the position survives the log file's removal. */
-  private checkpointLog(at: WalPosition): void {
-    const note = this.note()!;
-    writeNote(this.notePath, { ...note, position: at });
-    if (!existsSync(this.walPath)) return;
-    const db = new Database(this.dbPath, { fileMustExist: true });
-    try {
-      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-      if (result.busy !== 0 || result.log !== result.checkpointed)
-        throw new EngineError(
-          'database-in-use',
-          `${this.dbPath}: the copy's log could not be checkpointed (something else has it open)`,
-        );
-    } finally {
-      db.close();
-    }
-    rmSync(this.walPath, { force: true });
-    rmSync(`${this.dbPath}-shm`, { force: true });
-  }
-
-  /** Makes the copy a plain database for the service to open: its log checkpointed into the file, and the note
-   *  removed (the files are no longer a copy that takes frames). Returns where it ended. */
+  /** Makes the copy a plain database for the service to open: every log checkpointed into the file (the position
+   *  noted first, so that it survives the last log's removal), and the note removed (the files are no longer a
+   *  copy that takes frames). Returns where it ended. */
   promote(): WalPosition | null {
     const at = this.position();
-    if (at) this.checkpointLog(at);
+    if (at) {
+      this.settle();
+      writeNote(this.notePath, { ...this.note()!, position: at });
+      checkpointCopy(this.dbPath);
+    }
     rmSync(this.notePath, { force: true });
     this.known = undefined;
     return at;
   }
+}
+
+/** The names in `dir` (none where it does not exist yet: a standby's data directory before its first base). */
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** The end of the log at `file` (through its last committed frame that checks out; frame 0 where it has none yet),
+ *  or null where there is no such file or its header does not check out. */
+function logEnd(file: string, generation: string): WalPosition | null {
+  let header: WalHeader | null;
+  try {
+    header = parseWalHeader(readRange(file, 0, WAL_HEADER_BYTES));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  if (!header) return null;
+  const scan = scanLogFile(file, header, 1, headerChecksum(header));
+  return {
+    generation,
+    log: { salt1: header.salt1, salt2: header.salt2, pageSize: header.pageSize },
+    frame: scan.commitFrame,
+    checksum: scan.commitChecksum,
+  };
+}
+
+/** Checkpoints a copy's log (<db>-wal) into its file with SQLite's own checkpoint, which a crash leaves to finish on
+ *  the next open, then removes it. Runs on the puller's checkpointing thread while newer logs are laid down beside
+ *  it (WalReplica.advance then puts the oldest in its place), or in WalReplica itself (settle, promote). */
+export function checkpointCopy(dbPath: string): void {
+  const walPath = `${dbPath}-wal`;
+  if (!existsSync(walPath)) return;
+  const db = new Database(dbPath, { fileMustExist: true });
+  try {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (result.busy !== 0 || result.log !== result.checkpointed)
+      throw new EngineError(
+        'database-in-use',
+        `${dbPath}: the copy's log could not be checkpointed (something else has it open)`,
+      );
+  } finally {
+    db.close();
+  }
+  rmSync(walPath, { force: true });
+  rmSync(`${dbPath}-shm`, { force: true });
+  syncPath(path.dirname(dbPath));
 }
