@@ -597,9 +597,11 @@ export class LogReplication {
       this.options.hooks.log(`${d.db}: a base is needed (${why})`);
       void this.fetchBase(d, puller, generation);
     });
-    puller.on('slow', ({ ms, steps }) =>
+    puller.on('slow', ({ ms, steps, beside }) =>
       this.options.hooks.log(
-        `${d.db}: laying frames down on its copy took ${ms} ms${steps.length ? ` (${steps.join(', ')})` : ''}: it fell behind meanwhile`,
+        beside
+          ? `${d.db}: checkpointing its copy's log took ${ms} ms, on a thread of its own: frames went on being laid down`
+          : `${d.db}: laying frames down on its copy took ${ms} ms${steps.length ? ` (${steps.join(', ')})` : ''}: it fell behind meanwhile`,
       ),
     );
     puller.on('not-primary', (why) => {

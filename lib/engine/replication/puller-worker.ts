@@ -91,7 +91,7 @@ function checkpointBehind(): Promise<boolean> {
     }
     if (result.ms >= SLOW_APPLY_MS && Date.now() - slowSaidAt >= SLOW_SAID_EVERY_MS) {
       slowSaidAt = Date.now();
-      say({ kind: 'slow', ms: result.ms, steps: [`checkpointing the copy's log, beside the frames laid down`] });
+      say({ kind: 'slow', ms: result.ms, steps: [], beside: true });
     }
     try {
       replica.advance();

@@ -46,8 +46,9 @@ export type PullerMessage =
   | { kind: 'promoted'; position: WalPosition | null; error: { code: string | null; message: string } | null }
   /** A base was installed (error null), or refused. */
   | { kind: 'installed'; error: { code: string | null; message: string } | null }
-  /** Laying a batch down took `ms` (its slow steps named): the copy fell behind meanwhile. */
-  | { kind: 'slow'; ms: number; steps: string[] }
+  /** Laying a batch down took `ms` (its slow steps named): the copy fell behind meanwhile. Or (`beside`) the
+   *  checkpoint of the copy's log did, on its own thread, while frames went on being laid down. */
+  | { kind: 'slow'; ms: number; steps: string[]; beside?: boolean }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null };
 
@@ -56,8 +57,8 @@ export interface PullerEvents {
   /** Why, and the primary's generation (null: it has none yet). */
   'base-needed': [string, string | null];
   'not-primary': [string];
-  /** A slow apply (at most one said every 10 s). */
-  slow: [{ ms: number; steps: string[] }];
+  /** A slow apply, or a slow checkpoint beside the applies (at most one said every 10 s). */
+  slow: [{ ms: number; steps: string[]; beside: boolean }];
   error: [Error];
 }
 
@@ -99,7 +100,7 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             this.emit('not-primary', msg.why);
             break;
           case 'slow':
-            this.emit('slow', { ms: msg.ms, steps: msg.steps });
+            this.emit('slow', { ms: msg.ms, steps: msg.steps, beside: msg.beside === true });
             break;
           case 'promoted':
             this.position = msg.position;

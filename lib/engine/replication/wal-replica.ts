@@ -93,6 +93,7 @@ export class WalReplica {
     writeNote(this.notePath, { generation: position.generation, position, whole: false });
     for (const n of this.pendingLogs()) rmSync(this.pendingPath(n), { force: true });
     this.pending = [];
+    this.hadPending = false;
     for (const side of ['-wal', '-shm']) rmSync(`${this.dbPath}${side}`, { force: true });
     if (position.log !== null) renameSync(baseLog, this.walPath);
     renameSync(baseFile, this.dbPath);
