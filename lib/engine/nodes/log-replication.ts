@@ -221,8 +221,15 @@ export class LogReplication {
         // A base being fetched and installed ends first: never a copy half replaced.
         await d.fetchDone;
         if (puller) return { db: d.db, position: await puller.promote() };
-        // No puller ran on it (this node served it last): whatever copy's note is there goes, so that the files
-        // are never taken for a copy once the service has written to them.
+        // A copy no puller runs on (the agent restarted, and this node takes over before it follows anyone): it is
+        // promoted on a puller's thread all the same, the logs that waited behind its log checkpointed in order.
+        if (new WalReplica(d.dbPath).hasBase()) {
+          const promoting = this.startPuller(d);
+          d.puller = null;
+          return { db: d.db, position: await promoting.promote() };
+        }
+        // Not a copy (this node served it last): whatever copy's note is there goes, so that the files are never
+        // taken for a copy once the service has written to them.
         await rm(new WalReplica(d.dbPath).notePath, { force: true });
         return { db: d.db, position: null };
       }),

@@ -102,6 +102,11 @@ export class WalReplica {
     this.known = position;
   }
 
+  /** Whether the files are a copy with a whole base (read from its note alone: no log is scanned). */
+  hasBase(): boolean {
+    return this.note()?.whole === true;
+  }
+
   /** The copy's position: through the last committed frame of its log that checks out, else its note's. Null for
    *  a copy that has no base. */
   position(): WalPosition | null {
