@@ -214,28 +214,30 @@ export class LogReplication {
    *  copy ended (null: it had no base). */
   async promote(): Promise<{ db: string; position: WalPosition | null }[]> {
     this.primary = null;
-    const ended = await Promise.all(
-      this.dbs.map(async (d) => {
-        const puller = d.puller;
-        d.puller = null;
-        // A base being fetched and installed ends first: never a copy half replaced.
-        await d.fetchDone;
-        if (puller) return { db: d.db, position: await puller.promote() };
-        // A copy no puller runs on (the agent restarted, and this node takes over before it follows anyone): it is
-        // promoted on a puller's thread all the same, the logs that waited behind its log checkpointed in order.
-        if (new WalReplica(d.dbPath).hasBase()) {
-          const promoting = this.startPuller(d);
-          d.puller = null;
-          return { db: d.db, position: await promoting.promote() };
-        }
-        // Not a copy (this node served it last): whatever copy's note is there goes, so that the files are never
-        // taken for a copy once the service has written to them.
-        await rm(new WalReplica(d.dbPath).notePath, { force: true });
-        return { db: d.db, position: null };
-      }),
-    );
+    const ended = await Promise.all(this.dbs.map(async (d) => ({ db: d.db, position: await this.plainDatabase(d) })));
     this.options.hooks.changed();
     return ended;
+  }
+
+  /** Makes a database's copy a plain database (its puller stops): every log that waited behind its log checkpointed
+   *  into it in order, and its note removed. Returns where it ended (null: it was no copy). */
+  private async plainDatabase(d: Database): Promise<WalPosition | null> {
+    const puller = d.puller;
+    d.puller = null;
+    // A base being fetched and installed ends first: never a copy half replaced.
+    await d.fetchDone;
+    if (puller) return puller.promote();
+    // A copy no puller runs on (the agent restarted, and this node takes over before it follows anyone): on a
+    // puller's thread all the same.
+    if (new WalReplica(d.dbPath).hasBase()) {
+      const promoting = this.startPuller(d);
+      d.puller = null;
+      return promoting.promote();
+    }
+    // Not a copy (this node served it last): whatever copy's note is there goes, so that the files are never taken
+    // for a copy once the service has written to them.
+    await rm(new WalReplica(d.dbPath).notePath, { force: true });
+    return null;
   }
 
   /** Every transaction committed on the primary by this time is in this node's databases (the primary's clock);
@@ -493,13 +495,16 @@ export class LogReplication {
   }
 
   /** Stops every thread. With `forGood` (the group no longer replicates its log), a standby's copies stop being
-   *  copies: their notes go, so that they are never taken up again once shipped copies have replaced them. */
+   *  copies: each becomes a plain database (the logs that waited behind its log in it, its note gone), so that
+   *  nothing of it is lost until shipped copies replace it, and it is never taken up again as a copy. */
   async stop(forGood = false): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
+    // A primary's databases are the service's own, in use: never copies.
+    const standby = this.leading === null;
     await this.stopLeading();
-    await Promise.all(this.dbs.map((d) => this.stopPuller(d)));
-    if (forGood) for (const d of this.dbs) await rm(new WalReplica(d.dbPath).notePath, { force: true });
+    this.primary = null;
+    await Promise.all(this.dbs.map((d) => (forGood && standby ? this.plainDatabase(d) : this.stopPuller(d))));
   }
 
   // --- internals -------------------------------------------------------------------------------------------
