@@ -137,8 +137,9 @@ async function loop(): Promise<void> {
           options.timeoutMs,
         );
         if (answer.kind !== 'not-primary') failures = 0;
-        // The agent may have named another primary, or asked for a stop, while the pull was out.
-        if (stopped || primary !== following) continue;
+        // The agent may have named another primary, asked for a stop, or installed a base, while the pull was out:
+        // the answer is to a question no longer asked.
+        if (stopped || primary !== following || replica.position() !== from) continue;
         if (answer.kind === 'frames') {
           if (!from) throw new Error('the primary sent frames to a copy that has no base');
           // Too many logs wait behind the copy's log: the frames wait for its checkpoint.
