@@ -516,6 +516,16 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
   let writer: ChildProcess | null = null;
   try {
     await waitFor('writes through the endpoint', () => client.count >= 20, 60_000);
+    // At rest: the standby's copy has no log waiting to be checkpointed (after the growth, its log is as long as
+    // the growth, and its checkpoint, beside the frames, takes seconds: measured apart, not in the window).
+    const atRest = performance.now();
+    await waitFor(
+      'the standby’s copy at rest (no log waiting to be checkpointed)',
+      async () => (await statusOf(standby))?.db?.waitingLogs === 0,
+      catchUpTimeoutMs(mb),
+    );
+    const restS = (performance.now() - atRest) / 1000;
+    if (restS >= 1) console.log(`  the standby's copy came to rest ${restS.toFixed(1)} s after it caught up`);
     const pid = primary.process!.pid!;
     const start = procSample(pid);
     const machineStart = machineBusyS();

@@ -118,6 +118,10 @@ describe('15.1 log replication between the agents', () => {
       expect(onPrimary.role).toBe('primary');
       expect(onStandby.generation).toBe(onPrimary.generation);
       expect(onStandby.error).toBeNull();
+      // The primary's logs that wait behind the copy's log, each checkpointed into its file in turn on a thread of
+      // the puller's: none once it is at rest (the primary keeps no copy).
+      expect(onPrimary.waitingLogs).toBeNull();
+      await waitFor('the standby’s copy at rest', async () => (await replicationOf(standby)).waitingLogs === 0, 30_000);
 
       // The peer route, played by an attacker: without the group key nothing is answered; with it (a member), a
       // token that is not the primary's gets no frames; only the primary's own token does.

@@ -63,6 +63,9 @@ export interface DatabaseReplication {
   caughtUpAt: number | null;
   error: string | null;
   integrity: string | null;
+  /** A standby's: how many logs of the primary's wait behind its copy's log, to be checkpointed into its file in
+   *  turn (0 at rest; up to 16, then frames wait). Null on the primary. */
+  waitingLogs: number | null;
 }
 
 interface Database {
@@ -298,6 +301,7 @@ export class LogReplication {
         caughtUpAt: (primary ? d.replicator!.caughtUpAt : d.puller?.caughtUpAt) ?? null,
         error: d.error,
         integrity: d.integrity,
+        waitingLogs: primary ? null : (d.puller?.waitingLogs ?? 0),
       };
     });
   }

@@ -30,6 +30,17 @@ const SLOW_APPLY_MS = 500;
 const SLOW_SAID_EVERY_MS = 10_000;
 let slowSaidAt = 0;
 
+/** The number of logs waiting behind the copy's log, as last said. */
+let saidWaiting = 0;
+
+/** Says how many logs wait behind the copy's log, where that changed. */
+function sayWaiting(): void {
+  if (replica.behind !== saidWaiting) {
+    saidWaiting = replica.behind;
+    say({ kind: 'waiting', logs: saidWaiting });
+  }
+}
+
 /** Lays a batch down on the copy, saying so where it was slow. */
 function apply(batch: WalBatch): WalPosition {
   const began = Date.now();
@@ -95,6 +106,7 @@ function checkpointBehind(): Promise<boolean> {
     }
     try {
       replica.advance();
+      sayWaiting();
     } catch (err) {
       say({ kind: 'error', code: null, message: (err as Error).message });
       return false;
@@ -147,6 +159,7 @@ async function loop(): Promise<void> {
             if (!(await checkpointBehind())) await pause(options.pollMs * 10);
           if (stopped || primary !== following) continue;
           say({ kind: 'position', position: apply(answer.batch), at: answer.at });
+          sayWaiting();
           void checkpointBehind();
         } else if (answer.kind === 'current') {
           say({ kind: 'position', position: from, at: answer.at });
@@ -218,6 +231,7 @@ async function handle(request: PullerRequest): Promise<void> {
         }
         waiting = primary ? null : 'primary';
         say({ kind: 'position', position: request.position, at: null });
+        sayWaiting();
         say({ kind: 'installed', error: null });
         break;
       case 'promote': {
@@ -251,6 +265,7 @@ async function handle(request: PullerRequest): Promise<void> {
 }
 
 say({ kind: 'position', position: replica.position(), at: null });
+sayWaiting();
 void loop();
 // Logs left waiting when the thread last ended.
 void checkpointBehind();

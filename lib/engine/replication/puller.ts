@@ -40,6 +40,8 @@ export type PullerRequest =
 export type PullerMessage =
   /** The copy's position; `at`, where it holds everything the primary had committed by then (its clock). */
   | { kind: 'position'; position: WalPosition | null; at: number | null }
+  /** How many logs wait behind the copy's log, to be checkpointed into its file in turn. */
+  | { kind: 'waiting'; logs: number }
   /** `generation`: the primary's, whose newest base the copy may start from (null: it has none yet). */
   | { kind: 'base-needed'; why: string; generation: string | null }
   | { kind: 'not-primary'; why: string }
@@ -66,6 +68,8 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
   private readonly worker: Worker;
   /** The copy's position as last reported. */
   position: WalPosition | null = null;
+  /** How many logs wait behind the copy's log (0: its log is the only one). */
+  waitingLogs = 0;
   /** The copy holds every transaction the primary had committed by this time (the primary's clock); null until a
    *  pull reached the primary's end since the copy's base. */
   caughtUpAt: number | null = null;
@@ -86,6 +90,9 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             this.position = msg.position;
             if (msg.at !== null) this.caughtUpAt = Math.max(msg.at, this.caughtUpAt ?? 0);
             this.emit('position', msg.position);
+            break;
+          case 'waiting':
+            this.waitingLogs = msg.logs;
             break;
           case 'installed': {
             const done = this.installing.shift();
