@@ -157,7 +157,7 @@ async function loop(): Promise<void> {
           // Too many logs wait behind the copy's log: the frames wait for its checkpoint.
           while (replica.behind >= MAX_BEHIND && !stopped)
             if (!(await checkpointBehind())) await pause(options.pollMs * 10);
-          if (stopped || primary !== following) continue;
+          if (stopped || primary !== following || replica.position() !== from) continue;
           say({ kind: 'position', position: apply(answer.batch), at: answer.at });
           sayWaiting();
           void checkpointBehind();
