@@ -232,14 +232,15 @@ export class LogReplication {
     if (puller) return puller.promote();
     // A copy no puller runs on (the agent restarted, and this node takes over before it follows anyone): on a
     // puller's thread all the same.
-    if (new WalReplica(d.dbPath).hasBase()) {
+    const copy = new WalReplica(d.dbPath);
+    if (copy.hasBase()) {
       const promoting = this.startPuller(d);
       d.puller = null;
       return promoting.promote();
     }
     // Not a copy (this node served it last): whatever copy's note is there goes, so that the files are never taken
     // for a copy once the service has written to them.
-    await rm(new WalReplica(d.dbPath).notePath, { force: true });
+    await rm(copy.notePath, { force: true });
     return null;
   }
 
@@ -613,11 +614,11 @@ export class LogReplication {
       this.options.hooks.log(`${d.db}: a base is needed (${why})`);
       void this.fetchBase(d, puller, generation);
     });
-    puller.on('slow', ({ ms, steps, beside }) =>
+    puller.on('slow', ({ ms, beside }) =>
       this.options.hooks.log(
         beside
           ? `${d.db}: checkpointing its copy's log took ${ms} ms, on a thread of its own: frames went on being laid down`
-          : `${d.db}: laying frames down on its copy took ${ms} ms${steps.length ? ` (${steps.join(', ')})` : ''}: it fell behind meanwhile`,
+          : `${d.db}: laying frames down on its copy took ${ms} ms: it fell behind meanwhile`,
       ),
     );
     puller.on('not-primary', (why) => {

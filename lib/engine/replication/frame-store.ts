@@ -83,21 +83,21 @@ export class FrameStore {
 
   /** Logs' files written since they were last put on disk. */
   private readonly unsynced = new Set<string>();
-  /** The index names a log it has not saved yet. */
-  private indexBehind = false;
+  /** Whether a new log is kept that the saved index does not name yet (sync() saves it). */
+  unsaved = false;
+
+  /** Puts the logs' files written since on disk. */
+  private syncLogs(): void {
+    for (const file of this.unsynced) syncPath(path.join(this.dir, file));
+    this.unsynced.clear();
+  }
 
   /** Saves the index, once every log's file it names is on disk (a machine crash never leaves it naming frames that
    *  are not there). */
   private saveIndex(): void {
-    for (const file of this.unsynced) syncPath(path.join(this.dir, file));
-    this.unsynced.clear();
+    this.syncLogs();
     replaceFileSync(this.indexPath, JSON.stringify(this.index));
-    this.indexBehind = false;
-  }
-
-  /** Whether a new log is kept that the saved index does not name yet (sync() saves it). */
-  get unsaved(): boolean {
-    return this.indexBehind;
+    this.unsaved = false;
   }
 
   get generation(): string | null {
@@ -314,15 +314,14 @@ export class FrameStore {
       pageSize: header.pageSize,
       after: batch.after,
     });
-    this.indexBehind = true;
+    this.unsaved = true;
     this.kept = batch.end;
   }
 
   /** Puts the frames kept on disk, and the index where it names a new log. */
   sync(): void {
-    if (this.indexBehind) this.saveIndex();
-    for (const file of this.unsynced) syncPath(path.join(this.dir, file));
-    this.unsynced.clear();
+    if (this.unsaved) this.saveIndex();
+    else this.syncLogs();
   }
 
   /** The frames after `from` (a replica's position), at most about `maxBytes` of them, ending at a commit; null

@@ -25,7 +25,7 @@ let stopped = false;
 let running = false;
 let wake: (() => void) | null = null;
 
-/** An apply longer than this is said, with its slow steps, at most once every SLOW_SAID_EVERY_MS. */
+/** An apply (or a checkpoint beside the applies) longer than this is said, at most once every SLOW_SAID_EVERY_MS. */
 const SLOW_APPLY_MS = 500;
 const SLOW_SAID_EVERY_MS = 10_000;
 let slowSaidAt = 0;
@@ -48,10 +48,7 @@ function apply(batch: WalBatch): WalPosition {
   const ms = Date.now() - began;
   if (ms >= SLOW_APPLY_MS && began - slowSaidAt >= SLOW_SAID_EVERY_MS) {
     slowSaidAt = began;
-    const steps = Object.entries(replica.lastApplySteps)
-      .filter(([, stepMs]) => stepMs >= SLOW_APPLY_MS / 5)
-      .map(([name, stepMs]) => `${name} ${stepMs} ms`);
-    say({ kind: 'slow', ms, steps });
+    say({ kind: 'slow', ms, beside: false });
   }
   return position;
 }
@@ -102,7 +99,7 @@ function checkpointBehind(): Promise<boolean> {
     }
     if (result.ms >= SLOW_APPLY_MS && Date.now() - slowSaidAt >= SLOW_SAID_EVERY_MS) {
       slowSaidAt = Date.now();
-      say({ kind: 'slow', ms: result.ms, steps: [], beside: true });
+      say({ kind: 'slow', ms: result.ms, beside: true });
     }
     try {
       replica.advance();

@@ -48,9 +48,9 @@ export type PullerMessage =
   | { kind: 'promoted'; position: WalPosition | null; error: { code: string | null; message: string } | null }
   /** A base was installed (error null), or refused. */
   | { kind: 'installed'; error: { code: string | null; message: string } | null }
-  /** Laying a batch down took `ms` (its slow steps named): the copy fell behind meanwhile. Or (`beside`) the
-   *  checkpoint of the copy's log did, on its own thread, while frames went on being laid down. */
-  | { kind: 'slow'; ms: number; steps: string[]; beside?: boolean }
+  /** Laying a batch down took `ms`: the copy fell behind meanwhile. Or (`beside`) the checkpoint of the copy's log
+   *  did, on its own thread, while frames went on being laid down. */
+  | { kind: 'slow'; ms: number; beside: boolean }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null };
 
@@ -60,7 +60,7 @@ export interface PullerEvents {
   'base-needed': [string, string | null];
   'not-primary': [string];
   /** A slow apply, or a slow checkpoint beside the applies (at most one said every 10 s). */
-  slow: [{ ms: number; steps: string[]; beside: boolean }];
+  slow: [{ ms: number; beside: boolean }];
   error: [Error];
 }
 
@@ -107,7 +107,7 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
             this.emit('not-primary', msg.why);
             break;
           case 'slow':
-            this.emit('slow', { ms: msg.ms, steps: msg.steps, beside: msg.beside === true });
+            this.emit('slow', { ms: msg.ms, beside: msg.beside });
             break;
           case 'promoted':
             this.position = msg.position;

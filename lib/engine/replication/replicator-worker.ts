@@ -226,7 +226,7 @@ function round(whole = false): boolean {
     }
     const moved = !samePosition(before!, store.end()!);
     // The standbys first: nothing after this makes them wait (frames a checkpoint reads go out with the next round).
-    answerHeld(moved);
+    answerHeld();
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
       say({ kind: 'position', position: store.end()!, at: caughtUpAt });
       saidAt = startedAt;

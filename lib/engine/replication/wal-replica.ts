@@ -93,7 +93,6 @@ export class WalReplica {
     writeNote(this.notePath, { generation: position.generation, position, whole: false });
     for (const n of this.pendingLogs()) rmSync(this.pendingPath(n), { force: true });
     this.pending = [];
-    this.hadPending = false;
     for (const side of ['-wal', '-shm']) rmSync(`${this.dbPath}${side}`, { force: true });
     if (position.log !== null) renameSync(baseLog, this.walPath);
     renameSync(baseFile, this.dbPath);
@@ -114,9 +113,6 @@ export class WalReplica {
     return this.known;
   }
 
-  /** How long the steps of the last apply took (ms). */
-  lastApplySteps: Record<string, number> = {};
-
   /** The position as the files give it (once: then kept as the copy changes). */
   private known: WalPosition | null | undefined;
 
@@ -125,6 +121,7 @@ export class WalReplica {
     if (!note?.whole) return null;
     // The newest log laid down: one whose header a crash tore as it was begun is not part of the copy.
     const pending = this.pendingLogs();
+    const hadPending = pending.length > 0;
     while (pending.length > 0) {
       const end = logEnd(this.pendingPath(pending.at(-1)!), note.generation);
       if (end) return end;
@@ -134,15 +131,13 @@ export class WalReplica {
     if (end) return end;
     // The copy's log is checkpointed and removed only once a newer log is there: where none is, nor a log of its
     // own, the file holds more than the note says. It takes a new base.
-    if (!existsSync(this.walPath) && note.position.log !== null && this.hadPending) return null;
+    if (!existsSync(this.walPath) && note.position.log !== null && hadPending) return null;
     return note.position;
   }
 
   /** Logs that came while the copy's log waited to be checkpointed (<db>-wal.<n>), oldest first; frames are laid
    *  on the newest. Read from the directory once. */
   private pending: number[] | undefined;
-  /** There were such logs when the copy was first read (readPosition). */
-  private hadPending = false;
 
   private pendingLogs(): number[] {
     if (this.pending === undefined) {
@@ -151,7 +146,6 @@ export class WalReplica {
         .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
         .map((name) => Number(name.slice(prefix.length)))
         .sort((a, b) => a - b);
-      this.hadPending = this.pending.length > 0;
     }
     return this.pending;
   }
@@ -223,7 +217,6 @@ export class WalReplica {
       scan.commitChecksum.s2 !== batch.end.checksum.s2
     )
       throw new EngineError('corrupt', 'the frames do not check out against their log (salts, checksum chain, commit)');
-    const began = Date.now();
     // A new log goes beside the copy's log (and any before it that wait): the copy's log is checkpointed into the
     // file off this path (checkpointCopy, then advance). Only a copy with no log at all takes it as its log, its
     // position noted first (a header torn by a crash leaves the copy there).
@@ -246,7 +239,6 @@ export class WalReplica {
       closeSync(fd);
     }
     if (newLog) syncPath(path.dirname(this.walPath));
-    this.lastApplySteps = { 'writing the frames to disk': Date.now() - began };
     this.known = batch.end;
     return batch.end;
   }
