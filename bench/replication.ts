@@ -9,7 +9,10 @@
 //      500 transactions a second straight into the primary's database (test/support/sqlite-writer.cjs). Every
 //      100 ms the standby's lag (the primary's caughtUpAt minus the standby's, both on the primary's clock) is
 //      sampled from both agents' statuses; the primary's AGENT process (its replicator included: a worker thread)
-//      is measured from /proc over the window (CPU seconds, and bytes read and written, per minute);
+//      is measured from /proc over the window (CPU seconds, and bytes read and written, per minute), and per MiB
+//      of the service's log (what its replicator copied from it, as the agent's status says): bytes written with
+//      the bases taken in the window left out, and the bases' bytes per byte of log over the replicator's life (a
+//      base is a discrete event a 30 s window holds or misses; over the writes they are spread by the rule);
 //   3. failover trials, FAILOVER_TRIALS (default 3) of each, in an asynchronous group (the one of 2) and then in a
 //      fresh synchronous one grown to the same size: the primary's whole node killed (agent, watchdog and service
 //      at once) under the client's load, and a switchover asked on etcd, each once the group is at rest (the
@@ -507,6 +510,18 @@ interface LoadResult {
   cpuPerMin: number;
   readMBPerMin: number;
   writeMBPerMin: number;
+  /** The service's log over the window: the frames the primary's replicator copied from it. */
+  logMB: number;
+  /** Bases taken in the window, and what they wrote. */
+  bases: number;
+  basesMB: number;
+  /** The agent's bytes written per byte of log over the window, its bases' left out. */
+  writtenPerLog: number;
+  /** Its bases' bytes per byte of log over the replicator's whole life (the growth included): what the bases cost,
+   *  as the rule that takes them (the log since the last outgrowing the database) spreads them over the writes. */
+  basesPerLog: number;
+  /** The agent's CPU seconds per MiB of log over the window (any base's shipping in it included). */
+  cpuPerLogMB: number;
 }
 
 async function steadyLoad(group: Group, mb: number, grown: { padS: number; catchUpS: number }): Promise<LoadResult> {
@@ -527,6 +542,8 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
     const restS = (performance.now() - atRest) / 1000;
     if (restS >= 1) console.log(`  the standby's copy came to rest ${restS.toFixed(1)} s after it caught up`);
     const pid = primary.process!.pid!;
+    const figuresAtStart = (await statusOf(primary))?.db?.written;
+    if (!figuresAtStart) throw new Error('the primary says nothing of what its replicator wrote');
     const start = procSample(pid);
     const machineStart = machineBusyS();
     const ackedBefore = client.count;
@@ -575,9 +592,13 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
     }
     const end = procSample(pid);
     const machineEnd = machineBusyS();
+    const figures = (await statusOf(primary))?.db?.written ?? figuresAtStart;
     const written = primaryLostAfterS === null ? await waitFor('the direct writer’s report', report, 30_000) : null;
     const seconds = (end.at - start.at) / 1000;
     const perMin = (x: number) => (x / seconds) * 60;
+    const logBytes = figures.logBytes - figuresAtStart.logBytes;
+    const logMB = logBytes / MIB;
+    const basesBytes = figures.baseBytes - figuresAtStart.baseBytes;
     const sorted = lags.sort((a, b) => a - b);
     return {
       mb,
@@ -597,6 +618,12 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       cpuPerMin: perMin(end.cpuS - start.cpuS),
       readMBPerMin: perMin(end.readBytes - start.readBytes) / MIB,
       writeMBPerMin: perMin(end.writeBytes - start.writeBytes) / MIB,
+      logMB,
+      bases: figures.bases - figuresAtStart.bases,
+      basesMB: basesBytes / MIB,
+      writtenPerLog: (end.writeBytes - start.writeBytes - basesBytes) / logBytes,
+      basesPerLog: figures.baseBytes / figures.logBytes,
+      cpuPerLogMB: (end.cpuS - start.cpuS) / logMB,
     };
   } finally {
     if (writer && writer.exitCode === null && writer.signalCode === null) writer.kill('SIGKILL');
@@ -863,11 +890,22 @@ async function main(): Promise<void> {
     console.log(
       `| ${l.mb} MiB | ${l.padS.toFixed(1)} s | +${l.catchUpS.toFixed(1)} s | ${l.seconds.toFixed(1)} s${l.primaryLostAfterS === null ? '' : ' (cut: the primary lost its lease)'} | ${l.clientPerS.toFixed(0)} | ${Number.isNaN(l.directPerS) ? '–' : l.directPerS.toFixed(0)} | ${l.lagP50} ms | ${l.lagP99} ms | ${l.lagMax} ms (${l.samples}) | ${l.generations} | ${l.cpuPerMin.toFixed(2)} CPU s/min | ${l.readMBPerMin.toFixed(1)} MiB/min | ${l.writeMBPerMin.toFixed(1)} MiB/min | ${l.machineCpus.toFixed(2)} CPUs / ${l.loadAverage.toFixed(1)} |`,
     );
+  console.log(
+    `\nThe primary's agent per MiB of the service's log (the frames its replicator copied), over the load window:`,
+  );
+  console.log(
+    `\n| database | log in the window | bases in the window | written (bases left out) | bases, over the replicator's life | written in all | CPU |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const l of loads)
+    console.log(
+      `| ${l.mb} MiB | ${l.logMB.toFixed(0)} MiB | ${l.bases} (${l.basesMB.toFixed(0)} MiB) | ${l.writtenPerLog.toFixed(2)} MiB | ${l.basesPerLog.toFixed(2)} MiB | ${(l.writtenPerLog + l.basesPerLog).toFixed(2)} MiB | ${l.cpuPerLogMB.toFixed(3)} CPU s |`,
+    );
   if (loads.length >= 2) {
     const [a, b] = [loads[0], loads.at(-1)!];
     const diff = (x: number, y: number) => `${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(0)} %`;
     console.log(
-      `\nPrimary's agent at ${b.mb} MiB against ${a.mb} MiB: CPU ${diff(a.cpuPerMin, b.cpuPerMin)}, written ${diff(a.writeMBPerMin, b.writeMBPerMin)}, read ${a.readMBPerMin > 0 ? diff(a.readMBPerMin, b.readMBPerMin) : `${a.readMBPerMin.toFixed(1)} → ${b.readMBPerMin.toFixed(1)} MiB/min`}.`,
+      `\nPrimary's agent at ${b.mb} MiB against ${a.mb} MiB: CPU ${diff(a.cpuPerMin, b.cpuPerMin)}, written ${diff(a.writeMBPerMin, b.writeMBPerMin)}, read ${a.readMBPerMin > 0 ? diff(a.readMBPerMin, b.readMBPerMin) : `${a.readMBPerMin.toFixed(1)} → ${b.readMBPerMin.toFixed(1)} MiB/min`}; per MiB of log: CPU ${diff(a.cpuPerLogMB, b.cpuPerLogMB)}, written (bases left out) ${diff(a.writtenPerLog, b.writtenPerLog)}, written in all ${diff(a.writtenPerLog + a.basesPerLog, b.writtenPerLog + b.basesPerLog)}.`,
     );
   }
   console.log(

@@ -2,7 +2,7 @@
 // the database while a service writes from a process of its own, and a standby that pulls through it ends with the
 // primary's database. Stopped and started again (an agent restart), it takes up the same generation.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -167,6 +167,17 @@ describe('15.1 the replicator thread', () => {
     expect(writer.exitCode).toBe(0);
     await waitFor('a base taken for the frames kept', () => bases.length > 1, 10_000);
     expect(bases[1].why).toMatch(/^the frames kept since its base \(\d+ MiB\) outgrew \d+ MiB$/);
+    // What it says it wrote (the bench's measure of the primary's cost, per byte of log): every frame it copied from
+    // the log, whole frames only, at least the pages the writes added to the database; and each base's files.
+    await waitFor('the figures to count every base', () => replicator.figures.bases === bases.length, 10_000);
+    const { logBytes, baseBytes } = replicator.figures;
+    const frameBytes = 4096 + 24;
+    expect(logBytes % frameBytes).toBe(0);
+    expect((logBytes / frameBytes) * 4096).toBeGreaterThanOrEqual(
+      statSync(db).size - statSync(path.join(first.baseDir, 'base.db')).size,
+    );
+    const filesOf = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+    expect(baseBytes).toBe(bases.reduce((sum, b) => sum + filesOf(b.baseDir), 0));
     // Of the same generation: the history goes on.
     expect(new Set(bases.map((b) => b.position.generation))).toEqual(new Set([first.position.generation]));
     // Each base, taken while the service wrote, is the database at its position on its own (its file copied while

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { databasePaths } from './data-shipping';
 import type { ServiceConfig } from './agent-config';
 import { type Primary, ReplicaPuller } from '../replication/puller';
-import { BASE_LOG, type BaseFiles, Replicator } from '../replication/replicator';
+import { BASE_LOG, type BaseFiles, Replicator, type ReplicatorFigures } from '../replication/replicator';
 import type { WalPosition } from '../replication/wal-follower';
 import { WalReplica } from '../replication/wal-replica';
 import type { PullAnswer, PullRequest } from '../replication/wal-peer';
@@ -25,8 +25,10 @@ const POLL_MS = 100;
 /** A log this long (in frames, about 4 MB of 4 KB pages) is checkpointed by the replicator. */
 const CHECKPOINT_FRAMES = 1000;
 const WAITING_FOR_BASE = 'waiting for the primary to ship a base';
-/** A new generation begins once the frames kept since the base outgrow this, or the database's size if larger. */
-const STORE_LIMIT_BYTES = 256 * 2 ** 20;
+/** A new base of the generation is taken once the frames kept since the newest outgrow the database's size, or this
+ *  if larger: above it, a base costs the primary as many bytes as the log written since the last (whatever the
+ *  database's size: its cost follows the write rate), and a new standby downloads at most twice the database. */
+const STORE_LIMIT_BYTES = 64 * 2 ** 20;
 /** How long a primary holds a standby's pull for frames to come. */
 const LONG_POLL_MS = 1000;
 /** A replicator or puller that failed is started again after this long. */
@@ -66,6 +68,8 @@ export interface DatabaseReplication {
   /** A standby's: how many logs of the primary's wait behind its copy's log, to be checkpointed into its file in
    *  turn (0 at rest; up to 16, then frames wait). Null on the primary. */
   waitingLogs: number | null;
+  /** The primary's: what its replicator has written since it began (null on a standby). */
+  written: ReplicatorFigures | null;
 }
 
 interface Database {
@@ -303,6 +307,7 @@ export class LogReplication {
         error: d.error,
         integrity: d.integrity,
         waitingLogs: primary ? null : (d.puller?.waitingLogs ?? 0),
+        written: primary ? d.replicator!.figures : null,
       };
     });
   }

@@ -13,7 +13,13 @@ import { FrameStore } from './frame-store';
 import { GenerationLost, samePosition, type WalBatch, WalFollower, type WalPosition } from './wal-follower';
 import { replaceFileSync, syncPath } from './sync-files';
 import { answerPull, type PullRequest } from './wal-peer';
-import { BASE_LOG, type ReplicatorMessage, type ReplicatorOptions, type ReplicatorRequest } from './replicator';
+import {
+  BASE_LOG,
+  type ReplicatorFigures,
+  type ReplicatorMessage,
+  type ReplicatorOptions,
+  type ReplicatorRequest,
+} from './replicator';
 
 const options = workerData as ReplicatorOptions;
 const port = parentPort!;
@@ -32,7 +38,19 @@ let caughtUpAt: number | null = null;
 const SAY_EVERY_MS = 500;
 let saidAt = 0;
 
-const keep = (batch: WalBatch) => store.append(batch);
+/** What this thread has written since it began (the bench's measure of the primary's cost, per byte of log). */
+const figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0 };
+
+const keep = (batch: WalBatch) => {
+  store.append(batch);
+  figures.logBytes += batch.frames.length;
+};
+
+/** Counts a base's files, as written, in the figures. */
+function counted(dir: string): void {
+  figures.bases++;
+  for (const name of readdirSync(dir)) figures.baseBytes += statSync(path.join(dir, name)).size;
+}
 
 /** The ends of the last rounds, each with the time its round began: a pull from one of them, or past it,
  *  acknowledges every transaction committed before that time (ackedAt). */
@@ -138,6 +156,7 @@ function newGeneration(why: string): void {
   const written = takingDir();
   const start = follower.beginGeneration(path.join(written, 'base.db'));
   const { dir, baseLog } = completeBase(written, start);
+  counted(dir);
   store.begin(start, baseLog, path.basename(dir));
   caughtUpAt = startedAt;
   ends = [];
@@ -164,6 +183,7 @@ function newBase(why: string): void {
       if (under.cancelled || stopped) throw new Error('given up');
       syncPath(path.join(written, 'base.db'));
       const { dir } = completeBase(written, position);
+      counted(dir);
       store.addBase(path.basename(dir), position);
       say({ kind: 'base', position, baseDir: dir, why });
     })
@@ -228,7 +248,7 @@ function round(whole = false): boolean {
     // The standbys first: nothing after this makes them wait (frames a checkpoint reads go out with the next round).
     answerHeld();
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
-      say({ kind: 'position', position: store.end()!, at: caughtUpAt });
+      say({ kind: 'position', position: store.end()!, at: caughtUpAt, figures });
       saidAt = startedAt;
     }
     if (toEnd && follower.logFrames() >= options.checkpointFrames)

@@ -51,7 +51,7 @@ export type ReplicatorMessage =
   /** A base to ship: a new generation's, or one taken within the generation. */
   | { kind: 'base'; position: WalPosition; baseDir: string; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
-  | { kind: 'position'; position: WalPosition; at: number | null }
+  | { kind: 'position'; position: WalPosition; at: number | null; figures: ReplicatorFigures }
   /** `ackedAt`: the pull's position held every transaction committed before then (null: not one of the last
    *  rounds' ends). */
   | { kind: 'answer'; id: number; answer: PullAnswer; ackedAt: number | null }
@@ -64,6 +64,14 @@ export type ReplicatorMessage =
   | { kind: 'slow'; ms: number; steps: string[] }
   | { kind: 'error'; code: string | null; message: string }
   | { kind: 'stopped'; position: WalPosition | null; at: number | null };
+
+/** What a replicator has written since it began: the log's frames it copied into its store, and its bases (each a
+ *  copy of the database, with the part of the log it carries). */
+export interface ReplicatorFigures {
+  logBytes: number;
+  bases: number;
+  baseBytes: number;
+}
 
 export interface ReplicatorEvents {
   /** A base to ship: a new generation's, one taken within it, or (after a restart) the newest, not yet shipped. */
@@ -95,6 +103,8 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
   caughtUpAt: number | null = null;
   /** The generation of the base last announced. */
   generation: string | null = null;
+  /** What it has written since it began, as last said. */
+  figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0 };
 
   constructor(
     script: string,
@@ -121,6 +131,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
           case 'position':
             this.position = msg.position;
             this.caughtUpAt = msg.at;
+            this.figures = msg.figures;
             this.emit('position', msg.position);
             break;
           case 'answer':
