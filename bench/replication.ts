@@ -11,8 +11,9 @@
 //      sampled from both agents' statuses; the primary's AGENT process (its replicator included: a worker thread)
 //      is measured from /proc over the window (CPU seconds, and bytes read and written, per minute), and per MiB
 //      of the service's log (what its replicator copied from it, as the agent's status says): bytes written with
-//      the bases taken in the window left out, and the bases' bytes per byte of log over the replicator's life (a
-//      base is a discrete event a 30 s window holds or misses; over the writes they are spread by the rule);
+//      the bases taken in the window left out, and the newest base's bytes per byte of the log copied since the
+//      base before it (a base is a discrete event a 30 s window holds or misses; the rule spreads them over the
+//      writes);
 //   3. failover trials, FAILOVER_TRIALS (default 3) of each, in an asynchronous group (the one of 2) and then in a
 //      fresh synchronous one grown to the same size: the primary's whole node killed (agent, watchdog and service
 //      at once) under the client's load, and a switchover asked on etcd, each once the group is at rest (the
@@ -517,9 +518,11 @@ interface LoadResult {
   basesMB: number;
   /** The agent's bytes written per byte of log over the window, its bases' left out. */
   writtenPerLog: number;
-  /** Its bases' bytes per byte of log over the replicator's whole life (the growth included): what the bases cost,
-   *  as the rule that takes them (the log since the last outgrowing the database) spreads them over the writes. */
+  /** The newest base's bytes per byte of the log copied since the base before it: what the bases cost, as the rule
+   *  that takes them (the frames kept since the last outgrowing the database) spreads them over the writes. */
   basesPerLog: number;
+  newestBaseMB: number;
+  logBeforeBaseMB: number;
   /** The agent's CPU seconds per MiB of log over the window (any base's shipping in it included). */
   cpuPerLogMB: number;
 }
@@ -599,6 +602,7 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
     const logBytes = figures.logBytes - figuresAtStart.logBytes;
     const logMB = logBytes / MIB;
     const basesBytes = figures.baseBytes - figuresAtStart.baseBytes;
+    const newest = figures.newestBase;
     const sorted = lags.sort((a, b) => a - b);
     return {
       mb,
@@ -622,7 +626,9 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       bases: figures.bases - figuresAtStart.bases,
       basesMB: basesBytes / MIB,
       writtenPerLog: (end.writeBytes - start.writeBytes - basesBytes) / logBytes,
-      basesPerLog: figures.baseBytes / figures.logBytes,
+      basesPerLog: (newest?.bytes ?? NaN) / (newest?.logBytesBefore ?? NaN),
+      newestBaseMB: (newest?.bytes ?? NaN) / MIB,
+      logBeforeBaseMB: (newest?.logBytesBefore ?? NaN) / MIB,
       cpuPerLogMB: (end.cpuS - start.cpuS) / logMB,
     };
   } finally {
@@ -894,12 +900,12 @@ async function main(): Promise<void> {
     `\nThe primary's agent per MiB of the service's log (the frames its replicator copied), over the load window:`,
   );
   console.log(
-    `\n| database | log in the window | bases in the window | written (bases left out) | bases, over the replicator's life | written in all | CPU |`,
+    `\n| database | log in the window | bases in the window | written (bases left out) | bases (the newest: its size / the log before it) | written in all | CPU |`,
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const l of loads)
     console.log(
-      `| ${l.mb} MiB | ${l.logMB.toFixed(0)} MiB | ${l.bases} (${l.basesMB.toFixed(0)} MiB) | ${l.writtenPerLog.toFixed(2)} MiB | ${l.basesPerLog.toFixed(2)} MiB | ${(l.writtenPerLog + l.basesPerLog).toFixed(2)} MiB | ${l.cpuPerLogMB.toFixed(3)} CPU s |`,
+      `| ${l.mb} MiB | ${l.logMB.toFixed(0)} MiB | ${l.bases} (${l.basesMB.toFixed(0)} MiB) | ${l.writtenPerLog.toFixed(2)} MiB | ${l.basesPerLog.toFixed(2)} MiB (${l.newestBaseMB.toFixed(0)} / ${l.logBeforeBaseMB.toFixed(0)} MiB) | ${(l.writtenPerLog + l.basesPerLog).toFixed(2)} MiB | ${l.cpuPerLogMB.toFixed(3)} CPU s |`,
     );
   if (loads.length >= 2) {
     const [a, b] = [loads[0], loads.at(-1)!];

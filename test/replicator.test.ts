@@ -178,6 +178,11 @@ describe('15.1 the replicator thread', () => {
     );
     const filesOf = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
     expect(baseBytes).toBe(bases.reduce((sum, b) => sum + filesOf(b.baseDir), 0));
+    // The newest base, with the log copied between the position of the one before and its own.
+    const { newestBase } = replicator.figures;
+    expect(newestBase?.bytes).toBe(filesOf(bases.at(-1)!.baseDir));
+    expect(newestBase?.logBytesBefore).toBeGreaterThan(0);
+    expect(newestBase?.logBytesBefore).toBeLessThanOrEqual(logBytes);
     // Of the same generation: the history goes on.
     expect(new Set(bases.map((b) => b.position.generation))).toEqual(new Set([first.position.generation]));
     // Each base, taken while the service wrote, is the database at its position on its own (its file copied while

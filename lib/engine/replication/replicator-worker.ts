@@ -39,17 +39,22 @@ const SAY_EVERY_MS = 500;
 let saidAt = 0;
 
 /** What this thread has written since it began (the bench's measure of the primary's cost, per byte of log). */
-const figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0 };
+const figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0, newestBase: null };
+/** The log copied when the position of the base last taken was fixed (null: none taken since the thread began). */
+let logAtBase: number | null = null;
 
 const keep = (batch: WalBatch) => {
   store.append(batch);
   figures.logBytes += batch.frames.length;
 };
 
-/** Counts a base's files, as written, in the figures. */
-function counted(dir: string): void {
+/** Counts a base's files, as written, in the figures; `logAt`: the log copied when its position was fixed. */
+function counted(dir: string, logAt: number): void {
+  const bytes = readdirSync(dir).reduce((sum, name) => sum + statSync(path.join(dir, name)).size, 0);
   figures.bases++;
-  for (const name of readdirSync(dir)) figures.baseBytes += statSync(path.join(dir, name)).size;
+  figures.baseBytes += bytes;
+  figures.newestBase = { bytes, logBytesBefore: logAtBase === null ? null : logAt - logAtBase };
+  logAtBase = logAt;
 }
 
 /** The ends of the last rounds, each with the time its round began: a pull from one of them, or past it,
@@ -156,7 +161,7 @@ function newGeneration(why: string): void {
   const written = takingDir();
   const start = follower.beginGeneration(path.join(written, 'base.db'));
   const { dir, baseLog } = completeBase(written, start);
-  counted(dir);
+  counted(dir, figures.logBytes);
   store.begin(start, baseLog, path.basename(dir));
   caughtUpAt = startedAt;
   ends = [];
@@ -176,6 +181,7 @@ function newBase(why: string): void {
   if (taking) return;
   const written = takingDir();
   const position = follower.takeBase(path.join(written, 'base.db'), keep);
+  const logAt = figures.logBytes;
   const under = { cancelled: false };
   taking = under;
   copyFile(options.dbPath, path.join(written, 'base.db'))
@@ -183,7 +189,7 @@ function newBase(why: string): void {
       if (under.cancelled || stopped) throw new Error('given up');
       syncPath(path.join(written, 'base.db'));
       const { dir } = completeBase(written, position);
-      counted(dir);
+      counted(dir, logAt);
       store.addBase(path.basename(dir), position);
       say({ kind: 'base', position, baseDir: dir, why });
     })

@@ -71,6 +71,9 @@ export interface ReplicatorFigures {
   logBytes: number;
   bases: number;
   baseBytes: number;
+  /** The newest base's files, and the log copied between the positions of the base before it and of it (null for
+   *  the first the thread took): what the rule that takes them makes a base cost per byte of log. */
+  newestBase: { bytes: number; logBytesBefore: number | null } | null;
 }
 
 export interface ReplicatorEvents {
@@ -104,7 +107,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
   /** The generation of the base last announced. */
   generation: string | null = null;
   /** What it has written since it began, as last said. */
-  figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0 };
+  figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0, newestBase: null };
 
   constructor(
     script: string,
