@@ -246,4 +246,59 @@ describe('15.1 the replicator thread', () => {
     expect(walRows(following.dbPath)).toEqual(walRows(db));
     expect(walRows(db).filter((r) => r.txn === -3)).toHaveLength(30);
   }, 120_000);
+
+  it('15.2 a base that falls due while the log is long waits for a checkpoint to seal it and the next write to restart it: it does not carry the log beside the database it is already in', async () => {
+    const dir = tempDir('replicator-base-wait');
+    const db = walDatabase(dir);
+    const replicator = new Replicator(SCRIPT, {
+      dbPath: db,
+      shownAs: 'app.db',
+      storeDir: path.join(dir, 'frames'),
+      pollMs: 5,
+      checkpointFrames: 50,
+      storeLimitBytes: 1,
+    });
+    const bases: BaseFiles[] = [];
+    replicator.on('base', (b) => bases.push(b));
+    try {
+      await waitFor('the first base', () => bases.length === 1, 10_000);
+      // A reader of the service's, on a snapshot from before the burst: no checkpoint can copy the burst into the
+      // file, so the log cannot be sealed.
+      const reader = new Database(db, { readonly: true });
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM t').get();
+      const app = new Database(db);
+      const insert = app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)');
+      for (let i = 0; i < 300; i++) insert.run(i, Buffer.alloc(3000, i));
+      app.close();
+      // Rounds that read the burst to its end: a base is due (the frames outgrew the database), and waits for the
+      // log to restart.
+      await replicator.flush();
+      await replicator.flush();
+      expect(bases).toHaveLength(1);
+      reader.exec('COMMIT');
+      reader.close();
+      // A checkpoint seals the log; the service's next write restarts it.
+      await replicator.flush();
+      const after = new Database(db);
+      after.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(300, Buffer.alloc(10, 1));
+      after.close();
+      await waitFor('the base, once the log restarted', () => bases.length === 2, 10_000);
+      const base = bases[1];
+      const logPart = path.join(base.baseDir, BASE_LOG);
+      // At most a checkpoint's worth of log beside the database.
+      expect(existsSync(logPart) ? statSync(logPart).size : 0).toBeLessThanOrEqual(32 + 50 * (4096 + 24));
+      // The base alone is the database at its position: every row of the burst.
+      const replica = new WalReplica(path.join(tempDir('replicator-base-wait-standby'), 'app.db'));
+      const staged = path.join(tempDir('replicator-base-wait-staged'), 'base.db');
+      copyFileSync(path.join(base.baseDir, 'base.db'), staged);
+      if (existsSync(logPart)) copyFileSync(logPart, `${staged}-wal`);
+      replica.installBase(staged, base.position);
+      replica.promote();
+      expect(walRows(replica.dbPath)).toEqual(walRows(db));
+      expect(walRows(db)).toHaveLength(301);
+    } finally {
+      await replicator.stop();
+    }
+  }, 60_000);
 });
