@@ -70,6 +70,8 @@ export interface DatabaseReplication {
   waitingLogs: number | null;
   /** The primary's: what its replicator has written since it began (null on a standby). */
   written: ReplicatorFigures | null;
+  /** The primary's: a base waits to be shipped, or is being shipped (null on a standby). */
+  shippingBase: boolean | null;
 }
 
 interface Database {
@@ -83,6 +85,8 @@ interface Database {
   fetching: boolean;
   /** Settles once the base being fetched (if any) is installed or given up. */
   fetchDone: Promise<void>;
+  /** A base of the primary's waiting to be shipped, or being shipped. */
+  shipping: boolean;
   /** integrity_check's word on a copy this node promoted: "ok", or the problems; null before (or never asked). */
   integrity: string | null;
 }
@@ -120,6 +124,7 @@ export class LogReplication {
       puller: null,
       error: null,
       fetching: false,
+      shipping: false,
       fetchDone: Promise.resolve(),
       integrity: null,
     }));
@@ -308,6 +313,7 @@ export class LogReplication {
         integrity: d.integrity,
         waitingLogs: primary ? null : (d.puller?.waitingLogs ?? 0),
         written: primary ? d.replicator!.figures : null,
+        shippingBase: primary ? d.shipping : null,
       };
     });
   }
@@ -578,9 +584,13 @@ export class LogReplication {
 
   private shipBase(d: Database, base: BaseFiles): void {
     this.pendingBases.set(d.db, base);
+    d.shipping = true;
     this.shipping = this.shipping.then(async () => {
       const next = this.pendingBases.get(d.db);
-      if (!next || this.stopped) return;
+      if (!next || this.stopped) {
+        d.shipping = false;
+        return;
+      }
       this.pendingBases.delete(d.db);
       try {
         await this.options.hooks.shipBase(d.db, next);
@@ -595,6 +605,8 @@ export class LogReplication {
           const current = d.replicator?.generation === next.position.generation;
           if (!this.pendingBases.has(d.db) && current && this.leading !== null && !this.newer) this.shipBase(d, next);
         }, BASE_RETRY_MS);
+      } finally {
+        d.shipping = this.pendingBases.has(d.db);
       }
     });
   }

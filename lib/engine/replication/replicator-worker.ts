@@ -264,7 +264,7 @@ function round(whole = false): boolean {
       syncedAt = Date.now();
     }
     const why = taking || !toEnd ? null : newBaseDue();
-    if (why) step('taking a base', () => newBase(why));
+    if (why && baseMayBeTaken(startedAt)) step('taking a base', () => newBase(why));
   } catch (err) {
     if (!(err instanceof GenerationLost)) throw err;
     step('beginning a generation', () => newGeneration(err.message));
@@ -289,7 +289,23 @@ function checkIntegrity(): void {
   }
 }
 
-/** Why a new generation is due now (15.2), or null. */
+/** How long a base that is due waits for a log longer than a checkpoint's worth to restart. */
+const BASE_WAIT_MS = 30_000;
+let baseDueSince: number | null = null;
+
+/** Whether a base that is due may be taken now. A base carries the part of the log its position is in (standbys
+ *  that start from it go on with that log), and after a burst of writes the log is as long as the burst, most of it
+ *  in the database's file already: the base waits, up to BASE_WAIT_MS, for a checkpoint to seal the log and the
+ *  service's next write to restart it, rather than carry the burst twice. */
+function baseMayBeTaken(now: number): boolean {
+  if (follower.framesInLog() < options.checkpointFrames || now - (baseDueSince ??= now) >= BASE_WAIT_MS) {
+    baseDueSince = null;
+    return true;
+  }
+  return false;
+}
+
+/** Why a new base is due now (15.2), or null. */
 function newBaseDue(): string | null {
   const age = Date.now() - (store.startedAt ?? Date.now());
   if (options.baseEveryMs && age >= options.baseEveryMs)

@@ -506,6 +506,12 @@ export class WalFollower {
     return at.frame;
   }
 
+  /** The frames of the current log up to where the follower has read, sealed or not: the part of the log a base
+   *  taken now carries. */
+  framesInLog(): number {
+    return this.position?.log ? this.position.frame : 0;
+  }
+
   /** Closes: the writing connections first, so that a read-only one is the last. */
   close(): void {
     if (this.locker?.inTransaction) this.locker.exec('ROLLBACK');
