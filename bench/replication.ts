@@ -542,8 +542,18 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       async () => (await statusOf(standby))?.db?.waitingLogs === 0,
       catchUpTimeoutMs(mb),
     );
+    // ...and the primary has shipped the bases the growth made it take (shipping one is a burst of work of its own,
+    // measured with the bases, not in the steady cost).
+    await waitFor(
+      'the primary’s bases shipped',
+      async () => (await statusOf(primary))?.db?.shippingBase === false,
+      catchUpTimeoutMs(mb),
+    );
     const restS = (performance.now() - atRest) / 1000;
-    if (restS >= 1) console.log(`  the standby's copy came to rest ${restS.toFixed(1)} s after it caught up`);
+    if (restS >= 1)
+      console.log(
+        `  the group came to rest (the standby's copy, the primary's bases) ${restS.toFixed(1)} s after it caught up`,
+      );
     const pid = primary.process!.pid!;
     const figuresAtStart = (await statusOf(primary))?.db?.written;
     if (!figuresAtStart) throw new Error('the primary says nothing of what its replicator wrote');
