@@ -542,11 +542,11 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       async () => (await statusOf(standby))?.db?.waitingLogs === 0,
       catchUpTimeoutMs(mb),
     );
-    // ...and the primary has shipped the bases the growth made it take (shipping one is a burst of work of its own,
+    // ...and the primary has taken and shipped the bases the growth made due (a base is a burst of work of its own,
     // measured with the bases, not in the steady cost).
     await waitFor(
-      'the primary’s bases shipped',
-      async () => (await statusOf(primary))?.db?.shippingBase === false,
+      'the primary’s bases taken and shipped',
+      async () => (await statusOf(primary))?.db?.baseUnderWay === false,
       catchUpTimeoutMs(mb),
     );
     const restS = (performance.now() - atRest) / 1000;

@@ -257,6 +257,8 @@ describe('15.1 the replicator thread', () => {
       pollMs: 5,
       checkpointFrames: 50,
       storeLimitBytes: 1,
+      // However slow this test is to write after the log is sealed.
+      restartWaitMs: 60_000,
     });
     const bases: BaseFiles[] = [];
     replicator.on('base', (b) => bases.push(b));
@@ -276,6 +278,8 @@ describe('15.1 the replicator thread', () => {
       await replicator.flush();
       await replicator.flush();
       expect(bases).toHaveLength(1);
+      // It says so (the primary's status: a base under way).
+      await waitFor('the base due said to be under way', () => replicator.baseUnderWay, 10_000);
       reader.exec('COMMIT');
       reader.close();
       // A checkpoint seals the log; the service's next write restarts it.
@@ -284,6 +288,7 @@ describe('15.1 the replicator thread', () => {
       after.prepare('INSERT INTO t (txn, body) VALUES (?, ?)').run(300, Buffer.alloc(10, 1));
       after.close();
       await waitFor('the base, once the log restarted', () => bases.length === 2, 10_000);
+      await waitFor('no base said to be under way', () => !replicator.baseUnderWay, 10_000);
       const base = bases[1];
       const logPart = path.join(base.baseDir, BASE_LOG);
       // At most a checkpoint's worth of log beside the database.

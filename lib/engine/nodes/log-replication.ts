@@ -70,8 +70,8 @@ export interface DatabaseReplication {
   waitingLogs: number | null;
   /** The primary's: what its replicator has written since it began (null on a standby). */
   written: ReplicatorFigures | null;
-  /** The primary's: a base waits to be shipped, or is being shipped (null on a standby). */
-  shippingBase: boolean | null;
+  /** The primary's: a new base is due, being taken, waiting to be shipped or being shipped (null on a standby). */
+  baseUnderWay: boolean | null;
 }
 
 interface Database {
@@ -313,7 +313,7 @@ export class LogReplication {
         integrity: d.integrity,
         waitingLogs: primary ? null : (d.puller?.waitingLogs ?? 0),
         written: primary ? d.replicator!.figures : null,
-        shippingBase: primary ? d.shipping : null,
+        baseUnderWay: primary ? d.shipping || d.replicator!.baseUnderWay : null,
       };
     });
   }

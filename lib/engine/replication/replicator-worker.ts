@@ -2,7 +2,6 @@
 // frames in its store (frame-store.ts) and answers the standbys' pulls from it. SQLite calls and file reads block
 // this thread only, never the one that renews the leader key and answers the failsafe question.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -11,7 +10,7 @@ import Database from 'better-sqlite3';
 import { isEngineError } from '../errors';
 import { FrameStore } from './frame-store';
 import { GenerationLost, samePosition, type WalBatch, WalFollower, type WalPosition } from './wal-follower';
-import { replaceFileSync, syncPath } from './sync-files';
+import { copyInSteps, replaceFileSync, syncPath } from './sync-files';
 import { answerPull, type PullRequest } from './wal-peer';
 import {
   BASE_LOG,
@@ -171,8 +170,8 @@ function newGeneration(why: string): void {
   answerHeld(true);
 }
 
-/** A base of the generation being taken (its database file is copied by the kernel, off this thread: the rounds
- *  go on, reading the log and answering pulls, but make no checkpoint until it is done). */
+/** A base of the generation being taken (its database file is copied off this thread, in steps each put on disk:
+ *  the rounds go on, reading the log and answering pulls, but make no checkpoint until it is done). */
 let taking: { cancelled: boolean } | null = null;
 
 /** A new base of the generation, where the follower is (15.2): the standbys that follow along go on as they were;
@@ -184,10 +183,9 @@ function newBase(why: string): void {
   const logAt = figures.logBytes;
   const under = { cancelled: false };
   taking = under;
-  copyFile(options.dbPath, path.join(written, 'base.db'))
+  copyInSteps(options.dbPath, path.join(written, 'base.db'), () => under.cancelled || stopped)
     .then(() => {
       if (under.cancelled || stopped) throw new Error('given up');
-      syncPath(path.join(written, 'base.db'));
       const { dir } = completeBase(written, position);
       counted(dir, logAt);
       store.addBase(path.basename(dir), position);
@@ -254,7 +252,13 @@ function round(whole = false): boolean {
     // The standbys first: nothing after this makes them wait (frames a checkpoint reads go out with the next round).
     answerHeld();
     if (moved || startedAt - saidAt >= SAY_EVERY_MS) {
-      say({ kind: 'position', position: store.end()!, at: caughtUpAt, figures });
+      say({
+        kind: 'position',
+        position: store.end()!,
+        at: caughtUpAt,
+        figures,
+        baseUnderWay: taking !== null || baseDueSince !== null,
+      });
       saidAt = startedAt;
     }
     if (toEnd && follower.logFrames() >= options.checkpointFrames)
@@ -289,17 +293,25 @@ function checkIntegrity(): void {
   }
 }
 
-/** How long a base that is due waits for a log longer than a checkpoint's worth to restart. */
+/** How long a base that is due waits for a log longer than a checkpoint's worth to restart... */
 const BASE_WAIT_MS = 30_000;
+/** ...and, once a checkpoint has sealed it, for the service's next write to restart it (a service gone quiet may
+ *  not write again for a long while). */
+const RESTART_WAIT_MS = options.restartWaitMs ?? 2_000;
 let baseDueSince: number | null = null;
+let sealedSince: number | null = null;
 
 /** Whether a base that is due may be taken now. A base carries the part of the log its position is in (standbys
  *  that start from it go on with that log), and after a burst of writes the log is as long as the burst, most of it
- *  in the database's file already: the base waits, up to BASE_WAIT_MS, for a checkpoint to seal the log and the
- *  service's next write to restart it, rather than carry the burst twice. */
+ *  in the database's file already: the base waits for a checkpoint to seal the log and the service's next write to
+ *  restart it, rather than carry the burst twice. */
 function baseMayBeTaken(now: number): boolean {
-  if (follower.framesInLog() < options.checkpointFrames || now - (baseDueSince ??= now) >= BASE_WAIT_MS) {
+  const short = follower.framesInLog() < options.checkpointFrames;
+  baseDueSince ??= now;
+  sealedSince = follower.logFrames() === 0 ? (sealedSince ?? now) : null;
+  if (short || now - baseDueSince >= BASE_WAIT_MS || (sealedSince !== null && now - sealedSince >= RESTART_WAIT_MS)) {
     baseDueSince = null;
+    sealedSince = null;
     return true;
   }
   return false;

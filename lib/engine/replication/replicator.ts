@@ -28,6 +28,9 @@ export interface ReplicatorOptions {
   /** ...or once the frames kept since its base outgrow this many bytes or the database's size, whichever is more:
    *  a new standby then downloads no more frames than a base's worth. */
   storeLimitBytes?: number;
+  /** A base that is due waits this long (default 2 s) for the service's next write to restart a log that a
+   *  checkpoint has sealed (replicator-worker.ts: baseMayBeTaken). */
+  restartWaitMs?: number;
 }
 
 export type ReplicatorRequest =
@@ -51,7 +54,8 @@ export type ReplicatorMessage =
   /** A base to ship: a new generation's, or one taken within the generation. */
   | { kind: 'base'; position: WalPosition; baseDir: string; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
-  | { kind: 'position'; position: WalPosition; at: number | null; figures: ReplicatorFigures }
+  /** `baseUnderWay`: a new base is due (waiting for the log to restart) or being taken. */
+  | { kind: 'position'; position: WalPosition; at: number | null; figures: ReplicatorFigures; baseUnderWay: boolean }
   /** `ackedAt`: the pull's position held every transaction committed before then (null: not one of the last
    *  rounds' ends). */
   | { kind: 'answer'; id: number; answer: PullAnswer; ackedAt: number | null }
@@ -106,6 +110,8 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
   caughtUpAt: number | null = null;
   /** The generation of the base last announced. */
   generation: string | null = null;
+  /** A new base is due or being taken, as last said. */
+  baseUnderWay = false;
   /** What it has written since it began, as last said. */
   figures: ReplicatorFigures = { logBytes: 0, bases: 0, baseBytes: 0, newestBase: null };
 
@@ -135,6 +141,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
             this.position = msg.position;
             this.caughtUpAt = msg.at;
             this.figures = msg.figures;
+            this.baseUnderWay = msg.baseUnderWay;
             this.emit('position', msg.position);
             break;
           case 'answer':

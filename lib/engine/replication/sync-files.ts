@@ -1,6 +1,8 @@
 // Small synchronous file steps that replication takes on the agent's data thread: reads at an offset, and writes
-// that are on disk before they return (a synced file, an index swapped in by rename, its directory synced).
+// that are on disk before they return (a synced file, an index swapped in by rename, its directory synced); and a
+// large copy made off that thread, in steps.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Up to `length` bytes of `file` from `offset` (fewer at its end; all the rest where `length` is not given). */
@@ -43,6 +45,44 @@ export function copyPrefix(source: string, dest: string, length: number): void {
     }
   } finally {
     closeSync(from);
+  }
+}
+
+/** How much of a file copyInSteps writes before it puts it on disk. */
+const STEP_BYTES = 64 * 2 ** 20;
+
+/** Copies `source` to a new file `dest` (mode 0600) off the calling thread (the kernel's thread pool), putting each
+ *  STEP_BYTES on disk before the next and the whole at the end: a large copy never piles up so much unwritten data
+ *  that other files' syncs (the service's, the frame store's) wait behind it. Stops with an error once `given up`
+ *  says so. */
+export async function copyInSteps(source: string, dest: string, givenUp: () => boolean): Promise<void> {
+  const from = await open(source, 'r');
+  try {
+    const to = await open(dest, 'w', 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      let unsynced = 0;
+      for (let done = 0; ; ) {
+        if (givenUp()) throw new Error('given up');
+        const { bytesRead } = await from.read(buf, 0, buf.length, done);
+        if (bytesRead === 0) break;
+        for (let written = 0; written < bytesRead; ) {
+          const { bytesWritten } = await to.write(buf, written, bytesRead - written, done + written);
+          written += bytesWritten;
+        }
+        done += bytesRead;
+        unsynced += bytesRead;
+        if (unsynced >= STEP_BYTES) {
+          await to.datasync();
+          unsynced = 0;
+        }
+      }
+      await to.sync();
+    } finally {
+      await to.close();
+    }
+  } finally {
+    await from.close();
   }
 }
 
