@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { NonceCache } from '@/lib/engine/nodes/signed-request';
 import { ReplicaPuller } from '@/lib/engine/replication/puller';
-import { BASE_LOG, Replicator } from '@/lib/engine/replication/replicator';
-import { samePosition, type WalPosition } from '@/lib/engine/replication/wal-follower';
+import { BASE_LOG, type BaseFiles, Replicator } from '@/lib/engine/replication/replicator';
+import { samePosition } from '@/lib/engine/replication/wal-follower';
 import { serveWalPull } from '@/lib/engine/replication/wal-peer';
 
 import { tempDir } from './helpers';
@@ -50,7 +50,7 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
       pollMs: 5,
       checkpointFrames: 200,
     });
-    const generations: { position: WalPosition; baseDir: string }[] = [];
+    const generations: BaseFiles[] = [];
     replicator.on('base', (g) => generations.push(g));
     /** The token the primary answers with: none until it serves (a node that just took the key). */
     let leading: number | null = TOKEN;
@@ -89,7 +89,11 @@ describe('15.1 a standby’s puller and the primary’s replicator', () => {
     puller.follow({ url, token: TOKEN, groupKey: GROUP_KEY });
     await waitFor('the standby to ask for a base', () => said.baseNeeded.length === 1, 10_000);
     expect(said.baseNeeded).toEqual([['this copy has no base yet', generations[0].position.generation]]);
-    await puller.installBase(stagedBase(generations[0].baseDir, tempDir('puller-base')), generations[0].position);
+    await puller.installBase(
+      stagedBase(generations[0].baseDir, tempDir('puller-base')),
+      generations[0].position,
+      generations[0].logInFile,
+    );
     // Told to follow a primary by a token that is not the current one: it is refused, and takes nothing.
     puller.follow({ url, token: TOKEN - 1, groupKey: GROUP_KEY });
     await waitFor('the refusal', () => said.notPrimary.length > 0, 10_000);

@@ -686,8 +686,9 @@ export class LogReplication {
       await this.options.hooks.beforeReplace(d.db, d.dbPath);
       // The base's log part goes beside its file under the name SQLite gives a log, as the copy keeps it.
       const baseFile = path.join(base.baseDir, 'base.db');
-      if (base.position.log !== null) await rename(path.join(base.baseDir, BASE_LOG), `${baseFile}-wal`);
-      await puller.installBase(baseFile, base.position);
+      if (base.position.log !== null && !base.logInFile)
+        await rename(path.join(base.baseDir, BASE_LOG), `${baseFile}-wal`);
+      await puller.installBase(baseFile, base.position, base.logInFile);
       this.options.hooks.log(
         `${d.db}: installed a base of generation ${base.position.generation} (frame ${base.position.frame} of its log)`,
       );

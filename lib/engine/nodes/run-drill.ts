@@ -43,7 +43,8 @@ export async function runDrill(
       await mkdir(path.dirname(dest), { recursive: true });
       await rename(path.join(files.baseDir, 'base.db'), dest);
       // The part of the log the base needs, beside it, where SQLite reads it when the service opens the database.
-      if (files.position.log !== null) await rename(path.join(files.baseDir, BASE_LOG), `${dest}-wal`);
+      if (files.position.log !== null && !files.logInFile)
+        await rename(path.join(files.baseDir, BASE_LOG), `${dest}-wal`);
       const time = Date.parse(base.summary.startedAt);
       dataTime = dataTime === null ? time : Math.min(dataTime, time);
     }

@@ -216,7 +216,7 @@ async function handle(request: PullerRequest): Promise<void> {
       case 'install-base':
         try {
           await holdCheckpoints();
-          replica.installBase(request.baseFile, request.position);
+          replica.installBase(request.baseFile, request.position, request.logInFile);
         } catch (err) {
           say({
             kind: 'installed',

@@ -33,7 +33,7 @@ export type PullerRequest =
   | { kind: 'follow'; primary: Primary | null }
   /** Asks the primary now: again for a base's generation, or out of a pause after a failed pull. */
   | { kind: 'ask' }
-  | { kind: 'install-base'; baseFile: string; position: WalPosition }
+  | { kind: 'install-base'; baseFile: string; position: WalPosition; logInFile: boolean }
   | { kind: 'promote' }
   | { kind: 'stop' };
 
@@ -139,11 +139,12 @@ export class ReplicaPuller extends EventEmitter<PullerEvents> {
     this.worker.postMessage({ kind: 'ask' } satisfies PullerRequest);
   }
 
-  /** Installs a base (files restored from the group's repository, moved into place) at `position`; resolves once
-   *  it is the copy, rejects if it was refused (the copy is then left asking for a base). */
-  installBase(baseFile: string, position: WalPosition): Promise<void> {
+  /** Installs a base (files restored from the group's repository, moved into place) at `position` (`logInFile`:
+   *  its log is wholly in its file: BaseFiles); resolves once it is the copy, rejects if it was refused (the copy is
+   *  then left asking for a base). */
+  installBase(baseFile: string, position: WalPosition, logInFile: boolean): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.installing.push({ resolve, reject }));
-    this.worker.postMessage({ kind: 'install-base', baseFile, position } satisfies PullerRequest);
+    this.worker.postMessage({ kind: 'install-base', baseFile, position, logInFile } satisfies PullerRequest);
     return Promise.race([
       done,
       this.ended.then(() => {

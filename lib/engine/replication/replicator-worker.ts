@@ -14,6 +14,7 @@ import { copyInSteps, replaceFileSync, syncPath } from './sync-files';
 import { answerPull, type PullRequest } from './wal-peer';
 import {
   BASE_LOG,
+  basePositionJson,
   type ReplicatorFigures,
   type ReplicatorMessage,
   type ReplicatorOptions,
@@ -138,8 +139,12 @@ function takingDir(): string {
 /** Completes a base written to `taking`: its position beside it, and the directory renamed to one of its own,
  *  bases/<generation>-<time> (base.db, base.log where the log has a part, position.json), which stays until the
  *  agent has shipped it (or a newer one) and removes it: a later base never writes over one being read. */
-function completeBase(taking: string, position: WalPosition): { dir: string; baseLog: string | null } {
-  replaceFileSync(path.join(taking, 'position.json'), JSON.stringify(position));
+function completeBase(
+  taking: string,
+  position: WalPosition,
+  logInFile = false,
+): { dir: string; baseLog: string | null } {
+  replaceFileSync(path.join(taking, 'position.json'), basePositionJson(position, logInFile));
   const bases = path.join(options.storeDir, 'bases');
   const dir = path.join(bases, `${position.generation}-${Date.now()}`);
   renameSync(taking, dir);
@@ -165,7 +170,7 @@ function newGeneration(why: string): void {
   caughtUpAt = startedAt;
   ends = [];
   noteEnd(start, startedAt);
-  say({ kind: 'base', position: start, baseDir: dir, why });
+  say({ kind: 'base', position: start, baseDir: dir, logInFile: false, why });
   // Held pulls are of the previous generation: they are answered that a base is needed.
   answerHeld(true);
 }
@@ -179,17 +184,17 @@ let taking: { cancelled: boolean } | null = null;
 function newBase(why: string): void {
   if (taking) return;
   const written = takingDir();
-  const position = follower.takeBase(path.join(written, 'base.db'), keep);
+  const { position, logInFile } = follower.takeBase(path.join(written, 'base.db'), keep);
   const logAt = figures.logBytes;
   const under = { cancelled: false };
   taking = under;
   copyInSteps(options.dbPath, path.join(written, 'base.db'), () => under.cancelled || stopped)
     .then(() => {
       if (under.cancelled || stopped) throw new Error('given up');
-      const { dir } = completeBase(written, position);
+      const { dir } = completeBase(written, position, logInFile);
       counted(dir, logAt);
       store.addBase(path.basename(dir), position);
-      say({ kind: 'base', position, baseDir: dir, why });
+      say({ kind: 'base', position, baseDir: dir, logInFile, why });
     })
     .catch((err: Error) => {
       rmSync(written, { recursive: true, force: true });
@@ -268,7 +273,15 @@ function round(whole = false): boolean {
       syncedAt = Date.now();
     }
     const why = taking || !toEnd ? null : newBaseDue();
-    if (why && baseMayBeTaken(startedAt)) step('taking a base', () => newBase(why));
+    const waited = why ? baseMayBeTaken(startedAt) : null;
+    if (why && waited !== null)
+      step('taking a base', () =>
+        newBase(
+          waited >= BASE_WAIT_MS
+            ? `${why}; its log (${follower.framesInLog()} frames) had neither restarted nor been emptied ${Math.round(waited / 1000)} s after the base fell due: the base carries it`
+            : why,
+        ),
+      );
   } catch (err) {
     if (!(err instanceof GenerationLost)) throw err;
     step('beginning a generation', () => newGeneration(err.message));
@@ -293,28 +306,22 @@ function checkIntegrity(): void {
   }
 }
 
-/** How long a base that is due waits for a log longer than a checkpoint's worth to restart... */
+/** How long a base that is due waits for a log longer than a checkpoint's worth to be sealed. */
 const BASE_WAIT_MS = 30_000;
-/** ...and, once a checkpoint has sealed it, for the service's next write to restart it (a service gone quiet may
- *  not write again for a long while). */
-const RESTART_WAIT_MS = options.restartWaitMs ?? 2_000;
 let baseDueSince: number | null = null;
-let sealedSince: number | null = null;
 
-/** Whether a base that is due may be taken now. A base carries the part of the log its position is in (standbys
- *  that start from it go on with that log), and after a burst of writes the log is as long as the burst, most of it
- *  in the database's file already: the base waits for a checkpoint to seal the log and the service's next write to
- *  restart it, rather than carry the burst twice. */
-function baseMayBeTaken(now: number): boolean {
-  const short = follower.framesInLog() < options.checkpointFrames;
-  baseDueSince ??= now;
-  sealedSince = follower.logFrames() === 0 ? (sealedSince ?? now) : null;
-  if (short || now - baseDueSince >= BASE_WAIT_MS || (sealedSince !== null && now - sealedSince >= RESTART_WAIT_MS)) {
-    baseDueSince = null;
-    sealedSince = null;
-    return true;
-  }
-  return false;
+/** Whether a base that is due may be taken now: how long it waited, or null. A base carries the part of the log
+ *  its position is in (standbys that start from it go on with that log), and after a burst of writes the log is as
+ *  long as the burst, most of it in the database's file already: the base waits for a checkpoint to seal the log
+ *  and for the log to restart (the service's next write) or be emptied (if the service has gone quiet), rather than
+ *  carry the burst twice; up to BASE_WAIT_MS. */
+function baseMayBeTaken(now: number): number | null {
+  const since = (baseDueSince ??= now);
+  const ready =
+    follower.framesInLog() < options.checkpointFrames || follower.emptySealed(keep) || now - since >= BASE_WAIT_MS;
+  if (!ready) return null;
+  baseDueSince = null;
+  return now - since;
 }
 
 /** Why a new base is due now (15.2), or null. */

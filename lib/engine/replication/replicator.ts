@@ -28,9 +28,6 @@ export interface ReplicatorOptions {
   /** ...or once the frames kept since its base outgrow this many bytes or the database's size, whichever is more:
    *  a new standby then downloads no more frames than a base's worth. */
   storeLimitBytes?: number;
-  /** A base that is due waits this long (default 2 s) for the service's next write to restart a log that a
-   *  checkpoint has sealed (replicator-worker.ts: baseMayBeTaken). */
-  restartWaitMs?: number;
 }
 
 export type ReplicatorRequest =
@@ -48,11 +45,14 @@ export const BASE_LOG = 'base.log';
 export interface BaseFiles {
   position: WalPosition;
   baseDir: string;
+  /** The log `position` is in is wholly in base.db, and no frame of it is to come: the base carries no part of it
+   *  (a standby that installs it takes the next log as its own). */
+  logInFile: boolean;
 }
 
 export type ReplicatorMessage =
   /** A base to ship: a new generation's, or one taken within the generation. */
-  | { kind: 'base'; position: WalPosition; baseDir: string; why: string }
+  | { kind: 'base'; position: WalPosition; baseDir: string; logInFile: boolean; why: string }
   | { kind: 'resumed'; position: WalPosition; at: number; baseDir: string | null }
   /** `baseUnderWay`: a new base is due (waiting for the log to restart) or being taken. */
   | { kind: 'position'; position: WalPosition; at: number | null; figures: ReplicatorFigures; baseUnderWay: boolean }
@@ -127,7 +127,7 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
           case 'base':
             this.position = msg.position;
             this.generation = msg.position.generation;
-            this.emit('base', { position: msg.position, baseDir: msg.baseDir, why: msg.why });
+            this.emit('base', { position: msg.position, baseDir: msg.baseDir, logInFile: msg.logInFile, why: msg.why });
             this.emit('position', msg.position);
             break;
           case 'resumed':
@@ -238,9 +238,18 @@ export class Replicator extends EventEmitter<ReplicatorEvents> {
   }
 }
 
-/** A base's files as the worker left them (position.json beside base.db). */
+/** A base's files as the worker left them (position.json beside base.db: the position, and whether its log is in
+ *  the file). */
 export function readBase(baseDir: string): BaseFiles {
-  return { baseDir, position: JSON.parse(readFileSync(path.join(baseDir, 'position.json'), 'utf8')) as WalPosition };
+  const { logInFile, ...position } = JSON.parse(
+    readFileSync(path.join(baseDir, 'position.json'), 'utf8'),
+  ) as WalPosition & { logInFile?: boolean };
+  return { baseDir, position, logInFile: logInFile === true };
+}
+
+/** What position.json holds for a base at `position`. */
+export function basePositionJson(position: WalPosition, logInFile: boolean): string {
+  return JSON.stringify(logInFile ? { ...position, logInFile } : position);
 }
 
 /** An answer as it crossed from the worker: its frames' bytes as a Buffer again (a Uint8Array once cloned). */

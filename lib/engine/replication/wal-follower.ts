@@ -185,7 +185,7 @@ export class WalFollower {
     this.pinned = false;
     const generation = randomBytes(8).toString('hex');
     // The current log's frames, read from its start, are in the log's part: none is handed on.
-    return this.writeBase(
+    const { position } = this.writeBase(
       baseFile,
       () => {},
       () => {
@@ -196,6 +196,7 @@ export class WalFollower {
           : { generation, log: null, frame: 0, checksum: { s1: 0, s2: 0 } };
       },
     );
+    return position;
   }
 
   /** Begins a base of the current generation where the follower is (handing `handOn` the frames it reads up to
@@ -204,10 +205,10 @@ export class WalFollower {
    *  then the read transaction stays at the base's position and the follower makes no checkpoint, so the file
    *  holds nothing past it. A standby that installs the base goes on with the frames after it, as one that followed
    *  all along does. GenerationLost if the log changed under the follower. */
-  takeBase(baseFile: string, handOn: (batch: WalBatch) => void): WalPosition {
-    const position = this.writeBase(baseFile, handOn, undefined, false);
+  takeBase(baseFile: string, handOn: (batch: WalBatch) => void): { position: WalPosition; logInFile: boolean } {
+    const taken = this.writeBase(baseFile, handOn, undefined, false);
     this.pinned = true;
-    return position;
+    return taken;
   }
 
   /** A base's file is copied (or given up): the follower checkpoints again. */
@@ -227,7 +228,8 @@ export class WalFollower {
     handOn: (batch: WalBatch) => void,
     start?: () => void,
     copyFile = true,
-  ): WalPosition {
+  ): { position: WalPosition; logInFile: boolean } {
+    let logInFile = false;
     const baseLog = `${baseFile}-wal`;
     // The service may restart the log while its part is copied (a log read to its end and wholly in the file, which
     // the snapshot then reads alone): then again, from the new log.
@@ -252,6 +254,12 @@ export class WalFollower {
       if (header && sameLog(header, at.log)) {
         copyPrefix(this.walPath, baseLog, frameOffset(header, at.frame + 1));
         if (sameHeader(baseLog, header) && chainAt(baseLog, header, at.frame, at.checksum)) break;
+      } else if (this.sealed && samePosition(this.sealed, at)) {
+        // The log was sealed where the follower is, then emptied or restarted: all of it is in the file, and no
+        // frame of it is to come. The base is the file alone (the snapshot reads it alone, so no checkpoint writes
+        // into it while it is copied), and a standby that installs it takes the next log as its own.
+        logInFile = true;
+        break;
       }
       if (attempt === 5)
         throw new EngineError(
@@ -266,7 +274,37 @@ export class WalFollower {
       copyFileSync(this.dbPath, baseFile);
       syncPath(baseFile);
     }
-    return this.position!;
+    return { position: this.position!, logInFile };
+  }
+
+  /** Empties the log where a checkpoint sealed it at the follower's position and the service has not written since
+   *  (the next write would restart it): SQLite's TRUNCATE checkpoint, given up at once where the service holds the
+   *  write lock or one of its readers still reads the log. A base taken next carries no part of it (writeBase).
+   *  A commit of the service's between the check that the log ends at the position and the truncation could have
+   *  gone into a log emptied unread: GenerationLost then (a new generation, whose base holds it). Returns whether
+   *  the log was emptied. */
+  emptySealed(handOn: (batch: WalBatch) => void): boolean {
+    const at = this.position;
+    if (!this.checkpointer || this.pinned || !at?.log || !this.sealed || !samePosition(this.sealed, at)) return false;
+    const checkpointer = this.checkpointer;
+    const version = () => checkpointer.pragma('data_version', { simple: true }) as number;
+    const before = version();
+    this.drain(handOn);
+    const current = readHeader(this.walPath);
+    if (!samePosition(this.position!, at) || !current || !sameLog(current.header, at.log)) return false;
+    checkpointer.pragma('busy_timeout = 0');
+    let emptied = false;
+    try {
+      const [result] = checkpointer.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      emptied = result.busy === 0;
+    } catch (err) {
+      if (!(err as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw err;
+    } finally {
+      checkpointer.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    if (emptied && version() !== before)
+      throw new GenerationLost('the service wrote while its sealed log was being emptied');
+    return emptied;
   }
 
   /** Runs `fn` holding the database's write lock (the service's writers wait meanwhile), trying for it for up to
@@ -507,9 +545,14 @@ export class WalFollower {
   }
 
   /** The frames of the current log up to where the follower has read, sealed or not: the part of the log a base
-   *  taken now carries. */
+   *  taken now carries (none where the log was sealed there and has been emptied or restarted since). */
   framesInLog(): number {
-    return this.position?.log ? this.position.frame : 0;
+    const at = this.position;
+    if (!at?.log) return 0;
+    // Sealed there, then emptied or restarted: none (writeBase).
+    const current = readHeader(this.walPath);
+    if (this.sealed && samePosition(this.sealed, at) && (!current || !sameLog(current.header, at.log))) return 0;
+    return at.frame;
   }
 
   /** Closes: the writing connections first, so that a read-only one is the last. */

@@ -71,11 +71,14 @@ export class WalReplica {
   }
 
   /** Installs a base (the files a primary's follower wrote for `position`: `baseFile` and, where the primary had
-   *  a log, `baseFile`-wal, moved here) in place of whatever copy was here. Until it is whole the copy has no
+   *  a log and it was not wholly in the file (`logInFile`), `baseFile`-wal, moved here) in place of whatever copy
+   *  was here: a base whose log is in its file is the state of a copy whose log was checkpointed, and takes the
+   *  next log as its own. Until it is whole the copy has no
    *  position, so a crash halfway leaves a copy that asks for a new base, never files of two bases mixed. */
-  installBase(baseFile: string, position: WalPosition): void {
+  installBase(baseFile: string, position: WalPosition, logInFile = false): void {
     const baseLog = `${baseFile}-wal`;
-    if (position.log !== null) {
+    const withLog = position.log !== null && !logInFile;
+    if (position.log !== null && withLog) {
       const header = parseWalHeader(readRange(baseLog, 0, WAL_HEADER_BYTES));
       const scan = header && scanLogFile(baseLog, header, 1, headerChecksum(header));
       if (
@@ -94,7 +97,7 @@ export class WalReplica {
     for (const n of this.pendingLogs()) rmSync(this.pendingPath(n), { force: true });
     this.pending = [];
     for (const side of ['-wal', '-shm']) rmSync(`${this.dbPath}${side}`, { force: true });
-    if (position.log !== null) renameSync(baseLog, this.walPath);
+    if (withLog) renameSync(baseLog, this.walPath);
     renameSync(baseFile, this.dbPath);
     syncPath(path.dirname(this.dbPath));
     writeNote(this.notePath, { generation: position.generation, position, whole: true });
