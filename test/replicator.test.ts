@@ -260,10 +260,13 @@ describe('15.1 the replicator thread', () => {
     });
     const bases: BaseFiles[] = [];
     replicator.on('base', (b) => bases.push(b));
+    /** `rows` rows in one transaction (a round never finds the log part-way through them). */
     const write = (rows: number, txn: number) => {
       const app = new Database(db);
       const insert = app.prepare('INSERT INTO t (txn, body) VALUES (?, ?)');
-      for (let i = 0; i < rows; i++) insert.run(txn, Buffer.alloc(3000, i));
+      app.transaction(() => {
+        for (let i = 0; i < rows; i++) insert.run(txn, Buffer.alloc(3000, i));
+      })();
       app.close();
     };
     try {

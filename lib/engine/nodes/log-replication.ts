@@ -592,6 +592,7 @@ export class LogReplication {
         return;
       }
       this.pendingBases.delete(d.db);
+      let retrying = false;
       try {
         await this.options.hooks.shipBase(d.db, next);
         d.replicator?.shipped(next);
@@ -600,13 +601,15 @@ export class LogReplication {
         d.error = `its base could not be shipped: ${(err as Error).message}`;
         this.options.hooks.log(`${d.db}: ${d.error}`);
         this.options.hooks.changed();
-        // Again later, unless a newer one came meanwhile, or this node no longer leads.
+        // Again later, unless a newer one came meanwhile, or this node no longer leads; under way until then.
+        retrying = true;
         this.later(() => {
           const current = d.replicator?.generation === next.position.generation;
           if (!this.pendingBases.has(d.db) && current && this.leading !== null && !this.newer) this.shipBase(d, next);
+          else d.shipping = this.pendingBases.has(d.db);
         }, BASE_RETRY_MS);
       } finally {
-        d.shipping = this.pendingBases.has(d.db);
+        if (!retrying) d.shipping = this.pendingBases.has(d.db);
       }
     });
   }
@@ -690,7 +693,7 @@ export class LogReplication {
         await rename(path.join(base.baseDir, BASE_LOG), `${baseFile}-wal`);
       await puller.installBase(baseFile, base.position, base.logInFile);
       this.options.hooks.log(
-        `${d.db}: installed a base of generation ${base.position.generation} (frame ${base.position.frame} of its log)`,
+        `${d.db}: installed a base of generation ${base.position.generation} (${base.logInFile ? 'its file alone, at the end of a log it holds' : `frame ${base.position.frame} of its log`})`,
       );
     } catch (err) {
       d.error = `a base could not be installed: ${(err as Error).message}`;

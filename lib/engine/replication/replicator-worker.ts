@@ -144,24 +144,26 @@ function completeBase(
   position: WalPosition,
   logInFile = false,
 ): { dir: string; baseLog: string | null } {
+  // The log's part named so that a backup of the directory takes it as a file of its own, not a database's sidecar
+  // to pass over; before position.json, whose write syncs the directory: a base that survives a crash has it.
+  const logPart = path.join(taking, 'base.db-wal');
+  const hasLog = position.log !== null && !logInFile && existsSync(logPart);
+  if (hasLog) renameSync(logPart, path.join(taking, BASE_LOG));
   replaceFileSync(path.join(taking, 'position.json'), basePositionJson(position, logInFile));
   const bases = path.join(options.storeDir, 'bases');
   const dir = path.join(bases, `${position.generation}-${Date.now()}`);
   renameSync(taking, dir);
   syncPath(bases);
-  const base = path.join(dir, 'base.db');
-  const baseLog = position.log !== null && existsSync(`${base}-wal`) ? path.join(dir, BASE_LOG) : null;
-  // Named so that a backup of the directory takes it as a file of its own, not a database's sidecar to pass over.
-  if (baseLog) renameSync(`${base}-wal`, baseLog);
-  return { dir, baseLog };
+  return { dir, baseLog: hasLog ? path.join(dir, BASE_LOG) : null };
 }
 
 /** A new generation (the first, or the log's chain was broken): a base, and the store starts over from it. */
 function newGeneration(why: string): void {
   const startedAt = Date.now();
-  // A base of the previous generation being copied is given up.
+  // A base of the previous generation being copied, or one due, is given up.
   if (taking) taking.cancelled = true;
   taking = null;
+  baseDueSince = null;
   const written = takingDir();
   const start = follower.beginGeneration(path.join(written, 'base.db'));
   const { dir, baseLog } = completeBase(written, start);
@@ -273,7 +275,11 @@ function round(whole = false): boolean {
       syncedAt = Date.now();
     }
     const why = taking || !toEnd ? null : newBaseDue();
-    const waited = why ? baseMayBeTaken(startedAt) : null;
+    // A base no longer due (the frames kept were shipped away meanwhile) waits no more.
+    if (toEnd && !why && !taking) baseDueSince = null;
+    // A round that reads the whole log (a flush, or the last before the thread stops) leaves the log as it is: a log
+    // emptied just before the agent stops would make it begin a new generation when it starts again (resume).
+    const waited = why ? baseMayBeTaken(startedAt, !whole) : null;
     if (why && waited !== null)
       step('taking a base', () =>
         newBase(
@@ -315,10 +321,12 @@ let baseDueSince: number | null = null;
  *  long as the burst, most of it in the database's file already: the base waits for a checkpoint to seal the log
  *  and for the log to restart (the service's next write) or be emptied (if the service has gone quiet), rather than
  *  carry the burst twice; up to BASE_WAIT_MS. */
-function baseMayBeTaken(now: number): number | null {
+function baseMayBeTaken(now: number, mayEmpty: boolean): number | null {
   const since = (baseDueSince ??= now);
   const ready =
-    follower.framesInLog() < options.checkpointFrames || follower.emptySealed(keep) || now - since >= BASE_WAIT_MS;
+    follower.framesInLog() < options.checkpointFrames ||
+    (mayEmpty && follower.emptySealed(keep)) ||
+    now - since >= BASE_WAIT_MS;
   if (!ready) return null;
   baseDueSince = null;
   return now - since;

@@ -280,9 +280,11 @@ export class WalFollower {
   /** Empties the log where a checkpoint sealed it at the follower's position and the service has not written since
    *  (the next write would restart it): SQLite's TRUNCATE checkpoint, given up at once where the service holds the
    *  write lock or one of its readers still reads the log. A base taken next carries no part of it (writeBase).
-   *  A commit of the service's between the check that the log ends at the position and the truncation could have
-   *  gone into a log emptied unread: GenerationLost then (a new generation, whose base holds it). Returns whether
-   *  the log was emptied. */
+   *  A commit of the service's after the check that the log ends at the position cannot be emptied unread: the
+   *  follower's read transaction keeps every later frame out of the file, so the checkpoint reports busy. Should
+   *  one be seen all the same (the database's data_version moved while the log was emptied), GenerationLost: a new
+   *  generation, whose base holds it. An agent that starts again finds the log emptied, and begins a new generation
+   *  (resume): the price of a base that carries no log. Returns whether the log was emptied. */
   emptySealed(handOn: (batch: WalBatch) => void): boolean {
     const at = this.position;
     if (!this.checkpointer || this.pinned || !at?.log || !this.sealed || !samePosition(this.sealed, at)) return false;

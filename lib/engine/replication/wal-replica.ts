@@ -78,7 +78,7 @@ export class WalReplica {
   installBase(baseFile: string, position: WalPosition, logInFile = false): void {
     const baseLog = `${baseFile}-wal`;
     const withLog = position.log !== null && !logInFile;
-    if (position.log !== null && withLog) {
+    if (withLog && position.log !== null) {
       const header = parseWalHeader(readRange(baseLog, 0, WAL_HEADER_BYTES));
       const scan = header && scanLogFile(baseLog, header, 1, headerChecksum(header));
       if (
