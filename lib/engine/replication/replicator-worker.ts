@@ -322,7 +322,8 @@ let baseDueSince: number | null = null;
  *  and for the log to restart (the service's next write) or be emptied (if the service has gone quiet), rather than
  *  carry the burst twice; up to BASE_WAIT_MS. */
 function baseMayBeTaken(now: number, mayEmpty: boolean): number | null {
-  const since = (baseDueSince ??= now);
+  baseDueSince ??= now;
+  const since = baseDueSince;
   const ready =
     follower.framesInLog() < options.checkpointFrames ||
     (mayEmpty && follower.emptySealed(keep)) ||
