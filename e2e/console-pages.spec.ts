@@ -1,6 +1,6 @@
 // 16.2: the rough edges of the console, each as a user meets it: the icon, an unknown snapshot, a comparison opened
 // without a choice, page titles, the navigation's current page, times in the browser's zone and ages that tick,
-// and a failed backup on the Backups page.
+// "Back up now" saying what became of its job, and a failed backup on the Backups page.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,8 @@ test('16.2 times show in the browser’s time zone, and a backup’s age ticks; 
   await waitFor('the backup’s age', visible(age), 60_000);
   const first = await age.textContent();
   await waitFor('the age to tick', async () => (await age.textContent()) !== first, 10_000);
+  // What the button said follows the job to its end: never "queued" once it is done.
+  await expect(row.getByRole('status')).toHaveText(/^Backup job \d+ done\.$/);
 
   // The snapshot's time, in the browser's zone (Tokyo here, the server's is UTC).
   await page.goto('/snapshots');
