@@ -50,8 +50,12 @@ test('a viewer sees no Back up now, no forms and no user administration', async 
   await expect(page.getByRole('button', { name: /Back up/ })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'docs', exact: true })).toHaveCount(0);
   await expect(page.getByRole('form', { name: 'Add a source' })).toHaveCount(0);
+  // 16.2: a page the role may not open sends it to the overview, which says why.
   await page.goto('/settings/users');
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/\?denied=%2Fsettings%2Fusers$/);
+  await expect(page.getByRole('main').getByRole('alert').filter({ hasText: 'Your role' })).toHaveText(
+    'Your role (viewer) does not open /settings/users: an administrator can change your role.',
+  );
   await page.context().close();
 });
 
