@@ -3,22 +3,21 @@
 import { useActionState } from 'react';
 import { useFormStatus } from 'react-dom';
 
+import { Button } from '@/components/ui/button';
 import type { ActionState } from '@/lib/auth/action';
 
 type State = ActionState<undefined>;
 
-function Button({ label, tone }: { label: string; tone: 'primary' | 'danger' | 'link' }) {
+function SubmitButton({ label, tone }: { label: string; tone: 'primary' | 'danger' | 'link' }) {
   const { pending } = useFormStatus();
-  const style =
-    tone === 'primary'
-      ? 'rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60'
-      : tone === 'danger'
-        ? 'text-sm text-red-700 hover:underline disabled:opacity-60'
-        : 'text-sm text-sky-700 hover:underline disabled:opacity-60';
   return (
-    <button type="submit" disabled={pending} className={style}>
+    <Button
+      type="submit"
+      disabled={pending}
+      variant={tone === 'primary' ? 'default' : tone === 'danger' ? 'link-destructive' : 'link'}
+    >
       {label}
-    </button>
+    </Button>
   );
 }
 
@@ -40,13 +39,13 @@ export function ActionButton({
       {Object.entries(fields).map(([name, value]) => (
         <input key={name} type="hidden" name={name} value={value} />
       ))}
-      <Button label={label} tone={tone} />
+      <SubmitButton label={label} tone={tone} />
       {state && !state.ok ? (
-        <span role="alert" className="text-sm text-red-700">
+        <span role="alert" className="text-sm text-destructive-text">
           {state.error}
         </span>
       ) : state?.ok && state.message ? (
-        <span role="status" className="text-sm text-slate-600">
+        <span role="status" className="text-sm text-muted-foreground">
           {state.message}
         </span>
       ) : null}

@@ -1,6 +1,7 @@
 'use client';
 
 import { Field, FormStatus, useForm } from '@/components/form';
+import { Button } from '@/components/ui/button';
 import type { ActionState } from '@/lib/auth/action';
 
 type State = ActionState<undefined>;
@@ -22,17 +23,17 @@ export function ConfirmRemove({
   const { state, dispatch } = useForm(action);
   return (
     <details className="mt-4 text-sm">
-      <summary className="cursor-pointer text-red-700">{label}</summary>
+      <summary className="cursor-pointer text-destructive-text">{label}</summary>
       <form action={dispatch} aria-label={label} className="mt-2 max-w-md space-y-2">
-        <p className="text-slate-600">{explain}</p>
+        <p className="text-muted-foreground">{explain}</p>
         {Object.entries(fields).map(([k, v]) => (
           <input key={k} type="hidden" name={k} value={v} />
         ))}
         <Field label={`Type ${name} to confirm`} name="confirm" autoComplete="off" />
         <FormStatus state={state} />
-        <button type="submit" className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800">
+        <Button type="submit" variant="destructive">
           {label}
-        </button>
+        </Button>
       </form>
     </details>
   );

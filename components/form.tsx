@@ -3,6 +3,7 @@
 import { useActionState, useId, type InputHTMLAttributes, type ReactNode } from 'react';
 import { useFormStatus } from 'react-dom';
 
+import { Button } from '@/components/ui/button';
 import type { ActionState } from '@/lib/auth/action';
 
 type FieldProps = InputHTMLAttributes<HTMLInputElement> & {
@@ -18,7 +19,7 @@ export function Field({ label, name, error, hint, ...input }: FieldProps) {
   const describedBy = error ? `${id}-error` : hint ? `${id}-hint` : undefined;
   return (
     <div>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-700">
+      <label htmlFor={id} className="block text-sm font-medium">
         {label}
       </label>
       <input
@@ -26,15 +27,15 @@ export function Field({ label, name, error, hint, ...input }: FieldProps) {
         name={name}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy}
-        className={`mt-1 block w-full rounded-md border px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-sky-500 ${error ? 'border-red-500' : 'border-slate-300'}`}
+        className={`mt-1 block w-full rounded-md border bg-card px-3 py-2 text-sm shadow-sm focus:outline-none focus:ring-2 focus:ring-ring ${error ? 'border-destructive' : 'border-border'}`}
         {...input}
       />
       {error ? (
-        <p id={`${id}-error`} className="mt-1 text-sm text-red-600">
+        <p id={`${id}-error`} className="mt-1 text-sm text-destructive-text">
           {error}
         </p>
       ) : hint ? (
-        <p id={`${id}-hint`} className="mt-1 text-sm text-slate-500">
+        <p id={`${id}-hint`} className="mt-1 text-sm text-muted-foreground">
           {hint}
         </p>
       ) : null}
@@ -56,13 +57,16 @@ export function FormStatus({ state }: { state: FormState }) {
   if (!state) return null;
   if (!state.ok) {
     return (
-      <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+      <p
+        role="alert"
+        className="rounded-md border border-destructive/30 bg-destructive/10 px-3 py-2 text-sm text-destructive-text"
+      >
         {state.error}
       </p>
     );
   }
   return state.message ? (
-    <p role="status" className="text-sm text-green-700">
+    <p role="status" className="text-sm text-success">
       {state.message}
     </p>
   ) : null;
@@ -71,12 +75,8 @@ export function FormStatus({ state }: { state: FormState }) {
 export function SubmitButton({ children }: { children: ReactNode }) {
   const { pending } = useFormStatus();
   return (
-    <button
-      type="submit"
-      disabled={pending}
-      className="w-full rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60"
-    >
+    <Button type="submit" disabled={pending} size="block">
       {children}
-    </button>
+    </Button>
   );
 }

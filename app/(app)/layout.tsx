@@ -1,6 +1,9 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 
+import { MainNav } from '@/components/main-nav';
+import { Button } from '@/components/ui/button';
+import { Toaster } from '@/components/ui/toast';
 import { can, type Permission } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 
@@ -22,27 +25,28 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
   return (
     <div className="min-h-screen">
-      <header className="border-b border-slate-200 bg-white">
-        <nav aria-label="Main" className="mx-auto flex max-w-5xl items-center gap-6 px-6 py-3">
-          <Link href="/" className="font-semibold">
-            Lifeline
-          </Link>
-          {PAGES.filter(([, , permission]) => can(user.role, permission)).map(([href, label]) => (
-            <Link key={href} href={href} className="text-sm text-slate-700 hover:underline">
-              {label}
-            </Link>
-          ))}
-          <Link href="/settings/account" className="ml-auto text-sm text-slate-600 hover:underline">
-            {user.username} · {user.role}
-          </Link>
-          <form action={signOut}>
-            <button type="submit" className="text-sm text-sky-700 hover:underline">
-              Sign out
-            </button>
-          </form>
-        </nav>
+      <header className="relative border-b border-border bg-card">
+        <MainNav
+          pages={PAGES.filter(([, , permission]) => can(user.role, permission)).map(([href, label]) => ({
+            href,
+            label,
+          }))}
+          end={
+            <>
+              <Link href="/settings/account" className="text-sm text-muted-foreground hover:underline">
+                {user.username} · {user.role}
+              </Link>
+              <form action={signOut}>
+                <Button type="submit" variant="link">
+                  Sign out
+                </Button>
+              </form>
+            </>
+          }
+        />
       </header>
       {children}
+      <Toaster />
     </div>
   );
 }
