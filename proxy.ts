@@ -20,6 +20,8 @@ export async function proxy(request: NextRequest) {
     // Next.js reads the nonce from the request's policy and sets it on the scripts it renders.
     const headers = new Headers(request.headers);
     headers.set('content-security-policy', policy);
+    // Which page was asked for, for a refusal to name (lib/auth/session.ts: requireUser).
+    headers.set('x-lifeline-page', pathname);
     return secured(NextResponse.next({ request: { headers } }), policy);
   }
   if (pathname.startsWith('/api/'))

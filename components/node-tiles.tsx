@@ -1,10 +1,11 @@
 'use client';
 
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 
 import { formatAge } from '@/lib/format';
 
+import { useNow } from './time';
 import { useControlEvents, type LiveNode } from './use-control-events';
 
 export interface TileNode {
@@ -42,11 +43,8 @@ export function NodeTiles({
   initial: LiveNode[];
 }) {
   const [live, setLive] = useState(() => new Map(initial.map((n) => [n.nodeId, n])));
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, []);
+  // Null until the browser renders: the server's render and the browser's first agree (no hydration error).
+  const now = useNow(1000);
   useControlEvents((event) => {
     if (event.type === 'hello')
       setLive(new Map(event.nodes.filter((n) => n.groupId === groupId).map((n) => [n.nodeId, n])));
@@ -82,7 +80,9 @@ export function NodeTiles({
               <dt>Agent latency</dt>
               <dd>{n?.latencyMs == null ? '—' : `${n.latencyMs} ms`}</dd>
               <dt>{n?.isGroupPrimary ? 'Last shipped' : 'Data from'}</dt>
-              <dd>{n?.dataTime ? `${formatAge(Math.max(0, now - n.dataTime))} ago` : 'none yet'}</dd>
+              <dd>
+                {!n?.dataTime ? 'none yet' : now === null ? '…' : `${formatAge(Math.max(0, now - n.dataTime))} ago`}
+              </dd>
             </dl>
             {n?.failsafe ? (
               <p className="mt-2 text-xs text-amber-800">

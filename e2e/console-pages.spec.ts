@@ -43,7 +43,11 @@ test('16.2 an unknown or malformed snapshot answers 404 and says there is no suc
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Not found');
 });
 
-test('16.2 each page has a title of its own, and the navigation marks the page it is on', async ({ page }) => {
+test('16.2 each page has a title of its own, and the navigation marks the page it is on', async ({
+  page,
+  browser,
+  app,
+}) => {
   await signIn(page);
   for (const [href, title] of [
     ['/', 'Overview'],
@@ -61,8 +65,10 @@ test('16.2 each page has a title of its own, and the navigation marks the page i
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.locator('[aria-current="page"]')).toHaveText(title);
   }
-  await page.goto('/login');
-  await expect(page).toHaveTitle('Sign in · Lifeline');
+  const signedOut = await (await browser.newContext({ baseURL: app.url })).newPage();
+  await signedOut.goto('/login');
+  await expect(signedOut).toHaveTitle('Sign in · Lifeline');
+  await signedOut.context().close();
 });
 
 test('16.2 times show in the browser’s time zone, and a backup’s age ticks; a failed backup shows as failed, with its error and the last good one', async ({

@@ -39,8 +39,8 @@ test('10.5 a viewer neither sees, browses nor compares the control plane’s own
   await signIn(asViewer, viewer);
   await asViewer.goto('/snapshots');
   await expect(asViewer.getByRole('main')).not.toContainText('control-plane');
-  await asViewer.goto(`/snapshots/${id}`);
-  await expect(asViewer.getByRole('main')).toHaveText('No such snapshot.');
+  expect((await asViewer.goto(`/snapshots/${id}`))?.status()).toBe(404);
+  await expect(asViewer.getByRole('heading', { level: 1 })).toHaveText('No such snapshot.');
   await asViewer.goto(`/snapshots/compare?a=${id}&b=${id}`);
   await expect(asViewer.getByRole('main').getByRole('alert')).toHaveText('No such snapshot.');
   await asViewer.context().close();

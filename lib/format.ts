@@ -19,6 +19,12 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
+/** A time as text that reads the same wherever it is rendered (an <option>, a server's page): in UTC, to the
+ *  minute. Elsewhere the dashboard shows times in the browser's zone (components/time.tsx). */
+export function formatUtc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /** A coarse age: 42 s, 17 min, 5 h, 3 d. */
 export function formatAge(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -1,18 +1,28 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
 
 import { NodeTiles } from '@/components/node-tiles';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { nodesPage } from '@/lib/control/nodes-view';
 import { RpoTile } from '@/components/rpo-tile';
-import { requireUser } from '@/lib/auth/session';
+import { PAGE_PATH, requireUser } from '@/lib/auth/session';
 import { ChartBarDurations } from '@/components/chart-bar-durations';
 import { ChartLineRpo } from '@/components/chart-line-rpo';
 import { overviewCharts, sourceHealth } from '@/lib/control/overview';
 import { recoveryKitAcknowledged, repositoryInfo } from '@/lib/control/repository';
 import { dataDir } from '@/lib/config';
+import { LocalTime } from '@/components/time';
+import { formatUtc } from '@/lib/format';
 
-export default async function OverviewPage() {
+export const metadata: Metadata = { title: 'Overview' };
+
+export default async function OverviewPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const user = await requireUser();
+  const { denied } = await searchParams;
   const health = sourceHealth();
   const charts = overviewCharts(health);
   const repo = repositoryInfo();
@@ -22,6 +32,11 @@ export default async function OverviewPage() {
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">Overview</h1>
+      {typeof denied === 'string' && PAGE_PATH.test(denied) ? (
+        <p role="alert" className="mt-4 rounded-md border border-border bg-muted px-4 py-3 text-sm">
+          Your role ({user.role}) does not open {denied}: an administrator can change your role.
+        </p>
+      ) : null}
       {!recoveryKitAcknowledged() ? (
         <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm">
           The repository&apos;s recovery kit has not been saved yet: without its passphrase no backup can be restored on
@@ -79,7 +94,7 @@ export default async function OverviewPage() {
                     ? ` · last failover: RTO ${((last.rtoMs ?? 0) / 1000).toFixed(2)} s, RPO ${((last.rpoMs ?? 0) / 1000).toFixed(2)} s`
                     : ' · no failover yet'}
                   {group.restoreTestedAt
-                    ? ` · restore tested ${new Date(group.restoreTestedAt).toLocaleDateString()}`
+                    ? ` · restore tested ${formatUtc(group.restoreTestedAt)}`
                     : ' · restore not tested'}
                 </p>
                 <NodeTiles groupId={group.id} members={members} initial={live} />
@@ -121,7 +136,7 @@ export default async function OverviewPage() {
           <ul className="mt-2 space-y-1 text-sm text-red-700">
             {charts.failures.map((f) => (
               <li key={f.at}>
-                {new Date(f.at).toLocaleString()}: {f.what}: {f.error}
+                <LocalTime at={f.at} />: {f.what}: {f.error}
               </li>
             ))}
           </ul>

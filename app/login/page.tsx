@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { connection } from 'next/server';
 
@@ -6,6 +7,8 @@ import { currentUser } from '@/lib/auth/session';
 import { userCount } from '@/lib/control/users';
 
 import { LoginForm } from './login-form';
+
+export const metadata: Metadata = { title: 'Sign in' };
 
 export default async function LoginPage() {
   await connection();

@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { connection } from 'next/server';
 
@@ -5,6 +6,8 @@ import { AuthCard } from '@/components/auth-card';
 import { userCount } from '@/lib/control/users';
 
 import { SetupForm } from './setup-form';
+
+export const metadata: Metadata = { title: 'Set up' };
 
 export default async function SetupPage() {
   await connection();

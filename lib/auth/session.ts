@@ -141,9 +141,18 @@ export function revokeSession(userId: number, id: string): boolean {
 }
 
 /** For pages: the signed-in user, or a redirect to the sign-in page (or home, without the permission). */
+/** The header in which the proxy passes the page a request asks for (proxy.ts). */
+export const PAGE_HEADER = 'x-lifeline-page';
+/** A page's path as the overview may name it back. */
+export const PAGE_PATH = /^\/[a-z0-9/_-]{0,100}$/;
+
 export async function requireUser(permission: Permission = 'view') {
   const user = await currentUser();
   if (!user) redirect('/login');
-  if (!can(user.role, permission)) redirect('/');
+  if (!can(user.role, permission)) {
+    // The overview says which page the role does not open (the proxy names the page asked for).
+    const page = (await headers()).get(PAGE_HEADER);
+    redirect(page && PAGE_PATH.test(page) ? `/?denied=${encodeURIComponent(page)}` : '/');
+  }
   return user;
 }

@@ -14,6 +14,7 @@ import {
   plans,
   snapshots,
   sources,
+  type JobStatus,
   type Plan,
   type Source,
 } from '../db/schema';
@@ -39,6 +40,8 @@ export interface SourceHealth {
   source: Source;
   plan: Plan;
   lastBackupAt: number | null;
+  /** Its newest backup job that ended, whatever its outcome (a failure after the last good snapshot shows). */
+  lastAttempt: { jobId: number; status: JobStatus; endedAt: number; error: string | null } | null;
   ageMs: number | null;
   status: RpoStatus;
   nextRunAt: number | null;
@@ -70,6 +73,14 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
         .limit(1)
         .get();
       const lastBackupAt = newest?.endedAt ?? null;
+      const attempt = db()
+        .select({ jobId: jobs.id, status: jobs.status, endedAt: jobs.endedAt, error: jobs.error })
+        .from(jobs)
+        .where(and(eq(jobs.sourceId, source.id), eq(jobs.kind, 'backup'), isNotNull(jobs.endedAt)))
+        .orderBy(desc(jobs.endedAt))
+        .limit(1)
+        .get();
+      const lastAttempt = attempt?.endedAt ? { ...attempt, endedAt: attempt.endedAt } : null;
       const ageMs = lastBackupAt === null ? null : Math.max(0, now - lastBackupAt);
       const key = sourceKeyOf(source);
       const held = new Map(statuses.filter((c) => c.sourceKey === key).map((c) => [c.repositoryId, c]));
@@ -94,6 +105,7 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
         source,
         plan,
         lastBackupAt,
+        lastAttempt,
         ageMs,
         status: rpoStatus(ageMs, plan.rpoTargetMinutes),
         nextRunAt: nextRun(plan.id)?.getTime() ?? null,

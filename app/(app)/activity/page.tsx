@@ -1,8 +1,12 @@
+import type { Metadata } from 'next';
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
 import { verifyAudit } from '@/lib/control/audit';
 import { ACTIVITY_FILTERS, activity } from '@/lib/control/activity';
+import { LocalTime } from '@/components/time';
+
+export const metadata: Metadata = { title: 'Activity' };
 
 const query = z.object({ show: z.enum(ACTIVITY_FILTERS).catch('all'), q: z.string().max(100).catch('') });
 
@@ -72,7 +76,9 @@ export default async function ActivityPage({
         <tbody>
           {items.map((item) => (
             <tr key={item.id} className={`border-t border-slate-200 ${item.ok ? '' : 'text-red-700'}`}>
-              <td className="py-2 whitespace-nowrap">{new Date(item.at).toLocaleString()}</td>
+              <td className="py-2 whitespace-nowrap">
+                <LocalTime at={item.at} />
+              </td>
               <td>{item.who ?? '—'}</td>
               <td>{item.what}</td>
               <td className="text-xs">{item.detail}</td>

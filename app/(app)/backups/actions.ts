@@ -31,7 +31,7 @@ export const backUpNow = formAction(z.object({ sourceId: id }), 'backup', async 
   });
   return {
     ok: true,
-    data: undefined,
+    data: { jobIds: [job.id] },
     message: job.merged ? `Backup job ${job.id} is queued already.` : `Backup job ${job.id} queued.`,
   };
 });
@@ -133,7 +133,7 @@ export const backUpPlanNow = formAction(z.object({ planId: id }), 'backup', asyn
   const plan = db().select().from(plans).where(eq(plans.id, planId)).get();
   if (!plan) return { ok: false, error: 'That plan no longer exists.' };
   const members = db().select().from(sources).where(eq(sources.planId, planId)).all();
-  for (const source of members) enqueueBackup(source.id, user!.username);
+  const jobIds = members.map((source) => enqueueBackup(source.id, user!.username).id);
   audit({
     username: user!.username,
     action: 'back up plan now',
@@ -143,7 +143,7 @@ export const backUpPlanNow = formAction(z.object({ planId: id }), 'backup', asyn
   });
   return {
     ok: true,
-    data: undefined,
+    data: { jobIds },
     message: `${members.length} backup job${members.length === 1 ? '' : 's'} queued.`,
   };
 });

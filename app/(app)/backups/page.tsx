@@ -1,18 +1,37 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
 
-import { ActionButton } from '@/components/action-button';
-import { formatAge } from '@/lib/format';
+import { JobActionButton } from '@/components/job-action-button';
+import { DataTable } from '@/components/ui/data-table';
+import { Ago, LocalTime } from '@/components/time';
 import { LiveJobs } from '@/components/live-jobs';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { runningJobs } from '@/lib/control/job-queue';
 import { jobForRole } from '@/lib/control/job-view';
-import { sourceHealth } from '@/lib/control/overview';
+import { type SourceHealth, sourceHealth } from '@/lib/control/overview';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, nodes, plans } from '@/lib/db/schema';
 
 import { backUpNow, backUpPlanNow, cancel } from './actions';
 import { AddSourceForm } from './add-source-form';
+
+export const metadata: Metadata = { title: 'Backups' };
+
+/** The last good backup, and a backup that did not succeed since, with what it said. */
+function LastBackup({ at, attempt }: { at: number | null; attempt: SourceHealth['lastAttempt'] }) {
+  const good = at === null ? 'never' : <Ago at={at} />;
+  if (!attempt || attempt.status === 'succeeded' || (at !== null && attempt.endedAt <= at)) return good;
+  return (
+    <>
+      <span className="font-medium text-destructive-text" title={attempt.error ?? undefined}>
+        {attempt.status} <Ago at={attempt.endedAt} />
+      </span>
+      {attempt.error ? <span className="block text-xs text-muted-foreground">{attempt.error}</span> : null}
+      <span className="block text-xs text-muted-foreground">last good: {good}</span>
+    </>
+  );
+}
 
 export default async function BackupsPage() {
   const user = await requireUser();
@@ -23,81 +42,87 @@ export default async function BackupsPage() {
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Backups</h1>
       <h2 className="mt-6 text-lg font-medium">Sources</h2>
-      <table aria-label="Sources" className="mt-2 w-full text-left text-sm">
-        <thead className="text-slate-500">
-          <tr>
-            <th className="py-2">Source</th>
-            <th>Path</th>
-            <th>Plan</th>
-            <th>Last backup</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {health.map(({ source, plan, ageMs }) => (
-            <tr key={source.id} className="border-t border-slate-200">
-              <td className="py-2 font-medium">{source.name}</td>
-              <td className="font-mono text-xs">
-                {source.node === LOCAL_NODE ? source.path : `${source.node}:${source.path}`}
-              </td>
-              <td>{plan.name}</td>
-              <td>{ageMs === null ? 'never' : `${formatAge(ageMs)} ago`}</td>
-              <td className="text-right">
-                {can(user.role, 'backup') ? (
-                  <ActionButton action={backUpNow} fields={{ sourceId: source.id }} label="Back up now" />
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        label="Sources"
+        className="mt-2"
+        empty="No source yet."
+        columns={[
+          { header: 'Source', sortable: true, className: 'font-medium' },
+          { header: 'Path', className: 'font-mono text-xs' },
+          { header: 'Plan', sortable: true },
+          { header: 'Last backup', sortable: true },
+          { header: 'Actions', hidden: true, align: 'right' },
+        ]}
+        rows={health.map(({ source, plan, lastBackupAt, lastAttempt }) => ({
+          key: String(source.id),
+          sort: [source.name, null, plan.name, lastBackupAt],
+          cells: [
+            source.name,
+            source.node === LOCAL_NODE ? source.path : `${source.node}:${source.path}`,
+            plan.name,
+            <LastBackup key="last" at={lastBackupAt} attempt={lastAttempt} />,
+            can(user.role, 'backup') ? (
+              <JobActionButton key="now" action={backUpNow} fields={{ sourceId: source.id }} label="Back up now" />
+            ) : null,
+          ],
+        }))}
+      />
       <h2 className="mt-8 text-lg font-medium">Plans</h2>
-      <table aria-label="Plans" className="mt-2 w-full text-left text-sm">
-        <thead className="text-slate-500">
-          <tr>
-            <th className="py-2">Plan</th>
-            <th>Sources</th>
-            <th>Schedule</th>
-            <th>RPO target</th>
-            <th>Retention</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {allPlans.map((plan) => {
-            const members = health.filter((h) => h.plan.id === plan.id);
-            const next = members[0]?.nextRunAt;
-            return (
-              <tr key={plan.id} className="border-t border-slate-200">
-                <td className="py-2 font-medium">
-                  {can(user.role, 'configure') ? (
-                    <Link href={`/backups/plans/${plan.id}`} className="text-sky-700 hover:underline">
-                      {plan.name}
-                    </Link>
-                  ) : (
-                    plan.name
-                  )}
-                </td>
-                <td>{members.map((m) => m.source.name).join(', ')}</td>
-                <td>
-                  {plan.schedule
-                    ? `${plan.schedule}${plan.timezone ? ` ${plan.timezone}` : ''}${next ? ` (next ${new Date(next).toLocaleTimeString()})` : ''}`
-                    : 'on demand'}
-                </td>
-                <td>{plan.rpoTargetMinutes} min</td>
-                <td>
-                  {plan.keepLast || plan.keepDaily ? `last ${plan.keepLast}, daily ${plan.keepDaily}` : 'keep all'}
-                </td>
-                <td className="text-right">
-                  {can(user.role, 'backup') && members.length > 0 ? (
-                    <ActionButton action={backUpPlanNow} fields={{ planId: plan.id }} label="Back up plan now" />
+      <DataTable
+        label="Plans"
+        className="mt-2"
+        empty="No plan yet."
+        columns={[
+          { header: 'Plan', sortable: true, className: 'font-medium' },
+          { header: 'Sources' },
+          { header: 'Schedule' },
+          { header: 'RPO target', sortable: true },
+          { header: 'Retention' },
+          { header: 'Actions', hidden: true, align: 'right' },
+        ]}
+        rows={allPlans.map((plan) => {
+          const members = health.filter((h) => h.plan.id === plan.id);
+          const next = members[0]?.nextRunAt;
+          return {
+            key: String(plan.id),
+            sort: [plan.name, null, null, plan.rpoTargetMinutes],
+            cells: [
+              can(user.role, 'configure') ? (
+                <Link key="name" href={`/backups/plans/${plan.id}`} className="text-link hover:underline">
+                  {plan.name}
+                </Link>
+              ) : (
+                plan.name
+              ),
+              members.map((m) => m.source.name).join(', '),
+              plan.schedule ? (
+                <span key="schedule">
+                  {plan.schedule}
+                  {plan.timezone ? ` ${plan.timezone}` : ''}
+                  {next ? (
+                    <>
+                      {' '}
+                      (next <LocalTime at={next} />)
+                    </>
                   ) : null}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                </span>
+              ) : (
+                'on demand'
+              ),
+              `${plan.rpoTargetMinutes} min`,
+              plan.keepLast || plan.keepDaily ? `last ${plan.keepLast}, daily ${plan.keepDaily}` : 'keep all',
+              can(user.role, 'backup') && members.length > 0 ? (
+                <JobActionButton
+                  key="now"
+                  action={backUpPlanNow}
+                  fields={{ planId: plan.id }}
+                  label="Back up plan now"
+                />
+              ) : null,
+            ],
+          };
+        })}
+      />
       <LiveJobs
         initial={runningJobs().map((job) => jobForRole(job, user.role))}
         sourceNames={names}

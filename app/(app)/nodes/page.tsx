@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { ActionButton } from '@/components/action-button';
 import { ConfirmRemove } from '@/components/confirm-remove';
 import { FailoverSteps, NodeTiles } from '@/components/node-tiles';
@@ -11,13 +12,16 @@ import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggleMaintenance } from './actions';
 import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, ReplicationForm, TimingsForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
+import { LocalTime } from '@/components/time';
+
+export const metadata: Metadata = { title: 'Nodes' };
 
 function seconds(ms: number | null): string {
   return ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`;
 }
 
-function when(ms: number): string {
-  return new Date(ms).toLocaleString();
+function when(ms: number) {
+  return <LocalTime at={ms} />;
 }
 
 function GroupSection({
@@ -60,9 +64,11 @@ function GroupSection({
         ) : (
           'Automatic failover on. '
         )}
-        {group.restoreTestedAt
-          ? `Restore tested ${when(group.restoreTestedAt)}.`
-          : 'Restore not tested yet: run a drill.'}
+        {group.restoreTestedAt ? (
+          <>Restore tested {when(group.restoreTestedAt)}.</>
+        ) : (
+          'Restore not tested yet: run a drill.'
+        )}
       </p>
       {mayFailover ? (
         <div className="mt-3 flex flex-wrap items-center gap-3">

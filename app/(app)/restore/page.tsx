@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { desc } from 'drizzle-orm';
 
 import { can } from '@/lib/auth/roles';
@@ -7,6 +8,8 @@ import { db } from '@/lib/db/client';
 import { snapshots, sources } from '@/lib/db/schema';
 
 import { RestoreWizard, type WizardSource } from './restore-wizard';
+
+export const metadata: Metadata = { title: 'Restore' };
 
 export default async function RestorePage() {
   const user = await requireUser('restore-elsewhere');

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 
 import { useControlEvents, type LiveJob } from '@/components/use-control-events';
-import { formatBytes } from '@/lib/format';
+import { formatBytes, formatUtc } from '@/lib/format';
 
 import { browse, preview, startRestore, type BrowseNode, type PreviewEntry, type RestorePreview } from './actions';
 
@@ -143,7 +143,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             >
               {source?.snapshots.map((s) => (
                 <option key={s.id} value={s.id}>
-                  {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)} · {formatBytes(s.bytes)}
+                  {formatUtc(s.endedAt)} · {s.id.slice(0, 8)} · {formatBytes(s.bytes)}
                 </option>
               ))}
             </select>

@@ -1,12 +1,21 @@
-import { desc, eq, inArray } from 'drizzle-orm';
+import type { Metadata } from 'next';
+import { count, desc, eq, inArray } from 'drizzle-orm';
 import Link from 'next/link';
 
-import { formatBytes } from '@/lib/format';
+import { formatBytes, formatUtc } from '@/lib/format';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { requireUser } from '@/lib/auth/session';
 import { maySeeSource } from '@/lib/control/snapshot-access';
 import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
+import { LocalTime } from '@/components/time';
+import { Pager } from '@/components/ui/pager';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+
+export const metadata: Metadata = { title: 'Snapshots' };
+
+/** Snapshots a page lists, newest first (the rest on the pages after). */
+const PAGE_SIZE = 100;
 
 export default async function SnapshotsPage({
   searchParams,
@@ -21,17 +30,30 @@ export default async function SnapshotsPage({
     .all()
     .map((r) => r.key)
     .filter((key) => maySeeSource(user.role, key));
-  const wanted = (await searchParams).source;
+  const query = await searchParams;
+  const wanted = query.source;
   const source = wanted && sourceKeys.includes(wanted) ? wanted : null;
+  const which = source
+    ? eq(snapshots.sourceKey, source)
+    : inArray(snapshots.sourceKey, sourceKeys.length ? sourceKeys : ['']);
+  const total = db().select({ n: count() }).from(snapshots).where(which).get()?.n ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const page = Math.min(pages - 1, Math.max(0, Number.parseInt(query.page ?? '', 10) - 1 || 0));
   const rows = db()
     .select()
     .from(snapshots)
-    .where(
-      source ? eq(snapshots.sourceKey, source) : inArray(snapshots.sourceKey, sourceKeys.length ? sourceKeys : ['']),
-    )
+    .where(which)
     .orderBy(desc(snapshots.endedAt))
-    .limit(500)
+    .limit(PAGE_SIZE)
+    .offset(page * PAGE_SIZE)
     .all();
+  const pageHref = (n: number) => {
+    const params = new URLSearchParams();
+    if (source) params.set('source', source);
+    if (n > 0) params.set('page', String(n + 1));
+    const q = params.toString();
+    return q ? `/snapshots?${q}` : '/snapshots';
+  };
   return (
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
@@ -64,7 +86,7 @@ export default async function SnapshotsPage({
               >
                 {rows.map((s) => (
                   <option key={s.id} value={s.id}>
-                    {s.sourceKey} · {new Date(s.endedAt).toLocaleString()} · {s.id.slice(0, 8)}
+                    {s.sourceKey} · {formatUtc(s.endedAt)} · {s.id.slice(0, 8)}
                   </option>
                 ))}
               </select>
@@ -76,37 +98,50 @@ export default async function SnapshotsPage({
         </form>
       ) : null}
       {rows.length === 0 ? (
-        <p className="mt-4 text-sm text-slate-500">No snapshot yet.</p>
+        <p className="mt-4 text-sm text-muted-foreground">No snapshot yet.</p>
       ) : (
-        <table className="mt-6 w-full text-left text-sm">
-          <caption className="sr-only">Snapshots, newest first</caption>
-          <thead className="text-slate-500">
-            <tr>
-              <th className="py-2">Snapshot</th>
-              <th>Source</th>
-              <th>Finished</th>
-              <th className="text-right">Size</th>
-              <th className="text-right">New data</th>
-              <th className="text-right">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((s) => (
-              <tr key={s.id} className="border-t border-slate-200">
-                <td className="py-2 font-mono">
-                  <Link href={`/snapshots/${s.id}`} className="text-sky-700 hover:underline">
-                    {s.id.slice(0, 8)}
-                  </Link>
-                </td>
-                <td>{s.sourceKey}</td>
-                <td>{new Date(s.endedAt).toLocaleString()}</td>
-                <td className="text-right">{formatBytes(s.bytes)}</td>
-                <td className="text-right">{formatBytes(s.newBytes)}</td>
-                <td className="text-right">{(s.durationMs / 1000).toFixed(1)} s</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="mt-6">
+          <Table>
+            <TableCaption className="sr-only">Snapshots, newest first</TableCaption>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Snapshot</TableHead>
+                <TableHead>Source</TableHead>
+                <TableHead>Finished</TableHead>
+                <TableHead className="text-right">Size</TableHead>
+                <TableHead className="text-right">New data</TableHead>
+                <TableHead className="text-right">Duration</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {rows.map((s) => (
+                <TableRow key={s.id}>
+                  <TableCell className="font-mono">
+                    <Link href={`/snapshots/${s.id}`} className="text-link hover:underline">
+                      {s.id.slice(0, 8)}
+                    </Link>
+                  </TableCell>
+                  <TableCell>{s.sourceKey}</TableCell>
+                  <TableCell>
+                    <LocalTime at={s.endedAt} />
+                  </TableCell>
+                  <TableCell className="text-right">{formatBytes(s.bytes)}</TableCell>
+                  <TableCell className="text-right">{formatBytes(s.newBytes)}</TableCell>
+                  <TableCell className="text-right">{(s.durationMs / 1000).toFixed(1)} s</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+          <Pager
+            label="Snapshots"
+            page={page}
+            pageSize={PAGE_SIZE}
+            total={total}
+            href={pageHref}
+            previous="Newer"
+            next="Older"
+          />
+        </div>
       )}
     </main>
   );

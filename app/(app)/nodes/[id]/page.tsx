@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { desc, eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
@@ -18,6 +19,17 @@ import { formatBytes } from '@/lib/format';
 import { deleteKeptData, removeNode } from '../actions';
 import { QuotaForm } from './quota-form';
 import { RotateCredentialsForm } from './rotate-credentials-form';
+import { LocalTime } from '@/components/time';
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  await requireUser();
+  const node = db()
+    .select({ name: nodes.name })
+    .from(nodes)
+    .where(eq(nodes.id, (await params).id))
+    .get();
+  return { title: node ? `Node ${node.name}` : 'No such node' };
+}
 
 export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireUser();
@@ -55,8 +67,13 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
       <p className="mt-1 text-sm text-slate-600">
         Agent <span className="font-mono">{node.agentUrl}</span> · service{' '}
         <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered{' '}
-        {new Date(node.createdAt).toLocaleString()}
-        {node.rotatedAt ? ` · credentials rotated ${new Date(node.rotatedAt).toLocaleString()}` : ''}
+        <LocalTime at={node.createdAt} />
+        {node.rotatedAt ? (
+          <>
+            {' '}
+            · credentials rotated <LocalTime at={node.rotatedAt} />
+          </>
+        ) : null}
       </p>
       {backups.failures >= FAILURES_IN_A_ROW ? (
         <p role="alert" className="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
@@ -81,7 +98,9 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         <tbody>
           {history.map((e) => (
             <tr key={e.id} className="border-t border-slate-200">
-              <td className="py-1.5">{new Date(e.at).toLocaleString()}</td>
+              <td className="py-1.5">
+                <LocalTime at={e.at} />
+              </td>
               <td>{e.kind}</td>
               <td className="text-slate-600">{e.detail}</td>
             </tr>

@@ -1,6 +1,10 @@
+import type { Metadata } from 'next';
 import { currentSession, requireUser, sessionsOf } from '@/lib/auth/session';
 
 import { ChangePasswordForm, RevokeOwnSession } from './account-forms';
+import { LocalTime } from '@/components/time';
+
+export const metadata: Metadata = { title: 'Account' };
 
 export default async function AccountPage() {
   const me = await requireUser();
@@ -26,7 +30,7 @@ export default async function AccountPage() {
           {sessions.map((s) => (
             <li key={s.id} className="flex flex-wrap items-center gap-2">
               <span>
-                since {new Date(s.createdAt).toLocaleString()} from {s.address ?? 'an unknown address'}
+                since <LocalTime at={s.createdAt} /> from {s.address ?? 'an unknown address'}
                 {s.userAgent ? ` · ${s.userAgent.slice(0, 60)}` : ''}
               </span>
               {s.tokenHash === current?.tokenHash ? (

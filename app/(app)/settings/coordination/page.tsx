@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { ActionButton } from '@/components/action-button';
 import { requireUser } from '@/lib/auth/session';
 import { etcdControl } from '@/lib/control/etcd';
@@ -6,6 +7,8 @@ import { failoverGroups } from '@/lib/db/schema';
 
 import { forgetCoordination } from './actions';
 import { CoordinationForm } from './coordination-form';
+
+export const metadata: Metadata = { title: 'Coordination' };
 
 export default async function CoordinationPage() {
   await requireUser('configure');

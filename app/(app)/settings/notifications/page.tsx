@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { desc, eq } from 'drizzle-orm';
 
 import { ActionButton } from '@/components/action-button';
@@ -10,6 +11,9 @@ import { deliveries, notificationChannels } from '@/lib/db/schema';
 import { removeChannel, sendTest } from './actions';
 import { AddEmailForm } from './add-email-form';
 import { AddWebhookForm } from './add-webhook-form';
+import { LocalTime } from '@/components/time';
+
+export const metadata: Metadata = { title: 'Notifications' };
 
 export default async function NotificationsPage() {
   await requireUser('configure');
@@ -74,7 +78,9 @@ export default async function NotificationsPage() {
           <tbody>
             {log.map(({ delivery: d, target }) => (
               <tr key={d.id} className="border-t border-slate-200">
-                <td className="py-2">{new Date(d.createdAt).toLocaleString()}</td>
+                <td className="py-2">
+                  <LocalTime at={d.createdAt} />
+                </td>
                 <td>{d.event}</td>
                 <td className="font-mono text-xs">{withoutPassword(target)}</td>
                 <td>{d.status}</td>

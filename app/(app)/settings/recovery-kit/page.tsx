@@ -1,8 +1,11 @@
+import type { Metadata } from 'next';
 import { ActionButton } from '@/components/action-button';
 import { requireUser } from '@/lib/auth/session';
 import { recoveryKitText } from '@/lib/control/recovery-kit';
 
 import { acknowledge } from './actions';
+
+export const metadata: Metadata = { title: 'Recovery kit' };
 
 export default async function RecoveryKitPage() {
   await requireUser('configure');

@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { count } from 'drizzle-orm';
 import Link from 'next/link';
 
@@ -11,6 +12,8 @@ import { listCopyRepositories } from '@/lib/control/copies';
 
 import { removeCopyTarget } from './actions';
 import { AttachForm } from './attach-form';
+
+export const metadata: Metadata = { title: 'Repository' };
 
 export default async function RepositoryPage() {
   await requireUser('configure');

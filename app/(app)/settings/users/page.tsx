@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { asc } from 'drizzle-orm';
 
 import { requireUser, sessionsOf } from '@/lib/auth/session';
@@ -6,6 +7,9 @@ import { users } from '@/lib/db/schema';
 
 import { AddUserForm } from './add-user-form';
 import { UserControls } from './user-controls';
+import { LocalTime } from '@/components/time';
+
+export const metadata: Metadata = { title: 'Users' };
 
 export default async function UsersPage() {
   const me = await requireUser('manage-users');
@@ -39,7 +43,7 @@ export default async function UsersPage() {
                   {u.disabled ? <span className="text-red-700">disabled</span> : null}
                   <span className="text-slate-500">
                     {sessions.length} {sessions.length === 1 ? 'session' : 'sessions'} · since{' '}
-                    {new Date(u.createdAt).toLocaleDateString()}
+                    <LocalTime at={u.createdAt} />
                   </span>
                 </summary>
                 <UserControls
@@ -49,7 +53,7 @@ export default async function UsersPage() {
                   self={u.id === me.id}
                   sessions={sessions.map((s) => ({
                     id: s.id,
-                    createdAt: new Date(s.createdAt).toLocaleString(),
+                    createdAt: s.createdAt,
                     address: s.address,
                     userAgent: s.userAgent,
                   }))}

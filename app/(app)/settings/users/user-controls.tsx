@@ -5,10 +5,11 @@ import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 import type { Role } from '@/lib/db/schema';
 
 import { changeUserRole, removeUser, resetUserPassword, revokeUserSession, setUserDisabled } from './actions';
+import { LocalTime } from '@/components/time';
 
 export interface UserSessionView {
   id: string;
-  createdAt: string;
+  createdAt: number;
   address: string | null;
   userAgent: string | null;
 }
@@ -75,7 +76,7 @@ export function UserControls({
             {sessions.map((s) => (
               <li key={s.id} className="flex flex-wrap items-center gap-2">
                 <span>
-                  since {s.createdAt} from {s.address ?? 'an unknown address'}
+                  since <LocalTime at={s.createdAt} /> from {s.address ?? 'an unknown address'}
                   {s.userAgent ? ` · ${s.userAgent.slice(0, 60)}` : ''}
                 </span>
                 <ActionButton

@@ -1,4 +1,6 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
+import { notFound } from 'next/navigation';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -15,6 +17,11 @@ const query = z.object({
     .catch('/'),
 });
 
+export async function generateMetadata({ params: p }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const parsed = params.safeParse(await p);
+  return { title: parsed.success ? `Snapshot ${parsed.data.id.slice(0, 8)}` : 'No such snapshot' };
+}
+
 export default async function SnapshotPage({
   params: p,
   searchParams,
@@ -24,8 +31,8 @@ export default async function SnapshotPage({
 }) {
   const user = await requireUser();
   const parsed = params.safeParse(await p);
-  if (!parsed.success || !maySeeSnapshot(user.role, parsed.data.id))
-    return <main className="mx-auto max-w-5xl p-6">No such snapshot.</main>;
+  // Unknown, malformed or not the caller's to see: all answered alike (404), naming nothing.
+  if (!parsed.success || !maySeeSnapshot(user.role, parsed.data.id)) notFound();
   const { id } = parsed.data;
   const dir = query.parse({ path: (await searchParams).path ?? '/' }).path;
   const listing = await listSnapshotDir(id, dir);

@@ -1,3 +1,5 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
@@ -5,9 +7,12 @@ import { compareSnapshots } from '@/lib/control/repository-queries';
 import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import { formatBytes } from '@/lib/format';
 
+export const metadata: Metadata = { title: 'Compare snapshots' };
+
+const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 const query = z.object({
-  a: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the older snapshot'),
-  b: z.string().regex(/^[0-9a-f]{64}$/, 'Pick the newer snapshot'),
+  a: z.string({ error: 'Pick the older snapshot.' }).regex(SNAPSHOT_ID, 'The older snapshot is not a snapshot’s id.'),
+  b: z.string({ error: 'Pick the newer snapshot.' }).regex(SNAPSHOT_ID, 'The newer snapshot is not a snapshot’s id.'),
 });
 
 export default async function ComparePage({
@@ -16,7 +21,22 @@ export default async function ComparePage({
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
   const user = await requireUser();
-  const parsed = query.safeParse(await searchParams);
+  const given = await searchParams;
+  // Opened without a choice (from a bookmark, or typed): say how to make one.
+  if (!given.a && !given.b)
+    return (
+      <main className="mx-auto max-w-5xl p-6">
+        <h1 className="text-2xl font-semibold">Compare snapshots</h1>
+        <p className="mt-4 text-sm text-muted-foreground">
+          Choose an older and a newer snapshot of a source on the{' '}
+          <Link href="/snapshots" className="text-link hover:underline">
+            Snapshots
+          </Link>{' '}
+          page, then Compare: this page lists what was added, removed and changed between them.
+        </p>
+      </main>
+    );
+  const parsed = query.safeParse(given);
   const result = !parsed.success
     ? { ok: false as const, error: parsed.error.issues[0].message }
     : !maySeeSnapshot(user.role, parsed.data.a) || !maySeeSnapshot(user.role, parsed.data.b)

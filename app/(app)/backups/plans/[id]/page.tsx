@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import { eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
@@ -10,6 +11,15 @@ import { ConfirmRemove } from '@/components/confirm-remove';
 
 import { removePlan, removeSource } from '../../actions';
 import { EditPlanForm } from './edit-plan-form';
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  await requireUser('configure');
+  const id = Number((await params).id);
+  const plan = Number.isInteger(id)
+    ? db().select({ name: plans.name }).from(plans).where(eq(plans.id, id)).get()
+    : undefined;
+  return { title: plan ? `Plan ${plan.name}` : 'No such plan' };
+}
 
 export default async function PlanPage({ params }: { params: Promise<{ id: string }> }) {
   await requireUser('configure');
