@@ -10,7 +10,7 @@ export default function NotFound() {
       <h1 className="text-2xl font-semibold">Not found</h1>
       <p className="mt-2 text-sm text-muted-foreground">
         No page of Lifeline is at this address.{' '}
-        <Link href="/" className="text-link hover:underline">
+        <Link href="/" className="text-link underline underline-offset-2">
           Back to the overview
         </Link>
       </p>

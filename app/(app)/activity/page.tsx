@@ -5,6 +5,8 @@ import { requireUser } from '@/lib/auth/session';
 import { verifyAudit } from '@/lib/control/audit';
 import { ACTIVITY_FILTERS, activity } from '@/lib/control/activity';
 import { LocalTime } from '@/components/time';
+import { Button } from '@/components/ui/button';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export const metadata: Metadata = { title: 'Activity' };
 
@@ -24,22 +26,22 @@ export default async function ActivityPage({
       <h1 className="text-2xl font-semibold">Activity</h1>
       <p
         role={chain.ok ? 'status' : 'alert'}
-        className={`mt-2 text-sm ${chain.ok ? 'text-slate-600' : 'font-medium text-red-700'}`}
+        className={`mt-2 text-sm ${chain.ok ? 'text-muted-foreground' : 'font-medium text-destructive-text'}`}
       >
         {chain.ok
           ? `The audit log is intact: ${chain.records} records in an unbroken hash chain${chain.head ? `, the last #${chain.head.seq} ${chain.head.hash.slice(0, 16)}` : ''}.`
           : `The audit log was altered from record ${chain.brokenAt}: ${chain.why}.`}
       </p>
-      <form className="mt-4 flex items-end gap-3" aria-label="Filter activity">
+      <form className="mt-4 flex flex-wrap items-end gap-3" aria-label="Filter activity">
         <div>
-          <label htmlFor="activity-show" className="block text-sm font-medium text-slate-700">
+          <label htmlFor="activity-show" className="block text-sm font-medium">
             Show
           </label>
           <select
             id="activity-show"
             name="show"
             defaultValue={show}
-            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+            className="mt-1 rounded-md border border-border bg-card px-3 py-2 text-sm"
           >
             <option value="all">Everything</option>
             <option value="jobs">Jobs</option>
@@ -49,44 +51,44 @@ export default async function ActivityPage({
           </select>
         </div>
         <div>
-          <label htmlFor="activity-q" className="block text-sm font-medium text-slate-700">
+          <label htmlFor="activity-q" className="block text-sm font-medium">
             Containing
           </label>
           <input
             id="activity-q"
             name="q"
             defaultValue={q}
-            className="mt-1 rounded-md border border-slate-300 px-3 py-2 text-sm"
+            className="mt-1 rounded-md border border-border bg-card px-3 py-2 text-sm"
           />
         </div>
-        <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+        <Button type="submit" variant="outline">
           Filter
-        </button>
+        </Button>
       </form>
-      <table className="mt-6 w-full text-left text-sm">
-        <caption className="sr-only">Activity, newest first</caption>
-        <thead className="text-slate-500">
-          <tr>
-            <th className="py-2">When</th>
-            <th>Who</th>
-            <th>What</th>
-            <th>Detail</th>
-          </tr>
-        </thead>
-        <tbody>
+      <Table className="mt-6">
+        <TableCaption className="sr-only">Activity, newest first</TableCaption>
+        <TableHeader>
+          <TableRow>
+            <TableHead>When</TableHead>
+            <TableHead>Who</TableHead>
+            <TableHead>What</TableHead>
+            <TableHead>Detail</TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
           {items.map((item) => (
-            <tr key={item.id} className={`border-t border-slate-200 ${item.ok ? '' : 'text-red-700'}`}>
-              <td className="py-2 whitespace-nowrap">
+            <TableRow key={item.id} className={item.ok ? undefined : 'text-destructive-text'}>
+              <TableCell className="whitespace-nowrap">
                 <LocalTime at={item.at} />
-              </td>
-              <td>{item.who ?? '—'}</td>
-              <td>{item.what}</td>
-              <td className="text-xs">{item.detail}</td>
-            </tr>
+              </TableCell>
+              <TableCell>{item.who ?? '—'}</TableCell>
+              <TableCell>{item.what}</TableCell>
+              <TableCell className="text-xs">{item.detail}</TableCell>
+            </TableRow>
           ))}
-        </tbody>
-      </table>
-      {items.length === 0 ? <p className="mt-4 text-sm text-slate-500">Nothing matches.</p> : null}
+        </TableBody>
+      </Table>
+      {items.length === 0 ? <p className="mt-4 text-sm text-muted-foreground">Nothing matches.</p> : null}
     </main>
   );
 }

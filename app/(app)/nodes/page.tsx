@@ -13,6 +13,7 @@ import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggle
 import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, ReplicationForm, TimingsForm } from './group-forms';
 import { RegisterNodeForm } from './register-node-form';
 import { LocalTime } from '@/components/time';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export const metadata: Metadata = { title: 'Nodes' };
 
@@ -107,7 +108,7 @@ function GroupSection({
         ) : (
           <p className="mt-3 text-sm text-slate-600">
             To fail over without this dashboard, set up etcd in{' '}
-            <a className="text-sky-700 hover:underline" href="/settings/coordination">
+            <a className="text-link underline underline-offset-2" href="/settings/coordination">
               Settings → Coordination
             </a>
             .
@@ -135,34 +136,31 @@ function GroupSection({
       {view.events.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>
       ) : (
-        <table
-          aria-label={`Failovers of ${group.name}`}
-          className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3"
-        >
-          <thead className="text-slate-500">
-            <tr>
-              <th className="py-2">When</th>
-              <th>What</th>
-              <th>From → to</th>
-              <th>RTO</th>
-              <th>RPO</th>
-              <th>Lost writes</th>
-              <th>Steps</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table aria-label={`Failovers of ${group.name}`} className="mt-2">
+          <TableHeader>
+            <TableRow>
+              <TableHead>When</TableHead>
+              <TableHead>What</TableHead>
+              <TableHead>From → to</TableHead>
+              <TableHead>RTO</TableHead>
+              <TableHead>RPO</TableHead>
+              <TableHead>Lost writes</TableHead>
+              <TableHead>Steps</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
             {view.events.map((e) => (
-              <tr key={e.id} className="border-t border-slate-200 align-top">
-                <td className="py-2">{when(e.createdAt)}</td>
-                <td>
+              <TableRow key={e.id} className="align-top">
+                <TableCell>{when(e.createdAt)}</TableCell>
+                <TableCell>
                   {e.kind}
                   {e.ok ? '' : <span className="block text-red-700">failed: {e.error}</span>}
-                </td>
-                <td>
+                </TableCell>
+                <TableCell>
                   {e.fromNodeId ? (names[e.fromNodeId] ?? '?') : '—'} → {e.toNodeId ? (names[e.toNodeId] ?? '?') : '—'}
-                </td>
-                <td className="whitespace-nowrap">{seconds(e.rtoMs)}</td>
-                <td className="whitespace-nowrap">
+                </TableCell>
+                <TableCell className="whitespace-nowrap">{seconds(e.rtoMs)}</TableCell>
+                <TableCell className="whitespace-nowrap">
                   {seconds(e.rpoMs)}
                   {e.dataParts && e.kind !== 'start' ? (
                     <ul aria-label="How old each copy was" className="text-xs text-slate-500">
@@ -173,9 +171,9 @@ function GroupSection({
                       ))}
                     </ul>
                   ) : null}
-                </td>
-                <td>{e.lostWrites ?? '—'}</td>
-                <td>
+                </TableCell>
+                <TableCell>{e.lostWrites ?? '—'}</TableCell>
+                <TableCell>
                   <details>
                     <summary className="cursor-pointer text-sky-700">{e.timeline.length} steps</summary>
                     <ol className="mt-1 font-mono text-xs">
@@ -187,11 +185,11 @@ function GroupSection({
                       ))}
                     </ol>
                   </details>
-                </td>
-              </tr>
+                </TableCell>
+              </TableRow>
             ))}
-          </tbody>
-        </table>
+          </TableBody>
+        </Table>
       )}
       {mayConfigure && !group.demo ? (
         <ConfirmRemove
@@ -206,26 +204,26 @@ function GroupSection({
       {view.drills.length === 0 ? (
         <p className="mt-1 text-sm text-slate-500">None yet.</p>
       ) : (
-        <table aria-label={`Drills of ${group.name}`} className="mt-2 w-full text-left text-sm [&_td]:pr-3 [&_th]:pr-3">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="py-2">When</th>
-              <th>Node</th>
-              <th>Result</th>
-              <th>Time to ready</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table aria-label={`Drills of ${group.name}`} className="mt-2">
+          <TableHeader>
+            <TableRow>
+              <TableHead>When</TableHead>
+              <TableHead>Node</TableHead>
+              <TableHead>Result</TableHead>
+              <TableHead>Time to ready</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
             {view.drills.map((d) => (
-              <tr key={d.id} className="border-t border-slate-200">
-                <td className="py-2">{when(d.startedAt)}</td>
-                <td>{names[d.nodeId] ?? '—'}</td>
-                <td>{d.ok ? 'passed' : <span className="text-red-700">failed: {d.error}</span>}</td>
-                <td>{seconds(d.timeToReadyMs)}</td>
-              </tr>
+              <TableRow key={d.id}>
+                <TableCell>{when(d.startedAt)}</TableCell>
+                <TableCell>{names[d.nodeId] ?? '—'}</TableCell>
+                <TableCell>{d.ok ? 'passed' : <span className="text-red-700">failed: {d.error}</span>}</TableCell>
+                <TableCell>{seconds(d.timeToReadyMs)}</TableCell>
+              </TableRow>
             ))}
-          </tbody>
-        </table>
+          </TableBody>
+        </Table>
       )}
     </section>
   );

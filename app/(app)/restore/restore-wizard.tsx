@@ -6,6 +6,7 @@ import { useControlEvents, type LiveJob } from '@/components/use-control-events'
 import { formatBytes, formatUtc } from '@/lib/format';
 
 import { browse, preview, startRestore, type BrowseNode, type PreviewEntry, type RestorePreview } from './actions';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export interface WizardSource {
   id: number;
@@ -278,25 +279,25 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           <p>
             Will create {counts.create}, overwrite {counts.overwrite} and delete {counts.delete} entries.
           </p>
-          <table className="w-full text-left">
-            <caption className="sr-only">What the restore will do</caption>
-            <thead className="text-slate-500">
-              <tr>
-                <th>Action</th>
-                <th>Path</th>
-                <th className="text-right">Size</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table>
+            <TableCaption className="sr-only">What the restore will do</TableCaption>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Action</TableHead>
+                <TableHead>Path</TableHead>
+                <TableHead className="text-right">Size</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
               {entries.slice(0, 200).map((e) => (
-                <tr key={e.destination} className="border-t border-slate-100">
-                  <td>{e.action}</td>
-                  <td className="font-mono text-xs">{e.destination}</td>
-                  <td className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</td>
-                </tr>
+                <TableRow key={e.destination} className="border-slate-100">
+                  <TableCell>{e.action}</TableCell>
+                  <TableCell className="font-mono text-xs">{e.destination}</TableCell>
+                  <TableCell className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</TableCell>
+                </TableRow>
               ))}
-            </tbody>
-          </table>
+            </TableBody>
+          </Table>
           {entries.length > 200 ? <p className="text-xs text-slate-500">and {entries.length - 200} more</p> : null}
           {replaced.length > 0 ? (
             <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">

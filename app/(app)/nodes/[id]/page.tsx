@@ -20,6 +20,7 @@ import { deleteKeptData, removeNode } from '../actions';
 import { QuotaForm } from './quota-form';
 import { RotateCredentialsForm } from './rotate-credentials-form';
 import { LocalTime } from '@/components/time';
+import { Table, TableBody, TableCell, TableRow } from '@/components/ui/table';
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   await requireUser();
@@ -94,19 +95,19 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         />
       </div>
       <h2 className="mt-6 font-medium">Roles and events</h2>
-      <table aria-label="Node history" className="mt-2 w-full text-left text-sm">
-        <tbody>
+      <Table aria-label="Node history" className="mt-2">
+        <TableBody>
           {history.map((e) => (
-            <tr key={e.id} className="border-t border-slate-200">
-              <td className="py-1.5">
+            <TableRow key={e.id}>
+              <TableCell>
                 <LocalTime at={e.at} />
-              </td>
-              <td>{e.kind}</td>
-              <td className="text-slate-600">{e.detail}</td>
-            </tr>
+              </TableCell>
+              <TableCell>{e.kind}</TableCell>
+              <TableCell className="text-slate-600">{e.detail}</TableCell>
+            </TableRow>
           ))}
-        </tbody>
-      </table>
+        </TableBody>
+      </Table>
       <section aria-label="Data kept from fencing" className="mt-8">
         <h2 className="font-medium">Data kept from when this node was fenced</h2>
         {kept === null ? (

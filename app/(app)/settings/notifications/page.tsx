@@ -12,6 +12,7 @@ import { removeChannel, sendTest } from './actions';
 import { AddEmailForm } from './add-email-form';
 import { AddWebhookForm } from './add-webhook-form';
 import { LocalTime } from '@/components/time';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export const metadata: Metadata = { title: 'Notifications' };
 
@@ -64,32 +65,32 @@ export default async function NotificationsPage() {
         <h2 id="deliveries" className="text-lg font-medium">
           Deliveries
         </h2>
-        <table className="mt-3 w-full text-left text-sm">
-          <thead className="text-slate-500">
-            <tr>
-              <th className="py-2">When</th>
-              <th>Event</th>
-              <th>To</th>
-              <th>Status</th>
-              <th>Attempts</th>
-              <th>Last error</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table className="mt-3">
+          <TableHeader>
+            <TableRow>
+              <TableHead>When</TableHead>
+              <TableHead>Event</TableHead>
+              <TableHead>To</TableHead>
+              <TableHead>Status</TableHead>
+              <TableHead>Attempts</TableHead>
+              <TableHead>Last error</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
             {log.map(({ delivery: d, target }) => (
-              <tr key={d.id} className="border-t border-slate-200">
-                <td className="py-2">
+              <TableRow key={d.id}>
+                <TableCell>
                   <LocalTime at={d.createdAt} />
-                </td>
-                <td>{d.event}</td>
-                <td className="font-mono text-xs">{withoutPassword(target)}</td>
-                <td>{d.status}</td>
-                <td>{d.attempts}</td>
-                <td className="text-xs">{d.lastError}</td>
-              </tr>
+                </TableCell>
+                <TableCell>{d.event}</TableCell>
+                <TableCell className="font-mono text-xs">{withoutPassword(target)}</TableCell>
+                <TableCell>{d.status}</TableCell>
+                <TableCell>{d.attempts}</TableCell>
+                <TableCell className="text-xs">{d.lastError}</TableCell>
+              </TableRow>
             ))}
-          </tbody>
-        </table>
+          </TableBody>
+        </Table>
       </section>
     </main>
   );

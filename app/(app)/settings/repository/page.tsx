@@ -12,6 +12,7 @@ import { listCopyRepositories } from '@/lib/control/copies';
 
 import { removeCopyTarget } from './actions';
 import { AttachForm } from './attach-form';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export const metadata: Metadata = { title: 'Repository' };
 
@@ -72,34 +73,32 @@ export default async function RepositoryPage() {
         {copies.length === 0 ? (
           <p className="mt-3 text-sm text-slate-500">None yet.</p>
         ) : (
-          <table className="mt-3 w-full text-left text-sm">
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Name</th>
-                <th className="py-1 font-medium">Place</th>
-                <th className="py-1 font-medium">Size</th>
-                <th className="py-1 font-medium">Plans</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table className="mt-3">
+            <TableHeader>
+              <TableRow>
+                <TableHead className="font-medium">Name</TableHead>
+                <TableHead className="font-medium">Place</TableHead>
+                <TableHead className="font-medium">Size</TableHead>
+                <TableHead className="font-medium">Plans</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
               {copies.map(({ repository, place, planNames }) => (
-                <tr key={repository.id} className="border-t border-slate-100 align-top">
-                  <td className="py-2 font-medium">{repository.name}</td>
-                  <td className="py-2">
+                <TableRow key={repository.id} className="border-slate-100 align-top">
+                  <TableCell className="font-medium">{repository.name}</TableCell>
+                  <TableCell>
                     {place.place}
                     {place.onThisMachine ? <span className="ml-1 text-amber-700">(on this machine)</span> : null}
                     {place.objectLock
                       ? ` · object lock: ${place.objectLock.days} days (${place.objectLock.mode})`
                       : null}
-                  </td>
-                  <td className="py-2">
-                    {place.bytes === null ? `unknown: ${place.error}` : formatBytes(place.bytes)}
-                  </td>
-                  <td className="py-2">{planNames.join(', ') || 'none'}</td>
-                </tr>
+                  </TableCell>
+                  <TableCell>{place.bytes === null ? `unknown: ${place.error}` : formatBytes(place.bytes)}</TableCell>
+                  <TableCell>{planNames.join(', ') || 'none'}</TableCell>
+                </TableRow>
               ))}
-            </tbody>
-          </table>
+            </TableBody>
+          </Table>
         )}
         {copies.map(({ repository }) => (
           <ConfirmRemove

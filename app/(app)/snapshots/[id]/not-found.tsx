@@ -7,7 +7,7 @@ export default function SnapshotNotFound() {
       <h1 className="text-2xl font-semibold">No such snapshot.</h1>
       <p className="mt-2 text-sm text-muted-foreground">
         It may have been forgotten by retention, or the link is mistyped.{' '}
-        <Link href="/snapshots" className="text-link hover:underline">
+        <Link href="/snapshots" className="text-link underline underline-offset-2">
           All snapshots
         </Link>
       </p>

@@ -8,6 +8,7 @@ import { requireUser } from '@/lib/auth/session';
 import { listSnapshotDir } from '@/lib/control/repository-queries';
 import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import { formatBytes } from '@/lib/format';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 const params = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/) });
 const query = z.object({
@@ -51,19 +52,19 @@ export default async function SnapshotPage({
           {listing.error}
         </p>
       ) : (
-        <table className="mt-4 w-full text-left text-sm">
-          <caption className="sr-only">Contents of {dir}</caption>
-          <thead className="text-slate-500">
-            <tr>
-              <th className="py-2">Name</th>
-              <th>Type</th>
-              <th className="text-right">Size</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table className="mt-4">
+          <TableCaption className="sr-only">Contents of {dir}</TableCaption>
+          <TableHeader>
+            <TableRow>
+              <TableHead>Name</TableHead>
+              <TableHead>Type</TableHead>
+              <TableHead className="text-right">Size</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
             {listing.data.map((n) => (
-              <tr key={n.path} className="border-t border-slate-200">
-                <td className="py-1.5">
+              <TableRow key={n.path}>
+                <TableCell>
                   {n.type === 'dir' ? (
                     <Link href={href(n.path)} className="text-sky-700 hover:underline">
                       {n.name}/
@@ -72,13 +73,13 @@ export default async function SnapshotPage({
                     n.name
                   )}
                   {n.target ? <span className="text-slate-500"> → {n.target}</span> : null}
-                </td>
-                <td>{n.type}</td>
-                <td className="text-right">{n.type === 'file' ? formatBytes(n.size ?? 0) : ''}</td>
-              </tr>
+                </TableCell>
+                <TableCell>{n.type}</TableCell>
+                <TableCell className="text-right">{n.type === 'file' ? formatBytes(n.size ?? 0) : ''}</TableCell>
+              </TableRow>
             ))}
-          </tbody>
-        </table>
+          </TableBody>
+        </Table>
       )}
     </main>
   );

@@ -6,6 +6,7 @@ import { requireUser } from '@/lib/auth/session';
 import { compareSnapshots } from '@/lib/control/repository-queries';
 import { maySeeSnapshot } from '@/lib/control/snapshot-access';
 import { formatBytes } from '@/lib/format';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
 export const metadata: Metadata = { title: 'Compare snapshots' };
 
@@ -29,7 +30,7 @@ export default async function ComparePage({
         <h1 className="text-2xl font-semibold">Compare snapshots</h1>
         <p className="mt-4 text-sm text-muted-foreground">
           Choose an older and a newer snapshot of a source on the{' '}
-          <Link href="/snapshots" className="text-link hover:underline">
+          <Link href="/snapshots" className="text-link underline underline-offset-2">
             Snapshots
           </Link>{' '}
           page, then Compare: this page lists what was added, removed and changed between them.
@@ -61,25 +62,25 @@ export default async function ComparePage({
             {result.data.filter((e) => e.change === 'removed').length} removed,{' '}
             {result.data.filter((e) => e.change === 'changed').length} changed
           </p>
-          <table className="mt-4 w-full text-left text-sm">
-            <caption className="sr-only">Differences</caption>
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-2">Change</th>
-                <th>Path</th>
-                <th className="text-right">Size</th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table className="mt-4">
+            <TableCaption className="sr-only">Differences</TableCaption>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Change</TableHead>
+                <TableHead>Path</TableHead>
+                <TableHead className="text-right">Size</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
               {result.data.map((e) => (
-                <tr key={`${e.change}${e.path}`} className="border-t border-slate-200">
-                  <td className="py-1.5">{e.change}</td>
-                  <td className="font-mono text-xs">{e.path}</td>
-                  <td className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</td>
-                </tr>
+                <TableRow key={`${e.change}${e.path}`}>
+                  <TableCell>{e.change}</TableCell>
+                  <TableCell className="font-mono text-xs">{e.path}</TableCell>
+                  <TableCell className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</TableCell>
+                </TableRow>
               ))}
-            </tbody>
-          </table>
+            </TableBody>
+          </Table>
         </>
       )}
     </main>
