@@ -7,10 +7,10 @@ import type { DurationBar } from '@/lib/chart-data';
 /** Durations per run: backups (with their new data) or restores (their measured RTO). */
 export function ChartBarDurations({ title, bars, color }: { title: string; bars: DurationBar[]; color: string }) {
   return (
-    <figure aria-label={title} className="rounded-lg border border-slate-200 bg-white p-3">
+    <figure aria-label={title} className="rounded-lg border border-border bg-card p-3">
       <figcaption className="text-sm font-medium">{title}</figcaption>
       {bars.length === 0 ? (
-        <p className="py-12 text-center text-sm text-slate-500">No runs yet.</p>
+        <p className="py-12 text-center text-sm text-muted-foreground">No runs yet.</p>
       ) : (
         <div className="h-40">
           <ResponsiveContainer width="100%" height="100%">

@@ -10,10 +10,10 @@ export interface LatencyPoint {
 /** The agent's probe latency over the last probes (gaps where a probe failed). */
 export function ChartLineLatency({ points }: { points: LatencyPoint[] }) {
   return (
-    <figure aria-label="Probe latency" className="rounded-lg border border-slate-200 bg-white p-3">
+    <figure aria-label="Probe latency" className="rounded-lg border border-border bg-card p-3">
       <figcaption className="text-sm font-medium">Probe latency</figcaption>
       {points.length === 0 ? (
-        <p className="py-12 text-center text-sm text-slate-500">No probes yet.</p>
+        <p className="py-12 text-center text-sm text-muted-foreground">No probes yet.</p>
       ) : (
         <div className="h-40">
           <ResponsiveContainer width="100%" height="100%">

@@ -17,7 +17,7 @@ export function ChartLineRpo({
   targetMinutes: number;
 }) {
   return (
-    <figure aria-label={`RPO over time of ${name}`} className="rounded-lg border border-slate-200 bg-white p-3">
+    <figure aria-label={`RPO over time of ${name}`} className="rounded-lg border border-border bg-card p-3">
       <figcaption className="text-sm font-medium">{name}</figcaption>
       <div className="h-40">
         <ResponsiveContainer width="100%" height="100%">

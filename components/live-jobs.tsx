@@ -41,7 +41,7 @@ export function LiveJobs({
         Running jobs
       </h2>
       {list.length === 0 ? (
-        <p className="mt-2 text-sm text-slate-500">No job is running.</p>
+        <p className="mt-2 text-sm text-muted-foreground">No job is running.</p>
       ) : (
         <ul className="mt-3 space-y-3">
           {list.map((job) => {
@@ -51,13 +51,13 @@ export function LiveJobs({
               <li
                 key={job.id}
                 aria-label={`Job ${job.id}: ${job.kind} of ${name}`}
-                className="rounded-lg border border-slate-200 bg-white p-4"
+                className="rounded-lg border border-border bg-card p-4"
               >
                 <div className="flex items-center gap-3 text-sm">
                   <span className="font-medium">
                     {job.kind === 'backup' ? 'Backing up' : job.kind} {name}
                   </span>
-                  <span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{job.status}</span>
+                  <span className="rounded bg-muted px-2 py-0.5 text-xs">{job.status}</span>
                   {cancelAction ? (
                     <span className="ml-auto">
                       <ActionButton action={cancelAction} fields={{ jobId: job.id }} label="Cancel" tone="danger" />
@@ -70,11 +70,11 @@ export function LiveJobs({
                   aria-valuemin={0}
                   aria-valuemax={100}
                   aria-valuenow={Math.round(fraction * 100)}
-                  className="mt-2 h-2 rounded bg-slate-100"
+                  className="mt-2 h-2 rounded bg-muted"
                 >
-                  <div className="h-2 rounded bg-sky-600" style={{ width: `${fraction * 100}%` }} />
+                  <div className="h-2 rounded bg-primary" style={{ width: `${fraction * 100}%` }} />
                 </div>
-                <p className="mt-1 text-xs text-slate-600">
+                <p className="mt-1 text-xs text-muted-foreground">
                   {formatBytes(job.bytesDone)} of {formatBytes(job.bytesTotal)} · {job.filesDone} of {job.filesTotal}{' '}
                   files
                   {job.rate ? ` · ${formatBytes(job.rate)}/s` : ''}

@@ -26,10 +26,10 @@ function verdict(n: LiveNode | undefined): { text: string; tone: 'ok' | 'standby
 }
 
 const TONE = {
-  ok: 'border-green-300 bg-green-50',
-  standby: 'border-sky-300 bg-sky-50',
-  down: 'border-red-300 bg-red-50',
-  unknown: 'border-slate-300 bg-slate-50',
+  ok: 'border-success/40 bg-success/10',
+  standby: 'border-primary/40 bg-primary/10',
+  down: 'border-destructive/40 bg-destructive/10',
+  unknown: 'border-border bg-muted',
 } as const;
 
 /** One tile per member, updated live from each probe (a snapshot on connect, then every probe's result). */
@@ -69,12 +69,12 @@ export function NodeTiles({
                   {m.name}
                 </Link>
               </h3>
-              <span className="rounded bg-white px-2 py-0.5 text-xs font-medium uppercase tracking-wide">
+              <span className="rounded bg-card px-2 py-0.5 text-xs font-medium uppercase tracking-wide">
                 {n?.isGroupPrimary ? 'primary' : 'standby'}
               </span>
             </div>
             <p className="mt-1 text-lg font-semibold">{v.text}</p>
-            <dl className="mt-2 grid grid-cols-2 gap-x-3 text-xs text-slate-700">
+            <dl className="mt-2 grid grid-cols-2 gap-x-3 text-xs text-foreground">
               <dt>Service</dt>
               <dd className="font-mono">{m.service}</dd>
               <dt>Agent latency</dt>
@@ -85,21 +85,21 @@ export function NodeTiles({
               </dd>
             </dl>
             {n?.failsafe ? (
-              <p className="mt-2 text-xs text-amber-800">
+              <p className="mt-2 text-xs text-warning-text">
                 Serving in failsafe mode: the control plane is unreachable, and every peer confirms it.
               </p>
             ) : null}
             {n?.exposed ? (
-              <p role="alert" className="mt-2 text-xs font-medium text-amber-800">
+              <p role="alert" className="mt-2 text-xs font-medium text-warning-text">
                 Warning: {n.exposed}.
               </p>
             ) : null}
             {n?.shippingStalled ? (
-              <p className="mt-2 text-xs font-medium text-red-700">
+              <p className="mt-2 text-xs font-medium text-destructive-text">
                 Shipping stalled: the standbys have had no new data for three intervals.
               </p>
             ) : null}
-            {n?.error ? <p className="mt-2 text-xs text-red-700">{n.error}</p> : null}
+            {n?.error ? <p className="mt-2 text-xs text-destructive-text">{n.error}</p> : null}
           </article>
         );
       })}
@@ -116,10 +116,7 @@ export function FailoverSteps({ groupId }: { groupId: string }) {
   });
   if (steps.length === 0) return null;
   return (
-    <ol
-      aria-label="Live failover steps"
-      className="mt-3 rounded-md border border-slate-200 bg-white p-3 font-mono text-xs"
-    >
+    <ol aria-label="Live failover steps" className="mt-3 rounded-md border border-border bg-card p-3 font-mono text-xs">
       {steps.map((s, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: steps are only ever appended
         <li key={i}>

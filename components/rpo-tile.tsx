@@ -1,10 +1,10 @@
 import { formatAge } from '@/lib/format';
 
 const STYLE = {
-  ok: { box: 'border-green-300 bg-green-50', text: 'Within target' },
-  warning: { box: 'border-amber-300 bg-amber-50', text: 'Past 80 % of target' },
-  breached: { box: 'border-red-300 bg-red-50', text: 'Past target' },
-  none: { box: 'border-slate-300 bg-slate-50', text: 'No backup yet' },
+  ok: { box: 'border-success/40 bg-success/10', text: 'Within target' },
+  warning: { box: 'border-warning/40 bg-warning/10', text: 'Past 80 % of target' },
+  breached: { box: 'border-destructive/40 bg-destructive/10', text: 'Past target' },
+  none: { box: 'border-border bg-muted', text: 'No backup yet' },
 } as const;
 
 /** A source's backup RPO: the age of its newest good snapshot against its target. */
@@ -37,14 +37,14 @@ export function RpoTile({
       <p className="text-sm">
         {style.text} ({targetMinutes} min)
       </p>
-      <p className="mt-1 text-xs text-slate-600">
+      <p className="mt-1 text-xs text-muted-foreground">
         {nextRunAt ? `Next run ${new Date(nextRunAt).toLocaleString()}` : 'On demand'}
       </p>
-      <p className="text-xs text-slate-600">
+      <p className="text-xs text-muted-foreground">
         {lastRtoMs === undefined ? 'No restore measured yet' : `Last restore took ${(lastRtoMs / 1000).toFixed(1)} s`}
       </p>
       {copies.length > 0 ? (
-        <ul aria-label={`Copies of ${name}`} className="mt-2 border-t border-slate-200 pt-2 text-xs">
+        <ul aria-label={`Copies of ${name}`} className="mt-2 border-t border-border pt-2 text-xs">
           {copies.map((c) => (
             <li key={c.repository} data-status={c.status}>
               Copy in {c.repository}
@@ -54,7 +54,7 @@ export function RpoTile({
           ))}
         </ul>
       ) : null}
-      {offMachine ? null : <p className="mt-2 text-xs font-medium text-amber-800">No copy off this machine</p>}
+      {offMachine ? null : <p className="mt-2 text-xs font-medium text-warning-text">No copy off this machine</p>}
     </article>
   );
 }

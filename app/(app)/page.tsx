@@ -38,11 +38,11 @@ export default async function OverviewPage({
         </p>
       ) : null}
       {!recoveryKitAcknowledged() ? (
-        <p role="alert" className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm">
+        <p role="alert" className="mt-4 rounded-md border border-warning/40 bg-warning/10 px-4 py-3 text-sm">
           The repository&apos;s recovery kit has not been saved yet: without its passphrase no backup can be restored on
           another machine.{' '}
           {user.role === 'admin' ? (
-            <Link href="/settings/recovery-kit" className="font-medium text-sky-700 underline">
+            <Link href="/settings/recovery-kit" className="font-medium text-link underline">
               Save the recovery kit
             </Link>
           ) : (
@@ -51,7 +51,7 @@ export default async function OverviewPage({
         </p>
       ) : null}
       {sameMachine && health.some((h) => !h.offMachine) ? (
-        <p className="mt-4 rounded-md border border-slate-300 bg-white px-4 py-3 text-sm text-slate-700">
+        <p className="mt-4 rounded-md border border-border bg-card px-4 py-3 text-sm text-foreground">
           The repository is on the same machine as the data it protects: a lost disk loses both. Give each plan a
           repository for copies off this machine (Settings → Repository), or attach one on another machine.
         </p>
@@ -85,8 +85,8 @@ export default async function OverviewPage({
             const last = events.find((e) => e.kind === 'failover' && e.ok);
             return (
               <div key={group.id} className="mt-3">
-                <p className="text-sm text-slate-700">
-                  <Link href="/nodes" className="font-medium text-sky-700 hover:underline">
+                <p className="text-sm text-foreground">
+                  <Link href="/nodes" className="font-medium text-link hover:underline">
                     {group.name}
                   </Link>{' '}
                   · endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>
@@ -131,9 +131,9 @@ export default async function OverviewPage({
           Failures in the last day
         </h2>
         {charts.failures.length === 0 ? (
-          <p className="mt-2 text-sm text-slate-500">None.</p>
+          <p className="mt-2 text-sm text-muted-foreground">None.</p>
         ) : (
-          <ul className="mt-2 space-y-1 text-sm text-red-700">
+          <ul className="mt-2 space-y-1 text-sm text-destructive-text">
             {charts.failures.map((f) => (
               <li key={f.at}>
                 <LocalTime at={f.at} />: {f.what}: {f.error}

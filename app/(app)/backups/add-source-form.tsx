@@ -20,28 +20,28 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
         hint="For example: app-uploads"
       />
       <div>
-        <label htmlFor="source-kind" className="block text-sm font-medium text-slate-700">
+        <label htmlFor="source-kind" className="block text-sm font-medium text-foreground">
           Kind
         </label>
         <select
           id="source-kind"
           name="kind"
           defaultValue={values?.kind ?? 'directory'}
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+          className="mt-1 block w-full rounded-md border border-border px-3 py-2 text-sm"
         >
           <option value="directory">Directory</option>
           <option value="sqlite">SQLite database</option>
         </select>
       </div>
       <div>
-        <label htmlFor="source-plan" className="block text-sm font-medium text-slate-700">
+        <label htmlFor="source-plan" className="block text-sm font-medium text-foreground">
           Plan
         </label>
         <select
           id="source-plan"
           name="plan"
           defaultValue={values?.plan ?? 'new'}
-          className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+          className="mt-1 block w-full rounded-md border border-border px-3 py-2 text-sm"
         >
           <option value="new">A new plan with the settings below</option>
           {plans.map((p) => (
@@ -51,21 +51,21 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
           ))}
         </select>
         {errors?.plan ? (
-          <p className="mt-1 text-sm text-red-600">{errors.plan}</p>
+          <p className="mt-1 text-sm text-destructive-text">{errors.plan}</p>
         ) : (
-          <p className="mt-1 text-sm text-slate-500">An existing plan brings its own settings.</p>
+          <p className="mt-1 text-sm text-muted-foreground">An existing plan brings its own settings.</p>
         )}
       </div>
       {nodes.length > 0 ? (
         <div>
-          <label htmlFor="source-node" className="block text-sm font-medium text-slate-700">
+          <label htmlFor="source-node" className="block text-sm font-medium text-foreground">
             Node
           </label>
           <select
             id="source-node"
             name="node"
             defaultValue={values?.node ?? 'local'}
-            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+            className="mt-1 block w-full rounded-md border border-border px-3 py-2 text-sm"
           >
             <option value="local">This machine (the dashboard’s)</option>
             {nodes.map((n) => (
@@ -74,7 +74,7 @@ export function AddSourceForm({ plans, nodes }: { plans: { id: number; name: str
               </option>
             ))}
           </select>
-          {errors?.node ? <p className="mt-1 text-sm text-red-600">{errors.node}</p> : null}
+          {errors?.node ? <p className="mt-1 text-sm text-destructive-text">{errors.node}</p> : null}
         </div>
       ) : null}
       <Field

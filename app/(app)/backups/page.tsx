@@ -129,7 +129,7 @@ export default async function BackupsPage() {
         cancelAction={can(user.role, 'cancel') ? cancel : undefined}
       />
       {can(user.role, 'configure') ? (
-        <section aria-labelledby="add-source" className="mt-10 rounded-lg border border-slate-200 bg-white p-6">
+        <section aria-labelledby="add-source" className="mt-10 rounded-lg border border-border bg-card p-6">
           <h2 id="add-source" className="mb-4 text-lg font-medium">
             Add a source
           </h2>

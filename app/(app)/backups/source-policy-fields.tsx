@@ -21,14 +21,14 @@ export function SourcePolicyFields({
       {copyTargets.length > 0 ? (
         <>
           <div>
-            <label htmlFor="plan-copy-repository" className="block text-sm font-medium text-slate-700">
+            <label htmlFor="plan-copy-repository" className="block text-sm font-medium text-foreground">
               Copy to
             </label>
             <select
               id="plan-copy-repository"
               name="copyRepositoryId"
               defaultValue={v('copyRepositoryId')}
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+              className="mt-1 block w-full rounded-md border border-border px-3 py-2 text-sm"
             >
               <option value="">No copies</option>
               {copyTargets.map((t) => (
@@ -38,9 +38,9 @@ export function SourcePolicyFields({
               ))}
             </select>
             {errors?.copyRepositoryId ? (
-              <p className="mt-1 text-sm text-red-600">{errors.copyRepositoryId}</p>
+              <p className="mt-1 text-sm text-destructive-text">{errors.copyRepositoryId}</p>
             ) : (
-              <p className="mt-1 text-sm text-slate-500">A second repository each snapshot is copied into</p>
+              <p className="mt-1 text-sm text-muted-foreground">A second repository each snapshot is copied into</p>
             )}
           </div>
           <Field

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 
 import { createGroup, moveToEtcd, setDrillSchedule, setGroupReplication, setGroupTimings } from './actions';
+import { Button } from '@/components/ui/button';
 
 /** A new failover group: a primary, its standbys (in order of priority), the endpoint and the health check. */
 export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }[] }) {
@@ -33,7 +34,7 @@ export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }
           error={errors?.shippingSeconds}
         />
         <fieldset>
-          <legend className="text-sm font-medium text-slate-700">
+          <legend className="text-sm font-medium text-foreground">
             Members, in order of priority (the first starts as primary)
           </legend>
           {nodes.map((n) => (
@@ -41,12 +42,12 @@ export function CreateGroupForm({ nodes }: { nodes: { id: string; name: string }
               <input type="checkbox" checked={chosen.includes(n.id)} onChange={() => toggle(n.id)} />
               {n.name}
               {chosen.includes(n.id) ? (
-                <span className="text-xs text-slate-500">#{chosen.indexOf(n.id) + 1}</span>
+                <span className="text-xs text-muted-foreground">#{chosen.indexOf(n.id) + 1}</span>
               ) : null}
             </label>
           ))}
           <input type="hidden" name="members" value={chosen.join(',')} />
-          {errors?.members ? <p className="mt-1 text-sm text-red-600">{errors.members}</p> : null}
+          {errors?.members ? <p className="mt-1 text-sm text-destructive-text">{errors.members}</p> : null}
         </fieldset>
         <FormStatus state={state} />
         <SubmitButton>Create group</SubmitButton>
@@ -69,9 +70,9 @@ export function DrillScheduleForm({ groupId, schedule }: { groupId: string; sche
           error={errors?.schedule}
         />
       </div>
-      <button type="submit" className="rounded-md border border-slate-300 px-3 py-2 hover:bg-slate-50">
+      <Button type="submit" variant="outline">
         Save
-      </button>
+      </Button>
       <FormStatus state={state} />
     </form>
   );
@@ -82,18 +83,16 @@ export function MoveToEtcdForm({ groupId, name }: { groupId: string; name: strin
   const { state, dispatch } = useForm(moveToEtcd);
   return (
     <details className="mt-3 text-sm">
-      <summary className="cursor-pointer text-sky-700">Coordinate on etcd</summary>
+      <summary className="cursor-pointer text-link">Coordinate on etcd</summary>
       <form action={dispatch} aria-label={`Move ${name} to etcd`} className="mt-2 max-w-xl space-y-2">
         <input type="hidden" name="groupId" value={groupId} />
-        <p className="text-slate-600">
+        <p className="text-muted-foreground">
           The members then take and renew the group's leader key on etcd themselves, and fail over without this
           dashboard. The primary keeps serving through the move (no failover); the endpoint is restarted to follow the
           key, so clients may see one refused connection. There is no way back to the dashboard's coordinator.
         </p>
         <FormStatus state={state} />
-        <button type="submit" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800">
-          Move {name} to etcd
-        </button>
+        <Button type="submit">Move {name} to etcd</Button>
       </form>
     </details>
   );
@@ -123,10 +122,10 @@ export function ReplicationForm({
   const sync = values?.synchronous ?? synchronous;
   return (
     <details className="mt-3 text-sm">
-      <summary className="cursor-pointer text-sky-700">Replication</summary>
+      <summary className="cursor-pointer text-link">Replication</summary>
       <form action={dispatch} aria-label={`Replication of ${name}`} className="mt-2 max-w-xl space-y-2">
         <input type="hidden" name="groupId" value={groupId} />
-        <p className="text-slate-600">
+        <p className="text-muted-foreground">
           {onEtcd
             ? 'Log replication sends each transaction of the service’s SQLite databases from the primary to the standbys as it is written (a switchover loses nothing, a crash at most the last moment); copies ship each database whole every shipping interval, losing what was written since. The service’s other data paths are shipped as copies either way.'
             : 'Log replication runs once the group coordinates on etcd; until then the databases are shipped as copies.'}
@@ -139,10 +138,10 @@ export function ReplicationForm({
           <label className="inline-flex items-center gap-1">
             <input type="radio" name="replication" value="copies" defaultChecked={chosen === 'copies'} /> Whole copies
           </label>
-          {errors?.replication ? <p className="text-red-600">{errors.replication}</p> : null}
+          {errors?.replication ? <p className="text-destructive-text">{errors.replication}</p> : null}
         </fieldset>
         <fieldset className="space-y-1">
-          <legend className="font-medium text-slate-700">With log replication, a write is answered</legend>
+          <legend className="font-medium text-foreground">With log replication, a write is answered</legend>
           <label className="mr-4 inline-flex items-center gap-1">
             <input type="radio" name="synchronous" value="off" defaultChecked={sync === 'off'} /> at once (asynchronous)
           </label>
@@ -153,9 +152,9 @@ export function ReplicationForm({
             <input type="radio" name="synchronous" value="strict" defaultChecked={sync === 'strict'} /> only once a
             standby holds it (strict)
           </label>
-          {errors?.synchronous ? <p className="text-red-600">{errors.synchronous}</p> : null}
+          {errors?.synchronous ? <p className="text-destructive-text">{errors.synchronous}</p> : null}
         </fieldset>
-        <p className="text-slate-600">
+        <p className="text-muted-foreground">
           Synchronous: every write answered through the endpoint is on the synchronous standby, and only it may take
           over. Without a standby answering in time, the group replicates asynchronously and alerts (strict: writes
           wait). Clients on the service’s own port are not covered.
@@ -202,10 +201,10 @@ export function TimingsForm({
   const { state, dispatch, errors, values } = useForm(setGroupTimings);
   return (
     <details className="mt-3 text-sm">
-      <summary className="cursor-pointer text-sky-700">Timings</summary>
+      <summary className="cursor-pointer text-link">Timings</summary>
       <form action={dispatch} aria-label={`Timings of ${name}`} className="mt-2 max-w-xl space-y-2">
         <input type="hidden" name="groupId" value={groupId} />
-        <p className="text-slate-600">
+        <p className="text-muted-foreground">
           {onEtcd
             ? 'A primary that cannot renew its leader key stops its service before the TTL runs out, and a standby takes the key after it. Standbys apply new timings within seconds; the primary keeps its TTL until its next leadership.'
             : 'The lease of the primary, and the health checks that decide a failover.'}

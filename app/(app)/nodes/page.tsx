@@ -44,10 +44,10 @@ function GroupSection({
   const standbys = view.members.filter((m) => m.id !== group.primaryNodeId);
   const onEtcd = group.coordination === 'etcd';
   return (
-    <section aria-label={`Group ${group.name}`} className="mt-6 rounded-lg border border-slate-200 bg-white p-4">
+    <section aria-label={`Group ${group.name}`} className="mt-6 rounded-lg border border-border bg-card p-4">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h2 className="text-lg font-medium">{group.name}</h2>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-muted-foreground">
           Endpoint <span className="font-mono">{`${group.endpointHost}:${group.endpointPort}`}</span>{' '}
           {view.endpointRunning ? '' : '(not running)'} · primary <strong>{primary ?? 'none'}</strong> · epoch{' '}
           {group.epoch} ·{' '}
@@ -57,9 +57,9 @@ function GroupSection({
           · {group.coordination === 'etcd' ? 'coordinated on etcd' : 'coordinated by this dashboard'}
         </p>
       </div>
-      <p className="mt-1 text-sm text-slate-600">
+      <p className="mt-1 text-sm text-muted-foreground">
         {group.maintenance ? (
-          <strong className="text-amber-700">Maintenance mode: no automatic failover. </strong>
+          <strong className="text-warning-text">Maintenance mode: no automatic failover. </strong>
         ) : onEtcd ? (
           'The members fail over by themselves through the leader key on etcd; failovers are recorded here as they happen, or when this dashboard is back. A switchover is asked of the primary, which hands over with its last data. '
         ) : (
@@ -106,7 +106,7 @@ function GroupSection({
         etcdReady ? (
           <MoveToEtcdForm groupId={group.id} name={group.name} />
         ) : (
-          <p className="mt-3 text-sm text-slate-600">
+          <p className="mt-3 text-sm text-muted-foreground">
             To fail over without this dashboard, set up etcd in{' '}
             <a className="text-link underline underline-offset-2" href="/settings/coordination">
               Settings → Coordination
@@ -134,7 +134,7 @@ function GroupSection({
       <FailoverSteps groupId={group.id} />
       <h3 className="mt-5 font-medium">Failovers</h3>
       {view.events.length === 0 ? (
-        <p className="mt-1 text-sm text-slate-500">None yet.</p>
+        <p className="mt-1 text-sm text-muted-foreground">None yet.</p>
       ) : (
         <Table aria-label={`Failovers of ${group.name}`} className="mt-2">
           <TableHeader>
@@ -154,7 +154,7 @@ function GroupSection({
                 <TableCell>{when(e.createdAt)}</TableCell>
                 <TableCell>
                   {e.kind}
-                  {e.ok ? '' : <span className="block text-red-700">failed: {e.error}</span>}
+                  {e.ok ? '' : <span className="block text-destructive-text">failed: {e.error}</span>}
                 </TableCell>
                 <TableCell>
                   {e.fromNodeId ? (names[e.fromNodeId] ?? '?') : '—'} → {e.toNodeId ? (names[e.toNodeId] ?? '?') : '—'}
@@ -163,7 +163,7 @@ function GroupSection({
                 <TableCell className="whitespace-nowrap">
                   {seconds(e.rpoMs)}
                   {e.dataParts && e.kind !== 'start' ? (
-                    <ul aria-label="How old each copy was" className="text-xs text-slate-500">
+                    <ul aria-label="How old each copy was" className="text-xs text-muted-foreground">
                       {e.dataParts.map((p) => (
                         <li key={p.part}>
                           {p.part}: {p.ageMs === null ? 'no copy' : seconds(p.ageMs)}
@@ -175,7 +175,7 @@ function GroupSection({
                 <TableCell>{e.lostWrites ?? '—'}</TableCell>
                 <TableCell>
                   <details>
-                    <summary className="cursor-pointer text-sky-700">{e.timeline.length} steps</summary>
+                    <summary className="cursor-pointer text-link">{e.timeline.length} steps</summary>
                     <ol className="mt-1 font-mono text-xs">
                       {e.timeline.map((s, i) => (
                         // biome-ignore lint/suspicious/noArrayIndexKey: a recorded timeline never changes order
@@ -202,7 +202,7 @@ function GroupSection({
       ) : null}
       <h3 className="mt-5 font-medium">DR drills</h3>
       {view.drills.length === 0 ? (
-        <p className="mt-1 text-sm text-slate-500">None yet.</p>
+        <p className="mt-1 text-sm text-muted-foreground">None yet.</p>
       ) : (
         <Table aria-label={`Drills of ${group.name}`} className="mt-2">
           <TableHeader>
@@ -218,7 +218,9 @@ function GroupSection({
               <TableRow key={d.id}>
                 <TableCell>{when(d.startedAt)}</TableCell>
                 <TableCell>{names[d.nodeId] ?? '—'}</TableCell>
-                <TableCell>{d.ok ? 'passed' : <span className="text-red-700">failed: {d.error}</span>}</TableCell>
+                <TableCell>
+                  {d.ok ? 'passed' : <span className="text-destructive-text">failed: {d.error}</span>}
+                </TableCell>
                 <TableCell>{seconds(d.timeToReadyMs)}</TableCell>
               </TableRow>
             ))}
@@ -240,7 +242,10 @@ export default async function NodesPage() {
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">Nodes and failover</h1>
       {demo && demoEnabled() ? (
-        <section aria-label="Demo cluster" className="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm">
+        <section
+          aria-label="Demo cluster"
+          className="mt-4 rounded-lg border border-warning/40 bg-warning/10 p-4 text-sm"
+        >
           <p>
             <strong>Demo cluster.</strong> Two local nodes guard the notes service; a steady write load goes through the
             endpoint{' '}
@@ -256,7 +261,7 @@ export default async function NodesPage() {
           ) : null}
         </section>
       ) : null}
-      {groups.length === 0 ? <p className="mt-4 text-sm text-slate-600">No failover groups yet.</p> : null}
+      {groups.length === 0 ? <p className="mt-4 text-sm text-muted-foreground">No failover groups yet.</p> : null}
       {groups.map((g) => (
         <GroupSection
           key={g.group.id}
@@ -273,7 +278,7 @@ export default async function NodesPage() {
           <ul className="mt-2 text-sm">
             {ungrouped.map((n) => (
               <li key={n.id}>
-                <a className="text-sky-700 hover:underline" href={`/nodes/${n.id}`}>
+                <a className="text-link hover:underline" href={`/nodes/${n.id}`}>
                   {n.name}
                 </a>{' '}
                 <span className="font-mono text-xs">{n.agentUrl}</span>

@@ -46,7 +46,7 @@ export function RegisterNodeForm() {
 export function AgentConfig({ config }: { config: string }) {
   return (
     <div className="mt-4">
-      <p className="text-sm font-medium text-amber-800">
+      <p className="text-sm font-medium text-warning-text">
         Save this as the agent’s config file now (mode 600): its credentials are not shown again. Complete the service
         section, then run `npx lifeline agent --config FILE` on the node.
       </p>

@@ -7,6 +7,7 @@ import { formatBytes, formatUtc } from '@/lib/format';
 
 import { browse, preview, startRestore, type BrowseNode, type PreviewEntry, type RestorePreview } from './actions';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+import { buttonVariants } from '@/components/ui/button';
 
 export interface WizardSource {
   id: number;
@@ -25,8 +26,8 @@ const TITLES = [
   'Result',
 ];
 
-const button = 'rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50';
-const secondary = 'rounded-md border border-slate-300 bg-white px-4 py-2 text-sm';
+const button = buttonVariants({ size: 'lg' });
+const secondary = buttonVariants({ variant: 'outline', size: 'lg' });
 
 export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]; canInPlace: boolean }) {
   const [step, setStep] = useState<Step>(1);
@@ -106,11 +107,14 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
   const params = job?.params ? (JSON.parse(job.params) as { verified?: boolean; safetySnapshot?: string }) : null;
 
   return (
-    <div className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
-      <p className="text-sm text-slate-500">Step {step} of 6</p>
+    <div className="mt-6 rounded-lg border border-border bg-card p-6">
+      <p className="text-sm text-muted-foreground">Step {step} of 6</p>
       <h2 className="text-lg font-medium">{TITLES[step - 1]}</h2>
       {error ? (
-        <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+        <p
+          role="alert"
+          className="mt-3 rounded-md border border-destructive/40 bg-destructive/10 px-3 py-2 text-sm text-destructive-text"
+        >
           {error}
         </p>
       ) : null}
@@ -120,7 +124,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           <label className="block text-sm font-medium">
             Source
             <select
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+              className="mt-1 block w-full rounded-md border border-border px-3 py-2"
               value={sourceId}
               onChange={(e) => {
                 const next = sources.find((s) => s.id === Number(e.target.value));
@@ -138,7 +142,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           <label className="block text-sm font-medium">
             Point in time
             <select
-              className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+              className="mt-1 block w-full rounded-md border border-border px-3 py-2"
               value={snapshot}
               onChange={(e) => setSnapshot(e.target.value)}
             >
@@ -150,7 +154,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </select>
           </label>
           {source && source.snapshots.length === 0 ? (
-            <p className="text-sm text-slate-600">This source has no snapshot yet.</p>
+            <p className="text-sm text-muted-foreground">This source has no snapshot yet.</p>
           ) : null}
           <button type="button" className={button} disabled={!snapshot} onClick={() => setStep(2)}>
             Next
@@ -180,12 +184,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </label>
           </fieldset>
           {!everything ? (
-            <section className="rounded border border-slate-200 p-3 text-sm" aria-label="Snapshot browser">
+            <section className="rounded border border-border p-3 text-sm" aria-label="Snapshot browser">
               <p className="font-mono text-xs">{dir}</p>
               {dir !== '/' ? (
                 <button
                   type="button"
-                  className="text-sky-700 hover:underline"
+                  className="text-link hover:underline"
                   onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}
                 >
                   .. (up)
@@ -203,19 +207,19 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                       }
                     />
                     {n.type === 'dir' ? (
-                      <button type="button" className="text-sky-700 hover:underline" onClick={() => void open(n.path)}>
+                      <button type="button" className="text-link hover:underline" onClick={() => void open(n.path)}>
                         {n.name}/
                       </button>
                     ) : (
                       <span>{n.name}</span>
                     )}
                     {n.type === 'file' ? (
-                      <span className="text-xs text-slate-500">{formatBytes(n.size ?? 0)}</span>
+                      <span className="text-xs text-muted-foreground">{formatBytes(n.size ?? 0)}</span>
                     ) : null}
                   </li>
                 ))}
               </ul>
-              <p className="mt-2 text-xs text-slate-600">{picked.length} selected</p>
+              <p className="mt-2 text-xs text-muted-foreground">{picked.length} selected</p>
             </section>
           ) : null}
           <div className="flex gap-3">
@@ -253,12 +257,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <label className="block font-medium">
               Target directory
               <input
-                className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 font-mono"
+                className="mt-1 block w-full rounded-md border border-border px-3 py-2 font-mono"
                 value={target}
                 onChange={(e) => setTarget(e.target.value)}
                 placeholder="/tmp/restore"
               />
-              <span className="mt-1 block text-xs font-normal text-slate-500">
+              <span className="mt-1 block text-xs font-normal text-muted-foreground">
                 Each file goes to this directory followed by its original path.
               </span>
             </label>
@@ -290,7 +294,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </TableHeader>
             <TableBody>
               {entries.slice(0, 200).map((e) => (
-                <TableRow key={e.destination} className="border-slate-100">
+                <TableRow key={e.destination} className="border-border">
                   <TableCell>{e.action}</TableCell>
                   <TableCell className="font-mono text-xs">{e.destination}</TableCell>
                   <TableCell className="text-right">{e.type === 'file' ? formatBytes(e.size) : ''}</TableCell>
@@ -298,9 +302,11 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
               ))}
             </TableBody>
           </Table>
-          {entries.length > 200 ? <p className="text-xs text-slate-500">and {entries.length - 200} more</p> : null}
+          {entries.length > 200 ? (
+            <p className="text-xs text-muted-foreground">and {entries.length - 200} more</p>
+          ) : null}
           {replaced.length > 0 ? (
-            <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">
+            <div role="alert" className="rounded-md border border-warning/40 bg-warning/10 px-3 py-2 text-warning-text">
               <p className="font-medium">
                 {replaced.length === 1 ? 'A directory is' : `${replaced.length} directories are`} replaced by what the
                 snapshot has there, and removed with every file in it:
@@ -315,7 +321,7 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </div>
           ) : null}
           {occupied ? (
-            <div role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900">
+            <div role="alert" className="rounded-md border border-warning/40 bg-warning/10 px-3 py-2 text-warning-text">
               <p className="font-medium">
                 The target directory <span className="font-mono">{targetFound?.real}</span> is not empty: what the
                 restore writes replaces the files there. A safety snapshot of the directory is taken first.
@@ -326,12 +332,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <label className="block font-medium">
               Type {source?.name} to confirm
               <input
-                className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+                className="mt-1 block w-full rounded-md border border-border px-3 py-2"
                 value={confirm}
                 onChange={(e) => setConfirm(e.target.value)}
               />
               {where === 'original' ? (
-                <span className="mt-1 block text-xs font-normal text-slate-500">
+                <span className="mt-1 block text-xs font-normal text-muted-foreground">
                   A safety snapshot of the current data is taken first, so this can be undone.
                 </span>
               ) : null}
@@ -361,10 +367,10 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             aria-valuemin={0}
             aria-valuemax={100}
             aria-valuenow={job?.bytesTotal ? Math.round((100 * job.bytesDone) / job.bytesTotal) : 0}
-            className="h-2 rounded bg-slate-100"
+            className="h-2 rounded bg-muted"
           >
             <div
-              className="h-2 rounded bg-sky-600"
+              className="h-2 rounded bg-primary"
               style={{ width: `${job?.bytesTotal ? (100 * job.bytesDone) / job.bytesTotal : 0}%` }}
             />
           </div>
@@ -379,9 +385,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
       {step === 6 && job ? (
         <div className="mt-4 space-y-2 text-sm" role="status" aria-label="Restore result">
           {job.status === 'succeeded' ? (
-            <p className="font-medium text-green-700">{params?.verified ? 'Restored and verified' : 'Restored'}</p>
+            <p className="font-medium text-success">{params?.verified ? 'Restored and verified' : 'Restored'}</p>
           ) : (
-            <p className="font-medium text-red-700">
+            <p className="font-medium text-destructive-text">
               Restore {job.status}: {job.error}
             </p>
           )}

@@ -11,6 +11,7 @@ import { snapshots } from '@/lib/db/schema';
 import { LocalTime } from '@/components/time';
 import { Pager } from '@/components/ui/pager';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+import { Button } from '@/components/ui/button';
 
 export const metadata: Metadata = { title: 'Snapshots' };
 
@@ -64,7 +65,7 @@ export default async function SnapshotsPage({
             key={key ?? 'all'}
             href={key ? `/snapshots?source=${encodeURIComponent(key)}` : '/snapshots'}
             aria-current={key === source ? 'page' : undefined}
-            className={`rounded-full border px-3 py-1 ${key === source ? 'border-sky-700 bg-sky-50 text-sky-800' : 'border-slate-300 bg-white'}`}
+            className={`rounded-full border px-3 py-1 ${key === source ? 'border-primary bg-primary/10 text-link' : 'border-border bg-card'}`}
           >
             {key ?? 'All sources'}
           </Link>
@@ -82,7 +83,7 @@ export default async function SnapshotsPage({
               <select
                 name={name}
                 defaultValue={rows[i === 0 ? 1 : 0].id}
-                className="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-normal"
+                className="mt-1 block rounded-md border border-border px-3 py-2 font-normal"
               >
                 {rows.map((s) => (
                   <option key={s.id} value={s.id}>
@@ -92,9 +93,9 @@ export default async function SnapshotsPage({
               </select>
             </label>
           ))}
-          <button type="submit" className="rounded-md border border-slate-300 bg-white px-3 py-2">
+          <Button type="submit" variant="outline" size="lg">
             Compare
-          </button>
+          </Button>
         </form>
       ) : null}
       {rows.length === 0 ? (

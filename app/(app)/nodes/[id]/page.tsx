@@ -65,7 +65,7 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
     <main className="mx-auto max-w-5xl p-6">
       <RefreshOnEvents />
       <h1 className="text-2xl font-semibold">{node.name}</h1>
-      <p className="mt-1 text-sm text-slate-600">
+      <p className="mt-1 text-sm text-muted-foreground">
         Agent <span className="font-mono">{node.agentUrl}</span> · service{' '}
         <span className="font-mono">{`${node.serviceHost}:${node.servicePort}`}</span> · registered{' '}
         <LocalTime at={node.createdAt} />
@@ -77,7 +77,10 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         ) : null}
       </p>
       {backups.failures >= FAILURES_IN_A_ROW ? (
-        <p role="alert" className="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+        <p
+          role="alert"
+          className="mt-4 rounded-md border border-destructive/40 bg-destructive/10 px-3 py-2 text-sm text-destructive-text"
+        >
           {`The last ${backups.failures} backups on this node failed. The last error: ${backups.lastError ?? 'unknown'}`}
         </p>
       ) : null}
@@ -103,7 +106,7 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
                 <LocalTime at={e.at} />
               </TableCell>
               <TableCell>{e.kind}</TableCell>
-              <TableCell className="text-slate-600">{e.detail}</TableCell>
+              <TableCell className="text-muted-foreground">{e.detail}</TableCell>
             </TableRow>
           ))}
         </TableBody>
@@ -111,12 +114,14 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
       <section aria-label="Data kept from fencing" className="mt-8">
         <h2 className="font-medium">Data kept from when this node was fenced</h2>
         {kept === null ? (
-          <p className="mt-1 text-sm text-slate-600">The agent does not answer: what it keeps is not known now.</p>
+          <p className="mt-1 text-sm text-muted-foreground">
+            The agent does not answer: what it keeps is not known now.
+          </p>
         ) : kept.length === 0 ? (
-          <p className="mt-1 text-sm text-slate-600">None.</p>
+          <p className="mt-1 text-sm text-muted-foreground">None.</p>
         ) : (
           <>
-            <p className="mt-1 text-sm text-slate-600">
+            <p className="mt-1 text-sm text-muted-foreground">
               When this node stopped being primary, its data files were moved aside before the new primary's data
               replaced them: any write it took that was never shipped is there. Each set stays until an admin deletes
               it.
@@ -144,12 +149,14 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         <section aria-label="Service output" className="mt-8">
           <h2 className="font-medium">Service output (the last 8 KB)</h2>
           {output === null ? (
-            <p className="mt-1 text-sm text-slate-600">The agent does not answer: its output is not known now.</p>
+            <p className="mt-1 text-sm text-muted-foreground">
+              The agent does not answer: its output is not known now.
+            </p>
           ) : output.tail === '' ? (
-            <p className="mt-1 text-sm text-slate-600">Nothing yet.</p>
+            <p className="mt-1 text-sm text-muted-foreground">Nothing yet.</p>
           ) : (
             <>
-              <p className="mt-1 text-sm text-slate-600">
+              <p className="mt-1 text-sm text-muted-foreground">
                 The service's stdout and stderr, kept on the node in <span className="font-mono">{output.file}</span>{' '}
                 (rotated at 1 MiB, the previous file kept as <span className="font-mono">.1</span>).
               </p>
@@ -162,12 +169,12 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
       )}
       <section aria-label="Storage quota" className="mt-8">
         <h2 className="font-medium">Storage quota</h2>
-        <p className="mt-1 text-sm text-slate-700">
+        <p className="mt-1 text-sm text-foreground">
           {`Added ${formatBytes(quota.used.bytes)} of ${formatBytes(quota.limits.bytes)} (${usedPercent} %) · `}
           {`${quota.used.objects.toLocaleString('en')} of ${quota.limits.objects.toLocaleString('en')} objects · `}
           {`up to ${quota.limits.requestsPerMinute.toLocaleString('en')} requests a minute`}
         </p>
-        <p className="mt-1 text-sm text-slate-600">
+        <p className="mt-1 text-sm text-muted-foreground">
           What this node added to the repository and is still there. Over the quota, its backups fail with
           quota-exceeded before anything of them is recorded, and an alert goes out; over its request rate, it is slowed
           down. A prune of old snapshots gives space back.

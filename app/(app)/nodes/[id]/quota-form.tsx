@@ -3,6 +3,7 @@
 import { Field, FormStatus, useForm } from '@/components/form';
 
 import { setQuota } from '../actions';
+import { Button } from '@/components/ui/button';
 
 interface Props {
   nodeId: string;
@@ -43,9 +44,9 @@ export function QuotaForm({ nodeId, own, defaults }: Props) {
         error={errors?.requestsPerMinute}
       />
       <div className="col-span-3 flex items-center gap-3">
-        <button type="submit" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50">
+        <Button type="submit" variant="outline">
           Save quota
-        </button>
+        </Button>
         <FormStatus state={state} />
       </div>
     </form>

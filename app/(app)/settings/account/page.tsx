@@ -13,16 +13,16 @@ export default async function AccountPage() {
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Your account</h1>
-      <p className="mt-2 text-sm text-slate-600">
+      <p className="mt-2 text-sm text-muted-foreground">
         {me.username} · {me.role}
       </p>
-      <section aria-labelledby="password" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="password" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="password" className="mb-4 text-lg font-medium">
           Password
         </h2>
         <ChangePasswordForm />
       </section>
-      <section aria-labelledby="sessions" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="sessions" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="sessions" className="mb-4 text-lg font-medium">
           Where you are signed in
         </h2>
@@ -34,7 +34,7 @@ export default async function AccountPage() {
                 {s.userAgent ? ` · ${s.userAgent.slice(0, 60)}` : ''}
               </span>
               {s.tokenHash === current?.tokenHash ? (
-                <span className="text-slate-500">(this browser)</span>
+                <span className="text-muted-foreground">(this browser)</span>
               ) : (
                 <RevokeOwnSession session={s.id} />
               )}

@@ -21,12 +21,12 @@ export default async function CoordinationPage() {
   return (
     <main className="mx-auto max-w-3xl p-6">
       <h1 className="text-2xl font-semibold">Coordination</h1>
-      <p className="mt-2 text-sm text-slate-700">
+      <p className="mt-2 text-sm text-foreground">
         By default this dashboard decides each group's failovers: while it is down, nothing fails over. On etcd the
         members decide among themselves through a leader key, with a watchdog beside each agent, so a failover needs
         neither this dashboard nor its machine; the dashboard then only shows state and records what happened.
       </p>
-      <section aria-label="etcd settings" className="mt-4 rounded-lg border border-slate-200 bg-white p-4">
+      <section aria-label="etcd settings" className="mt-4 rounded-lg border border-border bg-card p-4">
         {control ? (
           <p className="text-sm">
             etcd at <span className="font-mono">{control.endpoints.join(', ')}</span>, prefix{' '}
@@ -37,7 +37,7 @@ export default async function CoordinationPage() {
               : 'No group coordinates there yet: move one from the Nodes page.'}
           </p>
         ) : (
-          <p className="text-sm text-slate-600">Not set up.</p>
+          <p className="text-sm text-muted-foreground">Not set up.</p>
         )}
         <CoordinationForm endpoints={control?.endpoints.join(', ') ?? ''} root={control?.root ?? '/lifeline/'} />
         {control && onEtcd.length === 0 ? (

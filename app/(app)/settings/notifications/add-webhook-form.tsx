@@ -16,7 +16,7 @@ export function AddWebhookForm() {
         error={errors?.url}
         hint="Receives a JSON POST on a failed job, an RPO breach and its recovery."
       />
-      <label className="flex items-center gap-2 text-sm text-slate-700">
+      <label className="flex items-center gap-2 text-sm text-foreground">
         <input type="checkbox" name="allowPrivate" />
         Allow a private or local address (this machine, the local network): off, such a webhook is refused
       </label>

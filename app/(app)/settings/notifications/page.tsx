@@ -31,10 +31,10 @@ export default async function NotificationsPage() {
       <h1 className="text-2xl font-semibold">Notifications</h1>
       <ul className="mt-4 space-y-2">
         {channels.map((c) => (
-          <li key={c.id} className="flex items-center gap-4 rounded border border-slate-200 bg-white px-4 py-2 text-sm">
-            <span className="text-xs uppercase text-slate-500">{c.kind}</span>
+          <li key={c.id} className="flex items-center gap-4 rounded border border-border bg-card px-4 py-2 text-sm">
+            <span className="text-xs uppercase text-muted-foreground">{c.kind}</span>
             <span className="font-mono">{withoutPassword(c.target)}</span>
-            {c.allowPrivate ? <span className="text-xs text-amber-700">may reach private addresses</span> : null}
+            {c.allowPrivate ? <span className="text-xs text-warning-text">may reach private addresses</span> : null}
             <span className="ml-auto">
               <ActionButton action={sendTest} fields={{ channelId: c.id }} label="Send test" tone="link" />{' '}
               <ActionButton action={removeChannel} fields={{ channelId: c.id }} label="Remove" tone="danger" />
@@ -42,21 +42,21 @@ export default async function NotificationsPage() {
           </li>
         ))}
       </ul>
-      {channels.length === 0 ? <p className="mt-2 text-sm text-slate-500">No webhook yet.</p> : null}
-      <section aria-labelledby="add-webhook" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      {channels.length === 0 ? <p className="mt-2 text-sm text-muted-foreground">No webhook yet.</p> : null}
+      <section aria-labelledby="add-webhook" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="add-webhook" className="mb-4 text-lg font-medium">
           Add a webhook
         </h2>
         <AddWebhookForm />
       </section>
-      <section aria-labelledby="add-email" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="add-email" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="add-email" className="mb-4 text-lg font-medium">
           Add an email address
         </h2>
         {smtpConfigured() ? (
           <AddEmailForm />
         ) : (
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-muted-foreground">
             Email needs SMTP: set LIFELINE_SMTP_URL and LIFELINE_SMTP_FROM, then restart.
           </p>
         )}

@@ -15,7 +15,7 @@ export default async function RecoveryKitPage() {
       <h1 className="text-2xl font-semibold">Recovery kit</h1>
       {text ? (
         <>
-          <p className="mt-2 text-sm text-slate-700">
+          <p className="mt-2 text-sm text-foreground">
             Save this now, somewhere other than this machine. It is shown until you confirm, and never again.
           </p>
           <figure aria-label="Recovery kit">
@@ -30,7 +30,7 @@ export default async function RecoveryKitPage() {
           <div className="mt-4 flex items-center gap-4">
             <a
               href="/api/recovery-kit"
-              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium hover:bg-slate-50"
+              className="rounded-md border border-border bg-card px-3 py-1.5 text-sm font-medium hover:bg-muted"
             >
               Download recovery kit
             </a>
@@ -38,7 +38,7 @@ export default async function RecoveryKitPage() {
           </div>
         </>
       ) : (
-        <p className="mt-2 text-sm text-slate-700">The recovery kit was saved. It is not shown again.</p>
+        <p className="mt-2 text-sm text-foreground">The recovery kit was saved. It is not shown again.</p>
       )}
     </main>
   );

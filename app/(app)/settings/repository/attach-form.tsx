@@ -8,6 +8,7 @@ import { Field, FormStatus, SubmitButton, useForm } from '@/components/form';
 import type { ActionState } from '@/lib/auth/action';
 
 import { addCopyTarget, attach } from './actions';
+import { Button } from '@/components/ui/button';
 
 type Kind = 'directory' | 's3';
 
@@ -98,18 +99,15 @@ export function AttachForm({ forCopies = false }: { forCopies?: boolean }) {
 function IntentButton({ intent, children }: { intent: 'test' | 'attach'; children: React.ReactNode }) {
   const { pending } = useFormStatus();
   return (
-    <button
+    <Button
       type="submit"
       name="intent"
       value={intent}
       disabled={pending}
-      className={
-        intent === 'attach'
-          ? 'rounded-md bg-sky-700 px-4 py-2 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60'
-          : 'rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-800 hover:bg-slate-50 disabled:opacity-60'
-      }
+      variant={intent === 'attach' ? 'default' : 'outline'}
+      size="lg"
     >
       {children}
-    </button>
+    </Button>
   );
 }

@@ -33,45 +33,45 @@ export default async function RepositoryPage() {
     <main className="mx-auto max-w-3xl p-6">
       <h1 className="text-2xl font-semibold">Repository</h1>
       <dl className="mt-4 grid grid-cols-[10rem_1fr] gap-y-2 text-sm">
-        <dt className="text-slate-500">Location</dt>
+        <dt className="text-muted-foreground">Location</dt>
         <dd className="font-mono">{repo?.location ?? 'none'}</dd>
-        <dt className="text-slate-500">Place</dt>
+        <dt className="text-muted-foreground">Place</dt>
         <dd>
           {place ? place.place : 'none'}
           {place?.onThisMachine ? (
-            <span className="ml-2 text-amber-700">(on the dashboard's own disk: no copy off this machine)</span>
+            <span className="ml-2 text-warning-text">(on the dashboard's own disk: no copy off this machine)</span>
           ) : null}
         </dd>
-        <dt className="text-slate-500">Size</dt>
+        <dt className="text-muted-foreground">Size</dt>
         <dd>{place ? (place.bytes === null ? `unknown: ${place.error}` : formatBytes(place.bytes)) : '—'}</dd>
-        <dt className="text-slate-500">Object lock</dt>
+        <dt className="text-muted-foreground">Object lock</dt>
         <dd>
           {place?.objectLock ? `every object kept ${place.objectLock.days} days (${place.objectLock.mode})` : 'none'}
         </dd>
-        <dt className="text-slate-500">Snapshots</dt>
+        <dt className="text-muted-foreground">Snapshots</dt>
         <dd>{n}</dd>
-        <dt className="text-slate-500">Recovery kit</dt>
+        <dt className="text-muted-foreground">Recovery kit</dt>
         <dd>
           {recoveryKitAcknowledged() ? (
             'saved'
           ) : (
-            <Link href="/settings/recovery-kit" className="text-sky-700 underline">
+            <Link href="/settings/recovery-kit" className="text-link underline">
               not saved yet
             </Link>
           )}
         </dd>
       </dl>
-      <section aria-labelledby="copies" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="copies" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="copies" className="text-lg font-medium">
           Repositories for copies
         </h2>
-        <p className="mt-1 text-sm text-slate-600">
+        <p className="mt-1 text-sm text-muted-foreground">
           A plan can copy each snapshot into a second repository (Copy to, on the plan&apos;s page), after each backup
           or on a schedule of its own: a copy off this machine survives the loss of its disk. A copy is encrypted again
           with the second repository&apos;s keys and does not share data with what that repository holds otherwise.
         </p>
         {copies.length === 0 ? (
-          <p className="mt-3 text-sm text-slate-500">None yet.</p>
+          <p className="mt-3 text-sm text-muted-foreground">None yet.</p>
         ) : (
           <Table className="mt-3">
             <TableHeader>
@@ -84,11 +84,11 @@ export default async function RepositoryPage() {
             </TableHeader>
             <TableBody>
               {copies.map(({ repository, place, planNames }) => (
-                <TableRow key={repository.id} className="border-slate-100 align-top">
+                <TableRow key={repository.id} className="border-border align-top">
                   <TableCell className="font-medium">{repository.name}</TableCell>
                   <TableCell>
                     {place.place}
-                    {place.onThisMachine ? <span className="ml-1 text-amber-700">(on this machine)</span> : null}
+                    {place.onThisMachine ? <span className="ml-1 text-warning-text">(on this machine)</span> : null}
                     {place.objectLock
                       ? ` · object lock: ${place.objectLock.days} days (${place.objectLock.mode})`
                       : null}
@@ -115,11 +115,11 @@ export default async function RepositoryPage() {
           <AttachForm forCopies />
         </div>
       </section>
-      <section aria-labelledby="attach" className="mt-8 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="attach" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="attach" className="text-lg font-medium">
           Attach an existing repository
         </h2>
-        <p className="mb-4 mt-1 text-sm text-slate-600">
+        <p className="mb-4 mt-1 text-sm text-muted-foreground">
           Backups go there from now on; its snapshots appear here. The repository in use now is left as it is.
         </p>
         <AttachForm />

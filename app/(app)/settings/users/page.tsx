@@ -27,11 +27,11 @@ export default async function UsersPage() {
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Users</h1>
-      <p className="mt-2 text-sm text-slate-600">
+      <p className="mt-2 text-sm text-muted-foreground">
         Every change to a user ends their sessions. There is always an enabled admin: the last one cannot be demoted,
         disabled or removed.
       </p>
-      <ul aria-label="Users" className="mt-6 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
+      <ul aria-label="Users" className="mt-6 divide-y divide-slate-200 rounded-lg border border-border bg-card">
         {list.map((u) => {
           const sessions = sessionsOf(u.id);
           return (
@@ -40,8 +40,8 @@ export default async function UsersPage() {
                 <summary className="flex cursor-pointer flex-wrap items-center gap-x-4 py-3 text-sm">
                   <span className="font-medium">{u.username}</span>
                   <span>{u.role}</span>
-                  {u.disabled ? <span className="text-red-700">disabled</span> : null}
-                  <span className="text-slate-500">
+                  {u.disabled ? <span className="text-destructive-text">disabled</span> : null}
+                  <span className="text-muted-foreground">
                     {sessions.length} {sessions.length === 1 ? 'session' : 'sessions'} · since{' '}
                     <LocalTime at={u.createdAt} />
                   </span>
@@ -63,7 +63,7 @@ export default async function UsersPage() {
           );
         })}
       </ul>
-      <section aria-labelledby="add-user" className="mt-10 rounded-lg border border-slate-200 bg-white p-6">
+      <section aria-labelledby="add-user" className="mt-10 rounded-lg border border-border bg-card p-6">
         <h2 id="add-user" className="mb-4 text-lg font-medium">
           Add a user
         </h2>

@@ -35,14 +35,14 @@ export function UserControls({
     <div className="grid gap-6 py-4 sm:grid-cols-2">
       <form action={roleForm.dispatch} aria-label={`Role of ${username}`} className="grid gap-2">
         <input type="hidden" name="username" value={username} />
-        <label htmlFor={`role-${username}`} className="text-sm font-medium text-slate-700">
+        <label htmlFor={`role-${username}`} className="text-sm font-medium text-foreground">
           Role
         </label>
         <select
           id={`role-${username}`}
           name="role"
           defaultValue={role}
-          className="rounded-md border border-slate-300 px-3 py-2 text-sm"
+          className="rounded-md border border-border px-3 py-2 text-sm"
         >
           <option value="viewer">Viewer</option>
           <option value="operator">Operator</option>
@@ -68,9 +68,9 @@ export function UserControls({
         <FormStatus state={passwordForm.state} />
       </form>
       <div className="grid gap-2">
-        <h4 className="text-sm font-medium text-slate-700">Sessions</h4>
+        <h4 className="text-sm font-medium text-foreground">Sessions</h4>
         {sessions.length === 0 ? (
-          <p className="text-sm text-slate-500">Not signed in anywhere.</p>
+          <p className="text-sm text-muted-foreground">Not signed in anywhere.</p>
         ) : (
           <ul className="grid gap-1 text-sm">
             {sessions.map((s) => (

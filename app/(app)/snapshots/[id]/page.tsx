@@ -43,12 +43,12 @@ export default async function SnapshotPage({
       <h1 className="text-2xl font-semibold">Snapshot {id.slice(0, 8)}</h1>
       <p className="mt-1 font-mono text-sm">{dir}</p>
       {dir !== '/' ? (
-        <Link href={href(path.posix.dirname(dir))} className="text-sm text-sky-700 hover:underline">
+        <Link href={href(path.posix.dirname(dir))} className="text-sm text-link hover:underline">
           .. (up)
         </Link>
       ) : null}
       {!listing.ok ? (
-        <p role="alert" className="mt-4 text-sm text-red-700">
+        <p role="alert" className="mt-4 text-sm text-destructive-text">
           {listing.error}
         </p>
       ) : (
@@ -66,13 +66,13 @@ export default async function SnapshotPage({
               <TableRow key={n.path}>
                 <TableCell>
                   {n.type === 'dir' ? (
-                    <Link href={href(n.path)} className="text-sky-700 hover:underline">
+                    <Link href={href(n.path)} className="text-link hover:underline">
                       {n.name}/
                     </Link>
                   ) : (
                     n.name
                   )}
-                  {n.target ? <span className="text-slate-500"> → {n.target}</span> : null}
+                  {n.target ? <span className="text-muted-foreground"> → {n.target}</span> : null}
                 </TableCell>
                 <TableCell>{n.type}</TableCell>
                 <TableCell className="text-right">{n.type === 'file' ? formatBytes(n.size ?? 0) : ''}</TableCell>

@@ -52,7 +52,7 @@ export default async function ComparePage({
         </p>
       ) : null}
       {!result.ok ? (
-        <p role="alert" className="mt-4 text-sm text-red-700">
+        <p role="alert" className="mt-4 text-sm text-destructive-text">
           {result.error}
         </p>
       ) : (

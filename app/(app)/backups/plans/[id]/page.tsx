@@ -44,7 +44,7 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
   return (
     <main className="mx-auto max-w-4xl p-6">
       <h1 className="text-2xl font-semibold">Plan {plan.name}</h1>
-      <p className="mt-1 text-sm text-slate-600">
+      <p className="mt-1 text-sm text-muted-foreground">
         Protects: {members.map((m) => `${m.name} (${m.node}:${m.path})`).join(', ') || 'no source yet'}
       </p>
       {plan.builtIn ? null : (
@@ -70,7 +70,7 @@ export default async function PlanPage({ params }: { params: Promise<{ id: strin
           ) : null}
         </section>
       )}
-      <section className="mt-6 rounded-lg border border-slate-200 bg-white p-6">
+      <section className="mt-6 rounded-lg border border-border bg-card p-6">
         <EditPlanForm
           planId={plan.id}
           current={{
