@@ -19,11 +19,7 @@ export default async function RecoveryKitPage() {
             Save this now, somewhere other than this machine. It is shown until you confirm, and never again.
           </p>
           <figure aria-label="Recovery kit">
-            <pre
-              // Scrolls sideways on a narrow screen: reachable from the keyboard (the figure names it).
-              tabIndex={0}
-              className="mt-4 overflow-x-auto rounded bg-slate-900 p-4 text-sm text-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
-            >
+            <pre className="mt-4 whitespace-pre-wrap rounded bg-slate-900 p-4 text-sm text-slate-100 [overflow-wrap:anywhere]">
               {text}
             </pre>
           </figure>
