@@ -5,7 +5,13 @@
 // session itself on the server: this only spares a round trip for the obvious case.
 import { NextResponse, type NextRequest } from 'next/server';
 
-import { contentSecurityPolicy, refuseActionBody, refuseRequest, securityHeaders } from './lib/http-security';
+import {
+  contentSecurityPolicy,
+  PAGE_HEADER,
+  refuseActionBody,
+  refuseRequest,
+  securityHeaders,
+} from './lib/http-security';
 
 const OPEN = ['/login', '/setup', '/api/health'];
 
@@ -21,7 +27,7 @@ export async function proxy(request: NextRequest) {
     const headers = new Headers(request.headers);
     headers.set('content-security-policy', policy);
     // Which page was asked for, for a refusal to name (lib/auth/session.ts: requireUser).
-    headers.set('x-lifeline-page', pathname);
+    headers.set(PAGE_HEADER, pathname);
     return secured(NextResponse.next({ request: { headers } }), policy);
   }
   if (pathname.startsWith('/api/'))

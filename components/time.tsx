@@ -5,7 +5,7 @@
 // puts its own in.
 import { useEffect, useState } from 'react';
 
-import { formatAge } from '@/lib/format';
+import { formatAge, formatUtc } from '@/lib/format';
 
 /** The time now, every `everyMs`; null until the browser has rendered (the server's render and the first client
  *  render agree). */
@@ -19,19 +19,15 @@ export function useNow(everyMs = 1000): number | null {
   return now;
 }
 
-function utc(at: number): string {
-  return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
 /** `at` in the browser's zone (date and time, or the time alone), as a <time> element. */
 export function LocalTime({ at, only }: { at: number; only?: 'time' }) {
-  const [text, setText] = useState(() => utc(at));
+  const [text, setText] = useState(() => formatUtc(at));
   useEffect(() => {
     const date = new Date(at);
     setText(only === 'time' ? date.toLocaleTimeString() : date.toLocaleString());
   }, [at, only]);
   return (
-    <time dateTime={new Date(at).toISOString()} title={utc(at)}>
+    <time dateTime={new Date(at).toISOString()} title={formatUtc(at)}>
       {text}
     </time>
   );
@@ -41,8 +37,8 @@ export function LocalTime({ at, only }: { at: number; only?: 'time' }) {
 export function Ago({ at }: { at: number }) {
   const now = useNow(1000);
   return (
-    <time dateTime={new Date(at).toISOString()} title={now === null ? utc(at) : new Date(at).toLocaleString()}>
-      {now === null ? utc(at) : `${formatAge(Math.max(0, now - at))} ago`}
+    <time dateTime={new Date(at).toISOString()} title={now === null ? formatUtc(at) : new Date(at).toLocaleString()}>
+      {now === null ? formatUtc(at) : `${formatAge(Math.max(0, now - at))} ago`}
     </time>
   );
 }

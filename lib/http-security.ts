@@ -103,6 +103,9 @@ export function securityHeaders(env: SecurityEnv): Record<string, string> {
 }
 
 /** Next.js's limit on a server action's body (its default, `serverActions.bodySizeLimit`). */
+/** The header in which the proxy passes a page the path it was asked for (a refusal names it: requireUser). */
+export const PAGE_HEADER = 'x-lifeline-page';
+
 export const ACTION_BODY_LIMIT = 1024 * 1024;
 
 /** Deeper than any argument of the dashboard's actions, and shallow enough for React's recursive decoder. */

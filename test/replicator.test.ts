@@ -19,6 +19,22 @@ import { exitOf, pace, waitFor } from './support/wait';
 const SCRIPT = path.resolve(import.meta.dirname, '..', 'dist', 'replicator-worker.cjs');
 const WRITER = path.join(import.meta.dirname, 'support', 'sqlite-writer.cjs');
 
+/** A replicator of `db` (its store under `dir`) reading every 5 ms and checkpointing each 50 frames, and the bases it
+ *  announces. */
+function replicatorOf(dir: string, db: string, options: { baseEveryMs?: number; storeLimitBytes?: number }) {
+  const replicator = new Replicator(SCRIPT, {
+    dbPath: db,
+    shownAs: 'app.db',
+    storeDir: path.join(dir, 'frames'),
+    pollMs: 5,
+    checkpointFrames: 50,
+    ...options,
+  });
+  const bases: (BaseFiles & { why: string })[] = [];
+  replicator.on('base', (b) => bases.push(b));
+  return { replicator, bases };
+}
+
 describe('15.1 the replicator thread', () => {
   it('15.1 keeps every committed frame while the service writes, and a standby pulling through it ends with the primary’s database; after a restart it takes up the same generation', async () => {
     const dir = tempDir('replicator');
@@ -113,19 +129,7 @@ describe('15.1 the replicator thread', () => {
   it('15.2 a base is taken within the generation once the frames kept outgrow the database, and once the base is as old as the group asks: a standby that follows along needs none of them; once two newer bases are shipped the frames before the older go, and a standby left behind starts from the newest base and the frames after it', async () => {
     const dir = tempDir('replicator-bases');
     const db = walDatabase(dir);
-    const start = (options: { baseEveryMs?: number; storeLimitBytes?: number }) => {
-      const replicator = new Replicator(SCRIPT, {
-        dbPath: db,
-        shownAs: 'app.db',
-        storeDir: path.join(dir, 'frames'),
-        pollMs: 5,
-        checkpointFrames: 50,
-        ...options,
-      });
-      const bases: (BaseFiles & { why: string })[] = [];
-      replicator.on('base', (b) => bases.push(b));
-      return { replicator, bases };
-    };
+    const start = (options: { baseEveryMs?: number; storeLimitBytes?: number }) => replicatorOf(dir, db, options);
     /** A standby's copy from `base` (its files copied, as each standby restores them from the repository). */
     const standbyFrom = (base: BaseFiles) => {
       const replica = new WalReplica(path.join(tempDir('replicator-standby'), 'app.db'));
@@ -250,16 +254,7 @@ describe('15.1 the replicator thread', () => {
   it('15.2 a base that falls due while the log is long waits for a checkpoint to seal it: the log emptied (the service has gone quiet), the base is the file alone, and a standby that installs it takes the next log as its own', async () => {
     const dir = tempDir('replicator-base-wait');
     const db = walDatabase(dir);
-    const replicator = new Replicator(SCRIPT, {
-      dbPath: db,
-      shownAs: 'app.db',
-      storeDir: path.join(dir, 'frames'),
-      pollMs: 5,
-      checkpointFrames: 50,
-      storeLimitBytes: 1,
-    });
-    const bases: BaseFiles[] = [];
-    replicator.on('base', (b) => bases.push(b));
+    const { replicator, bases } = replicatorOf(dir, db, { storeLimitBytes: 1 });
     /** `rows` rows in one transaction (a round never finds the log part-way through them). */
     const write = (rows: number, txn: number) => {
       const app = new Database(db);

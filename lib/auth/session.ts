@@ -11,6 +11,7 @@ import { cache } from 'react';
 import { db } from '../db/client';
 import { sessions, users, type User } from '../db/schema';
 import { clientAddress } from './client-address';
+import { PAGE_HEADER } from '../http-security';
 import { can, type Permission } from './roles';
 
 export const SESSION_COOKIE = 'lifeline_session';
@@ -141,8 +142,6 @@ export function revokeSession(userId: number, id: string): boolean {
 }
 
 /** For pages: the signed-in user, or a redirect to the sign-in page (or home, without the permission). */
-/** The header in which the proxy passes the page a request asks for (proxy.ts). */
-export const PAGE_HEADER = 'x-lifeline-page';
 /** A page's path as the overview may name it back. */
 export const PAGE_PATH = /^\/[a-z0-9/_-]{0,100}$/;
 

@@ -254,7 +254,7 @@ export class WalFollower {
       if (header && sameLog(header, at.log)) {
         copyPrefix(this.walPath, baseLog, frameOffset(header, at.frame + 1));
         if (sameHeader(baseLog, header) && chainAt(baseLog, header, at.frame, at.checksum)) break;
-      } else if (this.sealed && samePosition(this.sealed, at)) {
+      } else if (this.sealedAt(at)) {
         // The log was sealed where the follower is, then emptied or restarted: all of it is in the file, and no
         // frame of it is to come. The base is the file alone (the snapshot reads it alone, so no checkpoint writes
         // into it while it is copied), and a standby that installs it takes the next log as its own.
@@ -287,7 +287,7 @@ export class WalFollower {
    *  (resume): the price of a base that carries no log. Returns whether the log was emptied. */
   emptySealed(handOn: (batch: WalBatch) => void): boolean {
     const at = this.position;
-    if (!this.checkpointer || this.pinned || !at?.log || !this.sealed || !samePosition(this.sealed, at)) return false;
+    if (!this.checkpointer || this.pinned || !at?.log || !this.sealedAt(at)) return false;
     const checkpointer = this.checkpointer;
     const version = () => checkpointer.pragma('data_version', { simple: true }) as number;
     const before = version();
@@ -366,7 +366,7 @@ export class WalFollower {
    *  each began once the follower had read past the one before (readsFollow). */
   private followsOn(header: WalHeader | null): boolean {
     const at = this.position!;
-    if (at.log === null || (this.sealed !== null && samePosition(this.sealed, at))) return true;
+    if (at.log === null || this.sealedAt(at)) return true;
     const [previous, current] = this.readsFollow;
     return previous && current && (header === null || header.salt1 === (at.log.salt1 + 1) >>> 0);
   }
@@ -476,7 +476,7 @@ export class WalFollower {
       sameLog(current.header, at.log) &&
       at.frame === checkpoint.frames;
     if (sealedNow) this.sealed = at;
-    else if (!(this.sealed && at && samePosition(this.sealed, at))) this.sealed = null;
+    else if (!(at && this.sealedAt(at))) this.sealed = null;
     return sealedNow;
   }
 
@@ -542,8 +542,13 @@ export class WalFollower {
    *  it once reached, a restarted log writing over it from the start); 0 once it is sealed. */
   logFrames(): number {
     const at = this.position;
-    if (!at?.log || (this.sealed && samePosition(this.sealed, at))) return 0;
+    if (!at?.log || this.sealedAt(at)) return 0;
     return at.frame;
+  }
+
+  /** Whether a checkpoint sealed the log at `at` (every frame handed on and in the file). */
+  private sealedAt(at: WalPosition): boolean {
+    return this.sealed !== null && samePosition(this.sealed, at);
   }
 
   /** The frames of the current log up to where the follower has read, sealed or not: the part of the log a base
@@ -553,7 +558,7 @@ export class WalFollower {
     if (!at?.log) return 0;
     // Sealed there, then emptied or restarted: none (writeBase).
     const current = readHeader(this.walPath);
-    if (this.sealed && samePosition(this.sealed, at) && (!current || !sameLog(current.header, at.log))) return 0;
+    if (this.sealedAt(at) && (!current || !sameLog(current.header, at.log))) return 0;
     return at.frame;
   }
 
