@@ -61,8 +61,24 @@ test('register two nodes, run their agents, and group them: the first serves beh
   expect(res.status).toBe(201);
 });
 
-test('a switchover from the page moves the service to the standby', async ({ page }) => {
+test('a switchover from the page moves the service to the standby; a page whose live stream connects only after it shows it too', async ({
+  page,
+}) => {
   await signIn(page);
+  // A second tab, rendered before the switchover, whose stream of events connects only once it is over: the
+  // failover's event is published while nobody on that tab listens.
+  const late = await page.context().newPage();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await late.route('**/api/events', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await late.goto('/nodes');
+  await expect(late.getByRole('region', { name: 'Group orders' })).toBeVisible();
+
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group orders' });
   await group.getByRole('button', { name: 'Switch over to db-2' }).click();
@@ -72,6 +88,16 @@ test('a switchover from the page moves the service to the standby', async ({ pag
   await expect(
     group.getByRole('table', { name: 'Failovers of orders' }).getByRole('row').filter({ hasText: 'db-1 → db-2' }),
   ).toContainText('switchover');
+
+  release();
+  await expect(
+    late
+      .getByRole('region', { name: 'Group orders' })
+      .getByRole('table', { name: 'Failovers of orders' })
+      .getByRole('row')
+      .filter({ hasText: 'db-1 → db-2' }),
+  ).toContainText('switchover');
+  await late.close();
 });
 
 test('06.4 an admin sets a node’s storage quota on its page: a bad value is refused, blank means the default', async ({
