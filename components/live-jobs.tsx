@@ -1,6 +1,5 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 
 import { ActionButton } from './action-button';
@@ -9,7 +8,7 @@ import { useControlEvents, type LiveJob } from './use-control-events';
 
 const ACTIVE = new Set(['queued', 'running']);
 
-/** Jobs in progress with live progress; finished ones refresh the page's server data. */
+/** Jobs in progress with live progress (the page's RefreshOnEvents re-renders its server data as they end). */
 export function LiveJobs({
   initial,
   sourceNames,
@@ -20,7 +19,6 @@ export function LiveJobs({
   cancelAction?: Parameters<typeof ActionButton>[0]['action'];
 }) {
   const [jobs, setJobs] = useState<Map<number, LiveJob>>(() => new Map(initial.map((j) => [j.id, j])));
-  const router = useRouter();
   useControlEvents((event) => {
     if (event.type === 'hello') setJobs(new Map(event.jobs.map((j) => [j.id, j])));
     if (event.type === 'job') {
@@ -30,9 +28,7 @@ export function LiveJobs({
         else next.delete(event.job.id);
         return next;
       });
-      if (!ACTIVE.has(event.job.status)) router.refresh();
     }
-    if (event.type === 'snapshot') router.refresh();
   });
   const list = [...jobs.values()];
   return (

@@ -23,7 +23,8 @@ export type LiveJob = {
 export type LiveNode = NodeLive;
 
 export type ControlEvent =
-  | { type: 'hello'; jobs: LiveJob[]; nodes: LiveNode[] }
+  /** `version`: the server's pageVersion() as the stream opened. */
+  | { type: 'hello'; jobs: LiveJob[]; nodes: LiveNode[]; version: string }
   | { type: 'job'; job: LiveJob }
   | { type: 'snapshot'; sourceKey: string; id: string }
   | { type: 'node'; node: LiveNode }

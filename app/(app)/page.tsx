@@ -13,6 +13,7 @@ import { recoveryKitAcknowledged, repositoryInfo } from '@/lib/control/repositor
 import { dataDir } from '@/lib/config';
 import { LocalTime } from '@/components/time';
 import { formatUtc } from '@/lib/format';
+import { pageVersion } from '@/lib/control/events';
 
 export const metadata: Metadata = { title: 'Overview' };
 
@@ -21,6 +22,8 @@ export default async function OverviewPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
+  const version = pageVersion();
   const user = await requireUser();
   const { denied } = await searchParams;
   const health = sourceHealth();
@@ -30,7 +33,7 @@ export default async function OverviewPage({
   const { groups } = nodesPage();
   return (
     <main className="mx-auto max-w-5xl p-6">
-      <RefreshOnEvents />
+      <RefreshOnEvents version={version} />
       <h1 className="text-2xl font-semibold">Overview</h1>
       {typeof denied === 'string' && PAGE_PATH.test(denied) ? (
         <p role="alert" className="mt-4 rounded-md border border-border bg-muted px-4 py-3 text-sm">

@@ -5,6 +5,7 @@ import { JobActionButton } from '@/components/job-action-button';
 import { DataTable } from '@/components/ui/data-table';
 import { Ago, LocalTime } from '@/components/time';
 import { LiveJobs } from '@/components/live-jobs';
+import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { runningJobs } from '@/lib/control/job-queue';
@@ -15,6 +16,7 @@ import { LOCAL_NODE, nodes, plans } from '@/lib/db/schema';
 
 import { backUpNow, backUpPlanNow, cancel } from './actions';
 import { AddSourceForm } from './add-source-form';
+import { pageVersion } from '@/lib/control/events';
 
 export const metadata: Metadata = { title: 'Backups' };
 
@@ -34,12 +36,15 @@ function LastBackup({ at, attempt }: { at: number | null; attempt: SourceHealth[
 }
 
 export default async function BackupsPage() {
+  // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
+  const version = pageVersion();
   const user = await requireUser();
   const health = sourceHealth();
   const names = Object.fromEntries(health.map((h) => [h.source.id, h.source.name]));
   const allPlans = db().select().from(plans).orderBy(plans.name).all();
   return (
     <main className="mx-auto max-w-5xl p-6">
+      <RefreshOnEvents version={version} />
       <h1 className="text-2xl font-semibold">Backups</h1>
       <h2 className="mt-6 text-lg font-medium">Sources</h2>
       <DataTable

@@ -14,6 +14,7 @@ import { CreateGroupForm, DrillScheduleForm, MoveToEtcdForm, ReplicationForm, Ti
 import { RegisterNodeForm } from './register-node-form';
 import { LocalTime } from '@/components/time';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+import { pageVersion } from '@/lib/control/events';
 
 export const metadata: Metadata = { title: 'Nodes' };
 
@@ -232,6 +233,8 @@ function GroupSection({
 }
 
 export default async function NodesPage() {
+  // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
+  const version = pageVersion();
   const user = await requireUser();
   const { groups, ungrouped, names } = nodesPage();
   const demo = groups.find((g) => g.group.demo);
@@ -239,7 +242,7 @@ export default async function NodesPage() {
   const etcdReady = etcdControl() !== null;
   return (
     <main className="mx-auto max-w-5xl p-6">
-      <RefreshOnEvents />
+      <RefreshOnEvents version={version} />
       <h1 className="text-2xl font-semibold">Nodes and failover</h1>
       {demo && demoEnabled() ? (
         <section

@@ -12,6 +12,7 @@ import { LocalTime } from '@/components/time';
 import { Pager } from '@/components/ui/pager';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { Button } from '@/components/ui/button';
+import { pageVersion } from '@/lib/control/events';
 
 export const metadata: Metadata = { title: 'Snapshots' };
 
@@ -23,6 +24,8 @@ export default async function SnapshotsPage({
 }: {
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
+  // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
+  const version = pageVersion();
   const user = await requireUser();
   const sourceKeys = db()
     .selectDistinct({ key: snapshots.sourceKey })
@@ -57,7 +60,7 @@ export default async function SnapshotsPage({
   };
   return (
     <main className="mx-auto max-w-5xl p-6">
-      <RefreshOnEvents />
+      <RefreshOnEvents version={version} />
       <h1 className="text-2xl font-semibold">Snapshots</h1>
       <nav aria-label="Snapshots per source" className="mt-3 flex flex-wrap gap-2 text-sm">
         {[null, ...sourceKeys].map((key) => (

@@ -1,9 +1,10 @@
-// Server-Sent Events: on connect the jobs in progress and the nodes' latest state, then every change as it
+// Server-Sent Events: on connect the jobs in progress, the nodes' latest state and the version of the pages' data
+// (lib/control/events.ts, pageVersion), then every change as it
 // happens (jobs, snapshots, node probes, failover steps and events, drills). The stream lasts as long as its
 // session: it ends within a second of a sign-out, an expiry, a revocation or a change to the user (a new role
 // reconnects with what that role may see).
 import { currentSession, sessionUser } from '@/lib/auth/session';
-import { subscribe, type ControlEvent } from '@/lib/control/events';
+import { pageVersion, subscribe, type ControlEvent } from '@/lib/control/events';
 import { allLiveNodes } from '@/lib/control/failover';
 import { runningJobs } from '@/lib/control/job-queue';
 import { jobForRole } from '@/lib/control/job-view';
@@ -23,7 +24,11 @@ export async function GET(request: Request) {
     start(controller) {
       const send = (event: string, data: unknown) =>
         controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-      send('hello', { jobs: runningJobs().map((job) => jobForRole(job, user.role)), nodes: allLiveNodes() });
+      send('hello', {
+        jobs: runningJobs().map((job) => jobForRole(job, user.role)),
+        nodes: allLiveNodes(),
+        version: pageVersion(),
+      });
       const unsubscribe = subscribe((event: ControlEvent) =>
         send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event),
       );

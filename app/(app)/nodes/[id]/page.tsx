@@ -21,6 +21,7 @@ import { QuotaForm } from './quota-form';
 import { RotateCredentialsForm } from './rotate-credentials-form';
 import { LocalTime } from '@/components/time';
 import { Table, TableBody, TableCell, TableRow } from '@/components/ui/table';
+import { pageVersion } from '@/lib/control/events';
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   await requireUser();
@@ -33,6 +34,8 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 }
 
 export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
+  // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
+  const version = pageVersion();
   const user = await requireUser();
   const { id } = await params;
   const node = db().select().from(nodes).where(eq(nodes.id, id)).get();
@@ -63,7 +66,7 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
     : undefined;
   return (
     <main className="mx-auto max-w-5xl p-6">
-      <RefreshOnEvents />
+      <RefreshOnEvents version={version} />
       <h1 className="text-2xl font-semibold">{node.name}</h1>
       <p className="mt-1 text-sm text-muted-foreground">
         Agent <span className="font-mono">{node.agentUrl}</span> · service{' '}
