@@ -10,6 +10,7 @@ import { test as base } from '@playwright/test';
 import type { EtcdServer } from '../../scripts/etcd.mjs';
 import type { RadosgwServer } from '../../scripts/radosgw.mjs';
 
+import { processesNaming } from '../../test/support/processes';
 import { exitOf, waitFor } from '../../test/support/wait';
 import { freePort } from '../../lib/engine/free-port';
 
@@ -62,6 +63,9 @@ export async function stopServer(server: Running, signal: NodeJS.Signals = 'SIGT
   }
   if (!keepData) {
     await stopDaemons(server.dataDir);
+    // A CLI the server ran (its cache is in the data directory) stops within a moment of being orphaned, and may
+    // write there until it has.
+    await waitFor("the server's commands to stop", () => processesNaming(`${server.dataDir}/`).length === 0, 20_000);
     rmSync(server.dataDir, { recursive: true, force: true });
   }
 }

@@ -45,3 +45,17 @@ export function childrenOf(pid: number, marker: string): number[] {
       }
     });
 }
+
+/** The processes still running whose command line contains `marker` (a directory a server gave its children). */
+export function processesNaming(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return pid !== process.pid && runs(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    });
+}
