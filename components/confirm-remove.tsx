@@ -1,12 +1,26 @@
 'use client';
 
+// A destructive action behind a dialog that asks for the name of what goes: nothing happens until it is typed and
+// confirmed; a wrong name is said in the dialog, which stays open. Once done, the dialog closes and a toast says so.
+import { useState } from 'react';
+
 import { Field, FormStatus, useForm } from '@/components/form';
 import { Button } from '@/components/ui/button';
+import {
+  Dialog,
+  DialogClose,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+  DialogTrigger,
+} from '@/components/ui/dialog';
+import { toast } from '@/components/ui/toast';
 import type { ActionState } from '@/lib/auth/action';
 
 type State = ActionState<undefined>;
 
-/** A destructive action behind a typed confirmation: the name of what goes. */
 export function ConfirmRemove({
   action,
   fields,
@@ -20,21 +34,48 @@ export function ConfirmRemove({
   label: string;
   explain: string;
 }) {
-  const { state, dispatch } = useForm(action);
+  const [open, setOpen] = useState(false);
+  // Said as the answer arrives: the page it brings may no longer hold this dialog (a removed group's section).
+  const { state, dispatch } = useForm(async (previous: State, form: FormData) => {
+    const next = await action(previous, form);
+    if (next?.ok) {
+      setOpen(false);
+      toast({ title: next.message ?? `${label}: done.` });
+    }
+    return next;
+  });
   return (
-    <details className="mt-4 text-sm">
-      <summary className="cursor-pointer text-destructive-text">{label}</summary>
-      <form action={dispatch} aria-label={label} className="mt-2 max-w-md space-y-2">
-        <p className="text-muted-foreground">{explain}</p>
-        {Object.entries(fields).map(([k, v]) => (
-          <input key={k} type="hidden" name={k} value={v} />
-        ))}
-        <Field label={`Type ${name} to confirm`} name="confirm" autoComplete="off" />
-        <FormStatus state={state} />
-        <Button type="submit" variant="destructive">
-          {label}
-        </Button>
-      </form>
-    </details>
+    <Dialog open={open} onOpenChange={setOpen}>
+      <div className="mt-4">
+        <DialogTrigger asChild>
+          <Button variant="outline" size="sm" className="text-destructive-text">
+            {label}
+          </Button>
+        </DialogTrigger>
+      </div>
+      <DialogContent>
+        <DialogHeader>
+          <DialogTitle>{label}</DialogTitle>
+          <DialogDescription>{explain}</DialogDescription>
+        </DialogHeader>
+        <form action={dispatch} aria-label={label} className="space-y-3 text-sm">
+          {Object.entries(fields).map(([k, v]) => (
+            <input key={k} type="hidden" name={k} value={v} />
+          ))}
+          <Field label={`Type ${name} to confirm`} name="confirm" autoComplete="off" />
+          <FormStatus state={state && !state.ok ? state : null} />
+          <DialogFooter>
+            <DialogClose asChild>
+              <Button type="button" variant="outline">
+                Keep it
+              </Button>
+            </DialogClose>
+            <Button type="submit" variant="destructive">
+              {label}
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
   );
 }

@@ -160,19 +160,31 @@ test('removing the group asks for its name, stops its endpoint and leaves the pr
   await signIn(page);
   await page.goto('/nodes');
   const group = page.getByRole('region', { name: 'Group orders' });
-  await group.locator('summary', { hasText: 'Remove this group' }).click();
-  const form = group.getByRole('form', { name: 'Remove this group' });
+  // A dialog asks first: kept, nothing goes.
+  await group.getByRole('button', { name: 'Remove this group' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Remove this group' });
+  await expect(dialog).toContainText('the nodes stay registered and the primary keeps serving');
+  await dialog.getByRole('button', { name: 'Keep it' }).click();
+  await expect(dialog).toHaveCount(0);
+  await group.getByRole('button', { name: 'Remove this group' }).click();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(group).toBeVisible();
+  await group.getByRole('button', { name: 'Remove this group' }).click();
+  const form = dialog.getByRole('form', { name: 'Remove this group' });
   await form.getByLabel('Type orders to confirm').fill('order');
   await form.getByRole('button', { name: 'Remove this group' }).click();
   await expect(form.getByRole('alert')).toHaveText('Type orders to confirm.');
   await form.getByLabel('Type orders to confirm').fill('orders');
   await form.getByRole('button', { name: 'Remove this group' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Group orders removed.' })).toBeVisible();
+  await expect(dialog).toHaveCount(0);
   await expect(page.getByRole('region', { name: 'Group orders' })).toHaveCount(0);
   // db-2 was primary: it still answers on its own address.
   expect((await fetch(`http://127.0.0.1:${nodes.get('db-2')!.servicePort}/health`)).ok).toBe(true);
 
   await page.getByRole('link', { name: 'db-1' }).click();
-  await page.locator('summary', { hasText: 'Remove this node' }).click();
+  await page.getByRole('button', { name: 'Remove this node' }).click();
   const remove = page.getByRole('form', { name: 'Remove this node' });
   await remove.getByLabel('Type db-1 to confirm').fill('db-1');
   await remove.getByRole('button', { name: 'Remove this node' }).click();

@@ -102,7 +102,7 @@ test('10.5 a source, then its emptied plan, and a webhook are removed (the names
     await addSource(page, 'short-lived', dir);
     await page.goto('/backups');
     await planRow(page, 'short-lived').getByRole('link', { name: 'short-lived', exact: true }).click();
-    await page.locator('summary', { hasText: 'Remove source short-lived' }).click();
+    await page.getByRole('button', { name: 'Remove source short-lived' }).click();
     const source = page.getByRole('form', { name: 'Remove source short-lived' });
     await source.getByLabel('Type short-lived to confirm').fill('short');
     await source.getByRole('button', { name: 'Remove source short-lived' }).click();
@@ -110,7 +110,7 @@ test('10.5 a source, then its emptied plan, and a webhook are removed (the names
     await source.getByLabel('Type short-lived to confirm').fill('short-lived');
     await source.getByRole('button', { name: 'Remove source short-lived' }).click();
     await page.reload();
-    await page.locator('summary', { hasText: 'Remove plan short-lived' }).click();
+    await page.getByRole('button', { name: 'Remove plan short-lived' }).click();
     const plan = page.getByRole('form', { name: 'Remove plan short-lived' });
     await plan.getByLabel('Type short-lived to confirm').fill('short-lived');
     await plan.getByRole('button', { name: 'Remove plan short-lived' }).click();
@@ -123,7 +123,7 @@ test('10.5 a source, then its emptied plan, and a webhook are removed (the names
     await page.goto('/backups');
     await planRow(page, 'control-plane').getByRole('link', { name: 'control-plane', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Plan control-plane' })).toBeVisible();
-    await expect(page.locator('summary', { hasText: /^Remove (source|plan)/ })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: /^Remove (source|plan)/ })).toHaveCount(0);
 
     await page.goto('/settings/notifications');
     await page.getByRole('button', { name: 'Remove' }).first().click();
