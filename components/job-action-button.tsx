@@ -3,6 +3,7 @@
 // A one-button form that queues jobs ("Back up now", "Back up plan now"), whose word then follows the jobs to their
 // end through the live events: queued, running, then done or failed with the job's error. It never says
 // "queued" of a job that has ended.
+import Link from 'next/link';
 import { useActionState, useState } from 'react';
 import { useFormStatus } from 'react-dom';
 
@@ -32,28 +33,35 @@ function Submit({ label }: { label: string }) {
 }
 
 /** What the jobs came to, in a few words ("Backup job 4 running.", "2 backup jobs: 1 done, 1 failed."). */
-function word(ids: number[], statuses: Map<number, { status: string; error: string | null }>): string | null {
+function word(
+  ids: number[],
+  statuses: Map<number, { status: string; error: string | null }>,
+  noun: string,
+): string | null {
   if (ids.length === 0 || ids.every((id) => !statuses.has(id))) return null;
   if (ids.length === 1) {
     const s = statuses.get(ids[0])!;
-    return `Backup job ${ids[0]} ${SAID[s.status] ?? s.status}${s.status === 'failed' && s.error ? `: ${s.error}` : ''}.`;
+    return `${noun[0].toUpperCase()}${noun.slice(1)} job ${ids[0]} ${SAID[s.status] ?? s.status}${s.status === 'failed' && s.error ? `: ${s.error}` : ''}.`;
   }
   const counts = new Map<string, number>();
   for (const id of ids) {
     const status = SAID[statuses.get(id)?.status ?? 'queued'] ?? 'queued';
     counts.set(status, (counts.get(status) ?? 0) + 1);
   }
-  return `${ids.length} backup jobs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}.`;
+  return `${ids.length} ${noun} jobs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}.`;
 }
 
 export function JobActionButton({
   action,
   fields,
   label,
+  noun = 'backup',
 }: {
   action: (state: State, form: FormData) => Promise<State>;
   fields: Record<string, string | number>;
   label: string;
+  /** What the jobs are, as the word names them: "backup" (Backup job 4 done.). */
+  noun?: string;
 }) {
   const [state, formAction] = useActionState(action, null);
   const [statuses, setStatuses] = useState(new Map<number, { status: string; error: string | null }>());
@@ -68,7 +76,7 @@ export function JobActionButton({
         return next.size > 200 ? new Map([...next].slice(-100)) : next;
       });
   });
-  const live = state?.ok ? word(ids, statuses) : null;
+  const live = state?.ok ? word(ids, statuses, noun) : null;
   return (
     <form action={formAction} className="inline-flex flex-wrap items-center justify-end gap-2">
       {Object.entries(fields).map(([name, value]) => (
@@ -80,9 +88,16 @@ export function JobActionButton({
           {state.error}
         </span>
       ) : state?.ok ? (
-        <span role="status" className="text-sm text-muted-foreground">
-          {live ?? state.message}
-        </span>
+        <>
+          <span role="status" className="text-sm text-muted-foreground">
+            {live ?? state.message}
+          </span>
+          {ids.length === 1 ? (
+            <Link href={`/jobs/${ids[0]}`} className="text-sm text-link underline underline-offset-2">
+              Job {ids[0]}
+            </Link>
+          ) : null}
+        </>
       ) : null}
     </form>
   );

@@ -1,9 +1,10 @@
 'use client';
 
+import Link from 'next/link';
 import { useState } from 'react';
 
 import { ActionButton } from './action-button';
-import { formatBytes } from '@/lib/format';
+import { JobProgress } from './job-progress';
 import { useControlEvents, type LiveJob } from './use-control-events';
 
 const ACTIVE = new Set(['queued', 'running']);
@@ -41,7 +42,6 @@ export function LiveJobs({
       ) : (
         <ul className="mt-3 space-y-3">
           {list.map((job) => {
-            const fraction = job.bytesTotal > 0 ? Math.min(job.bytesDone / job.bytesTotal, 1) : 0;
             const name = job.sourceId ? (sourceNames[job.sourceId] ?? `source ${job.sourceId}`) : job.kind;
             return (
               <li
@@ -50,9 +50,9 @@ export function LiveJobs({
                 className="rounded-lg border border-border bg-card p-4"
               >
                 <div className="flex items-center gap-3 text-sm">
-                  <span className="font-medium">
+                  <Link href={`/jobs/${job.id}`} className="font-medium text-link underline underline-offset-2">
                     {job.kind === 'backup' ? 'Backing up' : job.kind} {name}
-                  </span>
+                  </Link>
                   <span className="rounded bg-muted px-2 py-0.5 text-xs">{job.status}</span>
                   {cancelAction ? (
                     <span className="ml-auto">
@@ -60,22 +60,7 @@ export function LiveJobs({
                     </span>
                   ) : null}
                 </div>
-                <div
-                  role="progressbar"
-                  aria-label={`Progress of job ${job.id}`}
-                  aria-valuemin={0}
-                  aria-valuemax={100}
-                  aria-valuenow={Math.round(fraction * 100)}
-                  className="mt-2 h-2 rounded bg-muted"
-                >
-                  <div className="h-2 rounded bg-primary" style={{ width: `${fraction * 100}%` }} />
-                </div>
-                <p className="mt-1 text-xs text-muted-foreground">
-                  {formatBytes(job.bytesDone)} of {formatBytes(job.bytesTotal)} · {job.filesDone} of {job.filesTotal}{' '}
-                  files
-                  {job.rate ? ` · ${formatBytes(job.rate)}/s` : ''}
-                  {job.etaSeconds != null ? ` · ${Math.ceil(job.etaSeconds)} s left` : ''}
-                </p>
+                <JobProgress job={job} />
               </li>
             );
           })}

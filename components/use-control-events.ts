@@ -19,6 +19,16 @@ export type LiveJob = {
   snapshotId: string | null;
 };
 
+/** A line of a job's log (lib/control/job-log.ts). */
+export type LiveJobLogEntry = {
+  id: number;
+  jobId: number;
+  at: number;
+  kind: 'step' | 'phase' | 'warning' | 'info' | 'error';
+  message: string;
+  path: string | null;
+};
+
 /** A node's state as each probe reports it (the server's shape; a type only, nothing of the server's code). */
 export type LiveNode = NodeLive;
 
@@ -26,6 +36,7 @@ export type ControlEvent =
   /** `version`: the server's pageVersion() as the stream opened. */
   | { type: 'hello'; jobs: LiveJob[]; nodes: LiveNode[]; version: string }
   | { type: 'job'; job: LiveJob }
+  | { type: 'job-log'; jobKind: string; entry: LiveJobLogEntry }
   | { type: 'snapshot'; sourceKey: string; id: string }
   | { type: 'node'; node: LiveNode }
   | { type: 'failover-step'; groupId: string; kind: string; step: string; at: number }
@@ -52,7 +63,7 @@ function startStream(): () => void {
       delay = 1000;
       emit({ type: 'hello', ...JSON.parse((e as MessageEvent).data) });
     });
-    for (const type of ['job', 'snapshot', 'node', 'failover-step', 'failover', 'drill'] as const)
+    for (const type of ['job', 'job-log', 'snapshot', 'node', 'failover-step', 'failover', 'drill'] as const)
       source.addEventListener(type, (e) => emit(JSON.parse((e as MessageEvent).data)));
     source.onerror = () => {
       source?.close();

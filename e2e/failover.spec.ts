@@ -72,6 +72,13 @@ test('killing the primary: the page shows it down, the standby takes over, the e
   // The activity feed lists it too.
   await page.goto('/activity?show=failovers');
   await expect(page.getByRole('cell', { name: 'failover of demo-notes: demo-a → demo-b' })).toBeVisible();
+  // 16.3 … which links to the failover's own page: what it cost, and each step it took.
+  await page.getByRole('link', { name: 'failover of demo-notes: demo-a → demo-b' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Failover of demo-notes');
+  const figures = page.getByRole('definition');
+  await expect(page.getByLabel('Figures')).toContainText('From → todemo-a → demo-b');
+  await expect(figures.filter({ hasText: /^\d+\.\d\d s$/ }).first()).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Steps' })).toContainText('the service process exited (SIGKILL)');
 });
 
 test('a DR drill restores on the standby, starts it on a scratch port and marks the restore as tested', async ({
@@ -83,9 +90,13 @@ test('a DR drill restores on the standby, starts it on a scratch port and marks 
   await group.getByRole('button', { name: 'Run DR drill' }).click();
   await waitFor('the drill to pass', visible(group.getByRole('status').filter({ hasText: 'Drill passed' })), 30_000);
   await expect(group).toContainText('Restore tested');
-  await expect(group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1)).toContainText(
-    'passed',
-  );
+  const drill = group.getByRole('table', { name: 'Drills of demo-notes' }).getByRole('row').nth(1);
+  await expect(drill).toContainText('passed');
+  // 16.3 the drill's own page.
+  await drill.getByRole('link', { name: 'passed' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('DR drill of demo-notes');
+  await expect(page.getByLabel('Figures')).toContainText('Outcomethe standby restored the data and served it');
+  await expect(page.getByLabel('Figures')).toContainText(/Ready in\d+\.\d\d s/);
 });
 
 test('06.5 a source on a node is backed up by that node’s agent, 40 MiB of it, and restores byte for byte', async ({

@@ -5,6 +5,7 @@ import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import { auditEvents, drills, failoverEvents, failoverGroups, jobs, sources } from '../db/schema';
+import { jobHref } from './job-page';
 import { nodeNames } from './node-registry';
 
 export const ACTIVITY_FILTERS = ['all', 'jobs', 'actions', 'failovers', 'failures'] as const;
@@ -19,6 +20,8 @@ export interface ActivityItem {
   what: string;
   ok: boolean;
   detail: string | null;
+  /** The page of the job, failover or drill (lib/control/job-page.ts); none for a user's action. */
+  href: string | null;
 }
 
 const LIMIT = 300;
@@ -39,9 +42,10 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
         at: job.endedAt ?? job.startedAt ?? job.createdAt,
         kind: 'job',
         who: job.requestedBy,
-        what: `${job.kind} of ${source ?? 'a deleted source'}: ${job.status}`,
+        what: `${job.kind} of ${job.kind === 'prune' || job.kind === 'verify' ? 'the repository' : (source ?? 'a deleted source')}: ${job.status}`,
         ok: !['failed', 'interrupted'].includes(job.status),
         detail: job.error ?? (job.snapshotId ? `snapshot ${job.snapshotId.slice(0, 8)}` : null),
+        href: jobHref({ kind: 'job', id: job.id }),
       });
     }
   }
@@ -56,6 +60,7 @@ export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
         what: e.target ? `${e.action}: ${e.target}` : e.action,
         ok: e.ok,
         detail: e.detail,
+        href: null,
       });
     }
   }
@@ -90,6 +95,7 @@ function failovers(): ActivityItem[] {
           ? null
           : `RTO ${(e.rtoMs / 1000).toFixed(2)} s, RPO ${((e.rpoMs ?? 0) / 1000).toFixed(2)} s${e.lostWrites === null ? '' : `, ${e.lostWrites} writes lost`}`
         : e.error,
+      href: jobHref({ kind: 'failover', id: e.id }),
     }));
   const drillRows = db()
     .select({ d: drills, group: failoverGroups.name })
@@ -106,6 +112,7 @@ function failovers(): ActivityItem[] {
       what: `DR drill of ${group} on ${name(d.nodeId)}`,
       ok: d.ok,
       detail: d.ok ? `ready in ${((d.timeToReadyMs ?? 0) / 1000).toFixed(2)} s` : d.error,
+      href: jobHref({ kind: 'drill', id: d.id }),
     }));
   return [...events, ...drillRows];
 }

@@ -1,12 +1,14 @@
 // The control plane's event bus: jobs and snapshots announce changes here; the SSE route forwards them.
 import { EventEmitter } from 'node:events';
 
-import type { Job } from '../db/schema';
+import type { Job, JobLogEntry } from '../db/schema';
 import type { NodeLive } from './node-live';
 import { changesPages } from './page-events';
 
 export type ControlEvent =
   | { type: 'job'; job: Job }
+  /** `jobKind`: a role that may not see where a restore writes sees no restore's log. */
+  | { type: 'job-log'; jobKind: Job['kind']; entry: JobLogEntry }
   | { type: 'snapshot'; sourceKey: string; id: string }
   | { type: 'node'; node: NodeLive }
   | { type: 'failover-step'; groupId: string; kind: string; step: string; at: number }

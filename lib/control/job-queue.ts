@@ -8,6 +8,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { db } from '../db/client';
 import { jobs, LOCAL_NODE, plans, sources, type Job, type Plan, type Source } from '../db/schema';
 import { publish } from './events';
+import { closeJobLog, logJob, logStep } from './job-log';
 import { nodeBackupEnded } from './node-backup-watch';
 import { notify } from './notify';
 import { repositoryInfo, type RepositoryInfo } from './repository';
@@ -21,6 +22,7 @@ import { checkNodeSnapshot } from './node-report';
 import { nodeLocation } from './tenants';
 import { copyRepository, recordCopy } from './copies';
 import { repositoryCredentialsFile } from './s3-credentials';
+import { formatBytes } from '../format';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -34,6 +36,8 @@ const active = new Set<number>();
 const busySources = new Set<number>();
 /** Copy jobs started and not finished (they run beside the others: pump). */
 const activeCopies = new Set<number>();
+/** Prunes and verifies of the repository started and not finished (one at a time, beside the others: pump). */
+const activeChecks = new Set<number>();
 const cancelRequested = new Set<number>();
 
 /** A source with the plan it is protected under. */
@@ -87,6 +91,11 @@ function enqueueOnce(
   );
   const waiting = db().select().from(jobs).where(same).get();
   if (waiting) return { ...waiting, merged: true };
+  return queue(kind, sourceId, requestedBy, params);
+}
+
+/** Adds a job to the queue, tells the pages, and starts what may start now. */
+function queue(kind: Job['kind'], sourceId: number | null, requestedBy: string | null, params?: string): Job {
   const job = db()
     .insert(jobs)
     .values({ kind, sourceId, status: 'queued', requestedBy, createdAt: Date.now(), params })
@@ -95,6 +104,38 @@ function enqueueOnce(
   publish({ type: 'job', job });
   pump();
   return job;
+}
+
+/** The job leaves the queue and runs. */
+function markRunning(job: Job): Job {
+  const started = db()
+    .update(jobs)
+    .set({ status: 'running', startedAt: Date.now() })
+    .where(eq(jobs.id, job.id))
+    .returning()
+    .get();
+  publish({ type: 'job', job: started });
+  return started;
+}
+
+export interface RepositoryJobParams {
+  /** Verify: the share of the data read back (0: the structure only). */
+  readDataPercent?: number;
+}
+
+/** Queues a prune or a verify of the repository backups go to, unless one of that kind is queued already. */
+export function enqueueRepositoryJob(
+  kind: 'prune' | 'verify',
+  requestedBy: string,
+  params: RepositoryJobParams = {},
+): Job & { merged?: true } {
+  const waiting = db()
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.kind, kind), eq(jobs.status, 'queued')))
+    .get();
+  if (waiting) return { ...waiting, merged: true };
+  return queue(kind, null, requestedBy, JSON.stringify(params));
 }
 
 /** Whether a job of this source is queued or running. */
@@ -152,7 +193,11 @@ function pump(): void {
       if (activeCopies.size === 0) start(next);
       continue;
     }
-    if (active.size - activeCopies.size >= MAX_RUNNING) continue;
+    if (next.kind === 'prune' || next.kind === 'verify') {
+      if (activeChecks.size === 0) startRepositoryJob(next);
+      continue;
+    }
+    if (active.size - activeCopies.size - activeChecks.size >= MAX_RUNNING) continue;
     if (next.sourceId !== null && busySources.has(next.sourceId)) continue;
     start(next);
   }
@@ -174,21 +219,7 @@ export interface RestoreParams {
 }
 
 export function enqueueRestore(sourceId: number, params: RestoreParams, requestedBy: string): Job {
-  const job = db()
-    .insert(jobs)
-    .values({
-      kind: 'restore',
-      sourceId,
-      status: 'queued',
-      requestedBy,
-      createdAt: Date.now(),
-      params: JSON.stringify(params),
-    })
-    .returning()
-    .get();
-  publish({ type: 'job', job });
-  pump();
-  return job;
+  return queue('restore', sourceId, requestedBy, JSON.stringify(params));
 }
 
 /** A backup of the source, run where the source is: by the CLI here, or by the agent of its node. */
@@ -233,13 +264,7 @@ function start(job: Job): void {
     finish(job.id, { status: 'failed', error: !repo ? 'no repository is configured' : 'the source was deleted' });
     return;
   }
-  const started = db()
-    .update(jobs)
-    .set({ status: 'running', startedAt: Date.now() })
-    .where(eq(jobs.id, job.id))
-    .returning()
-    .get();
-  publish({ type: 'job', job: started });
+  const started = markRunning(job);
   const isCopy = job.kind === 'copy';
   if (isCopy) activeCopies.add(job.id);
   else busySources.add(source.id);
@@ -271,12 +296,84 @@ function start(job: Job): void {
 
 type Outcome = Partial<Job> & Pick<Job, 'status'>;
 
+/** A prune or verify of the repository: no source; prune takes the repository alone only for its final sweep, and
+ *  verify holds a shared lock, so backups go on meanwhile. */
+function startRepositoryJob(job: Job): void {
+  const repo = repositoryInfo();
+  if (!repo) {
+    finish(job.id, { status: 'failed', error: 'no repository is configured' });
+    return;
+  }
+  const started = markRunning(job);
+  active.add(job.id);
+  activeChecks.add(job.id);
+  void (job.kind === 'prune' ? pruneJob(started, repo) : verifyJob(started, repo))
+    .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
+    .then((outcome) => {
+      active.delete(job.id);
+      activeChecks.delete(job.id);
+      cancelRequested.delete(job.id);
+      finish(job.id, outcome);
+      if (outcome.status === 'failed')
+        notify({ type: 'job-failed', job: job.id, source: 'the repository', error: String(outcome.error) });
+      pump();
+    });
+}
+
+async function pruneJob(job: Job, repo: RepositoryInfo): Promise<Outcome> {
+  logStep(job.id, 'Prune the repository: delete the data no snapshot uses, repack packs more than 10 % unused');
+  const run = await tracked(job, (onLine) => cliRun(['prune', '--repo', repo.location], repo, onLine));
+  const { code, result, error } = run;
+  if (code === 0 && result) {
+    const r = result as unknown as { packsDeleted: number; packsRepacked: number; bytesDeleted: number };
+    logJob(
+      job.id,
+      'info',
+      `${r.packsDeleted} packs deleted, ${r.packsRepacked} repacked: ${formatBytes(r.bytesDeleted)} freed`,
+    );
+    return { status: 'succeeded', bytesDone: r.bytesDeleted, bytesTotal: r.bytesDeleted, error: null };
+  }
+  return wasCancelled(run)
+    ? { status: 'cancelled', error: null }
+    : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
+/** The most errors of one verify written to its log; the count says how many there were. */
+const LOGGED_ERRORS = 100;
+
+async function verifyJob(job: Job, repo: RepositoryInfo): Promise<Outcome> {
+  const { readDataPercent = 0 } = JSON.parse(job.params ?? '{}') as RepositoryJobParams;
+  const args = ['verify', '--repo', repo.location];
+  if (readDataPercent > 0) args.push('--read-data-subset', `${readDataPercent}%`);
+  logStep(
+    job.id,
+    `Verify the repository's structure${readDataPercent > 0 ? `, and read back ${readDataPercent} % of its data` : ''}`,
+  );
+  const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
+  const { code, result, error } = run;
+  if (result) {
+    const r = result as unknown as { snapshots: number; packs: number; packsRead: number; errors: string[] };
+    logJob(
+      job.id,
+      'info',
+      `${r.snapshots} snapshots and ${r.packs} packs checked${r.packsRead ? `, the data of ${r.packsRead} packs read back` : ''}`,
+    );
+    for (const e of r.errors.slice(0, LOGGED_ERRORS)) logJob(job.id, 'error', e);
+    if (r.errors.length === 0) return { status: 'succeeded', error: null };
+    return { status: 'failed', error: `${r.errors.length} ${r.errors.length === 1 ? 'problem' : 'problems'} found` };
+  }
+  return wasCancelled(run)
+    ? { status: 'cancelled', error: null }
+    : { status: 'failed', error: String(error?.message ?? `exit code ${code}`) };
+}
+
 async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   // A node's agent runs the plan's commands itself, around its backup (backupRun).
   const hook = (command: string) =>
     source.node === LOCAL_NODE
       ? runHook(command, source.plan.commandTimeoutSeconds)
       : Promise.resolve({ ok: true as const });
+  if (source.node === LOCAL_NODE && source.plan.preCommand) logStep(job.id, 'Run the pre-backup command');
   const pre = await hook(source.plan.preCommand);
   const outcome: Outcome = !pre.ok
     ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
@@ -284,6 +381,7 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
       ? { status: 'cancelled', error: null }
       : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
+  if (source.node === LOCAL_NODE && source.plan.postCommand) logStep(job.id, 'Run the post-backup command');
   const post = await hook(source.plan.postCommand);
   if (!post.ok && outcome.status === 'succeeded')
     return {
@@ -297,6 +395,12 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
 }
 
 async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
+  logStep(
+    job.id,
+    source.node === LOCAL_NODE
+      ? `Back up ${source.path}`
+      : `Back up ${source.path} on node ${source.node}, by its agent (with the plan's commands around it)`,
+  );
   const run = await tracked(job, backupRun(repo, source, `job-${job.id}`));
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
@@ -311,6 +415,7 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
       });
     } else {
       // A node's report is checked against the repository; what is recorded is what the repository holds.
+      logStep(job.id, `Check snapshot ${String(result.id).slice(0, 8)} against the repository`);
       const checked = await checkNodeSnapshot(result.id, {
         node: source.node,
         source: sourceKeyOf(source),
@@ -356,6 +461,7 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
   const fromKeys = repositoryCredentialsFile();
   if (fromKeys) args.push('--from-s3-credentials', fromKeys);
   args.push('--source', key);
+  logStep(job.id, `Copy the snapshots of ${source.name} that ${target.name} does not hold yet`);
   const run = await tracked(job, (onLine) => {
     const { child, done } = runCli(args, target.passwordFile, onLine, target.s3Credentials);
     return { cancel: () => child.kill('SIGINT'), done };
@@ -367,9 +473,11 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
     );
     if (held.length > 0) recordCopy(target.id, key, Math.max(...held.map((s) => Date.parse(s.time))));
     const copied = held.filter((s) => s.copied).length;
+    logJob(job.id, 'info', `${copied} of ${held.length} snapshots copied; the others were there already`);
     // The copies are kept by the plan's retention too (what a bucket's object lock still retains stays).
     let retention: string | null = null;
     if (source.plan.keepLast > 0 || source.plan.keepDaily > 0) {
+      logStep(job.id, `Apply the retention policy to the copies (${retentionText(source.plan)})`);
       const forget = await runCli(
         forgetArgs(source, target.location),
         target.passwordFile,
@@ -419,12 +527,23 @@ function forgetArgs(source: Protected, location: string): string[] {
 async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
   const location = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
   if (!location) return;
-  const { code, result } = await runCli(forgetArgs(source, location), repo.passwordFile).done;
+  logStep(job.id, `Apply the retention policy (${retentionText(source.plan)})`);
+  const { code, result, error } = await runCli(forgetArgs(source, location), repo.passwordFile).done;
   if (code !== 0 || !result) {
     console.error(`retention of ${source.name} after job ${job.id} failed`);
+    logJob(job.id, 'warning', `The retention policy was not applied: ${String(error?.message ?? `exit code ${code}`)}`);
     return;
   }
-  forgetSnapshots(result.removed as string[]);
+  const removed = result.removed as string[];
+  forgetSnapshots(removed);
+  logJob(job.id, 'info', `${removed.length} older ${removed.length === 1 ? 'snapshot' : 'snapshots'} forgotten`);
+}
+
+function retentionText(plan: Plan): string {
+  const rules = [];
+  if (plan.keepLast > 0) rules.push(`keep the last ${plan.keepLast}`);
+  if (plan.keepDaily > 0) rules.push(`one a day for ${plan.keepDaily} days`);
+  return rules.join(', ');
 }
 
 /** A restore in place first takes a safety snapshot of what it will overwrite, so it can be undone. On a node,
@@ -449,6 +568,7 @@ async function restoreSteps(
   params: RestoreParams,
 ): Promise<Outcome> {
   if (params.inPlace) {
+    logStep(job.id, `Take a safety snapshot of ${source.path}, to undo the restore with`);
     const safety = await tracked(job, backupRun(repo, source, 'safety'));
     if (safety.code !== 0 && safety.code !== 3) {
       return wasCancelled(safety)
@@ -489,6 +609,10 @@ async function restoreSteps(
     if (cancelRequested.has(job.id)) return { status: 'cancelled', params: JSON.stringify(params), error: null };
   }
   const target = params.inPlace ? '/' : params.target;
+  logStep(
+    job.id,
+    `Restore ${params.include.length ? params.include.join(', ') : 'everything'} from snapshot ${params.snapshot.slice(0, 8)} ${params.inPlace ? 'in place' : `into ${params.target}`}${source.node === LOCAL_NODE ? '' : ` on node ${source.node}`}`,
+  );
   // A restore elsewhere is judged again where it runs, on real paths: "/proc/self/root" is / in place.
   const targetRule = params.overwriteTarget ? 'elsewhere' : 'empty';
   const args = ['restore', '--repo', repo.location, params.snapshot, '--target', target];
@@ -516,6 +640,7 @@ async function restoreSteps(
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
     params.verified = result.verified === true;
+    if (params.verified) logJob(job.id, 'info', 'Verified: every restored file reads back as the snapshot holds it');
     return {
       status: 'succeeded',
       params: JSON.stringify(params),
@@ -555,6 +680,7 @@ async function targetSafetySnapshot(
     return { ok: false, error: (err as Error).message };
   }
   if (found.state === 'absent') return { ok: true };
+  logStep(job.id, `Take a safety snapshot of ${found.real}, which the restore overwrites`);
   const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', `restore-target:job-${job.id}`];
   args.push('--tag', 'safety', '--tag', `job-${job.id}`, found.real);
   const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
@@ -582,7 +708,13 @@ function wasCancelled(run: { code: number | null; signal: NodeJS.Signals | null 
 /** Runs one step of a job: progress to the browsers (and now and then to the database), cancellable. */
 function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
   let lastSave = 0;
+  let warned = 0;
   const run = start((line) => {
+    if (line.type === 'phase') logJob(job.id, 'phase', PHASES[String(line.phase)] ?? String(line.phase));
+    if (line.type === 'warning') {
+      warned++;
+      logJob(job.id, 'warning', String(line.message), String(line.path));
+    }
     if (line.type !== 'progress') return;
     const progress = {
       filesDone: Number(line.filesDone),
@@ -598,8 +730,27 @@ function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
     publish({ type: 'job', job: { ...job, ...progress, rate: Number(line.rate), etaSeconds: line.etaSeconds } as Job });
   });
   running.set(job.id, run);
-  return run.done.finally(() => running.delete(job.id));
+  return run.done
+    .then((outcome) => {
+      // A node's agent reports its warnings with the result, not as they happen.
+      const listed = outcome.result?.warnings;
+      if (warned === 0 && Array.isArray(listed)) for (const w of listed) logJob(job.id, 'warning', String(w));
+      return outcome;
+    })
+    .finally(() => running.delete(job.id));
 }
+
+/** The engine's phases (lib/engine/progress.ts), as a job's log names them. */
+const PHASES: Record<string, string> = {
+  save: 'saving the files that changed',
+  plan: 'planning the restore',
+  restore: 'writing the files',
+  mark: 'marking the data snapshots still use',
+  repack: 'repacking packs that are partly unused',
+  sweep: 'deleting what no snapshot uses',
+  structure: 'checking the structure',
+  'read-data': 'reading the data back',
+};
 
 function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {
   const job = db()
@@ -608,5 +759,18 @@ function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {
     .where(and(eq(jobs.id, id)))
     .returning()
     .get();
-  if (job) publish({ type: 'job', job });
+  if (!job) return;
+  closeJobLog(id);
+  const took = job.startedAt === null ? '' : ` after ${((job.endedAt! - job.startedAt) / 1000).toFixed(1)} s`;
+  if (job.status === 'succeeded')
+    logJob(id, job.error ? 'warning' : 'info', `Succeeded${took}${job.error ? `: ${job.error}` : ''}`);
+  else
+    logJob(
+      id,
+      job.status === 'cancelled' ? 'info' : 'error',
+      `${capitalized(job.status)}${took}${job.error ? `: ${job.error}` : ''}`,
+    );
+  publish({ type: 'job', job });
 }
+
+const capitalized = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
@@ -82,7 +83,15 @@ export default async function ActivityPage({
                 <LocalTime at={item.at} />
               </TableCell>
               <TableCell>{item.who ?? '—'}</TableCell>
-              <TableCell>{item.what}</TableCell>
+              <TableCell>
+                {item.href ? (
+                  <Link href={item.href} className="underline underline-offset-2">
+                    {item.what}
+                  </Link>
+                ) : (
+                  item.what
+                )}
+              </TableCell>
               <TableCell className="text-xs">{item.detail}</TableCell>
             </TableRow>
           ))}

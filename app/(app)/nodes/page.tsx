@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { ActionButton } from '@/components/action-button';
 import { ConfirmRemove } from '@/components/confirm-remove';
 import { FailoverSteps, NodeTiles } from '@/components/node-tiles';
@@ -7,6 +8,7 @@ import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { demoEnabled } from '@/lib/control/demo-cluster';
 import { etcdControl, timingsOf } from '@/lib/control/etcd';
+import { jobHref } from '@/lib/control/job-page';
 import { nodesPage, type GroupView } from '@/lib/control/nodes-view';
 
 import { drillNow, failPrimary, forceFailoverTo, removeGroup, switchOver, toggleMaintenance } from './actions';
@@ -154,7 +156,12 @@ function GroupSection({
               <TableRow key={e.id} className="align-top">
                 <TableCell>{when(e.createdAt)}</TableCell>
                 <TableCell>
-                  {e.kind}
+                  <Link
+                    href={jobHref({ kind: 'failover', id: e.id })}
+                    className="text-link underline underline-offset-2"
+                  >
+                    {e.kind}
+                  </Link>
                   {e.ok ? '' : <span className="block text-destructive-text">failed: {e.error}</span>}
                 </TableCell>
                 <TableCell>
@@ -220,7 +227,10 @@ function GroupSection({
                 <TableCell>{when(d.startedAt)}</TableCell>
                 <TableCell>{names[d.nodeId] ?? '—'}</TableCell>
                 <TableCell>
-                  {d.ok ? 'passed' : <span className="text-destructive-text">failed: {d.error}</span>}
+                  <Link href={jobHref({ kind: 'drill', id: d.id })} className="text-link underline underline-offset-2">
+                    {d.ok ? 'passed' : 'failed'}
+                  </Link>
+                  {d.ok ? null : <span className="block text-destructive-text">{d.error}</span>}
                 </TableCell>
                 <TableCell>{seconds(d.timeToReadyMs)}</TableCell>
               </TableRow>

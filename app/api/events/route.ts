@@ -7,7 +7,7 @@ import { currentSession, sessionUser } from '@/lib/auth/session';
 import { pageVersion, subscribe, type ControlEvent } from '@/lib/control/events';
 import { allLiveNodes } from '@/lib/control/failover';
 import { runningJobs } from '@/lib/control/job-queue';
-import { jobForRole } from '@/lib/control/job-view';
+import { jobForRole, jobLogForRole } from '@/lib/control/job-view';
 
 export const dynamic = 'force-dynamic';
 
@@ -29,9 +29,10 @@ export async function GET(request: Request) {
         nodes: allLiveNodes(),
         version: pageVersion(),
       });
-      const unsubscribe = subscribe((event: ControlEvent) =>
-        send(event.type, event.type === 'job' ? { ...event, job: jobForRole(event.job, user.role) } : event),
-      );
+      const unsubscribe = subscribe((event: ControlEvent) => {
+        if (event.type === 'job') send(event.type, { ...event, job: jobForRole(event.job, user.role) });
+        else if (event.type !== 'job-log' || jobLogForRole(event.jobKind, user.role)) send(event.type, event);
+      });
       const heartbeat = setInterval(() => controller.enqueue(encoder.encode(': keep-alive\n\n')), HEARTBEAT_MS);
       const end = () => {
         cleanup();

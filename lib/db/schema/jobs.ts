@@ -31,3 +31,26 @@ export const jobs = sqliteTable(
 );
 
 export type Job = typeof jobs.$inferSelect;
+
+export const JOB_LOG_KINDS = ['step', 'phase', 'warning', 'info', 'error'] as const;
+export type JobLogKind = (typeof JOB_LOG_KINDS)[number];
+
+/** What a job did, line by line: the steps it took (each a `step`), the engine's phases within one, every warning
+ *  (a skipped file, with its path) up to a bound, and how it ended. Its page shows it, live while it runs. */
+export const jobLog = sqliteTable(
+  'job_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    jobId: integer('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull(),
+    kind: text('kind', { enum: JOB_LOG_KINDS }).notNull(),
+    message: text('message').notNull(),
+    /** A warning's path in the snapshot or on disk. */
+    path: text('path'),
+  },
+  (t) => [index('job_log_job_idx').on(t.jobId, t.id)],
+);
+
+export type JobLogEntry = typeof jobLog.$inferSelect;

@@ -10,6 +10,7 @@ import { audit } from '@/lib/control/audit';
 import { addCopyRepository, copyRepository, removeCopyRepository } from '@/lib/control/copies';
 import { attachRepository, repositoryInfo } from '@/lib/control/repository';
 import type { S3Keys } from '@/lib/control/s3-credentials';
+import { enqueueRepositoryJob } from '@/lib/control/job-queue';
 import { syncSchedules } from '@/lib/control/scheduler';
 import { refreshSnapshots } from '@/lib/control/snapshot-cache';
 import { S3Storage, parseS3Location } from '@/lib/engine/repository/s3-storage';
@@ -174,3 +175,35 @@ export const removeCopyTarget = formAction(
     };
   },
 );
+
+const verifySchema = z.object({
+  readDataPercent: z.coerce.number().int().min(0).max(100).default(0),
+});
+
+/** Queues a verify of the repository (its structure; with a share of the data read back if asked). */
+export const verifyNow = formAction(verifySchema, 'configure', async ({ readDataPercent }, user) => {
+  if (!repositoryInfo()) return { ok: false, error: 'No repository is configured.' };
+  const job = enqueueRepositoryJob('verify', user!.username, { readDataPercent });
+  audit({
+    username: user!.username,
+    action: 'verify now',
+    target: 'repository',
+    ok: true,
+    detail: job.merged ? `job ${job.id} was queued already` : `reading back ${readDataPercent} % of the data`,
+  });
+  return { ok: true, data: { jobIds: [job.id] }, message: `Verify job ${job.id} queued.` };
+});
+
+/** Queues a prune of the repository: the data no snapshot uses goes (what a snapshot uses is never touched). */
+export const pruneNow = formAction(z.object({}), 'configure', async (_input, user) => {
+  if (!repositoryInfo()) return { ok: false, error: 'No repository is configured.' };
+  const job = enqueueRepositoryJob('prune', user!.username);
+  audit({
+    username: user!.username,
+    action: 'prune now',
+    target: 'repository',
+    ok: true,
+    detail: job.merged ? `job ${job.id} was queued already` : undefined,
+  });
+  return { ok: true, data: { jobIds: [job.id] }, message: `Prune job ${job.id} queued.` };
+});

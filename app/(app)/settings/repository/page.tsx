@@ -8,9 +8,10 @@ import { formatBytes } from '@/lib/format';
 import { db } from '@/lib/db/client';
 import { plans, snapshots } from '@/lib/db/schema';
 import { ConfirmRemove } from '@/components/confirm-remove';
+import { JobActionButton } from '@/components/job-action-button';
 import { listCopyRepositories } from '@/lib/control/copies';
 
-import { removeCopyTarget } from './actions';
+import { pruneNow, removeCopyTarget, verifyNow } from './actions';
 import { AttachForm } from './attach-form';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 
@@ -61,6 +62,23 @@ export default async function RepositoryPage() {
           )}
         </dd>
       </dl>
+      {repo ? (
+        <section aria-labelledby="upkeep" className="mt-8 rounded-lg border border-border bg-card p-6">
+          <h2 id="upkeep" className="text-lg font-medium">
+            Upkeep
+          </h2>
+          <p className="mt-1 text-sm text-muted-foreground">
+            Verify checks that every snapshot's data is where the index says and reads back a share of it. Prune deletes
+            the data that no snapshot uses any more (retention forgets snapshots; their data stays until a prune) and
+            repacks packs that are partly unused; backups go on meanwhile. A prune runs on its own every Sunday at
+            04:00, server time.
+          </p>
+          <div className="mt-3 flex flex-wrap items-center gap-3">
+            <JobActionButton action={verifyNow} fields={{ readDataPercent: 10 }} label="Verify now" noun="verify" />
+            <JobActionButton action={pruneNow} fields={{}} label="Prune now" noun="prune" />
+          </div>
+        </section>
+      ) : null}
       <section aria-labelledby="copies" className="mt-8 rounded-lg border border-border bg-card p-6">
         <h2 id="copies" className="text-lg font-medium">
           Repositories for copies
