@@ -1,4 +1,5 @@
 // The repository commands: init, backup, snapshots, ls, restore, verify, forget, copy, prune, key.
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import {
@@ -6,6 +7,7 @@ import {
   EngineError,
   initRepository,
   runCopy,
+  runDump,
   listKeys,
   removeKey,
   runBackup,
@@ -354,6 +356,38 @@ export const prune: Command = async (ctx) => {
   const r = await runPrune(repo, { signal: ctx.signal, onEvent: ctx.out.event });
   ctx.out.result('prune', { ...r }, pruneText(r));
   return EXIT.ok;
+};
+
+/** A file of a snapshot as its bytes, or a directory as a tar stream, on stdout or into --output. */
+export const dump: Command = async (ctx, v, args) => {
+  if (args.length !== 2)
+    throw new EngineError('invalid-argument', 'usage: lifeline dump SNAPSHOT|latest PATH [--output FILE]');
+  const repo = await ctx.open();
+  const target = v.output as string | undefined;
+  // A file named by --output is written under a temporary name and renamed once whole: a failed dump leaves none.
+  const temp = target ? `${target}.lifeline-${process.pid}.tmp` : null;
+  const out = temp ? createWriteStream(temp, { flags: 'wx', mode: 0o600 }) : process.stdout;
+  try {
+    const r = await runDump(repo, out, {
+      snapshot: args[0],
+      path: args[1],
+      source: v.source as string | undefined,
+      lock: v['no-lock'] !== true,
+      signal: ctx.signal,
+      onStart: (kind) => ctx.out.notice({ type: 'dump', kind }, ''),
+    });
+    if (temp && target) renameSync(temp, target);
+    const what = r.kind === 'tar' ? `${r.files} files as a tar stream` : 'a file';
+    ctx.out.result(
+      'dump',
+      { ...r, output: target ?? null },
+      `dumped ${r.path} of snapshot ${r.snapshot.slice(0, 8)}: ${what}, ${formatBytes(r.bytes)}${r.skipped.length ? `; ${r.skipped.length} special files left out` : ''}`,
+    );
+    return EXIT.ok;
+  } catch (err) {
+    if (temp) rmSync(temp, { force: true });
+    throw err;
+  }
 };
 
 export const repair: Command = async (ctx, v, args) => {

@@ -7,7 +7,7 @@ import * as daemons from './daemons';
 import { audit } from './audit';
 import { EXIT, type Command } from './commands';
 import { makeContext } from './context';
-import { Output } from './output';
+import { linesToStderr, Output } from './output';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -135,6 +135,11 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       'copy --from-repo DIR --repo DIR [--from-password-file F] [--from-s3-credentials F] [--source KEY] [SNAPSHOT...]',
   },
   prune: { run: commands.prune, options: {}, usage: 'prune --repo DIR' },
+  dump: {
+    run: commands.dump,
+    options: { output: { type: 'string', short: 'o' }, source: { type: 'string' }, 'no-lock': { type: 'boolean' } },
+    usage: 'dump --repo DIR SNAPSHOT|latest PATH [--output FILE] [--source KEY] [--no-lock]',
+  },
   repair: {
     run: commands.repair,
     options: { 'dry-run': { type: 'boolean' }, 'as-of': { type: 'string' } },
@@ -181,6 +186,8 @@ async function main(argv: string[]): Promise<number> {
   const daemon = daemonTable[name];
   const command = table[name] ?? daemon;
   const json = rest.includes('--json');
+  // Its data on stdout: nothing else may go there, from the first error on.
+  if (name === 'dump' && !rest.some((a) => a === '--output' || a.startsWith('--output='))) linesToStderr();
   if (!command) {
     new Output(json).error('invalid-argument', `unknown command "${name}"\n${usage()}`);
     return EXIT.usage;

@@ -2,6 +2,14 @@
 import type { JobEvent } from '../../lib/engine';
 import { formatBytes, formatDuration } from '../../lib/format';
 
+/** Where JSON lines and results go: stdout, unless a command writes its data there (`dump` without --output). */
+let lines: NodeJS.WritableStream = process.stdout;
+
+/** The command writes its data on stdout: lines and results go to stderr, so that the data stays whole. */
+export function linesToStderr(): void {
+  lines = process.stderr;
+}
+
 export class Output {
   private barShown = false;
 
@@ -28,14 +36,14 @@ export class Output {
   result(command: string, data: Record<string, unknown>, text: string): void {
     this.clearBar();
     if (this.json) this.line({ type: 'result', command, ...data });
-    else if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    else if (text) lines.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** Something a long-running command reports as it happens: a JSON line, or the text on stderr. */
   notice(data: { type: string } & Record<string, unknown>, text: string): void {
     this.clearBar();
     if (this.json) this.line(data);
-    else process.stderr.write(`${text}\n`);
+    else if (text) process.stderr.write(`${text}\n`);
   }
 
   error(code: string, message: string): void {
@@ -45,7 +53,7 @@ export class Output {
   }
 
   private line(obj: Record<string, unknown>): void {
-    process.stdout.write(`${JSON.stringify(obj)}\n`);
+    lines.write(`${JSON.stringify(obj)}\n`);
   }
 
   private clearBar(): void {

@@ -10,6 +10,7 @@ export type { Snapshot, SnapshotRecord } from './repository/snapshot';
 export type { Tree, TreeNode } from './repository/tree';
 export { runBackup, scanForBackup, type BackupOptions, type BackupResult } from './backup/run-backup';
 export { runRestore, type RestoreOptions, type RestoreResult } from './restore/run-restore';
+export { runDump, type DumpOptions, type DumpResult } from './dump/run-dump';
 export { runVerify, type VerifyOptions, type VerifyResult } from './verify/run-verify';
 export { runForget, type ForgetResult } from './retention/run-forget';
 export { runCopy, type CopyResult, type CopiedSnapshot } from './copy/run-copy';
