@@ -173,6 +173,14 @@ const CASES: Record<string, Case> = {
     form: { name: 'fuzz-copy', location: path.join(marker, 'no-repository-for-copies'), passphrase: 'fuzz' },
     refusedBy: 'location',
   },
+  'app/(app)/settings/repository/actions.ts#verifyNow': {
+    form: { location: path.join(marker, 'another-repository'), readDataPercent: '10' },
+    refusedBy: 'location',
+  },
+  'app/(app)/settings/repository/actions.ts#pruneNow': {
+    form: { location: path.join(marker, 'another-repository') },
+    refusedBy: 'location',
+  },
   'app/(app)/settings/repository/actions.ts#removeCopyTarget': {
     form: { id: NO_ID, confirm: 'fuzz' },
     refusedBy: 'id',

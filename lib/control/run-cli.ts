@@ -23,6 +23,20 @@ export function cliPath(): string {
   return path.join(process.cwd(), 'dist', 'lifeline.cjs');
 }
 
+/** `lifeline ARGS… --json` as a child of the server, its output piped: the repository's passphrase from its file,
+ *  the data directory's cache, and the S3 credentials file given; it stops if the server dies. */
+export function spawnCli(args: string[], passwordFile: string, s3Credentials: string | null): ChildProcess {
+  const cache = path.join(dataDir(), 'cache');
+  return spawn(
+    process.execPath,
+    [cliPath(), ...args, '--password-file', passwordFile, '--cache-dir', cache, '--json'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: String(process.pid), ...s3Env(s3Credentials) }),
+    },
+  );
+}
+
 /** Every run gets the data directory's cache (key hints, staged copies): the server's user may have no home; and
  *  the S3 credentials file of the repository in use, if it is in S3 (`s3Credentials` names another, or none). */
 export function runCli(
@@ -31,15 +45,7 @@ export function runCli(
   onLine?: (line: CliLine) => void,
   s3Credentials: string | null = repositoryCredentialsFile(),
 ): CliRun {
-  const cache = path.join(dataDir(), 'cache');
-  const child = spawn(
-    process.execPath,
-    [cliPath(), ...args, '--password-file', passwordFile, '--cache-dir', cache, '--json'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv({ LIFELINE_EXIT_WITH_PARENT: String(process.pid), ...s3Env(s3Credentials) }),
-    },
-  );
+  const child = spawnCli(args, passwordFile, s3Credentials);
   let result: CliLine | null = null;
   let error: CliLine | null = null;
   let stderr = '';

@@ -176,13 +176,25 @@ export const removeCopyTarget = formAction(
   },
 );
 
+/** The repository the page showed: a prune or verify asked for from a page older than a change of repository is
+ *  refused rather than run on another. */
+const shownRepository = z.string().max(2000);
+
+function changedRepository(location: string): string | null {
+  const repo = repositoryInfo();
+  if (!repo) return 'No repository is configured.';
+  return repo.location === location ? null : 'The repository changed since this page was shown: reload it.';
+}
+
 const verifySchema = z.object({
+  location: shownRepository,
   readDataPercent: z.coerce.number().int().min(0).max(100).default(0),
 });
 
 /** Queues a verify of the repository (its structure; with a share of the data read back if asked). */
-export const verifyNow = formAction(verifySchema, 'configure', async ({ readDataPercent }, user) => {
-  if (!repositoryInfo()) return { ok: false, error: 'No repository is configured.' };
+export const verifyNow = formAction(verifySchema, 'configure', async ({ location, readDataPercent }, user) => {
+  const changed = changedRepository(location);
+  if (changed) return { ok: false, error: changed };
   const job = enqueueRepositoryJob('verify', user!.username, { readDataPercent });
   audit({
     username: user!.username,
@@ -195,8 +207,9 @@ export const verifyNow = formAction(verifySchema, 'configure', async ({ readData
 });
 
 /** Queues a prune of the repository: the data no snapshot uses goes (what a snapshot uses is never touched). */
-export const pruneNow = formAction(z.object({}), 'configure', async (_input, user) => {
-  if (!repositoryInfo()) return { ok: false, error: 'No repository is configured.' };
+export const pruneNow = formAction(z.object({ location: shownRepository }), 'configure', async ({ location }, user) => {
+  const changed = changedRepository(location);
+  if (changed) return { ok: false, error: changed };
   const job = enqueueRepositoryJob('prune', user!.username);
   audit({
     username: user!.username,

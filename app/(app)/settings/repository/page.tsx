@@ -74,8 +74,13 @@ export default async function RepositoryPage() {
             04:00, server time.
           </p>
           <div className="mt-3 flex flex-wrap items-center gap-3">
-            <JobActionButton action={verifyNow} fields={{ readDataPercent: 10 }} label="Verify now" noun="verify" />
-            <JobActionButton action={pruneNow} fields={{}} label="Prune now" noun="prune" />
+            <JobActionButton
+              action={verifyNow}
+              fields={{ location: repo.location, readDataPercent: 10 }}
+              label="Verify now"
+              noun="verify"
+            />
+            <JobActionButton action={pruneNow} fields={{ location: repo.location }} label="Prune now" noun="prune" />
           </div>
         </section>
       ) : null}

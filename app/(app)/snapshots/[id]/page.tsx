@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import path from 'node:path';
 import { z } from 'zod';
 
+import { can } from '@/lib/auth/roles';
 import { requireUser } from '@/lib/auth/session';
 import { listSnapshotDir } from '@/lib/control/repository-queries';
 import { maySeeSnapshot } from '@/lib/control/snapshot-access';
@@ -38,10 +39,18 @@ export default async function SnapshotPage({
   const dir = query.parse({ path: (await searchParams).path ?? '/' }).path;
   const listing = await listSnapshotDir(id, dir);
   const href = (p: string) => `/snapshots/${id}?path=${encodeURIComponent(p)}`;
+  // Operators and admins download (they may restore elsewhere, and so read what a snapshot holds).
+  const mayDownload = can(user.role, 'restore-elsewhere');
+  const download = (p: string) => `/api/snapshots/${id}/download?path=${encodeURIComponent(p)}`;
   return (
     <main className="mx-auto max-w-5xl p-6">
       <h1 className="text-2xl font-semibold">Snapshot {id.slice(0, 8)}</h1>
       <p className="mt-1 font-mono text-sm">{dir}</p>
+      {mayDownload && listing.ok ? (
+        <a href={download(dir)} download className="text-sm text-link underline underline-offset-2">
+          Download {dir === '/' ? 'the whole snapshot' : 'this folder'} (tar)
+        </a>
+      ) : null}
       {dir !== '/' ? (
         <Link href={href(path.posix.dirname(dir))} className="text-sm text-link hover:underline">
           .. (up)
@@ -59,6 +68,7 @@ export default async function SnapshotPage({
               <TableHead>Name</TableHead>
               <TableHead>Type</TableHead>
               <TableHead className="text-right">Size</TableHead>
+              {mayDownload ? <TableHead className="sr-only">Download</TableHead> : null}
             </TableRow>
           </TableHeader>
           <TableBody>
@@ -76,6 +86,20 @@ export default async function SnapshotPage({
                 </TableCell>
                 <TableCell>{n.type}</TableCell>
                 <TableCell className="text-right">{n.type === 'file' ? formatBytes(n.size ?? 0) : ''}</TableCell>
+                {mayDownload ? (
+                  <TableCell className="text-right">
+                    {n.type === 'file' || n.type === 'dir' ? (
+                      <a
+                        href={download(n.path)}
+                        download
+                        aria-label={`Download ${n.name}${n.type === 'dir' ? ' (tar)' : ''}`}
+                        className="text-link underline underline-offset-2"
+                      >
+                        Download
+                      </a>
+                    ) : null}
+                  </TableCell>
+                ) : null}
               </TableRow>
             ))}
           </TableBody>
