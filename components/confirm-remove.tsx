@@ -2,7 +2,7 @@
 
 // A destructive action behind a dialog that asks for the name of what goes: nothing happens until it is typed and
 // confirmed; a wrong name is said in the dialog, which stays open. Once done, the dialog closes and a toast says so.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 
 import { Field, FormStatus, useForm } from '@/components/form';
 import { Button } from '@/components/ui/button';
@@ -35,6 +35,9 @@ export function ConfirmRemove({
   explain: string;
 }) {
   const [open, setOpen] = useState(false);
+  // The dialog opens only once the page runs its scripts: until then the button is disabled, not a dead click.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
   // Said as the answer arrives: the page it brings may no longer hold this dialog (a removed group's section).
   const { state, dispatch } = useForm(async (previous: State, form: FormData) => {
     const next = await action(previous, form);
@@ -48,7 +51,7 @@ export function ConfirmRemove({
     <Dialog open={open} onOpenChange={setOpen}>
       <div className="mt-4">
         <DialogTrigger asChild>
-          <Button variant="outline" size="sm" className="text-destructive-text">
+          <Button variant="outline" size="sm" className="text-destructive-text" disabled={!ready}>
             {label}
           </Button>
         </DialogTrigger>
