@@ -109,3 +109,33 @@ test('16.2 times show in the browser’s time zone, and a backup’s age ticks; 
   await waitFor('the failed backup on its row', visible(failing.getByText(/^failed \d+ s ago$/)), 60_000);
   await expect(failing).toContainText('last good: never');
 });
+
+test('16.5 a failed backup is marked on its source’s RPO chart, in each time range that holds it', async ({ page }) => {
+  await signIn(page);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeline-e2e-marks-'));
+  dirs.push(dir);
+  writeFileSync(path.join(dir, 'a.txt'), 'a file');
+  await addSource(page, 'marked', dir);
+  const row = sourceRow(page, 'marked');
+  await row.getByRole('button', { name: 'Back up now' }).click();
+  await expect(row.getByRole('status')).toHaveText(/^Backup job \d+ done\.$/, { timeout: 60_000 });
+  // Its directory goes: the next backup fails.
+  rmSync(dir, { recursive: true, force: true });
+  await page.reload();
+  await row.getByRole('button', { name: 'Back up now' }).click();
+  await expect(row.getByRole('status')).toHaveText(/^Backup job \d+ failed: /, { timeout: 60_000 });
+
+  await page.goto('/');
+  const chart = page.getByRole('figure', { name: 'RPO over time of marked' });
+  const marks = chart.getByRole('list', { name: 'Marked on the chart' });
+  await expect(marks.getByRole('listitem')).toHaveText([/backup failed$/]);
+  const ranges = page.getByRole('navigation', { name: 'Time range' });
+  await expect(ranges.getByRole('link', { name: 'day' })).toHaveAttribute('aria-current', 'true');
+  for (const range of ['hour', 'week', 'month']) {
+    await ranges.getByRole('link', { name: range }).click();
+    await expect(page).toHaveURL(new RegExp(`\\?range=${range}$`));
+    await expect(page.getByRole('heading', { name: `RPO over the last ${range}` })).toBeVisible();
+    await expect(ranges.getByRole('link', { name: range })).toHaveAttribute('aria-current', 'true');
+    await expect(marks.getByRole('listitem')).toHaveText([/backup failed$/]);
+  }
+});

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect, freePort, test } from './support/app';
 import { createGroup, registerAndRun, type RunningNode, stopAgents } from './support/nodes';
 import { waitFor } from '../test/support/wait';
-import { SEEDED_ADMIN, shows, signIn, visible } from './support/steps';
+import { SEEDED_ADMIN, shows, signIn, tabWithHeldEvents, visible } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
 test.describe.configure({ mode: 'serial' });
@@ -67,15 +67,7 @@ test('a switchover from the page moves the service to the standby; a page whose 
   await signIn(page);
   // A second tab, rendered before the switchover, whose stream of events connects only once it is over: the
   // failover's event is published while nobody on that tab listens.
-  const late = await page.context().newPage();
-  let release = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await late.route('**/api/events', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const { tab: late, release } = await tabWithHeldEvents(page);
   await late.goto('/nodes');
   await expect(late.getByRole('region', { name: 'Group orders' })).toBeVisible();
 
@@ -98,6 +90,50 @@ test('a switchover from the page moves the service to the standby; a page whose 
       .filter({ hasText: 'db-1 → db-2' }),
   ).toContainText('switchover');
   await late.close();
+});
+
+test('16.5 a node’s heartbeats are refilled from its history when the live stream opens late; its latency chart marks the switchover, over the range chosen', async ({
+  page,
+}) => {
+  await signIn(page);
+  await page.goto('/nodes');
+  const href = (await page.getByRole('link', { name: 'db-2' }).first().getAttribute('href'))!;
+  const atsOf = (bars: import('@playwright/test').Locator) =>
+    bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-at'))));
+  // A tab whose stream is held: it shows the probes up to its render, and hears of none after it.
+  const { tab: late, release } = await tabWithHeldEvents(page);
+  await late.goto(href);
+  const lateBars = late.getByRole('img', { name: 'Heartbeats' }).locator('span');
+  const rendered = Math.max(...(await atsOf(lateBars)));
+  // Another tab watches three probes arrive after that render.
+  await page.goto(href);
+  const bars = page.getByRole('img', { name: 'Heartbeats' }).locator('span');
+  await waitFor(
+    'three probes after the late tab’s render',
+    async () => (await atsOf(bars)).filter((at) => at > rendered).length >= 3,
+    30_000,
+  );
+  const missed = (await atsOf(bars)).filter((at) => at > rendered).slice(0, 3);
+  release();
+  await waitFor(
+    'the late tab to show the probes it missed',
+    async () => {
+      const shown = await atsOf(lateBars);
+      return missed.every((at) => shown.includes(at));
+    },
+    20_000,
+  );
+  await late.close();
+
+  // The switchover is marked on db-2's latency chart, in the hour and in the month.
+  const ranges = page.getByRole('navigation', { name: 'Time range' });
+  for (const range of ['hour', 'month']) {
+    await ranges.getByRole('link', { name: range }).click();
+    await expect(page.getByRole('heading', { name: `Over the last ${range}` })).toBeVisible();
+    await expect(
+      page.getByRole('figure', { name: 'Probe latency' }).getByRole('list', { name: 'Marked on the chart' }),
+    ).toContainText('switchover of orders');
+  }
 });
 
 test('06.4 an admin sets a node’s storage quota on its page: a bad value is refused, blank means the default', async ({

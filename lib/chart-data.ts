@@ -1,7 +1,8 @@
 // Shapes of the data the overview's charts draw.
 
 export interface DurationBar {
-  label: string;
+  /** When the run ended; the chart labels it in the browser's zone. */
+  at: number;
   seconds: number;
   detail: string;
 }

@@ -386,4 +386,42 @@ describe('failover in the control plane', () => {
       expect.objectContaining({ resolution: 'minute', at: minute, probes: 6, okProbes: 4, latencyMs: 10 }),
     ]);
   });
+
+  it('16.5 a month of probes is drawn in at most 240 points: each holds the probes of its span, and a span where none was answered has no latency', async () => {
+    const { db } = await import('@/lib/db/client');
+    const { nodeSamples, nodes } = await import('@/lib/db/schema');
+    const { samplesSince } = await import('@/lib/control/node-samples');
+    const { and, eq, gte, sum } = await import('drizzle-orm');
+    const node = db().select().from(nodes).all()[0];
+    const now = Date.now();
+    const from = now - 30 * 24 * 3600_000;
+    const span = Math.ceil((now - from) / 240);
+    // A row a minute-row an hour, from a month ago to three hours ago; every fifth span of the chart unanswered.
+    const down = (at: number) => Math.floor(at / span) % 5 === 0;
+    for (let at = from + 60_000; at < now - 3 * 3600_000; at += 3600_000)
+      db()
+        .insert(nodeSamples)
+        .values({
+          nodeId: node.id,
+          at,
+          resolution: 'minute',
+          probes: 60,
+          okProbes: down(at) ? 0 : 60,
+          latencyMs: down(at) ? null : 12,
+        })
+        .run();
+    const points = samplesSince(node.id, from, now);
+    expect(points.length).toBeLessThanOrEqual(241);
+    expect(points.length).toBeGreaterThan(200);
+    const stored = db()
+      .select({ probes: sum(nodeSamples.probes) })
+      .from(nodeSamples)
+      .where(and(eq(nodeSamples.nodeId, node.id), gte(nodeSamples.at, from)))
+      .get()!;
+    expect(points.reduce((n, p) => n + p.probes, 0)).toBe(Number(stored.probes));
+    const old = points.filter((p) => p.at < now - 4 * 3600_000);
+    expect(old.filter((p) => down(p.at)).every((p) => p.okProbes === 0 && p.latencyMs === null)).toBe(true);
+    expect(old.filter((p) => !down(p.at)).every((p) => p.okProbes > 0 && p.latencyMs === 12)).toBe(true);
+    expect(old.some((p) => down(p.at))).toBe(true);
+  });
 });

@@ -8,6 +8,8 @@ import { RpoTile } from '@/components/rpo-tile';
 import { PAGE_PATH, requireUser } from '@/lib/auth/session';
 import { ChartBarDurations } from '@/components/chart-bar-durations';
 import { ChartLineRpo } from '@/components/chart-line-rpo';
+import { RangePicker } from '@/components/range-picker';
+import { parseRange } from '@/lib/chart-range';
 import { overviewCharts, sourceHealth } from '@/lib/control/overview';
 import { recoveryKitAcknowledged, repositoryInfo } from '@/lib/control/repository';
 import { dataDir } from '@/lib/config';
@@ -25,9 +27,10 @@ export default async function OverviewPage({
   // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
   const version = pageVersion();
   const user = await requireUser();
-  const { denied } = await searchParams;
+  const { denied, range: asked } = await searchParams;
+  const range = parseRange(asked);
   const health = sourceHealth();
-  const charts = overviewCharts(health);
+  const charts = overviewCharts(health, range);
   const repo = repositoryInfo();
   const sameMachine = repo?.location.startsWith(dataDir());
   const { groups } = nodesPage();
@@ -107,14 +110,26 @@ export default async function OverviewPage({
         </section>
       ) : null}
       <section aria-labelledby="rpo-history" className="mt-8">
-        <h2 id="rpo-history" className="text-lg font-medium">
-          RPO over the last day
-        </h2>
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <h2 id="rpo-history" className="text-lg font-medium">
+            RPO over the last {range}
+          </h2>
+          <RangePicker current={range} href={(r) => `/?range=${r}`} />
+        </div>
         <div className="mt-3 grid gap-4 sm:grid-cols-2">
           {charts.rpo
             .filter((r) => r.points.length > 0)
             .map((r) => (
-              <ChartLineRpo key={r.name} name={r.name} points={r.points} targetMinutes={r.targetMinutes} />
+              <ChartLineRpo
+                key={r.name}
+                name={r.name}
+                points={r.points}
+                targetMinutes={r.targetMinutes}
+                marks={r.marks}
+                range={range}
+                from={charts.from}
+                to={charts.to}
+              />
             ))}
         </div>
       </section>
@@ -122,11 +137,12 @@ export default async function OverviewPage({
         <h2 id="runs" className="sr-only">
           Backups and restores
         </h2>
-        <ChartBarDurations title="Backup duration per run" bars={charts.backups} color="#0369a1" />
+        <ChartBarDurations title="Backup duration per run" bars={charts.backups} color="var(--primary)" range={range} />
         <ChartBarDurations
           title="Recovery time (RTO): restores, failovers, drills"
           bars={charts.restores}
-          color="#15803d"
+          color="var(--success)"
+          range={range}
         />
       </section>
       <section aria-labelledby="failures" className="mt-8">

@@ -98,3 +98,18 @@ export function shows(locator: Locator, text: string | RegExp): () => Promise<bo
 export function visible(locator: Locator): () => Promise<boolean> {
   return () => locator.isVisible();
 }
+
+/** A second tab of `page`'s session whose event stream is held until `release()`: what the control plane publishes
+ *  meanwhile, it does not hear (as a page whose stream opens late, or is down a while). */
+export async function tabWithHeldEvents(page: Page): Promise<{ tab: Page; release: () => void }> {
+  const tab = await page.context().newPage();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await tab.route('**/api/events', async (route) => {
+    await held;
+    await route.continue();
+  });
+  return { tab, release };
+}

@@ -4,7 +4,7 @@ import 'server-only';
 import { desc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { auditEvents, drills, failoverEvents, failoverGroups, jobs, sources } from '../db/schema';
+import { drills, failoverEvents, failoverGroups } from '../db/schema';
 import { jobHref } from './job-page';
 import { nodeNames } from './node-registry';
 
@@ -24,52 +24,108 @@ export interface ActivityItem {
   href: string | null;
 }
 
-const LIMIT = 300;
+/** Items a page of the feed shows. */
+export const ACTIVITY_PAGE = 100;
+/** Failovers and drills are few (each a real event of a group): the feed reads at most this many of each. */
+const EVENTS_READ = 5000;
 
-export function activity(filter: ActivityFilter, text: string): ActivityItem[] {
+export interface ActivityPage {
+  items: ActivityItem[];
+  /** How many items match, on every page. */
+  total: number;
+}
+
+/** The text a needle is looked for in, as SQL builds it for a job: the same as its item's who, what and detail. */
+const JOB_TEXT = `lower(coalesce(j.requested_by, '') || ' ' || j.kind || ' of ' ||
+  CASE WHEN j.kind IN ('prune', 'verify') THEN 'the repository' ELSE coalesce(s.name, 'a deleted source') END ||
+  ': ' || j.status || ' ' ||
+  coalesce(j.error, CASE WHEN j.snapshot_id IS NULL THEN '' ELSE 'snapshot ' || substr(j.snapshot_id, 1, 8) END))`;
+const ACTION_TEXT = `lower(coalesce(username, '') || ' ' || action ||
+  CASE WHEN coalesce(target, '') = '' THEN '' ELSE ': ' || target END || ' ' || coalesce(detail, ''))`;
+const JOB_AT = 'coalesce(j.ended_at, j.started_at, j.created_at)';
+
+/** A needle for LIKE: its wildcards taken literally. */
+const likeOf = (needle: string) => `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** One page (0-based) of the feed, newest first. Jobs and actions are paged in SQL: a page reads no more rows of
+ *  each than the pages up to it hold, whatever the length of the history. */
+export function activity(filter: ActivityFilter, text: string, page = 0): ActivityPage {
+  const needle = text.trim().toLowerCase();
+  const like = likeOf(needle);
+  const upTo = (page + 1) * ACTIVITY_PAGE;
+  const client = db().$client;
   const items: ActivityItem[] = [];
+  let total = 0;
   if (filter === 'all' || filter === 'jobs' || filter === 'failures') {
-    const rows = db()
-      .select({ job: jobs, source: sources.name })
-      .from(jobs)
-      .leftJoin(sources, eq(sources.id, jobs.sourceId))
-      .orderBy(desc(jobs.createdAt))
-      .limit(LIMIT)
-      .all();
-    for (const { job, source } of rows) {
+    const where = `WHERE (? = '' OR ${JOB_TEXT} LIKE ? ESCAPE '\\')${filter === 'failures' ? " AND j.status IN ('failed', 'interrupted')" : ''}`;
+    const from = 'FROM jobs j LEFT JOIN sources s ON s.id = j.source_id';
+    total += (client.prepare(`SELECT count(*) AS n ${from} ${where}`).get(needle, like) as { n: number }).n;
+    const rows = client
+      .prepare(
+        `SELECT j.id, j.kind, j.status, j.requested_by AS requestedBy, j.error, j.snapshot_id AS snapshotId,
+                ${JOB_AT} AS at, s.name AS source
+         ${from} ${where} ORDER BY ${JOB_AT} DESC, j.id DESC LIMIT ?`,
+      )
+      .all(needle, like, upTo) as {
+      id: number;
+      kind: string;
+      status: string;
+      requestedBy: string | null;
+      error: string | null;
+      snapshotId: string | null;
+      at: number;
+      source: string | null;
+    }[];
+    for (const job of rows)
       items.push({
         id: `job-${job.id}`,
-        at: job.endedAt ?? job.startedAt ?? job.createdAt,
+        at: job.at,
         kind: 'job',
         who: job.requestedBy,
-        what: `${job.kind} of ${job.kind === 'prune' || job.kind === 'verify' ? 'the repository' : (source ?? 'a deleted source')}: ${job.status}`,
+        what: `${job.kind} of ${job.kind === 'prune' || job.kind === 'verify' ? 'the repository' : (job.source ?? 'a deleted source')}: ${job.status}`,
         ok: !['failed', 'interrupted'].includes(job.status),
         detail: job.error ?? (job.snapshotId ? `snapshot ${job.snapshotId.slice(0, 8)}` : null),
         href: jobHref({ kind: 'job', id: job.id }),
       });
-    }
   }
-  if (filter === 'all' || filter === 'failovers' || filter === 'failures') items.push(...failovers());
+  if (filter === 'all' || filter === 'failovers' || filter === 'failures') {
+    const events = failovers()
+      .filter((i) => (filter === 'failures' ? !i.ok : true))
+      .filter((i) => !needle || `${i.who ?? ''} ${i.what} ${i.detail ?? ''}`.toLowerCase().includes(needle));
+    total += events.length;
+    items.push(...events.sort((a, b) => b.at - a.at).slice(0, upTo));
+  }
   if (filter === 'all' || filter === 'actions' || filter === 'failures') {
-    for (const e of db().select().from(auditEvents).orderBy(desc(auditEvents.at)).limit(LIMIT).all()) {
+    const where = `WHERE (? = '' OR ${ACTION_TEXT} LIKE ? ESCAPE '\\')${filter === 'failures' ? ' AND ok = 0' : ''}`;
+    total += (client.prepare(`SELECT count(*) AS n FROM audit_events ${where}`).get(needle, like) as { n: number }).n;
+    const actions = client
+      .prepare(
+        `SELECT id, at, username, action, target, ok, detail FROM audit_events ${where}
+         ORDER BY at DESC, id DESC LIMIT ?`,
+      )
+      .all(needle, like, upTo) as {
+      id: number;
+      at: number;
+      username: string | null;
+      action: string;
+      target: string | null;
+      ok: number;
+      detail: string | null;
+    }[];
+    for (const e of actions)
       items.push({
         id: `action-${e.id}`,
         at: e.at,
         kind: 'action',
         who: e.username,
         what: e.target ? `${e.action}: ${e.target}` : e.action,
-        ok: e.ok,
+        ok: e.ok === 1,
         detail: e.detail,
         href: null,
       });
-    }
   }
-  const needle = text.trim().toLowerCase();
-  return items
-    .filter((i) => (filter === 'failures' ? !i.ok : true))
-    .filter((i) => !needle || `${i.who ?? ''} ${i.what} ${i.detail ?? ''}`.toLowerCase().includes(needle))
-    .sort((a, b) => b.at - a.at)
-    .slice(0, LIMIT);
+  items.sort((a, b) => b.at - a.at);
+  return { items: items.slice(page * ACTIVITY_PAGE, upTo), total };
 }
 
 /** Failovers, switchovers and drills, as the activity feed lists them. */
@@ -81,7 +137,7 @@ function failovers(): ActivityItem[] {
     .from(failoverEvents)
     .innerJoin(failoverGroups, eq(failoverGroups.id, failoverEvents.groupId))
     .orderBy(desc(failoverEvents.id))
-    .limit(LIMIT)
+    .limit(EVENTS_READ)
     .all()
     .map(({ e, group }) => ({
       id: `failover-${e.id}`,
@@ -102,7 +158,7 @@ function failovers(): ActivityItem[] {
     .from(drills)
     .innerJoin(failoverGroups, eq(failoverGroups.id, drills.groupId))
     .orderBy(desc(drills.id))
-    .limit(LIMIT)
+    .limit(EVENTS_READ)
     .all()
     .map(({ d, group }) => ({
       id: `drill-${d.id}`,

@@ -43,3 +43,31 @@ export function recentSamples(nodeId: string, limit = 120): NodeSample[] {
     .all()
     .reverse();
 }
+
+export interface LatencySample {
+  /** The start of the bucket. */
+  at: number;
+  probes: number;
+  okProbes: number;
+  /** Mean latency of the probes answered; null where none was. */
+  latencyMs: number | null;
+}
+
+/** A node's probes since `from`, in at most `buckets` points (raw rows for the last hour, per-minute rows before):
+ *  a month is as cheap to draw as an hour. */
+export function samplesSince(nodeId: string, from: number, to = Date.now(), buckets = 240): LatencySample[] {
+  const bucketMs = Math.max(1000, Math.ceil((to - from) / buckets));
+  return db()
+    .$client.prepare(
+      // The bucket's start by the remainder, which SQLite takes in integers (a bound number may arrive as a real).
+      `SELECT at - (at % ?) AS bucket, sum(probes) AS probes, sum(ok_probes) AS okProbes,
+              CASE WHEN sum(ok_probes) > 0 THEN avg(latency_ms) END AS latencyMs
+       FROM node_samples WHERE node_id = ? AND at >= ? AND at <= ?
+       GROUP BY bucket ORDER BY bucket`,
+    )
+    .all(bucketMs, nodeId, from, to)
+    .map((row) => {
+      const { bucket, ...rest } = row as Omit<LatencySample, 'at'> & { bucket: number };
+      return { at: bucket, ...rest };
+    });
+}

@@ -1,10 +1,11 @@
 // What the overview shows per source: the age of its newest good snapshot against its RPO target.
 import 'server-only';
 
-import { and, desc, eq, gte, isNotNull } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, lt, or } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import type { DurationBar } from '../chart-data';
+import { RANGES, type ChartMark, type Range } from '../chart-range';
 import {
   copyStatus,
   drills,
@@ -119,40 +120,92 @@ export function sourceHealth(now = Date.now()): SourceHealth[] {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface OverviewCharts {
-  rpo: { name: string; targetMinutes: number; points: RpoPoint[] }[];
+  /** The window the charts show: [from, to]. */
+  from: number;
+  to: number;
+  /** Per source: its RPO over the window, and its failed backups and every failover in it, marked. */
+  rpo: { name: string; targetMinutes: number; points: RpoPoint[]; marks: ChartMark[] }[];
   backups: DurationBar[];
   restores: DurationBar[];
   failures: { at: number; what: string; error: string | null }[];
   lastRtoBySource: Record<number, number>;
 }
 
-/** The charts' data: measured from snapshots and jobs, never estimated. */
-/** `health` is sourceHealth()'s answer, which the page has already. */
-export function overviewCharts(health: SourceHealth[], now = Date.now()): OverviewCharts {
+/** Failovers and switchovers in the window, as the charts mark them. */
+export function failoverMarks(from: number, nodeId?: string): ChartMark[] {
+  return db()
+    .select({ event: failoverEvents, group: failoverGroups.name })
+    .from(failoverEvents)
+    .innerJoin(failoverGroups, eq(failoverGroups.id, failoverEvents.groupId))
+    .where(
+      and(
+        gte(failoverEvents.createdAt, from),
+        inArray(failoverEvents.kind, ['failover', 'switchover']),
+        nodeId === undefined
+          ? undefined
+          : or(eq(failoverEvents.fromNodeId, nodeId), eq(failoverEvents.toNodeId, nodeId)),
+      ),
+    )
+    .orderBy(failoverEvents.createdAt)
+    .limit(MAX_MARKS)
+    .all()
+    .map(({ event, group }) => ({ at: event.outageStartedAt, label: `${event.kind} of ${group}`, kind: 'failover' }));
+}
+
+/** At most this many marks on a chart: beyond, they would hide the line. */
+const MAX_MARKS = 50;
+/** At most this many runs in a chart of durations. */
+const MAX_BARS = 60;
+
+/** The charts' data over the last `range`: measured from snapshots and jobs, never estimated. `health` is
+ *  sourceHealth()'s answer, which the page has already. */
+export function overviewCharts(health: SourceHealth[], range: Range = 'day', now = Date.now()): OverviewCharts {
+  const from = now - RANGES[range];
+  const failovers = failoverMarks(from);
   const rpo = health.map(({ source, plan }) => {
-    const ends = db()
+    const key = sourceKeyOf(source);
+    // The snapshot before the window too: the age at the window's start grows from it.
+    const before = db()
       .select({ endedAt: snapshots.endedAt })
       .from(snapshots)
-      .where(and(eq(snapshots.sourceKey, sourceKeyOf(source)), gte(snapshots.endedAt, now - 2 * DAY_MS)))
+      .where(and(eq(snapshots.sourceKey, key), lt(snapshots.endedAt, from)))
+      .orderBy(desc(snapshots.endedAt))
+      .limit(1)
+      .all();
+    const within = db()
+      .select({ endedAt: snapshots.endedAt })
+      .from(snapshots)
+      .where(and(eq(snapshots.sourceKey, key), gte(snapshots.endedAt, from)))
       .orderBy(snapshots.endedAt)
+      .all();
+    const ends = [...before, ...within].map((r) => r.endedAt);
+    const failed = db()
+      .select({ at: jobs.endedAt })
+      .from(jobs)
+      .where(
+        and(eq(jobs.sourceId, source.id), eq(jobs.kind, 'backup'), eq(jobs.status, 'failed'), gte(jobs.endedAt, from)),
+      )
+      .orderBy(desc(jobs.endedAt))
+      .limit(MAX_MARKS)
       .all()
-      .map((r) => r.endedAt);
+      .map(({ at }) => ({ at: at!, label: 'backup failed', kind: 'failed' as const }));
     return {
       name: source.name,
       targetMinutes: plan.rpoTargetMinutes,
-      points: rpoSeries(ends, now).filter((p) => p.at >= now - DAY_MS),
+      points: rpoSeries(ends, now).filter((p) => p.at >= from),
+      marks: [...failed, ...failovers].sort((a, b) => a.at - b.at),
     };
   });
-  const time = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   const backups = db()
     .select()
     .from(snapshots)
+    .where(gte(snapshots.endedAt, from))
     .orderBy(desc(snapshots.endedAt))
-    .limit(20)
+    .limit(MAX_BARS)
     .all()
     .reverse()
     .map((s) => ({
-      label: time(s.endedAt),
+      at: s.endedAt,
       seconds: s.durationMs / 1000,
       detail: `${s.sourceKey}, ${formatBytes(s.newBytes)} new of ${formatBytes(s.bytes)}`,
     }));
@@ -160,16 +213,15 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
     .select({ job: jobs, source: sources.name })
     .from(jobs)
     .leftJoin(sources, eq(sources.id, jobs.sourceId))
-    .where(and(eq(jobs.kind, 'restore'), eq(jobs.status, 'succeeded')))
+    .where(and(eq(jobs.kind, 'restore'), eq(jobs.status, 'succeeded'), gte(jobs.endedAt, from)))
     .orderBy(desc(jobs.endedAt))
-    .limit(20)
+    .limit(MAX_BARS)
     .all()
     .reverse();
   // RTO as measured, from every kind of recovery: restores, failovers (the gap through the endpoint) and drills.
   const restores = [
     ...restoreJobs.map(({ job, source }) => ({
       at: job.endedAt!,
-      label: time(job.endedAt!),
       seconds: (job.endedAt! - job.startedAt!) / 1000,
       detail: `restore of ${source ?? 'a deleted source'}, verified`,
     })),
@@ -177,13 +229,12 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       .select({ event: failoverEvents, group: failoverGroups.name })
       .from(failoverEvents)
       .innerJoin(failoverGroups, eq(failoverGroups.id, failoverEvents.groupId))
-      .where(and(eq(failoverEvents.ok, true), isNotNull(failoverEvents.rtoMs)))
+      .where(and(eq(failoverEvents.ok, true), isNotNull(failoverEvents.rtoMs), gte(failoverEvents.createdAt, from)))
       .orderBy(desc(failoverEvents.id))
-      .limit(20)
+      .limit(MAX_BARS)
       .all()
       .map(({ event, group }) => ({
         at: event.createdAt,
-        label: time(event.createdAt),
         seconds: event.rtoMs! / 1000,
         detail: `${event.kind} of ${group}`,
       })),
@@ -191,20 +242,18 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       .select({ drill: drills, group: failoverGroups.name })
       .from(drills)
       .innerJoin(failoverGroups, eq(failoverGroups.id, drills.groupId))
-      .where(eq(drills.ok, true))
+      .where(and(eq(drills.ok, true), gte(drills.startedAt, from)))
       .orderBy(desc(drills.id))
-      .limit(20)
+      .limit(MAX_BARS)
       .all()
       .map(({ drill, group }) => ({
         at: drill.startedAt,
-        label: time(drill.startedAt),
         seconds: drill.timeToReadyMs! / 1000,
         detail: `drill of ${group}, time to ready`,
       })),
   ]
     .sort((a, b) => a.at - b.at)
-    .slice(-30)
-    .map(({ at: _at, ...bar }) => bar);
+    .slice(-MAX_BARS);
   const lastRtoBySource: Record<number, number> = {};
   for (const { job } of restoreJobs) if (job.sourceId) lastRtoBySource[job.sourceId] = job.endedAt! - job.startedAt!;
   const failures = db()
@@ -220,5 +269,5 @@ export function overviewCharts(health: SourceHealth[], now = Date.now()): Overvi
       what: `${job.kind} of ${source ?? 'a deleted source'}`,
       error: job.error,
     }));
-  return { rpo, backups, restores, failures, lastRtoBySource };
+  return { from, to: now, rpo, backups, restores, failures, lastRtoBySource };
 }

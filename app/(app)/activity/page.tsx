@@ -4,7 +4,9 @@ import { z } from 'zod';
 
 import { requireUser } from '@/lib/auth/session';
 import { verifyAudit } from '@/lib/control/audit';
-import { ACTIVITY_FILTERS, activity } from '@/lib/control/activity';
+import { ACTIVITY_FILTERS, ACTIVITY_PAGE, activity } from '@/lib/control/activity';
+import { Pager } from '@/components/ui/pager';
+import { pageOf } from '@/lib/paging';
 import { LocalTime } from '@/components/time';
 import { Button } from '@/components/ui/button';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
@@ -19,8 +21,14 @@ export default async function ActivityPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   await requireUser();
-  const { show, q } = query.parse({ show: (await searchParams).show ?? 'all', q: (await searchParams).q ?? '' });
-  const items = activity(show, q);
+  const asked = await searchParams;
+  const { show, q } = query.parse({ show: asked.show ?? 'all', q: asked.q ?? '' });
+  // The count comes with the first page; a page past the last shows the last.
+  const { total } = activity(show, q, 0);
+  const page = pageOf(asked.page, total, ACTIVITY_PAGE);
+  const { items } = activity(show, q, page);
+  const href = (n: number) =>
+    `/activity?${new URLSearchParams({ show, q, ...(n > 0 ? { page: String(n + 1) } : {}) })}`;
   const chain = verifyAudit();
   return (
     <main className="mx-auto max-w-5xl p-6">
@@ -98,6 +106,15 @@ export default async function ActivityPage({
         </TableBody>
       </Table>
       {items.length === 0 ? <p className="mt-4 text-sm text-muted-foreground">Nothing matches.</p> : null}
+      <Pager
+        label="Activity"
+        page={page}
+        pageSize={ACTIVITY_PAGE}
+        total={total}
+        href={href}
+        previous="Newer"
+        next="Older"
+      />
     </main>
   );
 }

@@ -10,6 +10,7 @@ import { db } from '@/lib/db/client';
 import { snapshots } from '@/lib/db/schema';
 import { LocalTime } from '@/components/time';
 import { Pager } from '@/components/ui/pager';
+import { pageOf } from '@/lib/paging';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { Button } from '@/components/ui/button';
 import { pageVersion } from '@/lib/control/events';
@@ -41,8 +42,7 @@ export default async function SnapshotsPage({
     ? eq(snapshots.sourceKey, source)
     : inArray(snapshots.sourceKey, sourceKeys.length ? sourceKeys : ['']);
   const total = db().select({ n: count() }).from(snapshots).where(which).get()?.n ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const page = Math.min(pages - 1, Math.max(0, Number.parseInt(query.page ?? '', 10) - 1 || 0));
+  const page = pageOf(query.page, total, PAGE_SIZE);
   const rows = db()
     .select()
     .from(snapshots)

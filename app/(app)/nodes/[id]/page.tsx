@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { desc, eq } from 'drizzle-orm';
+import { count, desc, eq } from 'drizzle-orm';
 import { notFound } from 'next/navigation';
 
 import { ChartLineLatency } from '@/components/chart-line-latency';
@@ -11,7 +11,12 @@ import { requireUser } from '@/lib/auth/session';
 import { FAILURES_IN_A_ROW, nodeBackupStreak } from '@/lib/control/node-backup-watch';
 import { nodeQuota, QUOTA_DEFAULTS } from '@/lib/control/node-quota';
 import { agentOf } from '@/lib/control/node-registry';
-import { recentSamples } from '@/lib/control/node-samples';
+import { recentSamples, samplesSince } from '@/lib/control/node-samples';
+import { failoverMarks } from '@/lib/control/overview';
+import { RangePicker } from '@/components/range-picker';
+import { parseRange, RANGES, type Range } from '@/lib/chart-range';
+import { Pager } from '@/components/ui/pager';
+import { pageOf } from '@/lib/paging';
 import { db } from '@/lib/db/client';
 import { nodeEvents, nodes } from '@/lib/db/schema';
 import { formatBytes } from '@/lib/format';
@@ -23,6 +28,9 @@ import { LocalTime } from '@/components/time';
 import { Table, TableBody, TableCell, TableRow } from '@/components/ui/table';
 import { pageVersion } from '@/lib/control/events';
 
+/** Rows of a node's history a page shows. */
+const HISTORY_PAGE = 50;
+
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   await requireUser();
   const node = db()
@@ -33,7 +41,13 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
   return { title: node ? `Node ${node.name}` : 'No such node' };
 }
 
-export default async function NodePage({ params }: { params: Promise<{ id: string }> }) {
+export default async function NodePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   // Read before the page's data: an event after it makes the stream's version differ (RefreshOnEvents).
   const version = pageVersion();
   const user = await requireUser();
@@ -41,13 +55,30 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
   const node = db().select().from(nodes).where(eq(nodes.id, id)).get();
   if (!node) notFound();
   const samples = recentSamples(node.id, 120);
+  const asked = await searchParams;
+  const range = parseRange(asked.range);
+  const to = Date.now();
+  const from = to - RANGES[range];
+  const latency = samplesSince(node.id, from, to);
+  const events = db().select({ n: count() }).from(nodeEvents).where(eq(nodeEvents.nodeId, node.id)).get()!.n;
+  const page = pageOf(asked.page, events, HISTORY_PAGE);
   const history = db()
     .select()
     .from(nodeEvents)
     .where(eq(nodeEvents.nodeId, node.id))
     .orderBy(desc(nodeEvents.id))
-    .limit(50)
+    .limit(HISTORY_PAGE)
+    .offset(page * HISTORY_PAGE)
     .all();
+  const here = (changes: { range?: Range; page?: number }) => {
+    const params = new URLSearchParams();
+    const r = changes.range ?? range;
+    if (r !== 'day') params.set('range', r);
+    const p = changes.page ?? (changes.range ? 0 : page);
+    if (p > 0) params.set('page', String(p + 1));
+    const q = params.toString();
+    return q ? `/nodes/${node.id}?${q}` : `/nodes/${node.id}`;
+  };
   const quota = nodeQuota(node.id);
   const backups = nodeBackupStreak(node.name);
   const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(3));
@@ -92,12 +123,17 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
         nodeId={node.id}
         initial={samples.map((s) => ({ at: s.at, ok: s.okProbes > 0, latencyMs: s.latencyMs }))}
       />
-      <div className="mt-4">
+      <div className="mt-4 flex flex-wrap items-center justify-between gap-2">
+        <h2 className="font-medium">Over the last {range}</h2>
+        <RangePicker current={range} href={(r) => here({ range: r })} />
+      </div>
+      <div className="mt-2">
         <ChartLineLatency
-          points={samples.map((s) => ({
-            label: new Date(s.at).toLocaleTimeString(),
-            latencyMs: s.okProbes ? s.latencyMs : null,
-          }))}
+          points={latency.map((s) => ({ at: s.at, latencyMs: s.okProbes ? s.latencyMs : null }))}
+          marks={failoverMarks(from, node.id)}
+          range={range}
+          from={from}
+          to={to}
         />
       </div>
       <h2 className="mt-6 font-medium">Roles and events</h2>
@@ -114,6 +150,15 @@ export default async function NodePage({ params }: { params: Promise<{ id: strin
           ))}
         </TableBody>
       </Table>
+      <Pager
+        label="Node history"
+        page={page}
+        pageSize={HISTORY_PAGE}
+        total={events}
+        href={(n) => here({ page: n })}
+        previous="Newer"
+        next="Older"
+      />
       <section aria-label="Data kept from fencing" className="mt-8">
         <h2 className="font-medium">Data kept from when this node was fenced</h2>
         {kept === null ? (

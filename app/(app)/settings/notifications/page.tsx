@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { desc, eq } from 'drizzle-orm';
+import { count, desc, eq } from 'drizzle-orm';
 
 import { ActionButton } from '@/components/action-button';
 import { requireUser } from '@/lib/auth/session';
@@ -13,18 +13,29 @@ import { AddEmailForm } from './add-email-form';
 import { AddWebhookForm } from './add-webhook-form';
 import { LocalTime } from '@/components/time';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
+import { Pager } from '@/components/ui/pager';
+import { pageOf } from '@/lib/paging';
 
 export const metadata: Metadata = { title: 'Notifications' };
 
-export default async function NotificationsPage() {
+const DELIVERIES_PAGE = 50;
+
+export default async function NotificationsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   await requireUser('configure');
   const channels = db().select().from(notificationChannels).all();
+  const total = db().select({ n: count() }).from(deliveries).get()!.n;
+  const page = pageOf((await searchParams).page, total, DELIVERIES_PAGE);
   const log = db()
     .select({ delivery: deliveries, target: notificationChannels.target })
     .from(deliveries)
     .innerJoin(notificationChannels, eq(notificationChannels.id, deliveries.channelId))
-    .orderBy(desc(deliveries.createdAt))
-    .limit(50)
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(DELIVERIES_PAGE)
+    .offset(page * DELIVERIES_PAGE)
     .all();
   return (
     <main className="mx-auto max-w-5xl p-6">
@@ -91,6 +102,15 @@ export default async function NotificationsPage() {
             ))}
           </TableBody>
         </Table>
+        <Pager
+          label="Deliveries"
+          page={page}
+          pageSize={DELIVERIES_PAGE}
+          total={total}
+          href={(n) => (n > 0 ? `/settings/notifications?page=${n + 1}` : '/settings/notifications')}
+          previous="Newer"
+          next="Older"
+        />
       </section>
     </main>
   );
