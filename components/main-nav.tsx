@@ -8,6 +8,8 @@ import { type ReactNode, useState } from 'react';
 
 import { cn } from '@/lib/utils';
 
+import { Button } from './ui/button';
+
 /** Whether `href` is the page at `path`, or a section it opens (Overview only for itself). */
 function isCurrent(href: string, path: string): boolean {
   return href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`);
@@ -22,15 +24,16 @@ export function MainNav({ pages, end }: { pages: { href: string; label: string }
         <Link href="/" className="py-1 font-semibold">
           Lifeline
         </Link>
-        <button
-          type="button"
+        <Button
+          variant="outline"
+          size="sm"
           aria-expanded={open}
           aria-controls="main-nav-links"
           onClick={() => setOpen((o) => !o)}
-          className="ml-auto rounded-md border border-border px-2.5 py-1 text-sm lg:hidden"
+          className="ml-auto lg:hidden"
         >
           Menu
-        </button>
+        </Button>
         <div
           id="main-nav-links"
           className={cn(

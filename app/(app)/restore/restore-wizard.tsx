@@ -7,7 +7,7 @@ import { formatBytes, formatUtc } from '@/lib/format';
 
 import { browse, preview, startRestore, type BrowseNode, type PreviewEntry, type RestorePreview } from './actions';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
-import { buttonVariants } from '@/components/ui/button';
+import { Button } from '@/components/ui/button';
 
 export interface WizardSource {
   id: number;
@@ -25,9 +25,6 @@ const TITLES = [
   'Restoring',
   'Result',
 ];
-
-const button = buttonVariants({ size: 'lg' });
-const secondary = buttonVariants({ variant: 'outline', size: 'lg' });
 
 export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]; canInPlace: boolean }) {
   const [step, setStep] = useState<Step>(1);
@@ -156,9 +153,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
           {source && source.snapshots.length === 0 ? (
             <p className="text-sm text-muted-foreground">This source has no snapshot yet.</p>
           ) : null}
-          <button type="button" className={button} disabled={!snapshot} onClick={() => setStep(2)}>
+          <Button size="lg" disabled={!snapshot} onClick={() => setStep(2)}>
             Next
-          </button>
+          </Button>
         </div>
       ) : null}
 
@@ -187,13 +184,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             <section className="rounded border border-border p-3 text-sm" aria-label="Snapshot browser">
               <p className="font-mono text-xs">{dir}</p>
               {dir !== '/' ? (
-                <button
-                  type="button"
-                  className="text-link hover:underline"
-                  onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}
-                >
+                <Button variant="link" onClick={() => void open(dir.split('/').slice(0, -1).join('/') || '/')}>
                   .. (up)
-                </button>
+                </Button>
               ) : null}
               <ul className="mt-2 space-y-1">
                 {nodes.map((n) => (
@@ -207,9 +200,9 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
                       }
                     />
                     {n.type === 'dir' ? (
-                      <button type="button" className="text-link hover:underline" onClick={() => void open(n.path)}>
+                      <Button variant="link" onClick={() => void open(n.path)}>
                         {n.name}/
-                      </button>
+                      </Button>
                     ) : (
                       <span>{n.name}</span>
                     )}
@@ -223,17 +216,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </section>
           ) : null}
           <div className="flex gap-3">
-            <button type="button" className={secondary} onClick={() => setStep(1)}>
+            <Button variant="outline" size="lg" onClick={() => setStep(1)}>
               Back
-            </button>
-            <button
-              type="button"
-              className={button}
-              disabled={busy || (!everything && picked.length === 0)}
-              onClick={() => setStep(3)}
-            >
+            </Button>
+            <Button size="lg" disabled={busy || (!everything && picked.length === 0)} onClick={() => setStep(3)}>
               Next
-            </button>
+            </Button>
           </div>
         </div>
       ) : null}
@@ -268,12 +256,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </label>
           ) : null}
           <div className="flex gap-3">
-            <button type="button" className={secondary} onClick={() => setStep(2)}>
+            <Button variant="outline" size="lg" onClick={() => setStep(2)}>
               Back
-            </button>
-            <button type="button" className={button} disabled={busy} onClick={() => void goPreview()}>
+            </Button>
+            <Button size="lg" disabled={busy} onClick={() => void goPreview()}>
               Preview
-            </button>
+            </Button>
           </div>
         </div>
       ) : null}
@@ -344,17 +332,12 @@ export function RestoreWizard({ sources, canInPlace }: { sources: WizardSource[]
             </label>
           ) : null}
           <div className="flex gap-3">
-            <button type="button" className={secondary} onClick={() => setStep(3)}>
+            <Button variant="outline" size="lg" onClick={() => setStep(3)}>
               Back
-            </button>
-            <button
-              type="button"
-              className={button}
-              disabled={busy || (mustConfirm && confirm !== source?.name)}
-              onClick={() => void go()}
-            >
+            </Button>
+            <Button size="lg" disabled={busy || (mustConfirm && confirm !== source?.name)} onClick={() => void go()}>
               Restore
-            </button>
+            </Button>
           </div>
         </div>
       ) : null}
