@@ -115,7 +115,7 @@ test('16.4 a viewer is offered no download, and one asked for by hand is refused
   const other = await context.newPage();
   await signIn(other, viewer);
   await other.goto(`/snapshots/${snapshot}?path=${encodeURIComponent(dir)}`);
-  await expect(other.getByRole('cell', { name: 'big.bin' })).toBeVisible();
+  await expect(other.getByRole('cell', { name: 'big.bin', exact: true })).toBeVisible();
   await expect(other.getByRole('link', { name: /^Download/ })).toHaveCount(0);
   const asked = await other.request.get(
     `/api/snapshots/${snapshot}/download?path=${encodeURIComponent(path.join(dir, 'big.bin'))}`,

@@ -128,7 +128,7 @@ test("browse a snapshot's tree, and compare two snapshots: the damaged file show
 
   await page.goto(`/snapshots/${older}?path=${encodeURIComponent(source)}`);
   await page.getByRole('link', { name: 'docs/' }).click();
-  await expect(page.getByRole('cell', { name: 'readme.txt' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'readme.txt', exact: true })).toBeVisible();
 
   await page.goto('/snapshots');
   const compare = page.getByRole('form', { name: 'Compare two snapshots' });
