@@ -4,11 +4,14 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import Database from 'better-sqlite3';
+
 import { expect, test } from './support/app';
 import { waitFor } from '../test/support/wait';
 import { ADMIN as admin, addSource, SEEDED_ADMIN, signIn, sourceRow } from './support/steps';
 
 test.use({ serverEnv: SEEDED_ADMIN });
+test.describe.configure({ mode: 'serial' });
 
 /** A webhook receiver on 127.0.0.1 that keeps every JSON body it is sent. */
 function receiver(): Promise<{ url: string; received: Record<string, unknown>[]; close: () => void }> {
@@ -86,4 +89,33 @@ test('10.5 a webhook on 127.0.0.1 is refused until an admin allows private addre
   } finally {
     hook.close();
   }
+});
+
+test('16.2 the deliveries page through their whole log, newest first (the list stopped at 50)', async ({
+  page,
+  app,
+}) => {
+  // Sixty older deliveries, written as the notifier writes them.
+  const db = new Database(path.join(app.dataDir, 'lifeline.db'));
+  try {
+    const channel = (db.prepare('SELECT id FROM notification_channels ORDER BY id LIMIT 1').get() as { id: number }).id;
+    const insert = db.prepare(
+      `INSERT INTO deliveries (channel_id, event, payload, status, attempts, created_at)
+       VALUES (?, ?, '{}', 'delivered', 1, ?)`,
+    );
+    const oldest = Date.now() - 7 * 24 * 3600_000;
+    for (let i = 0; i < 60; i++) insert.run(channel, `older-${i}`, oldest + i * 60_000);
+  } finally {
+    db.close();
+  }
+  await signIn(page);
+  await page.goto('/settings/notifications');
+  const section = page.getByRole('region', { name: 'Deliveries' });
+  const pager = section.getByRole('navigation', { name: 'Deliveries: pages' });
+  await expect(pager).toContainText(/^1–50 of 6\d/);
+  await expect(section.getByRole('cell', { name: 'older-0', exact: true })).toHaveCount(0);
+  await pager.getByRole('link', { name: 'Older' }).click();
+  await expect(pager).toContainText(/^51–6\d of 6\d/);
+  await expect(section.getByRole('cell', { name: 'older-0', exact: true })).toBeVisible();
+  await expect(section.getByRole('cell', { name: 'older-59', exact: true })).toHaveCount(0);
 });
