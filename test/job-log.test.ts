@@ -69,6 +69,7 @@ describe('16.3 job pages', () => {
     expect(lines.filter(([kind]) => kind === 'step').map(([, message]) => message)).toEqual([
       'Run the pre-backup command',
       `Back up ${dir}`,
+      "Compare what the backup added with the source's earlier backups",
       'Apply the retention policy (keep the last 1)',
     ]);
     expect(lines).toContainEqual(['phase', 'saving the files that changed', null]);

@@ -3,7 +3,12 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import {
+  backupFigures,
+  compressionRatio,
   diffSnapshots,
+  newRatio,
+  previousOf,
+  repositoryStats,
   EngineError,
   initRepository,
   runCopy,
@@ -209,6 +214,44 @@ export const diff: Command = async (ctx, _v, args) => {
   return EXIT.ok;
 };
 
+/** `stats`: the repository's sizes and ratios, per source; with a snapshot, what that backup added against its
+ *  source's previous snapshot, as the repository holds it. */
+export const stats: Command = async (ctx, _v, args) => {
+  if (args.length > 1) throw new EngineError('invalid-argument', 'usage: lifeline stats [SNAPSHOT]');
+  const repo = await ctx.open();
+  if (args.length === 1) {
+    const snapshot = await repo.resolveSnapshot(args[0]);
+    const previous = previousOf(snapshot, await repo.listSnapshots());
+    const f = await backupFigures(repo, snapshot, previous);
+    const ratio = compressionRatio(f);
+    ctx.out.result(
+      'stats',
+      { ...f, newRatio: newRatio(f), compressionRatio: ratio },
+      [
+        `snapshot ${f.snapshot.slice(0, 8)}${f.previous ? ` against ${f.previous.slice(0, 8)}` : ' (the first of its source)'}`,
+        `content:      ${formatBytes(f.bytes)}`,
+        `new:          ${formatBytes(f.newRawBytes)} in ${f.newBlobs} blobs (${(newRatio(f) * 100).toFixed(1)} %)`,
+        `stored as:    ${formatBytes(f.newStoredBytes)}${ratio === null ? '' : ` (compression ${ratio.toFixed(2)}×)`}`,
+      ].join('\n'),
+    );
+    return EXIT.ok;
+  }
+  const s = await repositoryStats(repo);
+  ctx.out.result(
+    'stats',
+    { ...s },
+    [
+      `${s.snapshots} snapshots, ${s.packs} packs, ${formatBytes(s.packBytes)} stored`,
+      `content ${formatBytes(s.logicalBytes)} → ${formatBytes(s.rawBytes)} distinct (dedup ${s.dedupRatio.toFixed(2)}×) → ${formatBytes(s.storedBytes)} stored (compression ${s.compressionRatio.toFixed(2)}×)`,
+      ...s.sources.map(
+        (src) =>
+          `  ${src.source}: ${src.snapshots} snapshots, latest ${formatBytes(src.latestBytes)}, ${formatBytes(src.storedBytes)} stored, ${formatBytes(src.exclusiveStoredBytes)} of it its own`,
+      ),
+    ].join('\n'),
+  );
+  return EXIT.ok;
+};
+
 export const restore: Command = async (ctx, v, args) => {
   if (args.length !== 1)
     throw new EngineError('invalid-argument', 'usage: lifeline restore SNAPSHOT|latest --target DIR');
@@ -275,6 +318,15 @@ export const verify: Command = async (ctx, v) => {
   return r.errors.length ? EXIT.failed : EXIT.ok;
 };
 
+/** `--hold ID`: full snapshot ids, each kept whatever the policy says. */
+function heldIds(raw: unknown): string[] {
+  const ids = (raw as string[] | undefined) ?? [];
+  for (const id of ids)
+    if (!/^[0-9a-f]{64}$/.test(id))
+      throw new EngineError('invalid-argument', `--hold takes a snapshot's full id (64 hex digits), not "${id}"`);
+  return ids;
+}
+
 export const forget: Command = async (ctx, v, args) => {
   const policy: RetentionPolicy = {};
   for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
@@ -292,6 +344,7 @@ export const forget: Command = async (ctx, v, args) => {
     tag: v.tag as string | undefined,
     groupByTag: v['group-by-tag'] as string | undefined,
     ids: args,
+    hold: heldIds(v.hold),
   });
   const groups = r.groups.map((g) => ({
     source: g.source,

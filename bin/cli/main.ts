@@ -79,6 +79,7 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
   },
   ls: { run: commands.ls, options: { source: { type: 'string' } }, usage: 'ls --repo DIR SNAPSHOT|latest [PATH]' },
   diff: { run: commands.diff, options: {}, usage: 'diff --repo DIR SNAPSHOT SNAPSHOT' },
+  stats: { run: commands.stats, options: {}, usage: 'stats --repo DIR [SNAPSHOT]' },
   restore: {
     run: commands.restore,
     options: {
@@ -117,11 +118,12 @@ const table: Record<string, { run: Command; options: Options; usage: string }> =
       source: { type: 'string' },
       tag: { type: 'string' },
       'group-by-tag': { type: 'string' },
+      hold: { type: 'string', multiple: true },
       prune: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     },
     usage:
-      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--source KEY] [--tag TAG] [--group-by-tag PREFIX] [--prune] [--dry-run]',
+      'forget --repo DIR --keep-last N|--keep-hourly N|--keep-daily N|--keep-weekly N|--keep-monthly N|--keep-yearly N|ID... [--source KEY] [--tag TAG] [--group-by-tag PREFIX] [--hold ID]... [--prune] [--dry-run]',
   },
   copy: {
     run: commands.copy,

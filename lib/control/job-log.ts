@@ -7,7 +7,7 @@ import 'server-only';
 import { asc, eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
-import { jobLog, jobs, type JobLogEntry, type JobLogKind } from '../db/schema';
+import { type Job, jobLog, type JobLogEntry, type JobLogKind } from '../db/schema';
 import { publish } from './events';
 
 /** Warnings kept per job; those after are counted, and the count is logged as the job ends. */
@@ -17,20 +17,22 @@ const holder = globalThis as unknown as { lifelineJobWarnings?: Map<number, numb
 holder.lifelineJobWarnings ??= new Map();
 const warnings = holder.lifelineJobWarnings;
 
-export function logJob(jobId: number, kind: JobLogKind, message: string, path: string | null = null): void {
+/** The job a line is logged for: its kind tags the event, so that pages of other kinds ignore it. */
+type LoggedJob = Pick<Job, 'id' | 'kind'>;
+
+export function logJob(job: LoggedJob, kind: JobLogKind, message: string, path: string | null = null): void {
   if (kind === 'warning') {
-    const seen = (warnings.get(jobId) ?? 0) + 1;
-    warnings.set(jobId, seen);
+    const seen = (warnings.get(job.id) ?? 0) + 1;
+    warnings.set(job.id, seen);
     if (seen > MAX_LOGGED_WARNINGS) return;
   }
-  const entry = db().insert(jobLog).values({ jobId, at: Date.now(), kind, message, path }).returning().get();
-  const job = db().select({ kind: jobs.kind }).from(jobs).where(eq(jobs.id, jobId)).get();
-  if (job) publish({ type: 'job-log', jobKind: job.kind, entry });
+  const entry = db().insert(jobLog).values({ jobId: job.id, at: Date.now(), kind, message, path }).returning().get();
+  publish({ type: 'job-log', jobKind: job.kind, entry });
 }
 
 /** A step of the job begins. */
-export function logStep(jobId: number, message: string): void {
-  logJob(jobId, 'step', message);
+export function logStep(job: LoggedJob, message: string): void {
+  logJob(job, 'step', message);
 }
 
 /** How many warnings the job has had so far (logged or not). */
@@ -39,12 +41,12 @@ export function warningsOf(jobId: number): number {
 }
 
 /** The job has ended: says how many warnings went unlisted, and forgets its count. */
-export function closeJobLog(jobId: number): void {
-  const seen = warnings.get(jobId) ?? 0;
-  warnings.delete(jobId);
+export function closeJobLog(job: LoggedJob): void {
+  const seen = warnings.get(job.id) ?? 0;
+  warnings.delete(job.id);
   if (seen > MAX_LOGGED_WARNINGS)
     logJob(
-      jobId,
+      job,
       'info',
       `${seen.toLocaleString('en')} warnings in all; the first ${MAX_LOGGED_WARNINGS} are listed here (a backup's snapshot lists every skipped entry)`,
     );

@@ -23,6 +23,7 @@ import { nodeLocation } from './tenants';
 import { copyRepository, recordCopy } from './copies';
 import { repositoryCredentialsFile } from './s3-credentials';
 import { formatBytes } from '../format';
+import { heldSnapshots, judgeBackup } from './anomalies';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -264,34 +265,23 @@ function start(job: Job): void {
     finish(job.id, { status: 'failed', error: !repo ? 'no repository is configured' : 'the source was deleted' });
     return;
   }
-  const started = markRunning(job);
   const isCopy = job.kind === 'copy';
-  if (isCopy) activeCopies.add(job.id);
-  else busySources.add(source.id);
-  active.add(job.id);
-  const work =
+  // A copy runs in a lane of its own; backups and restores hold their source.
+  const lane = isCopy ? activeCopies : busySources;
+  const laneKey = isCopy ? job.id : source.id;
+  void settle(job, source.name, lane, laneKey, (started) =>
     job.kind === 'restore'
       ? restoreJob(started, source, repo)
-      : job.kind === 'copy'
+      : isCopy
         ? copyJob(started, source, repo)
-        : backupJob(started, source, repo);
-  void work
-    .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
-    .then((outcome) => {
-      running.delete(job.id);
-      active.delete(job.id);
-      cancelRequested.delete(job.id);
-      if (isCopy) activeCopies.delete(job.id);
-      else busySources.delete(source.id);
-      finish(job.id, outcome);
-      if (outcome.status === 'failed')
-        notify({ type: 'job-failed', job: job.id, source: source.name, error: String(outcome.error) });
-      if (job.kind === 'backup' && source.node !== LOCAL_NODE) nodeBackupEnded(source.node);
-      // A plan that copies without a schedule of its own copies after each backup.
-      if (job.kind === 'backup' && outcome.status === 'succeeded' && source.plan.copyRepositoryId !== null)
-        if (source.plan.copySchedule === '') enqueueCopy(source.id, source.plan.copyRepositoryId, 'after backup');
-      pump();
-    });
+        : backupJob(started, source, repo),
+  ).then((outcome) => {
+    if (job.kind === 'backup' && source.node !== LOCAL_NODE) nodeBackupEnded(source.node);
+    // A plan that copies without a schedule of its own copies after each backup.
+    if (job.kind === 'backup' && outcome.status === 'succeeded' && source.plan.copyRepositoryId !== null)
+      if (source.plan.copySchedule === '') enqueueCopy(source.id, source.plan.copyRepositoryId, 'after backup');
+    pump();
+  });
 }
 
 type Outcome = Partial<Job> & Pick<Job, 'status'>;
@@ -304,30 +294,44 @@ function startRepositoryJob(job: Job): void {
     finish(job.id, { status: 'failed', error: 'no repository is configured' });
     return;
   }
+  void settle(job, 'the repository', activeChecks, job.id, (started) =>
+    job.kind === 'prune' ? pruneJob(started, repo) : verifyJob(started, repo),
+  ).then(pump);
+}
+
+/** Runs a job in its lane, from running to its end: an error thrown is its failure, and a failure notifies. The
+ *  outcome is recorded before the promise settles, so what follows (the next jobs) sees the job ended. */
+function settle(
+  job: Job,
+  what: string,
+  lane: Set<number>,
+  laneKey: number,
+  work: (started: Job) => Promise<Outcome>,
+): Promise<Outcome> {
   const started = markRunning(job);
   active.add(job.id);
-  activeChecks.add(job.id);
-  void (job.kind === 'prune' ? pruneJob(started, repo) : verifyJob(started, repo))
+  lane.add(laneKey);
+  return work(started)
     .catch((err) => ({ status: 'failed' as const, error: (err as Error).message }))
     .then((outcome) => {
       active.delete(job.id);
-      activeChecks.delete(job.id);
+      lane.delete(laneKey);
       cancelRequested.delete(job.id);
       finish(job.id, outcome);
       if (outcome.status === 'failed')
-        notify({ type: 'job-failed', job: job.id, source: 'the repository', error: String(outcome.error) });
-      pump();
+        notify({ type: 'job-failed', job: job.id, source: what, error: String(outcome.error) });
+      return outcome;
     });
 }
 
 async function pruneJob(job: Job, repo: RepositoryInfo): Promise<Outcome> {
-  logStep(job.id, 'Prune the repository: delete the data no snapshot uses, repack packs more than 10 % unused');
+  logStep(job, 'Prune the repository: delete the data no snapshot uses, repack packs more than 10 % unused');
   const run = await tracked(job, (onLine) => cliRun(['prune', '--repo', repo.location], repo, onLine));
   const { code, result, error } = run;
   if (code === 0 && result) {
     const r = result as unknown as { packsDeleted: number; packsRepacked: number; bytesDeleted: number };
     logJob(
-      job.id,
+      job,
       'info',
       `${r.packsDeleted} packs deleted, ${r.packsRepacked} repacked: ${formatBytes(r.bytesDeleted)} freed`,
     );
@@ -346,7 +350,7 @@ async function verifyJob(job: Job, repo: RepositoryInfo): Promise<Outcome> {
   const args = ['verify', '--repo', repo.location];
   if (readDataPercent > 0) args.push('--read-data-subset', `${readDataPercent}%`);
   logStep(
-    job.id,
+    job,
     `Verify the repository's structure${readDataPercent > 0 ? `, and read back ${readDataPercent} % of its data` : ''}`,
   );
   const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
@@ -354,11 +358,11 @@ async function verifyJob(job: Job, repo: RepositoryInfo): Promise<Outcome> {
   if (result) {
     const r = result as unknown as { snapshots: number; packs: number; packsRead: number; errors: string[] };
     logJob(
-      job.id,
+      job,
       'info',
       `${r.snapshots} snapshots and ${r.packs} packs checked${r.packsRead ? `, the data of ${r.packsRead} packs read back` : ''}`,
     );
-    for (const e of r.errors.slice(0, LOGGED_ERRORS)) logJob(job.id, 'error', e);
+    for (const e of r.errors.slice(0, LOGGED_ERRORS)) logJob(job, 'error', e);
     if (r.errors.length === 0) return { status: 'succeeded', error: null };
     return { status: 'failed', error: `${r.errors.length} ${r.errors.length === 1 ? 'problem' : 'problems'} found` };
   }
@@ -373,7 +377,7 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
     source.node === LOCAL_NODE
       ? runHook(command, source.plan.commandTimeoutSeconds)
       : Promise.resolve({ ok: true as const });
-  if (source.node === LOCAL_NODE && source.plan.preCommand) logStep(job.id, 'Run the pre-backup command');
+  if (source.node === LOCAL_NODE && source.plan.preCommand) logStep(job, 'Run the pre-backup command');
   const pre = await hook(source.plan.preCommand);
   const outcome: Outcome = !pre.ok
     ? { status: 'failed', error: `the pre-backup command failed, nothing was backed up: ${pre.message}` }
@@ -381,8 +385,9 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
       ? { status: 'cancelled', error: null }
       : await backup(job, source, repo);
   // The post command runs whatever happened, even after a failed pre command: it is what resumes the application.
-  if (source.node === LOCAL_NODE && source.plan.postCommand) logStep(job.id, 'Run the post-backup command');
+  if (source.node === LOCAL_NODE && source.plan.postCommand) logStep(job, 'Run the post-backup command');
   const post = await hook(source.plan.postCommand);
+  if (outcome.snapshotId) await judgeSnapshot(job, source, repo, outcome.snapshotId);
   if (!post.ok && outcome.status === 'succeeded')
     return {
       ...outcome,
@@ -396,7 +401,7 @@ async function backupJob(job: Job, source: Protected, repo: RepositoryInfo): Pro
 
 async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promise<Outcome> {
   logStep(
-    job.id,
+    job,
     source.node === LOCAL_NODE
       ? `Back up ${source.path}`
       : `Back up ${source.path} on node ${source.node}, by its agent (with the plan's commands around it)`,
@@ -415,7 +420,7 @@ async function backup(job: Job, source: Protected, repo: RepositoryInfo): Promis
       });
     } else {
       // A node's report is checked against the repository; what is recorded is what the repository holds.
-      logStep(job.id, `Check snapshot ${String(result.id).slice(0, 8)} against the repository`);
+      logStep(job, `Check snapshot ${String(result.id).slice(0, 8)} against the repository`);
       const checked = await checkNodeSnapshot(result.id, {
         node: source.node,
         source: sourceKeyOf(source),
@@ -461,7 +466,7 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
   const fromKeys = repositoryCredentialsFile();
   if (fromKeys) args.push('--from-s3-credentials', fromKeys);
   args.push('--source', key);
-  logStep(job.id, `Copy the snapshots of ${source.name} that ${target.name} does not hold yet`);
+  logStep(job, `Copy the snapshots of ${source.name} that ${target.name} does not hold yet`);
   const run = await tracked(job, (onLine) => {
     const { child, done } = runCli(args, target.passwordFile, onLine, target.s3Credentials);
     return { cancel: () => child.kill('SIGINT'), done };
@@ -473,11 +478,11 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
     );
     if (held.length > 0) recordCopy(target.id, key, Math.max(...held.map((s) => Date.parse(s.time))));
     const copied = held.filter((s) => s.copied).length;
-    logJob(job.id, 'info', `${copied} of ${held.length} snapshots copied; the others were there already`);
+    logJob(job, 'info', `${copied} of ${held.length} snapshots copied; the others were there already`);
     // The copies are kept by the plan's retention too (what a bucket's object lock still retains stays).
     let retention: string | null = null;
     if (source.plan.keepLast > 0 || source.plan.keepDaily > 0) {
-      logStep(job.id, `Apply the retention policy to the copies (${retentionText(source.plan)})`);
+      logStep(job, `Apply the retention policy to the copies (${retentionText(source.plan)})`);
       const forget = await runCli(
         forgetArgs(source, target.location),
         target.passwordFile,
@@ -515,11 +520,34 @@ export function partlyRestoredMessage(warnings: unknown): string {
   return `restored, but ${list.length} ${list.length === 1 ? 'entry was' : 'entries were'} restored only in part: ${shown}${list.length > 3 ? `; and ${list.length - 3} more` : ''}`;
 }
 
-/** `lifeline forget` of the source's snapshots in a repository, by its plan's retention policy. */
-function forgetArgs(source: Protected, location: string): string[] {
+/** What the backup added, read from the repository, judged against the source's earlier backups (17.3). A backup
+ *  that looks like ransomware at work is logged, notified and shown; it does not fail the job, whose snapshot is
+ *  sound as a copy of what the files now hold. */
+async function judgeSnapshot(job: Job, source: Protected, repo: RepositoryInfo, snapshotId: string): Promise<void> {
+  const location = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
+  if (!location) return;
+  logStep(job, "Compare what the backup added with the source's earlier backups");
+  try {
+    const figures = await judgeBackup(job, source, snapshotId, location, repo.passwordFile);
+    logJob(
+      job,
+      figures.flagged ? 'warning' : 'info',
+      figures.flagged
+        ? `This backup looks unlike the usual ones: ${figures.why}. The snapshot before it is kept until an admin dismisses this`
+        : `${formatBytes(figures.newRawBytes)} of ${formatBytes(figures.bytes)} new (${(figures.newRatio * 100).toFixed(1)} %)${figures.compressionRatio === null ? '' : `, compressing ${figures.compressionRatio.toFixed(2)}×`}: within the usual`,
+    );
+  } catch (err) {
+    logJob(job, 'warning', `What the backup added could not be read from the repository: ${(err as Error).message}`);
+  }
+}
+
+/** `lifeline forget` of the source's snapshots in a repository, by its plan's retention policy; the snapshot before
+ *  each flagged backup is held, whatever the policy says. */
+function forgetArgs(source: Protected, location: string, hold: string[] = []): string[] {
   const args = ['forget', '--repo', location, '--source', sourceKeyOf(source)];
   if (source.plan.keepLast > 0) args.push('--keep-last', String(source.plan.keepLast));
   if (source.plan.keepDaily > 0) args.push('--keep-daily', String(source.plan.keepDaily));
+  for (const id of hold) args.push('--hold', id);
   return args;
 }
 
@@ -527,16 +555,17 @@ function forgetArgs(source: Protected, location: string): string[] {
 async function applyRetention(job: Job, source: Protected, repo: RepositoryInfo): Promise<void> {
   const location = source.node === LOCAL_NODE ? repo.location : nodeLocation(source.node);
   if (!location) return;
-  logStep(job.id, `Apply the retention policy (${retentionText(source.plan)})`);
-  const { code, result, error } = await runCli(forgetArgs(source, location), repo.passwordFile).done;
+  logStep(job, `Apply the retention policy (${retentionText(source.plan)})`);
+  const held = heldSnapshots(source.id);
+  const { code, result, error } = await runCli(forgetArgs(source, location, held), repo.passwordFile).done;
   if (code !== 0 || !result) {
     console.error(`retention of ${source.name} after job ${job.id} failed`);
-    logJob(job.id, 'warning', `The retention policy was not applied: ${String(error?.message ?? `exit code ${code}`)}`);
+    logJob(job, 'warning', `The retention policy was not applied: ${String(error?.message ?? `exit code ${code}`)}`);
     return;
   }
   const removed = result.removed as string[];
   forgetSnapshots(removed);
-  logJob(job.id, 'info', `${removed.length} older ${removed.length === 1 ? 'snapshot' : 'snapshots'} forgotten`);
+  logJob(job, 'info', `${removed.length} older ${removed.length === 1 ? 'snapshot' : 'snapshots'} forgotten`);
 }
 
 function retentionText(plan: Plan): string {
@@ -568,7 +597,7 @@ async function restoreSteps(
   params: RestoreParams,
 ): Promise<Outcome> {
   if (params.inPlace) {
-    logStep(job.id, `Take a safety snapshot of ${source.path}, to undo the restore with`);
+    logStep(job, `Take a safety snapshot of ${source.path}, to undo the restore with`);
     const safety = await tracked(job, backupRun(repo, source, 'safety'));
     if (safety.code !== 0 && safety.code !== 3) {
       return wasCancelled(safety)
@@ -610,7 +639,7 @@ async function restoreSteps(
   }
   const target = params.inPlace ? '/' : params.target;
   logStep(
-    job.id,
+    job,
     `Restore ${params.include.length ? params.include.join(', ') : 'everything'} from snapshot ${params.snapshot.slice(0, 8)} ${params.inPlace ? 'in place' : `into ${params.target}`}${source.node === LOCAL_NODE ? '' : ` on node ${source.node}`}`,
   );
   // A restore elsewhere is judged again where it runs, on real paths: "/proc/self/root" is / in place.
@@ -640,7 +669,7 @@ async function restoreSteps(
   const { code, result, error } = run;
   if ((code === 0 || code === 3) && result) {
     params.verified = result.verified === true;
-    if (params.verified) logJob(job.id, 'info', 'Verified: every restored file reads back as the snapshot holds it');
+    if (params.verified) logJob(job, 'info', 'Verified: every restored file reads back as the snapshot holds it');
     return {
       status: 'succeeded',
       params: JSON.stringify(params),
@@ -680,7 +709,7 @@ async function targetSafetySnapshot(
     return { ok: false, error: (err as Error).message };
   }
   if (found.state === 'absent') return { ok: true };
-  logStep(job.id, `Take a safety snapshot of ${found.real}, which the restore overwrites`);
+  logStep(job, `Take a safety snapshot of ${found.real}, which the restore overwrites`);
   const args = ['backup', '--repo', repo.location, '--node', LOCAL_NODE, '--source', `restore-target:job-${job.id}`];
   args.push('--tag', 'safety', '--tag', `job-${job.id}`, found.real);
   const run = await tracked(job, (onLine) => cliRun(args, repo, onLine));
@@ -710,10 +739,10 @@ function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
   let lastSave = 0;
   let warned = 0;
   const run = start((line) => {
-    if (line.type === 'phase') logJob(job.id, 'phase', PHASES[String(line.phase)] ?? String(line.phase));
+    if (line.type === 'phase') logJob(job, 'phase', PHASES[String(line.phase)] ?? String(line.phase));
     if (line.type === 'warning') {
       warned++;
-      logJob(job.id, 'warning', String(line.message), String(line.path));
+      logJob(job, 'warning', String(line.message), String(line.path));
     }
     if (line.type !== 'progress') return;
     const progress = {
@@ -734,7 +763,7 @@ function tracked(job: Job, start: (onLine: (line: CliLine) => void) => JobRun) {
     .then((outcome) => {
       // A node's agent reports its warnings with the result, not as they happen.
       const listed = outcome.result?.warnings;
-      if (warned === 0 && Array.isArray(listed)) for (const w of listed) logJob(job.id, 'warning', String(w));
+      if (warned === 0 && Array.isArray(listed)) for (const w of listed) logJob(job, 'warning', String(w));
       return outcome;
     })
     .finally(() => running.delete(job.id));
@@ -760,13 +789,13 @@ function finish(id: number, values: Partial<Job> & Pick<Job, 'status'>): void {
     .returning()
     .get();
   if (!job) return;
-  closeJobLog(id);
+  closeJobLog(job);
   const took = job.startedAt === null ? '' : ` after ${((job.endedAt! - job.startedAt) / 1000).toFixed(1)} s`;
   if (job.status === 'succeeded')
-    logJob(id, job.error ? 'warning' : 'info', `Succeeded${took}${job.error ? `: ${job.error}` : ''}`);
+    logJob(job, job.error ? 'warning' : 'info', `Succeeded${took}${job.error ? `: ${job.error}` : ''}`);
   else
     logJob(
-      id,
+      job,
       job.status === 'cancelled' ? 'info' : 'error',
       `${capitalized(job.status)}${took}${job.error ? `: ${job.error}` : ''}`,
     );

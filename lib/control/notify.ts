@@ -47,6 +47,8 @@ export type NotificationEvent =
   | { type: 'quota-exceeded'; node: string; reason: string }
   | { type: 'node-backups-failing'; node: string; failures: number; error: string }
   | { type: 'node-backups-resumed'; node: string }
+  /** A backup's figures, read from the repository, are far from its source's usual ones (lib/anomaly.ts). */
+  | { type: 'backup-anomaly'; source: string; job: number | null; snapshot: string; why: string }
   | { type: 'test'; by: string };
 
 /** Waits between attempts: four tries in about half a minute. */
@@ -143,6 +145,8 @@ function subjectOf(event: NotificationEvent): string {
       return `Lifeline: the last ${event.failures} backups on node ${event.node} failed: ${event.error}`;
     case 'node-backups-resumed':
       return `Lifeline: backups on node ${event.node} succeed again`;
+    case 'backup-anomaly':
+      return `Lifeline: the backup of ${event.source} (snapshot ${event.snapshot.slice(0, 8)}) looks unlike its usual ones: ${event.why}. Retention keeps the snapshot before it`;
     case 'test':
       return `Lifeline: test notification from ${event.by}`;
   }

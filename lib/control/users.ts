@@ -6,7 +6,7 @@ import 'server-only';
 import { and, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
 
-import { hashPassword, needsRehash, UNKNOWN_USER_HASH, verifyPassword } from '../auth/password';
+import { hashPassword, needsRehash, unknownUserHash, verifyPassword } from '../auth/password';
 import { endSessionsOf } from '../auth/session';
 import { db } from '../db/client';
 import { ROLES, users, type Role, type User } from '../db/schema';
@@ -58,7 +58,7 @@ export async function createFirstAdmin(username: string, password: string): Prom
 export async function checkCredentials(username: string, password: string): Promise<User | null> {
   const user = db().select().from(users).where(eq(users.username, username)).get();
   // Hash anyway when the user does not exist, so timing does not tell which usernames are real.
-  const ok = await verifyPassword(password, user?.passwordHash ?? UNKNOWN_USER_HASH);
+  const ok = await verifyPassword(password, user?.passwordHash ?? unknownUserHash());
   if (!user || !ok || user.disabled) return null;
   // A hash made with weaker parameters is replaced now that the password is known.
   if (needsRehash(user.passwordHash))

@@ -17,4 +17,12 @@ export { runCopy, type CopyResult, type CopiedSnapshot } from './copy/run-copy';
 export { runPrune, type PruneResult } from './retention/run-prune';
 export { applyRetention, type RetentionPolicy } from './retention/policy';
 export { diffSnapshots, type DiffEntry } from './diff/diff-snapshots';
+export {
+  backupFigures,
+  compressionRatio,
+  newRatio,
+  previousOf,
+  type BackupFigures,
+} from './stats/backup-figures';
+export { repositoryStats, type RepositoryStats, type SourceStats } from './stats/repository-stats';
 export { WatchdogClient, type WatchdogEvent } from './coordination/watchdog-client';

@@ -15,3 +15,4 @@ export * from './failover-events';
 export * from './node-health';
 export * from './node-locks';
 export * from './node-objects';
+export * from './statistics';

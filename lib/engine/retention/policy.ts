@@ -18,8 +18,11 @@ export interface Dated {
   time: string;
 }
 
+/** Why a snapshot is kept: a rule of the policy, or `held` (named to be kept whatever the policy says). */
+export type KeepReason = Rule | 'held';
+
 export interface RetentionDecision<T extends Dated> {
-  keep: { snapshot: T; reasons: Rule[] }[];
+  keep: { snapshot: T; reasons: KeepReason[] }[];
   remove: T[];
 }
 
@@ -50,7 +53,7 @@ export function applyRetention<T extends Dated>(
   const decision: RetentionDecision<T> = { keep: [], remove: [] };
   for (const snapshot of newestFirst) {
     const date = new Date(snapshot.time);
-    const reasons: Rule[] = [];
+    const reasons: KeepReason[] = [];
     for (const rule of RETENTION_RULES) {
       if (left[rule] <= 0) continue;
       const bucket = bucketOf[rule](date, snapshot.id);

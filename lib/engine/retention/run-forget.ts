@@ -28,6 +28,9 @@ export async function runForget(
      *  those without one), instead of per source alone. */
     groupByTag?: string;
     ids?: string[];
+    /** Snapshots (full ids) kept whatever the policy says: the dashboard holds the last snapshot before a backup
+     *  that looked like ransomware at work (lib/control/anomalies.ts). */
+    hold?: string[];
   } = {},
 ): Promise<ForgetResult> {
   const ids = options.ids ?? [];
@@ -55,8 +58,12 @@ export async function runForget(
     }
     const result: ForgetResult = { groups: [], removed: [], retained: [], damaged: [...repo.damaged.keys()] };
     const remove: string[] = [];
+    const held = new Set(options.hold ?? []);
     for (const [source, snapshots] of bySource) {
       const decision = applyRetention(snapshots, policy);
+      for (const s of decision.remove.filter((r) => held.has(r.id)))
+        decision.keep.push({ snapshot: s, reasons: ['held'] });
+      decision.remove = decision.remove.filter((r) => !held.has(r.id));
       result.groups.push({ source, decision });
       remove.push(...decision.remove.map((s) => s.id));
     }

@@ -1,0 +1,77 @@
+// 17.3 anomaly flags, in the engine and the judgement: the figures `lifeline stats SNAPSHOT` reads from the
+// repository (the snapshot's tree, the headers of the packs that hold its new blobs), judged against the source's
+// earlier backups. A simulated ransomware run (30 % of the files rewritten with random bytes) is flagged; twenty
+// natural backups of a changing tree are not. Real repositories, the real CLI.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { type Figures, figuresOf, judge, median, robustZ } from '@/lib/anomaly';
+
+import { cli, resultOf, tempDir } from './helpers';
+import { encryptSome, workingDay, workingTree } from './support/working-tree';
+
+type Measured = Figures & { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
+
+function backupAndFigures(repo: string, src: string): Measured {
+  const backup = cli(['backup', '--repo', repo, src, '--json']);
+  expect(backup.code, backup.stderr).toBe(0);
+  const id = String(resultOf(backup).id);
+  const stats = cli(['stats', '--repo', repo, id, '--json']);
+  expect(stats.code, stats.stderr).toBe(0);
+  const r = resultOf(stats) as { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
+  return { ...r, ...figuresOf(r) };
+}
+
+describe('17.3 anomaly flags on backups', () => {
+  it('17.3 the robust score: the median and its absolute deviation, a floor under the spread, none before five backups', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(robustZ(10, [1, 2, 3, 4], 0.01)).toBeNull();
+    // MAD of [1..5] is 1: the spread is 1.4826.
+    expect(robustZ(3 + 1.4826 * 4, [1, 2, 3, 4, 5], 0.01)).toBeCloseTo(4, 6);
+    // Identical history: the floor keeps a small change from scoring infinitely.
+    expect(robustZ(0.03, [0.02, 0.02, 0.02, 0.02, 0.02], 0.01)).toBeCloseTo(1, 6);
+    // One wild backup in the history moves the median, not the score's scale.
+    expect(robustZ(0.3, [0.02, 0.03, 0.9, 0.02, 0.025, 0.03], 0.01)! >= 4).toBe(true);
+  });
+
+  it('17.3 twenty natural backups of a changing tree are not flagged; a run that rewrites 30 % of the files with random bytes is, from what the repository holds', async () => {
+    const repo = path.join(tempDir('anomaly-repo'), 'repo');
+    expect(cli(['init', '--repo', repo, '--json']).code).toBe(0);
+    const src = path.join(tempDir('anomaly-src'), 'project');
+    workingTree(src);
+    // A first backup is all new: it is no measure of the usual, and is not judged (lib/control/anomalies.ts).
+    const first = backupAndFigures(repo, src);
+    expect(first.previous).toBeNull();
+    expect(first.newRatio).toBe(1);
+    const history: Figures[] = [];
+
+    // A day's work, twenty times: some files edited, logs grown, files added and removed.
+    for (let day = 1; day <= 20; day++) {
+      workingDay(src, day);
+      const figures = backupAndFigures(repo, src);
+      expect(figures.newRatio).toBeGreaterThan(0);
+      const verdict = judge(figures, history);
+      expect(verdict.flagged, `day ${day}: ${verdict.why}`).toBe(false);
+      if (history.length >= 5) expect(verdict.newRatioScore).not.toBeNull();
+      history.push(figures);
+    }
+
+    // Ransomware: 30 % of the files rewritten in place with random bytes of the same length.
+    const hit = encryptSome(src);
+    const attacked = backupAndFigures(repo, src);
+    const hitBytes = hit.reduce((sum, f) => sum + statSync(f).size, 0);
+    // The new content is what was rewritten (within a chunk's rounding), counted by the repository.
+    expect(attacked.newRawBytes).toBeGreaterThanOrEqual(hitBytes);
+    expect(attacked.compressionRatio).not.toBeNull();
+    expect(attacked.compressionRatio!).toBeLessThan(1.05);
+    const verdict = judge(attacked, history);
+    expect(verdict.flagged).toBe(true);
+    expect(verdict.newRatioScore!).toBeGreaterThanOrEqual(4);
+    expect(verdict.compressionScore!).toBeLessThanOrEqual(-4);
+    expect(verdict.why).toMatch(/of its content is new/);
+    expect(verdict.why).toMatch(/random or encrypted/);
+  });
+});
