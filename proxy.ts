@@ -13,7 +13,8 @@ import {
   securityHeaders,
 } from './lib/http-security';
 
-const OPEN = ['/login', '/setup', '/api/health'];
+// /metrics checks its own bearer token (app/metrics/route.ts); the others need no session.
+const OPEN = ['/login', '/setup', '/api/health', '/metrics'];
 
 export async function proxy(request: NextRequest) {
   const refused = refuseRequest(request, process.env) ?? (await refuseActionBody(request));

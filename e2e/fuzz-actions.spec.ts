@@ -74,6 +74,7 @@ const CASES: Record<string, Case> = {
   'app/(app)/actions.ts#signOut': { none: true },
   'app/(app)/backups/actions.ts#backUpNow': { form: { sourceId: NO_ID }, refusedBy: 'sourceId' },
   'app/(app)/backups/actions.ts#cancel': { form: { jobId: NO_ID }, refusedBy: 'jobId' },
+  'app/(app)/backups/actions.ts#dismissAnomaly': { form: { id: NO_ID, confirm: 'fuzz' }, refusedBy: 'id' },
   'app/(app)/backups/actions.ts#backUpPlanNow': { form: { planId: NO_ID }, refusedBy: 'planId' },
   'app/(app)/backups/actions.ts#updatePlan': { form: { planId: NO_ID, ...POLICY }, refusedBy: 'planId' },
   'app/(app)/backups/actions.ts#addSource': {
@@ -185,6 +186,11 @@ const CASES: Record<string, Case> = {
     form: { id: NO_ID, confirm: 'fuzz' },
     refusedBy: 'id',
   },
+  // A token is a setting, not domain state; making one takes nothing from the request.
+  'app/(app)/settings/metrics/actions.ts#makeToken': { none: true },
+  'app/(app)/settings/metrics/actions.ts#revokeToken': { form: { confirm: 'not metrics' }, refusedBy: 'confirm' },
+  // Statistics are read from the repository, and written to no table a user's state is in.
+  'app/(app)/statistics/actions.ts#sampleStatsNow': { none: true },
   'app/(app)/settings/users/actions.ts#addUser': {
     form: { username: 'ADMIN', password: 'a long password', role: 'viewer' },
     refusedBy: 'username',

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { cli, resultOf, tempDir } from './helpers';
-import { runBackupJob } from './support/control-plane';
+import { addDirectorySource, runBackupJob } from './support/control-plane';
 import { waitFor } from './support/wait';
 import { encryptSome, workingDay, workingTree } from './support/working-tree';
 
@@ -35,7 +35,7 @@ afterAll(() => receiver.close());
 describe('17.3 anomaly flags on backup jobs', () => {
   it('17.3 a ransomware run is flagged on its job, notified and listed; retention keeps the snapshot before it until an admin dismisses the flag', async () => {
     const { db } = await import('@/lib/db/client');
-    const { notificationChannels, plans, sources } = await import('@/lib/db/schema');
+    const { notificationChannels } = await import('@/lib/db/schema');
     const { dismissFlag, figuresOfJob, flaggedBackups, heldSnapshots } = await import('@/lib/control/anomalies');
     const { jobLogOf } = await import('@/lib/control/job-log');
     const { repositoryInfo } = await import('@/lib/control/repository');
@@ -52,14 +52,9 @@ describe('17.3 anomaly flags on backup jobs', () => {
       .insert(notificationChannels)
       .values({ kind: 'webhook', target: url, createdAt: Date.now(), allowPrivate: true })
       .run();
-    const plan = db().insert(plans).values({ name: 'keep one', keepLast: 1, createdAt: Date.now() }).returning().get();
     const dir = path.join(tempDir('anomaly-jobs-src'), 'project');
     workingTree(dir);
-    const source = db()
-      .insert(sources)
-      .values({ planId: plan.id, name: 'project', kind: 'directory', path: dir, createdAt: Date.now() })
-      .returning()
-      .get();
+    const source = await addDirectorySource('project', dir, { keepLast: 1 });
 
     // A first backup and five days of work: the usual.
     for (let day = 0; day <= 5; day++) {

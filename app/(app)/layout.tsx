@@ -16,8 +16,10 @@ const PAGES: [string, string, Permission][] = [
   ['/restore', 'Restore', 'restore-elsewhere'],
   ['/nodes', 'Nodes', 'view'],
   ['/activity', 'Activity', 'view'],
+  ['/statistics', 'Statistics', 'view'],
   ['/settings/repository', 'Repository', 'configure'],
   ['/settings/notifications', 'Notifications', 'configure'],
+  ['/settings/metrics', 'Metrics', 'configure'],
   ['/settings/users', 'Users', 'manage-users'],
 ];
 

@@ -16,6 +16,9 @@ import { dataDir } from '@/lib/config';
 import { LocalTime } from '@/components/time';
 import { formatUtc } from '@/lib/format';
 import { pageVersion } from '@/lib/control/events';
+import { FlaggedBackups } from '@/components/flagged-backups';
+import { flaggedBackups } from '@/lib/control/anomalies';
+import { can } from '@/lib/auth/roles';
 
 export const metadata: Metadata = { title: 'Overview' };
 
@@ -43,6 +46,7 @@ export default async function OverviewPage({
           Your role ({user.role}) does not open {denied}: an administrator can change your role.
         </p>
       ) : null}
+      <FlaggedBackups flagged={flaggedBackups()} canDismiss={can(user.role, 'configure')} />
       {!recoveryKitAcknowledged() ? (
         <p role="alert" className="mt-4 rounded-md border border-warning/40 bg-warning/10 px-4 py-3 text-sm">
           The repository&apos;s recovery kit has not been saved yet: without its passphrase no backup can be restored on

@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 
 import { db } from '../db/client';
 import {
+  type BackupFiguresRow,
   copyRepositories,
   drills,
   failoverEvents,
@@ -19,6 +20,7 @@ import {
   type JobLogEntry,
   type Role,
 } from '../db/schema';
+import { figuresOfJob } from './anomalies';
 import { jobLogOf } from './job-log';
 import { jobForRole, jobLogForRole } from './job-view';
 import { nodeNames } from './node-registry';
@@ -49,6 +51,8 @@ export type JobPage =
       copyTarget: string | null;
       /** Null where the role may not read it (a restore's, for a viewer). */
       log: JobLogEntry[] | null;
+      /** A backup's: what it added, as the repository holds it, and how that was judged (17.3). */
+      figures: BackupFiguresRow | null;
     }
   | { kind: 'failover'; event: FailoverEvent; group: string; from: string; to: string }
   | { kind: 'drill'; drill: Drill; group: string; node: string };
@@ -79,6 +83,7 @@ export function jobPage(ref: JobRef, role: Role): JobPage | null {
         row.job.kind === 'prune' || row.job.kind === 'verify' ? 'the repository' : (row.source ?? 'a removed source'),
       copyTarget,
       log: jobLogForRole(row.job.kind, role) ? jobLogOf(ref.id) : null,
+      figures: figuresOfJob(ref.id) ?? null,
     };
   }
   const names = nodeNames();

@@ -24,6 +24,7 @@ import { copyRepository, recordCopy } from './copies';
 import { repositoryCredentialsFile } from './s3-credentials';
 import { formatBytes } from '../format';
 import { heldSnapshots, judgeBackup } from './anomalies';
+import { sampleRepositoryStats } from './repository-stats';
 
 const MAX_RUNNING = 2;
 /** Progress reaches the database at most this often; browsers get every event. */
@@ -296,7 +297,11 @@ function startRepositoryJob(job: Job): void {
   }
   void settle(job, 'the repository', activeChecks, job.id, (started) =>
     job.kind === 'prune' ? pruneJob(started, repo) : verifyJob(started, repo),
-  ).then(pump);
+  ).then((outcome) => {
+    // What a prune freed shows in the statistics at once.
+    if (job.kind === 'prune' && outcome.status === 'succeeded') void sampleRepositoryStats();
+    pump();
+  });
 }
 
 /** Runs a job in its lane, from running to its end: an error thrown is its failure, and a failure notifies. The

@@ -18,6 +18,7 @@ import { migrateToNodeRepositories } from './migrate-repositories';
 import { ensureRepository } from './repository';
 import { startRpoWatch } from './rpo-watch';
 import { scheduleRetentionMaintenance } from './retention-maintenance';
+import { sampleRepositoryStats, scheduleRepositoryStats, statsSampledWithin } from './repository-stats';
 import { syncSchedules } from './scheduler';
 import { refreshSnapshots } from './snapshot-cache';
 import { seedAdminFromEnvironment } from './users';
@@ -66,11 +67,14 @@ async function start(): Promise<void> {
   }
   syncSchedules();
   scheduleRetentionMaintenance();
+  scheduleRepositoryStats();
   startRpoWatch();
   await startAllGroups();
   // The demo starts beside the server (it needs the server's storage API), not before it.
   void ensureDemoCluster().catch((err) => console.error('could not start the demo cluster:', err));
   void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
+  // The Statistics page and /metrics have figures from the start, not only from the first hourly sample.
+  if (!statsSampledWithin(60 * 60_000)) void sampleRepositoryStats();
   // Once, for a repository from before per-node repositories; again at the next start if it was cut short.
   void migrateToNodeRepositories().catch((err) =>
     console.error('could not move the nodes’ data into their own repositories (tried again at the next start):', err),

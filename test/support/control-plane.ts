@@ -147,3 +147,23 @@ export async function runBackupJob(sourceId: number, timeoutMs = 60_000) {
     timeoutMs,
   );
 }
+
+/** A directory source of the dashboard under a plan of its own (`plan`: the plan's columns to set). */
+export async function addDirectorySource(
+  name: string,
+  dir: string,
+  plan: { keepLast?: number; rpoTargetMinutes?: number } = {},
+) {
+  const { db } = await import('@/lib/db/client');
+  const { plans, sources } = await import('@/lib/db/schema');
+  const row = db()
+    .insert(plans)
+    .values({ name, createdAt: Date.now(), ...plan })
+    .returning()
+    .get();
+  return db()
+    .insert(sources)
+    .values({ planId: row.id, name, kind: 'directory', path: dir, createdAt: Date.now() })
+    .returning()
+    .get();
+}

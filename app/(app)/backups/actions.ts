@@ -12,6 +12,7 @@ import { absolutePath, excludePatterns, safeText } from '@/lib/input';
 import { db } from '@/lib/db/client';
 import { LOCAL_NODE, nodes, plans, SOURCE_KINDS, sources } from '@/lib/db/schema';
 import { audit } from '@/lib/control/audit';
+import { dismissFlag, flaggedBackups } from '@/lib/control/anomalies';
 import { copyRepository } from '@/lib/control/copies';
 import { cancelJob, enqueueBackup, sourceBusy } from '@/lib/control/job-queue';
 import { isValidSchedule, isValidTimezone, syncSchedules } from '@/lib/control/scheduler';
@@ -269,5 +270,27 @@ export const removePlan = formAction(
     audit({ username: user!.username, action: 'remove plan', target: plan.name, ok: true });
     // Its page is gone with it.
     redirect('/backups');
+  },
+);
+
+/** An admin checked a flagged backup (17.3) and found it sound: the flag goes, and with it the hold that kept the
+ *  snapshot before it from retention. Confirmed by typing the source's name. */
+export const dismissAnomaly = formAction(
+  z.object({ id, confirm: z.string().max(100).default('') }),
+  'configure',
+  async ({ id: figuresId, confirm }, user) => {
+    const flagged = flaggedBackups().find((f) => f.id === figuresId);
+    if (!flagged) return { ok: false, error: 'That backup is not flagged any more.' };
+    if (confirm !== flagged.source) return { ok: false, error: `Type ${flagged.source} to confirm.` };
+    dismissFlag(figuresId, user!.username);
+    revalidatePath('/');
+    audit({
+      username: user!.username,
+      action: 'dismiss backup flag',
+      target: flagged.source,
+      ok: true,
+      detail: `snapshot ${flagged.snapshotId.slice(0, 8)}: ${flagged.why}`,
+    });
+    return { ok: true, data: undefined, message: `The flag on ${flagged.source}'s backup is dismissed.` };
   },
 );

@@ -9,6 +9,7 @@ import { pageVersion } from '@/lib/control/events';
 import { jobPage, parseJobRef, type JobPage } from '@/lib/control/job-page';
 import type { RestoreParams } from '@/lib/control/job-queue';
 import { formatBytes } from '@/lib/format';
+import type { BackupFiguresRow } from '@/lib/db/schema';
 import { JobLive } from '@/components/job-live';
 import { RefreshOnEvents } from '@/components/refresh-on-events';
 import { LocalTime } from '@/components/time';
@@ -80,6 +81,34 @@ export default async function JobPageView({ params }: { params: Promise<{ id: st
   );
 }
 
+/** What a backup added, as the repository holds it, and whether it looked like the source's usual ones (17.3). */
+function BackupJudgement({ figures }: { figures: BackupFiguresRow }) {
+  const compression = figures.compressionRatio === null ? '' : `, compressing ${figures.compressionRatio.toFixed(2)}×`;
+  return (
+    <>
+      <Figure term="Changed content">
+        {figures.previousId
+          ? `${formatBytes(figures.newRawBytes)} of ${formatBytes(figures.bytes)} (${(figures.newRatio * 100).toFixed(1)} %)${compression}, against snapshot ${figures.previousId.slice(0, 8)}`
+          : 'all of it: the first backup of its source'}
+      </Figure>
+      <Figure term="Looks usual">
+        {!figures.flagged ? (
+          figures.newRatioScore === null ? (
+            'not judged yet: fewer than five earlier backups to compare with'
+          ) : (
+            'yes'
+          )
+        ) : (
+          <span role="alert" className="font-medium text-destructive-text">
+            no: {figures.why}
+            {figures.dismissedBy ? ` (dismissed by ${figures.dismissedBy})` : ''}
+          </span>
+        )}
+      </Figure>
+    </>
+  );
+}
+
 function QueuedJob({ page, mayCancel }: { page: Extract<JobPage, { kind: 'job' }>; mayCancel: boolean }) {
   const { job } = page;
   const restore = job.kind === 'restore' && job.params ? (JSON.parse(job.params) as RestoreParams) : null;
@@ -128,6 +157,7 @@ function QueuedJob({ page, mayCancel }: { page: Extract<JobPage, { kind: 'job' }
           </Figure>
         ) : null}
         {page.copyTarget ? <Figure term="Copied into">{page.copyTarget}</Figure> : null}
+        {page.figures ? <BackupJudgement figures={page.figures} /> : null}
         {restore ? (
           <>
             <Figure term="From snapshot">
