@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type Figures, figuresOf, judge, median, robustZ } from '@/lib/anomaly';
 
-import { cli, resultOf, tempDir } from './helpers';
+import { cli, PASSWORD, resultOf, tempDir } from './helpers';
 import { encryptSome, workingDay, workingTree } from './support/working-tree';
 
 type Measured = Figures & { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
@@ -75,3 +75,43 @@ describe('17.3 anomaly flags on backups', () => {
     expect(verdict.why).toMatch(/random or encrypted/);
   });
 });
+
+describe('17.3 retention holds the snapshot before a flagged backup', () => {
+  it('17.3 forget --hold keeps the held snapshot and its copy in a repository for copies, whatever the rules say; an id that is not whole is refused', async () => {
+    const repo = path.join(tempDir('hold-repo'), 'repo');
+    const copies = path.join(tempDir('hold-copies'), 'repo');
+    for (const r of [repo, copies]) expect(cli(['init', '--repo', r, '--json']).code).toBe(0);
+    const src = path.join(tempDir('hold-src'), 'project');
+    workingTree(src);
+    const ids: string[] = [];
+    for (let day = 0; day < 3; day++) {
+      if (day > 0) workingDay(src, day);
+      const backup = cli(['backup', '--repo', repo, src, '--json']);
+      expect(backup.code, backup.stderr).toBe(0);
+      ids.push(String(resultOf(backup).id));
+    }
+    const copy = cli(['copy', '--from-repo', repo, '--repo', copies, '--json'], { LIFELINE_FROM_PASSWORD: PASSWORD });
+    expect(copy.code, copy.stderr).toBe(0);
+    const held = ids[1];
+
+    const refused = cli(['forget', '--repo', repo, '--keep-last', '1', '--hold', held.slice(0, 12), '--json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr + refused.stdout).toMatch(/--hold takes a snapshot's full id/);
+    expect(listed(repo)).toHaveLength(3);
+
+    for (const r of [repo, copies]) {
+      const forget = cli(['forget', '--repo', r, '--keep-last', '1', '--hold', held, '--json']);
+      expect(forget.code, forget.stderr).toBe(0);
+      const kept = (resultOf(forget).groups as { keep: { id: string; reasons: string[] }[] }[])[0].keep;
+      expect(kept.map((k) => k.reasons)).toEqual([['last'], ['held']]);
+    }
+    expect(listed(repo).map((s) => s.id)).toEqual([ids[1], ids[2]]);
+    expect(listed(copies).map((s) => s.original)).toEqual([ids[1], ids[2]]);
+  });
+});
+
+function listed(repo: string): { id: string; original?: string }[] {
+  const r = cli(['snapshots', '--repo', repo, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return resultOf(r).snapshots as { id: string; original?: string }[];
+}

@@ -489,7 +489,7 @@ async function copyJob(job: Job, source: Protected, repo: RepositoryInfo): Promi
     if (source.plan.keepLast > 0 || source.plan.keepDaily > 0) {
       logStep(job, `Apply the retention policy to the copies (${retentionText(source.plan)})`);
       const forget = await runCli(
-        forgetArgs(source, target.location),
+        forgetArgs(source, target.location, heldSnapshots(source.id)),
         target.passwordFile,
         undefined,
         target.s3Credentials,

@@ -28,8 +28,9 @@ export async function runForget(
      *  those without one), instead of per source alone. */
     groupByTag?: string;
     ids?: string[];
-    /** Snapshots (full ids) kept whatever the policy says: the dashboard holds the last snapshot before a backup
-     *  that looked like ransomware at work (lib/control/anomalies.ts). */
+    /** Snapshots (full ids) kept whatever the policy says, and their copies (a copy names its original): the
+     *  dashboard holds the last snapshot before a backup that looked like ransomware at work
+     *  (lib/control/anomalies.ts). */
     hold?: string[];
   } = {},
 ): Promise<ForgetResult> {
