@@ -51,9 +51,10 @@ export async function backupFigures(
   await repo.loadIndex();
   const added = new Set<string>();
   let bytes = 0;
-  // Only the subtrees that differ are read: an unchanged directory has the same tree blob in both.
   const removed = new Set<string>();
   const sized = new Map<string, number>();
+  // Only the subtrees that differ are walked: an unchanged directory has the same tree blob in both, and only its
+  // size is needed. A file copied from an unchanged one counts as new: it is content the snapshot added.
   const walk = async (newer: string, older: string | null): Promise<void> => {
     if (newer === older) {
       bytes += await contentBytes(repo, newer, sized);
@@ -90,7 +91,8 @@ export async function backupFigures(
     byPack.set(at.pack, ids);
     ids.add(id);
   }
-  const sizes = new Map((await repo.storage.list('data')).map((o) => [o.name, o.size]));
+  // A pack's header is checked against the pack's size (readPackHeader): the listing gives it.
+  const sizes = byPack.size > 0 ? new Map((await repo.storage.list('data')).map((o) => [o.name, o.size])) : new Map();
   let newRawBytes = 0;
   let newStoredBytes = 0;
   for (const [pack, ids] of byPack) {
