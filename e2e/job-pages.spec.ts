@@ -46,7 +46,8 @@ test('16.3 a backup’s page, opened from Back up now as it runs, follows it liv
   await expect(status).toHaveText('succeeded', { timeout: 60_000 });
 
   await expect(page.getByRole('list', { name: 'Steps' }).getByRole('listitem')).toHaveText([
-    new RegExp(`^Back up ${dir}succeeded · \\d+\\.\\d s$`),
+    new RegExp(`^Back up ${dir}done · \\d+\\.\\d s$`),
+    /^Compare what the backup added with the source's earlier backupssucceeded · \d+\.\d s$/,
   ]);
   await expect(page.getByRole('heading', { name: 'Warnings and skipped files (1)' })).toBeVisible();
   const warning = page.getByRole('table', { name: 'Warnings' }).getByRole('row').nth(1);

@@ -62,9 +62,10 @@ export async function runForget(
     const held = new Set(options.hold ?? []);
     for (const [source, snapshots] of bySource) {
       const decision = applyRetention(snapshots, policy);
-      for (const s of decision.remove.filter((r) => held.has(r.id)))
-        decision.keep.push({ snapshot: s, reasons: ['held'] });
-      decision.remove = decision.remove.filter((r) => !held.has(r.id));
+      // A copy of a held snapshot (in a repository for copies) is held too.
+      const isHeld = (r: SnapshotRecord) => held.has(r.id) || (r.original !== undefined && held.has(r.original));
+      for (const s of decision.remove.filter(isHeld)) decision.keep.push({ snapshot: s, reasons: ['held'] });
+      decision.remove = decision.remove.filter((r) => !isHeld(r));
       result.groups.push({ source, decision });
       remove.push(...decision.remove.map((s) => s.id));
     }
