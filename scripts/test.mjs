@@ -1,7 +1,7 @@
 // `npm test`: the type check, unit and integration tests (vitest), then the built app in a real Chromium
 // (Playwright). Ends with one line "N passed, N failed" over all of them and a non-zero exit on any failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 
 import { ensureEtcd } from './etcd.mjs';
 import { ensureHaproxy } from './haproxy.mjs';
@@ -21,26 +21,6 @@ function run(title, command, args, env = {}) {
   const r = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   timings.push(`${title}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return r.status === 0;
-}
-
-/** Like `run`, without holding this process: resolves with whether it succeeded. With `log`, its output goes to
- *  that file instead of this process's. */
-function runAside(title, command, args, log = null) {
-  if (!log) console.log(`\n── ${title}: ${command} ${args.join(' ')}`);
-  const t0 = Date.now();
-  const out = log ? openSync(log, 'w') : null;
-  const child = spawn(command, args, { stdio: out === null ? 'inherit' : ['ignore', out, out] });
-  if (out !== null) closeSync(out);
-  return new Promise((resolve) => {
-    child.on('error', (err) => {
-      console.error(`${title} could not start: ${err.message}`);
-      resolve(false);
-    });
-    child.on('close', (code) => {
-      timings.push(`${title}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      resolve(code === 0);
-    });
-  });
 }
 
 function readJson(file) {
@@ -99,7 +79,6 @@ for (const ensure of [ensureCeph, ensureEtcd, ensureHaproxy]) {
 // The app is built for the end-to-end tests while vitest runs: vitest's tests spend much of their time waiting on
 // processes and sockets, and the build takes the CPU they leave. Its output is shown once vitest is done. Types
 // were checked above, so the build does not check them again (next.config.ts).
-let buildOutput = '';
 const e2eWanted = process.env.SKIP_E2E !== '1' && ensureChromium();
 const appBuild = e2eWanted ? startBuild() : null;
 
@@ -119,36 +98,22 @@ function startBuild() {
       resolve(false);
     });
     child.on('close', (code) => {
-      buildOutput = `\n── build the app (beside the vitest run): npx next build\n${readFileSync(log, 'utf8')}`;
-      timings.push(`build the app (beside vitest): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      console.log(`\n── build the app (beside the vitest run): npx next build\n${readFileSync(log, 'utf8')}`);
+      // Its log was last written when it ended (this process waits on vitest meanwhile, and hears of it later).
+      timings.push(`build the app (beside vitest): ${((statSync(log).mtimeMs - t0) / 1000).toFixed(0)} s`);
       resolve(code === 0);
     });
   });
 }
 
-// vitest, and the end-to-end tests once the app is built, run side by side: each spends much of its time waiting
-// on processes, sockets and the browser, and the other takes the CPU it leaves (CI's budget is 15 minutes). The
-// end-to-end tests' output is kept in a file and shown once they are done, so that the two do not interleave.
 rmSync('test-results/vitest.json', { force: true });
-rmSync('test-results/e2e.json', { force: true });
-const vitestRun = runAside('unit and integration tests', 'npx', [
+const vitestOk = run('unit and integration tests', 'npx', [
   'vitest',
   'run',
   '--reporter=default',
   '--reporter=json',
   '--outputFile.json=test-results/vitest.json',
 ]);
-const e2eRun =
-  process.env.SKIP_E2E === '1'
-    ? Promise.resolve(null)
-    : (appBuild ?? Promise.resolve(false)).then((built) =>
-        built && e2eWanted
-          ? runAside('end-to-end tests (beside vitest)', 'npx', ['playwright', 'test'], 'test-results/e2e.log')
-          : false,
-      );
-
-const vitestOk = await vitestRun;
-console.log(buildOutput);
 const vitest = readJson('test-results/vitest.json');
 if (vitest) {
   passed += vitest.numPassedTests;
@@ -164,15 +129,15 @@ if (vitest) {
   failed++;
 }
 
-const e2eRan = await e2eRun;
-if (e2eRan === null) {
+if (process.env.SKIP_E2E === '1') {
   console.log('\nSKIP_E2E=1: end-to-end tests not run');
+} else if (!e2eWanted || !(await appBuild)) {
+  failed++;
 } else {
-  if (existsSync('test-results/e2e.log'))
-    console.log(`\n── end-to-end tests: npx playwright test\n${readFileSync('test-results/e2e.log', 'utf8')}`);
-  const e2e = e2eRan === false ? null : readJson('test-results/e2e.json');
-  if (e2eRan === false) failed++;
-  else if (e2e?.stats) {
+  rmSync('test-results/e2e.json', { force: true });
+  run('end-to-end tests', 'npx', ['playwright', 'test']);
+  const e2e = readJson('test-results/e2e.json');
+  if (e2e?.stats) {
     passed += e2e.stats.expected;
     failed += e2e.stats.unexpected + e2e.stats.flaky;
     if (e2e.stats.expected + e2e.stats.unexpected + e2e.stats.flaky === 0) failed++;

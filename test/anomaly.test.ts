@@ -1,26 +1,31 @@
 // 17.3 anomaly flags, in the engine and the judgement: the figures `lifeline stats SNAPSHOT` reads from the
 // repository (the snapshot's tree, the headers of the packs that hold its new blobs), judged against the source's
 // earlier backups. A simulated ransomware run (30 % of the files rewritten with random bytes) is flagged; twenty
-// natural backups of a changing tree are not. Real repositories, the real CLI.
+// natural backups of a changing tree are not. Real repositories; the engine in this process for the many backups, the
+// real CLI for retention's hold.
 import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { type Figures, figuresOf, judge, median, robustZ } from '@/lib/anomaly';
+import { backupFigures, previousOf, runBackup, type Repository } from '@/lib/engine';
 
-import { cli, PASSWORD, resultOf, tempDir } from './helpers';
+import { cli, newRepository, PASSWORD, resultOf, tempDir } from './helpers';
 import { encryptSome, workingDay, workingTree } from './support/working-tree';
+
+const WORKER = path.resolve(__dirname, '..', 'dist', 'backup-worker.cjs');
 
 type Measured = Figures & { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
 
-function backupAndFigures(repo: string, src: string): Measured {
-  const backup = cli(['backup', '--repo', repo, src, '--json']);
-  expect(backup.code, backup.stderr).toBe(0);
-  const id = String(resultOf(backup).id);
-  const stats = cli(['stats', '--repo', repo, id, '--json']);
-  expect(stats.code, stats.stderr).toBe(0);
-  const r = resultOf(stats) as { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
+/** The engine in this process, as `lifeline backup` and `lifeline stats SNAPSHOT` run it (twenty-odd backups: the
+ *  CLI's start-up each time would be most of the test's time; `lifeline stats` is run below and by the dashboard's
+ *  jobs, test/anomaly-jobs.test.ts). */
+async function backupAndFigures(repo: Repository, src: string): Promise<Measured> {
+  const { id } = await runBackup(repo, { paths: [src], workerScript: WORKER });
+  const snapshots = await repo.listSnapshots();
+  const snapshot = snapshots.find((s) => s.id === id)!;
+  const r = await backupFigures(repo, snapshot, previousOf(snapshot, snapshots));
   return { ...r, ...figuresOf(r) };
 }
 
@@ -38,12 +43,11 @@ describe('17.3 anomaly flags on backups', () => {
   });
 
   it('17.3 twenty natural backups of a changing tree are not flagged; a run that rewrites 30 % of the files with random bytes is, from what the repository holds', async () => {
-    const repo = path.join(tempDir('anomaly-repo'), 'repo');
-    expect(cli(['init', '--repo', repo, '--json']).code).toBe(0);
+    const { repo } = await newRepository();
     const src = path.join(tempDir('anomaly-src'), 'project');
     workingTree(src);
     // A first backup is all new: it is no measure of the usual, and is not judged (lib/control/anomalies.ts).
-    const first = backupAndFigures(repo, src);
+    const first = await backupAndFigures(repo, src);
     expect(first.previous).toBeNull();
     expect(first.newRatio).toBe(1);
     const history: Figures[] = [];
@@ -51,7 +55,7 @@ describe('17.3 anomaly flags on backups', () => {
     // A day's work, twenty times: some files edited, logs grown, files added and removed.
     for (let day = 1; day <= 20; day++) {
       workingDay(src, day);
-      const figures = backupAndFigures(repo, src);
+      const figures = await backupAndFigures(repo, src);
       expect(figures.newRatio).toBeGreaterThan(0);
       const verdict = judge(figures, history);
       expect(verdict.flagged, `day ${day}: ${verdict.why}`).toBe(false);
@@ -61,7 +65,7 @@ describe('17.3 anomaly flags on backups', () => {
 
     // Ransomware: 30 % of the files rewritten in place with random bytes of the same length.
     const hit = encryptSome(src);
-    const attacked = backupAndFigures(repo, src);
+    const attacked = await backupAndFigures(repo, src);
     const hitBytes = hit.reduce((sum, f) => sum + statSync(f).size, 0);
     // The new content is what was rewritten (within a chunk's rounding), counted by the repository.
     expect(attacked.newRawBytes).toBeGreaterThanOrEqual(hitBytes);

@@ -392,7 +392,20 @@ describe('failover in the control plane', () => {
     const { nodeSamples, nodes } = await import('@/lib/db/schema');
     const { samplesSince } = await import('@/lib/control/node-samples');
     const { and, eq, gte, sum } = await import('drizzle-orm');
-    const node = db().select().from(nodes).all()[0];
+    // A node of its own, which no group probes: the samples counted below are only the ones written here.
+    const node = db()
+      .insert(nodes)
+      .values({
+        id: 'node-chart-month',
+        name: 'chart-month',
+        agentUrl: 'http://127.0.0.1:9',
+        secret: 'unused',
+        serviceHost: '127.0.0.1',
+        servicePort: 9,
+        createdAt: Date.now(),
+      })
+      .returning()
+      .get();
     const now = Date.now();
     const from = now - 30 * 24 * 3600_000;
     const span = Math.ceil((now - from) / 240);

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { isEngineError, type EngineErrorCode } from '../../lib/engine';
 import * as commands from './commands';
-import * as daemons from './daemons';
+import type * as Daemons from './daemons';
 import { audit } from './audit';
 import { EXIT, type Command } from './commands';
 import { makeContext } from './context';
@@ -19,7 +19,19 @@ const common: Options = {
   help: { type: 'boolean', short: 'h' },
 };
 
-const daemonTable: Record<string, { run: daemons.Daemon; options: Options; usage: string }> = {
+// The daemons (agent, endpoint, store) load etcd's and gRPC's clients, a tenth of a second of every start: they
+// are loaded only when one of them runs, not for each repository command.
+const daemons = {
+  agent: lazily('agent'),
+  endpoint: lazily('endpoint'),
+  store: lazily('store'),
+};
+
+function lazily(name: 'agent' | 'endpoint' | 'store'): Daemons.Daemon {
+  return async (...args) => (await import('./daemons'))[name](...args);
+}
+
+const daemonTable: Record<string, { run: Daemons.Daemon; options: Options; usage: string }> = {
   agent: { run: daemons.agent, options: { config: { type: 'string' } }, usage: 'agent --config FILE' },
   audit: {
     run: audit,

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 
 import { dataDir } from '../config';
 import { db } from '../db/client';
-import { plans, sources } from '../db/schema';
+import { plans, snapshots, sources } from '../db/schema';
 import { chainUnchainedRecords } from './audit';
 import { ensureDemoCluster } from './demo-cluster';
 import { startAllGroups } from './failover';
@@ -73,8 +73,10 @@ async function start(): Promise<void> {
   // The demo starts beside the server (it needs the server's storage API), not before it.
   void ensureDemoCluster().catch((err) => console.error('could not start the demo cluster:', err));
   void refreshSnapshots(repo).catch((err) => console.error('could not read the repository snapshots:', err));
-  // The Statistics page and /metrics have figures from the start, not only from the first hourly sample.
-  if (!statsSampledWithin(60 * 60_000)) void sampleRepositoryStats();
+  // The Statistics page and /metrics have figures from the start, not only from the first hourly sample (a new
+  // repository has none to give).
+  if (!statsSampledWithin(60 * 60_000) && db().select({ id: snapshots.id }).from(snapshots).limit(1).get())
+    void sampleRepositoryStats();
   // Once, for a repository from before per-node repositories; again at the next start if it was cut short.
   void migrateToNodeRepositories().catch((err) =>
     console.error('could not move the nodes’ data into their own repositories (tried again at the next start):', err),
