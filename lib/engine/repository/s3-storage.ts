@@ -9,23 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 
-import {
-  CopyObjectCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetBucketVersioningCommand,
-  GetObjectCommand,
-  GetObjectLockConfigurationCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-  PutObjectLockConfigurationCommand,
-  PutObjectRetentionCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 import { EngineError } from '../errors';
 import {
@@ -88,11 +72,27 @@ function isReplaceable(name: string): boolean {
   return name === 'config' || name.startsWith('locks/');
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3');
+type Http = typeof import('@smithy/node-http-handler');
+
+let loading: Promise<{ s3: Sdk; http: Http }> | undefined;
+/** The SDK once loaded: an error it threw is recognised by its class, and it has been loaded by then. */
+let loadedSdk: Sdk | undefined;
+
+function loadSdk(): Promise<{ s3: Sdk; http: Http }> {
+  loading ??= Promise.all([import('@aws-sdk/client-s3'), import('@smithy/node-http-handler')]).then(([s3, http]) => {
+    loadedSdk = s3;
+    return { s3, http };
+  });
+  return loading;
+}
+
 export class S3Storage implements Storage {
   readonly location: string;
   /** Bytes read by get(), by kind (the first segment of the name), as LocalStorage counts them. */
   readonly bytesRead = new Map<string, number>();
-  private readonly client: S3Client;
+  private client?: Promise<{ client: S3Client; s3: Sdk }>;
+  private readonly options: S3Options;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly endpoint: string;
@@ -105,28 +105,39 @@ export class S3Storage implements Storage {
     this.prefix = where.prefix;
     this.endpoint = where.endpoint;
     this.location = `s3:${where.endpoint}/${where.bucket}${where.prefix ? `/${where.prefix.slice(0, -1)}` : ''}`;
-    const lookup = options.bucketLookup ?? bucketLookupFromEnv();
-    this.client = new S3Client({
-      endpoint: where.endpoint,
-      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-      forcePathStyle: lookup === 'path',
-      // Checksums only where S3 requires them: otherwise a body is sent in aws-chunked framing, which
-      // S3-compatible servers refuse (411) or store with the framing inside.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: options.maxAttempts ?? attemptsFromEnv(),
-      retryMode: 'standard',
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: 10_000,
-        requestTimeout: 300_000,
-        ...(options.agent
-          ? where.endpoint.startsWith('https:')
-            ? { httpsAgent: options.agent as HttpsAgent }
-            : { httpAgent: options.agent as HttpAgent }
-          : {}),
-      }),
+    this.options = options;
+  }
+
+  /** The SDK and this storage's client, made on first use: loading the SDK takes a twentieth of a second, which
+   *  every command on a repository on disk would otherwise pay at start. */
+  private ready(): Promise<{ client: S3Client; s3: Sdk }> {
+    this.client ??= loadSdk().then(({ s3, http }) => {
+      const options = this.options;
+      const lookup = options.bucketLookup ?? bucketLookupFromEnv();
+      const client = new s3.S3Client({
+        endpoint: this.endpoint,
+        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+        forcePathStyle: lookup === 'path',
+        // Checksums only where S3 requires them: otherwise a body is sent in aws-chunked framing, which
+        // S3-compatible servers refuse (411) or store with the framing inside.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: options.maxAttempts ?? attemptsFromEnv(),
+        retryMode: 'standard',
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+        requestHandler: new http.NodeHttpHandler({
+          connectionTimeout: 10_000,
+          requestTimeout: 300_000,
+          ...(options.agent
+            ? this.endpoint.startsWith('https:')
+              ? { httpsAgent: options.agent as HttpsAgent }
+              : { httpAgent: options.agent as HttpAgent }
+            : {}),
+        }),
+      });
+      return { client, s3 };
     });
+    return this.client;
   }
 
   private key(name: string): string {
@@ -139,20 +150,22 @@ export class S3Storage implements Storage {
 
   /** Creates the bucket if it is not there (init only); a bucket that is there is used as it is. */
   async createLayout(): Promise<void> {
+    const { client, s3 } = await this.ready();
     if (await this.bucketExists()) return;
     await this.run(`create bucket ${this.bucket}`, () =>
-      this.client.send(new CreateBucketCommand({ Bucket: this.bucket })),
+      client.send(new s3.CreateBucketCommand({ Bucket: this.bucket })),
     );
   }
 
   async list(kind: ObjectKind): Promise<ObjectInfo[]> {
+    const { client, s3 } = await this.ready();
     if (!OBJECT_KINDS.includes(kind)) throw new EngineError('invalid-argument', `no such kind of object: ${kind}`);
     const prefix = `${this.prefix}${kind}/`;
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
       const page = await this.run(`list ${kind}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+        client.send(new s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
       );
       for (const o of page.Contents ?? []) {
         if (!o.Key) continue;
@@ -166,6 +179,7 @@ export class S3Storage implements Storage {
   }
 
   async get(name: string, range?: { offset: number; length?: number }): Promise<Buffer> {
+    const { client, s3 } = await this.ready();
     let Range: string | undefined;
     if (range) {
       if (range.length === 0) return Buffer.alloc(0);
@@ -178,7 +192,7 @@ export class S3Storage implements Storage {
     }
     try {
       const res = await this.run(name, () =>
-        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range })),
+        client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range })),
       );
       const body = await res.Body!.transformToByteArray();
       const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -193,11 +207,12 @@ export class S3Storage implements Storage {
   }
 
   async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const { client, s3 } = await this.ready();
     const guarded = options.exclusive || !isReplaceable(name);
     try {
       await this.run(name, () =>
-        this.client.send(
-          new PutObjectCommand({
+        client.send(
+          new s3.PutObjectCommand({
             Bucket: this.bucket,
             Key: this.key(name),
             Body: data,
@@ -227,15 +242,17 @@ export class S3Storage implements Storage {
   }
 
   async delete(name: string): Promise<void> {
-    await this.run(name, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
+    const { client, s3 } = await this.ready();
+    await this.run(name, () => client.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name) })));
   }
 
   /** A GET of one byte rather than a HEAD: an error then comes with its body, so wrong credentials are named as
    *  such and not as a bare 403. */
   async exists(name: string): Promise<boolean> {
+    const { client, s3 } = await this.ready();
     try {
       const res = await this.run(name, () =>
-        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range: 'bytes=0-0' })),
+        client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(name), Range: 'bytes=0-0' })),
       );
       // Read to the end, or the connection stays taken (and keeps the process from ending).
       await res.Body?.transformToByteArray();
@@ -284,9 +301,10 @@ export class S3Storage implements Storage {
 
   /** The bucket's object lock setting as S3 gives it: whether it is on, and its default retention. */
   private async readLockConfiguration(): Promise<{ enabled: boolean; rule: ObjectLock | null } | 'unreadable'> {
+    const { client, s3 } = await this.ready();
     try {
       const res = await this.run(`object lock of bucket ${this.bucket}`, () =>
-        this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
+        client.send(new s3.GetObjectLockConfigurationCommand({ Bucket: this.bucket })),
       );
       const cfg = res.ObjectLockConfiguration;
       const enabled = cfg?.ObjectLockEnabled === 'Enabled';
@@ -304,6 +322,7 @@ export class S3Storage implements Storage {
   /** Makes the bucket keep every object version for `lock.days` after it is written: creates the bucket with
    *  object lock if it is not there, and refuses a bucket made without it (S3 turns it on only at creation). */
   async enableObjectLock(lock: ObjectLock): Promise<void> {
+    const { client, s3 } = await this.ready();
     if (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > 36_500)
       throw new EngineError('invalid-argument', `an object lock of ${lock.days} days: give whole days from 1 to 36500`);
     if (await this.bucketExists()) {
@@ -323,12 +342,12 @@ export class S3Storage implements Storage {
         );
     } else {
       await this.run(`create bucket ${this.bucket}`, () =>
-        this.client.send(new CreateBucketCommand({ Bucket: this.bucket, ObjectLockEnabledForBucket: true })),
+        client.send(new s3.CreateBucketCommand({ Bucket: this.bucket, ObjectLockEnabledForBucket: true })),
       );
     }
     await this.run(`object lock of bucket ${this.bucket}`, () =>
-      this.client.send(
-        new PutObjectLockConfigurationCommand({
+      client.send(
+        new s3.PutObjectLockConfigurationCommand({
           Bucket: this.bucket,
           ObjectLockConfiguration: {
             ObjectLockEnabled: 'Enabled',
@@ -344,9 +363,10 @@ export class S3Storage implements Storage {
 
   /** Until when the object's current version may not be deleted, in ms; null if it is not retained. */
   async retainedUntil(name: string): Promise<number | null> {
+    const { client, s3 } = await this.ready();
     if (!(await this.objectLock())) return null;
     const head = await this.run(name, () =>
-      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
+      client.send(new s3.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
     );
     const until = head.ObjectLockRetainUntilDate?.getTime() ?? null;
     return until !== null && until > Date.now() ? until : null;
@@ -355,6 +375,7 @@ export class S3Storage implements Storage {
   /** Keeps the object's current version until `untilMs` at least (a retention is only ever extended). True if it
    *  was extended, false if it was kept that long already. */
   async extendRetention(name: string, untilMs: number): Promise<boolean> {
+    const { client, s3 } = await this.ready();
     const lock = await this.objectLock();
     if (!lock || lock === 'unreadable')
       throw new EngineError(
@@ -362,12 +383,12 @@ export class S3Storage implements Storage {
         `S3 bucket ${this.bucket} has no object lock${lock ? ' these credentials may read' : ''}`,
       );
     const head = await this.run(name, () =>
-      this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
+      client.send(new s3.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) })),
     );
     if ((head.ObjectLockRetainUntilDate?.getTime() ?? 0) >= untilMs) return false;
     await this.run(name, () =>
-      this.client.send(
-        new PutObjectRetentionCommand({
+      client.send(
+        new s3.PutObjectRetentionCommand({
           Bucket: this.bucket,
           Key: this.key(name),
           VersionId: head.VersionId,
@@ -392,13 +413,14 @@ export class S3Storage implements Storage {
   }
 
   private async listVersionsUnder(prefix: string): Promise<ObjectVersion[]> {
+    const { client, s3 } = await this.ready();
     const out: ObjectVersion[] = [];
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     for (;;) {
       const page = await this.run('list versions', () =>
-        this.client.send(
-          new ListObjectVersionsCommand({
+        client.send(
+          new s3.ListObjectVersionsCommand({
             Bucket: this.bucket,
             Prefix: prefix,
             KeyMarker: keyMarker,
@@ -430,17 +452,19 @@ export class S3Storage implements Storage {
 
   /** Whether the bucket keeps earlier versions of what is deleted or overwritten (versioning enabled). */
   async keepsVersions(): Promise<boolean> {
+    const { client, s3 } = await this.ready();
     const res = await this.run(`versioning of bucket ${this.bucket}`, () =>
-      this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket })),
+      client.send(new s3.GetBucketVersioningCommand({ Bucket: this.bucket })),
     );
     return res.Status === 'Enabled';
   }
 
   /** Makes an earlier version of an object (by its key in the bucket) the current one again: a copy of it. */
   async restoreVersion(key: string, versionId: string): Promise<void> {
+    const { client, s3 } = await this.ready();
     await this.run(key, () =>
-      this.client.send(
-        new CopyObjectCommand({
+      client.send(
+        new s3.CopyObjectCommand({
           Bucket: this.bucket,
           Key: key,
           CopySource: `${this.bucket}/${key.split('/').map(encodeURIComponent).join('/')}?versionId=${encodeURIComponent(versionId)}`,
@@ -451,13 +475,15 @@ export class S3Storage implements Storage {
 
   /** Hides the current version of an object (by its key in the bucket) behind a delete marker. */
   async hide(key: string): Promise<void> {
-    await this.run(key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+    const { client, s3 } = await this.ready();
+    await this.run(key, () => client.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
   private async bucketExists(): Promise<boolean> {
+    const { client, s3 } = await this.ready();
     try {
       await this.run(`bucket ${this.bucket}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 })),
+        client.send(new s3.ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 })),
       );
       return true;
     } catch (err) {
@@ -477,7 +503,7 @@ export class S3Storage implements Storage {
 
   private explain(err: unknown, what: string): Error {
     const at = `${this.endpoint} (bucket ${this.bucket})`;
-    if (err instanceof S3ServiceException) {
+    if (loadedSdk && err instanceof loadedSdk.S3ServiceException) {
       const status = err.$metadata?.httpStatusCode ?? 0;
       const code = err.name;
       if (code === 'NoSuchBucket' || (status === 404 && what.startsWith('bucket ')))
