@@ -16,6 +16,8 @@ export const CLI = path.resolve(__dirname, '..', 'bin', 'lifeline.cjs');
 
 const made: string[] = [];
 afterAll(() => {
+  // KEEP_TMP=1 keeps them, to read what a failed test left (an agent's log, a repository).
+  if (process.env.KEEP_TMP) return;
   for (const dir of made) rmSync(dir, { recursive: true, force: true });
 });
 

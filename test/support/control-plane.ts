@@ -3,7 +3,7 @@
 // configs it issues. The control plane's modules are imported on first use, after the test has set
 // LIFELINE_DATA_DIR.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -95,10 +95,14 @@ export async function startRegisteredAgent(
 
 async function runAgent(configFile: string, agentPort: number): Promise<ChildProcess> {
   const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
+  // Its output beside its config (<config>.log): what an agent said before it stopped is there to read (with
+  // KEEP_TMP=1, the tests' directories stay after the run).
+  const log = openSync(`${configFile}.log`, 'a');
   const agent = spawn(process.execPath, [CLI, 'agent', '--config', configFile], {
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     env: { ...process.env, LIFELINE_EXIT_WITH_PARENT: String(process.pid) },
   });
+  closeSync(log);
   agents.push(agent);
   await waitFor(
     `the agent of ${path.basename(configFile)} to listen`,
