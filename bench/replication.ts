@@ -5,15 +5,17 @@
 // FAILOVER_SIZES_MB (default "100,1000"):
 //   1. the primary's notes.db is grown to the size (1 MiB random blobs, 50 per transaction, into a table of the
 //      bench's own, written with better-sqlite3 straight into the primary's file), and the standby catches up;
-//   2. steady load for LOAD_SECONDS (default 30): the client through the endpoint and, beside it, a process writing
-//      500 transactions a second straight into the primary's database (test/support/sqlite-writer.cjs). Every
-//      100 ms the standby's lag (the primary's caughtUpAt minus the standby's, both on the primary's clock) is
-//      sampled from both agents' statuses; the primary's AGENT process (its replicator included: a worker thread)
-//      is measured from /proc over the window (CPU seconds, and bytes read and written, per minute), and per MiB
-//      of the service's log (what its replicator copied from it, as the agent's status says): bytes written with
-//      the bases taken in the window left out, and the newest base's bytes per byte of the log copied since the
-//      base before it (a base is a discrete event a 30 s window holds or misses; the rule spreads them over the
-//      writes);
+//   2. steady load: the client through the endpoint and, beside it, a process writing 500 transactions a second
+//      straight into the primary's database (test/support/sqlite-writer.cjs; each deletes the rows of an older one,
+//      so the database keeps its size). The window covers whole cycles of bases (a base is a copy of the database,
+//      taken each time the frames kept outgrow it: a burst that a window of fixed length holds or misses): it
+//      begins once the load has made a base due and the primary has taken and shipped it, and ends, LOAD_SECONDS
+//      (default 30) later at least, once another has been. Every 100 ms the standby's lag (the primary's
+//      caughtUpAt minus the standby's, both on the primary's clock) is sampled from both agents' statuses; the
+//      primary's AGENT process (its replicator included: a worker thread, and its bases' shipping) is measured from
+//      /proc over the window (CPU seconds, and bytes read and written, per minute), and per MiB of the service's
+//      log (what its replicator copied from it, as the agent's status says): bytes written with the window's bases
+//      left out, and the newest base's bytes per byte of the log copied since the base before it;
 //   3. failover trials, FAILOVER_TRIALS (default 3) of each, in an asynchronous group (the one of 2) and then in a
 //      fresh synchronous one grown to the same size: the primary's whole node killed (agent, watchdog and service
 //      at once) under the client's load, and a switchover asked on etcd, each once the group is at rest (the
@@ -65,6 +67,9 @@ const RANDOM_KILLS = Number(process.env.RANDOM_KILLS ?? 50);
 const RANDOM_KILL_SIZE_MB = Number(process.env.RANDOM_KILL_SIZE_MB ?? 0);
 /** The direct writer's rate during the steady load (transactions a second). */
 const DIRECT_RATE = 500;
+/** ...each deleting the rows of the transaction this many before it, so the database keeps its size (about 13 MiB of
+ *  rows on top of the growth's). */
+const KEEP_TXNS = 1000;
 const SYNCHRONOUS_TIMEOUT_MS = GROUP_SETTINGS_DEFAULTS.synchronousTimeoutMs;
 const MIB = 2 ** 20;
 /** A database whose primary keeps losing its role while it grows is given up after this many rounds. */
@@ -489,6 +494,14 @@ function procSample(pid: number): ProcSample {
   return { cpuS, readBytes: Number(io.read_bytes), writeBytes: Number(io.write_bytes), at: performance.now() };
 }
 
+/** What the direct writer says as it stops. */
+interface WriterReport {
+  rows: number;
+  transactions: number;
+  seconds: number;
+  truncateBusy: number;
+}
+
 interface LoadResult {
   mb: number;
   padS: number;
@@ -515,6 +528,8 @@ interface LoadResult {
   logMB: number;
   /** Bases taken in the window, and what they wrote. */
   bases: number;
+  /** Whether the window ended as a base had been shipped (it began as one had): it holds whole cycles of bases. */
+  wholeCycles: boolean;
   basesMB: number;
   /** The agent's bytes written per byte of log over the window, its bases' left out. */
   writtenPerLog: number;
@@ -555,45 +570,67 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
         `  the group came to rest (the standby's copy, the primary's bases) ${restS.toFixed(1)} s after it caught up`,
       );
     const pid = primary.process!.pid!;
-    const figuresAtStart = (await statusOf(primary))?.db?.written;
-    if (!figuresAtStart) throw new Error('the primary says nothing of what its replicator wrote');
-    const start = procSample(pid);
-    const machineStart = machineBusyS();
-    const ackedBefore = client.count;
+    const epoch = (await statusOf(primary))?.epoch;
+    const basesAtRest = (await statusOf(primary))?.db?.written?.bases;
+    if (basesAtRest === undefined) throw new Error('the primary says nothing of what its replicator wrote');
     writer = spawn(
       process.execPath,
-      [SQLITE_WRITER, databaseOf(cluster, primary), String(DIRECT_RATE * LOAD_SECONDS), String(DIRECT_RATE)],
+      [SQLITE_WRITER, databaseOf(cluster, primary), '0', String(DIRECT_RATE), String(KEEP_TXNS)],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
-    const report = new Promise<{ rows: number; truncateBusy: number }>((resolve, reject) => {
+    const report = new Promise<WriterReport>((resolve, reject) => {
       readline.createInterface({ input: writer!.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
       writer!.once('exit', (code) => code !== 0 && reject(new Error(`the direct writer exited with ${code}`)));
     });
     report.catch(() => undefined);
-    const exited = exitOf(writer);
-    let finished = false;
-    void exited.then(() => {
-      finished = true;
+    const writing = writer;
+    void exitOf(writer).then(() => {
+      if (writing.signalCode === null && !stopping) console.log('  the direct writer stopped by itself');
     });
+    let stopping = false;
+    // The window covers whole cycles of the rule that takes bases: it begins once the load has made a base due and
+    // the primary has taken and shipped it, and ends, after LOAD_SECONDS at least, once another has been: what the
+    // agent costs per minute over it is what it costs over a long run, at any size (a base is a burst of work, a copy
+    // of the database, each time the frames kept outgrow it: a window of fixed length holds one or misses it).
+    const cycleTimeoutMs = catchUpTimeoutMs(mb) + LOAD_SECONDS * 1000;
+    const lost = (p: Awaited<ReturnType<typeof statusOf>>) => p !== null && (p.role !== 'primary' || p.epoch !== epoch);
+    const began = await waitFor(
+      'a base taken and shipped under the load',
+      async () => {
+        const p = await statusOf(primary);
+        if (lost(p)) return 'lost' as const;
+        const w = p?.db?.written;
+        return w && w.bases > basesAtRest && p?.db?.baseUnderWay === false && w;
+      },
+      cycleTimeoutMs,
+    );
+    if (began === 'lost') throw new Error('the primary lost its role before the load’s window began');
+    const figuresAtStart = began;
+    const start = procSample(pid);
+    const machineStart = machineBusyS();
+    const ackedBefore = client.count;
     const lags: number[] = [];
     const generations = new Set<string>();
-    const epoch = (await statusOf(primary))?.epoch;
     let primaryLostAfterS: number | null = null;
-    while (!finished) {
+    let figures = figuresAtStart;
+    let wholeCycles = false;
+    for (;;) {
       const due = performance.now() + 100;
       const [p, s] = await Promise.all([statusOf(primary), statusOf(standby)]);
+      const elapsedMs = performance.now() - start.at;
       // The primary lost its role (its lease ran out under the load): the window ends there, and the direct
       // writer, which would now write into a standby's copy, is stopped.
-      if (p && (p.role !== 'primary' || p.epoch !== epoch)) {
-        primaryLostAfterS = (performance.now() - start.at) / 1000;
+      if (lost(p)) {
+        primaryLostAfterS = elapsedMs / 1000;
         console.log(
           `  the primary lost its role ${primaryLostAfterS.toFixed(1)} s into the load: the window ends there`,
         );
         break;
       }
       if (p?.db?.generation) generations.add(p.db.generation);
+      if (p?.db?.written) figures = p.db.written;
       if (
         p?.db?.role === 'primary' &&
         s?.db?.role === 'standby' &&
@@ -601,11 +638,20 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
         s.db.caughtUpAt !== null
       )
         lags.push(Math.max(0, p.db.caughtUpAt - s.db.caughtUpAt));
+      if (elapsedMs >= LOAD_SECONDS * 1000 && figures.bases > figuresAtStart.bases && p?.db?.baseUnderWay === false) {
+        wholeCycles = true;
+        break;
+      }
+      if (elapsedMs >= cycleTimeoutMs) {
+        console.log(`  no base was taken and shipped in ${(elapsedMs / 1000).toFixed(0)} s: the window ends there`);
+        break;
+      }
       await pace(Math.max(0, due - performance.now()));
     }
     const end = procSample(pid);
     const machineEnd = machineBusyS();
-    const figures = (await statusOf(primary))?.db?.written ?? figuresAtStart;
+    stopping = true;
+    writer.kill('SIGTERM');
     const written = primaryLostAfterS === null ? await waitFor('the direct writer’s report', report, 30_000) : null;
     const seconds = (end.at - start.at) / 1000;
     const perMin = (x: number) => (x / seconds) * 60;
@@ -619,7 +665,7 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       ...grown,
       seconds,
       clientPerS: (client.count - ackedBefore) / seconds,
-      directPerS: written ? (DIRECT_RATE * LOAD_SECONDS) / seconds : NaN,
+      directPerS: written ? written.transactions / written.seconds : NaN,
       truncateBusy: written?.truncateBusy ?? NaN,
       lagP50: percentile(sorted, 50),
       lagP99: percentile(sorted, 99),
@@ -634,6 +680,7 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       writeMBPerMin: perMin(end.writeBytes - start.writeBytes) / MIB,
       logMB,
       bases: figures.bases - figuresAtStart.bases,
+      wholeCycles,
       basesMB: basesBytes / MIB,
       writtenPerLog: (end.writeBytes - start.writeBytes - basesBytes) / logBytes,
       basesPerLog: (newest?.bytes ?? NaN) / (newest?.logBytesBefore ?? NaN),
@@ -869,9 +916,10 @@ async function main(): Promise<void> {
           console.log(
             `  steady load ${load.seconds.toFixed(1)} s: lag p50 ${load.lagP50} ms, p99 ${load.lagP99} ms, ${load.generations} new generations; primary's agent ${load.cpuPerMin.toFixed(2)} CPU s/min, read ${load.readMBPerMin.toFixed(1)} MiB/min, written ${load.writeMBPerMin.toFixed(1)} MiB/min`,
           );
-          failovers.push({ mb, mode: 'off', ...(await trials(group, mb)) });
+          if (TRIALS > 0) failovers.push({ mb, mode: 'off', ...(await trials(group, mb)) });
         }),
       );
+      if (TRIALS === 0) continue;
       console.log(`${mb} MiB, synchronous group:`);
       await phase(`${mb} MiB, synchronous group`, () =>
         withGroup(server.endpoints, 'on', async (group) => {
@@ -904,7 +952,7 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const l of loads)
     console.log(
-      `| ${l.mb} MiB | ${l.padS.toFixed(1)} s | +${l.catchUpS.toFixed(1)} s | ${l.seconds.toFixed(1)} s${l.primaryLostAfterS === null ? '' : ' (cut: the primary lost its lease)'} | ${l.clientPerS.toFixed(0)} | ${Number.isNaN(l.directPerS) ? '–' : l.directPerS.toFixed(0)} | ${l.lagP50} ms | ${l.lagP99} ms | ${l.lagMax} ms (${l.samples}) | ${l.generations} | ${l.cpuPerMin.toFixed(2)} CPU s/min | ${l.readMBPerMin.toFixed(1)} MiB/min | ${l.writeMBPerMin.toFixed(1)} MiB/min | ${l.machineCpus.toFixed(2)} CPUs / ${l.loadAverage.toFixed(1)} |`,
+      `| ${l.mb} MiB | ${l.padS.toFixed(1)} s | +${l.catchUpS.toFixed(1)} s | ${l.seconds.toFixed(1)} s${l.primaryLostAfterS !== null ? ' (cut: the primary lost its lease)' : l.wholeCycles ? ` (${l.bases} bases)` : ' (not whole cycles)'} | ${l.clientPerS.toFixed(0)} | ${Number.isNaN(l.directPerS) ? '–' : l.directPerS.toFixed(0)} | ${l.lagP50} ms | ${l.lagP99} ms | ${l.lagMax} ms (${l.samples}) | ${l.generations} | ${l.cpuPerMin.toFixed(2)} CPU s/min | ${l.readMBPerMin.toFixed(1)} MiB/min | ${l.writeMBPerMin.toFixed(1)} MiB/min | ${l.machineCpus.toFixed(2)} CPUs / ${l.loadAverage.toFixed(1)} |`,
     );
   console.log(
     `\nThe primary's agent per MiB of the service's log (the frames its replicator copied), over the load window:`,
@@ -921,13 +969,14 @@ async function main(): Promise<void> {
     const [a, b] = [loads[0], loads.at(-1)!];
     const diff = (x: number, y: number) => `${y >= x ? '+' : ''}${(((y - x) / x) * 100).toFixed(0)} %`;
     console.log(
-      `\nPrimary's agent at ${b.mb} MiB against ${a.mb} MiB: CPU ${diff(a.cpuPerMin, b.cpuPerMin)}, written ${diff(a.writeMBPerMin, b.writeMBPerMin)}, read ${a.readMBPerMin > 0 ? diff(a.readMBPerMin, b.readMBPerMin) : `${a.readMBPerMin.toFixed(1)} → ${b.readMBPerMin.toFixed(1)} MiB/min`}; per MiB of log: CPU ${diff(a.cpuPerLogMB, b.cpuPerLogMB)}, written (bases left out) ${diff(a.writtenPerLog, b.writtenPerLog)}, written in all ${diff(a.writtenPerLog + a.basesPerLog, b.writtenPerLog + b.basesPerLog)}.`,
+      `\nPrimary's agent at ${b.mb} MiB against ${a.mb} MiB, per minute of the window: CPU ${diff(a.cpuPerMin, b.cpuPerMin)}, I/O (read and written) ${diff(a.readMBPerMin + a.writeMBPerMin, b.readMBPerMin + b.writeMBPerMin)}, written ${diff(a.writeMBPerMin, b.writeMBPerMin)}, read ${a.readMBPerMin > 0 ? diff(a.readMBPerMin, b.readMBPerMin) : `${a.readMBPerMin.toFixed(1)} → ${b.readMBPerMin.toFixed(1)} MiB/min`}; per MiB of log: CPU ${diff(a.cpuPerLogMB, b.cpuPerLogMB)}, written (bases left out) ${diff(a.writtenPerLog, b.writtenPerLog)}, written in all ${diff(a.writtenPerLog + a.basesPerLog, b.writtenPerLog + b.basesPerLog)}.`,
     );
   }
-  console.log(
-    '\n| database | synchronous | fault | trials | client writes/s before (median) | key taken after (median) | client RTO median / worst | acknowledged writes lost median / worst | oldest lost write, before the fault (worst) |',
-  );
-  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
+  if (failovers.length > 0)
+    console.log(
+      '\n| database | synchronous | fault | trials | client writes/s before (median) | key taken after (median) | client RTO median / worst | acknowledged writes lost median / worst | oldest lost write, before the fault (worst) |',
+    );
+  if (failovers.length > 0) console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const f of failovers)
     for (const fault of ['crash', 'switchover'] as const) {
       const ts = f.results[fault];
