@@ -513,6 +513,9 @@ interface LoadResult {
   lagP50: number;
   lagP99: number;
   lagMax: number;
+  /** The lag's p99 over the samples taken while a base was under way, and how many there were. */
+  lagP99InBases: number;
+  samplesInBases: number;
   samples: number;
   /** Generations the primary began during the window (each a base shipped, and installed by the standby). */
   generations: number;
@@ -612,6 +615,8 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
     const machineStart = machineBusyS();
     const ackedBefore = client.count;
     const lags: number[] = [];
+    /** The samples taken while a base was under way on the primary (due, being taken or shipped). */
+    const lagsInBases: number[] = [];
     const generations = new Set<string>();
     let primaryLostAfterS: number | null = null;
     let figures = figuresAtStart;
@@ -636,8 +641,11 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
         s?.db?.role === 'standby' &&
         p.db.caughtUpAt !== null &&
         s.db.caughtUpAt !== null
-      )
-        lags.push(Math.max(0, p.db.caughtUpAt - s.db.caughtUpAt));
+      ) {
+        const lag = Math.max(0, p.db.caughtUpAt - s.db.caughtUpAt);
+        lags.push(lag);
+        if (p.db.baseUnderWay) lagsInBases.push(lag);
+      }
       if (elapsedMs >= LOAD_SECONDS * 1000 && figures.bases > figuresAtStart.bases && p?.db?.baseUnderWay === false) {
         wholeCycles = true;
         break;
@@ -670,6 +678,11 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       lagP50: percentile(sorted, 50),
       lagP99: percentile(sorted, 99),
       lagMax: sorted.at(-1) ?? NaN,
+      lagP99InBases: percentile(
+        lagsInBases.sort((a, b) => a - b),
+        99,
+      ),
+      samplesInBases: lagsInBases.length,
       samples: sorted.length,
       generations: Math.max(0, generations.size - 1),
       machineCpus: (machineEnd - machineStart) / seconds,
@@ -914,7 +927,7 @@ async function main(): Promise<void> {
           const load = await steadyLoad(group, mb, grown);
           loads.push(load);
           console.log(
-            `  steady load ${load.seconds.toFixed(1)} s: lag p50 ${load.lagP50} ms, p99 ${load.lagP99} ms, ${load.generations} new generations; primary's agent ${load.cpuPerMin.toFixed(2)} CPU s/min, read ${load.readMBPerMin.toFixed(1)} MiB/min, written ${load.writeMBPerMin.toFixed(1)} MiB/min`,
+            `  steady load ${load.seconds.toFixed(1)} s: lag p50 ${load.lagP50} ms, p99 ${load.lagP99} ms (${load.lagP99InBases} ms over the ${load.samplesInBases} samples taken while a base was under way), ${load.generations} new generations; primary's agent ${load.cpuPerMin.toFixed(2)} CPU s/min, read ${load.readMBPerMin.toFixed(1)} MiB/min, written ${load.writeMBPerMin.toFixed(1)} MiB/min`,
           );
           if (TRIALS > 0) failovers.push({ mb, mode: 'off', ...(await trials(group, mb)) });
         }),

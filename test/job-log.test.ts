@@ -8,25 +8,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { tempDir } from './helpers';
-import { runBackupJob } from './support/control-plane';
+import { addDirectorySource, runBackupJob } from './support/control-plane';
 import { waitFor } from './support/wait';
 
 process.env.LIFELINE_DATA_DIR = tempDir('job-log');
-
-async function addSource(name: string, dir: string, plan: { keepLast?: number; preCommand?: string } = {}) {
-  const { db } = await import('@/lib/db/client');
-  const { plans, sources } = await import('@/lib/db/schema');
-  const row = db()
-    .insert(plans)
-    .values({ name, createdAt: Date.now(), keepLast: plan.keepLast ?? 0, preCommand: plan.preCommand ?? '' })
-    .returning()
-    .get();
-  return db()
-    .insert(sources)
-    .values({ planId: row.id, name, kind: 'directory', path: dir, createdAt: Date.now() })
-    .returning()
-    .get();
-}
 
 async function ended(id: number) {
   const { db } = await import('@/lib/db/client');
@@ -56,7 +41,7 @@ describe('16.3 job pages', () => {
     // A socket is never read, whoever runs the tests.
     const socket = net.createServer();
     await new Promise<void>((resolve) => socket.listen(path.join(dir, 'app.sock'), resolve));
-    const source = await addSource('reports', dir, { keepLast: 1, preCommand: 'true' });
+    const source = await addDirectorySource('reports', dir, { keepLast: 1, preCommand: 'true' });
     const first = await runBackupJob(source.id);
     const job = await runBackupJob(source.id).finally(() => socket.close());
     expect(first.status).toBe('succeeded');
@@ -100,7 +85,7 @@ describe('16.3 job pages', () => {
       }),
     );
     writeFileSync(path.join(dir, 'data.txt'), 'kept\n');
-    const source = await addSource('sockets', dir);
+    const source = await addDirectorySource('sockets', dir);
     const job = await runBackupJob(source.id).finally(() => {
       for (const server of sockets) server.close();
     });
@@ -121,7 +106,7 @@ describe('16.3 job pages', () => {
     mkdirSync(dir);
     // Data that only the first snapshot holds: the retention forgets that one, and the prune frees its data.
     writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(3 << 20, 7));
-    const source = await addSource('churn', dir, { keepLast: 1 });
+    const source = await addDirectorySource('churn', dir, { keepLast: 1 });
     expect((await runBackupJob(source.id)).status).toBe('succeeded');
     writeFileSync(path.join(dir, 'big.bin'), 'small now\n');
     expect((await runBackupJob(source.id)).status).toBe('succeeded');
@@ -156,7 +141,7 @@ describe('16.3 job pages', () => {
     const dir = path.join(tempDir('job-log-restore'), 'docs');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');
-    const source = await addSource('docs', dir);
+    const source = await addDirectorySource('docs', dir);
     const backup = await runBackupJob(source.id);
     expect(backup.status).toBe('succeeded');
     const target = path.join(tempDir('job-log-restore-target'), 'out');

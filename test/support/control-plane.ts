@@ -156,7 +156,7 @@ export async function runBackupJob(sourceId: number, timeoutMs = 60_000) {
 export async function addDirectorySource(
   name: string,
   dir: string,
-  plan: { keepLast?: number; rpoTargetMinutes?: number } = {},
+  plan: { keepLast?: number; rpoTargetMinutes?: number; preCommand?: string } = {},
 ) {
   const { db } = await import('@/lib/db/client');
   const { plans, sources } = await import('@/lib/db/schema');
