@@ -10,12 +10,13 @@
 //      so the database keeps its size). The window covers whole cycles of bases (a base is a copy of the database,
 //      taken each time the frames kept outgrow it: a burst that a window of fixed length holds or misses): it
 //      begins as the primary has taken a base the load made due, the standby within AT_REST_LAG_MS of it, and
-//      ends, LOAD_SECONDS (default 30) later at least, as it has taken another. Every 100 ms the standby's lag (the primary's
-//      caughtUpAt minus the standby's, both on the primary's clock) is sampled from both agents' statuses; the
-//      primary's AGENT process (its replicator included: a worker thread, and its bases' shipping) is measured from
-//      /proc over the window (CPU seconds, and bytes read and written, per minute), and per MiB of the service's
-//      log (what its replicator copied from it, as the agent's status says): bytes written with the window's bases
-//      left out, and the newest base's bytes per byte of the log copied since the base before it;
+//      ends, LOAD_SECONDS (default 30) later at least, as it has taken another. Every 100 ms the standby's lag
+//      (the primary's caughtUpAt minus the standby's, both on the primary's clock) is sampled from both agents'
+//      statuses (its p99 also over the samples taken while a base was under way); the primary's AGENT process
+//      (its replicator included: a worker thread, and its bases' shipping) is measured from /proc over the window
+//      (CPU seconds, and bytes read and written, per minute), and per MiB of the service's log (what its
+//      replicator copied from it, as the agent's status says): bytes written with the window's bases left out,
+//      and the newest base's bytes per byte of the log copied since the base before it;
 //   3. failover trials, FAILOVER_TRIALS (default 3) of each, in an asynchronous group (the one of 2) and then in a
 //      fresh synchronous one grown to the same size: the primary's whole node killed (agent, watchdog and service
 //      at once) under the client's load, and a switchover asked on etcd, each once the group is at rest (the
@@ -531,7 +532,7 @@ interface LoadResult {
   logMB: number;
   /** Bases taken in the window, and what they wrote. */
   bases: number;
-  /** Whether the window ended as a base had been shipped (it began as one had): it holds whole cycles of bases. */
+  /** Whether the window ended as a base had been taken (it began as one had): it holds whole cycles of bases. */
   wholeCycles: boolean;
   basesMB: number;
   /** The agent's bytes written per byte of log over the window, its bases' left out. */
@@ -588,11 +589,11 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
       writer!.once('exit', (code) => code !== 0 && reject(new Error(`the direct writer exited with ${code}`)));
     });
     report.catch(() => undefined);
+    let stopping = false;
     const writing = writer;
     void exitOf(writer).then(() => {
       if (writing.signalCode === null && !stopping) console.log('  the direct writer stopped by itself');
     });
-    let stopping = false;
     // The window covers whole cycles of the rule that takes bases: it begins as the primary has taken a base the load
     // made due (its copy of the database complete), and ends, after LOAD_SECONDS at least, as it has taken another:
     // each base's copy and shipping, and the log between, in the window once. What the agent costs per minute over
@@ -665,7 +666,7 @@ async function steadyLoad(group: Group, mb: number, grown: { padS: number; catch
         break;
       }
       if (elapsedMs >= cycleTimeoutMs) {
-        console.log(`  no base was taken and shipped in ${(elapsedMs / 1000).toFixed(0)} s: the window ends there`);
+        console.log(`  no base was taken in ${(elapsedMs / 1000).toFixed(0)} s: the window ends there`);
         break;
       }
       await pace(Math.max(0, due - performance.now()));
