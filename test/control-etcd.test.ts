@@ -13,6 +13,7 @@ import { startEtcd, stopEtcd } from '@/scripts/etcd.mjs';
 import { tempDir } from './helpers';
 import { storageHttpServer } from './support/cluster';
 import {
+  killAgent,
   listen,
   startRegisteredAgent,
   stopControlPlaneParts,
@@ -513,7 +514,7 @@ describe('13.3 a group in the control plane moves to etcd', () => {
       // No failover: the same leadership throughout.
       expect(await etcdLeader(groupId)).toEqual(leader);
 
-      standby.agent.kill('SIGKILL');
+      killAgent(standby);
       await waitFor('the group to degrade to asynchronous', async () => (await named()) === null, 30_000);
       const degraded = await waitFor(
         'the alert',

@@ -9,6 +9,7 @@ import { tempDir } from './helpers';
 import { freePort } from '@/lib/engine/free-port';
 import { storageHttpServer } from './support/cluster';
 import {
+  killAgent,
   listen,
   startRegisteredAgent,
   stopControlPlaneParts,
@@ -326,7 +327,7 @@ describe('failover in the control plane', () => {
     const { eq } = await import('drizzle-orm');
     const web1 = db().select().from(nodes).where(eq(nodes.name, 'web-1')).get()!;
     // web-1 is the standby now: its agent goes away (like a machine that lost power).
-    started[0].agent.kill('SIGKILL');
+    killAgent(started[0]);
     await waitFor(
       'web-1 down',
       () =>

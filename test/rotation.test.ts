@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@/lib/engine/free-port';
 import { CLI, tempDir } from './helpers';
 import { storageHttpServer } from './support/cluster';
-import { listen, startRegisteredAgent, stopControlPlaneParts, type RegisteredAgent } from './support/control-plane';
+import {
+  killAgent,
+  listen,
+  startRegisteredAgent,
+  stopControlPlaneParts,
+  type RegisteredAgent,
+} from './support/control-plane';
 import { exitOf, waitFor } from './support/wait';
 
 process.env.LIFELINE_DATA_DIR = tempDir('rotation');
@@ -61,7 +67,7 @@ describe('09.4 rotating a node’s credentials', () => {
     expect(await askWith(old, 'agent')).toBe('refused');
 
     // The old config put back (a copy kept somewhere, or an attacker's): the agent still refuses its secret.
-    agent.agent.kill('SIGTERM');
+    killAgent(agent, 'SIGTERM');
     await waitFor('the agent to exit', exitOf(agent.agent), 20_000);
     const oldConfig = path.join(process.env.LIFELINE_DATA_DIR!, 'rot-1.json');
     const again = spawn(process.execPath, [CLI, 'agent', '--config', oldConfig], { stdio: 'ignore' });

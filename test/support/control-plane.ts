@@ -3,7 +3,7 @@
 // configs it issues. The control plane's modules are imported on first use, after the test has set
 // LIFELINE_DATA_DIR.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -93,6 +93,9 @@ export async function startRegisteredAgent(
   return { nodeId: node.id, credentials, dir, configFile: file, agentPort, agent };
 }
 
+/** Agents a test is stopping on purpose. */
+const stopping = new WeakSet<ChildProcess>();
+
 async function runAgent(configFile: string, agentPort: number): Promise<ChildProcess> {
   const { probeTcp } = await import('@/lib/engine/nodes/health-probe');
   // Its output beside its config (<config>.log): what an agent said before it stopped is there to read (with
@@ -104,6 +107,18 @@ async function runAgent(configFile: string, agentPort: number): Promise<ChildPro
   });
   closeSync(log);
   agents.push(agent);
+  // An agent that ends before the test stops it says why on the test's output (its log is gone with the test's
+  // directory otherwise).
+  agent.once('exit', (code, signal) => {
+    if (stopping.has(agent)) return;
+    let said: string;
+    try {
+      said = readFileSync(`${configFile}.log`, 'utf8').split('\n').slice(-40).join('\n');
+    } catch (err) {
+      said = `(its log could not be read: ${(err as Error).message})`;
+    }
+    console.error(`the agent of ${path.basename(configFile)} ended (${signal ?? code}); the last it said:\n${said}`);
+  });
   await waitFor(
     `the agent of ${path.basename(configFile)} to listen`,
     async () => (await probeTcp({ host: '127.0.0.1', port: agentPort }, 1000)).ok,
@@ -112,9 +127,16 @@ async function runAgent(configFile: string, agentPort: number): Promise<ChildPro
   return agent;
 }
 
+/** Ends a registered node's agent on purpose (a machine that lost power: SIGKILL), quietly. */
+export function killAgent(registered: RegisteredAgent, signal: NodeJS.Signals = 'SIGKILL'): void {
+  stopping.add(registered.agent);
+  registered.agent.kill(signal);
+}
+
 /** Stops a registered node's agent (SIGTERM) and runs it again from its config file, as an operator does after
  *  installing a new config. */
 export async function restartRegisteredAgent(registered: RegisteredAgent): Promise<void> {
+  stopping.add(registered.agent);
   registered.agent.kill('SIGTERM');
   await waitFor('the agent to exit', exitOf(registered.agent), 20_000);
   registered.agent = await runAgent(registered.configFile, registered.agentPort);
@@ -128,6 +150,7 @@ export async function stopControlPlaneParts(): Promise<void> {
   const { failoverGroups } = await import('@/lib/db/schema');
   for (const g of db().select().from(failoverGroups).all()) await stopGroupAndEndpoint(g);
   for (const agent of agents.splice(0)) {
+    stopping.add(agent);
     agent.kill('SIGTERM');
     await waitFor('an agent to exit', exitOf(agent), 20_000);
   }
