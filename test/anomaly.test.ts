@@ -11,10 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { type Figures, figuresOf, judge, median, robustZ } from '@/lib/anomaly';
 import { backupFigures, previousOf, runBackup, type Repository } from '@/lib/engine';
 
-import { cli, newRepository, PASSWORD, resultOf, tempDir } from './helpers';
+import { BACKUP_WORKER, cli, newRepository, PASSWORD, resultOf, tempDir } from './helpers';
 import { encryptSome, workingDay, workingTree } from './support/working-tree';
-
-const WORKER = path.resolve(__dirname, '..', 'dist', 'backup-worker.cjs');
 
 type Measured = Figures & { bytes: number; newRawBytes: number; newStoredBytes: number; previous: string | null };
 
@@ -22,7 +20,7 @@ type Measured = Figures & { bytes: number; newRawBytes: number; newStoredBytes: 
  *  CLI's start-up each time would be most of the test's time; `lifeline stats` is run below and by the dashboard's
  *  jobs, test/anomaly-jobs.test.ts). */
 async function backupAndFigures(repo: Repository, src: string): Promise<Measured> {
-  const { id } = await runBackup(repo, { paths: [src], workerScript: WORKER });
+  const { id } = await runBackup(repo, { paths: [src], workerScript: BACKUP_WORKER });
   const snapshots = await repo.listSnapshots();
   const snapshot = snapshots.find((s) => s.id === id)!;
   const r = await backupFigures(repo, snapshot, previousOf(snapshot, snapshots));

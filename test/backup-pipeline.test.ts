@@ -11,10 +11,9 @@ import { isEngineError, runBackup, runRestore } from '@/lib/engine';
 import { LocalStorage } from '@/lib/engine/repository/local-storage';
 import { Repository } from '@/lib/engine/repository/repository';
 import type { PutOptions } from '@/lib/engine/repository/storage';
-import { describeTree, newRepository, PASSWORD, tempDir } from './helpers';
+import { BACKUP_WORKER as WORKER, describeTree, newRepository, PASSWORD, tempDir } from './helpers';
 import { pace, waitFor } from './support/wait';
 
-const WORKER = path.resolve(__dirname, '..', 'dist', 'backup-worker.cjs');
 const MiB = 1024 * 1024;
 
 /** Test double for a slow disk: the real local storage, each pack written `delayMs` late. */

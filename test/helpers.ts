@@ -13,6 +13,8 @@ export const PASSWORD = 'correct horse battery staple';
 /** A cheap scrypt cost so that the many repositories of the tests open quickly; the CLI always uses the strong one. */
 export const TEST_KDF = { N: 2 ** 10, r: 8, p: 1 };
 export const CLI = path.resolve(__dirname, '..', 'bin', 'lifeline.cjs');
+/** The compiled backup worker, for the engine run in a test's own process as the CLI runs it. */
+export const BACKUP_WORKER = path.resolve(__dirname, '..', 'dist', 'backup-worker.cjs');
 
 const made: string[] = [];
 afterAll(() => {

@@ -158,8 +158,8 @@ export class S3Storage implements Storage {
   }
 
   async list(kind: ObjectKind): Promise<ObjectInfo[]> {
-    const { client, s3 } = await this.ready();
     if (!OBJECT_KINDS.includes(kind)) throw new EngineError('invalid-argument', `no such kind of object: ${kind}`);
+    const { client, s3 } = await this.ready();
     const prefix = `${this.prefix}${kind}/`;
     const out: ObjectInfo[] = [];
     let token: string | undefined;
@@ -322,9 +322,9 @@ export class S3Storage implements Storage {
   /** Makes the bucket keep every object version for `lock.days` after it is written: creates the bucket with
    *  object lock if it is not there, and refuses a bucket made without it (S3 turns it on only at creation). */
   async enableObjectLock(lock: ObjectLock): Promise<void> {
-    const { client, s3 } = await this.ready();
     if (!Number.isInteger(lock.days) || lock.days < 1 || lock.days > 36_500)
       throw new EngineError('invalid-argument', `an object lock of ${lock.days} days: give whole days from 1 to 36500`);
+    const { client, s3 } = await this.ready();
     if (await this.bucketExists()) {
       const found = await this.readLockConfiguration();
       if (found === 'unreadable')
